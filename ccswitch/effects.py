@@ -1,0 +1,88 @@
+"""Effects: what the pure core asks the outside world to do, as data.
+
+Decisions return lists of these; the executor (``ccswitch.executor``) is the one place that turns them into ESL
+commands. Every effect names the call (the caller's channel uuid) it acts on. ``tag`` values are the ``Event-UUID``
+the executor sends with an application, so the completion event (``CHANNEL_EXECUTE_COMPLETE``'s
+``Application-UUID``) can be matched back to the decision that asked for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    call: str
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    """Play one prompt file; completion comes back with ``tag``."""
+
+    call: str
+    path: str
+    tag: str
+
+
+@dataclass(frozen=True, slots=True)
+class CollectDigits:
+    """Play ``path`` and collect DTMF (FreeSWITCH ``play_and_get_digits``, one try: retries are the IVR's)."""
+
+    call: str
+    path: str
+    tag: str
+    min_digits: int = 1
+    max_digits: int = 1
+    timeout_ms: int = 5000
+    terminators: str = "#"
+    digit_timeout_ms: int = 3000
+
+
+@dataclass(frozen=True, slots=True)
+class StartMusic:
+    """Endless music / ringback while the caller waits; stopped by ``StopMedia`` or by connecting the call."""
+
+    call: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopMedia:
+    """Interrupt whatever the channel is playing (``uuid_break <uuid> all``)."""
+
+    call: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectAgent:
+    """Ring the agent and bridge the caller to them, from the caller's channel in one command.
+
+    ``agent_leg`` is the uuid the agent's channel gets, chosen by the controller so that its events can be
+    recognised before any reply arrives.
+    """
+
+    call: str
+    agent_id: str
+    dial_string: str
+    agent_leg: str
+    ring_timeout_s: int
+    queue: str
+    caller_id_number: str
+    caller_id_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    call: str
+    destination: str
+    context: str = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class Hangup:
+    call: str
+    cause: str = "NORMAL_CLEARING"
+
+
+Effect = Answer | Play | CollectDigits | StartMusic | StopMedia | ConnectAgent | Transfer | Hangup

@@ -1,0 +1,74 @@
+"""One exception tree for ccswitch.
+
+Every error carries a stable machine-readable ``error_id`` (the HTTP API and logs expose it) so callers can react
+to the kind of failure without parsing messages.
+"""
+
+from __future__ import annotations
+
+
+class CcswitchError(Exception):
+    """Root of every error ccswitch raises on purpose."""
+
+    error_id = "ccswitch_error"
+
+
+class ConfigError(CcswitchError):
+    """A YAML file is wrong. ``str()`` reads ``file: key.path: problem``."""
+
+    error_id = "config_invalid"
+
+    def __init__(self, file: str, key_path: str, problem: str) -> None:
+        self.file = file
+        self.key_path = key_path
+        self.problem = problem
+        where = f"{file}: {key_path}" if key_path else file
+        super().__init__(f"{where}: {problem}")
+
+
+class EslError(CcswitchError):
+    """Base for Event Socket failures."""
+
+    error_id = "esl_error"
+
+
+class EslProtocolError(EslError):
+    """FreeSWITCH (or something pretending to be it) sent bytes that are not valid ESL."""
+
+    error_id = "esl_protocol"
+
+
+class EslConnectionError(EslError):
+    """The socket is down, authentication failed, or a command got no reply in time."""
+
+    error_id = "esl_connection"
+
+
+class EslCommandError(EslError):
+    """FreeSWITCH answered a command with ``-ERR``."""
+
+    error_id = "esl_command_failed"
+
+
+class UnsafeValueError(CcswitchError):
+    """A value cannot be placed into an ESL command safely (it would change the command's meaning)."""
+
+    error_id = "unsafe_value"
+
+
+class InvalidTransition(CcswitchError):
+    """A state machine was asked for a transition its table does not allow: a bug in the caller."""
+
+    error_id = "invalid_transition"
+
+
+class UnknownNameError(CcswitchError):
+    """A queue, agent, menu or campaign name that is not configured."""
+
+    error_id = "unknown_name"
+
+
+class StoreError(CcswitchError):
+    """The shared-state store failed (Redis went away, a script failed)."""
+
+    error_id = "store_unavailable"

@@ -1,0 +1,44 @@
+"""Where a call goes next: the targets a dialplan rule, an IVR option or a queue overflow can name.
+
+Steps are plain data. The dialplan and IVR decide a step; the engine carries it out.
+Prompts are names relative to the sounds directory (``ivr/main_menu``), resolved to files by the config.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ToIvr:
+    menu: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToQueue:
+    queue: str
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ToTransfer:
+    """Hand the call to an extension in FreeSWITCH's own dialplan (an operator desk, another system)."""
+
+    destination: str
+    context: str = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class ToAnnouncement:
+    """Play a prompt, then hang up (out-of-hours message, closed line)."""
+
+    prompt: str
+    cause: str = "NORMAL_CLEARING"
+
+
+@dataclass(frozen=True, slots=True)
+class ToHangup:
+    cause: str = "NORMAL_CLEARING"
+
+
+Step = ToIvr | ToQueue | ToTransfer | ToAnnouncement | ToHangup
