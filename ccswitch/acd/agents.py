@@ -1,0 +1,211 @@
+"""Agent state machine: pure, no I/O, no clock reads (``now`` is an argument).
+
+Theory of operation
+-------------------
+An agent logs in and becomes AVAILABLE. They may go ON_BREAK with a reason and come back (``Ready``). The
+queue engine offers a call to an AVAILABLE agent: they become RESERVED (their phone rings) and ``call`` names
+the caller's channel uuid. Then one of three things happens:
+
+* they answer → ON_CALL; the consecutive-miss counter resets;
+* they do not answer, are busy or reject → back to AVAILABLE at the end of the longest-idle line (so the next
+  call tries someone else first), or ON_BREAK with reason ``"no-answer"`` after ``max_no_answer`` misses in a
+  row;
+* the caller hangs up while the phone rings → AVAILABLE, keeping their place in line (not the agent's fault).
+
+When the call ends the agent is in WRAP_UP until ``wrap_until`` (``due()`` then yields ``WrapUpElapsed``), or
+AVAILABLE at once if wrap-up is 0 s. During wrap-up they may cut it short (``Ready``), go on break or log out.
+Logging out is refused while RESERVED or ON_CALL: the engine reports the refusal to the agent.
+
+Every allowed transition is one row of ``_TRANSITIONS`` ((state, event type) → handler); anything else raises
+``InvalidTransition``. Events that name a call must name the agent's current call. ``version`` belongs to the
+store (optimistic concurrency): ``apply`` never changes it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ccswitch.errors import InvalidTransition
+
+NO_ANSWER_BREAK = "no-answer"
+
+
+class AgentState(enum.Enum):
+    LOGGED_OUT = "logged_out"
+    AVAILABLE = "available"
+    ON_BREAK = "on_break"
+    RESERVED = "reserved"
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    id: str
+    state: AgentState
+    since: float
+    break_reason: str | None = None
+    call: str | None = None
+    missed_in_row: int = 0
+    wrap_until: float | None = None
+    idle_since: float = 0.0
+    calls_handled: int = 0
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Logout:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class TakeBreak:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """Back from a break, or wrap-up finished early."""
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    call: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    call: str
+
+
+@dataclass(frozen=True, slots=True)
+class Missed:
+    """No answer, busy or rejected. ``max_no_answer`` 0 never sends the agent on break, as in mod_callcenter
+    (mod_callcenter.c ``outbound_agent_thread_run``: ``max_no_answer > 0 && count + 1 >= max_no_answer``)."""
+
+    call: str
+    max_no_answer: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    """The call is over: after talking (→ wrap-up), or the caller hung up while the agent's phone rang."""
+
+    call: str
+    wrap_up_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpElapsed:
+    pass
+
+
+AgentEvent = Login | Logout | TakeBreak | Ready | Offer | Answered | Missed | CallEnded | WrapUpElapsed
+
+# Events that refer to the call the agent already has (Offer brings a new one).
+_ABOUT_CURRENT_CALL = (Answered, Missed, CallEnded)
+
+
+def new_agent(agent_id: str, now: float) -> Agent:
+    return Agent(id=agent_id, state=AgentState.LOGGED_OUT, since=now, idle_since=now)
+
+
+def _move(agent: Agent, state: AgentState, now: float, **changes: Any) -> Agent:
+    return replace(agent, state=state, since=now, **changes)
+
+
+def _become_available(agent: Agent, _event: AgentEvent, now: float) -> Agent:
+    return _move(
+        agent, AgentState.AVAILABLE, now, break_reason=None, call=None, wrap_until=None, idle_since=now
+    )
+
+
+def _fresh_start(agent: Agent, event: Login | Ready, now: float) -> Agent:
+    # Logging in or back from a break: an old no-answer streak must not send them straight back to break.
+    return replace(_become_available(agent, event, now), missed_in_row=0)
+
+
+def _logout(agent: Agent, _event: Logout, now: float) -> Agent:
+    return _move(agent, AgentState.LOGGED_OUT, now, break_reason=None, wrap_until=None)
+
+
+def _take_break(agent: Agent, event: TakeBreak, now: float) -> Agent:
+    return _move(agent, AgentState.ON_BREAK, now, break_reason=event.reason, wrap_until=None)
+
+
+def _offer(agent: Agent, event: Offer, now: float) -> Agent:
+    return _move(agent, AgentState.RESERVED, now, call=event.call)
+
+
+def _answered(agent: Agent, _event: Answered, now: float) -> Agent:
+    return _move(agent, AgentState.ON_CALL, now, missed_in_row=0)
+
+
+def _missed(agent: Agent, event: Missed, now: float) -> Agent:
+    missed = agent.missed_in_row + 1
+    if 0 < event.max_no_answer <= missed:
+        return _move(
+            agent, AgentState.ON_BREAK, now, call=None, missed_in_row=missed, break_reason=NO_ANSWER_BREAK
+        )
+    return replace(_become_available(agent, event, now), missed_in_row=missed)
+
+
+def _caller_gave_up(agent: Agent, _event: CallEnded, now: float) -> Agent:
+    # idle_since kept: not the agent's fault, so they keep their place in line.
+    return _move(agent, AgentState.AVAILABLE, now, call=None)
+
+
+def _call_ended(agent: Agent, event: CallEnded, now: float) -> Agent:
+    handled = replace(agent, calls_handled=agent.calls_handled + 1)
+    if event.wrap_up_s <= 0:
+        return _become_available(handled, event, now)
+    return _move(handled, AgentState.WRAP_UP, now, call=None, wrap_until=now + event.wrap_up_s)
+
+
+# The table key guarantees the handler's event type, hence ``Any`` for the event parameter.
+_Handler = Callable[[Agent, Any, float], Agent]
+
+_S = AgentState
+_TRANSITIONS: dict[tuple[AgentState, type[AgentEvent]], _Handler] = {
+    (_S.LOGGED_OUT, Login): _fresh_start,
+    (_S.AVAILABLE, Logout): _logout,
+    (_S.AVAILABLE, TakeBreak): _take_break,
+    (_S.AVAILABLE, Offer): _offer,
+    (_S.ON_BREAK, Logout): _logout,
+    (_S.ON_BREAK, Ready): _fresh_start,
+    (_S.RESERVED, Answered): _answered,
+    (_S.RESERVED, Missed): _missed,
+    (_S.RESERVED, CallEnded): _caller_gave_up,
+    (_S.ON_CALL, CallEnded): _call_ended,
+    (_S.WRAP_UP, WrapUpElapsed): _become_available,
+    (_S.WRAP_UP, Ready): _become_available,
+    (_S.WRAP_UP, TakeBreak): _take_break,
+    (_S.WRAP_UP, Logout): _logout,
+}
+
+
+def apply(agent: Agent, event: AgentEvent, now: float) -> Agent:
+    """The agent after ``event`` at ``now``; raises ``InvalidTransition`` if the table does not allow it."""
+    handler = _TRANSITIONS.get((agent.state, type(event)))
+    if handler is None:
+        raise InvalidTransition(f"agent {agent.id}: {event!r} not allowed in state {agent.state.value}")
+    if isinstance(event, _ABOUT_CURRENT_CALL) and event.call != agent.call:
+        raise InvalidTransition(
+            f"agent {agent.id}: {event!r} names call {event.call}, but the agent's call is {agent.call}"
+        )
+    return handler(agent, event, now)
+
+
+def due(agent: Agent, now: float) -> AgentEvent | None:
+    """The timer event due for ``agent`` at ``now``, if any."""
+    if agent.state is AgentState.WRAP_UP and agent.wrap_until is not None and now >= agent.wrap_until:
+        return WrapUpElapsed()
+    return None

@@ -1,0 +1,216 @@
+"""The agent state machine: every (state, event type) pair, then behaviours that take several steps."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import get_args
+
+import pytest
+
+from ccswitch.acd import (
+    NO_ANSWER_BREAK,
+    Agent,
+    AgentEvent,
+    AgentState,
+    Answered,
+    CallEnded,
+    Login,
+    Logout,
+    Missed,
+    Offer,
+    Ready,
+    TakeBreak,
+    WrapUpElapsed,
+    apply,
+    due,
+    new_agent,
+)
+from ccswitch.errors import InvalidTransition
+
+NOW = 1000.0
+CALL = "caller-uuid-1"
+S = AgentState
+
+# One example of every event type, naming the call an agent in RESERVED / ON_CALL holds.
+SAMPLE_EVENTS: dict[type, AgentEvent] = {
+    Login: Login(),
+    Logout: Logout(),
+    TakeBreak: TakeBreak("lunch"),
+    Ready: Ready(),
+    Offer: Offer(CALL),
+    Answered: Answered(CALL),
+    Missed: Missed(CALL, max_no_answer=3),
+    CallEnded: CallEnded(CALL, wrap_up_s=30),
+    WrapUpElapsed: WrapUpElapsed(),
+}
+
+# The documented table, written out by hand; every pair not listed must raise InvalidTransition.
+EXPECTED: dict[tuple[AgentState, type], AgentState] = {
+    (S.LOGGED_OUT, Login): S.AVAILABLE,
+    (S.AVAILABLE, Logout): S.LOGGED_OUT,
+    (S.AVAILABLE, TakeBreak): S.ON_BREAK,
+    (S.AVAILABLE, Offer): S.RESERVED,
+    (S.ON_BREAK, Logout): S.LOGGED_OUT,
+    (S.ON_BREAK, Ready): S.AVAILABLE,
+    (S.RESERVED, Answered): S.ON_CALL,
+    (S.RESERVED, Missed): S.AVAILABLE,  # first miss of three
+    (S.RESERVED, CallEnded): S.AVAILABLE,  # the caller hung up while the phone rang
+    (S.ON_CALL, CallEnded): S.WRAP_UP,
+    (S.WRAP_UP, WrapUpElapsed): S.AVAILABLE,
+    (S.WRAP_UP, Ready): S.AVAILABLE,
+    (S.WRAP_UP, TakeBreak): S.ON_BREAK,
+    (S.WRAP_UP, Logout): S.LOGGED_OUT,
+}
+
+
+def agent_in(state: AgentState) -> Agent:
+    """A plausible agent in ``state``, stored once (version 1)."""
+    agent = Agent(id="1001", state=state, since=NOW - 100, idle_since=NOW - 100, version=1)
+    if state in (S.RESERVED, S.ON_CALL):
+        return replace(agent, call=CALL)
+    if state is S.ON_BREAK:
+        return replace(agent, break_reason="lunch")
+    if state is S.WRAP_UP:
+        return replace(agent, wrap_until=NOW + 10)
+    return agent
+
+
+def test_samples_cover_every_event_type() -> None:
+    assert set(SAMPLE_EVENTS) == set(get_args(AgentEvent))
+
+
+@pytest.mark.parametrize(
+    ("state", "event_type"),
+    [(state, event_type) for state in AgentState for event_type in get_args(AgentEvent)],
+    ids=lambda value: value.name if isinstance(value, AgentState) else value.__name__,
+)
+def test_transition_table(state: AgentState, event_type: type) -> None:
+    agent, event = agent_in(state), SAMPLE_EVENTS[event_type]
+    expected = EXPECTED.get((state, event_type))
+    if expected is None:
+        with pytest.raises(InvalidTransition, match=f"agent 1001: .*{event_type.__name__}.*{state.value}"):
+            apply(agent, event, NOW)
+        return
+    after = apply(agent, event, NOW)
+    assert after.state is expected
+    assert after.since == NOW
+    assert after.version == agent.version  # the store owns versions
+    assert (after.call is not None) == (expected in (S.RESERVED, S.ON_CALL))
+    assert (after.break_reason is not None) == (expected is S.ON_BREAK)
+    assert (after.wrap_until is not None) == (expected is S.WRAP_UP)
+
+
+def test_new_agent_is_logged_out() -> None:
+    assert new_agent("1001", NOW) == Agent(id="1001", state=S.LOGGED_OUT, since=NOW, idle_since=NOW)
+
+
+@pytest.mark.parametrize("event", [Answered("other"), Missed("other", 3), CallEnded("other", 0)])
+def test_given_reserved_agent_when_event_names_another_call_then_invalid(event: AgentEvent) -> None:
+    with pytest.raises(InvalidTransition, match=f"names call other, but the agent's call is {CALL}"):
+        apply(agent_in(S.RESERVED), event, NOW)
+
+
+@pytest.mark.parametrize("state", [S.RESERVED, S.ON_CALL])
+def test_given_agent_with_a_call_when_logout_then_refused(state: AgentState) -> None:
+    with pytest.raises(InvalidTransition):
+        apply(agent_in(state), Logout(), NOW)
+
+
+def test_given_available_agent_when_offered_then_reserved_for_that_call() -> None:
+    reserved = apply(agent_in(S.AVAILABLE), Offer("c9"), NOW)
+    assert (reserved.state, reserved.call) == (S.RESERVED, "c9")
+
+
+def offer_and_miss(agent: Agent, now: float, max_no_answer: int = 3) -> Agent:
+    return apply(apply(agent, Offer(CALL), now), Missed(CALL, max_no_answer), now + 1)
+
+
+def test_given_max_no_answer_3_when_missed_three_in_a_row_then_on_break_no_answer() -> None:
+    agent = agent_in(S.AVAILABLE)
+    for expected_misses in (1, 2):
+        agent = offer_and_miss(agent, NOW)
+        assert (agent.state, agent.missed_in_row, agent.call) == (S.AVAILABLE, expected_misses, None)
+    agent = offer_and_miss(agent, NOW)
+    assert (agent.state, agent.break_reason, agent.missed_in_row) == (S.ON_BREAK, NO_ANSWER_BREAK, 3)
+    assert agent.call is None
+
+
+def test_given_max_no_answer_0_then_misses_never_send_the_agent_on_break() -> None:
+    agent = agent_in(S.AVAILABLE)
+    for _ in range(10):
+        agent = offer_and_miss(agent, NOW, max_no_answer=0)
+    assert (agent.state, agent.missed_in_row) == (S.AVAILABLE, 10)
+
+
+def test_given_misses_when_call_answered_then_counter_resets() -> None:
+    agent = offer_and_miss(offer_and_miss(agent_in(S.AVAILABLE), NOW), NOW)
+    answered = apply(apply(agent, Offer(CALL), NOW), Answered(CALL), NOW)
+    assert (answered.state, answered.missed_in_row) == (S.ON_CALL, 0)
+
+
+def test_given_no_answer_break_when_ready_then_available_with_clean_slate() -> None:
+    on_break = offer_and_miss(agent_in(S.AVAILABLE), NOW, max_no_answer=1)
+    assert on_break.state is S.ON_BREAK
+    back = apply(on_break, Ready(), NOW + 60)
+    assert (back.state, back.missed_in_row, back.break_reason) == (S.AVAILABLE, 0, None)
+    assert back.idle_since == NOW + 60
+
+
+def test_given_missed_offer_then_agent_goes_to_the_back_of_the_idle_line() -> None:
+    assert offer_and_miss(agent_in(S.AVAILABLE), NOW).idle_since == NOW + 1
+
+
+def test_given_caller_hangs_up_while_ringing_then_agent_keeps_place_and_no_miss_counted() -> None:
+    agent = agent_in(S.AVAILABLE)
+    after = apply(apply(agent, Offer(CALL), NOW), CallEnded(CALL, wrap_up_s=30), NOW + 1)
+    assert (after.state, after.idle_since, after.missed_in_row, after.calls_handled) == (
+        S.AVAILABLE,
+        agent.idle_since,
+        0,
+        0,
+    )
+
+
+def test_given_wrap_up_zero_when_call_ends_then_available_at_once() -> None:
+    after = apply(agent_in(S.ON_CALL), CallEnded(CALL, wrap_up_s=0), NOW)
+    assert (after.state, after.call, after.wrap_until, after.idle_since) == (S.AVAILABLE, None, None, NOW)
+    assert after.calls_handled == 1
+    assert due(after, NOW + 1000) is None
+
+
+def test_given_wrap_up_when_call_ends_then_wrap_up_until_due() -> None:
+    wrapping = apply(agent_in(S.ON_CALL), CallEnded(CALL, wrap_up_s=30), NOW)
+    assert (wrapping.state, wrapping.wrap_until, wrapping.call, wrapping.calls_handled) == (
+        S.WRAP_UP,
+        NOW + 30,
+        None,
+        1,
+    )
+    assert due(wrapping, NOW + 29.999) is None
+    timer = due(wrapping, NOW + 30)
+    assert timer == WrapUpElapsed()
+    done = apply(wrapping, timer, NOW + 30)
+    assert (done.state, done.wrap_until, done.idle_since) == (S.AVAILABLE, None, NOW + 30)
+
+
+@pytest.mark.parametrize("state", [state for state in AgentState if state is not S.WRAP_UP])
+def test_nothing_is_due_outside_wrap_up(state: AgentState) -> None:
+    assert due(agent_in(state), NOW + 10**6) is None
+
+
+def test_full_shift() -> None:
+    agent = new_agent("1001", NOW)
+    steps: list[tuple[AgentEvent, AgentState]] = [
+        (Login(), S.AVAILABLE),
+        (TakeBreak("coffee"), S.ON_BREAK),
+        (Ready(), S.AVAILABLE),
+        (Offer(CALL), S.RESERVED),
+        (Answered(CALL), S.ON_CALL),
+        (CallEnded(CALL, 5), S.WRAP_UP),
+        (WrapUpElapsed(), S.AVAILABLE),
+        (Logout(), S.LOGGED_OUT),
+    ]
+    for event, state in steps:
+        agent = apply(agent, event, NOW)
+        assert agent.state is state, event
+    assert agent.calls_handled == 1

@@ -1,0 +1,274 @@
+"""One contract, two stores: every test here runs against MemoryStore and a real Redis."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+import gevent
+import gevent.event
+import pytest
+
+from ccswitch.acd import Agent, AgentState, Offer, QueueEntry, apply, new_agent
+from ccswitch.errors import InvalidTransition, StoreError
+from ccswitch.store import MemoryStore, RedisStore, Store, open_store
+
+from .redis_server import RedisServer, free_port
+
+NOW = 1_712_345_678.123456  # more digits than a float32 or Lua's cjson would keep
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    url = request.getfixturevalue("redis_url")
+    redis_store = RedisStore(url, key_prefix=f"test:{uuid.uuid4().hex}:")
+    yield redis_store
+    redis_store.close()
+
+
+@pytest.fixture
+def two_redis_clients(redis_url: str) -> Iterator[tuple[RedisStore, RedisStore]]:
+    """Two controllers sharing one Redis: separate clients, same key prefix."""
+    prefix = f"test:{uuid.uuid4().hex}:"
+    first, second = RedisStore(redis_url, prefix), RedisStore(redis_url, prefix)
+    yield first, second
+    first.close()
+    second.close()
+
+
+def available(agent_id: str) -> Agent:
+    return Agent(id=agent_id, state=AgentState.AVAILABLE, since=NOW, idle_since=NOW - 10)
+
+
+def entry(call: str, queue: str = "support", priority: int = 0, at: float = NOW, seq: int = 0) -> QueueEntry:
+    return QueueEntry(call=call, queue=queue, priority=priority, enqueued_at=at, seq=seq)
+
+
+# --- agents ---
+
+
+def test_given_empty_store_when_get_agent_then_none(store: Store) -> None:
+    assert store.get_agent("1001") is None
+    assert store.agents() == []
+
+
+@pytest.mark.parametrize("state", list(AgentState))
+def test_put_then_get_round_trips_every_field(store: Store, state: AgentState) -> None:
+    agent = Agent(
+        id="1001",
+        state=state,
+        since=NOW,
+        break_reason="lunch",
+        call="5f0c-caller",
+        missed_in_row=2,
+        wrap_until=NOW + 30.000001,
+        idle_since=NOW - 0.000001,
+        calls_handled=7,
+    )
+    stored = store.put_agent(agent)
+    assert stored == replace(agent, version=1)
+    assert store.get_agent("1001") == stored
+    assert store.agents() == [stored]
+
+
+def test_every_put_bumps_the_version(store: Store) -> None:
+    store.put_agent(new_agent("1001", NOW))
+    assert store.put_agent(new_agent("1001", NOW)).version == 2
+    store.put_agent(new_agent("1002", NOW))
+    assert sorted((agent.id, agent.version) for agent in store.agents()) == [("1001", 2), ("1002", 1)]
+
+
+def test_given_current_version_when_update_then_stored_with_next_version(store: Store) -> None:
+    old = store.put_agent(available("1001"))
+    new = apply(old, Offer("call-1"), NOW + 1)
+    stored = store.update_agent(old, new)
+    assert stored == replace(new, version=old.version + 1)
+    assert store.get_agent("1001") == stored
+
+
+def test_given_two_writers_from_one_version_when_both_update_then_exactly_one_wins(store: Store) -> None:
+    old = store.put_agent(available("1001"))
+    first = store.update_agent(old, apply(old, Offer("call-1"), NOW))
+    second = store.update_agent(old, apply(old, Offer("call-2"), NOW))
+    assert first is not None and first.call == "call-1"
+    assert second is None
+    assert store.get_agent("1001") == first
+
+
+def test_given_stale_copy_after_put_when_update_then_refused(store: Store) -> None:
+    old = store.put_agent(available("1001"))
+    store.put_agent(old)
+    assert store.update_agent(old, apply(old, Offer("call-1"), NOW)) is None
+
+
+def test_missing_agent_counts_as_version_zero(store: Store) -> None:
+    fresh = new_agent("1001", NOW)
+    assert store.update_agent(replace(fresh, version=3), fresh) is None
+    created = store.update_agent(fresh, fresh)
+    assert created == replace(fresh, version=1)
+    assert store.update_agent(fresh, fresh) is None  # a second creator loses
+
+
+def test_update_refuses_to_mix_two_agents(store: Store) -> None:
+    old = store.put_agent(available("1001"))
+    with pytest.raises(ValueError, match="1002"):
+        store.update_agent(old, available("1002"))
+
+
+# --- queue entries ---
+
+
+def test_entries_come_back_in_queue_order(store: Store) -> None:
+    late_vip = entry("late-vip", priority=5, at=NOW + 9, seq=9)
+    first = entry("first", at=NOW, seq=1)
+    same_tick = entry("same-tick", at=NOW, seq=2)
+    later = entry("later", at=NOW + 0.000001, seq=3)
+    for each in (later, same_tick, late_vip, first):
+        store.add_entry(each)
+    assert store.entries("support") == [late_vip, first, same_tick, later]
+
+
+def test_all_entries_groups_by_queue_and_omits_empty_queues(store: Store) -> None:
+    support = [entry("a", seq=1), entry("b", seq=2)]
+    sales = entry("c", queue="sales", seq=3)
+    for each in (support[1], sales, support[0]):
+        store.add_entry(each)
+    assert store.all_entries() == {"support": support, "sales": [sales]}
+    assert store.remove_entry("sales", "c")
+    assert store.all_entries() == {"support": support}
+    assert store.entries("sales") == []
+
+
+def test_given_entry_handed_back_when_added_again_then_replaced_in_its_original_place(store: Store) -> None:
+    first, second = entry("first", seq=1), entry("second", at=NOW + 1, seq=2)
+    store.add_entry(first)
+    store.add_entry(second)
+    assert store.remove_entry("support", "first")
+    handed_back = replace(first, attempts=1)
+    store.add_entry(handed_back)
+    store.add_entry(handed_back)
+    assert store.entries("support") == [handed_back, second]
+
+
+def test_remove_entry_reports_whether_it_was_there(store: Store) -> None:
+    store.add_entry(entry("a"))
+    assert not store.remove_entry("sales", "a")
+    assert store.remove_entry("support", "a")
+    assert not store.remove_entry("support", "a")
+
+
+def test_next_seq_increases(store: Store) -> None:
+    numbers = [store.next_seq() for _ in range(5)]
+    assert numbers == sorted(set(numbers))
+
+
+def test_ping_and_close(store: Store) -> None:
+    store.ping()
+    store.close()
+
+
+# --- Redis only: sharing, races, failures ---
+
+
+def test_given_two_controllers_then_they_share_state_and_one_seq(
+    two_redis_clients: tuple[RedisStore, RedisStore],
+) -> None:
+    first, second = two_redis_clients
+    stored = first.put_agent(available("1001"))
+    first.add_entry(entry("a"))
+    assert second.get_agent("1001") == stored
+    assert second.entries("support") == [entry("a")]
+    numbers = [client.next_seq() for client in (first, second, first, second)]
+    assert numbers == sorted(set(numbers))
+
+
+def test_given_many_greenlets_on_two_controllers_when_racing_to_reserve_one_agent_then_exactly_one_wins(
+    two_redis_clients: tuple[RedisStore, RedisStore],
+) -> None:
+    racers = 20
+    first, second = two_redis_clients
+    first.put_agent(available("1001"))
+    everyone_has_read = gevent.event.Event()
+    reads: list[Agent] = []
+    refused: list[str] = []
+
+    def reserve(store: Store, call: str) -> bool:
+        """What the engine does: read, decide, compare-and-set; on a lost race re-read and re-decide."""
+        current = store.get_agent("1001")
+        assert current is not None
+        # Line every racer up on the same version before anyone writes, so all of them really race.
+        reads.append(current)
+        if len(reads) == racers:
+            everyone_has_read.set()
+        everyone_has_read.wait(timeout=5)
+        while True:
+            try:
+                wanted = apply(current, Offer(call), NOW)
+            except InvalidTransition:
+                return False  # someone else reserved them
+            if store.update_agent(current, wanted) is not None:
+                return True
+            refused.append(call)
+            reloaded = store.get_agent("1001")
+            assert reloaded is not None
+            current = reloaded
+
+    greenlets = [gevent.spawn(reserve, (first, second)[n % 2], f"call-{n}") for n in range(racers)]
+    gevent.joinall(greenlets, timeout=10, raise_error=True)
+    winners = [f"call-{n}" for n, greenlet in enumerate(greenlets) if greenlet.value]
+    assert len(winners) == 1
+    assert {agent.version for agent in reads} == {1}
+    assert len(refused) == racers - 1
+    final = second.get_agent("1001")
+    assert final is not None
+    assert (final.state, final.call, final.version) == (AgentState.RESERVED, winners[0], 2)
+
+
+def _operations(store: RedisStore) -> dict[str, Callable[[], object]]:
+    agent = available("1001")
+    return {
+        "ping": store.ping,
+        "get_agent": lambda: store.get_agent("1001"),
+        "agents": store.agents,
+        "put_agent": lambda: store.put_agent(agent),
+        "update_agent": lambda: store.update_agent(agent, agent),
+        "add_entry": lambda: store.add_entry(entry("a")),
+        "remove_entry": lambda: store.remove_entry("support", "a"),
+        "entries": lambda: store.entries("support"),
+        "all_entries": store.all_entries,
+        "next_seq": store.next_seq,
+    }
+
+
+def test_given_redis_goes_away_then_every_operation_raises_store_error(private_redis: RedisServer) -> None:
+    store = RedisStore(private_redis.url, key_prefix="test:", timeout_s=2)
+    store.put_agent(available("1001"))
+    private_redis.stop()
+    for name, operation in _operations(store).items():
+        with pytest.raises(StoreError, match="failed") as caught:
+            operation()
+        assert caught.value.__cause__ is not None, name
+    store.close()
+
+
+def test_open_store() -> None:
+    assert isinstance(open_store("memory", None, "x:"), MemoryStore)
+    with pytest.raises(ValueError, match="unknown store backend"):
+        open_store("etcd", None, "x:")
+    with pytest.raises(ValueError, match="url"):
+        open_store("redis", None, "x:")
+
+
+def test_open_store_pings_redis(redis_url: str) -> None:
+    store = open_store("redis", redis_url, f"test:{uuid.uuid4().hex}:")
+    assert isinstance(store, RedisStore)
+    store.close()
+
+
+def test_given_nothing_listening_when_open_redis_store_then_store_error() -> None:
+    with pytest.raises(StoreError, match="ping failed"):
+        open_store("redis", f"redis://127.0.0.1:{free_port()}/0", "x:")
