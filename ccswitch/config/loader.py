@@ -1,0 +1,462 @@
+"""``load_config`` / ``check_config``: YAML files → one validated, frozen ``Config``.
+
+Every file is read and every problem collected before anything is returned, so ``ccswitch check`` shows all
+mistakes at once. Names that one file uses and another defines (queues, menus, prompt files) are gathered as
+``Ref``s and checked last, when everything is known.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, cast, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ccswitch.config import _fields as f
+from ccswitch.config._reader import Issues, Node
+from ccswitch.config.model import (
+    AgentConfig,
+    Config,
+    Dialplan,
+    DialplanRule,
+    EslNode,
+    HttpConfig,
+    IvrChoice,
+    IvrMenu,
+    LoginState,
+    MediaConfig,
+    Paths,
+    QueueConfig,
+    StoreBackend,
+    StoreConfig,
+)
+from ccswitch.errors import ConfigError
+from ccswitch.routing.steps import ToHangup, ToIvr, ToQueue
+
+ENV_FILE = "environment"
+STRATEGIES = ("longest-idle-agent",)
+_DEFAULT_NODE = {"name": "fs1", "host": "127.0.0.1", "port": 8021, "password": "ClueCon"}
+_DIGITS = re.compile(r"[0-9*#]+")
+
+
+class ConfigErrors(ConfigError):
+    """Everything wrong with a configuration: fields of the first problem; ``str()`` lists all, one a line."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        first = errors[0]
+        super().__init__(first.file, first.key_path, first.problem)
+        self.errors = tuple(errors)
+        self.args = ("\n".join(str(error) for error in errors),)
+
+
+def check_config(path: str | Path, env: Mapping[str, str] | None = None) -> list[ConfigError]:
+    """Every problem in the configuration rooted at ``path`` (``config/ccswitch.yaml``); empty when valid."""
+    return _load(Path(path), os.environ if env is None else env)[1]
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """The configuration rooted at ``path``; raises ``ConfigErrors`` (a ``ConfigError``) listing all problems.
+
+    ``env`` defaults to ``os.environ``: CCSWITCH_ESL_HOST / _PORT / _PASSWORD override the first FreeSWITCH
+    node, CCSWITCH_REDIS_URL selects the redis store at that URL, CCSWITCH_DIALPLAN picks the active dialplan.
+    """
+    config, errors = _load(Path(path), os.environ if env is None else env)
+    if errors or config is None:
+        raise ConfigErrors(errors)
+    return config
+
+
+def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, list[ConfigError]]:
+    issues = Issues(config_file.resolve().parent.parent)
+    main = issues.read_yaml(config_file)
+    if main is None:
+        return None, issues.errors
+    main.known(("freeswitch", "store", "http", "timezone", "service_level_s", "dialplan", "paths", "media"))
+    nodes = _nodes(main.section("freeswitch"), env)
+    store = _store(main.section("store"), env)
+    http = _http(main.section("http"))
+    refs: list[f.Ref] = []
+    paths = _paths(main.section("paths"), config_file.resolve().parent)
+    service_level_s = main.integer("service_level_s", 20, 1, 3600)
+    media = _media(main.section("media"), paths.sounds)
+    timezone = _timezone(main)
+    queues = _queues(issues, paths.queues, media.music, service_level_s, refs)
+    agents = _agents(issues, paths.agents, refs)
+    menus = _menus(issues, paths.ivr, refs)
+    dialplans = _dialplans(issues, paths.dialplans, timezone, refs)
+    dialplan = _active_dialplan(main, env, dialplans)
+    prompts = _prompt_files(paths.sounds)
+    _check_refs(issues, refs, queues, menus, prompts, issues.display(paths.sounds))
+    config = Config(
+        config_file=config_file.resolve(),
+        nodes=nodes,
+        store=store,
+        http=http,
+        timezone=timezone,
+        service_level_s=service_level_s,
+        paths=paths,
+        media=media,
+        dialplan=dialplan,
+        menus=MappingProxyType(menus),
+        queues=MappingProxyType(queues),
+        agents=MappingProxyType(agents),
+        prompts=prompts,
+    )
+    return config, issues.errors
+
+
+def _nodes(section: Node, env: Mapping[str, str]) -> tuple[EslNode, ...]:
+    section.known(("nodes",))
+    raw_nodes = section.raw("nodes")
+    if raw_nodes is None:
+        raw_nodes = [_DEFAULT_NODE]
+    if not isinstance(raw_nodes, list) or not raw_nodes:
+        section.error("nodes", "expected a non-empty list of {name, host, port, password}")
+        raw_nodes = [_DEFAULT_NODE]
+    nodes: list[EslNode] = []
+    for index, raw in enumerate(raw_nodes):
+        node = Node(section.issues, section.file, section.at("nodes"), {}).child(index, raw)
+        if node is None:
+            continue
+        node.known(("name", "host", "port", "password"))
+        nodes.append(
+            EslNode(
+                name=node.text("name", f"fs{index + 1}", token=f.NAME),
+                host=node.text("host", "127.0.0.1", token=f.HOST),
+                port=node.integer("port", 8021, 1, 65535),
+                password=node.text("password", "ClueCon", token=f.SECRET),
+            )
+        )
+    _unique(section, "nodes", [n.name for n in nodes])
+    if nodes:
+        nodes[0] = _esl_env(section.issues, nodes[0], env)
+    return tuple(nodes)
+
+
+def _esl_env(issues: Issues, node: EslNode, env: Mapping[str, str]) -> EslNode:
+    """Environment overrides for the first node (how containers pass the switch's address and password)."""
+    set_vars = {key: value for key, value in env.items() if key.startswith("CCSWITCH_ESL_") and value}
+    env_node = Node(issues, ENV_FILE, "", set_vars)
+    port = node.port
+    port_text = set_vars.get("CCSWITCH_ESL_PORT")
+    if port_text is not None:
+        if port_text.isdigit() and 1 <= int(port_text) <= 65535:
+            port = int(port_text)
+        else:
+            env_node.error("CCSWITCH_ESL_PORT", f"expected a port number 1..65535, got {port_text!r}")
+    return replace(
+        node,
+        host=env_node.text("CCSWITCH_ESL_HOST", node.host, token=f.HOST),
+        port=port,
+        password=env_node.text("CCSWITCH_ESL_PASSWORD", node.password, token=f.SECRET),
+    )
+
+
+def _store(section: Node, env: Mapping[str, str]) -> StoreConfig:
+    section.known(("backend", "url", "key_prefix"))
+    backend = cast(StoreBackend, section.choice("backend", "memory", get_args(StoreBackend)))
+    url = section.text("url", "redis://127.0.0.1:6379/0")
+    env_url = env.get("CCSWITCH_REDIS_URL")
+    if env_url:
+        backend, url = "redis", env_url
+    if not re.match(r"(redis|rediss|unix)://", url):
+        where = Node(section.issues, ENV_FILE, "", {}) if env_url else section
+        problem = f"{url!r} is not a redis://, rediss:// or unix:// URL"
+        where.error("CCSWITCH_REDIS_URL" if env_url else "url", problem)
+    prefix = section.text("key_prefix", "ccswitch:")
+    if not re.fullmatch(r"[A-Za-z0-9_:.-]+", prefix):
+        section.error("key_prefix", f"unsafe value {prefix!r} (allowed: letters, digits and _ : . -)")
+    return StoreConfig(backend, url, prefix)
+
+
+def _http(section: Node) -> HttpConfig:
+    section.known(("host", "port"))
+    return HttpConfig(
+        section.text("host", "127.0.0.1", token=f.HOST), section.integer("port", 8080, 0, 65535)
+    )
+
+
+def _timezone(main: Node) -> ZoneInfo:
+    name = main.text("timezone", "UTC")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        main.error("timezone", f"unknown time zone {name!r} (use an IANA name such as Europe/Moscow)")
+        return ZoneInfo("UTC")
+
+
+def _paths(section: Node, root: Path) -> Paths:
+    section.known(("dialplans", "ivr", "queues", "agents", "sounds"))
+
+    def path(key: str, default: str) -> Path:
+        return (root / section.text(key, default)).resolve()
+
+    return Paths(
+        dialplans=path("dialplans", "../dialplans"),
+        ivr=path("ivr", "../ivr"),
+        queues=path("queues", "queues.yaml"),
+        agents=path("agents", "agents.yaml"),
+        sounds=path("sounds", "../sounds"),
+    )
+
+
+def _media(section: Node, sounds: Path) -> MediaConfig:
+    section.known(("switch_sounds_dir", "music"))
+    switch_dir = section.optional_text("switch_sounds_dir")
+    if switch_dir is None:
+        switch_dir = sounds.as_posix()
+        problem = f.SWITCH_DIR.check(switch_dir)
+        if problem:
+            section.error("switch_sounds_dir", f"{problem}; set media.switch_sounds_dir")
+    else:
+        problem = f.SWITCH_DIR.check(switch_dir)
+        if problem:
+            section.error("switch_sounds_dir", problem)
+    return MediaConfig(
+        switch_dir.rstrip("/") or "/", section.text("music", "local_stream://moh", token=f.MEDIA)
+    )
+
+
+def _queues(
+    issues: Issues, file: Path, music: str, service_level_s: int, refs: list[f.Ref]
+) -> dict[str, QueueConfig]:
+    top = issues.read_yaml(file)
+    queues: dict[str, QueueConfig] = {}
+    if top is None:
+        issues.unknowable.add("queue")
+        return queues
+    if not top.data:
+        top.error(None, "no queues defined")
+    for raw_name, raw in top.data.items():
+        name = str(raw_name)
+        node = top.child(name, raw)
+        if node is None or not _name(top, name):
+            continue
+        node.known(
+            (
+                "strategy",
+                "music",
+                "max_wait_s",
+                "overflow",
+                "wrap_up_s",
+                "ring_timeout_s",
+                "max_no_answer",
+                "max_length",
+                "service_level_s",
+            )
+        )
+        overflow = f.step_at(node, "overflow", refs, ToHangup())
+        if isinstance(overflow, ToQueue) and overflow.queue == name:
+            node.error("overflow", "a queue cannot overflow to itself")
+        queues[name] = QueueConfig(
+            name=name,
+            strategy=node.choice("strategy", STRATEGIES[0], STRATEGIES),
+            music=node.text("music", music, token=f.MEDIA),
+            max_wait_s=node.integer("max_wait_s", 300, 1, 86400),
+            overflow=overflow,
+            wrap_up_s=node.integer("wrap_up_s", 10, 0, 3600),
+            ring_timeout_s=node.integer("ring_timeout_s", 15, 1, 300),
+            max_no_answer=node.integer("max_no_answer", 3, 0, 100),
+            max_length=node.optional_integer("max_length", 1, 100000),
+            service_level_s=node.integer("service_level_s", service_level_s, 1, 3600),
+        )
+    return queues
+
+
+def _agents(issues: Issues, file: Path, refs: list[f.Ref]) -> dict[str, AgentConfig]:
+    top = issues.read_yaml(file)
+    agents: dict[str, AgentConfig] = {}
+    if top is None:
+        return agents
+    for raw_id, raw in top.data.items():
+        agent_id = str(raw_id)  # bare extensions (1000:) are fine as agent ids
+        node = top.child(agent_id, raw)
+        if node is None or not _name(top, agent_id):
+            continue
+        node.known(("name", "contact", "queues", "wrap_up_s", "login"))
+        queues = tuple(str(q) for q in node.items("queues"))
+        for index, queue in enumerate(queues):
+            refs.append(f.Ref("queue", queue, node.file, f"{node.at('queues')}[{index}]"))
+        name = node.text("name", agent_id)
+        if not name.isprintable():
+            node.error("name", f"unsafe value {name!r} (no control characters)")
+        agents[agent_id] = AgentConfig(
+            id=agent_id,
+            name=name,
+            contact=_endpoint(node),
+            queues=queues,
+            wrap_up_s=node.optional_integer("wrap_up_s", 0, 3600),
+            login=cast(LoginState, node.choice("login", "logged_out", get_args(LoginState))),
+        )
+    return agents
+
+
+def _endpoint(node: Node) -> str:
+    contact = node.text("contact")
+    if contact and not f.ENDPOINT.pattern.fullmatch(contact):
+        node.error("contact", f"bad endpoint {contact!r} (expected {f.ENDPOINT.allowed})")
+    return contact
+
+
+def _menus(issues: Issues, directory: Path, refs: list[f.Ref]) -> dict[str, IvrMenu]:
+    menus: dict[str, IvrMenu] = {}
+    for top in _yaml_files(issues, directory, "menu"):
+        for raw_name, raw in top.data.items():
+            name = str(raw_name)
+            node = top.child(name, raw)
+            if node is None or not _name(top, name):
+                continue
+            if name in menus:
+                top.error(name, "menu defined twice")
+            menus[name] = _menu(node, name, refs)
+    return menus
+
+
+def _menu(node: Node, name: str, refs: list[f.Ref]) -> IvrMenu:
+    node.known(
+        (
+            "prompt",
+            "invalid_prompt",
+            "timeout_prompt",
+            "timeout_s",
+            "max_attempts",
+            "digits",
+            "options",
+            "on_failure",
+        )
+    )
+    digits = node.integer("digits", 1, 1, 20)
+    options: dict[str, IvrChoice] = {}
+    raw_options = node.raw("options")
+    option_node = node.child("options", raw_options) if raw_options is not None else None
+    if raw_options is None:
+        node.error("options", "missing")
+    if option_node is not None:
+        for raw_key, value in option_node.data.items():
+            key = str(raw_key)  # 1: reads as an integer in YAML; quote "0"-led, "*" and "#" keys
+            if not _DIGITS.fullmatch(key) or len(key) > digits:
+                option_node.error(key, f"option keys are 1..{digits} DTMF digits (0-9 * #)")
+                continue
+            options[key] = f.ivr_choice(option_node, key, value, refs)
+            if options[key] == ToIvr(name):
+                option_node.error(key, "a menu option cannot enter its own menu (use repeat)")
+    if {"*", "#"} <= options.keys():
+        node.error("options", "use '*' or '#' as an option, not both: the other one ends input")
+    on_failure = f.step_at(node, "on_failure", refs, ToHangup())
+    return IvrMenu(
+        name=name,
+        prompt=f.prompt(node, "prompt", refs),
+        invalid_prompt=f.prompt(node, "invalid_prompt", refs),
+        timeout_prompt=f.prompt(node, "timeout_prompt", refs) if "timeout_prompt" in node.data else None,
+        timeout_s=node.integer("timeout_s", 5, 1, 120),
+        max_attempts=node.integer("max_attempts", 3, 1, 20),
+        digits=digits,
+        options=MappingProxyType(options),
+        on_failure=on_failure,
+    )
+
+
+def _dialplans(issues: Issues, directory: Path, timezone: ZoneInfo, refs: list[f.Ref]) -> dict[str, Dialplan]:
+    dialplans: dict[str, Dialplan] = {}
+    for top in _yaml_files(issues, directory, "dialplan"):
+        top.known(("rules", "default"))
+        default = f.step_at(top, "default", refs, ToHangup("UNALLOCATED_NUMBER"))
+        raw_rules = top.raw("rules")
+        if raw_rules is not None and not isinstance(raw_rules, list):
+            top.error("rules", "expected a list of rules")
+            raw_rules = []
+        rules = tuple(
+            rule
+            for index, raw in enumerate(raw_rules or [])
+            if (rule := _rule(Node(issues, top.file, "rules", {}), index, raw, refs)) is not None
+        )
+        _unique(top, "rules", [rule.name for rule in rules])
+        name = Path(top.file).stem
+        dialplans[name] = Dialplan(name, rules, default, timezone)
+    return dialplans
+
+
+def _rule(rules: Node, index: int, raw: Any, refs: list[f.Ref]) -> DialplanRule | None:
+    node = rules.child(index, raw)
+    if node is None:
+        return None
+    node.known(("name", "did", "did_pattern", "caller_pattern", "days", "hours", "dates", "then"))
+    dids = frozenset(str(did) for did in node.items("did"))  # bare numbers are fine: 88005550556
+    return DialplanRule(
+        name=node.text("name", f"rule-{index + 1}", token=f.NAME),
+        dids=dids,
+        did_pattern=f.pattern(node, "did_pattern"),
+        caller_pattern=f.pattern(node, "caller_pattern"),
+        days=f.days(node, "days"),
+        hours=f.hours(node, "hours"),
+        dates=f.dates(node, "dates"),
+        then=f.step_at(node, "then", refs),
+    )
+
+
+def _active_dialplan(main: Node, env: Mapping[str, str], dialplans: dict[str, Dialplan]) -> Dialplan:
+    name = main.text("dialplan", "main", token=f.NAME)
+    where, key = main, "dialplan"
+    if env.get("CCSWITCH_DIALPLAN"):
+        name, where, key = env["CCSWITCH_DIALPLAN"], Node(main.issues, ENV_FILE, "", {}), "CCSWITCH_DIALPLAN"
+    if name not in dialplans:
+        if "dialplan" not in main.issues.unknowable:
+            where.error(key, f"no dialplan {name!r} (known: {', '.join(sorted(dialplans)) or 'none'})")
+        return Dialplan(name, (), ToHangup("UNALLOCATED_NUMBER"), ZoneInfo("UTC"))
+    return dialplans[name]
+
+
+def _yaml_files(issues: Issues, directory: Path, kind: str) -> list[Node]:
+    """Every ``*.yaml`` in ``directory`` that reads; if one does not, the ``kind`` names are not all known."""
+    if not directory.is_dir():
+        issues.add(issues.display(directory), "", "directory not found")
+        issues.unknowable.add(kind)
+        return []
+    nodes = [issues.read_yaml(path) for path in sorted(directory.glob("*.yaml"))]
+    if None in nodes:
+        issues.unknowable.add(kind)
+    return [node for node in nodes if node is not None]
+
+
+def _prompt_files(sounds: Path) -> frozenset[str]:
+    return frozenset(p.relative_to(sounds).with_suffix("").as_posix() for p in sounds.rglob("*.wav"))
+
+
+def _check_refs(
+    issues: Issues,
+    refs: list[f.Ref],
+    queues: Mapping[str, QueueConfig],
+    menus: Mapping[str, IvrMenu],
+    prompts: frozenset[str],
+    sounds_dir: str,
+) -> None:
+    known = {"queue": sorted(queues), "menu": sorted(menus)}
+    for ref in refs:
+        if ref.kind == "prompt":
+            if ref.name not in prompts:
+                issues.add(ref.file, ref.key_path, f"missing prompt file {sounds_dir}/{ref.name}.wav")
+        elif ref.name not in known[ref.kind] and ref.kind not in issues.unknowable:
+            names = ", ".join(known[ref.kind]) or "none"
+            issues.add(ref.file, ref.key_path, f"unknown {ref.kind} {ref.name!r} (known: {names})")
+
+
+def _name(parent: Node, name: Any) -> bool:
+    problem = f.NAME.check(str(name))
+    if problem:
+        parent.error(name, f"bad name: {problem}")
+    return problem is None
+
+
+def _unique(node: Node, key: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            node.error(key, f"name {name!r} used twice")
+        seen.add(name)
+
+
+__all__ = ["ConfigErrors", "check_config", "load_config"]

@@ -1,0 +1,270 @@
+"""Each kind of mistake a telecom engineer can make gives one exact ``file: key.path: problem`` message."""
+
+from __future__ import annotations
+
+import pytest
+
+from ccswitch.config import ConfigErrors, check_config, load_config
+from ccswitch.errors import ConfigError
+
+from .conftest import Tree
+
+
+def problems(tree: Tree, env: dict[str, str] | None = None) -> list[str]:
+    return [str(error) for error in check_config(tree.config_file, env={} if env is None else env)]
+
+
+def test_copy_of_shipped_config_is_clean(tree: Tree) -> None:
+    assert problems(tree) == []
+
+
+def test_unknown_queue_lists_the_known_ones(tree: Tree) -> None:
+    tree.edit("ivr/main.yaml", '"2": {queue: support}', '"2": {queue: supprt}')
+
+    assert problems(tree) == [
+        "ivr/main.yaml: main.options.2.queue: unknown queue 'supprt' (known: operator, sales, support)"
+    ]
+
+
+def test_unknown_queue_in_a_dialplan_rule(tree: Tree) -> None:
+    tree.edit("dialplans/main.yaml", "then: {ivr: main}", "then: {queue: supprt, priority: 5}")
+
+    assert problems(tree) == [
+        "dialplans/main.yaml: rules[1].then.queue: unknown queue 'supprt' (known: operator, sales, support)"
+    ]
+
+
+def test_unknown_key_suggests_the_likely_one(tree: Tree) -> None:
+    tree.edit("config/queues.yaml", "max_wait_s: 120", "max_wiat_s: 120")
+
+    assert problems(tree) == [
+        "config/queues.yaml: support.max_wiat_s: unknown key, did you mean 'max_wait_s'? (known: max_length, "
+        "max_no_answer, max_wait_s, music, overflow, ring_timeout_s, service_level_s, strategy, wrap_up_s)"
+    ]
+
+
+def test_bad_regular_expression(tree: Tree) -> None:
+    tree.edit("dialplans/main.yaml", 'did: "88005550556"', "did_pattern: '^(8800'")
+
+    assert problems(tree) == [
+        "dialplans/main.yaml: rules[0].did_pattern: bad regular expression '^(8800': "
+        "missing ), unterminated subpattern at position 1"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("hours", "problem"),
+    [
+        ("9:00-18:00", "bad hours '9:00-18:00' (expected HH:MM-HH:MM, e.g. 09:00-18:00)"),
+        ("09:00-25:00", "bad hours '09:00-25:00' (not a time of day)"),
+        (
+            "22:00-06:00",
+            "bad hours '22:00-06:00' (start must be before end; split overnight ranges at 24:00)",
+        ),
+    ],
+)
+def test_bad_hours(tree: Tree, hours: str, problem: str) -> None:
+    tree.edit("dialplans/main.yaml", '"09:00-18:00"', f'"{hours}"')
+
+    assert problems(tree) == [f"dialplans/main.yaml: rules[1].hours: {problem}"]
+
+
+def test_bad_day_and_date(tree: Tree) -> None:
+    tree.edit("dialplans/main.yaml", "days: [mon-fri]", "days: [mon-fry]")
+    tree.edit("dialplans/main.yaml", '"02-23"', '"02-30"')
+
+    assert problems(tree) == [
+        "dialplans/main.yaml: rules[0].dates: bad date '02-30' (expected YYYY-MM-DD or MM-DD)",
+        "dialplans/main.yaml: rules[1].days: bad day 'mon-fry' "
+        "(use mon, tue, wed, thu, fri, sat, sun or a range like mon-fri)",
+    ]
+
+
+def test_missing_prompt_file(tree: Tree) -> None:
+    (tree.root / "sounds" / "info" / "opening_hours.wav").unlink()
+
+    assert problems(tree) == [
+        "ivr/main.yaml: main.options.3.say: missing prompt file sounds/info/opening_hours.wav"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "problem"),
+    [
+        (
+            "ivr/main.yaml",
+            '"0": {queue: operator, priority: 5}',
+            '"0": {transfer: "1000 XML default"}',
+            "ivr/main.yaml: main.options.0.transfer: unsafe value '1000 XML default' "
+            "(allowed: letters, digits and _ . + * # @ -)",
+        ),
+        (
+            "config/ccswitch.yaml",
+            "music: local_stream://moh",
+            "music: local_stream://${x}",
+            "config/ccswitch.yaml: media.music: unsafe value 'local_stream://${x}' "
+            "(allowed: letters, digits and _ . : / @ + -)",
+        ),
+        (
+            "config/ccswitch.yaml",
+            "switch_sounds_dir: null",
+            "switch_sounds_dir: '/usr/share/my sounds'",
+            "config/ccswitch.yaml: media.switch_sounds_dir: unsafe value '/usr/share/my sounds' "
+            "(allowed: an absolute path of letters, digits and _ . / -)",
+        ),
+        (
+            "ivr/main.yaml",
+            "prompt: ivr/main_menu",
+            "prompt: ../../etc/passwd",
+            "ivr/main.yaml: main.prompt: unsafe value '../../etc/passwd' "
+            "(allowed: a path under the sounds directory without '.wav': letters, digits, '_', '-' and '/')",
+        ),
+        (
+            "config/queues.yaml",
+            "sales:",
+            "sales team:",
+            "config/queues.yaml: sales team: bad name: unsafe value 'sales team' "
+            "(allowed: letters, digits, '_' and '-')",
+        ),
+    ],
+)
+def test_unsafe_values_are_refused(tree: Tree, file: str, old: str, new: str, problem: str) -> None:
+    tree.edit(file, old, new)
+
+    assert problem in problems(tree)
+
+
+def test_yaml_syntax_error_names_the_line(tree: Tree) -> None:
+    tree.edit("config/queues.yaml", "  max_wait_s: 120", "  max_wait_s: [120")
+
+    assert problems(tree) == [
+        "config/queues.yaml: YAML syntax error at line 13, column 11: expected ',' or ']', but got ':'"
+    ]
+
+
+def test_duplicate_key_is_an_error_with_its_line(tree: Tree) -> None:
+    tree.edit("ivr/main.yaml", '"9": repeat', '"9": repeat\n    "1": repeat')
+
+    assert problems(tree) == ["ivr/main.yaml: YAML syntax error at line 15, column 5: duplicate key '1'"]
+
+
+def test_unknown_menu_target(tree: Tree) -> None:
+    tree.edit("dialplans/demo.yaml", "then: {ivr: main}", "then: {ivr: mian}")
+
+    assert problems(tree) == ["dialplans/demo.yaml: rules[0].then.ivr: unknown menu 'mian' (known: main)"]
+
+
+@pytest.mark.parametrize("contact", ["sip:1000@pbx", "user/1000 bad", "user/{x}1000", "user/1000,user/1001"])
+def test_bad_endpoint(tree: Tree, contact: str) -> None:
+    tree.edit("config/agents.yaml", "contact: user/1000,", f"contact: '{contact}',")
+
+    assert problems(tree) == [
+        f"config/agents.yaml: 1000.contact: bad endpoint {contact!r} "
+        "(expected user/<ext>[@<domain>], sofia/<profile>/<target> or loopback/<ext>[/<context>])"
+    ]
+
+
+def test_other_endpoints_are_accepted(tree: Tree) -> None:
+    tree.edit("config/agents.yaml", "contact: user/1000,", "contact: user/1000@pbx.example.com,")
+    tree.edit("config/agents.yaml", "contact: user/1001,", "contact: sofia/gateway/carrier/79161234567,")
+    tree.edit("config/agents.yaml", "contact: user/1002,", "contact: loopback/1002/default,")
+
+    assert problems(tree) == []
+
+
+def test_unknown_hangup_cause_and_self_overflow(tree: Tree) -> None:
+    tree.edit("dialplans/main.yaml", "{hangup: UNALLOCATED_NUMBER}", "{hangup: UNALOCATED_NUMBER}")
+    tree.edit("config/queues.yaml", "overflow: {queue: operator}", "overflow: {queue: sales}")
+
+    assert problems(tree) == [
+        "config/queues.yaml: sales.overflow: a queue cannot overflow to itself",
+        "dialplans/main.yaml: default.hangup: unknown hangup cause 'UNALOCATED_NUMBER' "
+        "(FreeSWITCH names: NORMAL_CLEARING, USER_BUSY, ...)",
+    ]
+
+
+def test_star_and_hash_cannot_both_be_options(tree: Tree) -> None:
+    tree.edit("ivr/main.yaml", '"9": repeat', '"*": repeat\n    "#": {queue: sales}')
+
+    assert problems(tree) == [
+        "ivr/main.yaml: main.options: use '*' or '#' as an option, not both: the other one ends input"
+    ]
+
+
+def test_a_step_needs_exactly_one_target(tree: Tree) -> None:
+    tree.edit("dialplans/main.yaml", "then: {ivr: main}", "then: {ivr: main, queue: sales}")
+
+    assert problems(tree) == [
+        "dialplans/main.yaml: rules[1].then: expected exactly one of: announce, hangup, ivr, queue, transfer"
+    ]
+
+
+def test_out_of_range_and_wrong_type(tree: Tree) -> None:
+    tree.edit("config/queues.yaml", "ring_timeout_s: 20", "ring_timeout_s: 0")
+    tree.edit("ivr/main.yaml", "timeout_s: 5", "timeout_s: five")
+
+    assert problems(tree) == [
+        "config/queues.yaml: operator.ring_timeout_s: 0 is out of range 1..300",
+        "ivr/main.yaml: main.timeout_s: expected an integer, got string 'five'",
+    ]
+
+
+def test_all_problems_are_collected_at_once(tree: Tree) -> None:
+    tree.edit("ivr/main.yaml", '"2": {queue: support}', '"2": {queue: supprt}')
+    tree.edit("config/queues.yaml", "max_wait_s: 120", "max_wiat_s: 120")
+    tree.edit("config/agents.yaml", "contact: user/1005,", "contact: 'sip:1005',")
+    tree.edit("config/ccswitch.yaml", "timezone: Europe/Moscow", "timezone: Europe/Moskva")
+
+    found = problems(tree)
+
+    assert [p.split(":")[0] for p in found] == [
+        "config/ccswitch.yaml",
+        "config/queues.yaml",
+        "config/agents.yaml",
+        "ivr/main.yaml",
+    ]
+    with pytest.raises(ConfigErrors) as raised:
+        load_config(tree.config_file, env={})
+    assert isinstance(raised.value, ConfigError)
+    assert [str(e) for e in raised.value.errors] == found
+    assert str(raised.value) == "\n".join(found)
+    assert (raised.value.file, raised.value.key_path) == ("config/ccswitch.yaml", "timezone")
+
+
+def test_leading_zero_numbers_stay_text(tree: Tree) -> None:
+    tree.edit("dialplans/demo.yaml", 'did: "88005550556"', "did: [088005550556, 88005550557]")
+
+    config = load_config(tree.config_file, env={"CCSWITCH_DIALPLAN": "demo"})
+
+    assert config.dialplan.rules[0].dids == frozenset({"088005550556", "88005550557"})
+
+
+def test_missing_file_is_reported(tree: Tree) -> None:
+    (tree.root / "config" / "agents.yaml").unlink()
+
+    assert problems(tree) == ["config/agents.yaml: cannot read file: No such file or directory"]
+
+
+def test_environment_overrides_the_first_node_and_the_store(tree: Tree) -> None:
+    env = {
+        "CCSWITCH_ESL_HOST": "fs.example.net",
+        "CCSWITCH_ESL_PORT": "18021",
+        "CCSWITCH_ESL_PASSWORD": "s3cret",
+        "CCSWITCH_REDIS_URL": "redis://cache:6379/2",
+    }
+
+    config = load_config(tree.config_file, env=env)
+
+    node = config.nodes[0]
+    assert (node.name, node.host, node.port, node.password) == ("fs1", "fs.example.net", 18021, "s3cret")
+    assert (config.store.backend, config.store.url) == ("redis", "redis://cache:6379/2")
+
+
+def test_bad_environment_values_are_reported(tree: Tree) -> None:
+    env = {"CCSWITCH_ESL_PORT": "80x", "CCSWITCH_ESL_PASSWORD": "a b", "CCSWITCH_DIALPLAN": "nightly"}
+
+    assert problems(tree, env) == [
+        "environment: CCSWITCH_ESL_PORT: expected a port number 1..65535, got '80x'",
+        "environment: CCSWITCH_ESL_PASSWORD: unsafe value 'a b' (allowed: printable ASCII without spaces)",
+        "environment: CCSWITCH_DIALPLAN: no dialplan 'nightly' (known: demo, main)",
+    ]
