@@ -1,0 +1,517 @@
+"""Every ESL command ccswitch sends, built in one place from validated values.
+
+Theory of operation
+===================
+Nothing that a caller, a webhook or a YAML file supplies is pasted into a command unchecked. Identifiers
+(uuids, variable names, endpoints, sound paths, hang-up causes) go through a validator that raises
+``UnsafeValueError`` naming the value's role. Caller-controlled text (SIP display name and number) is
+*sanitised* instead, so a weird display name never fails a call. Builders return the command text without the
+trailing blank line (the connection appends ``"\\n\\n"``); ``uuid_*``/``originate``/``show`` builders return
+the API command, to be wrapped by ``api()`` or ``bgapi()``.
+
+What FreeSWITCH does with the text (signalwire/freeswitch master cc93a68, the build the traces come from):
+
+- **Framing** (mod_event_socket.c ``read_packet``): a command ends at the first empty line (two ``\\n`` with
+  only ``\\r`` between). The first line is the command; every further ``name: value`` line is a header
+  (leading spaces of the value dropped). So one ``\\n`` in a value adds a header (``Job-UUID``,
+  ``console_execute``...) and ``\\n\\n`` starts a second command: no value may contain CR, LF or any control
+  character. ``api``/``bgapi`` split the command at its first space; ``bgapi`` takes our ``Job-UUID`` header
+  (copied into a 37-byte buffer).
+- **sendmsg** (mod_event_socket.c ``parse_command``, switch_ivr.c ``switch_ivr_parse_event``): ``sendmsg
+  <uuid>`` then ``call-command: execute``, ``execute-app-name``, ``execute-app-arg`` (one header line; a
+  longer or multi-line argument could go in a ``Content-Type: text/plain`` + ``Content-Length`` body instead,
+  we never need it), ``loops`` (-1 = forever), ``event-lock``, and ``Event-UUID``, which comes back as
+  ``Application-UUID`` on ``CHANNEL_EXECUTE_COMPLETE``. ``call-command: hangup`` takes ``hangup-cause``.
+- **Variable expansion** (switch_core_session.c ``switch_core_session_execute_application_get_flags`` ->
+  switch_channel.c ``switch_channel_expand_variables_check``): *every* application argument (sendmsg execute,
+  each app of an inline dialplan, ``&app(arg)`` of originate) is expanded: ``${var}``, ``$${global}``, and
+  ``${api(args)}`` which runs an API command (``${system(rm -rf /)}``). Expanded values are expanded again,
+  recursively. ``\\$`` and ``\\'`` are unescaped there, and an argument starting ``%[`` or ``%<c>[`` sets
+  scoped variables. API arguments themselves (``uuid_setvar`` values, originate's dial string) are not
+  expanded, but a value stored in a channel variable is expanded wherever ``${that_var}`` is used later.
+  Hence: no ``$`` from a caller anywhere, no ``${`` in any argument, no leading ``%``.
+- **Splitting** (switch_utils.c ``switch_separate_string``): the API commands split their argument on spaces
+  (``separate_string_blank_delim``): a single quote toggles quoting (no look-ahead), ``\\`` protects the next
+  char; then each part is cleaned (``cleanup_separated_string``): matching quotes removed, ``\\'`` ``\\"``
+  ``\\\\`` ``\\n`` ``\\r`` ``\\t`` ``\\s`` unescaped, leading/trailing spaces trimmed. Past the command's
+  ``argv`` size the rest of the line is the last argument. Non-space delimiters
+  (``separate_string_char_delim``) honour a quote only if a closing one follows. A buffer that starts with
+  ``^^<c>`` switches the delimiter to ``<c>``. Because quotes and backslashes are consumed at every layer,
+  none of our values contains ``'``, ``"`` or ``\\``; an argument with spaces is wrapped in single quotes as a
+  whole.
+- **uuid_transfer** (mod_commands.c ``transfer_function``): ``<uuid> [-bleg|-both] <dest> [<dialplan>]
+  [<context>]``, space-split into at most 5 parts; a destination starting with ``-`` is read as the leg flag.
+- **inline dialplan** (mod_dptools.c ``inline_dialplan_hunt``): ``app:arg,app:arg``; ``m:<c>:`` first picks
+  another delimiter (we use ``m:^:`` so the commas of a ``{}`` block survive). Each entry is split at its
+  first ``:`` into app and argument. So ``^`` may not occur in any app argument of the list.
+- **Dial strings** (switch_ivr_originate.c ``switch_ivr_originate``, switch_event.c
+  ``switch_event_create_brackets``): ``<...>`` then ``{...}`` blocks (variables for every leg) are cut off
+  first; the block ends at the matching ``}`` by counting braces, ignoring quotes (switch_utils.c
+  ``switch_find_end_paren``), so a ``}`` in a value ends the block early and a ``{`` swallows the endpoint.
+  Inside, variables split on ``,`` (``'...'`` and ``\\,`` protect one; ``^^<c>`` at the start picks another
+  delimiter), each then split once on ``=`` (``=`` in a value is fine), quotes/escapes removed and ends
+  trimmed. What remains is split on ``|`` (failover) and ``,`` (simultaneous legs); a leg may start with
+  ``[...]`` per-leg variables, parsed the same way after ``,`` inside it were protected (a ``|`` there splits
+  the leg). A dial string that contains ``:_:`` anywhere is an "enterprise" originate split on it. So a value
+  may not contain ``, { } [ ] < > | ^ ' " \\ $`` nor ``:_:``; we validate rather than escape.
+- **bridge** (mod_dptools.c ``audio_bridge_function``, switch_channel.c ``switch_channel_handle_cause``): when
+  the originate fails, ``originate_failed_cause``, ``originate_disposition`` (the cause name) and
+  ``DIALSTATUS`` (``NOANSWER``, ``BUSY``, ``DONTCALL``, ``CANCEL``, ``INVALIDARGS`` or the cause) are set on
+  the caller, and the caller is **hung up** with that cause unless ``continue_on_fail`` (``true`` or a list of
+  causes) lets the dialplan go on; without the variable only NO_ANSWER / NO_USER_RESPONSE / ORIGINATOR_CANCEL
+  continue. After a successful bridge ends (switch_ivr_bridge.c ``switch_ivr_multi_threaded_bridge``)
+  ``hangup_after_bridge=true`` hangs the caller up with the agent leg's cause; otherwise the dialplan
+  continues. FreeSWITCH has no ``bridge_hangup_cause``; the partner of a leg that hangs up gets
+  ``last_bridge_hangup_cause``.
+- **play_and_get_digits** (mod_dptools.c ``play_and_get_digits_function``): space-split ``min max tries
+  timeout terminators file invalid_file var_name regexp [digit_timeout] [transfer_on_failure]``. The digits
+  land in the channel variable ``var_name`` (``<var_name>_invalid`` holds input that failed the regexp) and
+  ``read_result`` is ``success``/``timeout``/``failure`` (switch_ivr_play_say.c ``switch_ivr_read``); both
+  ride on the ``CHANNEL_EXECUTE_COMPLETE`` event as ``variable_*`` headers. An empty argument is written
+  ``''``.
+- **Other APIs** (mod_commands.c): ``uuid_kill <uuid> [cause]``, ``uuid_break <uuid> [all]`` (``all`` also
+  drops queued sendmsg applications), ``uuid_answer <uuid>``, ``uuid_bridge <a> <b>``, ``uuid_setvar <uuid>
+  <var> [value]`` (the value is the rest of the line), ``uuid_getvar <uuid> <var>``, ``uuid_exists <uuid>``,
+  ``uuid_broadcast <uuid> <path> [aleg|bleg|both]`` (a path containing ``::`` names another app),
+  ``uuid_record <uuid> start|stop <path>``, ``originate <dialstring> <&app(arg)|exten> [dialplan] [context]
+  ...`` (space-split; the app argument ends at the first ``)``), ``show channels as json``.
+- **Uuids**: a channel uuid (also ``origination_uuid``) and a ``Job-UUID`` are copied into 37-byte buffers
+  (switch_core_session.c ``switch_core_session_set_uuid``), so longer ones would be silently cut: max 36
+  chars.
+
+connect_agent: the events a caller sees
+=======================================
+``connect_agent`` makes the parked caller's own channel run (one command, the fastest path measured in
+REAL-FS-NOTES.md)::
+
+    uuid_transfer <call> 'm:^:multiset:continue_on_fail=true hangup_after_bridge=true
+        ^bridge:{origination_uuid=<leg>,leg_timeout=<s>,origination_caller_id_name=<name>,
+        origination_caller_id_number=<number>,ignore_early_media=true,<extra vars>}<endpoint>^park' inline
+
+(one line; the caller ID variables are left out when nothing of the caller's text survives)
+
+Common start (caller C, agent leg L): C ``CHANNEL_UNPARK``, C ``CHANNEL_EXECUTE_COMPLETE`` (park), C
+``CHANNEL_STATE`` CS_ROUTING then CS_EXECUTE, C ``CHANNEL_EXECUTE``/``CHANNEL_EXECUTE_COMPLETE`` (multiset), C
+``CHANNEL_EXECUTE`` (bridge); then, if the endpoint resolves to a leg, L ``CHANNEL_CREATE`` (Unique-ID =
+``<leg>``), L ``CHANNEL_ORIGINATE``, L ``CHANNEL_PROGRESS`` while it rings.
+
+1. Agent answers: L ``CHANNEL_ANSWER``, C ``CHANNEL_ANSWER`` (if C was not answered yet), C ``CHANNEL_BRIDGE``
+   (Other-Leg-Unique-ID = L). When the agent hangs up: L ``CHANNEL_HANGUP``, C ``CHANNEL_UNBRIDGE``, L
+   ``CHANNEL_HANGUP_COMPLETE``, C ``CHANNEL_HANGUP`` with L's cause (hangup_after_bridge), C
+   ``CHANNEL_EXECUTE_COMPLETE`` (bridge), C ``CHANNEL_HANGUP_COMPLETE``; no ``CHANNEL_PARK``. When the caller
+   hangs up first: C ``CHANNEL_HANGUP``, C ``CHANNEL_UNBRIDGE``, L ``CHANNEL_HANGUP`` (NORMAL_CLEARING), both
+   ``CHANNEL_HANGUP_COMPLETE``.
+2. Bridge fails (no answer within ``leg_timeout`` -> NO_ANSWER, USER_BUSY, CALL_REJECTED, USER_NOT_REGISTERED
+   with no leg at all, ...): L ``CHANNEL_HANGUP``/``CHANNEL_HANGUP_COMPLETE`` (if L existed), C
+   ``CHANNEL_EXECUTE_COMPLETE`` (bridge) carrying ``variable_originate_disposition`` = the cause,
+   ``variable_DIALSTATUS`` and ``variable_originate_failed_cause``; C stays up (continue_on_fail), C
+   ``CHANNEL_EXECUTE`` (park), C ``CHANNEL_PARK``: the call is back with the controller.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NewType
+
+from ccswitch.errors import UnsafeValueError
+
+DialString = NewType("DialString", str)
+"""A dial string built by ``dial_string()``; ``originate()`` takes nothing else."""
+
+CALLER_ID_MAX_CHARS = 48
+CALLER_ID_PUNCTUATION = " .-_+@"
+"""Besides letters (any script) and the digits 0-9, the only characters ``caller_id_text`` keeps."""
+
+_UUID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,35}")
+_DIGITS = re.compile(r"[0-9*#A-D]{1,64}")
+_TERMINATORS = re.compile(r"[0-9*#]{1,12}")
+_EXTENSION = re.compile(r"[A-Za-z0-9_.+*#][A-Za-z0-9_.+*#-]{0,63}")
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+_APP = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_HANGUP_CAUSE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+_EVENT_NAME = re.compile(r"[A-Za-z0-9_]+(::[A-Za-z0-9_-]+)*")
+_SEGMENT = r"[A-Za-z0-9_.+@=-]+"
+_FILE_PATH = re.compile(rf"/?{_SEGMENT}(/{_SEGMENT})*")
+_SOUND_STREAM = re.compile(
+    r"local_stream://[A-Za-z0-9_.-]+"
+    r"|silence_stream://-?[0-9]{1,7}(,[0-9]{1,5})?"
+    r"|tone_stream://[A-Za-z0-9%(),.;=+#*-]{1,256}"
+)
+_USER = r"[A-Za-z0-9_.+*#-]+"
+_HOST = r"[A-Za-z0-9.-]+(:[0-9]{1,5})?"
+_DIAL_ENDPOINT = re.compile(
+    rf"user/{_USER}(@{_HOST})?"
+    rf"|sofia/gateway/{_NAME.pattern}/{_USER}"
+    rf"|sofia/{_NAME.pattern}/{_USER}(@{_HOST})?"
+    rf"|loopback/{_USER}(/{_NAME.pattern}){{0,2}}"
+    rf"|error/{_HANGUP_CAUSE.pattern}"
+)
+_DIGITS_REGEXP = re.compile(r"[0-9*#A-D|()\[\]^.+?{},-]|\\d")  # one token: a char, or the class \d
+_VALUE_PUNCTUATION = " ._+@/:=#*-"
+_MAX_PATH_CHARS = 512
+_MAX_VALUE_CHARS = 256
+
+# Variables connect_agent sets itself; extra_vars may not override them.
+_CONNECT_AGENT_VARS = frozenset(
+    {"origination_uuid", "leg_timeout", "origination_caller_id_name", "origination_caller_id_number",
+     "ignore_early_media"}
+)
+_EMPTY_ARG = "''"  # an empty positional argument in a space-split list
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def _unsafe(role: str, value: object, allowed: str) -> UnsafeValueError:
+    return UnsafeValueError(f"{role} {_shown(value)} can't go into a FreeSWITCH command (allowed: {allowed})")
+
+
+def _matching(pattern: re.Pattern[str], value: str, role: str, allowed: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise _unsafe(role, value, allowed)
+    return value
+
+
+def _is_letter_or_digit(char: str) -> bool:
+    return char.isalpha() or char in "0123456789"
+
+
+# Validators
+
+
+def uuid(value: str, role: str = "channel uuid") -> str:
+    """A FreeSWITCH uuid (8-4-4-4-12 hex) or any token of our own for ``origination_uuid``/``Job-UUID``."""
+    return _matching(_UUID, value, role, "1-36 letters, digits and '-', not starting with '-'")
+
+
+def digits(value: str, role: str = "DTMF digits") -> str:
+    return _matching(_DIGITS, value, role, "1-64 of 0-9 * # A-D")
+
+
+def extension(value: str, role: str = "extension") -> str:
+    return _matching(_EXTENSION, value, role, "1-64 letters, digits and _ . + * # -, not starting with '-'")
+
+
+def sound_path(value: str, role: str = "sound path") -> str:
+    """A file path (absolute, or relative to the switch's sound prefix) or a local_/silence_/tone_stream URL.
+
+    No whitespace, quotes, ``{}``, ``$``, ``^``, ``::`` or ``,`` (only ``silence_stream://ms,noise`` and
+    ``tone_stream://%(on,off,hz)`` have commas): it is one space-split argument and can be an app argument.
+    """
+    if (
+        isinstance(value, str)
+        and len(value) <= _MAX_PATH_CHARS
+        and (_SOUND_STREAM.fullmatch(value) or _FILE_PATH.fullmatch(value))
+    ):
+        return value
+    raise _unsafe(role, value, "a file path of letters, digits and _ . + @ = - / or a local_stream://, "
+                  "silence_stream:// or tone_stream:// URL")
+
+
+def _file_path(value: str, role: str) -> str:
+    if isinstance(value, str) and len(value) <= _MAX_PATH_CHARS and _FILE_PATH.fullmatch(value):
+        return value
+    raise _unsafe(role, value, "a file path of letters, digits and _ . + @ = - /")
+
+
+def var_name(value: str, role: str = "channel variable name") -> str:
+    return _matching(_VAR_NAME, value, role, "[A-Za-z_][A-Za-z0-9_]*, at most 64 chars")
+
+
+def var_value(value: str, role: str = "channel variable value") -> str:
+    """A config-supplied value that must survive a ``{}`` block, a quoted argument and an inline app list."""
+    allowed = f"1-{_MAX_VALUE_CHARS} letters, digits, inner spaces and {_VALUE_PUNCTUATION.strip()}, no ':_:'"
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= _MAX_VALUE_CHARS
+        or value != value.strip(" ")
+        or ":_:" in value
+        or not all(_is_letter_or_digit(char) or char in _VALUE_PUNCTUATION for char in value)
+    ):
+        raise _unsafe(role, value, allowed)
+    return value
+
+
+def dial_endpoint(value: str, role: str = "dial endpoint") -> str:
+    return _matching(
+        _DIAL_ENDPOINT, value, role,
+        "user/<ext>[@domain], sofia/gateway/<gw>/<number>, sofia/<profile>/<user>[@host[:port]], "
+        "loopback/<ext>[/<context>[/<dialplan>]] or error/<CAUSE>",
+    )
+
+
+def hangup_cause(value: str, role: str = "hangup cause") -> str:
+    return _matching(_HANGUP_CAUSE, value, role, "UPPER_SNAKE_CASE, e.g. NORMAL_CLEARING")
+
+
+def caller_id_text(value: str) -> str:
+    """Caller-controlled text (display name, number) made safe wherever a command carries it; never raises.
+
+    Survives: letters of any script, the digits 0-9, and ``. - _ + @``; any whitespace becomes one space;
+    everything else (``, { } [ ] ' " \\ $ ^ | : % / = ;``, control characters, emoji...) is dropped. The
+    result has no leading or trailing space, is at most ``CALLER_ID_MAX_CHARS`` characters and may be empty.
+    """
+    kept = "".join(
+        char if _is_letter_or_digit(char) or char in CALLER_ID_PUNCTUATION else " " if char.isspace() else ""
+        for char in value
+    )
+    return " ".join(kept.split())[:CALLER_ID_MAX_CHARS].rstrip(" ")
+
+
+def _one_line(value: str, role: str) -> str:
+    """Non-empty text without control characters: it can neither end the command nor add a header line."""
+    if not isinstance(value, str) or not value or any(ord(char) < 0x20 or char == "\x7f" for char in value):
+        raise _unsafe(role, value, "one non-empty line without control characters")
+    return value
+
+
+def _app_arg(value: str, role: str) -> str:
+    """An application argument: one header line that variable expansion leaves as it is."""
+    _one_line(value, role)
+    if "${" in value or value.startswith((" ", "%")):
+        raise _unsafe(role, value, "no '${', no leading space or '%'")
+    return value
+
+
+def _blank_arg(value: str, role: str) -> str:
+    """One argument of a space-split API command: quoted as a whole when it contains spaces."""
+    _one_line(value, role)
+    if "'" in value or "\\" in value or value != value.strip(" "):
+        raise _unsafe(role, value, "no quotes, backslashes, or leading/trailing spaces")
+    return f"'{value}'" if " " in value else value
+
+
+def _int_in(value: int, low: int, high: int, role: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise _unsafe(role, value, f"an integer from {low} to {high}")
+    return value
+
+
+# Connection-level commands
+
+
+def auth(password: str) -> str:
+    return f"auth {_one_line(password, 'ESL password')}"
+
+
+def event_plain(names: Iterable[str]) -> str:
+    """``event plain A B CUSTOM sub::class``; names are single words."""
+    words = [_matching(_EVENT_NAME, name, "event name", "NAME or sub::class") for name in names]
+    if not words:
+        raise UnsafeValueError("event subscription needs at least one event name")
+    return "event plain " + " ".join(words)
+
+
+def api(command: str) -> str:
+    return f"api {_one_line(command, 'API command')}"
+
+
+def bgapi(command: str, job_uuid: str) -> str:
+    return f"bgapi {_one_line(command, 'API command')}\nJob-UUID: {uuid(job_uuid, 'job uuid')}"
+
+
+# API commands: wrap them in api() or bgapi()
+
+
+def uuid_answer(channel_uuid: str) -> str:
+    return f"uuid_answer {uuid(channel_uuid)}"
+
+
+def uuid_kill(channel_uuid: str, cause: str = "NORMAL_CLEARING") -> str:
+    return f"uuid_kill {uuid(channel_uuid)} {hangup_cause(cause)}"
+
+
+def uuid_break(channel_uuid: str) -> str:
+    """Stop what the channel plays, and drop media applications queued behind it (``all``)."""
+    return f"uuid_break {uuid(channel_uuid)} all"
+
+
+def uuid_bridge(a_uuid: str, b_uuid: str) -> str:
+    return f"uuid_bridge {uuid(a_uuid, 'A-leg uuid')} {uuid(b_uuid, 'B-leg uuid')}"
+
+
+def uuid_transfer(channel_uuid: str, destination: str, context: str, dialplan: str = "XML") -> str:
+    return (
+        f"uuid_transfer {uuid(channel_uuid)} {extension(destination, 'transfer destination')} "
+        f"{_matching(_NAME, dialplan, 'dialplan', 'a dialplan name')} "
+        f"{_matching(_NAME, context, 'dialplan context', 'a context name')}"
+    )
+
+
+def uuid_setvar(channel_uuid: str, name: str, value: str | None) -> str:
+    """Set (or, with ``value=None``, unset) a channel variable."""
+    command = f"uuid_setvar {uuid(channel_uuid)} {var_name(name)}"
+    if value is None:
+        return command
+    return f"{command} {_blank_arg(var_value(value), 'channel variable value')}"
+
+
+def uuid_getvar(channel_uuid: str, name: str) -> str:
+    return f"uuid_getvar {uuid(channel_uuid)} {var_name(name)}"
+
+
+def uuid_exists(channel_uuid: str) -> str:
+    return f"uuid_exists {uuid(channel_uuid)}"
+
+
+def uuid_broadcast(channel_uuid: str, path: str, leg: str = "aleg") -> str:
+    if leg not in ("aleg", "bleg", "both"):
+        raise _unsafe("broadcast leg", leg, "aleg, bleg or both")
+    return f"uuid_broadcast {uuid(channel_uuid)} {sound_path(path)} {leg}"
+
+
+def uuid_record(channel_uuid: str, action: str, path: str) -> str:
+    if action not in ("start", "stop"):
+        raise _unsafe("record action", action, "start or stop")
+    return f"uuid_record {uuid(channel_uuid)} {action} {_file_path(path, 'recording path')}"
+
+
+def show_channels_json() -> str:
+    return "show channels as json"
+
+
+def dial_string(endpoint: str, variables: Mapping[str, str]) -> DialString:
+    """``{k=v,...}endpoint``: the variables go to every leg the endpoint creates (not to the caller)."""
+    pairs = ",".join(
+        f"{var_name(name)}={var_value(value, f'{name} value')}" for name, value in variables.items()
+    )
+    block = f"{{{pairs}}}" if pairs else ""
+    return DialString(f"{block}{dial_endpoint(endpoint)}")
+
+
+def originate(dial: DialString, app: str, app_arg: str = "") -> str:
+    """``originate <dial string> &app(arg)``: the new leg runs ``app`` once answered."""
+    app = _matching(_APP, app, "application", "a lower-case application name")
+    if app_arg:
+        _app_arg(app_arg, "originate application argument")
+        # mod_commands.c originate_function: the argument ends at the first ')'
+        if "(" in app_arg or ")" in app_arg:
+            raise _unsafe("originate application argument", app_arg, "no parentheses")
+    dial_arg = _blank_arg(_app_arg(dial, "dial string"), "dial string")
+    return f"originate {dial_arg} {_blank_arg(f'&{app}({app_arg})', 'originate application')}"
+
+
+def _inline_dialplan(apps: Sequence[tuple[str, str]]) -> str:
+    """``m:^:app:arg^app`` for the inline dialplan: no ``^`` (the delimiter), quote or backslash in an arg."""
+    entries = []
+    for app, arg in apps:
+        _matching(_APP, app, "application", "a lower-case application name")
+        if arg:
+            _app_arg(arg, f"{app} argument")
+            if "^" in arg or "'" in arg or "\\" in arg:
+                raise _unsafe(f"{app} argument", arg, "no ^, quotes or backslashes inside an inline dialplan")
+        entries.append(f"{app}:{arg}" if arg else app)
+    return "m:^:" + "^".join(entries)
+
+
+def connect_agent(
+    call_uuid: str,
+    endpoint: str,
+    agent_leg_uuid: str,
+    ring_timeout_s: int,
+    caller_id_name: str,
+    caller_id_number: str,
+    extra_vars: Mapping[str, str],
+) -> str:
+    """Bridge a parked caller to an agent from the caller's own channel (events: see the module docstring).
+
+    The caller ID arguments are raw caller text: they are sanitised with ``caller_id_text`` and left out when
+    nothing survives. ``extra_vars`` (e.g. cc_queue, cc_agent) are validated config/our values.
+    """
+    clashing = sorted(_CONNECT_AGENT_VARS.intersection(extra_vars))
+    if clashing:
+        raise UnsafeValueError(f"extra_vars may not override {', '.join(clashing)}: connect_agent sets them")
+    caller_id = {
+        "origination_caller_id_name": caller_id_text(caller_id_name),
+        "origination_caller_id_number": caller_id_text(caller_id_number),
+    }
+    leg_vars = {
+        "origination_uuid": uuid(agent_leg_uuid, "agent leg uuid"),
+        "leg_timeout": str(_int_in(ring_timeout_s, 1, 600, "ring timeout (s)")),
+        **{name: text for name, text in caller_id.items() if text},
+        "ignore_early_media": "true",
+        **extra_vars,
+    }
+    dial = dial_string(endpoint, leg_vars)
+    apps = _inline_dialplan([
+        ("multiset", "continue_on_fail=true hangup_after_bridge=true"),
+        ("bridge", dial),
+        ("park", ""),
+    ])
+    return f"uuid_transfer {uuid(call_uuid, 'call uuid')} {_blank_arg(apps, 'inline dialplan')} inline"
+
+
+# sendmsg: commands for one channel
+
+
+def sendmsg_execute(
+    channel_uuid: str,
+    app: str,
+    arg: str,
+    event_uuid: str | None,
+    event_lock: bool = False,
+    loops: int | None = None,
+) -> str:
+    """Run ``app(arg)`` on the channel; ``event_uuid`` returns as ``Application-UUID``; loops=-1 repeats."""
+    lines = [
+        f"sendmsg {uuid(channel_uuid)}",
+        "call-command: execute",
+        f"execute-app-name: {_matching(_APP, app, 'application', 'a lower-case application name')}",
+    ]
+    if arg:
+        lines.append(f"execute-app-arg: {_app_arg(arg, f'{app} argument')}")
+    if event_uuid is not None:
+        lines.append(f"Event-UUID: {uuid(event_uuid, 'event uuid')}")
+    if event_lock:
+        lines.append("event-lock: true")
+    if loops is not None:
+        if loops != -1:
+            _int_in(loops, 1, 10_000, "loops")
+        lines.append(f"loops: {loops}")
+    return "\n".join(lines)
+
+
+def sendmsg_hangup(channel_uuid: str, cause: str = "NORMAL_CLEARING") -> str:
+    return f"sendmsg {uuid(channel_uuid)}\ncall-command: hangup\nhangup-cause: {hangup_cause(cause)}"
+
+
+def _digits_regexp(value: str) -> str:
+    """A digits regexp for play_and_get_digits: ``\\d`` is the only escape, ``$`` only at the very end."""
+    body = value.removesuffix("$") if isinstance(value, str) else ""
+    if not body or len(value) > 128 or "".join(_DIGITS_REGEXP.findall(body)) != body:
+        raise _unsafe("digits regexp", value, "0-9 * # A-D | ( ) [ ] ^ . + ? { } , - and \\d; '$' at the end")
+    return value
+
+
+def play_and_get_digits_arg(
+    *,
+    min_digits: int,
+    max_digits: int,
+    tries: int,
+    timeout_ms: int,
+    terminators: str,
+    file: str,
+    invalid_file: str | None,
+    var_name: str,
+    regexp: str | None,
+    digit_timeout_ms: int,
+) -> str:
+    """The argument of ``play_and_get_digits`` (for ``sendmsg_execute``); the digits land in ``var_name``."""
+    _int_in(min_digits, 0, 128, "min digits")
+    _int_in(max_digits, max(min_digits, 1), 128, "max digits")
+    return " ".join([
+        str(min_digits),
+        str(max_digits),
+        str(_int_in(tries, 1, 100, "tries")),
+        str(_int_in(timeout_ms, 1, 600_000, "digit timeout (ms)")),
+        _matching(_TERMINATORS, terminators, "terminators", "1-12 of 0-9 * #"),
+        sound_path(file, "prompt sound path"),
+        _EMPTY_ARG if invalid_file is None else sound_path(invalid_file, "invalid-input sound path"),
+        _matching(_VAR_NAME, var_name, "digits variable name", "[A-Za-z_][A-Za-z0-9_]*"),
+        _EMPTY_ARG if regexp is None else _digits_regexp(regexp),
+        str(_int_in(digit_timeout_ms, 1, 600_000, "inter-digit timeout (ms)")),
+    ])
