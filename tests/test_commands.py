@@ -226,6 +226,7 @@ def test_connect_agent_exact_command() -> None:
     )
     assert command == (
         f"uuid_transfer {CALL} 'm:^:multiset:continue_on_fail=true hangup_after_bridge=true"
+        " transfer_ringback=local_stream://moh"
         f"^bridge:{{origination_uuid={LEG},leg_timeout=20,origination_caller_id_name=Zoë OBrien Jr.,"
         "origination_caller_id_number=+79161234567,ignore_early_media=true,cc_queue=support,cc_agent=1000@default}"
         "user/1000@127.0.0.1^park' inline"
@@ -367,7 +368,9 @@ def test_connect_agent_keeps_its_shape_whatever_the_caller_sends(seed: int) -> N
         assert (command, call, dialplan) == ("uuid_transfer", CALL, "inline")
         apps = parse_inline(inline_target)
         assert [app for app, _ in apps] == ["multiset", "bridge", "park"]
-        assert separate(apps[0][1], " ") == ["continue_on_fail=true", "hangup_after_bridge=true"]
+        assert separate(apps[0][1], " ") == [
+            "continue_on_fail=true", "hangup_after_bridge=true", "transfer_ringback=local_stream://moh"
+        ]
         for _, app_arg in apps:
             assert_no_expansion(app_arg)
         variables, endpoint = parse_dial_string(apps[1][1])

@@ -416,12 +416,16 @@ def connect_agent(
     caller_id_name: str,
     caller_id_number: str,
     extra_vars: Mapping[str, str],
+    ringback: str = "local_stream://moh",
 ) -> str:
     """Bridge a parked caller to an agent from the caller's own channel (events: see the module docstring).
 
     The caller ID arguments are raw caller text: they are sanitised with ``caller_id_text`` and left out when
     nothing survives. ``extra_vars`` (e.g. cc_queue, cc_agent) are validated config/our values.
+    ``ringback`` is what the (already answered) caller hears while the agent's phone rings: an answered
+    A-leg gets ``transfer_ringback`` rather than ``ringback`` (switch_ivr_originate.c, switch_ivr_originate).
     """
+    ringback = var_value(sound_path(ringback, "ringback"), "ringback")
     clashing = sorted(_CONNECT_AGENT_VARS.intersection(extra_vars))
     if clashing:
         raise UnsafeValueError(f"extra_vars may not override {', '.join(clashing)}: connect_agent sets them")
@@ -438,7 +442,7 @@ def connect_agent(
     }
     dial = dial_string(endpoint, leg_vars)
     apps = _inline_dialplan([
-        ("multiset", "continue_on_fail=true hangup_after_bridge=true"),
+        ("multiset", f"continue_on_fail=true hangup_after_bridge=true transfer_ringback={ringback}"),
         ("bridge", dial),
         ("park", ""),
     ])
