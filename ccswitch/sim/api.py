@@ -1,0 +1,349 @@
+"""api commands (mod_commands.c): reply texts as FreeSWITCH writes them (fs-traces f and the scenario
+traces)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid as uuid_lib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import gevent
+
+from ccswitch.sim.channel import Channel, Message
+from ccswitch.sim.dialstring import AppCall, parse_app_spec, parse_inline_dialplan, split_command_args
+
+if TYPE_CHECKING:
+    from ccswitch.sim.switch import SimSwitch
+
+Api = Callable[["SimSwitch", str], str]
+VERSION = "FreeSWITCH Version 1.11.3-dev+sim~64bit (sim)"
+NO_CHANNEL = "-ERR No such channel!\n"
+
+
+def _channel(switch: SimSwitch, uuid: str) -> Channel | None:
+    ch = switch.channel(uuid)
+    return ch if ch is not None and ch.up else None
+
+
+def uuid_answer(switch: SimSwitch, args: str) -> str:
+    ch = _channel(switch, args.strip())
+    if ch is None:
+        return NO_CHANNEL
+    switch.answer(ch)
+    return "+OK\n"
+
+
+def uuid_kill(switch: SimSwitch, args: str) -> str:
+    parts = args.split()
+    ch = _channel(switch, parts[0]) if parts else None
+    if ch is None:
+        return NO_CHANNEL
+    switch.hangup(ch, parts[1].upper() if len(parts) > 1 else "NORMAL_CLEARING")
+    return "+OK\n"
+
+
+def uuid_exists(switch: SimSwitch, args: str) -> str:
+    return "true" if _channel(switch, args.strip()) else "false"
+
+
+def uuid_break(switch: SimSwitch, args: str) -> str:
+    parts = args.split()
+    ch = _channel(switch, parts[0]) if parts else None
+    if ch is None:
+        return NO_CHANNEL
+    if "all" in parts[1:]:
+        ch.inbox.clear()
+    ch.break_requested = True
+    ch.wake()
+    return "+OK\n"
+
+
+def uuid_setvar(switch: SimSwitch, args: str) -> str:
+    uuid, _, rest = args.strip().partition(" ")
+    name, _, value = rest.partition(" ")
+    ch = _channel(switch, uuid)
+    if ch is None:
+        return NO_CHANNEL
+    ch.set_var(name, value or None)
+    return "+OK\n"
+
+
+def uuid_getvar(switch: SimSwitch, args: str) -> str:
+    uuid, _, name = args.strip().partition(" ")
+    ch = _channel(switch, uuid)
+    if ch is None:
+        return NO_CHANNEL
+    return ch.variables.get(name.strip(), "_undef_")
+
+
+def uuid_broadcast(switch: SimSwitch, args: str) -> str:
+    """switch_ivr_broadcast: ``<uuid> <path|app::args> [aleg|bleg|both]``; queued like a sendmsg execute."""
+    uuid, _, rest = args.strip().partition(" ")
+    ch = _channel(switch, uuid)
+    if ch is None:
+        return NO_CHANNEL
+    path, _, _legs = rest.rpartition(" ") if rest.endswith((" aleg", " bleg", " both")) else (rest, "", "")
+    app = AppCall(*path.split("::", 1)) if "::" in path else AppCall("playback", path)
+    switch.queue_message(ch, Message("execute", app))
+    return "+OK Message sent\n"
+
+
+def uuid_record(switch: SimSwitch, args: str) -> str:
+    parts = args.split()
+    ch = _channel(switch, parts[0]) if parts else None
+    if ch is None or len(parts) < 3:
+        return "-ERR Cannot locate session!\n" if ch is None else "-USAGE: <uuid> [start|stop|mask|unmask] <path>\n"
+    if parts[1] == "start":
+        switch.start_record(ch, parts[2])
+    elif parts[1] == "stop" and ch.recording:
+        switch.stop_record(ch, ch.recording)
+    return "+OK Success\n"
+
+
+def uuid_hold(switch: SimSwitch, args: str) -> str:
+    """fs-traces d: CHANNEL_CALLSTATE HELD + CHANNEL_HOLD; off: UNHELD + CHANNEL_UNHOLD, then ACTIVE."""
+    parts = args.split()
+    off = bool(parts) and parts[0] == "off"
+    ch = _channel(switch, parts[-1]) if parts else None
+    if ch is None:
+        return NO_CHANNEL
+    if off and ch.held:
+        ch.held = False
+        switch.set_call_state(ch, "UNHELD")
+        switch.fire_channel(ch, "CHANNEL_UNHOLD")
+        switch.after(0, switch.set_call_state, ch, "ACTIVE")
+    elif not off and not ch.held:
+        ch.held = True
+        switch.set_call_state(ch, "HELD")
+        switch.fire_channel(ch, "CHANNEL_HOLD")
+    return "+OK Success\n"
+
+
+def uuid_bridge(switch: SimSwitch, args: str) -> str:
+    """switch_ivr_uuid_bridge: both channels leave their apps, then A runs the bridge (fs-traces b)."""
+    parts = args.split()
+    a = _channel(switch, parts[0]) if parts else None
+    b = _channel(switch, parts[1]) if len(parts) > 1 else None
+    if a is None or b is None:
+        return f"-ERR Invalid uuid {parts[1] if a else parts[0] if parts else ''}\n"
+    b_ready = gevent.event.Event()
+    switch.pair(a, b)
+    for ch, peer in ((a, b), (b, a)):
+        ch.profile.profile_index += 1
+        ch.profile.transfer_source = f"{int(switch.clock.now())}:{uuid_lib.uuid4()}:uuid_br:{peer.uuid}"
+
+    def soft_execute(ch: Channel) -> None:
+        for state in ("CS_HIBERNATE", "CS_RESET", "CS_SOFT_EXECUTE"):
+            switch.enter_state(ch, state)
+
+    def originator() -> None:
+        soft_execute(a)
+        b_ready.wait()
+        for ch, peer, line in ((a, b, 1236), (b, a, 1243)):
+            if ch is b:
+                b.set_var("call_uuid", a.uuid)  # the originatee joins the originator's call
+            switch.fire_channel(
+                ch,
+                "CHANNEL_EXECUTE",
+                post=[("Application", "uuid_bridge"), ("Application-Data", peer.uuid)],
+                calling=("switch_ivr_bridge.c", "uuid_bridge_on_soft_execute", line),
+            )
+        switch.enter_state(b, "CS_CONSUME_MEDIA")
+        switch.bridge(a, b)
+        if a.up and a.variables.get("park_after_bridge") == "true":
+            a.extension = [AppCall("park", "")]
+        elif a.up:
+            switch.hangup(a, b.hangup_cause or "NORMAL_CLEARING")
+
+    def originatee() -> None:
+        soft_execute(b)
+        b_ready.set()
+        switch.wait([b], None, lambda: not b.up)
+
+    a.redirect, b.redirect = originator, originatee
+    a.wake()
+    b.wake()
+    return f"+OK {b.uuid}\n"
+
+
+def uuid_transfer(switch: SimSwitch, args: str) -> str:
+    """``<uuid> [-bleg|-both] <dest> [dialplan] [context]``; dialplan ``inline`` runs ``app:arg,...``
+    directly,
+    an XML extension is modelled as someone who answers, talks ``transfer_talk_s`` and hangs up."""
+    parts = split_command_args(args)
+    if len(parts) < 2:
+        return "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
+    uuid, rest = parts[0], parts[1:]
+    legs = rest.pop(0) if rest[0] in ("-bleg", "-both") else ""
+    ch = _channel(switch, uuid)
+    if ch is None:
+        return NO_CHANNEL
+    destination = rest[0]
+    dialplan = rest[1] if len(rest) > 1 else "XML"
+    context = rest[2] if len(rest) > 2 else ch.profile.context
+    targets = [ch]
+    peer = switch.channel(ch.bridged_with) if ch.bridged_with else None
+    if peer is not None and legs:
+        targets = [peer] if legs == "-bleg" else [ch, peer]
+    for target in targets:
+        switch.transfer(target, _extension(switch, destination, dialplan), destination, dialplan, context)
+    return "+OK\n"
+
+
+def _extension(switch: SimSwitch, destination: str, dialplan: str) -> list[AppCall]:
+    if dialplan == "inline":
+        return parse_inline_dialplan(destination)
+    talk_ms = str(int(switch.transfer_talk_s * 1000))
+    return [AppCall("answer", ""), AppCall("sleep", talk_ms), AppCall("hangup", "")]
+
+
+def originate(switch: SimSwitch, args: str) -> str:
+    """``<dialstring> <&app(args)|exten> [dialplan] [context] [cid name] [cid num] [timeout]`` (traces b, c)."""
+    parts = split_command_args(args)
+    if len(parts) < 2:
+        return "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] ...\n"
+    dial, target = parts[0], parts[1]
+    timeout = float(parts[6]) if len(parts) > 6 and parts[6].isdigit() else None
+    leg, cause = switch.originate(dial, timeout_s=timeout)
+    if leg is None:
+        return f"-ERR {cause}\n"
+    if target.startswith("&"):
+        extension = [parse_app_spec(target)]
+    else:
+        extension = _extension(switch, target, parts[2] if len(parts) > 2 else "XML")
+    switch.start_leg_session(leg, extension)
+    return f"+OK {leg.uuid}\n"
+
+
+def show(switch: SimSwitch, args: str) -> str:
+    words = args.split()
+    as_json = words[-2:] == ["as", "json"]
+    rows = [_channel_row(switch, ch) for ch in switch.live_channels() if ch.up] if words[:1] == ["channels"] else []
+    if as_json:
+        if not rows:
+            return '{"row_count": 0}\n'
+        return json.dumps({"row_count": len(rows), "rows": rows}, separators=(",", ":")) + "\n"
+    if not rows:
+        return "\n0 total.\n"
+    header = ",".join(rows[0])
+    lines = [",".join(row.values()) for row in rows]
+    return header + "\n" + "\n".join(lines) + f"\n\n{len(rows)} total.\n"
+
+
+def _channel_row(switch: SimSwitch, ch: Channel) -> dict[str, str]:
+    created = ch.profile.created_us / 1_000_000
+    app = ch.apps_executed[-1] if ch.apps_executed else AppCall("", "")
+    media = ch.media_up
+    return {
+        "uuid": ch.uuid,
+        "direction": ch.direction,
+        "created": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created)),
+        "created_epoch": str(int(created)),
+        "name": ch.name,
+        "state": ch.running_state,
+        "cid_name": ch.profile.caller_id_name,
+        "cid_num": ch.profile.caller_id_number,
+        "ip_addr": ch.profile.network_addr,
+        "dest": ch.profile.destination_number,
+        "application": app.app,
+        "application_data": app.arg,
+        "dialplan": ch.profile.dialplan,
+        "context": ch.profile.context,
+        "read_codec": "PCMU" if media else "",
+        "read_rate": "8000" if media else "",
+        "read_bit_rate": "64000" if media else "",
+        "write_codec": "PCMU" if media else "",
+        "write_rate": "8000" if media else "",
+        "write_bit_rate": "64000" if media else "",
+        "secure": "",
+        "hostname": switch.hostname,
+        "presence_id": ch.presence_id,
+        "presence_data": "",
+        "accountcode": "",
+        "callstate": ch.call_state,
+        "callee_name": ch.profile.callee_id_name,
+        "callee_num": ch.profile.callee_id_number,
+        "callee_direction": "",
+        "call_uuid": ch.bridged_with or "",
+        "sent_callee_name": "",
+        "sent_callee_num": "",
+        "initial_cid_name": ch.profile.orig_caller_id_name,
+        "initial_cid_num": ch.profile.orig_caller_id_number,
+        "initial_ip_addr": ch.profile.network_addr,
+        "initial_dest": ch.profile.destination_number,
+        "initial_dialplan": ch.profile.dialplan,
+        "initial_context": ch.profile.context,
+    }
+
+
+def status(switch: SimSwitch, args: str) -> str:
+    up = max(0.0, switch.clock.now() - switch.started_at)
+    minutes, seconds = divmod(int(up), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    millis = int((up - int(up)) * 1000)
+    live = sum(1 for ch in switch.live_channels() if ch.up)
+    lines = [
+        f"UP 0 years, {days} days, {hours} hours, {minutes} minutes, {seconds} seconds, {millis} milliseconds, "
+        "0 microseconds",
+        "FreeSWITCH (Version 1.11.3-dev sim) is ready",
+        f"{switch.sessions_since_startup} session(s) since startup",
+        f"{live} session(s) - peak {live}, last 5min {live} ",
+        "0 session(s) per Sec out of max 30, peak 0, last 5min 0 ",
+        "1000 session(s) max",
+        "min idle cpu 0.00/99.00",
+        "Current Stack Size/Max 240K/8192K",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def global_getvar(switch: SimSwitch, args: str) -> str:
+    values = {"domain": switch.domain, "hostname": switch.hostname, "local_ip_v4": switch.ipv4}
+    return values.get(args.strip(), "")
+
+
+def sched_del(switch: SimSwitch, args: str) -> str:
+    """mod_commands sched_del_function. The simulator's dialplan schedules nothing, so nothing is deleted."""
+    if not args.strip():
+        return "-ERR Invalid syntax\n"
+    return "+OK Deleted: 0\n"
+
+
+def version(switch: SimSwitch, args: str) -> str:
+    return VERSION + "\n"
+
+
+APIS: dict[str, Api] = {
+    "uuid_answer": uuid_answer,
+    "uuid_kill": uuid_kill,
+    "uuid_exists": uuid_exists,
+    "uuid_break": uuid_break,
+    "uuid_setvar": uuid_setvar,
+    "uuid_getvar": uuid_getvar,
+    "uuid_broadcast": uuid_broadcast,
+    "uuid_record": uuid_record,
+    "uuid_hold": uuid_hold,
+    "uuid_bridge": uuid_bridge,
+    "uuid_transfer": uuid_transfer,
+    "originate": originate,
+    "show": show,
+    "status": status,
+    "global_getvar": global_getvar,
+    "version": version,
+    "sched_del": sched_del,
+}
+
+
+def execute_api(switch: SimSwitch, command: str, args: str) -> str:
+    """switch_api_execute: run the command, then fire the API event (after the command's own events)."""
+    handler = APIS.get(command)
+    reply = handler(switch, args) if handler else f"-ERR {command} Command not found!\n"
+    fields = [("API-Command", command)] + ([("API-Command-Argument", args)] if args else [])
+    switch.fire("API", fields)
+    return reply
+
+
+def new_job_uuid() -> str:
+    return str(uuid_lib.uuid4())

@@ -1,0 +1,237 @@
+"""Dialplan applications the simulator runs (mod_dptools / switch_ivr_play_say semantics, simplified media).
+
+Each app runs in the channel's session greenlet and returns when done; a response for
+CHANNEL_EXECUTE_COMPLETE is
+left in ``current_application_response`` as FreeSWITCH does.
+"""
+
+from __future__ import annotations
+
+import re
+import wave
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ccswitch.sim.dialstring import parse_dial_string, separate_string, split_command_args
+
+if TYPE_CHECKING:
+    from ccswitch.sim.channel import Channel
+    from ccswitch.sim.switch import SimSwitch
+
+App = Callable[["SimSwitch", "Channel", str], None]
+ENDLESS = None
+
+
+def prompt_seconds(switch: SimSwitch, path: str) -> float | None:
+    """How long a playback lasts (None: until broken): a WAV file's own length, tone_stream segments (endless
+    with ``loops=-1``), silence_stream://<ms>, endless local_stream://; anything else ``default_prompt_s``."""
+    if path.startswith("local_stream://"):
+        return ENDLESS
+    if path.startswith("tone_stream://"):
+        if "loops=-1" in path:
+            return ENDLESS
+        loops = int(m.group(1)) if (m := re.search(r"loops=(\d+)", path)) else 1
+        total_ms = sum(int(on) + int(off) for on, off in re.findall(r"%\((\d+),(\d+)", path))
+        return loops * total_ms / 1000
+    if path.startswith("silence_stream://"):
+        ms = int(path.removeprefix("silence_stream://").split(",")[0] or "0")
+        return ENDLESS if ms < 0 else ms / 1000
+    file = Path(path)
+    if file.suffix.lower() == ".wav" and file.is_file():
+        try:
+            with wave.open(str(file)) as audio:
+                return float(audio.getnframes()) / float(audio.getframerate())
+        except (OSError, wave.Error):
+            return switch.default_prompt_s
+    return switch.default_prompt_s
+
+
+def _file_type(path: str) -> str:
+    return path.split("://", 1)[0] if "://" in path else Path(path).suffix.lstrip(".")
+
+
+def play(switch: SimSwitch, ch: Channel, path: str, stop_when: Callable[[], bool] = lambda: False) -> None:
+    """PLAYBACK_START, wait for the prompt's length (or a break / hang-up / ``stop_when``), PLAYBACK_STOP."""
+    headers = [("Playback-File-Type", _file_type(path)), ("Playback-File-Path", path)]
+    switch.fire_channel(ch, "PLAYBACK_START", post=headers)
+    seconds = prompt_seconds(switch, path)
+    started = switch.clock.now()
+    switch.wait([ch], seconds, lambda: ch.interrupted or ch.break_requested or stop_when())
+    elapsed = switch.clock.now() - started
+    ms = int((elapsed if seconds is None else min(elapsed, seconds)) * 1000)
+    ch.set_var("playback_last_offset_pos", str(ms * 8))  # 8 kHz samples
+    ch.set_var("playback_seconds", str(ms // 1000))
+    ch.set_var("playback_ms", str(ms))
+    ch.set_var("playback_samples", str(ms * 8))
+    switch.fire_channel(ch, "PLAYBACK_STOP", post=[*headers, ("Playback-Status", "done")])
+    ch.set_var("current_application_response", "FILE PLAYED")
+
+
+def playback(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    play(switch, ch, arg)
+
+
+def answer(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    switch.answer(ch)
+
+
+def ring_ready(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    switch.ring_ready(ch)
+
+
+def park(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    """switch_ivr_park: queued sendmsg / broadcast apps run inside park; transfers and hang-ups end it."""
+    ch.parked = True
+    switch.fire_channel(ch, "CHANNEL_PARK")
+    while not ch.interrupted:
+        switch.drain_inbox(ch)
+        switch.wait([ch], None, lambda: ch.interrupted or bool(ch.inbox))
+    ch.parked = False
+    switch.fire_channel(ch, "CHANNEL_UNPARK")
+
+
+def hangup(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    switch.hangup(ch, arg.strip() or "NORMAL_CLEARING")
+
+
+def sleep(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    switch.wait([ch], int(arg or "0") / 1000, lambda: ch.interrupted or ch.break_requested)
+
+
+def set_var(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    name, _, value = arg.partition("=")
+    ch.set_var(name.strip(), value or None)
+
+
+def multiset(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    # mod_dptools multiset: blank-separated name=value pairs, optionally ^^<sep> to choose the separator.
+    custom_separator = arg.startswith("^^") and len(arg) > 2
+    pairs = separate_string(arg[3:], arg[2]) if custom_separator else split_command_args(arg)
+    for pair in pairs:
+        set_var(switch, ch, pair)
+
+
+def export(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    name, _, value = arg.partition("=")
+    name = name.removeprefix("nolocal:").strip()
+    if not arg.startswith("nolocal:"):
+        ch.set_var(name, value or None)
+    exported = [v for v in ch.variables.get("export_vars", "").split(",") if v]
+    ch.set_var("export_vars", ",".join([*exported, name]) if name not in exported else ",".join(exported))
+
+
+def log_app(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    """Nothing to simulate: the log line itself."""
+
+
+def play_and_get_digits(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    """mod_dptools play_and_get_digits: <min> <max> <tries> <timeout ms> <terminators> <file> <invalid file>
+    <var name> <regexp> [<digit timeout ms>] [<transfer on failure>]. The simulated caller keys the next
+    scripted
+    digits ``dtmf_delay_s`` after the prompt starts."""
+    args = split_command_args(arg)
+    minimum, maximum, tries, timeout_ms = (int(value) for value in args[:4])
+    prompt = args[5]
+    invalid_prompt = args[6] if len(args) > 6 else ""
+    var_name = args[7] if len(args) > 7 else ""
+    pattern = args[8] if len(args) > 8 else ""
+    for _ in range(max(1, tries)):
+        digits = _next_digits(ch)
+        if digits is None:
+            play(switch, ch, prompt)
+            switch.wait([ch], timeout_ms / 1000, lambda: ch.interrupted)
+        else:
+            delay = ch.caller.dtmf_delay_s if ch.caller else 1.0
+            pressed_at = switch.clock.now() + delay
+            play(switch, ch, prompt, stop_when=lambda at=pressed_at: switch.clock.now() >= at)  # type: ignore[misc]
+            switch.wait([ch], pressed_at - switch.clock.now(), lambda: ch.interrupted)
+            if not ch.interrupted:
+                switch.send_dtmf(ch, digits)
+            valid = minimum <= len(digits) <= maximum and (not pattern or re.fullmatch(pattern, digits) is not None)
+            if valid:
+                if var_name:
+                    ch.set_var(var_name, digits)
+                return
+            if invalid_prompt and not ch.interrupted:
+                play(switch, ch, invalid_prompt)
+        if ch.interrupted:
+            return
+
+
+def _next_digits(ch: Channel) -> str | None:
+    if ch.caller is None or ch.dtmf_used >= len(ch.caller.dtmf):
+        return None
+    ch.dtmf_used += 1
+    return ch.caller.dtmf[ch.dtmf_used - 1]
+
+
+def bridge(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    """mod_dptools audio_bridge_function: originate the B-leg, bridge, then the after-bridge rules."""
+    if not parse_dial_string(arg):
+        return
+    leg, cause = switch.originate(arg, originator=ch)
+    if leg is None:
+        _bridge_failed(switch, ch, cause)
+        return
+    if not ch.answered:
+        switch.answer(ch)
+    ch.set_var("originate_disposition", "SUCCESS")
+    ch.set_var("DIALSTATUS", "SUCCESS")
+    switch.start_peer_session(leg)
+    switch.bridge(ch, leg)
+    hangup_after = ch.variables.get("hangup_after_bridge", "false").lower() in ("true", "yes", "on", "1")
+    if ch.up and hangup_after:
+        switch.hangup(ch, leg.hangup_cause or "NORMAL_CLEARING")
+
+
+_DIALSTATUS = {
+    "ORIGINATOR_CANCEL": "CANCEL",
+    "USER_BUSY": "BUSY",
+    "NO_ANSWER": "NOANSWER",
+    "DESTINATION_OUT_OF_ORDER": "INVALIDARGS",
+    "CALL_REJECTED": "DONTCALL",
+}
+# switch_channel_handle_cause: without continue_on_fail / failure_causes these causes never hang up the
+# caller.
+_ALWAYS_CONTINUE = frozenset({"NO_ANSWER", "NO_USER_RESPONSE", "ORIGINATOR_CANCEL"})
+
+
+def _bridge_failed(switch: SimSwitch, ch: Channel, cause: str) -> None:
+    ch.set_var("originate_disposition", cause)
+    ch.set_var("DIALSTATUS", _DIALSTATUS.get(cause, cause))
+    ch.set_var("originate_failed_cause", cause)
+    if ch.up and not continues_on_fail(ch.variables.get("continue_on_fail"), cause):
+        switch.hangup(ch, cause)
+
+
+def continues_on_fail(continue_on_fail: str | None, cause: str) -> bool:
+    """switch_channel.c switch_channel_handle_cause: ``true`` continues on every failure, a list of cause
+    names
+    (or Q.850 numbers) on those; when unset, only no-answer-like causes continue. ``false`` never
+    continues."""
+    from ccswitch.sim.channel import Q850
+
+    if continue_on_fail is None:
+        return cause in _ALWAYS_CONTINUE
+    if continue_on_fail.lower() in ("true", "yes", "on", "1", "enabled", "active", "allow"):
+        return True
+    listed = {item.strip().upper() for item in continue_on_fail.split(",")}
+    return cause in listed or str(Q850.get(cause, -1)) in listed
+
+
+APPS: dict[str, App] = {
+    "answer": answer,
+    "pre_answer": answer,
+    "ring_ready": ring_ready,
+    "park": park,
+    "playback": playback,
+    "play_and_get_digits": play_and_get_digits,
+    "bridge": bridge,
+    "hangup": hangup,
+    "sleep": sleep,
+    "set": set_var,
+    "multiset": multiset,
+    "export": export,
+    "log": log_app,
+}

@@ -1,0 +1,247 @@
+"""One simulated channel and the header blocks FreeSWITCH puts in its events.
+
+Header order follows switch_channel_event_set_basic_data / switch_caller_profile_event_set_data as seen in
+fs-traces: the channel block, the codec block once media is up, ``Caller-*``, ``Other-Type`` +
+``Other-Leg-*``,
+then ``variable_*`` in the order the variables were (last) set.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import gevent.event
+
+from ccswitch.sim.dialstring import AppCall
+
+if TYPE_CHECKING:
+    from ccswitch.sim.people import AgentPhone, CallerScript
+
+STATE_NUMBERS = {
+    "CS_NEW": 0,
+    "CS_INIT": 1,
+    "CS_ROUTING": 2,
+    "CS_SOFT_EXECUTE": 3,
+    "CS_EXECUTE": 4,
+    "CS_EXCHANGE_MEDIA": 5,
+    "CS_PARK": 6,
+    "CS_CONSUME_MEDIA": 7,
+    "CS_HIBERNATE": 8,
+    "CS_RESET": 9,
+    "CS_HANGUP": 10,
+    "CS_REPORTING": 11,
+    "CS_DESTROY": 12,
+    "CS_NONE": 13,
+}
+CALL_STATE_NUMBERS = {
+    "DOWN": 0,
+    "DIALING": 1,
+    "RINGING": 2,
+    "EARLY": 3,
+    "ACTIVE": 4,
+    "HELD": 5,
+    "RING_WAIT": 6,
+    "HANGUP": 7,
+    "UNHELD": 8,
+}
+Q850 = {
+    "NORMAL_CLEARING": 16,
+    "USER_BUSY": 17,
+    "NO_ANSWER": 19,
+    "NO_USER_RESPONSE": 18,
+    "ORIGINATOR_CANCEL": 487,
+    "CALL_REJECTED": 21,
+    "USER_NOT_REGISTERED": 606,
+    "DESTINATION_OUT_OF_ORDER": 27,
+}
+CODEC_HEADERS = (
+    ("Channel-Read-Codec-Name", "PCMU"),
+    ("Channel-Read-Codec-Rate", "8000"),
+    ("Channel-Read-Codec-Bit-Rate", "64000"),
+    ("Channel-Write-Codec-Name", "PCMU"),
+    ("Channel-Write-Codec-Rate", "8000"),
+    ("Channel-Write-Codec-Bit-Rate", "64000"),
+)
+
+
+@dataclass
+class CallerProfile:
+    """switch_caller_profile_t: only non-empty text fields are put in events."""
+
+    direction: str
+    logical_direction: str
+    username: str
+    dialplan: str
+    caller_id_name: str
+    caller_id_number: str
+    orig_caller_id_name: str
+    orig_caller_id_number: str
+    callee_id_name: str
+    callee_id_number: str
+    network_addr: str
+    ani: str
+    destination_number: str
+    unique_id: str
+    source: str
+    context: str
+    channel_name: str
+    transfer_source: str = ""
+    profile_index: int = 1
+    created_us: int = 0
+    answered_us: int = 0
+    progress_us: int = 0
+    progress_media_us: int = 0
+    hangup_us: int = 0
+    transfer_us: int = 0
+    bridged_us: int = 0
+    last_hold_us: int = 0
+    hold_accum_us: int = 0
+
+    def headers(self, prefix: str, with_index: bool = True) -> list[tuple[str, str]]:
+        texts = [
+            ("Direction", self.direction),
+            ("Logical-Direction", self.logical_direction),
+            ("Username", self.username),
+            ("Dialplan", self.dialplan),
+            ("Caller-ID-Name", self.caller_id_name),
+            ("Caller-ID-Number", self.caller_id_number),
+            ("Orig-Caller-ID-Name", self.orig_caller_id_name),
+            ("Orig-Caller-ID-Number", self.orig_caller_id_number),
+            ("Callee-ID-Name", self.callee_id_name),
+            ("Callee-ID-Number", self.callee_id_number),
+            ("Network-Addr", self.network_addr),
+            ("ANI", self.ani),
+            ("Destination-Number", self.destination_number),
+            ("Unique-ID", self.unique_id),
+            ("Source", self.source),
+            ("Transfer-Source", self.transfer_source if with_index else ""),
+            ("Context", self.context),
+            ("Channel-Name", self.channel_name),
+        ]
+        out = [(prefix + name, value) for name, value in texts if value]
+        if with_index:
+            out.append((prefix + "Profile-Index", str(self.profile_index)))
+        times = [
+            ("Profile-Created-Time", self.created_us),
+            ("Channel-Created-Time", self.created_us),
+            ("Channel-Answered-Time", self.answered_us),
+            ("Channel-Progress-Time", self.progress_us),
+            ("Channel-Progress-Media-Time", self.progress_media_us),
+            ("Channel-Hangup-Time", self.hangup_us),
+            ("Channel-Transfer-Time", self.transfer_us),
+            ("Channel-Resurrect-Time", 0),
+            ("Channel-Bridged-Time", self.bridged_us),
+            ("Channel-Last-Hold", self.last_hold_us),
+            ("Channel-Hold-Accum", self.hold_accum_us),
+        ]
+        out += [(prefix + name, str(value)) for name, value in times]
+        out += [
+            (prefix + "Screen-Bit", "true"),
+            (prefix + "Privacy-Hide-Name", "false"),
+            (prefix + "Privacy-Hide-Number", "false"),
+        ]
+        return out
+
+
+@dataclass
+class Message:
+    """A private event queued on a channel by sendmsg or uuid_broadcast (switch_ivr_parse_event)."""
+
+    command: str  # "execute" | "hangup"
+    app: AppCall | None = None
+    event_uuid: str | None = None
+    loops: int = 1
+    hangup_cause: str = "NORMAL_CLEARING"
+
+
+@dataclass
+class Channel:
+    uuid: str
+    name: str
+    direction: str
+    session_id: int
+    profile: CallerProfile
+    presence_id: str = ""
+    running_state: str = "CS_NEW"
+    state: str = "CS_NEW"
+    call_state: str = "DOWN"
+    answer_state: str = "ringing"
+    hit_dialplan: bool = True
+    media_up: bool = False
+    answered: bool = False
+    hangup_cause: str | None = None
+    other_type: str | None = None
+    other: Channel | None = None
+    bridged_with: str | None = None
+    parked: bool = False
+    held: bool = False
+    variables: dict[str, str] = field(default_factory=dict)
+    apps_executed: list[AppCall] = field(default_factory=list)
+    extension: list[AppCall] = field(default_factory=list)
+    inbox: deque[Message] = field(default_factory=deque)
+    signal: gevent.event.Event = field(default_factory=gevent.event.Event)
+    break_requested: bool = False
+    # Set by transfer / uuid_bridge: the running apps unwind (park exits) and the session runs this next.
+    redirect: Callable[[], None] | None = None
+    reached_person: bool = False
+    reported: gevent.event.Event = field(default_factory=gevent.event.Event)
+    released: gevent.event.Event = field(default_factory=gevent.event.Event)
+    caller: CallerScript | None = None
+    phone: AgentPhone | None = None
+    dtmf_used: int = 0
+    recording: str | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        """The running app must stop: the channel hung up or is being taken elsewhere."""
+        return self.hangup_cause is not None or self.redirect is not None
+
+    @property
+    def up(self) -> bool:
+        return self.hangup_cause is None
+
+    def set_var(self, name: str, value: str | None) -> None:
+        """switch_channel_set_variable: a new value moves the variable to the end; None removes it."""
+        self.variables.pop(name, None)
+        if value is not None:
+            self.variables[name] = value
+
+    def wake(self) -> None:
+        self.signal.set()
+
+    def channel_headers(self, with_vars: bool, with_profile: bool = True) -> list[tuple[str, str]]:
+        out = [
+            ("Channel-State", self.running_state),
+            ("Channel-Call-State", self.call_state),
+            ("Channel-State-Number", str(STATE_NUMBERS[self.state])),
+            ("Channel-Name", self.name),
+            ("Unique-ID", self.uuid),
+            ("Call-Direction", self.direction),
+            ("Presence-Call-Direction", self.direction),
+            ("Channel-HIT-Dialplan", _bool(self.hit_dialplan)),
+        ]
+        if self.presence_id:
+            out.append(("Channel-Presence-ID", self.presence_id))
+        out += [
+            ("Channel-Call-UUID", self.variables.get("call_uuid", self.uuid)),
+            ("Answer-State", self.answer_state),
+        ]
+        if self.hangup_cause:
+            out.append(("Hangup-Cause", self.hangup_cause))
+        if self.media_up:
+            out += CODEC_HEADERS
+        if with_profile:
+            out += self.profile.headers("Caller-")
+            if self.other is not None and self.other_type:
+                out.append(("Other-Type", self.other_type))
+                out += self.other.profile.headers("Other-Leg-", with_index=False)
+        if with_vars:
+            out += [("variable_" + name, value) for name, value in self.variables.items()]
+        return out
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"

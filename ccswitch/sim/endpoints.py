@@ -1,0 +1,51 @@
+"""Where an originate / bridge endpoint string leads: a registered agent phone, a gateway callee, or an
+error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ccswitch.sim.switch import Behaviour, SimSwitch
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    destination: str
+    channel_name: str
+    presence_id: str
+    behaviour: Behaviour
+
+
+def resolve(switch: SimSwitch, endpoint: str) -> Endpoint | str:
+    """The endpoint to ring, or the hang-up cause that fails the leg at once."""
+    from ccswitch.sim.switch import Behaviour
+
+    kind, _, rest = endpoint.partition("/")
+    if kind == "error":
+        return rest.upper() or "DESTINATION_OUT_OF_ORDER"
+    if kind == "user":
+        extension, _, domain = rest.partition("@")
+        phone = switch.phone(extension)
+        if phone is None or phone.behaviour == "unregistered":
+            return "USER_NOT_REGISTERED"
+        kind_of = {"answer": "answer", "busy": "busy"}.get(phone.behaviour, "no_answer")
+        return Endpoint(
+            extension,
+            f"sofia/internal/{extension}@{switch.domain}:5060",
+            f"{extension}@{domain or switch.domain}",
+            Behaviour(kind_of, phone.answer_after_s, phone.busy_after_s, phone.talk_s),
+        )
+    if endpoint.startswith("sofia/gateway/"):
+        number = endpoint.rsplit("/", 1)[-1]
+        callee = switch.gateway_callee
+        outcome = callee.outcome(switch.rng)
+        talk = callee.machine_s if outcome == "machine" else callee.talk_s
+        kind_of = {"person": "answer", "machine": "answer", "busy": "busy"}.get(outcome, "no_answer")
+        behaviour = Behaviour(kind_of, callee.answer_after_s, callee.busy_after_s, talk)
+        return Endpoint(number, endpoint, "", behaviour)
+    if kind in ("sofia", "loopback"):
+        number = rest.rsplit("/", 1)[-1].split("@")[0]
+        return Endpoint(number, endpoint, "", Behaviour("answer", 0.0, 0.0, 3600.0))
+    return "CHAN_NOT_IMPLEMENTED"

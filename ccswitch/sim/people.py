@@ -1,0 +1,96 @@
+"""Simulated people: callers dialling in, agents' phones, and the callees behind an outbound gateway."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from ccswitch.sim.switch import SimSwitch
+
+PhoneBehaviour = Literal["answer", "no_answer", "busy", "unregistered"]
+CalleeOutcome = Literal["person", "machine", "busy", "no_answer"]
+
+
+@dataclass(frozen=True)
+class CallerScript:
+    """One inbound caller. ``dtmf`` holds what they key in for each prompt, in order (pressed ~1 s after the
+    prompt
+    starts); once exhausted they press nothing. They hang up after ``patience_s`` unless talking to a person
+    by then,
+    and after ``talk_s`` of talking if set (otherwise the agent ends the call)."""
+
+    destination: str = "88005550556"
+    caller_number: str = "79161234567"
+    caller_name: str = "Sim Caller"
+    dtmf: tuple[str, ...] = ()
+    patience_s: float = 120.0
+    talk_s: float | None = None
+    dtmf_delay_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class AgentPhone:
+    """An agent's registered phone: how it reacts when rung, and how long the agent talks before hanging
+    up."""
+
+    extension: str
+    behaviour: PhoneBehaviour = "answer"
+    answer_after_s: float = 1.0
+    talk_s: float = 30.0
+    busy_after_s: float = 0.2
+
+
+@dataclass(frozen=True)
+class GatewayCallee:
+    """Who answers numbers dialled through ``sofia/gateway/<gw>/<number>``: one outcome per call, drawn with
+    the
+    given probabilities (the rest is no answer). A person talks ``talk_s``; a machine plays ``machine_s`` then
+    hangs up."""
+
+    person_probability: float = 0.6
+    machine_probability: float = 0.2
+    busy_probability: float = 0.1
+    answer_after_s: float = 3.0
+    talk_s: float = 30.0
+    machine_s: float = 8.0
+    busy_after_s: float = 1.0
+
+    def outcome(self, rng: random.Random) -> CalleeOutcome:
+        draw = rng.random()
+        for outcome, probability in (
+            ("person", self.person_probability),
+            ("machine", self.machine_probability),
+            ("busy", self.busy_probability),
+        ):
+            if draw < probability:
+                return outcome  # type: ignore[return-value]
+            draw -= probability
+        return "no_answer"
+
+
+def poisson_arrivals(
+    rate_per_s: float, duration_s: float, make_script: Sequence[CallerScript], seed: int = 1
+) -> list[tuple[float, CallerScript]]:
+    """Arrival offsets (seconds from start) of a Poisson process, cycling through the given scripts."""
+    rng = random.Random(seed)
+    arrivals = []
+    at = rng.expovariate(rate_per_s)
+    index = 0
+    while at < duration_s:
+        arrivals.append((at, make_script[index % len(make_script)]))
+        index += 1
+        at += rng.expovariate(rate_per_s)
+    return arrivals
+
+
+def run_load(switch: SimSwitch, arrivals: Sequence[tuple[float, CallerScript]]) -> Iterator[str]:
+    """Place each scripted call at its offset (in the switch clock's seconds); yields the call uuids as
+    placed."""
+    elapsed = 0.0
+    for at, script in sorted(arrivals, key=lambda item: item[0]):
+        switch.clock.sleep(at - elapsed)
+        elapsed = at
+        yield switch.place_call(script)

@@ -1,0 +1,768 @@
+"""The simulated switch: channels, their session greenlets, and the events they fire.
+
+Theory of operation. Like FreeSWITCH, every channel has one session greenlet that runs its dialplan apps one
+after
+another; api commands run in the caller's greenlet and only change state, fire the events FreeSWITCH fires
+from the
+api thread (``CHANNEL_HANGUP``, ``CHANNEL_ANSWER`` ...) and wake the session, which then fires the rest
+(``CHANNEL_UNPARK``, ``CHANNEL_EXECUTE_COMPLETE``, the hang-up states). Waiting apps (park, playback, bridge)
+wait on
+the channel's signal with a deadline in the switch clock's time, so a ScaledClock speeds everything up alike.
+Event sequences are taken from fs-traces (a, b, c, d, e); see the module ``apps`` for the applications and
+``api``
+for the api commands.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+import time
+import uuid as uuid_lib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import gevent
+
+from ccswitch.clock import Clock, WallClock
+from ccswitch.sim.channel import Q850, CallerProfile, Channel, Message
+from ccswitch.sim.dialstring import AppCall, DialTarget, parse_dial_string
+from ccswitch.sim.people import AgentPhone, CallerScript, GatewayCallee
+from ccswitch.sim.wire import SimEvent
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[SimEvent], None]
+
+# Event-Calling-File / -Function / -Line-Number as the real switch reports them (fs-traces).
+CALLING: dict[str, tuple[str, str, int]] = {
+    "CHANNEL_STATE": ("switch_channel.c", "switch_channel_perform_set_running_state", 2409),
+    "CHANNEL_CALLSTATE": ("switch_channel.c", "switch_channel_perform_set_callstate", 302),
+    "CHANNEL_CREATE": ("switch_core_state_machine.c", "switch_core_session_run", 626),
+    "CHANNEL_ORIGINATE": ("switch_core_state_machine.c", "switch_core_session_run", 632),
+    "CHANNEL_OUTGOING": ("switch_core_session.c", "switch_core_session_outgoing_channel", 768),
+    "CHANNEL_EXECUTE": ("switch_core_session.c", "switch_core_session_exec", 2949),
+    "CHANNEL_EXECUTE_COMPLETE": ("switch_core_session.c", "switch_core_session_exec", 2972),
+    "CHANNEL_PARK": ("switch_ivr.c", "switch_ivr_park", 1002),
+    "CHANNEL_UNPARK": ("switch_ivr.c", "switch_ivr_park", 1213),
+    "CHANNEL_PROGRESS": ("switch_channel.c", "switch_channel_perform_mark_ring_ready_value", 3507),
+    "CHANNEL_PROGRESS_MEDIA": ("switch_channel.c", "switch_channel_perform_mark_pre_answered", 3562),
+    "CHANNEL_ANSWER": ("switch_channel.c", "switch_channel_perform_mark_answered", 3848),
+    "CALL_UPDATE": ("mod_sofia.c", "sofia_receive_message", 2133),
+    "CHANNEL_BRIDGE": ("switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1689),
+    "CHANNEL_UNBRIDGE": ("switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1879),
+    "CHANNEL_HANGUP": ("switch_channel.c", "switch_channel_perform_hangup", 3447),
+    "CHANNEL_HANGUP_COMPLETE": ("switch_core_state_machine.c", "switch_core_session_reporting_state", 943),
+    "CHANNEL_DESTROY": ("switch_core_session.c", "switch_core_session_perform_destroy", 1588),
+    "CHANNEL_HOLD": ("switch_ivr.c", "switch_ivr_hold", 1558),
+    "CHANNEL_UNHOLD": ("switch_ivr.c", "switch_ivr_unhold", 1638),
+    "PLAYBACK_START": ("switch_ivr_play_say.c", "switch_ivr_play_file", 1649),
+    "PLAYBACK_STOP": ("switch_ivr_play_say.c", "switch_ivr_play_file", 2023),
+    "RECORD_START": ("switch_ivr_async.c", "record_callback", 1482),
+    "RECORD_STOP": ("switch_ivr_async.c", "send_record_stop_event", 1241),
+    "MEDIA_BUG_START": ("switch_core_media_bug.c", "switch_core_media_bug_add", 1014),
+    "MEDIA_BUG_STOP": ("switch_core_media_bug.c", "switch_core_media_bug_destroy", 84),
+    "DTMF": ("switch_channel.c", "switch_channel_dequeue_dtmf", 678),
+    "API": ("switch_loadable_module.c", "switch_api_execute", 3140),
+    "BACKGROUND_JOB": ("mod_event_socket.c", "api_exec", 1580),
+    "CODEC": ("switch_core_codec.c", "switch_core_session_set_real_read_codec", 189),
+}
+# Events that carry no channel variables (switch_channel_event_set_basic_data only).
+_NO_VARS = frozenset({"CHANNEL_STATE", "CHANNEL_CALLSTATE", "CODEC", "CHANNEL_OUTGOING"})
+_DEFAULT_RING_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    """Read-only snapshot of a channel for tests and the demo."""
+
+    uuid: str
+    name: str
+    state: str
+    call_state: str
+    answered: bool
+    bridged_with: str | None
+    parked: bool
+    variables: Mapping[str, str]
+    apps: tuple[AppCall, ...]
+
+
+@dataclass(frozen=True)
+class Hangup:
+    uuid: str
+    cause: str
+
+
+class SimSwitch:
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        hostname: str = "sim",
+        ipv4: str = "192.0.2.2",
+        domain: str = "127.0.0.1",
+        gateway_callee: GatewayCallee | None = None,
+        transfer_talk_s: float = 30.0,
+        default_prompt_s: float = 1.0,
+        seed: int = 1,
+    ) -> None:
+        self.clock: Clock = clock or WallClock()
+        self.hostname = hostname
+        self.ipv4 = ipv4
+        self.domain = domain
+        self.core_uuid = str(uuid_lib.uuid4())
+        self.gateway_callee = gateway_callee or GatewayCallee()
+        self.transfer_talk_s = transfer_talk_s
+        self.default_prompt_s = default_prompt_s
+        self.rng = random.Random(seed)
+        self.started_at = self.clock.now()
+        self.hangups: list[Hangup] = []
+        self.sessions_since_startup = 0
+        self._channels: dict[str, Channel] = {}
+        self._phones: dict[str, AgentPhone] = {}
+        self._listeners: list[Listener] = []
+        self._sequence = itertools.count(1)
+        self._session_ids = itertools.count(1)
+        self._greenlets: set[gevent.Greenlet] = set()
+
+    # ---- inspection and setup
+    # --------------------------------------------------------------------------------
+    @property
+    def channels(self) -> Mapping[str, ChannelView]:
+        return MappingProxyType({uuid: self._view(ch) for uuid, ch in self._channels.items()})
+
+    def _view(self, ch: Channel) -> ChannelView:
+        return ChannelView(
+            ch.uuid,
+            ch.name,
+            ch.running_state,
+            ch.call_state,
+            ch.answered,
+            ch.bridged_with,
+            ch.parked,
+            MappingProxyType(dict(ch.variables)),
+            tuple(ch.apps_executed),
+        )
+
+    def channel(self, uuid: str) -> Channel | None:
+        return self._channels.get(uuid)
+
+    def live_channels(self) -> list[Channel]:
+        return list(self._channels.values())
+
+    def add_phone(self, phone: AgentPhone) -> None:
+        self._phones[phone.extension] = phone
+
+    set_phone = add_phone
+
+    def phone(self, extension: str) -> AgentPhone | None:
+        return self._phones.get(extension)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def spawn(self, func: Callable[..., object], *args: object) -> gevent.Greenlet:
+        greenlet = gevent.spawn(func, *args)
+        self._greenlets.add(greenlet)
+        greenlet.link(self._greenlets.discard)
+        return greenlet
+
+    def shutdown(self) -> None:
+        gevent.killall(list(self._greenlets), timeout=1)
+
+    # ---- events
+    # ----------------------------------------------------------------------------------------------
+    def fire(
+        self,
+        name: str,
+        headers: Iterable[tuple[str, str]] = (),
+        body: str | None = None,
+        calling: tuple[str, str, int] | None = None,
+        subclass: str | None = None,
+    ) -> SimEvent:
+        now = self.clock.now()
+        file, function, line = calling or CALLING.get(name, ("switch_event.c", "switch_event_fire_detailed", 0))
+        standard = [("Event-Subclass", subclass)] if subclass else []
+        standard += [
+            ("Event-Name", name),
+            ("Core-UUID", self.core_uuid),
+            ("FreeSWITCH-Hostname", self.hostname),
+            ("FreeSWITCH-Switchname", self.hostname),
+            ("FreeSWITCH-IPv4", self.ipv4),
+            ("FreeSWITCH-IPv6", "::1"),
+            ("Event-Date-Local", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))),
+            ("Event-Date-GMT", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now))),
+            ("Event-Date-Timestamp", str(int(now * 1_000_000))),
+            ("Event-Calling-File", file),
+            ("Event-Calling-Function", function),
+            ("Event-Calling-Line-Number", str(line)),
+            ("Event-Sequence", str(next(self._sequence))),
+        ]
+        event = SimEvent(name, tuple(standard) + tuple(headers), body)
+        for listener in list(self._listeners):
+            listener(event)
+        return event
+
+    def fire_channel(
+        self,
+        ch: Channel,
+        name: str,
+        pre: Sequence[tuple[str, str]] = (),
+        post: Sequence[tuple[str, str]] = (),
+        calling: tuple[str, str, int] | None = None,
+    ) -> None:
+        block = ch.channel_headers(with_vars=name not in _NO_VARS, with_profile=ch.running_state != "CS_NEW")
+        self.fire(name, [*pre, *block, *post], calling=calling)
+
+    def now_us(self) -> int:
+        return int(self.clock.now() * 1_000_000)
+
+    # ---- states
+    # ----------------------------------------------------------------------------------------------
+    def enter_state(self, ch: Channel, state: str) -> None:
+        """switch_channel_perform_set_running_state: the state machine runs ``state``."""
+        ch.state = ch.running_state = state
+        self.fire_channel(ch, "CHANNEL_STATE")
+
+    def set_call_state(self, ch: Channel, call_state: str) -> None:
+        original = ch.call_state
+        ch.call_state = call_state
+        number = {
+            "DOWN": 0,
+            "DIALING": 1,
+            "RINGING": 2,
+            "EARLY": 3,
+            "ACTIVE": 4,
+            "HELD": 5,
+            "HANGUP": 7,
+            "UNHELD": 8,
+        }[call_state]
+        self.fire_channel(
+            ch,
+            "CHANNEL_CALLSTATE",
+            pre=[("Original-Channel-Call-State", original), ("Channel-Call-State-Number", str(number))],
+        )
+
+    # ---- channel creation
+    # ------------------------------------------------------------------------------------
+    def _new_channel(self, uuid: str, name: str, direction: str, profile: CallerProfile) -> Channel:
+        self.sessions_since_startup += 1
+        ch = Channel(uuid=uuid, name=name, direction=direction, session_id=next(self._session_ids), profile=profile)
+        ch.set_var("direction", direction)
+        if direction == "outbound":
+            ch.set_var("is_outbound", "true")
+        ch.set_var("uuid", uuid)
+        ch.set_var("call_uuid", uuid)
+        ch.set_var("session_id", str(ch.session_id))
+        ch.set_var("channel_name", name)
+        self._channels[uuid] = ch
+        return ch
+
+    def place_call(self, script: CallerScript, uuid: str | None = None) -> str:
+        """An inbound call from the trunk (external profile, context public, which parks it): fs-traces a."""
+        uuid = uuid or str(uuid_lib.uuid4())
+        name = f"sofia/external/{script.caller_number}@{self.domain}:5070"
+        profile = CallerProfile(
+            direction="inbound",
+            logical_direction="inbound",
+            username=script.caller_number,
+            dialplan="XML",
+            caller_id_name=script.caller_name,
+            caller_id_number=script.caller_number,
+            orig_caller_id_name=script.caller_name,
+            orig_caller_id_number=script.caller_number,
+            callee_id_name="",
+            callee_id_number="",
+            network_addr=self.domain,
+            ani=script.caller_number,
+            destination_number=script.destination,
+            unique_id=uuid,
+            source="mod_sofia",
+            context="public",
+            channel_name=name,
+            created_us=self.now_us(),
+        )
+        ch = self._new_channel(uuid, name, "inbound", profile)
+        ch.caller = script
+        ch.profile.created_us = self.now_us()
+        self.enter_state(ch, "CS_NEW")
+        self.enter_state(ch, "CS_INIT")
+        ch.state = "CS_ROUTING"
+        self.fire_channel(ch, "CHANNEL_CREATE")
+        ch.running_state = "CS_ROUTING"
+        self.set_call_state(ch, "RINGING")
+        self.enter_state(ch, "CS_ROUTING")
+        ch.set_var("DP_MATCH", f"ARRAY::{script.destination}|:{script.destination}")
+        ch.extension = [AppCall("park", "")]
+        self.spawn(self._caller_patience, ch)
+        self.spawn(self._run_session, ch)
+        return uuid
+
+    def _caller_patience(self, ch: Channel) -> None:
+        assert ch.caller is not None
+        self.clock.sleep(ch.caller.patience_s)
+        if ch.up and not ch.reached_person:
+            log.info("caller %s gives up after %.1fs", ch.uuid, ch.caller.patience_s)
+            self.hangup(ch, "NORMAL_CLEARING")
+
+    # ---- the session
+    # -----------------------------------------------------------------------------------------
+    def _run_session(self, ch: Channel) -> None:
+        ch.set_var("call_uuid", ch.uuid)
+        self.enter_state(ch, "CS_EXECUTE")
+        while ch.up:
+            self._run_extension(ch)
+            if ch.redirect is not None and ch.up:
+                redirect, ch.redirect = ch.redirect, None
+                redirect()
+                continue
+            if ch.up:
+                self.hangup(ch, "NORMAL_CLEARING")  # the dialplan ran out of apps
+        self._finish(ch)
+
+    def _run_extension(self, ch: Channel) -> None:
+        for call in ch.extension:
+            self.drain_inbox(ch)
+            if ch.interrupted:
+                return
+            self.execute(ch, call.app, call.arg)
+            if ch.interrupted:
+                return
+        ch.extension = []
+        self.drain_inbox(ch)
+
+    def drain_inbox(self, ch: Channel) -> None:
+        """switch_ivr_parse_all_events: run the queued sendmsg / broadcast messages."""
+        while ch.inbox and not ch.interrupted:
+            message = ch.inbox.popleft()
+            if message.command == "hangup":
+                self.hangup(ch, message.hangup_cause)
+                return
+            self._execute_message(ch, message)
+
+    def _execute_message(self, ch: Channel, message: Message) -> None:
+        # switch_ivr.c switch_ivr_parse_event: app_uuid, current_loop / total_loops around each run.
+        if message.app is None:
+            return
+        for loop in range(max(1, message.loops)):
+            if message.event_uuid:
+                ch.set_var("app_uuid", message.event_uuid)
+            ch.set_var("current_loop", str(loop + 1))
+            ch.set_var("total_loops", str(message.loops))
+            self.execute(ch, message.app.app, message.app.arg, message.event_uuid)
+            if ch.interrupted:
+                break
+        ch.set_var("current_loop", None)
+        ch.set_var("total_loops", None)
+
+    def queue_message(self, ch: Channel, message: Message) -> None:
+        ch.inbox.append(message)
+        ch.wake()
+
+    def execute(self, ch: Channel, app: str, arg: str, app_uuid: str | None = None) -> None:
+        """switch_core_session_exec: CHANNEL_EXECUTE, run, CHANNEL_EXECUTE_COMPLETE."""
+        from ccswitch.sim.apps import APPS
+
+        run = APPS.get(app)
+        if run is None:
+            log.warning("channel %s: invalid application %s", ch.uuid, app)
+            return
+        app_uuid = app_uuid or str(uuid_lib.uuid4())
+        ch.set_var("current_application", app)
+        if arg:
+            ch.set_var("current_application_data", arg)
+        data = [("Application-Data", arg)] if arg else []
+        self.fire_channel(ch, "CHANNEL_EXECUTE", post=[("Application", app), *data, ("Application-UUID", app_uuid)])
+        ch.set_var("current_application", app)  # set again once running, as the traces show
+        ch.apps_executed.append(AppCall(app, arg))
+        ch.break_requested = False
+        run(self, ch, arg)
+        response = ch.variables.get("current_application_response", "_none_")
+        self.fire_channel(
+            ch,
+            "CHANNEL_EXECUTE_COMPLETE",
+            post=[
+                ("Application", app),
+                *data,
+                ("Application-Response", response),
+                ("Application-UUID", app_uuid),
+            ],
+        )
+
+    # ---- waiting
+    # ---------------------------------------------------------------------------------------------
+    def wait(self, channels: Sequence[Channel], seconds: float | None, until: Callable[[], bool]) -> bool:
+        """Wait up to ``seconds`` of clock time (None: forever) for ``until()``; wakes on any channel's
+        signal.
+        Returns whether ``until()`` became true."""
+        deadline = None if seconds is None else time.monotonic() + self.clock.real_seconds(seconds)
+        while not until():
+            for ch in channels:
+                ch.signal.clear()
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return False
+            gevent.wait([ch.signal for ch in channels], timeout=remaining, count=1)
+        return True
+
+    def after(self, seconds: float, func: Callable[..., object], *args: object) -> None:
+        def later() -> None:
+            self.clock.sleep(seconds)
+            func(*args)
+
+        self.spawn(later)
+
+    # ---- answer, hangup
+    # --------------------------------------------------------------------------------------
+    def _media_up(self, ch: Channel) -> None:
+        if ch.media_up:
+            return
+        ch.media_up = True
+        self.fire_channel(
+            ch,
+            "CODEC",
+            post=[
+                ("channel-read-codec-name", "PCMU"),
+                ("channel-read-codec-rate", "8000"),
+                ("channel-read-codec-bit-rate", "64000"),
+            ],
+        )
+        self.fire_channel(
+            ch,
+            "CODEC",
+            post=[
+                ("Channel-Write-Codec-Name", "PCMU"),
+                ("Channel-Write-Codec-Rate", "8000"),
+                ("Channel-Write-codec-bit-rate", "64000"),
+            ],
+            calling=("switch_core_codec.c", "switch_core_session_set_write_codec", 471),
+        )
+
+    def answer(self, ch: Channel) -> None:
+        """Answer an inbound channel (uuid_answer / the answer app): fs-traces a after CHANNEL_PARK."""
+        if ch.answered or not ch.up:
+            return
+        self._media_up(ch)
+        if ch.answer_state != "early":
+            ch.answer_state = "early"
+            ch.profile.progress_media_us = self.now_us()
+            self.fire_channel(ch, "CHANNEL_PROGRESS_MEDIA")
+            self.set_call_state(ch, "EARLY")
+        self._mark_answered(ch)
+
+    def _mark_answered(self, ch: Channel) -> None:
+        ch.answered = True
+        ch.answer_state = "answered"
+        ch.profile.answered_us = self.now_us()
+        self.fire_channel(ch, "CHANNEL_ANSWER")
+        self.set_call_state(ch, "ACTIVE")
+
+    def ring_ready(self, ch: Channel) -> None:
+        if ch.answer_state == "ringing" and ch.profile.progress_us == 0:
+            ch.profile.progress_us = self.now_us()
+            if ch.direction == "outbound":
+                ch.profile.network_addr = self.domain  # the far end has answered the INVITE
+            self.fire_channel(ch, "CHANNEL_PROGRESS")
+
+    def hangup(self, ch: Channel, cause: str = "NORMAL_CLEARING") -> None:
+        """switch_channel_perform_hangup: CHANNEL_HANGUP now, the session greenlet finishes the rest."""
+        if not ch.up:
+            return
+        ch.hangup_cause = cause
+        ch.answer_state = "hangup"
+        ch.profile.hangup_us = self.now_us()
+        self.fire_channel(ch, "CHANNEL_HANGUP")
+        self.hangups.append(Hangup(ch.uuid, cause))
+        ch.wake()
+        if ch.bridged_with and (peer := self._channels.get(ch.bridged_with)):
+            peer.wake()
+
+    def _finish(self, ch: Channel) -> None:
+        if ch.recording:
+            self.stop_record(ch, ch.recording)
+        self.enter_state(ch, "CS_HANGUP")
+        self.set_call_state(ch, "HANGUP")
+        self.enter_state(ch, "CS_REPORTING")
+        ch.set_var("hangup_cause", ch.hangup_cause)
+        ch.set_var("hangup_cause_q850", str(Q850.get(ch.hangup_cause or "", 16)))
+        if ch.apps_executed:
+            ch.set_var("last_app", ch.apps_executed[-1].app)
+            if ch.apps_executed[-1].arg:
+                ch.set_var("last_arg", ch.apps_executed[-1].arg)
+        self.fire_channel(ch, "CHANNEL_HANGUP_COMPLETE", pre=[("Hangup-Cause", ch.hangup_cause or "")])
+        ch.reported.set()
+        if ch.other_type == "originatee":
+            gevent.sleep(0)  # the bridged peer, released by our bridge loop, is destroyed first (fs-traces b)
+        if ch.other_type == "originator":
+            ch.released.wait()  # a B-leg stays locked by the A-leg's bridge until it ends
+        self.fire_channel(ch, "CHANNEL_DESTROY")
+        self.enter_state(ch, "CS_DESTROY")
+        self._channels.pop(ch.uuid, None)
+
+    # ---- transfer
+    # --------------------------------------------------------------------------------------------
+    def transfer(self, ch: Channel, extension: list[AppCall], destination: str, dialplan: str, context: str) -> None:
+        """switch_ivr_session_transfer: the running apps stop, then the channel routes to the new
+        extension."""
+
+        def route() -> None:
+            ch.profile.destination_number = destination
+            ch.profile.dialplan = dialplan
+            ch.profile.context = context
+            ch.profile.transfer_us = self.now_us()
+            ch.hit_dialplan = True
+            call_state = ch.call_state
+            ch.state = "CS_ROUTING"
+            self.set_call_state(ch, "RINGING")
+            self.enter_state(ch, "CS_ROUTING")
+            ch.state = "CS_EXECUTE"
+            self.set_call_state(ch, call_state if call_state != "RINGING" else "ACTIVE")
+            self.enter_state(ch, "CS_EXECUTE")
+            ch.extension = extension
+
+        ch.redirect = route
+        ch.wake()
+
+    # ---- originate and bridge
+    # --------------------------------------------------------------------------------
+    def originate(
+        self, dial: str, originator: Channel | None = None, timeout_s: float | None = None
+    ) -> tuple[Channel | None, str]:
+        """switch_ivr_originate: try each leg of ``dial`` in turn; returns the answered leg or the failure
+        cause."""
+        cause = "DESTINATION_OUT_OF_ORDER"
+        for target in parse_dial_string(dial):
+            leg, cause = self._originate_leg(target, originator, timeout_s)
+            if leg is not None:
+                return leg, "SUCCESS"
+            if originator is not None and not originator.up:
+                return None, "ORIGINATOR_CANCEL"
+        return None, cause
+
+    def _originate_leg(
+        self, target: DialTarget, originator: Channel | None, timeout_s: float | None
+    ) -> tuple[Channel | None, str]:
+        from ccswitch.sim.endpoints import resolve
+
+        variables = dict(target.variables)
+        if originator is not None:
+            variables = {**_inherited(originator), **variables}
+        endpoint = resolve(self, target.endpoint)
+        if isinstance(endpoint, str):
+            return None, endpoint
+        uuid = variables.get("origination_uuid") or str(uuid_lib.uuid4())
+        cid_name = variables.get("origination_caller_id_name") or (
+            originator.profile.caller_id_name if originator else ""
+        )
+        cid_number = variables.get("origination_caller_id_number") or (
+            originator.profile.caller_id_number if originator else "0000000000"
+        )
+        profile = CallerProfile(
+            direction="outbound",
+            logical_direction="outbound",
+            username="",
+            dialplan="",
+            caller_id_name=cid_name,
+            caller_id_number=cid_number,
+            orig_caller_id_name=cid_name if originator else "",
+            orig_caller_id_number=cid_number,
+            callee_id_name="Outbound Call",
+            callee_id_number=endpoint.destination,
+            network_addr="",
+            ani=cid_number,
+            destination_number=endpoint.destination,
+            unique_id=uuid,
+            source="src/switch_ivr_originate.c",
+            context="default",
+            channel_name=endpoint.channel_name,
+            created_us=self.now_us(),
+        )
+        leg = self._new_channel(uuid, endpoint.channel_name, "outbound", profile)
+        leg.presence_id = endpoint.presence_id
+        leg.hit_dialplan = False
+        leg.running_state = leg.state = "CS_NONE"
+        if originator is not None:
+            leg.other, leg.other_type = originator, "originator"
+        for name, value in variables.items():
+            leg.set_var(name, value)
+        self.fire_channel(leg, "CHANNEL_OUTGOING")
+        self.enter_state(leg, "CS_INIT")
+        leg.state = "CS_ROUTING"
+        self.fire_channel(leg, "CHANNEL_CREATE")
+        self.fire_channel(leg, "CHANNEL_ORIGINATE")
+        self.enter_state(leg, "CS_ROUTING")
+        self.enter_state(leg, "CS_CONSUME_MEDIA")
+        self.ring_ready(leg)
+        self.set_call_state(leg, "RINGING")
+        if originator is not None and not originator.answered:
+            self.ring_ready(originator)
+        timeout = _leg_timeout(variables, timeout_s)
+        answered = self._ring(leg, endpoint.behaviour, originator, timeout)
+        if not answered:
+            self.spawn(self._finish_failed_leg, leg)
+            return None, leg.hangup_cause or "NO_ANSWER"
+        self._media_up(leg)
+        self._mark_answered(leg)
+        if originator is None:
+            leg.hit_dialplan = True
+            _flip_caller_id(leg.profile)
+            self.fire_channel(
+                leg,
+                "CALL_UPDATE",
+                pre=[("Direction", "RECV")],
+                calling=("switch_channel.c", "switch_channel_flip_cid", 3279),
+            )
+        self.after(endpoint.behaviour.talk_s, self._far_end_hangs_up, leg)
+        return leg, "SUCCESS"
+
+    def _ring(self, leg: Channel, behaviour: Behaviour, originator: Channel | None, timeout: float) -> bool:
+        """Ring the far end until it answers, refuses, or ``timeout`` passes; False leaves the leg hung up."""
+        watch = [leg] if originator is None else [leg, originator]
+        outcome_at = {"answer": behaviour.answer_after_s, "busy": behaviour.busy_after_s}.get(behaviour.kind)
+        settled = outcome_at is not None and outcome_at <= timeout
+        wait_s = outcome_at if settled and outcome_at is not None else timeout
+        self.wait(watch, wait_s, lambda: not leg.up or (originator is not None and not originator.up))
+        if originator is not None and not originator.up:
+            self.hangup(leg, "ORIGINATOR_CANCEL")
+        elif leg.up and not settled:
+            self.hangup(leg, "NO_ANSWER")
+        elif leg.up and behaviour.kind == "busy":
+            self.hangup(leg, "USER_BUSY")
+        return leg.up
+
+    def _finish_failed_leg(self, leg: Channel) -> None:
+        leg.released.set()
+        self._finish(leg)
+
+    def _far_end_hangs_up(self, leg: Channel) -> None:
+        if leg.up:
+            self.hangup(leg, "NORMAL_CLEARING")
+
+    def start_leg_session(self, leg: Channel, extension: list[AppCall]) -> None:
+        """An originated leg runs ``&app(...)`` (or an inline/XML extension) in its own session."""
+        leg.extension = extension
+        self.spawn(self._run_session, leg)
+
+    def start_peer_session(self, leg: Channel) -> None:
+        """A B-leg bridged from another session runs no apps of its own: it lives until hung up."""
+
+        def session() -> None:
+            self.wait([leg], None, lambda: not leg.up)
+            self._finish(leg)
+
+        self.spawn(session)
+
+    @staticmethod
+    def pair(a: Channel, b: Channel) -> None:
+        """Make ``a`` the originator and ``b`` the originatee (Other-Type / Other-Leg-* and the bridge
+        variables)."""
+        a.other, a.other_type = b, "originatee"
+        b.other, b.other_type = a, "originator"
+        for ch, peer in ((a, b), (b, a)):
+            SimSwitch._set_bridge_vars(ch, peer)
+
+    @staticmethod
+    def _set_bridge_vars(ch: Channel, peer: Channel) -> None:
+        ch.set_var("bridge_channel", peer.name)
+        ch.set_var("bridge_uuid", peer.uuid)
+        ch.set_var("signal_bond", peer.uuid)
+
+    def bridge(self, a: Channel, b: Channel) -> None:
+        """switch_ivr_multi_threaded_bridge, run in ``a``'s session until either side hangs up."""
+        if a.other is not b:
+            self.pair(a, b)
+            b.set_var("call_uuid", a.uuid)
+        a.bridged_with, b.bridged_with = b.uuid, a.uuid
+        a.profile.bridged_us = b.profile.bridged_us = self.now_us()
+        bridge_ids = [("Bridge-A-Unique-ID", a.uuid), ("Bridge-B-Unique-ID", b.uuid)]
+        self.fire_channel(a, "CHANNEL_BRIDGE", pre=bridge_ids)
+        self.enter_state(b, "CS_EXCHANGE_MEDIA")
+        for ch, peer in ((a, b), (b, a)):
+            if ch is b:  # the B-leg's own bridge thread sets its bridge variables again
+                self._set_bridge_vars(b, a)
+            self.fire_channel(ch, "CALL_UPDATE", pre=_call_update_headers(peer))
+        for ch in (a, b):
+            if ch.caller is not None:
+                ch.reached_person = True
+                if ch.caller.talk_s is not None:
+                    self.after(ch.caller.talk_s, self._far_end_hangs_up, ch)
+        self.wait([a, b], None, lambda: not a.up or not b.up)
+        if not b.up:
+            b.reported.wait()
+        else:
+            self.hangup(b, a.hangup_cause or "NORMAL_CLEARING")
+            b.reported.wait()
+        a.bridged_with = b.bridged_with = None
+        self.fire_channel(a, "CHANNEL_UNBRIDGE", pre=bridge_ids)
+        b.set_var("call_uuid", b.uuid)  # unlinked from the A-leg's call again
+        b.released.set()
+
+    # ---- media
+    # -----------------------------------------------------------------------------------------------
+    def start_record(self, ch: Channel, path: str) -> None:
+        ch.recording = path
+        self.fire_channel(ch, "RECORD_START", post=[("Record-File-Path", path)])
+        self.fire_channel(
+            ch, "MEDIA_BUG_START", pre=[("Media-Bug-Function", "session_record"), ("Media-Bug-Target", path)]
+        )
+
+    def stop_record(self, ch: Channel, path: str) -> None:
+        ch.recording = None
+        ch.set_var("record_completion_cause", "success-maxtime")
+        self.fire_channel(
+            ch,
+            "RECORD_STOP",
+            post=[("Record-File-Path", path), ("Record-Completion-Cause", "success-maxtime")],
+        )
+        self.fire_channel(
+            ch, "MEDIA_BUG_STOP", pre=[("Media-Bug-Function", "session_record"), ("Media-Bug-Target", path)]
+        )
+
+    def send_dtmf(self, ch: Channel, digits: str) -> None:
+        for digit in digits:
+            self.fire_channel(
+                ch, "DTMF", post=[("DTMF-Digit", digit), ("DTMF-Duration", "2000"), ("DTMF-Source", "RTP")]
+            )
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How the far end of an outbound leg reacts: ``answer`` after ``answer_after_s`` and hang up after
+    ``talk_s``,
+    ``busy`` after ``busy_after_s``, or ``no_answer``."""
+
+    kind: str
+    answer_after_s: float = 1.0
+    busy_after_s: float = 0.2
+    talk_s: float = 30.0
+
+
+def _call_update_headers(peer: Channel) -> list[tuple[str, str]]:
+    return [
+        ("Direction", "SEND"),
+        ("Sent-Callee-ID-Name", peer.profile.caller_id_name),
+        ("Sent-Callee-ID-Number", peer.profile.caller_id_number),
+        ("Bridged-To", peer.uuid),
+    ]
+
+
+def _flip_caller_id(profile: CallerProfile) -> None:
+    """switch_channel_flip_cid: an originated leg without an A-leg shows the callee as its caller once
+    answered."""
+    profile.caller_id_name, profile.callee_id_name = profile.callee_id_name, profile.caller_id_name
+    profile.caller_id_number, profile.callee_id_number = profile.callee_id_number, profile.caller_id_number
+
+
+def _inherited(originator: Channel) -> dict[str, str]:
+    # Variables exported with export / the nolocal: prefix travel to the B-leg (switch_ivr_originate).
+    names = originator.variables.get("export_vars", "")
+    return {name: originator.variables[name] for name in names.split(",") if name in originator.variables}
+
+
+def _leg_timeout(variables: Mapping[str, str], timeout_s: float | None) -> float:
+    for name in ("leg_timeout", "originate_timeout", "call_timeout"):
+        if variables.get(name, "").isdigit():
+            return float(variables[name])
+    return timeout_s if timeout_s is not None else _DEFAULT_RING_TIMEOUT_S
