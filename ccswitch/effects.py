@@ -12,6 +12,13 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
+class TakeCall:
+    """The controller takes a parked call: cancel the switch's fallback transfer (``sched_del <uuid>``)."""
+
+    call: str
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     call: str
 
@@ -70,6 +77,7 @@ class ConnectAgent:
     queue: str
     caller_id_number: str
     caller_id_name: str
+    ringback: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,4 +93,4 @@ class Hangup:
     cause: str = "NORMAL_CLEARING"
 
 
-Effect = Answer | Play | CollectDigits | StartMusic | StopMedia | ConnectAgent | Transfer | Hangup
+Effect = TakeCall | Answer | Play | CollectDigits | StartMusic | StopMedia | ConnectAgent | Transfer | Hangup

@@ -437,3 +437,9 @@ def test_command_lines_never_carry_a_second_line(seed: int) -> None:
             if text is not None:
                 packets = read_packets(text + "\n\n")
                 assert len(packets) == 1 and len(packets[0]) == (2 if text.startswith("bgapi") else 1)
+
+
+def test_sched_del_cancels_the_channels_fallback_group() -> None:
+    assert c.sched_del(CALL) == f"sched_del {CALL}"
+    with pytest.raises(UnsafeValueError):
+        c.sched_del(f"{CALL} 1")

@@ -155,8 +155,13 @@ _MAX_VALUE_CHARS = 256
 
 # Variables connect_agent sets itself; extra_vars may not override them.
 _CONNECT_AGENT_VARS = frozenset(
-    {"origination_uuid", "leg_timeout", "origination_caller_id_name", "origination_caller_id_number",
-     "ignore_early_media"}
+    {
+        "origination_uuid",
+        "leg_timeout",
+        "origination_caller_id_name",
+        "origination_caller_id_number",
+        "ignore_early_media",
+    }
 )
 _EMPTY_ARG = "''"  # an empty positional argument in a space-split list
 
@@ -208,8 +213,12 @@ def sound_path(value: str, role: str = "sound path") -> str:
         and (_SOUND_STREAM.fullmatch(value) or _FILE_PATH.fullmatch(value))
     ):
         return value
-    raise _unsafe(role, value, "a file path of letters, digits and _ . + @ = - / or a local_stream://, "
-                  "silence_stream:// or tone_stream:// URL")
+    raise _unsafe(
+        role,
+        value,
+        "a file path of letters, digits and _ . + @ = - / or a local_stream://, "
+        "silence_stream:// or tone_stream:// URL",
+    )
 
 
 def _file_path(value: str, role: str) -> str:
@@ -238,7 +247,9 @@ def var_value(value: str, role: str = "channel variable value") -> str:
 
 def dial_endpoint(value: str, role: str = "dial endpoint") -> str:
     return _matching(
-        _DIAL_ENDPOINT, value, role,
+        _DIAL_ENDPOINT,
+        value,
+        role,
         "user/<ext>[@domain], sofia/gateway/<gw>/<number>, sofia/<profile>/<user>[@host[:port]], "
         "loopback/<ext>[/<context>[/<dialplan>]] or error/<CAUSE>",
     )
@@ -325,6 +336,12 @@ def uuid_kill(channel_uuid: str, cause: str = "NORMAL_CLEARING") -> str:
     return f"uuid_kill {uuid(channel_uuid)} {hangup_cause(cause)}"
 
 
+def sched_del(group: str) -> str:
+    """Cancel the scheduled tasks of a group. A channel's ``sched_transfer`` tasks are grouped under its uuid
+    (switch_ivr_async.c, switch_ivr_schedule_transfer), so ``sched_del <uuid>`` cancels the dialplan's fallback."""
+    return f"sched_del {uuid(group, 'scheduler group')}"
+
+
 def uuid_break(channel_uuid: str) -> str:
     """Stop what the channel plays, and drop media applications queued behind it (``all``)."""
     return f"uuid_break {uuid(channel_uuid)} all"
@@ -376,9 +393,7 @@ def show_channels_json() -> str:
 
 def dial_string(endpoint: str, variables: Mapping[str, str]) -> DialString:
     """``{k=v,...}endpoint``: the variables go to every leg the endpoint creates (not to the caller)."""
-    pairs = ",".join(
-        f"{var_name(name)}={var_value(value, f'{name} value')}" for name, value in variables.items()
-    )
+    pairs = ",".join(f"{var_name(name)}={var_value(value, f'{name} value')}" for name, value in variables.items())
     block = f"{{{pairs}}}" if pairs else ""
     return DialString(f"{block}{dial_endpoint(endpoint)}")
 
@@ -441,11 +456,13 @@ def connect_agent(
         **extra_vars,
     }
     dial = dial_string(endpoint, leg_vars)
-    apps = _inline_dialplan([
-        ("multiset", f"continue_on_fail=true hangup_after_bridge=true transfer_ringback={ringback}"),
-        ("bridge", dial),
-        ("park", ""),
-    ])
+    apps = _inline_dialplan(
+        [
+            ("multiset", f"continue_on_fail=true hangup_after_bridge=true transfer_ringback={ringback}"),
+            ("bridge", dial),
+            ("park", ""),
+        ]
+    )
     return f"uuid_transfer {uuid(call_uuid, 'call uuid')} {_blank_arg(apps, 'inline dialplan')} inline"
 
 
@@ -507,15 +524,17 @@ def play_and_get_digits_arg(
     """The argument of ``play_and_get_digits`` (for ``sendmsg_execute``); the digits land in ``var_name``."""
     _int_in(min_digits, 0, 128, "min digits")
     _int_in(max_digits, max(min_digits, 1), 128, "max digits")
-    return " ".join([
-        str(min_digits),
-        str(max_digits),
-        str(_int_in(tries, 1, 100, "tries")),
-        str(_int_in(timeout_ms, 1, 600_000, "digit timeout (ms)")),
-        _matching(_TERMINATORS, terminators, "terminators", "1-12 of 0-9 * #"),
-        sound_path(file, "prompt sound path"),
-        _EMPTY_ARG if invalid_file is None else sound_path(invalid_file, "invalid-input sound path"),
-        _matching(_VAR_NAME, var_name, "digits variable name", "[A-Za-z_][A-Za-z0-9_]*"),
-        _EMPTY_ARG if regexp is None else _digits_regexp(regexp),
-        str(_int_in(digit_timeout_ms, 1, 600_000, "inter-digit timeout (ms)")),
-    ])
+    return " ".join(
+        [
+            str(min_digits),
+            str(max_digits),
+            str(_int_in(tries, 1, 100, "tries")),
+            str(_int_in(timeout_ms, 1, 600_000, "digit timeout (ms)")),
+            _matching(_TERMINATORS, terminators, "terminators", "1-12 of 0-9 * #"),
+            sound_path(file, "prompt sound path"),
+            _EMPTY_ARG if invalid_file is None else sound_path(invalid_file, "invalid-input sound path"),
+            _matching(_VAR_NAME, var_name, "digits variable name", "[A-Za-z_][A-Za-z0-9_]*"),
+            _EMPTY_ARG if regexp is None else _digits_regexp(regexp),
+            str(_int_in(digit_timeout_ms, 1, 600_000, "inter-digit timeout (ms)")),
+        ]
+    )

@@ -1,0 +1,115 @@
+"""Channel events: the few facts the engine needs, lifted out of ESL events in one place.
+
+Nothing else in the controller reads raw ESL headers. Each function of the engine takes one of these typed, frozen
+events; ``from_esl`` returns None for ESL events the engine has no use for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ccswitch.esl.event import Event
+
+#: The ESL events the controller subscribes to (never ``ALL``: FreeSWITCH drops a client that falls behind).
+SUBSCRIBED_EVENTS: tuple[str, ...] = (
+    "CHANNEL_PARK",
+    "CHANNEL_BRIDGE",
+    "CHANNEL_HANGUP_COMPLETE",
+    "CHANNEL_EXECUTE_COMPLETE",
+    "BACKGROUND_JOB",
+)
+
+#: The channel variable ``play_and_get_digits`` stores the caller's digits in.
+DIGITS_VARIABLE = "cc_digits"
+
+
+@dataclass(frozen=True, slots=True)
+class Parked:
+    """A channel is parked and waiting for the controller (a new inbound call, or a failed bridge handed back)."""
+
+    uuid: str
+    inbound: bool
+    destination: str
+    caller_number: str
+    caller_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppCompleted:
+    """An application finished on a channel. ``tag`` is the ``Event-UUID`` we sent it with (None if not ours)."""
+
+    uuid: str
+    application: str
+    tag: str | None
+    digits: str
+    bridge_failure: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Bridged:
+    uuid: str
+    other_leg: str
+
+
+@dataclass(frozen=True, slots=True)
+class HungUp:
+    uuid: str
+    cause: str
+
+
+ChannelEvent = Parked | AppCompleted | Bridged | HungUp
+
+
+def _bridge_failure(event: Event) -> str | None:
+    """Why a ``bridge`` application failed, or None if it bridged.
+
+    FreeSWITCH leaves ``originate_disposition`` (e.g. NO_ANSWER, USER_BUSY) on the caller's channel after a failed
+    bridge, and ``SUCCESS`` after a successful one (mod_dptools audio_bridge_function, switch_ivr_originate).
+    """
+    disposition = event.variable("originate_disposition") or event.variable("DIALSTATUS") or ""
+    if disposition.upper() in ("SUCCESS", "ANSWER"):
+        return None
+    return disposition or event.variable("bridge_hangup_cause") or "UNKNOWN"
+
+
+def from_esl(event: Event) -> ChannelEvent | None:
+    uuid = event.unique_id
+    if uuid is None:
+        return None
+    name = event.name
+    if name == "CHANNEL_PARK":
+        return Parked(
+            uuid=uuid,
+            inbound=event.get("Call-Direction") == "inbound",
+            destination=event.get("Caller-Destination-Number") or "",
+            caller_number=event.get("Caller-Caller-ID-Number") or "",
+            caller_name=event.get("Caller-Caller-ID-Name") or "",
+        )
+    if name == "CHANNEL_EXECUTE_COMPLETE":
+        application = event.application or ""
+        return AppCompleted(
+            uuid=uuid,
+            application=application,
+            tag=event.application_uuid,
+            digits=event.variable(DIGITS_VARIABLE) or "",
+            bridge_failure=_bridge_failure(event) if application == "bridge" else None,
+        )
+    if name == "CHANNEL_BRIDGE":
+        other = event.other_leg_unique_id
+        return Bridged(uuid=uuid, other_leg=other) if other else None
+    if name == "CHANNEL_HANGUP_COMPLETE":
+        return HungUp(uuid=uuid, cause=event.hangup_cause or "NORMAL_CLEARING")
+    return None
+
+
+def parked_from_channel_row(row: dict[str, str]) -> Parked | None:
+    """A row of ``show channels as json`` that is an inbound call parked for the controller, as a ``Parked`` event."""
+    if row.get("direction") != "inbound" or row.get("application") != "park":
+        return None
+    return Parked(
+        uuid=row["uuid"],
+        inbound=True,
+        destination=row.get("initial_dest") or row.get("dest") or "",
+        caller_number=row.get("cid_num") or "",
+        caller_name=row.get("cid_name") or "",
+    )

@@ -1,0 +1,89 @@
+"""``ccswitch`` command line (click). gevent patches the standard library before anything else is imported."""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import logging  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import click  # noqa: E402
+import gevent  # noqa: E402
+import gevent.event  # noqa: E402
+
+from ccswitch import __version__  # noqa: E402
+from ccswitch.errors import CcswitchError  # noqa: E402
+
+DEFAULT_CONFIG = "config/ccswitch.yaml"
+config_option = click.option(
+    "--config", "config_path", default=DEFAULT_CONFIG, envvar="CCSWITCH_CONFIG", show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path), help="Main YAML file (dialplans, IVR, queues, agents beside it).",
+)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="ccswitch")
+@click.option("--log-level", default="WARNING", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+def main(log_level: str) -> None:
+    """ccswitch: a contact-centre controller for FreeSWITCH."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@config_option
+def check(config_path: Path) -> None:
+    """Validate every YAML file and referenced prompt, without touching the network."""
+    from ccswitch.config import check_config
+
+    errors = check_config(config_path)
+    for error in errors:
+        click.echo(str(error), err=True)
+    if errors:
+        click.echo(f"{len(errors)} error(s)", err=True)
+        sys.exit(1)
+    click.echo(f"{config_path}: OK")
+
+
+@main.command()
+@config_option
+def run(config_path: Path) -> None:
+    """Run the controller against the FreeSWITCH node(s) in the config, until SIGINT/SIGTERM."""
+    from ccswitch.clock import WallClock
+    from ccswitch.config import load_config
+    from ccswitch.controller import Controller
+    from ccswitch.store import open_store
+
+    try:
+        config = load_config(config_path)
+        store = open_store(config.store.backend, config.store.url, config.store.key_prefix)
+    except CcswitchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    controller = Controller(config, store, WallClock())
+    controller.start()
+    stopping = gevent.event.Event()
+    gevent.signal_handler(signal.SIGTERM, stopping.set)
+    gevent.signal_handler(signal.SIGINT, stopping.set)
+    click.echo(f"ccswitch running: {', '.join(f'{n.name}={n.host}:{n.port}' for n in config.nodes)}")
+    stopping.wait()
+    controller.stop()
+    store.close()
+
+
+@main.command()
+@config_option
+@click.option("--calls", default=120, show_default=True, help="Inbound calls to place.")
+@click.option("--minutes", default=20.0, show_default=True, help="Simulated minutes over which calls arrive.")
+@click.option("--speed", default=40.0, show_default=True, help="Simulated seconds per real second.")
+@click.option("--seed", default=1, show_default=True, help="Random seed of the scripted load.")
+@click.option("--quiet", is_flag=True, help="No live progress lines, only the summary.")
+def demo(config_path: Path, calls: int, minutes: float, speed: float, seed: int, quiet: bool) -> None:
+    """Run the bundled FreeSWITCH simulator and the controller against it with simulated callers and agents."""
+    from ccswitch.demo import DemoOptions, run_demo
+
+    try:
+        run_demo(DemoOptions(config_path, calls, minutes, speed, seed, quiet), click.echo)
+    except CcswitchError as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -1,0 +1,146 @@
+"""The controller: the greenlets around the engine.
+
+- one ESL connection per FreeSWITCH node; its reader only translates and enqueues (never blocks);
+- one controller greenlet that owns the engine and consumes a bounded inbox (no locks: only it touches the state);
+- a ticker that enqueues ``Tick`` so timers run in the same greenlet;
+- the executor, which sends effects over ESL from a bounded pool, in order per call.
+
+On every (re)connection the controller asks the node for its live channels and lets the engine reconcile, so calls
+that ended while we were away are closed and parked calls are picked up again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+
+import gevent
+import gevent.queue
+
+from ccswitch.channel_events import SUBSCRIBED_EVENTS, ChannelEvent, from_esl, parked_from_channel_row
+from ccswitch.clock import Clock
+from ccswitch.config import Config
+from ccswitch.effects import Effect
+from ccswitch.engine import Engine
+from ccswitch.errors import CcswitchError
+from ccswitch.esl import commands
+from ccswitch.esl.connection import EslConnection
+from ccswitch.esl.event import Event
+from ccswitch.executor import Executor
+from ccswitch.stats import Stats
+from ccswitch.store.base import Store
+
+log = logging.getLogger(__name__)
+
+INBOX_SIZE = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Tick:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Reconcile:
+    node: str
+    rows: tuple[dict[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Stop:
+    pass
+
+
+_Message = tuple[str, ChannelEvent] | _Tick | _Reconcile | _Stop
+
+
+class Controller:
+    def __init__(self, config: Config, store: Store, clock: Clock, tick_s: float = 0.5,
+                 stats: Stats | None = None) -> None:
+        self.config = config
+        self.clock = clock
+        self.tick_s = tick_s
+        self.engine = Engine(config, store, self._emit, stats)
+        self.inbox: gevent.queue.Queue[_Message] = gevent.queue.Queue(maxsize=INBOX_SIZE)
+        self.connections = {
+            node.name: EslConnection(
+                node.host, node.port, node.password, SUBSCRIBED_EVENTS,
+                on_event=partial(self._on_event, node.name),
+                on_connection_change=partial(self._on_connection_change, node.name),
+            )
+            for node in config.nodes
+        }
+        self.executor = Executor(self.connections)
+        self._run_greenlet = gevent.Greenlet(self._run)
+        self._ticker_greenlet = gevent.Greenlet(self._ticker)
+        self._stopping = False
+
+    def start(self) -> None:
+        self.engine.start(self.clock.now())
+        self._run_greenlet.start()
+        self._ticker_greenlet.start()
+        for connection in self.connections.values():
+            connection.start()
+
+    def stop(self) -> None:
+        self._stopping = True
+        for connection in self.connections.values():
+            connection.stop()
+        self._ticker_greenlet.kill()
+        self.inbox.put(_Stop())  # the controller greenlet finishes what is queued before it, then ends
+        self._run_greenlet.join(timeout=5)
+        self.executor.join(timeout=5)
+
+    # Called from ESL reader greenlets: translate and enqueue, nothing else.
+    def _on_event(self, node: str, event: Event) -> None:
+        channel_event = from_esl(event)
+        if channel_event is not None:
+            self.inbox.put((node, channel_event))
+
+    def _on_connection_change(self, node: str, connected: bool) -> None:
+        if connected:
+            gevent.spawn(self._fetch_channels, node)
+        elif not self._stopping:
+            log.warning("FreeSWITCH node %s: event socket lost; reconnecting", node)
+
+    def _fetch_channels(self, node: str) -> None:
+        try:
+            reply = self.connections[node].api(commands.show_channels_json())
+            rows = json.loads(reply).get("rows", [])
+        except (CcswitchError, ValueError) as exc:
+            log.error("FreeSWITCH node %s: could not list channels to reconcile: %s", node, exc)
+            return
+        self.inbox.put(_Reconcile(node, tuple(rows)))
+
+    def _ticker(self) -> None:
+        while True:
+            gevent.sleep(self.tick_s)
+            self.inbox.put(_Tick())
+
+    def _run(self) -> None:
+        while True:
+            message = self.inbox.get()
+            now = self.clock.now()
+            try:
+                if isinstance(message, tuple):
+                    self.engine.handle(message[0], message[1], now)
+                elif isinstance(message, _Tick):
+                    self.engine.tick(now)
+                elif isinstance(message, _Reconcile):
+                    self._reconcile(message, now)
+                else:
+                    return
+            except Exception:  # one bad event must not stop the contact centre
+                log.exception("engine failed on %r", message)
+
+    def _reconcile(self, message: _Reconcile, now: float) -> None:
+        parked = [p for p in map(parked_from_channel_row, message.rows) if p is not None]
+        live = [row["uuid"] for row in message.rows if "uuid" in row]
+        log.info("FreeSWITCH node %s: reconciling %d live channels (%d parked)", message.node, len(live), len(parked))
+        self.engine.reconcile(message.node, live, parked, now)
+
+    def _emit(self, node: str, effects: Sequence[Effect]) -> None:
+        self.executor.submit(node, effects)

@@ -1,0 +1,173 @@
+"""``ccswitch demo``: the bundled FreeSWITCH simulator, the controller over a real ESL socket, a scripted load.
+
+Everything runs on a ``ScaledClock`` that starts at 10:00 on the first day the dialplan has the line open, so the
+shipped business-hours rule sends calls into the main IVR, and a 20-minute load plays out in half a minute.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+import gevent
+
+from ccswitch.acd.agents import AgentState
+from ccswitch.clock import ScaledClock
+from ccswitch.config import Config, load_config
+from ccswitch.controller import Controller
+from ccswitch.errors import CcswitchError
+from ccswitch.routing.dialplan import route
+from ccswitch.routing.steps import ToIvr
+from ccswitch.sim import AgentPhone, CallerScript, EslServer, SimSwitch
+from ccswitch.sim.people import PhoneBehaviour
+from ccswitch.stats import QueueFigures, Stats
+from ccswitch.store.memory import MemoryStore
+
+TOLL_FREE_DID = "88005550556"
+Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    config_path: Path
+    calls: int = 120
+    minutes: float = 20.0
+    speed: float = 40.0
+    seed: int = 1
+    quiet: bool = False
+
+
+# What simulated callers press at the main menu, and how often: sales, support, opening hours then support,
+# nonsense then support, operator, nothing at all (the IVR's on-failure step).
+_MENU_CHOICES: tuple[tuple[tuple[str, ...], int], ...] = (
+    (("1",), 30), (("2",), 35), (("3", "2"), 10), (("7", "2"), 8), (("0",), 10), ((), 7),
+)
+
+
+def first_open_morning(config: Config, after: float) -> float:
+    """Epoch seconds of the first 10:00 (config timezone) after ``after`` at which the dialplan sends the
+    toll-free number to an IVR, i.e. the line is open (weekends and holidays are skipped by the rules themselves)."""
+    day = datetime.fromtimestamp(after, tz=config.timezone).date()
+    for _ in range(31):
+        day += timedelta(days=1)
+        morning = datetime.combine(day, time(10, 0), tzinfo=config.timezone)
+        if isinstance(route(config.dialplan, TOLL_FREE_DID, "79160000000", morning).step, ToIvr):
+            return morning.timestamp()
+    raise CcswitchError(f"the dialplan never routes {TOLL_FREE_DID} to an IVR at 10:00 within a month")
+
+
+def scripted_callers(options: DemoOptions, rng: random.Random) -> list[tuple[float, CallerScript]]:
+    """Poisson arrivals over the demo window, each caller with a menu choice, patience and talk time."""
+    rate = options.calls / (options.minutes * 60)
+    choices, weights = zip(*_MENU_CHOICES, strict=True)
+    at = 0.0
+    arrivals = []
+    for n in range(options.calls):
+        at += rng.expovariate(rate)
+        arrivals.append((at, CallerScript(
+            destination=TOLL_FREE_DID,
+            caller_number=f"7916{rng.randrange(10**7):07d}",
+            caller_name=f"Caller {n + 1}",
+            dtmf=rng.choices(choices, weights)[0],
+            patience_s=rng.uniform(40, 240),
+            talk_s=rng.lognormvariate(4.4, 0.5),  # median ~80 s
+        )))
+    return arrivals
+
+
+def agent_phones(config: Config, rng: random.Random) -> list[AgentPhone]:
+    """One phone per configured agent; the last one never answers, to show ring-no-answer handling."""
+    phones = []
+    extensions = [agent.contact.split("/", 1)[1].split("@", 1)[0] for agent in config.agents.values()]
+    for index, extension in enumerate(extensions):
+        behaviour: PhoneBehaviour = "no_answer" if index == len(extensions) - 1 else "answer"
+        # The caller's own talk time ends the call; the agent never hangs up first.
+        phones.append(AgentPhone(extension=extension, behaviour=behaviour, answer_after_s=rng.uniform(2, 6),
+                                 talk_s=24 * 3600))
+    return phones
+
+
+def run_demo(options: DemoOptions, echo: Echo) -> Stats:
+    config = load_config(options.config_path)
+    rng = random.Random(options.seed)
+    clock = ScaledClock(options.speed, start=first_open_morning(config, datetime.now().timestamp()))
+    password = config.nodes[0].password
+    switch = SimSwitch(clock=clock)
+    server = EslServer(switch, "127.0.0.1", 0, password=password)
+    server.start()
+    for phone in agent_phones(config, rng):
+        switch.add_phone(phone)
+    node = replace(config.nodes[0], name="sim", host="127.0.0.1", port=server.port)
+    config = replace(config, nodes=(node,))
+    controller = Controller(config, MemoryStore(), clock)
+    controller.start()
+    arrivals = scripted_callers(options, rng)
+    start = clock.now()
+    echo(f"ccswitch demo: {options.calls} calls to 8-800-555-0556 over {options.minutes:g} simulated minutes, "
+         f"{len(config.agents)} agents, x{options.speed:g} speed, simulator on 127.0.0.1:{server.port}")
+    load = gevent.spawn(_place_calls, switch, clock, arrivals)
+    try:
+        while not (load.dead and not switch.channels):
+            gevent.sleep(1.0)
+            if not options.quiet:
+                echo(_progress(controller, clock.now() - start))
+    finally:
+        controller.stop()
+        server.stop()
+    stats = controller.engine.stats
+    for line in summary(stats, controller):
+        echo(line)
+    return stats
+
+
+def _place_calls(switch: SimSwitch, clock: ScaledClock, arrivals: list[tuple[float, CallerScript]]) -> None:
+    start = clock.now()
+    for at, script in arrivals:
+        clock.sleep(at - (clock.now() - start))
+        switch.place_call(script)
+
+
+def _progress(controller: Controller, elapsed: float) -> str:
+    engine = controller.engine
+    states = engine.agents_by_state()
+    waiting = sum(len(entries) for entries in engine.waiting.values())
+    total = engine.stats.total()
+    return (f"[{_clock(elapsed)}] waiting {waiting:3d} | agents free {states[AgentState.AVAILABLE]:2d} "
+            f"ringing {states[AgentState.RESERVED]:2d} talking {states[AgentState.ON_CALL]:2d} "
+            f"wrap-up {states[AgentState.WRAP_UP]:2d} break {states[AgentState.ON_BREAK]:2d} | "
+            f"answered {total.answered:3d} abandoned {total.abandoned:3d} overflowed {total.overflowed:3d} | "
+            f"SL {_percent(total.service_level)} ASA {_seconds(total.asa)}")
+
+
+def summary(stats: Stats, controller: Controller) -> list[str]:
+    sl = f"SL {stats.service_level_s:g}s"
+    lines = ["", f"{'queue':<10} {'offered':>7} {'answered':>8} {'abandoned':>9} {'overflow':>8} "
+                 f"{sl:>8} {'ASA':>6} {'abandon%':>8}"]
+    rows: list[tuple[str, QueueFigures]] = sorted(stats.queues.items())
+    for name, figures in [*rows, ("total", stats.total())]:
+        lines.append(f"{name:<10} {figures.offered:7d} {figures.answered:8d} {figures.abandoned:9d} "
+                     f"{figures.overflowed:8d} {_percent(figures.service_level):>8} {_seconds(figures.asa):>6} "
+                     f"{_percent(figures.abandon_rate):>8}")
+    lines += ["", f"{'agent':<6} {'answered':>8} {'talk':>8} {'missed':>6} state"]
+    for agent_id, agent in sorted(controller.engine.agents.items()):
+        done = stats.agents[agent_id]
+        reason = f" ({agent.break_reason})" if agent.break_reason else ""
+        lines.append(f"{agent_id:<6} {done.answered:8d} {_clock(done.talk_seconds):>8} {done.missed:6d} "
+                     f"{agent.state.value}{reason}")
+    return lines
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}s"
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"

@@ -1,0 +1,398 @@
+"""The engine: the one place where channel events, pure decisions, shared state and effects meet.
+
+Read it top to bottom as the life of an inbound call:
+
+1. ``Parked`` (a new inbound channel): the dialplan decides the first step.
+2. ``ToIvr``: the IVR state machine asks for prompts and digits; ``AppCompleted`` events feed it until it names
+   a step.
+3. ``ToQueue``: the call is answered, enqueued (kept in the store) and hears music; ``_dispatch`` asks the queue
+   core which waiting call goes to which free agent; the agent is reserved with a compare-and-set in the store and
+   the caller's channel rings the agent and bridges in one command (``ConnectAgent``).
+4. ``Bridged``: the agent answered; the wait is measured. A failed bridge (no answer, busy) comes back as an
+   ``AppCompleted`` for ``bridge``: the agent is charged a miss and the call returns to its place in the queue.
+5. ``HungUp``: abandoned while waiting, or ended after talking (agent → wrap-up → available on a later tick).
+
+The engine never touches a socket: it is driven by ``handle``/``tick``/``reconcile`` from the controller greenlet
+(``ccswitch.controller``) and hands effects to an ``emit`` callback. Time comes in as ``now``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import uuid as uuidlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import Enum
+
+from ccswitch.acd import agents as agent_fsm
+from ccswitch.acd.agents import Agent, AgentState
+from ccswitch.acd.queues import QueueEntry, order_key, overdue, plan_offers
+from ccswitch.channel_events import AppCompleted, Bridged, ChannelEvent, HungUp, Parked
+from ccswitch.config import Config
+from ccswitch.effects import (
+    Answer,
+    ConnectAgent,
+    Effect,
+    Hangup,
+    Play,
+    StartMusic,
+    StopMedia,
+    TakeCall,
+    Transfer,
+)
+from ccswitch.errors import InvalidTransition
+from ccswitch.routing import ivr
+from ccswitch.routing.dialplan import route
+from ccswitch.routing.steps import Step, ToAnnouncement, ToHangup, ToIvr, ToQueue, ToTransfer
+from ccswitch.stats import Stats
+from ccswitch.store.base import Store
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[str, Sequence[Effect]], None]
+
+
+class Phase(Enum):
+    IVR = "ivr"
+    ANNOUNCING = "announcing"
+    QUEUED = "queued"
+    OFFERING = "offering"
+    CONNECTED = "connected"
+    ENDED = "ended"
+
+
+@dataclass
+class CallSession:
+    """What the engine knows about one caller's channel."""
+
+    uuid: str
+    node: str
+    caller_number: str
+    caller_name: str
+    destination: str
+    arrived_at: float
+    phase: Phase = Phase.IVR
+    answered: bool = False
+    ivr: ivr.IvrState | None = None
+    pending_tag: str | None = None
+    hangup_cause: str = "NORMAL_CLEARING"
+    entry: QueueEntry | None = None
+    agent: str | None = None
+    agent_leg: str | None = None
+    connected_at: float | None = None
+    tags_used: int = 0  # announcement tags
+    ivr_seq: int = 0  # last IVR tag number, so tags stay unique if the call re-enters an IVR
+
+    def next_tag(self, prefix: str) -> str:
+        self.tags_used += 1
+        return f"{prefix}-{self.tags_used}"
+
+
+class Engine:
+    def __init__(self, config: Config, store: Store, emit: Emit, stats: Stats | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.emit = emit
+        self.stats = stats or Stats(service_level_s=config.service_level_s)
+        self.calls: dict[str, CallSession] = {}
+        self.agent_legs: dict[str, str] = {}  # agent leg uuid -> caller uuid
+        self.agents: dict[str, Agent] = {}
+        self.waiting: dict[str, list[QueueEntry]] = {name: [] for name in config.queues}
+        self._members = {name: config.members(name) for name in config.queues}
+
+    # ----------------------------------------------------------------- start-up
+    def start(self, now: float) -> None:
+        """Load agents from the store; agents the store has never seen start as the config says."""
+        for agent_id, agent_config in self.config.agents.items():
+            agent = self.store.get_agent(agent_id)
+            if agent is None:
+                agent = agent_fsm.new_agent(agent_id, now)
+                if agent_config.login == "available":
+                    agent = agent_fsm.apply(agent, agent_fsm.Login(), now)
+                agent = self.store.put_agent(agent)
+            self.agents[agent_id] = agent
+        log.info("engine started with %d agents, %d queues", len(self.agents), len(self.waiting))
+
+    # ----------------------------------------------------------------- events
+    def handle(self, node: str, event: ChannelEvent, now: float) -> None:
+        if isinstance(event, Parked):
+            self._on_parked(node, event, now)
+        elif isinstance(event, AppCompleted):
+            self._on_app_completed(event, now)
+        elif isinstance(event, Bridged):
+            self._on_bridged(event, now)
+        elif isinstance(event, HungUp):
+            self._on_hung_up(event, now)
+
+    def _on_parked(self, node: str, event: Parked, now: float) -> None:
+        session = self.calls.get(event.uuid)
+        if session is not None:
+            if session.phase is Phase.QUEUED:
+                # A failed bridge handed the call back: it waits again, with music.
+                self._emit(session, [StartMusic(session.uuid, self._music(session))])
+            return
+        if not event.inbound or event.uuid in self.agent_legs:
+            return
+        session = CallSession(
+            uuid=event.uuid,
+            node=node,
+            caller_number=event.caller_number,
+            caller_name=event.caller_name,
+            destination=event.destination,
+            arrived_at=now,
+        )
+        self.calls[event.uuid] = session
+        self._emit(session, [TakeCall(session.uuid)])
+        decision = route(self.config.dialplan, event.destination, event.caller_number, self._local(now))
+        log.info("call %s from %s to %s: rule %s -> %s", event.uuid, event.caller_number, event.destination,
+                 decision.rule or "(default)", decision.step)
+        self._go(session, decision.step, now)
+
+    def _on_app_completed(self, event: AppCompleted, now: float) -> None:
+        session = self.calls.get(event.uuid)
+        if session is None:
+            return
+        if event.application == "bridge":
+            if session.phase is Phase.OFFERING and event.bridge_failure is not None:
+                self._offer_failed(session, event.bridge_failure, now)
+            return
+        if event.tag is None:
+            return
+        if session.phase is Phase.IVR and session.ivr is not None:
+            if event.application == "play_and_get_digits":
+                outcome = ivr.on_digits(self.config, session.ivr, event.tag, event.digits)
+            else:
+                outcome = ivr.on_played(self.config, session.ivr, event.tag)
+            self._apply_ivr(session, outcome, now)
+        elif session.phase is Phase.ANNOUNCING and event.tag == session.pending_tag:
+            self._emit(session, [Hangup(session.uuid, session.hangup_cause)])
+            session.phase = Phase.ENDED
+
+    def _on_bridged(self, event: Bridged, now: float) -> None:
+        caller = self.agent_legs.get(event.uuid, event.uuid)
+        session = self.calls.get(caller)
+        if session is None or session.phase is not Phase.OFFERING:
+            return
+        if session.agent_leg not in (event.uuid, event.other_leg) or session.agent is None:
+            return
+        self._agent_event(session.agent, agent_fsm.Answered(session.uuid), now)
+        assert session.entry is not None
+        wait = now - session.entry.enqueued_at
+        self.stats.answered(session.entry.queue, session.agent, wait)
+        self.store.remove_entry(session.entry.queue, session.uuid)
+        session.phase = Phase.CONNECTED
+        session.connected_at = now
+        log.info("call %s connected to agent %s after %.1f s in queue %s",
+                 session.uuid, session.agent, wait, session.entry.queue)
+
+    def _on_hung_up(self, event: HungUp, now: float) -> None:
+        if event.uuid in self.agent_legs:
+            # The agent's leg ended. While ringing, the caller's bridge completion reports why; once talking,
+            # the call is over.
+            session = self.calls.get(self.agent_legs.pop(event.uuid))
+            if session is not None and session.phase is Phase.CONNECTED:
+                self._call_ended(session, now)
+            return
+        session = self.calls.pop(event.uuid, None)
+        if session is None:
+            return
+        if session.phase in (Phase.QUEUED, Phase.OFFERING):
+            assert session.entry is not None
+            log.info("call %s abandoned in queue %s after %.1f s (%s)", session.uuid, session.entry.queue,
+                     now - session.entry.enqueued_at, event.cause)
+            ringing_agent = session.agent if session.phase is Phase.OFFERING else None
+            self._leave_queue(session)
+            self.stats.abandoned(session.entry.queue)
+            if ringing_agent is not None:
+                # Not the agent's fault: they keep their place in the longest-idle line.
+                self._agent_event(ringing_agent, agent_fsm.CallEnded(session.uuid, 0), now)
+                self._dispatch(now)
+        elif session.phase is Phase.CONNECTED:
+            self._call_ended(session, now)
+
+    # ----------------------------------------------------------------- timers
+    def tick(self, now: float) -> None:
+        """Run what is due: agents' wrap-up ends, calls waiting longer than their queue allows overflow."""
+        for agent in list(self.agents.values()):
+            due = agent_fsm.due(agent, now)
+            if due is not None:
+                self._agent_event(agent.id, due, now)
+        for queue_name, entries in self.waiting.items():
+            queue = self.config.queues[queue_name]
+            for entry in overdue(entries, queue.max_wait_s, now):
+                session = self.calls[entry.call]
+                log.info("call %s waited %.0f s in queue %s: overflow to %s",
+                         entry.call, now - entry.enqueued_at, queue_name, queue.overflow)
+                self._leave_queue(session)
+                self.stats.overflowed(queue_name)
+                self._emit(session, [StopMedia(session.uuid)])
+                self._go(session, queue.overflow, now)
+        self._dispatch(now)
+
+    # ----------------------------------------------------------------- reconnect
+    def reconcile(self, node: str, live: Iterable[str], parked: Iterable[Parked], now: float) -> None:
+        """After (re)connecting to a node: forget calls that ended while we were away, pick up parked ones."""
+        alive = set(live)
+        for leg in [leg for leg, caller in self.agent_legs.items()
+                    if self.calls.get(caller) is not None and self.calls[caller].node == node and leg not in alive]:
+            self._on_hung_up(HungUp(leg, "LOST_WHILE_DISCONNECTED"), now)
+        for session in [s for s in self.calls.values() if s.node == node and s.uuid not in alive]:
+            self._on_hung_up(HungUp(session.uuid, "LOST_WHILE_DISCONNECTED"), now)
+        for event in parked:
+            if event.uuid not in self.calls:
+                self._on_parked(node, event, now)
+
+    # ----------------------------------------------------------------- steps
+    def _go(self, session: CallSession, step: Step, now: float) -> None:
+        if isinstance(step, ToIvr):
+            self._answer(session)
+            outcome = ivr.enter(self.config, step.menu, session.uuid, session.ivr_seq)
+            session.phase = Phase.IVR
+            self._apply_ivr(session, outcome, now)
+        elif isinstance(step, ToQueue):
+            self._enqueue(session, step, now)
+        elif isinstance(step, ToAnnouncement):
+            self._answer(session)
+            session.phase = Phase.ANNOUNCING
+            session.hangup_cause = step.cause
+            session.pending_tag = session.next_tag("announce")
+            self._emit(session, [Play(session.uuid, self.config.prompt_path(step.prompt), session.pending_tag)])
+        elif isinstance(step, ToTransfer):
+            session.phase = Phase.ENDED
+            self._emit(session, [Transfer(session.uuid, step.destination, step.context)])
+        elif isinstance(step, ToHangup):
+            session.phase = Phase.ENDED
+            self._emit(session, [Hangup(session.uuid, step.cause)])
+
+    def _apply_ivr(self, session: CallSession, outcome: ivr.IvrOutcome, now: float) -> None:
+        session.ivr = outcome.state
+        session.ivr_seq = outcome.state.seq
+        if outcome.effects:
+            self._emit(session, outcome.effects)
+        if outcome.step is not None:
+            session.ivr = None
+            self._go(session, outcome.step, now)
+
+    def _answer(self, session: CallSession) -> None:
+        if not session.answered:
+            session.answered = True
+            self._emit(session, [Answer(session.uuid)])
+
+    # ----------------------------------------------------------------- queue
+    def _enqueue(self, session: CallSession, step: ToQueue, now: float) -> None:
+        self._answer(session)
+        entry = QueueEntry(
+            call=session.uuid,
+            queue=step.queue,
+            priority=step.priority,
+            enqueued_at=now,
+            seq=self.store.next_seq(),
+            caller_number=session.caller_number,
+            caller_name=session.caller_name,
+            attempts=0,
+        )
+        self.store.add_entry(entry)
+        session.entry = entry
+        session.phase = Phase.QUEUED
+        bisect.insort(self.waiting[step.queue], entry, key=order_key)
+        log.info("call %s queued in %s (priority %d, %d waiting)",
+                 session.uuid, step.queue, step.priority, len(self.waiting[step.queue]))
+        self._emit(session, [StartMusic(session.uuid, self._music(session))])
+        self._dispatch(now)
+
+    def _leave_queue(self, session: CallSession) -> None:
+        """Take the call out of its queue for good (abandoned or overflowed)."""
+        assert session.entry is not None
+        waiting = self.waiting[session.entry.queue]
+        if session.entry in waiting:
+            waiting.remove(session.entry)
+        self.store.remove_entry(session.entry.queue, session.uuid)
+        session.phase = Phase.ENDED
+
+    def _dispatch(self, now: float) -> None:
+        """Offer waiting calls to free agents, as the queue core plans it."""
+        for entry, agent_id in plan_offers(self.waiting, self.agents, self._members, now):
+            if not self._agent_event(agent_id, agent_fsm.Offer(entry.call), now):
+                continue
+            session = self.calls[entry.call]
+            self.waiting[entry.queue].remove(entry)
+            session.phase = Phase.OFFERING
+            session.agent = agent_id
+            session.agent_leg = str(uuidlib.uuid4())
+            self.agent_legs[session.agent_leg] = session.uuid
+            queue = self.config.queues[entry.queue]
+            log.info("call %s offered to agent %s (queue %s)", session.uuid, agent_id, entry.queue)
+            self._emit(session, [ConnectAgent(
+                call=session.uuid,
+                agent_id=agent_id,
+                dial_string=self.config.agents[agent_id].contact,
+                agent_leg=session.agent_leg,
+                ring_timeout_s=queue.ring_timeout_s,
+                queue=entry.queue,
+                caller_id_number=session.caller_number,
+                caller_id_name=session.caller_name,
+                ringback=self._music(session),
+            )])
+
+    def _offer_failed(self, session: CallSession, reason: str, now: float) -> None:
+        assert session.agent is not None and session.entry is not None
+        queue = self.config.queues[session.entry.queue]
+        log.info("agent %s did not take call %s (%s): back to its place in %s",
+                 session.agent, session.uuid, reason, session.entry.queue)
+        self._agent_event(session.agent, agent_fsm.Missed(session.uuid, queue.max_no_answer), now)
+        self.stats.missed(session.agent)
+        if session.agent_leg is not None:
+            self.agent_legs.pop(session.agent_leg, None)
+        session.agent = session.agent_leg = None
+        session.phase = Phase.QUEUED
+        session.entry = replace(session.entry, attempts=session.entry.attempts + 1)
+        self.store.add_entry(session.entry)
+        bisect.insort(self.waiting[session.entry.queue], session.entry, key=order_key)
+        self._dispatch(now)
+
+    def _call_ended(self, session: CallSession, now: float) -> None:
+        assert session.agent is not None and session.entry is not None and session.connected_at is not None
+        agent_config = self.config.agents[session.agent]
+        queue = self.config.queues[session.entry.queue]
+        wrap_up = agent_config.wrap_up_s if agent_config.wrap_up_s is not None else queue.wrap_up_s
+        self.stats.talked(session.agent, now - session.connected_at)
+        self._agent_event(session.agent, agent_fsm.CallEnded(session.uuid, wrap_up), now)
+        session.phase = Phase.ENDED
+        self._dispatch(now)
+
+    # ----------------------------------------------------------------- agents
+    def _agent_event(self, agent_id: str, event: agent_fsm.AgentEvent, now: float) -> bool:
+        """Apply an agent transition and store it atomically; False if another controller changed the agent first."""
+        old = self.agents[agent_id]
+        try:
+            new = agent_fsm.apply(old, event, now)
+        except InvalidTransition:
+            log.exception("agent %s: %s refused in state %s", agent_id, type(event).__name__, old.state.name)
+            return False
+        stored = self.store.update_agent(old, new)
+        if stored is None:
+            fresh = self.store.get_agent(agent_id)
+            if fresh is not None:
+                self.agents[agent_id] = fresh
+            return False
+        self.agents[agent_id] = stored
+        return True
+
+    def agents_by_state(self) -> dict[AgentState, int]:
+        counts = dict.fromkeys(AgentState, 0)
+        for agent in self.agents.values():
+            counts[agent.state] += 1
+        return counts
+
+    # ----------------------------------------------------------------- helpers
+    def _emit(self, session: CallSession, effects: Sequence[Effect]) -> None:
+        self.emit(session.node, effects)
+
+    def _music(self, session: CallSession) -> str:
+        assert session.entry is not None
+        return self.config.queues[session.entry.queue].music or self.config.music
+
+    def _local(self, now: float) -> datetime:
+        return datetime.fromtimestamp(now, tz=self.config.timezone)

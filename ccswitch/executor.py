@@ -1,0 +1,126 @@
+"""The executor: the one place effects become ESL commands.
+
+Effects for one call run in the order they were decided (each batch waits for the call's previous batch); different
+calls run concurrently in a bounded pool, so one slow command never holds up the contact centre. A failed command is
+logged with its call uuid: the switch's own events (hang-up, park) then tell the engine what really happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+import gevent
+import gevent.pool
+
+from ccswitch.channel_events import DIGITS_VARIABLE
+from ccswitch.effects import (
+    Answer,
+    CollectDigits,
+    ConnectAgent,
+    Effect,
+    Hangup,
+    Play,
+    StartMusic,
+    StopMedia,
+    TakeCall,
+    Transfer,
+)
+from ccswitch.errors import CcswitchError
+from ccswitch.esl import commands
+from ccswitch.esl.connection import EslConnection
+from ccswitch.esl.protocol import Frame
+
+log = logging.getLogger(__name__)
+
+# FreeSWITCH's replies for a uuid that no longer exists: api uuid_* (mod_commands) and sendmsg (mod_event_socket).
+_CHANNEL_GONE = ("No such channel", "invalid session id")
+
+
+def command_for(effect: Effect) -> str:
+    """The ESL command text that carries out ``effect``."""
+    if isinstance(effect, TakeCall):
+        return commands.api(commands.sched_del(effect.call))
+    if isinstance(effect, Answer):
+        return commands.api(commands.uuid_answer(effect.call))
+    if isinstance(effect, Play):
+        return commands.sendmsg_execute(effect.call, "playback", effect.path, event_uuid=effect.tag)
+    if isinstance(effect, CollectDigits):
+        arg = commands.play_and_get_digits_arg(
+            min_digits=effect.min_digits,
+            max_digits=effect.max_digits,
+            tries=1,
+            timeout_ms=effect.timeout_ms,
+            terminators=effect.terminators,
+            file=effect.path,
+            invalid_file="silence_stream://250",
+            var_name=DIGITS_VARIABLE,
+            regexp=r"[0-9*#]+",
+            digit_timeout_ms=effect.digit_timeout_ms,
+        )
+        return commands.sendmsg_execute(effect.call, "play_and_get_digits", arg, event_uuid=effect.tag)
+    if isinstance(effect, StartMusic):
+        return commands.sendmsg_execute(effect.call, "playback", effect.source, event_uuid=None, loops=-1)
+    if isinstance(effect, StopMedia):
+        return commands.api(commands.uuid_break(effect.call))
+    if isinstance(effect, ConnectAgent):
+        return commands.api(commands.connect_agent(
+            call_uuid=effect.call,
+            endpoint=effect.dial_string,
+            agent_leg_uuid=effect.agent_leg,
+            ring_timeout_s=effect.ring_timeout_s,
+            caller_id_name=effect.caller_id_name,
+            caller_id_number=effect.caller_id_number,
+            extra_vars={"cc_queue": effect.queue, "cc_agent": effect.agent_id, "cc_call": effect.call},
+            ringback=effect.ringback,
+        ))
+    if isinstance(effect, Transfer):
+        return commands.api(commands.uuid_transfer(effect.call, effect.destination, effect.context))
+    if isinstance(effect, Hangup):
+        return commands.api(commands.uuid_kill(effect.call, effect.cause))
+    raise TypeError(f"unknown effect {effect!r}")
+
+
+class Executor:
+    def __init__(self, connections: Mapping[str, EslConnection], size: int = 64) -> None:
+        self.connections = connections
+        self.pool = gevent.pool.Pool(size)
+        self._last: dict[str, gevent.Greenlet] = {}  # call uuid -> its latest batch
+
+    def submit(self, node: str, effects: Sequence[Effect]) -> None:
+        if not effects:
+            return
+        call = effects[0].call
+        previous = self._last.get(call)
+        batch = self.pool.spawn(self._run, node, tuple(effects), previous)
+        self._last[call] = batch
+        batch.link(lambda done: self._forget(call, done))
+
+    def join(self, timeout: float) -> None:
+        self.pool.join(timeout=timeout)
+
+    def _forget(self, call: str, done: gevent.Greenlet) -> None:
+        if self._last.get(call) is done:
+            del self._last[call]
+
+    def _run(self, node: str, effects: tuple[Effect, ...], previous: gevent.Greenlet | None) -> None:
+        if previous is not None:
+            previous.join()
+        connection = self.connections[node]
+        for effect in effects:
+            try:
+                failure = refusal(connection.send(command_for(effect)))
+            except CcswitchError as exc:
+                failure = str(exc)
+            if failure is None:
+                continue
+            # A caller who hung up a moment ago is normal: the hang-up event is on its way to the engine.
+            level = logging.INFO if any(gone in failure for gone in _CHANNEL_GONE) else logging.WARNING
+            log.log(level, "call %s: %s failed on node %s: %s", effect.call, type(effect).__name__, node, failure)
+
+
+def refusal(reply: Frame) -> str | None:
+    """FreeSWITCH's ``-ERR …`` text from an api/response body or a command/reply, or None if it accepted."""
+    text = reply.body.decode("utf-8", "replace") if reply.content_type == "api/response" else (
+        reply.headers.get("Reply-Text", ""))
+    return text.strip() if text.startswith("-ERR") else None

@@ -1,0 +1,82 @@
+"""A contact centre on loopback: the simulator's ESL server, the controller connected to it over TCP, shipped config.
+
+Time runs on a ScaledClock (x20) that starts on Monday 23 Nov 2026 at 10:00 Moscow time, inside business hours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import gevent
+import pytest
+
+from ccswitch.clock import ScaledClock
+from ccswitch.config import load_config
+from ccswitch.controller import Controller
+from ccswitch.sim import AgentPhone, EslServer, SimSwitch
+from ccswitch.store.memory import MemoryStore
+
+ROOT = Path(__file__).resolve().parents[2]
+MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Moscow")).timestamp()
+SPEED = 20.0
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
+    """Poll ``condition`` (real seconds) until true; fail with ``what`` on timeout."""
+    with gevent.Timeout(timeout, AssertionError(f"timed out waiting for {what}")):
+        while not condition():
+            gevent.sleep(0.005)
+
+
+@dataclass
+class ContactCentre:
+    switch: SimSwitch
+    server: EslServer
+    controller: Controller
+    clock: ScaledClock
+
+    def start_controller(self) -> None:
+        self.controller.start()
+        wait_until(lambda: all(c.connected for c in self.controller.connections.values()), what="ESL connected")
+
+
+def build(start: float = MONDAY_10AM, phones: tuple[AgentPhone, ...] | None = None) -> ContactCentre:
+    clock = ScaledClock(SPEED, start=start)
+    switch = SimSwitch(clock=clock)
+    server = EslServer(switch, "127.0.0.1", 0, password="ClueCon")
+    server.start()
+    config = load_config(ROOT / "config" / "ccswitch.yaml", env={})
+    for agent in config.agents.values():
+        extension = agent.contact.removeprefix("user/")
+        switch.add_phone(AgentPhone(extension=extension, answer_after_s=2.0, talk_s=60.0))
+    for phone in phones or ():
+        switch.set_phone(phone)
+    node = replace(config.nodes[0], host="127.0.0.1", port=server.port)
+    controller = Controller(replace(config, nodes=(node,)), MemoryStore(), clock, tick_s=0.02)
+    return ContactCentre(switch, server, controller, clock)
+
+
+@pytest.fixture
+def centre_factory() -> Iterator[Callable[..., ContactCentre]]:
+    built: list[ContactCentre] = []
+
+    def factory(**kwargs: object) -> ContactCentre:
+        centre = build(**kwargs)  # type: ignore[arg-type]
+        centre.start_controller()
+        built.append(centre)
+        return centre
+
+    yield factory
+    for centre in built:
+        centre.controller.stop()
+        centre.server.stop()
+        centre.switch.shutdown()
+
+
+@pytest.fixture
+def centre(centre_factory: Callable[..., ContactCentre]) -> ContactCentre:
+    return centre_factory()

@@ -1,0 +1,194 @@
+"""The engine without sockets: channel events in, effects and agent states out (shipped config, MemoryStore)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ccswitch.acd.agents import AgentState
+from ccswitch.channel_events import AppCompleted, Bridged, HungUp, Parked
+from ccswitch.config import Config, load_config
+from ccswitch.effects import (
+    Answer,
+    CollectDigits,
+    ConnectAgent,
+    Effect,
+    Hangup,
+    Play,
+    StartMusic,
+    StopMedia,
+    TakeCall,
+)
+from ccswitch.engine import Engine, Phase
+from ccswitch.store.memory import MemoryStore
+
+ROOT = Path(__file__).resolve().parents[1]
+MOSCOW = ZoneInfo("Europe/Moscow")
+MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=MOSCOW).timestamp()
+SUNDAY_10AM = datetime(2026, 11, 22, 10, 0, tzinfo=MOSCOW).timestamp()
+CALLER = "c0ffee00-0000-4000-8000-000000000001"
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.effects: list[Effect] = []
+
+    def __call__(self, node: str, effects: Sequence[Effect]) -> None:
+        assert node == "fs1"
+        self.effects.extend(effects)
+
+    def take(self) -> list[Effect]:
+        taken, self.effects = self.effects, []
+        return taken
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return load_config(ROOT / "config" / "ccswitch.yaml", env={})
+
+
+@pytest.fixture
+def emitted() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def engine(config: Config, emitted: Recorder) -> Engine:
+    engine = Engine(config, MemoryStore(), emitted)
+    engine.start(MONDAY_10AM - 3600)
+    return engine
+
+
+def park(engine: Engine, uuid: str = CALLER, now: float = MONDAY_10AM) -> None:
+    engine.handle("fs1", Parked(uuid, True, "88005550556", "79161234567", "Ivan"), now)
+
+
+def press(engine: Engine, emitted: Recorder, digits: str, now: float, uuid: str = CALLER) -> list[Effect]:
+    collect = [e for e in emitted.take() if isinstance(e, CollectDigits)][-1]
+    engine.handle("fs1", AppCompleted(uuid, "play_and_get_digits", collect.tag, digits, None), now)
+    return emitted.take()
+
+
+def queue_for_support(engine: Engine, emitted: Recorder, now: float = MONDAY_10AM) -> ConnectAgent:
+    park(engine, now=now)
+    effects = press(engine, emitted, "2", now + 3)
+    assert isinstance(effects[0], StartMusic)
+    offer = effects[1]
+    assert isinstance(offer, ConnectAgent)
+    return offer
+
+
+def test_given_business_hours_when_call_parks_then_answered_and_main_menu_collects_digits(
+    engine: Engine, emitted: Recorder
+) -> None:
+    park(engine)
+    take, answer, collect = emitted.effects
+    assert take == TakeCall(CALLER) and answer == Answer(CALLER)
+    assert isinstance(collect, CollectDigits)
+    assert collect.path.endswith("sounds/ivr/main_menu.wav")
+
+
+def test_given_sunday_when_call_parks_then_closed_announcement_then_hangup(
+    engine: Engine, emitted: Recorder
+) -> None:
+    park(engine, now=SUNDAY_10AM)
+    _take, answer, play = emitted.take()
+    assert answer == Answer(CALLER) and isinstance(play, Play) and play.path.endswith("announce/closed.wav")
+    engine.handle("fs1", AppCompleted(CALLER, "playback", play.tag, "", None), SUNDAY_10AM + 5)
+    assert emitted.take() == [Hangup(CALLER, "NORMAL_CLEARING")]
+
+
+def test_given_support_choice_then_longest_idle_support_agent_is_rung(engine: Engine, emitted: Recorder) -> None:
+    offer = queue_for_support(engine, emitted)
+    assert offer.queue == "support"
+    assert offer.dial_string == f"user/{offer.agent_id}"
+    assert engine.agents[offer.agent_id].state is AgentState.RESERVED
+    assert engine.calls[CALLER].phase is Phase.OFFERING
+
+
+def test_given_agent_answers_then_call_connected_and_wait_counted(engine: Engine, emitted: Recorder) -> None:
+    offer = queue_for_support(engine, emitted)
+    engine.handle("fs1", Bridged(CALLER, offer.agent_leg), MONDAY_10AM + 10)
+    assert engine.agents[offer.agent_id].state is AgentState.ON_CALL
+    figures = engine.stats.queues["support"]
+    assert figures.answered == 1 and figures.asa == pytest.approx(7.0)
+    assert engine.store.entries("support") == []
+
+
+def test_given_talking_when_agent_hangs_up_then_wrap_up_then_available(engine: Engine, emitted: Recorder) -> None:
+    offer = queue_for_support(engine, emitted)
+    engine.handle("fs1", Bridged(CALLER, offer.agent_leg), MONDAY_10AM + 10)
+    engine.handle("fs1", HungUp(offer.agent_leg, "NORMAL_CLEARING"), MONDAY_10AM + 70)
+    engine.handle("fs1", HungUp(CALLER, "NORMAL_CLEARING"), MONDAY_10AM + 70)
+    agent = engine.agents[offer.agent_id]
+    assert agent.state is AgentState.WRAP_UP and agent.calls_handled == 1
+    assert engine.stats.agents[offer.agent_id].talk_seconds == pytest.approx(60)
+    engine.tick(MONDAY_10AM + 70 + 14)
+    assert engine.agents[offer.agent_id].state is AgentState.WRAP_UP
+    engine.tick(MONDAY_10AM + 70 + 15)  # support's wrap_up_s
+    assert engine.agents[offer.agent_id].state is AgentState.AVAILABLE
+    assert CALLER not in engine.calls
+
+
+def test_given_agent_does_not_answer_then_miss_and_call_offered_to_next_agent(
+    engine: Engine, emitted: Recorder
+) -> None:
+    first = queue_for_support(engine, emitted)
+    engine.handle("fs1", HungUp(first.agent_leg, "NO_ANSWER"), MONDAY_10AM + 18)
+    engine.handle("fs1", AppCompleted(CALLER, "bridge", None, "", "NO_ANSWER"), MONDAY_10AM + 18)
+    (second,) = emitted.take()
+    assert isinstance(second, ConnectAgent) and second.agent_id != first.agent_id
+    missed = engine.agents[first.agent_id]
+    assert missed.state is AgentState.AVAILABLE and missed.missed_in_row == 1
+    assert engine.stats.agents[first.agent_id].missed == 1
+    # The failed bridge's park arrives after the new offer: nothing more to do.
+    park(engine, now=MONDAY_10AM + 18)
+    assert emitted.take() == []
+
+
+def test_given_caller_hangs_up_while_agent_rings_then_abandoned_and_agent_keeps_place(
+    engine: Engine, emitted: Recorder
+) -> None:
+    offer = queue_for_support(engine, emitted)
+    before = engine.agents[offer.agent_id].idle_since
+    engine.handle("fs1", HungUp(CALLER, "ORIGINATOR_CANCEL"), MONDAY_10AM + 8)
+    agent = engine.agents[offer.agent_id]
+    assert agent.state is AgentState.AVAILABLE and agent.missed_in_row == 0 and agent.idle_since == before
+    assert engine.stats.queues["support"].abandoned == 1
+    assert engine.store.entries("support") == []
+
+
+def test_given_no_free_agent_when_max_wait_passes_then_overflow_announcement(
+    config: Config, engine: Engine, emitted: Recorder
+) -> None:
+    for agent_id in config.members("support"):
+        engine.agents[agent_id] = engine.store.put_agent(
+            engine.agents[agent_id].__class__(agent_id, AgentState.ON_BREAK, MONDAY_10AM, break_reason="lunch")
+        )
+    park(engine)
+    effects = press(engine, emitted, "2", MONDAY_10AM + 3)
+    assert [type(e) for e in effects] == [StartMusic]
+    engine.tick(MONDAY_10AM + 3 + 119)
+    assert emitted.take() == []
+    engine.tick(MONDAY_10AM + 3 + 120)
+    stop, play = emitted.take()
+    assert stop == StopMedia(CALLER) and isinstance(play, Play) and play.path.endswith("queue/all_busy.wav")
+    assert engine.stats.queues["support"].overflowed == 1
+    assert engine.store.entries("support") == []
+
+
+def test_given_call_unknown_to_switch_after_reconnect_then_it_is_closed_and_parked_calls_adopted(
+    engine: Engine, emitted: Recorder
+) -> None:
+    offer = queue_for_support(engine, emitted)
+    other = "c0ffee00-0000-4000-8000-000000000002"
+    parked = Parked(other, True, "88005550556", "79990000000", "Olga")
+    engine.reconcile("fs1", [other], [parked], MONDAY_10AM + 30)
+    assert CALLER not in engine.calls
+    assert engine.agents[offer.agent_id].state is AgentState.AVAILABLE
+    assert engine.calls[other].phase is Phase.IVR
+    assert emitted.take()[:2] == [TakeCall(other), Answer(other)]
