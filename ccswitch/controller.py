@@ -19,7 +19,9 @@ from functools import partial
 
 import gevent
 import gevent.queue
+from gevent.event import AsyncResult
 
+from ccswitch.acd.agents import Agent, AgentEvent
 from ccswitch.channel_events import SUBSCRIBED_EVENTS, ChannelEvent, from_esl, parked_from_channel_row
 from ccswitch.clock import Clock
 from ccswitch.config import Config
@@ -50,11 +52,18 @@ class _Reconcile:
 
 
 @dataclass(frozen=True, slots=True)
+class _AgentAction:
+    agent_id: str
+    event: AgentEvent
+    result: AsyncResult
+
+
+@dataclass(frozen=True, slots=True)
 class _Stop:
     pass
 
 
-_Message = tuple[str, ChannelEvent] | _Tick | _Reconcile | _Stop
+_Message = tuple[str, ChannelEvent] | _Tick | _Reconcile | _AgentAction | _Stop
 
 
 class Controller:
@@ -131,10 +140,25 @@ class Controller:
                     self.engine.tick(now)
                 elif isinstance(message, _Reconcile):
                     self._reconcile(message, now)
+                elif isinstance(message, _AgentAction):
+                    self._agent_action(message, now)
                 else:
                     return
             except Exception:  # one bad event must not stop the contact centre
                 log.exception("engine failed on %r", message)
+
+    def agent_action(self, agent_id: str, event: AgentEvent, timeout: float = 5.0) -> Agent:
+        """Change an agent's state from outside the controller greenlet (CLI, HTTP); raises what the engine raises."""
+        result: AsyncResult = AsyncResult()
+        self.inbox.put(_AgentAction(agent_id, event, result))
+        agent: Agent = result.get(timeout=timeout)
+        return agent
+
+    def _agent_action(self, message: _AgentAction, now: float) -> None:
+        try:
+            message.result.set(self.engine.agent_action(message.agent_id, message.event, now))
+        except CcswitchError as exc:
+            message.result.set_exception(exc)
 
     def _reconcile(self, message: _Reconcile, now: float) -> None:
         parked = [p for p in map(parked_from_channel_row, message.rows) if p is not None]

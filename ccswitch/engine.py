@@ -42,7 +42,7 @@ from ccswitch.effects import (
     TakeCall,
     Transfer,
 )
-from ccswitch.errors import InvalidTransition
+from ccswitch.errors import InvalidTransition, StoreError, UnknownNameError
 from ccswitch.routing import ivr
 from ccswitch.routing.dialplan import route
 from ccswitch.routing.steps import Step, ToAnnouncement, ToHangup, ToIvr, ToQueue, ToTransfer
@@ -101,6 +101,8 @@ class Engine:
         self.agents: dict[str, Agent] = {}
         self.waiting: dict[str, list[QueueEntry]] = {name: [] for name in config.queues}
         self._members = {name: config.members(name) for name in config.queues}
+        self._orphans: dict[str, QueueEntry] = {}
+        self._unreconciled = {node.name for node in config.nodes}
 
     # ----------------------------------------------------------------- start-up
     def start(self, now: float) -> None:
@@ -113,7 +115,11 @@ class Engine:
                     agent = agent_fsm.apply(agent, agent_fsm.Login(), now)
                 agent = self.store.put_agent(agent)
             self.agents[agent_id] = agent
-        log.info("engine started with %d agents, %d queues", len(self.agents), len(self.waiting))
+        # Queue entries a previous run left in the store wait for a node to say whether their call still lives.
+        self._orphans = {entry.call: entry for entries in self.store.all_entries().values() for entry in entries
+                         if entry.queue in self.waiting}
+        log.info("engine started with %d agents, %d queues, %d calls left in queues by a previous run",
+                 len(self.agents), len(self.waiting), len(self._orphans))
 
     # ----------------------------------------------------------------- events
     def handle(self, node: str, event: ChannelEvent, now: float) -> None:
@@ -175,7 +181,7 @@ class Engine:
         session = self.calls.get(caller)
         if session is None or session.phase is not Phase.OFFERING:
             return
-        if session.agent_leg not in (event.uuid, event.other_leg) or session.agent is None:
+        if session.agent is None or session.agent_leg not in (event.uuid, event.other_leg, None):
             return
         self._agent_event(session.agent, agent_fsm.Answered(session.uuid), now)
         assert session.entry is not None
@@ -233,16 +239,59 @@ class Engine:
 
     # ----------------------------------------------------------------- reconnect
     def reconcile(self, node: str, live: Iterable[str], parked: Iterable[Parked], now: float) -> None:
-        """After (re)connecting to a node: forget calls that ended while we were away, pick up parked ones."""
+        """After (re)connecting to a node: forget calls that ended while we were away, take back calls a previous
+        run left in the store (waiting, ringing an agent, or talking), and pick up parked ones."""
         alive = set(live)
         for leg in [leg for leg, caller in self.agent_legs.items()
                     if self.calls.get(caller) is not None and self.calls[caller].node == node and leg not in alive]:
             self._on_hung_up(HungUp(leg, "LOST_WHILE_DISCONNECTED"), now)
         for session in [s for s in self.calls.values() if s.node == node and s.uuid not in alive]:
             self._on_hung_up(HungUp(session.uuid, "LOST_WHILE_DISCONNECTED"), now)
+        agents_by_call = {agent.call: agent for agent in self.agents.values() if agent.call is not None}
+        for uuid in alive.difference(self.calls):
+            entry, agent = self._orphans.pop(uuid, None), agents_by_call.get(uuid)
+            if entry is not None or agent is not None:
+                self._adopt(node, uuid, entry, agent, now)
         for event in parked:
             if event.uuid not in self.calls:
                 self._on_parked(node, event, now)
+        self._unreconciled.discard(node)
+        if not self._unreconciled:
+            self._release_dead_calls(now)
+        self._dispatch(now)
+
+    def _adopt(self, node: str, uuid: str, entry: QueueEntry | None, agent: Agent | None, now: float) -> None:
+        """Take back a call from the store: waiting → queued again; an agent ringing or talking → re-attached."""
+        if entry is None:
+            assert agent is not None
+            # Talking when the previous run stopped: the entry left the queue at the bridge. Wrap-up follows the
+            # agent's first queue.
+            queue = self.config.agents[agent.id].queues[0]
+            entry = QueueEntry(uuid, queue, 0, agent.since, self.store.next_seq())
+        session = CallSession(uuid=uuid, node=node, caller_number=entry.caller_number, caller_name=entry.caller_name,
+                              destination="", arrived_at=entry.enqueued_at, answered=True, entry=entry)
+        self.calls[uuid] = session
+        if agent is not None and agent.state is AgentState.ON_CALL:
+            session.phase, session.agent, session.connected_at = Phase.CONNECTED, agent.id, agent.since
+        elif agent is not None and agent.state is AgentState.RESERVED:
+            session.phase, session.agent = Phase.OFFERING, agent.id  # the bridge's outcome will tell
+        else:
+            session.phase = Phase.QUEUED
+            bisect.insort(self.waiting[entry.queue], entry, key=order_key)
+        log.info("call %s taken back from the store: %s in %s", uuid, session.phase.value, entry.queue)
+
+    def _release_dead_calls(self, now: float) -> None:
+        """Every node has reported: queue entries and agents still naming calls no node has are stale."""
+        for entry in self._orphans.values():
+            log.info("call %s ended while the controller was away: leaving queue %s", entry.call, entry.queue)
+            self.store.remove_entry(entry.queue, entry.call)
+        self._orphans.clear()
+        for agent in list(self.agents.values()):
+            if agent.call is not None and agent.call not in self.calls:
+                log.warning("agent %s was %s on call %s that no longer exists: releasing",
+                            agent.id, agent.state.value, agent.call)
+                wrap_up = 0.0 if agent.state is AgentState.RESERVED else self._wrap_up(agent.id, None)
+                self._agent_event(agent.id, agent_fsm.CallEnded(agent.call, wrap_up), now)
 
     # ----------------------------------------------------------------- steps
     def _go(self, session: CallSession, step: Step, now: float) -> None:
@@ -354,10 +403,8 @@ class Engine:
 
     def _call_ended(self, session: CallSession, now: float) -> None:
         assert session.agent is not None and session.entry is not None and session.connected_at is not None
-        agent_config = self.config.agents[session.agent]
-        queue = self.config.queues[session.entry.queue]
-        wrap_up = agent_config.wrap_up_s if agent_config.wrap_up_s is not None else queue.wrap_up_s
         self.stats.talked(session.agent, now - session.connected_at)
+        wrap_up = self._wrap_up(session.agent, session.entry.queue)
         self._agent_event(session.agent, agent_fsm.CallEnded(session.uuid, wrap_up), now)
         session.phase = Phase.ENDED
         self._dispatch(now)
@@ -380,6 +427,20 @@ class Engine:
         self.agents[agent_id] = stored
         return True
 
+    def agent_action(self, agent_id: str, event: agent_fsm.AgentEvent, now: float) -> Agent:
+        """An agent or supervisor asks for a state change (log in/out, break, ready). Raises UnknownNameError or
+        InvalidTransition (e.g. logging out while on a call) so the caller can tell them why."""
+        if agent_id not in self.agents:
+            raise UnknownNameError(f"unknown agent '{agent_id}' (known: {', '.join(sorted(self.agents))})")
+        new = agent_fsm.apply(self.agents[agent_id], event, now)
+        stored = self.store.update_agent(self.agents[agent_id], new)
+        if stored is None:
+            raise StoreError(f"agent {agent_id} was changed by another controller at the same moment; try again")
+        self.agents[agent_id] = stored
+        log.info("agent %s: %s -> %s", agent_id, type(event).__name__, stored.state.value)
+        self._dispatch(now)
+        return stored
+
     def agents_by_state(self) -> dict[AgentState, int]:
         counts = dict.fromkeys(AgentState, 0)
         for agent in self.agents.values():
@@ -387,6 +448,13 @@ class Engine:
         return counts
 
     # ----------------------------------------------------------------- helpers
+    def _wrap_up(self, agent_id: str, queue: str | None) -> float:
+        """The agent's own wrap-up if configured, else the queue's (the agent's first queue if unknown)."""
+        agent_config = self.config.agents[agent_id]
+        if agent_config.wrap_up_s is not None:
+            return agent_config.wrap_up_s
+        return self.config.queues[queue or agent_config.queues[0]].wrap_up_s
+
     def _emit(self, session: CallSession, effects: Sequence[Effect]) -> None:
         self.emit(session.node, effects)
 

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ccswitch.acd.agents import AgentState
+from ccswitch.acd.agents import AgentState, Answered, Offer, TakeBreak, apply
+from ccswitch.acd.queues import QueueEntry
 from ccswitch.channel_events import AppCompleted, Bridged, HungUp, Parked
 from ccswitch.config import Config, load_config
 from ccswitch.effects import (
@@ -192,3 +193,39 @@ def test_given_call_unknown_to_switch_after_reconnect_then_it_is_closed_and_park
     assert engine.agents[offer.agent_id].state is AgentState.AVAILABLE
     assert engine.calls[other].phase is Phase.IVR
     assert emitted.take()[:2] == [TakeCall(other), Answer(other)]
+
+
+def test_given_a_previous_run_left_calls_in_the_store_when_the_node_reports_then_live_ones_are_taken_back(
+    config: Config, emitted: Recorder
+) -> None:
+    store = MemoryStore()
+    first = Engine(config, store, emitted)
+    first.start(MONDAY_10AM - 3600)
+    waiting, ringing, talking, gone_entry, gone_ringing = (f"c0ffee00-0000-4000-8000-00000000010{n}" for n in range(5))
+    for n, call in enumerate((waiting, ringing, gone_entry)):
+        store.add_entry(QueueEntry(call, "sales", 0, MONDAY_10AM - 60 + n, store.next_seq()))
+    for agent_id in config.members("sales"):  # nobody free in sales when the previous run stopped
+        first.agent_action(agent_id, TakeBreak("lunch"), MONDAY_10AM - 50)
+    reserve(store, "1004", ringing)
+    reserve(store, "1005", talking, answered=True)
+    reserve(store, "1006", gone_ringing)
+
+    engine = Engine(config, store, emitted)
+    engine.start(MONDAY_10AM)
+    emitted.take()
+    engine.reconcile("fs1", [waiting, ringing, talking], [], MONDAY_10AM)
+
+    assert engine.calls[waiting].phase is Phase.QUEUED and engine.waiting["sales"][0].call == waiting
+    assert engine.calls[ringing].phase is Phase.OFFERING and engine.calls[ringing].agent == "1004"
+    assert engine.calls[talking].phase is Phase.CONNECTED and engine.calls[talking].agent == "1005"
+    assert [e.call for e in store.entries("sales")] == [waiting, ringing]  # the dead call left its queue
+    assert engine.agents["1006"].state is AgentState.AVAILABLE  # not stuck ringing a call that is gone
+    engine.handle("fs1", HungUp(talking, "NORMAL_CLEARING"), MONDAY_10AM + 30)
+    assert engine.agents["1005"].state is AgentState.WRAP_UP
+
+
+def reserve(store: MemoryStore, agent_id: str, call: str, answered: bool = False) -> None:
+    agent = store.get_agent(agent_id)
+    assert agent is not None
+    ringing = apply(agent, Offer(call), MONDAY_10AM - 30)
+    store.update_agent(agent, apply(ringing, Answered(call), MONDAY_10AM - 20) if answered else ringing)

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ccswitch.acd.agents import AgentState
+from ccswitch.acd.agents import AgentState, Ready, TakeBreak
+from ccswitch.controller import Controller
+from ccswitch.engine import Phase
 from ccswitch.sim import AgentPhone, CallerScript
 
 from .conftest import ContactCentre, wait_until
@@ -110,3 +112,24 @@ def test_controller_reconnects_after_the_socket_is_killed_mid_call_and_carries_o
     second = centre.switch.place_call(CallerScript(dtmf=("1",), talk_s=10))
     wait_until(lambda: engine.stats.queues["sales"].answered == 1, what="a new call after the reconnect")
     assert engine.calls[second].phase.value == "connected"
+
+
+def test_a_call_waiting_in_queue_survives_a_controller_restart(centre: ContactCentre) -> None:
+    old = centre.controller
+    support = old.config.members("support")
+    for agent_id in support:
+        old.agent_action(agent_id, TakeBreak("meeting"))
+    caller = centre.switch.place_call(CallerScript(dtmf=SUPPORT, patience_s=600, talk_s=10))
+    wait_until(lambda: [e.call for e in old.engine.store.entries("support")] == [caller], what="the call to queue")
+
+    old.stop()
+    centre.controller = Controller(old.config, old.engine.store, centre.clock, tick_s=0.02)
+    centre.start_controller()
+    engine = centre.controller.engine
+    wait_until(lambda: caller in engine.calls, what="the restarted controller to take the call back")
+    assert engine.calls[caller].phase is Phase.QUEUED
+    assert caller in centre.switch.channels  # the caller never noticed
+
+    centre.controller.agent_action(support[0], Ready())
+    wait_until(lambda: engine.stats.queues["support"].answered == 1, what="the call to be answered after restart")
+    assert engine.calls[caller].agent == support[0]
