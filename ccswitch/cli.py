@@ -74,9 +74,9 @@ def run(config_path: Path) -> None:
 
 @main.command()
 @config_option
-@click.option("--calls", default=120, show_default=True, help="Inbound calls to place.")
+@click.option("--calls", default=80, show_default=True, help="Inbound calls to place.")
 @click.option("--minutes", default=20.0, show_default=True, help="Simulated minutes over which calls arrive.")
-@click.option("--speed", default=40.0, show_default=True, help="Simulated seconds per real second.")
+@click.option("--speed", default=60.0, show_default=True, help="Simulated seconds per real second.")
 @click.option("--seed", default=1, show_default=True, help="Random seed of the scripted load.")
 @click.option("--quiet", is_flag=True, help="No live progress lines, only the summary.")
 def demo(config_path: Path, calls: int, minutes: float, speed: float, seed: int, quiet: bool) -> None:

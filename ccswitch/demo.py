@@ -33,9 +33,9 @@ Echo = Callable[[str], None]
 @dataclass(frozen=True)
 class DemoOptions:
     config_path: Path
-    calls: int = 120
+    calls: int = 80
     minutes: float = 20.0
-    speed: float = 40.0
+    speed: float = 60.0
     seed: int = 1
     quiet: bool = False
 
