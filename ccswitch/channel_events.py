@@ -32,6 +32,7 @@ class Parked:
     destination: str
     caller_number: str
     caller_name: str
+    playing: bool = False  # found (after a restart) in a prompt or music: interrupt it before routing
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +103,17 @@ def from_esl(event: Event) -> ChannelEvent | None:
     return None
 
 
-def parked_from_channel_row(row: dict[str, str]) -> Parked | None:
-    """A row of ``show channels as json`` that is an inbound call parked for the controller, as a ``Parked`` event."""
-    if row.get("direction") != "inbound" or row.get("application") != "park":
+#: What an inbound channel runs while it waits for the controller: parked, or in a prompt or music we started.
+WAITING_APPLICATIONS = frozenset({"park", "playback", "play_and_get_digits"})
+
+
+def waiting_from_channel_row(row: dict[str, str]) -> Parked | None:
+    """A row of ``show channels as json`` for an inbound call waiting on the controller, as a ``Parked`` event.
+
+    After a restart without a shared store the controller no longer knows such a call; routing it again from the
+    start is better than leaving the caller in music for ever. Calls talking to someone (``bridge``) are left be.
+    """
+    if row.get("direction") != "inbound" or row.get("application") not in WAITING_APPLICATIONS:
         return None
     return Parked(
         uuid=row["uuid"],
@@ -112,4 +121,5 @@ def parked_from_channel_row(row: dict[str, str]) -> Parked | None:
         destination=row.get("initial_dest") or row.get("dest") or "",
         caller_number=row.get("cid_num") or "",
         caller_name=row.get("cid_name") or "",
+        playing=row["application"] != "park",
     )

@@ -22,7 +22,7 @@ import gevent.queue
 from gevent.event import AsyncResult
 
 from ccswitch.acd.agents import Agent, AgentEvent
-from ccswitch.channel_events import SUBSCRIBED_EVENTS, ChannelEvent, from_esl, parked_from_channel_row
+from ccswitch.channel_events import SUBSCRIBED_EVENTS, ChannelEvent, from_esl, waiting_from_channel_row
 from ccswitch.clock import Clock
 from ccswitch.config import Config
 from ccswitch.effects import Effect
@@ -161,7 +161,7 @@ class Controller:
             message.result.set_exception(exc)
 
     def _reconcile(self, message: _Reconcile, now: float) -> None:
-        parked = [p for p in map(parked_from_channel_row, message.rows) if p is not None]
+        parked = [p for p in map(waiting_from_channel_row, message.rows) if p is not None]
         live = [row["uuid"] for row in message.rows if "uuid" in row]
         log.info("FreeSWITCH node %s: reconciling %d live channels (%d parked)", message.node, len(live), len(parked))
         self.engine.reconcile(message.node, live, parked, now)

@@ -150,7 +150,8 @@ class Engine:
             arrived_at=now,
         )
         self.calls[event.uuid] = session
-        self._emit(session, [TakeCall(session.uuid)])
+        # Applications queue behind what is playing, so a call found in music is interrupted first.
+        self._emit(session, [TakeCall(session.uuid), *([StopMedia(session.uuid)] if event.playing else [])])
         decision = route(self.config.dialplan, event.destination, event.caller_number, self._local(now))
         log.info("call %s from %s to %s: rule %s -> %s", event.uuid, event.caller_number, event.destination,
                  decision.rule or "(default)", decision.step)

@@ -10,6 +10,7 @@ from ccswitch.acd.agents import AgentState, Ready, TakeBreak
 from ccswitch.controller import Controller
 from ccswitch.engine import Phase
 from ccswitch.sim import AgentPhone, CallerScript
+from ccswitch.store.memory import MemoryStore
 
 from .conftest import ContactCentre, wait_until
 
@@ -133,3 +134,20 @@ def test_a_call_waiting_in_queue_survives_a_controller_restart(centre: ContactCe
     centre.controller.agent_action(support[0], Ready())
     wait_until(lambda: engine.stats.queues["support"].answered == 1, what="the call to be answered after restart")
     assert engine.calls[caller].agent == support[0]
+
+
+def test_without_a_shared_store_a_restarted_controller_routes_a_waiting_caller_again(centre: ContactCentre) -> None:
+    old = centre.controller
+    for agent_id in old.config.members("support"):
+        old.agent_action(agent_id, TakeBreak("meeting"))
+    # The caller will press 2 again when the restarted controller plays the menu again.
+    caller = centre.switch.place_call(CallerScript(dtmf=SUPPORT * 2, patience_s=600, talk_s=10))
+    wait_until(lambda: caller in old.engine.calls and old.engine.calls[caller].phase is Phase.QUEUED,
+               what="the call to queue")
+
+    old.stop()
+    centre.controller = Controller(old.config, MemoryStore(), centre.clock, tick_s=0.02)
+    centre.start_controller()
+    engine = centre.controller.engine
+    wait_until(lambda: engine.stats.queues["support"].answered == 1, what="the caller to be served after restart")
+    assert engine.calls[caller].phase is Phase.CONNECTED
