@@ -59,3 +59,15 @@ def test_demo_plays_calls_through_the_simulator_and_prints_the_summary() -> None
     offered = int(total.split()[1])
     assert offered >= 4  # callers who chose the opening hours only, or gave no input, may never reach a queue
     assert "agent  answered" in result.output
+
+
+def test_erlang_prints_the_staffing_plan_for_the_issue_example() -> None:
+    result = CliRunner().invoke(main, ["erlang", "--calls-per-hour", "600", "--aht", "180", "--target-sl", "80/20"])
+    assert result.exit_code == 0, result.output
+    assert "agents needed        35" in result.output
+    assert "trunk channels       49" in result.output
+
+
+def test_erlang_rejects_nonsense_with_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["erlang", "--calls-per-hour", "-5", "--aht", "180"])
+    assert result.exit_code == 2 and "calls_per_hour" in result.output
