@@ -54,6 +54,7 @@ def run(config_path: Path) -> None:
     from ccswitch.clock import WallClock
     from ccswitch.config import load_config
     from ccswitch.controller import Controller
+    from ccswitch.http import serve_http
     from ccswitch.store import open_store
 
     try:
@@ -63,11 +64,13 @@ def run(config_path: Path) -> None:
         raise click.ClickException(str(exc)) from exc
     controller = Controller(config, store, WallClock())
     controller.start()
+    http_server = serve_http(controller.metrics, config.http.host, config.http.port)
     stopping = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stopping.set)
     gevent.signal_handler(signal.SIGINT, stopping.set)
     click.echo(f"ccswitch running: {', '.join(f'{n.name}={n.host}:{n.port}' for n in config.nodes)}")
     stopping.wait()
+    http_server.stop()
     controller.stop()
     store.close()
 

@@ -32,6 +32,7 @@ from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection
 from ccswitch.esl.event import Event
 from ccswitch.executor import Executor
+from ccswitch.metrics import Metrics
 from ccswitch.stats import Stats
 from ccswitch.store.base import Store
 
@@ -72,7 +73,11 @@ class Controller:
         self.config = config
         self.clock = clock
         self.tick_s = tick_s
-        self.engine = Engine(config, store, self._emit, stats)
+        self.metrics = Metrics(config, clock.now)
+        stats = stats or Stats(service_level_s=config.service_level_s)
+        stats.sink = self.metrics
+        self.engine = Engine(config, self.metrics.instrument(store), self._emit, stats)
+        self.metrics.watch(self.engine)
         self.inbox: gevent.queue.Queue[_Message] = gevent.queue.Queue(maxsize=INBOX_SIZE)
         self.connections = {
             node.name: EslConnection(
@@ -82,7 +87,7 @@ class Controller:
             )
             for node in config.nodes
         }
-        self.executor = Executor(self.connections)
+        self.executor = Executor(self.connections, on_command_done=self.metrics.command_latency)
         self._run_greenlet = gevent.Greenlet(self._run)
         self._ticker_greenlet = gevent.Greenlet(self._ticker)
         self._stopping = False
@@ -105,11 +110,13 @@ class Controller:
 
     # Called from ESL reader greenlets: translate and enqueue, nothing else.
     def _on_event(self, node: str, event: Event) -> None:
+        self.metrics.esl_event(node, event.name)
         channel_event = from_esl(event)
         if channel_event is not None:
             self.inbox.put((node, channel_event))
 
     def _on_connection_change(self, node: str, connected: bool) -> None:
+        self.metrics.esl_connected(node, connected)
         if connected:
             gevent.spawn(self._fetch_channels, node)
         elif not self._stopping:

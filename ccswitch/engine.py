@@ -425,6 +425,7 @@ class Engine:
             if fresh is not None:
                 self.agents[agent_id] = fresh
             return False
+        self.stats.agent_changed(old, stored, now)
         self.agents[agent_id] = stored
         return True
 
@@ -437,6 +438,7 @@ class Engine:
         stored = self.store.update_agent(self.agents[agent_id], new)
         if stored is None:
             raise StoreError(f"agent {agent_id} was changed by another controller at the same moment; try again")
+        self.stats.agent_changed(self.agents[agent_id], stored, now)
         self.agents[agent_id] = stored
         log.info("agent %s: %s -> %s", agent_id, type(event).__name__, stored.state.value)
         self._dispatch(now)

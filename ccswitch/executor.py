@@ -8,7 +8,8 @@ logged with its call uuid: the switch's own events (hang-up, park) then tell the
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 
 import gevent
 import gevent.pool
@@ -82,8 +83,10 @@ def command_for(effect: Effect) -> str:
 
 
 class Executor:
-    def __init__(self, connections: Mapping[str, EslConnection], size: int = 64) -> None:
+    def __init__(self, connections: Mapping[str, EslConnection], size: int = 64,
+                 on_command_done: Callable[[str, float], None] | None = None) -> None:
         self.connections = connections
+        self.on_command_done = on_command_done  # (node, seconds): command latency
         self.pool = gevent.pool.Pool(size)
         self._last: dict[str, gevent.Greenlet] = {}  # call uuid -> its latest batch
 
@@ -108,10 +111,13 @@ class Executor:
             previous.join()
         connection = self.connections[node]
         for effect in effects:
+            started = time.perf_counter()
             try:
                 failure = refusal(connection.send(command_for(effect)))
             except CcswitchError as exc:
                 failure = str(exc)
+            if self.on_command_done is not None:
+                self.on_command_done(node, time.perf_counter() - started)
             if failure is None:
                 continue
             # A caller who hung up a moment ago is normal: the hang-up event is on its way to the engine.

@@ -10,13 +10,19 @@ How each figure is counted (the README repeats this):
 - service level = answered within the threshold / offered.
 - ASA (average speed of answer) = mean wait of answered calls.
 - abandon rate = abandoned / offered.
-- per agent: calls answered, talk seconds (bridge to hang-up), offers missed (no answer / busy).
+- per agent: calls answered, talk seconds (bridge to hang-up), offers missed (no answer / busy), wrap-up seconds
+  (from entering wrap-up to leaving it, however it ends).
+
+Every outcome is also forwarded, as it is counted, to an optional ``sink`` (``ccswitch.metrics.Metrics``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from ccswitch.acd.agents import Agent, AgentState
 
 
 @dataclass(slots=True)
@@ -27,6 +33,13 @@ class QueueFigures:
     answered_within_sl: int = 0
     total_answer_wait: float = 0.0
     longest_answer_wait: float = 0.0
+
+    def record_answer(self, wait_s: float, service_level_s: float) -> None:
+        self.answered += 1
+        self.total_answer_wait += wait_s
+        self.longest_answer_wait = max(self.longest_answer_wait, wait_s)
+        if wait_s <= service_level_s:
+            self.answered_within_sl += 1
 
     @property
     def offered(self) -> int:
@@ -50,6 +63,18 @@ class AgentFigures:
     answered: int = 0
     talk_seconds: float = 0.0
     missed: int = 0
+    wrap_up_seconds: float = 0.0
+
+
+class OutcomeSink(Protocol):
+    """Receives each outcome as Stats counts it."""
+
+    def answered(self, queue: str, agent: str, wait_s: float) -> None: ...
+    def abandoned(self, queue: str) -> None: ...
+    def overflowed(self, queue: str) -> None: ...
+    def missed(self, agent: str) -> None: ...
+    def talked(self, agent: str, seconds: float) -> None: ...
+    def wrapped_up(self, agent: str, seconds: float) -> None: ...
 
 
 @dataclass
@@ -57,27 +82,41 @@ class Stats:
     service_level_s: float = 20.0
     queues: defaultdict[str, QueueFigures] = field(default_factory=lambda: defaultdict(QueueFigures))
     agents: defaultdict[str, AgentFigures] = field(default_factory=lambda: defaultdict(AgentFigures))
+    sink: OutcomeSink | None = None
 
     def answered(self, queue: str, agent: str, wait_s: float) -> None:
-        figures = self.queues[queue]
-        figures.answered += 1
-        figures.total_answer_wait += wait_s
-        figures.longest_answer_wait = max(figures.longest_answer_wait, wait_s)
-        if wait_s <= self.service_level_s:
-            figures.answered_within_sl += 1
+        self.queues[queue].record_answer(wait_s, self.service_level_s)
         self.agents[agent].answered += 1
+        if self.sink is not None:
+            self.sink.answered(queue, agent, wait_s)
 
     def abandoned(self, queue: str) -> None:
         self.queues[queue].abandoned += 1
+        if self.sink is not None:
+            self.sink.abandoned(queue)
 
     def overflowed(self, queue: str) -> None:
         self.queues[queue].overflowed += 1
+        if self.sink is not None:
+            self.sink.overflowed(queue)
 
     def missed(self, agent: str) -> None:
         self.agents[agent].missed += 1
+        if self.sink is not None:
+            self.sink.missed(agent)
 
     def talked(self, agent: str, seconds: float) -> None:
         self.agents[agent].talk_seconds += seconds
+        if self.sink is not None:
+            self.sink.talked(agent, seconds)
+
+    def agent_changed(self, old: Agent, new: Agent, now: float) -> None:
+        """Every stored agent transition; leaving wrap-up (elapsed, ready, break, logout) ends its time."""
+        if old.state is AgentState.WRAP_UP and new.state is not AgentState.WRAP_UP:
+            seconds = now - old.since
+            self.agents[new.id].wrap_up_seconds += seconds
+            if self.sink is not None:
+                self.sink.wrapped_up(new.id, seconds)
 
     def total(self) -> QueueFigures:
         total = QueueFigures()

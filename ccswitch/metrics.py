@@ -1,0 +1,421 @@
+"""Prometheus metrics: the only module that names them.
+
+Theory of operation. Three sources, none of which costs anything per event beyond a counter increment:
+
+- **outcomes** (offered, answered, abandoned, talk and wrap-up time…) arrive from ``Stats``, which forwards each one
+  as it counts it (``Metrics`` is its ``sink``). They feed counters, the wait histogram, and an ``OutcomeLedger``
+  from which the service level, ASA, abandon rate and AHT over the last ``window_s`` and since local midnight are
+  computed at scrape time.
+- **state** (calls waiting, longest wait, agents by state, occupancy) is read from the engine at scrape time by
+  ``EngineCollector``: nothing is updated as calls move.
+- **controller health** (ESL connection per node, events, command latency, store latency and errors) comes from
+  small calls the controller makes (``esl_connected``, ``esl_event``, ``command_latency``) and ``InstrumentedStore``.
+
+Each controller has its own ``CollectorRegistry``. Labels are bounded: queue, node, event name, store operation,
+agent state; ``agent`` only when ``per_agent`` is set. No call or caller ever becomes a label.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from ccswitch.acd import Agent, QueueEntry
+from ccswitch.acd.agents import AgentState
+from ccswitch.config import Config
+from ccswitch.engine import Engine, Phase
+from ccswitch.errors import StoreError
+from ccswitch.stats import QueueFigures
+from ccswitch.store.base import Store
+
+# Around the usual 20 s service-level threshold, up to the longest queue wait worth telling apart.
+WAIT_BUCKETS = (5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0)
+# ESL commands answer in about a millisecond on a LAN; seconds mean a stalled switch.
+COMMAND_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+STORE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+
+# An agent who cannot take a call because they are handling one (ringing counts: the phone is busy).
+BUSY_STATES = frozenset({AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP})
+STAFFED_STATES = BUSY_STATES | {AgentState.AVAILABLE}
+# A caller whose agent's phone is ringing is still waiting.
+WAITING_PHASES = frozenset({Phase.QUEUED, Phase.OFFERING})
+STORE_OPERATIONS = ("get_agent", "agents", "put_agent", "update_agent", "add_entry", "remove_entry", "entries",
+                    "all_entries", "next_seq", "ping")
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+# ---------------------------------------------------------------------------------------------- pure figures
+class OutcomeKind(Enum):
+    ANSWERED = "answered"  # seconds: the wait
+    ABANDONED = "abandoned"
+    OVERFLOWED = "overflowed"
+    TALKED = "talked"  # seconds: bridge to hang-up; one handled call
+    WRAPPED_UP = "wrapped_up"  # seconds: time in wrap-up
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    at: float
+    queue: str
+    kind: OutcomeKind
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class PeriodFigures:
+    """One queue over a period: calls counted as ``Stats`` counts them, plus handle time for AHT."""
+
+    calls: QueueFigures = field(default_factory=QueueFigures)
+    handled: int = 0
+    handle_seconds: float = 0.0  # talk + wrap-up (no hold yet)
+
+    def add(self, outcome: Outcome, service_level_s: float) -> None:
+        if outcome.kind is OutcomeKind.ANSWERED:
+            self.calls.record_answer(outcome.seconds, service_level_s)
+        elif outcome.kind is OutcomeKind.ABANDONED:
+            self.calls.abandoned += 1
+        elif outcome.kind is OutcomeKind.OVERFLOWED:
+            self.calls.overflowed += 1
+        else:
+            self.handle_seconds += outcome.seconds
+            if outcome.kind is OutcomeKind.TALKED:
+                self.handled += 1
+
+    @property
+    def aht(self) -> float | None:
+        return self.handle_seconds / self.handled if self.handled else None
+
+
+class OutcomeLedger:
+    """Recent outcomes and running figures since local midnight. Pure: every time is an argument."""
+
+    def __init__(self, window_s: float, service_level_s: float, timezone: ZoneInfo) -> None:
+        self.window_s = window_s
+        self.service_level_s = service_level_s
+        self.timezone = timezone
+        self._recent: deque[Outcome] = deque()
+        self._day: date | None = None
+        self._today: defaultdict[str, PeriodFigures] = defaultdict(PeriodFigures)
+
+    def record(self, outcome: Outcome) -> None:
+        self._recent.append(outcome)
+        day = self._local_day(outcome.at)
+        if day != self._day:
+            self._day = day
+            self._today.clear()
+        self._today[outcome.queue].add(outcome, self.service_level_s)
+
+    def window(self, now: float) -> dict[str, PeriodFigures]:
+        """Per queue, the outcomes of the last ``window_s`` seconds."""
+        while self._recent and self._recent[0].at < now - self.window_s:
+            self._recent.popleft()
+        figures: defaultdict[str, PeriodFigures] = defaultdict(PeriodFigures)
+        for outcome in self._recent:
+            figures[outcome.queue].add(outcome, self.service_level_s)
+        return dict(figures)
+
+    def today(self, now: float) -> dict[str, PeriodFigures]:
+        """Per queue, the outcomes since local midnight (nothing yet when the day has just turned)."""
+        return dict(self._today) if self._local_day(now) == self._day else {}
+
+    def _local_day(self, at: float) -> date:
+        return datetime.fromtimestamp(at, tz=self.timezone).date()
+
+
+def waiting_by_queue(entries: Iterable[QueueEntry], queues: Iterable[str], now: float) -> dict[str, tuple[int, float]]:
+    """Per queue: how many calls wait and the longest wait so far (0 when none)."""
+    result = dict.fromkeys(queues, (0, 0.0))
+    for entry in entries:
+        count, longest = result[entry.queue]
+        result[entry.queue] = (count + 1, max(longest, now - entry.enqueued_at))
+    return result
+
+
+def agents_by_state(agents: Mapping[str, Agent], members: Iterable[str]) -> dict[AgentState, int]:
+    counts = dict.fromkeys(AgentState, 0)
+    for agent_id in members:
+        agent = agents.get(agent_id)
+        if agent is not None:
+            counts[agent.state] += 1
+    return counts
+
+
+def occupancy(counts: Mapping[AgentState, int]) -> float | None:
+    """Busy agents / staffed agents right now; ``None`` when nobody is staffed."""
+    staffed = sum(counts[state] for state in STAFFED_STATES)
+    return sum(counts[state] for state in BUSY_STATES) / staffed if staffed else None
+
+
+# ---------------------------------------------------------------------------------------------- the shell
+class Metrics:
+    """One controller's metrics: the ``Stats`` sink, the controller-health API and the registry to serve."""
+
+    def __init__(self, config: Config, now: Callable[[], float], per_agent: bool = False,
+                 window_s: float = 900.0) -> None:
+        self.now = now
+        self.per_agent = per_agent
+        self.registry = CollectorRegistry()
+        self.ledger = OutcomeLedger(window_s, config.service_level_s, config.timezone)
+        self.esl_up: dict[str, bool] = {node.name: False for node in config.nodes}
+        self._ever_up: set[str] = set()
+        self._agent_queue: dict[str, str] = {}  # the queue of the agent's current or last call
+
+        def counter(name: str, doc: str, labels: tuple[str, ...] = ("queue",)) -> Counter:
+            return Counter(name, doc, labels, registry=self.registry)
+
+        self.offered = counter("ccswitch_queue_calls_offered", "Calls that left the queue: answered, abandoned or "
+                               "overflowed.")
+        self.answered_calls = counter("ccswitch_queue_calls_answered", "Calls bridged to an agent.")
+        self.answered_in_threshold = counter("ccswitch_queue_calls_answered_within_threshold",
+                                             "Calls answered within the service-level threshold.")
+        self.abandoned_calls = counter("ccswitch_queue_calls_abandoned", "Callers who hung up while waiting.")
+        self.overflowed_calls = counter("ccswitch_queue_calls_overflowed", "Calls sent to the overflow step.")
+        self.handled_calls = counter("ccswitch_queue_calls_handled", "Answered calls whose talk has ended.")
+        self.talk_seconds = counter("ccswitch_queue_talk_seconds", "Agents' talk time, bridge to hang-up.")
+        self.wrap_up_seconds = counter("ccswitch_queue_wrap_up_seconds", "Agents' time in wrap-up after a call.")
+        self.answer_wait = Histogram("ccswitch_queue_answer_wait_seconds", "Wait of answered calls, queue entry "
+                                     "to bridge.", ("queue",), buckets=WAIT_BUCKETS, registry=self.registry)
+        agent_labels = ("agent",) if per_agent else ()
+        self.agent_handled = counter("ccswitch_agent_calls_handled", "Calls handled (talk ended).", agent_labels)
+        self.agent_talk_seconds = counter("ccswitch_agent_talk_seconds", "Talk time, bridge to hang-up.",
+                                          agent_labels)
+        self.agent_missed = counter("ccswitch_agent_offers_missed", "Offers an agent did not answer.", agent_labels)
+        self.esl_connected_gauge = Gauge("ccswitch_esl_connected", "1 while the event socket to the node is up.",
+                                         ("node",), registry=self.registry)
+        self.esl_reconnects = counter("ccswitch_esl_reconnects", "Event socket re-established after a loss.",
+                                      ("node",))
+        self.esl_events = counter("ccswitch_esl_events_received", "Events received, by name.", ("node", "event"))
+        self.command_seconds = Histogram("ccswitch_esl_command_seconds", "ESL command round trip.", ("node",),
+                                         buckets=COMMAND_BUCKETS, registry=self.registry)
+        self.store_seconds = Histogram("ccswitch_store_operation_seconds", "Store operation latency.",
+                                       ("operation",), buckets=STORE_BUCKETS, registry=self.registry)
+        self.store_errors = counter("ccswitch_store_errors", "Store operations that failed.", ("operation",))
+        Gauge("ccswitch_service_level_threshold_seconds", "Answered within this counts towards the service level.",
+              registry=self.registry).set(config.service_level_s)
+
+        # Every series exists from the start, so rate() and the dashboard see zeros, not gaps.
+        for queue in config.queues:
+            for family in (self.offered, self.answered_calls, self.answered_in_threshold, self.abandoned_calls,
+                           self.overflowed_calls, self.handled_calls, self.talk_seconds, self.wrap_up_seconds,
+                           self.answer_wait):
+                family.labels(queue)
+        for agent in config.agents if per_agent else ():
+            for family in (self.agent_handled, self.agent_talk_seconds, self.agent_missed):
+                family.labels(agent)
+        for node in self.esl_up:
+            self.esl_connected_gauge.labels(node).set(0)
+            self.esl_reconnects.labels(node)
+            self.command_seconds.labels(node)
+        for operation in STORE_OPERATIONS:
+            self.store_seconds.labels(operation)
+            self.store_errors.labels(operation)
+        self.registry.register(_LedgerCollector(self.ledger, now))
+
+    def watch(self, engine: Engine) -> None:
+        """Expose the engine's live state (calls waiting, agents by state…) at every scrape."""
+        self.registry.register(EngineCollector(engine, self.now, self.per_agent))
+
+    def instrument(self, store: Store) -> Store:
+        """``store`` with each operation's latency and failures measured."""
+        return InstrumentedStore(store, self)
+
+    # -- the Stats sink --------------------------------------------------------------------------------------
+    def answered(self, queue: str, agent: str, wait_s: float) -> None:
+        self._agent_queue[agent] = queue
+        self.offered.labels(queue).inc()
+        self.answered_calls.labels(queue).inc()
+        if wait_s <= self.ledger.service_level_s:
+            self.answered_in_threshold.labels(queue).inc()
+        self.answer_wait.labels(queue).observe(wait_s)
+        self._record(queue, OutcomeKind.ANSWERED, wait_s)
+
+    def abandoned(self, queue: str) -> None:
+        self.offered.labels(queue).inc()
+        self.abandoned_calls.labels(queue).inc()
+        self._record(queue, OutcomeKind.ABANDONED)
+
+    def overflowed(self, queue: str) -> None:
+        self.offered.labels(queue).inc()
+        self.overflowed_calls.labels(queue).inc()
+        self._record(queue, OutcomeKind.OVERFLOWED)
+
+    def missed(self, agent: str) -> None:
+        self._agent_child(self.agent_missed, agent).inc()
+
+    def talked(self, agent: str, seconds: float) -> None:
+        self._agent_child(self.agent_handled, agent).inc()
+        self._agent_child(self.agent_talk_seconds, agent).inc(seconds)
+        queue = self._agent_queue.get(agent)
+        if queue is not None:
+            self.handled_calls.labels(queue).inc()
+            self.talk_seconds.labels(queue).inc(seconds)
+            self._record(queue, OutcomeKind.TALKED, seconds)
+
+    def wrapped_up(self, agent: str, seconds: float) -> None:
+        queue = self._agent_queue.get(agent)
+        if queue is not None:
+            self.wrap_up_seconds.labels(queue).inc(seconds)
+            self._record(queue, OutcomeKind.WRAPPED_UP, seconds)
+
+    # -- controller health -----------------------------------------------------------------------------------
+    def esl_connected(self, node: str, connected: bool) -> None:
+        """Call on every connection change; a node coming up again after having been up counts a reconnect."""
+        if connected and node in self._ever_up:
+            self.esl_reconnects.labels(node).inc()
+        if connected:
+            self._ever_up.add(node)
+        self.esl_up[node] = connected
+        self.esl_connected_gauge.labels(node).set(int(connected))
+
+    def esl_event(self, node: str, name: str) -> None:
+        self.esl_events.labels(node, name).inc()
+
+    def command_latency(self, node: str, seconds: float) -> None:
+        self.command_seconds.labels(node).observe(seconds)
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+    def _record(self, queue: str, kind: OutcomeKind, seconds: float = 0.0) -> None:
+        self.ledger.record(Outcome(self.now(), queue, kind, seconds))
+
+    def _agent_child(self, family: Counter, agent: str) -> Counter:
+        return family.labels(agent) if self.per_agent else family
+
+
+class _LedgerCollector:
+    """Service level, ASA, abandon rate and AHT per queue, over the sliding window and since local midnight."""
+
+    def __init__(self, ledger: OutcomeLedger, now: Callable[[], float]) -> None:
+        self.ledger = ledger
+        self.now = now
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["queue", "period"]
+        families = {
+            "service_level": GaugeMetricFamily("ccswitch_queue_service_level_ratio", "Answered within the "
+                                               "threshold / offered, over the period.", labels=labels),
+            "asa": GaugeMetricFamily("ccswitch_queue_asa_seconds", "Average speed of answer over the period.",
+                                     labels=labels),
+            "abandon_rate": GaugeMetricFamily("ccswitch_queue_abandon_ratio", "Abandoned / offered over the "
+                                              "period.", labels=labels),
+            "aht": GaugeMetricFamily("ccswitch_queue_aht_seconds", "Average handle time (talk + wrap-up) over "
+                                     "the period.", labels=labels),
+        }
+        now = self.now()
+        window = f"{self.ledger.window_s / 60:g}m"
+        for period, per_queue in ((window, self.ledger.window(now)), ("today", self.ledger.today(now))):
+            for queue, figures in sorted(per_queue.items()):
+                values = {
+                    "service_level": figures.calls.service_level,
+                    "asa": figures.calls.asa,
+                    "abandon_rate": figures.calls.abandon_rate,
+                    "aht": figures.aht,
+                }
+                for key, value in values.items():
+                    if value is not None:  # undefined (nothing offered yet): no sample rather than a fake 0
+                        families[key].add_metric([queue, period], value)
+        yield from families.values()
+
+
+class EngineCollector:
+    """The engine's live state, read at scrape time (the engine is only touched by its own greenlet, and a
+    scrape does no I/O while reading, so it sees a consistent moment)."""
+
+    def __init__(self, engine: Engine, now: Callable[[], float], per_agent: bool = False) -> None:
+        self.engine = engine
+        self.now = now
+        self.per_agent = per_agent
+
+    def collect(self) -> Iterator[Metric]:
+        config = self.engine.config
+        now = self.now()
+        entries = [session.entry for session in self.engine.calls.values()
+                   if session.entry is not None and session.phase in WAITING_PHASES]
+        waiting = GaugeMetricFamily("ccswitch_queue_calls_waiting", "Calls waiting in the queue now (ringing an "
+                                    "agent included).", labels=["queue"])
+        longest = GaugeMetricFamily("ccswitch_queue_longest_wait_seconds", "Longest current wait in the queue.",
+                                    labels=["queue"])
+        for queue, (count, wait) in waiting_by_queue(entries, config.queues, now).items():
+            waiting.add_metric([queue], count)
+            longest.add_metric([queue], wait)
+        by_state = GaugeMetricFamily("ccswitch_queue_agents", "Agents serving the queue, by state (an agent in "
+                                     "several queues counts in each).", labels=["queue", "state"])
+        occupied = GaugeMetricFamily("ccswitch_queue_occupancy_ratio", "Busy (ringing, on a call, wrap-up) / "
+                                     "staffed agents of the queue now.", labels=["queue"])
+        for queue in config.queues:
+            counts = agents_by_state(self.engine.agents, config.members(queue))
+            for state, count in counts.items():
+                by_state.add_metric([queue, state.value], count)
+            ratio = occupancy(counts)
+            if ratio is not None:
+                occupied.add_metric([queue], ratio)
+        yield from (waiting, longest, by_state, occupied)
+        if self.per_agent:
+            agent_state = GaugeMetricFamily("ccswitch_agent_state", "1 for the agent's current state.",
+                                            labels=["agent", "state"])
+            for agent in self.engine.agents.values():
+                for state in AgentState:
+                    agent_state.add_metric([agent.id, state.value], int(agent.state is state))
+            yield agent_state
+
+
+class InstrumentedStore:
+    """A ``Store`` that times every operation and counts ``StoreError``s, then passes them on unchanged."""
+
+    def __init__(self, store: Store, metrics: Metrics) -> None:
+        self._store = store
+        self._metrics = metrics
+
+    def _timed(self, operation: str, call: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        started = time.perf_counter()
+        try:
+            return call(*args, **kwargs)
+        except StoreError:
+            self._metrics.store_errors.labels(operation).inc()
+            raise
+        finally:
+            self._metrics.store_seconds.labels(operation).observe(time.perf_counter() - started)
+
+    def get_agent(self, agent_id: str) -> Agent | None:
+        return self._timed("get_agent", self._store.get_agent, agent_id)
+
+    def agents(self) -> list[Agent]:
+        return self._timed("agents", self._store.agents)
+
+    def put_agent(self, agent: Agent) -> Agent:
+        return self._timed("put_agent", self._store.put_agent, agent)
+
+    def update_agent(self, old: Agent, new: Agent) -> Agent | None:
+        return self._timed("update_agent", self._store.update_agent, old, new)
+
+    def add_entry(self, entry: QueueEntry) -> None:
+        self._timed("add_entry", self._store.add_entry, entry)
+
+    def remove_entry(self, queue: str, call: str) -> bool:
+        return self._timed("remove_entry", self._store.remove_entry, queue, call)
+
+    def entries(self, queue: str) -> list[QueueEntry]:
+        return self._timed("entries", self._store.entries, queue)
+
+    def all_entries(self) -> dict[str, list[QueueEntry]]:
+        return self._timed("all_entries", self._store.all_entries)
+
+    def next_seq(self) -> int:
+        return self._timed("next_seq", self._store.next_seq)
+
+    def ping(self) -> None:
+        self._timed("ping", self._store.ping)
+
+    def close(self) -> None:
+        self._store.close()

@@ -1,0 +1,150 @@
+"""Metrics without a network: the Stats sink, controller health, the instrumented store, and /healthz, /metrics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from prometheus_client import generate_latest
+
+from ccswitch.acd import QueueEntry
+from ccswitch.config import Config, load_config
+from ccswitch.errors import StoreError
+from ccswitch.http import serve_http
+from ccswitch.metrics import Metrics
+from ccswitch.store.memory import MemoryStore
+
+from .conftest import http_get
+
+ROOT = Path(__file__).resolve().parents[2]
+TEN_AM = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Moscow")).timestamp()
+
+
+class ManualTime:
+    def __init__(self, now: float) -> None:
+        self.value = now
+
+    def __call__(self) -> float:
+        return self.value
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return load_config(ROOT / "config" / "ccswitch.yaml", env={})
+
+
+def value(metrics: Metrics, name: str, **labels: str) -> float | None:
+    sample: float | None = metrics.registry.get_sample_value(name, labels)
+    return sample
+
+
+def test_every_queue_and_node_series_exists_at_zero_before_anything_happens(config: Config) -> None:
+    metrics = Metrics(config, ManualTime(TEN_AM))
+    for queue in config.queues:
+        assert value(metrics, "ccswitch_queue_calls_offered_total", queue=queue) == 0
+        assert value(metrics, "ccswitch_queue_answer_wait_seconds_count", queue=queue) == 0
+    assert value(metrics, "ccswitch_esl_connected", node="fs1") == 0
+    assert value(metrics, "ccswitch_esl_reconnects_total", node="fs1") == 0
+    assert value(metrics, "ccswitch_service_level_threshold_seconds") == 20
+    # Nothing offered yet: no made-up service level.
+    assert value(metrics, "ccswitch_queue_service_level_ratio", queue="support", period="15m") is None
+
+
+def test_outcomes_feed_counters_the_wait_histogram_and_the_period_gauges(config: Config) -> None:
+    now = ManualTime(TEN_AM)
+    metrics = Metrics(config, now)
+    metrics.answered("support", "1004", 12.0)
+    metrics.answered("support", "1005", 45.0)
+    metrics.abandoned("support")
+    metrics.overflowed("support")
+    now.value += 60
+    metrics.talked("1004", 100.0)
+    metrics.wrapped_up("1004", 15.0)
+
+    assert value(metrics, "ccswitch_queue_calls_offered_total", queue="support") == 4
+    assert value(metrics, "ccswitch_queue_calls_answered_total", queue="support") == 2
+    assert value(metrics, "ccswitch_queue_calls_answered_within_threshold_total", queue="support") == 1
+    assert value(metrics, "ccswitch_queue_calls_abandoned_total", queue="support") == 1
+    assert value(metrics, "ccswitch_queue_calls_overflowed_total", queue="support") == 1
+    assert value(metrics, "ccswitch_queue_answer_wait_seconds_bucket", queue="support", le="20.0") == 1
+    assert value(metrics, "ccswitch_queue_answer_wait_seconds_bucket", queue="support", le="45.0") == 2
+    assert value(metrics, "ccswitch_queue_answer_wait_seconds_sum", queue="support") == 57.0
+    # The talk and wrap-up belong to the queue of the agent's call.
+    assert value(metrics, "ccswitch_queue_calls_handled_total", queue="support") == 1
+    assert value(metrics, "ccswitch_queue_talk_seconds_total", queue="support") == 100.0
+    assert value(metrics, "ccswitch_queue_wrap_up_seconds_total", queue="support") == 15.0
+    assert value(metrics, "ccswitch_agent_calls_handled_total") == 1
+
+    for period in ("15m", "today"):
+        assert value(metrics, "ccswitch_queue_service_level_ratio", queue="support", period=period) == 0.25
+        assert value(metrics, "ccswitch_queue_asa_seconds", queue="support", period=period) == 28.5
+        assert value(metrics, "ccswitch_queue_abandon_ratio", queue="support", period=period) == 0.25
+        assert value(metrics, "ccswitch_queue_aht_seconds", queue="support", period=period) == 115.0
+    now.value += 16 * 60
+    assert value(metrics, "ccswitch_queue_service_level_ratio", queue="support", period="15m") is None
+    assert value(metrics, "ccswitch_queue_service_level_ratio", queue="support", period="today") == 0.25
+
+
+def test_agent_labels_appear_only_when_configured(config: Config) -> None:
+    plain = Metrics(config, ManualTime(TEN_AM))
+    plain.missed("1003")
+    assert value(plain, "ccswitch_agent_offers_missed_total") == 1
+    assert "agent=" not in generate_latest(plain.registry).decode()
+
+    per_agent = Metrics(config, ManualTime(TEN_AM), per_agent=True)
+    per_agent.missed("1003")
+    assert value(per_agent, "ccswitch_agent_offers_missed_total", agent="1003") == 1
+    assert value(per_agent, "ccswitch_agent_talk_seconds_total", agent="1009") == 0
+
+
+def test_a_node_coming_back_counts_a_reconnect_but_the_first_connection_does_not(config: Config) -> None:
+    metrics = Metrics(config, ManualTime(TEN_AM))
+    metrics.esl_connected("fs1", True)
+    assert (value(metrics, "ccswitch_esl_connected", node="fs1"),
+            value(metrics, "ccswitch_esl_reconnects_total", node="fs1")) == (1, 0)
+    metrics.esl_connected("fs1", False)
+    assert value(metrics, "ccswitch_esl_connected", node="fs1") == 0
+    metrics.esl_connected("fs1", True)
+    assert value(metrics, "ccswitch_esl_reconnects_total", node="fs1") == 1
+    metrics.esl_event("fs1", "CHANNEL_PARK")
+    metrics.command_latency("fs1", 0.003)
+    assert value(metrics, "ccswitch_esl_events_received_total", node="fs1", event="CHANNEL_PARK") == 1
+    assert value(metrics, "ccswitch_esl_command_seconds_bucket", node="fs1", le="0.005") == 1
+
+
+class BrokenStore(MemoryStore):
+    def next_seq(self) -> int:
+        raise StoreError("redis: connection refused")
+
+
+def test_instrumented_store_times_operations_and_counts_failures_then_passes_them_on(config: Config) -> None:
+    metrics = Metrics(config, ManualTime(TEN_AM))
+    store = metrics.instrument(BrokenStore())
+    store.add_entry(QueueEntry("c1", "sales", 0, TEN_AM, 1))
+    assert [entry.call for entry in store.entries("sales")] == ["c1"]
+    with pytest.raises(StoreError):
+        store.next_seq()
+    assert value(metrics, "ccswitch_store_operation_seconds_count", operation="add_entry") == 1
+    assert value(metrics, "ccswitch_store_operation_seconds_count", operation="next_seq") == 1
+    assert value(metrics, "ccswitch_store_errors_total", operation="next_seq") == 1
+    assert value(metrics, "ccswitch_store_errors_total", operation="add_entry") == 0
+
+
+def test_http_serves_metrics_and_health_which_turns_503_while_a_node_is_down(config: Config) -> None:
+    metrics = Metrics(config, ManualTime(TEN_AM))
+    server = serve_http(metrics, "127.0.0.1", 0)
+    try:
+        def client(path: str) -> tuple[int, str]:
+            return http_get(f"http://127.0.0.1:{server.server_port}{path}")
+
+        status, body = client("/healthz")
+        assert (status, body) == (503, '{"status": "degraded", "esl_connected": {"fs1": false}}')
+        metrics.esl_connected("fs1", True)
+        assert client("/healthz") == (200, '{"status": "ok", "esl_connected": {"fs1": true}}')
+        status, body = client("/metrics")
+        assert status == 200 and 'ccswitch_esl_connected{node="fs1"} 1.0' in body
+        assert client("/nothing")[0] == 404
+    finally:
+        server.stop()
