@@ -82,12 +82,14 @@ def run(config_path: Path) -> None:
 @click.option("--speed", default=60.0, show_default=True, help="Simulated seconds per real second.")
 @click.option("--seed", default=1, show_default=True, help="Random seed of the scripted load.")
 @click.option("--quiet", is_flag=True, help="No live progress lines, only the summary.")
-def demo(config_path: Path, calls: int, minutes: float, speed: float, seed: int, quiet: bool) -> None:
+@click.option("--http-port", type=int, help="Serve /metrics and /healthz on 127.0.0.1:PORT during the demo.")
+def demo(config_path: Path, calls: int, minutes: float, speed: float, seed: int, quiet: bool,
+         http_port: int | None) -> None:
     """Run the bundled FreeSWITCH simulator and the controller against it with simulated callers and agents."""
     from ccswitch.demo import DemoOptions, run_demo
 
     try:
-        run_demo(DemoOptions(config_path, calls, minutes, speed, seed, quiet), click.echo)
+        run_demo(DemoOptions(config_path, calls, minutes, speed, seed, quiet, http_port), click.echo)
     except CcswitchError as exc:
         raise click.ClickException(str(exc)) from exc
 

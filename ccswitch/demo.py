@@ -19,6 +19,7 @@ from ccswitch.clock import ScaledClock
 from ccswitch.config import Config, load_config
 from ccswitch.controller import Controller
 from ccswitch.errors import CcswitchError
+from ccswitch.http import serve_http
 from ccswitch.routing.dialplan import route
 from ccswitch.routing.steps import ToIvr
 from ccswitch.sim import AgentPhone, CallerScript, EslServer, SimSwitch
@@ -38,6 +39,7 @@ class DemoOptions:
     speed: float = 60.0
     seed: int = 1
     quiet: bool = False
+    http_port: int | None = None  # serve /metrics and /healthz while the demo runs
 
 
 # What simulated callers press at the main menu, and how often: sales, support, opening hours then support,
@@ -104,10 +106,13 @@ def run_demo(options: DemoOptions, echo: Echo) -> Stats:
     config = replace(config, nodes=(node,))
     controller = Controller(config, MemoryStore(), clock)
     controller.start()
+    http = None if options.http_port is None else serve_http(controller.metrics, "127.0.0.1", options.http_port)
     arrivals = scripted_callers(options, rng)
     start = clock.now()
     echo(f"ccswitch demo: {options.calls} calls to 8-800-555-0556 over {options.minutes:g} simulated minutes, "
          f"{len(config.agents)} agents, x{options.speed:g} speed, simulator on 127.0.0.1:{server.port}")
+    if http is not None:
+        echo(f"metrics on http://127.0.0.1:{http.server_port}/metrics")
     load = gevent.spawn(_place_calls, switch, clock, arrivals)
     try:
         while not (load.dead and not switch.channels):
@@ -115,6 +120,8 @@ def run_demo(options: DemoOptions, echo: Echo) -> Stats:
             if not options.quiet:
                 echo(_progress(controller, clock.now() - start))
     finally:
+        if http is not None:
+            http.stop()
         controller.stop()
         server.stop()
     stats = controller.engine.stats
