@@ -8,13 +8,19 @@ the caller's channel uuid. Then one of three things happens:
 
 * they answer → ON_CALL; the consecutive-miss counter resets;
 * they do not answer, are busy or reject → back to AVAILABLE at the end of the longest-idle line (so the next
-  call tries someone else first), or ON_BREAK with reason ``"no-answer"`` after ``max_no_answer`` misses in a
-  row;
+  call tries someone else first) but not offered calls before ``not_before`` (the reject / busy / no-answer
+  delay), or ON_BREAK with reason ``"no-answer"`` after ``max_no_answer`` unanswered offers in a row (busy and
+  reject do not count, as in mod_callcenter);
 * the caller hangs up while the phone rings → AVAILABLE, keeping their place in line (not the agent's fault).
 
 When the call ends the agent is in WRAP_UP until ``wrap_until`` (``due()`` then yields ``WrapUpElapsed``), or
 AVAILABLE at once if wrap-up is 0 s. During wrap-up they may cut it short (``Ready``), go on break or log out.
-Logging out is refused while RESERVED or ON_CALL: the engine reports the refusal to the agent.
+An agent who logged in or came back "on demand" takes one call and then goes ON_BREAK with reason
+``"on-demand"`` (mod_callcenter's "Available (On Demand)"). Logging out is refused while RESERVED or ON_CALL:
+the engine reports the refusal to the agent.
+
+``direct_calls`` counts calls the agent has outside the queues (the engine sees them on the switch); routing
+skips such an agent whatever their state, which the direct-call events never change.
 
 Every allowed transition is one row of ``_TRANSITIONS`` ((state, event type) → handler); anything else raises
 ``InvalidTransition``. Events that name a call must name the agent's current call. ``version`` belongs to the
@@ -24,13 +30,23 @@ store (optimistic concurrency): ``apply`` never changes it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ccswitch.errors import InvalidTransition
+from ccswitch.errors import InvalidTransition, UnknownNameError
 
 NO_ANSWER_BREAK = "no-answer"
+ON_DEMAND_BREAK = "on-demand"
+
+
+class MissReason(enum.Enum):
+    """Why an offer failed; only NO_ANSWER counts towards ``max_no_answer`` (mod_callcenter.c
+    ``outbound_agent_thread_run``: USER_BUSY / CALL_REJECTED set a delay but leave ``no_answer_count``)."""
+
+    NO_ANSWER = "no-answer"
+    BUSY = "busy"
+    REJECTED = "rejected"
 
 
 class AgentState(enum.Enum):
@@ -53,12 +69,20 @@ class Agent:
     wrap_until: float | None = None
     idle_since: float = 0.0
     calls_handled: int = 0
+    talk_time_s: float = 0.0
+    not_before: float = 0.0  # no offers before this (reject / busy / no-answer delay)
+    on_demand: bool = False
+    direct_calls: int = 0
     version: int = 0
+
+    def can_take_calls(self, now: float) -> bool:
+        """Routing may offer this agent a call at ``now``."""
+        return self.state is AgentState.AVAILABLE and self.direct_calls == 0 and self.not_before <= now
 
 
 @dataclass(frozen=True, slots=True)
 class Login:
-    pass
+    on_demand: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +97,9 @@ class TakeBreak:
 
 @dataclass(frozen=True, slots=True)
 class Ready:
-    """Back from a break, or wrap-up finished early."""
+    """Back from a break, or wrap-up finished early; ``on_demand``: for one call only."""
+
+    on_demand: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +114,14 @@ class Answered:
 
 @dataclass(frozen=True, slots=True)
 class Missed:
-    """No answer, busy or rejected. ``max_no_answer`` 0 never sends the agent on break, as in mod_callcenter
-    (mod_callcenter.c ``outbound_agent_thread_run``: ``max_no_answer > 0 && count + 1 >= max_no_answer``)."""
+    """No answer, busy or rejected; no offers for ``delay_s`` after. ``max_no_answer`` 0 never sends the agent
+    on break, as in mod_callcenter (mod_callcenter.c ``outbound_agent_thread_run``: ``max_no_answer > 0 &&
+    count + 1 >= max_no_answer``)."""
 
     call: str
     max_no_answer: int
+    reason: MissReason = MissReason.NO_ANSWER
+    delay_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +137,29 @@ class WrapUpElapsed:
     pass
 
 
-AgentEvent = Login | Logout | TakeBreak | Ready | Offer | Answered | Missed | CallEnded | WrapUpElapsed
+@dataclass(frozen=True, slots=True)
+class DirectCallStarted:
+    """The agent's phone is on a call that is not a queue call."""
+
+
+@dataclass(frozen=True, slots=True)
+class DirectCallEnded:
+    pass
+
+
+AgentEvent = (
+    Login
+    | Logout
+    | TakeBreak
+    | Ready
+    | Offer
+    | Answered
+    | Missed
+    | CallEnded
+    | WrapUpElapsed
+    | DirectCallStarted
+    | DirectCallEnded
+)
 
 # Events that refer to the call the agent already has (Offer brings a new one).
 _ABOUT_CURRENT_CALL = (Answered, Missed, CallEnded)
@@ -130,7 +181,11 @@ def _become_available(agent: Agent, _event: AgentEvent, now: float) -> Agent:
 
 def _fresh_start(agent: Agent, event: Login | Ready, now: float) -> Agent:
     # Logging in or back from a break: an old no-answer streak must not send them straight back to break.
-    return replace(_become_available(agent, event, now), missed_in_row=0)
+    return replace(_become_available(agent, event, now), missed_in_row=0, on_demand=event.on_demand)
+
+
+def _wrap_up_cut_short(agent: Agent, event: Ready, now: float) -> Agent:
+    return replace(_become_available(agent, event, now), on_demand=event.on_demand)
 
 
 def _logout(agent: Agent, _event: Logout, now: float) -> Agent:
@@ -150,12 +205,12 @@ def _answered(agent: Agent, _event: Answered, now: float) -> Agent:
 
 
 def _missed(agent: Agent, event: Missed, now: float) -> Agent:
-    missed = agent.missed_in_row + 1
-    if 0 < event.max_no_answer <= missed:
+    missed = agent.missed_in_row + (event.reason is MissReason.NO_ANSWER)
+    if event.reason is MissReason.NO_ANSWER and 0 < event.max_no_answer <= missed:
         return _move(
             agent, AgentState.ON_BREAK, now, call=None, missed_in_row=missed, break_reason=NO_ANSWER_BREAK
         )
-    return replace(_become_available(agent, event, now), missed_in_row=missed)
+    return replace(_become_available(agent, event, now), missed_in_row=missed, not_before=now + event.delay_s)
 
 
 def _caller_gave_up(agent: Agent, _event: CallEnded, now: float) -> Agent:
@@ -164,10 +219,20 @@ def _caller_gave_up(agent: Agent, _event: CallEnded, now: float) -> Agent:
 
 
 def _call_ended(agent: Agent, event: CallEnded, now: float) -> Agent:
-    handled = replace(agent, calls_handled=agent.calls_handled + 1)
+    handled = replace(agent, calls_handled=agent.calls_handled + 1, talk_time_s=agent.talk_time_s + now - agent.since)
+    if agent.on_demand:
+        return _move(handled, AgentState.ON_BREAK, now, call=None, break_reason=ON_DEMAND_BREAK, on_demand=False)
     if event.wrap_up_s <= 0:
         return _become_available(handled, event, now)
     return _move(handled, AgentState.WRAP_UP, now, call=None, wrap_until=now + event.wrap_up_s)
+
+
+def _direct_call_started(agent: Agent, _event: DirectCallStarted, _now: float) -> Agent:
+    return replace(agent, direct_calls=agent.direct_calls + 1)
+
+
+def _direct_call_ended(agent: Agent, _event: DirectCallEnded, _now: float) -> Agent:
+    return replace(agent, direct_calls=max(0, agent.direct_calls - 1))  # a call started before we knew of it
 
 
 # The table key guarantees the handler's event type, hence ``Any`` for the event parameter.
@@ -186,9 +251,11 @@ _TRANSITIONS: dict[tuple[AgentState, type[AgentEvent]], _Handler] = {
     (_S.RESERVED, CallEnded): _caller_gave_up,
     (_S.ON_CALL, CallEnded): _call_ended,
     (_S.WRAP_UP, WrapUpElapsed): _become_available,
-    (_S.WRAP_UP, Ready): _become_available,
+    (_S.WRAP_UP, Ready): _wrap_up_cut_short,
     (_S.WRAP_UP, TakeBreak): _take_break,
     (_S.WRAP_UP, Logout): _logout,
+    **{(state, DirectCallStarted): _direct_call_started for state in AgentState},
+    **{(state, DirectCallEnded): _direct_call_ended for state in AgentState},
 }
 
 
@@ -202,6 +269,12 @@ def apply(agent: Agent, event: AgentEvent, now: float) -> Agent:
             f"agent {agent.id}: {event!r} names call {event.call}, but the agent's call is {agent.call}"
         )
     return handler(agent, event, now)
+
+
+def check_break_reason(reason: str, allowed: Collection[str]) -> None:
+    """Refuse a break reason an agent asks for that is not in the configured list (``pause_reasons``)."""
+    if reason not in allowed:
+        raise UnknownNameError(f"unknown break reason {reason!r} (allowed: {', '.join(sorted(allowed))})")
 
 
 def due(agent: Agent, now: float) -> AgentEvent | None:

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ccswitch.acd.queues import STRATEGIES
 from ccswitch.config import _fields as f
 from ccswitch.config._reader import Issues, Node
 from ccswitch.config.model import (
@@ -33,12 +34,14 @@ from ccswitch.config.model import (
     QueueConfig,
     StoreBackend,
     StoreConfig,
+    Tier,
 )
 from ccswitch.errors import ConfigError
 from ccswitch.routing.steps import ToHangup, ToIvr, ToQueue
 
 ENV_FILE = "environment"
-STRATEGIES = ("longest-idle-agent",)
+DEFAULT_STRATEGY = "longest-idle-agent"
+DEFAULT_PAUSE_REASONS = ("break", "lunch", "training", "meeting")
 _DEFAULT_NODE = {"name": "fs1", "host": "127.0.0.1", "port": 8021, "password": "ClueCon"}
 _DIGITS = re.compile(r"[0-9*#]+")
 
@@ -75,7 +78,9 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     main = issues.read_yaml(config_file)
     if main is None:
         return None, issues.errors
-    main.known(("freeswitch", "store", "http", "timezone", "service_level_s", "dialplan", "paths", "media"))
+    main.known(
+        ("freeswitch", "store", "http", "timezone", "service_level_s", "dialplan", "paths", "media", "pause_reasons")
+    )
     nodes = _nodes(main.section("freeswitch"), env)
     store = _store(main.section("store"), env)
     http = _http(main.section("http"))
@@ -84,6 +89,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     service_level_s = main.integer("service_level_s", 20, 1, 3600)
     media = _media(main.section("media"), paths.sounds)
     timezone = _timezone(main)
+    pause_reasons = _pause_reasons(main)
     queues = _queues(issues, paths.queues, media.music, service_level_s, refs)
     agents = _agents(issues, paths.agents, refs)
     menus = _menus(issues, paths.ivr, refs)
@@ -105,6 +111,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
         queues=MappingProxyType(queues),
         agents=MappingProxyType(agents),
         prompts=prompts,
+        pause_reasons=pause_reasons,
     )
     return config, issues.errors
 
@@ -189,6 +196,18 @@ def _timezone(main: Node) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def _pause_reasons(main: Node) -> tuple[str, ...]:
+    if "pause_reasons" not in main.data:
+        return DEFAULT_PAUSE_REASONS
+    reasons = tuple(str(reason) for reason in main.items("pause_reasons"))
+    for reason in reasons:
+        problem = f.NAME.check(reason)
+        if problem:
+            main.error("pause_reasons", problem)
+    _unique(main, "pause_reasons", list(reasons))
+    return reasons
+
+
 def _paths(section: Node, root: Path) -> Paths:
     section.known(("dialplans", "ivr", "queues", "agents", "sounds"))
 
@@ -247,6 +266,13 @@ def _queues(
                 "max_no_answer",
                 "max_length",
                 "service_level_s",
+                "aging_s",
+                "tier_rules_apply",
+                "tier_wait_s",
+                "tier_wait_multiply_level",
+                "ring_progressively_delay_s",
+                "vip_numbers",
+                "vip_priority",
             )
         )
         overflow = f.step_at(node, "overflow", refs, ToHangup())
@@ -254,7 +280,7 @@ def _queues(
             node.error("overflow", "a queue cannot overflow to itself")
         queues[name] = QueueConfig(
             name=name,
-            strategy=node.choice("strategy", STRATEGIES[0], STRATEGIES),
+            strategy=node.choice("strategy", DEFAULT_STRATEGY, STRATEGIES),
             music=node.text("music", music, token=f.MEDIA),
             max_wait_s=node.integer("max_wait_s", 300, 1, 86400),
             overflow=overflow,
@@ -263,8 +289,33 @@ def _queues(
             max_no_answer=node.integer("max_no_answer", 3, 0, 100),
             max_length=node.optional_integer("max_length", 1, 100000),
             service_level_s=node.integer("service_level_s", service_level_s, 1, 3600),
+            aging_s=node.optional_integer("aging_s", 1, 86400),
+            tier_rules_apply=_flag(node, "tier_rules_apply", False),
+            tier_wait_s=node.integer("tier_wait_s", 0, 0, 86400),
+            tier_wait_multiply_level=_flag(node, "tier_wait_multiply_level", False),
+            ring_progressively_delay_s=node.integer("ring_progressively_delay_s", 10, 1, 300),
+            vip_numbers=frozenset(_vip_numbers(node)),
+            vip_priority=node.integer("vip_priority", 10, 0, 100),
         )
     return queues
+
+
+def _flag(node: Node, key: str, default: bool) -> bool:
+    value = node.raw(key)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        node.error(key, f"expected true or false, got {value!r}")
+        return default
+    return value
+
+
+def _vip_numbers(node: Node) -> list[str]:
+    numbers = [str(number) for number in node.items("vip_numbers")]  # bare numbers are fine: 79161234567
+    for number in numbers:
+        if not re.fullmatch(r"\+?[0-9]+", number):
+            node.error("vip_numbers", f"bad caller number {number!r} (digits, optionally after '+')")
+    return numbers
 
 
 def _agents(issues: Issues, file: Path, refs: list[f.Ref]) -> dict[str, AgentConfig]:
@@ -277,10 +328,20 @@ def _agents(issues: Issues, file: Path, refs: list[f.Ref]) -> dict[str, AgentCon
         node = top.child(agent_id, raw)
         if node is None or not _name(top, agent_id):
             continue
-        node.known(("name", "contact", "queues", "wrap_up_s", "login"))
-        queues = tuple(str(q) for q in node.items("queues"))
-        for index, queue in enumerate(queues):
-            refs.append(f.Ref("queue", queue, node.file, f"{node.at('queues')}[{index}]"))
+        node.known(
+            (
+                "name",
+                "contact",
+                "queues",
+                "wrap_up_s",
+                "login",
+                "skills",
+                "reject_delay_s",
+                "busy_delay_s",
+                "no_answer_delay_s",
+            )
+        )
+        tiers = _tiers(node, len(agents) + 1, refs)
         name = node.text("name", agent_id)
         if not name.isprintable():
             node.error("name", f"unsafe value {name!r} (no control characters)")
@@ -288,11 +349,47 @@ def _agents(issues: Issues, file: Path, refs: list[f.Ref]) -> dict[str, AgentCon
             id=agent_id,
             name=name,
             contact=_endpoint(node),
-            queues=queues,
+            queues=tuple(tier.queue for tier in tiers),
             wrap_up_s=node.optional_integer("wrap_up_s", 0, 3600),
             login=cast(LoginState, node.choice("login", "logged_out", get_args(LoginState))),
+            tiers=tiers,
+            skills=MappingProxyType(_skills(node)),
+            reject_delay_s=node.integer("reject_delay_s", 0, 0, 3600),
+            busy_delay_s=node.integer("busy_delay_s", 0, 0, 3600),
+            no_answer_delay_s=node.integer("no_answer_delay_s", 0, 0, 3600),
         )
     return agents
+
+
+def _tiers(node: Node, default_position: int, refs: list[f.Ref]) -> tuple[Tier, ...]:
+    """``queues: [sales, {queue: support, level: 2, position: 1}]``: level 1 and the agent's place in the file
+    unless given (so top-down follows the agents file)."""
+    tiers: list[Tier] = []
+    for index, item in enumerate(node.items("queues")):
+        key_path = f"{node.at('queues')}[{index}]"
+        if isinstance(item, dict):
+            tier_node = Node(node.issues, node.file, node.at("queues"), {}).child(index, item)
+            assert tier_node is not None
+            tier_node.known(("queue", "level", "position"))
+            queue = tier_node.text("queue", token=f.NAME)
+            level = tier_node.integer("level", 1, 1, 9)
+            tier = Tier(queue, level, tier_node.integer("position", default_position, 1, 100000))
+            key_path = tier_node.at("queue")
+        else:
+            tier = Tier(str(item), 1, default_position)
+        refs.append(f.Ref("queue", tier.queue, node.file, key_path))
+        tiers.append(tier)
+    _unique(node, "queues", [tier.queue for tier in tiers])
+    return tuple(tiers)
+
+
+def _skills(node: Node) -> dict[str, int]:
+    """``skills: {english: 5, billing: 3}``: levels 1..100."""
+    section = node.section("skills")
+    skills_node = Node(section.issues, section.file, section.path, {str(k): v for k, v in section.data.items()})
+    return {
+        name: skills_node.integer(name, 1, 1, 100) for name in skills_node.data if _name(skills_node, name)
+    }
 
 
 def _endpoint(node: Node) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -132,6 +133,22 @@ class QueueConfig:
     max_no_answer: int
     max_length: int | None
     service_level_s: int
+    aging_s: int | None = None  # one priority point per aging_s seconds waited; None: strict priority
+    tier_rules_apply: bool = False
+    tier_wait_s: int = 0
+    tier_wait_multiply_level: bool = False
+    ring_progressively_delay_s: int = 10
+    vip_numbers: frozenset[str] = frozenset()
+    vip_priority: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """An agent's place in one queue: lower levels are offered calls first; position orders within a level."""
+
+    queue: str
+    level: int
+    position: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +159,11 @@ class AgentConfig:
     queues: tuple[str, ...]
     wrap_up_s: int | None
     login: LoginState
+    tiers: tuple[Tier, ...] = ()  # one per queue, in the order of ``queues``
+    skills: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    reject_delay_s: int = 0
+    busy_delay_s: int = 0
+    no_answer_delay_s: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +181,7 @@ class Config:
     queues: Mapping[str, QueueConfig]
     agents: Mapping[str, AgentConfig]
     prompts: frozenset[str]  # every sounds/**/*.wav, as names without the extension
+    pause_reasons: tuple[str, ...] = ("break", "lunch", "training", "meeting")  # breaks agents may ask for
 
     @property
     def music(self) -> str:

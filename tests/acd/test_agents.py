@@ -9,23 +9,28 @@ import pytest
 
 from ccswitch.acd import (
     NO_ANSWER_BREAK,
+    ON_DEMAND_BREAK,
     Agent,
     AgentEvent,
     AgentState,
     Answered,
     CallEnded,
+    DirectCallEnded,
+    DirectCallStarted,
     Login,
     Logout,
     Missed,
+    MissReason,
     Offer,
     Ready,
     TakeBreak,
     WrapUpElapsed,
     apply,
+    check_break_reason,
     due,
     new_agent,
 )
-from ccswitch.errors import InvalidTransition
+from ccswitch.errors import InvalidTransition, UnknownNameError
 
 NOW = 1000.0
 CALL = "caller-uuid-1"
@@ -42,7 +47,12 @@ SAMPLE_EVENTS: dict[type, AgentEvent] = {
     Missed: Missed(CALL, max_no_answer=3),
     CallEnded: CallEnded(CALL, wrap_up_s=30),
     WrapUpElapsed: WrapUpElapsed(),
+    DirectCallStarted: DirectCallStarted(),
+    DirectCallEnded: DirectCallEnded(),
 }
+
+# Direct (non-queue) calls only move a counter; they are allowed in every state and leave it as it is.
+FLAG_EVENTS = (DirectCallStarted, DirectCallEnded)
 
 # The documented table, written out by hand; every pair not listed must raise InvalidTransition.
 EXPECTED: dict[tuple[AgentState, type], AgentState] = {
@@ -60,6 +70,7 @@ EXPECTED: dict[tuple[AgentState, type], AgentState] = {
     (S.WRAP_UP, Ready): S.AVAILABLE,
     (S.WRAP_UP, TakeBreak): S.ON_BREAK,
     (S.WRAP_UP, Logout): S.LOGGED_OUT,
+    **{(state, event_type): state for state in AgentState for event_type in FLAG_EVENTS},
 }
 
 
@@ -93,7 +104,7 @@ def test_transition_table(state: AgentState, event_type: type) -> None:
         return
     after = apply(agent, event, NOW)
     assert after.state is expected
-    assert after.since == NOW
+    assert after.since == (agent.since if event_type in FLAG_EVENTS else NOW)
     assert after.version == agent.version  # the store owns versions
     assert (after.call is not None) == (expected in (S.RESERVED, S.ON_CALL))
     assert (after.break_reason is not None) == (expected is S.ON_BREAK)
@@ -214,3 +225,55 @@ def test_full_shift() -> None:
         agent = apply(agent, event, NOW)
         assert agent.state is state, event
     assert agent.calls_handled == 1
+
+
+@pytest.mark.parametrize("reason", [MissReason.BUSY, MissReason.REJECTED])
+def test_given_busy_or_reject_then_delay_but_no_miss_counted(reason: MissReason) -> None:
+    reserved = apply(agent_in(S.AVAILABLE), Offer(CALL), NOW)
+    after = apply(reserved, Missed(CALL, max_no_answer=1, reason=reason, delay_s=20), NOW)
+    assert (after.state, after.missed_in_row, after.not_before) == (S.AVAILABLE, 0, NOW + 20)
+    assert not after.can_take_calls(NOW + 19.9)
+    assert after.can_take_calls(NOW + 20)
+
+
+def test_given_no_answer_delay_then_not_offered_until_it_ends() -> None:
+    reserved = apply(agent_in(S.AVAILABLE), Offer(CALL), NOW)
+    after = apply(reserved, Missed(CALL, max_no_answer=3, delay_s=30), NOW)
+    assert (after.missed_in_row, after.not_before) == (1, NOW + 30)
+
+
+def test_given_on_demand_agent_when_call_ends_then_on_break_on_demand_without_wrap_up() -> None:
+    agent = apply(new_agent("1001", NOW), Login(on_demand=True), NOW)
+    talking = apply(apply(agent, Offer(CALL), NOW), Answered(CALL), NOW + 5)
+    after = apply(talking, CallEnded(CALL, wrap_up_s=30), NOW + 65)
+    assert (after.state, after.break_reason, after.on_demand, after.wrap_until) == (
+        S.ON_BREAK,
+        ON_DEMAND_BREAK,
+        False,
+        None,
+    )
+    assert (after.calls_handled, after.talk_time_s) == (1, 60)
+    assert apply(after, Ready(on_demand=True), NOW + 70).on_demand
+
+
+def test_talk_time_accumulates_over_calls() -> None:
+    agent = agent_in(S.AVAILABLE)
+    for start in (NOW, NOW + 100):
+        talking = apply(apply(agent, Offer(CALL), start), Answered(CALL), start)
+        agent = apply(talking, CallEnded(CALL, wrap_up_s=0), start + 40)
+    assert (agent.talk_time_s, agent.calls_handled) == (80, 2)
+
+
+def test_an_agent_on_a_direct_call_cannot_take_queue_calls_until_it_ends() -> None:
+    agent = agent_in(S.AVAILABLE)
+    on_direct = apply(agent, DirectCallStarted(), NOW)
+    assert (on_direct.state, on_direct.direct_calls, on_direct.can_take_calls(NOW)) == (S.AVAILABLE, 1, False)
+    back = apply(on_direct, DirectCallEnded(), NOW)
+    assert back.can_take_calls(NOW)
+    assert apply(back, DirectCallEnded(), NOW).direct_calls == 0  # an end without a start we saw
+
+
+def test_break_reasons_must_be_configured() -> None:
+    check_break_reason("lunch", ("lunch", "training"))
+    with pytest.raises(UnknownNameError, match="unknown break reason 'nap' \\(allowed: lunch, training\\)"):
+        check_break_reason("nap", ("training", "lunch"))

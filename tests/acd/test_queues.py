@@ -112,8 +112,8 @@ def test_given_no_free_member_then_nothing_planned() -> None:
 
 
 def test_given_unknown_strategy_then_unknown_name_error() -> None:
-    with pytest.raises(UnknownNameError, match="queue q: unknown strategy 'round-robin'"):
-        plan_offers({"q": [entry("c", "q")]}, by_id(agent("a", 1)), {"q": ["a"]}, NOW, {"q": "round-robin"})
+    with pytest.raises(UnknownNameError, match="queue q: unknown strategy 'fastest-agent'"):
+        plan_offers({"q": [entry("c", "q")]}, by_id(agent("a", 1)), {"q": ["a"]}, NOW, {"q": "fastest-agent"})
 
 
 def reference_plan(

@@ -38,8 +38,10 @@ def test_unknown_key_suggests_the_likely_one(tree: Tree) -> None:
     tree.edit("config/queues.yaml", "max_wait_s: 120", "max_wiat_s: 120")
 
     assert problems(tree) == [
-        "config/queues.yaml: support.max_wiat_s: unknown key, did you mean 'max_wait_s'? (known: max_length, "
-        "max_no_answer, max_wait_s, music, overflow, ring_timeout_s, service_level_s, strategy, wrap_up_s)"
+        "config/queues.yaml: support.max_wiat_s: unknown key, did you mean 'max_wait_s'? (known: aging_s, "
+        "max_length, max_no_answer, max_wait_s, music, overflow, ring_progressively_delay_s, ring_timeout_s, "
+        "service_level_s, strategy, tier_rules_apply, tier_wait_multiply_level, tier_wait_s, vip_numbers, "
+        "vip_priority, wrap_up_s)"
     ]
 
 

@@ -1,0 +1,194 @@
+"""The incremental Router against the reference planner: random centres driven through random event sequences
+(calls arriving and leaving, agents freed, delayed, busy, time passing so tier levels open) must get exactly
+the same dispatches, step by step; plus the Router's own bookkeeping."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+
+from ccswitch.acd import (
+    STRATEGIES,
+    Agent,
+    AgentState,
+    Dispatch,
+    Member,
+    QueueEntry,
+    QueueRules,
+    Router,
+    plan_dispatches,
+)
+from ccswitch.errors import UnknownNameError
+
+SKILLS = ("en", "de", "billing")
+
+
+class Centre:
+    """A random centre and the model state the reference plans from."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.now = 1000.0
+        self.queues = [f"q{n}" for n in range(rng.randint(1, 3))]
+        self.rules = {
+            queue: QueueRules(
+                strategy=rng.choice(sorted(STRATEGIES)),
+                aging_s=rng.choice([None, 10.0, 45.0]),
+                tier_rules_apply=rng.random() < 0.5,
+                tier_wait_s=rng.choice([0, 10, 25]),
+                tier_wait_multiply_level=rng.random() < 0.5,
+            )
+            for queue in self.queues
+        }
+        agent_ids = [f"a{n}" for n in range(rng.randint(1, 9))]
+        self.members = {
+            queue: [Member(a, rng.randint(1, 3), rng.randint(1, 5)) for a in agent_ids if rng.random() < 0.6]
+            for queue in self.queues
+        }
+        self.skills = {
+            a: {skill: rng.randint(1, 3) for skill in SKILLS if rng.random() < 0.6} for a in agent_ids
+        }
+        state = [AgentState.AVAILABLE, AgentState.ON_CALL, AgentState.ON_BREAK, AgentState.LOGGED_OUT]
+        self.agents = {a: self.agent(a, rng.choice(state)) for a in agent_ids}
+        self.waiting: dict[str, list[QueueEntry]] = {queue: [] for queue in self.queues}
+        self.pointers: dict[str, str] = {}
+        self.seq = 0
+
+    def agent(self, agent_id: str, state: AgentState, **changes: object) -> Agent:
+        rng = self.rng
+        return replace(
+            Agent(id=agent_id, state=state, since=self.now, idle_since=self.now - rng.randint(0, 3)),
+            calls_handled=rng.randint(0, 3),
+            talk_time_s=float(rng.randint(0, 3) * 60),
+            **changes,  # type: ignore[arg-type]
+        )
+
+    def new_call(self) -> QueueEntry:
+        self.seq += 1
+        skills = {skill: self.rng.randint(1, 3) for skill in SKILLS if self.rng.random() < 0.3}
+        queue = self.rng.choice(self.queues)
+        at = self.now - self.rng.choice([0, 0, 5, 30])
+        call = QueueEntry(f"c{self.seq}", queue, self.rng.randint(0, 2), at, self.seq, skills=skills)
+        self.waiting[queue].append(call)
+        return call
+
+    def plan(self) -> tuple[list[Dispatch], dict[str, str]]:
+        return plan_dispatches(
+            self.waiting, self.agents, self.members, self.now, self.rules, self.skills, self.pointers
+        )
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_router_decides_exactly_like_the_reference(seed: int) -> None:
+    rng = random.Random(seed)
+    centre = Centre(rng)
+    router = Router(centre.members, centre.rules, centre.skills)
+    for each in centre.agents.values():
+        router.update_agent(each)
+    for _ in range(60):
+        action = rng.choice(["call", "call", "free", "busy", "abandon", "time", "time", "hand-back"])
+        if action == "call":
+            router.add_call(centre.new_call())
+        elif action == "free":
+            agent_id = rng.choice(sorted(centre.agents))
+            delay = rng.choice([0, 0, 0, 7])
+            freed = centre.agent(agent_id, AgentState.AVAILABLE, not_before=centre.now + delay)
+            centre.agents[agent_id] = freed
+            router.update_agent(freed)
+        elif action == "busy":
+            agent_id = rng.choice(sorted(centre.agents))
+            old = centre.agents[agent_id]
+            busy = rng.choice([replace(old, direct_calls=1), replace(old, state=AgentState.ON_BREAK)])
+            centre.agents[agent_id] = busy
+            router.update_agent(busy)
+        elif action == "abandon":
+            calls = [call for entries in centre.waiting.values() for call in entries]
+            if calls:
+                gone = rng.choice(calls)
+                centre.waiting[gone.queue].remove(gone)
+                router.remove_call(gone.call)
+        elif action == "time":
+            centre.now += rng.choice([1, 4, 11, 30])
+        expected, pointers = centre.plan()
+        assert router.next_offers(centre.now) == expected
+        assert router.last_offered == pointers
+        centre.pointers = pointers
+        for dispatch in expected:
+            centre.waiting[dispatch.entry.queue].remove(dispatch.entry)
+            for agent_id in dispatch.agents:
+                reserved = replace(centre.agents[agent_id], state=AgentState.RESERVED, call=dispatch.entry.call)
+                centre.agents[agent_id] = reserved
+                router.update_agent(reserved)
+            if action == "hand-back":  # the offer failed: the call returns to its place
+                handed_back = replace(dispatch.entry, attempts=dispatch.entry.attempts + 1)
+                centre.waiting[handed_back.queue].append(handed_back)
+                router.add_call(handed_back)
+        assert router.waiting_count == sum(len(entries) for entries in centre.waiting.values())
+
+
+def available(agent_id: str, idle_since: float = 0.0, not_before: float = 0.0) -> Agent:
+    return Agent(id=agent_id, state=AgentState.AVAILABLE, since=idle_since, idle_since=idle_since,
+                 not_before=not_before)
+
+
+def call(name: str, at: float = 0.0, queue: str = "q") -> QueueEntry:
+    return QueueEntry(name, queue, 0, at, int(at))
+
+
+def test_a_delayed_agent_is_offered_a_call_when_the_delay_ends() -> None:
+    router = Router({"q": ["a"]})
+    router.update_agent(available("a", not_before=50))
+    router.add_call(call("x"))
+    assert router.next_offers(49.9) == []
+    assert router.next_offers(50) == [Dispatch(call("x"), ("a",))]
+
+
+def test_a_tier_level_opens_on_time_without_any_other_event() -> None:
+    router = Router({"q": [Member("gold", 1), Member("silver", 2)]}, {"q": QueueRules(tier_rules_apply=True,
+                                                                                        tier_wait_s=20)})
+    router.update_agent(available("silver"))
+    router.add_call(call("x", at=100))
+    assert router.next_offers(119) == []
+    assert router.next_offers(120) == [Dispatch(call("x", at=100), ("silver",))]
+
+
+def test_dispatched_agents_and_calls_leave_until_reported_again() -> None:
+    router = Router({"q": ["a"]})
+    router.update_agent(available("a"))
+    router.add_call(call("x"))
+    router.add_call(call("y", at=1))
+    assert [d.entry.call for d in router.next_offers(5)] == ["x"]
+    assert router.next_offers(6) == []  # a is taken until the engine reports them
+    assert router.waiting_count == 1
+    router.update_agent(available("a", idle_since=6))  # e.g. the reservation failed in the store
+    assert [d.entry.call for d in router.next_offers(6)] == ["y"]
+
+
+def test_removed_calls_are_not_offered() -> None:
+    router = Router({"q": ["a"]})
+    router.add_call(call("x"))
+    router.add_call(call("y", at=1))
+    assert router.next_offers(2) == []
+    router.remove_call("x")
+    router.update_agent(available("a"))
+    assert [d.entry.call for d in router.next_offers(3)] == ["y"]
+
+
+def test_agents_outside_every_queue_are_ignored_and_unknown_queues_refused() -> None:
+    router = Router({"q": ["a"]})
+    router.update_agent(available("stranger"))
+    router.add_call(call("x"))
+    assert router.next_offers(1) == []
+    with pytest.raises(UnknownNameError, match="unknown queue 'nope'"):
+        router.add_call(call("z", queue="nope"))
+
+
+def test_an_agent_in_two_queues_takes_the_more_urgent_call() -> None:
+    router = Router({"sales": ["a"], "support": ["a"]})
+    router.add_call(call("late", at=5, queue="sales"))
+    router.add_call(call("early", at=3, queue="support"))
+    assert router.next_offers(10) == []
+    router.update_agent(available("a"))
+    assert [d.entry.call for d in router.next_offers(10)] == ["early"]
