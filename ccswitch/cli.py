@@ -7,7 +7,10 @@ monkey.patch_all()
 import logging  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TextIO  # noqa: E402
 
 import click  # noqa: E402
 import gevent  # noqa: E402
@@ -54,15 +57,18 @@ def run(config_path: Path) -> None:
     from ccswitch.clock import WallClock
     from ccswitch.config import load_config
     from ccswitch.controller import Controller
+    from ccswitch.history import HistoryWriter, open_history
     from ccswitch.http import serve_http
     from ccswitch.store import open_store
 
     try:
         config = load_config(config_path)
         store = open_store(config.store.backend, config.store.url, config.store.key_prefix)
+        history = open_history(config.history_url)
     except CcswitchError as exc:
         raise click.ClickException(str(exc)) from exc
-    controller = Controller(config, store, WallClock())
+    writer = HistoryWriter(history)
+    controller = Controller(config, store, WallClock(), record=writer.submit)
     controller.start()
     http_server = serve_http(controller.metrics, config.http.host, config.http.port)
     stopping = gevent.event.Event()
@@ -72,6 +78,8 @@ def run(config_path: Path) -> None:
     stopping.wait()
     http_server.stop()
     controller.stop()
+    writer.close()
+    history.close()
     store.close()
 
 
@@ -115,3 +123,115 @@ def erlang(calls_per_hour: float, aht: float, target_sl: str, ivr: float, blocki
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     click.echo(format_plan(staffing))
+
+
+@main.command()
+@config_option
+@click.argument("number")
+@click.option("--limit", default=50, show_default=True, help="How many of the newest contacts to show.")
+def history(config_path: Path, number: str, limit: int) -> None:
+    """A customer's contacts by phone number, newest first (+79161234567, 79161234567 and 89161234567 match)."""
+    from ccswitch.config import load_config
+    from ccswitch.history import open_history
+    from ccswitch.reports import history_table
+
+    try:
+        config = load_config(config_path)
+        database = open_history(config.history_url)
+        try:
+            records = database.contacts_by_phone(number, limit)
+        finally:
+            database.close()
+    except CcswitchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not records:
+        click.echo(f"no contacts from {number}")
+        return
+    for line in history_table(records, config.timezone):
+        click.echo(line)
+
+
+@main.group()
+def report() -> None:
+    """Reports from the contact history, as CSV (default: to stdout) or a PNG/SVG chart."""
+
+
+def _report_options(command: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed([
+        config_option,
+        click.option("--date", "day", required=True, type=click.DateTime(["%Y-%m-%d"]),
+                      help="Local day (config timezone), e.g. 2026-11-22."),
+        click.option("--format", "fmt", type=click.Choice(["csv", "png", "svg"]), default="csv",
+                     show_default=True),
+        click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+                     help="File to write. Default: CSV to stdout, a chart to <report>-<date>[-<queue>].<format>."),
+    ]):
+        command = option(command)
+    return command
+
+
+@report.command("interval")
+@_report_options
+@click.option("--queue", help="One queue (default: all queues together).")
+@click.option("--minutes", type=click.Choice(["15", "30", "60"]), default="15", show_default=True)
+def report_interval(config_path: Path, day: datetime, fmt: str, output: Path | None, queue: str | None,
+                    minutes: str) -> None:
+    """Per interval: offered, answered, abandoned, service level, ASA, AHT."""
+    from ccswitch.config import load_config
+    from ccswitch.history import open_history
+    from ccswitch.reports import busy_span, load_interval_report, write_interval_chart, write_interval_csv
+
+    try:
+        config = load_config(config_path)
+        if queue is not None and queue not in config.queues:
+            raise click.BadParameter(f"unknown queue {queue!r} (known: {', '.join(config.queues)})")
+        service_level_s = config.queues[queue].service_level_s if queue else config.service_level_s
+        database = open_history(config.history_url)
+        try:
+            rows = load_interval_report(database, day.date(), config.timezone, int(minutes), queue, service_level_s)
+        finally:
+            database.close()
+    except CcswitchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    name = f"interval-{day:%Y-%m-%d}" + (f"-{queue}" if queue else "")
+    if fmt == "csv":
+        _write_csv(output, lambda out: write_interval_csv(rows, out))
+    else:
+        path = output or Path(f"{name}.{fmt}")
+        title = f"{queue or 'all queues'}, {day:%Y-%m-%d}, {minutes}-minute intervals"
+        write_interval_chart(busy_span(rows), path, fmt, title, service_level_s)
+        click.echo(f"wrote {path}")
+
+
+@report.command("agent")
+@_report_options
+def report_agent(config_path: Path, day: datetime, fmt: str, output: Path | None) -> None:
+    """Per agent: time in each state, calls answered, talk time, AHT."""
+    from ccswitch.config import load_config
+    from ccswitch.history import open_history
+    from ccswitch.reports import load_agent_report, write_agent_chart, write_agent_csv
+
+    try:
+        config = load_config(config_path)
+        database = open_history(config.history_url)
+        try:
+            rows = load_agent_report(database, day.date(), config.timezone)
+        finally:
+            database.close()
+    except CcswitchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if fmt == "csv":
+        _write_csv(output, lambda out: write_agent_csv(rows, out))
+    else:
+        path = output or Path(f"agent-{day:%Y-%m-%d}.{fmt}")
+        write_agent_chart(rows, path, fmt, f"agents, {day:%Y-%m-%d}")
+        click.echo(f"wrote {path}")
+
+
+def _write_csv(output: Path | None, write: Callable[[TextIO], None]) -> None:
+    if output is None:
+        write(sys.stdout)
+    else:
+        with output.open("w", newline="", encoding="utf-8") as out:
+            write(out)
+        click.echo(f"wrote {output}")

@@ -26,7 +26,7 @@ from ccswitch.channel_events import SUBSCRIBED_EVENTS, ChannelEvent, from_esl, w
 from ccswitch.clock import Clock
 from ccswitch.config import Config
 from ccswitch.effects import Effect
-from ccswitch.engine import Engine
+from ccswitch.engine import Engine, Record
 from ccswitch.errors import CcswitchError
 from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection
@@ -69,14 +69,14 @@ _Message = tuple[str, ChannelEvent] | _Tick | _Reconcile | _AgentAction | _Stop
 
 class Controller:
     def __init__(self, config: Config, store: Store, clock: Clock, tick_s: float = 0.5,
-                 stats: Stats | None = None) -> None:
+                 stats: Stats | None = None, record: Record | None = None) -> None:
         self.config = config
         self.clock = clock
         self.tick_s = tick_s
         self.metrics = Metrics(config, clock.now)
         stats = stats or Stats(service_level_s=config.service_level_s)
         stats.sink = self.metrics
-        self.engine = Engine(config, self.metrics.instrument(store), self._emit, stats)
+        self.engine = Engine(config, self.metrics.instrument(store), self._emit, stats, record)
         self.metrics.watch(self.engine)
         self.inbox: gevent.queue.Queue[_Message] = gevent.queue.Queue(maxsize=INBOX_SIZE)
         self.connections = {

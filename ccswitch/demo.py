@@ -19,6 +19,7 @@ from ccswitch.clock import ScaledClock
 from ccswitch.config import Config, load_config
 from ccswitch.controller import Controller
 from ccswitch.errors import CcswitchError
+from ccswitch.history import HistoryWriter, open_history
 from ccswitch.http import serve_http
 from ccswitch.routing.dialplan import route
 from ccswitch.routing.steps import ToIvr
@@ -104,7 +105,9 @@ def run_demo(options: DemoOptions, echo: Echo) -> Stats:
         switch.add_phone(phone)
     node = replace(config.nodes[0], name="sim", host="127.0.0.1", port=server.port)
     config = replace(config, nodes=(node,))
-    controller = Controller(config, MemoryStore(), clock)
+    history = open_history(config.history_url)
+    writer = HistoryWriter(history)
+    controller = Controller(config, MemoryStore(), clock, record=writer.submit)
     controller.start()
     http = None if options.http_port is None else serve_http(controller.metrics, "127.0.0.1", options.http_port)
     arrivals = scripted_callers(options, rng)
@@ -124,9 +127,14 @@ def run_demo(options: DemoOptions, echo: Echo) -> Stats:
             http.stop()
         controller.stop()
         server.stop()
+        writer.close()
+        history.close()
     stats = controller.engine.stats
     for line in summary(stats, controller):
         echo(line)
+    day = datetime.fromtimestamp(start, tz=config.timezone).date()
+    echo(f"\n{writer.written} history records in {config.history_url}; a chart of this run: "
+         f"ccswitch report interval --date {day} --queue support --format png")
     return stats
 
 

@@ -22,7 +22,7 @@ import bisect
 import logging
 import uuid as uuidlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 
@@ -43,6 +43,7 @@ from ccswitch.effects import (
     Transfer,
 )
 from ccswitch.errors import InvalidTransition, StoreError, UnknownNameError
+from ccswitch.history.model import AgentStateRecord, ContactRecord, HistoryRecord, Outcome
 from ccswitch.routing import ivr
 from ccswitch.routing.dialplan import route
 from ccswitch.routing.steps import Step, ToAnnouncement, ToHangup, ToIvr, ToQueue, ToTransfer
@@ -52,6 +53,7 @@ from ccswitch.store.base import Store
 log = logging.getLogger(__name__)
 
 Emit = Callable[[str, Sequence[Effect]], None]
+Record = Callable[[HistoryRecord], object]  # HistoryWriter.submit: never blocks
 
 
 class Phase(Enum):
@@ -84,6 +86,12 @@ class CallSession:
     connected_at: float | None = None
     tags_used: int = 0  # announcement tags
     ivr_seq: int = 0  # last IVR tag number, so tags stay unique if the call re-enters an IVR
+    ivr_path: list[str] = field(default_factory=list)  # "menu:digits", as pressed
+    outcome: Outcome | None = None  # set by the step that ended the routing: announce, transfer, hangup, overflow
+    transferred_to: str | None = None
+    left_queue_at: float | None = None  # abandoned or overflowed
+    talk_ended_at: float | None = None
+    wrap_up_s: float = 0.0
 
     def next_tag(self, prefix: str) -> str:
         self.tags_used += 1
@@ -91,10 +99,12 @@ class CallSession:
 
 
 class Engine:
-    def __init__(self, config: Config, store: Store, emit: Emit, stats: Stats | None = None) -> None:
+    def __init__(self, config: Config, store: Store, emit: Emit, stats: Stats | None = None,
+                 record: Record | None = None) -> None:
         self.config = config
         self.store = store
         self.emit = emit
+        self.record: Record = record or (lambda _record: None)
         self.stats = stats or Stats(service_level_s=config.service_level_s)
         self.calls: dict[str, CallSession] = {}
         self.agent_legs: dict[str, str] = {}  # agent leg uuid -> caller uuid
@@ -169,6 +179,7 @@ class Engine:
             return
         if session.phase is Phase.IVR and session.ivr is not None:
             if event.application == "play_and_get_digits":
+                session.ivr_path.append(f"{session.ivr.menu}:{event.digits}")
                 outcome = ivr.on_digits(self.config, session.ivr, event.tag, event.digits)
             else:
                 outcome = ivr.on_played(self.config, session.ivr, event.tag)
@@ -205,8 +216,10 @@ class Engine:
         session = self.calls.pop(event.uuid, None)
         if session is None:
             return
+        outcome = self._outcome(session)
         if session.phase in (Phase.QUEUED, Phase.OFFERING):
             assert session.entry is not None
+            session.left_queue_at = now
             log.info("call %s abandoned in queue %s after %.1f s (%s)", session.uuid, session.entry.queue,
                      now - session.entry.enqueued_at, event.cause)
             ringing_agent = session.agent if session.phase is Phase.OFFERING else None
@@ -218,6 +231,7 @@ class Engine:
                 self._dispatch(now)
         elif session.phase is Phase.CONNECTED:
             self._call_ended(session, now)
+        self.record(self._contact_record(session, outcome, event.cause, now))
 
     # ----------------------------------------------------------------- timers
     def tick(self, now: float) -> None:
@@ -233,9 +247,12 @@ class Engine:
                 log.info("call %s waited %.0f s in queue %s: overflow to %s",
                          entry.call, now - entry.enqueued_at, queue_name, queue.overflow)
                 self._leave_queue(session)
+                session.left_queue_at = now
                 self.stats.overflowed(queue_name)
                 self._emit(session, [StopMedia(session.uuid)])
                 self._go(session, queue.overflow, now)
+                if not isinstance(queue.overflow, ToQueue):  # queued again: that queue's outcome will count
+                    session.outcome = "overflowed"
         self._dispatch(now)
 
     # ----------------------------------------------------------------- reconnect
@@ -306,14 +323,17 @@ class Engine:
         elif isinstance(step, ToAnnouncement):
             self._answer(session)
             session.phase = Phase.ANNOUNCING
+            session.outcome = "announced"
             session.hangup_cause = step.cause
             session.pending_tag = session.next_tag("announce")
             self._emit(session, [Play(session.uuid, self.config.prompt_path(step.prompt), session.pending_tag)])
         elif isinstance(step, ToTransfer):
             session.phase = Phase.ENDED
+            session.outcome, session.transferred_to = "transferred", step.destination
             self._emit(session, [Transfer(session.uuid, step.destination, step.context)])
         elif isinstance(step, ToHangup):
             session.phase = Phase.ENDED
+            session.outcome = "hung_up"
             self._emit(session, [Hangup(session.uuid, step.cause)])
 
     def _apply_ivr(self, session: CallSession, outcome: ivr.IvrOutcome, now: float) -> None:
@@ -408,6 +428,7 @@ class Engine:
         wrap_up = self._wrap_up(session.agent, session.entry.queue)
         self._agent_event(session.agent, agent_fsm.CallEnded(session.uuid, wrap_up), now)
         session.phase = Phase.ENDED
+        session.talk_ended_at, session.wrap_up_s = now, wrap_up
         self._dispatch(now)
 
     # ----------------------------------------------------------------- agents
@@ -427,6 +448,7 @@ class Engine:
             return False
         self.stats.agent_changed(old, stored, now)
         self.agents[agent_id] = stored
+        self._record_state(old, now)
         return True
 
     def agent_action(self, agent_id: str, event: agent_fsm.AgentEvent, now: float) -> Agent:
@@ -439,6 +461,7 @@ class Engine:
         if stored is None:
             raise StoreError(f"agent {agent_id} was changed by another controller at the same moment; try again")
         self.stats.agent_changed(self.agents[agent_id], stored, now)
+        self._record_state(self.agents[agent_id], now)
         self.agents[agent_id] = stored
         log.info("agent %s: %s -> %s", agent_id, type(event).__name__, stored.state.value)
         self._dispatch(now)
@@ -449,6 +472,51 @@ class Engine:
         for agent in self.agents.values():
             counts[agent.state] += 1
         return counts
+
+    # ----------------------------------------------------------------- history
+    @staticmethod
+    def _outcome(session: CallSession) -> Outcome:
+        """How the contact ended, decided when the caller hangs up (before the queue bookkeeping changes phase)."""
+        if session.connected_at is not None:
+            return "answered"
+        if session.phase in (Phase.QUEUED, Phase.OFFERING):
+            return "abandoned"
+        if session.outcome is not None:
+            return session.outcome
+        return "abandoned_in_ivr" if session.phase is Phase.IVR else "hung_up"
+
+    def _contact_record(self, session: CallSession, outcome: Outcome, cause: str, now: float) -> ContactRecord:
+        entry = session.entry
+        wait_end = session.connected_at if session.connected_at is not None else session.left_queue_at
+        talk_s = 0.0
+        if session.connected_at is not None:
+            talk_s = (session.talk_ended_at or now) - session.connected_at
+        return ContactRecord(
+            call_uuid=session.uuid,
+            channel="voice",
+            direction="inbound",
+            started_at=session.arrived_at,
+            ended_at=now,
+            caller_number=session.caller_number,
+            caller_name=session.caller_name,
+            destination=session.destination,
+            outcome=outcome,
+            hangup_cause=cause,
+            ivr_path=tuple(session.ivr_path),
+            queue=entry.queue if entry else None,
+            enqueued_at=entry.enqueued_at if entry else None,
+            answered_at=session.connected_at,
+            agent=session.agent if session.connected_at is not None else None,
+            wait_s=wait_end - entry.enqueued_at if entry and wait_end is not None else None,
+            talk_s=talk_s,
+            wrap_up_s=session.wrap_up_s,
+            transferred_to=session.transferred_to,
+        )
+
+    def _record_state(self, old: Agent, now: float) -> None:
+        """The agent left ``old``'s state (every transition starts a new interval: ``since`` moves)."""
+        self.record(AgentStateRecord(agent=old.id, state=old.state.value, started_at=old.since, ended_at=now,
+                                     reason=old.break_reason))
 
     # ----------------------------------------------------------------- helpers
     def _wrap_up(self, agent_id: str, queue: str | None) -> float:

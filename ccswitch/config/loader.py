@@ -65,7 +65,8 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
     """The configuration rooted at ``path``; raises ``ConfigErrors`` (a ``ConfigError``) listing all problems.
 
     ``env`` defaults to ``os.environ``: CCSWITCH_ESL_HOST / _PORT / _PASSWORD override the first FreeSWITCH
-    node, CCSWITCH_REDIS_URL selects the redis store at that URL, CCSWITCH_DIALPLAN picks the active dialplan.
+    node, CCSWITCH_REDIS_URL selects the redis store at that URL, CCSWITCH_DIALPLAN picks the active dialplan,
+    CCSWITCH_HISTORY_URL sets the contact-history database.
     """
     config, errors = _load(Path(path), os.environ if env is None else env)
     if errors or config is None:
@@ -79,11 +80,13 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     if main is None:
         return None, issues.errors
     main.known(
-        ("freeswitch", "store", "http", "timezone", "service_level_s", "dialplan", "paths", "media", "pause_reasons")
+        ("freeswitch", "store", "http", "history", "timezone", "service_level_s", "dialplan", "paths", "media",
+         "pause_reasons")
     )
     nodes = _nodes(main.section("freeswitch"), env)
     store = _store(main.section("store"), env)
     http = _http(main.section("http"))
+    history_url = _history_url(main.section("history"), env, config_file.resolve().parent)
     refs: list[f.Ref] = []
     paths = _paths(main.section("paths"), config_file.resolve().parent)
     service_level_s = main.integer("service_level_s", 20, 1, 3600)
@@ -102,6 +105,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
         nodes=nodes,
         store=store,
         http=http,
+        history_url=history_url,
         timezone=timezone,
         service_level_s=service_level_s,
         paths=paths,
@@ -178,6 +182,20 @@ def _store(section: Node, env: Mapping[str, str]) -> StoreConfig:
     if not re.fullmatch(r"[A-Za-z0-9_:.-]+", prefix):
         section.error("key_prefix", f"unsafe value {prefix!r} (allowed: letters, digits and _ : . -)")
     return StoreConfig(backend, url, prefix)
+
+
+def _history_url(section: Node, env: Mapping[str, str], config_dir: Path) -> str:
+    """``sqlite:///<path>`` (a relative path is relative to the config directory) or ``postgresql://…``."""
+    section.known(("url",))
+    env_url = env.get("CCSWITCH_HISTORY_URL")
+    url = env_url or section.text("url", "sqlite:///data/history.sqlite")
+    if url.startswith("sqlite:///"):
+        return f"sqlite:///{(config_dir / url.removeprefix('sqlite:///')).resolve()}"
+    if not re.match(r"postgres(ql)?://", url):
+        where = Node(section.issues, ENV_FILE, "", {}) if env_url else section
+        where.error("CCSWITCH_HISTORY_URL" if env_url else "url",
+                    f"{url!r} is not a sqlite:///<file> or postgresql:// URL")
+    return url
 
 
 def _http(section: Node) -> HttpConfig:

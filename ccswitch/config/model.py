@@ -172,6 +172,7 @@ class Config:
     nodes: tuple[EslNode, ...]
     store: StoreConfig
     http: HttpConfig
+    history_url: str  # sqlite:///<absolute file> or postgresql://…
     timezone: ZoneInfo
     service_level_s: int
     paths: Paths

@@ -1,0 +1,32 @@
+"""Contact history: a record per contact and per agent-state interval, in SQLite (default) or PostgreSQL."""
+
+from ccswitch.history.model import (
+    QUEUE_OUTCOMES,
+    AgentStateRecord,
+    Channel,
+    ContactRecord,
+    Direction,
+    HistoryRecord,
+    Outcome,
+    phone_key,
+)
+from ccswitch.history.schema import MIGRATIONS, Migration
+from ccswitch.history.storage import History, default_history_url, open_history
+from ccswitch.history.writer import HistoryWriter
+
+__all__ = [
+    "MIGRATIONS",
+    "QUEUE_OUTCOMES",
+    "AgentStateRecord",
+    "Channel",
+    "ContactRecord",
+    "Direction",
+    "History",
+    "HistoryRecord",
+    "HistoryWriter",
+    "Migration",
+    "Outcome",
+    "default_history_url",
+    "open_history",
+    "phone_key",
+]

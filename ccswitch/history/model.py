@@ -1,0 +1,90 @@
+"""What the contact history keeps: one record per contact, one per agent-state interval; and the phone-number key.
+
+A ``ContactRecord`` is written once, when the contact ends. Times are epoch seconds (floats, as the engine's ``now``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Channel = Literal["voice", "chat", "email", "sms"]
+Direction = Literal["inbound", "outbound"]
+Outcome = Literal[
+    "answered",  # bridged to an agent
+    "abandoned",  # the caller hung up while queued (also while an agent's phone rang)
+    "overflowed",  # the queue gave the call to its overflow step
+    "announced",  # ended by an announcement (e.g. closed), never queued
+    "transferred",  # handed to another extension by a dialplan/IVR step
+    "hung_up",  # ended by a hangup step
+    "abandoned_in_ivr",  # the caller hung up in a menu
+]
+# Queue outcomes: a contact with one of these entered a queue and counts as offered there.
+QUEUE_OUTCOMES: frozenset[Outcome] = frozenset({"answered", "abandoned", "overflowed"})
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRecord:
+    call_uuid: str
+    channel: Channel
+    direction: Direction
+    started_at: float
+    ended_at: float
+    caller_number: str
+    caller_name: str
+    destination: str  # the DID dialled (inbound) or the number called (outbound)
+    outcome: Outcome
+    hangup_cause: str
+    ivr_path: tuple[str, ...] = ()  # "menu:digits" in the order pressed, e.g. ("main:2", "support:1")
+    queue: str | None = None  # None if never queued
+    enqueued_at: float | None = None
+    answered_at: float | None = None  # bridged to the agent
+    agent: str | None = None
+    wait_s: float | None = None  # enqueued → answered, or enqueued → left the queue (abandoned, overflowed)
+    talk_s: float = 0.0
+    wrap_up_s: float = 0.0  # the wrap-up the agent was given when the call ended
+    recording_path: str | None = None
+    disposition: str | None = None
+    transferred_to: str | None = None
+    callback: bool = False
+    campaign: str | None = None  # outbound dialer contacts; the campaign report will group by it
+
+    @property
+    def caller_key(self) -> str:
+        return phone_key(self.caller_number)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateRecord:
+    """An agent spent [started_at, ended_at) in ``state`` (an ``AgentState`` value; ``reason`` for breaks)."""
+
+    agent: str
+    state: str
+    started_at: float
+    ended_at: float
+    reason: str | None = None
+
+
+HistoryRecord = ContactRecord | AgentStateRecord
+
+_NOT_DIGITS = re.compile(r"\D")
+
+
+def phone_key(number: str) -> str:
+    """The form numbers are stored and looked up by, so one customer matches however the network wrote them.
+
+    Rule: keep the digits only (``+``, spaces, dashes, brackets go); drop an international ``00`` prefix; a
+    national Russian number written with the trunk prefix 8 and 11 digits without ``+`` (``8 916 123-45-67``)
+    becomes ``7…``. So ``+79161234567``, ``79161234567``, ``89161234567`` and ``+7 (916) 123-45-67`` share
+    ``79161234567``; ``+81312345678`` (Japan, written with ``+``) stays as it is.
+    """
+    written = number.strip()
+    digits = _NOT_DIGITS.sub("", written)
+    if written.startswith("+"):
+        return digits
+    if digits.startswith("00"):
+        return digits[2:]
+    if len(digits) == 11 and digits.startswith("8"):
+        return "7" + digits[1:]
+    return digits

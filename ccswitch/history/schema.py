@@ -1,0 +1,74 @@
+"""The history schema as numbered migrations, in SQL that SQLite and PostgreSQL both accept.
+
+Portable by construction: types are TEXT, INTEGER, BOOLEAN and DOUBLE PRECISION (SQLite maps each to its own
+affinity); keys are natural (no AUTOINCREMENT vs SERIAL); no dialect-specific functions. ``schema_version`` holds
+one row per applied migration; a database is at the highest version it holds. To change the schema, append a
+``Migration`` with the next number; never edit one that has shipped.
+
+Campaigns: outbound dialer contacts carry ``contacts.campaign``; the campaign report (not written yet: no dialer
+campaigns exist) will aggregate contacts grouped by it, and the dialer's own tables (leads, attempts) will come as
+later migrations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at DOUBLE PRECISION NOT NULL
+)"""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "contacts and agent state intervals", (
+        """CREATE TABLE contacts (
+            call_uuid TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            direction TEXT NOT NULL,
+            started_at DOUBLE PRECISION NOT NULL,
+            ended_at DOUBLE PRECISION NOT NULL,
+            caller_number TEXT NOT NULL,
+            caller_key TEXT NOT NULL,
+            caller_name TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            hangup_cause TEXT NOT NULL,
+            ivr_path TEXT NOT NULL,
+            queue TEXT,
+            enqueued_at DOUBLE PRECISION,
+            answered_at DOUBLE PRECISION,
+            agent TEXT,
+            wait_s DOUBLE PRECISION,
+            talk_s DOUBLE PRECISION NOT NULL,
+            wrap_up_s DOUBLE PRECISION NOT NULL,
+            recording_path TEXT,
+            disposition TEXT,
+            transferred_to TEXT,
+            callback BOOLEAN NOT NULL,
+            campaign TEXT
+        )""",
+        "CREATE INDEX contacts_by_caller ON contacts (caller_key, started_at)",
+        "CREATE INDEX contacts_by_end ON contacts (ended_at)",
+        "CREATE INDEX contacts_by_campaign ON contacts (campaign, started_at)",
+        # The whole row is the key: a retried batch whose commit did reach the database is not written twice.
+        """CREATE TABLE agent_states (
+            agent TEXT NOT NULL,
+            state TEXT NOT NULL,
+            started_at DOUBLE PRECISION NOT NULL,
+            ended_at DOUBLE PRECISION NOT NULL,
+            reason TEXT,
+            PRIMARY KEY (agent, started_at, ended_at, state)
+        )""",
+        "CREATE INDEX agent_states_by_end ON agent_states (ended_at)",
+    )),
+)

@@ -1,0 +1,289 @@
+"""Reports from history records: pure aggregation, then CSV, charts (matplotlib) and terminal tables.
+
+Figures are counted by ``ccswitch.stats.QueueFigures``, the same rules as the live figures (README, "how the
+figures are counted"): a contact counts as offered in its queue when its queue outcome is known (answered,
+abandoned, overflowed); service level = answered within the threshold (inclusive) / offered; ASA = mean wait of
+answered contacts. AHT (average handle time) = mean of talk + wrap-up of answered contacts. The interval report
+puts a contact in the interval in which it entered the queue.
+
+The agent report takes time by state from agent-state intervals (clipped to the window) and calls and AHT from
+contacts answered in the window. A campaign report will come with dialer campaigns (``contacts.campaign``).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from ccswitch.acd.agents import AgentState
+from ccswitch.history.model import QUEUE_OUTCOMES, AgentStateRecord, ContactRecord
+from ccswitch.history.storage import History
+from ccswitch.stats import QueueFigures
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+INTERVAL_MINUTES = (15, 30, 60)
+CHART_FORMATS = ("png", "svg")
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalRow:
+    start: datetime  # local time, aware
+    end: datetime
+    offered: int
+    answered: int
+    abandoned: int
+    overflowed: int
+    answered_within_sl: int
+    service_level: float | None  # 0..1; None when nothing was offered
+    asa_s: float | None
+    aht_s: float | None
+    abandon_rate: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRow:
+    agent: str
+    seconds_by_state: dict[str, float]  # AgentState value → seconds within the window
+    calls: int
+    talk_s: float
+    aht_s: float | None
+
+
+def day_bounds(day: date, tz: tzinfo) -> tuple[float, float]:
+    """Epoch seconds of local midnight at the start and the end of ``day`` (23 or 25 hours apart on DST days)."""
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return start.timestamp(), end.timestamp()
+
+
+def interval_report(records: Iterable[ContactRecord], day: date, tz: tzinfo, minutes: int = 15,
+                    queue: str | None = None, service_level_s: float = 20.0) -> list[IntervalRow]:
+    """Every ``minutes`` interval of the local ``day`` (empty ones included), for one queue or all of them."""
+    if minutes not in INTERVAL_MINUTES:
+        raise ValueError(f"interval must be one of {INTERVAL_MINUTES} minutes, not {minutes}")
+    day_start, day_end = day_bounds(day, tz)
+    step = minutes * 60
+    count = math.ceil((day_end - day_start) / step)
+    figures = [QueueFigures() for _ in range(count)]
+    handle_s = [0.0] * count
+    for record in records:
+        if record.outcome not in QUEUE_OUTCOMES or record.queue is None or record.enqueued_at is None:
+            continue
+        if (queue is not None and record.queue != queue) or not day_start <= record.enqueued_at < day_end:
+            continue
+        index = int((record.enqueued_at - day_start) // step)
+        _count(figures[index], record, service_level_s)
+        if record.outcome == "answered":
+            handle_s[index] += record.talk_s + record.wrap_up_s
+    return [
+        IntervalRow(
+            start=datetime.fromtimestamp(day_start + index * step, tz),
+            end=datetime.fromtimestamp(min(day_start + (index + 1) * step, day_end), tz),
+            offered=f.offered,
+            answered=f.answered,
+            abandoned=f.abandoned,
+            overflowed=f.overflowed,
+            answered_within_sl=f.answered_within_sl,
+            service_level=f.service_level,
+            asa_s=f.asa,
+            aht_s=handle_s[index] / f.answered if f.answered else None,
+            abandon_rate=f.abandon_rate,
+        )
+        for index, f in enumerate(figures)
+    ]
+
+
+def _count(figures: QueueFigures, record: ContactRecord, service_level_s: float) -> None:
+    if record.outcome == "answered":
+        if record.wait_s is None:
+            raise ValueError(f"answered contact {record.call_uuid} has no wait_s")
+        figures.record_answer(record.wait_s, service_level_s)
+    elif record.outcome == "abandoned":
+        figures.abandoned += 1
+    else:
+        figures.overflowed += 1
+
+
+def busy_span(rows: Sequence[IntervalRow]) -> list[IntervalRow]:
+    """The rows from the first to the last interval that offered anything (all rows if none did)."""
+    busy = [index for index, row in enumerate(rows) if row.offered]
+    return list(rows[busy[0]:busy[-1] + 1]) if busy else list(rows)
+
+
+def agent_report(contacts: Iterable[ContactRecord], states: Iterable[AgentStateRecord], start: float,
+                 end: float) -> list[AgentRow]:
+    """Per agent: seconds in each state within [start, end); calls answered in it, their talk time and AHT."""
+    seconds: defaultdict[str, defaultdict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for interval in states:
+        overlap = min(interval.ended_at, end) - max(interval.started_at, start)
+        if overlap > 0:
+            seconds[interval.agent][interval.state] += overlap
+    calls: defaultdict[str, list[ContactRecord]] = defaultdict(list)
+    for contact in contacts:
+        if (contact.outcome == "answered" and contact.agent is not None and contact.answered_at is not None
+                and start <= contact.answered_at < end):
+            calls[contact.agent].append(contact)
+    rows = []
+    for agent in sorted(seconds.keys() | calls.keys()):
+        answered = calls[agent]
+        handle_s = sum(c.talk_s + c.wrap_up_s for c in answered)
+        rows.append(AgentRow(
+            agent=agent,
+            seconds_by_state={state.value: seconds[agent][state.value] for state in AgentState},
+            calls=len(answered),
+            talk_s=sum(c.talk_s for c in answered),
+            aht_s=handle_s / len(answered) if answered else None,
+        ))
+    return rows
+
+
+def load_interval_report(history: History, day: date, tz: tzinfo, minutes: int = 15, queue: str | None = None,
+                         service_level_s: float = 20.0) -> list[IntervalRow]:
+    start, end = day_bounds(day, tz)
+    return interval_report(history.contacts_between(start, end, queue), day, tz, minutes, queue, service_level_s)
+
+
+def load_agent_report(history: History, day: date, tz: tzinfo) -> list[AgentRow]:
+    start, end = day_bounds(day, tz)
+    return agent_report(history.contacts_between(start, end), history.agent_states_between(start, end), start, end)
+
+
+# --------------------------------------------------------------------- CSV
+def write_interval_csv(rows: Iterable[IntervalRow], out: TextIO) -> None:
+    """One line per interval; rates as percentages with one decimal, seconds with one; empty when undefined."""
+    writer = csv.writer(out)
+    writer.writerow(["interval_start", "interval_end", "offered", "answered", "abandoned", "overflowed",
+                     "answered_within_sl", "service_level_pct", "asa_s", "aht_s", "abandon_rate_pct"])
+    for row in rows:
+        writer.writerow([row.start.isoformat(), row.end.isoformat(), row.offered, row.answered, row.abandoned,
+                         row.overflowed, row.answered_within_sl, _percent(row.service_level), _number(row.asa_s),
+                         _number(row.aht_s), _percent(row.abandon_rate)])
+
+
+def write_agent_csv(rows: Iterable[AgentRow], out: TextIO) -> None:
+    writer = csv.writer(out)
+    writer.writerow(["agent", *(f"{state.value}_s" for state in AgentState), "calls", "talk_s", "aht_s"])
+    for row in rows:
+        writer.writerow([row.agent, *(_number(row.seconds_by_state[state.value]) for state in AgentState),
+                         row.calls, _number(row.talk_s), _number(row.aht_s)])
+
+
+def _percent(rate: float | None) -> str:
+    return "" if rate is None else f"{rate * 100:.1f}"
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+# --------------------------------------------------------------------- charts
+def write_interval_chart(rows: Sequence[IntervalRow], path: Path, fmt: str, title: str,
+                         service_level_s: float, sl_target: float = 0.8) -> None:
+    """Bars: offered, answered, abandoned per interval; line: service level against its target (right axis)."""
+    figure, axes = _figure()
+    labels = [row.start.strftime("%H:%M") for row in rows]
+    positions = range(len(rows))
+    width = 0.27
+    for shift, name, values, colour in (
+        (-width, "offered", [row.offered for row in rows], "#4c72b0"),
+        (0.0, "answered", [row.answered for row in rows], "#55a868"),
+        (width, "abandoned", [row.abandoned for row in rows], "#c44e52"),
+    ):
+        axes.bar([p + shift for p in positions], values, width, label=name, color=colour)
+    axes.set_ylabel("contacts")
+    axes.set_xticks(list(positions), labels, rotation=90 if len(rows) > 24 else 0)
+    sl_axes = axes.twinx()
+    sl_points = [(p, row.service_level * 100) for p, row in zip(positions, rows, strict=True)
+                 if row.service_level is not None]
+    if sl_points:
+        sl_axes.plot(*zip(*sl_points, strict=True), color="black", marker="o", label=f"SL {service_level_s:g}s")
+    sl_axes.axhline(sl_target * 100, color="grey", linestyle="--", label=f"SL target {sl_target * 100:g}%")
+    sl_axes.set_ylim(0, 105)
+    sl_axes.set_ylabel("service level, %")
+    handles, names = axes.get_legend_handles_labels()
+    sl_handles, sl_names = sl_axes.get_legend_handles_labels()
+    figure.legend(handles + sl_handles, names + sl_names, loc="outside lower center", ncols=5, fontsize="small")
+    axes.set_title(title)
+    _save(figure, path, fmt)
+
+
+def write_agent_chart(rows: Sequence[AgentRow], path: Path, fmt: str, title: str) -> None:
+    """One horizontal bar per agent, split into minutes by state."""
+    figure, axes = _figure()
+    left = [0.0] * len(rows)
+    names = [row.agent for row in rows]
+    for state in AgentState:
+        minutes = [row.seconds_by_state[state.value] / 60 for row in rows]
+        axes.barh(names, minutes, left=left, label=state.value, color=_STATE_COLOURS[state])
+        left = [a + b for a, b in zip(left, minutes, strict=True)]
+    axes.set_xlabel("minutes")
+    axes.invert_yaxis()
+    figure.legend(loc="outside lower center", ncols=len(AgentState), fontsize="small")
+    axes.set_title(title)
+    _save(figure, path, fmt)
+
+
+_STATE_COLOURS = {
+    AgentState.LOGGED_OUT: "#bbbbbb",
+    AgentState.AVAILABLE: "#55a868",
+    AgentState.ON_BREAK: "#c44e52",
+    AgentState.RESERVED: "#dd8452",
+    AgentState.ON_CALL: "#4c72b0",
+    AgentState.WRAP_UP: "#8172b3",
+}
+
+
+def _figure() -> tuple[Figure, Axes]:
+    # Imported here: matplotlib takes about half a second to import and only charts need it. Figure without
+    # pyplot: no global state and no GUI backend, just Agg/SVG canvases.
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 5), layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def _save(figure: Figure, path: Path, fmt: str) -> None:
+    if fmt not in CHART_FORMATS:
+        raise ValueError(f"chart format must be one of {CHART_FORMATS}, not {fmt!r}")
+    # No creation date in the file, so the same report makes the same chart.
+    metadata = {"Date": None} if fmt == "svg" else {}
+    figure.savefig(path, format=fmt, metadata=metadata)
+
+
+# --------------------------------------------------------------------- terminal
+def history_table(records: Iterable[ContactRecord], tz: tzinfo) -> list[str]:
+    """``ccswitch history`` lines: a header, then one contact a line in the order given, local time."""
+    header = ("started", "channel", "from", "ivr", "queue", "wait", "agent", "talk", "outcome", "notes")
+    rows = []
+    for r in records:
+        notes = [f"{name} {value}" for name, value in (("disposition", r.disposition), ("to", r.transferred_to),
+                                                        ("recording", r.recording_path)) if value]
+        if r.callback:
+            notes.append("callback")
+        rows.append((f"{datetime.fromtimestamp(r.started_at, tz):%Y-%m-%d %H:%M:%S}", r.channel, r.caller_number,
+                     " ".join(r.ivr_path) or "-", r.queue or "-", _clock(r.wait_s), r.agent or "-",
+                     _clock(r.talk_s if r.answered_at is not None else None), r.outcome, ", ".join(notes)))
+    return _table(header, rows, right_aligned={"wait", "talk"})
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right_aligned: set[str]) -> list[str]:
+    widths = [max(map(len, column)) for column in zip(header, *rows, strict=True)]
+    return [" ".join(cell.rjust(width) if name in right_aligned else cell.ljust(width)
+                     for name, cell, width in zip(header, row, widths, strict=True)).rstrip()
+            for row in (header, *rows)]
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"

@@ -1,0 +1,225 @@
+"""Reports: hand-computed figures, exact CSV, real chart files, the history table, the phone-number key."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ccswitch.history import ContactRecord, open_history, phone_key
+from ccswitch.reports import (
+    IntervalRow,
+    agent_report,
+    busy_span,
+    day_bounds,
+    history_table,
+    interval_report,
+    load_agent_report,
+    load_interval_report,
+    write_agent_chart,
+    write_agent_csv,
+    write_interval_chart,
+    write_interval_csv,
+)
+
+from .conftest import Database
+from .records import contact, state
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+DAY = date(2026, 11, 22)
+
+
+def at(hh: int, mm: int, ss: float = 0.0) -> float:
+    return datetime(2026, 11, 22, hh, mm, tzinfo=MOSCOW).timestamp() + ss
+
+
+RECORDS = [
+    # 10:00 interval: answered at exactly the 20.0 s threshold (within SL)...
+    contact("a", enqueued_at=at(10, 0), wait_s=20.0, answered_at=at(10, 0, 20), talk_s=100.0, wrap_up_s=10.0),
+    # ...answered 0.1 s over it, entering just before the interval's edge and answered after it...
+    contact("b", enqueued_at=at(10, 14, 59.9), wait_s=20.1, answered_at=at(10, 15, 20), talk_s=50.0,
+            wrap_up_s=10.0),
+    # ...and a sales call answered at once.
+    contact("g", queue="sales", enqueued_at=at(10, 5), wait_s=5.0, answered_at=at(10, 5, 5), talk_s=30.0,
+            wrap_up_s=0.0),
+    # 10:15 interval: an abandon exactly on the edge, a sales overflow.
+    contact("c", outcome="abandoned", enqueued_at=at(10, 15), wait_s=30.0, answered_at=None, agent=None,
+            talk_s=0.0, wrap_up_s=0.0),
+    contact("d", outcome="overflowed", queue="sales", enqueued_at=at(10, 20), wait_s=300.0, answered_at=None,
+            agent=None, talk_s=0.0, wrap_up_s=0.0),
+    # Never counted: no queue, or queued the day before.
+    contact("e", outcome="announced", queue=None, enqueued_at=None, answered_at=None, agent=None, wait_s=None),
+    contact("f", enqueued_at=at(0, 0, -10.0), wait_s=20.0),
+]
+
+
+def row(rows: list[IntervalRow], hh: int, mm: int) -> IntervalRow:
+    return next(r for r in rows if (r.start.hour, r.start.minute) == (hh, mm))
+
+
+def test_interval_report_all_queues_by_15_minutes() -> None:
+    rows = interval_report(RECORDS, DAY, MOSCOW, minutes=15)
+    assert len(rows) == 96
+    assert rows[0].start == datetime(2026, 11, 22, 0, 0, tzinfo=MOSCOW)
+    assert rows[-1].end == datetime(2026, 11, 23, 0, 0, tzinfo=MOSCOW)
+    first = row(rows, 10, 0)
+    assert (first.offered, first.answered, first.abandoned, first.overflowed, first.answered_within_sl) == (
+        3, 3, 0, 0, 2)
+    assert first.service_level == pytest.approx(2 / 3)
+    assert first.asa_s == pytest.approx((20.0 + 20.1 + 5.0) / 3)
+    assert first.aht_s == pytest.approx((110.0 + 60.0 + 30.0) / 3)
+    assert first.abandon_rate == 0.0
+    second = row(rows, 10, 15)
+    assert (second.offered, second.answered, second.abandoned, second.overflowed) == (2, 0, 1, 1)
+    assert (second.service_level, second.asa_s, second.aht_s, second.abandon_rate) == (0.0, None, None, 0.5)
+    assert sum(r.offered for r in rows) == 5
+    empty = row(rows, 9, 45)
+    assert (empty.offered, empty.service_level, empty.asa_s, empty.aht_s) == (0, None, None, None)
+
+
+def test_interval_report_for_one_queue_by_30_minutes() -> None:
+    rows = interval_report(RECORDS, DAY, MOSCOW, minutes=30, queue="support")
+    assert len(rows) == 48
+    busy = row(rows, 10, 0)
+    assert (busy.offered, busy.answered, busy.abandoned, busy.answered_within_sl) == (3, 2, 1, 1)
+    assert busy.service_level == pytest.approx(1 / 3)
+    assert busy.asa_s == pytest.approx(20.05)
+    assert busy.aht_s == pytest.approx(85.0)
+
+
+def test_service_level_threshold_is_a_parameter() -> None:
+    rows = interval_report(RECORDS, DAY, MOSCOW, minutes=60, service_level_s=20.1)
+    assert row(rows, 10, 0).answered_within_sl == 3
+
+
+def test_only_15_30_60_minute_intervals() -> None:
+    with pytest.raises(ValueError, match="15, 30, 60"):
+        interval_report(RECORDS, DAY, MOSCOW, minutes=20)
+
+
+def test_a_day_when_clocks_go_back_has_25_hours_of_intervals() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    start, end = day_bounds(date(2026, 10, 25), berlin)
+    assert end - start == 25 * 3600
+    rows = interval_report([], date(2026, 10, 25), berlin, minutes=60)
+    assert [r.start.strftime("%H%z") for r in rows[1:5]] == ["01+0200", "02+0200", "02+0100", "03+0100"]
+
+
+def test_busy_span_trims_empty_intervals_at_both_ends() -> None:
+    rows = interval_report(RECORDS, DAY, MOSCOW, minutes=15)
+    assert [r.start.strftime("%H:%M") for r in busy_span(rows)] == ["10:00", "10:15"]
+    empty = interval_report([], DAY, MOSCOW, minutes=60)
+    assert busy_span(empty) == empty
+
+
+def test_interval_csv_exact_text() -> None:
+    busy = busy_span(interval_report(RECORDS, DAY, MOSCOW, minutes=60))
+    empty = row(interval_report([], DAY, MOSCOW, minutes=60), 11, 0)
+    out = io.StringIO()
+    write_interval_csv([*busy, empty], out)
+    assert out.getvalue() == (
+        "interval_start,interval_end,offered,answered,abandoned,overflowed,answered_within_sl,service_level_pct,"
+        "asa_s,aht_s,abandon_rate_pct\r\n"
+        "2026-11-22T10:00:00+03:00,2026-11-22T11:00:00+03:00,5,3,1,1,2,40.0,15.0,66.7,20.0\r\n"
+        "2026-11-22T11:00:00+03:00,2026-11-22T12:00:00+03:00,0,0,0,0,0,,,,\r\n"
+    )
+
+
+STATES = [
+    state("1000", "available", at(9, 50), at(10, 10)),  # 600 s inside [10:00, 11:00)
+    state("1000", "on_call", at(10, 10), at(10, 12)),
+    state("1000", "wrap_up", at(10, 12), at(10, 12, 10)),
+    state("1000", "on_break", at(10, 50), at(11, 30), "lunch"),  # 600 s inside
+    state("1000", "available", at(11, 30), at(12, 0)),  # outside
+]
+ANSWERED = [
+    contact("in", agent="1000", answered_at=at(10, 10), talk_s=120.0, wrap_up_s=10.0),
+    contact("late", agent="1000", answered_at=at(11, 5), talk_s=999.0),
+    contact("other", agent="1001", answered_at=at(10, 30), talk_s=60.0, wrap_up_s=0.0),
+    contact("lost", agent=None, outcome="abandoned", answered_at=None),
+]
+
+
+def test_agent_report_clips_state_time_to_the_window_and_counts_calls_answered_in_it() -> None:
+    rows = agent_report(ANSWERED, STATES, at(10, 0), at(11, 0))
+    assert [r.agent for r in rows] == ["1000", "1001"]
+    first, second = rows
+    assert first.seconds_by_state == {"logged_out": 0.0, "available": 600.0, "on_break": 600.0, "reserved": 0.0,
+                                      "on_call": 120.0, "wrap_up": 10.0}
+    assert (first.calls, first.talk_s, first.aht_s) == (1, 120.0, 130.0)
+    assert (second.calls, second.talk_s, second.aht_s, sum(second.seconds_by_state.values())) == (1, 60.0, 60.0, 0)
+
+
+def test_agent_csv_exact_text() -> None:
+    out = io.StringIO()
+    write_agent_csv(agent_report(ANSWERED, STATES, at(10, 0), at(11, 0)), out)
+    assert out.getvalue() == (
+        "agent,logged_out_s,available_s,on_break_s,reserved_s,on_call_s,wrap_up_s,calls,talk_s,aht_s\r\n"
+        "1000,0.0,600.0,600.0,0.0,120.0,10.0,1,120.0,130.0\r\n"
+        "1001,0.0,0.0,0.0,0.0,0.0,0.0,1,60.0,60.0\r\n"
+    )
+
+
+def test_charts_are_real_png_and_svg_files(tmp_path: Path) -> None:
+    rows = busy_span(interval_report(RECORDS, DAY, MOSCOW, minutes=15))
+    write_interval_chart(rows, tmp_path / "interval.png", "png", "support 2026-11-22", service_level_s=20)
+    write_interval_chart(rows, tmp_path / "interval.svg", "svg", "support 2026-11-22", service_level_s=20)
+    write_agent_chart(agent_report(ANSWERED, STATES, at(10, 0), at(11, 0)), tmp_path / "agents.png", "png",
+                      "agents")
+    assert (tmp_path / "interval.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert (tmp_path / "agents.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    svg = (tmp_path / "interval.svg").read_text()
+    assert svg.startswith("<?xml") and "<svg" in svg and svg.rstrip().endswith("</svg>")
+
+
+def test_history_table_one_line_per_contact_in_local_time() -> None:
+    lines = history_table([
+        contact("x", started_at=at(10, 0), enqueued_at=at(10, 0, 15), answered_at=at(10, 0, 35), wait_s=20.0,
+                talk_s=125.0, ivr_path=("main:2", "support:1"), disposition="resolved", callback=True),
+        contact("y", started_at=at(9, 0), outcome="abandoned_in_ivr", queue=None, enqueued_at=None,
+                answered_at=None, agent=None, wait_s=None, talk_s=0.0, ivr_path=()),
+    ], MOSCOW)
+    assert lines == [
+        "started             channel from         ivr              queue   wait agent talk outcome          notes",
+        "2026-11-22 10:00:00 voice   +79161234567 main:2 support:1 support 0:20 1000  2:05 answered         "
+        "disposition resolved, callback",
+        "2026-11-22 09:00:00 voice   +79161234567 -                -          - -        - abandoned_in_ivr",
+    ]
+
+
+@pytest.mark.parametrize(("written", "key"), [
+    ("+79161234567", "79161234567"),
+    ("79161234567", "79161234567"),
+    ("89161234567", "79161234567"),
+    ("+7 (916) 123-45-67", "79161234567"),
+    ("8 916 123 45 67", "79161234567"),
+    ("0079161234567", "79161234567"),
+    ("+81312345678", "81312345678"),  # written with +: an international number, kept as it is
+    ("88005550556", "78005550556"),
+    ("1000", "1000"),  # an internal extension
+    ("", ""),
+])
+def test_phone_key(written: str, key: str) -> None:
+    assert phone_key(written) == key
+
+
+def test_reports_loaded_from_the_database_count_a_call_that_started_the_day_before(database: Database) -> None:
+    def realistic(record: ContactRecord) -> ContactRecord:
+        queued = record.enqueued_at if record.enqueued_at is not None else at(10, 0)
+        return replace(record, started_at=queued - 10, ended_at=queued + 300)
+
+    records = [realistic(r) for r in RECORDS]
+    records.append(contact("midnight", started_at=at(0, 0, -10), enqueued_at=at(0, 0, 5), ended_at=at(0, 5),
+                           answered_at=at(0, 0, 15), wait_s=10.0, talk_s=60.0, wrap_up_s=0.0))
+    history = open_history(database.url)
+    history.record_batch([*records, *STATES])
+    loaded = load_interval_report(history, DAY, MOSCOW, minutes=15, queue="support")
+    assert loaded == interval_report(records, DAY, MOSCOW, minutes=15, queue="support")
+    assert row(loaded, 0, 0).answered == 1
+    day_start, day_end = day_bounds(DAY, MOSCOW)
+    assert load_agent_report(history, DAY, MOSCOW) == agent_report(records, STATES, day_start, day_end)
+    history.close()
