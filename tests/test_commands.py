@@ -443,3 +443,72 @@ def test_sched_del_cancels_the_channels_fallback_group() -> None:
     assert c.sched_del(CALL) == f"sched_del {CALL}"
     with pytest.raises(UnsafeValueError):
         c.sched_del(f"{CALL} 1")
+
+
+# Live call control builders (ccswitch.media)
+
+
+@pytest.mark.parametrize(
+    ("built", "expected", "argv_size", "argv"),
+    [
+        # mod_commands.c session_record_function: argv[5]
+        (lambda: c.uuid_record_start(CALL, "/r/2026/support/a.wav", stereo=True),
+         f"uuid_record {CALL} start /r/2026/support/a.wav 0 {{RECORD_STEREO=true}}", 5,
+         [CALL, "start", "/r/2026/support/a.wav", "0", "{RECORD_STEREO=true}"]),
+        (lambda: c.uuid_record_start(CALL, "/r/a.wav", stereo=False),
+         f"uuid_record {CALL} start /r/a.wav 0 {{RECORD_STEREO=false}}", 5,
+         [CALL, "start", "/r/a.wav", "0", "{RECORD_STEREO=false}"]),
+        (lambda: c.uuid_record_mask(CALL, "/r/a.wav", True), f"uuid_record {CALL} mask /r/a.wav", 5,
+         [CALL, "mask", "/r/a.wav"]),
+        (lambda: c.uuid_record_mask(CALL, "/r/a.wav", False), f"uuid_record {CALL} unmask /r/a.wav", 5,
+         [CALL, "unmask", "/r/a.wav"]),
+        # uuid_hold_function: argv[4], "off" first
+        (lambda: c.uuid_hold(LEG, True), f"uuid_hold {LEG}", 4, [LEG]),
+        (lambda: c.uuid_hold(LEG, False), f"uuid_hold off {LEG}", 4, ["off", LEG]),
+        # session_audio_function: argv[5] (switch_split)
+        (lambda: c.uuid_audio_mute(LEG, True), f"uuid_audio {LEG} start read mute 1", 5,
+         [LEG, "start", "read", "mute", "1"]),
+        (lambda: c.uuid_audio_mute(LEG, False), f"uuid_audio {LEG} stop", 5, [LEG, "stop"]),
+        # uuid_recv_dtmf_function: argv[2]
+        (lambda: c.uuid_recv_dtmf(LEG, "2"), f"uuid_recv_dtmf {LEG} 2", 2, [LEG, "2"]),
+        # transfer_function: argv[5]
+        (lambda: c.uuid_transfer_inline(CALL, [("park", "")]), f"uuid_transfer {CALL} m:^:park inline", 5,
+         [CALL, "m:^:park", "inline"]),
+    ],
+)
+def test_call_control_builder_text(
+    built: Callable[[], str], expected: str, argv_size: int, argv: list[str]
+) -> None:
+    command = built()
+    assert command == expected
+    name, arg = single_api(c.api(command))
+    assert [name, *separate(arg, " ", argv_size)] == [command.split(" ")[0], *argv]
+
+
+def test_consult_inline_transfer_keeps_the_dial_string_whole() -> None:
+    dial = c.dial_string("user/1001", {"origination_uuid": LEG, "leg_timeout": "15"})
+    command = c.uuid_transfer_inline(CALL, [("bridge", dial), ("park", "")])
+    assert command == f"uuid_transfer {CALL} m:^:bridge:{{origination_uuid={LEG},leg_timeout=15}}user/1001^park inline"
+    _, arg = single_api(c.api(command))
+    uuid_, inline, dialplan = separate(arg, " ", 5)
+    assert (uuid_, dialplan) == (CALL, "inline")
+    assert parse_inline(inline) == [("bridge", dial), ("park", "")]
+    assert parse_dial_string(dial) == ([("origination_uuid", LEG), ("leg_timeout", "15")], "user/1001")
+
+
+@pytest.mark.parametrize(
+    ("call", "role"),
+    [
+        (lambda: c.uuid_record_start(CALL, "/r/a.wav 0 {RECORD_STEREO=true}", True), "recording path"),
+        (lambda: c.uuid_record_mask(CALL, "/r/${x}.wav", True), "recording path"),
+        (lambda: c.uuid_hold("off " + LEG, True), "channel uuid"),
+        (lambda: c.uuid_audio_mute(f"{LEG} stop", True), "channel uuid"),
+        (lambda: c.uuid_recv_dtmf(LEG, "2 3"), "DTMF digits"),
+        (lambda: c.uuid_transfer_inline(CALL, [("park", "x^hangup")]), "park argument"),
+        (lambda: c.uuid_transfer_inline(CALL, [("three_way", "${system(x)}")]), "three_way argument"),
+        (lambda: c.uuid_transfer_inline(CALL, []), "at least one application"),
+    ],
+)
+def test_call_control_builders_refuse_unsafe_values(call: Callable[[], object], role: str) -> None:
+    with pytest.raises(UnsafeValueError, match=re.escape(role)):
+        call()

@@ -538,3 +538,68 @@ def play_and_get_digits_arg(
             str(_int_in(digit_timeout_ms, 1, 600_000, "inter-digit timeout (ms)")),
         ]
     )
+
+
+# Live call control: recording, hold, mute, transfers, supervisor monitoring (ccswitch.media decides when)
+
+
+def uuid_record_start(channel_uuid: str, path: str, stereo: bool) -> str:
+    """Record the channel into ``path``; FreeSWITCH creates missing directories itself (switch_ivr_async.c
+    switch_ivr_record_session_event, switch_dir_make_recursive).
+
+    mod_commands.c session_record_function: ``<uuid> start <path> [<limit>] [<recording_vars>]``, space-split
+    into 5; the ``{...}`` block is only read after a limit (0: none). Its variables win over the channel's
+    (switch_ivr_async.c get_recording_var), so the layout never depends on what the channel happens to carry.
+    Stereo (``RECORD_STEREO``) puts what the channel reads (its own party) left and what it hears right
+    (switch_core_media_bug.c switch_core_media_bug_read).
+    """
+    layout = "true" if stereo else "false"
+    return f"uuid_record {uuid(channel_uuid)} start {_file_path(path, 'recording path')} 0 {{RECORD_STEREO={layout}}}"
+
+
+def uuid_record_mask(channel_uuid: str, path: str, masked: bool) -> str:
+    """Write silence instead of audio while masked (``mask``), real audio again after ``unmask``.
+
+    mod_commands.c session_record_function -> switch_ivr_async.c switch_ivr_record_session_mask sets SMBF_MASK:
+    record_callback writes zeroed frames, so the file keeps its length and stereo channels stay aligned
+    (``pause`` would drop the time instead and hide that something was cut).
+    """
+    return f"uuid_record {uuid(channel_uuid)} {'mask' if masked else 'unmask'} {_file_path(path, 'recording path')}"
+
+
+def uuid_hold(channel_uuid: str, held: bool) -> str:
+    """``uuid_hold [off] <uuid>`` (mod_commands.c uuid_hold_function; fs-traces d).
+
+    switch_ivr.c switch_ivr_hold signals hold to *this* channel's phone and plays this channel's ``hold_music``
+    to its bridged partner: hold the agent's leg for the caller to hear music. Holding a held channel (or
+    releasing one that is not held) answers ``-ERR Operation failed``.
+    """
+    return f"uuid_hold {uuid(channel_uuid)}" if held else f"uuid_hold off {uuid(channel_uuid)}"
+
+
+def uuid_audio_mute(channel_uuid: str, muted: bool) -> str:
+    """Mute what the channel's phone sends (its read stream) or undo it.
+
+    mod_commands.c session_audio_function: ``<uuid> start read mute <level>`` needs all five words; level 1 zeroes
+    the frames (switch_ivr_async.c session_audio_callback: above 1 it would be comfort noise). ``stop`` removes
+    the ``audio`` media bug.
+    """
+    return f"uuid_audio {uuid(channel_uuid)} start read mute 1" if muted else f"uuid_audio {uuid(channel_uuid)} stop"
+
+
+def uuid_recv_dtmf(channel_uuid: str, dtmf: str) -> str:
+    """Queue DTMF as if the channel's phone had sent it (mod_commands.c uuid_recv_dtmf_function ->
+    switch_channel_queue_dtmf_string); ``uuid_send_dtmf`` would play it to the phone instead."""
+    return f"uuid_recv_dtmf {uuid(channel_uuid)} {digits(dtmf)}"
+
+
+def uuid_transfer_inline(channel_uuid: str, apps: Sequence[tuple[str, str]]) -> str:
+    """Make the channel leave what it does (a bridge, park) and run ``apps`` in order (the inline dialplan).
+
+    A channel taken out of a bridge this way is flagged CF_TRANSFER, so neither side's after-bridge rules hang
+    it up; its former partner follows those rules (switch_ivr_bridge.c switch_ivr_multi_threaded_bridge and
+    audio_bridge_on_exchange_media).
+    """
+    if not apps:
+        raise UnsafeValueError("an inline dialplan needs at least one application")
+    return f"uuid_transfer {uuid(channel_uuid)} {_blank_arg(_inline_dialplan(apps), 'inline dialplan')} inline"

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import gevent
 
+from ccswitch.sim.apps import switch_true
 from ccswitch.sim.channel import Channel, Message
-from ccswitch.sim.dialstring import AppCall, parse_app_spec, parse_inline_dialplan, split_command_args
+from ccswitch.sim.dialstring import AppCall, parse_app_spec, parse_inline_dialplan, separate_string, split_command_args
 
 if TYPE_CHECKING:
     from ccswitch.sim.switch import SimSwitch
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 Api = Callable[["SimSwitch", str], str]
 VERSION = "FreeSWITCH Version 1.11.3-dev+sim~64bit (sim)"
 NO_CHANNEL = "-ERR No such channel!\n"
+AUDIO_USAGE = "-USAGE: <uuid> [start [read|write] [mute|level <level>]|stop]\n"
 
 
 def _channel(switch: SimSwitch, uuid: str) -> Channel | None:
@@ -91,15 +93,63 @@ def uuid_broadcast(switch: SimSwitch, args: str) -> str:
 
 
 def uuid_record(switch: SimSwitch, args: str) -> str:
+    """mod_commands.c session_record_function: ``<uuid> start|stop|mask|unmask <path> [<limit>] [{vars}]``;
+    the ``{...}`` recording variables (RECORD_STEREO) win over the channel's."""
     parts = args.split()
     ch = _channel(switch, parts[0]) if parts else None
     if ch is None or len(parts) < 3:
         return "-ERR Cannot locate session!\n" if ch is None else "-USAGE: <uuid> [start|stop|mask|unmask] <path>\n"
-    if parts[1] == "start":
-        switch.start_record(ch, parts[2])
-    elif parts[1] == "stop" and ch.recording:
+    action, path = parts[1], parts[2]
+    if action == "start":
+        block = parts[4].removeprefix("{").removesuffix("}") if len(parts) > 4 else ""
+        variables = {**ch.variables, **dict(item.partition("=")[::2] for item in separate_string(block, ","))}
+        switch.start_record(ch, path)
+        ch.recording_stereo = switch_true(variables.get("RECORD_STEREO"))
+        ch.recording_masked = False
+    elif action == "stop" and ch.recording:
         switch.stop_record(ch, ch.recording)
+    elif action in ("mask", "unmask"):
+        # switch_ivr_record_session_mask: only a recording of this very path can be masked
+        if ch.recording != path:
+            return f"-ERR Cannot {action} recording session!\n"
+        ch.recording_masked = action == "mask"
     return "+OK Success\n"
+
+
+def uuid_audio(switch: SimSwitch, args: str) -> str:
+    """mod_commands.c session_audio_function: ``<uuid> start read|write mute|level <n>`` or ``<uuid> stop``. The
+    simulator models muting the read stream (what the channel's phone sends) as an ``audio`` media bug."""
+    parts = args.split()
+    if len(parts) < 2:
+        return AUDIO_USAGE
+    ch = _channel(switch, parts[0])
+    if ch is None:
+        return NO_CHANNEL
+    if parts[1] == "stop":
+        muted = False
+    elif parts[1] == "start" and len(parts) >= 5 and parts[2] in ("read", "write") and parts[3] in ("mute", "level"):
+        level = int(parts[4]) if parts[4].lstrip("-").isdigit() else 0  # atoi
+        muted = level != 0 if (parts[2], parts[3]) == ("read", "mute") else ch.read_muted
+    else:
+        return AUDIO_USAGE
+    bug = [("Media-Bug-Function", "audio"), ("Media-Bug-Target", "mute")]
+    if muted != ch.read_muted:
+        switch.fire_channel(ch, "MEDIA_BUG_START" if muted else "MEDIA_BUG_STOP", pre=bug)
+    ch.read_muted = muted
+    return "+OK\n"
+
+
+def uuid_recv_dtmf(switch: SimSwitch, args: str) -> str:
+    """mod_commands.c uuid_recv_dtmf_function: queue digits as if the channel's phone had sent them."""
+    parts = args.split()
+    if len(parts) < 2:
+        return "-USAGE: <uuid> <dtmf_data>\n"
+    ch = _channel(switch, parts[0])
+    if ch is None:
+        return "-ERR Cannot locate session!\n"
+    ch.dtmf_queue.extend(parts[1])
+    ch.wake()
+    return f"+OK {ch.uuid} received DTMF {parts[1]}.\n"
 
 
 def uuid_hold(switch: SimSwitch, args: str) -> str:
@@ -152,6 +202,8 @@ def uuid_bridge(switch: SimSwitch, args: str) -> str:
             )
         switch.enter_state(b, "CS_CONSUME_MEDIA")
         switch.bridge(a, b)
+        if a.redirect is not None:  # transferred again (another uuid_bridge): the new plan runs next
+            return
         if a.up and a.variables.get("park_after_bridge") == "true":
             a.extension = [AppCall("park", "")]
         elif a.up:
@@ -160,7 +212,7 @@ def uuid_bridge(switch: SimSwitch, args: str) -> str:
     def originatee() -> None:
         soft_execute(b)
         b_ready.set()
-        switch.wait([b], None, lambda: not b.up)
+        switch.wait([b], None, lambda: not b.up or b.redirect is not None)
 
     a.redirect, b.redirect = originator, originatee
     a.wake()
@@ -324,6 +376,8 @@ APIS: dict[str, Api] = {
     "uuid_getvar": uuid_getvar,
     "uuid_broadcast": uuid_broadcast,
     "uuid_record": uuid_record,
+    "uuid_audio": uuid_audio,
+    "uuid_recv_dtmf": uuid_recv_dtmf,
     "uuid_hold": uuid_hold,
     "uuid_bridge": uuid_bridge,
     "uuid_transfer": uuid_transfer,

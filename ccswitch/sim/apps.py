@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ccswitch.sim.channel import Eavesdrop
 from ccswitch.sim.dialstring import parse_dial_string, separate_string, split_command_args
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ def bridge(switch: SimSwitch, ch: Channel, arg: str) -> None:
     switch.start_peer_session(leg)
     switch.bridge(ch, leg)
     hangup_after = ch.variables.get("hangup_after_bridge", "false").lower() in ("true", "yes", "on", "1")
-    if ch.up and hangup_after:
+    if ch.up and ch.redirect is None and hangup_after:  # a transferred caller (CF_TRANSFER) goes on
         switch.hangup(ch, leg.hangup_cause or "NORMAL_CLEARING")
 
 
@@ -214,10 +215,70 @@ def continues_on_fail(continue_on_fail: str | None, cause: str) -> bool:
 
     if continue_on_fail is None:
         return cause in _ALWAYS_CONTINUE
-    if continue_on_fail.lower() in ("true", "yes", "on", "1", "enabled", "active", "allow"):
+    if switch_true(continue_on_fail):
         return True
     listed = {item.strip().upper() for item in continue_on_fail.split(",")}
     return cause in listed or str(Q850.get(cause, -1)) in listed
+
+
+def switch_true(value: str | None) -> bool:
+    """switch_utils.h switch_true."""
+    return value is not None and value.lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
+
+
+def eavesdrop(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    """mod_dptools.c eavesdrop_function: the flags come from this channel's ``eavesdrop_*`` variables."""
+    variables = ch.variables
+    dtmf = variables.get("eavesdrop_enable_dtmf")
+    _eavesdrop_session(
+        switch,
+        ch,
+        arg.strip(),
+        mux_read=switch_true(variables.get("eavesdrop_whisper_aleg")),
+        mux_write=switch_true(variables.get("eavesdrop_whisper_bleg")),
+        dtmf=dtmf is None or switch_true(dtmf),
+    )
+
+
+def three_way(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    """mod_dptools.c three_way_function: eavesdrop with both directions mixed in and no DTMF."""
+    _eavesdrop_session(switch, ch, arg.strip(), mux_read=True, mux_write=True, dtmf=False)
+
+
+# switch_ivr_async.c switch_ivr_eavesdrop_session: DTMF -> (ED_MUX_READ, ED_MUX_WRITE); '*' ends the session.
+_EAVESDROP_DIGITS = {"0": (False, False), "1": (True, False), "2": (False, True), "3": (True, True)}
+
+
+def _eavesdrop_session(
+    switch: SimSwitch, ch: Channel, target_uuid: str, mux_read: bool, mux_write: bool, dtmf: bool
+) -> None:
+    """A media bug on the target until this channel or the target goes, or ``*`` (fs-traces d)."""
+    target = switch.channel(target_uuid)
+    if target is None or target is ch or not target.up or not target.media_up:
+        return
+    switch.set_read_codec(ch, ("L16", "8000", "128000"))
+    bug = [("Media-Bug-Function", "eavesdrop"), ("Media-Bug-Target", target.uuid)]
+    switch.fire_channel(target, "MEDIA_BUG_START", pre=bug)
+    display = [
+        ("Direction", "SEND"),
+        ("Sent-Callee-ID-Name", target.profile.caller_id_name),
+        ("Sent-Callee-ID-Number", target.profile.caller_id_number),
+    ]
+    switch.fire_channel(ch, "CALL_UPDATE", pre=display)
+    ch.eavesdrop = Eavesdrop(target.uuid, mux_read, mux_write)
+    while True:
+        switch.wait([ch, target], None, lambda: ch.interrupted or not target.up or (dtmf and bool(ch.dtmf_queue)))
+        if ch.interrupted or not target.up:
+            break
+        digit = ch.dtmf_queue.popleft()
+        switch.fire_dtmf(ch, digit, source="APP")
+        if digit == "*":
+            break
+        if digit in _EAVESDROP_DIGITS:
+            ch.eavesdrop = Eavesdrop(target.uuid, *_EAVESDROP_DIGITS[digit])
+    ch.eavesdrop = None
+    switch.fire_channel(target, "MEDIA_BUG_STOP", pre=bug)
+    switch.set_read_codec(ch, ("PCMU", "8000", "64000"))
 
 
 APPS: dict[str, App] = {
@@ -234,4 +295,6 @@ APPS: dict[str, App] = {
     "multiset": multiset,
     "export": export,
     "log": log_app,
+    "eavesdrop": eavesdrop,
+    "three_way": three_way,
 }

@@ -146,6 +146,18 @@ class CallerProfile:
         return out
 
 
+@dataclass(frozen=True)
+class Eavesdrop:
+    """An eavesdrop / three_way application running on a channel: its target and whose ears it reaches.
+
+    ``mux_read``: the target's bridged partner hears the eavesdropper; ``mux_write``: the target hears them
+    (switch_ivr_async.c eavesdrop_callback, READ_REPLACE / WRITE_REPLACE)."""
+
+    target: str
+    mux_read: bool
+    mux_write: bool
+
+
 @dataclass
 class Message:
     """A private event queued on a channel by sendmsg or uuid_broadcast (switch_ivr_parse_event)."""
@@ -193,6 +205,11 @@ class Channel:
     phone: AgentPhone | None = None
     dtmf_used: int = 0
     recording: str | None = None
+    recording_stereo: bool = False
+    recording_masked: bool = False
+    read_muted: bool = False  # uuid_audio <uuid> start read mute
+    dtmf_queue: deque[str] = field(default_factory=deque)  # received, not yet read by an application
+    eavesdrop: Eavesdrop | None = None
 
     @property
     def interrupted(self) -> bool:

@@ -27,7 +27,7 @@ from types import MappingProxyType
 import gevent
 
 from ccswitch.clock import Clock, WallClock
-from ccswitch.sim.channel import Q850, CallerProfile, Channel, Message
+from ccswitch.sim.channel import Q850, CallerProfile, Channel, Eavesdrop, Message
 from ccswitch.sim.dialstring import AppCall, DialTarget, parse_dial_string
 from ccswitch.sim.people import AgentPhone, CallerScript, GatewayCallee
 from ccswitch.sim.wire import SimEvent
@@ -312,6 +312,9 @@ class SimSwitch:
     def _run_session(self, ch: Channel) -> None:
         ch.set_var("call_uuid", ch.uuid)
         self.enter_state(ch, "CS_EXECUTE")
+        self._session_loop(ch)
+
+    def _session_loop(self, ch: Channel) -> None:
         while ch.up:
             self._run_extension(ch)
             if ch.redirect is not None and ch.up:
@@ -646,11 +649,12 @@ class SimSwitch:
         self.spawn(self._run_session, leg)
 
     def start_peer_session(self, leg: Channel) -> None:
-        """A B-leg bridged from another session runs no apps of its own: it lives until hung up."""
+        """A B-leg bridged from another session runs no apps of its own: it lives until hung up, or until a
+        transfer takes it out of the bridge into a dialplan of its own."""
 
         def session() -> None:
-            self.wait([leg], None, lambda: not leg.up)
-            self._finish(leg)
+            self.wait([leg], None, lambda: not leg.up or leg.redirect is not None)
+            self._session_loop(leg)
 
         self.spawn(session)
 
@@ -688,11 +692,12 @@ class SimSwitch:
                 ch.reached_person = True
                 if ch.caller.talk_s is not None:
                     self.after(ch.caller.talk_s, self._far_end_hangs_up, ch)
-        self.wait([a, b], None, lambda: not a.up or not b.up)
-        if not b.up:
-            b.reported.wait()
-        else:
+        # Either side hanging up or being transferred (CF_TRANSFER) ends the bridge; a B-leg left behind alone is
+        # hung up (switch_ivr_bridge.c audio_bridge_on_exchange_media), a transferred one goes its own way.
+        self.wait([a, b], None, lambda: a.interrupted or b.interrupted)
+        if b.up and b.redirect is None:
             self.hangup(b, a.hangup_cause or "NORMAL_CLEARING")
+        if not b.up:
             b.reported.wait()
         a.bridged_with = b.bridged_with = None
         self.fire_channel(a, "CHANNEL_UNBRIDGE", pre=bridge_ids)
@@ -722,9 +727,27 @@ class SimSwitch:
 
     def send_dtmf(self, ch: Channel, digits: str) -> None:
         for digit in digits:
-            self.fire_channel(
-                ch, "DTMF", post=[("DTMF-Digit", digit), ("DTMF-Duration", "2000"), ("DTMF-Source", "RTP")]
-            )
+            self.fire_dtmf(ch, digit, source="RTP")
+
+    def fire_dtmf(self, ch: Channel, digit: str, source: str) -> None:
+        """switch_channel_dequeue_dtmf: an application read one digit the channel received."""
+        self.fire_channel(ch, "DTMF", post=[("DTMF-Digit", digit), ("DTMF-Duration", "2000"), ("DTMF-Source", source)])
+
+    def set_read_codec(self, ch: Channel, codec: tuple[str, str, str]) -> None:
+        """switch_core_session_set_read_codec (eavesdrop reads L16 while it runs, then restores the codec)."""
+        name, rate, bit_rate = codec
+        post = [
+            ("channel-read-codec-name", name),
+            ("channel-read-codec-rate", rate),
+            ("channel-read-codec-bit-rate", bit_rate),
+        ]
+        calling = ("switch_core_codec.c", "switch_core_session_set_read_codec", 300)
+        self.fire_channel(ch, "CODEC", post=post, calling=calling)
+
+    @property
+    def eavesdrops(self) -> Mapping[str, Eavesdrop]:
+        """Eavesdropping channel uuid -> its target and current mode (changed by DTMF 0/1/2/3)."""
+        return MappingProxyType({uuid: ch.eavesdrop for uuid, ch in self._channels.items() if ch.eavesdrop})
 
 
 @dataclass(frozen=True)

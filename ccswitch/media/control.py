@@ -1,0 +1,157 @@
+"""An agent's live call control: hold, mute, blind and attended transfer, three-way calls.
+
+The call is the caller's channel C, bridged (by ``connect_agent``) to the agent's leg L; C runs the bridge with
+``hangup_after_bridge=true`` and then ``park`` in its inline dialplan.
+
+- **Hold** holds L, not C: switch_ivr.c switch_ivr_hold signals hold to the held channel's phone and plays *its*
+  ``hold_music`` to its partner, so the caller hears the queue's music and the agent's phone shows hold.
+- **Mute** silences what L sends (``uuid_audio L start read mute 1``): the caller no longer hears the agent.
+- **Blind transfer** to an extension or an external number moves C to FreeSWITCH's dialplan (``uuid_transfer``);
+  to a queue, C is sent to ``park`` and the engine queues it again (``Requeue``). Either way C leaves the bridge
+  flagged CF_TRANSFER and FreeSWITCH hangs up the orphaned agent leg (switch_ivr_bridge.c
+  audio_bridge_on_exchange_media): the agent goes to wrap-up as after any call.
+- **Attended transfer** (``AttendedTransfer``): *consult* clears C's ``hangup_after_bridge`` and moves L to an
+  inline ``bridge`` to the target T, then ``park``: C drops out of its bridge into ``park`` (the engine plays it
+  music there) while the agent talks to T. *complete* bridges C with T and hangs up L; *cancel* hangs up T and
+  bridges C with L again; T hanging up or not answering does the same without the hang-up. *conference* makes
+  T run ``three_way`` on L and bridges C with L again: all three hear each other.
+- **Three-way** uses mod_dptools ``three_way`` (switch_ivr_eavesdrop_session with ED_MUX_READ|ED_MUX_WRITE on L:
+  T hears L and C, both hear T) rather than a conference: no conference profile to configure, nothing to
+  tear down, and the same eavesdrop machinery as supervisor monitoring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from ccswitch.effects import Effect, Transfer
+from ccswitch.errors import InvalidTransition
+from ccswitch.esl import commands
+from ccswitch.media.effects import BridgeLegs, HangupLeg, HoldLeg, MediaEffect, MuteLeg, Requeue, RunInline, SetLegVar
+
+AnyEffect = Effect | MediaEffect
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLegControls:
+    """What the agent has switched on their leg; asking for the current state again sends nothing (FreeSWITCH
+    would answer a second hold with ``-ERR Operation failed``)."""
+
+    call: str
+    agent_leg: str
+    held: bool = False
+    muted: bool = False
+
+
+def set_hold(controls: AgentLegControls, held: bool, music: str) -> tuple[AgentLegControls, list[AnyEffect]]:
+    """Hold (the caller hears ``music``) or take off hold."""
+    if held is controls.held:
+        return controls, []
+    effects: list[AnyEffect] = [SetLegVar(controls.call, controls.agent_leg, "hold_music", music)] if held else []
+    effects.append(HoldLeg(controls.call, controls.agent_leg, held))
+    return replace(controls, held=held), effects
+
+
+def set_mute(controls: AgentLegControls, muted: bool) -> tuple[AgentLegControls, list[AnyEffect]]:
+    if muted is controls.muted:
+        return controls, []
+    return replace(controls, muted=muted), [MuteLeg(controls.call, controls.agent_leg, muted)]
+
+
+def transfer_to_extension(call: str, destination: str, context: str) -> list[AnyEffect]:
+    """Blind transfer to an extension, or an external number that ``context`` routes to a gateway."""
+    return [Transfer(call, destination, context)]
+
+
+def transfer_to_queue(call: str, queue: str) -> list[AnyEffect]:
+    """Blind transfer to a queue: park the caller, then the engine queues it again keeping its entry's data."""
+    return [RunInline(call, call, (("park", ""),)), Requeue(call, queue)]
+
+
+class TransferState(Enum):
+    CONSULTING = "consulting"
+    THREE_WAY = "three_way"
+    COMPLETED = "completed"  # caller and target talk, the agent is gone
+    CANCELLED = "cancelled"  # caller and agent talk again
+    ABANDONED = "abandoned"  # the agent hung up mid-transfer
+
+
+class TransferEvent(Enum):
+    COMPLETE = "complete"
+    CANCEL = "cancel"
+    CONFERENCE = "conference"
+    TARGET_GONE = "target_gone"  # the target hung up or never answered
+    AGENT_GONE = "agent_gone"
+
+
+@dataclass(frozen=True, slots=True)
+class AttendedTransfer:
+    call: str
+    agent_leg: str
+    target_leg: str
+    state: TransferState = TransferState.CONSULTING
+
+
+def consult(
+    call: str, agent_leg: str, target_leg: str, endpoint: str, ring_timeout_s: int
+) -> tuple[AttendedTransfer, list[AnyEffect]]:
+    """The agent rings ``endpoint``; the caller waits parked (the engine starts music on its CHANNEL_PARK)."""
+    dial = commands.dial_string(endpoint, {"origination_uuid": target_leg, "leg_timeout": str(ring_timeout_s)})
+    effects: list[AnyEffect] = [
+        SetLegVar(call, call, "hangup_after_bridge", "false"),
+        RunInline(call, agent_leg, (("bridge", dial), ("park", ""))),
+    ]
+    return AttendedTransfer(call, agent_leg, target_leg), effects
+
+
+def _complete(x: AttendedTransfer) -> list[AnyEffect]:
+    # Bridge first: T hung up with L would leave the caller nobody to go to.
+    return [BridgeLegs(x.call, x.call, x.target_leg), HangupLeg(x.call, x.agent_leg)]
+
+
+def _back_to_agent(x: AttendedTransfer) -> list[AnyEffect]:
+    return [BridgeLegs(x.call, x.call, x.agent_leg)]
+
+
+def _drop_target_then_back_to_agent(x: AttendedTransfer) -> list[AnyEffect]:
+    return [HangupLeg(x.call, x.target_leg), *_back_to_agent(x)]
+
+
+def _drop_target(x: AttendedTransfer) -> list[AnyEffect]:
+    return [HangupLeg(x.call, x.target_leg)]
+
+
+def _conference(x: AttendedTransfer) -> list[AnyEffect]:
+    return [RunInline(x.call, x.target_leg, (("three_way", x.agent_leg),)), *_back_to_agent(x)]
+
+
+def _nothing(x: AttendedTransfer) -> list[AnyEffect]:
+    return []
+
+
+Plan = Callable[[AttendedTransfer], list[AnyEffect]]
+_S, _E = TransferState, TransferEvent
+_TRANSITIONS: dict[tuple[TransferState, TransferEvent], tuple[TransferState, Plan]] = {
+    (_S.CONSULTING, _E.COMPLETE): (_S.COMPLETED, _complete),
+    (_S.CONSULTING, _E.CANCEL): (_S.CANCELLED, _drop_target_then_back_to_agent),
+    (_S.CONSULTING, _E.CONFERENCE): (_S.THREE_WAY, _conference),
+    (_S.CONSULTING, _E.TARGET_GONE): (_S.CANCELLED, _back_to_agent),
+    # FreeSWITCH hangs up T with L (an orphaned B-leg); the parked caller is the engine's to route again.
+    (_S.CONSULTING, _E.AGENT_GONE): (_S.ABANDONED, _nothing),
+    (_S.THREE_WAY, _E.COMPLETE): (_S.COMPLETED, _complete),
+    (_S.THREE_WAY, _E.CANCEL): (_S.CANCELLED, _drop_target),
+    (_S.THREE_WAY, _E.TARGET_GONE): (_S.CANCELLED, _nothing),
+    # three_way ends with L, and the caller (bridged to L by uuid_bridge) is hung up with it.
+    (_S.THREE_WAY, _E.AGENT_GONE): (_S.ABANDONED, _nothing),
+}
+
+
+def apply(transfer: AttendedTransfer, event: TransferEvent) -> tuple[AttendedTransfer, list[AnyEffect]]:
+    step = _TRANSITIONS.get((transfer.state, event))
+    if step is None:
+        raise InvalidTransition(f"attended transfer of call {transfer.call}: {event.value} while "
+                                f"{transfer.state.value}")
+    state, effects = step
+    return replace(transfer, state=state), effects(transfer)
