@@ -1,0 +1,43 @@
+"""Outbound dialling: the predictive pacer and its abandon-rate ledger (pure decision logic, no I/O)."""
+
+from ccswitch.dialer.pacing import (
+    ABANDON_GRACE_SECONDS,
+    DEFAULT_ABANDON_LIMIT,
+    MIN_RING_SECONDS,
+    OFCOM_WINDOW_SECONDS,
+    US_TSR_WINDOW_SECONDS,
+    AbandonBudget,
+    AbandonLedger,
+    DelayDistribution,
+    DelayEstimator,
+    LogNormal,
+    PacerInput,
+    PacingPolicy,
+    RateEstimator,
+    TalkTimeEstimator,
+    abandon_allowance,
+    abandon_probability,
+    lines_to_dial,
+    progressive_lines,
+)
+
+__all__ = [
+    "ABANDON_GRACE_SECONDS",
+    "DEFAULT_ABANDON_LIMIT",
+    "MIN_RING_SECONDS",
+    "OFCOM_WINDOW_SECONDS",
+    "US_TSR_WINDOW_SECONDS",
+    "AbandonBudget",
+    "AbandonLedger",
+    "DelayDistribution",
+    "DelayEstimator",
+    "LogNormal",
+    "PacerInput",
+    "PacingPolicy",
+    "RateEstimator",
+    "TalkTimeEstimator",
+    "abandon_allowance",
+    "abandon_probability",
+    "lines_to_dial",
+    "progressive_lines",
+]

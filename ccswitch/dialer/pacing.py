@@ -1,0 +1,445 @@
+"""How many outbound lines to launch now: a pure pacer that never overspends the abandon budget.
+
+Theory of operation
+-------------------
+A line dialled now is answered by a person with probability ``p`` after a delay ``D`` (1-second histogram). Such a
+call is *abandoned* when no agent is free within ``grace`` (2 s) of the answer. The pacer looks ``t`` seconds ahead,
+every ``forecast_step`` seconds up to the longest answer delay, and at each ``t`` forecasts two counts as sums of
+independent Bernoulli variables (mean and variance, then a normal approximation):
+
+* supply ``S(t)``: agents free now (less inbound calls waiting), plus each agent in wrap-up whose wrap-up ends by
+  ``t + grace``, plus each talking agent with probability ``P(talk + wrap-up ends by t + grace | talked e so far)``
+  from the lognormal talk-time model, less the inbound calls expected to arrive by ``t`` (blended agents: inbound
+  goes first, so outbound yields);
+* demand ``D(t)``: person answers by ``t`` from the lines already ringing — a line that has rung ``a`` seconds is
+  answered by a person in ``(a, a + t]`` with probability ``p·(F(a+t) - F(a)) / (1 - (p+m)·F(a))`` (``m`` the
+  machine rate, ``F`` the delay CDF: a line still ringing is less likely to be answered at all) — plus the other new
+  lines of this decision, each with probability ``p·F(t)``.
+
+The idle-agent pool at ``t`` is at least ``S(t) - D(t)`` (abandoned answers take no agent), so a new line answered
+by a person at ``t`` can only be abandoned if ``S(t) - D(t) < 1``. Given the forecast (lines launched in later
+seconds are not in it; the ledger feedback below covers them) its abandon probability is at most
+``Σ_t P(answer delay in the step ending at t) · P(S(t) - D(t) < 1)`` (:func:`abandon_probability`). The pacer
+launches the largest ``n`` whose bound is within the *allowance* — and never fewer than the lines that cannot abandon
+at all (:func:`progressive_lines`: one per free agent not already held by a ringing line).
+
+The allowance spends the campaign's :class:`AbandonLedger` budget (``limit x person answers - abandons`` in the
+regulator's window, less a reserve for answers still in flight): ``max_risk x limit`` while at least ``taper`` of
+the window's budget is unspent, proportionally less below that, nothing once it is spent. A campaign with no
+answers yet has no budget, so it starts progressive and predictive pacing opens up as answers accrue; a window
+that is over budget closes it again until abandons age out. Being a bound on each new line's risk, the allowance
+caps the abandon rate without spending right up to it; bench/dialer.py measures how close it gets.
+
+The estimators feed the model and fade old data with a half-life, so the pacer follows drifting answer rates; their
+Beta / pseudo-count priors make the first minutes conservative (a high answer rate, long talk times), and callers
+should pass :meth:`RateEstimator.upper` (a credible upper bound), not the mean. Everything here is pure: time is an
+argument, nothing reads a clock, and equal inputs give equal outputs.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+MIN_RING_SECONDS = 15.0  # Ofcom: ring at least 15 s before giving up on an unanswered line
+ABANDON_GRACE_SECONDS = 2.0  # a person answered with no agent within this is an abandoned call
+DEFAULT_ABANDON_LIMIT = 0.03
+OFCOM_WINDOW_SECONDS = 24 * 3600.0
+US_TSR_WINDOW_SECONDS = 30 * 24 * 3600.0
+
+
+def _fade(elapsed: float, half_life: float) -> float:
+    """Weight left on an observation ``elapsed`` seconds old."""
+    return math.exp(-math.log(2.0) * max(0.0, elapsed) / half_life)
+
+
+def _normal_cdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+# -- distributions (frozen snapshots the pacer reads) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogNormal:
+    """Talk time: ``ln(seconds)`` is normal with mean ``mu`` and deviation ``sigma``."""
+
+    mu: float
+    sigma: float
+
+    @classmethod
+    def from_mean(cls, mean: float, sigma: float) -> LogNormal:
+        return cls(mu=math.log(mean) - sigma * sigma / 2.0, sigma=sigma)
+
+    @property
+    def mean(self) -> float:
+        return math.exp(self.mu + self.sigma * self.sigma / 2.0)
+
+    def cdf(self, seconds: float) -> float:
+        if seconds <= 0.0:
+            return 0.0
+        return _normal_cdf((math.log(seconds) - self.mu) / self.sigma)
+
+
+@dataclass(frozen=True)
+class DelayDistribution:
+    """Answer delay as a 1-second histogram: ``cumulative[i]`` is ``P(delay ≤ i + 1 s)``; the last is 1."""
+
+    cumulative: tuple[float, ...]
+
+    @classmethod
+    def from_weights(cls, weights: tuple[float, ...] | list[float]) -> DelayDistribution:
+        """From non-negative weights per second ``[0,1), [1,2), …``."""
+        total = sum(weights)
+        if total <= 0.0 or min(weights) < 0.0:
+            raise ValueError("answer-delay weights must be non-negative with a positive sum")
+        running = 0.0
+        cumulative = []
+        for weight in weights:
+            running += weight
+            cumulative.append(running / total)
+        cumulative[-1] = 1.0
+        return cls(tuple(cumulative))
+
+    @classmethod
+    def uniform(cls, low: int, high: int) -> DelayDistribution:
+        return cls.from_weights([0.0] * low + [1.0] * (high - low))
+
+    @property
+    def seconds(self) -> int:
+        """The longest delay, rounded up to a whole second."""
+        return len(self.cumulative)
+
+    def at(self, whole_seconds: int) -> float:
+        """``P(delay ≤ whole_seconds)``."""
+        if whole_seconds <= 0:
+            return 0.0
+        return self.cumulative[min(whole_seconds, len(self.cumulative)) - 1]
+
+
+# -- the abandon ledger ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AbandonBudget:
+    """Person answers and abandons inside the regulator's window, against the campaign's limit."""
+
+    limit: float
+    answered: int
+    abandoned: int
+
+    @property
+    def rate(self) -> float:
+        return self.abandoned / self.answered if self.answered else 0.0
+
+    @property
+    def remaining(self) -> float:
+        """Abandons still allowed before the window's rate would exceed the limit (negative when over)."""
+        return self.limit * self.answered - self.abandoned
+
+
+class AbandonLedger:
+    """Per-campaign record of person-answered calls and abandons over a rolling window (time is an argument)."""
+
+    def __init__(self, window_seconds: float = OFCOM_WINDOW_SECONDS, limit: float = DEFAULT_ABANDON_LIMIT) -> None:
+        if window_seconds <= 0.0 or not 0.0 <= limit < 1.0:
+            raise ValueError("the window must be positive and the limit a share in [0, 1)")
+        self.window_seconds = window_seconds
+        self.limit = limit
+        self._entries: deque[tuple[float, bool]] = deque()  # (time, abandoned) per person-answered call
+        self._abandoned = 0
+
+    def record(self, time: float, answered_person: bool, abandoned: bool) -> None:
+        if abandoned and not answered_person:
+            raise ValueError("only a call answered by a person can be abandoned")
+        if self._entries and time < self._entries[-1][0]:
+            raise ValueError("ledger records must come in time order")
+        if answered_person:
+            self._entries.append((time, abandoned))
+            self._abandoned += abandoned
+
+    def budget(self, now: float) -> AbandonBudget:
+        while self._entries and self._entries[0][0] <= now - self.window_seconds:
+            _, abandoned = self._entries.popleft()
+            self._abandoned -= abandoned
+        return AbandonBudget(limit=self.limit, answered=len(self._entries), abandoned=self._abandoned)
+
+
+# -- estimators (immutable: record returns a new estimator) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateEstimator:
+    """Share of dials with some outcome: a Beta prior worth ``prior_weight`` dials plus data fading by half-life."""
+
+    prior_rate: float
+    prior_weight: float
+    half_life: float = 600.0
+    hits: float = 0.0
+    trials: float = 0.0
+    updated_at: float = 0.0
+
+    def record(self, now: float, hit: bool) -> RateEstimator:
+        fade = _fade(now - self.updated_at, self.half_life)
+        return replace(self, hits=self.hits * fade + hit, trials=self.trials * fade + 1.0, updated_at=now)
+
+    def mean(self, now: float) -> float:
+        fade = _fade(now - self.updated_at, self.half_life)
+        weight = self.prior_weight + self.trials * fade
+        return (self.prior_rate * self.prior_weight + self.hits * fade) / weight
+
+    def upper(self, now: float, z: float = 1.0) -> float:
+        """A credible upper bound: the posterior mean plus ``z`` posterior deviations."""
+        mean = self.mean(now)
+        weight = self.prior_weight + self.trials * _fade(now - self.updated_at, self.half_life)
+        return min(1.0, mean + z * math.sqrt(mean * (1.0 - mean) / (weight + 1.0)))
+
+
+@dataclass(frozen=True)
+class DelayEstimator:
+    """Answer-delay histogram: a prior worth ``prior_weight`` answers plus answers fading by half-life."""
+
+    prior: DelayDistribution
+    prior_weight: float
+    half_life: float = 1800.0
+    counts: tuple[float, ...] = ()
+    updated_at: float = 0.0
+
+    def record(self, now: float, delay: float) -> DelayEstimator:
+        fade = _fade(now - self.updated_at, self.half_life)
+        counts = [count * fade for count in self.counts or [0.0] * self.prior.seconds]
+        counts[min(max(0, int(delay)), len(counts) - 1)] += 1.0
+        return replace(self, counts=tuple(counts), updated_at=now)
+
+    def distribution(self, now: float) -> DelayDistribution:
+        fade = _fade(now - self.updated_at, self.half_life)
+        prior_mass = [self.prior.at(i + 1) - self.prior.at(i) for i in range(self.prior.seconds)]
+        counts = self.counts or (0.0,) * self.prior.seconds
+        weights = [self.prior_weight * prior + count * fade for prior, count in zip(prior_mass, counts, strict=True)]
+        return DelayDistribution.from_weights(weights)
+
+
+@dataclass(frozen=True)
+class TalkTimeEstimator:
+    """Lognormal talk time from fading moments of ``ln(seconds)`` plus a prior worth ``prior_weight`` calls."""
+
+    prior: LogNormal
+    prior_weight: float
+    half_life: float = 1800.0
+    weight: float = 0.0
+    log_sum: float = 0.0
+    log_square_sum: float = 0.0
+    updated_at: float = 0.0
+
+    def record(self, now: float, seconds: float) -> TalkTimeEstimator:
+        fade = _fade(now - self.updated_at, self.half_life)
+        log = math.log(max(seconds, 1.0))
+        return replace(
+            self,
+            weight=self.weight * fade + 1.0,
+            log_sum=self.log_sum * fade + log,
+            log_square_sum=self.log_square_sum * fade + log * log,
+            updated_at=now,
+        )
+
+    def distribution(self, now: float) -> LogNormal:
+        fade = _fade(now - self.updated_at, self.half_life)
+        total = self.prior_weight + self.weight * fade
+        mu = (self.prior_weight * self.prior.mu + self.log_sum * fade) / total
+        second = (self.prior_weight * (self.prior.sigma**2 + self.prior.mu**2) + self.log_square_sum * fade) / total
+        return LogNormal(mu=mu, sigma=math.sqrt(max(second - mu * mu, 0.01)))
+
+
+# -- the pacer ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PacingPolicy:
+    """The pacer's knobs; the defaults are what bench/dialer.py measures."""
+
+    ring_timeout: float = 30.0  # unanswered lines ring this long, at least MIN_RING_SECONDS
+    grace: float = ABANDON_GRACE_SECONDS
+    max_risk: float = 1.0  # the most a new line may risk, as a share of the limit
+    taper: float = 0.6  # risk less once less than this share of the window's budget is unspent
+    reserve_abandons: float = 1.0  # budget kept back for answers still in flight
+    forecast_step: int = 3  # seconds between the points ahead at which supply and demand are compared
+
+    def __post_init__(self) -> None:
+        if self.ring_timeout < MIN_RING_SECONDS:
+            raise ValueError(f"ring_timeout must be at least {MIN_RING_SECONDS} s")
+        if self.forecast_step < 1:
+            raise ValueError("forecast_step must be a positive number of seconds")
+
+
+@dataclass(frozen=True)
+class PacerInput:
+    """What the dialler observes now. Times are seconds; rates are shares of dialled lines."""
+
+    agents_free: int  # ready and idle now
+    talking_for: tuple[float, ...]  # per agent on a call: how long it has talked so far
+    wrap_up_left: tuple[float, ...]  # per agent in wrap-up: seconds left
+    ringing_for: tuple[float, ...]  # per outbound line still ringing: seconds since it was dialled
+    person_rate: float  # P(a dialled line is answered by a person); pass a conservative (upper) estimate
+    machine_rate: float  # P(answered by a machine)
+    answer_delay: DelayDistribution
+    talk_time: LogNormal
+    wrap_up_seconds: float
+    budget: AbandonBudget
+    inbound_waiting: int = 0  # inbound calls queued for these (blended) agents: they go first
+    inbound_per_second: float = 0.0  # expected inbound arrivals for these agents
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.person_rate <= 1.0 and 0.0 <= self.machine_rate <= 1.0 - self.person_rate):
+            raise ValueError("person and machine rates must be shares summing to at most 1")
+
+
+def progressive_lines(inp: PacerInput) -> int:
+    """Lines that cannot be abandoned: one per free agent not already held by a ringing line or an inbound call."""
+    return max(0, inp.agents_free - inp.inbound_waiting - len(inp.ringing_for))
+
+
+def abandon_allowance(budget: AbandonBudget, policy: PacingPolicy = PacingPolicy()) -> float:
+    """The abandon probability a new person-answered line may carry now, spending the ledger's budget.
+
+    ``max_risk x limit`` while at least ``taper`` of the window's budget is unspent, then less and less as it is
+    spent, and nothing once it is gone (less the reserve for answers still in flight).
+    """
+    if budget.answered == 0:
+        return 0.0
+    unspent = (budget.remaining - policy.reserve_abandons) / (budget.limit * budget.answered)
+    return policy.max_risk * budget.limit * min(1.0, max(0.0, unspent / policy.taper))
+
+
+def abandon_probability(inp: PacerInput, new_lines: int, policy: PacingPolicy = PacingPolicy()) -> float:
+    """P(abandoned | answered by a person) for each of ``new_lines`` lines dialled now, bounded as the model says."""
+    return _Forecast.of(inp, policy).abandon_probability(new_lines)
+
+
+def lines_to_dial(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> int:
+    """How many lines to launch now (see the module docstring)."""
+    safe = progressive_lines(inp)
+    allowance = abandon_allowance(inp.budget, policy)
+    if allowance <= 0.0 or inp.person_rate <= 0.0:
+        return safe
+    forecast = _Forecast.of(inp, policy)
+    if forecast.abandon_probability(1) > allowance:
+        return safe
+    low, high = 1, 2  # low fits the allowance; find a high that does not, then bisect
+    while high < _MOST_LINES and forecast.abandon_probability(high) <= allowance:
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        if forecast.abandon_probability(middle) <= allowance:
+            low = middle
+        else:
+            high = middle
+    return max(safe, low)
+
+
+_MOST_LINES = 4096  # a search bound for allowances so lax that no number of lines exceeds them
+_TABLE_SECONDS = 2048  # talk times beyond this are rare enough to compute one by one
+
+
+@lru_cache(maxsize=16)
+def _talk_cdf_table(talk: LogNormal, shift: float) -> tuple[float, ...]:
+    """``talk.cdf(x + shift)`` for whole seconds x: the pacer reads these thousands of times per snapshot."""
+    return tuple(talk.cdf(x + shift) for x in range(_TABLE_SECONDS))
+
+
+def _agent_frees(talk: LogNormal, wrap_up: float, grace: float, ahead: range) -> Callable[[int], list[float]]:
+    """For an agent who has talked ``talked`` s: P(free by t + grace) for each t ``ahead``."""
+    started = _talk_cdf_table(talk, 0.0)
+    ends_at = _talk_cdf_table(talk, grace - wrap_up)
+    first = sum(t + grace <= wrap_up for t in ahead)  # still in wrap-up at these points, whatever the talk does
+    zeros = [0.0] * first
+    offsets = range(ahead.start + first * ahead.step, ahead.stop, ahead.step)
+
+    def frees(talked: int) -> list[float]:
+        if talked + ahead.stop < _TABLE_SECONDS:
+            done = started[talked]
+            ends = ends_at[talked + offsets.start : talked + offsets.stop : offsets.step]
+        else:
+            done = talk.cdf(talked)
+            ends = tuple(talk.cdf(talked + t + grace - wrap_up) for t in offsets)
+        if done >= 1.0:
+            return zeros + [1.0] * len(offsets)
+        scale = 1.0 / (1.0 - done)
+        return zeros + [(end - done) * scale for end in ends]
+
+    return frees
+
+
+@lru_cache(maxsize=4096)
+def _answer_share(delay: DelayDistribution, ring_limit: int, ahead: range, age: int) -> tuple[float, ...]:
+    """P(delay in (age, age + t]) for each t ``ahead``; nothing is answered after the ring timeout."""
+    before = delay.at(age)
+    return tuple(delay.at(min(age + t, ring_limit)) - before for t in ahead)
+
+
+def _column_sums(rows: list[list[float]], width: int) -> list[float]:
+    return [sum(column) for column in zip(*rows, strict=True)] if rows else [0.0] * width
+
+
+@dataclass(frozen=True)
+class _Forecast:
+    """At each point ahead: supply minus demand without the new lines (mean, variance), one new line's numbers."""
+
+    margin_mean: tuple[float, ...]
+    margin_variance: tuple[float, ...]
+    new_answered_by: tuple[float, ...]  # P(a new line is answered by a person by t)
+    answer_weight: tuple[float, ...]  # P(a new line's answer delay falls in the step ending at t)
+
+    @classmethod
+    def of(cls, inp: PacerInput, policy: PacingPolicy) -> _Forecast:
+        delay = inp.answer_delay
+        step = policy.forecast_step
+        ahead = range(step, delay.seconds + step, step)  # the last point covers the longest delay
+        p, m = inp.person_rate, inp.machine_rate
+        means: list[list[float]] = []
+        variances: list[list[float]] = []
+
+        agent_frees = _agent_frees(inp.talk_time, inp.wrap_up_seconds, policy.grace, ahead)
+        for talked, count in Counter(int(each) for each in inp.talking_for).items():
+            frees = agent_frees(talked)
+            means.append([count * q for q in frees] if count > 1 else frees)
+            variances.append([count * q * (1.0 - q) for q in frees])
+        ring_limit = int(policy.ring_timeout)
+        for age, count in Counter(int(each) for each in inp.ringing_for).items():
+            unresolved = 1.0 - (p + m) * delay.at(age)
+            if unresolved > 0.0 and age < ring_limit:
+                answers = [p * share / unresolved for share in _answer_share(delay, ring_limit, ahead, age)]
+                means.append([-count * q for q in answers])
+                variances.append([count * q * (1.0 - q) for q in answers])
+
+        free_now = inp.agents_free - inp.inbound_waiting
+        wrap_ends = sorted(inp.wrap_up_left)
+        mean = [
+            free_now - inp.inbound_per_second * t + bisect.bisect_right(wrap_ends, t + policy.grace) + moving
+            for t, moving in zip(ahead, _column_sums(means, len(ahead)), strict=True)
+        ]
+        variance = [
+            inp.inbound_per_second * t + moving
+            for t, moving in zip(ahead, _column_sums(variances, len(ahead)), strict=True)
+        ]
+        new_answered_by = tuple(p * delay.at(t) for t in ahead)
+        answer_weight = tuple(delay.at(t) - delay.at(t - step) for t in ahead)
+        return cls(tuple(mean), tuple(variance), new_answered_by, answer_weight)
+
+    def abandon_probability(self, new_lines: int) -> float:
+        others = new_lines - 1
+        total = 0.0
+        for mean, variance, by, weight in zip(
+            self.margin_mean, self.margin_variance, self.new_answered_by, self.answer_weight, strict=True
+        ):
+            if weight == 0.0:
+                continue
+            margin = mean - others * by
+            spread = math.sqrt(variance + others * by * (1.0 - by))
+            # an integer margin below 1 means no agent is left for this answer (continuity-corrected at 0.5)
+            no_agent = (1.0 if margin < 0.5 else 0.0) if spread == 0.0 else _normal_cdf((0.5 - margin) / spread)
+            total += weight * no_agent
+        return total

@@ -1,0 +1,263 @@
+"""The pacer, its ledger and estimators: hand-computed cases, the budget's edges, determinism."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import replace
+
+import pytest
+
+from ccswitch.dialer import (
+    AbandonBudget,
+    AbandonLedger,
+    DelayDistribution,
+    DelayEstimator,
+    LogNormal,
+    PacerInput,
+    PacingPolicy,
+    RateEstimator,
+    TalkTimeEstimator,
+    abandon_allowance,
+    abandon_probability,
+    lines_to_dial,
+    progressive_lines,
+)
+
+PLENTY = AbandonBudget(limit=0.03, answered=1000, abandoned=0)
+SPENT = AbandonBudget(limit=0.03, answered=1000, abandoned=30)
+TALK = LogNormal.from_mean(120.0, 0.8)
+
+
+def observe(**changes: object) -> PacerInput:
+    """A 20-agent campaign mid-shift: answer rate 25 %, machines 15 %, answers 5-30 s after dialling."""
+    rng = random.Random(7)
+    base = PacerInput(
+        agents_free=3,
+        talking_for=tuple(rng.uniform(0.0, 300.0) for _ in range(15)),
+        wrap_up_left=(4.0, 9.0),
+        ringing_for=tuple(rng.uniform(0.0, 30.0) for _ in range(12)),
+        person_rate=0.25,
+        machine_rate=0.15,
+        answer_delay=DelayDistribution.uniform(5, 30),
+        talk_time=TALK,
+        wrap_up_seconds=10.0,
+        budget=PLENTY,
+    )
+    return replace(base, **changes)
+
+
+def lone(**changes: object) -> PacerInput:
+    """Nobody talking, nothing ringing: the hand-computed cases start from here."""
+    return observe(**({"talking_for": (), "wrap_up_left": (), "ringing_for": (), "agents_free": 1} | changes))
+
+
+# -- lines_to_dial -------------------------------------------------------------------------------------------------
+
+
+def test_given_no_agents_when_pacing_then_no_lines() -> None:
+    assert lines_to_dial(observe(agents_free=0, talking_for=(), wrap_up_left=(), ringing_for=())) == 0
+
+
+def test_given_spent_budget_when_pacing_then_only_lines_that_cannot_abandon() -> None:
+    inp = observe(agents_free=5, ringing_for=(3.0, 12.0), budget=SPENT)
+    assert progressive_lines(inp) == 3
+    assert lines_to_dial(inp) == 3
+
+
+def test_given_budget_when_pacing_then_more_lines_than_progressive_and_a_sane_number() -> None:
+    inp = observe()
+    lines = lines_to_dial(inp)
+    assert progressive_lines(inp) == 0
+    assert 1 <= lines <= 40
+    assert abandon_probability(inp, lines) <= abandon_allowance(inp.budget) < abandon_probability(inp, lines + 1)
+
+
+def test_given_a_fresh_campaign_when_pacing_then_progressive_until_answers_build_a_budget() -> None:
+    inp = observe(agents_free=6, ringing_for=(1.0,), budget=AbandonBudget(limit=0.03, answered=0, abandoned=0))
+    assert lines_to_dial(inp) == 5
+
+
+def test_given_inbound_calls_waiting_when_pacing_then_outbound_yields() -> None:
+    calm = observe(agents_free=8, ringing_for=())
+    busy = replace(calm, inbound_waiting=6, inbound_per_second=0.2)
+    assert lines_to_dial(busy) < lines_to_dial(calm)
+    assert progressive_lines(busy) == 2
+
+
+def test_given_a_higher_answer_rate_when_pacing_then_fewer_lines() -> None:
+    assert lines_to_dial(observe(person_rate=0.5)) < lines_to_dial(observe(person_rate=0.25))
+
+
+def test_given_equal_inputs_when_pacing_then_equal_answers() -> None:
+    assert lines_to_dial(observe()) == lines_to_dial(observe())
+    assert abandon_probability(observe(), 9) == abandon_probability(observe(), 9)
+
+
+def test_abandon_probability_grows_with_the_lines_launched() -> None:
+    chances = [abandon_probability(observe(), n) for n in range(1, 30)]
+    assert chances == sorted(chances)
+    assert chances[0] < 0.01 < chances[-1]
+
+
+# -- abandon_probability, by hand ---------------------------------------------------------------------------------
+
+
+def test_one_free_agent_two_certain_answers_at_the_same_second_then_one_is_abandoned() -> None:
+    inp = lone(person_rate=1.0, machine_rate=0.0, answer_delay=DelayDistribution.uniform(9, 10))
+    assert abandon_probability(inp, 1) == 0.0
+    assert abandon_probability(inp, 2) == 1.0
+    assert lines_to_dial(inp) == 1
+
+
+def test_one_free_agent_two_coin_flip_answers_then_even_odds_for_the_other() -> None:
+    # margin = 1 free - 0.5 expected other answers, variance 0.25: P(margin < 0.5) = Phi(0) = 0.5
+    inp = lone(person_rate=0.5, machine_rate=0.0, answer_delay=DelayDistribution.uniform(9, 10))
+    assert abandon_probability(inp, 2) == pytest.approx(0.5)
+
+
+def test_a_line_still_ringing_is_less_likely_to_be_answered_than_a_fresh_one() -> None:
+    # Answers come at 2 s or at 10 s. A line ringing for 5 s missed the 2 s chance: a person answers it (at 10 s)
+    # with p*0.5 / (1 - (p+m)*0.5) = 0.25 / 0.6. A new line answered at 2 s (half the time) finds the agent;
+    # answered at 10 s it competes: P = 0.5 * Phi((q - 0.5) / sqrt(q(1-q))).
+    delay = DelayDistribution.from_weights([0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1])
+    inp = lone(person_rate=0.5, machine_rate=0.3, answer_delay=delay, ringing_for=(5.4,))
+    q = 0.25 / 0.6
+    expected = 0.5 * 0.5 * math.erfc(-((q - 0.5) / math.sqrt(q * (1 - q))) / math.sqrt(2))
+    assert abandon_probability(inp, 1, PacingPolicy(forecast_step=1)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("wrap_up_left", "abandoned"), [(3.0, 0.0), (3.5, 1.0)])
+def test_an_agent_finishing_wrap_up_within_the_grace_takes_the_answer(wrap_up_left: float, abandoned: float) -> None:
+    # the answer comes in the first second (counted at 1 s); the agent is free at 3 s: within the 2 s grace
+    inp = lone(
+        agents_free=0,
+        wrap_up_left=(wrap_up_left,),
+        person_rate=1.0,
+        machine_rate=0.0,
+        answer_delay=DelayDistribution.uniform(0, 1),
+    )
+    assert abandon_probability(inp, 1, PacingPolicy(forecast_step=1)) == abandoned
+
+
+def test_a_talking_agent_counts_with_the_chance_the_call_ends_in_time() -> None:
+    # one agent has talked 100 s; no wrap-up; an answer at 10 s finds it if the talk ends by 12 s from now
+    talk = LogNormal(mu=math.log(100.0), sigma=0.5)
+    inp = lone(
+        agents_free=0,
+        talking_for=(100.0,),
+        wrap_up_seconds=0.0,
+        talk_time=talk,
+        person_rate=1.0,
+        machine_rate=0.0,
+        answer_delay=DelayDistribution.uniform(9, 10),
+    )
+    done = talk.cdf(100.0)
+    free = (talk.cdf(112.0) - done) / (1.0 - done)
+    expected = 0.5 * math.erfc(-((0.5 - free) / math.sqrt(free * (1 - free))) / math.sqrt(2))
+    assert abandon_probability(inp, 1, PacingPolicy(forecast_step=1)) == pytest.approx(expected)
+
+
+# -- the budget ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answered", "abandoned", "allowance"),
+    [
+        (0, 0, 0.0),  # nothing answered yet: no budget, start progressive
+        (1000, 0, 0.03),  # (30 - 1 reserve) / 30 unspent >= the taper: full risk
+        (1000, 22, 0.03 * (7 / 30) / 0.6),  # under the taper: proportionally less
+        (1000, 29, 0.0),  # only the reserve is left
+        (1000, 40, 0.0),  # over budget
+    ],
+)
+def test_allowance_spends_the_window_budget(answered: int, abandoned: int, allowance: float) -> None:
+    budget = AbandonBudget(limit=0.03, answered=answered, abandoned=abandoned)
+    assert abandon_allowance(budget) == pytest.approx(allowance)
+
+
+def test_ledger_window_rolls() -> None:
+    ledger = AbandonLedger(window_seconds=3600.0, limit=0.03)
+    ledger.record(0.0, answered_person=True, abandoned=True)
+    ledger.record(10.0, answered_person=True, abandoned=False)
+    ledger.record(20.0, answered_person=False, abandoned=False)
+    assert ledger.budget(3599.0) == AbandonBudget(limit=0.03, answered=2, abandoned=1)
+    assert ledger.budget(3600.0) == AbandonBudget(limit=0.03, answered=1, abandoned=0)
+    assert ledger.budget(3610.0).answered == 0
+    assert ledger.budget(3610.0).rate == 0.0
+
+
+def test_ledger_refuses_impossible_records() -> None:
+    ledger = AbandonLedger()
+    with pytest.raises(ValueError, match="answered by a person"):
+        ledger.record(1.0, answered_person=False, abandoned=True)
+    ledger.record(5.0, answered_person=True, abandoned=False)
+    with pytest.raises(ValueError, match="time order"):
+        ledger.record(4.0, answered_person=True, abandoned=False)
+
+
+def test_budget_remaining_and_rate() -> None:
+    budget = AbandonBudget(limit=0.03, answered=200, abandoned=4)
+    assert budget.rate == pytest.approx(0.02)
+    assert budget.remaining == pytest.approx(2.0)
+
+
+# -- estimators ---------------------------------------------------------------------------------------------------
+
+
+def test_rate_estimator_starts_conservative_and_learns_the_rate() -> None:
+    rng = random.Random(1)
+    estimator = RateEstimator(prior_rate=0.5, prior_weight=50.0, half_life=600.0)
+    for second in range(20):
+        estimator = estimator.record(float(second), rng.random() < 0.25)
+    assert estimator.upper(20.0) > 0.4  # 20 dials cannot outweigh the cautious prior
+    for second in range(20, 3000):
+        estimator = estimator.record(float(second), rng.random() < 0.25)
+    assert estimator.mean(3000.0) == pytest.approx(0.25, abs=0.03)
+    assert estimator.mean(3000.0) < estimator.upper(3000.0) < estimator.mean(3000.0) + 0.03
+
+
+def test_rate_estimator_follows_a_drift_within_a_few_half_lives() -> None:
+    estimator = RateEstimator(prior_rate=0.5, prior_weight=10.0, half_life=300.0)
+    for second in range(3000):
+        estimator = estimator.record(float(second), second % 10 < 3)  # 30 %
+    for second in range(3000, 5000):
+        estimator = estimator.record(float(second), second % 10 < 1)  # then 10 %
+    assert estimator.mean(5000.0) == pytest.approx(0.10, abs=0.02)
+
+
+def test_delay_estimator_learns_the_histogram() -> None:
+    estimator = DelayEstimator(prior=DelayDistribution.uniform(0, 30), prior_weight=5.0)
+    for i in range(2000):
+        estimator = estimator.record(float(i), 10.0 + (i % 10))  # 10-19 s
+    learned = estimator.distribution(2000.0)
+    assert learned.at(10) < 0.02
+    assert learned.at(20) > 0.98
+
+
+def test_talk_time_estimator_learns_the_lognormal() -> None:
+    rng = random.Random(3)
+    estimator = TalkTimeEstimator(prior=LogNormal.from_mean(240.0, 0.8), prior_weight=30.0)
+    for i in range(3000):
+        estimator = estimator.record(float(i), rng.lognormvariate(TALK.mu, TALK.sigma))
+    learned = estimator.distribution(3000.0)
+    assert learned.mean == pytest.approx(120.0, rel=0.1)
+    assert learned.sigma == pytest.approx(0.8, abs=0.08)
+
+
+# -- validation ---------------------------------------------------------------------------------------------------
+
+
+def test_ring_timeout_below_the_minimum_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 15"):
+        PacingPolicy(ring_timeout=10.0)
+
+
+def test_rates_must_be_shares() -> None:
+    with pytest.raises(ValueError, match="shares"):
+        observe(person_rate=0.7, machine_rate=0.4)
+
+
+def test_delay_weights_must_be_usable() -> None:
+    with pytest.raises(ValueError, match="non-negative"):
+        DelayDistribution.from_weights([0.0, 0.0])
