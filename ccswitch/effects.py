@@ -62,17 +62,23 @@ class StopMedia:
 
 
 @dataclass(frozen=True, slots=True)
-class ConnectAgent:
-    """Ring the agent and bridge the caller to them, from the caller's channel in one command.
+class AgentLeg:
+    """One agent's phone to ring: ``leg`` is the uuid its channel gets, chosen by the controller so that its
+    events are recognised before any reply arrives; it starts ringing ``delay_s`` after the first leg."""
 
-    ``agent_leg`` is the uuid the agent's channel gets, chosen by the controller so that its events can be
-    recognised before any reply arrives.
-    """
-
-    call: str
     agent_id: str
     dial_string: str
-    agent_leg: str
+    leg: str
+    delay_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectAgent:
+    """Ring the agent(s) and bridge the caller to whoever answers first, from the caller's channel in one
+    command. One leg for most strategies; several for ring-all and ring-progressively."""
+
+    call: str
+    legs: tuple[AgentLeg, ...]
     ring_timeout_s: int
     queue: str
     caller_id_number: str

@@ -27,11 +27,13 @@ from datetime import datetime
 from enum import Enum
 
 from ccswitch.acd import agents as agent_fsm
-from ccswitch.acd.agents import Agent, AgentState
-from ccswitch.acd.queues import QueueEntry, order_key, overdue, plan_offers
+from ccswitch.acd.agents import Agent, AgentState, MissReason
+from ccswitch.acd.queues import QueueEntry, caller_priority, order_key, overdue
+from ccswitch.acd.router import Router
 from ccswitch.channel_events import AppCompleted, Bridged, ChannelEvent, HungUp, Parked
 from ccswitch.config import Config
 from ccswitch.effects import (
+    AgentLeg,
     Answer,
     ConnectAgent,
     Effect,
@@ -53,6 +55,13 @@ from ccswitch.store.base import Store
 log = logging.getLogger(__name__)
 
 Emit = Callable[[str, Sequence[Effect]], None]
+
+# How a failed bridge's cause (originate_disposition) is charged to the agent, as mod_callcenter does.
+_MISS_REASONS = {
+    "USER_BUSY": MissReason.BUSY,
+    "NORMAL_CIRCUIT_CONGESTION": MissReason.BUSY,
+    "CALL_REJECTED": MissReason.REJECTED,
+}
 Record = Callable[[HistoryRecord], object]  # HistoryWriter.submit: never blocks
 
 
@@ -81,7 +90,8 @@ class CallSession:
     pending_tag: str | None = None
     hangup_cause: str = "NORMAL_CLEARING"
     entry: QueueEntry | None = None
-    agent: str | None = None
+    ringing: dict[str, str] = field(default_factory=dict)  # agent id -> leg uuid ("" if unknown) while offering
+    agent: str | None = None  # the agent who answered
     agent_leg: str | None = None
     connected_at: float | None = None
     tags_used: int = 0  # announcement tags
@@ -110,7 +120,7 @@ class Engine:
         self.agent_legs: dict[str, str] = {}  # agent leg uuid -> caller uuid
         self.agents: dict[str, Agent] = {}
         self.waiting: dict[str, list[QueueEntry]] = {name: [] for name in config.queues}
-        self._members = {name: config.members(name) for name in config.queues}
+        self.router = Router.from_config(config)
         self._orphans: dict[str, QueueEntry] = {}
         self._unreconciled = {node.name for node in config.nodes}
 
@@ -125,6 +135,7 @@ class Engine:
                     agent = agent_fsm.apply(agent, agent_fsm.Login(), now)
                 agent = self.store.put_agent(agent)
             self.agents[agent_id] = agent
+            self.router.update_agent(agent)
         # Queue entries a previous run left in the store wait for a node to say whether their call still lives.
         self._orphans = {entry.call: entry for entries in self.store.all_entries().values() for entry in entries
                          if entry.queue in self.waiting}
@@ -193,9 +204,17 @@ class Engine:
         session = self.calls.get(caller)
         if session is None or session.phase is not Phase.OFFERING:
             return
-        if session.agent is None or session.agent_leg not in (event.uuid, event.other_leg, None):
+        winner = next((agent for agent, leg in session.ringing.items() if leg in (event.uuid, event.other_leg)),
+                      None)
+        if winner is None and list(session.ringing.values()) == [""]:  # taken back after a restart: leg unknown
+            winner = next(iter(session.ringing))
+        if winner is None:
             return
-        self._agent_event(session.agent, agent_fsm.Answered(session.uuid), now)
+        session.agent, session.agent_leg = winner, session.ringing.pop(winner) or event.other_leg
+        self._agent_event(winner, agent_fsm.Answered(session.uuid), now)
+        for other in session.ringing:  # ring-all: the others lost the race, through no fault of theirs
+            self._agent_event(other, agent_fsm.CallEnded(session.uuid, 0), now)
+        session.ringing = {}
         assert session.entry is not None
         wait = now - session.entry.enqueued_at
         self.stats.answered(session.entry.queue, session.agent, wait)
@@ -210,7 +229,7 @@ class Engine:
             # The agent's leg ended. While ringing, the caller's bridge completion reports why; once talking,
             # the call is over.
             session = self.calls.get(self.agent_legs.pop(event.uuid))
-            if session is not None and session.phase is Phase.CONNECTED:
+            if session is not None and session.phase is Phase.CONNECTED and session.agent_leg == event.uuid:
                 self._call_ended(session, now)
             return
         session = self.calls.pop(event.uuid, None)
@@ -222,12 +241,13 @@ class Engine:
             session.left_queue_at = now
             log.info("call %s abandoned in queue %s after %.1f s (%s)", session.uuid, session.entry.queue,
                      now - session.entry.enqueued_at, event.cause)
-            ringing_agent = session.agent if session.phase is Phase.OFFERING else None
+            ringing, session.ringing = session.ringing, {}
             self._leave_queue(session)
             self.stats.abandoned(session.entry.queue)
-            if ringing_agent is not None:
+            for agent_id in ringing:
                 # Not the agent's fault: they keep their place in the longest-idle line.
-                self._agent_event(ringing_agent, agent_fsm.CallEnded(session.uuid, 0), now)
+                self._agent_event(agent_id, agent_fsm.CallEnded(session.uuid, 0), now)
+            if ringing:
                 self._dispatch(now)
         elif session.phase is Phase.CONNECTED:
             self._call_ended(session, now)
@@ -292,10 +312,9 @@ class Engine:
         if agent is not None and agent.state is AgentState.ON_CALL:
             session.phase, session.agent, session.connected_at = Phase.CONNECTED, agent.id, agent.since
         elif agent is not None and agent.state is AgentState.RESERVED:
-            session.phase, session.agent = Phase.OFFERING, agent.id  # the bridge's outcome will tell
+            session.phase, session.ringing = Phase.OFFERING, {agent.id: ""}  # the bridge's outcome will tell
         else:
-            session.phase = Phase.QUEUED
-            bisect.insort(self.waiting[entry.queue], entry, key=order_key)
+            self._wait(session)
         log.info("call %s taken back from the store: %s in %s", uuid, session.phase.value, entry.queue)
 
     def _release_dead_calls(self, now: float) -> None:
@@ -353,24 +372,32 @@ class Engine:
     # ----------------------------------------------------------------- queue
     def _enqueue(self, session: CallSession, step: ToQueue, now: float) -> None:
         self._answer(session)
+        queue = self.config.queues[step.queue]
         entry = QueueEntry(
             call=session.uuid,
             queue=step.queue,
-            priority=step.priority,
+            priority=caller_priority(step.priority, session.caller_number, queue.vip_numbers, queue.vip_priority),
             enqueued_at=now,
             seq=self.store.next_seq(),
             caller_number=session.caller_number,
             caller_name=session.caller_name,
-            attempts=0,
+            skills=step.skills,
         )
         self.store.add_entry(entry)
         session.entry = entry
-        session.phase = Phase.QUEUED
-        bisect.insort(self.waiting[step.queue], entry, key=order_key)
+        self._wait(session)
         log.info("call %s queued in %s (priority %d, %d waiting)",
-                 session.uuid, step.queue, step.priority, len(self.waiting[step.queue]))
-        self._emit(session, [StartMusic(session.uuid, self._music(session))])
+                 session.uuid, step.queue, entry.priority, len(self.waiting[step.queue]))
         self._dispatch(now)
+        if session.phase is Phase.QUEUED:  # no agent at once: music (a ringing agent's caller hears ringback)
+            self._emit(session, [StartMusic(session.uuid, self._music(session))])
+
+    def _wait(self, session: CallSession) -> None:
+        """The call waits in its queue (again) at its place."""
+        assert session.entry is not None
+        session.phase = Phase.QUEUED
+        bisect.insort(self.waiting[session.entry.queue], session.entry, key=order_key)
+        self.router.add_call(session.entry)
 
     def _leave_queue(self, session: CallSession) -> None:
         """Take the call out of its queue for good (abandoned or overflowed)."""
@@ -378,48 +405,57 @@ class Engine:
         waiting = self.waiting[session.entry.queue]
         if session.entry in waiting:
             waiting.remove(session.entry)
+        self.router.remove_call(session.uuid)
         self.store.remove_entry(session.entry.queue, session.uuid)
         session.phase = Phase.ENDED
 
     def _dispatch(self, now: float) -> None:
-        """Offer waiting calls to free agents, as the queue core plans it."""
-        for entry, agent_id in plan_offers(self.waiting, self.agents, self._members, now):
-            if not self._agent_event(agent_id, agent_fsm.Offer(entry.call), now):
-                continue
+        """Offer waiting calls to free agents, as the router plans it (the strategy picks one agent, or several
+        for ring-all / ring-progressively)."""
+        for dispatch in self.router.next_offers(now):
+            entry = dispatch.entry
             session = self.calls[entry.call]
+            offer = agent_fsm.Offer(entry.call)
+            reserved = [agent for agent in dispatch.agents if self._agent_event(agent, offer, now)]
+            if not reserved:  # another controller took them first
+                self.router.add_call(entry)
+                continue
             self.waiting[entry.queue].remove(entry)
             session.phase = Phase.OFFERING
-            session.agent = agent_id
-            session.agent_leg = str(uuidlib.uuid4())
-            self.agent_legs[session.agent_leg] = session.uuid
-            queue = self.config.queues[entry.queue]
-            log.info("call %s offered to agent %s (queue %s)", session.uuid, agent_id, entry.queue)
+            session.ringing = {agent: str(uuidlib.uuid4()) for agent in reserved}
+            legs = tuple(AgentLeg(agent, self.config.agents[agent].contact, leg, index * dispatch.stagger_s)
+                         for index, (agent, leg) in enumerate(session.ringing.items()))
+            for leg in legs:
+                self.agent_legs[leg.leg] = session.uuid
+            log.info("call %s offered to agent(s) %s (queue %s)", session.uuid, ", ".join(reserved), entry.queue)
             self._emit(session, [ConnectAgent(
                 call=session.uuid,
-                agent_id=agent_id,
-                dial_string=self.config.agents[agent_id].contact,
-                agent_leg=session.agent_leg,
-                ring_timeout_s=queue.ring_timeout_s,
+                legs=legs,
+                ring_timeout_s=self.config.queues[entry.queue].ring_timeout_s,
                 queue=entry.queue,
                 caller_id_number=session.caller_number,
                 caller_id_name=session.caller_name,
                 ringback=self._music(session),
             )])
 
-    def _offer_failed(self, session: CallSession, reason: str, now: float) -> None:
-        assert session.agent is not None and session.entry is not None
+    def _offer_failed(self, session: CallSession, cause: str, now: float) -> None:
+        """Nobody answered (or busy, or rejected): each rung agent is charged and the call goes back to its place."""
+        assert session.entry is not None
         queue = self.config.queues[session.entry.queue]
-        log.info("agent %s did not take call %s (%s): back to its place in %s",
-                 session.agent, session.uuid, reason, session.entry.queue)
-        self._agent_event(session.agent, agent_fsm.Missed(session.uuid, queue.max_no_answer), now)
-        self.stats.missed(session.agent)
-        if session.agent_leg is not None:
-            self.agent_legs.pop(session.agent_leg, None)
-        session.agent = session.agent_leg = None
-        session.phase = Phase.QUEUED
+        reason = _MISS_REASONS.get(cause, MissReason.NO_ANSWER)
+        log.info("agent(s) %s did not take call %s (%s): back to its place in %s",
+                 ", ".join(session.ringing), session.uuid, cause, session.entry.queue)
+        for agent_id, leg in session.ringing.items():
+            delays = self.config.agents[agent_id]
+            delay = {MissReason.BUSY: delays.busy_delay_s, MissReason.REJECTED: delays.reject_delay_s}.get(
+                reason, delays.no_answer_delay_s)
+            self._agent_event(agent_id, agent_fsm.Missed(session.uuid, queue.max_no_answer, reason, delay), now)
+            self.stats.missed(agent_id)
+            self.agent_legs.pop(leg, None)
+        session.ringing = {}
         session.entry = replace(session.entry, attempts=session.entry.attempts + 1)
         self.store.add_entry(session.entry)
-        bisect.insort(self.waiting[session.entry.queue], session.entry, key=order_key)
+        self._wait(session)
         self._dispatch(now)
 
     def _call_ended(self, session: CallSession, now: float) -> None:
@@ -445,9 +481,11 @@ class Engine:
             fresh = self.store.get_agent(agent_id)
             if fresh is not None:
                 self.agents[agent_id] = fresh
+                self.router.update_agent(fresh)
             return False
         self.stats.agent_changed(old, stored, now)
         self.agents[agent_id] = stored
+        self.router.update_agent(stored)
         self._record_state(old, now)
         return True
 
@@ -456,6 +494,8 @@ class Engine:
         InvalidTransition (e.g. logging out while on a call) so the caller can tell them why."""
         if agent_id not in self.agents:
             raise UnknownNameError(f"unknown agent '{agent_id}' (known: {', '.join(sorted(self.agents))})")
+        if isinstance(event, agent_fsm.TakeBreak):
+            agent_fsm.check_break_reason(event.reason, self.config.pause_reasons)
         new = agent_fsm.apply(self.agents[agent_id], event, now)
         stored = self.store.update_agent(self.agents[agent_id], new)
         if stored is None:
@@ -463,6 +503,7 @@ class Engine:
         self.stats.agent_changed(self.agents[agent_id], stored, now)
         self._record_state(self.agents[agent_id], now)
         self.agents[agent_id] = stored
+        self.router.update_agent(stored)
         log.info("agent %s: %s -> %s", agent_id, type(event).__name__, stored.state.value)
         self._dispatch(now)
         return stored

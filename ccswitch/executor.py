@@ -67,12 +67,12 @@ def command_for(effect: Effect) -> str:
     if isinstance(effect, ConnectAgent):
         return commands.api(commands.connect_agent(
             call_uuid=effect.call,
-            endpoint=effect.dial_string,
-            agent_leg_uuid=effect.agent_leg,
+            legs=[commands.AgentDial(leg.dial_string, leg.leg, round(leg.delay_s), {"cc_agent": leg.agent_id})
+                  for leg in effect.legs],
             ring_timeout_s=effect.ring_timeout_s,
             caller_id_name=effect.caller_id_name,
             caller_id_number=effect.caller_id_number,
-            extra_vars={"cc_queue": effect.queue, "cc_agent": effect.agent_id, "cc_call": effect.call},
+            extra_vars={"cc_queue": effect.queue, "cc_call": effect.call},
             ringback=effect.ringback,
         ))
     if isinstance(effect, Transfer):

@@ -114,18 +114,37 @@ def find_end_paren(text: str, open_: str, close: str) -> int:
 
 
 def parse_dial_string(dial: str) -> tuple[list[tuple[str, str]], str]:
-    """switch_ivr_originate + switch_event_create_brackets: ``{...}`` blocks, then the endpoint."""
+    """switch_ivr_originate + switch_event_create_brackets: ``{...}`` blocks, then the endpoint(s)."""
     assert ":_:" not in dial, "would be an enterprise originate"
     variables: list[tuple[str, str]] = []
     while dial.startswith("{"):
-        end = find_end_paren(dial, "{", "}")
-        assert end > 0, f"unbalanced block in {dial!r}"
-        for var in separate(dial[1:end], ","):
-            name_value = separate(var, "=", 2)
-            if len(name_value) == 2:
-                variables.append((name_value[0], name_value[1]))
-        dial = dial[end + 1 :]
+        variables += parse_block(dial, "{", "}")
+        dial = dial[find_end_paren(dial, "{", "}") + 1 :]
     return variables, dial
+
+
+def parse_block(text: str, open_char: str, close_char: str) -> list[tuple[str, str]]:
+    """The ``name=value`` pairs of the block ``text`` starts with."""
+    end = find_end_paren(text, open_char, close_char)
+    assert end > 0, f"unbalanced block in {text!r}"
+    pairs = []
+    for var in separate(text[1:end], ","):
+        name_value = separate(var, "=", 2)
+        if len(name_value) == 2:
+            pairs.append((name_value[0], name_value[1]))
+    return pairs
+
+
+def parse_legs(endpoints: str) -> list[tuple[list[tuple[str, str]], str]]:
+    """Simultaneous legs split on ``,`` outside ``[...]``, each with its ``[...]`` variables and its endpoint."""
+    assert "|" not in endpoints, "a | would add a failover leg"
+    legs = []
+    while endpoints:
+        assert endpoints.startswith("["), endpoints
+        variables = parse_block(endpoints, "[", "]")
+        endpoint, _, endpoints = endpoints[find_end_paren(endpoints, "[", "]") + 1 :].partition(",")
+        legs.append((variables, endpoint))
+    return legs
 
 
 def parse_inline(target: str) -> list[tuple[str, str]]:
@@ -218,29 +237,50 @@ def test_builder_text(built: Callable[[], str], expected: str) -> None:
     assert built() == expected
 
 
+def one_leg(endpoint: str = "user/1000") -> list[c.AgentDial]:
+    return [c.AgentDial(endpoint, LEG, 0, {"cc_agent": "1000"})]
+
+
 def test_connect_agent_exact_command() -> None:
     command = c.connect_agent(
-        call_uuid=CALL, endpoint="user/1000@127.0.0.1", agent_leg_uuid=LEG, ring_timeout_s=20,
-        caller_id_name="Zoë O'Brien, Jr.", caller_id_number="+79161234567",
-        extra_vars={"cc_queue": "support", "cc_agent": "1000@default"},
+        call_uuid=CALL, legs=one_leg("user/1000@127.0.0.1"), ring_timeout_s=20,
+        caller_id_name="Zoë O'Brien, Jr.", caller_id_number="+79161234567", extra_vars={"cc_queue": "support"},
     )
     assert command == (
         f"uuid_transfer {CALL} 'm:^:multiset:continue_on_fail=true hangup_after_bridge=true"
         " transfer_ringback=local_stream://moh"
-        f"^bridge:{{origination_uuid={LEG},leg_timeout=20,origination_caller_id_name=Zoë OBrien Jr.,"
-        "origination_caller_id_number=+79161234567,ignore_early_media=true,cc_queue=support,cc_agent=1000@default}"
+        "^bridge:{origination_caller_id_name=Zoë OBrien Jr.,origination_caller_id_number=+79161234567,"
+        f"ignore_early_media=true,cc_queue=support}}[origination_uuid={LEG},leg_timeout=20,cc_agent=1000]"
         "user/1000@127.0.0.1^park' inline"
     )
 
 
+def test_connect_agent_rings_several_agents_at_once_each_with_its_own_uuid_and_delay() -> None:
+    other = "a-1f2e3d4c-0002"
+    command = c.connect_agent(
+        CALL, [c.AgentDial("user/1000", LEG), c.AgentDial("user/1001", other, 10, {"cc_agent": "1001"})],
+        15, "Ivan", "79161234567", {}, ringback="local_stream://queue",
+    )
+    apps = parse_inline(separate(single_api(c.api(command))[1], " ", 5)[1])
+    shared, endpoints = parse_dial_string(apps[1][1])
+    assert shared == [("origination_caller_id_name", "Ivan"), ("origination_caller_id_number", "79161234567"),
+                      ("ignore_early_media", "true")]
+    assert parse_legs(endpoints) == [
+        ([("origination_uuid", LEG), ("leg_timeout", "15")], "user/1000"),
+        ([("origination_uuid", other), ("leg_timeout", "15"), ("leg_delay_start", "10"), ("cc_agent", "1001")],
+         "user/1001"),
+    ]
+    assert "transfer_ringback=local_stream://queue" in apps[0][1]
+
+
 def test_connect_agent_leaves_out_caller_id_that_did_not_survive() -> None:
-    command = c.connect_agent(CALL, "user/1000", LEG, 20, "${}", "", {})
+    command = c.connect_agent(CALL, one_leg(), 20, "${}", "", {})
     assert "origination_caller_id" not in command
 
 
 def test_connect_agent_refuses_extra_vars_that_override_its_own() -> None:
     with pytest.raises(UnsafeValueError, match="origination_uuid"):
-        c.connect_agent(CALL, "user/1000", LEG, 20, "a", "1", {"origination_uuid": CALL})
+        c.connect_agent(CALL, one_leg(), 20, "a", "1", {"origination_uuid": CALL})
 
 
 @pytest.mark.parametrize(
@@ -304,8 +344,8 @@ def digits_arg(**changes: Any) -> str:
         (lambda: c.sendmsg_execute(CALL, "playback", "a.wav", None, loops=0), "loops"),
         (lambda: c.originate(c.DialString("user/1000"), "playback", "tone_stream://%(1,1,1)"),
          "originate application argument"),
-        (lambda: c.connect_agent(CALL, "user/1000", LEG, 0, "a", "1", {}), "ring timeout"),
-        (lambda: c.connect_agent(CALL, "user/1000", LEG, 20, "a", "1", {"cc_queue": "a^park"}),
+        (lambda: c.connect_agent(CALL, one_leg(), 0, "a", "1", {}), "ring timeout"),
+        (lambda: c.connect_agent(CALL, one_leg(), 20, "a", "1", {"cc_queue": "a^park"}),
          "cc_queue value"),
         (lambda: digits_arg(terminators=""), "terminators"),
         (lambda: digits_arg(regexp="1${x}"), "digits regexp"),
@@ -362,7 +402,7 @@ def test_connect_agent_keeps_its_shape_whatever_the_caller_sends(seed: int) -> N
     rng = random.Random(seed)
     for name in hostile_strings(300, seed):
         number = rng.choice(hostile_strings(0, seed)) + name[::-1]
-        wire = c.api(c.connect_agent(CALL, "user/1000@dom", LEG, 20, name, number, {"cc_queue": "support"}))
+        wire = c.api(c.connect_agent(CALL, one_leg("user/1000@dom"), 20, name, number, {"cc_queue": "support"}))
         command, arg = single_api(wire)
         call, inline_target, dialplan = separate(arg, " ", 5)
         assert (command, call, dialplan) == ("uuid_transfer", CALL, "inline")
@@ -373,13 +413,13 @@ def test_connect_agent_keeps_its_shape_whatever_the_caller_sends(seed: int) -> N
         ]
         for _, app_arg in apps:
             assert_no_expansion(app_arg)
-        variables, endpoint = parse_dial_string(apps[1][1])
-        expected = [("origination_uuid", LEG), ("leg_timeout", "20"),
-                    ("origination_caller_id_name", c.caller_id_text(name)),
+        variables, endpoints = parse_dial_string(apps[1][1])
+        expected = [("origination_caller_id_name", c.caller_id_text(name)),
                     ("origination_caller_id_number", c.caller_id_text(number)),
                     ("ignore_early_media", "true"), ("cc_queue", "support")]
         assert variables == [(key, value) for key, value in expected if value]
-        assert endpoint == "user/1000@dom"
+        assert parse_legs(endpoints) == [([("origination_uuid", LEG), ("leg_timeout", "20"), ("cc_agent", "1000")],
+                                          "user/1000@dom")]
 
 
 def attempt(build: Callable[..., str], *args: Any) -> str | None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +16,7 @@ from ccswitch.acd.queues import QueueEntry
 from ccswitch.channel_events import AppCompleted, Bridged, HungUp, Parked
 from ccswitch.config import Config, load_config
 from ccswitch.effects import (
+    AgentLeg,
     Answer,
     CollectDigits,
     ConnectAgent,
@@ -74,13 +77,13 @@ def press(engine: Engine, emitted: Recorder, digits: str, now: float, uuid: str 
     return emitted.take()
 
 
-def queue_for_support(engine: Engine, emitted: Recorder, now: float = MONDAY_10AM) -> ConnectAgent:
+def queue_for_support(engine: Engine, emitted: Recorder, now: float = MONDAY_10AM) -> AgentLeg:
+    """The caller chooses support; an agent is free, so the call rings them at once (no music first)."""
     park(engine, now=now)
-    effects = press(engine, emitted, "2", now + 3)
-    assert isinstance(effects[0], StartMusic)
-    offer = effects[1]
-    assert isinstance(offer, ConnectAgent)
-    return offer
+    (offer,) = press(engine, emitted, "2", now + 3)
+    assert isinstance(offer, ConnectAgent) and offer.queue == "support"
+    (leg,) = offer.legs
+    return leg
 
 
 def test_given_business_hours_when_call_parks_then_answered_and_main_menu_collects_digits(
@@ -105,7 +108,7 @@ def test_given_sunday_when_call_parks_then_closed_announcement_then_hangup(
 
 def test_given_support_choice_then_longest_idle_support_agent_is_rung(engine: Engine, emitted: Recorder) -> None:
     offer = queue_for_support(engine, emitted)
-    assert offer.queue == "support"
+    assert offer.agent_id == "1003"  # all equally idle: the first support member in the agents file
     assert offer.dial_string == f"user/{offer.agent_id}"
     assert engine.agents[offer.agent_id].state is AgentState.RESERVED
     assert engine.calls[CALLER].phase is Phase.OFFERING
@@ -113,7 +116,7 @@ def test_given_support_choice_then_longest_idle_support_agent_is_rung(engine: En
 
 def test_given_agent_answers_then_call_connected_and_wait_counted(engine: Engine, emitted: Recorder) -> None:
     offer = queue_for_support(engine, emitted)
-    engine.handle("fs1", Bridged(CALLER, offer.agent_leg), MONDAY_10AM + 10)
+    engine.handle("fs1", Bridged(CALLER, offer.leg), MONDAY_10AM + 10)
     assert engine.agents[offer.agent_id].state is AgentState.ON_CALL
     figures = engine.stats.queues["support"]
     assert figures.answered == 1 and figures.asa == pytest.approx(7.0)
@@ -122,8 +125,8 @@ def test_given_agent_answers_then_call_connected_and_wait_counted(engine: Engine
 
 def test_given_talking_when_agent_hangs_up_then_wrap_up_then_available(engine: Engine, emitted: Recorder) -> None:
     offer = queue_for_support(engine, emitted)
-    engine.handle("fs1", Bridged(CALLER, offer.agent_leg), MONDAY_10AM + 10)
-    engine.handle("fs1", HungUp(offer.agent_leg, "NORMAL_CLEARING"), MONDAY_10AM + 70)
+    engine.handle("fs1", Bridged(CALLER, offer.leg), MONDAY_10AM + 10)
+    engine.handle("fs1", HungUp(offer.leg, "NORMAL_CLEARING"), MONDAY_10AM + 70)
     engine.handle("fs1", HungUp(CALLER, "NORMAL_CLEARING"), MONDAY_10AM + 70)
     agent = engine.agents[offer.agent_id]
     assert agent.state is AgentState.WRAP_UP and agent.calls_handled == 1
@@ -139,10 +142,10 @@ def test_given_agent_does_not_answer_then_miss_and_call_offered_to_next_agent(
     engine: Engine, emitted: Recorder
 ) -> None:
     first = queue_for_support(engine, emitted)
-    engine.handle("fs1", HungUp(first.agent_leg, "NO_ANSWER"), MONDAY_10AM + 18)
+    engine.handle("fs1", HungUp(first.leg, "NO_ANSWER"), MONDAY_10AM + 18)
     engine.handle("fs1", AppCompleted(CALLER, "bridge", None, "", "NO_ANSWER"), MONDAY_10AM + 18)
     (second,) = emitted.take()
-    assert isinstance(second, ConnectAgent) and second.agent_id != first.agent_id
+    assert isinstance(second, ConnectAgent) and second.legs[0].agent_id != first.agent_id
     missed = engine.agents[first.agent_id]
     assert missed.state is AgentState.AVAILABLE and missed.missed_in_row == 1
     assert engine.stats.agents[first.agent_id].missed == 1
@@ -216,7 +219,7 @@ def test_given_a_previous_run_left_calls_in_the_store_when_the_node_reports_then
     engine.reconcile("fs1", [waiting, ringing, talking], [], MONDAY_10AM)
 
     assert engine.calls[waiting].phase is Phase.QUEUED and engine.waiting["sales"][0].call == waiting
-    assert engine.calls[ringing].phase is Phase.OFFERING and engine.calls[ringing].agent == "1004"
+    assert engine.calls[ringing].phase is Phase.OFFERING and engine.calls[ringing].ringing == {"1004": ""}
     assert engine.calls[talking].phase is Phase.CONNECTED and engine.calls[talking].agent == "1005"
     assert [e.call for e in store.entries("sales")] == [waiting, ringing]  # the dead call left its queue
     assert engine.agents["1006"].state is AgentState.AVAILABLE  # not stuck ringing a call that is gone
@@ -229,3 +232,47 @@ def reserve(store: MemoryStore, agent_id: str, call: str, answered: bool = False
     assert agent is not None
     ringing = apply(agent, Offer(call), MONDAY_10AM - 30)
     store.update_agent(agent, apply(ringing, Answered(call), MONDAY_10AM - 20) if answered else ringing)
+
+
+def with_queue(config: Config, name: str, **changes: object) -> Config:
+    return replace(config, queues=MappingProxyType({**config.queues, name: replace(config.queues[name], **changes)}))
+
+
+def with_agent(config: Config, agent_id: str, **changes: object) -> Config:
+    agents = {**config.agents, agent_id: replace(config.agents[agent_id], **changes)}
+    return replace(config, agents=MappingProxyType(agents))
+
+
+def test_given_ring_all_then_every_free_member_rings_and_the_first_to_answer_wins(
+    config: Config, emitted: Recorder
+) -> None:
+    engine = Engine(with_queue(config, "support", strategy="ring-all"), MemoryStore(), emitted)
+    engine.start(MONDAY_10AM - 3600)
+    park(engine)
+    (offer,) = press(engine, emitted, "2", MONDAY_10AM + 3)
+    assert isinstance(offer, ConnectAgent)
+    assert sorted(leg.agent_id for leg in offer.legs) == list(config.members("support"))
+    winner, loser = offer.legs[2], offer.legs[0]
+    loser_place = engine.agents[loser.agent_id].idle_since
+
+    engine.handle("fs1", Bridged(CALLER, winner.leg), MONDAY_10AM + 8)
+    engine.handle("fs1", HungUp(loser.leg, "LOSE_RACE"), MONDAY_10AM + 8)
+    assert engine.agents[winner.agent_id].state is AgentState.ON_CALL
+    assert engine.calls[CALLER].phase is Phase.CONNECTED and engine.calls[CALLER].agent == winner.agent_id
+    released = engine.agents[loser.agent_id]
+    assert released.state is AgentState.AVAILABLE and released.missed_in_row == 0
+    assert released.idle_since == loser_place
+
+
+def test_given_a_busy_agent_then_the_busy_delay_applies_and_no_no_answer_is_counted(
+    config: Config, emitted: Recorder
+) -> None:
+    engine = Engine(with_agent(config, "1003", busy_delay_s=30), MemoryStore(), emitted)
+    engine.start(MONDAY_10AM - 3600)
+    first = queue_for_support(engine, emitted)
+    assert first.agent_id == "1003"
+    engine.handle("fs1", AppCompleted(CALLER, "bridge", None, "", "USER_BUSY"), MONDAY_10AM + 4)
+    (retry,) = emitted.take()
+    assert isinstance(retry, ConnectAgent) and retry.legs[0].agent_id != "1003"
+    busy = engine.agents["1003"]
+    assert busy.state is AgentState.AVAILABLE and busy.missed_in_row == 0 and busy.not_before == MONDAY_10AM + 34

@@ -88,10 +88,10 @@ def step(parent: Node, key: object, value: Any, refs: list[Ref]) -> Step:
         return fallback
     kind = kinds[0]
     if kind == "queue":
-        node.known(("queue", "priority"))
+        node.known(("queue", "priority", "skills"))
         name = node.text("queue", token=NAME)
         refs.append(Ref("queue", name, node.file, node.at("queue")))
-        return ToQueue(name, node.integer("priority", 0, 0, 100))
+        return ToQueue(name, node.integer("priority", 0, 0, 100), tuple(sorted(skills(node).items())))
     if kind == "ivr":
         node.known(("ivr",))
         name = node.text("ivr", token=NAME)
@@ -108,6 +108,21 @@ def step(parent: Node, key: object, value: Any, refs: list[Ref]) -> Step:
         return ToAnnouncement(prompt(node, "announce", refs), cause(node, "cause", "NORMAL_CLEARING"))
     node.known(("hangup",))
     return ToHangup(cause(node, "hangup", "NORMAL_CLEARING"))
+
+
+def skills(node: Node) -> dict[str, int]:
+    """``skills: {english: 5, billing: 3}``: an agent's levels, or the minimum levels a queued call requires
+    (1..100)."""
+    section = node.section("skills")
+    skills_node = Node(section.issues, section.file, section.path, {str(k): v for k, v in section.data.items()})
+    levels = {}
+    for name in skills_node.data:
+        problem = NAME.check(name)
+        if problem:
+            skills_node.error(name, f"bad name: {problem}")
+        else:
+            levels[name] = skills_node.integer(name, 1, 1, 100)
+    return levels
 
 
 def step_at(node: Node, key: str, refs: list[Ref], default: Step | None = None) -> Step:

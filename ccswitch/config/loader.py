@@ -371,7 +371,7 @@ def _agents(issues: Issues, file: Path, refs: list[f.Ref]) -> dict[str, AgentCon
             wrap_up_s=node.optional_integer("wrap_up_s", 0, 3600),
             login=cast(LoginState, node.choice("login", "logged_out", get_args(LoginState))),
             tiers=tiers,
-            skills=MappingProxyType(_skills(node)),
+            skills=MappingProxyType(f.skills(node)),
             reject_delay_s=node.integer("reject_delay_s", 0, 0, 3600),
             busy_delay_s=node.integer("busy_delay_s", 0, 0, 3600),
             no_answer_delay_s=node.integer("no_answer_delay_s", 0, 0, 3600),
@@ -399,15 +399,6 @@ def _tiers(node: Node, default_position: int, refs: list[f.Ref]) -> tuple[Tier, 
         tiers.append(tier)
     _unique(node, "queues", [tier.queue for tier in tiers])
     return tuple(tiers)
-
-
-def _skills(node: Node) -> dict[str, int]:
-    """``skills: {english: 5, billing: 3}``: levels 1..100."""
-    section = node.section("skills")
-    skills_node = Node(section.issues, section.file, section.path, {str(k): v for k, v in section.data.items()})
-    return {
-        name: skills_node.integer(name, 1, 1, 100) for name in skills_node.data if _name(skills_node, name)
-    }
 
 
 def _endpoint(node: Node) -> str:

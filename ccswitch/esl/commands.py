@@ -112,6 +112,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import NewType
 
 from ccswitch.errors import UnsafeValueError
@@ -161,6 +162,7 @@ _CONNECT_AGENT_VARS = frozenset(
         "origination_caller_id_name",
         "origination_caller_id_number",
         "ignore_early_media",
+        "leg_delay_start",
     }
 )
 _EMPTY_ARG = "''"  # an empty positional argument in a space-split list
@@ -393,9 +395,14 @@ def show_channels_json() -> str:
 
 def dial_string(endpoint: str, variables: Mapping[str, str]) -> DialString:
     """``{k=v,...}endpoint``: the variables go to every leg the endpoint creates (not to the caller)."""
-    pairs = ",".join(f"{var_name(name)}={var_value(value, f'{name} value')}" for name, value in variables.items())
+    pairs = _var_pairs(variables)
     block = f"{{{pairs}}}" if pairs else ""
     return DialString(f"{block}{dial_endpoint(endpoint)}")
+
+
+def _var_pairs(variables: Mapping[str, str]) -> str:
+    """``k=v,k=v`` for a ``{}`` or ``[]`` block, every name and value validated."""
+    return ",".join(f"{var_name(name)}={var_value(value, f'{name} value')}" for name, value in variables.items())
 
 
 def originate(dial: DialString, app: str, app_arg: str = "") -> str:
@@ -423,39 +430,55 @@ def _inline_dialplan(apps: Sequence[tuple[str, str]]) -> str:
     return "m:^:" + "^".join(entries)
 
 
+@dataclass(frozen=True, slots=True)
+class AgentDial:
+    """One agent leg of ``connect_agent``: its endpoint, the uuid it gets, how long after the first leg it starts
+    ringing (ring-progressively) and its own channel variables (e.g. ``cc_agent``)."""
+
+    endpoint: str
+    leg_uuid: str
+    delay_s: int = 0
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+
 def connect_agent(
     call_uuid: str,
-    endpoint: str,
-    agent_leg_uuid: str,
+    legs: Sequence[AgentDial],
     ring_timeout_s: int,
     caller_id_name: str,
     caller_id_number: str,
     extra_vars: Mapping[str, str],
     ringback: str = "local_stream://moh",
 ) -> str:
-    """Bridge a parked caller to an agent from the caller's own channel (events: see the module docstring).
+    """Bridge a parked caller to whichever agent answers first, from the caller's own channel (events: see the
+    module docstring). Several legs ring at once (``,`` between them), each delayed by ``leg_delay_start``.
 
     The caller ID arguments are raw caller text: they are sanitised with ``caller_id_text`` and left out when
-    nothing survives. ``extra_vars`` (e.g. cc_queue, cc_agent) are validated config/our values.
-    ``ringback`` is what the (already answered) caller hears while the agent's phone rings: an answered
-    A-leg gets ``transfer_ringback`` rather than ``ringback`` (switch_ivr_originate.c, switch_ivr_originate).
+    nothing survives. ``extra_vars`` (e.g. cc_queue) go to every leg; they are validated config/our values.
+    Per-leg variables go in a ``[...]`` block before each endpoint (switch_ivr_originate.c merges it into that
+    leg's variables, ``origination_uuid`` included). ``ringback`` is what the (already answered) caller hears
+    while the phones ring: an answered A-leg gets ``transfer_ringback`` rather than ``ringback``
+    (switch_ivr_originate.c, switch_ivr_originate).
     """
+    if not legs:
+        raise UnsafeValueError("connect_agent needs at least one agent leg")
     ringback = var_value(sound_path(ringback, "ringback"), "ringback")
-    clashing = sorted(_CONNECT_AGENT_VARS.intersection(extra_vars))
+    clashing = sorted(_CONNECT_AGENT_VARS.intersection({*extra_vars, *(n for leg in legs for n in leg.variables)}))
     if clashing:
         raise UnsafeValueError(f"extra_vars may not override {', '.join(clashing)}: connect_agent sets them")
     caller_id = {
         "origination_caller_id_name": caller_id_text(caller_id_name),
         "origination_caller_id_number": caller_id_text(caller_id_number),
     }
-    leg_vars = {
-        "origination_uuid": uuid(agent_leg_uuid, "agent leg uuid"),
-        "leg_timeout": str(_int_in(ring_timeout_s, 1, 600, "ring timeout (s)")),
-        **{name: text for name, text in caller_id.items() if text},
-        "ignore_early_media": "true",
-        **extra_vars,
-    }
-    dial = dial_string(endpoint, leg_vars)
+    shared = {**{name: text for name, text in caller_id.items() if text}, "ignore_early_media": "true", **extra_vars}
+    timeout = str(_int_in(ring_timeout_s, 1, 600, "ring timeout (s)"))
+    dials = []
+    for leg in legs:
+        leg_vars = {"origination_uuid": uuid(leg.leg_uuid, "agent leg uuid"), "leg_timeout": timeout}
+        if leg.delay_s:
+            leg_vars["leg_delay_start"] = str(_int_in(leg.delay_s, 0, 600, "leg delay (s)"))
+        dials.append(f"[{_var_pairs({**leg_vars, **leg.variables})}]{dial_endpoint(leg.endpoint)}")
+    dial = f"{{{_var_pairs(shared)}}}{','.join(dials)}"
     apps = _inline_dialplan(
         [
             ("multiset", f"continue_on_fail=true hangup_after_bridge=true transfer_ringback={ringback}"),

@@ -18,6 +18,7 @@ class ToIvr:
 class ToQueue:
     queue: str
     priority: int = 0
+    skills: tuple[tuple[str, int], ...] = ()  # minimum levels the answering agent needs, e.g. (("english", 3),)
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,7 @@ def bridged_call(client: RawClient, switch: SimSwitch, agent_leg: str) -> str:
     """A caller bridged to agent 1000 the way the engine does it (connect_agent)."""
     switch.add_phone(AgentPhone("1000", answer_after_s=0.1, talk_s=600))
     call = parked_call(client, switch, CallerScript(patience_s=600, talk_s=None))
-    client.command(c.api(c.connect_agent(call, "user/1000", agent_leg, 10, "Ivan", "79161234567", {})))
+    client.command(c.api(c.connect_agent(call, [c.AgentDial("user/1000", agent_leg)], 10, "Ivan", "79161234567", {})))
     client.wait_event("CHANNEL_BRIDGE", Unique_ID=call)
     return call
 
