@@ -39,6 +39,7 @@ from ccswitch.store.base import Store
 log = logging.getLogger(__name__)
 
 INBOX_SIZE = 100_000
+_YIELD_EVERY = 32  # messages handled in a row before the controller greenlet lets others run
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +138,12 @@ class Controller:
             self.inbox.put(_Tick())
 
     def _run(self) -> None:
+        handled = 0
         while True:
             message = self.inbox.get()
+            handled += 1
+            if handled % _YIELD_EVERY == 0:
+                gevent.sleep(0)  # a backlog must not starve the executor, the readers and the HTTP server
             now = self.clock.now()
             try:
                 if isinstance(message, tuple):

@@ -23,7 +23,7 @@ from ccswitch.history import HistoryWriter, open_history
 from ccswitch.http import serve_http
 from ccswitch.routing.dialplan import route
 from ccswitch.routing.steps import ToIvr
-from ccswitch.sim import AgentPhone, CallerScript, EslServer, SimSwitch
+from ccswitch.sim import AgentPhone, CallerScript, EslServer, SimSwitch, run_load
 from ccswitch.sim.people import PhoneBehaviour
 from ccswitch.stats import QueueFigures, Stats
 from ccswitch.store.memory import MemoryStore
@@ -116,7 +116,7 @@ def run_demo(options: DemoOptions, echo: Echo) -> Stats:
          f"{len(config.agents)} agents, x{options.speed:g} speed, simulator on 127.0.0.1:{server.port}")
     if http is not None:
         echo(f"metrics on http://127.0.0.1:{http.server_port}/metrics")
-    load = gevent.spawn(_place_calls, switch, clock, arrivals)
+    load = gevent.spawn(lambda: list(run_load(switch, arrivals)))
     try:
         while not (load.dead and not switch.channels):
             gevent.sleep(1.0)
@@ -136,13 +136,6 @@ def run_demo(options: DemoOptions, echo: Echo) -> Stats:
     echo(f"\n{writer.written} history records in {config.history_url}; a chart of this run: "
          f"ccswitch report interval --date {day} --queue support --format png")
     return stats
-
-
-def _place_calls(switch: SimSwitch, clock: ScaledClock, arrivals: list[tuple[float, CallerScript]]) -> None:
-    start = clock.now()
-    for at, script in arrivals:
-        clock.sleep(at - (clock.now() - start))
-        switch.place_call(script)
 
 
 def _progress(controller: Controller, elapsed: float) -> str:

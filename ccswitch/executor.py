@@ -1,6 +1,7 @@
 """The executor: the one place effects become ESL commands.
 
-Effects for one call run in the order they were decided (each batch waits for the call's previous batch); different
+Effects for one call are written in the order they were decided (each batch waits until the call's previous batch
+is written, not answered: FreeSWITCH runs one socket's commands in order); different
 calls run concurrently in a bounded pool, so one slow command never holds up the contact centre. A failed command is
 logged with its call uuid: the switch's own events (hang-up, park) then tell the engine what really happened.
 """
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 import gevent
+import gevent.event
 import gevent.pool
 
 from ccswitch.channel_events import DIGITS_VARIABLE
@@ -29,7 +31,7 @@ from ccswitch.effects import (
 )
 from ccswitch.errors import CcswitchError
 from ccswitch.esl import commands
-from ccswitch.esl.connection import EslConnection
+from ccswitch.esl.connection import EslConnection, PendingReply
 from ccswitch.esl.protocol import Frame
 
 log = logging.getLogger(__name__)
@@ -88,41 +90,52 @@ class Executor:
         self.connections = connections
         self.on_command_done = on_command_done  # (node, seconds): command latency
         self.pool = gevent.pool.Pool(size)
-        self._last: dict[str, gevent.Greenlet] = {}  # call uuid -> its latest batch
+        self._written: dict[str, gevent.event.Event] = {}  # call uuid -> set once its latest batch is written
 
     def submit(self, node: str, effects: Sequence[Effect]) -> None:
         if not effects:
             return
         call = effects[0].call
-        previous = self._last.get(call)
-        batch = self.pool.spawn(self._run, node, tuple(effects), previous)
-        self._last[call] = batch
-        batch.link(lambda done: self._forget(call, done))
+        previous = self._written.get(call)
+        written = self._written[call] = gevent.event.Event()
+        self.pool.spawn(self._run, node, call, tuple(effects), previous, written)
 
     def join(self, timeout: float) -> None:
         self.pool.join(timeout=timeout)
 
-    def _forget(self, call: str, done: gevent.Greenlet) -> None:
-        if self._last.get(call) is done:
-            del self._last[call]
-
-    def _run(self, node: str, effects: tuple[Effect, ...], previous: gevent.Greenlet | None) -> None:
+    def _run(self, node: str, call: str, effects: tuple[Effect, ...], previous: gevent.event.Event | None,
+             written: gevent.event.Event) -> None:
+        # A call's commands go out in the order decided, but the next one need not wait for the previous reply:
+        # FreeSWITCH runs one socket's commands in order (mod_event_socket's listener), so writing is enough.
         if previous is not None:
-            previous.join()
+            previous.wait()
         connection = self.connections[node]
-        for effect in effects:
-            started = time.perf_counter()
+        pending: list[tuple[Effect, float, PendingReply]] = []
+        try:
+            for effect in effects:
+                try:
+                    pending.append((effect, time.perf_counter(), connection.write(command_for(effect))))
+                except CcswitchError as exc:
+                    self._failed(node, effect, str(exc))
+        finally:
+            written.set()
+            if self._written.get(call) is written:
+                del self._written[call]
+        for effect, started, reply in pending:
             try:
-                failure = refusal(connection.send(command_for(effect)))
+                failure = refusal(reply.result())
             except CcswitchError as exc:
                 failure = str(exc)
             if self.on_command_done is not None:
                 self.on_command_done(node, time.perf_counter() - started)
-            if failure is None:
-                continue
-            # A caller who hung up a moment ago is normal: the hang-up event is on its way to the engine.
-            level = logging.INFO if any(gone in failure for gone in _CHANNEL_GONE) else logging.WARNING
-            log.log(level, "call %s: %s failed on node %s: %s", effect.call, type(effect).__name__, node, failure)
+            if failure is not None:
+                self._failed(node, effect, failure)
+
+    @staticmethod
+    def _failed(node: str, effect: Effect, failure: str) -> None:
+        # A caller who hung up a moment ago is normal: the hang-up event is on its way to the engine.
+        level = logging.INFO if any(gone in failure for gone in _CHANNEL_GONE) else logging.WARNING
+        log.log(level, "call %s: %s failed on node %s: %s", effect.call, type(effect).__name__, node, failure)
 
 
 def refusal(reply: Frame) -> str | None:

@@ -79,6 +79,29 @@ class _Session:
     reader: gevent.Greenlet | None = None
 
 
+class PendingReply:
+    """The reply to a command already written, when it comes."""
+
+    def __init__(self, address: tuple[str, int], session: _Session, waiter: AsyncResult, verb: str,
+                 default_timeout: float) -> None:
+        self._address = address
+        self._session = session
+        self._waiter = waiter
+        self._verb = verb
+        self._default_timeout = default_timeout
+
+    def result(self, timeout: float | None = None) -> Frame:
+        """The reply frame; EslConnectionError if the connection died or no reply came in time."""
+        timeout = timeout or self._default_timeout
+        with gevent.Timeout(timeout, False):
+            frame: Frame = self._waiter.get()
+            return frame
+        logger.warning("ESL %s:%s: no reply to %s within %ss; reconnecting", *self._address, self._verb, timeout)
+        # The late reply would be matched to the next sender: this connection cannot be trusted any more.
+        self._session.sock.close()
+        raise EslConnectionError(f"no reply to {self._verb} within {timeout}s")
+
+
 class EslConnection:
     """A self-healing inbound ESL connection.
 
@@ -144,9 +167,13 @@ class EslConnection:
 
     def send(self, command: str, timeout: float | None = None) -> Frame:
         """Send one complete command (``"\\n\\n"`` is appended) and return its reply frame."""
-        if not command or "\r" in command or "\n\n" in command or command.strip("\n") != command:
-            raise UnsafeValueError(f"command must be non-empty lines without blank lines or CR: {command!r}")
-        return self._exchange(self._live_session(), command, timeout or self._command_timeout)
+        return self.write(command).result(timeout)
+
+    def write(self, command: str) -> PendingReply:
+        """Write one complete command now and return its pending reply. FreeSWITCH runs a socket's commands in
+        order and answers them in order, so the next command may be written before this one is answered."""
+        _check_command(command)
+        return self._write(self._live_session(), command)
 
     def api(self, command: str, timeout: float | None = None) -> str:
         """Run ``api <command>`` and return the response body as is (``-ERR …`` included)."""
@@ -187,23 +214,22 @@ class EslConnection:
         return session
 
     def _exchange(self, session: _Session, command: str, timeout: float) -> Frame:
-        """Queue a waiter for the next reply, write ``command`` and wait for its reply."""
+        """Write ``command`` and wait for its reply."""
+        return self._write(session, command).result(timeout)
+
+    def _write(self, session: _Session, command: str) -> PendingReply:
+        """Queue a waiter for the next reply and write ``command`` (replies come in the order commands were
+        written, so the waiter is queued under the same lock as the write)."""
         waiter: AsyncResult = AsyncResult()
-        with gevent.Timeout(timeout, False):
-            with self._write_lock:
-                session.waiters.append(waiter)
-                try:
-                    session.sock.sendall(command.encode() + b"\n\n")
-                except OSError as exc:
-                    session.sock.close()
-                    raise EslConnectionError(f"write failed: {exc}") from exc
-            frame: Frame = waiter.get()
-            return frame
-        verb = command.split(" ", 1)[0]  # never the whole text: "auth" carries the password
-        logger.warning("ESL %s:%s: no reply to %s within %ss; reconnecting", *self._address, verb, timeout)
-        # The late reply would be matched to the next sender: this connection cannot be trusted any more.
-        session.sock.close()
-        raise EslConnectionError(f"no reply to {verb} within {timeout}s")
+        with self._write_lock:
+            session.waiters.append(waiter)
+            try:
+                session.sock.sendall(command.encode() + b"\n\n")
+            except OSError as exc:
+                session.sock.close()
+                raise EslConnectionError(f"write failed: {exc}") from exc
+        # Never the whole text in messages: "auth" carries the password.
+        return PendingReply(self._address, session, waiter, command.split(" ", 1)[0], self._command_timeout)
 
     def _supervise(self) -> None:
         delay = self._backoff_initial
@@ -330,6 +356,12 @@ def subscribe_command(events: Sequence[str]) -> str:
             target.append(name)
     # mod_event_socket.c (parse_command, "event"): every word after CUSTOM is a subclass.
     return commands.event_plain([*names, *(["CUSTOM", *subclasses] if subclasses else [])])
+
+
+def _check_command(command: str) -> None:
+    """One complete command: lines, but no blank line or CR (either would start a second command)."""
+    if not command or "\r" in command or "\n\n" in command or command.strip("\n") != command:
+        raise UnsafeValueError(f"command must be non-empty lines without blank lines or CR: {command!r}")
 
 
 def _reply_text(frame: Frame) -> str:

@@ -89,8 +89,8 @@ def poisson_arrivals(
 def run_load(switch: SimSwitch, arrivals: Sequence[tuple[float, CallerScript]]) -> Iterator[str]:
     """Place each scripted call at its offset (in the switch clock's seconds); yields the call uuids as
     placed."""
-    elapsed = 0.0
+    start = switch.clock.now()
     for at, script in sorted(arrivals, key=lambda item: item[0]):
-        switch.clock.sleep(at - elapsed)
-        elapsed = at
+        # Measured from the start, so the time spent placing calls does not push later arrivals back.
+        switch.clock.sleep(at - (switch.clock.now() - start))
         yield switch.place_call(script)

@@ -333,6 +333,8 @@ class EslServer:
         self._clients.discard(client)
 
     def _handle(self, sock: socket.socket, address: tuple[str, int]) -> None:
+        # Like mod_event_socket (listener_run), no Nagle delay: replies and events go out at once.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client = ClientSession(self, sock)
         self._clients.add(client)
         client.serve()
