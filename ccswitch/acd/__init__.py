@@ -38,7 +38,6 @@ from ccswitch.acd.queues import (
     order_key,
     overdue,
     plan_dispatches,
-    plan_offers,
     skill_levels,
 )
 from ccswitch.acd.router import Router
@@ -80,6 +79,5 @@ __all__ = [
     "order_key",
     "overdue",
     "plan_dispatches",
-    "plan_offers",
     "skill_levels",
 ]

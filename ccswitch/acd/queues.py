@@ -289,23 +289,3 @@ def plan_dispatches(
         stagger = rule.ring_progressively_delay_s if strategy.ring is Ring.PROGRESSIVELY else 0.0
         plan.append(Dispatch(entry, chosen, stagger))
     return plan, pointers
-
-
-def plan_offers(
-    waiting: Mapping[str, Sequence[QueueEntry]],
-    agents: Mapping[str, Agent],
-    members: Mapping[str, Sequence[Member | str]],
-    now: float,
-    strategies: Mapping[str, str] | None = None,
-    *,
-    rules: Mapping[str, QueueRules] | None = None,
-    skills: Mapping[str, Mapping[str, int]] | None = None,
-) -> list[tuple[QueueEntry, str]]:
-    """``plan_dispatches`` as (entry, agent) pairs, one per ringing agent (the engine's original interface).
-
-    ``strategies`` (queue → strategy name) is the short form of ``rules`` when only the strategy is set.
-    """
-    all_rules = {queue: QueueRules(strategy=name) for queue, name in (strategies or {}).items()}
-    all_rules.update(rules or {})
-    plan, _ = plan_dispatches(waiting, agents, members, now, all_rules, skills)
-    return [(dispatch.entry, agent_id) for dispatch in plan for agent_id in dispatch.agents]

@@ -1,16 +1,31 @@
-"""Queue order, the longest-idle strategy, and plan_offers across queues."""
+"""Queue order, the longest-idle strategy, and planning offers across queues."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import pytest
 
-from ccswitch.acd import Agent, AgentState, QueueEntry, in_order, overdue, plan_offers
+from ccswitch.acd import Agent, AgentState, QueueEntry, in_order, overdue
+from ccswitch.acd.queues import QueueRules, plan_dispatches
 from ccswitch.errors import UnknownNameError
 
 NOW = 10_000.0
+
+
+def plan_offers(
+    waiting: Mapping[str, Sequence[QueueEntry]],
+    agents: Mapping[str, Agent],
+    members: Mapping[str, Sequence[str]],
+    now: float,
+    strategies: Mapping[str, str] | None = None,
+) -> list[tuple[QueueEntry, str]]:
+    """The plan as (entry, agent) pairs, one per ringing agent."""
+    rules = {queue: QueueRules(strategy=name) for queue, name in (strategies or {}).items()}
+    plan, _ = plan_dispatches(waiting, agents, members, now, rules)
+    return [(dispatch.entry, agent_id) for dispatch in plan for agent_id in dispatch.agents]
 
 
 def entry(call: str, queue: str = "support", priority: int = 0, at: float = 0.0, seq: int = 0) -> QueueEntry:
