@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 
 Emit = Callable[[str, Sequence[Effect]], None]
 
+_MAX_OVERFLOWS = 3
+
 # How a failed bridge's cause (originate_disposition) is charged to the agent, as mod_callcenter does.
 _MISS_REASONS = {
     "USER_BUSY": MissReason.BUSY,
@@ -102,6 +104,7 @@ class CallSession:
     left_queue_at: float | None = None  # abandoned or overflowed
     talk_ended_at: float | None = None
     wrap_up_s: float = 0.0
+    overflows: int = 0  # queues that were full for this call
 
     def next_tag(self, prefix: str) -> str:
         self.tags_used += 1
@@ -373,6 +376,9 @@ class Engine:
     def _enqueue(self, session: CallSession, step: ToQueue, now: float) -> None:
         self._answer(session)
         queue = self.config.queues[step.queue]
+        if queue.max_length is not None and len(self.waiting[step.queue]) >= queue.max_length:
+            self._queue_full(session, step.queue, now)
+            return
         entry = QueueEntry(
             call=session.uuid,
             queue=step.queue,
@@ -391,6 +397,18 @@ class Engine:
         self._dispatch(now)
         if session.phase is Phase.QUEUED:  # no agent at once: music (a ringing agent's caller hears ringback)
             self._emit(session, [StartMusic(session.uuid, self._music(session))])
+
+    def _queue_full(self, session: CallSession, queue_name: str, now: float) -> None:
+        """A full queue gives the call straight to its overflow step (counted as offered and overflowed). Full
+        queues overflowing into each other would loop: after ``_MAX_OVERFLOWS`` the call is refused."""
+        session.overflows += 1
+        self.stats.overflowed(queue_name)
+        session.outcome = "overflowed"
+        step = self.config.queues[queue_name].overflow
+        if session.overflows > _MAX_OVERFLOWS:
+            step = ToHangup("NORMAL_CIRCUIT_CONGESTION")
+        log.info("call %s: queue %s is full: %s", session.uuid, queue_name, step)
+        self._go(session, step, now)
 
     def _wait(self, session: CallSession) -> None:
         """The call waits in its queue (again) at its place."""

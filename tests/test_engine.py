@@ -28,6 +28,7 @@ from ccswitch.effects import (
     TakeCall,
 )
 from ccswitch.engine import Engine, Phase
+from ccswitch.routing.steps import ToQueue
 from ccswitch.store.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -276,3 +277,30 @@ def test_given_a_busy_agent_then_the_busy_delay_applies_and_no_no_answer_is_coun
     assert isinstance(retry, ConnectAgent) and retry.legs[0].agent_id != "1003"
     busy = engine.agents["1003"]
     assert busy.state is AgentState.AVAILABLE and busy.missed_in_row == 0 and busy.not_before == MONDAY_10AM + 34
+
+
+def test_given_a_full_queue_then_the_call_goes_straight_to_overflow(config: Config, emitted: Recorder) -> None:
+    engine = Engine(with_queue(config, "support", max_length=1), MemoryStore(), emitted)
+    engine.start(MONDAY_10AM - 3600)
+    for agent_id in config.members("support"):
+        engine.agent_action(agent_id, TakeBreak("lunch"), MONDAY_10AM - 60)
+    park(engine)
+    press(engine, emitted, "2", MONDAY_10AM + 3)
+    second = "c0ffee00-0000-4000-8000-000000000002"
+    park(engine, second, MONDAY_10AM + 4)
+    (play,) = press(engine, emitted, "2", MONDAY_10AM + 6, uuid=second)
+    assert isinstance(play, Play) and play.path.endswith("queue/all_busy.wav")
+    assert engine.stats.queues["support"].overflowed == 1
+    assert [e.call for e in engine.store.entries("support")] == [CALLER]
+
+
+def test_given_full_queues_overflowing_into_each_other_then_the_call_is_refused(
+    config: Config, emitted: Recorder
+) -> None:
+    looping = with_queue(with_queue(config, "support", max_length=0, overflow=ToQueue("sales")),
+                         "sales", max_length=0, overflow=ToQueue("support"))
+    engine = Engine(looping, MemoryStore(), emitted)
+    engine.start(MONDAY_10AM - 3600)
+    park(engine)
+    effects = press(engine, emitted, "2", MONDAY_10AM + 3)
+    assert effects[-1] == Hangup(CALLER, "NORMAL_CIRCUIT_CONGESTION")
