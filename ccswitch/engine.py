@@ -19,12 +19,14 @@ The engine never touches a socket: it is driven by ``handle``/``tick``/``reconci
 from __future__ import annotations
 
 import bisect
+import functools
 import logging
 import uuid as uuidlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
+from typing import Concatenate, ParamSpec, TypeVar
 
 from ccswitch.acd import agents as agent_fsm
 from ccswitch.acd.agents import Agent, AgentState, MissReason
@@ -65,6 +67,23 @@ _MISS_REASONS = {
     "CALL_REJECTED": MissReason.REJECTED,
 }
 Record = Callable[[HistoryRecord], object]  # HistoryWriter.submit: never blocks
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _flushing(step: Callable[Concatenate[Engine, _P], _R]) -> Callable[Concatenate[Engine, _P], _R]:
+    """A public entry point of the engine: the effects it decides leave in one batch per call when it returns."""
+
+    @functools.wraps(step)
+    def run(engine: Engine, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return step(engine, *args, **kwargs)
+        finally:
+            engine._flush()
+
+    return run
 
 
 class Phase(Enum):
@@ -126,6 +145,7 @@ class Engine:
         self.router = Router.from_config(config)
         self._orphans: dict[str, QueueEntry] = {}
         self._unreconciled = {node.name for node in config.nodes}
+        self._outbox: dict[tuple[str, str], list[Effect]] = {}  # (node, call) -> effects decided in this step
 
     # ----------------------------------------------------------------- start-up
     def start(self, now: float) -> None:
@@ -146,6 +166,7 @@ class Engine:
                  len(self.agents), len(self.waiting), len(self._orphans))
 
     # ----------------------------------------------------------------- events
+    @_flushing
     def handle(self, node: str, event: ChannelEvent, now: float) -> None:
         if isinstance(event, Parked):
             self._on_parked(node, event, now)
@@ -257,6 +278,7 @@ class Engine:
         self.record(self._contact_record(session, outcome, event.cause, now))
 
     # ----------------------------------------------------------------- timers
+    @_flushing
     def tick(self, now: float) -> None:
         """Run what is due: agents' wrap-up ends, calls waiting longer than their queue allows overflow."""
         for agent in list(self.agents.values()):
@@ -279,6 +301,7 @@ class Engine:
         self._dispatch(now)
 
     # ----------------------------------------------------------------- reconnect
+    @_flushing
     def reconcile(self, node: str, live: Iterable[str], parked: Iterable[Parked], now: float) -> None:
         """After (re)connecting to a node: forget calls that ended while we were away, take back calls a previous
         run left in the store (waiting, ringing an agent, or talking), and pick up parked ones."""
@@ -507,6 +530,7 @@ class Engine:
         self._record_state(old, now)
         return True
 
+    @_flushing
     def agent_action(self, agent_id: str, event: agent_fsm.AgentEvent, now: float) -> Agent:
         """An agent or supervisor asks for a state change (log in/out, break, ready). Raises UnknownNameError or
         InvalidTransition (e.g. logging out while on a call) so the caller can tell them why."""
@@ -586,7 +610,13 @@ class Engine:
         return self.config.queues[queue or agent_config.queues[0]].wrap_up_s
 
     def _emit(self, session: CallSession, effects: Sequence[Effect]) -> None:
-        self.emit(session.node, effects)
+        self._outbox.setdefault((session.node, session.uuid), []).extend(effects)
+
+    def _flush(self) -> None:
+        """Hand each call's effects of this step to ``emit`` as one batch (one executor job, commands back to back)."""
+        outbox, self._outbox = self._outbox, {}
+        for (node, _call), effects in outbox.items():
+            self.emit(node, effects)
 
     def _music(self, session: CallSession) -> str:
         assert session.entry is not None
