@@ -10,7 +10,7 @@ import sys  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import TextIO  # noqa: E402
+from typing import Any, TextIO  # noqa: E402
 
 import click  # noqa: E402
 import gevent  # noqa: E402
@@ -70,7 +70,7 @@ def run(config_path: Path) -> None:
     writer = HistoryWriter(history)
     controller = Controller(config, store, WallClock(), record=writer.submit)
     controller.start()
-    http_server = serve_http(controller.metrics, config.http.host, config.http.port)
+    http_server = serve_http(controller.metrics, config.http.host, config.http.port, controller)
     stopping = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stopping.set)
     gevent.signal_handler(signal.SIGINT, stopping.set)
@@ -235,3 +235,90 @@ def _write_csv(output: Path | None, write: Callable[[TextIO], None]) -> None:
         with output.open("w", newline="", encoding="utf-8") as out:
             write(out)
         click.echo(f"wrote {output}")
+
+
+url_option = click.option("--url", envvar="CCSWITCH_URL",
+                          help="The running controller's HTTP address [default: http://<http.host>:<http.port>].")
+
+
+def _api(config_path: Path, url: str | None, method: str, path: str, body: object = None) -> Any:
+    """Call the running controller's operations API (``ccswitch run`` serves it on the config's HTTP port)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from ccswitch.config import load_config
+
+    if url is None:
+        try:
+            http = load_config(config_path).http
+        except CcswitchError as exc:
+            raise click.ClickException(str(exc)) from exc
+        url = f"http://{'127.0.0.1' if http.host in ('0.0.0.0', '::') else http.host}:{http.port}"
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url.rstrip("/") + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as exc:
+        raise click.ClickException(json.load(exc).get("message", str(exc))) from exc
+    except urllib.error.URLError as exc:
+        raise click.ClickException(f"cannot reach the controller at {url}: {exc.reason} (is 'ccswitch run' "
+                                   "running?)") from exc
+
+
+def _agent_line(agent: dict[str, Any]) -> str:
+    reason = f" ({agent['reason']})" if agent["reason"] else ""
+    return (f"{agent['id']:<8} {agent['name']:<20} {agent['state'] + reason:<24} {agent['in_state_s']:>8.0f}s "
+            f"{agent['calls_handled']:>6}  {', '.join(agent['queues'])}")
+
+
+@main.group()
+def agent() -> None:
+    """Agents on the running controller: list, log in or out, breaks."""
+
+
+@agent.command("list")
+@config_option
+@url_option
+def agent_list(config_path: Path, url: str | None) -> None:
+    """Every agent: state (with break reason), time in state, calls handled, queues."""
+    click.echo(f"{'agent':<8} {'name':<20} {'state':<24} {'in state':>9} {'calls':>6}  queues")
+    for item in _api(config_path, url, "GET", "/api/agents"):
+        click.echo(_agent_line(item))
+
+
+def _agent_action(name: str, doc: str, options: tuple[Callable[..., Any], ...] = ()) -> None:
+    def command(config_path: Path, url: str | None, agent_id: str, **body: Any) -> None:
+        click.echo(_agent_line(_api(config_path, url, "POST", f"/api/agents/{agent_id}/{name}", body)))
+
+    command.__doc__ = doc
+    for option in (config_option, url_option, click.argument("agent_id"), *options):
+        command = option(command)
+    agent.command(name)(command)
+
+
+_agent_action("login", "Log an agent in: they become available.",
+              (click.option("--on-demand", is_flag=True, help="Take one call, then go on break."),))
+_agent_action("ready", "Back from a break (or end wrap-up early).",
+              (click.option("--on-demand", is_flag=True, help="Take one call, then go on break."),))
+_agent_action("logout", "Log an agent out (refused while they ring or talk).")
+_agent_action("break", "Put an agent on break with a reason from pause_reasons.",
+              (click.option("--reason", default="break", show_default=True, help="One of the configured reasons."),))
+
+
+@main.group()
+def queue() -> None:
+    """Queues on the running controller."""
+
+
+@queue.command("show")
+@config_option
+@url_option
+def queue_show(config_path: Path, url: str | None) -> None:
+    """Calls waiting, the longest wait, and the queue's agents by state."""
+    click.echo(f"{'queue':<12} {'waiting':>7} {'longest':>8}  agents")
+    for item in _api(config_path, url, "GET", "/api/queues"):
+        states = ", ".join(f"{state} {count}" for state, count in item["agents"].items() if count)
+        click.echo(f"{item['name']:<12} {item['waiting']:>7} {item['longest_wait_s']:>7.0f}s  {states or '-'}")

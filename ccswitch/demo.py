@@ -109,7 +109,8 @@ def run_demo(options: DemoOptions, echo: Echo) -> Stats:
     writer = HistoryWriter(history)
     controller = Controller(config, MemoryStore(), clock, record=writer.submit)
     controller.start()
-    http = None if options.http_port is None else serve_http(controller.metrics, "127.0.0.1", options.http_port)
+    http = (None if options.http_port is None
+            else serve_http(controller.metrics, "127.0.0.1", options.http_port, controller))
     arrivals = scripted_callers(options, rng)
     start = clock.now()
     echo(f"ccswitch demo: {options.calls} calls to 8-800-555-0556 over {options.minutes:g} simulated minutes, "

@@ -1,21 +1,43 @@
-"""The controller's HTTP server (gevent): ``/metrics`` for Prometheus and ``/healthz`` for load balancers."""
+"""The controller's HTTP server (gevent): ``/metrics`` for Prometheus, ``/healthz`` for load balancers, and the
+operations API under ``/api`` (agents log in/out and take breaks; supervisors see queues and agents).
+
+The API has no authentication of its own: bind it to loopback (the default) or put it behind a proxy that
+authenticates. Errors are JSON ``{"error": <stable id>, "message": ...}``: 404 ``unknown_name``, 409
+``invalid_transition``, 400 ``bad_request``, 503 ``store_unavailable``.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from gevent.pywsgi import WSGIServer
 from prometheus_client import make_wsgi_app
 
-from ccswitch.metrics import Metrics
+from ccswitch.acd.agents import Agent, AgentEvent, Login, Logout, Ready, TakeBreak
+from ccswitch.errors import CcswitchError, UnknownNameError
+from ccswitch.metrics import Metrics, agents_by_state, waiting_by_queue
+
+if TYPE_CHECKING:
+    from ccswitch.controller import Controller
 
 log = logging.getLogger(__name__)
 
 
-def make_app(metrics: Metrics) -> WSGIApplication:
+_ACTIONS: dict[str, Callable[[Mapping[str, Any]], AgentEvent]] = {
+    "login": lambda body: Login(on_demand=bool(body.get("on_demand", False))),
+    "ready": lambda body: Ready(on_demand=bool(body.get("on_demand", False))),
+    "logout": lambda body: Logout(),
+    "break": lambda body: TakeBreak(str(body.get("reason") or "break")),
+}
+_STATUS = {"unknown_name": "404 Not Found", "invalid_transition": "409 Conflict", "bad_request": "400 Bad Request"}
+
+
+def make_app(metrics: Metrics, controller: Controller | None = None) -> WSGIApplication:
+    """The WSGI app; the ``/api`` routes are served when a controller is given."""
     metrics_app = make_wsgi_app(metrics.registry)
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -25,15 +47,73 @@ def make_app(metrics: Metrics) -> WSGIApplication:
             return body
         if path == "/healthz":
             return _health(metrics, start_response)
+        if controller is not None and path.startswith("/api/"):
+            try:
+                return _reply(start_response, "200 OK", _api(controller, environ, path.split("/")[2:]))
+            except CcswitchError as exc:
+                status = _STATUS.get(exc.error_id, "503 Service Unavailable")
+                return _reply(start_response, status, {"error": exc.error_id, "message": str(exc)})
         return _reply(start_response, "404 Not Found", {"error": "not_found", "path": path})
 
     return app
 
 
-def serve_http(metrics: Metrics, host: str, port: int) -> WSGIServer:
+def _api(controller: Controller, environ: WSGIEnvironment, parts: list[str]) -> object:
+    method = environ.get("REQUEST_METHOD", "GET")
+    engine, now = controller.engine, controller.clock.now()
+    if method == "GET" and parts == ["agents"]:
+        return [_agent_view(controller, agent, now) for agent in engine.agents.values()]
+    if method == "GET" and len(parts) == 2 and parts[0] == "agents":
+        return _agent_view(controller, _known_agent(controller, parts[1]), now)
+    if method == "POST" and len(parts) == 3 and parts[0] == "agents" and parts[2] in _ACTIONS:
+        _known_agent(controller, parts[1])
+        event = _ACTIONS[parts[2]](_json_body(environ))
+        return _agent_view(controller, controller.agent_action(parts[1], event), now)
+    if method == "GET" and parts == ["queues"]:
+        waiting = waiting_by_queue((e for entries in engine.waiting.values() for e in entries), engine.waiting, now)
+        return [_queue_view(controller, name, count, longest) for name, (count, longest) in waiting.items()]
+    raise BadRequest(f"no such operation: {method} /api/{'/'.join(parts)}")
+
+
+def _queue_view(controller: Controller, name: str, waiting: int, longest_wait: float) -> dict[str, object]:
+    states = agents_by_state(controller.engine.agents, controller.config.members(name))
+    return {"name": name, "waiting": waiting, "longest_wait_s": round(longest_wait, 1),
+            "agents": {state.value: count for state, count in states.items()}}
+
+
+def _known_agent(controller: Controller, agent_id: str) -> Agent:
+    agent = controller.engine.agents.get(agent_id)
+    if agent is None:
+        raise UnknownNameError(f"unknown agent '{agent_id}'")
+    return agent
+
+
+def _agent_view(controller: Controller, agent: Agent, now: float) -> dict[str, object]:
+    config = controller.config.agents[agent.id]
+    return {"id": agent.id, "name": config.name, "state": agent.state.value, "reason": agent.break_reason,
+            "in_state_s": round(now - agent.since, 1), "calls_handled": agent.calls_handled,
+            "queues": list(config.queues), "call": agent.call}
+
+
+def _json_body(environ: WSGIEnvironment) -> Mapping[str, Any]:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+    except (ValueError, KeyError) as exc:
+        raise BadRequest(f"the body must be a JSON object: {exc}") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    return body
+
+
+class BadRequest(CcswitchError):
+    error_id = "bad_request"
+
+
+def serve_http(metrics: Metrics, host: str, port: int, controller: Controller | None = None) -> WSGIServer:
     """Start serving in the background; ``port`` 0 picks a free port (read it from ``server.server_port``).
     Stop with ``server.stop()``."""
-    server = WSGIServer((host, port), make_app(metrics), log=None, error_log=log)
+    server = WSGIServer((host, port), make_app(metrics, controller), log=None, error_log=log)
     server.start()
     log.info("HTTP on %s:%d (/metrics, /healthz)", host, server.server_port)
     return server

@@ -1,0 +1,85 @@
+"""Agents and supervisors operate a running controller: the HTTP API and the CLI on top of it."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner, Result
+
+from ccswitch.acd.agents import AgentState
+from ccswitch.cli import main
+from ccswitch.http import serve_http
+from ccswitch.sim import CallerScript
+
+from .conftest import ContactCentre, wait_until
+
+
+@pytest.fixture
+def url(centre: ContactCentre) -> Iterator[str]:
+    server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller)
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.stop()
+
+
+def cli(url: str, *args: str) -> Result:
+    return CliRunner().invoke(main, [*args, "--url", url])
+
+
+def test_agent_list_shows_every_agent_with_state_and_queues(url: str) -> None:
+    result = cli(url, "agent", "list")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 11  # header + 10 agents
+    assert lines[4].split()[:4] == ["1003", "Agent", "1003", "available"]
+    assert lines[4].endswith("sales, support")
+
+
+def test_break_with_a_configured_reason_then_ready(centre: ContactCentre, url: str) -> None:
+    result = cli(url, "agent", "break", "1004", "--reason", "lunch")
+    assert result.exit_code == 0, result.output
+    assert "on_break (lunch)" in result.output
+    assert centre.controller.engine.agents["1004"].state is AgentState.ON_BREAK
+    assert cli(url, "agent", "ready", "1004").exit_code == 0
+    assert centre.controller.engine.agents["1004"].state is AgentState.AVAILABLE
+
+
+def test_refusals_are_clear_and_change_nothing(centre: ContactCentre, url: str) -> None:
+    unknown_reason = cli(url, "agent", "break", "1004", "--reason", "nap")
+    assert unknown_reason.exit_code == 1 and "nap" in unknown_reason.output and "lunch" in unknown_reason.output
+    unknown_agent = cli(url, "agent", "logout", "9999")
+    assert unknown_agent.exit_code == 1 and "unknown agent '9999'" in unknown_agent.output
+    assert centre.controller.engine.agents["1004"].state is AgentState.AVAILABLE
+
+
+def test_an_agent_on_a_call_cannot_log_out_and_the_api_says_conflict(centre: ContactCentre, url: str) -> None:
+    engine = centre.controller.engine
+    caller = centre.switch.place_call(CallerScript(dtmf=("2",), talk_s=30))
+    wait_until(lambda: engine.stats.queues["support"].answered == 1, what="the call to be answered")
+    agent = engine.calls[caller].agent
+    request = urllib.request.Request(f"{url}/api/agents/{agent}/logout", data=b"{}", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 409
+    assert json.load(refused.value)["error"] == "invalid_transition"
+    assert engine.agents[str(agent)].state is AgentState.ON_CALL
+
+
+def test_queue_show_counts_waiting_calls_and_agents_by_state(centre: ContactCentre, url: str) -> None:
+    for agent_id in centre.controller.config.members("support"):
+        assert cli(url, "agent", "break", agent_id, "--reason", "meeting").exit_code == 0
+    centre.switch.place_call(CallerScript(dtmf=("2",), patience_s=600))
+    wait_until(lambda: len(centre.controller.engine.waiting["support"]) == 1, what="the call to wait")
+    result = cli(url, "queue", "show")
+    assert result.exit_code == 0, result.output
+    support = next(line for line in result.output.splitlines() if line.startswith("support"))
+    assert support.split()[:2] == ["support", "1"]
+    assert "on_break 5" in support
+
+
+def test_an_unreachable_controller_is_a_clear_error() -> None:
+    result = CliRunner().invoke(main, ["agent", "list", "--url", "http://127.0.0.1:9"])
+    assert result.exit_code == 1 and "cannot reach the controller" in result.output
