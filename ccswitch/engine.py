@@ -59,6 +59,8 @@ log = logging.getLogger(__name__)
 Emit = Callable[[str, Sequence[Effect]], None]
 
 _MAX_OVERFLOWS = 3
+OFFER_GRACE_S = 10.0  # beyond the ring timeout, before an offer with no outcome is taken back
+AGENT_REFRESH_S = 1.0  # how often agents are re-read from the store, for changes other controllers made
 
 # How a failed bridge's cause (originate_disposition) is charged to the agent, as mod_callcenter does.
 _MISS_REASONS = {
@@ -112,6 +114,8 @@ class CallSession:
     hangup_cause: str = "NORMAL_CLEARING"
     entry: QueueEntry | None = None
     ringing: dict[str, str] = field(default_factory=dict)  # agent id -> leg uuid ("" if unknown) while offering
+    music_on: bool = False  # waiting music started (running or still queued on the channel)
+    offer_deadline: float = 0.0  # by then the offer must have bridged or failed, or it is taken back
     agent: str | None = None  # the agent who answered
     agent_leg: str | None = None
     connected_at: float | None = None
@@ -145,7 +149,9 @@ class Engine:
         self.router = Router.from_config(config)
         self._orphans: dict[str, QueueEntry] = {}
         self._unreconciled = {node.name for node in config.nodes}
-        self._outbox: dict[tuple[str, str], list[Effect]] = {}  # (node, call) -> effects decided in this step
+        self._outbox: dict[tuple[str, str], list[Effect]] = {}
+        self._next_refresh = 0.0
+        self.stuck_offers_repaired = 0  # (node, call) -> effects decided in this step
 
     # ----------------------------------------------------------------- start-up
     def start(self, now: float) -> None:
@@ -182,7 +188,7 @@ class Engine:
         if session is not None:
             if session.phase is Phase.QUEUED:
                 # A failed bridge handed the call back: it waits again, with music.
-                self._emit(session, [StartMusic(session.uuid, self._music(session))])
+                self._start_music(session)
             return
         if not event.inbound or event.uuid in self.agent_legs:
             return
@@ -280,7 +286,11 @@ class Engine:
     # ----------------------------------------------------------------- timers
     @_flushing
     def tick(self, now: float) -> None:
-        """Run what is due: agents' wrap-up ends, calls waiting longer than their queue allows overflow."""
+        """Run what is due: other controllers' agent changes, agents' wrap-up ends, calls waiting longer than
+        their queue allows overflow."""
+        if now >= self._next_refresh:
+            self._next_refresh = now + AGENT_REFRESH_S
+            self._refresh_agents()
         for agent in list(self.agents.values()):
             due = agent_fsm.due(agent, now)
             if due is not None:
@@ -294,11 +304,21 @@ class Engine:
                 self._leave_queue(session)
                 session.left_queue_at = now
                 self.stats.overflowed(queue_name)
-                self._emit(session, [StopMedia(session.uuid)])
+                self._emit(session, self._music_off(session))
                 self._go(session, queue.overflow, now)
                 if not isinstance(queue.overflow, ToQueue):  # queued again: that queue's outcome will count
                     session.outcome = "overflowed"
+        for session in [s for s in self.calls.values() if s.phase is Phase.OFFERING and now > s.offer_deadline]:
+            self._offer_lost(session, now)
         self._dispatch(now)
+
+    def _refresh_agents(self) -> None:
+        """Take in agent changes other controllers sharing the store made (their versions are newer)."""
+        for stored in self.store.agents():
+            mine = self.agents.get(stored.id)
+            if mine is not None and stored.version > mine.version:
+                self.agents[stored.id] = stored
+                self.router.update_agent(stored)
 
     # ----------------------------------------------------------------- reconnect
     @_flushing
@@ -340,6 +360,7 @@ class Engine:
         elif agent is not None and agent.state is AgentState.RESERVED:
             session.phase, session.ringing = Phase.OFFERING, {agent.id: ""}  # the bridge's outcome will tell
         else:
+            session.music_on = True  # the previous run's music is still playing
             self._wait(session)
         log.info("call %s taken back from the store: %s in %s", uuid, session.phase.value, entry.queue)
 
@@ -419,7 +440,7 @@ class Engine:
                  session.uuid, step.queue, entry.priority, len(self.waiting[step.queue]))
         self._dispatch(now)
         if session.phase is Phase.QUEUED:  # no agent at once: music (a ringing agent's caller hears ringback)
-            self._emit(session, [StartMusic(session.uuid, self._music(session))])
+            self._start_music(session)
 
     def _queue_full(self, session: CallSession, queue_name: str, now: float) -> None:
         """A full queue gives the call straight to its overflow step (counted as offered and overflowed). Full
@@ -464,15 +485,17 @@ class Engine:
             self.waiting[entry.queue].remove(entry)
             session.phase = Phase.OFFERING
             session.ringing = {agent: str(uuidlib.uuid4()) for agent in reserved}
+            ring_timeout = self.config.queues[entry.queue].ring_timeout_s
+            session.offer_deadline = now + ring_timeout + dispatch.stagger_s * len(reserved) + OFFER_GRACE_S
             legs = tuple(AgentLeg(agent, self.config.agents[agent].contact, leg, index * dispatch.stagger_s)
                          for index, (agent, leg) in enumerate(session.ringing.items()))
             for leg in legs:
                 self.agent_legs[leg.leg] = session.uuid
             log.info("call %s offered to agent(s) %s (queue %s)", session.uuid, ", ".join(reserved), entry.queue)
-            self._emit(session, [ConnectAgent(
+            self._emit(session, [*self._music_off(session), ConnectAgent(
                 call=session.uuid,
                 legs=legs,
-                ring_timeout_s=self.config.queues[entry.queue].ring_timeout_s,
+                ring_timeout_s=ring_timeout,
                 queue=entry.queue,
                 caller_id_number=session.caller_number,
                 caller_id_name=session.caller_name,
@@ -498,6 +521,26 @@ class Engine:
         self.store.add_entry(session.entry)
         self._wait(session)
         self._dispatch(now)
+
+    def _offer_lost(self, session: CallSession, now: float) -> None:
+        """An offer neither bridged nor failed in time (an event lost on the way, a switch that never answered):
+        release the agents without a miss (not their fault), stop any leg still ringing, and queue the call again
+        at its place. Counted in ``stuck_offers_repaired``."""
+        assert session.entry is not None
+        log.warning("call %s: no outcome for the offer to %s within %.0f s: taking it back",
+                    session.uuid, ", ".join(session.ringing), now - session.offer_deadline + OFFER_GRACE_S)
+        self.stuck_offers_repaired += 1
+        legs = [leg for leg in session.ringing.values() if leg]
+        for agent_id in session.ringing:
+            self._agent_event(agent_id, agent_fsm.CallEnded(session.uuid, 0), now)
+        for leg in legs:
+            self.agent_legs.pop(leg, None)
+            self._send(session.node, leg, [Hangup(leg, "ORIGINATOR_CANCEL")])
+        session.ringing = {}
+        self._wait(session)
+        # What the channel is doing is unknown: break whatever plays or is queued, then music again.
+        self._emit(session, [StopMedia(session.uuid)])
+        self._start_music(session)
 
     def _call_ended(self, session: CallSession, now: float) -> None:
         assert session.agent is not None and session.entry is not None and session.connected_at is not None
@@ -610,13 +653,30 @@ class Engine:
         return self.config.queues[queue or agent_config.queues[0]].wrap_up_s
 
     def _emit(self, session: CallSession, effects: Sequence[Effect]) -> None:
-        self._outbox.setdefault((session.node, session.uuid), []).extend(effects)
+        self._send(session.node, session.uuid, effects)
+
+    def _send(self, node: str, channel: str, effects: Sequence[Effect]) -> None:
+        self._outbox.setdefault((node, channel), []).extend(effects)
 
     def _flush(self) -> None:
         """Hand each call's effects of this step to ``emit`` as one batch (one executor job, commands back to back)."""
         outbox, self._outbox = self._outbox, {}
         for (node, _call), effects in outbox.items():
             self.emit(node, effects)
+
+    def _start_music(self, session: CallSession) -> None:
+        session.music_on = True
+        self._emit(session, [StartMusic(session.uuid, self._music(session))])
+
+    def _music_off(self, session: CallSession) -> list[Effect]:
+        """Stop the waiting music before the call goes elsewhere. ``uuid_break all`` also drops a music message
+        still queued on the channel, which would otherwise run before a transfer's first application and,
+        endless, never let it start (switch_ivr_parse_event). Never sent to a merely parked channel: breaking
+        park would end the call's dialplan."""
+        if not session.music_on:
+            return []
+        session.music_on = False
+        return [StopMedia(session.uuid)]
 
     def _music(self, session: CallSession) -> str:
         assert session.entry is not None

@@ -304,3 +304,19 @@ def test_given_full_queues_overflowing_into_each_other_then_the_call_is_refused(
     park(engine)
     effects = press(engine, emitted, "2", MONDAY_10AM + 3)
     assert effects[-1] == Hangup(CALLER, "NORMAL_CIRCUIT_CONGESTION")
+
+
+def test_given_an_offer_with_no_outcome_then_it_is_taken_back_without_charging_the_agent(
+    engine: Engine, emitted: Recorder
+) -> None:
+    offer = queue_for_support(engine, emitted)
+    deadline = MONDAY_10AM + 3 + 15 + 10  # offered at +3 s, support rings 15 s, 10 s grace
+    engine.tick(deadline)
+    assert engine.stuck_offers_repaired == 0
+    engine.tick(deadline + 0.5)
+    assert engine.stuck_offers_repaired == 1
+    effects = emitted.take()
+    assert Hangup(offer.leg, "ORIGINATOR_CANCEL") in effects
+    assert StopMedia(CALLER) in effects and any(isinstance(e, StartMusic) for e in effects)
+    assert engine.agents[offer.agent_id].missed_in_row == 0
+    assert any(isinstance(e, ConnectAgent) for e in effects)  # offered again at once

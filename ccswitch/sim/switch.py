@@ -349,13 +349,18 @@ class SimSwitch:
         # switch_ivr.c switch_ivr_parse_event: app_uuid, current_loop / total_loops around each run.
         if message.app is None:
             return
-        for loop in range(max(1, message.loops)):
+        # loops < 0 repeats until the channel is interrupted or hung up, or a run ends within 0.5 s (a failing
+        # app must not spin): the same exits as the real loop.
+        loop = 0
+        while message.loops < 0 or loop < max(1, message.loops):
             if message.event_uuid:
                 ch.set_var("app_uuid", message.event_uuid)
             ch.set_var("current_loop", str(loop + 1))
             ch.set_var("total_loops", str(message.loops))
+            started = self.clock.now()
             self.execute(ch, message.app.app, message.app.arg, message.event_uuid)
-            if ch.interrupted:
+            loop += 1
+            if ch.interrupted or not ch.up or self.clock.now() - started < 0.5:
                 break
         ch.set_var("current_loop", None)
         ch.set_var("total_loops", None)
