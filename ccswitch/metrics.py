@@ -27,7 +27,7 @@ from typing import ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from ccswitch.acd import Agent, QueueEntry
@@ -360,7 +360,10 @@ class EngineCollector:
             ratio = occupancy(counts)
             if ratio is not None:
                 occupied.add_metric([queue], ratio)
-        yield from (waiting, longest, by_state, occupied)
+        repaired = CounterMetricFamily("ccswitch_stuck_offers_repaired", "Offers that neither bridged nor failed "
+                                       "in time and were taken back (lost events, an unresponsive switch).")
+        repaired.add_metric([], self.engine.stuck_offers_repaired)
+        yield from (waiting, longest, by_state, occupied, repaired)
         if self.per_agent:
             agent_state = GaugeMetricFamily("ccswitch_agent_state", "1 for the agent's current state.",
                                             labels=["agent", "state"])

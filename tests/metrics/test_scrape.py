@@ -118,3 +118,9 @@ def test_the_dashboard_is_importable_as_is_with_the_datasource_as_a_variable() -
     for subject in ("service level", "asa", "abandon", "waiting", "agents by state", "occupancy", "dialler",
                     "esl", "store"):
         assert subject in titles
+
+
+def test_repaired_stuck_offers_are_counted(metered: MeteredCentre) -> None:
+    assert sample(scrape(metered), "ccswitch_stuck_offers_repaired_total") == 0
+    metered.centre.controller.engine.stuck_offers_repaired = 2
+    assert sample(scrape(metered), "ccswitch_stuck_offers_repaired_total") == 2
