@@ -10,14 +10,17 @@ import sys  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, TextIO  # noqa: E402
+from typing import TYPE_CHECKING, Any, TextIO  # noqa: E402
 
 import click  # noqa: E402
 import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 
 from ccswitch import __version__  # noqa: E402
-from ccswitch.errors import CcswitchError  # noqa: E402
+from ccswitch.errors import CcswitchError, ConfigError  # noqa: E402
+
+if TYPE_CHECKING:
+    from ccswitch.config import Config
 
 DEFAULT_CONFIG = "config/ccswitch.yaml"
 config_option = click.option(
@@ -39,9 +42,14 @@ def main(log_level: str) -> None:
 @config_option
 def check(config_path: Path) -> None:
     """Validate every YAML file and referenced prompt, without touching the network."""
-    from ccswitch.config import check_config
+    from ccswitch.config import check_config, load_config
 
     errors = check_config(config_path)
+    if not errors:
+        try:
+            _check_recordings(load_config(config_path))
+        except ConfigError as exc:
+            errors = [exc]
     for error in errors:
         click.echo(str(error), err=True)
     if errors:
@@ -63,6 +71,7 @@ def run(config_path: Path) -> None:
 
     try:
         config = load_config(config_path)
+        _check_recordings(config)
         store = open_store(config.store.backend, config.store.url, config.store.key_prefix)
         history = open_history(config.history_url)
     except CcswitchError as exc:
@@ -70,7 +79,7 @@ def run(config_path: Path) -> None:
     writer = HistoryWriter(history)
     controller = Controller(config, store, WallClock(), record=writer.submit)
     controller.start()
-    http_server = serve_http(controller.metrics, config.http.host, config.http.port, controller)
+    http_server = serve_http(controller.metrics, config.http.host, config.http.port, controller, history)
     stopping = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stopping.set)
     gevent.signal_handler(signal.SIGINT, stopping.set)
@@ -81,6 +90,17 @@ def run(config_path: Path) -> None:
     writer.close()
     history.close()
     store.close()
+
+
+def _check_recordings(config: "Config") -> None:
+    """Start-up check: when a queue records, its directory must exist and be writable (else calls would be
+    recorded nowhere, silently)."""
+    from ccswitch.media.recording import check_recordings_dir
+
+    if not config.records_calls:
+        return
+    main_file = config.config_file.relative_to(config.config_file.parent.parent).as_posix()
+    check_recordings_dir(str(config.recordings.dir), main_file, "recordings.dir")
 
 
 @main.command()
@@ -226,6 +246,41 @@ def report_agent(config_path: Path, day: datetime, fmt: str, output: Path | None
         path = output or Path(f"agent-{day:%Y-%m-%d}.{fmt}")
         write_agent_chart(rows, path, fmt, f"agents, {day:%Y-%m-%d}")
         click.echo(f"wrote {path}")
+
+
+@main.group()
+def recordings() -> None:
+    """Call recordings kept in the contact history."""
+
+
+@recordings.command("list")
+@config_option
+@click.option("--agent", help="One agent's recordings.")
+@click.option("--queue", help="One queue's recordings.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="From this local day on (config timezone).")
+@click.option("--limit", default=1000, show_default=True, help="At most this many, oldest first.")
+def recordings_list(config_path: Path, agent: str | None, queue: str | None, since: datetime | None,
+                    limit: int) -> None:
+    """Recordings: start (local time), queue, agent, caller, length, file path (as FreeSWITCH wrote it)."""
+    from ccswitch.config import load_config
+    from ccswitch.history import open_history
+    from ccswitch.reports import day_bounds, recordings_table
+
+    try:
+        config = load_config(config_path)
+        start = day_bounds(since.date(), config.timezone)[0] if since else 0.0
+        database = open_history(config.history_url)
+        try:
+            records = database.recordings_since(start, agent=agent, queue=queue, limit=limit)
+        finally:
+            database.close()
+    except CcswitchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not records:
+        click.echo("no recordings")
+        return
+    for line in recordings_table(records, config.timezone):
+        click.echo(line)
 
 
 def _write_csv(output: Path | None, write: Callable[[TextIO], None]) -> None:

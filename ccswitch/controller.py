@@ -14,9 +14,10 @@ from __future__ import annotations
 import gc
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any, TypeVar
 
 import gevent
 import gevent.queue
@@ -33,6 +34,7 @@ from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection
 from ccswitch.esl.event import Event
 from ccswitch.executor import Executor
+from ccswitch.media.recording import RecordingSession
 from ccswitch.metrics import Metrics
 from ccswitch.stats import Stats
 from ccswitch.store.base import Store
@@ -55,9 +57,10 @@ class _Reconcile:
 
 
 @dataclass(frozen=True, slots=True)
-class _AgentAction:
-    agent_id: str
-    event: AgentEvent
+class _Request:
+    """An operation asked for from outside the controller greenlet (HTTP, CLI): ``run(now)`` on the engine."""
+
+    run: Callable[[float], Any]
     result: AsyncResult
 
 
@@ -66,7 +69,8 @@ class _Stop:
     pass
 
 
-_Message = tuple[str, ChannelEvent] | _Tick | _Reconcile | _AgentAction | _Stop
+_Message = tuple[str, ChannelEvent] | _Tick | _Reconcile | _Request | _Stop
+_T = TypeVar("_T")
 
 
 class Controller:
@@ -154,8 +158,8 @@ class Controller:
                     self.engine.tick(now)
                 elif isinstance(message, _Reconcile):
                     self._reconcile(message, now)
-                elif isinstance(message, _AgentAction):
-                    self._agent_action(message, now)
+                elif isinstance(message, _Request):
+                    self._serve(message, now)
                 else:
                     return
             except Exception:  # one bad event must not stop the contact centre
@@ -163,14 +167,21 @@ class Controller:
 
     def agent_action(self, agent_id: str, event: AgentEvent, timeout: float = 5.0) -> Agent:
         """Change an agent's state from outside the controller greenlet (CLI, HTTP); raises what the engine raises."""
-        result: AsyncResult = AsyncResult()
-        self.inbox.put(_AgentAction(agent_id, event, result))
-        agent: Agent = result.get(timeout=timeout)
-        return agent
+        return self._ask(partial(self.engine.agent_action, agent_id, event), timeout)
 
-    def _agent_action(self, message: _AgentAction, now: float) -> None:
+    def recording(self, call: str, pause: bool, timeout: float = 5.0) -> RecordingSession:
+        """Pause or resume a call's recording from outside the controller greenlet; raises what the engine raises."""
+        return self._ask(partial(self.engine.recording, call, pause), timeout)
+
+    def _ask(self, run: Callable[[float], _T], timeout: float) -> _T:
+        result: AsyncResult = AsyncResult()
+        self.inbox.put(_Request(run, result))
+        answer: _T = result.get(timeout=timeout)
+        return answer
+
+    def _serve(self, message: _Request, now: float) -> None:
         try:
-            message.result.set(self.engine.agent_action(message.agent_id, message.event, now))
+            message.result.set(message.run(now))
         except CcswitchError as exc:
             message.result.set_exception(exc)
 

@@ -99,4 +99,39 @@ class Hangup:
     cause: str = "NORMAL_CLEARING"
 
 
-Effect = TakeCall | Answer | Play | CollectDigits | StartMusic | StopMedia | ConnectAgent | Transfer | Hangup
+@dataclass(frozen=True, slots=True)
+class AnnounceToCaller:
+    """Play a prompt to the caller alone, also while bridged (``uuid_broadcast … aleg``)."""
+
+    call: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartRecording:
+    """Record the call's channel into ``path`` (as FreeSWITCH sees it); stereo: caller left, agent right."""
+
+    call: str
+    path: str
+    stereo: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MaskRecording:
+    """Silence (``masked``) or restore the audio written to a running recording (card details)."""
+
+    call: str
+    path: str
+    masked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StopRecording:
+    call: str
+    path: str
+
+
+Effect = (
+    TakeCall | Answer | Play | CollectDigits | StartMusic | StopMedia | ConnectAgent | Transfer | Hangup
+    | AnnounceToCaller | StartRecording | MaskRecording | StopRecording
+)

@@ -10,7 +10,10 @@ Read it top to bottom as the life of an inbound call:
    the caller's channel rings the agent and bridges in one command (``ConnectAgent``).
 4. ``Bridged``: the agent answered; the wait is measured. A failed bridge (no answer, busy) comes back as an
    ``AppCompleted`` for ``bridge``: the agent is charged a miss and the call returns to its place in the queue.
+   If the queue's recording policy picks the call, the caller hears the announcement and the caller's channel
+   is recorded from here on (never the IVR or queue time); ``recording`` masks and unmasks it on request.
 5. ``HungUp``: abandoned while waiting, or ended after talking (agent → wrap-up → available on a later tick).
+   FreeSWITCH stops a recording with the channel; its path, start and length go into the contact's history.
 
 The engine never touches a socket: it is driven by ``handle``/``tick``/``reconcile`` from the controller greenlet
 (``ccswitch.controller``) and hands effects to an ``emit`` callback. Time comes in as ``now``.
@@ -48,6 +51,8 @@ from ccswitch.effects import (
 )
 from ccswitch.errors import InvalidTransition, StoreError, UnknownNameError
 from ccswitch.history.model import AgentStateRecord, ContactRecord, HistoryRecord, Outcome
+from ccswitch.media import recording as rec
+from ccswitch.media.recording import RecordingEvent, RecordingSession, RecordingState
 from ccswitch.routing import ivr
 from ccswitch.routing.dialplan import route
 from ccswitch.routing.steps import Step, ToAnnouncement, ToHangup, ToIvr, ToQueue, ToTransfer
@@ -128,6 +133,7 @@ class CallSession:
     talk_ended_at: float | None = None
     wrap_up_s: float = 0.0
     overflows: int = 0  # queues that were full for this call
+    recording: RecordingSession | None = None
 
     def next_tag(self, prefix: str) -> str:
         self.tags_used += 1
@@ -253,6 +259,7 @@ class Engine:
         session.connected_at = now
         log.info("call %s connected to agent %s after %.1f s in queue %s",
                  session.uuid, session.agent, wait, session.entry.queue)
+        self._start_recording(session, now)
 
     def _on_hung_up(self, event: HungUp, now: float) -> None:
         if event.uuid in self.agent_legs:
@@ -281,6 +288,8 @@ class Engine:
                 self._dispatch(now)
         elif session.phase is Phase.CONNECTED:
             self._call_ended(session, now)
+        if session.recording is not None and session.recording.state is not RecordingState.STOPPED:
+            session.recording, _ = rec.apply(session.recording, RecordingEvent.HANGUP, now)
         self.record(self._contact_record(session, outcome, event.cause, now))
 
     # ----------------------------------------------------------------- timers
@@ -593,6 +602,38 @@ class Engine:
         self._dispatch(now)
         return stored
 
+    # ----------------------------------------------------------------- recording
+    def _start_recording(self, session: CallSession, now: float) -> None:
+        """At the bridge, if the queue's policy picks this call: announce, then record the caller's channel."""
+        assert session.entry is not None and session.agent is not None
+        policy = self.config.queues[session.entry.queue].recording
+        if not rec.should_record(policy, session.uuid):
+            return
+        where = self.config.recordings
+        path = rec.recording_path(where.path_template, now, self.config.timezone, queue=session.entry.queue,
+                                  agent=session.agent, caller=session.caller_number, uuid=session.uuid)
+        announcement = self.config.prompt_path(policy.announce) if policy.announce else None
+        session.recording, effects = rec.start(session.uuid, session.entry.queue, session.agent,
+                                               f"{where.switch_dir}/{path}", policy.stereo, now, announcement)
+        self._emit(session, effects)
+        log.info("call %s: recording to %s", session.uuid, session.recording.path)
+
+    @_flushing
+    def recording(self, call: str, pause: bool, now: float) -> RecordingSession:
+        """Pause (mask: silence is written, so the file keeps its length) or resume a call's recording, e.g.
+        while the caller gives card details. Raises UnknownNameError for an unknown call, InvalidTransition when
+        the call is not being recorded or already in the state asked for."""
+        session = self.calls.get(call)
+        if session is None:
+            raise UnknownNameError(f"unknown call '{call}'")
+        if session.recording is None:
+            raise InvalidTransition(f"call {call} is not being recorded")
+        event = RecordingEvent.MASK if pause else RecordingEvent.UNMASK
+        session.recording, effects = rec.apply(session.recording, event, now)
+        self._emit(session, effects)
+        log.info("call %s: recording %s", call, session.recording.state.value)
+        return session.recording
+
     def agents_by_state(self) -> dict[AgentState, int]:
         counts = dict.fromkeys(AgentState, 0)
         for agent in self.agents.values():
@@ -637,6 +678,9 @@ class Engine:
             talk_s=talk_s,
             wrap_up_s=session.wrap_up_s,
             transferred_to=session.transferred_to,
+            recording_path=session.recording.path if session.recording else None,
+            recording_started_at=session.recording.started_at if session.recording else None,
+            recording_s=session.recording.duration_s if session.recording else None,
         )
 
     def _record_state(self, old: Agent, now: float) -> None:

@@ -18,14 +18,18 @@ import gevent.pool
 
 from ccswitch.channel_events import DIGITS_VARIABLE
 from ccswitch.effects import (
+    AnnounceToCaller,
     Answer,
     CollectDigits,
     ConnectAgent,
     Effect,
     Hangup,
+    MaskRecording,
     Play,
     StartMusic,
+    StartRecording,
     StopMedia,
+    StopRecording,
     TakeCall,
     Transfer,
 )
@@ -81,6 +85,14 @@ def command_for(effect: Effect) -> str:
         return commands.api(commands.uuid_transfer(effect.call, effect.destination, effect.context))
     if isinstance(effect, Hangup):
         return commands.api(commands.uuid_kill(effect.call, effect.cause))
+    if isinstance(effect, AnnounceToCaller):
+        return commands.api(commands.uuid_broadcast(effect.call, effect.path, "aleg"))
+    if isinstance(effect, StartRecording):
+        return commands.api(commands.uuid_record_start(effect.call, effect.path, effect.stereo))
+    if isinstance(effect, MaskRecording):
+        return commands.api(commands.uuid_record_mask(effect.call, effect.path, effect.masked))
+    if isinstance(effect, StopRecording):
+        return commands.api(commands.uuid_record(effect.call, "stop", effect.path))
     raise TypeError(f"unknown effect {effect!r}")
 
 

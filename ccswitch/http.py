@@ -1,6 +1,9 @@
 """The controller's HTTP server (gevent): ``/metrics`` for Prometheus, ``/healthz`` for load balancers, and the
 operations API under ``/api`` (agents log in/out and take breaks; supervisors see queues and agents).
 
+Calls: ``POST /api/calls/<uuid>/recording/pause|resume`` masks or unmasks a running recording; ``GET
+/api/recordings?agent=&queue=&since=YYYY-MM-DD`` lists recordings from the contact history.
+
 The API has no authentication of its own: bind it to loopback (the default) or put it behind a proxy that
 authenticates. Errors are JSON ``{"error": <stable id>, "message": ...}``: 404 ``unknown_name``, 409
 ``invalid_transition``, 400 ``bad_request``, 503 ``store_unavailable``.
@@ -11,15 +14,21 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from gevent.pywsgi import WSGIServer
 from prometheus_client import make_wsgi_app
 
 from ccswitch.acd.agents import Agent, AgentEvent, Login, Logout, Ready, TakeBreak
-from ccswitch.errors import CcswitchError, UnknownNameError
+from ccswitch.errors import CcswitchError, StoreError, UnknownNameError
+from ccswitch.history.model import ContactRecord
+from ccswitch.history.storage import History
+from ccswitch.media.recording import RecordingSession
 from ccswitch.metrics import Metrics, agents_by_state, waiting_by_queue
+from ccswitch.reports import day_bounds
 
 if TYPE_CHECKING:
     from ccswitch.controller import Controller
@@ -36,8 +45,13 @@ _ACTIONS: dict[str, Callable[[Mapping[str, Any]], AgentEvent]] = {
 _STATUS = {"unknown_name": "404 Not Found", "invalid_transition": "409 Conflict", "bad_request": "400 Bad Request"}
 
 
-def make_app(metrics: Metrics, controller: Controller | None = None) -> WSGIApplication:
-    """The WSGI app; the ``/api`` routes are served when a controller is given."""
+_RECORDING_ACTIONS = {"pause": True, "resume": False}
+
+
+def make_app(metrics: Metrics, controller: Controller | None = None, history: History | None = None
+             ) -> WSGIApplication:
+    """The WSGI app; the ``/api`` routes are served when a controller is given (``/api/recordings`` reads
+    ``history``)."""
     metrics_app = make_wsgi_app(metrics.registry)
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -49,7 +63,7 @@ def make_app(metrics: Metrics, controller: Controller | None = None) -> WSGIAppl
             return _health(metrics, start_response)
         if controller is not None and path.startswith("/api/"):
             try:
-                return _reply(start_response, "200 OK", _api(controller, environ, path.split("/")[2:]))
+                return _reply(start_response, "200 OK", _api(controller, history, environ, path.split("/")[2:]))
             except CcswitchError as exc:
                 status = _STATUS.get(exc.error_id, "503 Service Unavailable")
                 return _reply(start_response, status, {"error": exc.error_id, "message": str(exc)})
@@ -58,7 +72,7 @@ def make_app(metrics: Metrics, controller: Controller | None = None) -> WSGIAppl
     return app
 
 
-def _api(controller: Controller, environ: WSGIEnvironment, parts: list[str]) -> object:
+def _api(controller: Controller, history: History | None, environ: WSGIEnvironment, parts: list[str]) -> object:
     method = environ.get("REQUEST_METHOD", "GET")
     engine, now = controller.engine, controller.clock.now()
     if method == "GET" and parts == ["agents"]:
@@ -72,7 +86,36 @@ def _api(controller: Controller, environ: WSGIEnvironment, parts: list[str]) -> 
     if method == "GET" and parts == ["queues"]:
         waiting = waiting_by_queue((e for entries in engine.waiting.values() for e in entries), engine.waiting, now)
         return [_queue_view(controller, name, count, longest) for name, (count, longest) in waiting.items()]
+    if (method == "POST" and len(parts) == 4 and parts[0] == "calls" and parts[2] == "recording"
+            and parts[3] in _RECORDING_ACTIONS):
+        return _recording_view(controller.recording(parts[1], _RECORDING_ACTIONS[parts[3]]))
+    if method == "GET" and parts == ["recordings"]:
+        if history is None:
+            raise StoreError("no contact history is open on this controller")
+        return [_recorded_contact(record) for record in _recordings(controller, history, environ)]
     raise BadRequest(f"no such operation: {method} /api/{'/'.join(parts)}")
+
+
+def _recordings(controller: Controller, history: History, environ: WSGIEnvironment) -> list[ContactRecord]:
+    query = {name: values[-1] for name, values in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    since = 0.0
+    if "since" in query:
+        try:
+            since = day_bounds(date.fromisoformat(query["since"]), controller.config.timezone)[0]
+        except ValueError as exc:
+            raise BadRequest(f"since must be a day YYYY-MM-DD: {exc}") from exc
+    return history.recordings_since(since, agent=query.get("agent"), queue=query.get("queue"))
+
+
+def _recording_view(session: RecordingSession) -> dict[str, object]:
+    return {"call": session.call, "queue": session.queue, "agent": session.agent, "path": session.path,
+            "state": session.state.value, "started_at": session.started_at}
+
+
+def _recorded_contact(record: ContactRecord) -> dict[str, object]:
+    return {"call": record.call_uuid, "queue": record.queue, "agent": record.agent, "caller": record.caller_number,
+            "started_at": record.recording_started_at, "duration_s": record.recording_s,
+            "path": record.recording_path}
 
 
 def _queue_view(controller: Controller, name: str, waiting: int, longest_wait: float) -> dict[str, object]:
@@ -110,10 +153,11 @@ class BadRequest(CcswitchError):
     error_id = "bad_request"
 
 
-def serve_http(metrics: Metrics, host: str, port: int, controller: Controller | None = None) -> WSGIServer:
+def serve_http(metrics: Metrics, host: str, port: int, controller: Controller | None = None,
+               history: History | None = None) -> WSGIServer:
     """Start serving in the background; ``port`` 0 picks a free port (read it from ``server.server_port``).
     Stop with ``server.stop()``."""
-    server = WSGIServer((host, port), make_app(metrics, controller), log=None, error_log=log)
+    server = WSGIServer((host, port), make_app(metrics, controller, history), log=None, error_log=log)
     server.start()
     log.info("HTTP on %s:%d (/metrics, /healthz)", host, server.server_port)
     return server

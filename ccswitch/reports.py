@@ -275,6 +275,15 @@ def history_table(records: Iterable[ContactRecord], tz: tzinfo) -> list[str]:
     return _table(header, rows, right_aligned={"wait", "talk"})
 
 
+def recordings_table(records: Iterable[ContactRecord], tz: tzinfo) -> list[str]:
+    """``ccswitch recordings list`` lines: a header, then one recording a line in the order given, local time."""
+    header = ("started", "queue", "agent", "caller", "length", "path")
+    rows = [(f"{datetime.fromtimestamp(r.recording_started_at or r.started_at, tz):%Y-%m-%d %H:%M:%S}",
+             r.queue or "-", r.agent or "-", r.caller_number, _clock(r.recording_s), r.recording_path or "-")
+            for r in records]
+    return _table(header, rows, right_aligned={"length"})
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right_aligned: set[str]) -> list[str]:
     widths = [max(map(len, column)) for column in zip(header, *rows, strict=True)]
     return [" ".join(cell.rjust(width) if name in right_aligned else cell.ljust(width)

@@ -10,18 +10,26 @@ from click.testing import CliRunner
 
 from ccswitch import __version__
 from ccswitch.cli import main
+from ccswitch.history import open_history
+from tests.history.records import T0, contact  # T0: 2026-11-18 14:06:40 in Moscow
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def broken_copy(tmp_path: Path) -> Path:
-    """A copy of the shipped config with a typo in a queue name."""
+def config_copy(tmp_path: Path) -> Path:
+    """A copy of the shipped config (support records a sample), without its recordings folder."""
     for folder in ("config", "dialplans", "ivr", "sounds"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
-    ivr = tmp_path / "ivr" / "main.yaml"
-    ivr.write_text(ivr.read_text().replace('"2": {queue: support}', '"2": {queue: supprt}'))
     return tmp_path / "config" / "ccswitch.yaml"
+
+
+@pytest.fixture
+def broken_copy(config_copy: Path) -> Path:
+    """A copy of the shipped config with a typo in a queue name."""
+    ivr = config_copy.parents[1] / "ivr" / "main.yaml"
+    ivr.write_text(ivr.read_text().replace('"2": {queue: support}', '"2": {queue: supprt}'))
+    return config_copy
 
 
 def test_version() -> None:
@@ -87,3 +95,42 @@ def test_erlang_prints_the_staffing_plan_for_the_issue_example() -> None:
 def test_erlang_rejects_nonsense_with_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["erlang", "--calls-per-hour", "-5", "--aht", "180"])
     assert result.exit_code == 2 and "calls_per_hour" in result.output
+
+
+def test_check_and_run_refuse_a_missing_recordings_folder(config_copy: Path) -> None:
+    folder = config_copy.parents[1] / "recordings"
+    expected = f"config/ccswitch.yaml: recordings.dir: recordings directory '{folder}' "
+    for command in ("check", "run"):
+        result = CliRunner().invoke(main, [command, "--config", str(config_copy)])
+        assert result.exit_code == 1, result.output
+        assert f"{expected}does not exist" in result.output
+    folder.mkdir()
+    assert CliRunner().invoke(main, ["check", "--config", str(config_copy)]).exit_code == 0
+
+
+def test_a_config_that_records_nothing_needs_no_recordings_folder(config_copy: Path) -> None:
+    queues = config_copy.parent / "queues.yaml"
+    queues.write_text(queues.read_text().replace("mode: sample, sample_percent: 50,", "mode: none,"))
+    assert CliRunner().invoke(main, ["check", "--config", str(config_copy)]).exit_code == 0
+
+
+def test_recordings_list_filters_by_agent_day_and_queue(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'history.sqlite'}"
+    database = open_history(url)
+    database.record_batch([
+        contact("old", recording_path="/r/old.wav", recording_started_at=T0 - 86400, recording_s=12.0, agent="1001"),
+        contact("mine", recording_path="/r/mine.wav", recording_started_at=T0 + 35, recording_s=165.0, agent="1001"),
+        contact("other", recording_path="/r/other.wav", recording_started_at=T0 + 40, recording_s=5.0, agent="1004"),
+        contact("unrecorded", agent="1001", started_at=T0 + 50),
+    ])
+    database.close()
+    runner = CliRunner(env={"CCSWITCH_HISTORY_URL": url})
+    config = str(ROOT / "config" / "ccswitch.yaml")
+    result = runner.invoke(main, ["recordings", "list", "--config", config, "--agent", "1001", "--since", "2026-11-18"])
+    assert result.exit_code == 0, result.output
+    assert [line.split() for line in result.output.splitlines()] == [
+        ["started", "queue", "agent", "caller", "length", "path"],
+        ["2026-11-18", "14:07:15", "support", "1001", "+79161234567", "2:45", "/r/mine.wav"],
+    ]
+    none = runner.invoke(main, ["recordings", "list", "--config", config, "--queue", "sales"])
+    assert none.exit_code == 0 and none.output.strip() == "no recordings"

@@ -17,17 +17,23 @@ from ccswitch.channel_events import AppCompleted, Bridged, HungUp, Parked
 from ccswitch.config import Config, load_config
 from ccswitch.effects import (
     AgentLeg,
+    AnnounceToCaller,
     Answer,
     CollectDigits,
     ConnectAgent,
     Effect,
     Hangup,
+    MaskRecording,
     Play,
     StartMusic,
+    StartRecording,
     StopMedia,
     TakeCall,
 )
 from ccswitch.engine import Engine, Phase
+from ccswitch.errors import InvalidTransition, UnknownNameError
+from ccswitch.history.model import ContactRecord, HistoryRecord
+from ccswitch.media.recording import RecordingMode, should_record
 from ccswitch.routing.steps import ToQueue
 from ccswitch.store.memory import MemoryStore
 
@@ -320,3 +326,86 @@ def test_given_an_offer_with_no_outcome_then_it_is_taken_back_without_charging_t
     assert StopMedia(CALLER) in effects and any(isinstance(e, StartMusic) for e in effects)
     assert engine.agents[offer.agent_id].missed_in_row == 0
     assert any(isinstance(e, ConnectAgent) for e in effects)  # offered again at once
+
+
+
+# ----------------------------------------------------------------- recording
+def with_support_recording(config: Config, **policy: object) -> Config:
+    support = config.queues["support"]
+    recording = replace(support.recording, **policy)  # type: ignore[arg-type]
+    return replace(config, queues=MappingProxyType({**config.queues, "support": replace(support, recording=recording)}))
+
+
+def bridge_support_call(config: Config, emitted: Recorder, history: list[HistoryRecord],
+                        uuid: str = CALLER) -> tuple[Engine, list[Effect]]:
+    """A support call answered by its agent at MONDAY_10AM + 10; returns the effects decided at the bridge."""
+    engine = Engine(config, MemoryStore(), emitted, record=history.append)
+    engine.start(MONDAY_10AM - 3600)
+    park(engine, uuid)
+    (offer,) = press(engine, emitted, "2", MONDAY_10AM + 3, uuid)
+    assert isinstance(offer, ConnectAgent)
+    engine.handle("fs1", Bridged(uuid, offer.legs[0].leg), MONDAY_10AM + 10)
+    return engine, emitted.take()
+
+
+def test_given_record_all_when_the_agent_answers_then_announce_then_record_the_callers_channel(
+    config: Config, emitted: Recorder
+) -> None:
+    config = with_support_recording(config, mode=RecordingMode.ALL)
+    _engine, effects = bridge_support_call(config, emitted, [])
+    switch_dir = config.recordings.switch_dir
+    assert effects == [
+        AnnounceToCaller(CALLER, f"{config.media.switch_sounds_dir}/announce/recorded.wav"),
+        StartRecording(CALLER, f"{switch_dir}/2026/11/23/support/{CALLER}.wav", stereo=True),
+    ]
+
+
+def test_given_no_announcement_and_mono_then_only_the_recording_starts(config: Config, emitted: Recorder) -> None:
+    config = with_support_recording(config, mode=RecordingMode.ALL, announce=None, stereo=False)
+    _engine, effects = bridge_support_call(config, emitted, [])
+    assert [(type(e), getattr(e, "stereo", None)) for e in effects] == [(StartRecording, False)]
+
+
+def test_given_record_none_then_nothing_is_recorded(config: Config, emitted: Recorder) -> None:
+    config = with_support_recording(config, mode=RecordingMode.NONE)
+    engine, effects = bridge_support_call(config, emitted, [])
+    assert effects == [] and engine.calls[CALLER].recording is None
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_given_a_sample_then_the_uuid_decides_the_same_way_every_time(
+    config: Config, emitted: Recorder, n: int
+) -> None:
+    uuid = f"c0ffee00-0000-4000-8000-00000000020{n}"
+    policy = config.queues["support"].recording  # shipped: a 50% sample
+    assert policy.mode is RecordingMode.SAMPLE and policy.sample_percent == 50
+    runs = [bridge_support_call(config, emitted, [], uuid)[1] for _ in range(2)]
+    recorded = [any(isinstance(e, StartRecording) for e in effects) for effects in runs]
+    assert recorded == [should_record(policy, uuid)] * 2
+
+
+def test_pause_and_resume_mask_and_unmask_and_the_history_keeps_the_recording(
+    config: Config, emitted: Recorder
+) -> None:
+    history: list[HistoryRecord] = []
+    engine, effects = bridge_support_call(with_support_recording(config, mode=RecordingMode.ALL), emitted, history)
+    path = next(e.path for e in effects if isinstance(e, StartRecording))
+    assert engine.recording(CALLER, True, MONDAY_10AM + 20).state.value == "masked"
+    assert emitted.take() == [MaskRecording(CALLER, path, True)]
+    with pytest.raises(InvalidTransition):
+        engine.recording(CALLER, True, MONDAY_10AM + 21)  # already paused
+    engine.recording(CALLER, False, MONDAY_10AM + 40)
+    assert emitted.take() == [MaskRecording(CALLER, path, False)]
+    engine.handle("fs1", HungUp(CALLER, "NORMAL_CLEARING"), MONDAY_10AM + 70)
+    (contact,) = [r for r in history if isinstance(r, ContactRecord)]
+    assert (contact.recording_path, contact.recording_started_at, contact.recording_s) == (
+        path, MONDAY_10AM + 10, 60.0)
+
+
+def test_pause_refuses_unknown_and_unrecorded_calls(config: Config, emitted: Recorder) -> None:
+    engine, _ = bridge_support_call(with_support_recording(config, mode=RecordingMode.NONE), emitted, [])
+    with pytest.raises(UnknownNameError):
+        engine.recording("c0ffee00-0000-4000-8000-0000000009ff", True, MONDAY_10AM + 20)
+    with pytest.raises(InvalidTransition, match="not being recorded"):
+        engine.recording(CALLER, True, MONDAY_10AM + 20)
+    assert emitted.take() == []

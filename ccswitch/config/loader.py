@@ -32,11 +32,13 @@ from ccswitch.config.model import (
     MediaConfig,
     Paths,
     QueueConfig,
+    RecordingsConfig,
     StoreBackend,
     StoreConfig,
     Tier,
 )
 from ccswitch.errors import ConfigError
+from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy, check_template
 from ccswitch.routing.steps import ToHangup, ToIvr, ToQueue
 
 ENV_FILE = "environment"
@@ -81,7 +83,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
         return None, issues.errors
     main.known(
         ("freeswitch", "store", "http", "history", "timezone", "service_level_s", "dialplan", "paths", "media",
-         "pause_reasons")
+         "pause_reasons", "recordings")
     )
     nodes = _nodes(main.section("freeswitch"), env)
     store = _store(main.section("store"), env)
@@ -91,6 +93,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     paths = _paths(main.section("paths"), config_file.resolve().parent)
     service_level_s = main.integer("service_level_s", 20, 1, 3600)
     media = _media(main.section("media"), paths.sounds)
+    recordings = _recordings(main.section("recordings"), config_file.resolve().parent)
     timezone = _timezone(main)
     pause_reasons = _pause_reasons(main)
     queues = _queues(issues, paths.queues, media.music, service_level_s, refs)
@@ -115,6 +118,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
         queues=MappingProxyType(queues),
         agents=MappingProxyType(agents),
         prompts=prompts,
+        recordings=recordings,
         pause_reasons=pause_reasons,
     )
     return config, issues.errors
@@ -258,6 +262,43 @@ def _media(section: Node, sounds: Path) -> MediaConfig:
     )
 
 
+def _recordings(section: Node, config_dir: Path) -> RecordingsConfig:
+    """``recordings: {dir, switch_dir, path_template}``; ``dir`` is relative to the config directory and is
+    checked at start-up (``ccswitch run``/``check``), not here, so a config can be read on any host."""
+    section.known(("dir", "switch_dir", "path_template"))
+    local = (config_dir / section.text("dir", "../recordings")).resolve()
+    switch_dir = section.optional_text("switch_dir")
+    if switch_dir is None:
+        switch_dir = local.as_posix()
+        problem = f.SWITCH_DIR.check(switch_dir)
+        if problem:
+            section.error("dir", f"{problem}; set recordings.switch_dir")
+    else:
+        problem = f.SWITCH_DIR.check(switch_dir)
+        if problem:
+            section.error("switch_dir", problem)
+    template = section.text("path_template", DEFAULT_TEMPLATE)
+    problem = check_template(template)
+    if problem:
+        section.error("path_template", problem)
+    return RecordingsConfig(local, switch_dir.rstrip("/") or "/", template)
+
+
+def _recording_policy(node: Node, refs: list[f.Ref]) -> RecordingPolicy:
+    """A queue's ``recording: {mode: all|sample|none, sample_percent, stereo, announce}`` [none]."""
+    section = node.section("recording")
+    section.known(("mode", "sample_percent", "stereo", "announce"))
+    mode = RecordingMode(section.choice("mode", "none", [m.value for m in RecordingMode]))
+    if "sample_percent" in section.data and mode is not RecordingMode.SAMPLE:
+        section.error("sample_percent", "only used with mode: sample")
+    return RecordingPolicy(
+        mode=mode,
+        sample_percent=section.integer("sample_percent", 100, 0, 100),
+        stereo=_flag(section, "stereo", True),
+        announce=f.prompt(section, "announce", refs) if "announce" in section.data else None,
+    )
+
+
 def _queues(
     issues: Issues, file: Path, music: str, service_level_s: int, refs: list[f.Ref]
 ) -> dict[str, QueueConfig]:
@@ -291,6 +332,7 @@ def _queues(
                 "ring_progressively_delay_s",
                 "vip_numbers",
                 "vip_priority",
+                "recording",
             )
         )
         overflow = f.step_at(node, "overflow", refs, ToHangup())
@@ -314,6 +356,7 @@ def _queues(
             ring_progressively_delay_s=node.integer("ring_progressively_delay_s", 10, 1, 300),
             vip_numbers=frozenset(_vip_numbers(node)),
             vip_priority=node.integer("vip_priority", 10, 0, 100),
+            recording=_recording_policy(node, refs),
         )
     return queues
 

@@ -11,6 +11,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from ccswitch.errors import UnknownNameError
+from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy
 from ccswitch.routing.steps import Step
 
 StoreBackend = Literal["memory", "redis"]
@@ -53,6 +54,16 @@ class Paths:
 class MediaConfig:
     switch_sounds_dir: str
     music: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingsConfig:
+    """Where recordings go: ``dir`` is the local directory (checked at start-up), ``switch_dir`` the same
+    directory as FreeSWITCH sees it; files are ``path_template`` under it."""
+
+    dir: Path
+    switch_dir: str
+    path_template: str = DEFAULT_TEMPLATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +151,7 @@ class QueueConfig:
     ring_progressively_delay_s: int = 10
     vip_numbers: frozenset[str] = frozenset()
     vip_priority: int = 10
+    recording: RecordingPolicy = field(default_factory=RecordingPolicy)  # none unless the queue says
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +194,7 @@ class Config:
     queues: Mapping[str, QueueConfig]
     agents: Mapping[str, AgentConfig]
     prompts: frozenset[str]  # every sounds/**/*.wav, as names without the extension
+    recordings: RecordingsConfig
     pause_reasons: tuple[str, ...] = ("break", "lunch", "training", "meeting")  # breaks agents may ask for
 
     @property
@@ -199,3 +212,8 @@ class Config:
         if name not in self.prompts:
             raise UnknownNameError(f"unknown prompt {name!r}")
         return f"{self.media.switch_sounds_dir}/{name}.wav"
+
+    @property
+    def records_calls(self) -> bool:
+        """Whether any queue records (then the recordings directory must be there and writable)."""
+        return any(queue.recording.mode is not RecordingMode.NONE for queue in self.queues.values())

@@ -49,6 +49,8 @@ class ContactRecord:
     transferred_to: str | None = None
     callback: bool = False
     campaign: str | None = None  # outbound dialer contacts; the campaign report will group by it
+    recording_started_at: float | None = None  # with recording_path: when the recording began (the bridge)
+    recording_s: float | None = None  # its length: to the caller's hang-up, masked stretches included
 
     @property
     def caller_key(self) -> str:

@@ -71,4 +71,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX agent_states_by_end ON agent_states (ended_at)",
     )),
+    Migration(2, "recording start and length", (
+        "ALTER TABLE contacts ADD COLUMN recording_started_at DOUBLE PRECISION",
+        "ALTER TABLE contacts ADD COLUMN recording_s DOUBLE PRECISION",
+        "CREATE INDEX contacts_by_recording ON contacts (recording_started_at)",
+    )),
 )

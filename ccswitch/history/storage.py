@@ -147,6 +147,19 @@ class History:
         rows = self._query(f"{_SELECT_CONTACTS} WHERE {where} ORDER BY started_at, call_uuid", params)
         return [_contact_from_row(row) for row in rows]
 
+    def recordings_since(self, since: float, agent: str | None = None, queue: str | None = None,
+                         limit: int = 1000) -> list[ContactRecord]:
+        """Recorded contacts whose recording started at ``since`` or later (oldest first), optionally one agent's
+        or one queue's."""
+        params: list[Any]
+        where, params = "recording_started_at >= ?", [since]
+        for column, value in (("agent", agent), ("queue", queue)):
+            if value is not None:
+                where, params = f"{where} AND {column} = ?", [*params, value]
+        rows = self._query(f"{_SELECT_CONTACTS} WHERE {where} ORDER BY recording_started_at, call_uuid LIMIT ?",
+                           [*params, limit])
+        return [_contact_from_row(row) for row in rows]
+
     def agent_states_between(self, start: float, end: float, agent: str | None = None) -> list[AgentStateRecord]:
         """State intervals overlapping [start, end), by agent then time."""
         where, params = _overlapping(start, end, "agent", agent)

@@ -1,8 +1,9 @@
 """Effects of live call control, as data, and the one ESL command each becomes.
 
-Like ``ccswitch.effects``, every effect names the call (the caller's channel uuid) it belongs to, so the executor
-keeps one call's effects in order; ``leg`` is the channel the command acts on when that is another one (the
-agent's leg, a consult or supervisor leg). ``Requeue`` is the one effect the engine carries out itself.
+Recording effects live with the engine's in ``ccswitch.effects`` (the executor sends them). Like those, every
+effect names the call (the caller's channel uuid) it belongs to, so the executor keeps one call's effects in
+order; ``leg`` is the channel the command acts on when that is another one (the agent's leg, a consult or
+supervisor leg). ``Requeue`` is the one effect the engine carries out itself.
 """
 
 from __future__ import annotations
@@ -10,36 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ccswitch.esl import commands
-
-
-@dataclass(frozen=True, slots=True)
-class StartRecording:
-    call: str
-    path: str
-    stereo: bool
-
-
-@dataclass(frozen=True, slots=True)
-class MaskRecording:
-    """Silence (``masked``) or restore the audio written to a running recording."""
-
-    call: str
-    path: str
-    masked: bool
-
-
-@dataclass(frozen=True, slots=True)
-class StopRecording:
-    call: str
-    path: str
-
-
-@dataclass(frozen=True, slots=True)
-class AnnounceToCaller:
-    """Play a prompt to the caller alone, also while bridged (``uuid_broadcast … aleg``)."""
-
-    call: str
-    prompt: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +91,7 @@ class Requeue:
     queue: str
 
 
-CommandEffect = (
-    StartRecording | MaskRecording | StopRecording | AnnounceToCaller | SetLegVar | HoldLeg | MuteLeg | HangupLeg
-    | BridgeLegs | RunInline | Originate | SendDtmf
-)
+CommandEffect = SetLegVar | HoldLeg | MuteLeg | HangupLeg | BridgeLegs | RunInline | Originate | SendDtmf
 MediaEffect = CommandEffect | Requeue
 
 
@@ -135,14 +103,6 @@ def command_for(effect: CommandEffect) -> str:
 def api_command(effect: CommandEffect) -> str:
     """The API command (without ``api``/``bgapi``) that carries out ``effect``."""
     match effect:
-        case StartRecording(call, path, stereo):
-            return commands.uuid_record_start(call, path, stereo)
-        case MaskRecording(call, path, masked):
-            return commands.uuid_record_mask(call, path, masked)
-        case StopRecording(call, path):
-            return commands.uuid_record(call, "stop", path)
-        case AnnounceToCaller(call, prompt):
-            return commands.uuid_broadcast(call, prompt, "aleg")
         case SetLegVar(_, leg, name, value):
             return commands.uuid_setvar(leg, name, value)
         case HoldLeg(_, leg, held):

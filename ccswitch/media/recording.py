@@ -18,13 +18,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from enum import Enum
 
+from ccswitch.effects import AnnounceToCaller, Effect, MaskRecording, StartRecording, StopRecording
 from ccswitch.errors import ConfigError, InvalidTransition
-from ccswitch.media.effects import AnnounceToCaller, MaskRecording, MediaEffect, StartRecording, StopRecording
 
-DEFAULT_TEMPLATE = "recordings/%Y/%m/%d/{queue}/{uuid}.wav"
+DEFAULT_TEMPLATE = "%Y/%m/%d/{queue}/{uuid}.wav"  # under recordings.dir
 TEMPLATE_FIELDS = frozenset({"queue", "agent", "caller", "uuid"})
 _UNSAFE_FIELD_CHARS = re.compile(r"[^A-Za-z0-9_+-]")
-_PATH = re.compile(r"/?[A-Za-z0-9_.+@=-]+(/[A-Za-z0-9_.+@=-]+)*")
+_PATH = re.compile(r"[A-Za-z0-9_.+@=-]+(/[A-Za-z0-9_.+@=-]+)*")
 _SAMPLE_VALUES = {"queue": "q", "agent": "a", "caller": "c", "uuid": "u"}
 
 
@@ -36,12 +36,12 @@ class RecordingMode(Enum):
 
 @dataclass(frozen=True, slots=True)
 class RecordingPolicy:
-    """Per queue / dialplan rule / campaign. ``announce`` is a prompt path played to the caller first."""
+    """Per queue (dialplan rules and campaigns may carry one later). ``announce`` is the name of a prompt played
+    to the caller when the recording starts."""
 
     mode: RecordingMode = RecordingMode.NONE
     sample_percent: int = 100
     stereo: bool = True
-    path_template: str = DEFAULT_TEMPLATE
     announce: str | None = None
 
 
@@ -56,7 +56,8 @@ def should_record(policy: RecordingPolicy, call_uuid: str) -> bool:
 
 def check_template(template: str) -> str | None:
     """What is wrong with a path template (``None``: nothing). Fields: {queue} {agent} {caller} {uuid}; the
-    rest goes through strftime and must leave a plain file path ending in an extension FreeSWITCH can write."""
+    rest goes through strftime and must leave a plain relative file path (under ``recordings.dir``) ending in
+    an extension FreeSWITCH can write."""
     try:
         fields = {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
     except ValueError as exc:
@@ -66,7 +67,8 @@ def check_template(template: str) -> str | None:
         return f"unknown field {{{unknown[0]}}} in {template!r} (known: {', '.join(sorted(TEMPLATE_FIELDS))})"
     sample = _render(template, datetime(2000, 1, 2, 3, 4, 5), _SAMPLE_VALUES)
     if not _PATH.fullmatch(sample) or ".." in sample.split("/") or "." not in sample.rsplit("/", 1)[-1]:
-        return f"{template!r} does not make a file path with an extension (letters, digits, _ . + @ = - and /)"
+        return (f"{template!r} does not make a relative file path with an extension "
+                "(letters, digits, _ . + @ = - and /)")
     return None
 
 
@@ -89,13 +91,7 @@ def _render(template: str, moment: datetime, values: dict[str, str]) -> str:
     return "".join(parts)
 
 
-def template_root(template: str) -> str:
-    """The directory every recording of ``template`` lands under: the path before the first code or field."""
-    fixed = re.split(r"[%{]", template, maxsplit=1)[0]
-    return fixed.rsplit("/", 1)[0] if "/" in fixed else "."
-
-
-def check_recordings_dir(path: str, file: str = "ccswitch.yaml", key_path: str = "recordings.path_template") -> None:
+def check_recordings_dir(path: str, file: str = "ccswitch.yaml", key_path: str = "recordings.dir") -> None:
     """Start-up check: the recordings directory exists and a file can be created in it (raises ConfigError)."""
     if not os.path.isdir(path):
         problem = "is not a directory" if os.path.exists(path) else "does not exist"
@@ -169,17 +165,17 @@ class RecordingMetadata:
 
 
 def start(
-    policy: RecordingPolicy, call: str, queue: str, agent: str, path: str, now: float
-) -> tuple[RecordingSession, list[MediaEffect]]:
-    """At the bridge, for a call ``should_record`` chose: announce (if the policy says so), then record."""
-    effects: list[MediaEffect] = [AnnounceToCaller(call, policy.announce)] if policy.announce else []
-    effects.append(StartRecording(call, path, policy.stereo))
-    return RecordingSession(call, queue, agent, path, policy.stereo, now), effects
+    call: str, queue: str, agent: str, path: str, stereo: bool, now: float, announcement: str | None = None
+) -> tuple[RecordingSession, list[Effect]]:
+    """At the bridge, for a call ``should_record`` chose: announce (the prompt file, if any), then record."""
+    effects: list[Effect] = [AnnounceToCaller(call, announcement)] if announcement else []
+    effects.append(StartRecording(call, path, stereo))
+    return RecordingSession(call, queue, agent, path, stereo, now), effects
 
 
 def apply(
     session: RecordingSession, event: RecordingEvent, now: float
-) -> tuple[RecordingSession, list[MediaEffect]]:
+) -> tuple[RecordingSession, list[Effect]]:
     """The next session and the commands to send; anything the table lacks raises InvalidTransition."""
     state = _TRANSITIONS.get((session.state, event))
     if state is None:
@@ -198,7 +194,7 @@ def apply(
     return next_session, _commands(session, event)
 
 
-def _commands(session: RecordingSession, event: RecordingEvent) -> list[MediaEffect]:
+def _commands(session: RecordingSession, event: RecordingEvent) -> list[Effect]:
     if event is RecordingEvent.STOP:
         return [StopRecording(session.call, session.path)]
     if event is RecordingEvent.HANGUP:

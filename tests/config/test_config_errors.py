@@ -39,9 +39,9 @@ def test_unknown_key_suggests_the_likely_one(tree: Tree) -> None:
 
     assert problems(tree) == [
         "config/queues.yaml: support.max_wiat_s: unknown key, did you mean 'max_wait_s'? (known: aging_s, "
-        "max_length, max_no_answer, max_wait_s, music, overflow, ring_progressively_delay_s, ring_timeout_s, "
-        "service_level_s, strategy, tier_rules_apply, tier_wait_multiply_level, tier_wait_s, vip_numbers, "
-        "vip_priority, wrap_up_s)"
+        "max_length, max_no_answer, max_wait_s, music, overflow, recording, ring_progressively_delay_s, "
+        "ring_timeout_s, service_level_s, strategy, tier_rules_apply, tier_wait_multiply_level, tier_wait_s, "
+        "vip_numbers, vip_priority, wrap_up_s)"
     ]
 
 
@@ -270,3 +270,58 @@ def test_bad_environment_values_are_reported(tree: Tree) -> None:
         "environment: CCSWITCH_ESL_PASSWORD: unsafe value 'a b' (allowed: printable ASCII without spaces)",
         "environment: CCSWITCH_DIALPLAN: no dialplan 'nightly' (known: demo, main)",
     ]
+
+
+_SHIPPED_RECORDING = "recording: {mode: sample, sample_percent: 50, stereo: true, announce: announce/recorded}"
+
+
+@pytest.mark.parametrize(
+    ("recording", "problem"),
+    [
+        ("recording: {mode: some}", "support.recording.mode: 'some' is not one of: all, sample, none"),
+        ("recording: {mode: sample, sample_percent: 150}", "support.recording.sample_percent: "),
+        ("recording: {mode: all, sample_percent: 50}", "support.recording.sample_percent: only used with mode: sample"),
+        ("recording: {mode: all, stereo: yes please}", "support.recording.stereo: expected true or false"),
+        ("recording: {mode: all, announce: announce/nope}",
+         "support.recording.announce: missing prompt file sounds/announce/nope.wav"),
+        ("recording: {mode: all, format: mp3}", "support.recording.format: unknown key"),
+    ],
+)
+def test_bad_queue_recording_policy(tree: Tree, recording: str, problem: str) -> None:
+    tree.edit("config/queues.yaml", _SHIPPED_RECORDING, recording)
+
+    (found,) = problems(tree)
+    assert found.startswith(f"config/queues.yaml: {problem}"), found
+
+
+_TEMPLATE = 'path_template: "%Y/%m/%d/{queue}/{uuid}.wav"'
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (_TEMPLATE, 'path_template: "%Y/{nope}.wav"', "recordings.path_template: unknown field {nope}"),
+        (_TEMPLATE, 'path_template: "/abs/{uuid}.wav"',
+         "recordings.path_template: '/abs/{uuid}.wav' does not make a relative file path"),
+        (_TEMPLATE, 'path_template: "%Y/{uuid}"',
+         "recordings.path_template: '%Y/{uuid}' does not make a relative file path with an extension"),
+        ("switch_dir: null", "switch_dir: relative/dir", "recordings.switch_dir: "),
+    ],
+)
+def test_bad_recordings_settings(tree: Tree, old: str, new: str, problem: str) -> None:
+    tree.edit("config/ccswitch.yaml", old, new)
+
+    (found,) = problems(tree)
+    assert found.startswith(f"config/ccswitch.yaml: {problem}"), found
+
+
+def test_recording_policy_and_places_are_read(tree: Tree) -> None:
+    tree.edit("config/ccswitch.yaml", "switch_dir: null", "switch_dir: /var/lib/freeswitch/recordings/")
+    config = load_config(tree.config_file, env={})
+    policy = config.queues["support"].recording
+    assert (policy.mode.value, policy.sample_percent, policy.stereo, policy.announce) == (
+        "sample", 50, True, "announce/recorded")
+    assert config.queues["sales"].recording.mode.value == "none"
+    assert config.recordings.dir == tree.root / "recordings"
+    assert config.recordings.switch_dir == "/var/lib/freeswitch/recordings"
+    assert config.records_calls

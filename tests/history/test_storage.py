@@ -96,19 +96,45 @@ def test_a_fresh_database_is_migrated_to_the_current_version_and_reopening_chang
     again.close()
 
 
-def test_a_database_at_version_1_is_upgraded_and_keeps_its_data(database: Database) -> None:
-    old = open_history(database.url, MIGRATIONS[:1])
-    old.record_contact(contact("from-v1"))
+def test_an_older_database_is_upgraded_and_keeps_its_data(database: Database) -> None:
+    current = MIGRATIONS[-1].version
+    old = open_history(database.url)
+    old.record_contact(contact("from-old"))
     old.close()
-    added_column = Migration(2, "a column the next version adds", ("ALTER TABLE contacts ADD COLUMN note TEXT",))
-    upgraded = open_history(database.url, (*MIGRATIONS[:1], added_column))
-    assert upgraded.schema_version() == 2
-    assert [r.call_uuid for r in upgraded.contacts_by_phone("79161234567")] == ["from-v1"]
+    added_column = Migration(current + 1, "a column the next version adds",
+                             ("ALTER TABLE contacts ADD COLUMN note TEXT",))
+    upgraded = open_history(database.url, (*MIGRATIONS, added_column))
+    assert upgraded.schema_version() == current + 1
+    assert [r.call_uuid for r in upgraded.contacts_by_phone("79161234567")] == ["from-old"]
     upgraded.record_contact(contact("after-upgrade", started_at=T0 + 1))
     assert len(upgraded.contacts_by_phone("79161234567")) == 2
     upgraded.close()
-    with pytest.raises(StoreError, match=r"schema version 2, newer than this ccswitch knows \(1\)"):
-        open_history(database.url, MIGRATIONS[:1])
+    with pytest.raises(StoreError, match=rf"schema version {current + 1}, newer than this ccswitch knows "
+                                         rf"\({current}\)"):
+        open_history(database.url)
+
+
+def test_version_1_gains_the_recording_columns(database: Database) -> None:
+    open_history(database.url, MIGRATIONS[:1]).close()
+    upgraded = open_history(database.url)
+    recorded = contact("rec", recording_path="/rec/a.wav", recording_started_at=T0 + 35, recording_s=165.0)
+    upgraded.record_contact(recorded)
+    assert upgraded.contacts_by_phone("79161234567") == [recorded]
+    upgraded.close()
+
+
+def test_recordings_since_by_agent_and_queue_oldest_first(history: History) -> None:
+    history.record_batch([
+        contact("early", recording_path="/r/1.wav", recording_started_at=T0 - 10, recording_s=5.0),
+        contact("b", recording_path="/r/2.wav", recording_started_at=T0 + 20, recording_s=5.0, agent="1001"),
+        contact("a", recording_path="/r/3.wav", recording_started_at=T0 + 10, recording_s=5.0, agent="1001",
+                queue="sales"),
+        contact("not-recorded", started_at=T0 + 30),
+    ])
+    assert [r.call_uuid for r in history.recordings_since(T0)] == ["a", "b"]
+    assert [r.call_uuid for r in history.recordings_since(T0 - 60, agent="1000")] == ["early"]
+    assert [r.call_uuid for r in history.recordings_since(T0, agent="1001", queue="support")] == ["b"]
+    assert [r.call_uuid for r in history.recordings_since(T0 - 60, limit=1)] == ["early"]
 
 
 def test_a_restarted_postgresql_is_reconnected_to(postgres_database: Database) -> None:
