@@ -80,7 +80,7 @@ class Controller:
         self.clock = clock
         self.tick_s = tick_s
         self.metrics = Metrics(config, clock.now)
-        stats = stats or Stats(service_level_s=config.service_level_s)
+        stats = stats or Stats.for_config(config)
         stats.sink = self.metrics
         self.engine = Engine(config, self.metrics.instrument(store), self._emit, stats, record)
         self.metrics.watch(self.engine)

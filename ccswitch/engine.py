@@ -147,7 +147,7 @@ class Engine:
         self.store = store
         self.emit = emit
         self.record: Record = record or (lambda _record: None)
-        self.stats = stats or Stats(service_level_s=config.service_level_s)
+        self.stats = stats or Stats.for_config(config)
         self.calls: dict[str, CallSession] = {}
         self.agent_legs: dict[str, str] = {}  # agent leg uuid -> caller uuid
         self.agents: dict[str, Agent] = {}

@@ -35,7 +35,7 @@ from ccswitch.acd.agents import AgentState
 from ccswitch.config import Config
 from ccswitch.engine import Engine, Phase
 from ccswitch.errors import StoreError
-from ccswitch.stats import QueueFigures
+from ccswitch.stats import QueueFigures, service_level_thresholds
 from ccswitch.store.base import Store
 
 # Around the usual 20 s service-level threshold, up to the longest queue wait worth telling apart.
@@ -101,9 +101,9 @@ class PeriodFigures:
 class OutcomeLedger:
     """Recent outcomes and running figures since local midnight. Pure: every time is an argument."""
 
-    def __init__(self, window_s: float, service_level_s: float, timezone: ZoneInfo) -> None:
+    def __init__(self, window_s: float, thresholds: Mapping[str, float], timezone: ZoneInfo) -> None:
         self.window_s = window_s
-        self.service_level_s = service_level_s
+        self.thresholds = thresholds  # queue -> service-level threshold
         self.timezone = timezone
         self._recent: deque[Outcome] = deque()
         self._day: date | None = None
@@ -115,7 +115,7 @@ class OutcomeLedger:
         if day != self._day:
             self._day = day
             self._today.clear()
-        self._today[outcome.queue].add(outcome, self.service_level_s)
+        self._today[outcome.queue].add(outcome, self.thresholds[outcome.queue])
 
     def window(self, now: float) -> dict[str, PeriodFigures]:
         """Per queue, the outcomes of the last ``window_s`` seconds."""
@@ -123,7 +123,7 @@ class OutcomeLedger:
             self._recent.popleft()
         figures: defaultdict[str, PeriodFigures] = defaultdict(PeriodFigures)
         for outcome in self._recent:
-            figures[outcome.queue].add(outcome, self.service_level_s)
+            figures[outcome.queue].add(outcome, self.thresholds[outcome.queue])
         return dict(figures)
 
     def today(self, now: float) -> dict[str, PeriodFigures]:
@@ -167,7 +167,7 @@ class Metrics:
         self.now = now
         self.per_agent = per_agent
         self.registry = CollectorRegistry()
-        self.ledger = OutcomeLedger(window_s, config.service_level_s, config.timezone)
+        self.ledger = OutcomeLedger(window_s, service_level_thresholds(config), config.timezone)
         self.esl_up: dict[str, bool] = {node.name: False for node in config.nodes}
         self._ever_up: set[str] = set()
         self._agent_queue: dict[str, str] = {}  # the queue of the agent's current or last call
@@ -236,7 +236,7 @@ class Metrics:
         self._agent_queue[agent] = queue
         self.offered.labels(queue).inc()
         self.answered_calls.labels(queue).inc()
-        if wait_s <= self.ledger.service_level_s:
+        if wait_s <= self.ledger.thresholds[queue]:
             self.answered_in_threshold.labels(queue).inc()
         self.answer_wait.labels(queue).observe(wait_s)
         self._record(queue, OutcomeKind.ANSWERED, wait_s)

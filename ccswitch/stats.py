@@ -7,7 +7,7 @@ How each figure is counted (the README repeats this):
 - answered: bridged to an agent. Its wait is from entering the queue to the bridge.
 - abandoned: the caller hung up while waiting (also while an agent's phone was ringing).
 - overflowed: the queue gave the call away (max wait reached) to its overflow step.
-- service level = answered within the threshold / offered.
+- service level = answered within the queue's threshold (``service_level_s``) / offered.
 - ASA (average speed of answer) = mean wait of answered calls.
 - abandon rate = abandoned / offered.
 - per agent: calls answered, talk seconds (bridge to hang-up), offers missed (no answer / busy), wrap-up seconds
@@ -19,10 +19,19 @@ Every outcome is also forwarded, as it is counted, to an optional ``sink`` (``cc
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ccswitch.acd.agents import Agent, AgentState
+
+if TYPE_CHECKING:
+    from ccswitch.config import Config
+
+
+def service_level_thresholds(config: Config) -> dict[str, float]:
+    """Each queue's service-level threshold (``service_level_s`` in queues.yaml, else the main one)."""
+    return {name: queue.service_level_s for name, queue in config.queues.items()}
 
 
 @dataclass(slots=True)
@@ -79,13 +88,18 @@ class OutcomeSink(Protocol):
 
 @dataclass
 class Stats:
-    service_level_s: float = 20.0
+    service_level_s: float = 20.0  # the threshold of a queue without one of its own
+    thresholds: Mapping[str, float] = field(default_factory=dict)  # queue -> its service-level threshold
     queues: defaultdict[str, QueueFigures] = field(default_factory=lambda: defaultdict(QueueFigures))
     agents: defaultdict[str, AgentFigures] = field(default_factory=lambda: defaultdict(AgentFigures))
     sink: OutcomeSink | None = None
 
+    @classmethod
+    def for_config(cls, config: Config) -> Stats:
+        return cls(config.service_level_s, service_level_thresholds(config))
+
     def answered(self, queue: str, agent: str, wait_s: float) -> None:
-        self.queues[queue].record_answer(wait_s, self.service_level_s)
+        self.queues[queue].record_answer(wait_s, self.thresholds.get(queue, self.service_level_s))
         self.agents[agent].answered += 1
         if self.sink is not None:
             self.sink.answered(queue, agent, wait_s)

@@ -29,7 +29,7 @@ def moscow(hour: int, minute: int, day: int = 23) -> float:
 
 
 def ledger(*outcomes: Outcome, window_s: float = 900.0) -> OutcomeLedger:
-    result = OutcomeLedger(window_s, service_level_s=20.0, timezone=MOSCOW)
+    result = OutcomeLedger(window_s, thresholds={"support": 20.0, "sales": 20.0}, timezone=MOSCOW)
     for outcome in outcomes:
         result.record(outcome)
     return result
