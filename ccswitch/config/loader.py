@@ -247,19 +247,24 @@ def _paths(section: Node, root: Path) -> Paths:
 
 def _media(section: Node, sounds: Path) -> MediaConfig:
     section.known(("switch_sounds_dir", "music"))
-    switch_dir = section.optional_text("switch_sounds_dir")
+    switch_dir = _switch_dir(section, "switch_sounds_dir", sounds, "switch_sounds_dir", "media.switch_sounds_dir")
+    return MediaConfig(switch_dir, section.text("music", "local_stream://moh", token=f.MEDIA))
+
+
+def _switch_dir(section: Node, key: str, local: Path, local_key: str, hint: str) -> str:
+    """Where FreeSWITCH sees a local folder: ``key`` if set, else the folder's local absolute path. Either must be
+    safe inside a command; a local path that is not is reported at ``local_key`` with a ``hint`` to set ``key``."""
+    switch_dir = section.optional_text(key)
     if switch_dir is None:
-        switch_dir = sounds.as_posix()
+        switch_dir = local.as_posix()
         problem = f.SWITCH_DIR.check(switch_dir)
         if problem:
-            section.error("switch_sounds_dir", f"{problem}; set media.switch_sounds_dir")
+            section.error(local_key, f"{problem}; set {hint}")
     else:
         problem = f.SWITCH_DIR.check(switch_dir)
         if problem:
-            section.error("switch_sounds_dir", problem)
-    return MediaConfig(
-        switch_dir.rstrip("/") or "/", section.text("music", "local_stream://moh", token=f.MEDIA)
-    )
+            section.error(key, problem)
+    return switch_dir.rstrip("/") or "/"
 
 
 def _recordings(section: Node, config_dir: Path) -> RecordingsConfig:
@@ -267,21 +272,12 @@ def _recordings(section: Node, config_dir: Path) -> RecordingsConfig:
     checked at start-up (``ccswitch run``/``check``), not here, so a config can be read on any host."""
     section.known(("dir", "switch_dir", "path_template"))
     local = (config_dir / section.text("dir", "../recordings")).resolve()
-    switch_dir = section.optional_text("switch_dir")
-    if switch_dir is None:
-        switch_dir = local.as_posix()
-        problem = f.SWITCH_DIR.check(switch_dir)
-        if problem:
-            section.error("dir", f"{problem}; set recordings.switch_dir")
-    else:
-        problem = f.SWITCH_DIR.check(switch_dir)
-        if problem:
-            section.error("switch_dir", problem)
+    switch_dir = _switch_dir(section, "switch_dir", local, "dir", "recordings.switch_dir")
     template = section.text("path_template", DEFAULT_TEMPLATE)
     problem = check_template(template)
     if problem:
         section.error("path_template", problem)
-    return RecordingsConfig(local, switch_dir.rstrip("/") or "/", template)
+    return RecordingsConfig(local, switch_dir, template)
 
 
 def _recording_policy(node: Node, refs: list[f.Ref]) -> RecordingPolicy:
