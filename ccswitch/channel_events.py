@@ -58,7 +58,16 @@ class HungUp:
     cause: str
 
 
-ChannelEvent = Parked | AppCompleted | Bridged | HungUp
+@dataclass(frozen=True, slots=True)
+class JobFailed:
+    """A ``bgapi`` command answered ``-ERR …`` (e.g. an originate whose phone is not registered: no channel, so
+    no hang-up event, ever). ``job`` is the Job-UUID we sent it with."""
+
+    job: str
+    reason: str
+
+
+ChannelEvent = Parked | AppCompleted | Bridged | HungUp | JobFailed
 
 
 def _bridge_failure(event: Event) -> str | None:
@@ -74,10 +83,13 @@ def _bridge_failure(event: Event) -> str | None:
 
 
 def from_esl(event: Event) -> ChannelEvent | None:
+    name = event.name
+    if name == "BACKGROUND_JOB":
+        body = (event.body or "").strip()
+        return JobFailed(event.job_uuid or "", body.removeprefix("-ERR").strip()) if body.startswith("-ERR") else None
     uuid = event.unique_id
     if uuid is None:
         return None
-    name = event.name
     if name == "CHANNEL_PARK":
         return Parked(
             uuid=uuid,

@@ -18,6 +18,7 @@ import gevent.event  # noqa: E402
 
 from ccswitch import __version__  # noqa: E402
 from ccswitch.errors import CcswitchError, ConfigError  # noqa: E402
+from ccswitch.media.monitor import MonitorMode  # noqa: E402
 
 if TYPE_CHECKING:
     from ccswitch.config import Config
@@ -377,3 +378,71 @@ def queue_show(config_path: Path, url: str | None) -> None:
     for item in _api(config_path, url, "GET", "/api/queues"):
         states = ", ".join(f"{state} {count}" for state, count in item["agents"].items() if count)
         click.echo(f"{item['name']:<12} {item['waiting']:>7} {item['longest_wait_s']:>7.0f}s  {states or '-'}")
+
+
+@main.group()
+def monitor() -> None:
+    """Supervisors on live calls: listen, whisper (only the agent hears), barge (both hear); switch, stop, list."""
+
+
+def _monitor_line(session: dict[str, Any]) -> str:
+    return (f"{session['id']}  supervisor {session['supervisor']}  agent {session['agent'] or '-'}  "
+            f"call {session['call']}  {session['mode']}")
+
+
+def _monitor_start(mode: str, doc: str) -> None:
+    def command(config_path: Path, url: str | None, supervisor: str, agent_id: str | None, call: str | None) -> None:
+        if (agent_id is None) == (call is None):
+            raise click.UsageError("give one of --agent or --call")
+        target = {"agent": agent_id} if agent_id is not None else {"call": call}
+        click.echo(_monitor_line(_api(config_path, url, "POST", "/api/monitor",
+                                      {"supervisor": supervisor, **target, "mode": mode})))
+
+    command.__doc__ = doc
+    for option in (config_option, url_option,
+                   click.option("--supervisor", required=True, help="Supervisor id (supervisors.yaml)."),
+                   click.option("--agent", "agent_id", help="The agent whose call to monitor."),
+                   click.option("--call", help="The caller's call uuid.")):
+        command = option(command)
+    monitor.command(mode)(command)
+
+
+_monitor_start("listen", "Listen to a call silently. Prints the session id (the supervisor's leg).")
+_monitor_start("whisper", "Coach the agent: only the agent hears the supervisor.")
+_monitor_start("barge", "Join the call: caller and agent both hear the supervisor.")
+
+@monitor.command("mode")
+@config_option
+@url_option
+@click.argument("session_id")
+@click.argument("mode", type=click.Choice([mode.value for mode in MonitorMode]))
+def monitor_mode(config_path: Path, url: str | None, session_id: str, mode: str) -> None:
+    """Switch a monitoring session to another mode."""
+    click.echo(_monitor_line(_api(config_path, url, "POST", f"/api/monitor/{session_id}/mode", {"mode": mode})))
+
+
+@monitor.command("stop")
+@config_option
+@url_option
+@click.argument("session_id")
+def monitor_stop(config_path: Path, url: str | None, session_id: str) -> None:
+    """End a monitoring session (the supervisor's phone hangs up; the call goes on)."""
+    _api(config_path, url, "DELETE", f"/api/monitor/{session_id}")
+    click.echo(f"stopped {session_id}")
+
+
+@monitor.command("list")
+@config_option
+@url_option
+def monitor_list(config_path: Path, url: str | None) -> None:
+    """Active sessions, then the recent log (start, mode changes, end and why)."""
+    listing = _api(config_path, url, "GET", "/api/monitor")
+    for session in listing["active"]:
+        click.echo(_monitor_line(session))
+    if not listing["active"]:
+        click.echo("no active monitoring")
+    for entry in listing["log"]:
+        detail = f" ({entry['detail']})" if entry["detail"] else ""
+        click.echo(f"{datetime.fromtimestamp(entry['at']):%Y-%m-%d %H:%M:%S} {entry['action']:<5} {entry['session']} "
+                   f"supervisor {entry['supervisor']} agent {entry['agent'] or '-'} call {entry['call']} "
+                   f"{entry['mode']}{detail}")

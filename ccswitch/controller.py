@@ -27,13 +27,14 @@ from ccswitch.acd.agents import Agent, AgentEvent
 from ccswitch.channel_events import SUBSCRIBED_EVENTS, ChannelEvent, from_esl, waiting_from_channel_row
 from ccswitch.clock import Clock
 from ccswitch.config import Config
-from ccswitch.effects import Effect
 from ccswitch.engine import Engine, Record
 from ccswitch.errors import CcswitchError
 from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection
 from ccswitch.esl.event import Event
 from ccswitch.executor import Executor
+from ccswitch.media.effects import SwitchEffect
+from ccswitch.media.monitor import MonitorMode, MonitorSession
 from ccswitch.media.recording import RecordingSession
 from ccswitch.metrics import Metrics
 from ccswitch.stats import Stats
@@ -173,6 +174,16 @@ class Controller:
         """Pause or resume a call's recording from outside the controller greenlet; raises what the engine raises."""
         return self._ask(partial(self.engine.recording, call, pause), timeout)
 
+    def monitor(self, supervisor: str, target: str, mode: MonitorMode, timeout: float = 5.0) -> MonitorSession:
+        """A supervisor starts monitoring the call of an agent id or call uuid; raises what the engine raises."""
+        return self._ask(partial(self.engine.monitor, supervisor, target, mode), timeout)
+
+    def monitor_mode(self, session: str, mode: MonitorMode, timeout: float = 5.0) -> MonitorSession:
+        return self._ask(partial(self.engine.monitor_mode, session, mode), timeout)
+
+    def stop_monitor(self, session: str, timeout: float = 5.0) -> MonitorSession:
+        return self._ask(partial(self.engine.stop_monitor, session), timeout)
+
     def _ask(self, run: Callable[[float], _T], timeout: float) -> _T:
         result: AsyncResult = AsyncResult()
         self.inbox.put(_Request(run, result))
@@ -191,5 +202,5 @@ class Controller:
         log.info("FreeSWITCH node %s: reconciling %d live channels (%d parked)", message.node, len(live), len(parked))
         self.engine.reconcile(message.node, live, parked, now)
 
-    def _emit(self, node: str, effects: Sequence[Effect]) -> None:
+    def _emit(self, node: str, effects: Sequence[SwitchEffect]) -> None:
         self.executor.submit(node, effects)

@@ -15,6 +15,9 @@ Read it top to bottom as the life of an inbound call:
 5. ``HungUp``: abandoned while waiting, or ended after talking (agent → wrap-up → available on a later tick).
    FreeSWITCH stops a recording with the channel; its path, start and length go into the contact's history.
 
+Beside a connected call, a supervisor may listen, whisper or barge (``monitor``): their phone is originated to
+eavesdrop on the agent's leg; the session ends with either leg (or the supervisor's), and is logged.
+
 The engine never touches a socket: it is driven by ``handle``/``tick``/``reconcile`` from the controller greenlet
 (``ccswitch.controller``) and hands effects to an ``emit`` callback. Time comes in as ``now``.
 """
@@ -25,6 +28,7 @@ import bisect
 import functools
 import logging
 import uuid as uuidlib
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -35,7 +39,7 @@ from ccswitch.acd import agents as agent_fsm
 from ccswitch.acd.agents import Agent, AgentState, MissReason
 from ccswitch.acd.queues import QueueEntry, caller_priority, order_key, overdue
 from ccswitch.acd.router import Router
-from ccswitch.channel_events import AppCompleted, Bridged, ChannelEvent, HungUp, Parked
+from ccswitch.channel_events import AppCompleted, Bridged, ChannelEvent, HungUp, JobFailed, Parked
 from ccswitch.config import Config
 from ccswitch.effects import (
     AgentLeg,
@@ -51,7 +55,10 @@ from ccswitch.effects import (
 )
 from ccswitch.errors import InvalidTransition, StoreError, UnknownNameError
 from ccswitch.history.model import AgentStateRecord, ContactRecord, HistoryRecord, Outcome
+from ccswitch.media import monitor as mon
 from ccswitch.media import recording as rec
+from ccswitch.media.effects import SwitchEffect
+from ccswitch.media.monitor import MonitorMode, MonitorSession
 from ccswitch.media.recording import RecordingEvent, RecordingSession, RecordingState
 from ccswitch.routing import ivr
 from ccswitch.routing.dialplan import route
@@ -61,11 +68,12 @@ from ccswitch.store.base import Store
 
 log = logging.getLogger(__name__)
 
-Emit = Callable[[str, Sequence[Effect]], None]
+Emit = Callable[[str, Sequence[SwitchEffect]], None]
 
 _MAX_OVERFLOWS = 3
 OFFER_GRACE_S = 10.0  # beyond the ring timeout, before an offer with no outcome is taken back
 AGENT_REFRESH_S = 1.0  # how often agents are re-read from the store, for changes other controllers made
+MONITOR_LOG_SIZE = 1000  # monitoring events kept for the API (every one is also logged)
 
 # How a failed bridge's cause (originate_disposition) is charged to the agent, as mod_callcenter does.
 _MISS_REASONS = {
@@ -140,6 +148,20 @@ class CallSession:
         return f"{prefix}-{self.tags_used}"
 
 
+@dataclass(frozen=True, slots=True)
+class MonitorLogEntry:
+    """A monitoring session started, changed mode or ended (``detail``: why it ended)."""
+
+    at: float
+    action: str  # start | mode | end
+    session: str  # the supervisor's leg uuid
+    supervisor: str
+    agent: str | None
+    call: str
+    mode: MonitorMode
+    detail: str = ""
+
+
 class Engine:
     def __init__(self, config: Config, store: Store, emit: Emit, stats: Stats | None = None,
                  record: Record | None = None) -> None:
@@ -155,9 +177,11 @@ class Engine:
         self.router = Router.from_config(config)
         self._orphans: dict[str, QueueEntry] = {}
         self._unreconciled = {node.name for node in config.nodes}
-        self._outbox: dict[tuple[str, str], list[Effect]] = {}
+        self._outbox: dict[tuple[str, str], list[SwitchEffect]] = {}
         self._next_refresh = 0.0
         self.stuck_offers_repaired = 0  # (node, call) -> effects decided in this step
+        self.monitors: dict[str, MonitorSession] = {}  # supervisor leg uuid -> active monitoring session
+        self.monitor_log: deque[MonitorLogEntry] = deque(maxlen=MONITOR_LOG_SIZE)
 
     # ----------------------------------------------------------------- start-up
     def start(self, now: float) -> None:
@@ -188,6 +212,8 @@ class Engine:
             self._on_bridged(event, now)
         elif isinstance(event, HungUp):
             self._on_hung_up(event, now)
+        elif isinstance(event, JobFailed) and event.job in self.monitors:  # the supervisor's phone never rang
+            self._monitor_ended(self.monitors[event.job], f"originate failed: {event.reason}", now)
 
     def _on_parked(self, node: str, event: Parked, now: float) -> None:
         session = self.calls.get(event.uuid)
@@ -262,6 +288,9 @@ class Engine:
         self._start_recording(session, now)
 
     def _on_hung_up(self, event: HungUp, now: float) -> None:
+        for monitor in [m for m in self.monitors.values() if event.uuid in (m.supervisor_leg, m.agent_leg, m.call)]:
+            who = {monitor.supervisor_leg: "supervisor", monitor.agent_leg: "agent"}.get(event.uuid, "caller")
+            self._monitor_ended(monitor, f"{who} hung up ({event.cause})", now)
         if event.uuid in self.agent_legs:
             # The agent's leg ended. While ringing, the caller's bridge completion reports why; once talking,
             # the call is over.
@@ -340,6 +369,9 @@ class Engine:
             self._on_hung_up(HungUp(leg, "LOST_WHILE_DISCONNECTED"), now)
         for session in [s for s in self.calls.values() if s.node == node and s.uuid not in alive]:
             self._on_hung_up(HungUp(session.uuid, "LOST_WHILE_DISCONNECTED"), now)
+        for monitor in [m for m in self.monitors.values()
+                        if self.calls[m.call].node == node and m.supervisor_leg not in alive]:
+            self._on_hung_up(HungUp(monitor.supervisor_leg, "LOST_WHILE_DISCONNECTED"), now)
         agents_by_call = {agent.call: agent for agent in self.agents.values() if agent.call is not None}
         for uuid in alive.difference(self.calls):
             entry, agent = self._orphans.pop(uuid, None), agents_by_call.get(uuid)
@@ -634,6 +666,84 @@ class Engine:
         log.info("call %s: recording %s", call, session.recording.state.value)
         return session.recording
 
+    # ----------------------------------------------------------------- supervisors
+    @_flushing
+    def monitor(self, supervisor_id: str, target: str, mode: MonitorMode, now: float) -> MonitorSession:
+        """A supervisor listens to, whispers to or barges into the connected call of ``target`` (an agent id or a
+        call uuid). Every check comes before any effect: UnknownNameError (supervisor, agent or call),
+        InvalidTransition (not a connected call, or the supervisor already monitors one), NotAuthorised (not one
+        of the supervisor's queues)."""
+        supervisor = self.config.supervisors.get(supervisor_id)
+        if supervisor is None:
+            raise UnknownNameError(f"unknown supervisor '{supervisor_id}' "
+                                   f"(known: {', '.join(sorted(self.config.supervisors)) or 'none'})")
+        call = self._monitored_call(target)
+        busy = next((m for m in self.monitors.values() if m.supervisor == supervisor_id), None)
+        if busy is not None:
+            raise InvalidTransition(f"supervisor {supervisor_id} already monitors call {busy.call} "
+                                    f"(session {busy.supervisor_leg}): stop it first or change its mode")
+        assert call.entry is not None and call.agent_leg is not None
+        session, effects = mon.start(supervisor, call.entry.queue, call.uuid, call.agent_leg, str(uuidlib.uuid4()),
+                                     mode, now)
+        self.monitors[session.supervisor_leg] = session
+        self._emit(call, effects)
+        self._monitor_logged("start", session, now)
+        return session
+
+    def _monitored_call(self, target: str) -> CallSession:
+        """The connected call of agent ``target``, or the call ``target``; its agent's leg must be known."""
+        if target in self.agents:
+            uuid, what = self.agents[target].call, f"agent {target}"
+            if uuid is None:
+                raise InvalidTransition(f"agent {target} is not on a call ({self.agents[target].state.value})")
+        else:
+            uuid, what = target, f"call {target}"
+        call = self.calls.get(uuid)
+        if call is None:
+            raise UnknownNameError(f"no agent or live call '{target}'")
+        if call.phase is not Phase.CONNECTED:
+            raise InvalidTransition(f"{what} is not connected to an agent ({call.phase.value})")
+        if call.agent_leg is None:
+            raise InvalidTransition(f"{what}: the agent's leg is unknown (taken back after a restart)")
+        return call
+
+    @_flushing
+    def monitor_mode(self, session_id: str, mode: MonitorMode, now: float) -> MonitorSession:
+        """Switch an active session to ``mode`` (DTMF to the supervisor's eavesdrop); UnknownNameError if none."""
+        session, effects = mon.switch_mode(self._active_monitor(session_id), mode, now)
+        self.monitors[session_id] = session
+        self._send(self.calls[session.call].node, session.call, effects)
+        if effects:
+            self._monitor_logged("mode", session, now)
+        return session
+
+    @_flushing
+    def stop_monitor(self, session_id: str, now: float) -> MonitorSession:
+        """End a session: the supervisor's leg is hung up; the caller and agent notice nothing."""
+        session, effects = mon.stop(self._active_monitor(session_id), now)
+        self._send(self.calls[session.call].node, session.call, effects)
+        del self.monitors[session_id]
+        self._monitor_logged("end", session, now, "stopped")
+        return session
+
+    def _active_monitor(self, session_id: str) -> MonitorSession:
+        session = self.monitors.get(session_id)
+        if session is None:
+            raise UnknownNameError(f"no active monitoring session '{session_id}'")
+        return session
+
+    def _monitor_ended(self, session: MonitorSession, reason: str, now: float) -> None:
+        del self.monitors[session.supervisor_leg]
+        self._monitor_logged("end", mon.ended(session, now), now, reason)
+
+    def _monitor_logged(self, action: str, session: MonitorSession, now: float, detail: str = "") -> None:
+        call = self.calls.get(session.call)
+        entry = MonitorLogEntry(now, action, session.supervisor_leg, session.supervisor,
+                                call.agent if call else None, session.call, session.mode, detail)
+        self.monitor_log.append(entry)
+        log.info("monitoring %s: %s supervisor %s, agent %s, call %s, mode %s%s", entry.session, action,
+                 entry.supervisor, entry.agent, entry.call, entry.mode.value, f" ({detail})" if detail else "")
+
     def agents_by_state(self) -> dict[AgentState, int]:
         counts = dict.fromkeys(AgentState, 0)
         for agent in self.agents.values():
@@ -696,10 +806,10 @@ class Engine:
             return agent_config.wrap_up_s
         return self.config.queues[queue or agent_config.queues[0]].wrap_up_s
 
-    def _emit(self, session: CallSession, effects: Sequence[Effect]) -> None:
+    def _emit(self, session: CallSession, effects: Sequence[SwitchEffect]) -> None:
         self._send(session.node, session.uuid, effects)
 
-    def _send(self, node: str, channel: str, effects: Sequence[Effect]) -> None:
+    def _send(self, node: str, channel: str, effects: Sequence[SwitchEffect]) -> None:
         self._outbox.setdefault((node, channel), []).extend(effects)
 
     def _flush(self) -> None:

@@ -22,7 +22,6 @@ from ccswitch.effects import (
     Answer,
     CollectDigits,
     ConnectAgent,
-    Effect,
     Hangup,
     MaskRecording,
     Play,
@@ -37,6 +36,8 @@ from ccswitch.errors import CcswitchError
 from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection, PendingReply
 from ccswitch.esl.protocol import Frame
+from ccswitch.media import effects as media
+from ccswitch.media.effects import CommandEffect, Originate, SwitchEffect
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,15 @@ log = logging.getLogger(__name__)
 _CHANNEL_GONE = ("No such channel", "invalid session id")
 
 
-def command_for(effect: Effect) -> str:
+def command_for(effect: SwitchEffect) -> str:
     """The ESL command text that carries out ``effect``."""
+    if isinstance(effect, Originate):
+        # originate returns only once the phone answers, and an api command holds up every later command on the
+        # socket (mod_event_socket runs them in order): bgapi, under the new leg's uuid as its Job-UUID
+        # (mod_event_socket.c parse_command keeps a Job-UUID header the client sends).
+        return commands.bgapi(media.api_command(effect), effect.leg)
+    if isinstance(effect, CommandEffect):
+        return media.command_for(effect)
     if isinstance(effect, TakeCall):
         return commands.api(commands.sched_del(effect.call))
     if isinstance(effect, Answer):
@@ -104,7 +112,7 @@ class Executor:
         self.pool = gevent.pool.Pool(size)
         self._written: dict[str, gevent.event.Event] = {}  # call uuid -> set once its latest batch is written
 
-    def submit(self, node: str, effects: Sequence[Effect]) -> None:
+    def submit(self, node: str, effects: Sequence[SwitchEffect]) -> None:
         if not effects:
             return
         call = effects[0].call
@@ -115,14 +123,14 @@ class Executor:
     def join(self, timeout: float) -> None:
         self.pool.join(timeout=timeout)
 
-    def _run(self, node: str, call: str, effects: tuple[Effect, ...], previous: gevent.event.Event | None,
+    def _run(self, node: str, call: str, effects: tuple[SwitchEffect, ...], previous: gevent.event.Event | None,
              written: gevent.event.Event) -> None:
         # A call's commands go out in the order decided, but the next one need not wait for the previous reply:
         # FreeSWITCH runs one socket's commands in order (mod_event_socket's listener), so writing is enough.
         if previous is not None:
             previous.wait()
         connection = self.connections[node]
-        pending: list[tuple[Effect, float, PendingReply]] = []
+        pending: list[tuple[SwitchEffect, float, PendingReply]] = []
         try:
             for effect in effects:
                 try:
@@ -144,7 +152,7 @@ class Executor:
                 self._failed(node, effect, failure)
 
     @staticmethod
-    def _failed(node: str, effect: Effect, failure: str) -> None:
+    def _failed(node: str, effect: SwitchEffect, failure: str) -> None:
         # A caller who hung up a moment ago is normal: the hang-up event is on its way to the engine.
         level = logging.INFO if any(gone in failure for gone in _CHANNEL_GONE) else logging.WARNING
         log.log(level, "call %s: %s failed on node %s: %s", effect.call, type(effect).__name__, node, failure)

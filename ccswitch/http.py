@@ -4,6 +4,10 @@ operations API under ``/api`` (agents log in/out and take breaks; supervisors se
 Calls: ``POST /api/calls/<uuid>/recording/pause|resume`` masks or unmasks a running recording; ``GET
 /api/recordings?agent=&queue=&since=YYYY-MM-DD`` lists recordings from the contact history.
 
+Supervisors: ``POST /api/monitor {"supervisor", "agent" | "call", "mode"}`` starts listening, whispering or
+barging (the session id is the supervisor's leg uuid); ``POST /api/monitor/<id>/mode {"mode"}`` switches;
+``DELETE /api/monitor/<id>`` stops; ``GET /api/monitor`` lists active sessions and the recent log.
+
 The API has no authentication of its own: bind it to loopback (the default) or put it behind a proxy that
 authenticates. Errors are JSON ``{"error": <stable id>, "message": ...}``: 404 ``unknown_name``, 409
 ``invalid_transition``, 400 ``bad_request``, 503 ``store_unavailable``.
@@ -14,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -26,6 +31,7 @@ from ccswitch.acd.agents import Agent, AgentEvent, Login, Logout, Ready, TakeBre
 from ccswitch.errors import CcswitchError, StoreError, UnknownNameError
 from ccswitch.history.model import ContactRecord
 from ccswitch.history.storage import History
+from ccswitch.media.monitor import MonitorMode, MonitorSession, NotAuthorised
 from ccswitch.media.recording import RecordingSession
 from ccswitch.metrics import Metrics, agents_by_state, waiting_by_queue
 from ccswitch.reports import day_bounds
@@ -42,7 +48,8 @@ _ACTIONS: dict[str, Callable[[Mapping[str, Any]], AgentEvent]] = {
     "logout": lambda body: Logout(),
     "break": lambda body: TakeBreak(str(body.get("reason") or "break")),
 }
-_STATUS = {"unknown_name": "404 Not Found", "invalid_transition": "409 Conflict", "bad_request": "400 Bad Request"}
+_STATUS = {"unknown_name": "404 Not Found", "invalid_transition": "409 Conflict", "bad_request": "400 Bad Request",
+           NotAuthorised.error_id: "403 Forbidden"}
 
 
 _RECORDING_ACTIONS = {"pause": True, "resume": False}
@@ -93,7 +100,42 @@ def _api(controller: Controller, history: History | None, environ: WSGIEnvironme
         if history is None:
             raise StoreError("no contact history is open on this controller")
         return [_recorded_contact(record) for record in _recordings(controller, history, environ)]
+    if parts[:1] == ["monitor"]:
+        return _monitor_api(controller, environ, method, parts[1:])
     raise BadRequest(f"no such operation: {method} /api/{'/'.join(parts)}")
+
+
+def _monitor_api(controller: Controller, environ: WSGIEnvironment, method: str, parts: list[str]) -> object:
+    engine = controller.engine
+    if method == "GET" and not parts:
+        return {"active": [_monitor_view(controller, session) for session in engine.monitors.values()],
+                "log": [{**asdict(entry), "mode": entry.mode.value} for entry in engine.monitor_log]}
+    if method == "POST" and not parts:
+        body = _json_body(environ)
+        targets = [str(body[key]) for key in ("agent", "call") if body.get(key)]
+        if len(targets) != 1 or not body.get("supervisor"):
+            raise BadRequest('give "supervisor" and one of "agent" or "call"')
+        session = controller.monitor(str(body["supervisor"]), targets[0], _mode(body))
+        return _monitor_view(controller, session)
+    if method == "POST" and len(parts) == 2 and parts[1] == "mode":
+        return _monitor_view(controller, controller.monitor_mode(parts[0], _mode(_json_body(environ))))
+    if method == "DELETE" and len(parts) == 1:
+        return _monitor_view(controller, controller.stop_monitor(parts[0]))
+    raise BadRequest(f"no such operation: {method} /api/monitor/{'/'.join(parts)}")
+
+
+def _mode(body: Mapping[str, Any]) -> MonitorMode:
+    try:
+        return MonitorMode(body.get("mode", MonitorMode.LISTEN.value))
+    except ValueError as exc:
+        raise BadRequest(f"mode must be one of: {', '.join(m.value for m in MonitorMode)}") from exc
+
+
+def _monitor_view(controller: Controller, session: MonitorSession) -> dict[str, object]:
+    call = controller.engine.calls.get(session.call)
+    return {"id": session.supervisor_leg, "supervisor": session.supervisor, "agent": call.agent if call else None,
+            "call": session.call, "mode": session.mode.value, "started_at": session.started_at,
+            "ended_at": session.ended_at}
 
 
 def _recordings(controller: Controller, history: History, environ: WSGIEnvironment) -> list[ContactRecord]:

@@ -38,6 +38,7 @@ from ccswitch.config.model import (
     Tier,
 )
 from ccswitch.errors import ConfigError
+from ccswitch.media.monitor import ALL_QUEUES, Supervisor
 from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy, check_template
 from ccswitch.routing.steps import ToHangup, ToIvr, ToQueue
 
@@ -98,6 +99,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     pause_reasons = _pause_reasons(main)
     queues = _queues(issues, paths.queues, media.music, service_level_s, refs)
     agents = _agents(issues, paths.agents, refs)
+    supervisors = _supervisors(issues, paths.supervisors, refs)
     menus = _menus(issues, paths.ivr, refs)
     dialplans = _dialplans(issues, paths.dialplans, timezone, refs)
     dialplan = _active_dialplan(main, env, dialplans)
@@ -120,6 +122,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
         prompts=prompts,
         recordings=recordings,
         pause_reasons=pause_reasons,
+        supervisors=MappingProxyType(supervisors),
     )
     return config, issues.errors
 
@@ -231,7 +234,7 @@ def _pause_reasons(main: Node) -> tuple[str, ...]:
 
 
 def _paths(section: Node, root: Path) -> Paths:
-    section.known(("dialplans", "ivr", "queues", "agents", "sounds"))
+    section.known(("dialplans", "ivr", "queues", "agents", "sounds", "supervisors"))
 
     def path(key: str, default: str) -> Path:
         return (root / section.text(key, default)).resolve()
@@ -242,6 +245,7 @@ def _paths(section: Node, root: Path) -> Paths:
         queues=path("queues", "queues.yaml"),
         agents=path("agents", "agents.yaml"),
         sounds=path("sounds", "../sounds"),
+        supervisors=path("supervisors", "supervisors.yaml"),
     )
 
 
@@ -438,6 +442,32 @@ def _tiers(node: Node, default_position: int, refs: list[f.Ref]) -> tuple[Tier, 
         tiers.append(tier)
     _unique(node, "queues", [tier.queue for tier in tiers])
     return tuple(tiers)
+
+
+def _supervisors(issues: Issues, file: Path, refs: list[f.Ref]) -> dict[str, Supervisor]:
+    """``<id>: {name, contact, queues: [q, ...] | "*"}``; no file means no supervisors."""
+    supervisors: dict[str, Supervisor] = {}
+    if not file.exists():
+        return supervisors
+    top = issues.read_yaml(file)
+    if top is None:
+        return supervisors
+    for raw_id, raw in top.data.items():
+        supervisor_id = str(raw_id)
+        node = top.child(supervisor_id, raw)
+        if node is None or not _name(top, supervisor_id):
+            continue
+        node.known(("name", "contact", "queues"))
+        queues = [ALL_QUEUES] if node.raw("queues") == ALL_QUEUES else [str(q) for q in node.items("queues")]
+        if not queues:
+            node.error("queues", f'missing: the queues this supervisor may monitor, or "{ALL_QUEUES}" for all')
+        for index, queue in enumerate(queues):
+            if queue != ALL_QUEUES:
+                refs.append(f.Ref("queue", queue, node.file, f"{node.at('queues')}[{index}]"))
+        _unique(node, "queues", queues)
+        supervisors[supervisor_id] = Supervisor(supervisor_id, _endpoint(node), frozenset(queues),
+                                                name=node.text("name", supervisor_id))
+    return supervisors
 
 
 def _endpoint(node: Node) -> str:

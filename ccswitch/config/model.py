@@ -11,6 +11,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from ccswitch.errors import UnknownNameError
+from ccswitch.media.monitor import Supervisor
 from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy
 from ccswitch.routing.steps import Step
 
@@ -48,6 +49,7 @@ class Paths:
     queues: Path
     agents: Path
     sounds: Path
+    supervisors: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +198,7 @@ class Config:
     prompts: frozenset[str]  # every sounds/**/*.wav, as names without the extension
     recordings: RecordingsConfig
     pause_reasons: tuple[str, ...] = ("break", "lunch", "training", "meeting")  # breaks agents may ask for
+    supervisors: Mapping[str, Supervisor] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def music(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ccswitch.effects import Effect
 from ccswitch.esl import commands
 
 
@@ -93,6 +94,7 @@ class Requeue:
 
 CommandEffect = SetLegVar | HoldLeg | MuteLeg | HangupLeg | BridgeLegs | RunInline | Originate | SendDtmf
 MediaEffect = CommandEffect | Requeue
+SwitchEffect = Effect | CommandEffect  # everything the executor sends to the switch
 
 
 def command_for(effect: CommandEffect) -> str:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from ccswitch.errors import CcswitchError, InvalidTransition
-from ccswitch.media.effects import HangupLeg, MediaEffect, Originate, SendDtmf
+from ccswitch.media.effects import CommandEffect, HangupLeg, Originate, SendDtmf
 
 ALL_QUEUES = "*"
 
@@ -68,6 +68,7 @@ class Supervisor:
     id: str
     contact: str
     queues: frozenset[str]  # the queues they may monitor; "*" for all
+    name: str = ""
 
     def may_monitor(self, queue: str) -> bool:
         return ALL_QUEUES in self.queues or queue in self.queues
@@ -109,7 +110,7 @@ def start(
     mode: MonitorMode,
     now: float,
     ring_timeout_s: int = 30,
-) -> tuple[MonitorSession, list[MediaEffect]]:
+) -> tuple[MonitorSession, list[CommandEffect]]:
     """Authorise, then ring the supervisor; once answered their leg eavesdrops on the agent's leg in ``mode``."""
     authorise(supervisor, call_queue)
     mux_read, mux_write = _MUX[mode]
@@ -121,7 +122,7 @@ def start(
     return session, [ring]
 
 
-def switch_mode(session: MonitorSession, mode: MonitorMode, now: float) -> tuple[MonitorSession, list[MediaEffect]]:
+def switch_mode(session: MonitorSession, mode: MonitorMode, now: float) -> tuple[MonitorSession, list[CommandEffect]]:
     """Change what the supervisor's voice reaches; the same mode again sends nothing."""
     _require_active(session, f"switch to {mode.value}")
     if mode is session.mode:
@@ -139,7 +140,7 @@ def on_digit(session: MonitorSession, digit: str, now: float) -> MonitorSession:
     return session if mode is None or mode is session.mode else _entered(session, mode, now)
 
 
-def stop(session: MonitorSession, now: float) -> tuple[MonitorSession, list[MediaEffect]]:
+def stop(session: MonitorSession, now: float) -> tuple[MonitorSession, list[CommandEffect]]:
     """End monitoring: hang up the supervisor's leg (the agent and caller notice nothing)."""
     _require_active(session, "stop")
     return replace(session, ended_at=now), [HangupLeg(session.call, session.supervisor_leg)]
