@@ -27,13 +27,13 @@ from ccswitch.acd.agents import Agent, AgentEvent
 from ccswitch.channel_events import SUBSCRIBED_EVENTS, ChannelEvent, from_esl, waiting_from_channel_row
 from ccswitch.clock import Clock
 from ccswitch.config import Config
+from ccswitch.effects import Effect
 from ccswitch.engine import Engine, Record
 from ccswitch.errors import CcswitchError
 from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection
 from ccswitch.esl.event import Event
 from ccswitch.executor import Executor
-from ccswitch.media.effects import SwitchEffect
 from ccswitch.media.monitor import MonitorMode, MonitorSession
 from ccswitch.media.recording import RecordingSession
 from ccswitch.metrics import Metrics
@@ -202,5 +202,5 @@ class Controller:
         log.info("FreeSWITCH node %s: reconciling %d live channels (%d parked)", message.node, len(live), len(parked))
         self.engine.reconcile(message.node, live, parked, now)
 
-    def _emit(self, node: str, effects: Sequence[SwitchEffect]) -> None:
+    def _emit(self, node: str, effects: Sequence[Effect]) -> None:
         self.executor.submit(node, effects)

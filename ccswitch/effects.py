@@ -131,7 +131,90 @@ class StopRecording:
     path: str
 
 
+# Live call control and supervisor monitoring: ``leg`` is the channel the command acts on when it is not the
+# caller's (an agent, consult or supervisor leg); ``call`` keeps a call's commands in order in the executor.
+
+
+@dataclass(frozen=True, slots=True)
+class SetLegVar:
+    call: str
+    leg: str
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class HoldLeg:
+    call: str
+    leg: str
+    held: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MuteLeg:
+    call: str
+    leg: str
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HangupLeg:
+    call: str
+    leg: str
+    cause: str = "NORMAL_CLEARING"
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeLegs:
+    call: str
+    a_leg: str
+    b_leg: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunInline:
+    """Take ``leg`` out of what it does (a bridge, park) and run ``apps`` (app, argument) on it."""
+
+    call: str
+    leg: str
+    apps: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Originate:
+    """A new leg (``origination_uuid`` = ``leg``) that runs ``app(app_arg)`` once answered.
+
+    ``originate`` waits until the phone answers: the executor should send it as ``bgapi``.
+    """
+
+    call: str
+    leg: str
+    endpoint: str
+    variables: tuple[tuple[str, str], ...]
+    app: str
+    app_arg: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendDtmf:
+    """DTMF received on ``leg`` as if its phone sent it (drives the eavesdrop application's modes)."""
+
+    call: str
+    leg: str
+    digits: str
+
+
+@dataclass(frozen=True, slots=True)
+class Requeue:
+    """Not a command: once the call is parked again, the engine puts it back in ``queue`` with its priority,
+    skills and history (a blind transfer to a queue)."""
+
+    call: str
+    queue: str
+
+
 Effect = (
     TakeCall | Answer | Play | CollectDigits | StartMusic | StopMedia | ConnectAgent | Transfer | Hangup
     | AnnounceToCaller | StartRecording | MaskRecording | StopRecording
+    | SetLegVar | HoldLeg | MuteLeg | HangupLeg | BridgeLegs | RunInline | Originate | SendDtmf
 )

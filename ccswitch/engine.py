@@ -57,7 +57,6 @@ from ccswitch.errors import InvalidTransition, StoreError, UnknownNameError
 from ccswitch.history.model import AgentStateRecord, ContactRecord, HistoryRecord, Outcome
 from ccswitch.media import monitor as mon
 from ccswitch.media import recording as rec
-from ccswitch.media.effects import SwitchEffect
 from ccswitch.media.monitor import MonitorMode, MonitorSession
 from ccswitch.media.recording import RecordingEvent, RecordingSession, RecordingState
 from ccswitch.routing import ivr
@@ -68,7 +67,7 @@ from ccswitch.store.base import Store
 
 log = logging.getLogger(__name__)
 
-Emit = Callable[[str, Sequence[SwitchEffect]], None]
+Emit = Callable[[str, Sequence[Effect]], None]
 
 _MAX_OVERFLOWS = 3
 OFFER_GRACE_S = 10.0  # beyond the ring timeout, before an offer with no outcome is taken back
@@ -177,7 +176,7 @@ class Engine:
         self.router = Router.from_config(config)
         self._orphans: dict[str, QueueEntry] = {}
         self._unreconciled = {node.name for node in config.nodes}
-        self._outbox: dict[tuple[str, str], list[SwitchEffect]] = {}
+        self._outbox: dict[tuple[str, str], list[Effect]] = {}
         self._next_refresh = 0.0
         self.stuck_offers_repaired = 0  # (node, call) -> effects decided in this step
         self.monitors: dict[str, MonitorSession] = {}  # supervisor leg uuid -> active monitoring session
@@ -806,10 +805,10 @@ class Engine:
             return agent_config.wrap_up_s
         return self.config.queues[queue or agent_config.queues[0]].wrap_up_s
 
-    def _emit(self, session: CallSession, effects: Sequence[SwitchEffect]) -> None:
+    def _emit(self, session: CallSession, effects: Sequence[Effect]) -> None:
         self._send(session.node, session.uuid, effects)
 
-    def _send(self, node: str, channel: str, effects: Sequence[SwitchEffect]) -> None:
+    def _send(self, node: str, channel: str, effects: Sequence[Effect]) -> None:
         self._outbox.setdefault((node, channel), []).extend(effects)
 
     def _flush(self) -> None:

@@ -20,11 +20,20 @@ from ccswitch.channel_events import DIGITS_VARIABLE
 from ccswitch.effects import (
     AnnounceToCaller,
     Answer,
+    BridgeLegs,
     CollectDigits,
     ConnectAgent,
+    Effect,
     Hangup,
+    HangupLeg,
+    HoldLeg,
     MaskRecording,
+    MuteLeg,
+    Originate,
     Play,
+    RunInline,
+    SendDtmf,
+    SetLegVar,
     StartMusic,
     StartRecording,
     StopMedia,
@@ -36,8 +45,6 @@ from ccswitch.errors import CcswitchError
 from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection, PendingReply
 from ccswitch.esl.protocol import Frame
-from ccswitch.media import effects as media
-from ccswitch.media.effects import CommandEffect, Originate, SwitchEffect
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +52,28 @@ log = logging.getLogger(__name__)
 _CHANNEL_GONE = ("No such channel", "invalid session id")
 
 
-def command_for(effect: SwitchEffect) -> str:
+def command_for(effect: Effect) -> str:
     """The ESL command text that carries out ``effect``."""
     if isinstance(effect, Originate):
         # originate returns only once the phone answers, and an api command holds up every later command on the
         # socket (mod_event_socket runs them in order): bgapi, under the new leg's uuid as its Job-UUID
         # (mod_event_socket.c parse_command keeps a Job-UUID header the client sends).
-        return commands.bgapi(media.api_command(effect), effect.leg)
-    if isinstance(effect, CommandEffect):
-        return media.command_for(effect)
+        dial = commands.dial_string(effect.endpoint, {"origination_uuid": effect.leg, **dict(effect.variables)})
+        return commands.bgapi(commands.originate(dial, effect.app, effect.app_arg), effect.leg)
+    if isinstance(effect, SetLegVar):
+        return commands.api(commands.uuid_setvar(effect.leg, effect.name, effect.value))
+    if isinstance(effect, HoldLeg):
+        return commands.api(commands.uuid_hold(effect.leg, effect.held))
+    if isinstance(effect, MuteLeg):
+        return commands.api(commands.uuid_audio_mute(effect.leg, effect.muted))
+    if isinstance(effect, HangupLeg):
+        return commands.api(commands.uuid_kill(effect.leg, effect.cause))
+    if isinstance(effect, BridgeLegs):
+        return commands.api(commands.uuid_bridge(effect.a_leg, effect.b_leg))
+    if isinstance(effect, RunInline):
+        return commands.api(commands.uuid_transfer_inline(effect.leg, effect.apps))
+    if isinstance(effect, SendDtmf):
+        return commands.api(commands.uuid_recv_dtmf(effect.leg, effect.digits))
     if isinstance(effect, TakeCall):
         return commands.api(commands.sched_del(effect.call))
     if isinstance(effect, Answer):
@@ -112,7 +132,7 @@ class Executor:
         self.pool = gevent.pool.Pool(size)
         self._written: dict[str, gevent.event.Event] = {}  # call uuid -> set once its latest batch is written
 
-    def submit(self, node: str, effects: Sequence[SwitchEffect]) -> None:
+    def submit(self, node: str, effects: Sequence[Effect]) -> None:
         if not effects:
             return
         call = effects[0].call
@@ -123,14 +143,14 @@ class Executor:
     def join(self, timeout: float) -> None:
         self.pool.join(timeout=timeout)
 
-    def _run(self, node: str, call: str, effects: tuple[SwitchEffect, ...], previous: gevent.event.Event | None,
+    def _run(self, node: str, call: str, effects: tuple[Effect, ...], previous: gevent.event.Event | None,
              written: gevent.event.Event) -> None:
         # A call's commands go out in the order decided, but the next one need not wait for the previous reply:
         # FreeSWITCH runs one socket's commands in order (mod_event_socket's listener), so writing is enough.
         if previous is not None:
             previous.wait()
         connection = self.connections[node]
-        pending: list[tuple[SwitchEffect, float, PendingReply]] = []
+        pending: list[tuple[Effect, float, PendingReply]] = []
         try:
             for effect in effects:
                 try:
@@ -152,7 +172,7 @@ class Executor:
                 self._failed(node, effect, failure)
 
     @staticmethod
-    def _failed(node: str, effect: SwitchEffect, failure: str) -> None:
+    def _failed(node: str, effect: Effect, failure: str) -> None:
         # A caller who hung up a moment ago is normal: the hang-up event is on its way to the engine.
         level = logging.INFO if any(gone in failure for gone in _CHANNEL_GONE) else logging.WARNING
         log.log(level, "call %s: %s failed on node %s: %s", effect.call, type(effect).__name__, node, failure)

@@ -9,10 +9,10 @@ import pytest
 
 from ccswitch.channel_events import Bridged, HungUp, JobFailed, from_esl
 from ccswitch.config import load_config
+from ccswitch.effects import HangupLeg, Originate, SendDtmf
 from ccswitch.engine import Engine
 from ccswitch.errors import InvalidTransition, UnknownNameError
 from ccswitch.esl.event import Event
-from ccswitch.media.effects import HangupLeg, Originate, SendDtmf
 from ccswitch.media.monitor import MonitorMode, NotAuthorised, Supervisor
 from ccswitch.store.memory import MemoryStore
 from tests.test_engine import CALLER, MONDAY_10AM, ROOT, Recorder, queue_for_support

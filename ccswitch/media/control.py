@@ -26,12 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from ccswitch.effects import Effect, Transfer
+from ccswitch.effects import BridgeLegs, Effect, HangupLeg, HoldLeg, MuteLeg, Requeue, RunInline, SetLegVar, Transfer
 from ccswitch.errors import InvalidTransition
 from ccswitch.esl import commands
-from ccswitch.media.effects import BridgeLegs, HangupLeg, HoldLeg, MediaEffect, MuteLeg, Requeue, RunInline, SetLegVar
 
-AnyEffect = Effect | MediaEffect
+AnyEffect = Effect | Requeue  # Requeue is carried out by the engine itself
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import Enum
 
+from ccswitch.effects import Effect, HangupLeg, Originate, SendDtmf
 from ccswitch.errors import CcswitchError, InvalidTransition
-from ccswitch.media.effects import CommandEffect, HangupLeg, Originate, SendDtmf
 
 ALL_QUEUES = "*"
 
@@ -110,7 +110,7 @@ def start(
     mode: MonitorMode,
     now: float,
     ring_timeout_s: int = 30,
-) -> tuple[MonitorSession, list[CommandEffect]]:
+) -> tuple[MonitorSession, list[Effect]]:
     """Authorise, then ring the supervisor; once answered their leg eavesdrops on the agent's leg in ``mode``."""
     authorise(supervisor, call_queue)
     mux_read, mux_write = _MUX[mode]
@@ -122,7 +122,7 @@ def start(
     return session, [ring]
 
 
-def switch_mode(session: MonitorSession, mode: MonitorMode, now: float) -> tuple[MonitorSession, list[CommandEffect]]:
+def switch_mode(session: MonitorSession, mode: MonitorMode, now: float) -> tuple[MonitorSession, list[Effect]]:
     """Change what the supervisor's voice reaches; the same mode again sends nothing."""
     _require_active(session, f"switch to {mode.value}")
     if mode is session.mode:
@@ -140,7 +140,7 @@ def on_digit(session: MonitorSession, digit: str, now: float) -> MonitorSession:
     return session if mode is None or mode is session.mode else _entered(session, mode, now)
 
 
-def stop(session: MonitorSession, now: float) -> tuple[MonitorSession, list[CommandEffect]]:
+def stop(session: MonitorSession, now: float) -> tuple[MonitorSession, list[Effect]]:
     """End monitoring: hang up the supervisor's leg (the agent and caller notice nothing)."""
     _require_active(session, "stop")
     return replace(session, ended_at=now), [HangupLeg(session.call, session.supervisor_leg)]

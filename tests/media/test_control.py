@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from ccswitch.effects import Transfer
+from ccswitch.effects import BridgeLegs, HangupLeg, HoldLeg, MuteLeg, Requeue, RunInline, SetLegVar, Transfer
 from ccswitch.errors import InvalidTransition
 from ccswitch.media import control as x
-from ccswitch.media.effects import BridgeLegs, HangupLeg, HoldLeg, MuteLeg, Requeue, RunInline, SetLegVar
 
 CALL, AGENT, TARGET = "call-1", "agent-1", "target-1"
 

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from ccswitch.effects import HangupLeg, Originate, SendDtmf
 from ccswitch.errors import InvalidTransition
+from ccswitch.executor import command_for
 from ccswitch.media import monitor as m
-from ccswitch.media.effects import HangupLeg, Originate, SendDtmf, command_for
 
 BOSS = m.Supervisor("boss", "user/2000", frozenset({"support", "sales"}))
 CALL, AGENT_LEG, SUP_LEG = "call-1", "agent-leg-1", "sup-leg-1"
@@ -35,9 +36,9 @@ def test_a_supervisor_outside_the_queue_is_refused_and_nothing_is_sent() -> None
 def test_the_supervisor_phone_is_originated_eavesdropping_on_the_agent_leg(mode: m.MonitorMode, variables: str) -> None:
     session, [ring] = m.start(BOSS, "support", CALL, AGENT_LEG, SUP_LEG, mode, 10.0)
     assert isinstance(ring, Originate) and ring.call == CALL
-    assert command_for(ring) == (
-        f"api originate '{{origination_uuid={SUP_LEG},leg_timeout=30,origination_caller_id_name=monitor boss"
-        f"{variables}}}user/2000' &eavesdrop({AGENT_LEG})"
+    assert command_for(ring) == (  # bgapi: originate waits for the supervisor to answer
+        f"bgapi originate '{{origination_uuid={SUP_LEG},leg_timeout=30,origination_caller_id_name=monitor boss"
+        f"{variables}}}user/2000' &eavesdrop({AGENT_LEG})\nJob-UUID: {SUP_LEG}"
     )
     assert session.log == ((10.0, mode),) and session.active
 

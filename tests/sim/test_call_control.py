@@ -3,9 +3,10 @@ mute, three_way, and the attended-transfer command sequence ccswitch.media decid
 
 from __future__ import annotations
 
+from ccswitch.effects import Effect, RunInline
 from ccswitch.esl import commands as c
+from ccswitch.executor import command_for
 from ccswitch.media import control, monitor
-from ccswitch.media.effects import CommandEffect, RunInline, api_command
 from ccswitch.sim.channel import Eavesdrop
 from ccswitch.sim.people import AgentPhone, CallerScript
 from ccswitch.sim.server import EslServer
@@ -40,8 +41,10 @@ def test_hold_and_eavesdrop_match_trace_d_up_to_the_transfer(server: EslServer, 
         CALLER, "eavesdrop", CALLER)
 
 
-def send(client: RawClient, effect: CommandEffect) -> str:
-    return client.command(c.api(api_command(effect))).body.decode()
+def send(client: RawClient, effect: Effect) -> str:
+    """Send the effect's command as ``api``, so the test reads originate's answer synchronously."""
+    text = command_for(effect).split("\n", 1)[0]
+    return client.command("api " + text.split(" ", 1)[1]).body.decode()
 
 
 def bridged_call(client: RawClient, switch: SimSwitch, agent_leg: str) -> str:
