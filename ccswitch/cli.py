@@ -381,6 +381,49 @@ def queue_show(config_path: Path, url: str | None) -> None:
 
 
 @main.group()
+def call() -> None:
+    """The agent's controls on a connected call (TARGET: the call uuid or the agent id): hold, mute, transfer."""
+
+
+def _call_line(done: dict[str, Any]) -> str:
+    state = ", ".join(word for word, on in (("on hold", done["held"]), ("muted", done["muted"])) if on) or "talking"
+    transferred = f"  transferred to {done['transferred_to']}" if done["transferred_to"] else ""
+    return f"call {done['call']}  agent {done['agent']}  {state}{transferred}"
+
+
+def _call_action(name: str, doc: str) -> None:
+    def command(config_path: Path, url: str | None, target: str) -> None:
+        click.echo(_call_line(_api(config_path, url, "POST", f"/api/calls/{target}/{name}", {})))
+
+    command.__doc__ = doc
+    for option in (config_option, url_option, click.argument("target")):
+        command = option(command)
+    call.command(name)(command)
+
+
+_call_action("hold", "Put the caller on hold: they hear the queue's music.")
+_call_action("unhold", "Take the caller off hold.")
+_call_action("mute", "Mute the agent's microphone (the caller stops hearing them).")
+_call_action("unmute", "Unmute the agent's microphone.")
+
+
+@call.command("transfer")
+@config_option
+@url_option
+@click.argument("target")
+@click.option("--to", "destination", help="An extension or external number (FreeSWITCH dialplan).")
+@click.option("--context", default="default", show_default=True, help="The dialplan context for --to.")
+@click.option("--queue", "queue_name", help="A queue: the caller waits there with their priority and skills.")
+def call_transfer(config_path: Path, url: str | None, target: str, destination: str | None, context: str,
+                  queue_name: str | None) -> None:
+    """Blind transfer: the caller goes to --to EXT or --queue Q; the agent goes to wrap-up."""
+    if (destination is None) == (queue_name is None):
+        raise click.UsageError("give one of --to or --queue")
+    body = {"to": destination, "context": context} if destination is not None else {"queue": queue_name}
+    click.echo(_call_line(_api(config_path, url, "POST", f"/api/calls/{target}/transfer", body)))
+
+
+@main.group()
 def monitor() -> None:
     """Supervisors on live calls: listen, whisper (only the agent hears), barge (both hear); switch, stop, list."""
 

@@ -28,7 +28,7 @@ from ccswitch.channel_events import SUBSCRIBED_EVENTS, ChannelEvent, from_esl, w
 from ccswitch.clock import Clock
 from ccswitch.config import Config
 from ccswitch.effects import Effect
-from ccswitch.engine import Engine, Record
+from ccswitch.engine import CallAction, CallControl, Engine, Record
 from ccswitch.errors import CcswitchError
 from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection
@@ -173,6 +173,12 @@ class Controller:
     def recording(self, call: str, pause: bool, timeout: float = 5.0) -> RecordingSession:
         """Pause or resume a call's recording from outside the controller greenlet; raises what the engine raises."""
         return self._ask(partial(self.engine.recording, call, pause), timeout)
+
+    def control(self, target: str, action: CallAction, *, to: str | None = None, context: str = "default",
+                queue: str | None = None, timeout: float = 5.0) -> CallControl:
+        """The agent on a connected call (by agent id or call uuid) holds, mutes or blind-transfers it; raises
+        what the engine raises."""
+        return self._ask(partial(self.engine.control, target, action, to=to, context=context, queue=queue), timeout)
 
     def monitor(self, supervisor: str, target: str, mode: MonitorMode, timeout: float = 5.0) -> MonitorSession:
         """A supervisor starts monitoring the call of an agent id or call uuid; raises what the engine raises."""

@@ -15,6 +15,10 @@ Read it top to bottom as the life of an inbound call:
 5. ``HungUp``: abandoned while waiting, or ended after talking (agent → wrap-up → available on a later tick).
    FreeSWITCH stops a recording with the channel; its path, start and length go into the contact's history.
 
+On a connected call the agent may hold, mute or blind-transfer (``control``): to an extension, the caller leaves
+for the dialplan; to a queue, the caller is parked and, once parked, queued again with its priority and skills.
+Either way the agent's part ends at the transfer (wrap-up follows), and FreeSWITCH hangs up their leg.
+
 Beside a connected call, a supervisor may listen, whisper or barge (``monitor``): their phone is originated to
 eavesdrop on the agent's leg; the session ends with either leg (or the supervisor's), and is logged.
 
@@ -48,13 +52,15 @@ from ccswitch.effects import (
     Effect,
     Hangup,
     Play,
+    Requeue,
     StartMusic,
     StopMedia,
     TakeCall,
     Transfer,
 )
-from ccswitch.errors import InvalidTransition, StoreError, UnknownNameError
+from ccswitch.errors import InvalidTransition, StoreError, UnknownNameError, UnsafeValueError
 from ccswitch.history.model import AgentStateRecord, ContactRecord, HistoryRecord, Outcome
+from ccswitch.media import control as ctl
 from ccswitch.media import monitor as mon
 from ccswitch.media import recording as rec
 from ccswitch.media.monitor import MonitorMode, MonitorSession
@@ -106,6 +112,7 @@ class Phase(Enum):
     QUEUED = "queued"
     OFFERING = "offering"
     CONNECTED = "connected"
+    REQUEUING = "requeuing"  # transferred to a queue by its agent: queued again once FreeSWITCH has parked it
     ENDED = "ended"
 
 
@@ -141,6 +148,8 @@ class CallSession:
     wrap_up_s: float = 0.0
     overflows: int = 0  # queues that were full for this call
     recording: RecordingSession | None = None
+    controls: ctl.AgentLegControls | None = None  # hold / mute on the connected agent's leg
+    requeue_to: str | None = None  # the queue a blind transfer sends the call to (phase REQUEUING)
 
     def next_tag(self, prefix: str) -> str:
         self.tags_used += 1
@@ -159,6 +168,30 @@ class MonitorLogEntry:
     call: str
     mode: MonitorMode
     detail: str = ""
+
+
+class CallAction(Enum):
+    HOLD = "hold"
+    UNHOLD = "unhold"
+    MUTE = "mute"
+    UNMUTE = "unmute"
+    TRANSFER = "transfer"
+
+
+_ALREADY = {CallAction.HOLD: "on hold", CallAction.UNHOLD: "off hold", CallAction.MUTE: "muted",
+            CallAction.UNMUTE: "unmuted"}
+
+
+@dataclass(frozen=True, slots=True)
+class CallControl:
+    """A connected call after an agent's control action (``transferred_to``: an extension or ``queue:<name>``)."""
+
+    call: str
+    agent: str
+    agent_leg: str
+    held: bool
+    muted: bool
+    transferred_to: str | None
 
 
 class Engine:
@@ -220,6 +253,8 @@ class Engine:
             if session.phase is Phase.QUEUED:
                 # A failed bridge handed the call back: it waits again, with music.
                 self._start_music(session)
+            elif session.phase is Phase.REQUEUING:
+                self._requeue(session, now)
             return
         if not event.inbound or event.uuid in self.agent_legs:
             return
@@ -460,9 +495,6 @@ class Engine:
     def _enqueue(self, session: CallSession, step: ToQueue, now: float) -> None:
         self._answer(session)
         queue = self.config.queues[step.queue]
-        if queue.max_length is not None and len(self.waiting[step.queue]) >= queue.max_length:
-            self._queue_full(session, step.queue, now)
-            return
         entry = QueueEntry(
             call=session.uuid,
             queue=step.queue,
@@ -473,11 +505,27 @@ class Engine:
             caller_name=session.caller_name,
             skills=step.skills,
         )
+        self._join_queue(session, entry, now)
+
+    def _requeue(self, session: CallSession, now: float) -> None:
+        """A call its agent transferred to a queue is parked: it joins that queue as a new offer there (waiting
+        from now), keeping its priority, skills, caller and contact history."""
+        assert session.entry is not None and session.requeue_to is not None
+        entry = replace(session.entry, queue=session.requeue_to, enqueued_at=now, seq=self.store.next_seq(),
+                        attempts=0)
+        session.requeue_to = None
+        self._join_queue(session, entry, now)
+
+    def _join_queue(self, session: CallSession, entry: QueueEntry, now: float) -> None:
+        queue = self.config.queues[entry.queue]
+        if queue.max_length is not None and len(self.waiting[entry.queue]) >= queue.max_length:
+            self._queue_full(session, entry.queue, now)
+            return
         self.store.add_entry(entry)
         session.entry = entry
         self._wait(session)
         log.info("call %s queued in %s (priority %d, %d waiting)",
-                 session.uuid, step.queue, entry.priority, len(self.waiting[step.queue]))
+                 session.uuid, entry.queue, entry.priority, len(self.waiting[entry.queue]))
         self._dispatch(now)
         if session.phase is Phase.QUEUED:  # no agent at once: music (a ringing agent's caller hears ringback)
             self._start_music(session)
@@ -638,7 +686,7 @@ class Engine:
         """At the bridge, if the queue's policy picks this call: announce, then record the caller's channel."""
         assert session.entry is not None and session.agent is not None
         policy = self.config.queues[session.entry.queue].recording
-        if not rec.should_record(policy, session.uuid):
+        if session.recording is not None or not rec.should_record(policy, session.uuid):  # one per call
             return
         where = self.config.recordings
         path = rec.recording_path(where.path_template, now, self.config.timezone, queue=session.entry.queue,
@@ -676,7 +724,7 @@ class Engine:
         if supervisor is None:
             raise UnknownNameError(f"unknown supervisor '{supervisor_id}' "
                                    f"(known: {', '.join(sorted(self.config.supervisors)) or 'none'})")
-        call = self._monitored_call(target)
+        call = self._connected_call(target)
         busy = next((m for m in self.monitors.values() if m.supervisor == supervisor_id), None)
         if busy is not None:
             raise InvalidTransition(f"supervisor {supervisor_id} already monitors call {busy.call} "
@@ -689,7 +737,7 @@ class Engine:
         self._monitor_logged("start", session, now)
         return session
 
-    def _monitored_call(self, target: str) -> CallSession:
+    def _connected_call(self, target: str) -> CallSession:
         """The connected call of agent ``target``, or the call ``target``; its agent's leg must be known."""
         if target in self.agents:
             uuid, what = self.agents[target].call, f"agent {target}"
@@ -705,6 +753,59 @@ class Engine:
         if call.agent_leg is None:
             raise InvalidTransition(f"{what}: the agent's leg is unknown (taken back after a restart)")
         return call
+
+    # ----------------------------------------------------------------- agent call control
+    @_flushing
+    def control(self, target: str, action: CallAction, now: float, *, to: str | None = None,
+                context: str = "default", queue: str | None = None) -> CallControl:
+        """The agent on the connected call of ``target`` (an agent id or a call uuid) holds, mutes or blind-transfers
+        it (``to`` an extension in ``context``, or to ``queue``). Every check comes before any effect:
+        UnknownNameError (call, agent or queue), InvalidTransition (not connected, or already in that state),
+        UnsafeValueError (a destination FreeSWITCH must not be given)."""
+        call = self._connected_call(target)
+        assert call.agent is not None and call.agent_leg is not None
+        agent, agent_leg = call.agent, call.agent_leg
+        controls = call.controls or ctl.AgentLegControls(call.uuid, agent_leg)
+        if action is CallAction.TRANSFER:
+            effects = self._transfer(call, to, context, queue, now)
+        else:
+            if action in (CallAction.HOLD, CallAction.UNHOLD):
+                call.controls, effects = ctl.set_hold(controls, action is CallAction.HOLD, self._music(call))
+            else:
+                call.controls, effects = ctl.set_mute(controls, action is CallAction.MUTE)
+            if not effects:
+                raise InvalidTransition(f"call {call.uuid} is already {_ALREADY[action]}")
+            controls = call.controls
+        self._emit(call, [effect for effect in effects if not isinstance(effect, Requeue)])
+        log.info("call %s: agent %s %s%s", call.uuid, agent, action.value,
+                 f" to {call.transferred_to}" if action is CallAction.TRANSFER else "")
+        return CallControl(call.uuid, agent, agent_leg, controls.held, controls.muted, call.transferred_to)
+
+    def _transfer(self, call: CallSession, to: str | None, context: str, queue: str | None,
+                  now: float) -> list[ctl.AnyEffect]:
+        """A blind transfer: the agent's part of the call ends now (talk time, wrap-up); the hang-up of their leg
+        that FreeSWITCH sends next finds nothing left to do."""
+        if (to is None) == (queue is None):
+            raise UnsafeValueError("a transfer goes to an extension or to a queue: give exactly one")
+        if queue is not None:
+            if queue not in self.config.queues:
+                raise UnknownNameError(f"unknown queue '{queue}' (known: {', '.join(sorted(self.config.queues))})")
+            effects = ctl.transfer_to_queue(call.uuid, queue)
+            destination = f"queue:{queue}"
+        else:
+            assert to is not None
+            effects = ctl.transfer_to_extension(call.uuid, to, context)  # raises UnsafeValueError
+            destination = to
+        assert call.agent_leg is not None
+        self.agent_legs.pop(call.agent_leg, None)
+        self._call_ended(call, now)
+        call.transferred_to, call.controls = destination, None
+        if queue is not None:
+            call.phase, call.requeue_to = Phase.REQUEUING, queue
+            call.agent = call.agent_leg = None
+        else:
+            call.outcome = "transferred"
+        return effects
 
     @_flushing
     def monitor_mode(self, session_id: str, mode: MonitorMode, now: float) -> MonitorSession:
@@ -753,6 +854,8 @@ class Engine:
     @staticmethod
     def _outcome(session: CallSession) -> Outcome:
         """How the contact ended, decided when the caller hangs up (before the queue bookkeeping changes phase)."""
+        if session.outcome == "transferred":  # by the dialplan, or by the agent after answering
+            return session.outcome
         if session.connected_at is not None:
             return "answered"
         if session.phase in (Phase.QUEUED, Phase.OFFERING):

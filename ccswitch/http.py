@@ -4,13 +4,17 @@ operations API under ``/api`` (agents log in/out and take breaks; supervisors se
 Calls: ``POST /api/calls/<uuid>/recording/pause|resume`` masks or unmasks a running recording; ``GET
 /api/recordings?agent=&queue=&since=YYYY-MM-DD`` lists recordings from the contact history.
 
+Agent call control on a connected call (``<target>``: the call uuid or the agent id): ``POST
+/api/calls/<target>/hold|unhold|mute|unmute``; ``POST /api/calls/<target>/transfer {"to": "1000", "context":
+"default"}`` (an extension or external number) or ``{"queue": "sales"}``.
+
 Supervisors: ``POST /api/monitor {"supervisor", "agent" | "call", "mode"}`` starts listening, whispering or
 barging (the session id is the supervisor's leg uuid); ``POST /api/monitor/<id>/mode {"mode"}`` switches;
 ``DELETE /api/monitor/<id>`` stops; ``GET /api/monitor`` lists active sessions and the recent log.
 
 The API has no authentication of its own: bind it to loopback (the default) or put it behind a proxy that
 authenticates. Errors are JSON ``{"error": <stable id>, "message": ...}``: 404 ``unknown_name``, 409
-``invalid_transition``, 400 ``bad_request``, 503 ``store_unavailable``.
+``invalid_transition``, 400 ``bad_request`` / ``unsafe_value``, 503 ``store_unavailable``.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from gevent.pywsgi import WSGIServer
 from prometheus_client import make_wsgi_app
 
 from ccswitch.acd.agents import Agent, AgentEvent, Login, Logout, Ready, TakeBreak
-from ccswitch.errors import CcswitchError, StoreError, UnknownNameError
+from ccswitch.engine import CallAction
+from ccswitch.errors import CcswitchError, StoreError, UnknownNameError, UnsafeValueError
 from ccswitch.history.model import ContactRecord
 from ccswitch.history.storage import History
 from ccswitch.media.monitor import MonitorMode, MonitorSession, NotAuthorised
@@ -49,7 +54,8 @@ _ACTIONS: dict[str, Callable[[Mapping[str, Any]], AgentEvent]] = {
     "break": lambda body: TakeBreak(str(body.get("reason") or "break")),
 }
 _STATUS = {"unknown_name": "404 Not Found", "invalid_transition": "409 Conflict", "bad_request": "400 Bad Request",
-           NotAuthorised.error_id: "403 Forbidden"}
+           UnsafeValueError.error_id: "400 Bad Request", NotAuthorised.error_id: "403 Forbidden"}
+_CALL_ACTIONS = {action.value: action for action in CallAction}
 
 
 _RECORDING_ACTIONS = {"pause": True, "resume": False}
@@ -96,6 +102,8 @@ def _api(controller: Controller, history: History | None, environ: WSGIEnvironme
     if (method == "POST" and len(parts) == 4 and parts[0] == "calls" and parts[2] == "recording"
             and parts[3] in _RECORDING_ACTIONS):
         return _recording_view(controller.recording(parts[1], _RECORDING_ACTIONS[parts[3]]))
+    if method == "POST" and len(parts) == 3 and parts[0] == "calls" and parts[2] in _CALL_ACTIONS:
+        return _call_control(controller, parts[1], _CALL_ACTIONS[parts[2]], _json_body(environ))
     if method == "GET" and parts == ["recordings"]:
         if history is None:
             raise StoreError("no contact history is open on this controller")
@@ -122,6 +130,21 @@ def _monitor_api(controller: Controller, environ: WSGIEnvironment, method: str, 
     if method == "DELETE" and len(parts) == 1:
         return _monitor_view(controller, controller.stop_monitor(parts[0]))
     raise BadRequest(f"no such operation: {method} /api/monitor/{'/'.join(parts)}")
+
+
+def _call_control(controller: Controller, target: str, action: CallAction, body: Mapping[str, Any]
+                  ) -> dict[str, object]:
+    if action is not CallAction.TRANSFER:
+        return asdict(controller.control(target, action))
+    destinations = [key for key in ("to", "queue") if body.get(key)]
+    if len(destinations) != 1:
+        raise BadRequest('a transfer needs one of "to" (an extension or number) or "queue"')
+    return asdict(controller.control(target, action, to=_text(body, "to"), queue=_text(body, "queue"),
+                                     context=str(body.get("context") or "default")))
+
+
+def _text(body: Mapping[str, Any], key: str) -> str | None:
+    return str(body[key]) if body.get(key) else None
 
 
 def _mode(body: Mapping[str, Any]) -> MonitorMode:

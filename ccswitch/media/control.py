@@ -60,7 +60,9 @@ def set_mute(controls: AgentLegControls, muted: bool) -> tuple[AgentLegControls,
 
 
 def transfer_to_extension(call: str, destination: str, context: str) -> list[AnyEffect]:
-    """Blind transfer to an extension, or an external number that ``context`` routes to a gateway."""
+    """Blind transfer to an extension, or an external number that ``context`` routes to a gateway. Raises
+    UnsafeValueError for a destination or context FreeSWITCH must not be given, before anything is sent."""
+    commands.uuid_transfer(call, destination, context)  # the executor's own validation, run now
     return [Transfer(call, destination, context)]
 
 

@@ -1,0 +1,84 @@
+"""An agent holds, mutes and blind-transfers a live call over real TCP: HTTP API and CLI, simulated switch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from click.testing import CliRunner
+
+from ccswitch.cli import main
+from ccswitch.http import serve_http
+from ccswitch.sim import AgentPhone
+
+from .conftest import ContactCentre, wait_until
+from .test_monitoring import call, support_call
+
+
+@pytest.fixture
+def centre(centre_factory: Callable[..., ContactCentre]) -> ContactCentre:
+    """Agents talk for 10 simulated minutes."""
+    return centre_factory(phones=tuple(AgentPhone(f"100{n}", answer_after_s=1.0, talk_s=600) for n in range(10)))
+
+
+@pytest.fixture
+def url(centre: ContactCentre) -> Iterator[str]:
+    server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller)
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.stop()
+
+
+def sent(centre: ContactCentre, prefix: str) -> list[str]:
+    return [c.split("\n", 1)[0] for c in centre.server.commands_received if c.startswith(prefix)]
+
+
+def test_hold_sets_the_queue_music_on_the_agent_leg_then_holds_it(centre: ContactCentre, url: str) -> None:
+    caller, agent, agent_leg = support_call(centre)
+    status, view = call(f"{url}/api/calls/{agent}/hold", "POST")
+    assert (status, view) == (200, {"call": caller, "agent": agent, "agent_leg": agent_leg, "held": True,
+                                    "muted": False, "transferred_to": None})
+    wait_until(lambda: centre.switch.channels[agent_leg].call_state == "HELD", what="the agent leg on hold")
+    assert sent(centre, f"api uuid_setvar {agent_leg}") == [f"api uuid_setvar {agent_leg} hold_music "
+                                                            "local_stream://moh"]
+    assert sent(centre, "api uuid_hold") == [f"api uuid_hold {agent_leg}"]
+    status, body = call(f"{url}/api/calls/{caller}/hold", "POST")
+    assert (status, body["error"]) == (409, "invalid_transition")
+    assert call(f"{url}/api/calls/{caller}/unhold", "POST")[1]["held"] is False
+    wait_until(lambda: sent(centre, "api uuid_hold") == [f"api uuid_hold {agent_leg}",
+                                                         f"api uuid_hold off {agent_leg}"], what="unhold")
+
+
+def test_refusals_over_http(centre: ContactCentre, url: str) -> None:
+    _caller, agent, _leg = support_call(centre)
+    transfers = sent(centre, "api uuid_transfer")  # the agent's own connection
+    assert call(f"{url}/api/calls/nobody/mute", "POST")[0] == 404
+    assert call(f"{url}/api/calls/1009/mute", "POST")[0] == 409  # not on a call
+    assert call(f"{url}/api/calls/{agent}/transfer", "POST", {"queue": "billing"})[0] == 404
+    assert call(f"{url}/api/calls/{agent}/transfer", "POST", {"to": "1000 evil"})[1]["error"] == "unsafe_value"
+    assert call(f"{url}/api/calls/{agent}/transfer", "POST", {})[0] == 400
+    assert sent(centre, "api uuid_transfer") == transfers
+    assert centre.controller.engine.agents[agent].state.value == "on_call"
+
+
+def test_cli_mutes_then_transfers_to_a_queue_where_another_agent_answers(centre: ContactCentre, url: str) -> None:
+    caller, agent, agent_leg = support_call(centre)
+    engine = centre.controller.engine
+
+    def cli(*args: str) -> str:
+        result = CliRunner().invoke(main, ["call", *args, "--url", url])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert cli("mute", agent) == f"call {caller}  agent {agent}  muted\n"
+    wait_until(lambda: sent(centre, "api uuid_audio") == [f"api uuid_audio {agent_leg} start read mute 1"],
+               what="mute")
+    assert cli("transfer", caller, "--queue", "sales").endswith("transferred to queue:sales\n")
+    wait_until(lambda: engine.stats.queues["sales"].answered == 1, what="a sales agent to answer")
+    session = engine.calls[caller]
+    assert session.agent not in (None, agent) and session.entry is not None and session.entry.queue == "sales"
+    assert centre.switch.channels[caller].bridged_with == session.agent_leg
+    assert agent_leg not in centre.switch.channels or centre.switch.channels[agent_leg].state == "CS_DESTROY"
+    assert engine.agents[agent].state.value == "wrap_up"
+    assert engine.stats.queues["support"].abandoned == 0
+    refused = CliRunner().invoke(main, ["call", "transfer", caller, "--url", url])
+    assert refused.exit_code == 2 and "give one of --to or --queue" in refused.output

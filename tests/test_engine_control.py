@@ -1,0 +1,149 @@
+"""An agent's call control in the engine: hold, mute, blind transfer to an extension or a queue; refusals send
+nothing; the agent wraps up and the contact history says where the caller went."""
+
+from __future__ import annotations
+
+import pytest
+
+from ccswitch.acd.agents import AgentState
+from ccswitch.channel_events import Bridged, HungUp, Parked
+from ccswitch.config import load_config
+from ccswitch.effects import ConnectAgent, HoldLeg, MuteLeg, RunInline, SetLegVar, Transfer
+from ccswitch.engine import CallAction, Engine, Phase
+from ccswitch.errors import InvalidTransition, UnknownNameError, UnsafeValueError
+from ccswitch.history.model import ContactRecord, HistoryRecord
+from ccswitch.store.memory import MemoryStore
+from tests.test_engine import CALLER, MONDAY_10AM, ROOT, Recorder, queue_for_support
+
+T = MONDAY_10AM + 20
+MUSIC = "local_stream://moh"
+
+
+@pytest.fixture
+def emitted() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def history() -> list[HistoryRecord]:
+    return []
+
+
+@pytest.fixture
+def engine(emitted: Recorder, history: list[HistoryRecord]) -> Engine:
+    engine = Engine(load_config(ROOT / "config" / "ccswitch.yaml", env={}), MemoryStore(), emitted,
+                    record=history.append)
+    engine.start(MONDAY_10AM - 3600)
+    return engine
+
+
+@pytest.fixture
+def agent_leg(engine: Engine, emitted: Recorder) -> str:
+    """A support call talking to agent 1003 since MONDAY_10AM + 10."""
+    offer = queue_for_support(engine, emitted)
+    assert offer.agent_id == "1003"
+    engine.handle("fs1", Bridged(CALLER, offer.leg), MONDAY_10AM + 10)
+    emitted.take()
+    return offer.leg
+
+
+def contact(history: list[HistoryRecord]) -> ContactRecord:
+    (record,) = [r for r in history if isinstance(r, ContactRecord)]
+    return record
+
+
+def test_hold_plays_the_queues_music_from_the_agent_leg_and_a_second_hold_is_refused(
+    engine: Engine, emitted: Recorder, agent_leg: str
+) -> None:
+    done = engine.control("1003", CallAction.HOLD, T)
+    assert emitted.take() == [SetLegVar(CALLER, agent_leg, "hold_music", MUSIC), HoldLeg(CALLER, agent_leg, True)]
+    assert (done.call, done.agent, done.agent_leg, done.held, done.muted) == (CALLER, "1003", agent_leg, True, False)
+    with pytest.raises(InvalidTransition, match="already on hold"):
+        engine.control(CALLER, CallAction.HOLD, T)
+    assert emitted.take() == []
+    assert not engine.control(CALLER, CallAction.UNHOLD, T).held
+    assert emitted.take() == [HoldLeg(CALLER, agent_leg, False)]
+
+
+def test_mute_and_unmute_the_agents_microphone(engine: Engine, emitted: Recorder, agent_leg: str) -> None:
+    assert engine.control(CALLER, CallAction.MUTE, T).muted
+    assert emitted.take() == [MuteLeg(CALLER, agent_leg, True)]
+    with pytest.raises(InvalidTransition, match="already muted"):
+        engine.control("1003", CallAction.MUTE, T)
+    engine.control("1003", CallAction.UNMUTE, T)
+    assert emitted.take() == [MuteLeg(CALLER, agent_leg, False)]
+    with pytest.raises(InvalidTransition, match="already unmuted"):
+        engine.control("1003", CallAction.UNMUTE, T)
+
+
+def test_refusals_send_nothing(engine: Engine, emitted: Recorder) -> None:
+    with pytest.raises(UnknownNameError, match="no agent or live call"):
+        engine.control("no-such-call", CallAction.HOLD, T)
+    with pytest.raises(InvalidTransition, match="agent 1003 is not on a call"):
+        engine.control("1003", CallAction.MUTE, T)
+    queue_for_support(engine, emitted)
+    emitted.take()
+    with pytest.raises(InvalidTransition, match="not connected to an agent"):  # still ringing
+        engine.control(CALLER, CallAction.HOLD, T)
+    assert emitted.take() == []
+
+
+def test_bad_transfers_are_refused_before_anything_changes(engine: Engine, emitted: Recorder, agent_leg: str) -> None:
+    with pytest.raises(UnknownNameError, match="unknown queue 'billing'"):
+        engine.control("1003", CallAction.TRANSFER, T, queue="billing")
+    with pytest.raises(UnsafeValueError):
+        engine.control("1003", CallAction.TRANSFER, T, to="1000 XML evil")
+    with pytest.raises(UnsafeValueError):
+        engine.control("1003", CallAction.TRANSFER, T, to="1000", context="default;x")
+    with pytest.raises(UnsafeValueError, match="exactly one"):
+        engine.control("1003", CallAction.TRANSFER, T, to="1000", queue="sales")
+    assert emitted.take() == [] and engine.agents["1003"].state is AgentState.ON_CALL
+    assert engine.calls[CALLER].phase is Phase.CONNECTED
+
+
+def test_transfer_to_an_extension_wraps_the_agent_up_and_the_history_says_transferred(
+    engine: Engine, emitted: Recorder, history: list[HistoryRecord], agent_leg: str
+) -> None:
+    done = engine.control("1003", CallAction.TRANSFER, T, to="89001234567", context="outbound")
+    assert emitted.take() == [Transfer(CALLER, "89001234567", "outbound")]
+    assert done.transferred_to == "89001234567"
+    assert engine.agents["1003"].state is AgentState.WRAP_UP
+    assert engine.stats.agents["1003"].talk_seconds == pytest.approx(10)
+    # FreeSWITCH hangs up the agent's orphaned leg, later the caller ends the call elsewhere: counted once.
+    engine.handle("fs1", HungUp(agent_leg, "NORMAL_CLEARING"), T + 0.1)
+    engine.handle("fs1", HungUp(CALLER, "NORMAL_CLEARING"), T + 300)
+    record = contact(history)
+    assert (record.outcome, record.transferred_to, record.agent) == ("transferred", "89001234567", "1003")
+    assert record.talk_s == pytest.approx(10)
+    assert engine.stats.queues["support"].abandoned == 0 and engine.stats.queues["support"].answered == 1
+    assert engine.agents["1003"].calls_handled == 1
+
+
+def test_transfer_to_a_queue_requeues_with_the_same_priority_and_skills_once_parked(
+    engine: Engine, emitted: Recorder, history: list[HistoryRecord], agent_leg: str
+) -> None:
+    before = engine.calls[CALLER].entry
+    assert before is not None
+    engine.control("1003", CallAction.TRANSFER, T, queue="sales")
+    (park,) = emitted.take()
+    assert park == RunInline(CALLER, CALLER, (("park", ""),))
+    assert engine.agents["1003"].state is AgentState.WRAP_UP
+    engine.handle("fs1", HungUp(agent_leg, "NORMAL_CLEARING"), T + 0.1)
+    assert engine.calls[CALLER].phase is Phase.REQUEUING and engine.waiting["sales"] == []
+
+    engine.handle("fs1", Parked(CALLER, True, "88005550556", "79161234567", "Ivan"), T + 0.2)
+    (offer,) = [e for e in emitted.take() if isinstance(e, ConnectAgent)]
+    assert offer.queue == "sales" and offer.legs[0].agent_id != "1003"
+    entry = engine.calls[CALLER].entry
+    assert entry is not None
+    assert (entry.queue, entry.priority, entry.skills, entry.caller_number, entry.enqueued_at) == (
+        "sales", before.priority, before.skills, before.caller_number, T + 0.2)
+
+    engine.handle("fs1", Bridged(CALLER, offer.legs[0].leg), T + 5)
+    engine.handle("fs1", HungUp(CALLER, "NORMAL_CLEARING"), T + 65)
+    record = contact(history)
+    assert (record.outcome, record.queue, record.agent, record.transferred_to) == (
+        "answered", "sales", offer.legs[0].agent_id, "queue:sales")
+    assert record.wait_s == pytest.approx(4.8)
+    assert engine.stats.queues["support"].answered == 1 and engine.stats.queues["sales"].answered == 1
+
