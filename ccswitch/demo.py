@@ -14,7 +14,7 @@ from pathlib import Path
 
 import gevent
 
-from ccswitch.acd.agents import AgentState
+from ccswitch.acd.agents import AgentState, count_by_state
 from ccswitch.clock import ScaledClock
 from ccswitch.config import Config, load_config
 from ccswitch.controller import Controller
@@ -141,7 +141,7 @@ def run_demo(options: DemoOptions, echo: Echo) -> Stats:
 
 def _progress(controller: Controller, elapsed: float) -> str:
     engine = controller.engine
-    states = engine.agents_by_state()
+    states = count_by_state(engine.agents, engine.agents)
     waiting = sum(len(entries) for entries in engine.waiting.values())
     total = engine.stats.total()
     return (f"[{_clock(elapsed)}] waiting {waiting:3d} | agents free {states[AgentState.AVAILABLE]:2d} "

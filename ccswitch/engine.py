@@ -28,7 +28,6 @@ The engine never touches a socket: it is driven by ``handle``/``tick``/``reconci
 
 from __future__ import annotations
 
-import bisect
 import functools
 import logging
 import uuid as uuidlib
@@ -41,7 +40,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from ccswitch.acd import agents as agent_fsm
 from ccswitch.acd.agents import Agent, AgentState, MissReason
-from ccswitch.acd.queues import QueueEntry, caller_priority, order_key, overdue
+from ccswitch.acd.queues import QueueEntry, caller_priority, overdue
 from ccswitch.acd.router import Router
 from ccswitch.channel_events import AppCompleted, Bridged, ChannelEvent, HungUp, JobFailed, Parked
 from ccswitch.config import Config
@@ -205,7 +204,7 @@ class Engine:
         self.calls: dict[str, CallSession] = {}
         self.agent_legs: dict[str, str] = {}  # agent leg uuid -> caller uuid
         self.agents: dict[str, Agent] = {}
-        self.waiting: dict[str, list[QueueEntry]] = {name: [] for name in config.queues}
+        self.waiting: dict[str, dict[str, QueueEntry]] = {name: {} for name in config.queues}  # queue -> call -> entry
         self.router = Router.from_config(config)
         self._orphans: dict[str, QueueEntry] = {}
         self._unreconciled = {node.name for node in config.nodes}
@@ -369,7 +368,7 @@ class Engine:
                 self._agent_event(agent.id, due, now)
         for queue_name, entries in self.waiting.items():
             queue = self.config.queues[queue_name]
-            for entry in overdue(entries, queue.max_wait_s, now):
+            for entry in overdue(list(entries.values()), queue.max_wait_s, now):
                 session = self.calls[entry.call]
                 log.info("call %s waited %.0f s in queue %s: overflow to %s",
                          entry.call, now - entry.enqueued_at, queue_name, queue.overflow)
@@ -546,15 +545,13 @@ class Engine:
         """The call waits in its queue (again) at its place."""
         assert session.entry is not None
         session.phase = Phase.QUEUED
-        bisect.insort(self.waiting[session.entry.queue], session.entry, key=order_key)
+        self.waiting[session.entry.queue][session.uuid] = session.entry
         self.router.add_call(session.entry)
 
     def _leave_queue(self, session: CallSession) -> None:
         """Take the call out of its queue for good (abandoned or overflowed)."""
         assert session.entry is not None
-        waiting = self.waiting[session.entry.queue]
-        if session.entry in waiting:
-            waiting.remove(session.entry)
+        self.waiting[session.entry.queue].pop(session.uuid, None)
         self.router.remove_call(session.uuid)
         self.store.remove_entry(session.entry.queue, session.uuid)
         session.phase = Phase.ENDED
@@ -570,7 +567,7 @@ class Engine:
             if not reserved:  # another controller took them first
                 self.router.add_call(entry)
                 continue
-            self.waiting[entry.queue].remove(entry)
+            del self.waiting[entry.queue][entry.call]
             session.phase = Phase.OFFERING
             session.ringing = {agent: str(uuidlib.uuid4()) for agent in reserved}
             ring_timeout = self.config.queues[entry.queue].ring_timeout_s
@@ -844,11 +841,10 @@ class Engine:
         log.info("monitoring %s: %s supervisor %s, agent %s, call %s, mode %s%s", entry.session, action,
                  entry.supervisor, entry.agent, entry.call, entry.mode.value, f" ({detail})" if detail else "")
 
-    def agents_by_state(self) -> dict[AgentState, int]:
-        counts = dict.fromkeys(AgentState, 0)
-        for agent in self.agents.values():
-            counts[agent.state] += 1
-        return counts
+    def queued_entries(self) -> list[QueueEntry]:
+        """Every call in a queue now: waiting, or ringing an agent (its entry stays until the bridge)."""
+        return [session.entry for session in self.calls.values()
+                if session.entry is not None and session.phase in (Phase.QUEUED, Phase.OFFERING)]
 
     # ----------------------------------------------------------------- history
     @staticmethod

@@ -31,14 +31,14 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 from gevent.pywsgi import WSGIServer
 from prometheus_client import make_wsgi_app
 
-from ccswitch.acd.agents import Agent, AgentEvent, Login, Logout, Ready, TakeBreak
+from ccswitch.acd.agents import Agent, AgentEvent, Login, Logout, Ready, TakeBreak, count_by_state
 from ccswitch.engine import CallAction
 from ccswitch.errors import CcswitchError, StoreError, UnknownNameError, UnsafeValueError
 from ccswitch.history.model import ContactRecord
 from ccswitch.history.storage import History
 from ccswitch.media.monitor import MonitorMode, MonitorSession, NotAuthorised
 from ccswitch.media.recording import RecordingSession
-from ccswitch.metrics import Metrics, agents_by_state, waiting_by_queue
+from ccswitch.metrics import Metrics, waiting_by_queue
 from ccswitch.reports import day_bounds
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def _api(controller: Controller, history: History | None, environ: WSGIEnvironme
         event = _ACTIONS[parts[2]](_json_body(environ))
         return _agent_view(controller, controller.agent_action(parts[1], event), now)
     if method == "GET" and parts == ["queues"]:
-        waiting = waiting_by_queue((e for entries in engine.waiting.values() for e in entries), engine.waiting, now)
+        waiting = waiting_by_queue(engine.queued_entries(), controller.config.queues, now)
         return [_queue_view(controller, name, count, longest) for name, (count, longest) in waiting.items()]
     if (method == "POST" and len(parts) == 4 and parts[0] == "calls" and parts[2] == "recording"
             and parts[3] in _RECORDING_ACTIONS):
@@ -184,7 +184,7 @@ def _recorded_contact(record: ContactRecord) -> dict[str, object]:
 
 
 def _queue_view(controller: Controller, name: str, waiting: int, longest_wait: float) -> dict[str, object]:
-    states = agents_by_state(controller.engine.agents, controller.config.members(name))
+    states = count_by_state(controller.engine.agents, controller.config.members(name))
     return {"name": name, "waiting": waiting, "longest_wait_s": round(longest_wait, 1),
             "agents": {state.value: count for state, count in states.items()}}
 

@@ -31,9 +31,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from ccswitch.acd import Agent, QueueEntry
-from ccswitch.acd.agents import AgentState
+from ccswitch.acd.agents import AgentState, count_by_state
 from ccswitch.config import Config
-from ccswitch.engine import Engine, Phase
+from ccswitch.engine import Engine
 from ccswitch.errors import StoreError
 from ccswitch.stats import QueueFigures, service_level_thresholds
 from ccswitch.store.base import Store
@@ -48,7 +48,6 @@ STORE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 BUSY_STATES = frozenset({AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP})
 STAFFED_STATES = BUSY_STATES | {AgentState.AVAILABLE}
 # A caller whose agent's phone is ringing is still waiting.
-WAITING_PHASES = frozenset({Phase.QUEUED, Phase.OFFERING})
 STORE_OPERATIONS = ("get_agent", "agents", "put_agent", "update_agent", "add_entry", "remove_entry", "entries",
                     "all_entries", "next_seq", "ping")
 
@@ -141,15 +140,6 @@ def waiting_by_queue(entries: Iterable[QueueEntry], queues: Iterable[str], now: 
         count, longest = result[entry.queue]
         result[entry.queue] = (count + 1, max(longest, now - entry.enqueued_at))
     return result
-
-
-def agents_by_state(agents: Mapping[str, Agent], members: Iterable[str]) -> dict[AgentState, int]:
-    counts = dict.fromkeys(AgentState, 0)
-    for agent_id in members:
-        agent = agents.get(agent_id)
-        if agent is not None:
-            counts[agent.state] += 1
-    return counts
 
 
 def occupancy(counts: Mapping[AgentState, int]) -> float | None:
@@ -340,8 +330,7 @@ class EngineCollector:
     def collect(self) -> Iterator[Metric]:
         config = self.engine.config
         now = self.now()
-        entries = [session.entry for session in self.engine.calls.values()
-                   if session.entry is not None and session.phase in WAITING_PHASES]
+        entries = self.engine.queued_entries()
         waiting = GaugeMetricFamily("ccswitch_queue_calls_waiting", "Calls waiting in the queue now (ringing an "
                                     "agent included).", labels=["queue"])
         longest = GaugeMetricFamily("ccswitch_queue_longest_wait_seconds", "Longest current wait in the queue.",
@@ -354,7 +343,7 @@ class EngineCollector:
         occupied = GaugeMetricFamily("ccswitch_queue_occupancy_ratio", "Busy (ringing, on a call, wrap-up) / "
                                      "staffed agents of the queue now.", labels=["queue"])
         for queue in config.queues:
-            counts = agents_by_state(self.engine.agents, config.members(queue))
+            counts = count_by_state(self.engine.agents, config.members(queue))
             for state, count in counts.items():
                 by_state.add_metric([queue, state.value], count)
             ratio = occupancy(counts)

@@ -225,7 +225,7 @@ def test_given_a_previous_run_left_calls_in_the_store_when_the_node_reports_then
     emitted.take()
     engine.reconcile("fs1", [waiting, ringing, talking], [], MONDAY_10AM)
 
-    assert engine.calls[waiting].phase is Phase.QUEUED and engine.waiting["sales"][0].call == waiting
+    assert engine.calls[waiting].phase is Phase.QUEUED and list(engine.waiting["sales"]) == [waiting]
     assert engine.calls[ringing].phase is Phase.OFFERING and engine.calls[ringing].ringing == {"1004": ""}
     assert engine.calls[talking].phase is Phase.CONNECTED and engine.calls[talking].agent == "1005"
     assert [e.call for e in store.entries("sales")] == [waiting, ringing]  # the dead call left its queue

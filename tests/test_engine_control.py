@@ -129,7 +129,7 @@ def test_transfer_to_a_queue_requeues_with_the_same_priority_and_skills_once_par
     assert park == RunInline(CALLER, CALLER, (("park", ""),))
     assert engine.agents["1003"].state is AgentState.WRAP_UP
     engine.handle("fs1", HungUp(agent_leg, "NORMAL_CLEARING"), T + 0.1)
-    assert engine.calls[CALLER].phase is Phase.REQUEUING and engine.waiting["sales"] == []
+    assert engine.calls[CALLER].phase is Phase.REQUEUING and engine.waiting["sales"] == {}
 
     engine.handle("fs1", Parked(CALLER, True, "88005550556", "79161234567", "Ivan"), T + 0.2)
     (offer,) = [e for e in emitted.take() if isinstance(e, ConnectAgent)]

@@ -30,7 +30,7 @@ store (optimistic concurrency): ``apply`` never changes it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -275,6 +275,16 @@ def check_break_reason(reason: str, allowed: Collection[str]) -> None:
     """Refuse a break reason an agent asks for that is not in the configured list (``pause_reasons``)."""
     if reason not in allowed:
         raise UnknownNameError(f"unknown break reason {reason!r} (allowed: {', '.join(sorted(allowed))})")
+
+
+def count_by_state(agents: Mapping[str, Agent], agent_ids: Iterable[str]) -> dict[AgentState, int]:
+    """How many of ``agent_ids`` are in each state (ids without a record are not counted)."""
+    counts = dict.fromkeys(AgentState, 0)
+    for agent_id in agent_ids:
+        agent = agents.get(agent_id)
+        if agent is not None:
+            counts[agent.state] += 1
+    return counts
 
 
 def due(agent: Agent, now: float) -> AgentEvent | None:

@@ -8,12 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ccswitch.acd import QueueEntry
-from ccswitch.acd.agents import Agent, AgentState
+from ccswitch.acd.agents import Agent, AgentState, count_by_state
 from ccswitch.metrics import (
     Outcome,
     OutcomeKind,
     OutcomeLedger,
-    agents_by_state,
     occupancy,
     waiting_by_queue,
 )
@@ -90,11 +89,11 @@ def test_agents_by_state_and_occupancy_count_only_the_queue_members() -> None:
     states = {"a": AgentState.ON_CALL, "b": AgentState.WRAP_UP, "c": AgentState.AVAILABLE,
               "d": AgentState.ON_BREAK, "e": AgentState.RESERVED, "f": AgentState.AVAILABLE}
     agents = {agent_id: Agent(agent_id, state, since=0.0) for agent_id, state in states.items()}
-    counts = agents_by_state(agents, ["a", "b", "c", "d", "e", "missing"])
+    counts = count_by_state(agents, ["a", "b", "c", "d", "e", "missing"])
     assert counts == {AgentState.LOGGED_OUT: 0, AgentState.AVAILABLE: 1, AgentState.ON_BREAK: 1,
                       AgentState.RESERVED: 1, AgentState.ON_CALL: 1, AgentState.WRAP_UP: 1}
     assert occupancy(counts) == pytest.approx(3 / 4)  # on break is not staffed
-    assert occupancy(agents_by_state(agents, ["d"])) is None
+    assert occupancy(count_by_state(agents, ["d"])) is None
 
 
 class RecordingSink:
