@@ -355,8 +355,10 @@ def _agent_action(name: str, doc: str, options: tuple[Callable[..., Any], ...] =
     agent.command(name)(command)
 
 
-_agent_action("login", "Log an agent in: they become available.",
-              (click.option("--on-demand", is_flag=True, help="Take one call, then go on break."),))
+_agent_action("login", "Log an agent in: they become available (in all their queues, or those named).",
+              (click.option("--on-demand", is_flag=True, help="Take one call, then go on break."),
+               click.option("--queue", "queues", multiple=True,
+                            help="Serve only this queue (repeatable); default: all the agent's queues.")))
 _agent_action("ready", "Back from a break (or end wrap-up early).",
               (click.option("--on-demand", is_flag=True, help="Take one call, then go on break."),))
 _agent_action("logout", "Log an agent out (refused while they ring or talk).")

@@ -666,6 +666,12 @@ class Engine:
             raise UnknownNameError(f"unknown agent '{agent_id}' (known: {', '.join(sorted(self.agents))})")
         if isinstance(event, agent_fsm.TakeBreak):
             agent_fsm.check_break_reason(event.reason, self.config.pause_reasons)
+        if isinstance(event, agent_fsm.Login) and event.queues is not None:
+            member_of = self.config.agents[agent_id].queues
+            for queue in event.queues:
+                if queue not in member_of:
+                    raise UnknownNameError(f"agent {agent_id} is not a member of queue '{queue}' "
+                                           f"(member of: {', '.join(member_of)})")
         new = agent_fsm.apply(self.agents[agent_id], event, now)
         stored = self.store.update_agent(self.agents[agent_id], new)
         if stored is None:

@@ -48,11 +48,21 @@ log = logging.getLogger(__name__)
 
 
 _ACTIONS: dict[str, Callable[[Mapping[str, Any]], AgentEvent]] = {
-    "login": lambda body: Login(on_demand=bool(body.get("on_demand", False))),
+    "login": lambda body: Login(on_demand=bool(body.get("on_demand", False)), queues=_queue_names(body)),
     "ready": lambda body: Ready(on_demand=bool(body.get("on_demand", False))),
     "logout": lambda body: Logout(),
     "break": lambda body: TakeBreak(str(body.get("reason") or "break")),
 }
+def _queue_names(body: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """``queues`` in a login body: a list of queue names, or absent for all the agent's queues."""
+    queues = body.get("queues")
+    if queues is None or queues == []:
+        return None
+    if not isinstance(queues, list) or not all(isinstance(name, str) for name in queues):
+        raise BadRequest("'queues' must be a list of queue names")
+    return tuple(queues)
+
+
 _STATUS = {"unknown_name": "404 Not Found", "invalid_transition": "409 Conflict", "bad_request": "400 Bad Request",
            UnsafeValueError.error_id: "400 Bad Request", NotAuthorised.error_id: "403 Forbidden"}
 _CALL_ACTIONS = {action.value: action for action in CallAction}
@@ -184,7 +194,7 @@ def _recorded_contact(record: ContactRecord) -> dict[str, object]:
 
 
 def _queue_view(controller: Controller, name: str, waiting: int, longest_wait: float) -> dict[str, object]:
-    states = count_by_state(controller.engine.agents, controller.config.members(name))
+    states = count_by_state(controller.engine.agents, controller.config.members(name), name)
     return {"name": name, "waiting": waiting, "longest_wait_s": round(longest_wait, 1),
             "agents": {state.value: count for state, count in states.items()}}
 
@@ -200,7 +210,7 @@ def _agent_view(controller: Controller, agent: Agent, now: float) -> dict[str, o
     config = controller.config.agents[agent.id]
     return {"id": agent.id, "name": config.name, "state": agent.state.value, "reason": agent.break_reason,
             "in_state_s": round(now - agent.since, 1), "calls_handled": agent.calls_handled,
-            "queues": list(config.queues), "call": agent.call}
+            "queues": list(config.queues), "logged_in_to": list(agent.queues or config.queues), "call": agent.call}
 
 
 def _json_body(environ: WSGIEnvironment) -> Mapping[str, Any]:

@@ -2,9 +2,9 @@
 
 Theory of operation
 -------------------
-An agent logs in and becomes AVAILABLE. They may go ON_BREAK with a reason and come back (``Ready``). The
-queue engine offers a call to an AVAILABLE agent: they become RESERVED (their phone rings) and ``call`` names
-the caller's channel uuid. Then one of three things happens:
+An agent logs in (to all their queues, or to some of them: ``queues``) and becomes AVAILABLE. They may go ON_BREAK
+with a reason and come back (``Ready``). The queue engine offers a call to an AVAILABLE agent: they become RESERVED
+(their phone rings) and ``call`` names the caller's channel uuid. Then one of three things happens:
 
 * they answer → ON_CALL; the consecutive-miss counter resets;
 * they do not answer, are busy or reject → back to AVAILABLE at the end of the longest-idle line (so the next
@@ -73,7 +73,16 @@ class Agent:
     not_before: float = 0.0  # no offers before this (reject / busy / no-answer delay)
     on_demand: bool = False
     direct_calls: int = 0
+    queues: tuple[str, ...] | None = None  # logged in to these of their queues only (None: all of them)
     version: int = 0
+
+    def __post_init__(self) -> None:
+        if self.queues is not None:  # a JSON list from the store
+            object.__setattr__(self, "queues", tuple(self.queues))
+
+    def serves(self, queue: str) -> bool:
+        """Logged in to ``queue`` (one of their configured queues), whatever their state."""
+        return self.state is not AgentState.LOGGED_OUT and (self.queues is None or queue in self.queues)
 
     def can_take_calls(self, now: float) -> bool:
         """Routing may offer this agent a call at ``now``."""
@@ -82,7 +91,10 @@ class Agent:
 
 @dataclass(frozen=True, slots=True)
 class Login:
+    """``queues``: serve only these of the agent's queues until they log out (None: all of them)."""
+
     on_demand: bool = False
+    queues: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +193,8 @@ def _become_available(agent: Agent, _event: AgentEvent, now: float) -> Agent:
 
 def _fresh_start(agent: Agent, event: Login | Ready, now: float) -> Agent:
     # Logging in or back from a break: an old no-answer streak must not send them straight back to break.
-    return replace(_become_available(agent, event, now), missed_in_row=0, on_demand=event.on_demand)
+    agent = replace(_become_available(agent, event, now), missed_in_row=0, on_demand=event.on_demand)
+    return replace(agent, queues=event.queues) if isinstance(event, Login) else agent
 
 
 def _wrap_up_cut_short(agent: Agent, event: Ready, now: float) -> Agent:
@@ -189,7 +202,7 @@ def _wrap_up_cut_short(agent: Agent, event: Ready, now: float) -> Agent:
 
 
 def _logout(agent: Agent, _event: Logout, now: float) -> Agent:
-    return _move(agent, AgentState.LOGGED_OUT, now, break_reason=None, wrap_until=None)
+    return _move(agent, AgentState.LOGGED_OUT, now, break_reason=None, wrap_until=None, queues=None)
 
 
 def _take_break(agent: Agent, event: TakeBreak, now: float) -> Agent:
@@ -277,13 +290,15 @@ def check_break_reason(reason: str, allowed: Collection[str]) -> None:
         raise UnknownNameError(f"unknown break reason {reason!r} (allowed: {', '.join(sorted(allowed))})")
 
 
-def count_by_state(agents: Mapping[str, Agent], agent_ids: Iterable[str]) -> dict[AgentState, int]:
-    """How many of ``agent_ids`` are in each state (ids without a record are not counted)."""
+def count_by_state(agents: Mapping[str, Agent], agent_ids: Iterable[str], queue: str | None = None
+                   ) -> dict[AgentState, int]:
+    """How many of ``agent_ids`` are in each state (ids without a record are not counted); for a ``queue``, an
+    agent logged in to other queues only counts as logged out."""
     counts = dict.fromkeys(AgentState, 0)
     for agent_id in agent_ids:
         agent = agents.get(agent_id)
         if agent is not None:
-            counts[agent.state] += 1
+            counts[agent.state if queue is None or agent.serves(queue) else AgentState.LOGGED_OUT] += 1
     return counts
 
 

@@ -275,6 +275,7 @@ def plan_dispatches(
             (member, agents[member.agent])
             for member in queue_tiers
             if member.agent in free
+            and agents[member.agent].serves(entry.queue)
             and has_skills(skills_of.get(member.agent, {}), entry.skills)
             and now >= level_opens_at(entry, member.level, rule, lowest)
         ]

@@ -100,6 +100,7 @@ class Router:
         self._signature_bit: dict[tuple[str, SkillLevels], int] = {}
         self._waiting_mask: dict[str, int] = dict.fromkeys(self._rules, 0)  # requirements with calls (maybe stale)
         self._agents: dict[str, Agent] = {}
+        self._serving: dict[str, list[tuple[str, Member]]] = {}  # agent → the queues they are logged in to now
         self._changed_agents: set[str] = set()
         self._taken: set[str] = set()  # dispatched; free again only after the engine reports them
         self._free: dict[str, list[_FreeKey]] = {queue: [] for queue in self._rules}
@@ -142,6 +143,8 @@ class Router:
         """The agent's record changed (any transition, or a fresh read from the store)."""
         if agent.id in self._queues_of:
             self._agents[agent.id] = agent
+            self._serving[agent.id] = [(queue, member) for queue, member in self._queues_of[agent.id]
+                                       if agent.queues is None or queue in agent.queues]
             self._taken.discard(agent.id)
             self._changed_agents.add(agent.id)
 
@@ -233,7 +236,7 @@ class Router:
             return False
         if agent.can_take_calls(now):
             keys = self._free_keys[agent_id] = {}
-            for queue, member in self._queues_of[agent_id]:
+            for queue, member in self._serving[agent_id]:
                 keys[queue] = (member.level, self._strategies[queue].agent_key(agent, member), agent_id)
                 insort(self._free[queue], keys[queue])
             return True
@@ -256,7 +259,7 @@ class Router:
     def _propose(self, agent_id: str, now: float, candidates: list[_Candidate]) -> None:
         """Add the best waiting call the free agent may take to the candidates."""
         best: tuple[tuple[float, float, int, str], str] | None = None
-        for queue, member in self._queues_of[agent_id]:
+        for queue, member in self._serving[agent_id]:
             aging_s, levels = self._rules[queue].aging_s, self._levels[queue]
             buckets, signatures = self._buckets[queue], self._signatures[queue]
             mask = self._signatures_met(agent_id, queue) & self._waiting_mask[queue]

@@ -20,6 +20,7 @@ from ccswitch.acd import (
     Router,
     plan_dispatches,
 )
+from ccswitch.acd.agents import Login, apply, new_agent
 from ccswitch.errors import UnknownNameError
 
 SKILLS = ("en", "de", "billing")
@@ -192,3 +193,14 @@ def test_an_agent_in_two_queues_takes_the_more_urgent_call() -> None:
     assert router.next_offers(10) == []
     router.update_agent(available("a"))
     assert [d.entry.call for d in router.next_offers(10)] == ["early"]
+
+
+def test_given_an_agent_logged_in_to_one_of_their_queues_then_only_its_calls_are_offered() -> None:
+    router = Router({"sales": ["1001"], "support": ["1001"]})
+    agent = apply(new_agent("1001", 0.0), Login(queues=("sales",)), 0.0)
+    router.update_agent(agent)
+    router.add_call(QueueEntry("support-call", "support", 0, 0.0, 1))
+    assert router.next_offers(1.0) == []
+    router.add_call(QueueEntry("sales-call", "sales", 0, 1.0, 2))
+    (offer,) = router.next_offers(2.0)
+    assert offer.entry.call == "sales-call" and offer.agents == ("1001",)

@@ -83,3 +83,20 @@ def test_queue_show_counts_waiting_calls_and_agents_by_state(centre: ContactCent
 def test_an_unreachable_controller_is_a_clear_error() -> None:
     result = CliRunner().invoke(main, ["agent", "list", "--url", "http://127.0.0.1:9"])
     assert result.exit_code == 1 and "cannot reach the controller" in result.output
+
+
+def test_login_to_one_queue_takes_only_that_queues_calls(centre: ContactCentre, url: str) -> None:
+    engine = centre.controller.engine
+    for agent_id in centre.controller.config.members("support"):
+        assert cli(url, "agent", "break", agent_id, "--reason", "meeting").exit_code == 0
+    assert cli(url, "agent", "logout", "1003").exit_code == 0
+    result = cli(url, "agent", "login", "1003", "--queue", "sales")  # a member of sales and support
+    assert result.exit_code == 0, result.output
+    assert engine.agents["1003"].queues == ("sales",)
+    support = cli(url, "queue", "show").output.splitlines()
+    assert "logged_out 1" in next(line for line in support if line.startswith("support"))
+    caller = centre.switch.place_call(CallerScript(dtmf=("2",), patience_s=600))
+    wait_until(lambda: caller in engine.waiting["support"], what="the support call to wait")
+    assert engine.agents["1003"].state is AgentState.AVAILABLE  # not offered: not logged in to support
+    refused = cli(url, "agent", "login", "1004", "--queue", "sales")
+    assert refused.exit_code == 1 and "not a member of queue 'sales'" in refused.output

@@ -68,6 +68,7 @@ def test_put_then_get_round_trips_every_field(store: Store, state: AgentState) -
         wrap_until=NOW + 30.000001,
         idle_since=NOW - 0.000001,
         calls_handled=7,
+        queues=("sales", "support"),
     )
     stored = store.put_agent(agent)
     assert stored == replace(agent, version=1)
