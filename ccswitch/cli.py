@@ -22,6 +22,9 @@ from ccswitch.media.monitor import MonitorMode  # noqa: E402
 
 if TYPE_CHECKING:
     from ccswitch.config import Config
+    from ccswitch.controller import Controller
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = "config/ccswitch.yaml"
 config_option = click.option(
@@ -84,6 +87,7 @@ def run(config_path: Path) -> None:
     stopping = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stopping.set)
     gevent.signal_handler(signal.SIGINT, stopping.set)
+    gevent.signal_handler(signal.SIGHUP, lambda: gevent.spawn(_reload, controller))
     click.echo(f"ccswitch running: {', '.join(f'{n.name}={n.host}:{n.port}' for n in config.nodes)}")
     stopping.wait()
     http_server.stop()
@@ -91,6 +95,14 @@ def run(config_path: Path) -> None:
     writer.close()
     history.close()
     store.close()
+
+
+def _reload(controller: "Controller") -> None:
+    """SIGHUP: re-read the configuration; a refusal or an error in the files is logged and changes nothing."""
+    try:
+        log.info("SIGHUP: configuration reloaded (%s)", controller.reload())
+    except CcswitchError as exc:
+        log.error("SIGHUP: configuration not reloaded: %s", exc)
 
 
 def _check_recordings(config: "Config") -> None:
@@ -364,6 +376,17 @@ _agent_action("ready", "Back from a break (or end wrap-up early).",
 _agent_action("logout", "Log an agent out (refused while they ring or talk).")
 _agent_action("break", "Put an agent on break with a reason from pause_reasons.",
               (click.option("--reason", default="break", show_default=True, help="One of the configured reasons."),))
+
+
+@main.command()
+@config_option
+@url_option
+def reload(config_path: Path, url: str | None) -> None:
+    """Make the running controller re-read its configuration (as SIGHUP does): queues, tiers, agents, dialplans
+    and IVR menus change without dropping calls or agent states."""
+    summary = _api(config_path, url, "POST", "/api/reload", {})
+    changes = [f"{what.replace('_', ' ')}: {', '.join(names)}" for what, names in summary.items() if names]
+    click.echo("reloaded" + (f" ({'; '.join(changes)})" if changes else ""))
 
 
 @main.group()

@@ -26,9 +26,9 @@ from gevent.event import AsyncResult
 from ccswitch.acd.agents import Agent, AgentEvent
 from ccswitch.channel_events import SUBSCRIBED_EVENTS, ChannelEvent, from_esl, waiting_from_channel_row
 from ccswitch.clock import Clock
-from ccswitch.config import Config
+from ccswitch.config import Config, load_config
 from ccswitch.effects import Effect
-from ccswitch.engine import CallAction, CallControl, Engine, Record
+from ccswitch.engine import CallAction, CallControl, Engine, Record, ReloadSummary
 from ccswitch.errors import CcswitchError
 from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection
@@ -165,6 +165,16 @@ class Controller:
                     return
             except Exception:  # one bad event must not stop the contact centre
                 log.exception("engine failed on %r", message)
+
+    def reload(self, config: Config | None = None, timeout: float = 5.0) -> ReloadSummary:
+        """Re-read the configuration (``config``, or the files it came from) and hand it to the engine without
+        dropping calls or agent states. Raises ConfigError (the files are wrong) or InvalidTransition (the
+        engine refused: a queue or agent still in use would disappear); either way nothing changed."""
+        config = config or load_config(self.config.config_file)
+        summary = self._ask(partial(self.engine.reload, config), timeout)
+        self.config = config
+        self.metrics.reconfigure(config)
+        return summary
 
     def agent_action(self, agent_id: str, event: AgentEvent, timeout: float = 5.0) -> Agent:
         """Change an agent's state from outside the controller greenlet (CLI, HTTP); raises what the engine raises."""

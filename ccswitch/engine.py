@@ -149,6 +149,8 @@ class CallSession:
     recording: RecordingSession | None = None
     controls: ctl.AgentLegControls | None = None  # hold / mute on the connected agent's leg
     requeue_to: str | None = None  # the queue a blind transfer sends the call to (phase REQUEUING)
+    queued_at: float = 0.0  # joined its (last) queue; the wait is counted from here, even for a caller who
+    # rejoined at an earlier place
 
     def next_tag(self, prefix: str) -> str:
         self.tags_used += 1
@@ -193,6 +195,30 @@ class CallControl:
     transferred_to: str | None
 
 
+_WITH_A_CALL = (AgentState.RESERVED, AgentState.ON_CALL)
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadSummary:
+    """What a reload added and removed."""
+
+    queues_added: tuple[str, ...]
+    queues_removed: tuple[str, ...]
+    agents_added: tuple[str, ...]
+    agents_removed: tuple[str, ...]
+
+    @classmethod
+    def between(cls, old: Config, new: Config) -> ReloadSummary:
+        return cls(tuple(sorted(set(new.queues) - set(old.queues))), tuple(sorted(set(old.queues) - set(new.queues))),
+                   tuple(sorted(set(new.agents) - set(old.agents))), tuple(sorted(set(old.agents) - set(new.agents))))
+
+    def __str__(self) -> str:
+        changes = [f"{what} {', '.join(names)}" for what, names in (
+            ("queues added:", self.queues_added), ("queues removed:", self.queues_removed),
+            ("agents added:", self.agents_added), ("agents removed:", self.agents_removed)) if names]
+        return "; ".join(changes) or "no queues or agents added or removed"
+
+
 class Engine:
     def __init__(self, config: Config, store: Store, emit: Emit, stats: Stats | None = None,
                  record: Record | None = None) -> None:
@@ -213,12 +239,24 @@ class Engine:
         self.stuck_offers_repaired = 0  # (node, call) -> effects decided in this step
         self.monitors: dict[str, MonitorSession] = {}  # supervisor leg uuid -> active monitoring session
         self.monitor_log: deque[MonitorLogEntry] = deque(maxlen=MONITOR_LOG_SIZE)
+        self._members = {queue: config.members(queue) for queue in config.queues}
+        self._gone: dict[tuple[str, str], tuple[QueueEntry, float]] = {}  # (queue, caller) -> place, left at
 
     # ----------------------------------------------------------------- start-up
     def start(self, now: float) -> None:
-        """Load agents from the store; agents the store has never seen start as the config says."""
+        """Load agents from the store, and the calls a previous run left in queues."""
+        self._load_agents(now)
+        # Queue entries a previous run left in the store wait for a node to say whether their call still lives.
+        self._orphans = {entry.call: entry for entries in self.store.all_entries().values() for entry in entries
+                         if entry.queue in self.waiting}
+        log.info("engine started with %d agents, %d queues, %d calls left in queues by a previous run",
+                 len(self.agents), len(self.waiting), len(self._orphans))
+
+    def _load_agents(self, now: float) -> None:
+        """Every configured agent as known here, else as stored; agents the store has never seen start as the
+        config says."""
         for agent_id, agent_config in self.config.agents.items():
-            agent = self.store.get_agent(agent_id)
+            agent = self.agents.get(agent_id) or self.store.get_agent(agent_id)
             if agent is None:
                 agent = agent_fsm.new_agent(agent_id, now)
                 if agent_config.login == "available":
@@ -226,11 +264,39 @@ class Engine:
                 agent = self.store.put_agent(agent)
             self.agents[agent_id] = agent
             self.router.update_agent(agent)
-        # Queue entries a previous run left in the store wait for a node to say whether their call still lives.
-        self._orphans = {entry.call: entry for entries in self.store.all_entries().values() for entry in entries
-                         if entry.queue in self.waiting}
-        log.info("engine started with %d agents, %d queues, %d calls left in queues by a previous run",
-                 len(self.agents), len(self.waiting), len(self._orphans))
+
+    @_flushing
+    def reload(self, config: Config, now: float) -> ReloadSummary:
+        """Take in edited queues, tiers, agents, dialplans and IVR menus without dropping a call or an agent's
+        state: waiting calls keep their places, agents their states. Refused (InvalidTransition, nothing
+        changed) if a queue with calls in it or an agent with a call would disappear. ESL nodes, the store and
+        the HTTP address are read at start-up only."""
+        busy_queues = sorted({s.entry.queue for s in self.calls.values() if s.entry is not None
+                              and s.phase is not Phase.ENDED and s.entry.queue not in config.queues})
+        busy_agents = sorted(agent.id for agent in self.agents.values()
+                             if agent.id not in config.agents and agent.state in _WITH_A_CALL)
+        busy_menus = sorted({s.ivr.menu for s in self.calls.values()
+                             if s.ivr is not None and s.ivr.menu not in config.menus})
+        if busy_queues or busy_agents or busy_menus:
+            raise InvalidTransition("reload refused, nothing changed: " + "; ".join([
+                *(f"queue {name} still has calls" for name in busy_queues),
+                *(f"agent {name} is on a call" for name in busy_agents),
+                *(f"IVR menu {name} has callers in it" for name in busy_menus)]))
+        old = self.config
+        self.config = config
+        self.stats.reconfigure(config)
+        self.waiting = {name: self.waiting.get(name, {}) for name in config.queues}
+        self._members = {queue: config.members(queue) for queue in config.queues}
+        self.agents = {agent_id: agent for agent_id, agent in self.agents.items() if agent_id in config.agents}
+        self.router = Router.from_config(config)
+        self._load_agents(now)  # new agents join as configured; known ones keep their state
+        for entries in self.waiting.values():
+            for entry in entries.values():
+                self.router.add_call(entry)
+        summary = ReloadSummary.between(old, config)
+        log.info("configuration reloaded: %s", summary)
+        self._dispatch(now)
+        return summary
 
     # ----------------------------------------------------------------- events
     @_flushing
@@ -311,7 +377,7 @@ class Engine:
             self._agent_event(other, agent_fsm.CallEnded(session.uuid, 0), now)
         session.ringing = {}
         assert session.entry is not None
-        wait = now - session.entry.enqueued_at
+        wait = now - session.queued_at
         self.stats.answered(session.entry.queue, session.agent, wait)
         self.store.remove_entry(session.entry.queue, session.uuid)
         session.phase = Phase.CONNECTED
@@ -339,10 +405,12 @@ class Engine:
             assert session.entry is not None
             session.left_queue_at = now
             log.info("call %s abandoned in queue %s after %.1f s (%s)", session.uuid, session.entry.queue,
-                     now - session.entry.enqueued_at, event.cause)
+                     now - session.queued_at, event.cause)
             ringing, session.ringing = session.ringing, {}
             self._leave_queue(session)
-            self.stats.abandoned(session.entry.queue)
+            self.stats.abandoned(session.entry.queue, now - session.queued_at)
+            if self.config.queues[session.entry.queue].rejoin_window_s and session.caller_number:
+                self._gone[(session.entry.queue, session.caller_number)] = (session.entry, now)
             for agent_id in ringing:
                 # Not the agent's fault: they keep their place in the longest-idle line.
                 self._agent_event(agent_id, agent_fsm.CallEnded(session.uuid, 0), now)
@@ -369,19 +437,29 @@ class Engine:
         for queue_name, entries in self.waiting.items():
             queue = self.config.queues[queue_name]
             for entry in overdue(list(entries.values()), queue.max_wait_s, now):
-                session = self.calls[entry.call]
-                log.info("call %s waited %.0f s in queue %s: overflow to %s",
-                         entry.call, now - entry.enqueued_at, queue_name, queue.overflow)
-                self._leave_queue(session)
-                session.left_queue_at = now
-                self.stats.overflowed(queue_name)
-                self._emit(session, self._music_off(session))
-                self._go(session, queue.overflow, now)
-                if not isinstance(queue.overflow, ToQueue):  # queued again: that queue's outcome will count
-                    session.outcome = "overflowed"
+                self._overflow(self.calls[entry.call], queue.overflow, "waited too long", now)
+            if queue.when_no_agents is not None and entries and not self._anyone_logged_in(queue_name):
+                for entry in overdue(list(entries.values()), queue.no_agents_wait_s, now):
+                    self._overflow(self.calls[entry.call], queue.when_no_agents, "no agent logged in", now)
         for session in [s for s in self.calls.values() if s.phase is Phase.OFFERING and now > s.offer_deadline]:
             self._offer_lost(session, now)
         self._dispatch(now)
+
+    def _overflow(self, session: CallSession, step: Step, why: str, now: float) -> None:
+        """The call leaves its queue for ``step`` (counted as overflowed there)."""
+        assert session.entry is not None
+        log.info("call %s in queue %s after %.0f s: %s: overflow to %s",
+                 session.uuid, session.entry.queue, now - session.queued_at, why, step)
+        self._leave_queue(session)
+        session.left_queue_at = now
+        self.stats.overflowed(session.entry.queue)
+        self._emit(session, self._music_off(session))
+        self._go(session, step, now)
+        if not isinstance(step, ToQueue):  # queued again: that queue's outcome will count
+            session.outcome = "overflowed"
+
+    def _anyone_logged_in(self, queue: str) -> bool:
+        return any(self.agents[agent_id].serves(queue) for agent_id in self._members[queue])
 
     def _refresh_agents(self) -> None:
         """Take in agent changes other controllers sharing the store made (their versions are newer)."""
@@ -427,7 +505,8 @@ class Engine:
             queue = self.config.agents[agent.id].queues[0]
             entry = QueueEntry(uuid, queue, 0, agent.since, self.store.next_seq())
         session = CallSession(uuid=uuid, node=node, caller_number=entry.caller_number, caller_name=entry.caller_name,
-                              destination="", arrived_at=entry.enqueued_at, answered=True, entry=entry)
+                              destination="", arrived_at=entry.enqueued_at, answered=True, entry=entry,
+                              queued_at=entry.enqueued_at)
         self.calls[uuid] = session
         if agent is not None and agent.state is AgentState.ON_CALL:
             session.phase, session.agent, session.connected_at = Phase.CONNECTED, agent.id, agent.since
@@ -494,6 +573,12 @@ class Engine:
     def _enqueue(self, session: CallSession, step: ToQueue, now: float) -> None:
         self._answer(session)
         queue = self.config.queues[step.queue]
+        rejoined = self._rejoining(step.queue, session.caller_number, now)
+        if rejoined is not None:
+            log.info("call %s: %s called back within %d s: back at their place in %s", session.uuid,
+                     session.caller_number, queue.rejoin_window_s, step.queue)
+            self._join_queue(session, replace(rejoined, call=session.uuid, caller_name=session.caller_name), now)
+            return
         entry = QueueEntry(
             call=session.uuid,
             queue=step.queue,
@@ -505,6 +590,16 @@ class Engine:
             skills=step.skills,
         )
         self._join_queue(session, entry, now)
+
+    def _rejoining(self, queue: str, caller: str, now: float) -> QueueEntry | None:
+        """The place a caller left in ``queue`` by hanging up within its rejoin window, if any (taken once)."""
+        window = self.config.queues[queue].rejoin_window_s
+        if not window or not caller:
+            return None
+        for key in [key for key, (_, left_at) in self._gone.items() if now - left_at > window]:
+            del self._gone[key]
+        place = self._gone.pop((queue, caller), None)
+        return place[0] if place is not None else None
 
     def _requeue(self, session: CallSession, now: float) -> None:
         """A call its agent transferred to a queue is parked: it joins that queue as a new offer there (waiting
@@ -520,8 +615,15 @@ class Engine:
         if queue.max_length is not None and len(self.waiting[entry.queue]) >= queue.max_length:
             self._queue_full(session, entry.queue, now)
             return
+        if queue.when_no_agents is not None and not queue.no_agents_wait_s and not self._anyone_logged_in(
+                entry.queue):
+            log.info("call %s: nobody is logged in to queue %s: %s", session.uuid, entry.queue, queue.when_no_agents)
+            self.stats.overflowed(entry.queue)
+            session.outcome = "overflowed"
+            self._go(session, queue.when_no_agents, now)
+            return
         self.store.add_entry(entry)
-        session.entry = entry
+        session.entry, session.queued_at = entry, now
         self._wait(session)
         log.info("call %s queued in %s (priority %d, %d waiting)",
                  session.uuid, entry.queue, entry.priority, len(self.waiting[entry.queue]))
@@ -847,6 +949,10 @@ class Engine:
         log.info("monitoring %s: %s supervisor %s, agent %s, call %s, mode %s%s", entry.session, action,
                  entry.supervisor, entry.agent, entry.call, entry.mode.value, f" ({detail})" if detail else "")
 
+    def members(self, queue: str) -> tuple[str, ...]:
+        """The agents configured to serve ``queue`` (logged in or not)."""
+        return self._members[queue]
+
     def queued_entries(self) -> list[QueueEntry]:
         """Every call in a queue now: waiting, or ringing an agent (its entry stays until the bridge)."""
         return [session.entry for session in self.calls.values()
@@ -885,10 +991,10 @@ class Engine:
             hangup_cause=cause,
             ivr_path=tuple(session.ivr_path),
             queue=entry.queue if entry else None,
-            enqueued_at=entry.enqueued_at if entry else None,
+            enqueued_at=session.queued_at if entry else None,
             answered_at=session.connected_at,
             agent=session.agent if session.connected_at is not None else None,
-            wait_s=wait_end - entry.enqueued_at if entry and wait_end is not None else None,
+            wait_s=wait_end - session.queued_at if entry and wait_end is not None else None,
             talk_s=talk_s,
             wrap_up_s=session.wrap_up_s,
             transferred_to=session.transferred_to,

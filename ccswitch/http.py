@@ -63,7 +63,8 @@ def _queue_names(body: Mapping[str, Any]) -> tuple[str, ...] | None:
     return tuple(queues)
 
 
-_STATUS = {"unknown_name": "404 Not Found", "invalid_transition": "409 Conflict", "bad_request": "400 Bad Request",
+_STATUS = {"config_invalid": "422 Unprocessable Entity", "unknown_name": "404 Not Found",
+           "invalid_transition": "409 Conflict", "bad_request": "400 Bad Request",
            UnsafeValueError.error_id: "400 Bad Request", NotAuthorised.error_id: "403 Forbidden"}
 _CALL_ACTIONS = {action.value: action for action in CallAction}
 
@@ -120,6 +121,8 @@ def _api(controller: Controller, history: History | None, environ: WSGIEnvironme
         return [_recorded_contact(record) for record in _recordings(controller, history, environ)]
     if parts[:1] == ["monitor"]:
         return _monitor_api(controller, environ, method, parts[1:])
+    if method == "POST" and parts == ["reload"]:
+        return asdict(controller.reload())
     raise BadRequest(f"no such operation: {method} /api/{'/'.join(parts)}")
 
 
@@ -194,7 +197,7 @@ def _recorded_contact(record: ContactRecord) -> dict[str, object]:
 
 
 def _queue_view(controller: Controller, name: str, waiting: int, longest_wait: float) -> dict[str, object]:
-    states = count_by_state(controller.engine.agents, controller.config.members(name), name)
+    states = count_by_state(controller.engine.agents, controller.engine.members(name), name)
     return {"name": name, "waiting": waiting, "longest_wait_s": round(longest_wait, 1),
             "agents": {state.value: count for state, count in states.items()}}
 

@@ -4,8 +4,8 @@ Theory of operation. Three sources, none of which costs anything per event beyon
 
 - **outcomes** (offered, answered, abandoned, talk and wrap-up time…) arrive from ``Stats``, which forwards each one
   as it counts it (``Metrics`` is its ``sink``). They feed counters, the wait histogram, and an ``OutcomeLedger``
-  from which the service level, ASA, abandon rate and AHT over the last ``window_s`` and since local midnight are
-  computed at scrape time.
+  from which the service level (three variants, counted by ``QueueFigures`` as ``Stats`` counts them), ASA, abandon
+  rate and AHT over the last ``window_s`` and since local midnight are computed at scrape time.
 - **state** (calls waiting, longest wait, agents by state, occupancy) is read from the engine at scrape time by
   ``EngineCollector``: nothing is updated as calls move.
 - **controller health** (ESL connection per node, events, command latency, store latency and errors) comes from
@@ -35,7 +35,13 @@ from ccswitch.acd.agents import AgentState, count_by_state
 from ccswitch.config import Config
 from ccswitch.engine import Engine
 from ccswitch.errors import StoreError
-from ccswitch.stats import QueueFigures, service_level_thresholds
+from ccswitch.stats import (
+    QueueFigures,
+    answered_within,
+    is_short_abandon,
+    service_level_thresholds,
+    short_abandon_thresholds,
+)
 from ccswitch.store.base import Store
 
 # Around the usual 20 s service-level threshold, up to the longest queue wait worth telling apart.
@@ -58,7 +64,7 @@ _R = TypeVar("_R")
 # ---------------------------------------------------------------------------------------------- pure figures
 class OutcomeKind(Enum):
     ANSWERED = "answered"  # seconds: the wait
-    ABANDONED = "abandoned"
+    ABANDONED = "abandoned"  # seconds: the wait
     OVERFLOWED = "overflowed"
     TALKED = "talked"  # seconds: bridge to hang-up; one handled call
     WRAPPED_UP = "wrapped_up"  # seconds: time in wrap-up
@@ -80,13 +86,13 @@ class PeriodFigures:
     handled: int = 0
     handle_seconds: float = 0.0  # talk + wrap-up (no hold yet)
 
-    def add(self, outcome: Outcome, service_level_s: float) -> None:
+    def add(self, outcome: Outcome, service_level_s: float, short_abandon_s: float) -> None:
         if outcome.kind is OutcomeKind.ANSWERED:
             self.calls.record_answer(outcome.seconds, service_level_s)
         elif outcome.kind is OutcomeKind.ABANDONED:
-            self.calls.abandoned += 1
+            self.calls.record_abandon(outcome.seconds, short_abandon_s)
         elif outcome.kind is OutcomeKind.OVERFLOWED:
-            self.calls.overflowed += 1
+            self.calls.record_overflow()
         else:
             self.handle_seconds += outcome.seconds
             if outcome.kind is OutcomeKind.TALKED:
@@ -100,9 +106,11 @@ class PeriodFigures:
 class OutcomeLedger:
     """Recent outcomes and running figures since local midnight. Pure: every time is an argument."""
 
-    def __init__(self, window_s: float, thresholds: Mapping[str, float], timezone: ZoneInfo) -> None:
+    def __init__(self, window_s: float, thresholds: Mapping[str, float], short_abandon_thresholds: Mapping[str, float],
+                 timezone: ZoneInfo) -> None:
         self.window_s = window_s
         self.thresholds = thresholds  # queue -> service-level threshold
+        self.short_abandon_thresholds = short_abandon_thresholds  # queue -> short-abandon threshold
         self.timezone = timezone
         self._recent: deque[Outcome] = deque()
         self._day: date | None = None
@@ -114,7 +122,7 @@ class OutcomeLedger:
         if day != self._day:
             self._day = day
             self._today.clear()
-        self._today[outcome.queue].add(outcome, self.thresholds[outcome.queue])
+        self._add(self._today[outcome.queue], outcome)
 
     def window(self, now: float) -> dict[str, PeriodFigures]:
         """Per queue, the outcomes of the last ``window_s`` seconds."""
@@ -122,12 +130,15 @@ class OutcomeLedger:
             self._recent.popleft()
         figures: defaultdict[str, PeriodFigures] = defaultdict(PeriodFigures)
         for outcome in self._recent:
-            figures[outcome.queue].add(outcome, self.thresholds[outcome.queue])
+            self._add(figures[outcome.queue], outcome)
         return dict(figures)
 
     def today(self, now: float) -> dict[str, PeriodFigures]:
         """Per queue, the outcomes since local midnight (nothing yet when the day has just turned)."""
         return dict(self._today) if self._local_day(now) == self._day else {}
+
+    def _add(self, figures: PeriodFigures, outcome: Outcome) -> None:
+        figures.add(outcome, self.thresholds[outcome.queue], self.short_abandon_thresholds[outcome.queue])
 
     def _local_day(self, at: float) -> date:
         return datetime.fromtimestamp(at, tz=self.timezone).date()
@@ -157,7 +168,8 @@ class Metrics:
         self.now = now
         self.per_agent = per_agent
         self.registry = CollectorRegistry()
-        self.ledger = OutcomeLedger(window_s, service_level_thresholds(config), config.timezone)
+        self.ledger = OutcomeLedger(window_s, service_level_thresholds(config), short_abandon_thresholds(config),
+                                    config.timezone)
         self.esl_up: dict[str, bool] = {node.name: False for node in config.nodes}
         self._ever_up: set[str] = set()
         self._agent_queue: dict[str, str] = {}  # the queue of the agent's current or last call
@@ -171,6 +183,8 @@ class Metrics:
         self.answered_in_threshold = counter("ccswitch_queue_calls_answered_within_threshold",
                                              "Calls answered within the service-level threshold.")
         self.abandoned_calls = counter("ccswitch_queue_calls_abandoned", "Callers who hung up while waiting.")
+        self.short_abandoned_calls = counter("ccswitch_queue_calls_short_abandoned", "Abandoned calls that waited "
+                                             "less than the short-abandon threshold (also counted as abandoned).")
         self.overflowed_calls = counter("ccswitch_queue_calls_overflowed", "Calls sent to the overflow step.")
         self.handled_calls = counter("ccswitch_queue_calls_handled", "Answered calls whose talk has ended.")
         self.talk_seconds = counter("ccswitch_queue_talk_seconds", "Agents' talk time, bridge to hang-up.")
@@ -192,18 +206,13 @@ class Metrics:
         self.store_seconds = Histogram("ccswitch_store_operation_seconds", "Store operation latency.",
                                        ("operation",), buckets=STORE_BUCKETS, registry=self.registry)
         self.store_errors = counter("ccswitch_store_errors", "Store operations that failed.", ("operation",))
-        Gauge("ccswitch_service_level_threshold_seconds", "Answered within this counts towards the service level.",
-              registry=self.registry).set(config.service_level_s)
-
-        # Every series exists from the start, so rate() and the dashboard see zeros, not gaps.
-        for queue in config.queues:
-            for family in (self.offered, self.answered_calls, self.answered_in_threshold, self.abandoned_calls,
-                           self.overflowed_calls, self.handled_calls, self.talk_seconds, self.wrap_up_seconds,
-                           self.answer_wait):
-                family.labels(queue)
-        for agent in config.agents if per_agent else ():
-            for family in (self.agent_handled, self.agent_talk_seconds, self.agent_missed):
-                family.labels(agent)
+        self.service_level_threshold = Gauge("ccswitch_queue_service_level_threshold_seconds", "Answered within "
+                                             "this (inclusive) counts towards the queue's service level.",
+                                             ("queue",), registry=self.registry)
+        self.short_abandon_threshold = Gauge("ccswitch_queue_short_abandon_threshold_seconds", "Abandoned before "
+                                             "this (exclusive) is a short abandon.", ("queue",),
+                                             registry=self.registry)
+        self.reconfigure(config)
         for node in self.esl_up:
             self.esl_connected_gauge.labels(node).set(0)
             self.esl_reconnects.labels(node)
@@ -212,6 +221,26 @@ class Metrics:
             self.store_seconds.labels(operation)
             self.store_errors.labels(operation)
         self.registry.register(_LedgerCollector(self.ledger, now))
+
+    def reconfigure(self, config: Config) -> None:
+        """Per-queue thresholds and series for the configuration (again after a reload: a removed queue's
+        threshold series go; its counters stay, as counters must)."""
+        self.ledger.thresholds = service_level_thresholds(config)
+        self.ledger.short_abandon_thresholds = short_abandon_thresholds(config)
+        for gauge in (self.service_level_threshold, self.short_abandon_threshold):
+            gauge.clear()
+        for queue in config.queues:
+            self.service_level_threshold.labels(queue).set(self.ledger.thresholds[queue])
+            self.short_abandon_threshold.labels(queue).set(self.ledger.short_abandon_thresholds[queue])
+        # Every series exists from the start, so rate() and the dashboard see zeros, not gaps.
+        for queue in config.queues:
+            for family in (self.offered, self.answered_calls, self.answered_in_threshold, self.abandoned_calls,
+                           self.short_abandoned_calls, self.overflowed_calls, self.handled_calls, self.talk_seconds,
+                           self.wrap_up_seconds, self.answer_wait):
+                family.labels(queue)
+        for agent in config.agents if self.per_agent else ():
+            for family in (self.agent_handled, self.agent_talk_seconds, self.agent_missed):
+                family.labels(agent)
 
     def watch(self, engine: Engine) -> None:
         """Expose the engine's live state (calls waiting, agents by state…) at every scrape."""
@@ -226,15 +255,17 @@ class Metrics:
         self._agent_queue[agent] = queue
         self.offered.labels(queue).inc()
         self.answered_calls.labels(queue).inc()
-        if wait_s <= self.ledger.thresholds[queue]:
+        if answered_within(wait_s, self.ledger.thresholds[queue]):
             self.answered_in_threshold.labels(queue).inc()
         self.answer_wait.labels(queue).observe(wait_s)
         self._record(queue, OutcomeKind.ANSWERED, wait_s)
 
-    def abandoned(self, queue: str) -> None:
+    def abandoned(self, queue: str, wait_s: float) -> None:
         self.offered.labels(queue).inc()
         self.abandoned_calls.labels(queue).inc()
-        self._record(queue, OutcomeKind.ABANDONED)
+        if is_short_abandon(wait_s, self.ledger.short_abandon_thresholds[queue]):
+            self.short_abandoned_calls.labels(queue).inc()
+        self._record(queue, OutcomeKind.ABANDONED, wait_s)
 
     def overflowed(self, queue: str) -> None:
         self.offered.labels(queue).inc()
@@ -284,7 +315,8 @@ class Metrics:
 
 
 class _LedgerCollector:
-    """Service level, ASA, abandon rate and AHT per queue, over the sliding window and since local midnight."""
+    """Service level (three variants), ASA, abandon rate and AHT per queue, over the sliding window and since local
+    midnight. The variants are separate metrics, not a label: averaging or summing across them means nothing."""
 
     def __init__(self, ledger: OutcomeLedger, now: Callable[[], float]) -> None:
         self.ledger = ledger
@@ -295,6 +327,12 @@ class _LedgerCollector:
         families = {
             "service_level": GaugeMetricFamily("ccswitch_queue_service_level_ratio", "Answered within the "
                                                "threshold / offered, over the period.", labels=labels),
+            "service_level_excluding_short_abandons": GaugeMetricFamily(
+                "ccswitch_queue_service_level_excluding_short_abandons_ratio", "Answered within the threshold / "
+                "(offered - short abandons), over the period.", labels=labels),
+            "service_level_of_answered": GaugeMetricFamily(
+                "ccswitch_queue_service_level_of_answered_ratio", "Answered within the threshold / answered, over "
+                "the period.", labels=labels),
             "asa": GaugeMetricFamily("ccswitch_queue_asa_seconds", "Average speed of answer over the period.",
                                      labels=labels),
             "abandon_rate": GaugeMetricFamily("ccswitch_queue_abandon_ratio", "Abandoned / offered over the "
@@ -308,12 +346,14 @@ class _LedgerCollector:
             for queue, figures in sorted(per_queue.items()):
                 values = {
                     "service_level": figures.calls.service_level,
+                    "service_level_excluding_short_abandons": figures.calls.service_level_excluding_short_abandons,
+                    "service_level_of_answered": figures.calls.service_level_of_answered,
                     "asa": figures.calls.asa,
                     "abandon_rate": figures.calls.abandon_rate,
                     "aht": figures.aht,
                 }
                 for key, value in values.items():
-                    if value is not None:  # undefined (nothing offered yet): no sample rather than a fake 0
+                    if value is not None:  # undefined (nothing offered or answered yet): no sample, not a fake 0
                         families[key].add_metric([queue, period], value)
         yield from families.values()
 
@@ -343,7 +383,7 @@ class EngineCollector:
         occupied = GaugeMetricFamily("ccswitch_queue_occupancy_ratio", "Busy (ringing, on a call, wrap-up) / "
                                      "staffed agents of the queue now.", labels=["queue"])
         for queue in config.queues:
-            counts = count_by_state(self.engine.agents, config.members(queue))
+            counts = count_by_state(self.engine.agents, self.engine.members(queue), queue)
             for state, count in counts.items():
                 by_state.add_metric([queue, state.value], count)
             ratio = occupancy(counts)

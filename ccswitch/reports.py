@@ -2,9 +2,10 @@
 
 Figures are counted by ``ccswitch.stats.QueueFigures``, the same rules as the live figures (README, "how the
 figures are counted"): a contact counts as offered in its queue when its queue outcome is known (answered,
-abandoned, overflowed); service level = answered within the threshold (inclusive) / offered; ASA = mean wait of
-answered contacts. AHT (average handle time) = mean of talk + wrap-up of answered contacts. The interval report
-puts a contact in the interval in which it entered the queue.
+abandoned, overflowed); an abandoned contact whose ``wait_s`` is under the short-abandon threshold is a short
+abandon; service level = answered within the threshold (inclusive) / offered, and its two variants / (offered -
+short abandons) and / answered; ASA = mean wait of answered contacts. AHT (average handle time) = mean of talk +
+wrap-up of answered contacts. The interval report puts a contact in the interval in which it entered the queue.
 
 The agent report takes time by state from agent-state intervals (clipped to the window) and calls and AHT from
 contacts answered in the window. A campaign report will come with dialer campaigns (``contacts.campaign``).
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, TextIO
 from ccswitch.acd.agents import AgentState
 from ccswitch.history.model import QUEUE_OUTCOMES, AgentStateRecord, ContactRecord
 from ccswitch.history.storage import History
-from ccswitch.stats import QueueFigures
+from ccswitch.stats import DEFAULT_SHORT_ABANDON_S, QueueFigures
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -47,6 +48,9 @@ class IntervalRow:
     asa_s: float | None
     aht_s: float | None
     abandon_rate: float | None
+    short_abandoned: int  # also counted in ``abandoned``
+    service_level_excluding_short_abandons: float | None  # None when everything offered was a short abandon
+    service_level_of_answered: float | None  # None when nothing was answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,8 @@ def day_bounds(day: date, tz: tzinfo) -> tuple[float, float]:
 
 
 def interval_report(records: Iterable[ContactRecord], day: date, tz: tzinfo, minutes: int = 15,
-                    queue: str | None = None, service_level_s: float = 20.0) -> list[IntervalRow]:
+                    queue: str | None = None, service_level_s: float = 20.0,
+                    short_abandon_s: float = DEFAULT_SHORT_ABANDON_S) -> list[IntervalRow]:
     """Every ``minutes`` interval of the local ``day`` (empty ones included), for one queue or all of them."""
     if minutes not in INTERVAL_MINUTES:
         raise ValueError(f"interval must be one of {INTERVAL_MINUTES} minutes, not {minutes}")
@@ -81,7 +86,7 @@ def interval_report(records: Iterable[ContactRecord], day: date, tz: tzinfo, min
         if (queue is not None and record.queue != queue) or not day_start <= record.enqueued_at < day_end:
             continue
         index = int((record.enqueued_at - day_start) // step)
-        _count(figures[index], record, service_level_s)
+        _count(figures[index], record, service_level_s, short_abandon_s)
         if record.outcome == "answered":
             handle_s[index] += record.talk_s + record.wrap_up_s
     return [
@@ -97,20 +102,23 @@ def interval_report(records: Iterable[ContactRecord], day: date, tz: tzinfo, min
             asa_s=f.asa,
             aht_s=handle_s[index] / f.answered if f.answered else None,
             abandon_rate=f.abandon_rate,
+            short_abandoned=f.short_abandoned,
+            service_level_excluding_short_abandons=f.service_level_excluding_short_abandons,
+            service_level_of_answered=f.service_level_of_answered,
         )
         for index, f in enumerate(figures)
     ]
 
 
-def _count(figures: QueueFigures, record: ContactRecord, service_level_s: float) -> None:
-    if record.outcome == "answered":
-        if record.wait_s is None:
-            raise ValueError(f"answered contact {record.call_uuid} has no wait_s")
+def _count(figures: QueueFigures, record: ContactRecord, service_level_s: float, short_abandon_s: float) -> None:
+    if record.outcome == "overflowed":
+        figures.record_overflow()
+    elif record.wait_s is None:
+        raise ValueError(f"{record.outcome} contact {record.call_uuid} has no wait_s")
+    elif record.outcome == "answered":
         figures.record_answer(record.wait_s, service_level_s)
-    elif record.outcome == "abandoned":
-        figures.abandoned += 1
     else:
-        figures.overflowed += 1
+        figures.record_abandon(record.wait_s, short_abandon_s)
 
 
 def busy_span(rows: Sequence[IntervalRow]) -> list[IntervalRow]:
@@ -147,9 +155,11 @@ def agent_report(contacts: Iterable[ContactRecord], states: Iterable[AgentStateR
 
 
 def load_interval_report(history: History, day: date, tz: tzinfo, minutes: int = 15, queue: str | None = None,
-                         service_level_s: float = 20.0) -> list[IntervalRow]:
+                         service_level_s: float = 20.0,
+                         short_abandon_s: float = DEFAULT_SHORT_ABANDON_S) -> list[IntervalRow]:
     start, end = day_bounds(day, tz)
-    return interval_report(history.contacts_between(start, end, queue), day, tz, minutes, queue, service_level_s)
+    return interval_report(history.contacts_between(start, end, queue), day, tz, minutes, queue, service_level_s,
+                           short_abandon_s)
 
 
 def load_agent_report(history: History, day: date, tz: tzinfo) -> list[AgentRow]:
@@ -159,14 +169,18 @@ def load_agent_report(history: History, day: date, tz: tzinfo) -> list[AgentRow]
 
 # --------------------------------------------------------------------- CSV
 def write_interval_csv(rows: Iterable[IntervalRow], out: TextIO) -> None:
-    """One line per interval; rates as percentages with one decimal, seconds with one; empty when undefined."""
+    """One line per interval; rates as percentages with one decimal, seconds with one; empty when undefined.
+    The service-level variants come last, so the earlier columns keep their places."""
     writer = csv.writer(out)
     writer.writerow(["interval_start", "interval_end", "offered", "answered", "abandoned", "overflowed",
-                     "answered_within_sl", "service_level_pct", "asa_s", "aht_s", "abandon_rate_pct"])
+                     "answered_within_sl", "service_level_pct", "asa_s", "aht_s", "abandon_rate_pct",
+                     "short_abandoned", "service_level_excl_short_abandons_pct", "service_level_of_answered_pct"])
     for row in rows:
         writer.writerow([row.start.isoformat(), row.end.isoformat(), row.offered, row.answered, row.abandoned,
                          row.overflowed, row.answered_within_sl, _percent(row.service_level), _number(row.asa_s),
-                         _number(row.aht_s), _percent(row.abandon_rate)])
+                         _number(row.aht_s), _percent(row.abandon_rate), row.short_abandoned,
+                         _percent(row.service_level_excluding_short_abandons),
+                         _percent(row.service_level_of_answered)])
 
 
 def write_agent_csv(rows: Iterable[AgentRow], out: TextIO) -> None:

@@ -333,11 +333,17 @@ def _queues(
                 "vip_numbers",
                 "vip_priority",
                 "recording",
+                "when_no_agents",
+                "no_agents_wait_s",
+                "rejoin_window_s",
+                "short_abandon_s",
             )
         )
         overflow = f.step_at(node, "overflow", refs, ToHangup())
-        if isinstance(overflow, ToQueue) and overflow.queue == name:
-            node.error("overflow", "a queue cannot overflow to itself")
+        when_no_agents = f.step_at(node, "when_no_agents", refs) if "when_no_agents" in node.data else None
+        for key, step in (("overflow", overflow), ("when_no_agents", when_no_agents)):
+            if isinstance(step, ToQueue) and step.queue == name:
+                node.error(key, "a queue cannot overflow to itself")
         queues[name] = QueueConfig(
             name=name,
             strategy=node.choice("strategy", DEFAULT_STRATEGY, STRATEGIES),
@@ -357,6 +363,10 @@ def _queues(
             vip_numbers=frozenset(_vip_numbers(node)),
             vip_priority=node.integer("vip_priority", 10, 0, 100),
             recording=_recording_policy(node, refs),
+            when_no_agents=when_no_agents,
+            no_agents_wait_s=node.integer("no_agents_wait_s", 0, 0, 86400),
+            rejoin_window_s=node.integer("rejoin_window_s", 0, 0, 86400),
+            short_abandon_s=node.integer("short_abandon_s", 5, 0, 3600),
         )
     return queues
 

@@ -154,6 +154,10 @@ class QueueConfig:
     vip_numbers: frozenset[str] = frozenset()
     vip_priority: int = 10
     recording: RecordingPolicy = field(default_factory=RecordingPolicy)  # none unless the queue says
+    when_no_agents: Step | None = None  # where waiting calls go when no member is logged in (None: they wait)
+    no_agents_wait_s: int = 0  # ... once they have waited this long with nobody logged in
+    rejoin_window_s: int = 0  # a caller who hung up and calls back within this resumes their place (0: off)
+    short_abandon_s: int = 5  # abandoned before this: a short abandon (one service-level variant excludes them)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,12 +37,11 @@ def test_unknown_queue_in_a_dialplan_rule(tree: Tree) -> None:
 def test_unknown_key_suggests_the_likely_one(tree: Tree) -> None:
     tree.edit("config/queues.yaml", "max_wait_s: 120", "max_wiat_s: 120")
 
-    assert problems(tree) == [
-        "config/queues.yaml: support.max_wiat_s: unknown key, did you mean 'max_wait_s'? (known: aging_s, "
-        "max_length, max_no_answer, max_wait_s, music, overflow, recording, ring_progressively_delay_s, "
-        "ring_timeout_s, service_level_s, strategy, tier_rules_apply, tier_wait_multiply_level, tier_wait_s, "
-        "vip_numbers, vip_priority, wrap_up_s)"
-    ]
+    (problem,) = problems(tree)
+    hint, known = problem.split(" (known: ")
+    assert hint == "config/queues.yaml: support.max_wiat_s: unknown key, did you mean 'max_wait_s'?"
+    names = known.removesuffix(")").split(", ")
+    assert names == sorted(names) and {"max_wait_s", "overflow", "wrap_up_s"} <= set(names)
 
 
 def test_bad_regular_expression(tree: Tree) -> None:

@@ -96,6 +96,45 @@ def test_service_level_threshold_is_a_parameter() -> None:
     assert row(rows, 10, 0).answered_within_sl == 3
 
 
+# 11:00 interval of support, threshold 20 s: answered after 10 s (within) and 30 s; abandoned after 3 s (short),
+# 5 s (on the short threshold: not short) and 12 s; one overflow. Offered 6, within 1, short abandons 1.
+VARIANTS = [
+    contact("v1", enqueued_at=at(11, 0), wait_s=10.0),
+    contact("v2", enqueued_at=at(11, 1), wait_s=30.0),
+    *(contact(f"v{n}", outcome="abandoned", enqueued_at=at(11, n), wait_s=wait, answered_at=None, agent=None,
+              talk_s=0.0, wrap_up_s=0.0) for n, wait in ((3, 3.0), (4, 5.0), (5, 12.0))),
+    contact("v6", outcome="overflowed", enqueued_at=at(11, 6), wait_s=120.0, answered_at=None, agent=None,
+            talk_s=0.0, wrap_up_s=0.0),
+]
+
+
+def test_interval_report_service_level_variants() -> None:
+    hour = row(interval_report(VARIANTS, DAY, MOSCOW, minutes=60), 11, 0)
+    assert (hour.offered, hour.answered_within_sl, hour.abandoned, hour.short_abandoned) == (6, 1, 3, 1)
+    assert hour.service_level == pytest.approx(1 / 6)
+    assert hour.service_level_excluding_short_abandons == pytest.approx(1 / 5)
+    assert hour.service_level_of_answered == pytest.approx(1 / 2)
+
+
+@pytest.mark.parametrize(("short_abandon_s", "short", "excluding"), [(0.0, 0, 1 / 6), (5.01, 2, 1 / 4)])
+def test_short_abandon_threshold_is_a_parameter(short_abandon_s: float, short: int, excluding: float) -> None:
+    hour = row(interval_report(VARIANTS, DAY, MOSCOW, minutes=60, short_abandon_s=short_abandon_s), 11, 0)
+    assert hour.short_abandoned == short
+    assert hour.service_level_excluding_short_abandons == pytest.approx(excluding)
+    assert hour.service_level == pytest.approx(1 / 6)  # the other variants do not move
+
+
+def test_an_interval_of_short_abandons_only_has_no_variant_service_levels() -> None:
+    hour = row(interval_report(VARIANTS[2:3], DAY, MOSCOW, minutes=60), 11, 0)
+    assert (hour.offered, hour.short_abandoned, hour.service_level, hour.service_level_excluding_short_abandons,
+            hour.service_level_of_answered) == (1, 1, 0.0, None, None)
+
+
+def test_an_abandoned_contact_without_its_wait_is_an_error_not_a_guess() -> None:
+    with pytest.raises(ValueError, match="abandoned contact v3 has no wait_s"):
+        interval_report([replace(VARIANTS[2], wait_s=None)], DAY, MOSCOW)
+
+
 def test_only_15_30_60_minute_intervals() -> None:
     with pytest.raises(ValueError, match="15, 30, 60"):
         interval_report(RECORDS, DAY, MOSCOW, minutes=20)
@@ -123,9 +162,10 @@ def test_interval_csv_exact_text() -> None:
     write_interval_csv([*busy, empty], out)
     assert out.getvalue() == (
         "interval_start,interval_end,offered,answered,abandoned,overflowed,answered_within_sl,service_level_pct,"
-        "asa_s,aht_s,abandon_rate_pct\r\n"
-        "2026-11-22T10:00:00+03:00,2026-11-22T11:00:00+03:00,5,3,1,1,2,40.0,15.0,66.7,20.0\r\n"
-        "2026-11-22T11:00:00+03:00,2026-11-22T12:00:00+03:00,0,0,0,0,0,,,,\r\n"
+        "asa_s,aht_s,abandon_rate_pct,short_abandoned,service_level_excl_short_abandons_pct,"
+        "service_level_of_answered_pct\r\n"
+        "2026-11-22T10:00:00+03:00,2026-11-22T11:00:00+03:00,5,3,1,1,2,40.0,15.0,66.7,20.0,0,40.0,66.7\r\n"
+        "2026-11-22T11:00:00+03:00,2026-11-22T12:00:00+03:00,0,0,0,0,0,,,,,0,,\r\n"
     )
 
 
@@ -212,7 +252,7 @@ def test_reports_loaded_from_the_database_count_a_call_that_started_the_day_befo
         queued = record.enqueued_at if record.enqueued_at is not None else at(10, 0)
         return replace(record, started_at=queued - 10, ended_at=queued + 300)
 
-    records = [realistic(r) for r in RECORDS]
+    records = [realistic(r) for r in [*RECORDS, *VARIANTS]]
     records.append(contact("midnight", started_at=at(0, 0, -10), enqueued_at=at(0, 0, 5), ended_at=at(0, 5),
                            answered_at=at(0, 0, 15), wait_s=10.0, talk_s=60.0, wrap_up_s=0.0))
     history = open_history(database.url)
@@ -220,6 +260,7 @@ def test_reports_loaded_from_the_database_count_a_call_that_started_the_day_befo
     loaded = load_interval_report(history, DAY, MOSCOW, minutes=15, queue="support")
     assert loaded == interval_report(records, DAY, MOSCOW, minutes=15, queue="support")
     assert row(loaded, 0, 0).answered == 1
+    assert row(load_interval_report(history, DAY, MOSCOW, 60, "support", 20.0, 5.01), 11, 0).short_abandoned == 2
     day_start, day_end = day_bounds(DAY, MOSCOW)
     assert load_agent_report(history, DAY, MOSCOW) == agent_report(records, STATES, day_start, day_end)
     history.close()

@@ -15,7 +15,7 @@ import gevent
 import pytest
 
 from ccswitch.clock import ScaledClock
-from ccswitch.config import load_config
+from ccswitch.config import Config, load_config
 from ccswitch.controller import Controller
 from ccswitch.sim import AgentPhone, EslServer, SimSwitch
 from ccswitch.store.memory import MemoryStore
@@ -44,12 +44,16 @@ class ContactCentre:
         wait_until(lambda: all(c.connected for c in self.controller.connections.values()), what="ESL connected")
 
 
-def build(start: float = MONDAY_10AM, phones: tuple[AgentPhone, ...] | None = None) -> ContactCentre:
+def build(start: float = MONDAY_10AM, phones: tuple[AgentPhone, ...] | None = None,
+          configure: Callable[[Config], Config] | None = None) -> ContactCentre:
+    """The shipped config (changed by ``configure``, if given) on a fresh simulator."""
     clock = ScaledClock(SPEED, start=start)
     switch = SimSwitch(clock=clock)
     server = EslServer(switch, "127.0.0.1", 0, password="ClueCon")
     server.start()
     config = load_config(ROOT / "config" / "ccswitch.yaml", env={})
+    if configure is not None:
+        config = configure(config)
     for agent in config.agents.values():
         extension = agent.contact.removeprefix("user/")
         switch.add_phone(AgentPhone(extension=extension, answer_after_s=2.0, talk_s=60.0))

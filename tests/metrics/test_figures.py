@@ -28,7 +28,8 @@ def moscow(hour: int, minute: int, day: int = 23) -> float:
 
 
 def ledger(*outcomes: Outcome, window_s: float = 900.0) -> OutcomeLedger:
-    result = OutcomeLedger(window_s, thresholds={"support": 20.0, "sales": 20.0}, timezone=MOSCOW)
+    result = OutcomeLedger(window_s, thresholds={"support": 20.0, "sales": 20.0},
+                           short_abandon_thresholds={"support": 5.0, "sales": 0.0}, timezone=MOSCOW)
     for outcome in outcomes:
         result.record(outcome)
     return result
@@ -38,7 +39,7 @@ def test_window_keeps_only_the_last_window_s_and_counts_as_stats_does() -> None:
     start = moscow(10, 0)
     book = ledger(
         Outcome(start, "support", ANSWERED, 10.0),  # out of the window by the time we look
-        Outcome(start + 100, "support", ABANDONED),
+        Outcome(start + 100, "support", ABANDONED, 40.0),
         Outcome(start + 500, "support", ANSWERED, 20.0),  # exactly on the threshold: within
         Outcome(start + 600, "support", ANSWERED, 30.0),
         Outcome(start + 700, "support", OVERFLOWED),
@@ -54,6 +55,26 @@ def test_window_keeps_only_the_last_window_s_and_counts_as_stats_does() -> None:
     assert set(book.window(start + 2000)) == set()  # everything aged out
 
 
+def test_window_counts_short_abandons_against_each_queues_own_threshold() -> None:
+    start = moscow(10, 0)
+    book = ledger(
+        Outcome(start, "support", ANSWERED, 15.0),
+        Outcome(start + 10, "support", ABANDONED, 3.0),  # short
+        Outcome(start + 20, "support", ABANDONED, 5.0),  # on the threshold: not short
+        Outcome(start + 30, "support", OVERFLOWED),
+        Outcome(start + 40, "sales", ABANDONED, 0.0),  # sales' threshold is 0: no abandon is short
+        Outcome(start + 50, "sales", ANSWERED, 25.0),
+    )
+    support = book.window(start + 60)["support"].calls
+    assert (support.offered, support.abandoned, support.short_abandoned, support.answered_within_sl) == (4, 2, 1, 1)
+    assert support.service_level == pytest.approx(1 / 4)
+    assert support.service_level_excluding_short_abandons == pytest.approx(1 / 3)
+    assert support.service_level_of_answered == 1.0
+    sales = book.today(start + 60)["sales"].calls
+    assert (sales.short_abandoned, sales.service_level, sales.service_level_excluding_short_abandons,
+            sales.service_level_of_answered) == (0, 0.0, 0.0, 0.0)
+
+
 def test_handle_time_is_talk_plus_wrap_up_per_handled_call() -> None:
     now = moscow(10, 0)
     book = ledger(Outcome(now, "sales", TALKED, 100.0), Outcome(now, "sales", WRAPPED_UP, 20.0),
@@ -65,7 +86,7 @@ def test_handle_time_is_talk_plus_wrap_up_per_handled_call() -> None:
 
 def test_today_starts_again_at_local_midnight() -> None:
     book = ledger(Outcome(moscow(23, 59, day=23), "support", ANSWERED, 5.0),
-                  Outcome(moscow(0, 1, day=24), "support", ABANDONED))
+                  Outcome(moscow(0, 1, day=24), "support", ABANDONED, 30.0))
     today = book.today(moscow(0, 2, day=24))["support"].calls
     assert (today.answered, today.abandoned) == (0, 1)
     # 23:59 Moscow is 20:59 UTC: a UTC day would still hold both.
@@ -103,8 +124,8 @@ class RecordingSink:
     def answered(self, queue: str, agent: str, wait_s: float) -> None:
         self.calls.append(("answered", queue, agent, wait_s))
 
-    def abandoned(self, queue: str) -> None:
-        self.calls.append(("abandoned", queue))
+    def abandoned(self, queue: str, wait_s: float) -> None:
+        self.calls.append(("abandoned", queue, wait_s))
 
     def overflowed(self, queue: str) -> None:
         self.calls.append(("overflowed", queue))
@@ -123,13 +144,14 @@ def test_stats_forwards_every_outcome_to_its_sink_as_it_counts_it() -> None:
     sink = RecordingSink()
     stats = Stats(service_level_s=20.0, sink=sink)
     stats.answered("sales", "1000", 25.0)
-    stats.abandoned("sales")
+    stats.abandoned("sales", 3.0)
     stats.overflowed("support")
     stats.missed("1001")
     stats.talked("1000", 60.0)
-    assert sink.calls == [("answered", "sales", "1000", 25.0), ("abandoned", "sales"), ("overflowed", "support"),
-                          ("missed", "1001"), ("talked", "1000", 60.0)]
+    assert sink.calls == [("answered", "sales", "1000", 25.0), ("abandoned", "sales", 3.0),
+                          ("overflowed", "support"), ("missed", "1001"), ("talked", "1000", 60.0)]
     assert stats.queues["sales"].answered_within_sl == 0 and stats.queues["sales"].longest_answer_wait == 25.0
+    assert stats.queues["sales"].short_abandoned == 1
 
 
 @pytest.mark.parametrize("after", [AgentState.AVAILABLE, AgentState.ON_BREAK, AgentState.LOGGED_OUT])

@@ -66,6 +66,10 @@ def test_a_waiting_call_shows_live_and_its_outcome_is_counted_once_answered(mete
     assert (sample(after, "ccswitch_queue_talk_seconds_total", queue="support") or 0) > 0
     assert (sample(after, "ccswitch_queue_wrap_up_seconds_total", queue="support") or 0) >= 15  # support's wrap_up_s
     assert sample(after, "ccswitch_queue_asa_seconds", queue="support", period="today") is not None
+    assert sample(after, "ccswitch_queue_service_level_of_answered_ratio", queue="support", period="today") is not None
+    assert sample(after, "ccswitch_queue_calls_short_abandoned_total", queue="support") == 0
+    assert sample(after, "ccswitch_queue_service_level_threshold_seconds", queue="support") == 20
+    assert sample(after, "ccswitch_queue_short_abandon_threshold_seconds", queue="support") == 5
     assert sample(after, "ccswitch_queue_calls_offered_total", queue="sales") == 0
     assert sample(after, "ccswitch_esl_connected", node="fs1") == 1
     assert (sample(after, "ccswitch_esl_events_received_total", node="fs1", event="CHANNEL_PARK") or 0) >= 1
