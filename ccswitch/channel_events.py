@@ -17,6 +17,7 @@ SUBSCRIBED_EVENTS: tuple[str, ...] = (
     "CHANNEL_HANGUP_COMPLETE",
     "CHANNEL_EXECUTE_COMPLETE",
     "BACKGROUND_JOB",
+    "DTMF",
 )
 
 #: The channel variable ``play_and_get_digits`` stores the caller's digits in.
@@ -59,6 +60,16 @@ class HungUp:
 
 
 @dataclass(frozen=True, slots=True)
+class Dtmf:
+    """A key the caller pressed, as FreeSWITCH reads it off the channel: while music, a prompt, ``say`` or park
+    runs, or while bridged; not while the channel rings an agent (switch_channel_dequeue_dtmf fires the event
+    when an application takes the digit, not when it arrives)."""
+
+    uuid: str
+    digit: str
+
+
+@dataclass(frozen=True, slots=True)
 class JobFailed:
     """A ``bgapi`` command answered ``-ERR …`` (e.g. an originate whose phone is not registered: no channel, so
     no hang-up event, ever). ``job`` is the Job-UUID we sent it with."""
@@ -67,7 +78,7 @@ class JobFailed:
     reason: str
 
 
-ChannelEvent = Parked | AppCompleted | Bridged | HungUp | JobFailed
+ChannelEvent = Parked | AppCompleted | Bridged | HungUp | Dtmf | JobFailed
 
 
 def _bridge_failure(event: Event) -> str | None:
@@ -110,6 +121,9 @@ def from_esl(event: Event) -> ChannelEvent | None:
     if name == "CHANNEL_BRIDGE":
         other = event.other_leg_unique_id
         return Bridged(uuid=uuid, other_leg=other) if other else None
+    if name == "DTMF":
+        digit = event.get("DTMF-Digit") or ""
+        return Dtmf(uuid=uuid, digit=digit) if len(digit) == 1 else None
     if name == "CHANNEL_HANGUP_COMPLETE":
         return HungUp(uuid=uuid, cause=event.hangup_cause or "NORMAL_CLEARING")
     return None

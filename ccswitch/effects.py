@@ -55,6 +55,17 @@ class StartMusic:
 
 
 @dataclass(frozen=True, slots=True)
+class SayNumber:
+    """Speak a number with FreeSWITCH's ``say`` (``<language> NUMBER pronounced <n>``); completion comes back
+    with ``tag``."""
+
+    call: str
+    number: int
+    language: str
+    tag: str
+
+
+@dataclass(frozen=True, slots=True)
 class StopMedia:
     """Interrupt whatever the channel is playing (``uuid_break <uuid> all``)."""
 
@@ -84,6 +95,7 @@ class ConnectAgent:
     caller_id_number: str
     caller_id_name: str
     ringback: str
+    agent_announcement: str | None = None  # played to the agent who answers, before the caller is connected
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +208,21 @@ class Originate:
 
 
 @dataclass(frozen=True, slots=True)
+class DialOut:
+    """From ``leg`` (an agent's parked channel), dial ``number`` through ``gateway`` and bridge to it; the new leg
+    gets uuid ``callee_leg``; completion of the dial comes back with ``tag`` (a failure carries its cause)."""
+
+    call: str
+    leg: str
+    callee_leg: str
+    gateway: str
+    number: str
+    caller_id_number: str
+    ring_timeout_s: int
+    tag: str
+
+
+@dataclass(frozen=True, slots=True)
 class SendDtmf:
     """DTMF received on ``leg`` as if its phone sent it (drives the eavesdrop application's modes)."""
 
@@ -214,7 +241,7 @@ class Requeue:
 
 
 Effect = (
-    TakeCall | Answer | Play | CollectDigits | StartMusic | StopMedia | ConnectAgent | Transfer | Hangup
+    TakeCall | Answer | Play | CollectDigits | SayNumber | StartMusic | StopMedia | ConnectAgent | Transfer | Hangup
     | AnnounceToCaller | StartRecording | MaskRecording | StopRecording
-    | SetLegVar | HoldLeg | MuteLeg | HangupLeg | BridgeLegs | RunInline | Originate | SendDtmf
+    | SetLegVar | HoldLeg | MuteLeg | HangupLeg | BridgeLegs | RunInline | Originate | DialOut | SendDtmf
 )

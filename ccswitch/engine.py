@@ -29,6 +29,7 @@ The engine never touches a socket: it is driven by ``handle``/``tick``/``reconci
 from __future__ import annotations
 
 import functools
+import heapq
 import logging
 import uuid as uuidlib
 from collections import deque
@@ -39,17 +40,20 @@ from enum import Enum
 from typing import Concatenate, ParamSpec, TypeVar
 
 from ccswitch.acd import agents as agent_fsm
+from ccswitch.acd import waiting as wait
 from ccswitch.acd.agents import Agent, AgentState, MissReason
 from ccswitch.acd.queues import QueueEntry, caller_priority, overdue
 from ccswitch.acd.router import Router
-from ccswitch.channel_events import AppCompleted, Bridged, ChannelEvent, HungUp, JobFailed, Parked
+from ccswitch.channel_events import AppCompleted, Bridged, ChannelEvent, Dtmf, HungUp, JobFailed, Parked
 from ccswitch.config import Config
 from ccswitch.effects import (
     AgentLeg,
     Answer,
     ConnectAgent,
+    DialOut,
     Effect,
     Hangup,
+    Originate,
     Play,
     Requeue,
     StartMusic,
@@ -112,6 +116,7 @@ class Phase(Enum):
     OFFERING = "offering"
     CONNECTED = "connected"
     REQUEUING = "requeuing"  # transferred to a queue by its agent: queued again once FreeSWITCH has parked it
+    CALLBACK = "callback"  # the caller asked to be called back: their place waits for an agent without them
     ENDED = "ended"
 
 
@@ -151,6 +156,9 @@ class CallSession:
     requeue_to: str | None = None  # the queue a blind transfer sends the call to (phase REQUEUING)
     queued_at: float = 0.0  # joined its (last) queue; the wait is counted from here, even for a caller who
     # rejoined at an earlier place
+    next_announcement: float | None = None  # when the waiting caller hears the next periodic announcement
+    caller_gone: bool = False  # a callback: the caller's channel has ended; the agent's and the callee's follow
+    callee_leg: str | None = None  # a callback: the leg dialling the caller back
 
     def next_tag(self, prefix: str) -> str:
         self.tags_used += 1
@@ -241,6 +249,8 @@ class Engine:
         self.monitor_log: deque[MonitorLogEntry] = deque(maxlen=MONITOR_LOG_SIZE)
         self._members = {queue: config.members(queue) for queue in config.queues}
         self._gone: dict[tuple[str, str], tuple[QueueEntry, float]] = {}  # (queue, caller) -> place, left at
+        self._announcements: list[tuple[float, str]] = []  # (when, call): heap of periodic announcements due
+        self._retries: list[tuple[float, str]] = []  # (when, call): heap of callbacks to try again
 
     # ----------------------------------------------------------------- start-up
     def start(self, now: float) -> None:
@@ -309,10 +319,17 @@ class Engine:
             self._on_bridged(event, now)
         elif isinstance(event, HungUp):
             self._on_hung_up(event, now)
+        elif isinstance(event, Dtmf):
+            self._on_key(event, now)
         elif isinstance(event, JobFailed) and event.job in self.monitors:  # the supervisor's phone never rang
             self._monitor_ended(self.monitors[event.job], f"originate failed: {event.reason}", now)
+        elif isinstance(event, JobFailed) and event.job in self.agent_legs:  # a callback's agent did not answer
+            self._offer_failed(self.calls[self.agent_legs[event.job]], event.reason, now)
 
     def _on_parked(self, node: str, event: Parked, now: float) -> None:
+        if event.uuid in self.agent_legs:
+            self._callback_agent_answered(event.uuid)
+            return
         session = self.calls.get(event.uuid)
         if session is not None:
             if session.phase is Phase.QUEUED:
@@ -321,7 +338,7 @@ class Engine:
             elif session.phase is Phase.REQUEUING:
                 self._requeue(session, now)
             return
-        if not event.inbound or event.uuid in self.agent_legs:
+        if not event.inbound:
             return
         session = CallSession(
             uuid=event.uuid,
@@ -340,6 +357,9 @@ class Engine:
         self._go(session, decision.step, now)
 
     def _on_app_completed(self, event: AppCompleted, now: float) -> None:
+        if event.uuid in self.agent_legs and event.application == "bridge" and event.bridge_failure is not None:
+            self._callback_not_reached(self.calls[self.agent_legs[event.uuid]], event.bridge_failure, now)
+            return
         session = self.calls.get(event.uuid)
         if session is None:
             return
@@ -359,6 +379,8 @@ class Engine:
         elif session.phase is Phase.ANNOUNCING and event.tag == session.pending_tag:
             self._emit(session, [Hangup(session.uuid, session.hangup_cause)])
             session.phase = Phase.ENDED
+        elif session.phase is Phase.CALLBACK and event.tag == session.pending_tag:  # "we will call you back"
+            self._emit(session, [Hangup(session.uuid)])
 
     def _on_bridged(self, event: Bridged, now: float) -> None:
         caller = self.agent_legs.get(event.uuid, event.uuid)
@@ -396,6 +418,12 @@ class Engine:
             session = self.calls.get(self.agent_legs.pop(event.uuid))
             if session is not None and session.phase is Phase.CONNECTED and session.agent_leg == event.uuid:
                 self._call_ended(session, now)
+                if session.caller_gone:
+                    self._end_contact(session, event.cause, now)
+            return
+        waiting_callback = self.calls.get(event.uuid)
+        if waiting_callback is not None and waiting_callback.phase is Phase.CALLBACK:
+            self._caller_left_for_callback(waiting_callback, now)
             return
         session = self.calls.pop(event.uuid, None)
         if session is None:
@@ -422,6 +450,97 @@ class Engine:
             session.recording, _ = rec.apply(session.recording, RecordingEvent.HANGUP, now)
         self.record(self._contact_record(session, outcome, event.cause, now))
 
+    # ----------------------------------------------------------------- waiting callers: keys, callbacks
+    def _on_key(self, event: Dtmf, now: float) -> None:
+        """A waiting caller pressed a key: the queue's exit key or callback key act; others are ignored."""
+        session = self.calls.get(event.uuid)
+        if session is None or session.phase is not Phase.QUEUED or session.entry is None:
+            return
+        queue = self.config.queues[session.entry.queue]
+        if queue.exit_key is not None and event.digit == queue.exit_key.key:
+            self._overflow(session, queue.exit_key.step, f"the caller pressed {event.digit} to leave", now)
+        elif queue.callback is not None and event.digit == queue.callback.key:
+            if wait.can_call_back(session.caller_number):
+                self._callback_requested(session, queue.callback, now)
+            else:
+                log.info("call %s: callback refused: %r is not a number we dial", session.uuid, session.caller_number)
+
+    def _callback_requested(self, session: CallSession, policy: wait.CallbackPolicy, now: float) -> None:
+        """The caller keeps their place and hangs up after the confirmation; the place waits for an agent once
+        they have gone (``_caller_left_for_callback``). Kept in the store, so a restart keeps it too."""
+        assert session.entry is not None
+        self.waiting[session.entry.queue].pop(session.uuid, None)
+        self.router.remove_call(session.uuid)
+        session.entry = replace(session.entry, callback=session.caller_number)
+        self.store.add_entry(session.entry)
+        session.phase, session.music_on = Phase.CALLBACK, False
+        session.pending_tag = session.next_tag("callback")
+        self._emit(session, [StopMedia(session.uuid), Play(session.uuid, self.config.prompt_path(policy.confirm),
+                                                             session.pending_tag)])
+        log.info("call %s: %s asked to be called back (queue %s)", session.uuid, session.caller_number,
+                 session.entry.queue)
+
+    def _caller_left_for_callback(self, session: CallSession, now: float) -> None:
+        assert session.entry is not None
+        session.caller_gone = True
+        self.router.add_call(session.entry)
+        self._dispatch(now)
+
+    def _callback_agent_answered(self, agent_leg: str) -> None:
+        """The agent took the callback (their phone is parked): dial the caller from it."""
+        session = self.calls.get(self.agent_legs[agent_leg])
+        if session is None or session.phase is not Phase.OFFERING or session.entry is None:
+            return
+        policy = self.config.queues[session.entry.queue].callback
+        assert policy is not None
+        session.callee_leg, session.pending_tag = str(uuidlib.uuid4()), session.next_tag("dial")
+        self._send(session.node, agent_leg, [DialOut(session.uuid, agent_leg, session.callee_leg, policy.gateway,
+                                                     session.entry.callback, policy.caller_id_number,
+                                                     policy.ring_timeout_s, session.pending_tag)])
+        log.info("call %s: agent leg %s answered; calling %s back", session.uuid, agent_leg, session.entry.callback)
+
+    def _callback_not_reached(self, session: CallSession, cause: str, now: float) -> None:
+        """Nobody took the callback: the agent is released (not their fault) and the place waits for a retry,
+        or, after the queue's attempts, the contact ends as abandoned."""
+        assert session.entry is not None
+        policy = self.config.queues[session.entry.queue].callback
+        assert policy is not None
+        for agent_id, leg in session.ringing.items():
+            self._agent_event(agent_id, agent_fsm.CallEnded(session.uuid, 0), now)
+            self.agent_legs.pop(leg, None)
+            self._send(session.node, leg, [Hangup(leg)])
+        session.ringing, session.callee_leg = {}, None
+        session.entry = replace(session.entry, attempts=session.entry.attempts + 1)
+        if session.entry.attempts >= policy.attempts:
+            log.info("call %s: callback to %s not answered (%s) after %d attempts: giving up", session.uuid,
+                     session.entry.callback, cause, session.entry.attempts)
+            self.store.remove_entry(session.entry.queue, session.uuid)
+            self.stats.abandoned(session.entry.queue, now - session.queued_at)
+            session.left_queue_at = now
+            self._end_contact(session, cause, now, "abandoned")
+        else:
+            log.info("call %s: callback to %s not answered (%s): again in %d s", session.uuid,
+                     session.entry.callback, cause, policy.retry_s)
+            self.store.add_entry(session.entry)
+            session.phase = Phase.CALLBACK
+            heapq.heappush(self._retries, (now + policy.retry_s, session.uuid))
+        self._dispatch(now)
+
+    def _end_contact(self, session: CallSession, cause: str, now: float, outcome: Outcome | None = None) -> None:
+        """A callback is over (talked, or given up): its one history record is written now."""
+        self.calls.pop(session.uuid, None)
+        session.phase = Phase.ENDED
+        self.record(self._contact_record(session, outcome or self._outcome(session), cause, now))
+
+    def callbacks_pending(self) -> dict[str, int]:
+        """Per queue: callbacks asked for and not yet connected (waiting for an agent, dialling, or a retry)."""
+        pending = dict.fromkeys(self.config.queues, 0)
+        for session in self.calls.values():
+            if session.entry is not None and session.entry.callback and session.phase in (Phase.CALLBACK,
+                                                                                         Phase.OFFERING):
+                pending[session.entry.queue] = pending.get(session.entry.queue, 0) + 1
+        return pending
+
     # ----------------------------------------------------------------- timers
     @_flushing
     def tick(self, now: float) -> None:
@@ -443,6 +562,15 @@ class Engine:
                     self._overflow(self.calls[entry.call], queue.when_no_agents, "no agent logged in", now)
         for session in [s for s in self.calls.values() if s.phase is Phase.OFFERING and now > s.offer_deadline]:
             self._offer_lost(session, now)
+        while self._retries and self._retries[0][0] <= now:
+            retry = self.calls.get(heapq.heappop(self._retries)[1])
+            if retry is not None and retry.phase is Phase.CALLBACK and retry.entry is not None:
+                self.router.add_call(retry.entry)
+        while self._announcements and self._announcements[0][0] <= now:
+            at, call = heapq.heappop(self._announcements)
+            waiting = self.calls.get(call)
+            if waiting is not None and waiting.next_announcement == at:
+                self._announce(waiting, now)
         self._dispatch(now)
 
     def _overflow(self, session: CallSession, step: Step, why: str, now: float) -> None:
@@ -478,7 +606,8 @@ class Engine:
         for leg in [leg for leg, caller in self.agent_legs.items()
                     if self.calls.get(caller) is not None and self.calls[caller].node == node and leg not in alive]:
             self._on_hung_up(HungUp(leg, "LOST_WHILE_DISCONNECTED"), now)
-        for session in [s for s in self.calls.values() if s.node == node and s.uuid not in alive]:
+        for session in [s for s in self.calls.values() if s.node == node and s.uuid not in alive
+                        and not s.caller_gone]:
             self._on_hung_up(HungUp(session.uuid, "LOST_WHILE_DISCONNECTED"), now)
         for monitor in [m for m in self.monitors.values()
                         if self.calls[m.call].node == node and m.supervisor_leg not in alive]:
@@ -517,9 +646,21 @@ class Engine:
             self._wait(session)
         log.info("call %s taken back from the store: %s in %s", uuid, session.phase.value, entry.queue)
 
+    def _adopt_callback(self, entry: QueueEntry) -> None:
+        """A callback a previous run promised: it waits for an agent again, dialled through the first node."""
+        session = CallSession(uuid=entry.call, node=self.config.nodes[0].name, caller_number=entry.caller_number,
+                              caller_name=entry.caller_name, destination="", arrived_at=entry.enqueued_at,
+                              answered=True, entry=entry, queued_at=entry.enqueued_at, caller_gone=True)
+        self.calls[entry.call] = session
+        self._wait(session)
+        log.info("callback %s to %s taken back from the store (queue %s)", entry.call, entry.callback, entry.queue)
+
     def _release_dead_calls(self, now: float) -> None:
         """Every node has reported: queue entries and agents still naming calls no node has are stale."""
         for entry in self._orphans.values():
+            if entry.callback:
+                self._adopt_callback(entry)
+                continue
             log.info("call %s ended while the controller was away: leaving queue %s", entry.call, entry.queue)
             self.store.remove_entry(entry.queue, entry.call)
         self._orphans.clear()
@@ -630,6 +771,36 @@ class Engine:
         self._dispatch(now)
         if session.phase is Phase.QUEUED:  # no agent at once: music (a ringing agent's caller hears ringback)
             self._start_music(session)
+        if queue.announcements is not None and session.phase in (Phase.QUEUED, Phase.OFFERING):
+            self._schedule_announcement(session, now + queue.announcements.first_after_s)
+
+    def _schedule_announcement(self, session: CallSession, at: float) -> None:
+        session.next_announcement = at
+        heapq.heappush(self._announcements, (at, session.uuid))
+
+    def _announce(self, session: CallSession, now: float) -> None:
+        """The periodic announcement, if the caller still waits with our music (not while an agent rings)."""
+        if session.phase not in (Phase.QUEUED, Phase.OFFERING) or session.entry is None:
+            session.next_announcement = None
+            return
+        queue = self.config.queues[session.entry.queue]
+        assert queue.announcements is not None
+        self._schedule_announcement(session, now + queue.announcements.every_s)
+        if session.phase is not Phase.QUEUED or not session.music_on:
+            return
+        waiting = [*self.waiting[queue.name].values(),
+                   *(s.entry for s in self.calls.values()
+                     if s.phase is Phase.CALLBACK and s.caller_gone and s.entry and s.entry.queue == queue.name)]
+        place = wait.position(session.entry, waiting, queue.aging_s, now)
+        serving = sum(1 for agent_id in self._members[queue.name]
+                      if self.agents[agent_id].serves(queue.name)
+                      and self.agents[agent_id].state is not AgentState.ON_BREAK)
+        aht = self.stats.queues[queue.name].aht or queue.default_aht_s
+        offer = queue.callback.offer if queue.callback and wait.can_call_back(session.caller_number) else None
+        self._emit(session, wait.announcement(
+            session.uuid, queue.announcements, place, wait.expected_wait_s(place, serving, aht),
+            offer, self._music(session), self.config.media.say_language,
+            self.config.prompt_path, lambda: session.next_tag("wait")))
 
     def _queue_full(self, session: CallSession, queue_name: str, now: float) -> None:
         """A full queue gives the call straight to its overflow step (counted as offered and overflowed). Full
@@ -644,10 +815,13 @@ class Engine:
         self._go(session, step, now)
 
     def _wait(self, session: CallSession) -> None:
-        """The call waits in its queue (again) at its place."""
+        """The call waits in its queue (again) at its place; a callback waits without its caller."""
         assert session.entry is not None
-        session.phase = Phase.QUEUED
-        self.waiting[session.entry.queue][session.uuid] = session.entry
+        if session.caller_gone:
+            session.phase = Phase.CALLBACK
+        else:
+            session.phase = Phase.QUEUED
+            self.waiting[session.entry.queue][session.uuid] = session.entry
         self.router.add_call(session.entry)
 
     def _leave_queue(self, session: CallSession) -> None:
@@ -665,14 +839,21 @@ class Engine:
             entry = dispatch.entry
             session = self.calls[entry.call]
             offer = agent_fsm.Offer(entry.call)
-            reserved = [agent for agent in dispatch.agents if self._agent_event(agent, offer, now)]
+            candidates = dispatch.agents[:1] if session.caller_gone else dispatch.agents  # a callback: one agent
+            for spare in dispatch.agents[len(candidates):]:
+                self.router.update_agent(self.agents[spare])  # free again: the router had set them aside
+            reserved = [agent for agent in candidates if self._agent_event(agent, offer, now)]
             if not reserved:  # another controller took them first
                 self.router.add_call(entry)
                 continue
-            del self.waiting[entry.queue][entry.call]
+            self.waiting[entry.queue].pop(entry.call, None)
             session.phase = Phase.OFFERING
             session.ringing = {agent: str(uuidlib.uuid4()) for agent in reserved}
-            ring_timeout = self.config.queues[entry.queue].ring_timeout_s
+            queue = self.config.queues[entry.queue]
+            if session.caller_gone:
+                self._call_back(session, reserved[0], now)
+                continue
+            ring_timeout = queue.ring_timeout_s
             session.offer_deadline = now + ring_timeout + dispatch.stagger_s * len(reserved) + OFFER_GRACE_S
             legs = tuple(AgentLeg(agent, self.config.agents[agent].contact, leg, index * dispatch.stagger_s)
                          for index, (agent, leg) in enumerate(session.ringing.items()))
@@ -687,7 +868,25 @@ class Engine:
                 caller_id_number=session.caller_number,
                 caller_id_name=session.caller_name,
                 ringback=self._music(session),
+                agent_announcement=self.config.prompt_path(queue.agent_announce) if queue.agent_announce else None,
             )])
+
+    def _call_back(self, session: CallSession, agent_id: str, now: float) -> None:
+        """Agent first: their phone rings (showing the caller's number) and parks when answered; the caller is
+        dialled from there (``_callback_agent_answered``)."""
+        assert session.entry is not None
+        queue = self.config.queues[session.entry.queue]
+        assert queue.callback is not None
+        leg = session.ringing[agent_id]
+        self.agent_legs[leg] = session.uuid
+        session.offer_deadline = now + queue.ring_timeout_s + queue.callback.ring_timeout_s + OFFER_GRACE_S
+        log.info("call %s: callback to %s offered to agent %s (queue %s)", session.uuid, session.entry.callback,
+                 agent_id, queue.name)
+        variables = (("origination_caller_id_number", session.entry.callback),
+                     ("origination_caller_id_name", f"Callback {queue.name}"),
+                     ("originate_timeout", str(queue.ring_timeout_s)))
+        self._send(session.node, leg, [Originate(session.uuid, leg, self.config.agents[agent_id].contact, variables,
+                                                 "park", "")])
 
     def _offer_failed(self, session: CallSession, cause: str, now: float) -> None:
         """Nobody answered (or busy, or rejected): each rung agent is charged and the call goes back to its place."""
@@ -725,14 +924,16 @@ class Engine:
             self._send(session.node, leg, [Hangup(leg, "ORIGINATOR_CANCEL")])
         session.ringing = {}
         self._wait(session)
-        # What the channel is doing is unknown: break whatever plays or is queued, then music again.
-        self._emit(session, [StopMedia(session.uuid)])
-        self._start_music(session)
+        if not session.caller_gone:
+            # What the channel is doing is unknown: break whatever plays or is queued, then music again.
+            self._emit(session, [StopMedia(session.uuid)])
+            self._start_music(session)
 
     def _call_ended(self, session: CallSession, now: float) -> None:
         assert session.agent is not None and session.entry is not None and session.connected_at is not None
         self.stats.talked(session.agent, now - session.connected_at)
         wrap_up = self._wrap_up(session.agent, session.entry.queue)
+        self.stats.handled(session.entry.queue, now - session.connected_at + wrap_up)
         self._agent_event(session.agent, agent_fsm.CallEnded(session.uuid, wrap_up), now)
         session.phase = Phase.ENDED
         session.talk_ended_at, session.wrap_up_s = now, wrap_up
@@ -792,6 +993,9 @@ class Engine:
         assert session.entry is not None and session.agent is not None
         policy = self.config.queues[session.entry.queue].recording
         if session.recording is not None or not rec.should_record(policy, session.uuid):  # one per call
+            return
+        if session.caller_gone:
+            log.warning("call %s: callbacks are not recorded yet", session.uuid)
             return
         where = self.config.recordings
         path = rec.recording_path(where.path_template, now, self.config.timezone, queue=session.entry.queue,
@@ -892,6 +1096,8 @@ class Engine:
         that FreeSWITCH sends next finds nothing left to do."""
         if (to is None) == (queue is None):
             raise UnsafeValueError("a transfer goes to an extension or to a queue: give exactly one")
+        if call.caller_gone:
+            raise InvalidTransition(f"call {call.uuid} is a callback: it cannot be transferred yet")
         if queue is not None:
             if queue not in self.config.queues:
                 raise UnknownNameError(f"unknown queue '{queue}' (known: {', '.join(sorted(self.config.queues))})")
@@ -956,7 +1162,8 @@ class Engine:
     def queued_entries(self) -> list[QueueEntry]:
         """Every call in a queue now: waiting, or ringing an agent (its entry stays until the bridge)."""
         return [session.entry for session in self.calls.values()
-                if session.entry is not None and session.phase in (Phase.QUEUED, Phase.OFFERING)]
+                if session.entry is not None and session.phase in (Phase.QUEUED, Phase.OFFERING)
+                and not session.caller_gone]
 
     # ----------------------------------------------------------------- history
     @staticmethod
@@ -1001,6 +1208,7 @@ class Engine:
             recording_path=session.recording.path if session.recording else None,
             recording_started_at=session.recording.started_at if session.recording else None,
             recording_s=session.recording.duration_s if session.recording else None,
+            callback=bool(entry and entry.callback),
         )
 
     def _record_state(self, old: Agent, now: float) -> None:

@@ -26,6 +26,20 @@ class ConfigError(CcswitchError):
         super().__init__(f"{where}: {problem}")
 
 
+class DataFileError(CcswitchError):
+    """A leads CSV or a do-not-call list has bad lines. ``problems`` are ``(line, problem)`` pairs (line 0: the
+    whole file); ``str()`` reads ``file: line N: problem``, one a line."""
+
+    error_id = "data_file_invalid"
+
+    def __init__(self, file: str, problems: list[tuple[int, str]]) -> None:
+        self.file = file
+        self.problems = tuple(problems)
+        super().__init__(
+            "\n".join(f"{file}: line {line}: {problem}" if line else f"{file}: {problem}" for line, problem in problems)
+        )
+
+
 class EslError(CcswitchError):
     """Base for Event Socket failures."""
 

@@ -23,6 +23,7 @@ from ccswitch.effects import (
     BridgeLegs,
     CollectDigits,
     ConnectAgent,
+    DialOut,
     Effect,
     Hangup,
     HangupLeg,
@@ -32,6 +33,7 @@ from ccswitch.effects import (
     Originate,
     Play,
     RunInline,
+    SayNumber,
     SendDtmf,
     SetLegVar,
     StartMusic,
@@ -94,6 +96,13 @@ def command_for(effect: Effect) -> str:
             digit_timeout_ms=effect.digit_timeout_ms,
         )
         return commands.sendmsg_execute(effect.call, "play_and_get_digits", arg, event_uuid=effect.tag)
+    if isinstance(effect, SayNumber):
+        arg = commands.say_number_arg(effect.language, effect.number)
+        return commands.sendmsg_execute(effect.call, "say", arg, event_uuid=effect.tag)
+    if isinstance(effect, DialOut):
+        arg = commands.dial_out_arg(effect.callee_leg, effect.gateway, effect.number, effect.caller_id_number,
+                                    effect.ring_timeout_s)
+        return commands.sendmsg_execute(effect.leg, "bridge", arg, event_uuid=effect.tag)
     if isinstance(effect, StartMusic):
         return commands.sendmsg_execute(effect.call, "playback", effect.source, event_uuid=None, loops=-1)
     if isinstance(effect, StopMedia):
@@ -108,6 +117,7 @@ def command_for(effect: Effect) -> str:
             caller_id_number=effect.caller_id_number,
             extra_vars={"cc_queue": effect.queue, "cc_call": effect.call},
             ringback=effect.ringback,
+            agent_announcement=effect.agent_announcement,
         ))
     if isinstance(effect, Transfer):
         return commands.api(commands.uuid_transfer(effect.call, effect.destination, effect.context))

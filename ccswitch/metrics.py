@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -33,6 +33,7 @@ from prometheus_client.metrics_core import Metric
 from ccswitch.acd import Agent, QueueEntry
 from ccswitch.acd.agents import AgentState, count_by_state
 from ccswitch.config import Config
+from ccswitch.dialer import CampaignRun, Lead
 from ccswitch.engine import Engine
 from ccswitch.errors import StoreError
 from ccswitch.stats import (
@@ -55,7 +56,8 @@ BUSY_STATES = frozenset({AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRA
 STAFFED_STATES = BUSY_STATES | {AgentState.AVAILABLE}
 # A caller whose agent's phone is ringing is still waiting.
 STORE_OPERATIONS = ("get_agent", "agents", "put_agent", "update_agent", "add_entry", "remove_entry", "entries",
-                    "all_entries", "next_seq", "ping")
+                    "all_entries", "next_seq", "put_leads", "get_lead", "leads", "update_lead", "get_campaign_run",
+                    "update_campaign_run", "ping")
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -389,10 +391,15 @@ class EngineCollector:
             ratio = occupancy(counts)
             if ratio is not None:
                 occupied.add_metric([queue], ratio)
+        callbacks = GaugeMetricFamily("ccswitch_queue_callbacks_pending", "Callbacks asked for and not yet "
+                                      "connected (waiting for an agent, being dialled, or waiting to retry).",
+                                      labels=["queue"])
+        for queue, count in self.engine.callbacks_pending().items():
+            callbacks.add_metric([queue], count)
         repaired = CounterMetricFamily("ccswitch_stuck_offers_repaired", "Offers that neither bridged nor failed "
                                        "in time and were taken back (lost events, an unresponsive switch).")
         repaired.add_metric([], self.engine.stuck_offers_repaired)
-        yield from (waiting, longest, by_state, occupied, repaired)
+        yield from (waiting, longest, by_state, occupied, callbacks, repaired)
         if self.per_agent:
             agent_state = GaugeMetricFamily("ccswitch_agent_state", "1 for the agent's current state.",
                                             labels=["agent", "state"])
@@ -445,6 +452,24 @@ class InstrumentedStore:
 
     def next_seq(self) -> int:
         return self._timed("next_seq", self._store.next_seq)
+
+    def put_leads(self, campaign: str, leads: Sequence[Lead]) -> int:
+        return self._timed("put_leads", self._store.put_leads, campaign, leads)
+
+    def get_lead(self, campaign: str, phone: str) -> Lead | None:
+        return self._timed("get_lead", self._store.get_lead, campaign, phone)
+
+    def leads(self, campaign: str) -> list[Lead]:
+        return self._timed("leads", self._store.leads, campaign)
+
+    def update_lead(self, old: Lead, new: Lead) -> Lead | None:
+        return self._timed("update_lead", self._store.update_lead, old, new)
+
+    def get_campaign_run(self, campaign: str) -> CampaignRun | None:
+        return self._timed("get_campaign_run", self._store.get_campaign_run, campaign)
+
+    def update_campaign_run(self, old: CampaignRun, new: CampaignRun) -> CampaignRun | None:
+        return self._timed("update_campaign_run", self._store.update_campaign_run, old, new)
 
     def ping(self) -> None:
         self._timed("ping", self._store.ping)

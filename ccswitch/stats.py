@@ -73,6 +73,12 @@ class QueueFigures:
     short_abandoned: int = 0  # also counted in ``abandoned``
     total_answer_wait: float = 0.0
     longest_answer_wait: float = 0.0
+    handled: int = 0  # answered calls whose talk has ended
+    total_handle_time: float = 0.0  # their talk plus the wrap-up they were given
+
+    @property
+    def aht(self) -> float | None:
+        return self.total_handle_time / self.handled if self.handled else None
 
     def record_answer(self, wait_s: float, service_level_s: float) -> None:
         self.answered += 1
@@ -182,6 +188,12 @@ class Stats:
         if self.sink is not None:
             self.sink.missed(agent)
 
+    def handled(self, queue: str, handle_s: float) -> None:
+        """An answered call of ``queue`` ended: talk plus the wrap-up it earned (the expected wait uses it)."""
+        figures = self.queues[queue]
+        figures.handled += 1
+        figures.total_handle_time += handle_s
+
     def talked(self, agent: str, seconds: float) -> None:
         self.agents[agent].talk_seconds += seconds
         if self.sink is not None:
@@ -205,4 +217,6 @@ class Stats:
             total.short_abandoned += figures.short_abandoned
             total.total_answer_wait += figures.total_answer_wait
             total.longest_answer_wait = max(total.longest_answer_wait, figures.longest_answer_wait)
+            total.handled += figures.handled
+            total.total_handle_time += figures.total_handle_time
         return total

@@ -320,6 +320,9 @@ def digits_arg(**changes: Any) -> str:
         (lambda: c.uuid("-bleg"), "channel uuid"),
         (lambda: c.digits("12 3"), "DTMF digits"),
         (lambda: c.extension("-both"), "extension"),
+        (lambda: c.gateway("trunk/1"), "gateway"),
+        (lambda: c.gateway(".hidden"), "gateway"),
+        (lambda: c.gateway("my gw"), "gateway"),
         (lambda: c.sound_path("/tmp/a b.wav"), "sound path"),
         (lambda: c.sound_path("$${sounds_dir}/a.wav"), "sound path"),
         (lambda: c.sound_path("{loops=2}a.wav"), "sound path"),
@@ -366,6 +369,12 @@ def test_validators_reject_naming_the_role(call: Callable[[], object], role: str
 )
 def test_dial_endpoints_accepted(endpoint: str) -> None:
     assert c.dial_endpoint(endpoint) == endpoint
+
+
+@pytest.mark.parametrize("name", ["trunk", "trunk-1", "sip.example.com", "gw_2"])
+def test_gateway_names_accepted(name: str) -> None:
+    assert c.gateway(name) == name
+    assert c.dial_endpoint(f"sofia/gateway/{name}/+79161234567")
 
 
 @pytest.mark.parametrize(

@@ -174,8 +174,10 @@ def test_given_caller_hangs_up_while_agent_rings_then_abandoned_and_agent_keeps_
 
 
 def test_given_no_free_agent_when_max_wait_passes_then_overflow_announcement(
-    config: Config, engine: Engine, emitted: Recorder
+    config: Config, emitted: Recorder
 ) -> None:
+    engine = Engine(with_queue(config, "support", announcements=None), MemoryStore(), emitted)
+    engine.start(MONDAY_10AM - 3600)
     for agent_id in config.members("support"):
         engine.agents[agent_id] = engine.store.put_agent(
             engine.agents[agent_id].__class__(agent_id, AgentState.ON_BREAK, MONDAY_10AM, break_reason="lunch")

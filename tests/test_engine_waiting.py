@@ -1,15 +1,19 @@
-"""The engine while callers wait: nobody logged in, callers who hang up and call back."""
+"""The engine while callers wait: nobody logged in, callers who hang up and call back, announcements, keys,
+callbacks."""
 
 from __future__ import annotations
 
-from ccswitch.acd.agents import Logout, Ready, TakeBreak
-from ccswitch.channel_events import HungUp, Parked
+import pytest
+
+from ccswitch.acd.agents import AgentState, Logout, Ready, TakeBreak
+from ccswitch.channel_events import AppCompleted, Bridged, Dtmf, HungUp, JobFailed, Parked
 from ccswitch.config import Config
-from ccswitch.effects import ConnectAgent, Play, StartMusic, StopMedia
+from ccswitch.effects import ConnectAgent, DialOut, Hangup, Originate, Play, SayNumber, StartMusic, StopMedia
 from ccswitch.engine import Engine, Phase
+from ccswitch.history.model import ContactRecord, HistoryRecord
 from ccswitch.routing.steps import ToAnnouncement, ToQueue
 from ccswitch.store.memory import MemoryStore
-from tests.test_engine import CALLER, MONDAY_10AM, Recorder, config, emitted, park, press, with_queue
+from tests.test_engine import CALLER, MONDAY_10AM, Recorder, config, emitted, park, press, reserve, with_queue
 
 __all__ = ["config", "emitted"]  # fixtures
 
@@ -97,3 +101,146 @@ def test_given_rejoin_window_passed_then_the_caller_queues_at_the_back(config: C
     park(engine, THIRD, MONDAY_10AM + 100)
     press(engine, emitted, "2", MONDAY_10AM + 103, uuid=THIRD)
     assert engine.waiting["support"][THIRD].enqueued_at == MONDAY_10AM + 103
+
+
+def waiting_in_support(engine: Engine, config: Config, emitted: Recorder) -> None:
+    """All support agents on break; the caller queues for support and hears music."""
+    all_support_agents(engine, config, TakeBreak("lunch"), MONDAY_10AM - 60)
+    park(engine)
+    (music,) = press(engine, emitted, "2", MONDAY_10AM + 3)
+    assert isinstance(music, StartMusic)
+
+
+def test_periodic_announcement_says_position_and_expected_wait_then_music_again(
+    config: Config, emitted: Recorder
+) -> None:
+    store = MemoryStore()
+    Engine(config, store, emitted).start(MONDAY_10AM - 7200)  # the agents' records, as a previous run left them
+    for busy, call in (("1004", "earlier-call-1"), ("1005", "earlier-call-2")):
+        reserve(store, busy, call, answered=True)
+    engine = Engine(config, store, emitted)  # shipped: every 45 s, first after 30 s, position + wait, callback
+    engine.start(MONDAY_10AM - 3600)
+    for agent_id in ("1003", "1006", "1007"):
+        engine.agent_action(agent_id, TakeBreak("lunch"), MONDAY_10AM - 60)
+    park(engine)
+    press(engine, emitted, "2", MONDAY_10AM + 3)
+    engine.tick(MONDAY_10AM + 32)
+    assert emitted.take() == []
+    engine.tick(MONDAY_10AM + 33)
+    effects = emitted.take()
+    plays = [e.path.rsplit("sounds/", 1)[1] for e in effects if isinstance(e, Play)]
+    assert isinstance(effects[0], StopMedia) and effects[-1] == StartMusic(CALLER, "local_stream://moh")
+    assert plays == ["queue/position.wav", "queue/wait_time.wav", "queue/minutes.wav", "queue/callback_offer.wav"]
+    # the only caller waiting; two agents serving (on calls), none handled yet: 1 x 180 s / 2 = 90 s -> 2 min
+    assert [e.number for e in effects if isinstance(e, SayNumber)] == [1, 2]
+    engine.tick(MONDAY_10AM + 33 + 44)
+    assert emitted.take() == []
+    engine.tick(MONDAY_10AM + 33 + 45)
+    assert isinstance(emitted.take()[0], StopMedia)
+
+
+def test_the_exit_key_takes_the_caller_to_the_exit_step(config: Config, emitted: Recorder) -> None:
+    engine = started(config, emitted)
+    waiting_in_support(engine, config, emitted)
+    engine.handle("fs1", Dtmf(CALLER, "5"), MONDAY_10AM + 10)  # not a key of this queue
+    assert emitted.take() == [] and CALLER in engine.waiting["support"]
+    engine.handle("fs1", Dtmf(CALLER, "0"), MONDAY_10AM + 11)
+    stop, offer = emitted.take()
+    assert stop == StopMedia(CALLER) and isinstance(offer, ConnectAgent) and offer.queue == "operator"
+    assert engine.stats.queues["support"].overflowed == 1
+
+
+def callback_requested(engine: Engine, config: Config, emitted: Recorder) -> None:
+    waiting_in_support(engine, config, emitted)
+    engine.handle("fs1", Dtmf(CALLER, "1"), MONDAY_10AM + 20)
+    stop, confirm = emitted.take()
+    assert stop == StopMedia(CALLER) and isinstance(confirm, Play) and confirm.path.endswith("callback_confirm.wav")
+    engine.handle("fs1", AppCompleted(CALLER, "playback", confirm.tag, "", None), MONDAY_10AM + 26)
+    assert emitted.take() == [Hangup(CALLER, "NORMAL_CLEARING")]
+    engine.handle("fs1", HungUp(CALLER, "NORMAL_CLEARING"), MONDAY_10AM + 26)
+    assert engine.callbacks_pending()["support"] == 1
+    assert engine.store.entries("support")[0].callback == "79161234567"
+    assert engine.queued_entries() == [] and engine.stats.queues["support"].abandoned == 0
+
+
+def test_callback_dials_the_agent_first_then_the_caller_and_connects_them(config: Config, emitted: Recorder) -> None:
+    history: list[HistoryRecord] = []
+    engine = Engine(config, MemoryStore(), emitted, record=history.append)
+    engine.start(MONDAY_10AM - 3600)
+    callback_requested(engine, config, emitted)
+    engine.agent_action("1004", Ready(), MONDAY_10AM + 100)
+    (originate,) = emitted.take()
+    assert isinstance(originate, Originate) and originate.endpoint == "user/1004" and originate.app == "park"
+    assert ("origination_caller_id_number", "79161234567") in originate.variables
+    engine.handle("fs1", Parked(originate.leg, False, "1004", "79161234567", "Callback support"), MONDAY_10AM + 103)
+    (dial,) = emitted.take()
+    assert isinstance(dial, DialOut) and dial.leg == originate.leg and dial.number == "79161234567"
+    assert dial.gateway == "trunk" and dial.caller_id_number == "88005550556"
+    engine.handle("fs1", Bridged(originate.leg, dial.callee_leg), MONDAY_10AM + 110)
+    assert engine.agents["1004"].state is AgentState.ON_CALL and engine.callbacks_pending()["support"] == 0
+    engine.handle("fs1", HungUp(dial.callee_leg, "NORMAL_CLEARING"), MONDAY_10AM + 170)
+    engine.handle("fs1", HungUp(originate.leg, "NORMAL_CLEARING"), MONDAY_10AM + 170)
+    assert engine.agents["1004"].state is AgentState.WRAP_UP and CALLER not in engine.calls
+    (contact,) = [r for r in history if isinstance(r, ContactRecord)]
+    assert contact.outcome == "answered" and contact.callback and contact.agent == "1004"
+    assert contact.talk_s == 60 and contact.wait_s == pytest.approx(107.0)
+    assert engine.store.entries("support") == []
+
+
+def test_an_unanswered_callback_is_retried_then_given_up_as_abandoned(config: Config, emitted: Recorder) -> None:
+    history: list[HistoryRecord] = []
+    engine = Engine(config, MemoryStore(), emitted, record=history.append)
+    engine.start(MONDAY_10AM - 3600)
+    callback_requested(engine, config, emitted)
+    engine.agent_action("1004", Ready(), MONDAY_10AM + 100)
+    now = MONDAY_10AM + 100
+    for attempt in range(1, 4):
+        (originate,) = [e for e in emitted.take() if isinstance(e, Originate)]
+        engine.handle("fs1", Parked(originate.leg, False, "1004", "", ""), now + 3)
+        (dial,) = emitted.take()
+        engine.handle("fs1", AppCompleted(originate.leg, "bridge", dial.tag, "", "NO_ANSWER"), now + 40)
+        assert Hangup(originate.leg) in emitted.take()  # the agent's parked leg
+        assert engine.agents["1004"].state is AgentState.AVAILABLE and engine.agents["1004"].missed_in_row == 0
+        if attempt < 3:
+            assert engine.callbacks_pending()["support"] == 1
+            engine.tick(now + 40 + 119)
+            assert not [e for e in emitted.take() if isinstance(e, Originate)]  # not before retry_s
+            now += 40 + 120
+            engine.tick(now)
+    assert engine.callbacks_pending()["support"] == 0 and engine.store.entries("support") == []
+    assert engine.stats.queues["support"].abandoned == 1
+    (contact,) = [r for r in history if isinstance(r, ContactRecord)]
+    assert contact.outcome == "abandoned" and contact.callback and contact.hangup_cause == "NO_ANSWER"
+
+
+def test_an_agent_who_misses_a_callback_is_charged_and_the_callback_waits_again(
+    config: Config, emitted: Recorder
+) -> None:
+    engine = started(config, emitted)
+    callback_requested(engine, config, emitted)
+    engine.agent_action("1004", Ready(), MONDAY_10AM + 100)
+    (originate,) = emitted.take()
+    assert isinstance(originate, Originate)
+    engine.handle("fs1", JobFailed(originate.leg, "NO_ANSWER"), MONDAY_10AM + 116)
+    assert engine.agents["1004"].missed_in_row == 1 and engine.callbacks_pending()["support"] == 1
+    (again,) = emitted.take()  # the only agent free: offered again
+    assert isinstance(again, Originate) and again.leg != originate.leg and engine.calls[CALLER].phase is Phase.OFFERING
+
+
+def test_a_callback_promised_before_a_restart_is_kept(config: Config, emitted: Recorder) -> None:
+    store = MemoryStore()
+    before = Engine(config, store, emitted)
+    before.start(MONDAY_10AM - 3600)
+    callback_requested(before, config, emitted)
+    after = Engine(config, store, emitted)
+    after.start(MONDAY_10AM + 60)
+    after.reconcile("fs1", [], [], MONDAY_10AM + 61)
+    assert after.callbacks_pending()["support"] == 1 and after.calls[CALLER].caller_gone
+
+
+def test_the_agent_announcement_goes_with_the_offer(config: Config, emitted: Recorder) -> None:
+    engine = started(config, emitted)
+    park(engine)
+    (offer,) = press(engine, emitted, "2", MONDAY_10AM + 3)
+    assert isinstance(offer, ConnectAgent) and offer.agent_announcement is not None
+    assert offer.agent_announcement.endswith("sounds/queue/agent_support.wav")

@@ -61,6 +61,7 @@ class QueueEntry:
     caller_name: str = ""
     attempts: int = 0
     skills: SkillLevels = ()  # required minimum levels
+    callback: str = ""  # the number to call back: the caller hung up and keeps this place
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "skills", skill_levels(self.skills))

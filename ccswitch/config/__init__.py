@@ -4,9 +4,12 @@
 from ccswitch.config.loader import ConfigErrors, check_config, load_config
 from ccswitch.config.model import (
     AgentConfig,
+    Blast,
+    CampaignConfig,
     Config,
     Dialplan,
     DialplanRule,
+    Disposition,
     EslNode,
     HourRange,
     HttpConfig,
@@ -16,16 +19,20 @@ from ccswitch.config.model import (
     Paths,
     QueueConfig,
     Repeat,
+    RetryDelays,
     Say,
     StoreConfig,
 )
 
 __all__ = [
     "AgentConfig",
+    "Blast",
+    "CampaignConfig",
     "Config",
     "ConfigErrors",
     "Dialplan",
     "DialplanRule",
+    "Disposition",
     "EslNode",
     "HourRange",
     "HttpConfig",
@@ -35,6 +42,7 @@ __all__ = [
     "Paths",
     "QueueConfig",
     "Repeat",
+    "RetryDelays",
     "Say",
     "StoreConfig",
     "check_config",

@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from ccswitch.clock import time_zone
 from ccswitch.config._reader import Node, Token
 from ccswitch.config.model import HourRange, IvrChoice, Repeat, Say
 from ccswitch.routing.steps import Step, ToAnnouncement, ToHangup, ToIvr, ToQueue, ToTransfer
@@ -49,6 +51,8 @@ HANGUP_CAUSES = frozenset(_CAUSE_NAMES.split())
 
 STEP_KEYS = ("announce", "hangup", "ivr", "queue", "transfer")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DURATION = re.compile(r"([0-9]+) ?([smhd]?)")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +199,39 @@ def dates(node: Node, key: str) -> frozenset[str]:
             continue
         result.add(text)
     return frozenset(result)
+
+
+def duration(node: Node, key: str, default: int, low: int, high: int) -> int:
+    """Seconds: a bare number, or a number and ``s``, ``m``, ``h`` or ``d`` (``90``, ``10m``, ``2h``, ``30d``)."""
+    value = node.raw(key)
+    if value is None:
+        return default
+    found = None if isinstance(value, bool) else _DURATION.fullmatch(str(value))
+    if found is None:
+        node.error(key, f"bad duration {value!r} (seconds, or a number and s, m, h or d: 90, 10m, 2h, 30d)")
+        return default
+    seconds = int(found[1]) * _UNIT_SECONDS.get(found[2], 1)
+    if not low <= seconds <= high:
+        node.error(key, f"{value} is out of range {_in_units(low)}..{_in_units(high)}")
+        return default
+    return seconds
+
+
+def _in_units(seconds: int) -> str:
+    unit = next(unit for unit, size in _UNIT_SECONDS.items() if seconds % size == 0)
+    return f"{seconds // _UNIT_SECONDS[unit]}{unit}"
+
+
+def zone(node: Node, key: str, default: ZoneInfo) -> ZoneInfo:
+    """An IANA time zone name such as Europe/Moscow."""
+    name = node.optional_text(key)
+    if name is None:
+        return default
+    try:
+        return time_zone(name)
+    except ValueError as exc:
+        node.error(key, str(exc))
+        return default
 
 
 def pattern(node: Node, key: str) -> re.Pattern[str] | None:

@@ -14,16 +14,21 @@ from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, cast, get_args
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from ccswitch.acd.queues import STRATEGIES
+from ccswitch.acd.waiting import AnnouncementPrompts, Announcements, CallbackPolicy, ExitKey
 from ccswitch.config import _fields as f
-from ccswitch.config._reader import Issues, Node
+from ccswitch.config._reader import REQUIRED, Issues, Node
 from ccswitch.config.model import (
     AgentConfig,
+    Blast,
+    CampaignConfig,
     Config,
+    DialMode,
     Dialplan,
     DialplanRule,
+    Disposition,
     EslNode,
     HttpConfig,
     IvrChoice,
@@ -33,11 +38,15 @@ from ccswitch.config.model import (
     Paths,
     QueueConfig,
     RecordingsConfig,
+    RetryDelays,
     StoreBackend,
     StoreConfig,
     Tier,
 )
-from ccswitch.errors import ConfigError
+from ccswitch.dialer.leads import normalise_phone, read_do_not_call, read_leads
+from ccswitch.dialer.pacing import DEFAULT_ABANDON_LIMIT, MIN_RING_SECONDS, OFCOM_WINDOW_SECONDS
+from ccswitch.errors import ConfigError, DataFileError, UnsafeValueError
+from ccswitch.esl import commands
 from ccswitch.media.monitor import ALL_QUEUES, Supervisor
 from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy, check_template
 from ccswitch.routing.steps import ToHangup, ToIvr, ToQueue
@@ -47,6 +56,8 @@ DEFAULT_STRATEGY = "longest-idle-agent"
 DEFAULT_PAUSE_REASONS = ("break", "lunch", "training", "meeting")
 _DEFAULT_NODE = {"name": "fs1", "host": "127.0.0.1", "port": 8021, "password": "ClueCon"}
 _DIGITS = re.compile(r"[0-9*#]+")
+_RETRY_DEFAULTS = {"no_answer": 2 * 3600, "busy": 15 * 60, "machine": 4 * 3600, "failed": 30 * 60}
+_NEVER = "never"
 
 
 class ConfigErrors(ConfigError):
@@ -91,7 +102,8 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     http = _http(main.section("http"))
     history_url = _history_url(main.section("history"), env, config_file.resolve().parent)
     refs: list[f.Ref] = []
-    paths = _paths(main.section("paths"), config_file.resolve().parent)
+    paths_section = main.section("paths")
+    paths = _paths(paths_section, config_file.resolve().parent)
     service_level_s = main.integer("service_level_s", 20, 1, 3600)
     media = _media(main.section("media"), paths.sounds)
     recordings = _recordings(main.section("recordings"), config_file.resolve().parent)
@@ -103,6 +115,8 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     menus = _menus(issues, paths.ivr, refs)
     dialplans = _dialplans(issues, paths.dialplans, timezone, refs)
     dialplan = _active_dialplan(main, env, dialplans)
+    do_not_call = _numbers(paths_section, "do_not_call", paths.do_not_call) if paths.do_not_call else frozenset()
+    campaigns = _campaigns(issues, paths.campaigns, timezone, do_not_call, refs)
     prompts = _prompt_files(paths.sounds)
     _check_refs(issues, refs, queues, menus, prompts, issues.display(paths.sounds))
     config = Config(
@@ -123,6 +137,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
         recordings=recordings,
         pause_reasons=pause_reasons,
         supervisors=MappingProxyType(supervisors),
+        campaigns=MappingProxyType(campaigns),
     )
     return config, issues.errors
 
@@ -213,12 +228,7 @@ def _http(section: Node) -> HttpConfig:
 
 
 def _timezone(main: Node) -> ZoneInfo:
-    name = main.text("timezone", "UTC")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        main.error("timezone", f"unknown time zone {name!r} (use an IANA name such as Europe/Moscow)")
-        return ZoneInfo("UTC")
+    return f.zone(main, "timezone", ZoneInfo("UTC"))
 
 
 def _pause_reasons(main: Node) -> tuple[str, ...]:
@@ -234,10 +244,12 @@ def _pause_reasons(main: Node) -> tuple[str, ...]:
 
 
 def _paths(section: Node, root: Path) -> Paths:
-    section.known(("dialplans", "ivr", "queues", "agents", "sounds", "supervisors"))
+    section.known(("dialplans", "ivr", "queues", "agents", "sounds", "supervisors", "campaigns", "do_not_call"))
 
     def path(key: str, default: str) -> Path:
         return (root / section.text(key, default)).resolve()
+
+    do_not_call = section.optional_text("do_not_call")
 
     return Paths(
         dialplans=path("dialplans", "../dialplans"),
@@ -246,13 +258,18 @@ def _paths(section: Node, root: Path) -> Paths:
         agents=path("agents", "agents.yaml"),
         sounds=path("sounds", "../sounds"),
         supervisors=path("supervisors", "supervisors.yaml"),
+        campaigns=path("campaigns", "campaigns.yaml"),
+        do_not_call=(root / do_not_call).resolve() if do_not_call else None,
     )
 
 
 def _media(section: Node, sounds: Path) -> MediaConfig:
-    section.known(("switch_sounds_dir", "music"))
+    section.known(("switch_sounds_dir", "music", "say_language"))
     switch_dir = _switch_dir(section, "switch_sounds_dir", sounds, "switch_sounds_dir", "media.switch_sounds_dir")
-    return MediaConfig(switch_dir, section.text("music", "local_stream://moh", token=f.MEDIA))
+    language = section.text("say_language", "en")
+    if not re.fullmatch(r"[a-z]{2,3}(_[a-z]{2})?", language):
+        section.error("say_language", f"expected a mod_say module name such as en, ru or de, got {language!r}")
+    return MediaConfig(switch_dir, section.text("music", "local_stream://moh", token=f.MEDIA), language)
 
 
 def _switch_dir(section: Node, key: str, local: Path, local_key: str, hint: str) -> str:
@@ -337,9 +354,17 @@ def _queues(
                 "no_agents_wait_s",
                 "rejoin_window_s",
                 "short_abandon_s",
+                "announcements",
+                "exit",
+                "callback",
+                "agent_announce",
+                "default_aht_s",
             )
         )
         overflow = f.step_at(node, "overflow", refs, ToHangup())
+        exit_key, callback = _exit_key(node, name, refs), _callback(node, refs)
+        if exit_key and callback and exit_key.key == callback.key:
+            node.error("callback", f"key {callback.key!r} is also the exit key")
         when_no_agents = f.step_at(node, "when_no_agents", refs) if "when_no_agents" in node.data else None
         for key, step in (("overflow", overflow), ("when_no_agents", when_no_agents)):
             if isinstance(step, ToQueue) and step.queue == name:
@@ -367,8 +392,77 @@ def _queues(
             no_agents_wait_s=node.integer("no_agents_wait_s", 0, 0, 86400),
             rejoin_window_s=node.integer("rejoin_window_s", 0, 0, 86400),
             short_abandon_s=node.integer("short_abandon_s", 5, 0, 3600),
+            announcements=_announcements(node, refs),
+            exit_key=exit_key,
+            callback=callback,
+            agent_announce=f.prompt(node, "agent_announce", refs) if "agent_announce" in node.data else None,
+            default_aht_s=node.integer("default_aht_s", 180, 1, 7200),
         )
     return queues
+
+
+def _announcements(node: Node, refs: list[f.Ref]) -> Announcements | None:
+    """``announcements: {every_s, first_after_s, prompt, position, wait_time}`` [none]."""
+    if "announcements" not in node.data:
+        return None
+    section = node.section("announcements")
+    section.known(("every_s", "first_after_s", "prompt", "position", "wait_time"))
+    every_s = section.integer("every_s", REQUIRED, 10, 3600)
+    announcements = Announcements(
+        every_s=every_s,
+        first_after_s=section.integer("first_after_s", every_s, 0, 3600),
+        prompt=f.prompt(section, "prompt", refs) if "prompt" in section.data else None,
+        position=_flag(section, "position", False),
+        wait_time=_flag(section, "wait_time", False),
+    )
+    if not (announcements.prompt or announcements.position or announcements.wait_time):
+        section.error(None, "nothing to announce: give a prompt, position: true or wait_time: true")
+    if announcements.position:
+        refs.append(f.Ref("prompt", AnnouncementPrompts().position, section.file, section.at("position")))
+    if announcements.wait_time:
+        for name in (AnnouncementPrompts().wait_time, AnnouncementPrompts().minutes):
+            refs.append(f.Ref("prompt", name, section.file, section.at("wait_time")))
+    return announcements
+
+
+def _exit_key(node: Node, queue: str, refs: list[f.Ref]) -> ExitKey | None:
+    """``exit: {key: "0", then: step}``: the caller leaves the queue with a key [none]."""
+    if "exit" not in node.data:
+        return None
+    section = node.section("exit")
+    section.known(("key", "then"))
+    step = f.step_at(section, "then", refs)
+    if isinstance(step, ToQueue) and step.queue == queue:
+        section.error("then", "the exit of a queue cannot be the same queue")
+    return ExitKey(_key(section), step)
+
+
+def _callback(node: Node, refs: list[f.Ref]) -> CallbackPolicy | None:
+    """``callback: {key, gateway, caller_id_number, offer, confirm, attempts, retry_s, ring_timeout_s}`` [none]."""
+    if "callback" not in node.data:
+        return None
+    section = node.section("callback")
+    section.known(("key", "gateway", "caller_id_number", "offer", "confirm", "attempts", "retry_s", "ring_timeout_s"))
+    caller_id = section.text("caller_id_number", numbers=True)
+    if caller_id and not re.fullmatch(r"\+?[0-9]{3,20}", caller_id):
+        section.error("caller_id_number", f"bad number {caller_id!r} (3-20 digits, optionally after '+')")
+    return CallbackPolicy(
+        key=_key(section),
+        gateway=section.text("gateway", token=f.NAME),
+        caller_id_number=caller_id,
+        offer=f.prompt(section, "offer", refs),
+        confirm=f.prompt(section, "confirm", refs),
+        attempts=section.integer("attempts", 3, 1, 10),
+        retry_s=section.integer("retry_s", 120, 10, 86400),
+        ring_timeout_s=section.integer("ring_timeout_s", 40, 15, 120),
+    )
+
+
+def _key(section: Node) -> str:
+    key = section.text("key", numbers=True)
+    if key and not re.fullmatch(r"[0-9*#]", key):
+        section.error("key", f"expected one key of 0-9 * #, got {key!r}")
+    return key
 
 
 def _flag(node: Node, key: str, default: bool) -> bool:
@@ -478,6 +572,253 @@ def _supervisors(issues: Issues, file: Path, refs: list[f.Ref]) -> dict[str, Sup
         supervisors[supervisor_id] = Supervisor(supervisor_id, _endpoint(node), frozenset(queues),
                                                 name=node.text("name", supervisor_id))
     return supervisors
+
+
+def _campaigns(
+    issues: Issues, file: Path, zone: ZoneInfo, do_not_call: frozenset[str], refs: list[f.Ref]
+) -> dict[str, CampaignConfig]:
+    """``<name>: {...}`` (see ``CampaignConfig``); no file means no campaigns. Files it names (leads,
+    do_not_call) are relative to its folder."""
+    campaigns: dict[str, CampaignConfig] = {}
+    if not file.exists():
+        return campaigns
+    top = issues.read_yaml(file)
+    if top is None:
+        return campaigns
+    for raw_name, raw in top.data.items():
+        name = str(raw_name)
+        node = top.child(name, raw)
+        if node is not None and _name(top, name):
+            campaigns[name] = _campaign(node, name, file.parent, zone, do_not_call, refs)
+    return campaigns
+
+
+def _campaign(
+    node: Node, name: str, folder: Path, zone: ZoneInfo, do_not_call: frozenset[str], refs: list[f.Ref]
+) -> CampaignConfig:
+    node.known(
+        (
+            "caller_id_number",
+            "caller_id_name",
+            "gateway",
+            "queue",
+            "mode",
+            "blast",
+            "max_attempts",
+            "retry",
+            "window",
+            "timezone",
+            "abandon_limit",
+            "abandon_window",
+            "min_ring_s",
+            "max_lines_per_agent",
+            "machine",
+            "abandon_message",
+            "dispositions",
+            "leads",
+            "do_not_call",
+        )
+    )
+    if "mode" not in node.data:
+        node.error("mode", f"missing ({', '.join(get_args(DialMode))})")
+    mode = cast(DialMode, node.choice("mode", "progressive", get_args(DialMode)))
+    queue = node.text("queue", token=f.NAME)
+    if queue:
+        refs.append(f.Ref("queue", queue, node.file, node.at("queue")))
+    caller_id_number = _caller_id_number(node)
+    window = node.section("window")
+    window.known(("days", "hours"))
+    if "window" not in node.data:
+        node.error("window", 'missing: when leads may be called, e.g. {days: mon-fri, hours: "09:00-21:00"}')
+    elif "hours" not in window.data:
+        window.error("hours", 'missing: the calling hours in the lead\'s time, e.g. "09:00-21:00"')
+    if mode == "blast":
+        abandon_message = f.prompt(node, "abandon_message", refs) if "abandon_message" in node.data else None
+    elif "abandon_message" not in node.data:
+        node.error("abandon_message", "missing: the prompt a person hears when no agent is free within 2 s")
+        abandon_message = None
+    else:
+        abandon_message = f.prompt(node, "abandon_message", refs)
+    own_file, leads_file = node.optional_text("do_not_call"), node.optional_text("leads")
+    own = _numbers(node, "do_not_call", folder / own_file) if own_file else frozenset()
+    leads = (folder / leads_file).resolve() if leads_file else None
+    if leads is not None:
+        _check_leads(node, name, leads)
+    return CampaignConfig(
+        name=name,
+        caller_id_number=caller_id_number,
+        caller_id_name=_caller_id_name(node, caller_id_number),
+        gateway=_gateway(node),
+        queue=queue,
+        mode=mode,
+        timezone=f.zone(node, "timezone", zone),
+        days=f.days(window, "days"),
+        hours=f.hours(window, "hours"),
+        max_attempts=node.integer("max_attempts", 3, 1, 100),
+        retry=_retry_delays(node.section("retry")),
+        abandon_limit=_share(node, "abandon_limit", DEFAULT_ABANDON_LIMIT),
+        abandon_window_s=f.duration(node, "abandon_window", int(OFCOM_WINDOW_SECONDS), 3600, 90 * 86400),
+        min_ring_s=_min_ring_s(node),
+        max_lines_per_agent=_max_lines_per_agent(node, mode),
+        abandon_message=abandon_message,
+        dispositions=MappingProxyType(_dispositions(node)),
+        machine_message=_machine_message(node, refs),
+        blast=_blast(node, mode, refs),
+        leads=leads,
+        do_not_call=do_not_call | own if own else do_not_call,
+    )
+
+
+def _caller_id_number(node: Node) -> str:
+    number = node.text("caller_id_number", numbers=True)
+    try:
+        return normalise_phone(number) if number else number
+    except ValueError as exc:
+        node.error("caller_id_number", str(exc))
+        return number
+
+
+def _caller_id_name(node: Node, number: str) -> str:
+    """What the called person's phone shows beside the number [the number: FreeSWITCH's own default is its name]."""
+    name = node.text("caller_id_name", number, numbers=True)
+    if commands.caller_id_text(name) != name:
+        allowed = f"letters, digits, single spaces and {commands.CALLER_ID_PUNCTUATION.strip()}"
+        node.error("caller_id_name", f"unsafe value {name!r} (allowed: {allowed}, at most "
+                                     f"{commands.CALLER_ID_MAX_CHARS} characters)")
+    return name
+
+
+def _gateway(node: Node) -> str:
+    gateway = node.text("gateway")
+    try:
+        return commands.gateway(gateway) if gateway else gateway
+    except UnsafeValueError as exc:
+        node.error("gateway", str(exc))
+        return gateway
+
+
+def _min_ring_s(node: Node) -> int:
+    least = int(MIN_RING_SECONDS)
+    value = node.raw("min_ring_s")
+    if isinstance(value, int) and not isinstance(value, bool) and value < least:
+        node.error("min_ring_s", f"{value} is below {least}: an unanswered line rings at least {least} s (Ofcom)")
+        return least
+    return node.integer("min_ring_s", least, least, 300)
+
+
+def _max_lines_per_agent(node: Node, mode: DialMode) -> int:
+    """Preview and progressive dial one line per agent; predictive and blast up to this many [3]."""
+    if mode in ("preview", "progressive"):
+        if "max_lines_per_agent" in node.data:
+            node.error("max_lines_per_agent", "only used with mode: predictive or blast")
+        return 1
+    return node.integer("max_lines_per_agent", 3, 1, 20)
+
+
+def _retry_delays(section: Node) -> RetryDelays:
+    """``retry: {no_answer: 2h, busy: 15m, machine: 4h, failed: 30m}``; ``never``: that outcome ends the lead."""
+    section.known(_RETRY_DEFAULTS)
+    return RetryDelays(
+        **{
+            key: None if section.raw(key) == _NEVER else f.duration(section, key, default, 60, 365 * 86400)
+            for key, default in _RETRY_DEFAULTS.items()
+        }
+    )
+
+
+def _share(node: Node, key: str, default: float) -> float:
+    value = node.raw(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        node.error(key, f"expected a share from 0 to below 1, such as 0.03 for 3%, got {value!r}")
+        return default
+    return float(value)
+
+
+def _dispositions(node: Node) -> dict[str, Disposition]:
+    """``{sale: {final: true}, callback: {retry_after: 1d}, do_not_call: {do_not_call: true}}``: final unless
+    ``retry_after``; ``sale:`` alone is final."""
+    section = node.section("dispositions")
+    if not section.data:
+        node.error("dispositions", "missing: what agents may set after a call, e.g. {sale: {final: true}}")
+    dispositions: dict[str, Disposition] = {}
+    for raw_name, raw in section.data.items():
+        name = str(raw_name)
+        item = section.child(name, {} if raw is None else raw)
+        if item is None or not _name(section, name):
+            continue
+        item.known(("final", "retry_after", "do_not_call"))
+        retry_after = f.duration(item, "retry_after", 0, 60, 365 * 86400) if "retry_after" in item.data else None
+        do_not_call = _flag(item, "do_not_call", False)
+        final = _flag(item, "final", retry_after is None)
+        if final and retry_after is not None:
+            item.error("retry_after", "a final disposition is not retried (drop final: true or retry_after)")
+        elif not final and retry_after is None:
+            item.error("final", "final: false needs retry_after, when to call again")
+        elif do_not_call and retry_after is not None:
+            item.error("do_not_call", "a do-not-call disposition is final: it takes no retry_after")
+        dispositions[name] = Disposition(name, retry_after, do_not_call)
+    return dispositions
+
+
+def _machine_message(node: Node, refs: list[f.Ref]) -> str | None:
+    """``machine: hangup`` [default] or ``machine: {message: <prompt>}`` (left on the answering machine)."""
+    value = node.raw("machine")
+    if value is None or value == "hangup":
+        return None
+    if not isinstance(value, dict):
+        node.error("machine", f"expected hangup or {{message: <prompt>}}, got {value!r}")
+        return None
+    item = node.child("machine", value)
+    assert item is not None
+    item.known(("message",))
+    return f.prompt(item, "message", refs)
+
+
+def _blast(node: Node, mode: DialMode, refs: list[f.Ref]) -> Blast | None:
+    """``blast: {prompt: <prompt>, ivr: <menu>}``: what a person who answers gets (at least one; both: the
+    prompt, then the menu)."""
+    if mode != "blast":
+        if "blast" in node.data:
+            node.error("blast", "only used with mode: blast")
+        return None
+    section = node.section("blast")
+    section.known(("prompt", "ivr"))
+    prompt = f.prompt(section, "prompt", refs) if "prompt" in section.data else None
+    ivr = section.optional_text("ivr", token=f.NAME)
+    if ivr:
+        refs.append(f.Ref("menu", ivr, section.file, section.at("ivr")))
+    if prompt is None and ivr is None:
+        node.error("blast", "missing: a prompt to play, an ivr menu to enter, or both")
+    return Blast(prompt, ivr)
+
+
+def _numbers(node: Node, key: str, path: Path) -> frozenset[str]:
+    """A do-not-call file's numbers; its bad lines are reported as ``<file>: line N: problem``."""
+    if not path.is_file():
+        node.error(key, f"file not found: {node.issues.display(path)}")
+        return frozenset()
+    try:
+        return read_do_not_call(path)
+    except DataFileError as exc:
+        _data_file_problems(node.issues, path, exc)
+        return frozenset()
+
+
+def _check_leads(node: Node, campaign: str, path: Path) -> None:
+    if not path.is_file():
+        node.error("leads", f"file not found: {node.issues.display(path)}")
+        return
+    try:
+        read_leads(campaign, path)
+    except DataFileError as exc:
+        _data_file_problems(node.issues, path, exc)
+
+
+def _data_file_problems(issues: Issues, path: Path, error: DataFileError) -> None:
+    for line, problem in error.problems:
+        issues.add(issues.display(path), f"line {line}" if line else "", problem)
 
 
 def _endpoint(node: Node) -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from ccswitch.acd.waiting import Announcements, CallbackPolicy, ExitKey
 from ccswitch.errors import UnknownNameError
 from ccswitch.media.monitor import Supervisor
 from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy
@@ -17,6 +19,7 @@ from ccswitch.routing.steps import Step
 
 StoreBackend = Literal["memory", "redis"]
 LoginState = Literal["available", "logged_out"]
+DialMode = Literal["preview", "progressive", "predictive", "blast"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +53,15 @@ class Paths:
     agents: Path
     sounds: Path
     supervisors: Path
+    campaigns: Path
+    do_not_call: Path | None  # numbers no campaign may dial; None: no global list
 
 
 @dataclass(frozen=True, slots=True)
 class MediaConfig:
     switch_sounds_dir: str
     music: str
+    say_language: str = "en"  # the mod_say module numbers are spoken with
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +80,12 @@ class HourRange:
 
     start: int
     end: int
+
+
+def within(local: datetime, days: frozenset[int], hours: tuple[HourRange, ...]) -> bool:
+    """``local`` falls on one of ``days`` (none: any day) inside one of ``hours`` (none: any time)."""
+    minute = local.hour * 60 + local.minute
+    return (not days or local.weekday() in days) and (not hours or any(r.start <= minute < r.end for r in hours))
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +170,11 @@ class QueueConfig:
     no_agents_wait_s: int = 0  # ... once they have waited this long with nobody logged in
     rejoin_window_s: int = 0  # a caller who hung up and calls back within this resumes their place (0: off)
     short_abandon_s: int = 5  # abandoned before this: a short abandon (one service-level variant excludes them)
+    announcements: Announcements | None = None  # periodic, while the caller waits
+    exit_key: ExitKey | None = None  # a key that takes the caller out of the queue to a step
+    callback: CallbackPolicy | None = None  # a key that turns the wait into a callback
+    agent_announce: str | None = None  # prompt the answering agent hears before the caller is put through
+    default_aht_s: int = 180  # handle time assumed for the expected wait until the queue has handled a call
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +202,64 @@ class AgentConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RetryDelays:
+    """Seconds before a lead is dialled again after each outcome; ``None``: that outcome ends the lead."""
+
+    no_answer: int | None
+    busy: int | None
+    machine: int | None
+    failed: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Disposition:
+    """What an agent may set after a campaign call: final unless ``retry_after_s``; ``do_not_call`` ends the lead
+    and marks its number not to be dialled again by this campaign."""
+
+    name: str
+    retry_after_s: int | None = None
+    do_not_call: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Blast:
+    """What a person who answers a blast call gets: a message, then an IVR menu (at least one of them)."""
+
+    prompt: str | None
+    ivr: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignConfig:
+    """An outbound campaign (``campaigns.yaml``). Calls go out through ``gateway`` presenting ``caller_id_*``;
+    agents of ``queue`` take the answered ones. Leads are dialled on ``days`` within ``hours`` of their own time
+    zone (``timezone`` when the lead has none). ``do_not_call`` holds the global and the campaign's lists, as
+    numbers without a leading '+'."""
+
+    name: str
+    caller_id_number: str
+    caller_id_name: str
+    gateway: str
+    queue: str
+    mode: DialMode
+    timezone: ZoneInfo
+    days: frozenset[int]  # date.weekday(): 0 = Monday; empty: every day
+    hours: tuple[HourRange, ...]
+    max_attempts: int
+    retry: RetryDelays
+    abandon_limit: float  # share of person-answered calls that may be abandoned in abandon_window_s
+    abandon_window_s: int
+    min_ring_s: int  # an unanswered line rings at least this long
+    max_lines_per_agent: int
+    abandon_message: str | None  # prompt for a person answered with no agent free (None only for blast)
+    dispositions: Mapping[str, Disposition]
+    machine_message: str | None = None  # prompt left on an answering machine; None: hang up
+    blast: Blast | None = None
+    leads: Path | None = None  # a CSV of leads to import
+    do_not_call: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     config_file: Path
     nodes: tuple[EslNode, ...]
@@ -203,6 +278,7 @@ class Config:
     recordings: RecordingsConfig
     pause_reasons: tuple[str, ...] = ("break", "lunch", "training", "meeting")  # breaks agents may ask for
     supervisors: Mapping[str, Supervisor] = field(default_factory=lambda: MappingProxyType({}))
+    campaigns: Mapping[str, CampaignConfig] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def music(self) -> str:

@@ -1,5 +1,32 @@
-"""Outbound dialling: the predictive pacer and its abandon-rate ledger (pure decision logic, no I/O)."""
+"""Outbound dialling: campaigns and their leads, the predictive pacer and its abandon-rate ledger (pure decision
+logic; the only I/O is reading lead and do-not-call files)."""
 
+from ccswitch.dialer.campaign import (
+    ABANDONED_REDIAL_SECONDS,
+    CampaignRun,
+    RunCommand,
+    RunState,
+    admit,
+    apply_command,
+    dialable,
+    new_run,
+    next_leads,
+    on_dial,
+    on_disposition,
+    on_outcome,
+)
+from ccswitch.dialer.leads import (
+    DialOutcome,
+    Lead,
+    LeadFile,
+    LeadState,
+    normalise_phone,
+    on_list,
+    parse_do_not_call,
+    parse_leads,
+    read_do_not_call,
+    read_leads,
+)
 from ccswitch.dialer.pacing import (
     ABANDON_GRACE_SECONDS,
     DEFAULT_ABANDON_LIMIT,
@@ -22,6 +49,7 @@ from ccswitch.dialer.pacing import (
 )
 
 __all__ = [
+    "ABANDONED_REDIAL_SECONDS",
     "ABANDON_GRACE_SECONDS",
     "DEFAULT_ABANDON_LIMIT",
     "MIN_RING_SECONDS",
@@ -29,15 +57,36 @@ __all__ = [
     "US_TSR_WINDOW_SECONDS",
     "AbandonBudget",
     "AbandonLedger",
+    "CampaignRun",
     "DelayDistribution",
     "DelayEstimator",
+    "DialOutcome",
+    "Lead",
+    "LeadFile",
+    "LeadState",
     "LogNormal",
     "PacerInput",
     "PacingPolicy",
     "RateEstimator",
+    "RunCommand",
+    "RunState",
     "TalkTimeEstimator",
     "abandon_allowance",
     "abandon_probability",
+    "admit",
+    "apply_command",
+    "dialable",
     "lines_to_dial",
+    "new_run",
+    "next_leads",
+    "normalise_phone",
+    "on_dial",
+    "on_disposition",
+    "on_list",
+    "on_outcome",
+    "parse_do_not_call",
+    "parse_leads",
     "progressive_lines",
+    "read_do_not_call",
+    "read_leads",
 ]

@@ -131,6 +131,9 @@ _EXTENSION = re.compile(r"[A-Za-z0-9_.+*#][A-Za-z0-9_.+*#-]{0,63}")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 _APP = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_SAY_MODULE = re.compile(r"[a-z]{2,3}(_[a-z]{2})?")
+_PHONE = re.compile(r"\+?[0-9]{3,20}")
+_PHONE_ALLOWED = "3-20 digits, optionally after '+'"
 _HANGUP_CAUSE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 _EVENT_NAME = re.compile(r"[A-Za-z0-9_]+(::[A-Za-z0-9_-]+)*")
 _SEGMENT = r"[A-Za-z0-9_.+@=-]+"
@@ -163,6 +166,9 @@ _CONNECT_AGENT_VARS = frozenset(
         "origination_caller_id_number",
         "ignore_early_media",
         "leg_delay_start",
+        "group_confirm_key",
+        "group_confirm_file",
+        "group_confirm_timeout",
     }
 )
 _EMPTY_ARG = "''"  # an empty positional argument in a space-split list
@@ -201,6 +207,11 @@ def digits(value: str, role: str = "DTMF digits") -> str:
 
 def extension(value: str, role: str = "extension") -> str:
     return _matching(_EXTENSION, value, role, "1-64 letters, digits and _ . + * # -, not starting with '-'")
+
+
+def gateway(value: str, role: str = "gateway") -> str:
+    """A sofia gateway name, as it appears in ``sofia/gateway/<name>/<number>``."""
+    return _matching(_NAME, value, role, "1-64 letters, digits and _ . -, not starting with '.' or '-'")
 
 
 def sound_path(value: str, role: str = "sound path") -> str:
@@ -449,6 +460,7 @@ def connect_agent(
     caller_id_number: str,
     extra_vars: Mapping[str, str],
     ringback: str = "local_stream://moh",
+    agent_announcement: str | None = None,
 ) -> str:
     """Bridge a parked caller to whichever agent answers first, from the caller's own channel (events: see the
     module docstring). Several legs ring at once (``,`` between them), each delayed by ``leg_delay_start``.
@@ -459,6 +471,12 @@ def connect_agent(
     leg's variables, ``origination_uuid`` included). ``ringback`` is what the (already answered) caller hears
     while the phones ring: an answered A-leg gets ``transfer_ringback`` rather than ``ringback``
     (switch_ivr_originate.c, switch_ivr_originate).
+
+    ``agent_announcement`` (a sound path) is played to the agent who answers before the caller is connected, the
+    caller hearing ringback meanwhile: per-leg ``group_confirm_key=exec`` runs ``group_confirm_file`` ("app arg")
+    on the answered leg, which wins only once it completes with the agent still there (switch_ivr_originate.c
+    check_channel_status, collect_thread_run); ``group_confirm_timeout=0`` lifts the leg's ring timeout meanwhile.
+    mod_callcenter plays its ``cc_outbound_announce`` the same way, between the agent's answer and the bridge.
     """
     if not legs:
         raise UnsafeValueError("connect_agent needs at least one agent leg")
@@ -472,9 +490,14 @@ def connect_agent(
     }
     shared = {**{name: text for name, text in caller_id.items() if text}, "ignore_early_media": "true", **extra_vars}
     timeout = str(_int_in(ring_timeout_s, 1, 600, "ring timeout (s)"))
+    confirm = {} if agent_announcement is None else {
+        "group_confirm_key": "exec",
+        "group_confirm_file": f"playback {sound_path(agent_announcement, 'agent announcement')}",
+        "group_confirm_timeout": "0",
+    }
     dials = []
     for leg in legs:
-        leg_vars = {"origination_uuid": uuid(leg.leg_uuid, "agent leg uuid"), "leg_timeout": timeout}
+        leg_vars = {"origination_uuid": uuid(leg.leg_uuid, "agent leg uuid"), "leg_timeout": timeout, **confirm}
         if leg.delay_s:
             leg_vars["leg_delay_start"] = str(_int_in(leg.delay_s, 0, 600, "leg delay (s)"))
         dials.append(f"[{_var_pairs({**leg_vars, **leg.variables})}]{dial_endpoint(leg.endpoint)}")
@@ -517,6 +540,28 @@ def sendmsg_execute(
             _int_in(loops, 1, 10_000, "loops")
         lines.append(f"loops: {loops}")
     return "\n".join(lines)
+
+
+def say_number_arg(language: str, number: int) -> str:
+    """``say``'s argument for a number read out as a count: ``<module> NUMBER pronounced <n>`` (mod_dptools.c
+    say_function; mod_say_<language> needs its sound files, e.g. ``digits/3.wav``)."""
+    _matching(_SAY_MODULE, language, "say language", "a mod_say module name such as en, ru or de")
+    return f"{language} NUMBER pronounced {_int_in(number, 0, 999_999_999, 'number to say')}"
+
+
+def dial_out_arg(callee_leg: str, gateway_name: str, number: str, caller_id_number: str, ring_timeout_s: int) -> str:
+    """``bridge``'s argument to dial ``number`` through a sofia gateway from a parked channel (e.g. the agent's
+    leg of a callback). ``continue_on_fail`` returns the channel to park when nobody answers, so the controller
+    decides what follows; ``hangup_after_bridge`` ends it when the call is over."""
+    variables = {
+        "origination_uuid": uuid(callee_leg, "callee leg uuid"),
+        "origination_caller_id_number": _matching(_PHONE, caller_id_number, "caller ID number", _PHONE_ALLOWED),
+        "originate_timeout": str(_int_in(ring_timeout_s, 1, 600, "ring timeout (s)")),
+        "continue_on_fail": "true",
+        "hangup_after_bridge": "true",
+    }
+    endpoint = f"sofia/gateway/{gateway(gateway_name)}/{_matching(_PHONE, number, 'number to dial', _PHONE_ALLOWED)}"
+    return f"{{{_var_pairs(variables)}}}{dial_endpoint(endpoint)}"
 
 
 def sendmsg_hangup(channel_uuid: str, cause: str = "NORMAL_CLEARING") -> str:

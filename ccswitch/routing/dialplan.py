@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ccswitch.config.model import Dialplan, DialplanRule
+from ccswitch.config.model import Dialplan, DialplanRule, within
 from ccswitch.routing.steps import Step
 
 
@@ -30,12 +30,10 @@ def route(dialplan: Dialplan, did: str, caller: str, now: datetime) -> Route:
 
 
 def _matches(rule: DialplanRule, did: str, caller: str, local: datetime) -> bool:
-    minute = local.hour * 60 + local.minute
     return (
         (not rule.dids or did in rule.dids)
         and (rule.did_pattern is None or rule.did_pattern.search(did) is not None)
         and (rule.caller_pattern is None or rule.caller_pattern.search(caller) is not None)
-        and (not rule.days or local.weekday() in rule.days)
-        and (not rule.hours or any(r.start <= minute < r.end for r in rule.hours))
+        and within(local, rule.days, rule.hours)
         and (not rule.dates or not rule.dates.isdisjoint({local.date().isoformat(), local.strftime("%m-%d")}))
     )

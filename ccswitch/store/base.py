@@ -1,16 +1,20 @@
-"""The shared-state contract: agents (with optimistic versions), queue entries, and the arrival counter.
+"""The shared-state contract: agents (with optimistic versions), queue entries, the arrival counter, and
+outbound campaigns' leads and run states.
 
 Two implementations keep it: ``MemoryStore`` (one process) and ``RedisStore`` (several controllers sharing
 one Redis). Agent ``version`` is the store's: a record never written has version 0, every write adds one, and
-``update_agent`` is a compare-and-set on it: that is how two controllers never reserve one agent twice.
-Failures of the backing service raise ``StoreError``.
+``update_agent`` is a compare-and-set on it: that is how two controllers never reserve one agent twice. Leads and
+campaign runs are versioned the same way, so a lead is dialled by one controller once per attempt, and a
+restarted controller finds every lead where it was left. Failures of the backing service raise ``StoreError``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from ccswitch.acd import Agent, QueueEntry
+from ccswitch.dialer import CampaignRun, Lead
 
 
 class Store(Protocol):
@@ -50,6 +54,29 @@ class Store(Protocol):
         """The next arrival number: increasing across every controller sharing the store."""
         ...
 
+    def put_leads(self, campaign: str, leads: Sequence[Lead]) -> int:
+        """Add the leads whose number the campaign does not have yet, with version 1 and ``position`` after
+        every lead it has (their order in ``leads``); stored leads keep their progress. Returns how many were
+        added."""
+        ...
+
+    def get_lead(self, campaign: str, phone: str) -> Lead | None: ...
+
+    def leads(self, campaign: str) -> list[Lead]:
+        """The campaign's leads by ``position`` (import order)."""
+        ...
+
+    def update_lead(self, old: Lead, new: Lead) -> Lead | None:
+        """Compare-and-set on the lead's version, as ``update_agent`` (a lead not stored counts as version 0)."""
+        ...
+
+    def get_campaign_run(self, campaign: str) -> CampaignRun | None: ...
+
+    def update_campaign_run(self, old: CampaignRun, new: CampaignRun) -> CampaignRun | None:
+        """Compare-and-set on the run's version, as ``update_agent``: ``update_campaign_run(run, run)`` with a
+        version-0 ``run`` creates it."""
+        ...
+
     def ping(self) -> None:
         """Raise ``StoreError`` unless the store answers."""
         ...
@@ -61,3 +88,20 @@ def check_same_agent(old: Agent, new: Agent) -> None:
     """``update_agent`` replaces one agent's record; mixing up two agents is the caller's bug."""
     if old.id != new.id:
         raise ValueError(f"update_agent: old is agent {old.id} but new is agent {new.id}")
+
+
+def check_same_lead(old: Lead, new: Lead) -> None:
+    if (old.campaign, old.phone) != (new.campaign, new.phone):
+        raise ValueError(f"update_lead: old is {old.campaign}/{old.phone} but new is {new.campaign}/{new.phone}")
+
+
+def check_same_run(old: CampaignRun, new: CampaignRun) -> None:
+    if old.campaign != new.campaign:
+        raise ValueError(f"update_campaign_run: old is campaign {old.campaign} but new is {new.campaign}")
+
+
+def check_campaign(campaign: str, leads: Sequence[Lead]) -> None:
+    """``put_leads`` adds leads to one campaign."""
+    for lead in leads:
+        if lead.campaign != campaign:
+            raise ValueError(f"put_leads: lead {lead.phone} is of campaign {lead.campaign}, not {campaign}")

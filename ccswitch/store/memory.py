@@ -6,10 +6,15 @@ compare-and-set included) is atomic without locks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from ccswitch.acd import Agent, QueueEntry, in_order
-from ccswitch.store.base import check_same_agent
+from ccswitch.dialer import CampaignRun, Lead
+from ccswitch.store.base import check_campaign, check_same_agent, check_same_lead, check_same_run
+
+_Versioned = TypeVar("_Versioned", Lead, CampaignRun)
 
 
 class MemoryStore:
@@ -17,6 +22,8 @@ class MemoryStore:
         self._agents: dict[str, Agent] = {}
         self._entries: dict[str, dict[str, QueueEntry]] = {}  # queue → call → entry
         self._seq = 0
+        self._leads: dict[str, dict[str, Lead]] = {}  # campaign → phone → lead, in position order
+        self._runs: dict[str, CampaignRun] = {}
 
     def get_agent(self, agent_id: str) -> Agent | None:
         return self._agents.get(agent_id)
@@ -49,6 +56,32 @@ class MemoryStore:
         self._seq += 1
         return self._seq
 
+    def put_leads(self, campaign: str, leads: Sequence[Lead]) -> int:
+        check_campaign(campaign, leads)
+        stored = self._leads.setdefault(campaign, {})
+        before = len(stored)
+        for lead in leads:
+            if lead.phone not in stored:
+                stored[lead.phone] = replace(lead, position=len(stored), version=1)
+        return len(stored) - before
+
+    def get_lead(self, campaign: str, phone: str) -> Lead | None:
+        return self._leads.get(campaign, {}).get(phone)
+
+    def leads(self, campaign: str) -> list[Lead]:
+        return list(self._leads.get(campaign, {}).values())
+
+    def update_lead(self, old: Lead, new: Lead) -> Lead | None:
+        check_same_lead(old, new)
+        return _compare_and_set(self._leads.setdefault(old.campaign, {}), old.phone, old, new)
+
+    def get_campaign_run(self, campaign: str) -> CampaignRun | None:
+        return self._runs.get(campaign)
+
+    def update_campaign_run(self, old: CampaignRun, new: CampaignRun) -> CampaignRun | None:
+        check_same_run(old, new)
+        return _compare_and_set(self._runs, old.campaign, old, new)
+
     def ping(self) -> None:
         pass
 
@@ -63,3 +96,11 @@ class MemoryStore:
         stored = replace(agent, version=version)
         self._agents[agent.id] = stored
         return stored
+
+
+def _compare_and_set(records: dict[str, _Versioned], key: str, old: _Versioned, new: _Versioned) -> _Versioned | None:
+    stored = records.get(key)
+    if (0 if stored is None else stored.version) != old.version:
+        return None
+    records[key] = replace(new, version=old.version + 1)
+    return records[key]

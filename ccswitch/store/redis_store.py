@@ -8,7 +8,10 @@ Keys (all under ``key_prefix``, used verbatim, e.g. ``"ccswitch:"``):
 * ``entries:<queue>`` — hash call uuid → JSON entry; ordering fields are inside and sorted client-side, which
   keeps float timestamps exact (a single sorted-set score cannot hold priority, time and seq losslessly);
 * ``queues`` — set of queue names that have had entries (``all_entries`` reads these);
-* ``seq`` — the arrival counter.
+* ``seq`` — the arrival counter;
+* ``leads:<campaign>`` / ``lead-versions:<campaign>`` — hashes phone → JSON lead (without version) / version,
+  as for agents; ``lead-positions:<campaign>`` — the counter that numbers imported leads;
+* ``campaign-runs`` / ``campaign-run-versions`` — hashes campaign → JSON run state (without version) / version.
 
 redis-py's automatic retries are turned off: re-sending a compare-and-set whose reply was lost would see its
 own write, report a lost race and leave the agent reserved for nobody. Failures surface as ``StoreError``; the
@@ -18,7 +21,7 @@ engine decides what to do.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from typing import Any
@@ -28,8 +31,9 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ccswitch.acd import Agent, AgentState, QueueEntry, in_order
+from ccswitch.dialer import CampaignRun, DialOutcome, Lead, LeadState, RunState
 from ccswitch.errors import StoreError
-from ccswitch.store.base import check_same_agent
+from ccswitch.store.base import check_campaign, check_same_agent, check_same_lead, check_same_run
 
 # KEYS: agents hash, versions hash. ARGV: agent id, expected version, new JSON. Returns new version or nil.
 _COMPARE_AND_SET = """
@@ -40,6 +44,20 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 """
+
+# KEYS: records hash, versions hash. ARGV: id, JSON, id, JSON, ... Adds the absent ones at version 1; returns how
+# many.
+_ADD_ABSENT = """
+local added = 0
+for i = 1, #ARGV, 2 do
+    if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
+        redis.call('HSET', KEYS[2], ARGV[i], 1)
+        added = added + 1
+    end
+end
+return added
+"""
+_LEADS_PER_SCRIPT = 1000  # one script call blocks Redis: keep each short
 
 
 class RedisStore:
@@ -59,7 +77,11 @@ class RedisStore:
         self._queues_key = f"{key_prefix}queues"
         self._seq_key = f"{key_prefix}seq"
         self._entries_prefix = f"{key_prefix}entries:"
+        self._prefix = key_prefix
+        self._runs_key = f"{key_prefix}campaign-runs"
+        self._run_versions_key = f"{key_prefix}campaign-run-versions"
         self._compare_and_set = self._client.register_script(_COMPARE_AND_SET)
+        self._add_absent = self._client.register_script(_ADD_ABSENT)
 
     def get_agent(self, agent_id: str) -> Agent | None:
         with self._failures("get agent " + agent_id):
@@ -127,6 +149,65 @@ class RedisStore:
         with self._failures("next arrival number"):
             return int(self._client.incr(self._seq_key))
 
+    def put_leads(self, campaign: str, leads: Sequence[Lead]) -> int:
+        check_campaign(campaign, leads)
+        added = 0
+        with self._failures(f"add leads to campaign {campaign}"):
+            for start in range(0, len(leads), _LEADS_PER_SCRIPT):
+                batch = leads[start : start + _LEADS_PER_SCRIPT]
+                first = int(self._client.incrby(f"{self._prefix}lead-positions:{campaign}", len(batch))) - len(batch)
+                args = [
+                    part
+                    for offset, lead in enumerate(batch)
+                    for part in (lead.phone, _encode_lead(replace(lead, position=first + offset)))
+                ]
+                added += int(self._add_absent(keys=list(self._lead_keys(campaign)), args=args))
+        return added
+
+    def get_lead(self, campaign: str, phone: str) -> Lead | None:
+        records, versions = self._lead_keys(campaign)
+        with self._failures(f"get lead {phone} of campaign {campaign}"):
+            pipe = self._client.pipeline(transaction=True)
+            pipe.hget(records, phone)
+            pipe.hget(versions, phone)
+            record, version = pipe.execute()
+            return None if record is None else self._decode_lead(record, version)
+
+    def leads(self, campaign: str) -> list[Lead]:
+        records_key, versions_key = self._lead_keys(campaign)
+        with self._failures(f"read leads of campaign {campaign}"):
+            pipe = self._client.pipeline(transaction=True)
+            pipe.hgetall(records_key)
+            pipe.hgetall(versions_key)
+            records, versions = pipe.execute()
+            leads = [self._decode_lead(record, versions.get(phone)) for phone, record in records.items()]
+            return sorted(leads, key=lambda lead: lead.position)
+
+    def update_lead(self, old: Lead, new: Lead) -> Lead | None:
+        check_same_lead(old, new)
+        with self._failures(f"update lead {old.phone} of campaign {old.campaign}"):
+            version = self._compare_and_set(
+                keys=list(self._lead_keys(old.campaign)), args=[old.phone, old.version, _encode_lead(new)]
+            )
+            return None if version is None else replace(new, version=int(version))
+
+    def get_campaign_run(self, campaign: str) -> CampaignRun | None:
+        with self._failures(f"get run state of campaign {campaign}"):
+            pipe = self._client.pipeline(transaction=True)
+            pipe.hget(self._runs_key, campaign)
+            pipe.hget(self._run_versions_key, campaign)
+            record, version = pipe.execute()
+            return None if record is None else self._decode_run(record, version)
+
+    def update_campaign_run(self, old: CampaignRun, new: CampaignRun) -> CampaignRun | None:
+        check_same_run(old, new)
+        record = json.dumps({"campaign": new.campaign, "state": new.state.value, "since": new.since})
+        with self._failures(f"update run state of campaign {old.campaign}"):
+            version = self._compare_and_set(
+                keys=[self._runs_key, self._run_versions_key], args=[old.campaign, old.version, record]
+            )
+            return None if version is None else replace(new, version=int(version))
+
     def ping(self) -> None:
         with self._failures("ping"):
             self._client.ping()
@@ -136,6 +217,9 @@ class RedisStore:
 
     def _entries_key(self, queue: str) -> str:
         return self._entries_prefix + queue
+
+    def _lead_keys(self, campaign: str) -> tuple[str, str]:
+        return f"{self._prefix}leads:{campaign}", f"{self._prefix}lead-versions:{campaign}"
 
     @contextmanager
     def _failures(self, action: str) -> Iterator[None]:
@@ -151,6 +235,29 @@ class RedisStore:
         except (ValueError, TypeError, KeyError) as exc:
             raise StoreError(f"{self._where}: corrupt agent record {record!r}: {exc}") from exc
 
+    def _decode_lead(self, record: bytes | str, version: bytes | str | None) -> Lead:
+        try:
+            fields: dict[str, Any] = json.loads(record)
+            outcome = fields["last_outcome"]
+            return Lead(
+                **{
+                    **fields,
+                    "extra": tuple((str(name), str(value)) for name, value in fields["extra"]),
+                    "state": LeadState(fields["state"]),
+                    "last_outcome": None if outcome is None else DialOutcome(outcome),
+                    "version": int(version or 0),
+                }
+            )
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StoreError(f"{self._where}: corrupt lead record {record!r}: {exc}") from exc
+
+    def _decode_run(self, record: bytes | str, version: bytes | str | None) -> CampaignRun:
+        try:
+            fields: dict[str, Any] = json.loads(record)
+            return CampaignRun(fields["campaign"], RunState(fields["state"]), fields["since"], int(version or 0))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StoreError(f"{self._where}: corrupt campaign run record {record!r}: {exc}") from exc
+
     def _decode_entry(self, record: bytes | str) -> QueueEntry:
         try:
             return QueueEntry(**json.loads(record))
@@ -162,6 +269,14 @@ def _encode_agent(agent: Agent) -> str:
     fields = asdict(agent)
     del fields["version"]
     fields["state"] = agent.state.value
+    return json.dumps(fields)
+
+
+def _encode_lead(lead: Lead) -> str:
+    fields = asdict(lead)
+    del fields["version"]
+    fields["state"] = lead.state.value
+    fields["last_outcome"] = None if lead.last_outcome is None else lead.last_outcome.value
     return json.dumps(fields)
 
 

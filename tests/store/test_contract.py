@@ -11,6 +11,7 @@ import gevent.event
 import pytest
 
 from ccswitch.acd import Agent, AgentState, Offer, QueueEntry, apply, new_agent
+from ccswitch.dialer import CampaignRun, DialOutcome, Lead, LeadState, RunCommand, RunState, apply_command, new_run
 from ccswitch.errors import InvalidTransition, StoreError
 from ccswitch.store import MemoryStore, RedisStore, Store, open_store
 
@@ -172,6 +173,113 @@ def test_ping_and_close(store: Store) -> None:
     store.close()
 
 
+# --- campaign leads and runs ---
+
+
+def lead(phone: str, campaign: str = "promo") -> Lead:
+    return Lead(campaign, phone)
+
+
+def test_given_no_leads_then_none(store: Store) -> None:
+    assert store.leads("promo") == []
+    assert store.get_lead("promo", "+79161234567") is None
+
+
+def test_put_leads_adds_in_import_order_with_version_1(store: Store) -> None:
+    assert store.put_leads("promo", [lead("300"), lead("100"), lead("200")]) == 3
+
+    stored = store.leads("promo")
+    assert [(each.phone, each.version) for each in stored] == [("300", 1), ("100", 1), ("200", 1)]
+    assert store.get_lead("promo", "100") == stored[1]
+
+
+def test_lead_round_trips_every_field(store: Store) -> None:
+    store.put_leads("promo", [Lead("promo", "+79161234567", name="Анна Петрова", timezone="Asia/Vladivostok",
+                                   extra=(("city", "Владивосток"), ("plan", "")))])
+    (stored,) = store.leads("promo")
+    progressed = replace(stored, state=LeadState.RETRY, attempts=2, next_at=NOW + 3600.000001, call="leg-1",
+                         last_outcome=DialOutcome.ABANDONED, abandoned_at=NOW, disposition="callback")
+
+    written = store.update_lead(stored, progressed)
+
+    assert written == replace(progressed, version=2)
+    assert store.get_lead("promo", "+79161234567") == written
+    assert store.leads("promo") == [written]
+
+
+def test_given_leads_stored_when_imported_again_then_progress_kept_and_only_new_ones_added(store: Store) -> None:
+    store.put_leads("promo", [lead("100"), lead("200")])
+    first = store.get_lead("promo", "100")
+    assert first is not None
+    done = store.update_lead(first, replace(first, state=LeadState.DONE, attempts=1, disposition="sale"))
+
+    assert store.put_leads("promo", [lead("200"), lead("300"), lead("100")]) == 1
+
+    assert [each.phone for each in store.leads("promo")] == ["100", "200", "300"]
+    assert store.get_lead("promo", "100") == done
+
+
+def test_a_number_twice_in_one_import_is_added_once(store: Store) -> None:
+    assert store.put_leads("promo", [Lead("promo", "100", name="first"), Lead("promo", "100", name="second")]) == 1
+    assert [each.name for each in store.leads("promo")] == ["first"]
+
+
+def test_large_import_keeps_its_order(store: Store) -> None:
+    phones = [f"7900{n:07}" for n in range(2500, 0, -1)]
+    assert store.put_leads("promo", [lead(phone) for phone in phones]) == 2500
+    assert [each.phone for each in store.leads("promo")] == phones
+
+
+def test_campaigns_keep_their_leads_apart(store: Store) -> None:
+    store.put_leads("promo", [lead("100")])
+    store.put_leads("winter", [lead("100", "winter"), lead("200", "winter")])
+
+    assert [each.phone for each in store.leads("promo")] == ["100"]
+    assert [each.phone for each in store.leads("winter")] == ["100", "200"]
+
+
+def test_given_two_writers_from_one_lead_version_then_exactly_one_wins(store: Store) -> None:
+    store.put_leads("promo", [lead("100")])
+    old = store.get_lead("promo", "100")
+    assert old is not None
+
+    first = store.update_lead(old, replace(old, state=LeadState.DIALLING, attempts=1, call="leg-1"))
+    second = store.update_lead(old, replace(old, state=LeadState.DIALLING, attempts=1, call="leg-2"))
+
+    assert first is not None and first.call == "leg-1" and first.version == 2
+    assert second is None
+    assert store.get_lead("promo", "100") == first
+
+
+def test_missing_lead_counts_as_version_zero(store: Store) -> None:
+    fresh = lead("100")
+    assert store.update_lead(replace(fresh, version=1), fresh) is None
+    assert store.update_lead(fresh, fresh) == replace(fresh, version=1)
+    assert store.update_lead(fresh, fresh) is None
+
+
+def test_leads_of_another_campaign_or_number_are_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="winter"):
+        store.put_leads("promo", [lead("100"), lead("200", "winter")])
+    with pytest.raises(ValueError, match="200"):
+        store.update_lead(lead("100"), lead("200"))
+
+
+def test_campaign_run_is_created_and_moved_by_compare_and_set(store: Store) -> None:
+    assert store.get_campaign_run("promo") is None
+    loaded = store.update_campaign_run(new_run("promo", NOW), new_run("promo", NOW))
+    assert loaded == CampaignRun("promo", RunState.LOADED, NOW, version=1)
+
+    running = store.update_campaign_run(loaded, apply_command(loaded, RunCommand.START, NOW + 1.000001))
+    stale = store.update_campaign_run(loaded, apply_command(loaded, RunCommand.STOP, NOW + 2))
+
+    assert running == CampaignRun("promo", RunState.RUNNING, NOW + 1.000001, version=2)
+    assert stale is None
+    assert store.get_campaign_run("promo") == running
+    with pytest.raises(ValueError, match="winter"):
+        store.update_campaign_run(running, new_run("winter", NOW))
+
+
 # --- Redis only: sharing, races, failures ---
 
 
@@ -242,7 +350,29 @@ def _operations(store: RedisStore) -> dict[str, Callable[[], object]]:
         "entries": lambda: store.entries("support"),
         "all_entries": store.all_entries,
         "next_seq": store.next_seq,
+        "put_leads": lambda: store.put_leads("promo", [lead("100")]),
+        "get_lead": lambda: store.get_lead("promo", "100"),
+        "leads": lambda: store.leads("promo"),
+        "update_lead": lambda: store.update_lead(lead("100"), lead("100")),
+        "get_campaign_run": lambda: store.get_campaign_run("promo"),
+        "update_campaign_run": lambda: store.update_campaign_run(new_run("promo", NOW), new_run("promo", NOW)),
     }
+
+
+def test_given_a_restart_then_a_new_controller_resumes_every_lead_where_it_was(
+    two_redis_clients: tuple[RedisStore, RedisStore],
+) -> None:
+    before, after_restart = two_redis_clients
+    before.put_leads("promo", [lead("100"), lead("200"), lead("300")])
+    dialled = before.get_lead("promo", "200")
+    assert dialled is not None
+    dialled = before.update_lead(dialled, replace(dialled, state=LeadState.DIALLING, attempts=1, call="leg-1"))
+    before.close()
+
+    assert after_restart.put_leads("promo", [lead("100"), lead("200"), lead("300")]) == 0
+    assert after_restart.leads("promo") == [
+        replace(lead("100"), position=0, version=1), dialled, replace(lead("300"), position=2, version=1)
+    ]
 
 
 def test_given_redis_goes_away_then_every_operation_raises_store_error(private_redis: RedisServer) -> None:

@@ -1,0 +1,194 @@
+"""The campaign core: which leads to dial now, what the end of each call means for its lead, and whether the
+campaign runs. Pure: time (``now``, seconds since the epoch) is an argument and nothing here does I/O.
+
+Theory of operation
+-------------------
+Leads enter a campaign through ``admit`` (numbers on its do-not-call lists become DNC there and then) and the
+store keeps them. A lead moves only along these lines (``_MOVES``); any other move raises ``InvalidTransition``::
+
+    PENDING | RETRY --on_dial--> DIALLING --on_outcome--> ANSWERED | RETRY | DONE
+    ANSWERED --on_disposition--> RETRY | DONE | DNC
+
+``next_leads`` picks the leads to dial now: pending, or retrying with ``next_at`` reached; attempts left; not on
+a do-not-call list (lists change: they are checked again at every pick); within the campaign's days and hours in
+the lead's own time zone; and, if a call to the person was abandoned less than 72 hours ago, only when the caller
+guarantees an agent for the call (``agent_reserved``, Ofcom's rule for repeat calls after an abandoned one).
+Retries that are due go first, oldest first, then new leads in import order.
+
+``on_outcome``: a person answered → ANSWERED, to an agent (a blast has no agent: DONE); abandoned → RETRY at once,
+held back by the 72-hour rule; machine, busy, no answer, failed → RETRY after the campaign's delay for that
+outcome, or DONE when that delay is ``never`` or the attempts are used up. ``on_disposition``: the agent's choice
+ends the lead (DONE, or DNC for a do-not-call disposition) or schedules a retry, again while attempts are left.
+
+The engine stores each new lead with ``Store.update_lead`` (compare-and-set), so a restarted controller resumes
+from the store: DONE and DNC leads are never dialled again and nothing is lost. A lead left DIALLING whose call
+no longer exists after a restart should be given ``DialOutcome.FAILED``.
+
+A campaign run is LOADED, RUNNING, PAUSED or STOPPED; ``apply_command`` moves it by one table
+(``_RUN_TRANSITIONS``). Paused: no new calls, and ``resume`` goes on. Stopped: the run is over until started again.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from types import MappingProxyType
+
+from ccswitch.clock import time_zone
+from ccswitch.config.model import CampaignConfig, within
+from ccswitch.dialer.leads import DialOutcome, Lead, LeadState, on_list
+from ccswitch.errors import InvalidTransition, UnknownNameError
+
+ABANDONED_REDIAL_SECONDS = 72 * 3600.0  # no repeat call to an abandoned person without a guaranteed agent
+
+_DIAL, _OUTCOME, _DISPOSITION = "dial", "outcome", "disposition"
+_MOVES = frozenset(
+    {
+        (LeadState.PENDING, _DIAL),
+        (LeadState.RETRY, _DIAL),
+        (LeadState.DIALLING, _OUTCOME),
+        (LeadState.ANSWERED, _DISPOSITION),
+    }
+)
+
+
+# -- leads -------------------------------------------------------------------------------------------------------
+
+
+def admit(campaign: CampaignConfig, leads: Iterable[Lead]) -> list[Lead]:
+    """Leads as they enter ``campaign``: those whose number is on its do-not-call lists are DNC."""
+    return [
+        replace(lead, state=LeadState.DNC) if on_list(campaign.do_not_call, lead.phone) else lead for lead in leads
+    ]
+
+
+def dialable(campaign: CampaignConfig, lead: Lead, now: float, agent_reserved: bool = False) -> bool:
+    """Whether ``lead`` may be dialled at ``now`` (see the module docstring)."""
+    return (
+        lead.state in (LeadState.PENDING, LeadState.RETRY)
+        and lead.attempts < campaign.max_attempts
+        and (lead.next_at is None or lead.next_at <= now)
+        and not on_list(campaign.do_not_call, lead.phone)
+        and (agent_reserved or lead.abandoned_at is None or now - lead.abandoned_at >= ABANDONED_REDIAL_SECONDS)
+        and _in_window(campaign, lead, now)
+    )
+
+
+def next_leads(
+    campaign: CampaignConfig, leads: Iterable[Lead], now: float, n: int, *, agent_reserved: bool = False
+) -> list[Lead]:
+    """Up to ``n`` leads to dial at ``now``: due retries first (oldest ``next_at`` first), then new leads in
+    import order. ``agent_reserved``: each call will have an agent waiting for it (preview, progressive)."""
+    if n <= 0:
+        return []
+    eligible = (lead for lead in leads if dialable(campaign, lead, now, agent_reserved))
+    return heapq.nsmallest(n, eligible, key=lambda lead: (lead.next_at is None, lead.next_at or 0.0, lead.position))
+
+
+def on_dial(lead: Lead, call: str) -> Lead:
+    """The call ``call`` (its channel uuid) goes out to ``lead``."""
+    _check(lead, _DIAL)
+    return replace(lead, state=LeadState.DIALLING, attempts=lead.attempts + 1, next_at=None, call=call)
+
+
+def on_outcome(campaign: CampaignConfig, lead: Lead, outcome: DialOutcome, now: float) -> Lead:
+    """How the call to ``lead`` ended (see the module docstring)."""
+    _check(lead, _OUTCOME)
+    lead = replace(lead, last_outcome=outcome)
+    if outcome is DialOutcome.PERSON_ANSWERED:
+        if campaign.mode == "blast":
+            return replace(lead, state=LeadState.DONE, call=None)
+        return replace(lead, state=LeadState.ANSWERED)
+    if outcome is DialOutcome.ABANDONED:
+        return _again(campaign, replace(lead, abandoned_at=now), 0, now)
+    delays = campaign.retry
+    delay = {
+        DialOutcome.MACHINE: delays.machine,
+        DialOutcome.BUSY: delays.busy,
+        DialOutcome.NO_ANSWER: delays.no_answer,
+        DialOutcome.FAILED: delays.failed,
+    }[outcome]
+    return _again(campaign, lead, delay, now)
+
+
+def on_disposition(campaign: CampaignConfig, lead: Lead, disposition: str, now: float) -> Lead:
+    """The agent who talked to ``lead`` set ``disposition`` (one of the campaign's)."""
+    _check(lead, _DISPOSITION)
+    chosen = campaign.dispositions.get(disposition)
+    if chosen is None:
+        known = ", ".join(campaign.dispositions)
+        raise UnknownNameError(f"campaign {campaign.name}: unknown disposition {disposition!r} (known: {known})")
+    lead = replace(lead, disposition=disposition)
+    if chosen.do_not_call:
+        return replace(lead, state=LeadState.DNC, call=None)
+    return _again(campaign, lead, chosen.retry_after_s, now)
+
+
+def _again(campaign: CampaignConfig, lead: Lead, delay: int | None, now: float) -> Lead:
+    """After a call: dialled again ``delay`` seconds from now while attempts are left, else done."""
+    if delay is None or lead.attempts >= campaign.max_attempts:
+        return replace(lead, state=LeadState.DONE, next_at=None, call=None)
+    return replace(lead, state=LeadState.RETRY, next_at=now + delay, call=None)
+
+
+def _in_window(campaign: CampaignConfig, lead: Lead, now: float) -> bool:
+    zone = campaign.timezone if lead.timezone is None else time_zone(lead.timezone)
+    return within(datetime.fromtimestamp(now, zone), campaign.days, campaign.hours)
+
+
+def _check(lead: Lead, move: str) -> None:
+    if (lead.state, move) not in _MOVES:
+        raise InvalidTransition(f"lead {lead.phone} of campaign {lead.campaign}: no {move} while {lead.state.value}")
+
+
+# -- campaign runs -------------------------------------------------------------------------------------------------
+
+
+class RunState(enum.Enum):
+    LOADED = "loaded"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+class RunCommand(enum.Enum):
+    START = "start"
+    PAUSE = "pause"
+    RESUME = "resume"
+    STOP = "stop"
+
+
+_RUN_TRANSITIONS: Mapping[tuple[RunState, RunCommand], RunState] = MappingProxyType(
+    {
+        (RunState.LOADED, RunCommand.START): RunState.RUNNING,
+        (RunState.LOADED, RunCommand.STOP): RunState.STOPPED,
+        (RunState.RUNNING, RunCommand.PAUSE): RunState.PAUSED,
+        (RunState.RUNNING, RunCommand.STOP): RunState.STOPPED,
+        (RunState.PAUSED, RunCommand.RESUME): RunState.RUNNING,
+        (RunState.PAUSED, RunCommand.STOP): RunState.STOPPED,
+        (RunState.STOPPED, RunCommand.START): RunState.RUNNING,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRun:
+    campaign: str
+    state: RunState
+    since: float
+    version: int = 0  # the store's, as for agents and leads
+
+
+def new_run(campaign: str, now: float) -> CampaignRun:
+    return CampaignRun(campaign, RunState.LOADED, now)
+
+
+def apply_command(run: CampaignRun, command: RunCommand, now: float) -> CampaignRun:
+    """``run`` after ``command``; ``InvalidTransition`` when the table has no such move."""
+    state = _RUN_TRANSITIONS.get((run.state, command))
+    if state is None:
+        raise InvalidTransition(f"campaign {run.campaign}: cannot {command.value} while {run.state.value}")
+    return replace(run, state=state, since=now)
