@@ -12,6 +12,7 @@ from ccswitch.esl.event import Event
 
 #: The ESL events the controller subscribes to (never ``ALL``: FreeSWITCH drops a client that falls behind).
 SUBSCRIBED_EVENTS: tuple[str, ...] = (
+    "CHANNEL_CREATE",
     "CHANNEL_PARK",
     "CHANNEL_BRIDGE",
     "CHANNEL_HANGUP_COMPLETE",
@@ -60,6 +61,15 @@ class HungUp:
 
 
 @dataclass(frozen=True, slots=True)
+class PhoneChannel:
+    """A channel of a registered user's phone appeared (the agent dials out, or is being rung): ``user`` is the
+    directory user. The controller's own agent legs are among them; the engine tells them apart by uuid."""
+
+    uuid: str
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
 class Dtmf:
     """A key the caller pressed, as FreeSWITCH reads it off the channel: while music, a prompt, ``say`` or park
     runs, or while bridged; not while the channel rings an agent (switch_channel_dequeue_dtmf fires the event
@@ -78,7 +88,7 @@ class JobFailed:
     reason: str
 
 
-ChannelEvent = Parked | AppCompleted | Bridged | HungUp | Dtmf | JobFailed
+ChannelEvent = Parked | AppCompleted | Bridged | HungUp | Dtmf | PhoneChannel | JobFailed
 
 
 def _bridge_failure(event: Event) -> str | None:
@@ -93,6 +103,18 @@ def _bridge_failure(event: Event) -> str | None:
     return disposition or event.variable("bridge_hangup_cause") or "UNKNOWN"
 
 
+def _phone_user(event: Event) -> str | None:
+    """The directory user whose phone this channel is, from what FreeSWITCH itself set, never caller ID: a leg
+    ringing a user carries ``dialed_user`` (mod_dptools.c user_outgoing_channel; the calling leg gets it too, hence
+    outbound only); a call the phone makes was authenticated by sofia, which sets ``user_name``
+    (sofia_reg.c sofia_reg_parse_auth)."""
+    if event.get("Call-Direction") == "outbound":
+        return event.variable("dialed_user")
+    if event.variable("sip_authorized") == "true":
+        return event.variable("user_name")
+    return None
+
+
 def from_esl(event: Event) -> ChannelEvent | None:
     name = event.name
     if name == "BACKGROUND_JOB":
@@ -101,6 +123,9 @@ def from_esl(event: Event) -> ChannelEvent | None:
     uuid = event.unique_id
     if uuid is None:
         return None
+    if name == "CHANNEL_CREATE":
+        user = _phone_user(event)
+        return PhoneChannel(uuid=uuid, user=user) if user else None
     if name == "CHANNEL_PARK":
         return Parked(
             uuid=uuid,

@@ -44,7 +44,16 @@ from ccswitch.acd import waiting as wait
 from ccswitch.acd.agents import Agent, AgentState, MissReason
 from ccswitch.acd.queues import QueueEntry, caller_priority, overdue
 from ccswitch.acd.router import Router
-from ccswitch.channel_events import AppCompleted, Bridged, ChannelEvent, Dtmf, HungUp, JobFailed, Parked
+from ccswitch.channel_events import (
+    AppCompleted,
+    Bridged,
+    ChannelEvent,
+    Dtmf,
+    HungUp,
+    JobFailed,
+    Parked,
+    PhoneChannel,
+)
 from ccswitch.config import Config
 from ccswitch.effects import (
     AgentLeg,
@@ -206,6 +215,13 @@ class CallControl:
 _WITH_A_CALL = (AgentState.RESERVED, AgentState.ON_CALL)
 
 
+def _agents_by_user(config: Config) -> dict[str, str]:
+    """Directory user -> agent id, for agents rung as ``user/<ext>[@domain]`` (the phones whose direct calls are
+    recognised)."""
+    return {agent.contact.removeprefix("user/").partition("@")[0]: agent.id for agent in config.agents.values()
+            if agent.contact.startswith("user/")}
+
+
 @dataclass(frozen=True, slots=True)
 class ReloadSummary:
     """What a reload added and removed."""
@@ -251,6 +267,8 @@ class Engine:
         self._gone: dict[tuple[str, str], tuple[QueueEntry, float]] = {}  # (queue, caller) -> place, left at
         self._announcements: list[tuple[float, str]] = []  # (when, call): heap of periodic announcements due
         self._retries: list[tuple[float, str]] = []  # (when, call): heap of callbacks to try again
+        self._agent_of_user = _agents_by_user(config)
+        self.direct_calls: dict[str, tuple[str, str]] = {}  # channel uuid -> node, agent: calls outside the queues
 
     # ----------------------------------------------------------------- start-up
     def start(self, now: float) -> None:
@@ -297,6 +315,7 @@ class Engine:
         self.stats.reconfigure(config)
         self.waiting = {name: self.waiting.get(name, {}) for name in config.queues}
         self._members = {queue: config.members(queue) for queue in config.queues}
+        self._agent_of_user = _agents_by_user(config)
         self.agents = {agent_id: agent for agent_id, agent in self.agents.items() if agent_id in config.agents}
         self.router = Router.from_config(config)
         self._load_agents(now)  # new agents join as configured; known ones keep their state
@@ -321,6 +340,8 @@ class Engine:
             self._on_hung_up(event, now)
         elif isinstance(event, Dtmf):
             self._on_key(event, now)
+        elif isinstance(event, PhoneChannel):
+            self._on_phone_channel(node, event, now)
         elif isinstance(event, JobFailed) and event.job in self.monitors:  # the supervisor's phone never rang
             self._monitor_ended(self.monitors[event.job], f"originate failed: {event.reason}", now)
         elif isinstance(event, JobFailed) and event.job in self.agent_legs:  # a callback's agent did not answer
@@ -408,7 +429,23 @@ class Engine:
                  session.uuid, session.agent, wait, session.entry.queue)
         self._start_recording(session, now)
 
+    def _on_phone_channel(self, node: str, event: PhoneChannel, now: float) -> None:
+        """An agent's phone is busy with a call that is not ours (they dial out, or someone dials them): routing
+        skips them until that channel ends."""
+        agent = self._agent_of_user.get(event.user)
+        if agent is None or event.uuid in self.agent_legs or event.uuid in self.monitors:
+            return
+        self.direct_calls[event.uuid] = (node, agent)
+        self._agent_event(agent, agent_fsm.DirectCallStarted(), now)
+        log.info("agent %s: phone busy on a direct call (%s)", agent, event.uuid)
+
     def _on_hung_up(self, event: HungUp, now: float) -> None:
+        if event.uuid in self.direct_calls:
+            _node, agent = self.direct_calls.pop(event.uuid)
+            if agent in self.agents:  # (not removed by a reload meanwhile)
+                self._agent_event(agent, agent_fsm.DirectCallEnded(), now)
+                self._dispatch(now)
+            return
         for monitor in [m for m in self.monitors.values() if event.uuid in (m.supervisor_leg, m.agent_leg, m.call)]:
             who = {monitor.supervisor_leg: "supervisor", monitor.agent_leg: "agent"}.get(event.uuid, "caller")
             self._monitor_ended(monitor, f"{who} hung up ({event.cause})", now)
@@ -609,6 +646,8 @@ class Engine:
         for session in [s for s in self.calls.values() if s.node == node and s.uuid not in alive
                         and not s.caller_gone]:
             self._on_hung_up(HungUp(session.uuid, "LOST_WHILE_DISCONNECTED"), now)
+        for leg in [leg for leg, (on, _agent) in self.direct_calls.items() if on == node and leg not in alive]:
+            self._on_hung_up(HungUp(leg, "LOST_WHILE_DISCONNECTED"), now)
         for monitor in [m for m in self.monitors.values()
                         if self.calls[m.call].node == node and m.supervisor_leg not in alive]:
             self._on_hung_up(HungUp(monitor.supervisor_leg, "LOST_WHILE_DISCONNECTED"), now)
@@ -664,7 +703,11 @@ class Engine:
             log.info("call %s ended while the controller was away: leaving queue %s", entry.call, entry.queue)
             self.store.remove_entry(entry.queue, entry.call)
         self._orphans.clear()
+        known = [agent for _node, agent in self.direct_calls.values()]
         for agent in list(self.agents.values()):
+            for _stale in range(agent.direct_calls - known.count(agent.id)):  # direct calls we can no longer see end
+                self._agent_event(agent.id, agent_fsm.DirectCallEnded(), now)
+            agent = self.agents[agent.id]
             if agent.call is not None and agent.call not in self.calls:
                 log.warning("agent %s was %s on call %s that no longer exists: releasing",
                             agent.id, agent.state.value, agent.call)
