@@ -1,20 +1,25 @@
 """FreeSWITCH simulator: an Event Socket server and a channel model that behave like the real switch on the wire.
 
 ``SimSwitch`` holds the channels; ``EslServer(switch).start()`` serves ESL on TCP; ``CallerScript`` / ``AgentPhone``
-/ ``GatewayCallee`` describe the simulated people; ``run_load`` / ``poisson_arrivals`` drive scripted traffic.
+/ ``GatewayCallee`` describe the simulated people; ``run_load`` / ``poisson_arrivals`` drive scripted traffic. What
+happened stays readable after the channels are gone: ``switch.hangups``, ``switch.executed`` /
+``switch.apps_on(uuid)`` (applications run per channel) and ``switch.said`` (what each ``say`` spoke).
 """
 
 from ccswitch.sim.people import AgentPhone, CallerScript, GatewayCallee, poisson_arrivals, run_load
+from ccswitch.sim.say import Said
 from ccswitch.sim.server import EslServer
-from ccswitch.sim.switch import ChannelView, Hangup, SimSwitch
+from ccswitch.sim.switch import ChannelView, Executed, Hangup, SimSwitch
 
 __all__ = [
     "AgentPhone",
     "CallerScript",
     "ChannelView",
     "EslServer",
+    "Executed",
     "GatewayCallee",
     "Hangup",
+    "Said",
     "SimSwitch",
     "poisson_arrivals",
     "run_load",

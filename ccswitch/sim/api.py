@@ -147,8 +147,7 @@ def uuid_recv_dtmf(switch: SimSwitch, args: str) -> str:
     ch = _channel(switch, parts[0])
     if ch is None:
         return "-ERR Cannot locate session!\n"
-    ch.dtmf_queue.extend(parts[1])
-    ch.wake()
+    switch.receive_dtmf(ch, parts[1], source="APP")
     return f"+OK {ch.uuid} received DTMF {parts[1]}.\n"
 
 

@@ -7,6 +7,7 @@ left in ``current_application_response`` as FreeSWITCH does.
 
 from __future__ import annotations
 
+import logging
 import re
 import wave
 from collections.abc import Callable
@@ -15,18 +16,23 @@ from typing import TYPE_CHECKING
 
 from ccswitch.sim.channel import Eavesdrop
 from ccswitch.sim.dialstring import parse_dial_string, separate_string, split_command_args
+from ccswitch.sim.say import EN_TYPES, MODELLED_TYPES, Said, spoken_files
 
 if TYPE_CHECKING:
     from ccswitch.sim.channel import Channel
     from ccswitch.sim.switch import SimSwitch
 
+log = logging.getLogger(__name__)
+
 App = Callable[["SimSwitch", "Channel", str], None]
 ENDLESS = None
+SAY_SYNTAX = "<module_name>[:<lang>] <say_type> <say_method> [<say_gender>] <text>"
 
 
 def prompt_seconds(switch: SimSwitch, path: str) -> float | None:
     """How long a playback lasts (None: until broken): a WAV file's own length, tone_stream segments (endless
-    with ``loops=-1``), silence_stream://<ms>, endless local_stream://; anything else ``default_prompt_s``."""
+    with ``loops=-1``), silence_stream://<ms>, endless local_stream://, file_string:// the sum of its files;
+    anything else (a relative sound such as ``digits/5.wav`` too) ``default_prompt_s``."""
     if path.startswith("local_stream://"):
         return ENDLESS
     if path.startswith("tone_stream://"):
@@ -35,6 +41,9 @@ def prompt_seconds(switch: SimSwitch, path: str) -> float | None:
         loops = int(m.group(1)) if (m := re.search(r"loops=(\d+)", path)) else 1
         total_ms = sum(int(on) + int(off) for on, off in re.findall(r"%\((\d+),(\d+)", path))
         return loops * total_ms / 1000
+    if path.startswith("file_string://"):  # played one after another
+        parts = [prompt_seconds(switch, part) for part in path.removeprefix("file_string://").split("!")]
+        return None if ENDLESS in parts else sum(part for part in parts if part is not None)
     if path.startswith("silence_stream://"):
         ms = int(path.removeprefix("silence_stream://").split(",")[0] or "0")
         return ENDLESS if ms < 0 else ms / 1000
@@ -48,29 +57,92 @@ def prompt_seconds(switch: SimSwitch, path: str) -> float | None:
     return switch.default_prompt_s
 
 
-def _file_type(path: str) -> str:
-    return path.split("://", 1)[0] if "://" in path else Path(path).suffix.lstrip(".")
+def _playback_headers(path: str) -> list[tuple[str, str]]:
+    """switch_ivr_play_file: Playback-File-Type only for local_stream:// and tone_stream://, then the path."""
+    kind = path.partition(":")[0].lower()
+    file_type = [("Playback-File-Type", kind)] if kind in ("local_stream", "tone_stream") else []
+    return [*file_type, ("Playback-File-Path", path)]
 
 
-def play(switch: SimSwitch, ch: Channel, path: str, stop_when: Callable[[], bool] = lambda: False) -> None:
-    """PLAYBACK_START, wait for the prompt's length (or a break / hang-up / ``stop_when``), PLAYBACK_STOP."""
-    headers = [("Playback-File-Type", _file_type(path)), ("Playback-File-Path", path)]
+def play(
+    switch: SimSwitch,
+    ch: Channel,
+    path: str,
+    stop_when: Callable[[], bool] = lambda: False,
+    read_dtmf: bool = False,
+) -> None:
+    """PLAYBACK_START, wait for the prompt's length (or a break / hang-up / ``stop_when``), PLAYBACK_STOP.
+
+    With ``read_dtmf`` (playback and say pass mod_dptools on_dtmf as the input callback) every queued digit is
+    dequeued, firing DTMF; one of the ``playback_terminators`` ends the prompt and is left in
+    ``playback_terminator_used``, any other is consumed."""
+    headers = _playback_headers(path)
     switch.fire_channel(ch, "PLAYBACK_START", post=headers)
     seconds = prompt_seconds(switch, path)
     started = switch.clock.now()
-    switch.wait([ch], seconds, lambda: ch.interrupted or ch.break_requested or stop_when())
+    terminated = False
+    while not terminated:
+        remaining = None if seconds is None else started + seconds - switch.clock.now()
+        switch.wait(
+            [ch],
+            remaining,
+            lambda: ch.interrupted or ch.break_requested or stop_when() or (read_dtmf and bool(ch.dtmf_queue)),
+        )
+        if ch.interrupted or ch.break_requested or stop_when() or not (read_dtmf and ch.dtmf_queue):
+            break
+        terminated = _is_terminator(ch, switch.dequeue_dtmf(ch))
     elapsed = switch.clock.now() - started
     ms = int((elapsed if seconds is None else min(elapsed, seconds)) * 1000)
     ch.set_var("playback_last_offset_pos", str(ms * 8))  # 8 kHz samples
     ch.set_var("playback_seconds", str(ms // 1000))
     ch.set_var("playback_ms", str(ms))
     ch.set_var("playback_samples", str(ms * 8))
-    switch.fire_channel(ch, "PLAYBACK_STOP", post=[*headers, ("Playback-Status", "done")])
-    ch.set_var("current_application_response", "FILE PLAYED")
+    status = "break" if terminated or ch.break_requested else "done"
+    switch.fire_channel(ch, "PLAYBACK_STOP", post=[*headers, ("Playback-Status", status)])
+
+
+def _is_terminator(ch: Channel, digit: str) -> bool:
+    """mod_dptools.c on_dtmf: ``playback_terminators`` (default ``*``; ``any`` = 0-9 * #; ``none``)."""
+    terminators = ch.variables.get("playback_terminators", "*")
+    if terminators.lower() == "any":
+        terminators = "1234567890*#"
+    elif terminators.lower() == "none":
+        terminators = ""
+    if digit not in terminators:
+        return False
+    ch.set_var("playback_terminator_used", digit)
+    return True
 
 
 def playback(switch: SimSwitch, ch: Channel, arg: str) -> None:
-    play(switch, ch, arg)
+    """mod_dptools.c playback_function."""
+    ch.set_var("playback_terminator_used", None)  # set to "" there, which no event shows
+    play(switch, ch, arg, read_dtmf=True)
+    ch.set_var("current_application_response", "FILE PLAYED")
+
+
+def say(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    """mod_dptools.c say_function: ``<module>[:<lang>] <type> <method> [<gender>] <text>``, split on blanks into
+    at most five (the fifth keeps the rest); anything but four or five is a usage error that says nothing. Sets no
+    application response."""
+    args = arg.split(None, 4)
+    if len(args) not in (4, 5):
+        log.error("channel %s: Usage: %s", ch.uuid, SAY_SYNTAX)
+        return
+    module, _, lang = args[0].partition(":")
+    say_type, method = args[1].upper(), args[2].upper()
+    gender, text = (args[3], args[4]) if len(args) == 5 else (None, args[3])
+    ch.set_var("playback_terminator_used", None)
+    files: list[str] = []
+    if say_type not in EN_TYPES:
+        log.error("channel %s: Unknown Say type=[%s]", ch.uuid, args[1])
+    elif say_type not in MODELLED_TYPES:
+        log.warning("channel %s: say %s is not simulated: nothing said", ch.uuid, say_type)
+    else:
+        files = spoken_files(say_type, method, text, switch.clock.now())
+    switch.said.append(Said(ch.uuid, module, lang or module, say_type, method, gender, text, tuple(files)))
+    if files:
+        play(switch, ch, "file_string://" + "!".join(f"{file}.wav" for file in files), read_dtmf=True)
 
 
 def answer(switch: SimSwitch, ch: Channel, arg: str) -> None:
@@ -82,12 +154,15 @@ def ring_ready(switch: SimSwitch, ch: Channel, arg: str) -> None:
 
 
 def park(switch: SimSwitch, ch: Channel, arg: str) -> None:
-    """switch_ivr_park: queued sendmsg / broadcast apps run inside park; transfers and hang-ups end it."""
+    """switch_ivr_park: queued sendmsg / broadcast apps run inside park, queued digits are dequeued (DTMF) and
+    dropped; transfers and hang-ups end it."""
     ch.parked = True
     switch.fire_channel(ch, "CHANNEL_PARK")
     while not ch.interrupted:
         switch.drain_inbox(ch)
-        switch.wait([ch], None, lambda: ch.interrupted or bool(ch.inbox))
+        while ch.dtmf_queue and not ch.interrupted:  # dequeued and dropped: only the DTMF event shows it
+            switch.dequeue_dtmf(ch)
+        switch.wait([ch], None, lambda: ch.interrupted or bool(ch.inbox) or bool(ch.dtmf_queue))
     ch.parked = False
     switch.fire_channel(ch, "CHANNEL_UNPARK")
 
@@ -270,8 +345,7 @@ def _eavesdrop_session(
         switch.wait([ch, target], None, lambda: ch.interrupted or not target.up or (dtmf and bool(ch.dtmf_queue)))
         if ch.interrupted or not target.up:
             break
-        digit = ch.dtmf_queue.popleft()
-        switch.fire_dtmf(ch, digit, source="APP")
+        digit = switch.dequeue_dtmf(ch)
         if digit == "*":
             break
         if digit in _EAVESDROP_DIGITS:
@@ -287,6 +361,7 @@ APPS: dict[str, App] = {
     "ring_ready": ring_ready,
     "park": park,
     "playback": playback,
+    "say": say,
     "play_and_get_digits": play_and_get_digits,
     "bridge": bridge,
     "hangup": hangup,

@@ -53,6 +53,7 @@ Q850 = {
     "NO_ANSWER": 19,
     "NO_USER_RESPONSE": 18,
     "ORIGINATOR_CANCEL": 487,
+    "LOSE_RACE": 502,
     "CALL_REJECTED": 21,
     "USER_NOT_REGISTERED": 606,
     "DESTINATION_OUT_OF_ORDER": 27,
@@ -208,7 +209,8 @@ class Channel:
     recording_stereo: bool = False
     recording_masked: bool = False
     read_muted: bool = False  # uuid_audio <uuid> start read mute
-    dtmf_queue: deque[str] = field(default_factory=deque)  # received, not yet read by an application
+    # Received (digit, DTMF-Source), not yet dequeued by an application (switch_channel_queue_dtmf).
+    dtmf_queue: deque[tuple[str, str]] = field(default_factory=deque)
     eavesdrop: Eavesdrop | None = None
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -83,34 +84,37 @@ def _take_block(text: str, close_char: str) -> tuple[str, str]:
     return text[1:end], text[end + 1 :]
 
 
-def _split_legs(text: str) -> list[str]:
-    """Legs are separated by ``,`` (ring together) or ``|`` (one after another) outside ``[...]`` blocks."""
-    legs, depth, start = [], 0, 0
+def _split_outside_brackets(text: str, separator: str) -> list[str]:
+    parts, depth, start = [], 0, 0
     for i, char in enumerate(text):
         depth += {"[": 1, "]": -1}.get(char, 0)
-        if char in ",|" and depth == 0:
-            legs.append(text[start:i])
+        if char == separator and depth == 0:
+            parts.append(text[start:i])
             start = i + 1
-    legs.append(text[start:])
-    return [leg.strip() for leg in legs if leg.strip()]
+    parts.append(text[start:])
+    return [part.strip() for part in parts if part.strip()]
 
 
-def parse_dial_string(dial: str) -> list[DialTarget]:
-    """``{global=vars}[leg=vars]endpoint|[leg=vars]endpoint`` (``,`` also separates simultaneous legs).
-    Returns every leg with the global variables first, then its own (``[...]`` wins)."""
+def parse_dial_string(dial: str) -> list[list[DialTarget]]:
+    """``{global=vars}[leg=vars]endpoint,[leg=vars]endpoint|...``: groups tried one after another (``|``), each a
+    list of legs that ring together (``,``), every leg with the global variables first, then its own (``[...]``
+    wins)."""
     text = dial.strip()
     global_vars: list[tuple[str, str]] = []
     while text.startswith("{"):
         block, text = _take_block(text, "}")
         global_vars += _parse_var_block(block)
-    targets = []
-    for leg in _split_legs(text):
-        leg_vars: list[tuple[str, str]] = []
-        while leg.startswith("["):
-            block, leg = _take_block(leg, "]")
-            leg_vars += _parse_var_block(block)
-        targets.append(DialTarget(leg, tuple(global_vars + leg_vars)))
-    return targets
+    groups = []
+    for group in _split_outside_brackets(text, "|"):
+        targets = []
+        for leg in _split_outside_brackets(group, ","):
+            leg_vars: list[tuple[str, str]] = []
+            while leg.startswith("["):
+                block, leg = _take_block(leg, "]")
+                leg_vars += _parse_var_block(block)
+            targets.append(DialTarget(leg, tuple(global_vars + leg_vars)))
+        groups.append(targets)
+    return groups
 
 
 def split_command_args(text: str) -> list[str]:
@@ -130,3 +134,9 @@ def split_command_args(text: str) -> list[str]:
     if current:
         args.append("".join(current))
     return args
+
+
+def atoi(text: str) -> int:
+    """C atoi: leading blanks, an optional sign, then digits; 0 when there are none."""
+    match = re.match(r"\s*([+-]?\d+)", text)
+    return int(match.group(1)) if match else 0

@@ -16,11 +16,13 @@ CalleeOutcome = Literal["person", "machine", "busy", "no_answer"]
 
 @dataclass(frozen=True)
 class CallerScript:
-    """One inbound caller. ``dtmf`` holds what they key in for each prompt, in order (pressed ~1 s after the
-    prompt
-    starts); once exhausted they press nothing. They hang up after ``patience_s`` unless talking to a person
-    by then,
-    and after ``talk_s`` of talking if set (otherwise the agent ends the call)."""
+    """One inbound caller. ``dtmf`` holds what they key in for each play_and_get_digits prompt, in order (pressed
+    ``dtmf_delay_s`` after the prompt starts); once exhausted they press nothing there. ``keys`` are keypresses at
+    fixed times, ``(seconds after the call was placed, digits)``: the channel queues them (no event) once its media
+    is up (RFC 2833 digits travel in RTP, so earlier ones are lost), and a DTMF event fires when an application
+    dequeues them (playback, say, park, a bridge); play_and_get_digits leaves them queued. They hang up after
+    ``patience_s`` unless talking to a person by then, and after ``talk_s`` of talking if set (otherwise the agent
+    ends the call)."""
 
     destination: str = "88005550556"
     caller_number: str = "79161234567"
@@ -29,12 +31,13 @@ class CallerScript:
     patience_s: float = 120.0
     talk_s: float | None = None
     dtmf_delay_s: float = 1.0
+    keys: tuple[tuple[float, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class AgentPhone:
-    """An agent's registered phone: how it reacts when rung, and how long the agent talks before hanging
-    up."""
+    """An agent's registered phone: how it reacts when rung, and how long after answering the agent hangs up
+    (``talk_s`` counts from the answer, so it includes an announcement played to the agent before the bridge)."""
 
     extension: str
     behaviour: PhoneBehaviour = "answer"
@@ -45,10 +48,10 @@ class AgentPhone:
 
 @dataclass(frozen=True)
 class GatewayCallee:
-    """Who answers numbers dialled through ``sofia/gateway/<gw>/<number>``: one outcome per call, drawn with
-    the
-    given probabilities (the rest is no answer). A person talks ``talk_s``; a machine plays ``machine_s`` then
-    hangs up."""
+    """Who answers numbers dialled through ``sofia/gateway/<gw>/<number>`` (by ``originate`` or ``bridge``): one
+    outcome per call, drawn with the given probabilities (the rest is no answer, until the leg's timeout). A person
+    answers after ``answer_after_s`` and hangs up ``talk_s`` later; a machine answers alike, plays its message for
+    ``machine_s`` (nothing the switch sees) and hangs up; busy refuses after ``busy_after_s`` (USER_BUSY)."""
 
     person_probability: float = 0.6
     machine_probability: float = 0.2

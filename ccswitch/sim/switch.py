@@ -28,8 +28,9 @@ import gevent
 
 from ccswitch.clock import Clock, WallClock
 from ccswitch.sim.channel import Q850, CallerProfile, Channel, Eavesdrop, Message
-from ccswitch.sim.dialstring import AppCall, DialTarget, parse_dial_string
+from ccswitch.sim.dialstring import AppCall, DialTarget, atoi, parse_dial_string
 from ccswitch.sim.people import AgentPhone, CallerScript, GatewayCallee
+from ccswitch.sim.say import Said
 from ccswitch.sim.wire import SimEvent
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,13 @@ CALLING: dict[str, tuple[str, str, int]] = {
 # Events that carry no channel variables (switch_channel_event_set_basic_data only).
 _NO_VARS = frozenset({"CHANNEL_STATE", "CHANNEL_CALLSTATE", "CODEC", "CHANNEL_OUTGOING"})
 _DEFAULT_RING_TIMEOUT_S = 60.0
+_GROUP_CONFIRM_VARS = (
+    "group_confirm_key",
+    "group_confirm_file",
+    "group_confirm_error_file",
+    "group_confirm_cancel_timeout",
+    "group_confirm_read_timeout",
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,15 @@ class ChannelView:
 class Hangup:
     uuid: str
     cause: str
+
+
+@dataclass(frozen=True)
+class Executed:
+    """An application that ran on a channel (kept after the channel is gone)."""
+
+    uuid: str
+    app: str
+    arg: str
 
 
 class SimSwitch:
@@ -118,6 +135,8 @@ class SimSwitch:
         self.rng = random.Random(seed)
         self.started_at = self.clock.now()
         self.hangups: list[Hangup] = []
+        self.executed: list[Executed] = []
+        self.said: list[Said] = []
         self.sessions_since_startup = 0
         self._channels: dict[str, Channel] = {}
         self._phones: dict[str, AgentPhone] = {}
@@ -147,6 +166,10 @@ class SimSwitch:
 
     def channel(self, uuid: str) -> Channel | None:
         return self._channels.get(uuid)
+
+    def apps_on(self, uuid: str) -> list[AppCall]:
+        """Every application that ran on the channel ``uuid``, in order, also after it is gone."""
+        return [AppCall(run.app, run.arg) for run in self.executed if run.uuid == uuid]
 
     def live_channels(self) -> list[Channel]:
         return list(self._channels.values())
@@ -297,6 +320,8 @@ class SimSwitch:
         ch.set_var("DP_MATCH", f"ARRAY::{script.destination}|:{script.destination}")
         ch.extension = [AppCall("park", "")]
         self.spawn(self._caller_patience, ch)
+        if script.keys:
+            self.spawn(self._caller_keys, ch)
         self.spawn(self._run_session, ch)
         return uuid
 
@@ -306,6 +331,18 @@ class SimSwitch:
         if ch.up and not ch.reached_person:
             log.info("caller %s gives up after %.1fs", ch.uuid, ch.caller.patience_s)
             self.hangup(ch, "NORMAL_CLEARING")
+
+    def _caller_keys(self, ch: Channel) -> None:
+        assert ch.caller is not None
+        placed = ch.profile.created_us / 1_000_000
+        for at, digits in sorted(ch.caller.keys):
+            self.clock.sleep(at - (self.clock.now() - placed))
+            if not ch.up:
+                return
+            if ch.media_up:
+                self.receive_dtmf(ch, digits, source="RTP")
+            else:
+                log.info("caller %s keys %s before the call has media: lost", ch.uuid, digits)
 
     # ---- the session
     # -----------------------------------------------------------------------------------------
@@ -369,22 +406,24 @@ class SimSwitch:
         ch.inbox.append(message)
         ch.wake()
 
-    def execute(self, ch: Channel, app: str, arg: str, app_uuid: str | None = None) -> None:
-        """switch_core_session_exec: CHANNEL_EXECUTE, run, CHANNEL_EXECUTE_COMPLETE."""
+    def execute(self, ch: Channel, app: str, arg: str, app_uuid: str | None = None) -> bool:
+        """switch_core_session_exec: CHANNEL_EXECUTE, run, CHANNEL_EXECUTE_COMPLETE. False: no such app."""
         from ccswitch.sim.apps import APPS
 
         run = APPS.get(app)
         if run is None:
             log.warning("channel %s: invalid application %s", ch.uuid, app)
-            return
+            return False
         app_uuid = app_uuid or str(uuid_lib.uuid4())
         ch.set_var("current_application", app)
         if arg:
             ch.set_var("current_application_data", arg)
+        ch.set_var("current_application_response", None)  # an app that sets none completes with "_none_"
         data = [("Application-Data", arg)] if arg else []
         self.fire_channel(ch, "CHANNEL_EXECUTE", post=[("Application", app), *data, ("Application-UUID", app_uuid)])
         ch.set_var("current_application", app)  # set again once running, as the traces show
         ch.apps_executed.append(AppCall(app, arg))
+        self.executed.append(Executed(ch.uuid, app, arg))
         ch.break_requested = False
         run(self, ch, arg)
         response = ch.variables.get("current_application_response", "_none_")
@@ -398,6 +437,7 @@ class SimSwitch:
                 ("Application-UUID", app_uuid),
             ],
         )
+        return True
 
     # ---- waiting
     # ---------------------------------------------------------------------------------------------
@@ -530,6 +570,7 @@ class SimSwitch:
             self.enter_state(ch, "CS_EXECUTE")
             ch.extension = extension
 
+        ch.dtmf_queue.clear()  # switch_ivr_session_transfer -> switch_core_session_reset: no DTMF events
         ch.redirect = route
         ch.wake()
 
@@ -538,28 +579,102 @@ class SimSwitch:
     def originate(
         self, dial: str, originator: Channel | None = None, timeout_s: float | None = None
     ) -> tuple[Channel | None, str]:
-        """switch_ivr_originate: try each leg of ``dial`` in turn; returns the answered leg or the failure
-        cause."""
+        """switch_ivr_originate: ring the ``|``-separated groups of ``dial`` one after another, the ``,``-separated
+        legs of a group together; returns the winning leg or the failure cause."""
         cause = "DESTINATION_OUT_OF_ORDER"
-        for target in parse_dial_string(dial):
-            leg, cause = self._originate_leg(target, originator, timeout_s)
+        for group in parse_dial_string(dial):
+            leg, cause = self._ring_group(group, originator, timeout_s)
             if leg is not None:
                 return leg, "SUCCESS"
-            if originator is not None and not originator.up:
+            if originator is not None and originator.interrupted:
                 return None, "ORIGINATOR_CANCEL"
         return None, cause
 
-    def _originate_leg(
-        self, target: DialTarget, originator: Channel | None, timeout_s: float | None
+    def _ring_group(
+        self, targets: Sequence[DialTarget], originator: Channel | None, timeout_s: float | None
     ) -> tuple[Channel | None, str]:
-        from ccswitch.sim.endpoints import resolve
+        """switch_ivr_originate's wait loop over legs ringing together (check_channel_status,
+        check_per_channel_timeouts). The first leg to answer wins, unless it has ``group_confirm_key=exec``: then
+        its ``group_confirm_file`` (``<app> <arg>``) runs on that leg first (collect_thread_run) while the others
+        keep ringing, and the leg wins once the app returns with the leg still up. A ``group_confirm_timeout`` of
+        N > 0 gives the leg N more seconds from its answer, 0 lifts its timeout. A leg with ``leg_delay_start``
+        is created that much later (real FreeSWITCH creates it at once and holds its session back). The losers are
+        hung up with LOSE_RACE; every leg with ORIGINATOR_CANCEL when the originator hangs up or is transferred.
+        Without a winner the cause is the first created leg's hang-up cause."""
+        start = self.clock.now()
+        legs = [self._planned_leg(target, originator, start, timeout_s) for target in targets]
+        while True:
+            now = self.clock.now()
+            cancelled = originator is not None and originator.interrupted  # hung up or transferred: not ready
+            if not cancelled:
+                for leg in legs:
+                    self._far_end_acts(leg, now)
+                self._start_due_legs(legs, originator, now)
+            self._finish_failed_legs(legs)
+            live = [leg.channel for leg in legs if leg.channel is not None and leg.channel.up]
+            waiting = [leg for leg in legs if leg.channel is None and leg.cause is None]
+            if cancelled or any(leg.won for leg in legs) or not (live or waiting):
+                break
 
+            def changed(live: list[Channel] = live) -> bool:
+                return (
+                    (originator is not None and originator.interrupted)
+                    or any(leg.won for leg in legs)
+                    or not all(ch.up for ch in live)
+                )
+
+            times = [when for leg in legs if (when := leg.next_change()) is not None]
+            self.wait(live if originator is None else [*live, originator], min(times) - now if times else None, changed)
+        winner = next((leg.channel for leg in legs if leg.won), None)
+        for leg in legs:
+            if leg.channel is not None and leg.channel is not winner and leg.channel.up:
+                if winner is not None:
+                    leg.channel.set_var("group_dial_status", "loser")
+                self.hangup(leg.channel, "LOSE_RACE" if winner is not None else "ORIGINATOR_CANCEL")
+        self._finish_failed_legs(legs)
+        if winner is not None:
+            for name in _GROUP_CONFIRM_VARS:  # check_channel_status unsets them on the winner
+                winner.set_var(name, None)
+            if originator is None:
+                self._flip_to_callee(winner)
+            return winner, "SUCCESS"
+        if cancelled:
+            return None, "ORIGINATOR_CANCEL"
+        created = [leg.channel for leg in legs if leg.channel is not None]
+        return None, (created[0].hangup_cause if created else legs[-1].cause) or "NO_ANSWER"
+
+    def _planned_leg(
+        self, target: DialTarget, originator: Channel | None, start: float, timeout_s: float | None
+    ) -> RingingLeg:
         variables = dict(target.variables)
         if originator is not None:
             variables = {**_inherited(originator), **variables}
-        endpoint = resolve(self, target.endpoint)
+        delay = max(0, atoi(variables.get("leg_delay_start", "")))
+        # switch_ivr_originate adds leg_delay_start to the leg's own timeout
+        return RingingLeg(target, variables, start + delay, start + delay + _leg_timeout(variables, timeout_s))
+
+    def _start_due_legs(self, legs: Sequence[RingingLeg], originator: Channel | None, now: float) -> None:
+        """Create the legs whose ``leg_delay_start`` has passed; with no leg left ringing, the next delayed ones
+        start at once (check_per_channel_timeouts: ``active_channels == 0``)."""
+        waiting = [leg for leg in legs if leg.channel is None and leg.cause is None]
+        if waiting and not any(leg.channel is not None and leg.channel.up for leg in legs):
+            shift = min(leg.start_at for leg in waiting) - now
+            for leg in waiting:
+                leg.start_at -= max(0.0, shift)
+        for leg in waiting:
+            if leg.start_at <= now:
+                self._start_leg(leg, originator)
+
+    def _start_leg(self, ringing: RingingLeg, originator: Channel | None) -> None:
+        """switch_core_session_outgoing_channel and the new leg's first states, up to ringing (fs-traces b)."""
+        from ccswitch.sim.endpoints import resolve
+
+        ringing.start_at = self.clock.now()
+        variables = ringing.variables
+        endpoint = resolve(self, ringing.target.endpoint)
         if isinstance(endpoint, str):
-            return None, endpoint
+            ringing.cause = endpoint
+            return
         uuid = variables.get("origination_uuid") or str(uuid_lib.uuid4())
         cid_name = variables.get("origination_caller_id_name") or (
             originator.profile.caller_id_name if originator else ""
@@ -606,43 +721,80 @@ class SimSwitch:
         self.set_call_state(leg, "RINGING")
         if originator is not None and not originator.answered:
             self.ring_ready(originator)
-        timeout = _leg_timeout(variables, timeout_s)
-        answered = self._ring(leg, endpoint.behaviour, originator, timeout)
-        if not answered:
-            self.spawn(self._finish_failed_leg, leg)
-            return None, leg.hangup_cause or "NO_ANSWER"
+        ringing.channel, ringing.behaviour = leg, endpoint.behaviour
+
+    def _far_end_acts(self, ringing: RingingLeg, now: float) -> None:
+        """The phone behind a ringing leg answers or refuses when its time comes; the leg's timeout hangs it up."""
+        leg, behaviour = ringing.channel, ringing.behaviour
+        if leg is None or behaviour is None or not leg.up or ringing.won:
+            return
+        outcome_at = ringing.outcome_at()
+        if outcome_at is not None and now >= outcome_at:
+            if behaviour.kind == "busy":
+                self.hangup(leg, "USER_BUSY")
+            else:
+                self._leg_answers(ringing)
+        elif ringing.deadline is not None and now >= ringing.deadline:
+            self.hangup(leg, "NO_ANSWER")
+
+    def _leg_answers(self, ringing: RingingLeg) -> None:
+        leg, behaviour = ringing.channel, ringing.behaviour
+        assert leg is not None and behaviour is not None
         self._media_up(leg)
         self._mark_answered(leg)
-        if originator is None:
-            leg.hit_dialplan = True
-            _flip_caller_id(leg.profile)
-            self.fire_channel(
-                leg,
-                "CALL_UPDATE",
-                pre=[("Direction", "RECV")],
-                calling=("switch_channel.c", "switch_channel_flip_cid", 3279),
-            )
-        self.after(endpoint.behaviour.talk_s, self._far_end_hangs_up, leg)
-        return leg, "SUCCESS"
+        self.after(behaviour.talk_s, self._far_end_hangs_up, leg)
+        key = ringing.variables.get("group_confirm_key")
+        if not key:
+            ringing.won = True
+            return
+        extend = ringing.variables.get("group_confirm_timeout", "")
+        if extend.isdigit():
+            ringing.deadline = self.clock.now() + int(extend) if int(extend) > 0 else None
+        if key == "exec":
+            ringing.confirm = self.spawn(self._confirm, ringing)
+        else:
+            log.warning("leg %s: group_confirm_key %s: the simulated agent never presses it", leg.uuid, key)
 
-    def _ring(self, leg: Channel, behaviour: Behaviour, originator: Channel | None, timeout: float) -> bool:
-        """Ring the far end until it answers, refuses, or ``timeout`` passes; False leaves the leg hung up."""
-        watch = [leg] if originator is None else [leg, originator]
-        outcome_at = {"answer": behaviour.answer_after_s, "busy": behaviour.busy_after_s}.get(behaviour.kind)
-        settled = outcome_at is not None and outcome_at <= timeout
-        wait_s = outcome_at if settled and outcome_at is not None else timeout
-        self.wait(watch, wait_s, lambda: not leg.up or (originator is not None and not originator.up))
-        if originator is not None and not originator.up:
-            self.hangup(leg, "ORIGINATOR_CANCEL")
-        elif leg.up and not settled:
-            self.hangup(leg, "NO_ANSWER")
-        elif leg.up and behaviour.kind == "busy":
-            self.hangup(leg, "USER_BUSY")
-        return leg.up
+    def _confirm(self, ringing: RingingLeg) -> None:
+        """switch_ivr_originate.c collect_thread_run for ``group_confirm_key=exec``: the app runs on the answered
+        leg; if the leg is still up afterwards it is the winner."""
+        leg = ringing.channel
+        assert leg is not None
+        app, _, arg = ringing.variables.get("group_confirm_file", "").partition(" ")
+        if not app:
+            return
+        if not self.execute(leg, app, arg):
+            self.hangup(leg, "DESTINATION_OUT_OF_ORDER")
+        elif leg.up:
+            leg.set_var("group_dial_status", "winner")
+            ringing.won = True
+            leg.wake()
 
-    def _finish_failed_leg(self, leg: Channel) -> None:
-        leg.released.set()
-        self._finish(leg)
+    def _flip_to_callee(self, leg: Channel) -> None:
+        """An originated leg without an A-leg shows the callee as its caller once answered (fs-traces b)."""
+        leg.hit_dialplan = True
+        _flip_caller_id(leg.profile)
+        self.fire_channel(
+            leg,
+            "CALL_UPDATE",
+            pre=[("Direction", "RECV")],
+            calling=("switch_channel.c", "switch_channel_flip_cid", 3279),
+        )
+
+    def _finish_failed_legs(self, legs: Sequence[RingingLeg]) -> None:
+        """Each leg that went down while ringing finishes in its own session (HANGUP_COMPLETE, DESTROY); a
+        running confirm app returns (EXECUTE_COMPLETE) first."""
+
+        def finish(leg: Channel, confirm: gevent.Greenlet | None) -> None:
+            if confirm is not None:
+                confirm.join()
+            leg.released.set()
+            self._finish(leg)
+
+        for leg in legs:
+            if leg.channel is not None and not leg.channel.up and not leg.finishing:
+                leg.finishing = True
+                self.spawn(finish, leg.channel, leg.confirm)
 
     def _far_end_hangs_up(self, leg: Channel) -> None:
         if leg.up:
@@ -698,8 +850,15 @@ class SimSwitch:
                 if ch.caller.talk_s is not None:
                     self.after(ch.caller.talk_s, self._far_end_hangs_up, ch)
         # Either side hanging up or being transferred (CF_TRANSFER) ends the bridge; a B-leg left behind alone is
-        # hung up (switch_ivr_bridge.c audio_bridge_on_exchange_media), a transferred one goes its own way.
-        self.wait([a, b], None, lambda: a.interrupted or b.interrupted)
+        # hung up (switch_ivr_bridge.c audio_bridge_on_exchange_media), a transferred one goes its own way. Each
+        # side's bridge thread dequeues its channel's digits (DTMF) and sends them on to the other phone.
+        while True:
+            self.wait([a, b], None, lambda: a.interrupted or b.interrupted or bool(a.dtmf_queue or b.dtmf_queue))
+            if a.interrupted or b.interrupted:
+                break
+            for ch in (a, b):
+                while ch.dtmf_queue:
+                    self.dequeue_dtmf(ch)
         if b.up and b.redirect is None:
             self.hangup(b, a.hangup_cause or "NORMAL_CLEARING")
         if not b.up:
@@ -731,11 +890,23 @@ class SimSwitch:
         )
 
     def send_dtmf(self, ch: Channel, digits: str) -> None:
+        """Digits play_and_get_digits reads as they arrive (received and dequeued at once)."""
         for digit in digits:
             self.fire_dtmf(ch, digit, source="RTP")
 
+    def receive_dtmf(self, ch: Channel, digits: str, source: str) -> None:
+        """switch_channel_queue_dtmf: the digits wait on the channel, no event, until an application reads
+        them."""
+        ch.dtmf_queue.extend((digit, source) for digit in digits)
+        ch.wake()
+
+    def dequeue_dtmf(self, ch: Channel) -> str:
+        """switch_channel_dequeue_dtmf: the next queued digit, announced by a DTMF event."""
+        digit, source = ch.dtmf_queue.popleft()
+        self.fire_dtmf(ch, digit, source)
+        return digit
+
     def fire_dtmf(self, ch: Channel, digit: str, source: str) -> None:
-        """switch_channel_dequeue_dtmf: an application read one digit the channel received."""
         self.fire_channel(ch, "DTMF", post=[("DTMF-Digit", digit), ("DTMF-Duration", "2000"), ("DTMF-Source", source)])
 
     def set_read_codec(self, ch: Channel, codec: tuple[str, str, str]) -> None:
@@ -765,6 +936,39 @@ class Behaviour:
     answer_after_s: float = 1.0
     busy_after_s: float = 0.2
     talk_s: float = 30.0
+
+
+@dataclass
+class RingingLeg:
+    """One leg of a ring group while originate waits: planned (``channel`` None until ``start_at``), failed at
+    creation (``cause``), or ringing / confirming / won."""
+
+    target: DialTarget
+    variables: dict[str, str]
+    start_at: float
+    deadline: float | None
+    channel: Channel | None = None
+    behaviour: Behaviour | None = None
+    cause: str | None = None
+    confirm: gevent.Greenlet | None = None
+    won: bool = False
+    finishing: bool = False
+
+    def outcome_at(self) -> float | None:
+        """When the far end answers or refuses (None: it never does, or it already answered)."""
+        if self.behaviour is None or self.channel is None or self.channel.answered:
+            return None
+        after = {"answer": self.behaviour.answer_after_s, "busy": self.behaviour.busy_after_s}
+        return self.start_at + after[self.behaviour.kind] if self.behaviour.kind in after else None
+
+    def next_change(self) -> float | None:
+        """The next time the wait loop must look at this leg."""
+        if self.channel is None:
+            return self.start_at if self.cause is None else None
+        if not self.channel.up or self.won:
+            return None
+        times = [t for t in (self.outcome_at(), self.deadline) if t is not None]
+        return min(times) if times else None
 
 
 def _call_update_headers(peer: Channel) -> list[tuple[str, str]]:

@@ -69,8 +69,22 @@ def test_separate_string_honours_quotes_and_escapes() -> None:
 
 def test_dial_string_global_and_leg_variables() -> None:
     assert parse_dial_string("{a=1,b=2}[c=3,d=4]user/1000|sofia/gateway/gw/123") == [
-        DialTarget("user/1000", (("a", "1"), ("b", "2"), ("c", "3"), ("d", "4"))),
-        DialTarget("sofia/gateway/gw/123", (("a", "1"), ("b", "2"))),
+        [DialTarget("user/1000", (("a", "1"), ("b", "2"), ("c", "3"), ("d", "4")))],
+        [DialTarget("sofia/gateway/gw/123", (("a", "1"), ("b", "2")))],
+    ]
+
+
+def test_dial_string_commas_ring_legs_together_and_escaped_commas_stay_in_values() -> None:
+    dial = "{t=5}[group_confirm_key=exec,group_confirm_file=playback /a\\,b.wav]user/1000,user/1001|user/1002"
+    assert parse_dial_string(dial) == [
+        [
+            DialTarget(
+                "user/1000",
+                (("t", "5"), ("group_confirm_key", "exec"), ("group_confirm_file", "playback /a,b.wav")),
+            ),
+            DialTarget("user/1001", (("t", "5"),)),
+        ],
+        [DialTarget("user/1002", (("t", "5"),))],
     ]
 
 
