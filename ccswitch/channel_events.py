@@ -95,10 +95,11 @@ def _bridge_failure(event: Event) -> str | None:
     """Why a ``bridge`` application failed, or None if it bridged.
 
     FreeSWITCH leaves ``originate_disposition`` (e.g. NO_ANSWER, USER_BUSY) on the caller's channel after a failed
-    bridge, and ``SUCCESS`` after a successful one (mod_dptools audio_bridge_function, switch_ivr_originate).
+    bridge, and ``call accepted`` (``DIALSTATUS`` ANSWER) after a successful one (switch_ivr_originate.c
+    switch_ivr_originate); older builds and the simulator say ``SUCCESS``.
     """
     disposition = event.variable("originate_disposition") or event.variable("DIALSTATUS") or ""
-    if disposition.upper() in ("SUCCESS", "ANSWER"):
+    if disposition.upper() in ("SUCCESS", "ANSWER", "CALL ACCEPTED"):
         return None
     return disposition or event.variable("bridge_hangup_cause") or "UNKNOWN"
 

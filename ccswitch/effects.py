@@ -66,6 +66,17 @@ class SayNumber:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordMessage:
+    """Record what the caller says into ``path`` (as FreeSWITCH sees it), up to ``max_s``, ending after 3 s of
+    silence; completion comes back with ``tag``."""
+
+    call: str
+    path: str
+    max_s: int
+    tag: str
+
+
+@dataclass(frozen=True, slots=True)
 class StopMedia:
     """Interrupt whatever the channel is playing (``uuid_break <uuid> all``)."""
 
@@ -241,7 +252,8 @@ class Requeue:
 
 
 Effect = (
-    TakeCall | Answer | Play | CollectDigits | SayNumber | StartMusic | StopMedia | ConnectAgent | Transfer | Hangup
+    TakeCall | Answer | Play | CollectDigits | SayNumber | RecordMessage | StartMusic | StopMedia | ConnectAgent
+    | Transfer | Hangup
     | AnnounceToCaller | StartRecording | MaskRecording | StopRecording
     | SetLegVar | HoldLeg | MuteLeg | HangupLeg | BridgeLegs | RunInline | Originate | DialOut | SendDtmf
 )

@@ -64,6 +64,7 @@ from ccswitch.effects import (
     Hangup,
     Originate,
     Play,
+    RecordMessage,
     Requeue,
     StartMusic,
     StopMedia,
@@ -79,7 +80,16 @@ from ccswitch.media.monitor import MonitorMode, MonitorSession
 from ccswitch.media.recording import RecordingEvent, RecordingSession, RecordingState
 from ccswitch.routing import ivr
 from ccswitch.routing.dialplan import route
-from ccswitch.routing.steps import Step, ToAnnouncement, ToHangup, ToIvr, ToQueue, ToTransfer
+from ccswitch.routing.steps import (
+    Step,
+    ToAnnouncement,
+    ToCallback,
+    ToHangup,
+    ToIvr,
+    ToQueue,
+    ToTransfer,
+    ToVoicemail,
+)
 from ccswitch.stats import Stats
 from ccswitch.store.base import Store
 
@@ -91,6 +101,7 @@ _MAX_OVERFLOWS = 3
 OFFER_GRACE_S = 10.0  # beyond the ring timeout, before an offer with no outcome is taken back
 AGENT_REFRESH_S = 1.0  # how often agents are re-read from the store, for changes other controllers made
 MONITOR_LOG_SIZE = 1000  # monitoring events kept for the API (every one is also logged)
+VOICEMAIL_TEMPLATE = "voicemail/%Y/%m/%d/{uuid}.wav"  # under the recordings folder
 
 # How a failed bridge's cause (originate_disposition) is charged to the agent, as mod_callcenter does.
 _MISS_REASONS = {
@@ -168,6 +179,7 @@ class CallSession:
     next_announcement: float | None = None  # when the waiting caller hears the next periodic announcement
     caller_gone: bool = False  # a callback: the caller's channel has ended; the agent's and the callee's follow
     callee_leg: str | None = None  # a callback: the leg dialling the caller back
+    message_path: str | None = None  # a message the caller left (voicemail step)
 
     def next_tag(self, prefix: str) -> str:
         self.tags_used += 1
@@ -379,7 +391,9 @@ class Engine:
 
     def _on_app_completed(self, event: AppCompleted, now: float) -> None:
         if event.uuid in self.agent_legs and event.application == "bridge" and event.bridge_failure is not None:
-            self._callback_not_reached(self.calls[self.agent_legs[event.uuid]], event.bridge_failure, now)
+            callback = self.calls.get(self.agent_legs[event.uuid])
+            if callback is not None and callback.phase is Phase.OFFERING:
+                self._callback_not_reached(callback, event.bridge_failure, now)
             return
         session = self.calls.get(event.uuid)
         if session is None:
@@ -611,8 +625,13 @@ class Engine:
         self._dispatch(now)
 
     def _overflow(self, session: CallSession, step: Step, why: str, now: float) -> None:
-        """The call leaves its queue for ``step`` (counted as overflowed there)."""
+        """The call leaves its queue for ``step`` (counted as overflowed there), or becomes a callback at its place
+        (not an overflow: the place is kept)."""
         assert session.entry is not None
+        if (isinstance(step, ToCallback) and step.queue == session.entry.queue
+                and wait.can_call_back(session.caller_number)):
+            self._become_callback(session, step, now)
+            return
         log.info("call %s in queue %s after %.0f s: %s: overflow to %s",
                  session.uuid, session.entry.queue, now - session.queued_at, why, step)
         self._leave_queue(session)
@@ -738,6 +757,37 @@ class Engine:
             session.phase = Phase.ENDED
             session.outcome = "hung_up"
             self._emit(session, [Hangup(session.uuid, step.cause)])
+        elif isinstance(step, ToVoicemail):
+            self._take_message(session, step, now)
+        elif isinstance(step, ToCallback):
+            self._become_callback(session, step, now)
+
+    def _take_message(self, session: CallSession, step: ToVoicemail, now: float) -> None:
+        """Prompt, then record the caller's message; the call hangs up when the recording ends."""
+        self._answer(session)
+        session.phase, session.outcome, session.hangup_cause = Phase.ANNOUNCING, "voicemail", "NORMAL_CLEARING"
+        name = rec.recording_path(VOICEMAIL_TEMPLATE, now, self.config.timezone, queue="", agent="",
+                                  caller=session.caller_number, uuid=session.uuid)
+        session.message_path = f"{self.config.recordings.switch_dir}/{name}"
+        session.pending_tag = session.next_tag("message")
+        self._emit(session, [Play(session.uuid, self.config.prompt_path(step.prompt), session.next_tag("prompt")),
+                             RecordMessage(session.uuid, session.message_path, step.max_s, session.pending_tag)])
+        log.info("call %s: taking a message into %s", session.uuid, session.message_path)
+
+    def _become_callback(self, session: CallSession, step: ToCallback, now: float) -> None:
+        """The call becomes a callback of ``step.queue``: at its place if it waits there already, else as a new
+        arrival. A caller without a number we can dial goes to ``step.otherwise``."""
+        policy = self.config.queues[step.queue].callback
+        assert policy is not None  # checked when the config was loaded
+        if not wait.can_call_back(session.caller_number):
+            self._go(session, step.otherwise, now)
+            return
+        self._answer(session)
+        if session.entry is None or session.entry.queue != step.queue:
+            session.entry = QueueEntry(session.uuid, step.queue, 0, now, self.store.next_seq(),
+                                       session.caller_number, session.caller_name)
+            session.queued_at = now
+        self._callback_requested(session, policy, now)
 
     def _apply_ivr(self, session: CallSession, outcome: ivr.IvrOutcome, now: float) -> None:
         session.ivr = outcome.state
@@ -925,9 +975,12 @@ class Engine:
         session.offer_deadline = now + queue.ring_timeout_s + queue.callback.ring_timeout_s + OFFER_GRACE_S
         log.info("call %s: callback to %s offered to agent %s (queue %s)", session.uuid, session.entry.callback,
                  agent_id, queue.name)
+        # The agent's leg dials the caller, so it is the bridge's A-leg: FreeSWITCH reads continue_on_fail (back
+        # to park when nobody answers) and hangup_after_bridge from it (mod_dptools.c audio_bridge_function).
         variables = (("origination_caller_id_number", session.entry.callback),
                      ("origination_caller_id_name", f"Callback {queue.name}"),
-                     ("originate_timeout", str(queue.ring_timeout_s)))
+                     ("originate_timeout", str(queue.ring_timeout_s)),
+                     ("continue_on_fail", "true"), ("hangup_after_bridge", "true"))
         self._send(session.node, leg, [Originate(session.uuid, leg, self.config.agents[agent_id].contact, variables,
                                                  "park", "")])
 
@@ -1248,7 +1301,7 @@ class Engine:
             talk_s=talk_s,
             wrap_up_s=session.wrap_up_s,
             transferred_to=session.transferred_to,
-            recording_path=session.recording.path if session.recording else None,
+            recording_path=session.recording.path if session.recording else session.message_path,
             recording_started_at=session.recording.started_at if session.recording else None,
             recording_s=session.recording.duration_s if session.recording else None,
             callback=bool(entry and entry.callback),

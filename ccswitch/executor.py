@@ -32,6 +32,7 @@ from ccswitch.effects import (
     MuteLeg,
     Originate,
     Play,
+    RecordMessage,
     RunInline,
     SayNumber,
     SendDtmf,
@@ -96,6 +97,9 @@ def command_for(effect: Effect) -> str:
             digit_timeout_ms=effect.digit_timeout_ms,
         )
         return commands.sendmsg_execute(effect.call, "play_and_get_digits", arg, event_uuid=effect.tag)
+    if isinstance(effect, RecordMessage):
+        return commands.sendmsg_execute(effect.call, "record", commands.record_arg(effect.path, effect.max_s),
+                                        event_uuid=effect.tag)
     if isinstance(effect, SayNumber):
         arg = commands.say_number_arg(effect.language, effect.number)
         return commands.sendmsg_execute(effect.call, "say", arg, event_uuid=effect.tag)

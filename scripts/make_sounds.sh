@@ -34,3 +34,5 @@ prompt queue/callback_confirm "Thank you. We will call you back on the number yo
 as soon as an agent is free. Goodbye."
 prompt queue/agent_support "Support call."
 prompt queue/agent_sales "Sales call."
+prompt queue/leave_message "Sorry, all our operators are busy. Please leave your name, number and message \
+after the tone, and we will call you back."

@@ -34,7 +34,7 @@ from ccswitch.engine import Engine, Phase
 from ccswitch.errors import InvalidTransition, UnknownNameError
 from ccswitch.history.model import ContactRecord, HistoryRecord
 from ccswitch.media.recording import RecordingMode, should_record
-from ccswitch.routing.steps import ToQueue
+from ccswitch.routing.steps import ToAnnouncement, ToQueue
 from ccswitch.store.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,7 +176,8 @@ def test_given_caller_hangs_up_while_agent_rings_then_abandoned_and_agent_keeps_
 def test_given_no_free_agent_when_max_wait_passes_then_overflow_announcement(
     config: Config, emitted: Recorder
 ) -> None:
-    engine = Engine(with_queue(config, "support", announcements=None), MemoryStore(), emitted)
+    engine = Engine(with_queue(config, "support", announcements=None, overflow=ToAnnouncement("queue/all_busy")),
+                    MemoryStore(), emitted)
     engine.start(MONDAY_10AM - 3600)
     for agent_id in config.members("support"):
         engine.agents[agent_id] = engine.store.put_agent(
@@ -288,7 +289,8 @@ def test_given_a_busy_agent_then_the_busy_delay_applies_and_no_no_answer_is_coun
 
 
 def test_given_a_full_queue_then_the_call_goes_straight_to_overflow(config: Config, emitted: Recorder) -> None:
-    engine = Engine(with_queue(config, "support", max_length=1), MemoryStore(), emitted)
+    engine = Engine(with_queue(config, "support", max_length=1, overflow=ToAnnouncement("queue/all_busy")),
+                    MemoryStore(), emitted)
     engine.start(MONDAY_10AM - 3600)
     for agent_id in config.members("support"):
         engine.agent_action(agent_id, TakeBreak("lunch"), MONDAY_10AM - 60)

@@ -8,7 +8,17 @@ import pytest
 from ccswitch.acd.agents import AgentState, Logout, Ready, TakeBreak
 from ccswitch.channel_events import AppCompleted, Bridged, Dtmf, HungUp, JobFailed, Parked
 from ccswitch.config import Config
-from ccswitch.effects import ConnectAgent, DialOut, Hangup, Originate, Play, SayNumber, StartMusic, StopMedia
+from ccswitch.effects import (
+    ConnectAgent,
+    DialOut,
+    Hangup,
+    Originate,
+    Play,
+    RecordMessage,
+    SayNumber,
+    StartMusic,
+    StopMedia,
+)
 from ccswitch.engine import Engine, Phase
 from ccswitch.history.model import ContactRecord, HistoryRecord
 from ccswitch.routing.steps import ToAnnouncement, ToQueue
@@ -244,3 +254,48 @@ def test_the_agent_announcement_goes_with_the_offer(config: Config, emitted: Rec
     (offer,) = press(engine, emitted, "2", MONDAY_10AM + 3)
     assert isinstance(offer, ConnectAgent) and offer.agent_announcement is not None
     assert offer.agent_announcement.endswith("sounds/queue/agent_support.wav")
+
+
+def test_max_wait_with_a_callback_overflow_keeps_the_place_as_a_callback(config: Config, emitted: Recorder) -> None:
+    engine = started(config, emitted, announcements=None)  # shipped support: overflow {callback: support}
+    waiting_in_support(engine, config, emitted)
+    place = engine.waiting["support"][CALLER]
+    engine.tick(MONDAY_10AM + 3 + 120)
+    stop, confirm = emitted.take()
+    assert stop == StopMedia(CALLER) and isinstance(confirm, Play) and confirm.path.endswith("callback_confirm.wav")
+    entry = engine.store.entries("support")[0]
+    assert (entry.seq, entry.enqueued_at, entry.callback) == (place.seq, place.enqueued_at, "79161234567")
+    assert engine.stats.queues["support"].overflowed == 0 and engine.callbacks_pending()["support"] == 1
+
+
+def test_a_caller_without_a_number_to_call_back_goes_to_otherwise(config: Config, emitted: Recorder) -> None:
+    engine = started(config, emitted, announcements=None)
+    all_support_agents(engine, config, TakeBreak("lunch"), MONDAY_10AM - 60)
+    engine.handle("fs1", Parked(CALLER, True, "88005550556", "anonymous", ""), MONDAY_10AM)
+    press(engine, emitted, "2", MONDAY_10AM + 3)
+    engine.tick(MONDAY_10AM + 3 + 120)
+    _stop, play = emitted.take()
+    assert isinstance(play, Play) and play.path.endswith("queue/all_busy.wav")
+    assert engine.stats.queues["support"].overflowed == 1 and engine.callbacks_pending()["support"] == 0
+
+
+def test_a_voicemail_overflow_records_the_message_and_keeps_it_with_the_contact(
+    config: Config, emitted: Recorder
+) -> None:
+    history: list[HistoryRecord] = []
+    engine = Engine(config, MemoryStore(), emitted, record=history.append)  # shipped operator: voicemail overflow
+    engine.start(MONDAY_10AM - 3600)
+    for agent_id in config.members("operator"):
+        engine.agent_action(agent_id, TakeBreak("lunch"), MONDAY_10AM - 60)
+    park(engine)
+    press(engine, emitted, "0", MONDAY_10AM + 3)
+    engine.tick(MONDAY_10AM + 3 + 180)
+    _stop, prompt, record = emitted.take()
+    assert isinstance(prompt, Play) and prompt.path.endswith("queue/leave_message.wav")
+    assert isinstance(record, RecordMessage) and record.max_s == 120
+    assert record.path.endswith(f"recordings/voicemail/2026/11/23/{CALLER}.wav")
+    engine.handle("fs1", AppCompleted(CALLER, "record", record.tag, "", None), MONDAY_10AM + 240)
+    assert emitted.take() == [Hangup(CALLER, "NORMAL_CLEARING")]
+    engine.handle("fs1", HungUp(CALLER, "NORMAL_CLEARING"), MONDAY_10AM + 240)
+    (contact,) = [r for r in history if isinstance(r, ContactRecord)]
+    assert contact.outcome == "overflowed" and contact.recording_path == record.path  # from the queue's view

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from ccswitch.clock import time_zone
 from ccswitch.config._reader import Node, Token
 from ccswitch.config.model import HourRange, IvrChoice, Repeat, Say
-from ccswitch.routing.steps import Step, ToAnnouncement, ToHangup, ToIvr, ToQueue, ToTransfer
+from ccswitch.routing.steps import Step, ToAnnouncement, ToCallback, ToHangup, ToIvr, ToQueue, ToTransfer, ToVoicemail
 
 NAME = Token(re.compile(r"[A-Za-z0-9_-]+"), "letters, digits, '_' and '-'")
 PROMPT = Token(
@@ -49,7 +49,7 @@ _CAUSE_NAMES = """
 """
 HANGUP_CAUSES = frozenset(_CAUSE_NAMES.split())
 
-STEP_KEYS = ("announce", "hangup", "ivr", "queue", "transfer")
+STEP_KEYS = ("announce", "callback", "hangup", "ivr", "queue", "transfer", "voicemail")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"([0-9]+) ?([smhd]?)")
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -110,6 +110,18 @@ def step(parent: Node, key: object, value: Any, refs: list[Ref]) -> Step:
     if kind == "announce":
         node.known(("announce", "cause"))
         return ToAnnouncement(prompt(node, "announce", refs), cause(node, "cause", "NORMAL_CLEARING"))
+    if kind == "voicemail":
+        node.known(("voicemail", "max_s"))
+        return ToVoicemail(prompt(node, "voicemail", refs), node.integer("max_s", 120, 5, 600))
+    if kind == "callback":
+        node.known(("callback", "otherwise"))
+        name = node.text("callback", token=NAME)
+        refs.append(Ref("callback queue", name, node.file, node.at("callback")))
+        otherwise = step(node, "otherwise", node.data["otherwise"], refs) if "otherwise" in node.data else ToHangup()
+        if not isinstance(otherwise, ToAnnouncement | ToHangup):
+            node.error("otherwise", "expected an announce or hangup step")
+            otherwise = ToHangup()
+        return ToCallback(name, otherwise)
     node.known(("hangup",))
     return ToHangup(cause(node, "hangup", "NORMAL_CLEARING"))
 

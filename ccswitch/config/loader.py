@@ -960,7 +960,8 @@ def _check_refs(
     prompts: frozenset[str],
     sounds_dir: str,
 ) -> None:
-    known = {"queue": sorted(queues), "menu": sorted(menus)}
+    known = {"queue": sorted(queues), "menu": sorted(menus),
+             "callback queue": sorted(name for name, queue in queues.items() if queue.callback is not None)}
     for ref in refs:
         if ref.kind == "prompt":
             if ref.name not in prompts:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +15,7 @@ from ccswitch.acd.waiting import Announcements, CallbackPolicy, ExitKey
 from ccswitch.errors import UnknownNameError
 from ccswitch.media.monitor import Supervisor
 from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy
-from ccswitch.routing.steps import Step
+from ccswitch.routing.steps import Step, ToVoicemail
 
 StoreBackend = Literal["memory", "redis"]
 LoginState = Literal["available", "logged_out"]
@@ -298,5 +298,18 @@ class Config:
 
     @property
     def records_calls(self) -> bool:
-        """Whether any queue records (then the recordings directory must be there and writable)."""
-        return any(queue.recording.mode is not RecordingMode.NONE for queue in self.queues.values())
+        """Whether any queue records or any step takes messages (then the recordings directory must be there and
+        writable)."""
+        return (any(queue.recording.mode is not RecordingMode.NONE for queue in self.queues.values())
+                or any(isinstance(step, ToVoicemail) for step in self.steps()))
+
+    def steps(self) -> Iterator[Step]:
+        """Every step the configuration names: dialplan rules and defaults, IVR options, queue overflows."""
+        yield self.dialplan.default
+        yield from (rule.then for rule in self.dialplan.rules)
+        for menu in self.menus.values():
+            yield menu.on_failure
+            yield from (choice for choice in menu.options.values() if not isinstance(choice, Repeat | Say))
+        for queue in self.queues.values():
+            yield queue.overflow
+            yield from (step for step in (queue.when_no_agents, queue.exit_key and queue.exit_key.step) if step)

@@ -542,6 +542,12 @@ def sendmsg_execute(
     return "\n".join(lines)
 
 
+def record_arg(path: str, max_s: int) -> str:
+    """``record``'s argument: ``<path> <time_limit_secs> <silence_thresh> <silence_hits>`` (mod_dptools.c
+    record_function): stop after ``max_s`` or 3 s of silence (energy below 200), as voicemail does."""
+    return f"{_file_path(path, 'message path')} {_int_in(max_s, 1, 3600, 'message length (s)')} 200 3"
+
+
 def say_number_arg(language: str, number: int) -> str:
     """``say``'s argument for a number read out as a count: ``<module> NUMBER pronounced <n>`` (mod_dptools.c
     say_function; mod_say_<language> needs its sound files, e.g. ``digits/3.wav``)."""
@@ -551,14 +557,12 @@ def say_number_arg(language: str, number: int) -> str:
 
 def dial_out_arg(callee_leg: str, gateway_name: str, number: str, caller_id_number: str, ring_timeout_s: int) -> str:
     """``bridge``'s argument to dial ``number`` through a sofia gateway from a parked channel (e.g. the agent's
-    leg of a callback). ``continue_on_fail`` returns the channel to park when nobody answers, so the controller
-    decides what follows; ``hangup_after_bridge`` ends it when the call is over."""
+    leg of a callback). What happens after the bridge (``continue_on_fail``, ``hangup_after_bridge``) is read from
+    the dialling channel, so it is set there, not here."""
     variables = {
         "origination_uuid": uuid(callee_leg, "callee leg uuid"),
         "origination_caller_id_number": _matching(_PHONE, caller_id_number, "caller ID number", _PHONE_ALLOWED),
         "originate_timeout": str(_int_in(ring_timeout_s, 1, 600, "ring timeout (s)")),
-        "continue_on_fail": "true",
-        "hangup_after_bridge": "true",
     }
     endpoint = f"sofia/gateway/{gateway(gateway_name)}/{_matching(_PHONE, number, 'number to dial', _PHONE_ALLOWED)}"
     return f"{{{_var_pairs(variables)}}}{dial_endpoint(endpoint)}"

@@ -19,6 +19,7 @@ Outcome = Literal[
     "transferred",  # handed to another extension by a dialplan/IVR step
     "hung_up",  # ended by a hangup step
     "abandoned_in_ivr",  # the caller hung up in a menu
+    "voicemail",  # the caller left a message (recording_path)
 ]
 # Queue outcomes: a contact with one of these entered a queue and counts as offered there.
 QUEUE_OUTCOMES: frozenset[Outcome] = frozenset({"answered", "abandoned", "overflowed"})

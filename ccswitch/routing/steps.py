@@ -42,4 +42,21 @@ class ToHangup:
     cause: str = "NORMAL_CLEARING"
 
 
-Step = ToIvr | ToQueue | ToTransfer | ToAnnouncement | ToHangup
+@dataclass(frozen=True, slots=True)
+class ToVoicemail:
+    """Play a prompt, record the caller's message (up to ``max_s``, ending on silence), then hang up."""
+
+    prompt: str
+    max_s: int = 120
+
+
+@dataclass(frozen=True, slots=True)
+class ToCallback:
+    """Turn the call into a callback of ``queue`` (keeping its place when it comes from that queue); a caller
+    without a number we can dial goes to ``otherwise``."""
+
+    queue: str
+    otherwise: ToAnnouncement | ToHangup = ToHangup()
+
+
+Step = ToIvr | ToQueue | ToTransfer | ToAnnouncement | ToHangup | ToVoicemail | ToCallback

@@ -198,7 +198,8 @@ def test_a_step_needs_exactly_one_target(tree: Tree) -> None:
     tree.edit("dialplans/main.yaml", "then: {ivr: main}", "then: {ivr: main, queue: sales}")
 
     assert problems(tree) == [
-        "dialplans/main.yaml: rules[1].then: expected exactly one of: announce, hangup, ivr, queue, transfer"
+        "dialplans/main.yaml: rules[1].then: expected exactly one of: announce, callback, hangup, ivr, queue, "
+        "transfer, voicemail"
     ]
 
 
@@ -326,3 +327,11 @@ def test_recording_policy_and_places_are_read(tree: Tree) -> None:
     assert config.recordings.dir == tree.root / "recordings"
     assert config.recordings.switch_dir == "/var/lib/freeswitch/recordings"
     assert config.records_calls
+
+
+def test_a_callback_step_needs_a_queue_with_a_callback_policy(tree: Tree) -> None:
+    tree.edit("config/queues.yaml", "overflow: {queue: operator}", "overflow: {callback: operator}")
+
+    assert problems(tree) == [
+        "config/queues.yaml: sales.overflow.callback: unknown callback queue 'operator' (known: support)"
+    ]

@@ -8,7 +8,7 @@ import pytest
 
 from ccswitch.config import Repeat, Say, check_config, load_config
 from ccswitch.errors import UnknownNameError
-from ccswitch.routing.steps import ToAnnouncement, ToHangup, ToIvr, ToQueue
+from ccswitch.routing.steps import ToAnnouncement, ToCallback, ToHangup, ToIvr, ToQueue, ToVoicemail
 
 from .conftest import REPO
 
@@ -34,7 +34,8 @@ def test_shipped_config_loads_every_section() -> None:
     assert [rule.name for rule in config.dialplan.rules] == ["holidays", "business-hours", "out-of-hours"]
     assert config.dialplan.default == ToHangup("UNALLOCATED_NUMBER")
     assert sorted(config.queues) == ["operator", "sales", "support"]
-    assert config.queues["support"].overflow == ToAnnouncement("queue/all_busy")
+    assert config.queues["support"].overflow == ToCallback("support", ToAnnouncement("queue/all_busy"))
+    assert config.queues["operator"].overflow == ToVoicemail("queue/leave_message", 120)
     assert config.queues["support"].max_wait_s == 120
     assert config.queues["sales"].service_level_s == 20
     assert sorted(config.agents) == [f"10{n:02}" for n in range(10)]
