@@ -101,6 +101,7 @@ _MAX_OVERFLOWS = 3
 OFFER_GRACE_S = 10.0  # beyond the ring timeout, before an offer with no outcome is taken back
 AGENT_REFRESH_S = 1.0  # how often agents are re-read from the store, for changes other controllers made
 MONITOR_LOG_SIZE = 1000  # monitoring events kept for the API (every one is also logged)
+OUTBOUND_PRIORITY = 100  # a person a campaign reached waits for nobody
 VOICEMAIL_TEMPLATE = "voicemail/%Y/%m/%d/{uuid}.wav"  # under the recordings folder
 
 # How a failed bridge's cause (originate_disposition) is charged to the agent, as mod_callcenter does.
@@ -180,6 +181,8 @@ class CallSession:
     caller_gone: bool = False  # a callback: the caller's channel has ended; the agent's and the callee's follow
     callee_leg: str | None = None  # a callback: the leg dialling the caller back
     message_path: str | None = None  # a message the caller left (voicemail step)
+    campaign: str | None = None  # an outbound call of this campaign, answered by a person
+    connect_by: tuple[float, Step] | None = None  # an outbound call: connected to an agent by then, or this step
 
     def next_tag(self, prefix: str) -> str:
         self.tags_used += 1
@@ -279,6 +282,7 @@ class Engine:
         self._gone: dict[tuple[str, str], tuple[QueueEntry, float]] = {}  # (queue, caller) -> place, left at
         self._announcements: list[tuple[float, str]] = []  # (when, call): heap of periodic announcements due
         self._retries: list[tuple[float, str]] = []  # (when, call): heap of callbacks to try again
+        self._connect_deadlines: list[tuple[float, str]] = []  # (when, call): outbound calls to connect by then
         self._agent_of_user = _agents_by_user(config)
         self.direct_calls: dict[str, tuple[str, str]] = {}  # channel uuid -> node, agent: calls outside the queues
 
@@ -338,6 +342,32 @@ class Engine:
         log.info("configuration reloaded: %s", summary)
         self._dispatch(now)
         return summary
+
+    @_flushing
+    def take_outbound(self, node: str, uuid: str, number: str, name: str, queue: str, campaign: str,
+                      connect_within_s: float, otherwise: Step, now: float) -> None:
+        """A person answered a campaign's call (``uuid``, parked): queue it for ``queue``'s agents ahead of
+        everyone; not connected within ``connect_within_s`` (an agent ringing does not count), it leaves the
+        queue for ``otherwise`` (the abandon message), counted as overflowed there and recorded as such."""
+        if queue not in self.config.queues:
+            raise UnknownNameError(f"unknown queue '{queue}' for campaign {campaign}")
+        session = CallSession(uuid=uuid, node=node, caller_number=number, caller_name=name, destination=number,
+                              arrived_at=now, answered=True, campaign=campaign)
+        session.connect_by = (now + connect_within_s, otherwise)
+        self.calls[uuid] = session
+        heapq.heappush(self._connect_deadlines, (now + connect_within_s, uuid))
+        self._go(session, ToQueue(queue, priority=OUTBOUND_PRIORITY), now)
+
+    def _connect_deadline(self, session: CallSession, now: float) -> None:
+        """An outbound call not connected in time: withdraw any ringing offer (not the agents' fault) and send
+        the person to the campaign's step (the abandon message)."""
+        assert session.connect_by is not None
+        for agent_id, leg in session.ringing.items():
+            self._agent_event(agent_id, agent_fsm.CallEnded(session.uuid, 0), now)
+            self.agent_legs.pop(leg, None)
+            self._send(session.node, leg, [Hangup(leg, "ORIGINATOR_CANCEL")])
+        session.ringing = {}
+        self._overflow(session, session.connect_by[1], "no agent in time for an answered outbound call", now)
 
     # ----------------------------------------------------------------- events
     @_flushing
@@ -613,6 +643,10 @@ class Engine:
                     self._overflow(self.calls[entry.call], queue.when_no_agents, "no agent logged in", now)
         for session in [s for s in self.calls.values() if s.phase is Phase.OFFERING and now > s.offer_deadline]:
             self._offer_lost(session, now)
+        while self._connect_deadlines and self._connect_deadlines[0][0] <= now:
+            outbound = self.calls.get(heapq.heappop(self._connect_deadlines)[1])
+            if outbound is not None and outbound.phase in (Phase.QUEUED, Phase.OFFERING):
+                self._connect_deadline(outbound, now)
         while self._retries and self._retries[0][0] <= now:
             retry = self.calls.get(heapq.heappop(self._retries)[1])
             if retry is not None and retry.phase is Phase.CALLBACK and retry.entry is not None:
@@ -1284,7 +1318,7 @@ class Engine:
         return ContactRecord(
             call_uuid=session.uuid,
             channel="voice",
-            direction="inbound",
+            direction="outbound" if session.campaign else "inbound",
             started_at=session.arrived_at,
             ended_at=now,
             caller_number=session.caller_number,
@@ -1305,6 +1339,7 @@ class Engine:
             recording_started_at=session.recording.started_at if session.recording else None,
             recording_s=session.recording.duration_s if session.recording else None,
             callback=bool(entry and entry.callback),
+            campaign=session.campaign,
         )
 
     def _record_state(self, old: Agent, now: float) -> None:
