@@ -407,13 +407,15 @@ def queue_show(config_path: Path, url: str | None) -> None:
 
 @main.group()
 def call() -> None:
-    """The agent's controls on a connected call (TARGET: the call uuid or the agent id): hold, mute, transfer."""
+    """The agent's controls on a connected call (TARGET: the call uuid or the agent id): hold, mute, transfers
+    (blind, or attended: consult then complete, cancel or conference), hang up."""
 
 
 def _call_line(done: dict[str, Any]) -> str:
     state = ", ".join(word for word, on in (("on hold", done["held"]), ("muted", done["muted"])) if on) or "talking"
     transferred = f"  transferred to {done['transferred_to']}" if done["transferred_to"] else ""
-    return f"call {done['call']}  agent {done['agent']}  {state}{transferred}"
+    consulting = f"  {done['consulting']}" if done.get("consulting") else ""
+    return f"call {done['call']}  agent {done['agent']}  {state}{consulting}{transferred}"
 
 
 def _call_action(name: str, doc: str) -> None:
@@ -430,6 +432,22 @@ _call_action("hold", "Put the caller on hold: they hear the queue's music.")
 _call_action("unhold", "Take the caller off hold.")
 _call_action("mute", "Mute the agent's microphone (the caller stops hearing them).")
 _call_action("unmute", "Unmute the agent's microphone.")
+_call_action("complete", "Attended transfer: connect the caller with the consulted party; the agent leaves.")
+_call_action("cancel", "Attended transfer: drop the consulted party; the caller and the agent talk again.")
+_call_action("conference", "Attended transfer: all three talk (three-way call).")
+_call_action("hangup", "End the call.")
+
+
+@call.command("consult")
+@config_option
+@url_option
+@click.argument("target")
+@click.option("--to", "destination", required=True, help="The extension or number the agent calls.")
+@click.option("--context", default="default", show_default=True, help="The dialplan context for --to.")
+def call_consult(config_path: Path, url: str | None, target: str, destination: str, context: str) -> None:
+    """Attended transfer, first step: the agent calls --to while the caller waits with music."""
+    body = {"to": destination, "context": context}
+    click.echo(_call_line(_api(config_path, url, "POST", f"/api/calls/{target}/consult", body)))
 
 
 @call.command("transfer")

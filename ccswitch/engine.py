@@ -183,6 +183,9 @@ class CallSession:
     message_path: str | None = None  # a message the caller left (voicemail step)
     campaign: str | None = None  # an outbound call of this campaign, answered by a person
     connect_by: tuple[float, Step] | None = None  # an outbound call: connected to an agent by then, or this step
+    consult: ctl.AttendedTransfer | None = None  # the agent's attended transfer or three-way call in progress
+    consult_target: str | None = None  # where the agent consults (the extension dialled)
+    rejoin_agent: ctl.AttendedTransfer | None = None  # bridge the caller with the agent again once their leg parks
 
     def next_tag(self, prefix: str) -> str:
         self.tags_used += 1
@@ -209,6 +212,15 @@ class CallAction(Enum):
     MUTE = "mute"
     UNMUTE = "unmute"
     TRANSFER = "transfer"
+    CONSULT = "consult"  # attended transfer: the agent calls the target while the caller waits with music
+    COMPLETE = "complete"  # ... the caller and the target are connected, the agent leaves
+    CANCEL = "cancel"  # ... the target is dropped, the caller and the agent talk again
+    CONFERENCE = "conference"  # ... all three talk (three-way)
+    HANGUP = "hangup"
+
+
+_TRANSFER_EVENTS = {CallAction.COMPLETE: ctl.TransferEvent.COMPLETE, CallAction.CANCEL: ctl.TransferEvent.CANCEL,
+                    CallAction.CONFERENCE: ctl.TransferEvent.CONFERENCE}
 
 
 _ALREADY = {CallAction.HOLD: "on hold", CallAction.UNHOLD: "off hold", CallAction.MUTE: "muted",
@@ -225,6 +237,7 @@ class CallControl:
     held: bool
     muted: bool
     transferred_to: str | None
+    consulting: str | None = None  # an attended transfer in progress: consulting | three_way
 
 
 _WITH_A_CALL = (AgentState.RESERVED, AgentState.ON_CALL)
@@ -283,6 +296,7 @@ class Engine:
         self._announcements: list[tuple[float, str]] = []  # (when, call): heap of periodic announcements due
         self._retries: list[tuple[float, str]] = []  # (when, call): heap of callbacks to try again
         self._connect_deadlines: list[tuple[float, str]] = []  # (when, call): outbound calls to connect by then
+        self._consult_legs: dict[str, str] = {}  # an attended transfer's target leg -> call
         self._agent_of_user = _agents_by_user(config)
         self.direct_calls: dict[str, tuple[str, str]] = {}  # channel uuid -> node, agent: calls outside the queues
 
@@ -391,7 +405,12 @@ class Engine:
 
     def _on_parked(self, node: str, event: Parked, now: float) -> None:
         if event.uuid in self.agent_legs:
-            self._callback_agent_answered(event.uuid)
+            owner = self.calls.get(self.agent_legs[event.uuid])
+            if owner is not None and owner.rejoin_agent is not None:  # back from a consultation
+                self._emit(owner, ctl.rejoin_agent(owner.rejoin_agent))
+                owner.rejoin_agent = None
+            else:
+                self._callback_agent_answered(event.uuid)
             return
         session = self.calls.get(event.uuid)
         if session is not None:
@@ -400,6 +419,8 @@ class Engine:
                 self._start_music(session)
             elif session.phase is Phase.REQUEUING:
                 self._requeue(session, now)
+            elif session.consult is not None and session.consult.state is ctl.TransferState.CONSULTING:
+                self._start_music(session)  # the agent consults: the caller waits in park
             return
         if not event.inbound:
             return
@@ -421,9 +442,11 @@ class Engine:
 
     def _on_app_completed(self, event: AppCompleted, now: float) -> None:
         if event.uuid in self.agent_legs and event.application == "bridge" and event.bridge_failure is not None:
-            callback = self.calls.get(self.agent_legs[event.uuid])
-            if callback is not None and callback.phase is Phase.OFFERING:
-                self._callback_not_reached(callback, event.bridge_failure, now)
+            owner = self.calls.get(self.agent_legs[event.uuid])
+            if owner is not None and owner.phase is Phase.OFFERING:  # a callback: the caller did not answer
+                self._callback_not_reached(owner, event.bridge_failure, now)
+            elif owner is not None and owner.consult is not None:  # the consulted target did not answer
+                self._consult_event(owner, ctl.TransferEvent.TARGET_GONE, now)
             return
         session = self.calls.get(event.uuid)
         if session is None:
@@ -484,6 +507,15 @@ class Engine:
         log.info("agent %s: phone busy on a direct call (%s)", agent, event.uuid)
 
     def _on_hung_up(self, event: HungUp, now: float) -> None:
+        if event.uuid in self._consult_legs:
+            owner = self.calls.get(self._consult_legs.pop(event.uuid))
+            if owner is not None and owner.consult is not None:
+                if owner.consult.state is ctl.TransferState.COMPLETED:  # the caller's new partner hung up
+                    owner.consult = None
+                    self._emit(owner, [Hangup(owner.uuid)])
+                else:
+                    self._consult_event(owner, ctl.TransferEvent.TARGET_GONE, now)
+            return
         if event.uuid in self.direct_calls:
             _node, agent = self.direct_calls.pop(event.uuid)
             if agent in self.agents:  # (not removed by a reload meanwhile)
@@ -498,7 +530,15 @@ class Engine:
             # the call is over.
             session = self.calls.get(self.agent_legs.pop(event.uuid))
             if session is not None and session.phase is Phase.CONNECTED and session.agent_leg == event.uuid:
+                consulting = session.consult is not None and session.consult.state is ctl.TransferState.CONSULTING
+                if session.consult is not None:
+                    self._consult_event(session, ctl.TransferEvent.AGENT_GONE, now)
                 self._call_ended(session, now)
+                if consulting:  # the agent hung up mid-transfer: the parked caller queues again
+                    assert session.entry is not None
+                    session.requeue_to = session.entry.queue
+                    session.agent = session.agent_leg = None
+                    self._requeue(session, now)
                 if session.caller_gone:
                     self._end_contact(session, event.cause, now)
             return
@@ -1207,6 +1247,14 @@ class Engine:
         controls = call.controls or ctl.AgentLegControls(call.uuid, agent_leg)
         if action is CallAction.TRANSFER:
             effects = self._transfer(call, to, context, queue, now)
+        elif action is CallAction.CONSULT:
+            effects = self._consult(call, to, context)
+        elif action in _TRANSFER_EVENTS:
+            if call.consult is None:
+                raise InvalidTransition(f"call {call.uuid}: no attended transfer in progress (consult first)")
+            effects = self._consult_step(call, _TRANSFER_EVENTS[action], now)
+        elif action is CallAction.HANGUP:
+            effects = [Hangup(call.uuid)]  # the caller's hang-up then ends the call as usual
         else:
             if action in (CallAction.HOLD, CallAction.UNHOLD):
                 call.controls, effects = ctl.set_hold(controls, action is CallAction.HOLD, self._music(call))
@@ -1218,7 +1266,52 @@ class Engine:
         self._emit(call, [effect for effect in effects if not isinstance(effect, Requeue)])
         log.info("call %s: agent %s %s%s", call.uuid, agent, action.value,
                  f" to {call.transferred_to}" if action is CallAction.TRANSFER else "")
-        return CallControl(call.uuid, agent, agent_leg, controls.held, controls.muted, call.transferred_to)
+        return CallControl(call.uuid, agent, agent_leg, controls.held, controls.muted, call.transferred_to,
+                           call.consult.state.value if call.consult else None)
+
+    def _consult(self, call: CallSession, to: str | None, context: str) -> list[ctl.AnyEffect]:
+        """The agent rings ``to`` (an extension or number routed by ``context`` in FreeSWITCH's dialplan) while the
+        caller waits parked with music."""
+        if to is None:
+            raise UnsafeValueError("a consultation needs the extension or number to call ('to')")
+        if call.consult is not None:
+            raise InvalidTransition(f"call {call.uuid}: already {call.consult.state.value} with {call.consult_target}")
+        if call.caller_gone:
+            raise InvalidTransition(f"call {call.uuid} is a callback: it cannot be transferred yet")
+        assert call.agent_leg is not None and call.entry is not None
+        endpoint = f"loopback/{to}/{context}"  # validated with the dial string: UnsafeValueError before anything
+        target_leg = str(uuidlib.uuid4())
+        ring_timeout = self.config.queues[call.entry.queue].ring_timeout_s
+        call.consult, effects = ctl.consult(call.uuid, call.agent_leg, target_leg, endpoint, ring_timeout)
+        call.consult_target = to
+        self._consult_legs[target_leg] = call.uuid
+        return effects
+
+    def _consult_event(self, call: CallSession, event: ctl.TransferEvent, now: float) -> None:
+        """The switch ended part of an attended transfer (the target or the agent hung up)."""
+        self._emit(call, [e for e in self._consult_step(call, event, now) if not isinstance(e, Requeue)])
+
+    def _consult_step(self, call: CallSession, event: ctl.TransferEvent, now: float) -> list[ctl.AnyEffect]:
+        """Complete, cancel, conference, or the target or the agent gone: the pure table decides, the engine
+        keeps the call's books (the agent leaving on completion; the caller's music)."""
+        assert call.consult is not None
+        before = call.consult.state
+        call.consult, effects = ctl.apply(call.consult, event)
+        state = call.consult.state
+        if ctl.rejoins_agent(before, state):
+            call.rejoin_agent = call.consult
+        if state is not ctl.TransferState.CONSULTING:
+            effects = [*self._music_off(call), *effects]  # back in a bridge: no more waiting music
+        if state in (ctl.TransferState.CANCELLED, ctl.TransferState.ABANDONED):  # over; a completed one lives on
+            self._consult_legs.pop(call.consult.target_leg, None)  # until the target hangs up
+            call.consult = None
+        if state is ctl.TransferState.COMPLETED:
+            assert call.agent_leg is not None
+            self.agent_legs.pop(call.agent_leg, None)
+            self._call_ended(call, now)
+            call.outcome, call.transferred_to, call.controls = "transferred", call.consult_target, None
+        log.info("call %s: attended transfer %s -> %s", call.uuid, event.value, state.value)
+        return effects
 
     def _transfer(self, call: CallSession, to: str | None, context: str, queue: str | None,
                   now: float) -> list[ctl.AnyEffect]:

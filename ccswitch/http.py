@@ -147,6 +147,9 @@ def _monitor_api(controller: Controller, environ: WSGIEnvironment, method: str, 
 
 def _call_control(controller: Controller, target: str, action: CallAction, body: Mapping[str, Any]
                   ) -> dict[str, object]:
+    if action is CallAction.CONSULT:
+        return asdict(controller.control(target, action, to=_text(body, "to"),
+                                         context=str(body.get("context") or "default")))
     if action is not CallAction.TRANSFER:
         return asdict(controller.control(target, action))
     destinations = [key for key in ("to", "queue") if body.get(key)]

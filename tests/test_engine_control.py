@@ -6,9 +6,21 @@ from __future__ import annotations
 import pytest
 
 from ccswitch.acd.agents import AgentState
-from ccswitch.channel_events import Bridged, HungUp, Parked
+from ccswitch.channel_events import AppCompleted, Bridged, HungUp, Parked
 from ccswitch.config import load_config
-from ccswitch.effects import ConnectAgent, HoldLeg, MuteLeg, RunInline, SetLegVar, Transfer
+from ccswitch.effects import (
+    BridgeLegs,
+    ConnectAgent,
+    Hangup,
+    HangupLeg,
+    HoldLeg,
+    MuteLeg,
+    RunInline,
+    SetLegVar,
+    StartMusic,
+    StopMedia,
+    Transfer,
+)
 from ccswitch.engine import CallAction, Engine, Phase
 from ccswitch.errors import InvalidTransition, UnknownNameError, UnsafeValueError
 from ccswitch.history.model import ContactRecord, HistoryRecord
@@ -147,3 +159,100 @@ def test_transfer_to_a_queue_requeues_with_the_same_priority_and_skills_once_par
     assert record.wait_s == pytest.approx(4.8)
     assert engine.stats.queues["support"].answered == 1 and engine.stats.queues["sales"].answered == 1
 
+
+
+def agent_parks(engine: Engine, agent_leg: str, now: float) -> None:
+    """The agent's leg left its bridge with the consulted party and runs its next application, park."""
+    engine.handle("fs1", Parked(agent_leg, False, "1003", "79161234567", "Ivan"), now)
+
+
+def consulting(engine: Engine, emitted: Recorder, agent_leg: str) -> str:
+    """The agent consults extension 1005; the caller drops into park and hears music. Returns the target leg."""
+    done = engine.control("1003", CallAction.CONSULT, T, to="1005")
+    keep_caller, move_agent = emitted.take()
+    assert keep_caller == SetLegVar(CALLER, CALLER, "hangup_after_bridge", "false")
+    assert isinstance(move_agent, RunInline) and move_agent.leg == agent_leg
+    (bridge_app, bridge_arg), park = move_agent.apps
+    assert bridge_app == "bridge" and bridge_arg.endswith("loopback/1005/default") and park == ("park", "")
+    assert done.consulting == "consulting"
+    engine.handle("fs1", Parked(CALLER, True, "88005550556", "79161234567", "Ivan"), T + 0.1)
+    assert [type(e) for e in emitted.take()] == [StartMusic]
+    (target,) = engine._consult_legs
+    return target
+
+
+def test_attended_transfer_completed_connects_caller_and_target_and_the_agent_wraps_up(
+    engine: Engine, emitted: Recorder, agent_leg: str, history: list[HistoryRecord]
+) -> None:
+    target = consulting(engine, emitted, agent_leg)
+    engine.handle("fs1", Bridged(agent_leg, target), T + 3)
+    done = engine.control("1003", CallAction.COMPLETE, T + 30)
+    assert emitted.take() == [StopMedia(CALLER), BridgeLegs(CALLER, CALLER, target), HangupLeg(CALLER, agent_leg)]
+    assert done.transferred_to == "1005" and engine.agents["1003"].state is AgentState.WRAP_UP
+    engine.handle("fs1", HungUp(agent_leg, "NORMAL_CLEARING"), T + 30)
+    engine.handle("fs1", HungUp(target, "NORMAL_CLEARING"), T + 90)  # the target hangs up: so does the caller
+    assert emitted.take() == [Hangup(CALLER, "NORMAL_CLEARING")]
+    engine.handle("fs1", HungUp(CALLER, "NORMAL_CLEARING"), T + 90)
+    record = contact(history)
+    assert record.outcome == "transferred" and record.transferred_to == "1005" and record.talk_s == 40
+
+
+def test_attended_transfer_cancelled_brings_the_caller_back_to_the_agent(
+    engine: Engine, emitted: Recorder, agent_leg: str
+) -> None:
+    target = consulting(engine, emitted, agent_leg)
+    done = engine.control("1003", CallAction.CANCEL, T + 10)
+    assert emitted.take() == [StopMedia(CALLER), HangupLeg(CALLER, target)]
+    assert done.consulting is None and engine.agents["1003"].state is AgentState.ON_CALL
+    agent_parks(engine, agent_leg, T + 10)
+    assert emitted.take() == [BridgeLegs(CALLER, CALLER, agent_leg)]
+    engine.handle("fs1", HungUp(target, "NORMAL_CLEARING"), T + 10)  # our own hang-up: nothing more
+    assert emitted.take() == []
+
+
+def test_a_target_who_does_not_answer_brings_the_caller_back(
+    engine: Engine, emitted: Recorder, agent_leg: str
+) -> None:
+    consulting(engine, emitted, agent_leg)
+    engine.handle("fs1", AppCompleted(agent_leg, "bridge", None, "", "NO_ANSWER"), T + 20)
+    assert emitted.take() == [StopMedia(CALLER)]
+    assert engine.calls[CALLER].consult is None
+    agent_parks(engine, agent_leg, T + 20)
+    assert emitted.take() == [BridgeLegs(CALLER, CALLER, agent_leg)]
+
+
+def test_conference_then_the_target_leaves(engine: Engine, emitted: Recorder, agent_leg: str) -> None:
+    target = consulting(engine, emitted, agent_leg)
+    engine.handle("fs1", Bridged(agent_leg, target), T + 3)
+    done = engine.control("1003", CallAction.CONFERENCE, T + 10)
+    assert emitted.take() == [StopMedia(CALLER), RunInline(CALLER, target, (("three_way", agent_leg),))]
+    assert done.consulting == "three_way"
+    agent_parks(engine, agent_leg, T + 10)
+    assert emitted.take() == [BridgeLegs(CALLER, CALLER, agent_leg)]
+    engine.handle("fs1", HungUp(target, "NORMAL_CLEARING"), T + 50)
+    assert emitted.take() == [] and engine.calls[CALLER].consult is None
+
+
+def test_the_agent_hanging_up_mid_consultation_queues_the_caller_again(
+    engine: Engine, emitted: Recorder, agent_leg: str
+) -> None:
+    consulting(engine, emitted, agent_leg)
+    engine.handle("fs1", HungUp(agent_leg, "NORMAL_CLEARING"), T + 5)
+    (offer,) = [e for e in emitted.take() if isinstance(e, ConnectAgent)]
+    assert offer.queue == "support" and offer.legs[0].agent_id != "1003"
+    assert engine.agents["1003"].state is AgentState.WRAP_UP
+
+
+def test_consult_refusals(engine: Engine, emitted: Recorder, agent_leg: str) -> None:
+    with pytest.raises(InvalidTransition, match="no attended transfer"):
+        engine.control("1003", CallAction.COMPLETE, T)
+    with pytest.raises(UnsafeValueError):
+        engine.control("1003", CallAction.CONSULT, T, to="1005 &park()")
+    consulting(engine, emitted, agent_leg)
+    with pytest.raises(InvalidTransition, match="already consulting with 1005"):
+        engine.control("1003", CallAction.CONSULT, T, to="1006")
+
+
+def test_the_agent_hangs_up_the_call(engine: Engine, emitted: Recorder, agent_leg: str) -> None:
+    engine.control("1003", CallAction.HANGUP, T)
+    assert emitted.take() == [Hangup(CALLER, "NORMAL_CLEARING")]

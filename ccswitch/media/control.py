@@ -12,9 +12,11 @@ The call is the caller's channel C, bridged (by ``connect_agent``) to the agent'
   audio_bridge_on_exchange_media): the agent goes to wrap-up as after any call.
 - **Attended transfer** (``AttendedTransfer``): *consult* clears C's ``hangup_after_bridge`` and moves L to an
   inline ``bridge`` to the target T, then ``park``: C drops out of its bridge into ``park`` (the engine plays it
-  music there) while the agent talks to T. *complete* bridges C with T and hangs up L; *cancel* hangs up T and
-  bridges C with L again; T hanging up or not answering does the same without the hang-up. *conference* makes
-  T run ``three_way`` on L and bridges C with L again: all three hear each other.
+  music there) while the agent talks to T. *complete* bridges C with T and hangs up L; *cancel* hangs up T;
+  T hanging up or not answering needs nothing sent; *conference* makes T run ``three_way`` on L. In each of those
+  three, L's bridge with T ends and L runs its next application, ``park``: the engine bridges C with L again on
+  that CHANNEL_PARK (``rejoins_agent``). Sending ``uuid_bridge C L`` at once would race with L still leaving its
+  bridge; all three hear each other in the conference once C and L are bridged.
 - **Three-way** uses mod_dptools ``three_way`` (switch_ivr_eavesdrop_session with ED_MUX_READ|ED_MUX_WRITE on L:
   T hears L and C, both hear T) rather than a conference: no conference profile to configure, nothing to
   tear down, and the same eavesdrop machinery as supervisor monitoring.
@@ -112,12 +114,14 @@ def _complete(x: AttendedTransfer) -> list[AnyEffect]:
     return [BridgeLegs(x.call, x.call, x.target_leg), HangupLeg(x.call, x.agent_leg)]
 
 
-def _back_to_agent(x: AttendedTransfer) -> list[AnyEffect]:
+def rejoin_agent(x: AttendedTransfer) -> list[Effect]:
+    """The caller and the agent's leg bridged again: sent once the agent's leg is parked."""
     return [BridgeLegs(x.call, x.call, x.agent_leg)]
 
 
-def _drop_target_then_back_to_agent(x: AttendedTransfer) -> list[AnyEffect]:
-    return [HangupLeg(x.call, x.target_leg), *_back_to_agent(x)]
+def rejoins_agent(before: TransferState, after: TransferState) -> bool:
+    """Whether the agent's leg leaves its bridge with the target and parks, to be bridged with the caller again."""
+    return before is TransferState.CONSULTING and after in (TransferState.CANCELLED, TransferState.THREE_WAY)
 
 
 def _drop_target(x: AttendedTransfer) -> list[AnyEffect]:
@@ -125,7 +129,7 @@ def _drop_target(x: AttendedTransfer) -> list[AnyEffect]:
 
 
 def _conference(x: AttendedTransfer) -> list[AnyEffect]:
-    return [RunInline(x.call, x.target_leg, (("three_way", x.agent_leg),)), *_back_to_agent(x)]
+    return [RunInline(x.call, x.target_leg, (("three_way", x.agent_leg),))]
 
 
 def _nothing(x: AttendedTransfer) -> list[AnyEffect]:
@@ -136,9 +140,9 @@ Plan = Callable[[AttendedTransfer], list[AnyEffect]]
 _S, _E = TransferState, TransferEvent
 _TRANSITIONS: dict[tuple[TransferState, TransferEvent], tuple[TransferState, Plan]] = {
     (_S.CONSULTING, _E.COMPLETE): (_S.COMPLETED, _complete),
-    (_S.CONSULTING, _E.CANCEL): (_S.CANCELLED, _drop_target_then_back_to_agent),
+    (_S.CONSULTING, _E.CANCEL): (_S.CANCELLED, _drop_target),
     (_S.CONSULTING, _E.CONFERENCE): (_S.THREE_WAY, _conference),
-    (_S.CONSULTING, _E.TARGET_GONE): (_S.CANCELLED, _back_to_agent),
+    (_S.CONSULTING, _E.TARGET_GONE): (_S.CANCELLED, _nothing),
     # FreeSWITCH hangs up T with L (an orphaned B-leg); the parked caller is the engine's to route again.
     (_S.CONSULTING, _E.AGENT_GONE): (_S.ABANDONED, _nothing),
     (_S.THREE_WAY, _E.COMPLETE): (_S.COMPLETED, _complete),

@@ -45,7 +45,14 @@ def resolve(switch: SimSwitch, endpoint: str) -> Endpoint | str:
         kind_of = {"person": "answer", "machine": "answer", "busy": "busy"}.get(outcome, "no_answer")
         behaviour = Behaviour(kind_of, callee.answer_after_s, callee.busy_after_s, talk)
         return Endpoint(number, endpoint, "", behaviour)
-    if kind in ("sofia", "loopback"):
+    if kind == "loopback":
+        # loopback/<ext>[/<context>[/<dialplan>]]: the extension goes through the dialplan; here an agent's
+        # extension rings their phone (as the default context's user/ bridge would), anything else answers.
+        extension = rest.split("/", 1)[0]
+        rung = resolve(switch, f"user/{extension}")
+        behaviour = rung.behaviour if isinstance(rung, Endpoint) else Behaviour("answer", 0.0, 0.0, 3600.0)
+        return Endpoint(extension, f"loopback/{extension}-a", "", behaviour)
+    if kind == "sofia":
         number = rest.rsplit("/", 1)[-1].split("@")[0]
         return Endpoint(number, endpoint, "", Behaviour("answer", 0.0, 0.0, 3600.0))
     return "CHAN_NOT_IMPLEMENTED"

@@ -1,4 +1,5 @@
-"""An agent holds, mutes and blind-transfers a live call over real TCP: HTTP API and CLI, simulated switch."""
+"""An agent holds, mutes, transfers (blind and attended) and conferences a live call over real TCP: HTTP API and
+CLI, simulated switch."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def test_hold_sets_the_queue_music_on_the_agent_leg_then_holds_it(centre: Contac
     caller, agent, agent_leg = support_call(centre)
     status, view = call(f"{url}/api/calls/{agent}/hold", "POST")
     assert (status, view) == (200, {"call": caller, "agent": agent, "agent_leg": agent_leg, "held": True,
-                                    "muted": False, "transferred_to": None})
+                                    "muted": False, "transferred_to": None, "consulting": None})
     wait_until(lambda: centre.switch.channels[agent_leg].call_state == "HELD", what="the agent leg on hold")
     assert sent(centre, f"api uuid_setvar {agent_leg}") == [f"api uuid_setvar {agent_leg} hold_music "
                                                             "local_stream://moh"]
@@ -82,3 +83,41 @@ def test_cli_mutes_then_transfers_to_a_queue_where_another_agent_answers(centre:
     assert engine.stats.queues["support"].abandoned == 0
     refused = CliRunner().invoke(main, ["call", "transfer", caller, "--url", url])
     assert refused.exit_code == 2 and "give one of --to or --queue" in refused.output
+
+
+def test_attended_transfer_over_the_cli_consults_then_completes(centre: ContactCentre, url: str) -> None:
+    caller, agent, agent_leg = support_call(centre)
+    engine = centre.controller.engine
+    target = "1008" if agent != "1008" else "1009"
+
+    def cli(*args: str) -> str:
+        result = CliRunner().invoke(main, ["call", *args, "--url", url])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert cli("consult", agent, "--to", target).endswith("consulting\n")
+    (target_leg,) = engine._consult_legs
+    wait_until(lambda: centre.switch.channels[agent_leg].bridged_with == target_leg, what="agent talks to target")
+    wait_until(lambda: centre.switch.channels[caller].apps[-1].arg == "local_stream://moh",
+               what="the caller waiting with music")
+    assert cli("complete", agent).endswith(f"transferred to {target}\n")
+    wait_until(lambda: centre.switch.channels[caller].bridged_with == target_leg, what="caller talks to target")
+    wait_until(lambda: engine.agents[agent].state.value == "wrap_up", what="the agent to wrap up")
+
+
+def test_conference_over_http_then_cancel_drops_the_third_party(centre: ContactCentre, url: str) -> None:
+    caller, agent, agent_leg = support_call(centre)
+    engine = centre.controller.engine
+    status, view = call(f"{url}/api/calls/{agent}/consult", "POST", {"to": "1009"})
+    assert (status, view["consulting"]) == (200, "consulting")
+    (target_leg,) = engine._consult_legs
+    wait_until(lambda: centre.switch.channels[agent_leg].bridged_with == target_leg, what="agent talks to target")
+    assert call(f"{url}/api/calls/{agent}/conference", "POST")[1]["consulting"] == "three_way"
+    wait_until(lambda: centre.switch.channels[caller].bridged_with == agent_leg, what="caller back with the agent")
+    wait_until(lambda: "three_way" in [app.app for app in centre.switch.apps_on(target_leg)], what="three_way")
+    cancelled = call(f"{url}/api/calls/{agent}/cancel", "POST")
+    assert cancelled[1].get("consulting", "missing") is None, cancelled
+    wait_until(lambda: target_leg not in centre.switch.channels
+               or centre.switch.channels[target_leg].state == "CS_DESTROY", what="the third party dropped")
+    assert centre.switch.channels[caller].bridged_with == agent_leg
+    assert engine.agents[agent].state.value == "on_call"

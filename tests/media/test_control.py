@@ -46,16 +46,22 @@ def consulting() -> x.AttendedTransfer:
 _S, _E = x.TransferState, x.TransferEvent
 _EXPECTED = {
     (_S.CONSULTING, _E.COMPLETE): (_S.COMPLETED, [BridgeLegs(CALL, CALL, TARGET), HangupLeg(CALL, AGENT)]),
-    (_S.CONSULTING, _E.CANCEL): (_S.CANCELLED, [HangupLeg(CALL, TARGET), BridgeLegs(CALL, CALL, AGENT)]),
-    (_S.CONSULTING, _E.CONFERENCE): (_S.THREE_WAY, [RunInline(CALL, TARGET, (("three_way", AGENT),)),
-                                                    BridgeLegs(CALL, CALL, AGENT)]),
-    (_S.CONSULTING, _E.TARGET_GONE): (_S.CANCELLED, [BridgeLegs(CALL, CALL, AGENT)]),
+    # the caller rejoins the agent once the agent's leg has parked (rejoins_agent): nothing more is sent now
+    (_S.CONSULTING, _E.CANCEL): (_S.CANCELLED, [HangupLeg(CALL, TARGET)]),
+    (_S.CONSULTING, _E.CONFERENCE): (_S.THREE_WAY, [RunInline(CALL, TARGET, (("three_way", AGENT),))]),
+    (_S.CONSULTING, _E.TARGET_GONE): (_S.CANCELLED, []),
     (_S.CONSULTING, _E.AGENT_GONE): (_S.ABANDONED, []),
     (_S.THREE_WAY, _E.COMPLETE): (_S.COMPLETED, [BridgeLegs(CALL, CALL, TARGET), HangupLeg(CALL, AGENT)]),
     (_S.THREE_WAY, _E.CANCEL): (_S.CANCELLED, [HangupLeg(CALL, TARGET)]),
     (_S.THREE_WAY, _E.TARGET_GONE): (_S.CANCELLED, []),
     (_S.THREE_WAY, _E.AGENT_GONE): (_S.ABANDONED, []),
 }
+
+
+def test_the_caller_rejoins_the_agent_after_cancel_conference_or_target_gone_while_consulting() -> None:
+    assert [state for state in _S if x.rejoins_agent(_S.CONSULTING, state)] == [_S.THREE_WAY, _S.CANCELLED]
+    assert not x.rejoins_agent(_S.THREE_WAY, _S.CANCELLED)  # still bridged: only the target leaves
+    assert x.rejoin_agent(consulting()) == [BridgeLegs(CALL, CALL, AGENT)]
 
 
 @pytest.mark.parametrize("state", list(x.TransferState))

@@ -154,6 +154,9 @@ def test_attended_transfer_consult_conference_then_complete(client: RawClient, s
     for effect in effects:
         send(client, effect)
     client.wait_event("MEDIA_BUG_START", Unique_ID="agent-leg-4", Media_Bug_Function="eavesdrop")
+    client.wait_event("CHANNEL_PARK", Unique_ID="agent-leg-4")  # out of its bridge with the target: rejoin
+    for effect in control.rejoin_agent(transfer):
+        send(client, effect)
     client.wait_event("CHANNEL_BRIDGE", Unique_ID=call, count=2)
     assert switch.eavesdrops["target-4"] == Eavesdrop("agent-leg-4", mux_read=True, mux_write=True)
     assert switch.channels[call].bridged_with == "agent-leg-4"
@@ -177,6 +180,9 @@ def test_attended_transfer_cancel_reconnects_caller_and_agent(client: RawClient,
     for effect in effects:
         send(client, effect)
     client.wait_event("CHANNEL_HANGUP_COMPLETE", Unique_ID="target-5")
+    client.wait_event("CHANNEL_PARK", Unique_ID="agent-leg-5")
+    for effect in control.rejoin_agent(transfer):
+        send(client, effect)
     client.wait_event("CHANNEL_BRIDGE", Unique_ID=call, count=2)
     assert switch.channels[call].bridged_with == "agent-leg-5"
 
