@@ -517,6 +517,37 @@ def monitor_stop(config_path: Path, url: str | None, session_id: str) -> None:
     click.echo(f"stopped {session_id}")
 
 
+@monitor.command("history")
+@config_option
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The day [today].")
+@click.option("--supervisor", help="Only this supervisor's sessions.")
+def monitor_history(config_path: Path, day: datetime | None, supervisor: str | None) -> None:
+    """Every monitoring session of a day from the contact history: who, whose call, each mode and why it ended."""
+    from ccswitch.config import load_config
+    from ccswitch.history import open_history
+    from ccswitch.reports import day_bounds
+
+    try:
+        config = load_config(config_path)
+        start, end = day_bounds((day or datetime.now(config.timezone)).date(), config.timezone)
+        database = open_history(config.history_url)
+        try:
+            sessions = database.monitoring_between(start, end, supervisor)
+        finally:
+            database.close()
+    except CcswitchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for record in sessions:
+        modes = ", ".join(f"{mode} {datetime.fromtimestamp(float(at), config.timezone):%H:%M:%S}"
+                          for mode, at in (part.split("@") for part in record.modes.split(",")))
+        click.echo(f"{datetime.fromtimestamp(record.started_at, config.timezone):%H:%M:%S}-"
+                   f"{datetime.fromtimestamp(record.ended_at, config.timezone):%H:%M:%S} supervisor "
+                   f"{record.supervisor} agent {record.agent or '-'} call {record.call_uuid}: {modes} "
+                   f"({record.reason})")
+    if not sessions:
+        click.echo("no monitoring sessions")
+
+
 @monitor.command("list")
 @config_option
 @url_option

@@ -72,7 +72,7 @@ from ccswitch.effects import (
     Transfer,
 )
 from ccswitch.errors import InvalidTransition, StoreError, UnknownNameError, UnsafeValueError
-from ccswitch.history.model import AgentStateRecord, ContactRecord, HistoryRecord, Outcome
+from ccswitch.history.model import AgentStateRecord, ContactRecord, HistoryRecord, MonitoringRecord, Outcome
 from ccswitch.media import control as ctl
 from ccswitch.media import monitor as mon
 from ccswitch.media import recording as rec
@@ -573,7 +573,12 @@ class Engine:
 
     # ----------------------------------------------------------------- waiting callers: keys, callbacks
     def _on_key(self, event: Dtmf, now: float) -> None:
-        """A waiting caller pressed a key: the queue's exit key or callback key act; others are ignored."""
+        """A supervisor switched mode on their phone (followed), or a waiting caller pressed a key: the queue's
+        exit key or callback key act; others are ignored."""
+        monitor = self.monitors.get(event.uuid)
+        if monitor is not None:
+            self._supervisor_key(monitor, event.digit, now)
+            return
         session = self.calls.get(event.uuid)
         if session is None or session.phase is not Phase.QUEUED or session.entry is None:
             return
@@ -1370,11 +1375,32 @@ class Engine:
         del self.monitors[session.supervisor_leg]
         self._monitor_logged("end", mon.ended(session, now), now, reason)
 
+    def _monitor_recorded(self, session: MonitorSession, reason: str, now: float) -> None:
+        """Every monitoring session goes into the history when it ends, with each mode it was in."""
+        call = self.calls.get(session.call)
+        modes = ",".join(f"{mode.value}@{at:.3f}" for at, mode in session.log)
+        self.record(MonitoringRecord(session.supervisor_leg, session.supervisor, call.agent if call else None,
+                                     session.call, session.started_at, session.ended_at or now, modes, reason))
+
+    def _supervisor_key(self, session: MonitorSession, digit: str, now: float) -> None:
+        """The eavesdrop application changes mode on the supervisor's keys (1, 2, 3, 0) and ends on *: follow it.
+        Our own mode changes come back here too, already applied, and change nothing."""
+        followed = mon.on_digit(session, digit, now)
+        if followed is session:
+            return
+        if not followed.active:
+            self._monitor_ended(session, "the supervisor pressed *", now)
+            return
+        self.monitors[session.supervisor_leg] = followed
+        self._monitor_logged("mode", followed, now, "from the supervisor's phone")
+
     def _monitor_logged(self, action: str, session: MonitorSession, now: float, detail: str = "") -> None:
         call = self.calls.get(session.call)
         entry = MonitorLogEntry(now, action, session.supervisor_leg, session.supervisor,
                                 call.agent if call else None, session.call, session.mode, detail)
         self.monitor_log.append(entry)
+        if action == "end":
+            self._monitor_recorded(session, detail, now)
         log.info("monitoring %s: %s supervisor %s, agent %s, call %s, mode %s%s", entry.session, action,
                  entry.supervisor, entry.agent, entry.call, entry.mode.value, f" ({detail})" if detail else "")
 

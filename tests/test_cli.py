@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from ccswitch import __version__
 from ccswitch.cli import main
-from ccswitch.history import open_history
+from ccswitch.history import MonitoringRecord, open_history
 from tests.history.records import T0, contact  # T0: 2026-11-18 14:06:40 in Moscow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,3 +135,22 @@ def test_recordings_list_filters_by_agent_day_and_queue(tmp_path: Path) -> None:
     ]
     none = runner.invoke(main, ["recordings", "list", "--config", config, "--queue", "sales"])
     assert none.exit_code == 0 and none.output.strip() == "no recordings"
+
+
+def test_monitor_history_lists_a_days_sessions_with_their_modes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'history.sqlite'}"
+    database = open_history(url)
+    database.record_batch([
+        MonitoringRecord("leg-1", "2001", "1003", "call-1", T0, T0 + 60, f"listen@{T0},barge@{T0 + 20}", "stopped"),
+        MonitoringRecord("leg-2", "2002", None, "call-2", T0 - 86400, T0 - 86000, f"listen@{T0 - 86400}", "hung up"),
+    ])
+    database.close()
+    runner = CliRunner(env={"CCSWITCH_HISTORY_URL": url})
+    config = str(ROOT / "config" / "ccswitch.yaml")
+    result = runner.invoke(main, ["monitor", "history", "--config", config, "--date", "2026-11-18"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "14:06:40-14:07:40 supervisor 2001 agent 1003 call call-1: listen 14:06:40, barge 14:07:00 (stopped)"]
+    other = runner.invoke(main, ["monitor", "history", "--config", config, "--date", "2026-11-18",
+                                 "--supervisor", "2002"])
+    assert other.output.strip() == "no monitoring sessions"

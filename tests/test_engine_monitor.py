@@ -7,12 +7,13 @@ from types import MappingProxyType
 
 import pytest
 
-from ccswitch.channel_events import Bridged, HungUp, JobFailed, from_esl
+from ccswitch.channel_events import Bridged, Dtmf, HungUp, JobFailed, from_esl
 from ccswitch.config import load_config
 from ccswitch.effects import HangupLeg, Originate, SendDtmf
 from ccswitch.engine import Engine
 from ccswitch.errors import InvalidTransition, UnknownNameError
 from ccswitch.esl.event import Event
+from ccswitch.history.model import HistoryRecord, MonitoringRecord
 from ccswitch.media.monitor import MonitorMode, NotAuthorised, Supervisor
 from ccswitch.store.memory import MemoryStore
 from tests.test_engine import CALLER, MONDAY_10AM, ROOT, Recorder, queue_for_support
@@ -145,3 +146,24 @@ def test_a_failed_background_job_is_read_from_its_event() -> None:
 
     assert from_esl(job("-ERR USER_NOT_REGISTERED\n")) == JobFailed("job-1", "USER_NOT_REGISTERED")
     assert from_esl(job("+OK 5de5ae67-f1bb-41e9-88d3-ef5467ae5aec\n")) is None
+
+
+def test_keys_the_supervisor_presses_on_their_phone_are_followed_and_every_session_goes_into_the_history(
+    emitted: Recorder, agent_leg: str, engine: Engine
+) -> None:
+    history: list[HistoryRecord] = []
+    engine.record = history.append
+    session = engine.monitor("2001", "1003", MonitorMode.LISTEN, MONDAY_10AM + 20)
+    engine.handle("fs1", Dtmf(session.supervisor_leg, "2"), MONDAY_10AM + 30)  # whisper, chosen on the phone
+    assert engine.monitors[session.supervisor_leg].mode is MonitorMode.WHISPER
+    assert engine.monitor_log[-1].action == "mode" and engine.monitor_log[-1].detail == "from the supervisor's phone"
+    engine.monitor_mode(session.supervisor_leg, MonitorMode.BARGE, MONDAY_10AM + 40)
+    engine.handle("fs1", Dtmf(session.supervisor_leg, "3"), MONDAY_10AM + 40)  # our own DTMF coming back
+    assert [e.action for e in engine.monitor_log].count("mode") == 2
+    engine.handle("fs1", Dtmf(session.supervisor_leg, "*"), MONDAY_10AM + 50)  # eavesdrop ends on *
+    assert session.supervisor_leg not in engine.monitors
+    (record,) = [r for r in history if isinstance(r, MonitoringRecord)]
+    assert record == MonitoringRecord(
+        session.supervisor_leg, "2001", "1003", CALLER, MONDAY_10AM + 20, MONDAY_10AM + 50,
+        f"listen@{MONDAY_10AM + 20:.3f},whisper@{MONDAY_10AM + 30:.3f},barge@{MONDAY_10AM + 40:.3f}",
+        "the supervisor pressed *")

@@ -7,6 +7,7 @@ from ccswitch.history.model import (
     ContactRecord,
     Direction,
     HistoryRecord,
+    MonitoringRecord,
     Outcome,
     phone_key,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "HistoryRecord",
     "HistoryWriter",
     "Migration",
+    "MonitoringRecord",
     "Outcome",
     "default_history_url",
     "open_history",

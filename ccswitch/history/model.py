@@ -69,7 +69,22 @@ class AgentStateRecord:
     reason: str | None = None
 
 
-HistoryRecord = ContactRecord | AgentStateRecord
+@dataclass(frozen=True, slots=True)
+class MonitoringRecord:
+    """A supervisor listened to, whispered to or barged into a call: ``modes`` is every mode in order, each with
+    the time it began (``listen@1700000000.0,whisper@1700000042.5``); ``reason`` is why it ended."""
+
+    session: str  # the supervisor's leg uuid
+    supervisor: str
+    agent: str | None
+    call_uuid: str
+    started_at: float
+    ended_at: float
+    modes: str
+    reason: str
+
+
+HistoryRecord = ContactRecord | AgentStateRecord | MonitoringRecord
 
 _NOT_DIGITS = re.compile(r"\D")
 

@@ -76,4 +76,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE contacts ADD COLUMN recording_s DOUBLE PRECISION",
         "CREATE INDEX contacts_by_recording ON contacts (recording_started_at)",
     )),
+    Migration(3, "supervisor monitoring sessions", (
+        """CREATE TABLE monitoring (
+            session TEXT PRIMARY KEY,
+            supervisor TEXT NOT NULL,
+            agent TEXT,
+            call_uuid TEXT NOT NULL,
+            started_at DOUBLE PRECISION NOT NULL,
+            ended_at DOUBLE PRECISION NOT NULL,
+            modes TEXT NOT NULL,
+            reason TEXT NOT NULL
+        )""",
+        "CREATE INDEX monitoring_by_end ON monitoring (ended_at)",
+    )),
 )

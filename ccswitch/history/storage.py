@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ccswitch.errors import StoreError
-from ccswitch.history.model import AgentStateRecord, ContactRecord, HistoryRecord, phone_key
+from ccswitch.history.model import AgentStateRecord, ContactRecord, HistoryRecord, MonitoringRecord, phone_key
 from ccswitch.history.schema import MIGRATIONS, SCHEMA_VERSION_TABLE, Migration
 
 SQLITE_PREFIX = "sqlite:///"
@@ -66,6 +66,7 @@ class Dialect:
 
 _CONTACT_COLUMNS = tuple(field.name for field in fields(ContactRecord))
 _STATE_COLUMNS = tuple(field.name for field in fields(AgentStateRecord))
+_MONITORING_COLUMNS = tuple(field.name for field in fields(MonitoringRecord))
 
 
 def _insert(table: str, columns: Sequence[str]) -> str:
@@ -75,6 +76,8 @@ def _insert(table: str, columns: Sequence[str]) -> str:
 
 _INSERT_CONTACT = _insert("contacts", (*_CONTACT_COLUMNS, "caller_key"))
 _INSERT_STATE = _insert("agent_states", _STATE_COLUMNS)
+_INSERT_MONITORING = _insert("monitoring", _MONITORING_COLUMNS)
+_SELECT_MONITORING = f"SELECT {', '.join(_MONITORING_COLUMNS)} FROM monitoring"
 _SELECT_CONTACTS = f"SELECT {', '.join(_CONTACT_COLUMNS)} FROM contacts"
 _SELECT_STATES = f"SELECT {', '.join(_STATE_COLUMNS)} FROM agent_states"
 
@@ -127,11 +130,13 @@ class History:
         """Write every record in one transaction: all of them or, on error (``StoreError``), none."""
         contacts = [_contact_row(r) for r in records if isinstance(r, ContactRecord)]
         states = [_state_row(r) for r in records if isinstance(r, AgentStateRecord)]
+        monitoring = [tuple(getattr(r, name) for name in _MONITORING_COLUMNS)
+                      for r in records if isinstance(r, MonitoringRecord)]
         with self._transaction(f"write {len(records)} records", ("BEGIN",)) as cursor:
-            if contacts:
-                cursor.executemany(self.dialect.sql(_INSERT_CONTACT), contacts)
-            if states:
-                cursor.executemany(self.dialect.sql(_INSERT_STATE), states)
+            for insert, rows in ((_INSERT_CONTACT, contacts), (_INSERT_STATE, states),
+                                 (_INSERT_MONITORING, monitoring)):
+                if rows:
+                    cursor.executemany(self.dialect.sql(insert), rows)
 
     # ----------------------------------------------------------------- look-ups
     def contacts_by_phone(self, number: str, limit: int = 50) -> list[ContactRecord]:
@@ -165,6 +170,12 @@ class History:
         where, params = _overlapping(start, end, "agent", agent)
         rows = self._query(f"{_SELECT_STATES} WHERE {where} ORDER BY agent, started_at, ended_at", params)
         return [AgentStateRecord(**dict(zip(_STATE_COLUMNS, row, strict=True))) for row in rows]
+
+    def monitoring_between(self, start: float, end: float, supervisor: str | None = None) -> list[MonitoringRecord]:
+        """Monitoring sessions overlapping [start, end), oldest first, optionally one supervisor's."""
+        where, params = _overlapping(start, end, "supervisor", supervisor)
+        rows = self._query(f"{_SELECT_MONITORING} WHERE {where} ORDER BY started_at, session", params)
+        return [MonitoringRecord(**dict(zip(_MONITORING_COLUMNS, row, strict=True))) for row in rows]
 
     def schema_version(self) -> int:
         return int(self._query("SELECT COALESCE(MAX(version), 0) FROM schema_version", ())[0][0])

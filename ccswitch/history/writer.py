@@ -24,7 +24,7 @@ import gevent.queue
 from gevent.threadpool import ThreadPool
 
 from ccswitch.errors import StoreError
-from ccswitch.history.model import ContactRecord, HistoryRecord
+from ccswitch.history.model import ContactRecord, HistoryRecord, MonitoringRecord
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ class HistorySink(Protocol):
 def describe(record: HistoryRecord) -> str:
     if isinstance(record, ContactRecord):
         return f"call {record.call_uuid}"
+    if isinstance(record, MonitoringRecord):
+        return f"monitoring {record.session} of call {record.call_uuid}"
     return f"agent {record.agent} {record.state}@{record.started_at:.3f}"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ccswitch.errors import StoreError
-from ccswitch.history import MIGRATIONS, History, Migration, default_history_url, open_history
+from ccswitch.history import MIGRATIONS, History, Migration, MonitoringRecord, default_history_url, open_history
 
 from .conftest import Database, terminate_connections
 from .records import T0, contact, state
@@ -178,3 +178,12 @@ def test_the_default_database_is_a_sqlite_file_under_the_config_directory(tmp_pa
 def test_a_memory_sqlite_database_is_refused() -> None:
     with pytest.raises(StoreError, match="needs a SQLite file"):
         open_history("sqlite:///:memory:")
+
+
+def test_monitoring_sessions_by_supervisor_overlapping_the_window(history: History) -> None:
+    first = MonitoringRecord("leg-1", "2001", "1003", "call-1", T0, T0 + 60, f"listen@{T0:.3f}", "stopped")
+    other = MonitoringRecord("leg-2", "2002", None, "call-2", T0 + 30, T0 + 90, f"barge@{T0 + 30:.3f}", "hung up")
+    history.record_batch([first, other, first])
+    assert history.monitoring_between(T0 + 10, T0 + 20) == [first]
+    assert history.monitoring_between(T0, T0 + 100) == [first, other]
+    assert history.monitoring_between(T0, T0 + 100, supervisor="2002") == [other]
