@@ -186,6 +186,7 @@ class CallSession:
     consult: ctl.AttendedTransfer | None = None  # the agent's attended transfer or three-way call in progress
     consult_target: str | None = None  # where the agent consults (the extension dialled)
     rejoin_agent: ctl.AttendedTransfer | None = None  # bridge the caller with the agent again once their leg parks
+    recording_policy: rec.RecordingPolicy | None = None  # the dialplan rule's, over the queue's
 
     def next_tag(self, prefix: str) -> str:
         self.tags_used += 1
@@ -436,6 +437,7 @@ class Engine:
         # Applications queue behind what is playing, so a call found in music is interrupted first.
         self._emit(session, [TakeCall(session.uuid), *([StopMedia(session.uuid)] if event.playing else [])])
         decision = route(self.config.dialplan, event.destination, event.caller_number, self._local(now))
+        session.recording_policy = decision.recording
         log.info("call %s from %s to %s: rule %s -> %s", event.uuid, event.caller_number, event.destination,
                  decision.rule or "(default)", decision.step)
         self._go(session, decision.step, now)
@@ -1166,7 +1168,7 @@ class Engine:
     def _start_recording(self, session: CallSession, now: float) -> None:
         """At the bridge, if the queue's policy picks this call: announce, then record the caller's channel."""
         assert session.entry is not None and session.agent is not None
-        policy = self.config.queues[session.entry.queue].recording
+        policy = session.recording_policy or self.config.queues[session.entry.queue].recording
         if session.recording is not None or not rec.should_record(policy, session.uuid):  # one per call
             return
         if session.caller_gone:

@@ -33,7 +33,7 @@ from ccswitch.effects import (
 from ccswitch.engine import Engine, Phase
 from ccswitch.errors import InvalidTransition, UnknownNameError
 from ccswitch.history.model import ContactRecord, HistoryRecord
-from ccswitch.media.recording import RecordingMode, should_record
+from ccswitch.media.recording import RecordingMode, RecordingPolicy, should_record
 from ccswitch.routing.steps import ToAnnouncement, ToQueue
 from ccswitch.store.memory import MemoryStore
 
@@ -413,3 +413,13 @@ def test_pause_refuses_unknown_and_unrecorded_calls(config: Config, emitted: Rec
     with pytest.raises(InvalidTransition, match="not being recorded"):
         engine.recording(CALLER, True, MONDAY_10AM + 20)
     assert emitted.take() == []
+
+
+def test_a_dialplan_rules_recording_policy_wins_over_the_queues(config: Config, emitted: Recorder) -> None:
+    config = with_support_recording(config, mode=RecordingMode.NONE)
+    rules = tuple(replace(rule, recording=RecordingPolicy(RecordingMode.ALL, stereo=False))
+                  if rule.name == "business-hours" else rule for rule in config.dialplan.rules)
+    config = replace(config, dialplan=replace(config.dialplan, rules=rules))
+    _engine, effects = bridge_support_call(config, emitted, [])
+    assert effects == [StartRecording(CALLER, f"{config.recordings.switch_dir}/2026/11/23/support/{CALLER}.wav",
+                                      stereo=False)]

@@ -910,7 +910,7 @@ def _rule(rules: Node, index: int, raw: Any, refs: list[f.Ref]) -> DialplanRule 
     node = rules.child(index, raw)
     if node is None:
         return None
-    node.known(("name", "did", "did_pattern", "caller_pattern", "days", "hours", "dates", "then"))
+    node.known(("name", "did", "did_pattern", "caller_pattern", "days", "hours", "dates", "then", "recording"))
     dids = frozenset(str(did) for did in node.items("did"))  # bare numbers are fine: 88005550556
     return DialplanRule(
         name=node.text("name", f"rule-{index + 1}", token=f.NAME),
@@ -921,6 +921,7 @@ def _rule(rules: Node, index: int, raw: Any, refs: list[f.Ref]) -> DialplanRule 
         hours=f.hours(node, "hours"),
         dates=f.dates(node, "dates"),
         then=f.step_at(node, "then", refs),
+        recording=_recording_policy(node, refs) if "recording" in node.data else None,
     )
 
 

@@ -97,6 +97,7 @@ class DialplanRule:
 
     name: str
     then: Step
+    recording: RecordingPolicy | None = None  # overrides the queue's policy for the calls this rule routes
     dids: frozenset[str] = frozenset()
     did_pattern: re.Pattern[str] | None = None
     caller_pattern: re.Pattern[str] | None = None
@@ -301,6 +302,8 @@ class Config:
         """Whether any queue records or any step takes messages (then the recordings directory must be there and
         writable)."""
         return (any(queue.recording.mode is not RecordingMode.NONE for queue in self.queues.values())
+                or any(rule.recording is not None and rule.recording.mode is not RecordingMode.NONE
+                       for rule in self.dialplan.rules)
                 or any(isinstance(step, ToVoicemail) for step in self.steps()))
 
     def steps(self) -> Iterator[Step]:

@@ -36,8 +36,8 @@ class RecordingMode(Enum):
 
 @dataclass(frozen=True, slots=True)
 class RecordingPolicy:
-    """Per queue (dialplan rules and campaigns may carry one later). ``announce`` is the name of a prompt played
-    to the caller when the recording starts."""
+    """Per queue, or per dialplan rule (which wins for the calls it routes). ``announce`` is the name of a prompt
+    played to the caller when the recording starts."""
 
     mode: RecordingMode = RecordingMode.NONE
     sample_percent: int = 100

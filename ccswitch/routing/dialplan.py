@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ccswitch.config.model import Dialplan, DialplanRule, within
+from ccswitch.media.recording import RecordingPolicy
 from ccswitch.routing.steps import Step
 
 
@@ -17,6 +18,7 @@ from ccswitch.routing.steps import Step
 class Route:
     step: Step
     rule: str | None  # the matching rule's name; None when the dialplan's default applied
+    recording: RecordingPolicy | None = None  # the rule's own recording policy, over the queue's
 
 
 def route(dialplan: Dialplan, did: str, caller: str, now: datetime) -> Route:
@@ -25,7 +27,7 @@ def route(dialplan: Dialplan, did: str, caller: str, now: datetime) -> Route:
     local = now.astimezone(dialplan.timezone)
     for rule in dialplan.rules:
         if _matches(rule, did, caller, local):
-            return Route(rule.then, rule.name)
+            return Route(rule.then, rule.name, rule.recording)
     return Route(dialplan.default, None)
 
 
