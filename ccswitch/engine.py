@@ -690,6 +690,10 @@ class Engine:
                     self._overflow(self.calls[entry.call], queue.when_no_agents, "no agent logged in", now)
         for session in [s for s in self.calls.values() if s.phase is Phase.OFFERING and now > s.offer_deadline]:
             self._offer_lost(session, now)
+        for session in [s for s in self.calls.values() if s.phase is Phase.REQUEUING and now > s.offer_deadline]:
+            log.warning("call %s: no park event %.0f s after its transfer to queue %s: queuing it anyway",
+                        session.uuid, OFFER_GRACE_S, session.requeue_to)
+            self._requeue(session, now)
         while self._connect_deadlines and self._connect_deadlines[0][0] <= now:
             outbound = self.calls.get(heapq.heappop(self._connect_deadlines)[1])
             if outbound is not None and outbound.phase in (Phase.QUEUED, Phase.OFFERING):
@@ -1343,6 +1347,7 @@ class Engine:
         call.transferred_to, call.controls = destination, None
         if queue is not None:
             call.phase, call.requeue_to = Phase.REQUEUING, queue
+            call.offer_deadline = now + OFFER_GRACE_S  # by then FreeSWITCH has said it is parked, or we assume it
             call.agent = call.agent_leg = None
         else:
             call.outcome = "transferred"

@@ -256,3 +256,15 @@ def test_consult_refusals(engine: Engine, emitted: Recorder, agent_leg: str) -> 
 def test_the_agent_hangs_up_the_call(engine: Engine, emitted: Recorder, agent_leg: str) -> None:
     engine.control("1003", CallAction.HANGUP, T)
     assert emitted.take() == [Hangup(CALLER, "NORMAL_CLEARING")]
+
+
+def test_a_transfer_to_a_queue_whose_park_event_is_lost_is_queued_anyway(
+    engine: Engine, emitted: Recorder, agent_leg: str
+) -> None:
+    engine.control("1003", CallAction.TRANSFER, T, queue="sales")
+    emitted.take()
+    engine.tick(T + 10)
+    assert engine.calls[CALLER].phase is Phase.REQUEUING
+    engine.tick(T + 10.5)
+    (offer,) = [e for e in emitted.take() if isinstance(e, ConnectAgent)]
+    assert offer.queue == "sales" and engine.calls[CALLER].phase is Phase.OFFERING
