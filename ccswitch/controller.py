@@ -24,11 +24,12 @@ import gevent.queue
 from gevent.event import AsyncResult
 
 from ccswitch.acd.agents import Agent, AgentEvent
+from ccswitch.calls import CallAction, CallControl, ReloadSummary
 from ccswitch.channel_events import SUBSCRIBED_EVENTS, ChannelEvent, from_esl, waiting_from_channel_row
 from ccswitch.clock import Clock
 from ccswitch.config import Config, load_config
 from ccswitch.effects import Effect
-from ccswitch.engine import CallAction, CallControl, Engine, Record, ReloadSummary
+from ccswitch.engine import Engine, Record
 from ccswitch.errors import CcswitchError
 from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection

@@ -22,6 +22,8 @@ Either way the agent's part ends at the transfer (wrap-up follows), and FreeSWIT
 Beside a connected call, a supervisor may listen, whisper or barge (``monitor``): their phone is originated to
 eavesdrop on the agent's leg; the session ends with either leg (or the supervisor's), and is logged.
 
+What a call is (``CallSession``, its ``Phase``) and the history record it leaves live in ``ccswitch.calls``.
+
 The engine never touches a socket: it is driven by ``handle``/``tick``/``reconcile`` from the controller greenlet
 (``ccswitch.controller``) and hands effects to an ``emit`` callback. Time comes in as ``now``.
 """
@@ -34,9 +36,8 @@ import logging
 import uuid as uuidlib
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from enum import Enum
 from typing import Concatenate, ParamSpec, TypeVar
 
 from ccswitch.acd import agents as agent_fsm
@@ -44,6 +45,16 @@ from ccswitch.acd import waiting as wait
 from ccswitch.acd.agents import Agent, AgentState, MissReason
 from ccswitch.acd.queues import QueueEntry, caller_priority, overdue
 from ccswitch.acd.router import Router
+from ccswitch.calls import (
+    CallAction,
+    CallControl,
+    CallSession,
+    MonitorLogEntry,
+    Phase,
+    ReloadSummary,
+    contact_record,
+    outcome_of,
+)
 from ccswitch.channel_events import (
     AppCompleted,
     Bridged,
@@ -72,7 +83,7 @@ from ccswitch.effects import (
     Transfer,
 )
 from ccswitch.errors import InvalidTransition, StoreError, UnknownNameError, UnsafeValueError
-from ccswitch.history.model import AgentStateRecord, ContactRecord, HistoryRecord, MonitoringRecord, Outcome
+from ccswitch.history.model import AgentStateRecord, HistoryRecord, MonitoringRecord, Outcome
 from ccswitch.media import control as ctl
 from ccswitch.media import monitor as mon
 from ccswitch.media import recording as rec
@@ -130,115 +141,12 @@ def _flushing(step: Callable[Concatenate[Engine, _P], _R]) -> Callable[Concatena
     return run
 
 
-class Phase(Enum):
-    IVR = "ivr"
-    ANNOUNCING = "announcing"
-    QUEUED = "queued"
-    OFFERING = "offering"
-    CONNECTED = "connected"
-    REQUEUING = "requeuing"  # transferred to a queue by its agent: queued again once FreeSWITCH has parked it
-    CALLBACK = "callback"  # the caller asked to be called back: their place waits for an agent without them
-    ENDED = "ended"
-
-
-@dataclass
-class CallSession:
-    """What the engine knows about one caller's channel."""
-
-    uuid: str
-    node: str
-    caller_number: str
-    caller_name: str
-    destination: str
-    arrived_at: float
-    phase: Phase = Phase.IVR
-    answered: bool = False
-    ivr: ivr.IvrState | None = None
-    pending_tag: str | None = None
-    hangup_cause: str = "NORMAL_CLEARING"
-    entry: QueueEntry | None = None
-    ringing: dict[str, str] = field(default_factory=dict)  # agent id -> leg uuid ("" if unknown) while offering
-    music_on: bool = False  # waiting music started (running or still queued on the channel)
-    offer_deadline: float = 0.0  # by then the offer must have bridged or failed, or it is taken back
-    agent: str | None = None  # the agent who answered
-    agent_leg: str | None = None
-    connected_at: float | None = None
-    tags_used: int = 0  # announcement tags
-    ivr_seq: int = 0  # last IVR tag number, so tags stay unique if the call re-enters an IVR
-    ivr_path: list[str] = field(default_factory=list)  # "menu:digits", as pressed
-    outcome: Outcome | None = None  # set by the step that ended the routing: announce, transfer, hangup, overflow
-    transferred_to: str | None = None
-    left_queue_at: float | None = None  # abandoned or overflowed
-    talk_ended_at: float | None = None
-    wrap_up_s: float = 0.0
-    overflows: int = 0  # queues that were full for this call
-    recording: RecordingSession | None = None
-    controls: ctl.AgentLegControls | None = None  # hold / mute on the connected agent's leg
-    requeue_to: str | None = None  # the queue a blind transfer sends the call to (phase REQUEUING)
-    queued_at: float = 0.0  # joined its (last) queue; the wait is counted from here, even for a caller who
-    # rejoined at an earlier place
-    next_announcement: float | None = None  # when the waiting caller hears the next periodic announcement
-    caller_gone: bool = False  # a callback: the caller's channel has ended; the agent's and the callee's follow
-    callee_leg: str | None = None  # a callback: the leg dialling the caller back
-    message_path: str | None = None  # a message the caller left (voicemail step)
-    campaign: str | None = None  # an outbound call of this campaign, answered by a person
-    connect_by: tuple[float, Step] | None = None  # an outbound call: connected to an agent by then, or this step
-    consult: ctl.AttendedTransfer | None = None  # the agent's attended transfer or three-way call in progress
-    consult_target: str | None = None  # where the agent consults (the extension dialled)
-    rejoin_agent: ctl.AttendedTransfer | None = None  # bridge the caller with the agent again once their leg parks
-    recording_policy: rec.RecordingPolicy | None = None  # the dialplan rule's, over the queue's
-
-    def next_tag(self, prefix: str) -> str:
-        self.tags_used += 1
-        return f"{prefix}-{self.tags_used}"
-
-
-@dataclass(frozen=True, slots=True)
-class MonitorLogEntry:
-    """A monitoring session started, changed mode or ended (``detail``: why it ended)."""
-
-    at: float
-    action: str  # start | mode | end
-    session: str  # the supervisor's leg uuid
-    supervisor: str
-    agent: str | None
-    call: str
-    mode: MonitorMode
-    detail: str = ""
-
-
-class CallAction(Enum):
-    HOLD = "hold"
-    UNHOLD = "unhold"
-    MUTE = "mute"
-    UNMUTE = "unmute"
-    TRANSFER = "transfer"
-    CONSULT = "consult"  # attended transfer: the agent calls the target while the caller waits with music
-    COMPLETE = "complete"  # ... the caller and the target are connected, the agent leaves
-    CANCEL = "cancel"  # ... the target is dropped, the caller and the agent talk again
-    CONFERENCE = "conference"  # ... all three talk (three-way)
-    HANGUP = "hangup"
-
-
 _TRANSFER_EVENTS = {CallAction.COMPLETE: ctl.TransferEvent.COMPLETE, CallAction.CANCEL: ctl.TransferEvent.CANCEL,
                     CallAction.CONFERENCE: ctl.TransferEvent.CONFERENCE}
 
 
 _ALREADY = {CallAction.HOLD: "on hold", CallAction.UNHOLD: "off hold", CallAction.MUTE: "muted",
             CallAction.UNMUTE: "unmuted"}
-
-
-@dataclass(frozen=True, slots=True)
-class CallControl:
-    """A connected call after an agent's control action (``transferred_to``: an extension or ``queue:<name>``)."""
-
-    call: str
-    agent: str
-    agent_leg: str
-    held: bool
-    muted: bool
-    transferred_to: str | None
-    consulting: str | None = None  # an attended transfer in progress: consulting | three_way
 
 
 _WITH_A_CALL = (AgentState.RESERVED, AgentState.ON_CALL)
@@ -249,27 +157,6 @@ def _agents_by_user(config: Config) -> dict[str, str]:
     recognised)."""
     return {agent.contact.removeprefix("user/").partition("@")[0]: agent.id for agent in config.agents.values()
             if agent.contact.startswith("user/")}
-
-
-@dataclass(frozen=True, slots=True)
-class ReloadSummary:
-    """What a reload added and removed."""
-
-    queues_added: tuple[str, ...]
-    queues_removed: tuple[str, ...]
-    agents_added: tuple[str, ...]
-    agents_removed: tuple[str, ...]
-
-    @classmethod
-    def between(cls, old: Config, new: Config) -> ReloadSummary:
-        return cls(tuple(sorted(set(new.queues) - set(old.queues))), tuple(sorted(set(old.queues) - set(new.queues))),
-                   tuple(sorted(set(new.agents) - set(old.agents))), tuple(sorted(set(old.agents) - set(new.agents))))
-
-    def __str__(self) -> str:
-        changes = [f"{what} {', '.join(names)}" for what, names in (
-            ("queues added:", self.queues_added), ("queues removed:", self.queues_removed),
-            ("agents added:", self.agents_added), ("agents removed:", self.agents_removed)) if names]
-        return "; ".join(changes) or "no queues or agents added or removed"
 
 
 class Engine:
@@ -551,7 +438,7 @@ class Engine:
         session = self.calls.pop(event.uuid, None)
         if session is None:
             return
-        outcome = self._outcome(session)
+        outcome = outcome_of(session)
         if session.phase in (Phase.QUEUED, Phase.OFFERING):
             assert session.entry is not None
             session.left_queue_at = now
@@ -571,7 +458,7 @@ class Engine:
             self._call_ended(session, now)
         if session.recording is not None and session.recording.state is not RecordingState.STOPPED:
             session.recording, _ = rec.apply(session.recording, RecordingEvent.HANGUP, now)
-        self.record(self._contact_record(session, outcome, event.cause, now))
+        self.record(contact_record(session, outcome, event.cause, now))
 
     # ----------------------------------------------------------------- waiting callers: keys, callbacks
     def _on_key(self, event: Dtmf, now: float) -> None:
@@ -658,7 +545,7 @@ class Engine:
         """A callback is over (talked, or given up): its one history record is written now."""
         self.calls.pop(session.uuid, None)
         session.phase = Phase.ENDED
-        self.record(self._contact_record(session, outcome or self._outcome(session), cause, now))
+        self.record(contact_record(session, outcome or outcome_of(session), cause, now))
 
     def callbacks_pending(self) -> dict[str, int]:
         """Per queue: callbacks asked for and not yet connected (waiting for an agent, dialling, or a retry)."""
@@ -1422,52 +1309,6 @@ class Engine:
                 and not session.caller_gone]
 
     # ----------------------------------------------------------------- history
-    @staticmethod
-    def _outcome(session: CallSession) -> Outcome:
-        """How the contact ended, decided when the caller hangs up (before the queue bookkeeping changes phase)."""
-        if session.outcome == "transferred":  # by the dialplan, or by the agent after answering
-            return session.outcome
-        if session.connected_at is not None:
-            return "answered"
-        if session.phase in (Phase.QUEUED, Phase.OFFERING):
-            return "abandoned"
-        if session.outcome is not None:
-            return session.outcome
-        return "abandoned_in_ivr" if session.phase is Phase.IVR else "hung_up"
-
-    def _contact_record(self, session: CallSession, outcome: Outcome, cause: str, now: float) -> ContactRecord:
-        entry = session.entry
-        wait_end = session.connected_at if session.connected_at is not None else session.left_queue_at
-        talk_s = 0.0
-        if session.connected_at is not None:
-            talk_s = (session.talk_ended_at or now) - session.connected_at
-        return ContactRecord(
-            call_uuid=session.uuid,
-            channel="voice",
-            direction="outbound" if session.campaign else "inbound",
-            started_at=session.arrived_at,
-            ended_at=now,
-            caller_number=session.caller_number,
-            caller_name=session.caller_name,
-            destination=session.destination,
-            outcome=outcome,
-            hangup_cause=cause,
-            ivr_path=tuple(session.ivr_path),
-            queue=entry.queue if entry else None,
-            enqueued_at=session.queued_at if entry else None,
-            answered_at=session.connected_at,
-            agent=session.agent if session.connected_at is not None else None,
-            wait_s=wait_end - session.queued_at if entry and wait_end is not None else None,
-            talk_s=talk_s,
-            wrap_up_s=session.wrap_up_s,
-            transferred_to=session.transferred_to,
-            recording_path=session.recording.path if session.recording else session.message_path,
-            recording_started_at=session.recording.started_at if session.recording else None,
-            recording_s=session.recording.duration_s if session.recording else None,
-            callback=bool(entry and entry.callback),
-            campaign=session.campaign,
-        )
-
     def _record_state(self, old: Agent, now: float) -> None:
         """The agent left ``old``'s state (every transition starts a new interval: ``since`` moves)."""
         self.record(AgentStateRecord(agent=old.id, state=old.state.value, started_at=old.since, ended_at=now,

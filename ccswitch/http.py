@@ -32,7 +32,7 @@ from gevent.pywsgi import WSGIServer
 from prometheus_client import make_wsgi_app
 
 from ccswitch.acd.agents import Agent, AgentEvent, Login, Logout, Ready, TakeBreak, count_by_state
-from ccswitch.engine import CallAction
+from ccswitch.calls import CallAction
 from ccswitch.errors import CcswitchError, StoreError, UnknownNameError, UnsafeValueError
 from ccswitch.history.model import ContactRecord
 from ccswitch.history.storage import History
