@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -548,19 +548,24 @@ def _tiers(node: Node, default_position: int, refs: list[f.Ref]) -> tuple[Tier, 
     return tuple(tiers)
 
 
+def _optional_entries(issues: Issues, file: Path) -> Iterator[tuple[str, Node]]:
+    """The ``<name>: {...}`` entries of an optional file: none when it is absent (or unreadable: reported)."""
+    if not file.exists():
+        return
+    top = issues.read_yaml(file)
+    if top is None:
+        return
+    for raw_name, raw in top.data.items():
+        name = str(raw_name)
+        node = top.child(name, raw)
+        if node is not None and _name(top, name):
+            yield name, node
+
+
 def _supervisors(issues: Issues, file: Path, refs: list[f.Ref]) -> dict[str, Supervisor]:
     """``<id>: {name, contact, queues: [q, ...] | "*"}``; no file means no supervisors."""
     supervisors: dict[str, Supervisor] = {}
-    if not file.exists():
-        return supervisors
-    top = issues.read_yaml(file)
-    if top is None:
-        return supervisors
-    for raw_id, raw in top.data.items():
-        supervisor_id = str(raw_id)
-        node = top.child(supervisor_id, raw)
-        if node is None or not _name(top, supervisor_id):
-            continue
+    for supervisor_id, node in _optional_entries(issues, file):
         node.known(("name", "contact", "queues"))
         queues = [ALL_QUEUES] if node.raw("queues") == ALL_QUEUES else [str(q) for q in node.items("queues")]
         if not queues:
@@ -580,16 +585,8 @@ def _campaigns(
     """``<name>: {...}`` (see ``CampaignConfig``); no file means no campaigns. Files it names (leads,
     do_not_call) are relative to its folder."""
     campaigns: dict[str, CampaignConfig] = {}
-    if not file.exists():
-        return campaigns
-    top = issues.read_yaml(file)
-    if top is None:
-        return campaigns
-    for raw_name, raw in top.data.items():
-        name = str(raw_name)
-        node = top.child(name, raw)
-        if node is not None and _name(top, name):
-            campaigns[name] = _campaign(node, name, file.parent, zone, do_not_call, refs)
+    for name, node in _optional_entries(issues, file):
+        campaigns[name] = _campaign(node, name, file.parent, zone, do_not_call, refs)
     return campaigns
 
 
