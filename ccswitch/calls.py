@@ -67,7 +67,8 @@ class CallSession:
     next_announcement: float | None = None  # when the waiting caller hears the next periodic announcement
     caller_gone: bool = False  # a callback: the caller's channel has ended; the agent's and the callee's follow
     callee_leg: str | None = None  # a callback: the leg dialling the caller back
-    message_path: str | None = None  # a message the caller left (voicemail step)
+    message_path: str | None = None  # where the caller's message goes (voicemail step) ...
+    message_recorded: bool = False  # ... once ``record`` has run: a caller gone during the prompt left none
     campaign: str | None = None  # an outbound call of this campaign, answered by a person
     connect_by: tuple[float, Step] | None = None  # an outbound call: connected to an agent by then, or this step
     consult: ctl.AttendedTransfer | None = None  # the agent's attended transfer or three-way call in progress
@@ -180,7 +181,8 @@ def contact_record(session: CallSession, outcome: Outcome, cause: str, now: floa
         talk_s=talk_s,
         wrap_up_s=session.wrap_up_s,
         transferred_to=session.transferred_to,
-        recording_path=session.recording.path if session.recording else session.message_path,
+        recording_path=session.recording.path if session.recording else (
+            session.message_path if session.message_recorded else None),
         recording_started_at=session.recording.started_at if session.recording else None,
         recording_s=session.recording.duration_s if session.recording else None,
         callback=bool(entry and entry.callback),

@@ -88,7 +88,24 @@ class JobFailed:
     reason: str
 
 
-ChannelEvent = Parked | AppCompleted | Bridged | HungUp | Dtmf | PhoneChannel | JobFailed
+@dataclass(frozen=True, slots=True)
+class AmdCompleted:
+    """Answering-machine detection finished on a channel (mod_amd's ``amd`` application). ``result`` is what it
+    left in ``amd_result``: HUMAN, MACHINE or NOTSURE (NOTSURE also when it set nothing: the channel went away or
+    detection was cut short); ``cause`` is ``amd_cause`` (HUMAN, INITIALSILENCE, LONGGREETING, MAXWORDS,
+    MAXWORDLENGTH, TOOLONG; empty if unset). ``tag``: the ``Event-UUID`` we sent it with."""
+
+    uuid: str
+    tag: str | None
+    result: str
+    cause: str
+
+
+ChannelEvent = Parked | AppCompleted | Bridged | HungUp | Dtmf | PhoneChannel | JobFailed | AmdCompleted
+
+#: What mod_amd leaves in ``amd_result`` (github.com/seanbright/mod_amd, mod_amd.c amd_handle_silence_frame,
+#: amd_handle_voiced_frame and the analysis timeout in amd_start_function).
+AMD_RESULTS = frozenset({"HUMAN", "MACHINE", "NOTSURE"})
 
 
 def _bridge_failure(event: Event) -> str | None:
@@ -137,6 +154,11 @@ def from_esl(event: Event) -> ChannelEvent | None:
         )
     if name == "CHANNEL_EXECUTE_COMPLETE":
         application = event.application or ""
+        if application == "amd":
+            result = (event.variable("amd_result") or "").upper()
+            return AmdCompleted(uuid=uuid, tag=event.application_uuid,
+                                result=result if result in AMD_RESULTS else "NOTSURE",
+                                cause=event.variable("amd_cause") or "")
         return AppCompleted(
             uuid=uuid,
             application=application,
@@ -157,6 +179,14 @@ def from_esl(event: Event) -> ChannelEvent | None:
 
 #: What an inbound channel runs while it waits for the controller: parked, or in a prompt or music we started.
 WAITING_APPLICATIONS = frozenset({"park", "playback", "play_and_get_digits"})
+
+
+def parked_outbound_from_channel_row(row: dict[str, str]) -> str | None:
+    """The uuid of an outbound channel that sits parked (``show channels as json``), e.g. a campaign's answered
+    call whose detection a previous run never started."""
+    if row.get("direction") == "outbound" and row.get("application") == "park" and row.get("uuid"):
+        return row["uuid"]
+    return None
 
 
 def waiting_from_channel_row(row: dict[str, str]) -> Parked | None:

@@ -563,3 +563,97 @@ def monitor_list(config_path: Path, url: str | None) -> None:
         click.echo(f"{datetime.fromtimestamp(entry['at']):%Y-%m-%d %H:%M:%S} {entry['action']:<5} {entry['session']} "
                    f"supervisor {entry['supervisor']} agent {entry['agent'] or '-'} call {entry['call']} "
                    f"{entry['mode']}{detail}")
+
+
+# -- outbound campaigns ----------------------------------------------------------------------------------------------
+
+
+@main.group()
+def campaign() -> None:
+    """Outbound campaigns on the running controller: load leads, start, pause, stop, status, dispositions."""
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _campaign_lines(status: dict[str, Any]) -> list[str]:
+    since = f" since {datetime.fromtimestamp(status['since']):%Y-%m-%d %H:%M:%S}" if status["since"] else ""
+    leads = ", ".join(f"{state} {count}" for state, count in status["leads"].items() if count) or "none"
+    lines = ", ".join(f"{state} {count}" for state, count in status["lines"].items() if count) or "none"
+    abandon = status["abandon"]
+    window_h = abandon["window_s"] / 3600
+    return [
+        f"campaign   {status['name']} ({status['mode']}, queue {status['queue']}): {status['state']}{since}",
+        f"leads      {leads}",
+        f"lines      {status['lines_in_flight']} in flight ({lines})",
+        f"dialled    {status['dialled']} in the window: answered by a person {_percent(status['answer_ratio'])}, "
+        f"machine {_percent(status['machine_ratio'])}",
+        f"abandoned  {abandon['abandoned']} of {abandon['answered']} answered = {_percent(abandon['ratio'])} "
+        f"(limit {_percent(abandon['limit'])} over {window_h:g}h, {abandon['remaining']:g} left)",
+    ]
+
+
+@campaign.command("status")
+@config_option
+@url_option
+@click.argument("name", required=False)
+def campaign_status(config_path: Path, url: str | None, name: str | None) -> None:
+    """A campaign's state, leads by state, lines in flight, answer and machine rates, and the abandon rate against
+    its limit over the regulator's window; without NAME, one line per campaign."""
+    if name is not None:
+        for line in _campaign_lines(_api(config_path, url, "GET", f"/api/campaigns/{name}")):
+            click.echo(line)
+        return
+    click.echo(f"{'campaign':<14} {'mode':<12} {'state':<10} {'pending':>7} {'done':>6} {'lines':>5} "
+               f"{'answered':>8} {'abandon':>8} {'limit':>6}")
+    for item in _api(config_path, url, "GET", "/api/campaigns"):
+        leads = item["leads"]
+        click.echo(f"{item['name']:<14} {item['mode']:<12} {item['state']:<10} "
+                   f"{leads['pending'] + leads['retry']:>7} {leads['done'] + leads['dnc']:>6} "
+                   f"{item['lines_in_flight']:>5} {_percent(item['answer_ratio']):>8} "
+                   f"{_percent(item['abandon']['ratio']):>8} {_percent(item['abandon']['limit']):>6}")
+
+
+@campaign.command("load")
+@config_option
+@url_option
+@click.argument("name")
+def campaign_load(config_path: Path, url: str | None, name: str) -> None:
+    """Import the campaign's leads file (campaigns.yaml `leads`) into the store. Idempotent: leads already there
+    keep their progress; numbers on a do-not-call list are kept as DNC."""
+    loaded = _api(config_path, url, "POST", f"/api/campaigns/{name}/load", {})
+    skipped = f", {loaded['duplicates']} duplicate lines skipped" if loaded["duplicates"] else ""
+    click.echo(f"{name}: {loaded['added']} leads added ({loaded['total']} in all, {loaded['do_not_call']} on a "
+               f"do-not-call list{skipped})")
+
+
+def _campaign_command(command: str, doc: str) -> None:
+    def run(config_path: Path, url: str | None, name: str) -> None:
+        done = _api(config_path, url, "POST", f"/api/campaigns/{name}/{command}", {})
+        click.echo(f"{done['campaign']}: {done['state']}")
+
+    run.__doc__ = doc
+    for option in (config_option, url_option, click.argument("name")):
+        run = option(run)
+    campaign.command(command)(run)
+
+
+_campaign_command("start", "Start dialling (or resume a paused campaign).")
+_campaign_command("pause", "Launch no new lines; calls already out finish. `start` resumes.")
+_campaign_command("stop", "End the run; calls already out finish. `start` starts it again.")
+
+
+@campaign.command("dispose")
+@config_option
+@url_option
+@click.argument("name")
+@click.argument("phone")
+@click.argument("disposition")
+def campaign_dispose(config_path: Path, url: str | None, name: str, phone: str, disposition: str) -> None:
+    """Record an agent's DISPOSITION (one of the campaign's) for the lead PHONE they talked to: final, a retry, or
+    do-not-call."""
+    lead = _api(config_path, url, "POST", f"/api/campaigns/{name}/dispositions",
+                {"phone": phone, "disposition": disposition})
+    when = f", again from {datetime.fromtimestamp(lead['next_at']):%Y-%m-%d %H:%M}" if lead["next_at"] else ""
+    click.echo(f"{lead['phone']}: {lead['disposition']} -> {lead['state']}{when}")

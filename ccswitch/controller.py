@@ -7,6 +7,9 @@
 
 On every (re)connection the controller asks the node for its live channels and lets the engine reconcile, so calls
 that ended while we were away are closed and parked calls are picked up again.
+
+The dialler (``ccswitch.dialer.runner``) lives in the same greenlet: each event, tick and reconcile goes to the
+engine first, then to the dialler, with the same ``now``; a failure in one does not stop the other.
 """
 
 from __future__ import annotations
@@ -25,12 +28,20 @@ from gevent.event import AsyncResult
 
 from ccswitch.acd.agents import Agent, AgentEvent
 from ccswitch.calls import CallAction, CallControl, ReloadSummary
-from ccswitch.channel_events import SUBSCRIBED_EVENTS, ChannelEvent, from_esl, waiting_from_channel_row
+from ccswitch.channel_events import (
+    SUBSCRIBED_EVENTS,
+    ChannelEvent,
+    from_esl,
+    parked_outbound_from_channel_row,
+    waiting_from_channel_row,
+)
 from ccswitch.clock import Clock
-from ccswitch.config import Config, load_config
+from ccswitch.config import CampaignConfig, Config, load_config
+from ccswitch.dialer import CampaignRun, Lead, RunCommand, read_leads
+from ccswitch.dialer.runner import CampaignStatus, Dialer, LoadResult
 from ccswitch.effects import Effect
 from ccswitch.engine import Engine, Record
-from ccswitch.errors import CcswitchError
+from ccswitch.errors import CcswitchError, ConfigError, UnknownNameError
 from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection
 from ccswitch.esl.event import Event
@@ -59,6 +70,13 @@ class _Reconcile:
 
 
 @dataclass(frozen=True, slots=True)
+class _ChannelsRequested:
+    """In the inbox just before ``show channels`` is sent: events queued after it may be newer than the list."""
+
+    node: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Request:
     """An operation asked for from outside the controller greenlet (HTTP, CLI): ``run(now)`` on the engine."""
 
@@ -71,7 +89,7 @@ class _Stop:
     pass
 
 
-_Message = tuple[str, ChannelEvent] | _Tick | _Reconcile | _Request | _Stop
+_Message = tuple[str, ChannelEvent] | _Tick | _ChannelsRequested | _Reconcile | _Request | _Stop
 _T = TypeVar("_T")
 
 
@@ -84,8 +102,11 @@ class Controller:
         self.metrics = Metrics(config, clock.now)
         stats = stats or Stats.for_config(config)
         stats.sink = self.metrics
-        self.engine = Engine(config, self.metrics.instrument(store), self._emit, stats, record)
+        shared = self.metrics.instrument(store)
+        self.engine = Engine(config, shared, self._emit, stats, record)
         self.metrics.watch(self.engine)
+        self.dialer = Dialer(config, shared, self.engine, self._emit)
+        self.metrics.watch_dialer(self.dialer)
         self.inbox: gevent.queue.Queue[_Message] = gevent.queue.Queue(maxsize=INBOX_SIZE)
         self.connections = {
             node.name: EslConnection(
@@ -102,6 +123,7 @@ class Controller:
 
     def start(self) -> None:
         self.engine.start(self.clock.now())
+        self.dialer.start(self.clock.now())
         gc.freeze()  # what start-up built lives for ever: keep it out of the collector's full passes
         self._run_greenlet.start()
         self._ticker_greenlet.start()
@@ -132,6 +154,9 @@ class Controller:
             log.warning("FreeSWITCH node %s: event socket lost; reconnecting", node)
 
     def _fetch_channels(self, node: str) -> None:
+        # The reply can reach the inbox after events the switch sent behind it (one reader greenlet, this one
+        # woken later): the engine notes what it knew at the request, and judges only that against the list.
+        self.inbox.put(_ChannelsRequested(node))
         try:
             reply = self.connections[node].api(commands.show_channels_json())
             rows = json.loads(reply).get("rows", [])
@@ -153,19 +178,36 @@ class Controller:
             if handled % _YIELD_EVERY == 0:
                 gevent.sleep(0)  # a backlog must not starve the executor, the readers and the HTTP server
             now = self.clock.now()
+            if isinstance(message, _Stop):
+                return
             try:
                 if isinstance(message, tuple):
                     self.engine.handle(message[0], message[1], now)
                 elif isinstance(message, _Tick):
                     self.engine.tick(now)
+                elif isinstance(message, _ChannelsRequested):
+                    self.engine.channels_requested(message.node)
                 elif isinstance(message, _Reconcile):
                     self._reconcile(message, now)
                 elif isinstance(message, _Request):
                     self._serve(message, now)
-                else:
-                    return
             except Exception:  # one bad event must not stop the contact centre
                 log.exception("engine failed on %r", message)
+            try:
+                self._dialler_step(message, now)
+            except Exception:  # nor stop the dialler, or the dialler the engine
+                log.exception("dialler failed on %r", message)
+
+    def _dialler_step(self, message: _Message, now: float) -> None:
+        """The dialler's turn after the engine's, with the same ``now``."""
+        if isinstance(message, tuple):
+            self.dialer.handle(message[0], message[1], now)
+        elif isinstance(message, _Tick):
+            self.dialer.tick(now)
+        elif isinstance(message, _Reconcile):
+            parked = [uuid for uuid in map(parked_outbound_from_channel_row, message.rows) if uuid is not None]
+            live = [row["uuid"] for row in message.rows if "uuid" in row]
+            self.dialer.reconcile(message.node, live, parked, now)
 
     def reload(self, config: Config | None = None, timeout: float = 5.0) -> ReloadSummary:
         """Re-read the configuration (``config``, or the files it came from) and hand it to the engine without
@@ -173,6 +215,7 @@ class Controller:
         engine refused: a queue or agent still in use would disappear); either way nothing changed."""
         config = config or load_config(self.config.config_file)
         summary = self._ask(partial(self.engine.reload, config), timeout)
+        self._ask(partial(self.dialer.reload, config), timeout)
         self.config = config
         self.metrics.reconfigure(config)
         return summary
@@ -200,6 +243,43 @@ class Controller:
 
     def stop_monitor(self, session: str, timeout: float = 5.0) -> MonitorSession:
         return self._ask(partial(self.engine.stop_monitor, session), timeout)
+
+    # -- outbound campaigns (the dialler answers in the controller greenlet) ----------------------------------------
+    def campaign_load(self, name: str, timeout: float = 30.0) -> LoadResult:
+        """Import the campaign's leads file into the store (idempotent: stored leads keep their progress). The file
+        is read here, outside the controller greenlet; raises UnknownNameError, ConfigError (no leads file) or
+        DataFileError (bad lines)."""
+        campaign = self._campaign_config(name)
+        if campaign.leads is None:
+            raise ConfigError(self.config.paths.campaigns.name, f"{name}.leads", "no leads file to load")
+        file = read_leads(name, campaign.leads)
+        loaded: LoadResult = self._ask(partial(self.dialer.load, name, file.leads), timeout)
+        return LoadResult(loaded.campaign, loaded.added, loaded.total, loaded.do_not_call, len(file.duplicates))
+
+    def campaign_leads(self, name: str, leads: list[Lead], timeout: float = 30.0) -> LoadResult:
+        """Import leads given directly (tests, an API upload)."""
+        self._campaign_config(name)
+        return self._ask(partial(self.dialer.load, name, leads), timeout)
+
+    def campaign_command(self, name: str, command: RunCommand, timeout: float = 5.0) -> CampaignRun:
+        """Start (or resume), pause or stop a campaign; raises UnknownNameError or InvalidTransition."""
+        return self._ask(partial(self.dialer.command, name, command), timeout)
+
+    def campaign_status(self, name: str, timeout: float = 5.0) -> CampaignStatus:
+        return self._ask(partial(self.dialer.status, name), timeout)
+
+    def campaign_statuses(self, timeout: float = 5.0) -> list[CampaignStatus]:
+        return self._ask(lambda now: [self.dialer.status(name, now) for name in self.config.campaigns], timeout)
+
+    def campaign_dispose(self, name: str, phone: str, disposition: str, timeout: float = 5.0) -> Lead:
+        """An agent's disposition for a lead they talked to; raises UnknownNameError or InvalidTransition."""
+        return self._ask(partial(self.dialer.dispose, name, phone, disposition), timeout)
+
+    def _campaign_config(self, name: str) -> CampaignConfig:
+        campaign = self.config.campaigns.get(name)
+        if campaign is None:
+            raise UnknownNameError(f"unknown campaign '{name}' (known: {', '.join(sorted(self.config.campaigns))})")
+        return campaign
 
     def _ask(self, run: Callable[[float], _T], timeout: float) -> _T:
         result: AsyncResult = AsyncResult()

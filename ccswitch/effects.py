@@ -107,6 +107,7 @@ class ConnectAgent:
     caller_id_name: str
     ringback: str
     agent_announcement: str | None = None  # played to the agent who answers, before the caller is connected
+    auto_answer: bool = False  # the agent's phone answers by itself (a campaign's person must be connected in 2 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +244,16 @@ class SendDtmf:
 
 
 @dataclass(frozen=True, slots=True)
+class DetectMachine:
+    """Answering-machine detection on an answered outbound channel: mod_amd's ``amd`` application, which blocks
+    while it listens and leaves ``amd_result`` (HUMAN, MACHINE or NOTSURE) and ``amd_cause`` on the channel;
+    completion comes back with ``tag``."""
+
+    call: str
+    tag: str
+
+
+@dataclass(frozen=True, slots=True)
 class Requeue:
     """Not a command: once the call is parked again, the engine puts it back in ``queue`` with its priority,
     skills and history (a blind transfer to a queue)."""
@@ -256,4 +267,5 @@ Effect = (
     | Transfer | Hangup
     | AnnounceToCaller | StartRecording | MaskRecording | StopRecording
     | SetLegVar | HoldLeg | MuteLeg | HangupLeg | BridgeLegs | RunInline | Originate | DialOut | SendDtmf
+    | DetectMachine
 )

@@ -185,6 +185,7 @@ class Engine:
         self._retries: list[tuple[float, str]] = []  # (when, call): heap of callbacks to try again
         self._connect_deadlines: list[tuple[float, str]] = []  # (when, call): outbound calls to connect by then
         self._consult_legs: dict[str, str] = {}  # an attended transfer's target leg -> call
+        self._known_at_request: dict[str, set[str]] = {}  # node -> calls and legs known when its list was asked for
         self._agent_of_user = _agents_by_user(config)
         self.direct_calls: dict[str, tuple[str, str]] = {}  # channel uuid -> node, agent: calls outside the queues
 
@@ -259,6 +260,16 @@ class Engine:
         self.calls[uuid] = session
         heapq.heappush(self._connect_deadlines, (now + connect_within_s, uuid))
         self._go(session, ToQueue(queue, priority=OUTBOUND_PRIORITY), now)
+
+    @_flushing
+    def take_outbound_step(self, node: str, uuid: str, number: str, name: str, campaign: str, step: Step,
+                           now: float) -> None:
+        """A person a blast campaign reached (answered, parked) goes to ``step``, e.g. an IVR menu whose options
+        lead to queues ("press 1 to talk to an operator"); recorded as the campaign's outbound contact."""
+        session = CallSession(uuid=uuid, node=node, caller_number=number, caller_name=name, destination=number,
+                              arrived_at=now, answered=True, campaign=campaign)
+        self.calls[uuid] = session
+        self._go(session, step, now)
 
     def _connect_deadline(self, session: CallSession, now: float) -> None:
         """An outbound call not connected in time: withdraw any ringing offer (not the agents' fault) and send
@@ -354,6 +365,7 @@ class Engine:
                 outcome = ivr.on_played(self.config, session.ivr, event.tag)
             self._apply_ivr(session, outcome, now)
         elif session.phase is Phase.ANNOUNCING and event.tag == session.pending_tag:
+            session.message_recorded = event.application == "record"  # (gone during the prompt: no message)
             self._emit(session, [Hangup(session.uuid, session.hangup_cause)])
             session.phase = Phase.ENDED
         elif session.phase is Phase.CALLBACK and event.tag == session.pending_tag:  # "we will call you back"
@@ -405,12 +417,11 @@ class Engine:
                 else:
                     self._consult_event(owner, ctl.TransferEvent.TARGET_GONE, now)
             return
-        if event.uuid in self.direct_calls:
+        if event.uuid in self.direct_calls:  # (an agent's phone may also call the service: then it is a call too)
             _node, agent = self.direct_calls.pop(event.uuid)
             if agent in self.agents:  # (not removed by a reload meanwhile)
                 self._agent_event(agent, agent_fsm.DirectCallEnded(), now)
                 self._dispatch(now)
-            return
         for monitor in [m for m in self.monitors.values() if event.uuid in (m.supervisor_leg, m.agent_leg, m.call)]:
             who = {monitor.supervisor_leg: "supervisor", monitor.agent_leg: "agent"}.get(event.uuid, "caller")
             self._monitor_ended(monitor, f"{who} hung up ({event.cause})", now)
@@ -570,11 +581,13 @@ class Engine:
                 self._agent_event(agent.id, due, now)
         for queue_name, entries in self.waiting.items():
             queue = self.config.queues[queue_name]
-            for entry in overdue(list(entries.values()), queue.max_wait_s, now):
+            inbound = [entry for entry in entries.values() if self.calls[entry.call].connect_by is None]
+            for entry in overdue(inbound, queue.max_wait_s, now):
                 self._overflow(self.calls[entry.call], queue.overflow, "waited too long", now)
-            if queue.when_no_agents is not None and entries and not self._anyone_logged_in(queue_name):
-                for entry in overdue(list(entries.values()), queue.no_agents_wait_s, now):
-                    self._overflow(self.calls[entry.call], queue.when_no_agents, "no agent logged in", now)
+            if queue.when_no_agents is not None and inbound and not self._anyone_logged_in(queue_name):
+                for entry in overdue(inbound, queue.no_agents_wait_s, now):
+                    if entry.call in entries:  # (not overflowed a moment ago)
+                        self._overflow(self.calls[entry.call], queue.when_no_agents, "no agent logged in", now)
         for session in [s for s in self.calls.values() if s.phase is Phase.OFFERING and now > s.offer_deadline]:
             self._offer_lost(session, now)
         for session in [s for s in self.calls.values() if s.phase is Phase.REQUEUING and now > s.offer_deadline]:
@@ -626,21 +639,31 @@ class Engine:
                 self.router.update_agent(stored)
 
     # ----------------------------------------------------------------- reconnect
+    def channels_requested(self, node: str) -> None:
+        """The controller is about to ask ``node`` for its channels: what is known now is what the list can
+        judge. A call or leg that appears after this point (its events overtaking the list's reply) is never taken
+        for lost by the ``reconcile`` that follows."""
+        self._known_at_request[node] = {*self.calls, *self.agent_legs, *self.direct_calls, *self.monitors}
+
     @_flushing
     def reconcile(self, node: str, live: Iterable[str], parked: Iterable[Parked], now: float) -> None:
         """After (re)connecting to a node: forget calls that ended while we were away, take back calls a previous
         run left in the store (waiting, ringing an agent, or talking), and pick up parked ones."""
         alive = set(live)
+        known = self._known_at_request.pop(node, None)
+
+        def lost(uuid: str) -> bool:
+            return uuid not in alive and (known is None or uuid in known)
+
         for leg in [leg for leg, caller in self.agent_legs.items()
-                    if self.calls.get(caller) is not None and self.calls[caller].node == node and leg not in alive]:
+                    if self.calls.get(caller) is not None and self.calls[caller].node == node and lost(leg)]:
             self._on_hung_up(HungUp(leg, "LOST_WHILE_DISCONNECTED"), now)
-        for session in [s for s in self.calls.values() if s.node == node and s.uuid not in alive
-                        and not s.caller_gone]:
+        for session in [s for s in self.calls.values() if s.node == node and lost(s.uuid) and not s.caller_gone]:
             self._on_hung_up(HungUp(session.uuid, "LOST_WHILE_DISCONNECTED"), now)
-        for leg in [leg for leg, (on, _agent) in self.direct_calls.items() if on == node and leg not in alive]:
+        for leg in [leg for leg, (on, _agent) in self.direct_calls.items() if on == node and lost(leg)]:
             self._on_hung_up(HungUp(leg, "LOST_WHILE_DISCONNECTED"), now)
         for monitor in [m for m in self.monitors.values()
-                        if self.calls[m.call].node == node and m.supervisor_leg not in alive]:
+                        if self.calls[m.call].node == node and lost(m.supervisor_leg)]:
             self._on_hung_up(HungUp(monitor.supervisor_leg, "LOST_WHILE_DISCONNECTED"), now)
         agents_by_call = {agent.call: agent for agent in self.agents.values() if agent.call is not None}
         for uuid in alive.difference(self.calls):
@@ -817,11 +840,14 @@ class Engine:
         self._join_queue(session, entry, now)
 
     def _join_queue(self, session: CallSession, entry: QueueEntry, now: float) -> None:
+        """The call waits in ``entry``'s queue (a full queue or nobody logged in sends it to the queue's step; a
+        campaign's call only ever leaves by its own connect deadline: the abandon message is the law there)."""
         queue = self.config.queues[entry.queue]
-        if queue.max_length is not None and len(self.waiting[entry.queue]) >= queue.max_length:
+        inbound = session.connect_by is None  # (a blast's caller who chose a queue in its IVR waits as inbound)
+        if inbound and queue.max_length is not None and len(self.waiting[entry.queue]) >= queue.max_length:
             self._queue_full(session, entry.queue, now)
             return
-        if queue.when_no_agents is not None and not queue.no_agents_wait_s and not self._anyone_logged_in(
+        if inbound and queue.when_no_agents is not None and not queue.no_agents_wait_s and not self._anyone_logged_in(
                 entry.queue):
             log.info("call %s: nobody is logged in to queue %s: %s", session.uuid, entry.queue, queue.when_no_agents)
             self.stats.overflowed(entry.queue)
@@ -836,7 +862,7 @@ class Engine:
         self._dispatch(now)
         if session.phase is Phase.QUEUED:  # no agent at once: music (a ringing agent's caller hears ringback)
             self._start_music(session)
-        if queue.announcements is not None and session.phase in (Phase.QUEUED, Phase.OFFERING):
+        if inbound and queue.announcements is not None and session.phase in (Phase.QUEUED, Phase.OFFERING):
             self._schedule_announcement(session, now + queue.announcements.first_after_s)
 
     def _schedule_announcement(self, session: CallSession, at: float) -> None:
@@ -934,6 +960,7 @@ class Engine:
                 caller_id_name=session.caller_name,
                 ringback=self._music(session),
                 agent_announcement=self.config.prompt_path(queue.agent_announce) if queue.agent_announce else None,
+                auto_answer=session.connect_by is not None,
             )])
 
     def _call_back(self, session: CallSession, agent_id: str, now: float) -> None:

@@ -23,6 +23,7 @@ from ccswitch.effects import (
     BridgeLegs,
     CollectDigits,
     ConnectAgent,
+    DetectMachine,
     DialOut,
     Effect,
     Hangup,
@@ -50,6 +51,9 @@ from ccswitch.esl.connection import EslConnection, PendingReply
 from ccswitch.esl.protocol import Frame
 
 log = logging.getLogger(__name__)
+
+# mod_sofia then asks the phone to answer at once ("Call-Info: answer-after=0"; mod_sofia.c sofia_outgoing_channel).
+_AUTO_ANSWER = {"sip_auto_answer": "true"}
 
 # FreeSWITCH's replies for a uuid that no longer exists: api uuid_* (mod_commands) and sendmsg (mod_event_socket).
 _CHANNEL_GONE = ("No such channel", "invalid session id")
@@ -100,6 +104,8 @@ def command_for(effect: Effect) -> str:
     if isinstance(effect, RecordMessage):
         return commands.sendmsg_execute(effect.call, "record", commands.record_arg(effect.path, effect.max_s),
                                         event_uuid=effect.tag)
+    if isinstance(effect, DetectMachine):
+        return commands.sendmsg_execute(effect.call, "amd", "", event_uuid=effect.tag)
     if isinstance(effect, SayNumber):
         arg = commands.say_number_arg(effect.language, effect.number)
         return commands.sendmsg_execute(effect.call, "say", arg, event_uuid=effect.tag)
@@ -114,7 +120,8 @@ def command_for(effect: Effect) -> str:
     if isinstance(effect, ConnectAgent):
         return commands.api(commands.connect_agent(
             call_uuid=effect.call,
-            legs=[commands.AgentDial(leg.dial_string, leg.leg, round(leg.delay_s), {"cc_agent": leg.agent_id})
+            legs=[commands.AgentDial(leg.dial_string, leg.leg, round(leg.delay_s),
+                                     {"cc_agent": leg.agent_id, **(_AUTO_ANSWER if effect.auto_answer else {})})
                   for leg in effect.legs],
             ring_timeout_s=effect.ring_timeout_s,
             caller_id_name=effect.caller_id_name,

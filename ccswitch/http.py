@@ -8,6 +8,9 @@ Agent call control on a connected call (``<target>``: the call uuid or the agent
 /api/calls/<target>/hold|unhold|mute|unmute``; ``POST /api/calls/<target>/transfer {"to": "1000", "context":
 "default"}`` (an extension or external number) or ``{"queue": "sales"}``.
 
+Outbound campaigns: ``GET /api/campaigns[/<name>]``; ``POST /api/campaigns/<name>/load|start|pause|resume|stop``;
+``POST /api/campaigns/<name>/dispositions {"phone", "disposition"}``.
+
 Supervisors: ``POST /api/monitor {"supervisor", "agent" | "call", "mode"}`` starts listening, whispering or
 barging (the session id is the supervisor's leg uuid); ``POST /api/monitor/<id>/mode {"mode"}`` switches;
 ``DELETE /api/monitor/<id>`` stops; ``GET /api/monitor`` lists active sessions and the recent log.
@@ -33,7 +36,9 @@ from prometheus_client import make_wsgi_app
 
 from ccswitch.acd.agents import Agent, AgentEvent, Login, Logout, Ready, TakeBreak, count_by_state
 from ccswitch.calls import CallAction
-from ccswitch.errors import CcswitchError, StoreError, UnknownNameError, UnsafeValueError
+from ccswitch.dialer import Lead, RunCommand
+from ccswitch.dialer.runner import CampaignStatus
+from ccswitch.errors import CcswitchError, DataFileError, StoreError, UnknownNameError, UnsafeValueError
 from ccswitch.history.model import ContactRecord
 from ccswitch.history.storage import History
 from ccswitch.media.monitor import MonitorMode, MonitorSession, NotAuthorised
@@ -65,7 +70,8 @@ def _queue_names(body: Mapping[str, Any]) -> tuple[str, ...] | None:
 
 _STATUS = {"config_invalid": "422 Unprocessable Entity", "unknown_name": "404 Not Found",
            "invalid_transition": "409 Conflict", "bad_request": "400 Bad Request",
-           UnsafeValueError.error_id: "400 Bad Request", NotAuthorised.error_id: "403 Forbidden"}
+           UnsafeValueError.error_id: "400 Bad Request", NotAuthorised.error_id: "403 Forbidden",
+           DataFileError.error_id: "422 Unprocessable Entity"}
 _CALL_ACTIONS = {action.value: action for action in CallAction}
 
 
@@ -121,6 +127,8 @@ def _api(controller: Controller, history: History | None, environ: WSGIEnvironme
         return [_recorded_contact(record) for record in _recordings(controller, history, environ)]
     if parts[:1] == ["monitor"]:
         return _monitor_api(controller, environ, method, parts[1:])
+    if parts[:1] == ["campaigns"]:
+        return _campaign_api(controller, environ, method, parts[1:])
     if method == "POST" and parts == ["reload"]:
         return asdict(controller.reload())
     raise BadRequest(f"no such operation: {method} /api/{'/'.join(parts)}")
@@ -143,6 +151,55 @@ def _monitor_api(controller: Controller, environ: WSGIEnvironment, method: str, 
     if method == "DELETE" and len(parts) == 1:
         return _monitor_view(controller, controller.stop_monitor(parts[0]))
     raise BadRequest(f"no such operation: {method} /api/monitor/{'/'.join(parts)}")
+
+
+# -- outbound campaigns --------------------------------------------------------------------------------------------
+
+_RUN_COMMANDS = {command.value: command for command in RunCommand}
+
+
+def _campaign_api(controller: Controller, environ: WSGIEnvironment, method: str, parts: list[str]) -> object:
+    """``GET /api/campaigns`` (every campaign's status), ``GET /api/campaigns/<name>``; ``POST
+    /api/campaigns/<name>/load`` (import its leads file), ``…/start|pause|resume|stop``; ``POST
+    /api/campaigns/<name>/dispositions {"phone": "+447700900001", "disposition": "sale"}``."""
+    if method == "GET" and not parts:
+        return [campaign_view(status) for status in controller.campaign_statuses()]
+    if method == "GET" and len(parts) == 1:
+        return campaign_view(controller.campaign_status(parts[0]))
+    if method == "POST" and len(parts) == 2 and parts[1] == "load":
+        return asdict(controller.campaign_load(parts[0]))
+    if method == "POST" and len(parts) == 2 and parts[1] in _RUN_COMMANDS:
+        run = controller.campaign_command(parts[0], _RUN_COMMANDS[parts[1]])
+        return {"campaign": run.campaign, "state": run.state.value, "since": run.since}
+    if method == "POST" and len(parts) == 2 and parts[1] == "dispositions":
+        body = _json_body(environ)
+        phone, disposition = _text(body, "phone"), _text(body, "disposition")
+        if phone is None or disposition is None:
+            raise BadRequest('give "phone" and "disposition"')
+        return _lead_view(controller.campaign_dispose(parts[0], phone, disposition))
+    raise BadRequest(f"no such operation: {method} /api/campaigns/{'/'.join(parts)}")
+
+
+def campaign_view(status: CampaignStatus) -> dict[str, object]:
+    """A campaign's status as JSON: run state, leads by state, lines, rates, and the abandon rate against its
+    limit over the regulator's window."""
+    budget = status.abandon
+    return {
+        "name": status.name, "mode": status.mode, "queue": status.queue, "state": status.state,
+        "since": status.since, "leads": dict(status.leads), "lines": dict(status.lines),
+        "lines_in_flight": status.lines_in_flight, "dialled": status.dialled,
+        "answer_ratio": status.answer_ratio, "machine_ratio": status.machine_ratio,
+        "abandon": {"answered": budget.answered, "abandoned": budget.abandoned,
+                    "ratio": budget.rate if budget.answered else None, "limit": budget.limit,
+                    "window_s": status.abandon_window_s, "remaining": round(budget.remaining, 3)},
+        "outcomes": dict(status.outcomes),
+    }
+
+
+def _lead_view(lead: Lead) -> dict[str, object]:
+    return {"campaign": lead.campaign, "phone": lead.phone, "name": lead.name, "state": lead.state.value,
+            "attempts": lead.attempts, "next_at": lead.next_at, "disposition": lead.disposition,
+            "last_outcome": lead.last_outcome.value if lead.last_outcome else None}
 
 
 def _call_control(controller: Controller, target: str, action: CallAction, body: Mapping[str, Any]

@@ -10,9 +10,12 @@ Theory of operation. Three sources, none of which costs anything per event beyon
   ``EngineCollector``: nothing is updated as calls move.
 - **controller health** (ESL connection per node, events, command latency, store latency and errors) comes from
   small calls the controller makes (``esl_connected``, ``esl_event``, ``command_latency``) and ``InstrumentedStore``.
+- **the dialler** (lines in flight, calls by outcome, answer / machine / abandon ratios over each campaign's
+  regulatory window and its limit) is read from the ``Dialer`` at scrape time by ``DialerCollector``.
 
 Each controller has its own ``CollectorRegistry``. Labels are bounded: queue, node, event name, store operation,
-agent state; ``agent`` only when ``per_agent`` is set. No call or caller ever becomes a label.
+agent state, campaign and dial outcome; ``agent`` only when ``per_agent`` is set. No call, caller or lead ever
+becomes a label.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from prometheus_client.metrics_core import Metric
 from ccswitch.acd import Agent, QueueEntry
 from ccswitch.acd.agents import AgentState, count_by_state
 from ccswitch.config import Config
-from ccswitch.dialer import CampaignRun, Lead
+from ccswitch.dialer import CampaignRun, DialOutcome, Lead, RunState
+from ccswitch.dialer.runner import Dialer
 from ccswitch.engine import Engine
 from ccswitch.errors import StoreError
 from ccswitch.stats import (
@@ -248,6 +252,10 @@ class Metrics:
         """Expose the engine's live state (calls waiting, agents by state…) at every scrape."""
         self.registry.register(EngineCollector(engine, self.now, self.per_agent))
 
+    def watch_dialer(self, dialer: Dialer) -> None:
+        """Expose the dialler's campaigns (lines in flight, outcomes, ratios, the abandon ledger) at every scrape."""
+        self.registry.register(DialerCollector(dialer, self.now))
+
     def instrument(self, store: Store) -> Store:
         """``store`` with each operation's latency and failures measured."""
         return InstrumentedStore(store, self)
@@ -407,6 +415,51 @@ class EngineCollector:
                 for state in AgentState:
                     agent_state.add_metric([agent.id, state.value], int(agent.state is state))
             yield agent_state
+
+
+class DialerCollector:
+    """Per campaign, read at scrape time like ``EngineCollector``. The ratios are over the campaign's own
+    ``abandon_window`` (the regulator's: 24 h for Ofcom), so the abandon ratio is the one the limit applies to; it is
+    0 while no person has answered in the window. Answer and machine ratios have no sample while nothing was dialled
+    in the window. Calls by outcome count since this controller started (use ``increase()`` for any range)."""
+
+    def __init__(self, dialer: Dialer, now: Callable[[], float]) -> None:
+        self.dialer = dialer
+        self.now = now
+
+    def collect(self) -> Iterator[Metric]:
+        now = self.now()
+        labels = ["campaign"]
+        lines = GaugeMetricFamily("ccswitch_dialer_lines_in_flight", "Lines dialled and not yet done: ringing, "
+                                  "being classified, waiting for an agent or hearing a message.", labels=labels)
+        calls = CounterMetricFamily("ccswitch_dialer_calls", "Dialled calls by outcome (person_answered: connected "
+                                    "to an agent or, in a blast, the message played).", labels=["campaign", "outcome"])
+        answer = GaugeMetricFamily("ccswitch_dialer_answer_ratio", "Calls answered by a person (connected or "
+                                   "abandoned) / calls dialled, over the campaign's abandon window.", labels=labels)
+        machine = GaugeMetricFamily("ccswitch_dialer_machine_ratio", "Calls answered by a machine / calls dialled, "
+                                    "over the campaign's abandon window.", labels=labels)
+        abandon = GaugeMetricFamily("ccswitch_dialer_abandon_ratio", "Abandoned / person-answered calls over the "
+                                    "campaign's abandon window (the regulator's rate).", labels=labels)
+        limit = GaugeMetricFamily("ccswitch_dialer_abandon_limit_ratio", "The campaign's abandon-rate limit.",
+                                  labels=labels)
+        state = GaugeMetricFamily("ccswitch_dialer_campaign_state", "1 for the campaign run's current state.",
+                                  labels=["campaign", "state"])
+        for name in sorted(self.dialer.campaigns):
+            if name not in self.dialer.config.campaigns:
+                continue
+            status = self.dialer.status(name, now)
+            lines.add_metric([name], status.lines_in_flight)
+            for outcome in DialOutcome:
+                calls.add_metric([name, outcome.value], status.outcomes[outcome.value])
+            if status.answer_ratio is not None:
+                answer.add_metric([name], status.answer_ratio)
+            if status.machine_ratio is not None:
+                machine.add_metric([name], status.machine_ratio)
+            abandon.add_metric([name], status.abandon.rate)
+            limit.add_metric([name], status.abandon.limit)
+            for run_state in (*(s.value for s in RunState), "not_loaded"):
+                state.add_metric([name, run_state], int(status.state == run_state))
+        yield from (lines, calls, answer, machine, abandon, limit, state)
 
 
 class InstrumentedStore:

@@ -3,16 +3,20 @@ sent to the abandon message."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import MappingProxyType
+
 import pytest
 
-from ccswitch.acd.agents import AgentState, TakeBreak
+from ccswitch.acd.agents import AgentState, Logout, TakeBreak
 from ccswitch.channel_events import Bridged, HungUp
 from ccswitch.config import Config
-from ccswitch.effects import ConnectAgent, Hangup, Play, StartMusic
+from ccswitch.effects import CollectDigits, ConnectAgent, Hangup, Play, StartMusic
 from ccswitch.engine import Engine, Phase
 from ccswitch.errors import UnknownNameError
+from ccswitch.executor import command_for
 from ccswitch.history.model import ContactRecord, HistoryRecord
-from ccswitch.routing.steps import ToAnnouncement
+from ccswitch.routing.steps import ToAnnouncement, ToIvr
 from ccswitch.store.memory import MemoryStore
 from tests.test_engine import MONDAY_10AM, Recorder, config, emitted
 
@@ -87,3 +91,33 @@ def test_with_nobody_free_the_person_waits_with_music_until_the_deadline(
 def test_an_unknown_queue_is_refused(engine: Engine) -> None:
     with pytest.raises(UnknownNameError, match="salez"):
         engine.take_outbound("fs1", LEAD, "447700900001", "", "salez", "promo-nov", 2.0, ABANDON, MONDAY_10AM)
+
+
+def test_the_agent_phone_answers_by_itself_for_a_campaign_call(engine: Engine, emitted: Recorder) -> None:
+    answered(engine)
+    (offer,) = emitted.take()
+    assert isinstance(offer, ConnectAgent) and offer.auto_answer
+    assert "sip_auto_answer=true" in command_for(offer)
+
+
+def test_a_full_queue_or_nobody_logged_in_never_keeps_the_abandon_message_from_a_campaign_call(
+    config: Config, emitted: Recorder
+) -> None:
+    sales = replace(config.queues["sales"], max_length=1, when_no_agents=ToAnnouncement("queue/all_busy"))
+    engine = Engine(replace(config, queues=MappingProxyType({**config.queues, "sales": sales})), MemoryStore(),
+                    emitted)
+    engine.start(MONDAY_10AM - 3600)
+    for agent_id in config.members("sales"):
+        engine.agent_action(agent_id, Logout(), MONDAY_10AM - 60)
+    answered(engine)
+    assert engine.calls[LEAD].phase is Phase.QUEUED  # not sent to when_no_agents
+    engine.tick(MONDAY_10AM + 2)
+    (play,) = [e for e in emitted.take() if isinstance(e, Play)]
+    assert play.path.endswith("campaigns/abandoned.wav")
+
+
+def test_a_blast_person_goes_to_the_campaigns_ivr_menu(engine: Engine, emitted: Recorder) -> None:
+    engine.take_outbound_step("fs1", LEAD, "447700900001", "Ann", "promo-nov", ToIvr("main"), MONDAY_10AM)
+    (menu,) = emitted.take()
+    assert isinstance(menu, CollectDigits) and menu.path.endswith("ivr/main_menu.wav")
+    assert engine.calls[LEAD].campaign == "promo-nov"

@@ -1,9 +1,11 @@
 """FreeSWITCH simulator: an Event Socket server and a channel model that behave like the real switch on the wire.
 
 ``SimSwitch`` holds the channels; ``EslServer(switch).start()`` serves ESL on TCP; ``CallerScript`` / ``AgentPhone``
-/ ``GatewayCallee`` describe the simulated people; ``run_load`` / ``poisson_arrivals`` drive scripted traffic. What
-happened stays readable after the channels are gone: ``switch.hangups``, ``switch.executed`` /
-``switch.apps_on(uuid)`` (applications run per channel) and ``switch.said`` (what each ``say`` spoke).
+/ ``GatewayCallee`` describe the simulated people; ``run_load`` / ``poisson_arrivals`` drive scripted traffic;
+``switch.place_call`` (from the trunk, or ``from_phone``) and ``switch.place_direct_call`` (a phone's own call to
+another phone or out through a gateway) start calls. What happened stays readable after the channels are gone:
+``switch.hangups``, ``switch.executed`` / ``switch.apps_on(uuid)`` (applications run per channel) and
+``switch.said`` (what each ``say`` spoke).
 """
 
 from ccswitch.sim.people import AgentPhone, CallerScript, GatewayCallee, poisson_arrivals, run_load

@@ -57,6 +57,9 @@ def uuid_break(switch: SimSwitch, args: str) -> str:
         return NO_CHANNEL
     if "all" in parts[1:]:
         ch.inbox.clear()
+    # mod_commands.c break_function: a running sendmsg / broadcast app stops its loops as well
+    # (switch_channel_stop_broadcast), anything else only breaks the current app (CF_BREAK).
+    ch.stop_broadcast = ch.broadcasting
     ch.break_requested = True
     ch.wake()
     return "+OK\n"

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ccswitch.sim.amd import amd
 from ccswitch.sim.channel import Eavesdrop
-from ccswitch.sim.dialstring import parse_dial_string, separate_string, split_command_args
+from ccswitch.sim.dialstring import atoi, parse_dial_string, separate_string, split_command_args
 from ccswitch.sim.say import EN_TYPES, MODELLED_TYPES, Said, spoken_files
 
 if TYPE_CHECKING:
@@ -68,10 +69,11 @@ def play(
     switch: SimSwitch,
     ch: Channel,
     path: str,
-    stop_when: Callable[[], bool] = lambda: False,
     read_dtmf: bool = False,
+    stop_at: float | None = None,
 ) -> None:
-    """PLAYBACK_START, wait for the prompt's length (or a break / hang-up / ``stop_when``), PLAYBACK_STOP.
+    """PLAYBACK_START, wait for the prompt's length (or a break / hang-up / the switch time ``stop_at``: a digit
+    play_and_get_digits reads), PLAYBACK_STOP.
 
     With ``read_dtmf`` (playback and say pass mod_dptools on_dtmf as the input callback) every queued digit is
     dequeued, firing DTMF; one of the ``playback_terminators`` ends the prompt and is left in
@@ -81,14 +83,13 @@ def play(
     seconds = prompt_seconds(switch, path)
     started = switch.clock.now()
     terminated = False
+    ends = [end for end in (None if seconds is None else started + seconds, stop_at) if end is not None]
     while not terminated:
-        remaining = None if seconds is None else started + seconds - switch.clock.now()
+        remaining = min(ends) - switch.clock.now() if ends else None
         switch.wait(
-            [ch],
-            remaining,
-            lambda: ch.interrupted or ch.break_requested or stop_when() or (read_dtmf and bool(ch.dtmf_queue)),
+            [ch], remaining, lambda: ch.interrupted or ch.break_requested or (read_dtmf and bool(ch.dtmf_queue))
         )
-        if ch.interrupted or ch.break_requested or stop_when() or not (read_dtmf and ch.dtmf_queue):
+        if ch.interrupted or ch.break_requested or not (read_dtmf and ch.dtmf_queue):
             break
         terminated = _is_terminator(ch, switch.dequeue_dtmf(ch))
     elapsed = switch.clock.now() - started
@@ -143,6 +144,61 @@ def say(switch: SimSwitch, ch: Channel, arg: str) -> None:
     switch.said.append(Said(ch.uuid, module, lang or module, say_type, method, gender, text, tuple(files)))
     if files:
         play(switch, ch, "file_string://" + "!".join(f"{file}.wav" for file in files), read_dtmf=True)
+
+
+def record(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    """mod_dptools.c record_function, switch_ivr_play_say.c switch_ivr_record_file_event:
+    ``<path> [[+]<time_limit_secs>] [<silence_thresh>] [<silence_hits>]``.
+
+    Records until the channel hangs up, uuid_break, a ``playback_terminators`` key (on_dtmf; other keys are
+    dequeued and ignored), the time limit (0: none), or, with a threshold, ``silence_hits`` seconds of silence (3
+    when 0). The simulated caller speaks for ``CallerScript.message_s`` from the start, then stays silent; a leg
+    without a caller is silent throughout. Fires CODEC (L16 read codec), RECORD_START and RECORD_STOP with
+    ``Record-File-Path``, then CODEC again as the session's codec is restored (switch_core_session_reset, which also
+    drops digits still queued). Sets ``silence_hits_exhausted`` and ``record_seconds`` / ``record_ms`` /
+    ``record_samples`` (8 kHz); no application response. Nothing is written to disk."""
+    args = arg.split(None, 3)
+    if not args:
+        log.error("channel %s: record: No file specified.", ch.uuid)
+        return
+    path = args[0]
+    limit = max(0, atoi(args[1].removeprefix("+"))) if len(args) > 1 else 0
+    thresh = max(0, atoi(args[2])) if len(args) > 2 else 0
+    silence_hits = (max(0, atoi(args[3])) if len(args) > 3 else 0) or 3
+    ch.set_var("playback_terminator_used", None)  # set to "" there, which no event shows
+    if not ch.answered:
+        switch.answer(ch)  # switch_channel_pre_answer; the simulator has no early media of its own
+    ch.set_var("silence_hits_exhausted", "false")
+    switch.set_read_codec(ch, ("L16", "8000", "128000"))
+    switch.fire_channel(ch, "RECORD_START", post=[("Record-File-Path", path)], calling=_RECORD_START)
+    started = switch.clock.now()
+    speaking_s = ch.caller.message_s if ch.caller is not None else 0.0
+    silence_end = started + speaking_s + silence_hits if thresh else None
+    # FreeSWITCH compares whole epoch seconds (``now - start > limit``): up to a second later than modelled here
+    limit_end = started + limit if limit else None
+    deadline = min((end for end in (silence_end, limit_end) if end is not None), default=None)
+    stopped = False  # hung up, uuid_break or a terminator key
+    while not stopped:
+        remaining = None if deadline is None else deadline - switch.clock.now()
+        switch.wait([ch], remaining, lambda: ch.interrupted or ch.break_requested or bool(ch.dtmf_queue))
+        if not (ch.interrupted or ch.break_requested or ch.dtmf_queue):
+            break  # the limit or the silence
+        stopped = ch.interrupted or ch.break_requested or _is_terminator(ch, switch.dequeue_dtmf(ch))
+    now = switch.clock.now()
+    if not stopped and silence_end is not None and silence_end == deadline:
+        ch.set_var("silence_hits_exhausted", "true")
+    ms = int(((now if deadline is None else min(now, deadline)) - started) * 1000)
+    ch.set_var("record_seconds", str(ms // 1000))
+    ch.set_var("record_ms", str(ms))
+    ch.set_var("record_samples", str(ms * 8))
+    switch.fire_channel(ch, "RECORD_STOP", post=[("Record-File-Path", path)], calling=_RECORD_STOP)
+    switch.set_read_codec(ch, ("PCMU", "8000", "64000"))
+    ch.dtmf_queue.clear()
+    ch.break_requested = False
+
+
+_RECORD_START = ("switch_ivr_play_say.c", "switch_ivr_record_file_event", 774)
+_RECORD_STOP = ("switch_ivr_play_say.c", "switch_ivr_record_file_event", 1037)
 
 
 def answer(switch: SimSwitch, ch: Channel, arg: str) -> None:
@@ -220,7 +276,7 @@ def play_and_get_digits(switch: SimSwitch, ch: Channel, arg: str) -> None:
         else:
             delay = ch.caller.dtmf_delay_s if ch.caller else 1.0
             pressed_at = switch.clock.now() + delay
-            play(switch, ch, prompt, stop_when=lambda at=pressed_at: switch.clock.now() >= at)  # type: ignore[misc]
+            play(switch, ch, prompt, stop_at=pressed_at)
             switch.wait([ch], pressed_at - switch.clock.now(), lambda: ch.interrupted)
             if not ch.interrupted:
                 switch.send_dtmf(ch, digits)
@@ -362,6 +418,7 @@ APPS: dict[str, App] = {
     "park": park,
     "playback": playback,
     "say": say,
+    "record": record,
     "play_and_get_digits": play_and_get_digits,
     "bridge": bridge,
     "hangup": hangup,
@@ -372,4 +429,5 @@ APPS: dict[str, App] = {
     "log": log_app,
     "eavesdrop": eavesdrop,
     "three_way": three_way,
+    "amd": amd,
 }

@@ -197,6 +197,9 @@ class Channel:
     inbox: deque[Message] = field(default_factory=deque)
     signal: gevent.event.Event = field(default_factory=gevent.event.Event)
     break_requested: bool = False
+    # A sendmsg / broadcast application runs (CF_BROADCAST); uuid_break then ends its loops too (CF_STOP_BROADCAST).
+    broadcasting: bool = False
+    stop_broadcast: bool = False
     # Set by transfer / uuid_bridge: the running apps unwind (park exits) and the session runs this next.
     redirect: Callable[[], None] | None = None
     reached_person: bool = False
@@ -212,6 +215,7 @@ class Channel:
     # Received (digit, DTMF-Source), not yet dequeued by an application (switch_channel_queue_dtmf).
     dtmf_queue: deque[tuple[str, str]] = field(default_factory=deque)
     eavesdrop: Eavesdrop | None = None
+    callee: str | None = None  # who answers a gateway leg (person, machine): what the amd application detects
 
     @property
     def interrupted(self) -> bool:

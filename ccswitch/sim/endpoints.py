@@ -16,6 +16,7 @@ class Endpoint:
     channel_name: str
     presence_id: str
     behaviour: Behaviour
+    callee: str | None = None  # a gateway callee: person, machine, busy or no_answer (the amd application asks)
 
 
 def resolve(switch: SimSwitch, endpoint: str) -> Endpoint | str:
@@ -40,11 +41,11 @@ def resolve(switch: SimSwitch, endpoint: str) -> Endpoint | str:
     if endpoint.startswith("sofia/gateway/"):
         number = endpoint.rsplit("/", 1)[-1]
         callee = switch.gateway_callee
-        outcome = callee.outcome(switch.rng)
+        outcome = callee.outcome(switch.rng, number)
         talk = callee.machine_s if outcome == "machine" else callee.talk_s
         kind_of = {"person": "answer", "machine": "answer", "busy": "busy"}.get(outcome, "no_answer")
         behaviour = Behaviour(kind_of, callee.answer_after_s, callee.busy_after_s, talk)
-        return Endpoint(number, endpoint, "", behaviour)
+        return Endpoint(number, endpoint, "", behaviour, outcome)
     if kind == "loopback":
         # loopback/<ext>[/<context>[/<dialplan>]]: the extension goes through the dialplan; here an agent's
         # extension rings their phone (as the default context's user/ bridge would), anything else answers.

@@ -22,7 +22,8 @@ class CallerScript:
     is up (RFC 2833 digits travel in RTP, so earlier ones are lost), and a DTMF event fires when an application
     dequeues them (playback, say, park, a bridge); play_and_get_digits leaves them queued. They hang up after
     ``patience_s`` unless talking to a person by then, and after ``talk_s`` of talking if set (otherwise the agent
-    ends the call)."""
+    ends the call). When a ``record`` application runs (voicemail) they speak for ``message_s``, then stay
+    silent."""
 
     destination: str = "88005550556"
     caller_number: str = "79161234567"
@@ -32,6 +33,7 @@ class CallerScript:
     talk_s: float | None = None
     dtmf_delay_s: float = 1.0
     keys: tuple[tuple[float, str], ...] = ()
+    message_s: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,9 @@ class GatewayCallee:
     """Who answers numbers dialled through ``sofia/gateway/<gw>/<number>`` (by ``originate`` or ``bridge``): one
     outcome per call, drawn with the given probabilities (the rest is no answer, until the leg's timeout). A person
     answers after ``answer_after_s`` and hangs up ``talk_s`` later; a machine answers alike, plays its message for
-    ``machine_s`` (nothing the switch sees) and hangs up; busy refuses after ``busy_after_s`` (USER_BUSY)."""
+    ``machine_s`` (nothing the switch sees) and hangs up; busy refuses after ``busy_after_s`` (USER_BUSY).
+    ``numbers`` fixes the outcome for some numbers (as dialled, e.g. ``+447700900001``). Answering-machine detection
+    (the ``amd`` application) tells a person from a machine ``amd_s`` after it starts."""
 
     person_probability: float = 0.6
     machine_probability: float = 0.2
@@ -60,8 +64,13 @@ class GatewayCallee:
     talk_s: float = 30.0
     machine_s: float = 8.0
     busy_after_s: float = 1.0
+    numbers: tuple[tuple[str, CalleeOutcome], ...] = ()
+    amd_s: float = 1.5
 
-    def outcome(self, rng: random.Random) -> CalleeOutcome:
+    def outcome(self, rng: random.Random, number: str = "") -> CalleeOutcome:
+        fixed = dict(self.numbers).get(number)
+        if fixed is not None:
+            return fixed
         draw = rng.random()
         for outcome, probability in (
             ("person", self.person_probability),

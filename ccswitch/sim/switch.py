@@ -283,10 +283,14 @@ class SimSwitch:
         self._channels[uuid] = ch
         return ch
 
-    def place_call(self, script: CallerScript, uuid: str | None = None) -> str:
-        """An inbound call from the trunk (external profile, context public, which parks it): fs-traces a."""
+    def place_call(self, script: CallerScript, uuid: str | None = None, from_phone: str | None = None) -> str:
+        """An inbound call from the trunk (external profile, context public, which parks it): fs-traces a. With
+        ``from_phone``, the call comes from that registered phone instead (an agent dialling the service number):
+        internal profile, context default, authenticated by sofia as ``place_direct_call`` is, and parked alike."""
         uuid = uuid or str(uuid_lib.uuid4())
         name = f"sofia/external/{script.caller_number}@{self.domain}:5070"
+        if from_phone is not None:
+            name = f"sofia/internal/{from_phone}@{self.domain}"
         profile = CallerProfile(
             direction="inbound",
             logical_direction="inbound",
@@ -303,12 +307,14 @@ class SimSwitch:
             destination_number=script.destination,
             unique_id=uuid,
             source="mod_sofia",
-            context="public",
+            context="public" if from_phone is None else "default",
             channel_name=name,
             created_us=self.now_us(),
         )
         ch = self._new_channel(uuid, name, "inbound", profile)
         ch.caller = script
+        if from_phone is not None:
+            self._authenticated(ch, from_phone)
         ch.profile.created_us = self.now_us()
         self.enter_state(ch, "CS_NEW")
         self.enter_state(ch, "CS_INIT")
@@ -324,6 +330,64 @@ class SimSwitch:
             self.spawn(self._caller_keys, ch)
         self.spawn(self._run_session, ch)
         return uuid
+
+    def place_direct_call(self, from_extension: str, to: str, gateway: str = "trunk", uuid: str | None = None) -> str:
+        """A call a registered phone makes on its own, not through the controller: sofia authenticates the INVITE
+        (``sip_authorized``, then the directory user's ``user_name`` / ``domain_name`` ..., sofia.c
+        sofia_handle_sip_i_invite) and the default context bridges it to ``user/<to>`` when ``to`` is a phone here,
+        else through ``sofia/gateway/<gateway>/<to>``. It ends when either side hangs up: the far end after its
+        ``talk_s``, or ``hangup`` on either leg. Returns the calling phone's channel uuid."""
+        uuid = uuid or str(uuid_lib.uuid4())
+        name = f"sofia/internal/{from_extension}@{self.domain}"
+        profile = CallerProfile(
+            direction="inbound",
+            logical_direction="inbound",
+            username=from_extension,
+            dialplan="XML",
+            caller_id_name=from_extension,
+            caller_id_number=from_extension,
+            orig_caller_id_name=from_extension,
+            orig_caller_id_number=from_extension,
+            callee_id_name="",
+            callee_id_number="",
+            network_addr=self.domain,
+            ani=from_extension,
+            destination_number=to,
+            unique_id=uuid,
+            source="mod_sofia",
+            context="default",
+            channel_name=name,
+            created_us=self.now_us(),
+        )
+        ch = self._new_channel(uuid, name, "inbound", profile)
+        self._authenticated(ch, from_extension)
+        self.enter_state(ch, "CS_NEW")
+        self.enter_state(ch, "CS_INIT")
+        ch.state = "CS_ROUTING"
+        self.fire_channel(ch, "CHANNEL_CREATE")
+        ch.running_state = "CS_ROUTING"
+        self.set_call_state(ch, "RINGING")
+        self.enter_state(ch, "CS_ROUTING")
+        target = f"user/{to}@{self.domain}" if to in self._phones else f"sofia/gateway/{gateway}/{to}"
+        ch.extension = [AppCall("set", "hangup_after_bridge=true"), AppCall("bridge", target)]
+        self.spawn(self._run_session, ch)
+        return uuid
+
+    def _authenticated(self, ch: Channel, extension: str) -> None:
+        """What sofia sets on a call from a registered phone it authenticated (digest auth against the directory
+        user ``extension``): ``sip_authorized``, then the user's ``user_name`` / ``domain_name`` ..."""
+        ch.set_var("sip_profile_name", "internal")
+        ch.set_var("sip_authorized", "true")
+        for variable, value in (
+            ("sip_auth_username", extension),
+            ("sip_auth_realm", self.domain),
+            ("user_name", extension),
+            ("domain_name", self.domain),
+            ("user_context", "default"),
+            ("requested_user_name", extension),
+            ("requested_domain_name", self.domain),
+        ):
+            ch.set_var(variable, value)
 
     def _caller_patience(self, ch: Channel) -> None:
         assert ch.caller is not None
@@ -386,8 +450,11 @@ class SimSwitch:
         # switch_ivr.c switch_ivr_parse_event: app_uuid, current_loop / total_loops around each run.
         if message.app is None:
             return
-        # loops < 0 repeats until the channel is interrupted or hung up, or a run ends within 0.5 s (a failing
-        # app must not spin): the same exits as the real loop.
+        # loops < 0 repeats until the channel is interrupted or hung up, uuid_break stops the broadcast, or a run
+        # ends within 0.5 s (a failing app must not spin): the same exits as the real loop.
+        ch.stop_broadcast = False
+        outer = not ch.broadcasting
+        ch.broadcasting = True
         loop = 0
         while message.loops < 0 or loop < max(1, message.loops):
             if message.event_uuid:
@@ -397,10 +464,12 @@ class SimSwitch:
             started = self.clock.now()
             self.execute(ch, message.app.app, message.app.arg, message.event_uuid)
             loop += 1
-            if ch.interrupted or not ch.up or self.clock.now() - started < 0.5:
+            if ch.interrupted or not ch.up or ch.stop_broadcast or self.clock.now() - started < 0.5:
                 break
         ch.set_var("current_loop", None)
         ch.set_var("total_loops", None)
+        if outer or ch.stop_broadcast:
+            ch.broadcasting = False
 
     def queue_message(self, ch: Channel, message: Message) -> None:
         ch.inbox.append(message)
@@ -710,6 +779,8 @@ class SimSwitch:
             leg.other, leg.other_type = originator, "originator"
         for name, value in variables.items():
             leg.set_var(name, value)
+        if ringing.target.endpoint.startswith("user/"):
+            _set_dialed_user(leg, originator, endpoint.presence_id)
         self.fire_channel(leg, "CHANNEL_OUTGOING")
         self.enter_state(leg, "CS_INIT")
         leg.state = "CS_ROUTING"
@@ -722,6 +793,7 @@ class SimSwitch:
         if originator is not None and not originator.answered:
             self.ring_ready(originator)
         ringing.channel, ringing.behaviour = leg, endpoint.behaviour
+        leg.callee = endpoint.callee
 
     def _far_end_acts(self, ringing: RingingLeg, now: float) -> None:
         """The phone behind a ringing leg answers or refuses when its time comes; the leg's timeout hangs it up."""
@@ -985,6 +1057,20 @@ def _flip_caller_id(profile: CallerProfile) -> None:
     answered."""
     profile.caller_id_name, profile.callee_id_name = profile.callee_id_name, profile.caller_id_name
     profile.caller_id_number, profile.callee_id_number = profile.callee_id_number, profile.caller_id_number
+
+
+def _set_dialed_user(leg: Channel, originator: Channel | None, user_at_domain: str) -> None:
+    """mod_dptools.c user_outgoing_channel: the leg ringing a directory user carries ``dialed_user`` /
+    ``dialed_domain`` (and ``presence_id`` unless the dial string gave one); the calling session gets the first two
+    as well."""
+    user, _, domain = user_at_domain.partition("@")
+    leg.set_var("dialed_user", user)
+    leg.set_var("dialed_domain", domain)
+    if "presence_id" not in leg.variables:
+        leg.set_var("presence_id", user_at_domain)
+    if originator is not None:
+        originator.set_var("dialed_user", user)
+        originator.set_var("dialed_domain", domain)
 
 
 def _inherited(originator: Channel) -> dict[str, str]:

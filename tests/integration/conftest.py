@@ -17,6 +17,7 @@ import pytest
 from ccswitch.clock import ScaledClock
 from ccswitch.config import Config, load_config
 from ccswitch.controller import Controller
+from ccswitch.engine import Record
 from ccswitch.sim import AgentPhone, EslServer, SimSwitch
 from ccswitch.store.memory import MemoryStore
 
@@ -42,11 +43,15 @@ class ContactCentre:
     def start_controller(self) -> None:
         self.controller.start()
         wait_until(lambda: all(c.connected for c in self.controller.connections.values()), what="ESL connected")
+        # The first reconcile runs on a channel list fetched at connect; a call placed before it is applied could be
+        # taken for one that ended while away (test_reconcile.py), so tests start once it has been.
+        wait_until(lambda: not self.controller.engine._unreconciled, what="the first reconcile")
 
 
 def build(start: float = MONDAY_10AM, phones: tuple[AgentPhone, ...] | None = None,
-          configure: Callable[[Config], Config] | None = None) -> ContactCentre:
-    """The shipped config (changed by ``configure``, if given) on a fresh simulator."""
+          configure: Callable[[Config], Config] | None = None, record: Record | None = None) -> ContactCentre:
+    """The shipped config (changed by ``configure``, if given) on a fresh simulator; ``record`` receives the
+    history records (contacts, agent states) as the controller writes them."""
     clock = ScaledClock(SPEED, start=start)
     switch = SimSwitch(clock=clock)
     server = EslServer(switch, "127.0.0.1", 0, password="ClueCon")
@@ -60,7 +65,7 @@ def build(start: float = MONDAY_10AM, phones: tuple[AgentPhone, ...] | None = No
     for phone in phones or ():
         switch.set_phone(phone)
     node = replace(config.nodes[0], host="127.0.0.1", port=server.port)
-    controller = Controller(replace(config, nodes=(node,)), MemoryStore(), clock, tick_s=0.02)
+    controller = Controller(replace(config, nodes=(node,)), MemoryStore(), clock, tick_s=0.02, record=record)
     return ContactCentre(switch, server, controller, clock)
 
 

@@ -145,6 +145,27 @@ def test_uuid_break_stops_endless_playback(client: RawClient, switch: SimSwitch)
     assert switch.channels[uuid].parked
 
 
+def test_uuid_break_ends_every_loop_of_looped_music_and_the_next_queued_app_runs(
+    client: RawClient, switch: SimSwitch
+) -> None:
+    """switch_channel_stop_broadcast: a sendmsg app sets CF_BROADCAST, so uuid_break also stops its loops (unlike a
+    terminator key, which ends only the current loop)."""
+    uuid = parked_call(client, switch, CallerScript(patience_s=600))
+    client.command(
+        f"sendmsg {uuid}\ncall-command: execute\nexecute-app-name: playback\n"
+        "execute-app-arg: local_stream://moh\nloops: -1\nEvent-UUID: moh-1"
+    )
+    client.wait_event("PLAYBACK_START", Unique_ID=uuid)
+    switch.clock.sleep(1.0)  # a loop that ends within 0.5 s would not be repeated anyway
+    assert client.command(f"api uuid_break {uuid} all").body == b"+OK\n"
+    sendmsg(client, uuid, "playback", "silence_stream://500", "after-1")
+    client.wait_event("CHANNEL_EXECUTE_COMPLETE", Application="playback", Unique_ID=uuid, Application_UUID="after-1")
+    started = [e.get("Application-Data") for e in client.events()
+               if e.name == "CHANNEL_EXECUTE" and e.get("Unique-ID") == uuid and e.get("Application") == "playback"]
+    assert started == ["local_stream://moh", "silence_stream://500"]
+    assert switch.channels[uuid].parked
+
+
 def test_drop_clients_closes_sockets_without_notice(server: EslServer, client: RawClient) -> None:
     server.drop_clients()
     wait_until(lambda: client.closed)

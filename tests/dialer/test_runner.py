@@ -1,0 +1,572 @@
+"""The dialler against the real engine (shipped config, MemoryStore, effects collected): which leads it dials and
+how, what each line's end means for its lead and the ledger, pacing per mode, restart. Hand-computed cases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from types import MappingProxyType
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from ccswitch.acd.agents import Agent, AgentState, TakeBreak
+from ccswitch.channel_events import AmdCompleted, AppCompleted, Bridged, HungUp, JobFailed, Parked
+from ccswitch.config import Config
+from ccswitch.config.model import Blast, CampaignConfig, HourRange
+from ccswitch.dialer import DialOutcome, Lead, LeadState, RunCommand, RunState
+from ccswitch.dialer.runner import (
+    CONNECT_WITHIN_S,
+    Dialer,
+    Line,
+    LineEvent,
+    LineState,
+    OutcomeWindow,
+    agent_supply,
+    move,
+    outcome_of_cause,
+)
+from ccswitch.effects import CollectDigits, ConnectAgent, DetectMachine, Effect, Hangup, Originate, Play, StartMusic
+from ccswitch.engine import Engine
+from ccswitch.errors import InvalidTransition, UnknownNameError
+from ccswitch.metrics import DialerCollector
+from ccswitch.store.memory import MemoryStore
+from tests.test_engine import MONDAY_10AM, config
+
+__all__ = ["config"]  # fixture
+
+HOUR = 3600.0
+SALES = ("1000", "1001", "1002", "1003")
+
+
+class Effects:
+    def __init__(self) -> None:
+        self.effects: list[Effect] = []
+
+    def __call__(self, node: str, effects: Sequence[Effect]) -> None:
+        assert node == "fs1"
+        self.effects.extend(effects)
+
+    def take(self) -> list[Effect]:
+        taken, self.effects = self.effects, []
+        return taken
+
+    def originated(self) -> list[Originate]:
+        return [effect for effect in self.take() if isinstance(effect, Originate)]
+
+
+def campaign(config: Config, **changes: object) -> CampaignConfig:
+    """promo-nov, dialling every day at any hour in Moscow time unless changed."""
+    base = replace(config.campaigns["promo-nov"], mode="progressive", days=frozenset(), hours=(HourRange(0, 1440),),
+                   max_lines_per_agent=1)
+    return replace(base, **changes)
+
+
+def leads(count: int, campaign_name: str = "promo-nov") -> list[Lead]:
+    return [Lead(campaign_name, f"+4477009{index:05d}", name=f"Lead {index}") for index in range(1, count + 1)]
+
+
+class Rig:
+    def __init__(self, config: Config, store: MemoryStore | None = None) -> None:
+        self.config = config
+        self.store = store or MemoryStore()
+        self.effects = Effects()
+        self.engine = Engine(config, self.store, self.effects)
+        self.engine.start(MONDAY_10AM - HOUR)
+        self.dialer = Dialer(config, self.store, self.engine, self.effects)
+        self.dialer.start(MONDAY_10AM - HOUR)
+        self.dialer.reconcile("fs1", [], [], MONDAY_10AM - HOUR)
+        self.effects.take()
+
+    def handle(self, event: object, now: float) -> None:
+        self.engine.handle("fs1", event, now)  # type: ignore[arg-type]
+        self.dialer.handle("fs1", event, now)  # type: ignore[arg-type]
+
+    def tick(self, now: float) -> None:
+        self.engine.tick(now)
+        self.dialer.tick(now)
+
+    def lead(self, phone: str) -> Lead:
+        lead = self.store.get_lead("promo-nov", phone)
+        assert lead is not None
+        return lead
+
+    def line_of(self, phone: str) -> Line:
+        (line,) = [line for line in self.dialer.lines.values() if line.phone == phone]
+        return line
+
+    def dial_one(self, now: float = MONDAY_10AM) -> Originate:
+        """Load one lead, start, tick: the one originate."""
+        self.dialer.load("promo-nov", leads(1), now)
+        self.dialer.command("promo-nov", RunCommand.START, now)
+        self.tick(now)
+        (originate,) = self.effects.originated()
+        return originate
+
+    def answer(self, line: str, now: float) -> DetectMachine:
+        self.handle(Parked(line, False, "+447700900001", "88005550556", "Example Shop"), now)
+        (detect,) = self.effects.take()
+        assert isinstance(detect, DetectMachine)
+        return detect
+
+
+def rig_with(config: Config, **changes: object) -> Rig:
+    return Rig(replace(config, campaigns=MappingProxyType({"promo-nov": campaign(config, **changes)})))
+
+
+@pytest.fixture
+def rig(config: Config) -> Rig:
+    return rig_with(config)
+
+
+def break_all(rig: Rig, agents: Sequence[str], now: float = MONDAY_10AM - 60) -> None:
+    for agent_id in agents:
+        rig.engine.agent_action(agent_id, TakeBreak("lunch"), now)
+    rig.effects.take()
+
+
+# -- dialling ------------------------------------------------------------------------------------------------------
+
+
+def test_a_started_progressive_campaign_dials_one_lead_per_free_agent_with_caller_id_and_lead_variables(
+    rig: Rig,
+) -> None:
+    rig.dialer.load("promo-nov", leads(6), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    rig.tick(MONDAY_10AM)
+    originated = rig.effects.originated()
+    assert len(originated) == 4  # agents 1000-1003 are free
+    first = originated[0]
+    assert first.endpoint == "sofia/gateway/trunk/+447700900001"
+    assert (first.call, first.leg, first.app, first.app_arg) == (first.leg, first.leg, "park", "")
+    assert dict(first.variables) == {
+        "origination_caller_id_number": "88005550556",
+        "origination_caller_id_name": "Example Shop",
+        "originate_timeout": "22",  # min_ring_s 20 + 2 s of call set-up
+        "ignore_early_media": "true",
+        "cc_campaign": "promo-nov",
+        "cc_lead": "+447700900001",
+    }
+    dialling = rig.lead("+447700900001")
+    assert (dialling.state, dialling.attempts, dialling.call) == (LeadState.DIALLING, 1, first.leg)
+    rig.tick(MONDAY_10AM + 1)
+    assert rig.effects.originated() == []  # each free agent is held by a ringing line
+    assert rig.dialer.lines_in_flight("promo-nov") == 4
+
+
+def test_nothing_is_dialled_before_start_while_paused_or_once_stopped(rig: Rig) -> None:
+    rig.dialer.load("promo-nov", leads(6), MONDAY_10AM)
+    rig.tick(MONDAY_10AM)
+    assert rig.effects.originated() == []
+    assert rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM).state is RunState.RUNNING
+    assert rig.dialer.command("promo-nov", RunCommand.PAUSE, MONDAY_10AM).state is RunState.PAUSED
+    rig.tick(MONDAY_10AM + 1)
+    assert rig.effects.originated() == []
+    assert rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM + 2).state is RunState.RUNNING  # resumes
+    assert rig.dialer.command("promo-nov", RunCommand.STOP, MONDAY_10AM + 2).state is RunState.STOPPED
+    rig.tick(MONDAY_10AM + 3)
+    assert rig.effects.originated() == []
+    with pytest.raises(InvalidTransition, match="cannot pause while stopped"):
+        rig.dialer.command("promo-nov", RunCommand.PAUSE, MONDAY_10AM + 3)
+
+
+def test_loading_is_idempotent_and_keeps_progress(rig: Rig) -> None:
+    first = rig.dialer.load("promo-nov", leads(3), MONDAY_10AM)
+    assert (first.added, first.total) == (3, 3)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    rig.tick(MONDAY_10AM)
+    again = rig.dialer.load("promo-nov", leads(5), MONDAY_10AM + 1)
+    assert (again.added, again.total) == (2, 5)
+    assert rig.lead("+447700900001").state is LeadState.DIALLING
+
+
+def test_do_not_call_numbers_and_leads_outside_their_calling_window_are_not_dialled(config: Config) -> None:
+    rig = rig_with(config, hours=(HourRange(9 * 60, 21 * 60),), do_not_call=frozenset({"447700900002"}))
+    london = replace(leads(1)[0], phone="+447700900003", timezone="Europe/London")  # 07:00 there
+    result = rig.dialer.load("promo-nov", [*leads(2), london], MONDAY_10AM)
+    assert result.do_not_call == 1
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    rig.tick(MONDAY_10AM)
+    assert [o.endpoint.rsplit("/", 1)[1] for o in rig.effects.originated()] == ["+447700900001"]
+    assert rig.lead("+447700900002").state is LeadState.DNC
+    assert rig.lead("+447700900003").state is LeadState.PENDING
+    rig.tick(MONDAY_10AM + 2 * HOUR)  # 09:00 in London
+    assert [o.endpoint.rsplit("/", 1)[1] for o in rig.effects.originated()] == ["+447700900003"]
+
+
+def test_an_unknown_campaign_is_refused(rig: Rig) -> None:
+    with pytest.raises(UnknownNameError, match="promo-nov"):
+        rig.dialer.status("promo-dec", MONDAY_10AM)
+
+
+# -- line outcomes ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cause", "state", "next_at"),
+    [
+        ("USER_BUSY", LeadState.RETRY, MONDAY_10AM + 5 + 15 * 60),  # retry busy: 15m
+        ("NO_ANSWER", LeadState.RETRY, MONDAY_10AM + 5 + 2 * HOUR),  # no_answer: 2h
+        ("UNALLOCATED_NUMBER", LeadState.RETRY, MONDAY_10AM + 5 + 30 * 60),  # failed: 30m
+    ],
+)
+def test_a_failed_originate_schedules_the_retry_its_cause_calls_for(
+    rig: Rig, cause: str, state: LeadState, next_at: float
+) -> None:
+    originate = rig.dial_one()
+    rig.handle(JobFailed(originate.leg, cause), MONDAY_10AM + 5)
+    lead = rig.lead("+447700900001")
+    assert (lead.state, lead.next_at, lead.last_outcome) == (state, next_at, outcome_of_cause(cause))
+    assert rig.dialer.lines == {}
+    rig.handle(HungUp(originate.leg, cause), MONDAY_10AM + 5)  # the leg's own hang-up changes nothing more
+    assert rig.lead("+447700900001") == lead
+
+
+def test_a_person_is_handed_to_the_engine_connected_to_an_agent_and_disposed(rig: Rig) -> None:
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 6)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "HUMAN", "HUMAN"), MONDAY_10AM + 8)
+    (offer,) = rig.effects.take()
+    assert isinstance(offer, ConnectAgent) and offer.queue == "sales" and offer.caller_id_name == "Lead 1"
+    assert rig.engine.calls[originate.leg].campaign == "promo-nov"
+    rig.handle(Bridged(originate.leg, offer.legs[0].leg), MONDAY_10AM + 9.5)
+    lead = rig.lead("+447700900001")
+    assert (lead.state, lead.last_outcome) == (LeadState.ANSWERED, DialOutcome.PERSON_ANSWERED)
+    status = rig.dialer.status("promo-nov", MONDAY_10AM + 10)
+    assert (status.abandon.answered, status.abandon.abandoned, status.answer_ratio) == (1, 0, 1.0)
+    rig.tick(MONDAY_10AM + 11)  # past the connect deadline: connected, nothing happens
+    assert rig.line_of("+447700900001").state is LineState.CONNECTED
+    rig.handle(HungUp(originate.leg, "NORMAL_CLEARING"), MONDAY_10AM + 70)
+    assert rig.dialer.lines == {}
+    disposed = rig.dialer.dispose("promo-nov", "44 7700 900001", "sale", MONDAY_10AM + 75)
+    assert (disposed.state, disposed.disposition) == (LeadState.DONE, "sale")
+
+
+def test_a_person_with_no_agent_within_2_s_hears_the_abandon_message_and_the_ledger_counts_it(rig: Rig) -> None:
+    break_all(rig, SALES)
+    rig.dialer.load("promo-nov", leads(1), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    rig.dialer.lines["x"] = Line("x", "fs1", "promo-nov", "+447700900001", LineState.RINGING, MONDAY_10AM)
+    rig.store.update_lead(rig.lead("+447700900001"), replace(rig.lead("+447700900001"), state=LeadState.DIALLING,
+                                                             attempts=1, call="x"))
+    rig.dialer.campaigns["promo-nov"].leads = {lead.phone: lead for lead in rig.store.leads("promo-nov")}
+    detect = rig.answer("x", MONDAY_10AM + 5)
+    rig.handle(AmdCompleted("x", detect.tag, "NOTSURE", "TOOLONG"), MONDAY_10AM + 10)  # not sure: a person
+    assert [type(e) for e in rig.effects.take()] == [StartMusic]
+    rig.tick(MONDAY_10AM + 10 + CONNECT_WITHIN_S - 0.01)
+    assert rig.effects.take() == []
+    rig.tick(MONDAY_10AM + 10 + CONNECT_WITHIN_S)
+    (play,) = [e for e in rig.effects.take() if isinstance(e, Play)]
+    assert play.path.endswith("campaigns/abandoned.wav")
+    lead = rig.lead("+447700900001")
+    assert (lead.state, lead.abandoned_at, lead.last_outcome) == (LeadState.RETRY, MONDAY_10AM + 12,
+                                                                  DialOutcome.ABANDONED)
+    budget = rig.dialer.status("promo-nov", MONDAY_10AM + 13).abandon
+    assert (budget.answered, budget.abandoned, budget.rate) == (1, 1, 1.0)
+    assert rig.dialer.lines == {}
+
+
+def test_a_person_who_hangs_up_before_an_agent_is_connected_is_an_abandoned_call(rig: Rig) -> None:
+    break_all(rig, SALES[:3])
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 4)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "HUMAN", "HUMAN"), MONDAY_10AM + 6)
+    rig.effects.take()
+    rig.handle(HungUp(originate.leg, "NORMAL_CLEARING"), MONDAY_10AM + 7)
+    assert rig.lead("+447700900001").last_outcome is DialOutcome.ABANDONED
+    assert rig.dialer.status("promo-nov", MONDAY_10AM + 7).abandon.abandoned == 1
+
+
+def test_a_machine_gets_the_campaigns_message_then_the_line_is_hung_up_and_never_reaches_an_agent(rig: Rig) -> None:
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "MACHINE", "LONGGREETING"), MONDAY_10AM + 8)
+    (play,) = rig.effects.take()
+    assert isinstance(play, Play) and play.path.endswith("campaigns/machine.wav")
+    assert originate.leg not in rig.engine.calls
+    lead = rig.lead("+447700900001")
+    assert (lead.state, lead.next_at) == (LeadState.RETRY, MONDAY_10AM + 8 + 86400)  # retry machine: 1d
+    rig.handle(AppCompleted(originate.leg, "playback", play.tag, "", None), MONDAY_10AM + 12)
+    assert rig.effects.take() == [Hangup(originate.leg)]
+    assert rig.dialer.lines == {}
+    status = rig.dialer.status("promo-nov", MONDAY_10AM + 13)
+    assert (status.machine_ratio, status.abandon.answered) == (1.0, 0)
+
+
+def test_a_machine_is_hung_up_on_when_the_campaign_leaves_no_message(config: Config) -> None:
+    rig = rig_with(config, machine_message=None)
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "MACHINE", "MAXWORDS"), MONDAY_10AM + 8)
+    assert rig.effects.take() == [Hangup(originate.leg)]
+    assert rig.dialer.lines == {}
+
+
+def test_a_detection_result_for_another_tag_or_line_is_ignored(rig: Rig) -> None:
+    originate = rig.dial_one()
+    rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(originate.leg, "not-ours", "MACHINE", "MAXWORDS"), MONDAY_10AM + 8)
+    rig.handle(AmdCompleted("other", "x", "MACHINE", "MAXWORDS"), MONDAY_10AM + 8)
+    assert rig.effects.take() == [] and rig.line_of("+447700900001").state is LineState.DETECTING
+
+
+def test_hanging_up_during_detection_is_retried_as_no_answer(rig: Rig) -> None:
+    originate = rig.dial_one()
+    rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(HungUp(originate.leg, "NORMAL_CLEARING"), MONDAY_10AM + 6)
+    lead = rig.lead("+447700900001")
+    assert (lead.state, lead.last_outcome) == (LeadState.RETRY, DialOutcome.NO_ANSWER)
+
+
+def test_a_line_with_no_outcome_in_time_is_hung_up_and_its_lead_failed(rig: Rig) -> None:
+    originate = rig.dial_one()
+    rig.tick(MONDAY_10AM + 22 + 30)
+    assert rig.effects.take() == []
+    rig.tick(MONDAY_10AM + 22 + 30.5)
+    assert Hangup(originate.leg, "ORIGINATOR_CANCEL") in rig.effects.take()
+    assert rig.lead("+447700900001").last_outcome is DialOutcome.FAILED
+
+
+def test_no_detection_result_in_time_counts_as_a_person(rig: Rig) -> None:
+    originate = rig.dial_one()
+    rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.tick(MONDAY_10AM + 15.5)
+    assert any(isinstance(effect, ConnectAgent) for effect in rig.effects.take())
+    assert rig.line_of("+447700900001").state is LineState.WAITING
+
+
+def test_dispositions_come_from_the_campaigns_list_and_only_after_an_answer(rig: Rig) -> None:
+    rig.dialer.load("promo-nov", leads(1), MONDAY_10AM)
+    with pytest.raises(InvalidTransition, match="no disposition while pending"):
+        rig.dialer.dispose("promo-nov", "+447700900001", "sale", MONDAY_10AM)
+    with pytest.raises(UnknownNameError, match="no lead"):
+        rig.dialer.dispose("promo-nov", "+447700900099", "sale", MONDAY_10AM)
+
+
+# -- blast -----------------------------------------------------------------------------------------------------------
+
+
+def test_a_blast_plays_its_prompt_to_a_person_then_hangs_up_and_the_lead_is_done(config: Config) -> None:
+    rig = rig_with(config, mode="blast", blast=Blast("campaigns/machine", None), abandon_message=None,
+                   max_lines_per_agent=2)
+    rig.dialer.load("promo-nov", leads(20), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    rig.tick(MONDAY_10AM)
+    originated = rig.effects.originated()
+    assert len(originated) == 8  # 2 lines x 4 sales agents logged in
+    leg = originated[0].leg
+    detect = rig.answer(leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(leg, detect.tag, "HUMAN", "HUMAN"), MONDAY_10AM + 7)
+    (play,) = rig.effects.take()
+    assert isinstance(play, Play) and play.path.endswith("campaigns/machine.wav")
+    assert rig.lead("+447700900001").state is LeadState.DONE
+    rig.handle(AppCompleted(leg, "playback", play.tag, "", None), MONDAY_10AM + 12)
+    assert rig.effects.take() == [Hangup(leg)]
+
+
+def test_a_blast_yields_while_calls_wait_in_its_queue(config: Config) -> None:
+    rig = rig_with(config, mode="blast", blast=Blast("campaigns/machine", None), abandon_message=None)
+    break_all(rig, SALES)
+    rig.engine.handle("fs1", Parked("caller-1", True, "88005550556", "79161234567", "Ivan"), MONDAY_10AM)
+    rig.engine.take_outbound("fs1", "caller-1", "79161234567", "Ivan", "sales", "x", 60.0,
+                             rig.config.queues["sales"].overflow, MONDAY_10AM)
+    assert rig.engine.waiting["sales"]
+    rig.dialer.load("promo-nov", leads(5), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    assert rig.dialer.lines_wanted("promo-nov", MONDAY_10AM) == 0
+
+
+# -- pacing ----------------------------------------------------------------------------------------------------------
+
+
+def agent(agent_id: str, state: AgentState, since: float = 0.0, **changes: object) -> Agent:
+    return replace(Agent(agent_id, state, since), **changes)
+
+
+def test_agent_supply_counts_free_talking_wrap_up_and_the_free_agents_inbound_calls_will_take() -> None:
+    agents = {
+        "a": agent("a", AgentState.AVAILABLE),
+        "b": agent("b", AgentState.AVAILABLE),
+        "c": agent("c", AgentState.ON_CALL, since=70.0),
+        "d": agent("d", AgentState.WRAP_UP, wrap_until=105.0),
+        "e": agent("e", AgentState.ON_BREAK),
+        "f": agent("f", AgentState.AVAILABLE, queues=("support",)),  # logged in to support only
+        "g": agent("g", AgentState.AVAILABLE, direct_calls=1),  # on a call of their own
+    }
+    members = {"sales": ("a", "b", "c", "d", "e", "f", "g"), "support": ("b", "f")}
+    supply = agent_supply(agents, members, {"support": 3}, "sales", 100.0)
+    assert supply.free == 2  # a, b
+    assert supply.talking_for == (30.0,) and supply.wrap_up_left == (5.0,)
+    assert supply.staffed == 5  # a b c d g: not e (break) nor f (not in sales)
+    assert supply.held_by_inbound == 1  # b: support's first free member among sales' free agents
+    assert agent_supply(agents, members, {}, "sales", 100.0).held_by_inbound == 0
+
+
+def test_predictive_dials_progressively_until_the_ledger_has_budget_then_more_within_the_line_cap(
+    config: Config,
+) -> None:
+    rig = rig_with(config, mode="predictive", max_lines_per_agent=3)
+    rig.dialer.load("promo-nov", leads(40), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    assert rig.dialer.lines_wanted("promo-nov", MONDAY_10AM) == 4  # no answers yet: no budget
+    ledger = rig.dialer.campaigns["promo-nov"].ledger
+    for second in range(400):
+        ledger.record(MONDAY_10AM - 1000 + second, answered_person=True, abandoned=False)
+    wanted = rig.dialer.lines_wanted("promo-nov", MONDAY_10AM)
+    assert 4 < wanted <= 12  # at most 3 lines per staffed agent
+    break_all(rig, SALES[:2], MONDAY_10AM)
+    assert rig.dialer.lines_wanted("promo-nov", MONDAY_10AM) <= 6
+
+
+def test_lines_being_classified_hold_an_agent_like_ringing_ones(rig: Rig) -> None:
+    rig.dialer.load("promo-nov", leads(6), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    rig.tick(MONDAY_10AM)
+    first = rig.effects.originated()[0]
+    rig.answer(first.leg, MONDAY_10AM + 3)
+    assert rig.dialer.lines_wanted("promo-nov", MONDAY_10AM + 4) == 0
+
+
+# -- restart ---------------------------------------------------------------------------------------------------------
+
+
+def test_after_a_restart_a_lead_left_dialling_whose_call_is_gone_fails_and_one_still_parked_is_detected_again(
+    rig: Rig,
+) -> None:
+    rig.dialer.load("promo-nov", leads(4), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    rig.tick(MONDAY_10AM)
+    legs = [originate.leg for originate in rig.effects.originated()]
+    rig.handle(HungUp(legs[3], "NORMAL_CLEARING"), MONDAY_10AM + 1)  # lead 4: retry
+    done = rig.lead("+447700900004")
+    rig.store.update_lead(done, replace(done, state=LeadState.DONE))
+    # The controller restarts: a new engine and dialler on the same store.
+    again = Rig.__new__(Rig)
+    again.config, again.store, again.effects = rig.config, rig.store, Effects()
+    again.engine = Engine(rig.config, rig.store, again.effects)
+    again.engine.start(MONDAY_10AM + 10)
+    again.dialer = Dialer(rig.config, rig.store, again.engine, again.effects)
+    again.dialer.start(MONDAY_10AM + 10)
+    again.tick(MONDAY_10AM + 10)
+    assert again.effects.take() == []  # not before the node has reported
+    again.dialer.reconcile("fs1", [legs[1], legs[2]], [legs[1]], MONDAY_10AM + 10)
+    assert [type(effect) for effect in again.effects.take()] == [DetectMachine]
+    assert again.lead("+447700900001").last_outcome is DialOutcome.FAILED
+    assert again.line_of("+447700900002").state is LineState.DETECTING
+    assert again.line_of("+447700900003").state is LineState.RINGING
+    again.tick(MONDAY_10AM + 11)
+    assert again.effects.originated() == []  # lead 1 retries in 30 min, lead 4 is done, 2 and 3 hold agents
+
+
+# -- the pieces ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cause", "outcome"),
+    [("USER_BUSY", DialOutcome.BUSY), ("CALL_REJECTED", DialOutcome.BUSY), ("NO_ANSWER", DialOutcome.NO_ANSWER),
+     ("no_user_response", DialOutcome.NO_ANSWER), ("ALLOTTED_TIMEOUT", DialOutcome.NO_ANSWER),
+     ("UNALLOCATED_NUMBER", DialOutcome.FAILED), ("NORMAL_TEMPORARY_FAILURE", DialOutcome.FAILED),
+     ("", DialOutcome.FAILED)],
+)
+def test_outcome_of_cause(cause: str, outcome: DialOutcome) -> None:
+    assert outcome_of_cause(cause) is outcome
+
+
+def lines_in_every_state() -> Iterator[Line]:
+    for state in LineState:
+        yield Line("l", "fs1", "c", "+1000", state, 0.0)
+
+
+def test_every_line_move_outside_the_table_is_refused() -> None:
+    allowed = {
+        (LineState.RINGING, LineEvent.ANSWERED), (LineState.RINGING, LineEvent.ENDED),
+        (LineState.DETECTING, LineEvent.TO_AGENT), (LineState.DETECTING, LineEvent.TO_MESSAGE),
+        (LineState.DETECTING, LineEvent.HANDED_OVER), (LineState.DETECTING, LineEvent.ENDED),
+        (LineState.WAITING, LineEvent.CONNECTED), (LineState.WAITING, LineEvent.ABANDONED),
+        (LineState.CONNECTED, LineEvent.ENDED), (LineState.MESSAGE, LineEvent.PLAYED),
+        (LineState.MESSAGE, LineEvent.ENDED),
+    }
+    for line in lines_in_every_state():
+        for event in LineEvent:
+            if (line.state, event) in allowed:
+                move(line, event)
+            else:
+                with pytest.raises(InvalidTransition):
+                    move(line, event)
+
+
+def test_outcome_window_counts_the_last_window_in_minute_buckets() -> None:
+    window = OutcomeWindow(3600.0)
+    window.record(0.0, DialOutcome.MACHINE)
+    window.record(59.0, DialOutcome.BUSY)
+    window.record(3600.0, DialOutcome.MACHINE)
+    assert window.counts(3600.0) == {DialOutcome.MACHINE: 2, DialOutcome.BUSY: 1}
+    assert window.counts(3660.0) == {DialOutcome.MACHINE: 1}
+
+
+def test_the_metrics_show_lines_outcomes_ratios_over_the_window_and_the_limit(rig: Rig) -> None:
+    registry = CollectorRegistry()
+    clock = [MONDAY_10AM]
+    registry.register(DialerCollector(rig.dialer, lambda: clock[0]))
+
+    def value(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, {"campaign": "promo-nov", **labels})
+
+    assert (value("ccswitch_dialer_lines_in_flight"), value("ccswitch_dialer_abandon_ratio")) == (0, 0)
+    assert value("ccswitch_dialer_answer_ratio") is None  # nothing dialled yet
+    assert value("ccswitch_dialer_campaign_state", state="not_loaded") == 1
+    originate = rig.dial_one()
+    assert value("ccswitch_dialer_lines_in_flight") == 1
+    assert value("ccswitch_dialer_campaign_state", state="running") == 1
+    detect = rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "MACHINE", "MAXWORDS"), MONDAY_10AM + 7)
+    clock[0] = MONDAY_10AM + 8
+    assert value("ccswitch_dialer_calls_total", outcome="machine") == 1
+    assert value("ccswitch_dialer_calls_total", outcome="busy") == 0
+    assert (value("ccswitch_dialer_machine_ratio"), value("ccswitch_dialer_answer_ratio")) == (1.0, 0.0)
+    assert value("ccswitch_dialer_abandon_limit_ratio") == 0.03
+
+
+def test_a_person_the_engine_refuses_is_hung_up_and_counted_abandoned(rig: Rig, monkeypatch: pytest.MonkeyPatch
+                                                                       ) -> None:
+    def refuse(*_args: object) -> None:
+        raise UnknownNameError("unknown queue 'sales'")
+
+    monkeypatch.setattr(rig.engine, "take_outbound", refuse)
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "HUMAN", "HUMAN"), MONDAY_10AM + 7)
+    assert rig.effects.take() == [Hangup(originate.leg)]
+    assert rig.lead("+447700900001").last_outcome is DialOutcome.ABANDONED and rig.dialer.lines == {}
+
+
+def test_a_blast_person_goes_to_the_ivr_menu_after_the_prompt(config: Config) -> None:
+    rig = rig_with(config, mode="blast", blast=Blast("campaigns/machine", "main"), abandon_message=None)
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "HUMAN", "HUMAN"), MONDAY_10AM + 7)
+    (play,) = rig.effects.take()
+    assert isinstance(play, Play)
+    rig.handle(AppCompleted(originate.leg, "playback", play.tag, "", None), MONDAY_10AM + 12)
+    (menu,) = rig.effects.take()
+    assert isinstance(menu, CollectDigits) and menu.path.endswith("ivr/main_menu.wav")
+    assert rig.engine.calls[originate.leg].campaign == "promo-nov" and rig.dialer.lines == {}
+
+
+def test_a_blast_without_a_menu_hangs_up_after_the_prompt(config: Config) -> None:
+    rig = rig_with(config, mode="blast", blast=Blast("campaigns/machine", None), abandon_message=None)
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "HUMAN", "HUMAN"), MONDAY_10AM + 7)
+    (play,) = rig.effects.take()
+    rig.handle(AppCompleted(originate.leg, "playback", play.tag, "", None), MONDAY_10AM + 12)
+    assert rig.effects.take() == [Hangup(originate.leg)] and rig.dialer.lines == {}
+
+
+def test_a_reload_takes_new_limits_and_keeps_the_campaigns_figures(rig: Rig) -> None:
+    originate = rig.dial_one()
+    stricter = replace(rig.config, campaigns=MappingProxyType(
+        {"promo-nov": replace(rig.config.campaigns["promo-nov"], abandon_limit=0.01)}))
+    rig.dialer.reload(stricter, MONDAY_10AM + 1)
+    assert rig.dialer.campaigns["promo-nov"].ledger.limit == 0.01
+    assert rig.dialer.lines[originate.leg].state is LineState.RINGING
