@@ -257,6 +257,8 @@ class Engine:
         session = CallSession(uuid=uuid, node=node, caller_number=number, caller_name=name, destination=number,
                               arrived_at=now, answered=True, campaign=campaign)
         session.connect_by = (now + connect_within_s, otherwise)
+        if campaign in self.config.campaigns:
+            session.recording_policy = self.config.campaigns[campaign].recording
         self.calls[uuid] = session
         heapq.heappush(self._connect_deadlines, (now + connect_within_s, uuid))
         self._go(session, ToQueue(queue, priority=OUTBOUND_PRIORITY), now)

@@ -11,11 +11,12 @@ import pytest
 from ccswitch.acd.agents import AgentState, Logout, TakeBreak
 from ccswitch.channel_events import Bridged, HungUp
 from ccswitch.config import Config
-from ccswitch.effects import CollectDigits, ConnectAgent, Hangup, Play, StartMusic
+from ccswitch.effects import CollectDigits, ConnectAgent, Hangup, Play, StartMusic, StartRecording
 from ccswitch.engine import Engine, Phase
 from ccswitch.errors import UnknownNameError
 from ccswitch.executor import command_for
 from ccswitch.history.model import ContactRecord, HistoryRecord
+from ccswitch.media.recording import RecordingMode, RecordingPolicy
 from ccswitch.routing.steps import ToAnnouncement, ToIvr
 from ccswitch.store.memory import MemoryStore
 from tests.test_engine import MONDAY_10AM, Recorder, config, emitted
@@ -121,3 +122,16 @@ def test_a_blast_person_goes_to_the_campaigns_ivr_menu(engine: Engine, emitted: 
     (menu,) = emitted.take()
     assert isinstance(menu, CollectDigits) and menu.path.endswith("ivr/main_menu.wav")
     assert engine.calls[LEAD].campaign == "promo-nov"
+
+
+def test_a_campaigns_recording_policy_wins_over_its_queues(config: Config, emitted: Recorder) -> None:
+    promo = replace(config.campaigns["promo-nov"], recording=RecordingPolicy(RecordingMode.ALL, stereo=True))
+    engine = Engine(replace(config, campaigns=MappingProxyType({**config.campaigns, "promo-nov": promo})),
+                    MemoryStore(), emitted)
+    engine.start(MONDAY_10AM - 3600)
+    answered(engine)
+    (offer,) = emitted.take()
+    assert isinstance(offer, ConnectAgent)
+    engine.handle("fs1", Bridged(LEAD, offer.legs[0].leg), MONDAY_10AM + 1)
+    (start,) = emitted.take()
+    assert isinstance(start, StartRecording) and start.path.endswith(f"sales/{LEAD}.wav") and start.stereo

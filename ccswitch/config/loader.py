@@ -614,6 +614,7 @@ def _campaign(
             "dispositions",
             "leads",
             "do_not_call",
+            "recording",
         )
     )
     if "mode" not in node.data:
@@ -663,6 +664,7 @@ def _campaign(
         blast=_blast(node, mode, refs),
         leads=leads,
         do_not_call=do_not_call | own if own else do_not_call,
+        recording=_recording_policy(node, refs) if "recording" in node.data else None,
     )
 
 

@@ -258,6 +258,7 @@ class CampaignConfig:
     blast: Blast | None = None
     leads: Path | None = None  # a CSV of leads to import
     do_not_call: frozenset[str] = frozenset()
+    recording: RecordingPolicy | None = None  # over the queue's, for the persons this campaign reaches
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,8 +303,9 @@ class Config:
         """Whether any queue records or any step takes messages (then the recordings directory must be there and
         writable)."""
         return (any(queue.recording.mode is not RecordingMode.NONE for queue in self.queues.values())
-                or any(rule.recording is not None and rule.recording.mode is not RecordingMode.NONE
-                       for rule in self.dialplan.rules)
+                or any(policy is not None and policy.mode is not RecordingMode.NONE
+                       for policy in (*(rule.recording for rule in self.dialplan.rules),
+                                      *(campaign.recording for campaign in self.campaigns.values())))
                 or any(isinstance(step, ToVoicemail) for step in self.steps()))
 
     def steps(self) -> Iterator[Step]:
