@@ -197,7 +197,8 @@ def _report_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--format", "fmt", type=click.Choice(["csv", "png", "svg"]), default="csv",
                      show_default=True),
         click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-                     help="File to write. Default: CSV to stdout, a chart to <report>-<date>[-<queue>].<format>."),
+                     help="File to write. Default: CSV to stdout, a chart to <report>-<date>[-<queue or campaign>]"
+                          ".<format>."),
     ]):
         command = option(command)
     return command
@@ -258,6 +259,55 @@ def report_agent(config_path: Path, day: datetime, fmt: str, output: Path | None
     else:
         path = output or Path(f"agent-{day:%Y-%m-%d}.{fmt}")
         write_agent_chart(rows, path, fmt, f"agents, {day:%Y-%m-%d}")
+        click.echo(f"wrote {path}")
+
+
+@report.command("campaign")
+@_report_options
+@click.option("--campaign", help="One campaign, hour by hour (default: every campaign, the whole day). A chart is "
+                                 "of one campaign: needed unless only one dialled that day.")
+def report_campaign(config_path: Path, day: datetime, fmt: str, output: Path | None, campaign: str | None) -> None:
+    """Per campaign, or per hour of one: dialled, answered by a person, connected, abandoned (and the rate), machine,
+    busy, no answer, failed, answer rate, talk time."""
+    from ccswitch.config import load_config
+    from ccswitch.history import open_history
+    from ccswitch.reports import (
+        busy_hours,
+        load_campaign_hours,
+        load_campaign_report,
+        write_campaign_chart,
+        write_campaign_csv,
+    )
+
+    try:
+        config = load_config(config_path)
+        database = open_history(config.history_url)
+        try:
+            rows = load_campaign_report(database, day.date(), config.timezone)
+            dialled = [row.campaign for row in rows]
+            if campaign is None and fmt != "csv":
+                if len(dialled) != 1:
+                    raise click.UsageError(f"a chart is of one campaign: give --campaign (campaigns that dialled on "
+                                           f"{day:%Y-%m-%d}: {', '.join(dialled) or 'none'})")
+                campaign = dialled[0]
+            if campaign is not None:
+                if campaign not in config.campaigns and campaign not in dialled:
+                    known = ", ".join(sorted({*config.campaigns, *dialled})) or "none"
+                    raise click.BadParameter(f"unknown campaign {campaign!r} (known: {known})",
+                                             param_hint="'--campaign'")
+                rows = load_campaign_hours(database, day.date(), config.timezone, campaign)
+        finally:
+            database.close()
+    except CcswitchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if fmt == "csv":
+        _write_csv(output, lambda out: write_campaign_csv(rows, out))
+    else:
+        assert campaign is not None
+        path = output or Path(f"campaign-{day:%Y-%m-%d}-{campaign}.{fmt}")
+        settings = config.campaigns.get(campaign)  # a campaign since removed from the config has no limit
+        write_campaign_chart(busy_hours(rows), path, fmt, f"campaign {campaign}, {day:%Y-%m-%d}, by hour",
+                             settings.abandon_limit if settings else None)
         click.echo(f"wrote {path}")
 
 

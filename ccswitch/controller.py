@@ -105,7 +105,7 @@ class Controller:
         shared = self.metrics.instrument(store)
         self.engine = Engine(config, shared, self._emit, stats, record)
         self.metrics.watch(self.engine)
-        self.dialer = Dialer(config, shared, self.engine, self._emit)
+        self.dialer = Dialer(config, shared, self.engine, self._emit, record)
         self.metrics.watch_dialer(self.dialer)
         self.inbox: gevent.queue.Queue[_Message] = gevent.queue.Queue(maxsize=INBOX_SIZE)
         self.connections = {

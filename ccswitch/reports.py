@@ -8,22 +8,30 @@ short abandons) and / answered; ASA = mean wait of answered contacts. AHT (avera
 wrap-up of answered contacts. The interval report puts a contact in the interval in which it entered the queue.
 
 The agent report takes time by state from agent-state intervals (clipped to the window) and calls and AHT from
-contacts answered in the window. A campaign report will come with dialer campaigns (``contacts.campaign``).
+contacts answered in the window.
+
+The campaign report counts a dialler campaign's calls (``contacts.campaign``: one record per call placed, see
+``ccswitch.dialer.runner``) that started in the window, by campaign or by hour. Dialled = every call; machine, busy,
+no answer, failed = its outcome; person answered = any other outcome (a person was on the line); connected = bridged
+to an agent (``answered_at``); abandoned = a person answered and left the campaign's queue with no agent (outcome
+abandoned or overflowed: no agent within 2 s, or hung up waiting), as the dialler's ledger counts it. Abandon rate =
+abandoned / person answered; answer rate = person answered / dialled; talk = talk time of connected calls, average
+talk = talk / connected.
 """
 
 from __future__ import annotations
 
 import csv
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from ccswitch.acd.agents import AgentState
-from ccswitch.history.model import QUEUE_OUTCOMES, AgentStateRecord, ContactRecord
+from ccswitch.history.model import NO_PERSON_OUTCOMES, QUEUE_OUTCOMES, AgentStateRecord, ContactRecord, Outcome
 from ccswitch.history.storage import History
 from ccswitch.stats import DEFAULT_SHORT_ABANDON_S, QueueFigures
 
@@ -33,6 +41,9 @@ if TYPE_CHECKING:
 
 INTERVAL_MINUTES = (15, 30, 60)
 CHART_FORMATS = ("png", "svg")
+HOUR_S = 3600
+
+_Row = TypeVar("_Row")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +71,38 @@ class AgentRow:
     calls: int
     talk_s: float
     aht_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRow:
+    """A campaign's calls that started in [start, end): a whole window, or one hour of it."""
+
+    campaign: str
+    start: datetime  # local time, aware
+    end: datetime
+    dialled: int  # every call placed
+    person_answered: int  # a person was on the line: connected, abandoned, or (blast) a prompt or menu
+    connected: int  # bridged to an agent
+    abandoned: int  # a person answered and left the queue without an agent
+    machine: int
+    busy: int
+    no_answer: int  # rang out, or hung up while we listened for a machine
+    failed: int  # the gateway or the network could not place it
+    talk_s: float  # of the connected calls
+
+    @property
+    def abandon_rate(self) -> float | None:
+        """abandoned / person answered (None when no person answered), as the dialler's ledger counts it."""
+        return self.abandoned / self.person_answered if self.person_answered else None
+
+    @property
+    def answer_rate(self) -> float | None:
+        """person answered / dialled (None when nothing was dialled)."""
+        return self.person_answered / self.dialled if self.dialled else None
+
+    @property
+    def average_talk_s(self) -> float | None:
+        return self.talk_s / self.connected if self.connected else None
 
 
 def day_bounds(day: date, tz: tzinfo) -> tuple[float, float]:
@@ -123,8 +166,17 @@ def _count(figures: QueueFigures, record: ContactRecord, service_level_s: float,
 
 def busy_span(rows: Sequence[IntervalRow]) -> list[IntervalRow]:
     """The rows from the first to the last interval that offered anything (all rows if none did)."""
-    busy = [index for index, row in enumerate(rows) if row.offered]
-    return list(rows[busy[0]:busy[-1] + 1]) if busy else list(rows)
+    return _trimmed(rows, lambda row: row.offered > 0)
+
+
+def busy_hours(rows: Sequence[CampaignRow]) -> list[CampaignRow]:
+    """The rows from the first to the last hour that dialled anything (all rows if none did)."""
+    return _trimmed(rows, lambda row: row.dialled > 0)
+
+
+def _trimmed(rows: Sequence[_Row], busy: Callable[[_Row], bool]) -> list[_Row]:
+    marked = [index for index, row in enumerate(rows) if busy(row)]
+    return list(rows[marked[0]:marked[-1] + 1]) if marked else list(rows)
 
 
 def agent_report(contacts: Iterable[ContactRecord], states: Iterable[AgentStateRecord], start: float,
@@ -154,6 +206,63 @@ def agent_report(contacts: Iterable[ContactRecord], states: Iterable[AgentStateR
     return rows
 
 
+# A person who left the campaign's queue without an agent: no agent within 2 s (overflowed to the abandon
+# message), or hung up while waiting.
+_LEFT_WITHOUT_AGENT: frozenset[Outcome] = frozenset({"abandoned", "overflowed"})
+
+
+@dataclass(slots=True)
+class _CampaignCount:
+    outcomes: Counter[Outcome] = field(default_factory=Counter)
+    connected: int = 0
+    abandoned: int = 0
+    talk_s: float = 0.0
+
+    def add(self, record: ContactRecord) -> None:
+        self.outcomes[record.outcome] += 1
+        if record.outcome in NO_PERSON_OUTCOMES:
+            return
+        if record.answered_at is not None:
+            self.connected += 1
+            self.talk_s += record.talk_s
+        elif record.outcome in _LEFT_WITHOUT_AGENT:
+            self.abandoned += 1
+
+    def row(self, campaign: str, start: datetime, end: datetime) -> CampaignRow:
+        dialled = self.outcomes.total()
+        unanswered = sum(self.outcomes[outcome] for outcome in NO_PERSON_OUTCOMES)
+        return CampaignRow(campaign, start, end, dialled, dialled - unanswered, self.connected, self.abandoned,
+                           self.outcomes["machine"], self.outcomes["busy"], self.outcomes["no_answer"],
+                           self.outcomes["failed"], self.talk_s)
+
+
+def campaign_report(records: Iterable[ContactRecord], start: datetime, end: datetime) -> list[CampaignRow]:
+    """Per campaign (by name), its calls that started in [start, end) (aware datetimes); campaigns that placed
+    none are not there."""
+    low, high = start.timestamp(), end.timestamp()
+    counts: defaultdict[str, _CampaignCount] = defaultdict(_CampaignCount)
+    for record in records:
+        if record.campaign is not None and low <= record.started_at < high:
+            counts[record.campaign].add(record)
+    return [counts[name].row(name, start, end) for name in sorted(counts)]
+
+
+def campaign_hours(records: Iterable[ContactRecord], day: date, tz: tzinfo, campaign: str) -> list[CampaignRow]:
+    """One campaign's calls by the local hour they started in: every hour of ``day`` (23 or 25 on DST days), empty
+    ones included."""
+    day_start, day_end = day_bounds(day, tz)
+    count = math.ceil((day_end - day_start) / HOUR_S)
+    counts = [_CampaignCount() for _ in range(count)]
+    for record in records:
+        if record.campaign == campaign and day_start <= record.started_at < day_end:
+            counts[int((record.started_at - day_start) // HOUR_S)].add(record)
+    return [
+        hour.row(campaign, datetime.fromtimestamp(day_start + index * HOUR_S, tz),
+                 datetime.fromtimestamp(min(day_start + (index + 1) * HOUR_S, day_end), tz))
+        for index, hour in enumerate(counts)
+    ]
+
+
 def load_interval_report(history: History, day: date, tz: tzinfo, minutes: int = 15, queue: str | None = None,
                          service_level_s: float = 20.0,
                          short_abandon_s: float = DEFAULT_SHORT_ABANDON_S) -> list[IntervalRow]:
@@ -165,6 +274,18 @@ def load_interval_report(history: History, day: date, tz: tzinfo, minutes: int =
 def load_agent_report(history: History, day: date, tz: tzinfo) -> list[AgentRow]:
     start, end = day_bounds(day, tz)
     return agent_report(history.contacts_between(start, end), history.agent_states_between(start, end), start, end)
+
+
+def load_campaign_report(history: History, day: date, tz: tzinfo) -> list[CampaignRow]:
+    """Every campaign that placed calls on the local ``day``, the day as the window."""
+    start, end = day_bounds(day, tz)
+    return campaign_report(history.campaign_contacts_started(start, end), datetime.fromtimestamp(start, tz),
+                           datetime.fromtimestamp(end, tz))
+
+
+def load_campaign_hours(history: History, day: date, tz: tzinfo, campaign: str) -> list[CampaignRow]:
+    start, end = day_bounds(day, tz)
+    return campaign_hours(history.campaign_contacts_started(start, end, campaign), day, tz, campaign)
 
 
 # --------------------------------------------------------------------- CSV
@@ -189,6 +310,20 @@ def write_agent_csv(rows: Iterable[AgentRow], out: TextIO) -> None:
     for row in rows:
         writer.writerow([row.agent, *(_number(row.seconds_by_state[state.value]) for state in AgentState),
                          row.calls, _number(row.talk_s), _number(row.aht_s)])
+
+
+def write_campaign_csv(rows: Iterable[CampaignRow], out: TextIO) -> None:
+    """One line per campaign or per hour; rates as percentages with one decimal, empty when undefined; talk in
+    minutes and the average in seconds, one decimal."""
+    writer = csv.writer(out)
+    writer.writerow(["campaign", "start", "end", "dialled", "person_answered", "connected", "abandoned",
+                     "abandon_rate_pct", "machine", "busy", "no_answer", "failed", "answer_rate_pct", "talk_min",
+                     "avg_talk_s"])
+    for row in rows:
+        writer.writerow([row.campaign, row.start.isoformat(), row.end.isoformat(), row.dialled, row.person_answered,
+                         row.connected, row.abandoned, _percent(row.abandon_rate), row.machine, row.busy,
+                         row.no_answer, row.failed, _percent(row.answer_rate), _number(row.talk_s / 60),
+                         _number(row.average_talk_s)])
 
 
 def _percent(rate: float | None) -> str:
@@ -242,6 +377,40 @@ def write_agent_chart(rows: Sequence[AgentRow], path: Path, fmt: str, title: str
     axes.set_xlabel("minutes")
     axes.invert_yaxis()
     figure.legend(loc="outside lower center", ncols=len(AgentState), fontsize="small")
+    axes.set_title(title)
+    _save(figure, path, fmt)
+
+
+def write_campaign_chart(rows: Sequence[CampaignRow], path: Path, fmt: str, title: str,
+                         abandon_limit: float | None = None) -> None:
+    """Bars: dialled, person answered, abandoned per hour; line: the hour's abandon rate against the campaign's
+    limit (right axis; the dialler holds the limit over its rolling window, an hour may go above it)."""
+    figure, axes = _figure()
+    labels = [row.start.strftime("%H:%M") for row in rows]
+    positions = range(len(rows))
+    width = 0.27
+    for shift, name, values, colour in (
+        (-width, "dialled", [row.dialled for row in rows], "#4c72b0"),
+        (0.0, "person answered", [row.person_answered for row in rows], "#55a868"),
+        (width, "abandoned", [row.abandoned for row in rows], "#c44e52"),
+    ):
+        axes.bar([p + shift for p in positions], values, width, label=name, color=colour)
+    axes.set_ylabel("calls")
+    axes.set_xticks(list(positions), labels, rotation=90 if len(rows) > 24 else 0)
+    rate_axes = axes.twinx()
+    points = [(p, row.abandon_rate * 100) for p, row in zip(positions, rows, strict=True)
+              if row.abandon_rate is not None]
+    if points:
+        rate_axes.plot(*zip(*points, strict=True), color="black", marker="o", label="abandon rate")
+    if abandon_limit is not None:
+        rate_axes.axhline(abandon_limit * 100, color="grey", linestyle="--", label=f"limit {abandon_limit * 100:g}%")
+    # Abandon rates are a few percent: scale to what is drawn, not to 100%.
+    top = max([rate for _, rate in points] + [(abandon_limit or 0.0) * 100, 5.0])
+    rate_axes.set_ylim(0, top * 1.15)
+    rate_axes.set_ylabel("abandoned / person answered, %")
+    handles, names = axes.get_legend_handles_labels()
+    rate_handles, rate_names = rate_axes.get_legend_handles_labels()
+    figure.legend(handles + rate_handles, names + rate_names, loc="outside lower center", ncols=5, fontsize="small")
     axes.set_title(title)
     _save(figure, path, fmt)
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from ccswitch import __version__
 from ccswitch.cli import main
 from ccswitch.history import MonitoringRecord, open_history
-from tests.history.records import T0, contact  # T0: 2026-11-18 14:06:40 in Moscow
+from tests.history.records import T0, campaign_call, contact  # T0: 2026-11-18 14:06:40 in Moscow
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -154,3 +154,49 @@ def test_monitor_history_lists_a_days_sessions_with_their_modes(tmp_path: Path) 
     other = runner.invoke(main, ["monitor", "history", "--config", config, "--date", "2026-11-18",
                                  "--supervisor", "2002"])
     assert other.output.strip() == "no monitoring sessions"
+
+
+def test_report_campaign_per_campaign_per_hour_and_as_a_chart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'history.sqlite'}"
+    database = open_history(url)
+    database.record_batch([
+        campaign_call("p1", T0, "answered", talk_s=120.0),  # 14:06:40 in Moscow
+        campaign_call("m1", T0 + 60, "machine"),
+        campaign_call("n1", T0 + 120, "no_answer"),
+        campaign_call("o1", T0 + 3600, "overflowed"),  # 15:06:40: no agent within 2 s
+        campaign_call("r1", T0, "busy", campaign="renewals"),
+        campaign_call("next-day", T0 + 86400, "machine"),
+        contact("inbound"),
+    ])
+    database.close()
+    runner = CliRunner(env={"CCSWITCH_HISTORY_URL": url})
+    config = str(ROOT / "config" / "ccswitch.yaml")
+
+    def report(*args: str, code: int = 0) -> str:
+        result = runner.invoke(main, ["report", "campaign", "--config", config, *args])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    assert report("--date", "2026-11-18").splitlines() == [
+        "campaign,start,end,dialled,person_answered,connected,abandoned,abandon_rate_pct,machine,busy,no_answer,"
+        "failed,answer_rate_pct,talk_min,avg_talk_s",
+        "promo-nov,2026-11-18T00:00:00+03:00,2026-11-19T00:00:00+03:00,4,2,1,1,50.0,1,0,1,0,50.0,2.0,120.0",
+        "renewals,2026-11-18T00:00:00+03:00,2026-11-19T00:00:00+03:00,1,0,0,0,,0,1,0,0,0.0,0.0,",
+    ]
+    hours = report("--date", "2026-11-18", "--campaign", "promo-nov").splitlines()
+    assert len(hours) == 1 + 24
+    assert hours[15:17] == [  # after the header: 14:00 and 15:00
+        "promo-nov,2026-11-18T14:00:00+03:00,2026-11-18T15:00:00+03:00,3,1,1,0,0.0,1,0,1,0,33.3,2.0,120.0",
+        "promo-nov,2026-11-18T15:00:00+03:00,2026-11-18T16:00:00+03:00,1,1,0,1,100.0,0,0,0,0,100.0,0.0,",
+    ]
+
+    chart = tmp_path / "promo.png"
+    assert report("--date", "2026-11-18", "--campaign", "promo-nov", "--format", "png", "--output", str(chart)) == (
+        f"wrote {chart}\n")
+    assert chart.read_bytes().startswith(b"\x89PNG") and chart.stat().st_size > 0
+    assert "give --campaign (campaigns that dialled on 2026-11-18: promo-nov, renewals)" in report(
+        "--date", "2026-11-18", "--format", "png", code=2)
+    assert "unknown campaign 'promo-dec'" in report("--date", "2026-11-18", "--campaign", "promo-dec", code=2)
+    monkeypatch.chdir(tmp_path)  # the day's one campaign, to the default file name
+    assert report("--date", "2026-11-19", "--format", "svg") == "wrote campaign-2026-11-19-promo-nov.svg\n"
+    assert (tmp_path / "campaign-2026-11-19-promo-nov.svg").read_text().rstrip().endswith("</svg>")

@@ -43,6 +43,12 @@ busy / no answer / failed, detection gives machine, the connect deadline answere
 disposition afterwards (``dispose``). A line with no outcome in time (a lost event, a command that never left) is
 taken back: hung up, and its lead FAILED.
 
+History: every line leaves one contact record (``record``, the history writer's ``submit``: never blocks). A person
+handed to the engine is the engine's to record (answered, overflowed = abandoned by the deadline, abandoned = hung
+up waiting, or where a blast menu led them). A line that ends here is recorded here (``history_outcome``): busy, no
+answer or failed from the cause, no answer when hung up during detection, machine, and ``announced`` for a blast
+person who heard the prompt and was not sent to a menu; it runs from the originate to the line's end.
+
 Restart: runs, leads and their progress live in the store. After every node has reported its live channels, a
 lead left DIALLING whose call no node has is FAILED (retried per the campaign's rules); a call still up is followed
 again (parked: detection is started again; talking to an agent: answered). DONE and DNC leads are never dialled.
@@ -95,8 +101,9 @@ from ccswitch.dialer.pacing import (
     progressive_lines,
 )
 from ccswitch.effects import DetectMachine, Effect, Hangup, Originate, Play
-from ccswitch.engine import Engine
+from ccswitch.engine import Engine, Record
 from ccswitch.errors import CcswitchError, InvalidTransition, UnknownNameError
+from ccswitch.history.model import ContactRecord, Outcome
 from ccswitch.routing.steps import ToAnnouncement, ToIvr
 from ccswitch.store.base import Store
 
@@ -127,6 +134,11 @@ def outcome_of_cause(cause: str) -> DialOutcome:
     if cause in _NO_ANSWER_CAUSES:
         return DialOutcome.NO_ANSWER
     return DialOutcome.FAILED
+
+
+_UNANSWERED_OUTCOMES: Mapping[DialOutcome, Outcome] = MappingProxyType(
+    {DialOutcome.BUSY: "busy", DialOutcome.NO_ANSWER: "no_answer", DialOutcome.FAILED: "failed"}
+)
 
 
 # -- lines -------------------------------------------------------------------------------------------------------
@@ -196,6 +208,16 @@ def move(line: Line, event: LineEvent, **changes: object) -> Line | None:
                                 f"{line.state.value}")
     state = _LINE_MOVES[(line.state, event)]
     return None if state is None else replace(line, state=state, **changes)  # type: ignore[arg-type]
+
+
+def history_outcome(line: Line, cause: str) -> Outcome:
+    """The history outcome of a line that ends in the dialler, never handed to the engine: from the cause while it
+    rang; no answer if hung up before detection said anything; then machine, or a blast person's prompt."""
+    if line.state is LineState.RINGING:
+        return _UNANSWERED_OUTCOMES[outcome_of_cause(cause)]
+    if line.person is None:
+        return "no_answer"
+    return "announced" if line.person else "machine"
 
 
 # -- what the dialler sees of the agents ---------------------------------------------------------------------------
@@ -351,11 +373,12 @@ class CampaignStatus:
 
 
 class Dialer:
-    def __init__(self, config: Config, store: Store, engine: Engine, emit: Emit) -> None:
+    def __init__(self, config: Config, store: Store, engine: Engine, emit: Emit, record: Record | None = None) -> None:
         self.config = config
         self.store = store
         self.engine = engine
         self.emit = emit
+        self.record: Record = record or (lambda _record: None)  # the history writer's submit: never blocks
         self.lines: dict[str, Line] = {}  # channel uuid -> line
         self.campaigns: dict[str, _Campaign] = {}
         self._unreconciled = {node.name for node in config.nodes}
@@ -544,7 +567,7 @@ class Dialer:
             if config.machine_message is not None:
                 self._play(line, config.machine_message)
             else:
-                self._end(line, LineEvent.ENDED, [Hangup(line.uuid)])
+                self._hang_up(line, LineEvent.ENDED, now)
         elif config.mode == "blast":
             self._lead_outcome(campaign, line, DialOutcome.PERSON_ANSWERED, now)
             blast = config.blast
@@ -562,8 +585,12 @@ class Dialer:
                                           now)
             except CcswitchError:
                 log.exception("line %s (%s): the engine refused the person: hanging up", line.uuid, line.phone)
-                self.emit(line.node, [Hangup(line.uuid)])
-                self._abandoned(self.lines[line.uuid], now, "the engine refused the call")
+                hangup = Hangup(line.uuid)
+                self.emit(line.node, [hangup])
+                waiting = self.lines[line.uuid]
+                self._abandoned(waiting, now, "the engine refused the call")
+                if line.uuid not in self.engine.calls:  # else the engine has it, and records it
+                    self.record(self._contact(waiting, "abandoned", hangup.cause, now))
 
     def _play(self, line: Line, prompt: str) -> None:
         tag = str(uuidlib.uuid4())
@@ -574,7 +601,7 @@ class Dialer:
         if self.campaigns[line.campaign].config.mode == "blast" and line.person:
             self._after_blast_prompt(line, now, LineEvent.PLAYED)
         else:
-            self._end(line, LineEvent.PLAYED, [Hangup(line.uuid)])
+            self._hang_up(line, LineEvent.PLAYED, now)
 
     def _after_blast_prompt(self, line: Line, now: float, event: LineEvent) -> None:
         """A blast person has heard the prompt (if any): into the campaign's IVR menu, if it has one, else the call
@@ -583,7 +610,7 @@ class Dialer:
         config = campaign.config
         menu = config.blast.ivr if config.blast is not None else None
         if menu is None:
-            self._end(line, event, [Hangup(line.uuid)])
+            self._hang_up(line, event, now)
             return
         self._end(line, event, [])
         lead = campaign.leads.get(line.phone)
@@ -622,10 +649,12 @@ class Dialer:
         elif line.state is LineState.WAITING:
             self._abandoned(line, now, f"hung up before an agent was connected ({cause})")
             return
-        elif line.state is LineState.CONNECTED:
+        elif line.state is LineState.CONNECTED:  # the engine's call: the engine records it
             assert line.connected_at is not None
             campaign.estimates.talk = campaign.estimates.talk.record(now, now - line.connected_at)
-        self._end(line, LineEvent.ENDED, [])
+            self._end(line, LineEvent.ENDED, [])
+            return
+        self._finish(line, LineEvent.ENDED, cause, now)
 
     # ----------------------------------------------------------------- timers and pacing
     def tick(self, now: float) -> None:
@@ -654,7 +683,7 @@ class Dialer:
             self._detected(line, "NOTSURE", now)
         elif line.state is LineState.MESSAGE and line.answered_at is not None \
                 and now > line.answered_at + MESSAGE_TIMEOUT_S:
-            self._end(line, LineEvent.ENDED, [Hangup(line.uuid)])
+            self._hang_up(line, LineEvent.ENDED, now)
 
     def _launch(self, campaign: _Campaign, now: float) -> None:
         if now < campaign.idle_until:
@@ -786,11 +815,30 @@ class Dialer:
         self.lines[line.uuid] = line
 
     def _end(self, line: Line, event: LineEvent, effects: Sequence[Effect]) -> None:
+        """The line is over for the dialler (its call may go on in the engine, which then records it)."""
         if move(line, event) is not None:
             raise InvalidTransition(f"line {line.uuid}: {event.value} does not end a {line.state.value} line")
         self.lines.pop(line.uuid, None)
         if effects:
             self.emit(line.node, effects)
+
+    def _finish(self, line: Line, event: LineEvent, cause: str, now: float, effects: Sequence[Effect] = ()) -> None:
+        """The line's call ends here, never handed to the engine: the dialler writes its history record."""
+        self._end(line, event, effects)
+        self.record(self._contact(line, history_outcome(line, cause), cause, now))
+
+    def _hang_up(self, line: Line, event: LineEvent, now: float) -> None:
+        """We end the call: a machine (after its message, if any), a blast person after the prompt."""
+        hangup = Hangup(line.uuid)
+        self._finish(line, event, hangup.cause, now, [hangup])
+
+    def _contact(self, line: Line, outcome: Outcome, cause: str, now: float) -> ContactRecord:
+        """The history record of a line the engine never had, as the engine would write it: the lead's number and
+        name as the caller, from the originate to ``now``."""
+        lead = self.campaigns[line.campaign].leads.get(line.phone)
+        return ContactRecord(call_uuid=line.uuid, channel="voice", direction="outbound", started_at=line.dialled_at,
+                             ended_at=now, caller_number=line.phone, caller_name=lead.name if lead else "",
+                             destination=line.phone, outcome=outcome, hangup_cause=cause, campaign=line.campaign)
 
     def _ledger(self, campaign: _Campaign, now: float, abandoned: bool) -> None:
         campaign.ledger_at = max(campaign.ledger_at, now)  # a wall clock may step back; the ledger must not

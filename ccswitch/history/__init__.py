@@ -1,6 +1,7 @@
 """Contact history: a record per contact and per agent-state interval, in SQLite (default) or PostgreSQL."""
 
 from ccswitch.history.model import (
+    NO_PERSON_OUTCOMES,
     QUEUE_OUTCOMES,
     AgentStateRecord,
     Channel,
@@ -17,6 +18,7 @@ from ccswitch.history.writer import HistoryWriter
 
 __all__ = [
     "MIGRATIONS",
+    "NO_PERSON_OUTCOMES",
     "QUEUE_OUTCOMES",
     "AgentStateRecord",
     "Channel",

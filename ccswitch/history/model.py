@@ -1,6 +1,8 @@
 """What the contact history keeps: one record per contact, one per agent-state interval; and the phone-number key.
 
 A ``ContactRecord`` is written once, when the contact ends. Times are epoch seconds (floats, as the engine's ``now``).
+A campaign's call out has one record too: the engine's if a person was handed to it, else the dialler's (no answer,
+busy, machine, failed; a blast person who only heard the prompt is ``announced``).
 """
 
 from __future__ import annotations
@@ -20,9 +22,16 @@ Outcome = Literal[
     "hung_up",  # ended by a hangup step
     "abandoned_in_ivr",  # the caller hung up in a menu
     "voicemail",  # the caller left a message (recording_path)
+    # A campaign's call out that never reached a person (written by the dialler; it never reaches the engine):
+    "no_answer",  # rang out unanswered, or hung up while we listened for a machine
+    "busy",  # the callee was busy or rejected the call
+    "machine",  # an answering machine answered: it got the campaign's message, or was hung up on
+    "failed",  # the gateway or the network could not place the call (or the controller lost it)
 ]
 # Queue outcomes: a contact with one of these entered a queue and counts as offered there.
 QUEUE_OUTCOMES: frozenset[Outcome] = frozenset({"answered", "abandoned", "overflowed"})
+# A campaign's call with one of these reached no person; with any other outcome a person answered it.
+NO_PERSON_OUTCOMES: frozenset[Outcome] = frozenset({"no_answer", "busy", "machine", "failed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +58,7 @@ class ContactRecord:
     disposition: str | None = None
     transferred_to: str | None = None
     callback: bool = False
-    campaign: str | None = None  # outbound dialer contacts; the campaign report will group by it
+    campaign: str | None = None  # a dialler campaign's call (outbound); the campaign report groups by it
     recording_started_at: float | None = None  # with recording_path: when the recording began (the bridge)
     recording_s: float | None = None  # its length: to the caller's hang-up, masked stretches included
 

@@ -5,9 +5,10 @@ affinity); keys are natural (no AUTOINCREMENT vs SERIAL); no dialect-specific fu
 one row per applied migration; a database is at the highest version it holds. To change the schema, append a
 ``Migration`` with the next number; never edit one that has shipped.
 
-Campaigns: outbound dialer contacts carry ``contacts.campaign``; the campaign report (not written yet: no dialer
-campaigns exist) will aggregate contacts grouped by it, and the dialer's own tables (leads, attempts) will come as
-later migrations.
+Campaigns: every call a dialler campaign places has a ``contacts`` row carrying ``contacts.campaign`` (the
+engine's for a person it was given, the dialler's for no answer, busy, machine and failed: outcomes are TEXT, so
+those needed no migration); the campaign report reads them by ``contacts_by_campaign``. Leads and their progress
+live in the store, not here.
 """
 
 from __future__ import annotations

@@ -152,6 +152,17 @@ class History:
         rows = self._query(f"{_SELECT_CONTACTS} WHERE {where} ORDER BY started_at, call_uuid", params)
         return [_contact_from_row(row) for row in rows]
 
+    def campaign_contacts_started(self, start: float, end: float,
+                                  campaign: str | None = None) -> list[ContactRecord]:
+        """Calls of dialler campaigns (or of one) that started in [start, end), oldest first: a campaign report
+        counts a call in the hour it was dialled."""
+        params: list[Any]
+        where, params = "campaign IS NOT NULL AND started_at >= ? AND started_at < ?", [start, end]
+        if campaign is not None:
+            where, params = "campaign = ? AND started_at >= ? AND started_at < ?", [campaign, start, end]
+        rows = self._query(f"{_SELECT_CONTACTS} WHERE {where} ORDER BY started_at, call_uuid", params)
+        return [_contact_from_row(row) for row in rows]
+
     def recordings_since(self, since: float, agent: str | None = None, queue: str | None = None,
                          limit: int = 1000) -> list[ContactRecord]:
         """Recorded contacts whose recording started at ``since`` or later (oldest first), optionally one agent's

@@ -1,5 +1,6 @@
 """The dialler against the real engine (shipped config, MemoryStore, effects collected): which leads it dials and
-how, what each line's end means for its lead and the ledger, pacing per mode, restart. Hand-computed cases."""
+how, what each line's end means for its lead, the ledger and the history, pacing per mode, restart. Hand-computed
+cases."""
 
 from __future__ import annotations
 
@@ -23,12 +24,14 @@ from ccswitch.dialer.runner import (
     LineState,
     OutcomeWindow,
     agent_supply,
+    history_outcome,
     move,
     outcome_of_cause,
 )
 from ccswitch.effects import CollectDigits, ConnectAgent, DetectMachine, Effect, Hangup, Originate, Play, StartMusic
 from ccswitch.engine import Engine
 from ccswitch.errors import InvalidTransition, UnknownNameError
+from ccswitch.history import ContactRecord, HistoryRecord
 from ccswitch.metrics import DialerCollector
 from ccswitch.store.memory import MemoryStore
 from tests.test_engine import MONDAY_10AM, config
@@ -71,9 +74,10 @@ class Rig:
         self.config = config
         self.store = store or MemoryStore()
         self.effects = Effects()
-        self.engine = Engine(config, self.store, self.effects)
+        self.records: list[HistoryRecord] = []  # the engine's and the dialler's, in the order written
+        self.engine = Engine(config, self.store, self.effects, record=self.records.append)
         self.engine.start(MONDAY_10AM - HOUR)
-        self.dialer = Dialer(config, self.store, self.engine, self.effects)
+        self.dialer = Dialer(config, self.store, self.engine, self.effects, self.records.append)
         self.dialer.start(MONDAY_10AM - HOUR)
         self.dialer.reconcile("fs1", [], [], MONDAY_10AM - HOUR)
         self.effects.take()
@@ -90,6 +94,13 @@ class Rig:
         lead = self.store.get_lead("promo-nov", phone)
         assert lead is not None
         return lead
+
+    def contacts(self) -> dict[str, ContactRecord]:
+        """The contact records written so far, by call uuid: one per call, whoever wrote it."""
+        contacts = [record for record in self.records if isinstance(record, ContactRecord)]
+        by_call = {contact.call_uuid: contact for contact in contacts}
+        assert len(by_call) == len(contacts), f"a call recorded twice: {contacts}"
+        return by_call
 
     def line_of(self, phone: str) -> Line:
         (line,) = [line for line in self.dialer.lines.values() if line.phone == phone]
@@ -376,6 +387,151 @@ def test_a_blast_yields_while_calls_wait_in_its_queue(config: Config) -> None:
     assert rig.dialer.lines_wanted("promo-nov", MONDAY_10AM) == 0
 
 
+# -- history -------------------------------------------------------------------------------------------------------
+
+
+def dialled_contact(leg: str, ended_at: float, outcome: str, cause: str) -> ContactRecord:
+    """The record of lead 1's call that the dialler writes when the line ends without reaching the engine."""
+    return ContactRecord(call_uuid=leg, channel="voice", direction="outbound", started_at=MONDAY_10AM,
+                         ended_at=ended_at, caller_number="+447700900001", caller_name="Lead 1",
+                         destination="+447700900001", outcome=outcome, hangup_cause=cause,  # type: ignore[arg-type]
+                         campaign="promo-nov")
+
+
+@pytest.mark.parametrize(
+    ("cause", "outcome"),
+    [("USER_BUSY", "busy"), ("CALL_REJECTED", "busy"), ("NO_ANSWER", "no_answer"),
+     ("UNALLOCATED_NUMBER", "failed"), ("NORMAL_TEMPORARY_FAILURE", "failed")],
+)
+def test_a_line_never_answered_leaves_one_record_from_the_originate_to_its_failure(
+    rig: Rig, cause: str, outcome: str
+) -> None:
+    originate = rig.dial_one()
+    assert rig.records == []
+    rig.handle(JobFailed(originate.leg, cause), MONDAY_10AM + 5)
+    assert rig.contacts() == {originate.leg: dialled_contact(originate.leg, MONDAY_10AM + 5, outcome, cause)}
+    rig.handle(HungUp(originate.leg, cause), MONDAY_10AM + 5.1)  # the leg's own hang-up adds nothing
+    assert len(rig.records) == 1
+
+
+def test_a_line_that_rings_out_is_recorded_no_answer_with_the_legs_cause(rig: Rig) -> None:
+    originate = rig.dial_one()
+    rig.handle(HungUp(originate.leg, "NO_USER_RESPONSE"), MONDAY_10AM + 22)
+    assert rig.contacts()[originate.leg] == dialled_contact(originate.leg, MONDAY_10AM + 22, "no_answer",
+                                                            "NO_USER_RESPONSE")
+
+
+def test_a_line_with_no_outcome_in_time_is_recorded_failed(rig: Rig) -> None:
+    originate = rig.dial_one()
+    rig.tick(MONDAY_10AM + 22 + 30.5)
+    assert rig.contacts()[originate.leg] == dialled_contact(originate.leg, MONDAY_10AM + 52.5, "failed", "LOST")
+
+
+def test_a_machine_is_recorded_when_its_message_ends_and_the_line_is_hung_up(rig: Rig) -> None:
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "MACHINE", "LONGGREETING"), MONDAY_10AM + 8)
+    (play,) = rig.effects.take()
+    assert isinstance(play, Play)
+    assert rig.records == []  # still hearing the message
+    rig.handle(AppCompleted(originate.leg, "playback", play.tag, "", None), MONDAY_10AM + 12)
+    rig.handle(HungUp(originate.leg, "NORMAL_CLEARING"), MONDAY_10AM + 12.1)
+    assert rig.contacts() == {originate.leg: dialled_contact(originate.leg, MONDAY_10AM + 12, "machine",
+                                                             "NORMAL_CLEARING")}
+
+
+def test_a_machine_that_hangs_up_during_the_message_is_recorded_with_its_cause(rig: Rig) -> None:
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "MACHINE", "LONGGREETING"), MONDAY_10AM + 8)
+    rig.handle(HungUp(originate.leg, "RECOVERY_ON_TIMER_EXPIRE"), MONDAY_10AM + 9)
+    assert rig.contacts()[originate.leg].outcome == "machine"
+    assert rig.contacts()[originate.leg].hangup_cause == "RECOVERY_ON_TIMER_EXPIRE"
+
+
+def test_a_machine_hung_up_on_at_once_is_recorded_at_detection(config: Config) -> None:
+    rig = rig_with(config, machine_message=None)
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "MACHINE", "MAXWORDS"), MONDAY_10AM + 8)
+    assert rig.contacts() == {originate.leg: dialled_contact(originate.leg, MONDAY_10AM + 8, "machine",
+                                                             "NORMAL_CLEARING")}
+
+
+def test_a_hang_up_during_detection_is_recorded_no_answer(rig: Rig) -> None:
+    originate = rig.dial_one()
+    rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(HungUp(originate.leg, "NORMAL_CLEARING"), MONDAY_10AM + 6)
+    assert rig.contacts() == {originate.leg: dialled_contact(originate.leg, MONDAY_10AM + 6, "no_answer",
+                                                             "NORMAL_CLEARING")}
+
+
+def test_a_person_connected_to_an_agent_has_only_the_engines_record(rig: Rig) -> None:
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 6)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "HUMAN", "HUMAN"), MONDAY_10AM + 8)
+    (offer,) = rig.effects.take()
+    assert isinstance(offer, ConnectAgent)
+    rig.handle(Bridged(originate.leg, offer.legs[0].leg), MONDAY_10AM + 9)
+    rig.handle(HungUp(originate.leg, "NORMAL_CLEARING"), MONDAY_10AM + 69)
+    contact = rig.contacts()[originate.leg]
+    assert (contact.outcome, contact.direction, contact.campaign, contact.queue, contact.talk_s) == (
+        "answered", "outbound", "promo-nov", "sales", 60.0)
+    assert contact.answered_at == MONDAY_10AM + 9
+
+
+def test_a_person_abandoned_by_the_connect_deadline_has_only_the_engines_overflowed_record(rig: Rig) -> None:
+    break_all(rig, SALES[:3])
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "HUMAN", "HUMAN"), MONDAY_10AM + 7)
+    rig.tick(MONDAY_10AM + 7 + CONNECT_WITHIN_S)
+    assert rig.lead("+447700900001").last_outcome is DialOutcome.ABANDONED and rig.dialer.lines == {}
+    rig.handle(HungUp(originate.leg, "NORMAL_CLEARING"), MONDAY_10AM + 15)  # after the abandon message
+    contact = rig.contacts()[originate.leg]
+    assert (contact.outcome, contact.campaign, contact.answered_at) == ("overflowed", "promo-nov", None)
+
+
+def test_a_person_the_engine_refuses_is_recorded_abandoned_by_the_dialler(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_args: object) -> None:
+        raise UnknownNameError("unknown queue 'sales'")
+
+    monkeypatch.setattr(rig.engine, "take_outbound", refuse)
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "HUMAN", "HUMAN"), MONDAY_10AM + 7)
+    assert rig.contacts() == {originate.leg: dialled_contact(originate.leg, MONDAY_10AM + 7, "abandoned",
+                                                             "NORMAL_CLEARING")}
+
+
+def test_a_blast_person_who_only_hears_the_prompt_is_recorded_announced(config: Config) -> None:
+    rig = rig_with(config, mode="blast", blast=Blast("campaigns/machine", None), abandon_message=None)
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "HUMAN", "HUMAN"), MONDAY_10AM + 7)
+    (play,) = rig.effects.take()
+    assert isinstance(play, Play)
+    rig.handle(AppCompleted(originate.leg, "playback", play.tag, "", None), MONDAY_10AM + 12)
+    assert rig.contacts() == {originate.leg: dialled_contact(originate.leg, MONDAY_10AM + 12, "announced",
+                                                             "NORMAL_CLEARING")}
+
+
+def test_a_blast_person_sent_to_a_menu_has_only_the_engines_record(config: Config) -> None:
+    rig = rig_with(config, mode="blast", blast=Blast("campaigns/machine", "main"), abandon_message=None)
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "HUMAN", "HUMAN"), MONDAY_10AM + 7)
+    (play,) = rig.effects.take()
+    assert isinstance(play, Play)
+    rig.handle(AppCompleted(originate.leg, "playback", play.tag, "", None), MONDAY_10AM + 12)
+    assert rig.records == []
+    rig.handle(HungUp(originate.leg, "NORMAL_CLEARING"), MONDAY_10AM + 15)
+    contact = rig.contacts()[originate.leg]
+    assert (contact.outcome, contact.campaign) == ("abandoned_in_ivr", "promo-nov")
+
+
 # -- pacing ----------------------------------------------------------------------------------------------------------
 
 
@@ -470,6 +626,17 @@ def test_after_a_restart_a_lead_left_dialling_whose_call_is_gone_fails_and_one_s
 )
 def test_outcome_of_cause(cause: str, outcome: DialOutcome) -> None:
     assert outcome_of_cause(cause) is outcome
+
+
+@pytest.mark.parametrize(
+    ("state", "person", "cause", "outcome"),
+    [(LineState.RINGING, None, "USER_BUSY", "busy"), (LineState.RINGING, None, "NO_ANSWER", "no_answer"),
+     (LineState.RINGING, None, "LOST", "failed"), (LineState.DETECTING, None, "NORMAL_CLEARING", "no_answer"),
+     (LineState.DETECTING, False, "NORMAL_CLEARING", "machine"), (LineState.MESSAGE, False, "X", "machine"),
+     (LineState.MESSAGE, True, "NORMAL_CLEARING", "announced")],
+)
+def test_history_outcome(state: LineState, person: bool | None, cause: str, outcome: str) -> None:
+    assert history_outcome(Line("l", "fs1", "c", "+1000", state, 0.0, person=person), cause) == outcome
 
 
 def lines_in_every_state() -> Iterator[Line]:

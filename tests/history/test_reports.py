@@ -12,22 +12,30 @@ import pytest
 
 from ccswitch.history import ContactRecord, open_history, phone_key
 from ccswitch.reports import (
+    CampaignRow,
     IntervalRow,
     agent_report,
+    busy_hours,
     busy_span,
+    campaign_hours,
+    campaign_report,
     day_bounds,
     history_table,
     interval_report,
     load_agent_report,
+    load_campaign_hours,
+    load_campaign_report,
     load_interval_report,
     write_agent_chart,
     write_agent_csv,
+    write_campaign_chart,
+    write_campaign_csv,
     write_interval_chart,
     write_interval_csv,
 )
 
 from .conftest import Database
-from .records import contact, state
+from .records import campaign_call, contact, state
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 DAY = date(2026, 11, 22)
@@ -263,4 +271,131 @@ def test_reports_loaded_from_the_database_count_a_call_that_started_the_day_befo
     assert row(load_interval_report(history, DAY, MOSCOW, 60, "support", 20.0, 5.01), 11, 0).short_abandoned == 2
     day_start, day_end = day_bounds(DAY, MOSCOW)
     assert load_agent_report(history, DAY, MOSCOW) == agent_report(records, STATES, day_start, day_end)
+    history.close()
+
+
+# -- campaigns --------------------------------------------------------------------------------------------------------
+
+
+CAMPAIGN_CALLS = [
+    # promo-nov, 10:00-11:00: two connected (talk 120 s and 60 s), one with no agent within 2 s, one machine, one
+    # busy, one not answered.
+    campaign_call("p1", at(10, 0, 5), "answered", talk_s=120.0),
+    campaign_call("p2", at(10, 10), "answered", talk_s=60.0),
+    campaign_call("p3", at(10, 20), "overflowed"),
+    campaign_call("m1", at(10, 30), "machine"),
+    campaign_call("b1", at(10, 40), "busy"),
+    campaign_call("n1", at(10, 50), "no_answer"),
+    # 11:00-12:00: failed on the hour's first instant, a person who hung up waiting, not answered at its last.
+    campaign_call("f1", at(11, 0), "failed"),
+    campaign_call("a1", at(11, 15), "abandoned"),
+    campaign_call("n2", at(11, 59, 59.9), "no_answer"),
+    # renewals at noon: one connected for 5 minutes, one machine.
+    campaign_call("r1", at(12, 0), "answered", talk_s=300.0, campaign="renewals"),
+    campaign_call("r2", at(12, 30), "machine", campaign="renewals"),
+    # Never counted: an inbound call, promo-nov calls dialled the day before and the day after.
+    contact("inbound", started_at=at(10, 0)),
+    campaign_call("before", at(0, 0, -10.0), "answered", talk_s=60.0),
+    campaign_call("after", at(0, 0) + 86400, "machine"),
+]
+
+
+def campaign_row(name: str, start: datetime, end: datetime, counts: tuple[int, int, int, int, int, int, int, int],
+                 talk_s: float = 0.0) -> CampaignRow:
+    """``counts``: dialled, person answered, connected, abandoned, machine, busy, no answer, failed."""
+    dialled_, answered, connected, abandoned, machine, busy, no_answer, failed = counts
+    return CampaignRow(name, start, end, dialled_, answered, connected, abandoned, machine, busy, no_answer, failed,
+                       talk_s)
+
+
+def local(hh: int, mm: int = 0, day: int = 22) -> datetime:
+    return datetime(2026, 11, day, hh, mm, tzinfo=MOSCOW)
+
+
+def test_campaign_report_counts_each_campaigns_calls_of_the_day() -> None:
+    rows = campaign_report(CAMPAIGN_CALLS, local(0), local(0, day=23))
+    assert rows == [
+        campaign_row("promo-nov", local(0), local(0, day=23), (9, 4, 2, 2, 1, 1, 2, 1), talk_s=180.0),
+        campaign_row("renewals", local(0), local(0, day=23), (2, 1, 1, 0, 1, 0, 0, 0), talk_s=300.0),
+    ]
+    promo, renewals = rows
+    assert promo.abandon_rate == 0.5 and promo.answer_rate == pytest.approx(4 / 9) and promo.average_talk_s == 90.0
+    assert (renewals.abandon_rate, renewals.answer_rate, renewals.average_talk_s) == (0.0, 0.5, 300.0)
+
+
+def test_campaign_report_of_a_window_counts_calls_that_started_in_it() -> None:
+    (promo,) = campaign_report(CAMPAIGN_CALLS, local(10, 30), local(11, 15))  # m1 b1 n1 f1; not a1 (at the end)
+    assert (promo.dialled, promo.person_answered, promo.machine, promo.busy, promo.no_answer, promo.failed) == (
+        4, 0, 1, 1, 1, 1)
+    assert (promo.abandon_rate, promo.answer_rate, promo.average_talk_s) == (None, 0.0, None)
+
+
+def test_campaign_hours_split_one_campaign_by_the_hour_its_calls_started() -> None:
+    hours = campaign_hours(CAMPAIGN_CALLS, DAY, MOSCOW, "promo-nov")
+    assert len(hours) == 24 and hours[0].start == local(0) and hours[-1].end == local(0, day=23)
+    assert busy_hours(hours) == [
+        campaign_row("promo-nov", local(10), local(11), (6, 3, 2, 1, 1, 1, 1, 0), talk_s=180.0),
+        campaign_row("promo-nov", local(11), local(12), (3, 1, 0, 1, 0, 0, 1, 1)),
+    ]
+    ten, eleven = busy_hours(hours)
+    assert ten.abandon_rate == pytest.approx(1 / 3) and ten.answer_rate == 0.5 and ten.average_talk_s == 90.0
+    assert eleven.abandon_rate == 1.0 and eleven.answer_rate == pytest.approx(1 / 3)
+    assert eleven.average_talk_s is None
+    assert sum(hour.dialled for hour in hours) == campaign_report(CAMPAIGN_CALLS, local(0), local(0, day=23))[0].dialled
+
+
+def test_a_day_without_campaign_calls_has_no_campaign_rows_and_empty_hours() -> None:
+    assert campaign_report([contact("inbound", started_at=at(10, 0))], local(0), local(0, day=23)) == []
+    hours = campaign_hours([], DAY, MOSCOW, "promo-nov")
+    assert len(hours) == 24 and busy_hours(hours) == hours
+    assert all((h.dialled, h.abandon_rate, h.answer_rate, h.average_talk_s) == (0, None, None, None) for h in hours)
+
+
+def test_campaign_hours_of_a_day_when_clocks_go_back() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    hours = campaign_hours([], date(2026, 10, 25), berlin, "promo-nov")
+    assert len(hours) == 25
+    assert [h.start.strftime("%H%z") for h in hours[2:4]] == ["02+0200", "02+0100"]
+
+
+def test_a_blast_person_counts_as_answered_but_neither_connected_nor_abandoned() -> None:
+    blast = [campaign_call("x1", at(10, 0), "announced"), campaign_call("x2", at(10, 1), "abandoned_in_ivr")]
+    (row,) = campaign_report(blast, local(0), local(0, day=23))
+    assert (row.dialled, row.person_answered, row.connected, row.abandoned, row.abandon_rate) == (2, 2, 0, 0, 0.0)
+
+
+def test_campaign_csv_exact_text() -> None:
+    out = io.StringIO()
+    day = campaign_report(CAMPAIGN_CALLS, local(0), local(0, day=23))
+    write_campaign_csv([*day, *busy_hours(campaign_hours(CAMPAIGN_CALLS, DAY, MOSCOW, "promo-nov"))], out)
+    assert out.getvalue() == (
+        "campaign,start,end,dialled,person_answered,connected,abandoned,abandon_rate_pct,machine,busy,no_answer,"
+        "failed,answer_rate_pct,talk_min,avg_talk_s\r\n"
+        "promo-nov,2026-11-22T00:00:00+03:00,2026-11-23T00:00:00+03:00,9,4,2,2,50.0,1,1,2,1,44.4,3.0,90.0\r\n"
+        "renewals,2026-11-22T00:00:00+03:00,2026-11-23T00:00:00+03:00,2,1,1,0,0.0,1,0,0,0,50.0,5.0,300.0\r\n"
+        "promo-nov,2026-11-22T10:00:00+03:00,2026-11-22T11:00:00+03:00,6,3,2,1,33.3,1,1,1,0,50.0,3.0,90.0\r\n"
+        "promo-nov,2026-11-22T11:00:00+03:00,2026-11-22T12:00:00+03:00,3,1,0,1,100.0,0,0,1,1,33.3,0.0,\r\n"
+    )
+
+
+def test_campaign_charts_are_real_png_and_svg_files(tmp_path: Path) -> None:
+    hours = busy_hours(campaign_hours(CAMPAIGN_CALLS, DAY, MOSCOW, "promo-nov"))
+    write_campaign_chart(hours, tmp_path / "campaign.png", "png", "promo-nov 2026-11-22", abandon_limit=0.03)
+    write_campaign_chart(campaign_hours([], DAY, MOSCOW, "x"), tmp_path / "empty.svg", "svg", "x 2026-11-22")
+    png = (tmp_path / "campaign.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    svg = (tmp_path / "empty.svg").read_text()
+    assert svg.startswith("<?xml") and "<svg" in svg and svg.rstrip().endswith("</svg>")
+
+
+def test_campaign_reports_loaded_from_the_database(database: Database) -> None:
+    history = open_history(database.url)
+    history.record_batch(CAMPAIGN_CALLS)
+    day_start, day_end = day_bounds(DAY, MOSCOW)
+    assert [r.call_uuid for r in history.campaign_contacts_started(day_start, day_end, "renewals")] == ["r1", "r2"]
+    assert len(history.campaign_contacts_started(day_start, day_end)) == 11  # not inbound, nor other days
+    assert load_campaign_report(history, DAY, MOSCOW) == campaign_report(CAMPAIGN_CALLS, local(0), local(0, day=23))
+    assert load_campaign_hours(history, DAY, MOSCOW, "promo-nov") == campaign_hours(CAMPAIGN_CALLS, DAY, MOSCOW,
+                                                                                    "promo-nov")
+    assert load_campaign_report(history, date(2026, 11, 20), MOSCOW) == []
     history.close()

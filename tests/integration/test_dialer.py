@@ -1,7 +1,8 @@
 """Outbound campaigns end to end: the controller dials through the simulator over TCP (bgapi originate with the
 campaign's caller ID and per-lead variables), mod_amd tells people from machines, people are bridged to agents or
 hear the abandon message, machines get the message or a hang-up, retries are scheduled, DNC and calling windows are
-respected, and a restarted controller resumes without dialling finished leads again."""
+respected, every line leaves its history record, and a restarted controller resumes without dialling finished leads
+again."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from ccswitch.config import Config
 from ccswitch.config.model import HourRange
 from ccswitch.controller import Controller
 from ccswitch.dialer import DialOutcome, Lead, LeadState, RunCommand
+from ccswitch.history import ContactRecord, HistoryRecord
 from ccswitch.http import serve_http
 from ccswitch.sim import AgentPhone, GatewayCallee
 from ccswitch.sim.dialstring import AppCall
@@ -45,13 +47,16 @@ def callee(**outcomes: str) -> GatewayCallee:
 
 
 def campaign_centre(centre_factory: Callable[..., ContactCentre], gateway: GatewayCallee,
-                    phones: tuple[AgentPhone, ...] = QUICK_AGENTS, **changes: object) -> ContactCentre:
+                    phones: tuple[AgentPhone, ...] = QUICK_AGENTS, records: list[HistoryRecord] | None = None,
+                    **changes: object) -> ContactCentre:
+    """``records``, if given, receives the history records the controller writes."""
     def configure(config: Config) -> Config:
         promo = replace(config.campaigns[CAMPAIGN], mode="progressive", max_lines_per_agent=1, days=frozenset(),
                         hours=(HourRange(0, 1440),))
         return replace(config, campaigns=MappingProxyType({CAMPAIGN: replace(promo, **changes)}))
 
-    centre = centre_factory(configure=configure, phones=phones)
+    record = records.append if records is not None else None
+    centre = centre_factory(configure=configure, phones=phones, record=record)
     centre.switch.gateway_callee = gateway
     return centre
 
@@ -69,6 +74,10 @@ def stored(centre: ContactCentre, phone: str) -> Lead:
 
 def settled(centre: ContactCentre, phone: str, *states: LeadState) -> Callable[[], bool]:
     return lambda: stored(centre, phone).state in states
+
+
+def contacts(records: list[HistoryRecord]) -> dict[str, ContactRecord]:
+    return {record.call_uuid: record for record in records if isinstance(record, ContactRecord)}
 
 
 def apps(centre: ContactCentre, uuid: str | None) -> list[str]:
@@ -124,13 +133,19 @@ def detected_legs(centre: ContactCentre) -> list[str]:
 def test_a_machine_gets_the_message_then_a_hang_up_and_never_an_agent(
     centre_factory: Callable[..., ContactCentre],
 ) -> None:
-    centre = campaign_centre(centre_factory, callee(n2="machine"))
+    records: list[HistoryRecord] = []
+    centre = campaign_centre(centre_factory, callee(n2="machine"), records=records)
     start(centre, lead(2))
     wait_until(settled(centre, lead(2).phone, LeadState.RETRY), what="the machine to be recognised")
     wait_until(lambda: not centre.controller.dialer.lines, what="the message to be left")
     machine = stored(centre, lead(2).phone)
     assert machine.last_outcome is DialOutcome.MACHINE and machine.next_at is not None
     (leg,) = detected_legs(centre)
+    contact = contacts(records)[leg]  # written by the dialler: the engine never had the call
+    assert (contact.outcome, contact.direction, contact.campaign, contact.destination, contact.caller_name) == (
+        "machine", "outbound", CAMPAIGN, lead(2).phone, "Lead 2")
+    assert contact.started_at < contact.ended_at
+    assert [record for record in records if isinstance(record, ContactRecord)] == [contact]  # one record per call
     wait_until(lambda: leg not in centre.switch.channels, what="the hang-up")
     assert [(c.app, c.arg.rsplit("/", 1)[-1]) for c in centre.switch.apps_on(leg)] == [
         ("park", ""), ("amd", ""), ("playback", "machine.wav")]
@@ -172,7 +187,8 @@ def test_a_person_with_no_agent_connected_within_2_s_hears_the_abandon_message(
 def test_retries_are_scheduled_per_outcome_and_dnc_and_calling_windows_are_respected(
     centre_factory: Callable[..., ContactCentre],
 ) -> None:
-    centre = campaign_centre(centre_factory, callee(n5="busy"), hours=(HourRange(9 * 60, 21 * 60),),
+    records: list[HistoryRecord] = []
+    centre = campaign_centre(centre_factory, callee(n5="busy"), records=records, hours=(HourRange(9 * 60, 21 * 60),),
                              do_not_call=frozenset({"447700900007"}))
     night = lead(8, timezone="America/New_York")  # 02:00 there
     start(centre, lead(5), lead(6), lead(7), night)
@@ -188,6 +204,9 @@ def test_retries_are_scheduled_per_outcome_and_dnc_and_calling_windows_are_respe
     assert (dnc.state, dnc.attempts) == (LeadState.DNC, 0)
     assert (later.state, later.attempts) == (LeadState.PENDING, 0)
     assert not any(night.phone in view.name for view in centre.switch.channels.values())
+    wait_until(lambda: len(contacts(records)) == 2, what="the two lines' history records")
+    assert {(c.destination, c.outcome) for c in contacts(records).values()} == {
+        (lead(5).phone, "busy"), (lead(6).phone, "no_answer")}
 
 
 def test_a_restarted_controller_resumes_the_campaign_without_dialling_finished_leads_again(
