@@ -103,7 +103,7 @@ from ccswitch.dialer.pacing import (
 from ccswitch.effects import DetectMachine, Effect, Hangup, Originate, Play
 from ccswitch.engine import Engine, Record
 from ccswitch.errors import CcswitchError, InvalidTransition, UnknownNameError
-from ccswitch.history.model import ContactRecord, Outcome
+from ccswitch.history.model import ContactRecord, DispositionRecord, Outcome
 from ccswitch.routing.steps import ToAnnouncement, ToIvr
 from ccswitch.store.base import Store
 
@@ -471,6 +471,8 @@ class Dialer:
         updated = self._write_lead(campaign, lead, on_disposition(campaign.config, lead, disposition, now))
         if updated is None:
             raise InvalidTransition(f"lead {phone} of campaign {name} was changed by another controller; try again")
+        if lead.call is not None:  # the call's contact record, already written, shows it from now on
+            self.record(DispositionRecord(lead.call, disposition, now))
         log.info("campaign %s: lead %s disposed %s -> %s", name, phone, disposition, updated.state.value)
         return updated
 

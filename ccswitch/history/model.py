@@ -93,7 +93,17 @@ class MonitoringRecord:
     reason: str
 
 
-HistoryRecord = ContactRecord | AgentStateRecord | MonitoringRecord
+@dataclass(frozen=True, slots=True)
+class DispositionRecord:
+    """An agent's disposition of a campaign call, set after the call (so after its contact record): kept apart and
+    read back into ``ContactRecord.disposition``."""
+
+    call_uuid: str
+    disposition: str
+    at: float
+
+
+HistoryRecord = ContactRecord | AgentStateRecord | MonitoringRecord | DispositionRecord
 
 _NOT_DIGITS = re.compile(r"\D")
 

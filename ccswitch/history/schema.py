@@ -90,4 +90,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX monitoring_by_end ON monitoring (ended_at)",
     )),
+    Migration(4, "dispositions of campaign calls, set after the call", (
+        """CREATE TABLE dispositions (
+            disposed_call TEXT PRIMARY KEY,
+            disposed TEXT NOT NULL,
+            disposed_at DOUBLE PRECISION NOT NULL
+        )""",
+    )),
 )

@@ -27,7 +27,14 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ccswitch.errors import StoreError
-from ccswitch.history.model import AgentStateRecord, ContactRecord, HistoryRecord, MonitoringRecord, phone_key
+from ccswitch.history.model import (
+    AgentStateRecord,
+    ContactRecord,
+    DispositionRecord,
+    HistoryRecord,
+    MonitoringRecord,
+    phone_key,
+)
 from ccswitch.history.schema import MIGRATIONS, SCHEMA_VERSION_TABLE, Migration
 
 SQLITE_PREFIX = "sqlite:///"
@@ -78,7 +85,10 @@ _INSERT_CONTACT = _insert("contacts", (*_CONTACT_COLUMNS, "caller_key"))
 _INSERT_STATE = _insert("agent_states", _STATE_COLUMNS)
 _INSERT_MONITORING = _insert("monitoring", _MONITORING_COLUMNS)
 _SELECT_MONITORING = f"SELECT {', '.join(_MONITORING_COLUMNS)} FROM monitoring"
-_SELECT_CONTACTS = f"SELECT {', '.join(_CONTACT_COLUMNS)} FROM contacts"
+_INSERT_DISPOSITION = _insert("dispositions", ("disposed_call", "disposed", "disposed_at"))
+# A disposition comes after the call's record (an agent sets it in wrap-up): the latest one wins, read in here.
+_SELECT_CONTACTS = "SELECT {} FROM contacts LEFT JOIN dispositions ON disposed_call = call_uuid".format(
+    ", ".join("COALESCE(disposed, disposition)" if name == "disposition" else name for name in _CONTACT_COLUMNS))
 _SELECT_STATES = f"SELECT {', '.join(_STATE_COLUMNS)} FROM agent_states"
 
 
@@ -132,11 +142,15 @@ class History:
         states = [_state_row(r) for r in records if isinstance(r, AgentStateRecord)]
         monitoring = [tuple(getattr(r, name) for name in _MONITORING_COLUMNS)
                       for r in records if isinstance(r, MonitoringRecord)]
+        dispositions = [(r.call_uuid, r.disposition, r.at) for r in records if isinstance(r, DispositionRecord)]
         with self._transaction(f"write {len(records)} records", ("BEGIN",)) as cursor:
             for insert, rows in ((_INSERT_CONTACT, contacts), (_INSERT_STATE, states),
                                  (_INSERT_MONITORING, monitoring)):
                 if rows:
                     cursor.executemany(self.dialect.sql(insert), rows)
+            for row in dispositions:  # a new disposition of the same call replaces the last
+                cursor.execute(self.dialect.sql("DELETE FROM dispositions WHERE disposed_call = ?"), row[:1])
+                cursor.execute(self.dialect.sql(_INSERT_DISPOSITION), row)
 
     # ----------------------------------------------------------------- look-ups
     def contacts_by_phone(self, number: str, limit: int = 50) -> list[ContactRecord]:

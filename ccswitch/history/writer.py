@@ -24,7 +24,7 @@ import gevent.queue
 from gevent.threadpool import ThreadPool
 
 from ccswitch.errors import StoreError
-from ccswitch.history.model import ContactRecord, HistoryRecord, MonitoringRecord
+from ccswitch.history.model import ContactRecord, DispositionRecord, HistoryRecord, MonitoringRecord
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ def describe(record: HistoryRecord) -> str:
         return f"call {record.call_uuid}"
     if isinstance(record, MonitoringRecord):
         return f"monitoring {record.session} of call {record.call_uuid}"
+    if isinstance(record, DispositionRecord):
+        return f"disposition {record.disposition} of call {record.call_uuid}"
     return f"agent {record.agent} {record.state}@{record.started_at:.3f}"
 
 

@@ -31,7 +31,7 @@ from ccswitch.dialer.runner import (
 from ccswitch.effects import CollectDigits, ConnectAgent, DetectMachine, Effect, Hangup, Originate, Play, StartMusic
 from ccswitch.engine import Engine
 from ccswitch.errors import InvalidTransition, UnknownNameError
-from ccswitch.history import ContactRecord, HistoryRecord
+from ccswitch.history import ContactRecord, DispositionRecord, HistoryRecord
 from ccswitch.metrics import DialerCollector
 from ccswitch.store.memory import MemoryStore
 from tests.test_engine import MONDAY_10AM, config
@@ -251,6 +251,7 @@ def test_a_person_is_handed_to_the_engine_connected_to_an_agent_and_disposed(rig
     assert rig.dialer.lines == {}
     disposed = rig.dialer.dispose("promo-nov", "44 7700 900001", "sale", MONDAY_10AM + 75)
     assert (disposed.state, disposed.disposition) == (LeadState.DONE, "sale")
+    assert rig.records[-1] == DispositionRecord(originate.leg, "sale", MONDAY_10AM + 75)
 
 
 def test_a_person_with_no_agent_within_2_s_hears_the_abandon_message_and_the_ledger_counts_it(rig: Rig) -> None:

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from ccswitch.errors import StoreError
-from ccswitch.history import MIGRATIONS, History, Migration, MonitoringRecord, default_history_url, open_history
+from ccswitch.history import (
+    MIGRATIONS,
+    DispositionRecord,
+    History,
+    Migration,
+    MonitoringRecord,
+    default_history_url,
+    open_history,
+)
 
 from .conftest import Database, terminate_connections
 from .records import T0, contact, state
@@ -187,3 +195,14 @@ def test_monitoring_sessions_by_supervisor_overlapping_the_window(history: Histo
     assert history.monitoring_between(T0 + 10, T0 + 20) == [first]
     assert history.monitoring_between(T0, T0 + 100) == [first, other]
     assert history.monitoring_between(T0, T0 + 100, supervisor="2002") == [other]
+
+
+def test_a_disposition_set_after_the_call_is_read_back_with_its_contact_and_the_last_one_wins(
+    history: History,
+) -> None:
+    history.record_batch([contact("sold", started_at=T0, campaign="promo-nov")])
+    history.record_batch([DispositionRecord("sold", "callback", T0 + 100)])
+    history.record_batch([DispositionRecord("sold", "sale", T0 + 200), DispositionRecord("never-called", "x", T0)])
+    (record,) = history.contacts_between(T0, T0 + 300)
+    assert record.disposition == "sale"
+    assert [r.disposition for r in history.contacts_by_phone(record.caller_number)] == ["sale"]
