@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ccswitch.esl.event import Event
+from ccswitch.feature_codes import FEATURE_EVENT, FEATURE_HEADER, FEATURE_KEYS
 
-#: The ESL events the controller subscribes to (never ``ALL``: FreeSWITCH drops a client that falls behind).
+#: The ESL events the controller subscribes to (never ``ALL``: FreeSWITCH drops a client that falls behind);
+#: ``a::b`` is a CUSTOM subclass (``event plain … CUSTOM ccswitch::feature``, esl.connection.subscribe_command).
 SUBSCRIBED_EVENTS: tuple[str, ...] = (
     "CHANNEL_CREATE",
     "CHANNEL_PARK",
@@ -19,6 +21,7 @@ SUBSCRIBED_EVENTS: tuple[str, ...] = (
     "CHANNEL_EXECUTE_COMPLETE",
     "BACKGROUND_JOB",
     "DTMF",
+    FEATURE_EVENT,
 )
 
 #: The channel variable ``play_and_get_digits`` stores the caller's digits in.
@@ -101,7 +104,19 @@ class AmdCompleted:
     cause: str
 
 
-ChannelEvent = Parked | AppCompleted | Bridged | HungUp | Dtmf | PhoneChannel | JobFailed | AmdCompleted
+@dataclass(frozen=True, slots=True)
+class FeatureCode:
+    """A desk-phone feature code (``ccswitch.feature_codes``): the CUSTOM ``ccswitch::feature`` event FreeSWITCH's
+    ``ccswitch-features`` dialplan fires on the channel whose phone pressed it (``uuid``; an agent leg, if the
+    engine knows it as one). ``feature`` is one of ``FEATURE_KEYS``: any other value is not an event."""
+
+    uuid: str
+    feature: str
+
+
+ChannelEvent = (
+    Parked | AppCompleted | Bridged | HungUp | Dtmf | PhoneChannel | JobFailed | AmdCompleted | FeatureCode
+)
 
 #: What mod_amd leaves in ``amd_result`` (github.com/seanbright/mod_amd, mod_amd.c amd_handle_silence_frame,
 #: amd_handle_voiced_frame and the analysis timeout in amd_start_function).
@@ -174,6 +189,9 @@ def from_esl(event: Event) -> ChannelEvent | None:
         return Dtmf(uuid=uuid, digit=digit) if len(digit) == 1 else None
     if name == "CHANNEL_HANGUP_COMPLETE":
         return HungUp(uuid=uuid, cause=event.hangup_cause or "NORMAL_CLEARING")
+    if name == "CUSTOM" and event.subclass == FEATURE_EVENT:
+        feature = event.get(FEATURE_HEADER) or ""
+        return FeatureCode(uuid=uuid, feature=feature) if feature in FEATURE_KEYS else None
     return None
 
 

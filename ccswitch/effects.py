@@ -97,7 +97,8 @@ class AgentLeg:
 @dataclass(frozen=True, slots=True)
 class ConnectAgent:
     """Ring the agent(s) and bridge the caller to whoever answers first, from the caller's channel in one
-    command. One leg for most strategies; several for ring-all and ring-progressively."""
+    command. One leg for most strategies; several for ring-all and ring-progressively. Every leg gets the
+    desk-phone feature codes (``ccswitch.feature_codes``) once it answers."""
 
     call: str
     legs: tuple[AgentLeg, ...]
@@ -208,7 +209,8 @@ class RunInline:
 class Originate:
     """A new leg (``origination_uuid`` = ``leg``) that runs ``app(app_arg)`` once answered.
 
-    ``originate`` waits until the phone answers: the executor should send it as ``bgapi``.
+    ``originate`` waits until the phone answers: the executor should send it as ``bgapi``. ``feature_codes``: the
+    leg is an agent's, who gets the desk-phone feature codes (``ccswitch.feature_codes``) once it answers.
     """
 
     call: str
@@ -217,6 +219,7 @@ class Originate:
     variables: tuple[tuple[str, str], ...]
     app: str
     app_arg: str
+    feature_codes: bool = False
 
 
 @dataclass(frozen=True, slots=True)

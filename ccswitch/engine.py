@@ -17,7 +17,9 @@ Read it top to bottom as the life of an inbound call:
 
 On a connected call the agent may hold, mute or blind-transfer (``control``): to an extension, the caller leaves
 for the dialplan; to a queue, the caller is parked and, once parked, queued again with its priority and skills.
-Either way the agent's part ends at the transfer (wrap-up follows), and FreeSWITCH hangs up their leg.
+Either way the agent's part ends at the transfer (wrap-up follows), and FreeSWITCH hangs up their leg. The
+agent's desk phone does hold, mute and hang-up too (``*1``/``*2``/``*3``, ``ccswitch.feature_codes``): the
+``FeatureCode`` event takes the same path (``_on_feature``).
 
 Beside a connected call, a supervisor may listen, whisper or barge (``monitor``): their phone is originated to
 eavesdrop on the agent's leg; the session ends with either leg (or the supervisor's), and is logged.
@@ -60,6 +62,7 @@ from ccswitch.channel_events import (
     Bridged,
     ChannelEvent,
     Dtmf,
+    FeatureCode,
     HungUp,
     JobFailed,
     Parked,
@@ -73,6 +76,7 @@ from ccswitch.effects import (
     DialOut,
     Effect,
     Hangup,
+    HangupLeg,
     Originate,
     Play,
     RecordMessage,
@@ -82,7 +86,7 @@ from ccswitch.effects import (
     TakeCall,
     Transfer,
 )
-from ccswitch.errors import InvalidTransition, StoreError, UnknownNameError, UnsafeValueError
+from ccswitch.errors import CcswitchError, InvalidTransition, StoreError, UnknownNameError, UnsafeValueError
 from ccswitch.history.model import AgentStateRecord, HistoryRecord, MonitoringRecord, Outcome
 from ccswitch.media import control as ctl
 from ccswitch.media import monitor as mon
@@ -299,6 +303,8 @@ class Engine:
             self._on_key(event, now)
         elif isinstance(event, PhoneChannel):
             self._on_phone_channel(node, event, now)
+        elif isinstance(event, FeatureCode):
+            self._on_feature(event, now)
         elif isinstance(event, JobFailed) and event.job in self.monitors:  # the supervisor's phone never rang
             self._monitor_ended(self.monitors[event.job], f"originate failed: {event.reason}", now)
         elif isinstance(event, JobFailed) and event.job in self.agent_legs:  # a callback's agent did not answer
@@ -983,7 +989,7 @@ class Engine:
                      ("originate_timeout", str(queue.ring_timeout_s)),
                      ("continue_on_fail", "true"), ("hangup_after_bridge", "true"))
         self._send(session.node, leg, [Originate(session.uuid, leg, self.config.agents[agent_id].contact, variables,
-                                                 "park", "")])
+                                                 "park", "", feature_codes=True)])
 
     def _offer_failed(self, session: CallSession, cause: str, now: float) -> None:
         """Nobody answered (or busy, or rejected): each rung agent is charged and the call goes back to its place."""
@@ -1180,8 +1186,10 @@ class Engine:
             if call.consult is None:
                 raise InvalidTransition(f"call {call.uuid}: no attended transfer in progress (consult first)")
             effects = self._consult_step(call, _TRANSFER_EVENTS[action], now)
-        elif action is CallAction.HANGUP:
-            effects = [Hangup(call.uuid)]  # the caller's hang-up then ends the call as usual
+        elif action is CallAction.HANGUP:  # the hang-up that follows ends the call as usual
+            # (a callback's caller is on the leg that dialled them back; the original channel is long gone)
+            effects = [HangupLeg(call.uuid, call.callee_leg)] if call.caller_gone and call.callee_leg else [
+                Hangup(call.uuid)]
         else:
             if action in (CallAction.HOLD, CallAction.UNHOLD):
                 call.controls, effects = ctl.set_hold(controls, action is CallAction.HOLD, self._music(call))
@@ -1195,6 +1203,28 @@ class Engine:
                  f" to {call.transferred_to}" if action is CallAction.TRANSFER else "")
         return CallControl(call.uuid, agent, agent_leg, controls.held, controls.muted, call.transferred_to,
                            call.consult.state.value if call.consult else None)
+
+    def _on_feature(self, event: FeatureCode, now: float) -> None:
+        """The agent pressed a feature code on their desk phone (``ccswitch.feature_codes``): ``control`` on their own
+        connected call, hold and mute toggling. Refusals are logged, never raised; keys pressed on any other channel
+        (not the agent leg of a live call) are ignored."""
+        call = self.calls.get(self.agent_legs.get(event.uuid, ""))
+        if call is None or call.agent_leg != event.uuid:
+            log.info("feature code %s from channel %s: not the agent leg of a live call, ignored", event.feature,
+                     event.uuid)
+            return
+        held, muted = (call.controls.held, call.controls.muted) if call.controls else (False, False)
+        action = {"hold": CallAction.UNHOLD if held else CallAction.HOLD,
+                  "mute": CallAction.UNMUTE if muted else CallAction.MUTE,
+                  "hangup": CallAction.HANGUP}.get(event.feature)
+        if action is None:
+            log.warning("call %s: feature code %s has no action here", call.uuid, event.feature)
+            return
+        try:
+            self.control(call.uuid, action, now)
+        except CcswitchError as exc:
+            log.info("call %s: agent %s pressed %s on their phone: refused: %s", call.uuid, call.agent,
+                     action.value, exc)
 
     def _consult(self, call: CallSession, to: str | None, context: str) -> list[ctl.AnyEffect]:
         """The agent rings ``to`` (an extension or number routed by ``context`` in FreeSWITCH's dialplan) while the

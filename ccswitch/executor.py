@@ -49,11 +49,15 @@ from ccswitch.errors import CcswitchError
 from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection, PendingReply
 from ccswitch.esl.protocol import Frame
+from ccswitch.feature_codes import FEATURE_CONTEXT, bindings
 
 log = logging.getLogger(__name__)
 
 # mod_sofia then asks the phone to answer at once ("Call-Info: answer-after=0"; mod_sofia.c sofia_outgoing_channel).
 _AUTO_ANSWER = {"sip_auto_answer": "true"}
+
+# On every agent leg: bind_meta_app for each desk-phone feature code once the leg answers (ccswitch.feature_codes).
+_FEATURE_CODES = commands.feature_code_vars(bindings(), FEATURE_CONTEXT)
 
 # FreeSWITCH's replies for a uuid that no longer exists: api uuid_* (mod_commands) and sendmsg (mod_event_socket).
 _CHANNEL_GONE = ("No such channel", "invalid session id")
@@ -65,7 +69,9 @@ def command_for(effect: Effect) -> str:
         # originate returns only once the phone answers, and an api command holds up every later command on the
         # socket (mod_event_socket runs them in order): bgapi, under the new leg's uuid as its Job-UUID
         # (mod_event_socket.c parse_command keeps a Job-UUID header the client sends).
-        dial = commands.dial_string(effect.endpoint, {"origination_uuid": effect.leg, **dict(effect.variables)})
+        features = _FEATURE_CODES if effect.feature_codes else {}
+        dial = commands.dial_string(effect.endpoint, {"origination_uuid": effect.leg, **dict(effect.variables),
+                                                      **features})
         return commands.bgapi(commands.originate(dial, effect.app, effect.app_arg), effect.leg)
     if isinstance(effect, SetLegVar):
         return commands.api(commands.uuid_setvar(effect.leg, effect.name, effect.value))
@@ -121,7 +127,8 @@ def command_for(effect: Effect) -> str:
         return commands.api(commands.connect_agent(
             call_uuid=effect.call,
             legs=[commands.AgentDial(leg.dial_string, leg.leg, round(leg.delay_s),
-                                     {"cc_agent": leg.agent_id, **(_AUTO_ANSWER if effect.auto_answer else {})})
+                                     {"cc_agent": leg.agent_id, **_FEATURE_CODES,
+                                      **(_AUTO_ANSWER if effect.auto_answer else {})})
                   for leg in effect.legs],
             ring_timeout_s=effect.ring_timeout_s,
             caller_id_name=effect.caller_id_name,

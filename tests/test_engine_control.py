@@ -3,10 +3,12 @@ nothing; the agent wraps up and the contact history says where the caller went."
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from ccswitch.acd.agents import AgentState
-from ccswitch.channel_events import AppCompleted, Bridged, HungUp, Parked
+from ccswitch.channel_events import AppCompleted, Bridged, FeatureCode, HungUp, Parked
 from ccswitch.config import load_config
 from ccswitch.effects import (
     BridgeLegs,
@@ -268,3 +270,61 @@ def test_a_transfer_to_a_queue_whose_park_event_is_lost_is_queued_anyway(
     engine.tick(T + 10.5)
     (offer,) = [e for e in emitted.take() if isinstance(e, ConnectAgent)]
     assert offer.queue == "sales" and engine.calls[CALLER].phase is Phase.OFFERING
+
+
+# Desk-phone feature codes (ccswitch.feature_codes): the same path as control()
+
+
+def test_star_one_toggles_hold(engine: Engine, emitted: Recorder, agent_leg: str) -> None:
+    engine.handle("fs1", FeatureCode(agent_leg, "hold"), T)
+    assert emitted.take() == [SetLegVar(CALLER, agent_leg, "hold_music", MUSIC),
+                              HoldLeg(CALLER, agent_leg, True)]
+    engine.handle("fs1", FeatureCode(agent_leg, "hold"), T + 5)
+    assert emitted.take() == [HoldLeg(CALLER, agent_leg, False)]
+    engine.handle("fs1", FeatureCode(agent_leg, "hold"), T + 9)
+    assert emitted.take() == [SetLegVar(CALLER, agent_leg, "hold_music", MUSIC),
+                              HoldLeg(CALLER, agent_leg, True)]
+
+
+def test_star_two_toggles_mute_and_an_api_mute_counts(engine: Engine, emitted: Recorder,
+                                                      agent_leg: str) -> None:
+    engine.handle("fs1", FeatureCode(agent_leg, "mute"), T)
+    assert emitted.take() == [MuteLeg(CALLER, agent_leg, True)]
+    engine.handle("fs1", FeatureCode(agent_leg, "mute"), T + 1)
+    assert emitted.take() == [MuteLeg(CALLER, agent_leg, False)]
+    engine.control("1003", CallAction.MUTE, T + 2)  # muted over HTTP: the phone's *2 unmutes
+    emitted.take()
+    engine.handle("fs1", FeatureCode(agent_leg, "mute"), T + 3)
+    assert emitted.take() == [MuteLeg(CALLER, agent_leg, False)]
+    assert not engine.control("1003", CallAction.MUTE, T + 4).held
+
+
+def test_star_three_hangs_up_the_call(engine: Engine, emitted: Recorder, agent_leg: str) -> None:
+    engine.handle("fs1", FeatureCode(agent_leg, "hangup"), T)
+    assert emitted.take() == [Hangup(CALLER)]
+
+
+def test_keys_from_any_other_channel_send_nothing(engine: Engine, emitted: Recorder,
+                                                  agent_leg: str) -> None:
+    for uuid in (CALLER, "unknown-leg"):
+        engine.handle("fs1", FeatureCode(uuid, "hangup"), T)
+    assert emitted.take() == []
+
+
+def test_keys_while_the_agent_leg_still_rings_are_ignored(engine: Engine, emitted: Recorder,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "ccswitch.engine")
+    offer = queue_for_support(engine, emitted)  # the leg is known, the call not connected yet
+    emitted.take()
+    engine.handle("fs1", FeatureCode(offer.leg, "hold"), MONDAY_10AM + 5)
+    assert emitted.take() == []
+    assert "not the agent leg of a live call, ignored" in caplog.text
+
+
+def test_a_refusal_is_logged_not_raised(engine: Engine, emitted: Recorder, agent_leg: str,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "ccswitch.engine")
+    engine.calls[CALLER].phase = Phase.REQUEUING  # (a state control() refuses, with the agent leg still known)
+    engine.handle("fs1", FeatureCode(agent_leg, "mute"), T)
+    assert emitted.take() == []
+    assert f"call {CALLER}: agent 1003 pressed mute on their phone: refused: " in caplog.text

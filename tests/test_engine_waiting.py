@@ -12,6 +12,7 @@ from ccswitch.effects import (
     ConnectAgent,
     DialOut,
     Hangup,
+    HangupLeg,
     Originate,
     Play,
     RecordMessage,
@@ -19,7 +20,7 @@ from ccswitch.effects import (
     StartMusic,
     StopMedia,
 )
-from ccswitch.engine import Engine, Phase
+from ccswitch.engine import CallAction, Engine, Phase
 from ccswitch.history.model import ContactRecord, HistoryRecord
 from ccswitch.routing.steps import ToAnnouncement, ToQueue
 from ccswitch.store.memory import MemoryStore
@@ -299,3 +300,19 @@ def test_a_voicemail_overflow_records_the_message_and_keeps_it_with_the_contact(
     engine.handle("fs1", HungUp(CALLER, "NORMAL_CLEARING"), MONDAY_10AM + 240)
     (contact,) = [r for r in history if isinstance(r, ContactRecord)]
     assert contact.outcome == "overflowed" and contact.recording_path == record.path  # from the queue's view
+
+
+def test_hanging_up_a_callback_from_the_api_ends_the_leg_that_dialled_the_caller(
+    config: Config, emitted: Recorder
+) -> None:
+    engine = started(config, emitted)
+    callback_requested(engine, config, emitted)
+    engine.agent_action("1004", Ready(), MONDAY_10AM + 100)
+    (originate,) = emitted.take()
+    assert isinstance(originate, Originate)
+    engine.handle("fs1", Parked(originate.leg, False, "1004", "", ""), MONDAY_10AM + 103)
+    (dial,) = emitted.take()
+    assert isinstance(dial, DialOut)
+    engine.handle("fs1", Bridged(originate.leg, dial.callee_leg), MONDAY_10AM + 110)
+    engine.control("1004", CallAction.HANGUP, MONDAY_10AM + 120)
+    assert emitted.take() == [HangupLeg(CALLER, dial.callee_leg)]

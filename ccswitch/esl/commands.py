@@ -441,6 +441,38 @@ def _inline_dialplan(apps: Sequence[tuple[str, str]]) -> str:
     return "m:^:" + "^".join(entries)
 
 
+_FEATURE_EXTENSION = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def feature_code_vars(extensions: Mapping[str, str], context: str) -> dict[str, str]:
+    """Channel variables that give an agent leg its desk-phone feature codes (``ccswitch.feature_codes``): for
+    each ``extension`` bound to ``digit``, ``execute_on_answer_<extension>=bind_meta_app <digit> a s
+    execute_extension::<extension> XML <context>``.
+
+    - switch_channel.c switch_channel_execute_on runs, when the leg is answered, every variable whose name starts
+      with ``execute_on_answer``; switch_channel_execute_on_value splits the value at its first space (a ``::``
+      before it would run the app asynchronously) and runs ``bind_meta_app`` with the rest.
+    - mod_dptools.c dtmf_bind_function blank-splits that into ``<key> <listen> <run> <app>``, the fourth keeping
+      the rest of the line; switch_ivr_async.c switch_ivr_bind_dtmf_meta_session takes keys 0-13, we bind 0-9.
+    - switch_ivr_async.c switch_ivr_broadcast splits the bound ``app::arg`` at ``::``; mod_dptools.c
+      exe_function blank-splits ``<extension> <dialplan> <context>``.
+
+    The value has spaces and ``:`` but no ``,`` ``'`` ``\\`` ``^`` ``$`` or braces, so ``var_value`` passes it
+    into a ``{}``/``[]`` block, a quoted api argument and an ``m:^:`` inline dialplan unchanged.
+    """
+    context = _matching(_NAME, context, "feature code context", "a context name")
+    digits_seen: set[str] = set()
+    variables = {}
+    for name, digit in extensions.items():
+        _matching(_FEATURE_EXTENSION, name, "feature code extension", "1-40 of a-z 0-9 _, starting with a letter")
+        if not isinstance(digit, str) or len(digit) != 1 or digit not in "0123456789" or digit in digits_seen:
+            raise _unsafe(f"key of {name}", digit, "one digit 0-9, each extension its own")
+        digits_seen.add(digit)
+        app = f"bind_meta_app {digit} a s execute_extension::{name} XML {context}"
+        variables[var_name(f"execute_on_answer_{name}")] = var_value(app, f"{name} feature code")
+    return variables
+
+
 @dataclass(frozen=True, slots=True)
 class AgentDial:
     """One agent leg of ``connect_agent``: its endpoint, the uuid it gets, how long after the first leg it starts

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccswitch.sim.amd import amd
-from ccswitch.sim.channel import Eavesdrop
+from ccswitch.sim.channel import Eavesdrop, MetaApp, MetaBindings
 from ccswitch.sim.dialstring import atoi, parse_dial_string, separate_string, split_command_args
 from ccswitch.sim.say import EN_TYPES, MODELLED_TYPES, Said, spoken_files
 
@@ -411,6 +411,61 @@ def _eavesdrop_session(
     switch.set_read_codec(ch, ("PCMU", "8000", "64000"))
 
 
+BIND_SYNTAX = "<key> [a|b|ab] [a|b|o|s|i|1] <app>"
+
+
+def bind_meta_app(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    """mod_dptools.c dtmf_bind_function: ``<key> [a|b|ab] [a|b|o|s|i|1] <app>`` blank-split into four, the app
+    keeping the rest of the line. Modelled: listening to the digits this leg's phone sends (``a``, the
+    receive side of switch_ivr_bind_dtmf_meta_session), running the app on this leg (``s``, ``a``, the default) or
+    its partner (``o``, ``b``), once (``1``). The meta key is the leg's ``bind_meta_key`` (default ``*``)."""
+    args = arg.split(None, 3)
+    if len(args) != 4:
+        log.error("channel %s: Usage: %s", ch.uuid, BIND_SYNTAX)
+        return
+    key, listen, run, app = args
+    if "b" in listen:
+        log.warning("channel %s: bind_meta_app listening to the partner's digits (b) is not simulated", ch.uuid)
+    if "a" not in listen:
+        return
+    if ch.meta is None:
+        meta_key = ch.variables.get("bind_meta_key", "*")[:1]
+        ch.meta = MetaBindings(key=meta_key if meta_key and meta_key in "0123456789*#ABCD" else "*")
+    ch.meta.apps[key] = MetaApp(app, on_partner=("o" in run or "b" in run) and "s" not in run, once="1" in run)
+
+
+def execute_extension(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    """mod_dptools.c exe_function -> switch_core_session.c switch_core_session_execute_exten: ``<extension>
+    <dialplan> <context>``: hunt ``extension`` (as the destination number) in the context and run its
+    applications here, each with its own CHANNEL_EXECUTE / _COMPLETE. The simulator knows the XML dialplan in
+    ``switch.dialplan`` (the shipped ccswitch-features context)."""
+    args = arg.split(None, 2)
+    if not args:
+        log.error("channel %s: Usage: <extension> <dialplan> <context>", ch.uuid)
+        return
+    dialplan = args[1] if len(args) > 1 else ch.profile.dialplan
+    context = args[2] if len(args) > 2 else ch.profile.context
+    found = switch.hunt(context, args[0]) if dialplan == "XML" else None
+    if found is None:
+        log.error("channel %s: extension %s not found in %s %s", ch.uuid, args[0], dialplan, context)
+        return
+    for call in found.actions:
+        if ch.interrupted:
+            return
+        switch.execute(ch, call.app, call.arg)
+
+
+def event(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    """mod_dptools.c event_function: ``Name=value,...`` (comma-separated, at most 25, spaces around each name and
+    value dropped) fires an event from this channel (``SimSwitch.fire_application_event``)."""
+    fields = []
+    for item in separate_string(arg, ",")[:25]:
+        name, separator, value = item.partition("=")
+        if separator:
+            fields.append((name.strip(" "), value.strip(" ")))
+    switch.fire_application_event(ch, fields)
+
+
 APPS: dict[str, App] = {
     "answer": answer,
     "pre_answer": answer,
@@ -430,4 +485,7 @@ APPS: dict[str, App] = {
     "eavesdrop": eavesdrop,
     "three_way": three_way,
     "amd": amd,
+    "bind_meta_app": bind_meta_app,
+    "execute_extension": execute_extension,
+    "event": event,
 }

@@ -159,6 +159,28 @@ class Eavesdrop:
     mux_write: bool
 
 
+@dataclass(frozen=True)
+class MetaApp:
+    """One binding: ``app`` (``app::arg``, a bare path is played) runs on this leg or on its bridged partner;
+    ``once``: unbound after its first use (the ``1`` flag)."""
+
+    app: str
+    on_partner: bool = False
+    once: bool = False
+
+
+@dataclass
+class MetaBindings:
+    """bind_meta_app on a channel, for the digits its own phone sends (switch_ivr_async.c dtmf_meta_settings_t, the
+    receive side): the meta key, the digit -> binding map, and whether the meta key was just pressed (and when, in
+    whole seconds: the next digit must come within 5)."""
+
+    key: str = "*"
+    apps: dict[str, MetaApp] = field(default_factory=dict)
+    meta_on: bool = False
+    last_digit: int = 0
+
+
 @dataclass
 class Message:
     """A private event queued on a channel by sendmsg or uuid_broadcast (switch_ivr_parse_event)."""
@@ -216,6 +238,7 @@ class Channel:
     dtmf_queue: deque[tuple[str, str]] = field(default_factory=deque)
     eavesdrop: Eavesdrop | None = None
     callee: str | None = None  # who answers a gateway leg (person, machine): what the amd application detects
+    meta: MetaBindings | None = None  # bind_meta_app ran with ``a``: the phone's meta key sequences are taken
 
     @property
     def interrupted(self) -> bool:

@@ -27,11 +27,13 @@ from types import MappingProxyType
 import gevent
 
 from ccswitch.clock import Clock, WallClock
-from ccswitch.sim.channel import Q850, CallerProfile, Channel, Eavesdrop, Message
+from ccswitch.feature_codes import dialplan_xml
+from ccswitch.sim.channel import Q850, CallerProfile, Channel, Eavesdrop, Message, MetaApp
 from ccswitch.sim.dialstring import AppCall, DialTarget, atoi, parse_dial_string
 from ccswitch.sim.people import AgentPhone, CallerScript, GatewayCallee
 from ccswitch.sim.say import Said
 from ccswitch.sim.wire import SimEvent
+from ccswitch.sim.xml_dialplan import Dialplan, XmlExtension, hunt, parse_dialplan
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +140,8 @@ class SimSwitch:
         self.executed: list[Executed] = []
         self.said: list[Said] = []
         self.sessions_since_startup = 0
+        # The XML dialplan execute_extension hunts in: the shipped ccswitch-features context (load_dialplan adds more).
+        self.dialplan: Dialplan = parse_dialplan(dialplan_xml())
         self._channels: dict[str, Channel] = {}
         self._phones: dict[str, AgentPhone] = {}
         self._listeners: list[Listener] = []
@@ -182,6 +186,13 @@ class SimSwitch:
     def phone(self, extension: str) -> AgentPhone | None:
         return self._phones.get(extension)
 
+    def load_dialplan(self, xml_text: str) -> None:
+        """Add (or replace) the contexts of an XML dialplan file (``ccswitch.sim.xml_dialplan``)."""
+        self.dialplan = {**self.dialplan, **parse_dialplan(xml_text)}
+
+    def hunt(self, context: str, destination: str) -> XmlExtension | None:
+        return hunt(self.dialplan, context, destination)
+
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
@@ -205,10 +216,15 @@ class SimSwitch:
         calling: tuple[str, str, int] | None = None,
         subclass: str | None = None,
     ) -> SimEvent:
+        standard = [("Event-Subclass", subclass)] if subclass else []
+        standard += self._standard_headers(name, calling)
+        return self._deliver(SimEvent(name, tuple(standard) + tuple(headers), body))
+
+    def _standard_headers(self, name: str, calling: tuple[str, str, int] | None) -> list[tuple[str, str]]:
+        """switch_event.c switch_event_prep_for_delivery_detailed: what every event starts with."""
         now = self.clock.now()
         file, function, line = calling or CALLING.get(name, ("switch_event.c", "switch_event_fire_detailed", 0))
-        standard = [("Event-Subclass", subclass)] if subclass else []
-        standard += [
+        return [
             ("Event-Name", name),
             ("Core-UUID", self.core_uuid),
             ("FreeSWITCH-Hostname", self.hostname),
@@ -223,10 +239,26 @@ class SimSwitch:
             ("Event-Calling-Line-Number", str(line)),
             ("Event-Sequence", str(next(self._sequence))),
         ]
-        event = SimEvent(name, tuple(standard) + tuple(headers), body)
+
+    def _deliver(self, event: SimEvent) -> SimEvent:
         for listener in list(self._listeners):
             listener(event)
         return event
+
+    def fire_application_event(self, ch: Channel, fields: Sequence[tuple[str, str]]) -> SimEvent:
+        """mod_dptools.c event_function: a CHANNEL_APPLICATION event whose ``fields`` are added in order at the
+        bottom; ``Event-Name`` replaces the event's name (its header is removed and added again at the bottom),
+        ``Event-Subclass`` sets the subclass; then the channel's data, with the variables if the event became a
+        CUSTOM one (switch_channel_event_set_extended_data gives them to CUSTOM, not to CHANNEL_APPLICATION)."""
+        name = "CHANNEL_APPLICATION"
+        headers = self._standard_headers(name, ("mod_dptools.c", "event_function", 1902))
+        for field_name, value in fields:
+            if field_name.lower() == "event-name":
+                name = value
+                headers = [(n, v) for n, v in headers if n.lower() != "event-name"]
+            headers.append((field_name, value))
+        headers += ch.channel_headers(with_vars=name == "CUSTOM")
+        return self._deliver(SimEvent(name, tuple(headers)))
 
     def fire_channel(
         self,
@@ -575,6 +607,22 @@ class SimSwitch:
         ch.profile.answered_us = self.now_us()
         self.fire_channel(ch, "CHANNEL_ANSWER")
         self.set_call_state(ch, "ACTIVE")
+        self._execute_on(ch, "execute_on_answer")
+
+    def _execute_on(self, ch: Channel, prefix: str) -> None:
+        """switch_channel.c switch_channel_execute_on: every variable whose name starts with ``prefix`` (any case)
+        runs as ``<app> <arg>``; switch_channel_execute_on_value splits at the first space or lone ``:``, and a
+        ``::`` before that queues ``app::arg`` on the channel instead
+        (switch_core_session_execute_application_async)."""
+        for name, value in list(ch.variables.items()):
+            if not name.lower().startswith(prefix):
+                continue
+            split = next((i for i, char in enumerate(value) if char == " " or char == ":"), len(value))
+            if value[split : split + 2] == "::":
+                app, _, arg = value.partition("::")
+                self.queue_message(ch, Message("execute", AppCall(app, arg)))
+            else:
+                self.execute(ch, value[:split], value[split + 1 :])
 
     def ring_ready(self, ch: Channel) -> None:
         if ch.answer_state == "ringing" and ch.profile.progress_us == 0:
@@ -968,9 +1016,64 @@ class SimSwitch:
 
     def receive_dtmf(self, ch: Channel, digits: str, source: str) -> None:
         """switch_channel_queue_dtmf: the digits wait on the channel, no event, until an application reads
-        them."""
-        ch.dtmf_queue.extend((digit, source) for digit in digits)
+        them. A bind_meta_app binding sees each digit first (switch_core_session_recv_dtmf runs the channel's
+        receive hooks) and keeps its meta sequences off the queue."""
+        for digit in digits:
+            if not self._meta_takes(ch, digit):
+                ch.dtmf_queue.append((digit, source))
         ch.wake()
+
+    def press_keys(self, uuid: str, digits: str) -> None:
+        """The phone behind channel ``uuid`` sends ``digits`` now (RFC 2833), e.g. an agent keying ``*1`` on their
+        desk phone while bridged: received like any digit (``receive_dtmf``), so a bind_meta_app binding on the
+        channel sees them first; the rest go on to the bridged partner. The channel must be up, with media."""
+        ch = self._channels.get(uuid)
+        if ch is None or not ch.up or not ch.media_up:
+            raise ValueError(f"no channel {uuid} with media to press keys on")
+        self.receive_dtmf(ch, digits, source="RTP")
+
+    def _meta_takes(self, ch: Channel, digit: str) -> bool:
+        """switch_ivr_async.c meta_on_dtmf, digits received: the meta key is taken (a second one in a row goes
+        through as itself); the digit after it is taken too and runs its binding, if any. A digit more than 5
+        whole seconds after the meta key goes through and ends the sequence."""
+        meta = ch.meta
+        if meta is None:
+            return False
+        now = int(self.clock.now())
+        if meta.meta_on and now - meta.last_digit > 5:
+            meta.meta_on = False
+            log.error("%s Meta digit timeout parsing %s", ch.name, digit)
+            return False
+        meta.last_digit = now
+        if digit == meta.key:
+            meta.meta_on = not meta.meta_on
+            return meta.meta_on
+        if not meta.meta_on:
+            return False
+        meta.meta_on = False
+        binding = meta.apps.get(digit)
+        if binding is None:
+            log.warning("%s Ignoring meta digit '%s' not mapped", ch.name, digit)
+            return True
+        if binding.once:
+            del meta.apps[digit]
+        self._run_meta_app(ch, binding)
+        return True
+
+    def _run_meta_app(self, ch: Channel, binding: MetaApp) -> None:
+        """switch_ivr_broadcast of the bound ``app::arg`` (a bare path is played) on this leg or its partner. A
+        bridged leg's own bridge thread runs it at once (switch_ivr_bridge.c audio_bridge_thread parses the
+        session's private events); any other leg finds it queued like a sendmsg. Not simulated: the partner's hold
+        music while it runs (``hold-bleg``), as uuid_hold plays none here either."""
+        target = self._channels.get(ch.bridged_with or "") if binding.on_partner else ch
+        if target is None or not target.up:
+            return
+        app, separator, arg = binding.app.partition("::")
+        message = Message("execute", AppCall(app, arg) if separator else AppCall("playback", binding.app))
+        if target.bridged_with:
+            self.spawn(self._execute_message, target, message)
+        else:
+            self.queue_message(target, message)
 
     def dequeue_dtmf(self, ch: Channel) -> str:
         """switch_channel_dequeue_dtmf: the next queued digit, announced by a DTMF event."""

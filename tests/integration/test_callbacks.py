@@ -101,7 +101,8 @@ def test_a_caller_who_presses_1_keeps_their_place_and_is_called_back_agent_first
     (originate,) = originates(centre)
     assert originate.endswith("user/1004' &park()") and f"origination_uuid={agent_leg}" in originate
     assert f"origination_caller_id_number={NUMBER}" in originate  # the agent's phone shows who they will call
-    assert centre.switch.apps_on(agent_leg)[0] == AppCall("park", "")
+    # once answered: the feature code bindings (execute_on_answer), then park
+    assert [app.app for app in centre.switch.apps_on(agent_leg)][:4] == ["bind_meta_app"] * 3 + ["park"]
     (dial,) = [app for app in centre.switch.apps_on(agent_leg) if app.app == "bridge"]
     assert dial.arg.endswith(f"sofia/gateway/trunk/{NUMBER}") and "origination_caller_id_number=88005550556" in dial.arg
     (answered,), (created,) = log.of(agent_leg, "CHANNEL_ANSWER"), log.of(callee, "CHANNEL_CREATE")

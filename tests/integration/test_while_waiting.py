@@ -111,10 +111,13 @@ def test_the_answering_agent_hears_the_support_announcement_before_the_caller_is
 
     leg = engine.calls[caller].agent_leg
     assert leg is not None and engine.calls[caller].agent == "1004"
-    assert centre.switch.apps_on(leg) == [AppCall("playback", prompt(centre, "queue/agent_support"))]
+    binds = ["bind_meta_app"] * 3  # the feature codes, bound as the leg answers (execute_on_answer)
+    assert [app.app for app in centre.switch.apps_on(leg)][:3] == binds
+    assert centre.switch.apps_on(leg)[3:] == [AppCall("playback", prompt(centre, "queue/agent_support"))]
     assert log.outline(leg, "CHANNEL_ANSWER", "PLAYBACK_START", "PLAYBACK_STOP", "CHANNEL_EXECUTE_COMPLETE") == [
-        "CHANNEL_ANSWER", "PLAYBACK_START", "PLAYBACK_STOP", "CHANNEL_EXECUTE_COMPLETE(playback)"]  # fmt: skip
-    (answered,), (announced,) = log.of(leg, "CHANNEL_ANSWER"), log.of(leg, "CHANNEL_EXECUTE_COMPLETE")
+        "CHANNEL_ANSWER", *(f"CHANNEL_EXECUTE_COMPLETE({app})" for app in binds), "PLAYBACK_START",
+        "PLAYBACK_STOP", "CHANNEL_EXECUTE_COMPLETE(playback)"]  # fmt: skip
+    (answered,), announced = log.of(leg, "CHANNEL_ANSWER"), log.of(leg, "CHANNEL_EXECUTE_COMPLETE")[-1]
     (bridged,) = log.of(caller, "CHANNEL_BRIDGE")
     assert log.index(announced) < log.index(bridged) and bridged.get("Other-Leg-Unique-ID") == leg
     assert at(bridged) - at(answered) >= 1.3  # agent_support.wav lasts 1.36 s
