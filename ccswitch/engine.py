@@ -1216,7 +1216,8 @@ class Engine:
         held, muted = (call.controls.held, call.controls.muted) if call.controls else (False, False)
         action = {"hold": CallAction.UNHOLD if held else CallAction.HOLD,
                   "mute": CallAction.UNMUTE if muted else CallAction.MUTE,
-                  "hangup": CallAction.HANGUP}.get(event.feature)
+                  "hangup": CallAction.HANGUP, "complete": CallAction.COMPLETE, "cancel": CallAction.CANCEL,
+                  "conference": CallAction.CONFERENCE}.get(event.feature)
         if action is None:
             log.warning("call %s: feature code %s has no action here", call.uuid, event.feature)
             return

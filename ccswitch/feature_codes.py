@@ -1,5 +1,6 @@
 """Desk-phone feature codes: during a call the agent presses ``*`` then a digit, and the controller does what the
-HTTP API would (``Engine.control``): ``*1`` hold / unhold, ``*2`` mute / unmute, ``*3`` hang up.
+HTTP API would (``Engine.control``): ``*1`` hold / unhold, ``*2`` mute / unmute, ``*3`` hang up, and after a
+consultation ``*4`` complete, ``*5`` cancel, ``*6`` conference.
 
 Theory of operation (every step is FreeSWITCH's own; signalwire/freeswitch cc93a68):
 
@@ -35,7 +36,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 #: Feature -> the digit after ``*``. Only the agent's own keys are bound (``a``), so the caller keeps every key.
-FEATURE_KEYS: Mapping[str, str] = MappingProxyType({"hold": "1", "mute": "2", "hangup": "3"})
+FEATURE_KEYS: Mapping[str, str] = MappingProxyType({"hold": "1", "mute": "2", "hangup": "3", "complete": "4",
+                                                    "cancel": "5", "conference": "6"})
 #: The CUSTOM event subclass the features fire, and the header naming the feature.
 FEATURE_EVENT = "ccswitch::feature"
 FEATURE_HEADER = "Feature"

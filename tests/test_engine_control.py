@@ -328,3 +328,12 @@ def test_a_refusal_is_logged_not_raised(engine: Engine, emitted: Recorder, agent
     engine.handle("fs1", FeatureCode(agent_leg, "mute"), T)
     assert emitted.take() == []
     assert f"call {CALLER}: agent 1003 pressed mute on their phone: refused: " in caplog.text
+
+
+def test_an_attended_transfer_is_completed_from_the_desk_phone(
+    engine: Engine, emitted: Recorder, agent_leg: str
+) -> None:
+    target = consulting(engine, emitted, agent_leg)
+    engine.handle("fs1", FeatureCode(agent_leg, "complete"), T + 30)
+    assert emitted.take() == [StopMedia(CALLER), BridgeLegs(CALLER, CALLER, target), HangupLeg(CALLER, agent_leg)]
+    assert engine.agents["1003"].state is AgentState.WRAP_UP

@@ -32,18 +32,19 @@ from tests.test_commands import (
 
 ROOT = Path(__file__).resolve().parents[1]
 BINDS = {
-    "execute_on_answer_ccswitch_hold": "bind_meta_app 1 a s execute_extension::ccswitch_hold XML ccswitch-features",
-    "execute_on_answer_ccswitch_mute": "bind_meta_app 2 a s execute_extension::ccswitch_mute XML ccswitch-features",
-    "execute_on_answer_ccswitch_hangup":
-        "bind_meta_app 3 a s execute_extension::ccswitch_hangup XML ccswitch-features",
+    f"execute_on_answer_ccswitch_{feature}":
+        f"bind_meta_app {digit} a s execute_extension::ccswitch_{feature} XML ccswitch-features"
+    for feature, digit in (("hold", "1"), ("mute", "2"), ("hangup", "3"), ("complete", "4"), ("cancel", "5"),
+                           ("conference", "6"))
 }
 
 
 # The leg variables, and what FreeSWITCH makes of them
 
 
-def test_the_leg_variables_bind_star_one_two_three() -> None:
-    assert bindings() == {"ccswitch_hold": "1", "ccswitch_mute": "2", "ccswitch_hangup": "3"}
+def test_the_leg_variables_bind_star_one_to_six() -> None:
+    assert bindings() == {"ccswitch_hold": "1", "ccswitch_mute": "2", "ccswitch_hangup": "3", "ccswitch_complete": "4",
+                          "ccswitch_cancel": "5", "ccswitch_conference": "6"}
     assert c.feature_code_vars(bindings(), FEATURE_CONTEXT) == BINDS
 
 
