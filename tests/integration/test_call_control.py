@@ -136,3 +136,16 @@ def test_conference_over_http_then_cancel_drops_the_third_party(centre: ContactC
                or centre.switch.channels[target_leg].state == "CS_DESTROY", what="the third party dropped")
     assert centre.switch.channels[caller].bridged_with == agent_leg
     assert engine.agents[agent].state.value == "on_call"
+
+
+def test_blind_transfer_to_an_external_number_hands_the_caller_to_the_dialplan(
+    centre: ContactCentre, url: str
+) -> None:
+    caller, agent, _agent_leg = support_call(centre)
+    engine = centre.controller.engine
+    status, view = call(f"{url}/api/calls/{agent}/transfer", "POST", {"to": "89001234567", "context": "outbound"})
+    assert (status, view["transferred_to"]) == (200, "89001234567")
+    wait_until(lambda: sent(centre, f"api uuid_transfer {caller}")[-1:]
+               == [f"api uuid_transfer {caller} 89001234567 XML outbound"], what="the transfer command")
+    wait_until(lambda: engine.agents[agent].state.value == "wrap_up", what="the agent to wrap up")
+    assert engine.calls[caller].outcome == "transferred"

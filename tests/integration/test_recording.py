@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
+from ccswitch.config import Config
 from ccswitch.engine import Phase
 from ccswitch.history import History, open_history
 from ccswitch.http import serve_http
-from ccswitch.media.recording import should_record
+from ccswitch.media.recording import RecordingMode, RecordingPolicy, should_record
 from ccswitch.sim import CallerScript
 from ccswitch.sim.channel import Channel
 from tests.history.records import T0, contact
@@ -115,3 +118,21 @@ def test_recordings_are_listed_from_the_history(centre: ContactCentre, url: str,
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{url}/api/recordings?since=yesterday", timeout=5)
     assert refused.value.code == 400
+
+
+def test_a_dialplan_rules_policy_records_a_call_its_queue_would_not(
+    centre_factory: Callable[..., ContactCentre],
+) -> None:
+    def rule_records(config: Config) -> Config:
+        support = replace(config.queues["support"], recording=RecordingPolicy())  # the queue records nothing
+        rules = tuple(replace(rule, recording=RecordingPolicy(RecordingMode.ALL, stereo=False))
+                      if rule.name == "business-hours" else rule for rule in config.dialplan.rules)
+        return replace(config, queues=MappingProxyType({**config.queues, "support": support}),
+                       dialplan=replace(config.dialplan, rules=rules))
+
+    centre = centre_factory(configure=rule_records)
+    caller = centre.switch.place_call(CallerScript(dtmf=("2",), talk_s=30))
+    wait_until(lambda: any(c.startswith(f"api uuid_record {caller} start") for c in centre.server.commands_received),
+               what="the recording to start")
+    (start,) = [c for c in centre.server.commands_received if c.startswith(f"api uuid_record {caller} start")]
+    assert start.endswith("{RECORD_STEREO=false}")
