@@ -338,31 +338,12 @@ def _number(value: float | None) -> str:
 def write_interval_chart(rows: Sequence[IntervalRow], path: Path, fmt: str, title: str,
                          service_level_s: float, sl_target: float = 0.8) -> None:
     """Bars: offered, answered, abandoned per interval; line: service level against its target (right axis)."""
-    figure, axes = _figure()
-    labels = [row.start.strftime("%H:%M") for row in rows]
-    positions = range(len(rows))
-    width = 0.27
-    for shift, name, values, colour in (
-        (-width, "offered", [row.offered for row in rows], "#4c72b0"),
-        (0.0, "answered", [row.answered for row in rows], "#55a868"),
-        (width, "abandoned", [row.abandoned for row in rows], "#c44e52"),
-    ):
-        axes.bar([p + shift for p in positions], values, width, label=name, color=colour)
-    axes.set_ylabel("contacts")
-    axes.set_xticks(list(positions), labels, rotation=90 if len(rows) > 24 else 0)
-    sl_axes = axes.twinx()
-    sl_points = [(p, row.service_level * 100) for p, row in zip(positions, rows, strict=True)
-                 if row.service_level is not None]
-    if sl_points:
-        sl_axes.plot(*zip(*sl_points, strict=True), color="black", marker="o", label=f"SL {service_level_s:g}s")
-    sl_axes.axhline(sl_target * 100, color="grey", linestyle="--", label=f"SL target {sl_target * 100:g}%")
-    sl_axes.set_ylim(0, 105)
-    sl_axes.set_ylabel("service level, %")
-    handles, names = axes.get_legend_handles_labels()
-    sl_handles, sl_names = sl_axes.get_legend_handles_labels()
-    figure.legend(handles + sl_handles, names + sl_names, loc="outside lower center", ncols=5, fontsize="small")
-    axes.set_title(title)
-    _save(figure, path, fmt)
+    _bars_and_rate(
+        rows, path, fmt, title, "contacts",
+        [("offered", [row.offered for row in rows], "#4c72b0"), ("answered", [row.answered for row in rows], "#55a868"),
+         ("abandoned", [row.abandoned for row in rows], "#c44e52")],
+        ([row.service_level for row in rows], f"SL {service_level_s:g}s"),
+        (sl_target, f"SL target {sl_target * 100:g}%"), "service level, %", top=100.0)
 
 
 def write_agent_chart(rows: Sequence[AgentRow], path: Path, fmt: str, title: str) -> None:
@@ -385,29 +366,40 @@ def write_campaign_chart(rows: Sequence[CampaignRow], path: Path, fmt: str, titl
                          abandon_limit: float | None = None) -> None:
     """Bars: dialled, person answered, abandoned per hour; line: the hour's abandon rate against the campaign's
     limit (right axis; the dialler holds the limit over its rolling window, an hour may go above it)."""
+    _bars_and_rate(
+        rows, path, fmt, title, "calls",
+        [("dialled", [row.dialled for row in rows], "#4c72b0"),
+         ("person answered", [row.person_answered for row in rows], "#55a868"),
+         ("abandoned", [row.abandoned for row in rows], "#c44e52")],
+        ([row.abandon_rate for row in rows], "abandon rate"),
+        (abandon_limit, f"limit {(abandon_limit or 0) * 100:g}%"), "abandoned / person answered, %")
+
+
+def _bars_and_rate(rows: Sequence[IntervalRow] | Sequence[CampaignRow], path: Path, fmt: str, title: str,
+                   bar_label: str, bars: Sequence[tuple[str, Sequence[int], str]],
+                   rate: tuple[Sequence[float | None], str], target: tuple[float | None, str], rate_label: str,
+                   top: float | None = None) -> None:
+    """Three bars per interval (counts, left axis) and a rate with its target (percent, right axis). Without a
+    fixed ``top`` the right axis fits what is drawn (abandon rates are a few percent)."""
     figure, axes = _figure()
-    labels = [row.start.strftime("%H:%M") for row in rows]
     positions = range(len(rows))
     width = 0.27
-    for shift, name, values, colour in (
-        (-width, "dialled", [row.dialled for row in rows], "#4c72b0"),
-        (0.0, "person answered", [row.person_answered for row in rows], "#55a868"),
-        (width, "abandoned", [row.abandoned for row in rows], "#c44e52"),
-    ):
+    for shift, (name, values, colour) in zip((-width, 0.0, width), bars, strict=True):
         axes.bar([p + shift for p in positions], values, width, label=name, color=colour)
-    axes.set_ylabel("calls")
-    axes.set_xticks(list(positions), labels, rotation=90 if len(rows) > 24 else 0)
+    axes.set_ylabel(bar_label)
+    axes.set_xticks(list(positions), [row.start.strftime("%H:%M") for row in rows],
+                    rotation=90 if len(rows) > 24 else 0)
     rate_axes = axes.twinx()
-    points = [(p, row.abandon_rate * 100) for p, row in zip(positions, rows, strict=True)
-              if row.abandon_rate is not None]
+    rates, rate_name = rate
+    points = [(p, value * 100) for p, value in zip(positions, rates, strict=True) if value is not None]
     if points:
-        rate_axes.plot(*zip(*points, strict=True), color="black", marker="o", label="abandon rate")
-    if abandon_limit is not None:
-        rate_axes.axhline(abandon_limit * 100, color="grey", linestyle="--", label=f"limit {abandon_limit * 100:g}%")
-    # Abandon rates are a few percent: scale to what is drawn, not to 100%.
-    top = max([rate for _, rate in points] + [(abandon_limit or 0.0) * 100, 5.0])
-    rate_axes.set_ylim(0, top * 1.15)
-    rate_axes.set_ylabel("abandoned / person answered, %")
+        rate_axes.plot(*zip(*points, strict=True), color="black", marker="o", label=rate_name)
+    level, level_name = target
+    if level is not None:
+        rate_axes.axhline(level * 100, color="grey", linestyle="--", label=level_name)
+    highest = top if top is not None else max([value for _, value in points] + [(level or 0.0) * 100, 5.0]) * 1.15
+    rate_axes.set_ylim(0, highest + 5 if top is not None else highest)
+    rate_axes.set_ylabel(rate_label)
     handles, names = axes.get_legend_handles_labels()
     rate_handles, rate_names = rate_axes.get_legend_handles_labels()
     figure.legend(handles + rate_handles, names + rate_names, loc="outside lower center", ncols=5, fontsize="small")
