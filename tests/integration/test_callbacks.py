@@ -13,6 +13,7 @@ from ccswitch.acd.agents import AgentState, Ready, TakeBreak
 from ccswitch.config import Config
 from ccswitch.controller import Controller
 from ccswitch.engine import Phase
+from ccswitch.feature_codes import FEATURE_KEYS
 from ccswitch.history.model import ContactRecord
 from ccswitch.sim import AgentPhone, CallerScript, GatewayCallee, Hangup
 from ccswitch.sim.dialstring import AppCall
@@ -102,7 +103,8 @@ def test_a_caller_who_presses_1_keeps_their_place_and_is_called_back_agent_first
     assert originate.endswith("user/1004' &park()") and f"origination_uuid={agent_leg}" in originate
     assert f"origination_caller_id_number={NUMBER}" in originate  # the agent's phone shows who they will call
     # once answered: the feature code bindings (execute_on_answer), then park
-    assert [app.app for app in centre.switch.apps_on(agent_leg)][:4] == ["bind_meta_app"] * 3 + ["park"]
+    binds = len(FEATURE_KEYS)
+    assert [app.app for app in centre.switch.apps_on(agent_leg)][:binds + 1] == ["bind_meta_app"] * binds + ["park"]
     (dial,) = [app for app in centre.switch.apps_on(agent_leg) if app.app == "bridge"]
     assert dial.arg.endswith(f"sofia/gateway/trunk/{NUMBER}") and "origination_caller_id_number=88005550556" in dial.arg
     (answered,), (created,) = log.of(agent_leg, "CHANNEL_ANSWER"), log.of(callee, "CHANNEL_CREATE")

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from ccswitch.acd.agents import AgentState, TakeBreak
 from ccswitch.config import Config
 from ccswitch.engine import Phase
+from ccswitch.feature_codes import FEATURE_KEYS
 from ccswitch.sim import AgentPhone, CallerScript, Said
 from ccswitch.sim.dialstring import AppCall
 
@@ -111,9 +112,9 @@ def test_the_answering_agent_hears_the_support_announcement_before_the_caller_is
 
     leg = engine.calls[caller].agent_leg
     assert leg is not None and engine.calls[caller].agent == "1004"
-    binds = ["bind_meta_app"] * 3  # the feature codes, bound as the leg answers (execute_on_answer)
-    assert [app.app for app in centre.switch.apps_on(leg)][:3] == binds
-    assert centre.switch.apps_on(leg)[3:] == [AppCall("playback", prompt(centre, "queue/agent_support"))]
+    binds = ["bind_meta_app"] * len(FEATURE_KEYS)  # the feature codes, bound as the leg answers (execute_on_answer)
+    assert [app.app for app in centre.switch.apps_on(leg)][:len(binds)] == binds
+    assert centre.switch.apps_on(leg)[len(binds):] == [AppCall("playback", prompt(centre, "queue/agent_support"))]
     assert log.outline(leg, "CHANNEL_ANSWER", "PLAYBACK_START", "PLAYBACK_STOP", "CHANNEL_EXECUTE_COMPLETE") == [
         "CHANNEL_ANSWER", *(f"CHANNEL_EXECUTE_COMPLETE({app})" for app in binds), "PLAYBACK_START",
         "PLAYBACK_STOP", "CHANNEL_EXECUTE_COMPLETE(playback)"]  # fmt: skip
