@@ -11,7 +11,8 @@ with no agent free within 2 s is abandoned. Every second the dialler asks its mo
 * ratio-2.5: VICIdial's RATIO dial level, ``ceil(2.5 x free agents) - lines ringing``.
 
 Abandon rate = abandons / person answers, for the day and for every full rolling hour (windows ``(t - 1 h, t]``
-inside the day). Occupancy = talk time / logged-in time.
+inside the day). Occupancy = talk time / logged-in time; idle = the share of logged-in time neither talking nor in
+wrap-up (agents waiting for a person to answer).
 
     /work/venv/bin/python bench/dialer.py [--seeds 5] [--agents 50 20 10] [--jobs 2]
 """
@@ -75,6 +76,7 @@ class Result:
     abandoned: int
     worst_hour: float
     talk_seconds: float
+    wrap_up_seconds: float
     connected: int
     dials: int
 
@@ -113,6 +115,7 @@ def simulate(scenario: str, agents: int, mode: str, seed: int) -> Result:
     waiting: dict[int, float] = {}  # person answered, no agent yet: line id -> answer time
     records: list[tuple[float, bool]] = []  # (time, abandoned) per person answer
     talk_seconds = 0.0
+    wrap_up_seconds = 0.0
     dials = 0
 
     def push(at: float, kind: int, key: int) -> None:
@@ -176,6 +179,7 @@ def simulate(scenario: str, agents: int, mode: str, seed: int) -> Result:
                         push(now + POLICY.grace, GRACE_END, key)
             elif kind == TALK_END:
                 talk_seconds += now - talking[key]
+                wrap_up_seconds += min(WRAP_UP, DAY - now)
                 estimates.talk = estimates.talk.record(now, now - talking.pop(key))
                 wrapping[key] = now + WRAP_UP
                 push(now + WRAP_UP, WRAP_END, key)
@@ -207,6 +211,7 @@ def simulate(scenario: str, agents: int, mode: str, seed: int) -> Result:
         abandoned=abandoned,
         worst_hour=worst_rolling_hour(records),
         talk_seconds=talk_seconds,
+        wrap_up_seconds=wrap_up_seconds,
         connected=len(records) - abandoned,
         dials=dials,
     )
@@ -233,7 +238,7 @@ def run(job: tuple[str, int, str, int]) -> Result:
 def report(results: list[Result], seeds: int) -> bool:
     print(
         f"{'scenario':<14} {'agents':>6} {'mode':<12} {'abandon%':>9} {'worst seed%':>11} {'worst hour%':>11} "
-        f"{'occupancy%':>10} {'min occ%':>8} {'talk min/agent-h':>16} {'calls/h':>8} {'dials/h':>8}"
+        f"{'occupancy%':>10} {'min occ%':>8} {'idle%':>6} {'talk min/agent-h':>16} {'calls/h':>8} {'dials/h':>8}"
     )
     all_met = True
 
@@ -249,9 +254,11 @@ def report(results: list[Result], seeds: int) -> bool:
         occupancies = [r.talk_seconds / (agents * DAY) for r in runs]
         worst_seed = max(r.abandoned / r.answered for r in runs)
         worst_hour = max(r.worst_hour for r in runs)
+        idle = 1.0 - sum(r.talk_seconds + r.wrap_up_seconds for r in runs) / (seeds * agents * DAY)
         print(
             f"{scenario:<14} {agents:>6} {mode:<12} {100 * abandoned / answered:>9.2f} {100 * worst_seed:>11.2f} "
             f"{100 * worst_hour:>11.2f} {100 * sum(occupancies) / seeds:>10.1f} {100 * min(occupancies):>8.1f} "
+            f"{100 * idle:>6.1f} "
             f"{60 * sum(occupancies) / seeds:>16.1f} {sum(r.connected for r in runs) / seeds / HOURS:>8.0f} "
             f"{sum(r.dials for r in runs) / seeds / HOURS:>8.0f}"
         )

@@ -1,4 +1,4 @@
-"""How many outbound lines to launch now: a pure pacer that never overspends the abandon budget.
+"""How many outbound lines to launch now: a pure pacer that keeps a campaign within its abandon-rate budget.
 
 Theory of operation
 -------------------
@@ -24,11 +24,15 @@ launches the largest ``n`` whose bound is within the *allowance* — and never f
 at all (:func:`progressive_lines`: one per free agent not already held by a ringing line).
 
 The allowance spends the campaign's :class:`AbandonLedger` budget (``limit x person answers - abandons`` in the
-regulator's window, less a reserve for answers still in flight): ``max_risk x limit`` while at least ``taper`` of
-the window's budget is unspent, proportionally less below that, nothing once it is spent. A campaign with no
-answers yet has no budget, so it starts progressive and predictive pacing opens up as answers accrue; a window
-that is over budget closes it again until abandons age out. Being a bound on each new line's risk, the allowance
-caps the abandon rate without spending right up to it; bench/dialer.py measures how close it gets.
+regulator's window, less a reserve for answers still in flight, which abandon in bursts): ``max_risk x limit``
+while at least ``taper`` of the window's budget is unspent, sliding down to a floor of ``min_risk x limit`` as it
+is spent, and the floor while the window is over budget. The floor is far under the limit, so the answers its lines
+bring pull the window's rate down, and faster than progressive dialling would: falling back to progressive starves
+the window of answers (and idles the agents), so as old answers age out of it the rate can still rise. A campaign
+with no answers yet has no budget and starts progressive. Being a bound on each new line's risk, the allowance caps
+the abandon rate without spending right up to it; bench/dialer.py measures how close it gets. What keeps occupancy
+below its ceiling ``talk / (talk + wrap-up)`` there is mostly agents waiting for the next person answer: which
+lines a person answers, and when, is noise no forecast removes, so more occupancy costs abandons at a steep rate.
 
 The estimators feed the model and fade old data with a half-life, so the pacer follows drifting answer rates; their
 Beta / pseudo-count priors make the first minutes conservative (a high answer rate, long talk times), and callers
@@ -264,13 +268,16 @@ class PacingPolicy:
     ring_timeout: float = 30.0  # unanswered lines ring this long, at least MIN_RING_SECONDS
     grace: float = ABANDON_GRACE_SECONDS
     max_risk: float = 1.0  # the most a new line may risk, as a share of the limit
-    taper: float = 0.6  # risk less once less than this share of the window's budget is unspent
-    reserve_abandons: float = 1.0  # budget kept back for answers still in flight
+    taper: float = 0.3  # risk less once less than this share of the window's budget is unspent
+    min_risk: float = 0.1  # what a new line may still risk once the budget is spent, as a share of the limit
+    reserve_abandons: float = 3.0  # budget kept back for answers still in flight
     forecast_step: int = 3  # seconds between the points ahead at which supply and demand are compared
 
     def __post_init__(self) -> None:
         if self.ring_timeout < MIN_RING_SECONDS:
             raise ValueError(f"ring_timeout must be at least {MIN_RING_SECONDS} s")
+        if not 0.0 <= self.min_risk <= self.max_risk or self.min_risk >= 1.0:
+            raise ValueError("min_risk must be under the limit (below 1) and at most max_risk")
         if self.forecast_step < 1:
             raise ValueError("forecast_step must be a positive number of seconds")
 
@@ -305,13 +312,15 @@ def progressive_lines(inp: PacerInput) -> int:
 def abandon_allowance(budget: AbandonBudget, policy: PacingPolicy = PacingPolicy()) -> float:
     """The abandon probability a new person-answered line may carry now, spending the ledger's budget.
 
-    ``max_risk x limit`` while at least ``taper`` of the window's budget is unspent, then less and less as it is
-    spent, and nothing once it is gone (less the reserve for answers still in flight).
+    ``max_risk x limit`` while at least ``taper`` of the window's budget is unspent (less the reserve for answers
+    still in flight), sliding down to ``min_risk x limit`` as it is spent, and that floor once it is gone; nothing
+    before the first person answer.
     """
     if budget.answered == 0:
         return 0.0
     unspent = (budget.remaining - policy.reserve_abandons) / (budget.limit * budget.answered)
-    return policy.max_risk * budget.limit * min(1.0, max(0.0, unspent / policy.taper))
+    share = min(1.0, max(0.0, unspent / policy.taper))
+    return budget.limit * (policy.min_risk + (policy.max_risk - policy.min_risk) * share)
 
 
 def abandon_probability(inp: PacerInput, new_lines: int, policy: PacingPolicy = PacingPolicy()) -> float:

@@ -59,10 +59,16 @@ def test_given_no_agents_when_pacing_then_no_lines() -> None:
     assert lines_to_dial(observe(agents_free=0, talking_for=(), wrap_up_left=(), ringing_for=())) == 0
 
 
-def test_given_spent_budget_when_pacing_then_only_lines_that_cannot_abandon() -> None:
+def test_given_spent_budget_when_pacing_then_lines_carry_at_most_the_floor_risk() -> None:
     inp = observe(agents_free=5, ringing_for=(3.0, 12.0), budget=SPENT)
-    assert progressive_lines(inp) == 3
-    assert lines_to_dial(inp) == 3
+    lines = lines_to_dial(inp)
+    assert progressive_lines(inp) == 3 < lines < lines_to_dial(replace(inp, budget=PLENTY))
+    assert abandon_probability(inp, lines) <= 0.1 * 0.03 < abandon_probability(inp, lines + 1)
+
+
+def test_given_spent_budget_and_no_floor_when_pacing_then_only_lines_that_cannot_abandon() -> None:
+    inp = observe(agents_free=5, ringing_for=(3.0, 12.0), budget=SPENT)
+    assert lines_to_dial(inp, PacingPolicy(min_risk=0.0)) == 3
 
 
 def test_given_budget_when_pacing_then_more_lines_than_progressive_and_a_sane_number() -> None:
@@ -165,10 +171,10 @@ def test_a_talking_agent_counts_with_the_chance_the_call_ends_in_time() -> None:
     ("answered", "abandoned", "allowance"),
     [
         (0, 0, 0.0),  # nothing answered yet: no budget, start progressive
-        (1000, 0, 0.03),  # (30 - 1 reserve) / 30 unspent >= the taper: full risk
-        (1000, 22, 0.03 * (7 / 30) / 0.6),  # under the taper: proportionally less
-        (1000, 29, 0.0),  # only the reserve is left
-        (1000, 40, 0.0),  # over budget
+        (1000, 0, 0.03),  # (30 - 3 reserve) / 30 unspent >= the taper: full risk
+        (1000, 20, 0.03 * (0.1 + 0.9 * (7 / 30) / 0.3)),  # under the taper: sliding towards the floor
+        (1000, 27, 0.003),  # only the reserve is left: the floor
+        (1000, 40, 0.003),  # over budget: the floor, far under the limit, pulls the window's rate down
     ],
 )
 def test_allowance_spends_the_window_budget(answered: int, abandoned: int, allowance: float) -> None:
@@ -251,6 +257,12 @@ def test_talk_time_estimator_learns_the_lognormal() -> None:
 def test_ring_timeout_below_the_minimum_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 15"):
         PacingPolicy(ring_timeout=10.0)
+
+
+@pytest.mark.parametrize(("min_risk", "max_risk"), [(1.0, 1.5), (0.5, 0.4), (-0.1, 1.0)])
+def test_min_risk_must_be_a_floor_under_the_limit_and_max_risk(min_risk: float, max_risk: float) -> None:
+    with pytest.raises(ValueError, match="min_risk"):
+        PacingPolicy(min_risk=min_risk, max_risk=max_risk)
 
 
 def test_rates_must_be_shares() -> None:
