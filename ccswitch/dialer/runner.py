@@ -52,8 +52,9 @@ person who heard the prompt and was not sent to a menu; it runs from the origina
 Restart: runs, leads and their progress live in the store. After every node has reported its live channels, a
 lead left DIALLING whose call no node has is FAILED (retried per the campaign's rules); a call still up is followed
 again (parked: detection is started again; talking to an agent: answered). DONE and DNC leads are never dialled.
-The ledger is kept in memory: after a restart the window starts empty, which is safe (no budget: progressive
-until answers accrue, and spending the new window's budget cannot push the whole window over the limit).
+The ledger is kept in memory: after a restart the window starts empty, which errs on the safe side (no budget:
+each extra line carries at most the pacing policy's floor of risk until answers accrue), though the abandons of
+the part of the window before the restart are forgotten.
 
 A blast person whose campaign names an IVR menu is handed to the engine with ``Engine.take_outbound_step(node,
 uuid, number, name, campaign, ToIvr(menu), now)`` once the prompt has played; without a menu the call ends.
