@@ -386,6 +386,16 @@ def _api(config_path: Path, url: str | None, method: str, path: str, body: objec
                                    "running?)") from exc
 
 
+def _api_command(group: click.Group, name: str, doc: str, run: Callable[..., None],
+                 *options: Callable[..., Any]) -> None:
+    """Register ``run`` as ``group name``: a command on the running controller's API (--config, --url, then
+    ``options``)."""
+    run.__doc__ = doc
+    for option in (config_option, url_option, *options):
+        run = option(run)
+    group.command(name)(run)
+
+
 def _agent_line(agent: dict[str, Any]) -> str:
     reason = f" ({agent['reason']})" if agent["reason"] else ""
     return (f"{agent['id']:<8} {agent['name']:<20} {agent['state'] + reason:<24} {agent['in_state_s']:>8.0f}s "
@@ -411,10 +421,7 @@ def _agent_action(name: str, doc: str, options: tuple[Callable[..., Any], ...] =
     def command(config_path: Path, url: str | None, agent_id: str, **body: Any) -> None:
         click.echo(_agent_line(_api(config_path, url, "POST", f"/api/agents/{agent_id}/{name}", body)))
 
-    command.__doc__ = doc
-    for option in (config_option, url_option, click.argument("agent_id"), *options):
-        command = option(command)
-    agent.command(name)(command)
+    _api_command(agent, name, doc, command, click.argument("agent_id"), *options)
 
 
 _agent_action("login", "Log an agent in: they become available (in all their queues, or those named).",
@@ -472,10 +479,7 @@ def _call_action(name: str, doc: str) -> None:
     def command(config_path: Path, url: str | None, target: str) -> None:
         click.echo(_call_line(_api(config_path, url, "POST", f"/api/calls/{target}/{name}", {})))
 
-    command.__doc__ = doc
-    for option in (config_option, url_option, click.argument("target")):
-        command = option(command)
-    call.command(name)(command)
+    _api_command(call, name, doc, command, click.argument("target"))
 
 
 _call_action("hold", "Put the caller on hold: they hear the queue's music.")
@@ -534,13 +538,10 @@ def _monitor_start(mode: str, doc: str) -> None:
         click.echo(_monitor_line(_api(config_path, url, "POST", "/api/monitor",
                                       {"supervisor": supervisor, **target, "mode": mode})))
 
-    command.__doc__ = doc
-    for option in (config_option, url_option,
-                   click.option("--supervisor", required=True, help="Supervisor id (supervisors.yaml)."),
-                   click.option("--agent", "agent_id", help="The agent whose call to monitor."),
-                   click.option("--call", help="The caller's call uuid.")):
-        command = option(command)
-    monitor.command(mode)(command)
+    _api_command(monitor, mode, doc, command,
+                 click.option("--supervisor", required=True, help="Supervisor id (supervisors.yaml)."),
+                 click.option("--agent", "agent_id", help="The agent whose call to monitor."),
+                 click.option("--call", help="The caller's call uuid."))
 
 
 _monitor_start("listen", "Listen to a call silently. Prints the session id (the supervisor's leg).")
@@ -683,10 +684,7 @@ def _campaign_command(command: str, doc: str) -> None:
         done = _api(config_path, url, "POST", f"/api/campaigns/{name}/{command}", {})
         click.echo(f"{done['campaign']}: {done['state']}")
 
-    run.__doc__ = doc
-    for option in (config_option, url_option, click.argument("name")):
-        run = option(run)
-    campaign.command(command)(run)
+    _api_command(campaign, command, doc, run, click.argument("name"))
 
 
 _campaign_command("start", "Start dialling (or resume a paused campaign).")
