@@ -281,11 +281,7 @@ class Engine:
         """An outbound call not connected in time: withdraw any ringing offer (not the agents' fault) and send
         the person to the campaign's step (the abandon message)."""
         assert session.connect_by is not None
-        for agent_id, leg in session.ringing.items():
-            self._agent_event(agent_id, agent_fsm.CallEnded(session.uuid, 0), now)
-            self.agent_legs.pop(leg, None)
-            self._send(session.node, leg, [Hangup(leg, "ORIGINATOR_CANCEL")])
-        session.ringing = {}
+        self._withdraw_offer(session, now)
         self._overflow(session, session.connect_by[1], "no agent in time for an answered outbound call", now)
 
     # ----------------------------------------------------------------- events
@@ -539,11 +535,8 @@ class Engine:
         assert session.entry is not None
         policy = self.config.queues[session.entry.queue].callback
         assert policy is not None
-        for agent_id, leg in session.ringing.items():
-            self._agent_event(agent_id, agent_fsm.CallEnded(session.uuid, 0), now)
-            self.agent_legs.pop(leg, None)
-            self._send(session.node, leg, [Hangup(leg)])
-        session.ringing, session.callee_leg = {}, None
+        self._withdraw_offer(session, now, "NORMAL_CLEARING")
+        session.callee_leg = None
         session.entry = replace(session.entry, attempts=session.entry.attempts + 1)
         if session.entry.attempts >= policy.attempts:
             log.info("call %s: callback to %s not answered (%s) after %d attempts: giving up", session.uuid,
@@ -1019,18 +1012,22 @@ class Engine:
         log.warning("call %s: no outcome for the offer to %s within %.0f s: taking it back",
                     session.uuid, ", ".join(session.ringing), now - session.offer_deadline + OFFER_GRACE_S)
         self.stuck_offers_repaired += 1
-        legs = [leg for leg in session.ringing.values() if leg]
-        for agent_id in session.ringing:
-            self._agent_event(agent_id, agent_fsm.CallEnded(session.uuid, 0), now)
-        for leg in legs:
-            self.agent_legs.pop(leg, None)
-            self._send(session.node, leg, [Hangup(leg, "ORIGINATOR_CANCEL")])
-        session.ringing = {}
+        self._withdraw_offer(session, now)
         self._wait(session)
         if not session.caller_gone:
             # What the channel is doing is unknown: break whatever plays or is queued, then music again.
             self._emit(session, [StopMedia(session.uuid)])
             self._start_music(session)
+
+    def _withdraw_offer(self, session: CallSession, now: float, cause: str = "ORIGINATOR_CANCEL") -> None:
+        """Take the call back from the agents its offer rang: not their fault (no miss, they keep their place in
+        line), and any leg still there is hung up with ``cause``."""
+        for agent_id, leg in session.ringing.items():
+            self._agent_event(agent_id, agent_fsm.CallEnded(session.uuid, 0), now)
+            if leg:  # ("" after a restart: the leg is unknown)
+                self.agent_legs.pop(leg, None)
+                self._send(session.node, leg, [Hangup(leg, cause)])
+        session.ringing = {}
 
     def _call_ended(self, session: CallSession, now: float) -> None:
         assert session.agent is not None and session.entry is not None and session.connected_at is not None
