@@ -258,12 +258,10 @@ class Engine:
         queue for ``otherwise`` (the abandon message), counted as overflowed there and recorded as such."""
         if queue not in self.config.queues:
             raise UnknownNameError(f"unknown queue '{queue}' for campaign {campaign}")
-        session = CallSession(uuid=uuid, node=node, caller_number=number, caller_name=name, destination=number,
-                              arrived_at=now, answered=True, campaign=campaign)
+        session = self._outbound_session(node, uuid, number, name, campaign, now)
         session.connect_by = (now + connect_within_s, otherwise)
         if campaign in self.config.campaigns:
             session.recording_policy = self.config.campaigns[campaign].recording
-        self.calls[uuid] = session
         heapq.heappush(self._connect_deadlines, (now + connect_within_s, uuid))
         self._go(session, ToQueue(queue, priority=OUTBOUND_PRIORITY), now)
 
@@ -272,10 +270,15 @@ class Engine:
                            now: float) -> None:
         """A person a blast campaign reached (answered, parked) goes to ``step``, e.g. an IVR menu whose options
         lead to queues ("press 1 to talk to an operator"); recorded as the campaign's outbound contact."""
+        self._go(self._outbound_session(node, uuid, number, name, campaign, now), step, now)
+
+    def _outbound_session(self, node: str, uuid: str, number: str, name: str, campaign: str,
+                          now: float) -> CallSession:
+        """A person a campaign reached, already answered: the call is theirs from now on (history: outbound)."""
         session = CallSession(uuid=uuid, node=node, caller_number=number, caller_name=name, destination=number,
                               arrived_at=now, answered=True, campaign=campaign)
         self.calls[uuid] = session
-        self._go(session, step, now)
+        return session
 
     def _connect_deadline(self, session: CallSession, now: float) -> None:
         """An outbound call not connected in time: withdraw any ringing offer (not the agents' fault) and send
