@@ -28,13 +28,13 @@ from ccswitch.dialer.runner import (
     move,
     outcome_of_cause,
 )
-from ccswitch.effects import CollectDigits, ConnectAgent, DetectMachine, Effect, Hangup, Originate, Play, StartMusic
+from ccswitch.effects import CollectDigits, ConnectAgent, DetectMachine, Hangup, Originate, Play, StartMusic
 from ccswitch.engine import Engine
 from ccswitch.errors import InvalidTransition, UnknownNameError
 from ccswitch.history import ContactRecord, DispositionRecord, HistoryRecord
 from ccswitch.metrics import DialerCollector
 from ccswitch.store.memory import MemoryStore
-from tests.test_engine import MONDAY_10AM, config
+from tests.test_engine import MONDAY_10AM, Recorder, config
 
 __all__ = ["config"]  # fixture
 
@@ -42,17 +42,8 @@ HOUR = 3600.0
 SALES = ("1000", "1001", "1002", "1003")
 
 
-class Effects:
-    def __init__(self) -> None:
-        self.effects: list[Effect] = []
-
-    def __call__(self, node: str, effects: Sequence[Effect]) -> None:
-        assert node == "fs1"
-        self.effects.extend(effects)
-
-    def take(self) -> list[Effect]:
-        taken, self.effects = self.effects, []
-        return taken
+class Effects(Recorder):
+    """The engine tests' recorder, plus the lines the dialler launched."""
 
     def originated(self) -> list[Originate]:
         return [effect for effect in self.take() if isinstance(effect, Originate)]
