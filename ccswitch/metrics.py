@@ -524,6 +524,15 @@ class InstrumentedStore:
     def update_campaign_run(self, old: CampaignRun, new: CampaignRun) -> CampaignRun | None:
         return self._timed("update_campaign_run", self._store.update_campaign_run, old, new)
 
+    def add_answer(self, campaign: str, at: float, abandoned: bool, call: str) -> None:
+        self._timed("add_answer", self._store.add_answer, campaign, at, abandoned, call)
+
+    def answers(self, campaign: str, since: float) -> list[tuple[float, bool]]:
+        return self._timed("answers", self._store.answers, campaign, since)
+
+    def trim_answers(self, campaign: str, before: float) -> int:
+        return self._timed("trim_answers", self._store.trim_answers, campaign, before)
+
     def ping(self) -> None:
         self._timed("ping", self._store.ping)
 

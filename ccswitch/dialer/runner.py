@@ -52,9 +52,10 @@ person who heard the prompt and was not sent to a menu; it runs from the origina
 Restart: runs, leads and their progress live in the store. After every node has reported its live channels, a
 lead left DIALLING whose call no node has is FAILED (retried per the campaign's rules); a call still up is followed
 again (parked: detection is started again; talking to an agent: answered). DONE and DNC leads are never dialled.
-The ledger is kept in memory: after a restart the window starts empty, which errs on the safe side (no budget:
-each extra line carries at most the pacing policy's floor of risk until answers accrue), though the abandons of
-the part of the window before the restart are forgotten.
+The ledger's answers are also written to the store (``add_answer``, once per call; trimmed to the window once a
+minute), and a (re)started controller reads the window back, so a restart forgets no abandon. Each controller
+paces from the answers it saw itself since it started, plus those stored before: two controllers dialling one
+campaign at once do not see each other's answers until one restarts.
 
 A blast person whose campaign names an IVR menu is handed to the engine with ``Engine.take_outbound_step(node,
 uuid, number, name, campaign, ToIvr(menu), now)`` once the prompt has played; without a menu the call ends.
@@ -308,10 +309,13 @@ class _Estimates:
                    RateEstimator(prior_rate=0.2, prior_weight=50.0, updated_at=now),
                    delay, talk, delay.distribution(now), talk.distribution(now), now)
 
-    def refresh(self, now: float) -> None:
-        if now - self.refreshed_at >= ESTIMATES_REFRESH_S:
-            self.delay_now, self.talk_now, self.refreshed_at = self.delay.distribution(now), \
-                self.talk.distribution(now), now
+    def refresh(self, now: float) -> bool:
+        """Rebuild the snapshots if they are due; whether they were."""
+        if now - self.refreshed_at < ESTIMATES_REFRESH_S:
+            return False
+        self.delay_now, self.talk_now = self.delay.distribution(now), self.talk.distribution(now)
+        self.refreshed_at = now
+        return True
 
 
 @dataclass
@@ -395,10 +399,16 @@ class Dialer:
         log.info("dialler started: %d campaigns (%s running)", len(self.campaigns), ", ".join(running) or "none")
 
     def _fresh(self, campaign: CampaignConfig, now: float) -> _Campaign:
+        """A campaign as the store has it: run, leads, and the answers of the abandon window so far."""
         leads = {lead.phone: lead for lead in self.store.leads(campaign.name)}
-        return _Campaign(campaign, self.store.get_campaign_run(campaign.name), leads,
-                         AbandonLedger(campaign.abandon_window_s, campaign.abandon_limit),
-                         _Estimates.new(ring_seconds(campaign), now), OutcomeWindow(campaign.abandon_window_s))
+        ledger = AbandonLedger(campaign.abandon_window_s, campaign.abandon_limit)
+        ledger_at = 0.0
+        for at, abandoned in self.store.answers(campaign.name, now - campaign.abandon_window_s):
+            ledger_at = max(ledger_at, at)
+            ledger.record(ledger_at, answered_person=True, abandoned=abandoned)
+        return _Campaign(campaign, self.store.get_campaign_run(campaign.name), leads, ledger,
+                         _Estimates.new(ring_seconds(campaign), now), OutcomeWindow(campaign.abandon_window_s),
+                         ledger_at=ledger_at)
 
     def reload(self, config: Config, now: float) -> None:
         """New campaign settings (lists, windows, retries, limits); a campaign's figures and lines carry on."""
@@ -622,14 +632,14 @@ class Dialer:
 
     def _connected(self, line: Line, now: float) -> None:
         campaign = self.campaigns[line.campaign]
-        self._ledger(campaign, now, abandoned=False)
+        self._ledger(campaign, line, now, abandoned=False)
         self._lead_outcome(campaign, line, DialOutcome.PERSON_ANSWERED, now)
         self._replace(move(line, LineEvent.CONNECTED, connected_at=now))
 
     def _abandoned(self, line: Line, now: float, why: str) -> None:
         campaign = self.campaigns[line.campaign]
         log.info("line %s (%s): abandoned: %s", line.uuid, line.phone, why)
-        self._ledger(campaign, now, abandoned=True)
+        self._ledger(campaign, line, now, abandoned=True)
         self._lead_outcome(campaign, line, DialOutcome.ABANDONED, now)
         self._end(line, LineEvent.ABANDONED, [])
 
@@ -667,7 +677,8 @@ class Dialer:
         if not self._started or self._unreconciled:
             return  # not before every node has told us which calls live: leads left DIALLING are not settled yet
         for campaign in self.campaigns.values():
-            campaign.estimates.refresh(now)
+            if campaign.estimates.refresh(now):  # once a minute: the store forgets what left the window
+                self.store.trim_answers(campaign.config.name, now - campaign.config.abandon_window_s)
             if campaign.running and campaign.config.mode != "preview":
                 self._launch(campaign, now)
 
@@ -796,7 +807,7 @@ class Dialer:
         if with_agent:
             log.info("line %s (%s): talking to an agent, taken back", line.uuid, lead.phone)
             self._replace(replace(line, state=LineState.CONNECTED, answered_at=now, handed_at=now, connected_at=now))
-            self._ledger(campaign, now, abandoned=False)
+            self._ledger(campaign, line, now, abandoned=False)
             self._lead_outcome(campaign, line, DialOutcome.PERSON_ANSWERED, now)
         elif parked:
             log.info("line %s (%s): answered and parked: detecting again", line.uuid, lead.phone)
@@ -843,9 +854,11 @@ class Dialer:
                              ended_at=now, caller_number=line.phone, caller_name=lead.name if lead else "",
                              destination=line.phone, outcome=outcome, hangup_cause=cause, campaign=line.campaign)
 
-    def _ledger(self, campaign: _Campaign, now: float, abandoned: bool) -> None:
+    def _ledger(self, campaign: _Campaign, line: Line, now: float, abandoned: bool) -> None:
+        """A person answered ``line``: into the campaign's ledger, and the store's (a restart reads it back)."""
         campaign.ledger_at = max(campaign.ledger_at, now)  # a wall clock may step back; the ledger must not
         campaign.ledger.record(campaign.ledger_at, answered_person=True, abandoned=abandoned)
+        self.store.add_answer(campaign.config.name, campaign.ledger_at, abandoned, line.uuid)
 
     def _lead_outcome(self, campaign: _Campaign, line: Line, outcome: DialOutcome, now: float) -> None:
         lead = campaign.leads.get(line.phone)

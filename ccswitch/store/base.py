@@ -1,15 +1,19 @@
 """The shared-state contract: agents (with optimistic versions), queue entries, the arrival counter, and
-outbound campaigns' leads and run states.
+outbound campaigns' leads, run states and answer ledgers.
 
 Two implementations keep it: ``MemoryStore`` (one process) and ``RedisStore`` (several controllers sharing
 one Redis). Agent ``version`` is the store's: a record never written has version 0, every write adds one, and
 ``update_agent`` is a compare-and-set on it: that is how two controllers never reserve one agent twice. Leads and
 campaign runs are versioned the same way, so a lead is dialled by one controller once per attempt, and a
-restarted controller finds every lead where it was left. Failures of the backing service raise ``StoreError``.
+restarted controller finds every lead where it was left. A campaign's answer ledger (its person-answered calls,
+abandoned or not, for the regulator's rolling abandon-rate window) is shared the same way and keyed by call, so a
+call written twice, by a retry or by two controllers, counts once. Failures of the backing service raise
+``StoreError``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -77,6 +81,23 @@ class Store(Protocol):
         version-0 ``run`` creates it."""
         ...
 
+    def add_answer(self, campaign: str, at: float, abandoned: bool, call: str) -> None:
+        """Record that a person answered ``call`` (its uuid) at ``at``, and whether the call was abandoned.
+
+        A call is recorded once: the first write wins and later ones for the same call (whatever their time or
+        flag) change nothing.
+        """
+        ...
+
+    def answers(self, campaign: str, since: float) -> list[tuple[float, bool]]:
+        """``(time, abandoned)`` of the campaign's calls answered at or after ``since``: by time, equal times by
+        call uuid."""
+        ...
+
+    def trim_answers(self, campaign: str, before: float) -> int:
+        """Forget the campaign's answers from before ``before`` (nothing expires otherwise); returns how many."""
+        ...
+
     def ping(self) -> None:
         """Raise ``StoreError`` unless the store answers."""
         ...
@@ -98,6 +119,20 @@ def check_same_lead(old: Lead, new: Lead) -> None:
 def check_same_run(old: CampaignRun, new: CampaignRun) -> None:
     if old.campaign != new.campaign:
         raise ValueError(f"update_campaign_run: old is campaign {old.campaign} but new is {new.campaign}")
+
+
+def check_answer(at: float, call: str) -> None:
+    """An answer is of some call, at a finite time (Redis refuses a NaN score)."""
+    if not math.isfinite(at):
+        raise ValueError(f"add_answer: the time must be finite, not {at}")
+    if not call:
+        raise ValueError("add_answer: the call uuid is empty")
+
+
+def check_bound(operation: str, bound: float) -> None:
+    """A time bound may be infinite but not NaN, which orders against nothing."""
+    if math.isnan(bound):
+        raise ValueError(f"{operation}: the time bound must not be NaN")
 
 
 def check_campaign(campaign: str, leads: Sequence[Lead]) -> None:

@@ -12,7 +12,14 @@ from typing import TypeVar
 
 from ccswitch.acd import Agent, QueueEntry, in_order
 from ccswitch.dialer import CampaignRun, Lead
-from ccswitch.store.base import check_campaign, check_same_agent, check_same_lead, check_same_run
+from ccswitch.store.base import (
+    check_answer,
+    check_bound,
+    check_campaign,
+    check_same_agent,
+    check_same_lead,
+    check_same_run,
+)
 
 _Versioned = TypeVar("_Versioned", Lead, CampaignRun)
 
@@ -24,6 +31,7 @@ class MemoryStore:
         self._seq = 0
         self._leads: dict[str, dict[str, Lead]] = {}  # campaign → phone → lead, in position order
         self._runs: dict[str, CampaignRun] = {}
+        self._answers: dict[str, dict[str, tuple[float, bool]]] = {}  # campaign → call → (time, abandoned)
 
     def get_agent(self, agent_id: str) -> Agent | None:
         return self._agents.get(agent_id)
@@ -81,6 +89,24 @@ class MemoryStore:
     def update_campaign_run(self, old: CampaignRun, new: CampaignRun) -> CampaignRun | None:
         check_same_run(old, new)
         return _compare_and_set(self._runs, old.campaign, old, new)
+
+    def add_answer(self, campaign: str, at: float, abandoned: bool, call: str) -> None:
+        check_answer(at, call)
+        self._answers.setdefault(campaign, {}).setdefault(call, (at, abandoned))
+
+    def answers(self, campaign: str, since: float) -> list[tuple[float, bool]]:
+        check_bound("answers", since)
+        calls = self._answers.get(campaign, {})
+        in_window = sorted((at, call) for call, (at, _) in calls.items() if at >= since)
+        return [(at, calls[call][1]) for at, call in in_window]
+
+    def trim_answers(self, campaign: str, before: float) -> int:
+        check_bound("trim_answers", before)
+        calls = self._answers.get(campaign, {})
+        old = [call for call, (at, _) in calls.items() if at < before]
+        for call in old:
+            del calls[call]
+        return len(old)
 
     def ping(self) -> None:
         pass

@@ -11,7 +11,11 @@ Keys (all under ``key_prefix``, used verbatim, e.g. ``"ccswitch:"``):
 * ``seq`` — the arrival counter;
 * ``leads:<campaign>`` / ``lead-versions:<campaign>`` — hashes phone → JSON lead (without version) / version,
   as for agents; ``lead-positions:<campaign>`` — the counter that numbers imported leads;
-* ``campaign-runs`` / ``campaign-run-versions`` — hashes campaign → JSON run state (without version) / version.
+* ``campaign-runs`` / ``campaign-run-versions`` — hashes campaign → JSON run state (without version) / version;
+* ``answers:<campaign>`` — sorted set of the campaign's person-answered calls, member ``<call uuid>:<1|0>``
+  (abandoned or not), score the answer time (a double, exact: redis-py sends ``repr``); a script adds a call only
+  if neither of its two members is there, so the first write of a call wins. Equal scores are re-sorted
+  client-side by call uuid (Redis would order them by the whole member).
 
 redis-py's automatic retries are turned off: re-sending a compare-and-set whose reply was lost would see its
 own write, report a lost race and leave the agent reserved for nobody. Failures surface as ``StoreError``; the
@@ -24,7 +28,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, replace
-from typing import Any
+from typing import Any, cast
 
 import redis
 from redis.backoff import NoBackoff
@@ -33,7 +37,14 @@ from redis.retry import Retry
 from ccswitch.acd import Agent, AgentState, QueueEntry, in_order
 from ccswitch.dialer import CampaignRun, DialOutcome, Lead, LeadState, RunState
 from ccswitch.errors import StoreError
-from ccswitch.store.base import check_campaign, check_same_agent, check_same_lead, check_same_run
+from ccswitch.store.base import (
+    check_answer,
+    check_bound,
+    check_campaign,
+    check_same_agent,
+    check_same_lead,
+    check_same_run,
+)
 
 # KEYS: agents hash, versions hash. ARGV: agent id, expected version, new JSON. Returns new version or nil.
 _COMPARE_AND_SET = """
@@ -59,6 +70,16 @@ return added
 """
 _LEADS_PER_SCRIPT = 1000  # one script call blocks Redis: keep each short
 
+# KEYS: a campaign's answers sorted set. ARGV: time, call uuid, '1' (abandoned) or '0'. Adds the call unless it is
+# there already, abandoned or not; returns 1 if added.
+_ADD_ANSWER = """
+local call = ARGV[2] .. ':'
+if redis.call('ZSCORE', KEYS[1], call .. '0') or redis.call('ZSCORE', KEYS[1], call .. '1') then
+    return 0
+end
+return redis.call('ZADD', KEYS[1], ARGV[1], call .. ARGV[3])
+"""
+
 
 class RedisStore:
     def __init__(self, url: str, key_prefix: str, timeout_s: float = 5.0) -> None:
@@ -82,6 +103,7 @@ class RedisStore:
         self._run_versions_key = f"{key_prefix}campaign-run-versions"
         self._compare_and_set = self._client.register_script(_COMPARE_AND_SET)
         self._add_absent = self._client.register_script(_ADD_ABSENT)
+        self._add_answer = self._client.register_script(_ADD_ANSWER)
 
     def get_agent(self, agent_id: str) -> Agent | None:
         with self._failures("get agent " + agent_id):
@@ -208,6 +230,27 @@ class RedisStore:
             )
             return None if version is None else replace(new, version=int(version))
 
+    def add_answer(self, campaign: str, at: float, abandoned: bool, call: str) -> None:
+        check_answer(at, call)
+        with self._failures(f"add answered call {call} to campaign {campaign}"):
+            self._add_answer(keys=[self._answers_key(campaign)], args=[at, call, "1" if abandoned else "0"])
+
+    def answers(self, campaign: str, since: float) -> list[tuple[float, bool]]:
+        check_bound("answers", since)
+        with self._failures(f"read answers of campaign {campaign}"):
+            # withscores and decode_responses: (member, score) pairs; the client's types admit other shapes.
+            scored = cast(
+                "list[tuple[str, float]]",
+                self._client.zrangebyscore(self._answers_key(campaign), since, "+inf", withscores=True),
+            )
+            in_window = sorted(self._decode_answer(member, at) for member, at in scored)
+            return [(at, abandoned) for at, _, abandoned in in_window]
+
+    def trim_answers(self, campaign: str, before: float) -> int:
+        check_bound("trim_answers", before)
+        with self._failures(f"trim answers of campaign {campaign}"):
+            return int(self._client.zremrangebyscore(self._answers_key(campaign), "-inf", f"({before!r}"))
+
     def ping(self) -> None:
         with self._failures("ping"):
             self._client.ping()
@@ -220,6 +263,9 @@ class RedisStore:
 
     def _lead_keys(self, campaign: str) -> tuple[str, str]:
         return f"{self._prefix}leads:{campaign}", f"{self._prefix}lead-versions:{campaign}"
+
+    def _answers_key(self, campaign: str) -> str:
+        return f"{self._prefix}answers:{campaign}"
 
     @contextmanager
     def _failures(self, action: str) -> Iterator[None]:
@@ -257,6 +303,13 @@ class RedisStore:
             return CampaignRun(fields["campaign"], RunState(fields["state"]), fields["since"], int(version or 0))
         except (ValueError, TypeError, KeyError) as exc:
             raise StoreError(f"{self._where}: corrupt campaign run record {record!r}: {exc}") from exc
+
+    def _decode_answer(self, member: str, at: float) -> tuple[float, str, bool]:
+        """``(time, call, abandoned)`` of one ``answers:<campaign>`` member."""
+        call, _, flag = member.rpartition(":")
+        if not call or flag not in ("0", "1"):
+            raise StoreError(f"{self._where}: corrupt answer {member!r}")
+        return at, call, flag == "1"
 
     def _decode_entry(self, record: bytes | str) -> QueueEntry:
         try:

@@ -606,6 +606,28 @@ def test_after_a_restart_a_lead_left_dialling_whose_call_is_gone_fails_and_one_s
     assert again.effects.originated() == []  # lead 1 retries in 30 min, lead 4 is done, 2 and 3 hold agents
 
 
+def test_after_a_restart_the_abandon_ledger_still_counts_the_windows_answers_and_forgets_older_ones(
+    rig: Rig,
+) -> None:
+    campaign = rig.dialer.campaigns["promo-nov"]
+    line = Line("x", "fs1", "promo-nov", "+447700900001", LineState.WAITING, MONDAY_10AM)
+    rig.dialer._ledger(campaign, line, MONDAY_10AM, abandoned=True)  # a person abandoned at 10:00
+    for second, call in enumerate(("a", "b", "a")):  # "a" written twice (say, by two controllers): counted once
+        rig.dialer._ledger(campaign, replace(line, uuid=call), MONDAY_10AM + 1 + second, abandoned=False)
+    window = rig.config.campaigns["promo-nov"].abandon_window_s
+    again = Dialer(rig.config, rig.store, rig.engine, rig.effects)
+    again.start(MONDAY_10AM + 10)
+    again.reconcile("fs1", [], [], MONDAY_10AM + 10)
+    budget = again.status("promo-nov", MONDAY_10AM + 10).abandon
+    assert (budget.answered, budget.abandoned) == (3, 1)
+    again.tick(MONDAY_10AM + window + 0.5)  # the abandon at 10:00 has left the window: the store trims it
+    assert rig.store.answers("promo-nov", 0.0) == [(MONDAY_10AM + 1, False), (MONDAY_10AM + 2, False)]
+    later = Dialer(rig.config, rig.store, rig.engine, rig.effects)
+    later.start(MONDAY_10AM + window + 0.5)
+    budget = later.status("promo-nov", MONDAY_10AM + window + 0.5).abandon
+    assert (budget.answered, budget.abandoned) == (2, 0)
+
+
 # -- the pieces ----------------------------------------------------------------------------------------------------
 
 

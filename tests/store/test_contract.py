@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -9,6 +10,7 @@ from dataclasses import replace
 import gevent
 import gevent.event
 import pytest
+import redis
 
 from ccswitch.acd import Agent, AgentState, Offer, QueueEntry, apply, new_agent
 from ccswitch.dialer import CampaignRun, DialOutcome, Lead, LeadState, RunCommand, RunState, apply_command, new_run
@@ -280,6 +282,83 @@ def test_campaign_run_is_created_and_moved_by_compare_and_set(store: Store) -> N
         store.update_campaign_run(running, new_run("winter", NOW))
 
 
+# --- campaign answer ledger ---
+
+
+def test_given_no_answers_then_none_and_nothing_to_trim(store: Store) -> None:
+    assert store.answers("promo", -math.inf) == []
+    assert store.trim_answers("promo", math.inf) == 0
+
+
+def test_answers_come_back_oldest_first_with_exact_times(store: Store) -> None:
+    store.add_answer("promo", NOW + 2.000001, False, "leg-3")
+    store.add_answer("promo", NOW, True, "leg-1")
+    store.add_answer("promo", NOW + 0.000001, False, "leg-2")
+
+    assert store.answers("promo", -math.inf) == [(NOW, True), (NOW + 0.000001, False), (NOW + 2.000001, False)]
+
+
+def test_given_equal_times_then_answers_are_ordered_by_call_uuid(store: Store) -> None:
+    # "leg-10" sorts before "leg-1:…" as a Redis member, so this also checks the order is the calls'.
+    for call, abandoned in (("leg-2", False), ("leg-10", True), ("leg-1", False)):
+        store.add_answer("promo", NOW, abandoned, call)
+
+    assert store.answers("promo", NOW) == [(NOW, False), (NOW, True), (NOW, False)]
+
+
+def test_answers_since_includes_the_bound(store: Store) -> None:
+    for offset, call in enumerate(("leg-1", "leg-2", "leg-3")):
+        store.add_answer("promo", NOW + offset, offset == 1, call)
+
+    assert store.answers("promo", NOW + 1) == [(NOW + 1, True), (NOW + 2, False)]
+    assert store.answers("promo", math.nextafter(NOW + 1, math.inf)) == [(NOW + 2, False)]
+    assert store.answers("promo", NOW + 3) == []
+
+
+def test_given_a_call_written_again_then_counted_once_and_the_first_write_wins(store: Store) -> None:
+    store.add_answer("promo", NOW, False, "leg-1")
+    store.add_answer("promo", NOW, False, "leg-1")  # a retry
+    store.add_answer("promo", NOW + 1, True, "leg-1")  # a confused second writer
+    store.add_answer("promo", NOW - 1, True, "leg-1")
+
+    assert store.answers("promo", -math.inf) == [(NOW, False)]
+
+
+def test_trim_forgets_answers_before_the_bound_and_counts_them(store: Store) -> None:
+    for offset, call in enumerate(("leg-1", "leg-2", "leg-3")):
+        store.add_answer("promo", NOW + offset, True, call)
+
+    assert store.trim_answers("promo", NOW + 1) == 1
+    assert store.answers("promo", -math.inf) == [(NOW + 1, True), (NOW + 2, True)]
+    assert store.trim_answers("promo", NOW + 1) == 0
+    assert store.trim_answers("promo", math.inf) == 2
+    assert store.answers("promo", -math.inf) == []
+
+
+def test_campaigns_keep_their_answers_apart(store: Store) -> None:
+    store.add_answer("promo", NOW, True, "leg-1")
+    store.add_answer("winter", NOW + 1, False, "leg-1")
+    store.add_answer("winter", NOW + 2, False, "leg-2")
+
+    assert store.trim_answers("winter", NOW + 2) == 1
+    assert store.answers("promo", -math.inf) == [(NOW, True)]
+    assert store.answers("winter", -math.inf) == [(NOW + 2, False)]
+
+
+def test_an_answer_needs_a_call_and_times_must_be_numbers(store: Store) -> None:
+    with pytest.raises(ValueError, match="call"):
+        store.add_answer("promo", NOW, False, "")
+    with pytest.raises(ValueError, match="finite"):
+        store.add_answer("promo", math.nan, False, "leg-1")
+    with pytest.raises(ValueError, match="finite"):
+        store.add_answer("promo", math.inf, False, "leg-1")
+    with pytest.raises(ValueError, match="NaN"):
+        store.answers("promo", math.nan)
+    with pytest.raises(ValueError, match="NaN"):
+        store.trim_answers("promo", math.nan)
+    assert store.answers("promo", -math.inf) == []
+
+
 # --- Redis only: sharing, races, failures ---
 
 
@@ -356,6 +435,9 @@ def _operations(store: RedisStore) -> dict[str, Callable[[], object]]:
         "update_lead": lambda: store.update_lead(lead("100"), lead("100")),
         "get_campaign_run": lambda: store.get_campaign_run("promo"),
         "update_campaign_run": lambda: store.update_campaign_run(new_run("promo", NOW), new_run("promo", NOW)),
+        "add_answer": lambda: store.add_answer("promo", NOW, False, "leg-1"),
+        "answers": lambda: store.answers("promo", NOW),
+        "trim_answers": lambda: store.trim_answers("promo", NOW),
     }
 
 
@@ -373,6 +455,34 @@ def test_given_a_restart_then_a_new_controller_resumes_every_lead_where_it_was(
     assert after_restart.leads("promo") == [
         replace(lead("100"), position=0, version=1), dialled, replace(lead("300"), position=2, version=1)
     ]
+
+
+def test_given_two_controllers_and_a_restart_then_the_answer_ledger_is_shared_and_kept(redis_url: str) -> None:
+    prefix = f"test:{uuid.uuid4().hex}:"
+    first, second = RedisStore(redis_url, prefix), RedisStore(redis_url, prefix)
+    first.add_answer("promo", NOW, True, "leg-1")
+    second.add_answer("promo", NOW, True, "leg-1")  # both controllers saw the same call
+    second.add_answer("promo", NOW + 1, False, "leg-2")
+    assert first.answers("promo", -math.inf) == [(NOW, True), (NOW + 1, False)]
+    first.close()
+    second.close()
+
+    after_restart = RedisStore(redis_url, prefix)
+    assert after_restart.answers("promo", -math.inf) == [(NOW, True), (NOW + 1, False)]
+    after_restart.close()
+
+
+def test_given_a_corrupt_answer_then_store_error(redis_url: str) -> None:
+    prefix = f"test:{uuid.uuid4().hex}:"
+    store = RedisStore(redis_url, prefix)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.zadd(f"{prefix}answers:promo", {"leg-1:yes": NOW})
+        with pytest.raises(StoreError, match="corrupt answer"):
+            store.answers("promo", NOW)
+    finally:
+        client.close()
+        store.close()
 
 
 def test_given_redis_goes_away_then_every_operation_raises_store_error(private_redis: RedisServer) -> None:
