@@ -25,7 +25,19 @@ class Phase(Enum):
     CONNECTED = "connected"
     REQUEUING = "requeuing"  # transferred to a queue by its agent: queued again once FreeSWITCH has parked it
     CALLBACK = "callback"  # the caller asked to be called back: their place waits for an agent without them
+    PREVIEW = "preview"  # an agent is shown a campaign's lead: reserved for it until they dial it or skip it
     ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class DialOutPlan:
+    """How an agent's phone dials the customer: ``number`` through ``gateway``, showing ``caller_id_number``, ringing
+    at most ``ring_timeout_s``."""
+
+    number: str
+    gateway: str
+    caller_id_number: str
+    ring_timeout_s: int
 
 
 @dataclass
@@ -66,7 +78,9 @@ class CallSession:
     # rejoined at an earlier place
     next_announcement: float | None = None  # when the waiting caller hears the next periodic announcement
     caller_gone: bool = False  # a callback: the caller's channel has ended; the agent's and the callee's follow
-    callee_leg: str | None = None  # a callback: the leg dialling the caller back
+    callee_leg: str | None = None  # a callback, a preview: the leg the agent's phone dials the customer on
+    preview: DialOutPlan | None = None  # a campaign's lead an agent dials from their phone (the session's uuid is
+    # the leg it is dialled on)
     message_path: str | None = None  # where the caller's message goes (voicemail step) ...
     message_recorded: bool = False  # ... once ``record`` has run: a caller gone during the prompt left none
     campaign: str | None = None  # an outbound call of this campaign, answered by a person
@@ -75,6 +89,12 @@ class CallSession:
     consult_target: str | None = None  # where the agent consults (the extension dialled)
     rejoin_agent: ctl.AttendedTransfer | None = None  # bridge the caller with the agent again once their leg parks
     recording_policy: rec.RecordingPolicy | None = None  # the dialplan rule's, over the queue's
+
+    @property
+    def channel_expected(self) -> bool:
+        """Whether the switch should have the customer's channel now: not once a callback's caller has gone, nor
+        before a preview's customer has answered."""
+        return not self.caller_gone and (self.preview is None or self.connected_at is not None)
 
     def next_tag(self, prefix: str) -> str:
         self.tags_used += 1

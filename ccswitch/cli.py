@@ -692,6 +692,32 @@ _campaign_command("pause", "Launch no new lines; calls already out finish. `star
 _campaign_command("stop", "End the run; calls already out finish. `start` starts it again.")
 
 
+def _preview_lines(lead: dict[str, Any]) -> list[str]:
+    last = f", last {lead['last_outcome']}" if lead["last_outcome"] else ""
+    lines = [f"lead       {lead['phone']} {lead['name']} ({lead['state']}, {lead['attempts']} attempts{last})"]
+    if lead["timezone"]:
+        lines.append(f"timezone   {lead['timezone']}")
+    lines += [f"{key:<10} {value}" for key, value in lead["fields"].items()]
+    return lines
+
+
+def _preview_command(command: str, doc: str) -> None:
+    def run(config_path: Path, url: str | None, name: str, agent_id: str) -> None:
+        for line in _preview_lines(_api(config_path, url, "POST", f"/api/campaigns/{name}/{command}",
+                                        {"agent": agent_id})):
+            click.echo(line)
+
+    _api_command(campaign, command, doc, run, click.argument("name"),
+                 click.option("--agent", "agent_id", required=True, help="The agent at the desk."))
+
+
+_preview_command("preview", "Show the agent the next lead of preview campaign NAME (with its fields) and reserve "
+                            "them for it: no queue call is offered to them until they dial or skip it.")
+_preview_command("dial", "Dial the lead the agent previews: their phone rings first (answering by itself where it "
+                         "can), then the lead's.")
+_preview_command("skip", "Skip the lead the agent previews: nothing is dialled; it is shown again in 10 minutes.")
+
+
 @campaign.command("dispose")
 @config_option
 @url_option

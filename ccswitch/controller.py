@@ -275,6 +275,12 @@ class Controller:
         """An agent's disposition for a lead they talked to; raises UnknownNameError or InvalidTransition."""
         return self._ask(partial(self.dialer.dispose, name, phone, disposition), timeout)
 
+    def campaign_preview(self, name: str, agent: str, action: str, timeout: float = 5.0) -> Lead:
+        """A preview campaign's lead for ``agent``: ``show`` it (reserving them), ``dial`` it or ``skip`` it; raises
+        UnknownNameError or InvalidTransition."""
+        run = {"show": self.dialer.preview, "dial": self.dialer.dial, "skip": self.dialer.skip}[action]
+        return self._ask(partial(run, name, agent), timeout)
+
     def _campaign_config(self, name: str) -> CampaignConfig:
         campaign = self.config.campaigns.get(name)
         if campaign is None:

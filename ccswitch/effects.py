@@ -210,7 +210,8 @@ class Originate:
     """A new leg (``origination_uuid`` = ``leg``) that runs ``app(app_arg)`` once answered.
 
     ``originate`` waits until the phone answers: the executor should send it as ``bgapi``. ``feature_codes``: the
-    leg is an agent's, who gets the desk-phone feature codes (``ccswitch.feature_codes``) once it answers.
+    leg is an agent's, who gets the desk-phone feature codes (``ccswitch.feature_codes``) once it answers;
+    ``auto_answer``: the agent asked for this call, so a phone that can answers it by itself.
     """
 
     call: str
@@ -220,6 +221,7 @@ class Originate:
     app: str
     app_arg: str
     feature_codes: bool = False
+    auto_answer: bool = False
 
 
 @dataclass(frozen=True, slots=True)

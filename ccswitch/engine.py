@@ -51,6 +51,7 @@ from ccswitch.calls import (
     CallAction,
     CallControl,
     CallSession,
+    DialOutPlan,
     MonitorLogEntry,
     Phase,
     ReloadSummary,
@@ -126,6 +127,7 @@ _MISS_REASONS = {
     "CALL_REJECTED": MissReason.REJECTED,
 }
 Record = Callable[[HistoryRecord], object]  # HistoryWriter.submit: never blocks
+PreviewEnded = Callable[[str, str, float], None]  # (call, cause, now): a preview's customer was not reached
 
 
 _P = ParamSpec("_P")
@@ -192,6 +194,7 @@ class Engine:
         self._known_at_request: dict[str, set[str]] = {}  # node -> calls and legs known when its list was asked for
         self._agent_of_user = _agents_by_user(config)
         self.direct_calls: dict[str, tuple[str, str]] = {}  # channel uuid -> node, agent: calls outside the queues
+        self.preview_ended: PreviewEnded = lambda _call, _cause, _now: None  # the dialler's, to settle the lead
 
     # ----------------------------------------------------------------- start-up
     def start(self, now: float) -> None:
@@ -272,6 +275,69 @@ class Engine:
         lead to queues ("press 1 to talk to an operator"); recorded as the campaign's outbound contact."""
         self._go(self._outbound_session(node, uuid, number, name, campaign, now), step, now)
 
+    @_flushing
+    def preview(self, node: str, agent_id: str, call: str, plan: DialOutPlan, name: str, campaign: str,
+                now: float) -> None:
+        """Reserve ``agent_id`` for a lead of ``campaign`` they are shown: no queue call is offered to them until
+        they dial it (``dial_preview``) or skip it (``end_preview``). ``call`` is the uuid of the leg the lead will
+        be dialled on. UnknownNameError (agent, campaign), InvalidTransition (the agent is not free for it)."""
+        config = self.config.campaigns.get(campaign)
+        if config is None:
+            raise UnknownNameError(f"unknown campaign '{campaign}'")
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise UnknownNameError(f"unknown agent '{agent_id}'")
+        if not agent.serves(config.queue):
+            raise InvalidTransition(f"agent {agent_id} is not logged in to queue {config.queue} of campaign "
+                                    f"{campaign}")
+        if not agent.can_take_calls(now):
+            busy = " (on a direct call)" if agent.direct_calls else ""
+            raise InvalidTransition(f"agent {agent_id} is {agent.state.value}{busy}: only an available agent "
+                                    "previews a lead")
+        if not self._agent_event(agent_id, agent_fsm.Offer(call), now):
+            raise InvalidTransition(f"agent {agent_id} was changed by another controller; try again")
+        entry = QueueEntry(call, config.queue, OUTBOUND_PRIORITY, now, 0, plan.number, name)
+        self.calls[call] = CallSession(
+            uuid=call, node=node, caller_number=plan.number, caller_name=name, destination=plan.number,
+            arrived_at=now, phase=Phase.PREVIEW, answered=True, campaign=campaign, entry=entry, queued_at=now,
+            ringing={agent_id: ""}, callee_leg=call, preview=plan, recording_policy=config.recording)
+        log.info("call %s: agent %s previews %s of campaign %s", call, agent_id, plan.number, campaign)
+
+    @_flushing
+    def dial_preview(self, call: str, now: float) -> None:
+        """The agent dials the lead they preview: their phone first (answering by itself where it can), then the
+        lead from it, as for a callback."""
+        session = self._previewing(call)
+        (agent_id,) = session.ringing
+        session.ringing = {agent_id: str(uuidlib.uuid4())}
+        session.phase = Phase.OFFERING
+        self._ring_agent_first(session, agent_id, session.caller_name or session.caller_number, now)
+
+    @_flushing
+    def end_preview(self, call: str, now: float) -> None:
+        """The agent skips the lead they preview (nothing was dialled): they are free again."""
+        session = self._previewing(call)
+        self._withdraw_offer(session, now)
+        session.phase = Phase.ENDED
+        del self.calls[call]
+        self._dispatch(now)
+
+    def _previewing(self, call: str) -> CallSession:
+        session = self.calls.get(call)
+        if session is None or session.phase is not Phase.PREVIEW:
+            raise InvalidTransition(f"call {call} is not a lead being previewed")
+        return session
+
+    def _preview_not_reached(self, session: CallSession, cause: str, now: float) -> None:
+        """A preview's call ended before the customer answered (or the agent's own phone did not): the agent is
+        free again, and the dialler settles the lead (it writes the line's record)."""
+        log.info("call %s: preview of %s not reached (%s)", session.uuid, session.caller_number, cause)
+        self._withdraw_offer(session, now, "NORMAL_CLEARING")
+        session.phase = Phase.ENDED
+        self.calls.pop(session.uuid, None)
+        self.preview_ended(session.uuid, cause, now)
+        self._dispatch(now)
+
     def _outbound_session(self, node: str, uuid: str, number: str, name: str, campaign: str,
                           now: float) -> CallSession:
         """A person a campaign reached, already answered: the call is theirs from now on (history: outbound)."""
@@ -306,8 +372,12 @@ class Engine:
             self._on_feature(event, now)
         elif isinstance(event, JobFailed) and event.job in self.monitors:  # the supervisor's phone never rang
             self._monitor_ended(self.monitors[event.job], f"originate failed: {event.reason}", now)
-        elif isinstance(event, JobFailed) and event.job in self.agent_legs:  # a callback's agent did not answer
-            self._offer_failed(self.calls[self.agent_legs[event.job]], event.reason, now)
+        elif isinstance(event, JobFailed) and event.job in self.agent_legs:  # a callback's or preview's agent
+            session = self.calls[self.agent_legs[event.job]]  # did not answer
+            if session.preview is not None:
+                self._preview_not_reached(session, f"agent's phone: {event.reason}", now)
+            else:
+                self._offer_failed(session, event.reason, now)
 
     def _on_parked(self, node: str, event: Parked, now: float) -> None:
         if event.uuid in self.agent_legs:
@@ -316,7 +386,7 @@ class Engine:
                 self._emit(owner, ctl.rejoin_agent(owner.rejoin_agent))
                 owner.rejoin_agent = None
             else:
-                self._callback_agent_answered(event.uuid)
+                self._dial_customer(event.uuid)
             return
         session = self.calls.get(event.uuid)
         if session is not None:
@@ -350,7 +420,9 @@ class Engine:
     def _on_app_completed(self, event: AppCompleted, now: float) -> None:
         if event.uuid in self.agent_legs and event.application == "bridge" and event.bridge_failure is not None:
             owner = self.calls.get(self.agent_legs[event.uuid])
-            if owner is not None and owner.phase is Phase.OFFERING:  # a callback: the caller did not answer
+            if owner is not None and owner.phase is Phase.OFFERING and owner.preview is not None:
+                self._preview_not_reached(owner, event.bridge_failure, now)
+            elif owner is not None and owner.phase is Phase.OFFERING:  # a callback: the caller did not answer
                 self._callback_not_reached(owner, event.bridge_failure, now)
             elif owner is not None and owner.consult is not None:  # the consulted target did not answer
                 self._consult_event(owner, ctl.TransferEvent.TARGET_GONE, now)
@@ -396,12 +468,16 @@ class Engine:
         session.ringing = {}
         assert session.entry is not None
         wait = now - session.queued_at
-        self.stats.answered(session.entry.queue, session.agent, wait)
-        self.store.remove_entry(session.entry.queue, session.uuid)
         session.phase = Phase.CONNECTED
         session.connected_at = now
-        log.info("call %s connected to agent %s after %.1f s in queue %s",
-                 session.uuid, session.agent, wait, session.entry.queue)
+        if session.preview is not None:  # dialled by the agent: it never waited in a queue
+            log.info("call %s: agent %s connected to %s (campaign %s)", session.uuid, session.agent,
+                     session.caller_number, session.campaign)
+        else:
+            self.stats.answered(session.entry.queue, session.agent, wait)
+            self.store.remove_entry(session.entry.queue, session.uuid)
+            log.info("call %s connected to agent %s after %.1f s in queue %s",
+                     session.uuid, session.agent, wait, session.entry.queue)
         self._start_recording(session, now)
 
     def _on_phone_channel(self, node: str, event: PhoneChannel, now: float) -> None:
@@ -452,6 +528,10 @@ class Engine:
         waiting_callback = self.calls.get(event.uuid)
         if waiting_callback is not None and waiting_callback.phase is Phase.CALLBACK:
             self._caller_left_for_callback(waiting_callback, now)
+            return
+        preview = self.calls.get(event.uuid)
+        if preview is not None and preview.preview is not None and preview.phase is Phase.OFFERING:
+            self._preview_not_reached(preview, event.cause, now)  # the customer's leg ended before answering
             return
         session = self.calls.pop(event.uuid, None)
         if session is None:
@@ -519,18 +599,29 @@ class Engine:
         self.router.add_call(session.entry)
         self._dispatch(now)
 
-    def _callback_agent_answered(self, agent_leg: str) -> None:
-        """The agent took the callback (their phone is parked): dial the caller from it."""
+    def _dial_customer(self, agent_leg: str) -> None:
+        """The agent took the callback or preview (their phone is parked): dial the customer from it."""
         session = self.calls.get(self.agent_legs[agent_leg])
         if session is None or session.phase is not Phase.OFFERING or session.entry is None:
             return
+        plan = self._dial_plan(session)
+        if session.preview is None:  # a callback: a new leg for each attempt
+            session.callee_leg = str(uuidlib.uuid4())
+        assert session.callee_leg is not None
+        session.pending_tag = session.next_tag("dial")
+        self._send(session.node, agent_leg, [DialOut(session.uuid, agent_leg, session.callee_leg, plan.gateway,
+                                                     plan.number, plan.caller_id_number, plan.ring_timeout_s,
+                                                     session.pending_tag)])
+        log.info("call %s: agent leg %s answered; dialling %s", session.uuid, agent_leg, plan.number)
+
+    def _dial_plan(self, session: CallSession) -> DialOutPlan:
+        """How the agent's phone dials the customer: the preview's, or the queue's callback policy."""
+        if session.preview is not None:
+            return session.preview
+        assert session.entry is not None
         policy = self.config.queues[session.entry.queue].callback
         assert policy is not None
-        session.callee_leg, session.pending_tag = str(uuidlib.uuid4()), session.next_tag("dial")
-        self._send(session.node, agent_leg, [DialOut(session.uuid, agent_leg, session.callee_leg, policy.gateway,
-                                                     session.entry.callback, policy.caller_id_number,
-                                                     policy.ring_timeout_s, session.pending_tag)])
-        log.info("call %s: agent leg %s answered; calling %s back", session.uuid, agent_leg, session.entry.callback)
+        return DialOutPlan(session.entry.callback, policy.gateway, policy.caller_id_number, policy.ring_timeout_s)
 
     def _callback_not_reached(self, session: CallSession, cause: str, now: float) -> None:
         """Nobody took the callback: the agent is released (not their fault) and the place waits for a retry,
@@ -662,7 +753,7 @@ class Engine:
         for leg in [leg for leg, caller in self.agent_legs.items()
                     if self.calls.get(caller) is not None and self.calls[caller].node == node and lost(leg)]:
             self._on_hung_up(HungUp(leg, "LOST_WHILE_DISCONNECTED"), now)
-        for session in [s for s in self.calls.values() if s.node == node and lost(s.uuid) and not s.caller_gone]:
+        for session in [s for s in self.calls.values() if s.node == node and lost(s.uuid) and s.channel_expected]:
             self._on_hung_up(HungUp(session.uuid, "LOST_WHILE_DISCONNECTED"), now)
         for leg in [leg for leg, (on, _agent) in self.direct_calls.items() if on == node and lost(leg)]:
             self._on_hung_up(HungUp(leg, "LOST_WHILE_DISCONNECTED"), now)
@@ -968,24 +1059,30 @@ class Engine:
             )])
 
     def _call_back(self, session: CallSession, agent_id: str, now: float) -> None:
-        """Agent first: their phone rings (showing the caller's number) and parks when answered; the caller is
-        dialled from there (``_callback_agent_answered``)."""
+        assert session.entry is not None
+        log.info("call %s: callback to %s offered to agent %s (queue %s)", session.uuid, session.entry.callback,
+                 agent_id, session.entry.queue)
+        self._ring_agent_first(session, agent_id, f"Callback {session.entry.queue}", now)
+
+    def _ring_agent_first(self, session: CallSession, agent_id: str, caller_id_name: str, now: float) -> None:
+        """Agent first (a callback, a preview): their phone rings, showing the customer's number, and parks when
+        answered; the customer is dialled from there (``_dial_customer``). A preview's agent asked for the call:
+        their phone may answer it by itself."""
         assert session.entry is not None
         queue = self.config.queues[session.entry.queue]
-        assert queue.callback is not None
+        plan = self._dial_plan(session)
         leg = session.ringing[agent_id]
         self.agent_legs[leg] = session.uuid
-        session.offer_deadline = now + queue.ring_timeout_s + queue.callback.ring_timeout_s + OFFER_GRACE_S
-        log.info("call %s: callback to %s offered to agent %s (queue %s)", session.uuid, session.entry.callback,
-                 agent_id, queue.name)
-        # The agent's leg dials the caller, so it is the bridge's A-leg: FreeSWITCH reads continue_on_fail (back
+        session.offer_deadline = now + queue.ring_timeout_s + plan.ring_timeout_s + OFFER_GRACE_S
+        # The agent's leg dials the customer, so it is the bridge's A-leg: FreeSWITCH reads continue_on_fail (back
         # to park when nobody answers) and hangup_after_bridge from it (mod_dptools.c audio_bridge_function).
-        variables = (("origination_caller_id_number", session.entry.callback),
-                     ("origination_caller_id_name", f"Callback {queue.name}"),
+        variables = (("origination_caller_id_number", plan.number),
+                     ("origination_caller_id_name", caller_id_name),
                      ("originate_timeout", str(queue.ring_timeout_s)),
                      ("continue_on_fail", "true"), ("hangup_after_bridge", "true"))
         self._send(session.node, leg, [Originate(session.uuid, leg, self.config.agents[agent_id].contact, variables,
-                                                 "park", "", feature_codes=True)])
+                                                 "park", "", feature_codes=True,
+                                                 auto_answer=session.preview is not None)])
 
     def _offer_failed(self, session: CallSession, cause: str, now: float) -> None:
         """Nobody answered (or busy, or rejected): each rung agent is charged and the call goes back to its place."""
@@ -1015,6 +1112,9 @@ class Engine:
         log.warning("call %s: no outcome for the offer to %s within %.0f s: taking it back",
                     session.uuid, ", ".join(session.ringing), now - session.offer_deadline + OFFER_GRACE_S)
         self.stuck_offers_repaired += 1
+        if session.preview is not None:
+            self._preview_not_reached(session, "LOST", now)
+            return
         self._withdraw_offer(session, now)
         self._wait(session)
         if not session.caller_gone:

@@ -71,7 +71,7 @@ def command_for(effect: Effect) -> str:
         # (mod_event_socket.c parse_command keeps a Job-UUID header the client sends).
         features = _FEATURE_CODES if effect.feature_codes else {}
         dial = commands.dial_string(effect.endpoint, {"origination_uuid": effect.leg, **dict(effect.variables),
-                                                      **features})
+                                                      **features, **(_AUTO_ANSWER if effect.auto_answer else {})})
         return commands.bgapi(commands.originate(dial, effect.app, effect.app_arg), effect.leg)
     if isinstance(effect, SetLegVar):
         return commands.api(commands.uuid_setvar(effect.leg, effect.name, effect.value))

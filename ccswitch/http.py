@@ -9,7 +9,8 @@ Agent call control on a connected call (``<target>``: the call uuid or the agent
 "default"}`` (an extension or external number) or ``{"queue": "sales"}``.
 
 Outbound campaigns: ``GET /api/campaigns[/<name>]``; ``POST /api/campaigns/<name>/load|start|pause|resume|stop``;
-``POST /api/campaigns/<name>/dispositions {"phone", "disposition"}``.
+``POST /api/campaigns/<name>/dispositions {"phone", "disposition"}``; preview campaigns: ``POST
+/api/campaigns/<name>/preview|dial|skip {"agent"}``.
 
 Supervisors: ``POST /api/monitor {"supervisor", "agent" | "call", "mode"}`` starts listening, whispering or
 barging (the session id is the supervisor's leg uuid); ``POST /api/monitor/<id>/mode {"mode"}`` switches;
@@ -156,12 +157,15 @@ def _monitor_api(controller: Controller, environ: WSGIEnvironment, method: str, 
 # -- outbound campaigns --------------------------------------------------------------------------------------------
 
 _RUN_COMMANDS = {command.value: command for command in RunCommand}
+_PREVIEW_ACTIONS = {"preview": "show", "dial": "dial", "skip": "skip"}
 
 
 def _campaign_api(controller: Controller, environ: WSGIEnvironment, method: str, parts: list[str]) -> object:
     """``GET /api/campaigns`` (every campaign's status), ``GET /api/campaigns/<name>``; ``POST
     /api/campaigns/<name>/load`` (import its leads file), ``…/start|pause|resume|stop``; ``POST
-    /api/campaigns/<name>/dispositions {"phone": "+447700900001", "disposition": "sale"}``."""
+    /api/campaigns/<name>/dispositions {"phone": "+447700900001", "disposition": "sale"}``; ``POST
+    /api/campaigns/<name>/preview|dial|skip {"agent": "1001"}``: show the agent a lead (reserving them), dial it,
+    or skip it."""
     if method == "GET" and not parts:
         return [campaign_view(status) for status in controller.campaign_statuses()]
     if method == "GET" and len(parts) == 1:
@@ -177,6 +181,11 @@ def _campaign_api(controller: Controller, environ: WSGIEnvironment, method: str,
         if phone is None or disposition is None:
             raise BadRequest('give "phone" and "disposition"')
         return _lead_view(controller.campaign_dispose(parts[0], phone, disposition))
+    if method == "POST" and len(parts) == 2 and parts[1] in _PREVIEW_ACTIONS:
+        agent = _text(_json_body(environ), "agent")
+        if agent is None:
+            raise BadRequest('give "agent"')
+        return _lead_view(controller.campaign_preview(parts[0], agent, _PREVIEW_ACTIONS[parts[1]]))
     raise BadRequest(f"no such operation: {method} /api/campaigns/{'/'.join(parts)}")
 
 
@@ -197,9 +206,10 @@ def campaign_view(status: CampaignStatus) -> dict[str, object]:
 
 
 def _lead_view(lead: Lead) -> dict[str, object]:
-    return {"campaign": lead.campaign, "phone": lead.phone, "name": lead.name, "state": lead.state.value,
-            "attempts": lead.attempts, "next_at": lead.next_at, "disposition": lead.disposition,
-            "last_outcome": lead.last_outcome.value if lead.last_outcome else None}
+    return {"campaign": lead.campaign, "phone": lead.phone, "name": lead.name, "timezone": lead.timezone,
+            "fields": dict(lead.extra), "state": lead.state.value, "attempts": lead.attempts,
+            "next_at": lead.next_at, "disposition": lead.disposition,
+            "last_outcome": lead.last_outcome.value if lead.last_outcome else None, "call": lead.call}
 
 
 def _call_control(controller: Controller, target: str, action: CallAction, body: Mapping[str, Any]

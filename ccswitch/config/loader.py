@@ -615,6 +615,7 @@ def _campaign(
             "leads",
             "do_not_call",
             "recording",
+            "preview_dial_after_s",
         )
     )
     if "mode" not in node.data:
@@ -630,7 +631,7 @@ def _campaign(
         node.error("window", 'missing: when leads may be called, e.g. {days: mon-fri, hours: "09:00-21:00"}')
     elif "hours" not in window.data:
         window.error("hours", 'missing: the calling hours in the lead\'s time, e.g. "09:00-21:00"')
-    if mode == "blast":
+    if mode in ("blast", "preview"):  # nobody can be abandoned: an agent dials each preview call
         abandon_message = f.prompt(node, "abandon_message", refs) if "abandon_message" in node.data else None
     elif "abandon_message" not in node.data:
         node.error("abandon_message", "missing: the prompt a person hears when no agent is free within 2 s")
@@ -665,7 +666,18 @@ def _campaign(
         leads=leads,
         do_not_call=do_not_call | own if own else do_not_call,
         recording=_recording_policy(node, refs) if "recording" in node.data else None,
+        preview_dial_after_s=_preview_dial_after_s(node, mode),
     )
+
+
+def _preview_dial_after_s(node: Node, mode: DialMode) -> int | None:
+    """A preview the agent neither dials nor skips is dialled after this many seconds [never]."""
+    if "preview_dial_after_s" not in node.data:
+        return None
+    if mode != "preview":
+        node.error("preview_dial_after_s", "only used with mode: preview")
+        return None
+    return node.integer("preview_dial_after_s", 30, 5, 3600)
 
 
 def _caller_id_number(node: Node) -> str:

@@ -252,13 +252,14 @@ class CampaignConfig:
     abandon_window_s: int
     min_ring_s: int  # an unanswered line rings at least this long
     max_lines_per_agent: int
-    abandon_message: str | None  # prompt for a person answered with no agent free (None only for blast)
+    abandon_message: str | None  # prompt for a person answered with no agent free (None for blast, preview)
     dispositions: Mapping[str, Disposition]
     machine_message: str | None = None  # prompt left on an answering machine; None: hang up
     blast: Blast | None = None
     leads: Path | None = None  # a CSV of leads to import
     do_not_call: frozenset[str] = frozenset()
     recording: RecordingPolicy | None = None  # over the queue's, for the persons this campaign reaches
+    preview_dial_after_s: int | None = None  # preview: a lead shown this long is dialled (None: the agent dials)
 
 
 @dataclass(frozen=True, slots=True)

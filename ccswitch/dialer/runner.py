@@ -19,13 +19,23 @@ How many: *progressive* one per free agent of the campaign's queue not already h
 classified, or by an inbound call waiting for them (blended agents: inbound goes first); *predictive* what the pacer
 says (``pacing.lines_to_dial``, spending the campaign's ``AbandonLedger``), at least the progressive number and at
 most ``max_lines_per_agent`` lines in flight per staffed agent; *blast* ``max_lines_per_agent`` lines per staffed
-agent of its queue, none while calls wait there; *preview* none (agents dial the leads they are shown).
+agent of its queue, none while calls wait there; *preview* none: agents dial the leads they are shown.
+
+Preview: an available agent of the campaign's queue asks for a lead (``preview``): the next dialable one not shown
+to anyone else, and they are reserved for it (``Engine.preview``: no queue call is offered to them meanwhile). They
+dial it (``dial``; or it is dialled by itself after ``preview_dial_after_s``) or skip it (``skip``: not shown again
+for ``PREVIEW_SKIP_S``). Dialling is a callback's: the agent's phone first (``sip_auto_answer``), then the lead from
+it through the gateway (``Engine.dial_preview``); the line's uuid is the lead's leg. Bridged: answered by a person
+(no detection, no ledger: nobody can be abandoned); not reached: busy / no answer / failed from the cause, as any
+line (a phone of the agent's that does not answer fails the attempt). Which lead an agent previews is kept in
+memory: after a restart the agent asks again.
 
 A line moves along one table (``_LINE_MOVES``); anything else raises ``InvalidTransition``::
 
     RINGING --answered (CHANNEL_PARK)--> DETECTING --person--> WAITING --connected (CHANNEL_BRIDGE)--> CONNECTED
        |                                    |  \\--machine message / blast prompt--> MESSAGE --played--> (over)
        \\--ended (-ERR, hang-up, timeout)    \\--ended (machine hung up on, gone)    WAITING --abandoned--> (over)
+    RINGING --connected (a preview: bridged from the agent's phone)--> CONNECTED
 
 *Answered*: the callee picked up and the leg parked; mod_amd's ``amd`` runs on it (``DetectMachine``).
 ``ignore_early_media=true`` matters: without it originate succeeds on early media (a 183 from the network,
@@ -72,6 +82,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from ccswitch.acd.agents import Agent, AgentState
+from ccswitch.calls import DialOutPlan
 from ccswitch.channel_events import AmdCompleted, AppCompleted, Bridged, ChannelEvent, HungUp, JobFailed, Parked
 from ccswitch.config import Config
 from ccswitch.config.model import CampaignConfig
@@ -81,6 +92,7 @@ from ccswitch.dialer.campaign import (
     RunState,
     admit,
     apply_command,
+    dialable,
     new_run,
     next_leads,
     on_dial,
@@ -120,6 +132,7 @@ DETECTION_TIMEOUT_S = 10.0  # mod_amd decides within its total_analysis_time (5 
 MESSAGE_TIMEOUT_S = 300.0  # a message or blast prompt that never reports its end is cut off
 ESTIMATES_REFRESH_S = 60.0  # the pacer's delay and talk-time snapshots are rebuilt this often (they key its caches)
 PICK_IDLE_S = 5.0  # a pick that found fewer leads than lines wanted is not tried again before this (it reads all)
+PREVIEW_SKIP_S = 600.0  # a lead an agent skipped is not shown again before this
 
 # How a line that was never answered ended: the originate's -ERR cause or the leg's hang-up cause.
 _BUSY_CAUSES = frozenset({"USER_BUSY", "CALL_REJECTED"})
@@ -170,6 +183,7 @@ _LINE_MOVES: Mapping[tuple[LineState, LineEvent], LineState | None] = MappingPro
     {
         (LineState.RINGING, LineEvent.ANSWERED): LineState.DETECTING,
         (LineState.RINGING, LineEvent.ENDED): _OVER,
+        (LineState.RINGING, LineEvent.CONNECTED): LineState.CONNECTED,  # a preview: the agent's phone dialled it
         (LineState.DETECTING, LineEvent.TO_AGENT): LineState.WAITING,
         (LineState.DETECTING, LineEvent.TO_MESSAGE): LineState.MESSAGE,
         (LineState.DETECTING, LineEvent.HANDED_OVER): _OVER,
@@ -318,6 +332,17 @@ class _Estimates:
         return True
 
 
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """A lead shown to an agent, not dialled yet; ``call`` is the uuid its leg will have."""
+
+    agent: str
+    campaign: str
+    phone: str
+    call: str
+    since: float
+
+
 @dataclass
 class _Campaign:
     config: CampaignConfig
@@ -329,6 +354,7 @@ class _Campaign:
     totals: Counter[DialOutcome] = field(default_factory=Counter)  # since this controller started
     ledger_at: float = 0.0  # the ledger takes records in time order
     idle_until: float = 0.0  # no lead was left to dial: not looked for again before this
+    skipped: dict[str, float] = field(default_factory=dict)  # phone -> not previewed again before this
 
     @property
     def ring_s(self) -> int:
@@ -385,6 +411,8 @@ class Dialer:
         self.emit = emit
         self.record: Record = record or (lambda _record: None)  # the history writer's submit: never blocks
         self.lines: dict[str, Line] = {}  # channel uuid -> line
+        self.previews: dict[str, Preview] = {}  # agent id -> the lead they are shown
+        engine.preview_ended = self._preview_ended
         self.campaigns: dict[str, _Campaign] = {}
         self._unreconciled = {node.name for node in config.nodes}
         self._started = False
@@ -475,6 +503,85 @@ class Dialer:
         campaign.run = stored
         return stored
 
+    def preview(self, name: str, agent_id: str, now: float) -> Lead:
+        """Show ``agent_id`` the next lead of preview campaign ``name`` and reserve them for it (the lead they
+        already preview, if any). InvalidTransition: not a running preview campaign, no lead to show now, the
+        agent not free or previewing another campaign's lead; UnknownNameError: campaign or agent."""
+        campaign = self._campaign(name)
+        config = campaign.config
+        if config.mode != "preview":
+            raise InvalidTransition(f"campaign {name} dials {config.mode}: only a preview campaign shows leads")
+        if not campaign.running:
+            state = campaign.run.state.value if campaign.run else "not loaded"
+            raise InvalidTransition(f"campaign {name} is {state}: start it first")
+        shown = self.previews.get(agent_id)
+        if shown is not None:
+            if shown.campaign != name:
+                raise InvalidTransition(f"agent {agent_id} previews a lead of campaign {shown.campaign}: dial or skip "
+                                        "it first")
+            return campaign.leads[shown.phone]
+        held = {p.phone for p in self.previews.values() if p.campaign == name}
+        candidates = (lead for lead in campaign.leads.values()
+                      if lead.phone not in held and campaign.skipped.get(lead.phone, 0.0) <= now)
+        picked = next_leads(config, candidates, now, 1, agent_reserved=True)
+        if not picked:
+            raise InvalidTransition(f"campaign {name} has no lead to show now (the rest wait for a retry, their "
+                                    "calling window, or another agent)")
+        (lead,) = picked
+        preview = Preview(agent_id, name, lead.phone, str(uuidlib.uuid4()), now)
+        plan = DialOutPlan(lead.phone, config.gateway, config.caller_id_number, campaign.ring_s)
+        self.engine.preview(self._quietest_node(), agent_id, preview.call, plan, lead.name, name, now)
+        self.previews[agent_id] = preview
+        return lead
+
+    def dial(self, name: str, agent_id: str, now: float) -> Lead:
+        """The agent dials the lead they preview. InvalidTransition: no such preview, or the lead may no longer be
+        dialled (a do-not-call list, its calling window, another controller): then the preview ends."""
+        preview = self._preview_of(name, agent_id)
+        campaign = self.campaigns[name]
+        lead = self._stored_lead(campaign, preview.phone)
+        if not dialable(campaign.config, lead, now, agent_reserved=True):
+            self._end_preview(campaign, preview, now)
+            raise InvalidTransition(f"lead {lead.phone} may no longer be dialled ({lead.state.value}, on a do-not-call "
+                                    "list or outside its calling window): preview another")
+        dialled = self._write_lead(campaign, lead, on_dial(lead, preview.call))
+        if dialled is None:
+            self._end_preview(campaign, preview, now)
+            raise InvalidTransition(f"lead {lead.phone} was dialled by another controller: preview another")
+        del self.previews[agent_id]
+        node = self.engine.calls[preview.call].node
+        self.lines[preview.call] = Line(preview.call, node, name, lead.phone, LineState.RINGING, now)
+        log.info("campaign %s: agent %s dials %s (attempt %d) as line %s", name, agent_id, lead.phone,
+                 dialled.attempts, preview.call)
+        self.engine.dial_preview(preview.call, now)
+        return dialled
+
+    def skip(self, name: str, agent_id: str, now: float) -> Lead:
+        """The agent skips the lead they preview: not dialled, not shown again for ``PREVIEW_SKIP_S``."""
+        preview = self._preview_of(name, agent_id)
+        campaign = self.campaigns[name]
+        self._end_preview(campaign, preview, now)
+        campaign.skipped[preview.phone] = now + PREVIEW_SKIP_S
+        log.info("campaign %s: agent %s skipped %s", name, agent_id, preview.phone)
+        return campaign.leads[preview.phone]
+
+    def _preview_of(self, name: str, agent_id: str) -> Preview:
+        self._campaign(name)
+        preview = self.previews.get(agent_id)
+        if preview is None or preview.campaign != name:
+            raise InvalidTransition(f"agent {agent_id} previews no lead of campaign {name} (ask for one first)")
+        return preview
+
+    def _end_preview(self, campaign: _Campaign, preview: Preview, now: float) -> None:
+        del self.previews[preview.agent]
+        self.engine.end_preview(preview.call, now)
+
+    def _preview_ended(self, call: str, cause: str, now: float) -> None:
+        """The engine's word that a preview's lead was not reached (its leg may never have existed)."""
+        line = self.lines.get(call)
+        if line is not None and line.state is LineState.RINGING:
+            self._gone(line, cause, now)
+
     def dispose(self, name: str, phone: str, disposition: str, now: float) -> Lead:
         """An agent's disposition for a lead they talked to: final, a retry, or do-not-call (the campaign's list)."""
         campaign = self._campaign(name)
@@ -545,7 +652,8 @@ class Dialer:
                 self._played(line, now)
         elif isinstance(event, Bridged):
             line = self.lines.get(event.uuid) or self.lines.get(event.other_leg)
-            if line is not None and line.state is LineState.WAITING:
+            if line is not None and (line.state is LineState.WAITING or (
+                    line.state is LineState.RINGING and self.campaigns[line.campaign].config.mode == "preview")):
                 self._connected(line, now)
         elif isinstance(event, HungUp):
             line = self.lines.get(event.uuid)
@@ -632,7 +740,8 @@ class Dialer:
 
     def _connected(self, line: Line, now: float) -> None:
         campaign = self.campaigns[line.campaign]
-        self._ledger(campaign, line, now, abandoned=False)
+        if campaign.config.mode != "preview":  # (a preview call cannot be abandoned: not in the ledger)
+            self._ledger(campaign, line, now, abandoned=False)
         self._lead_outcome(campaign, line, DialOutcome.PERSON_ANSWERED, now)
         self._replace(move(line, LineEvent.CONNECTED, connected_at=now))
 
@@ -674,6 +783,14 @@ class Dialer:
         """After the engine's tick (same ``now``): deadlines of lines, then new lines for running campaigns."""
         for line in list(self.lines.values()):
             self._line_timers(line, now)
+        for preview in list(self.previews.values()):
+            dial_after = self.campaigns[preview.campaign].config.preview_dial_after_s
+            if dial_after is not None and now >= preview.since + dial_after:
+                try:
+                    self.dial(preview.campaign, preview.agent, now)
+                except CcswitchError as exc:
+                    log.info("campaign %s: the preview of agent %s was not dialled: %s", preview.campaign,
+                             preview.agent, exc)
         if not self._started or self._unreconciled:
             return  # not before every node has told us which calls live: leads left DIALLING are not settled yet
         for campaign in self.campaigns.values():
@@ -686,7 +803,7 @@ class Dialer:
         if line.state is LineState.WAITING and line.handed_at is not None and now >= line.handed_at + CONNECT_WITHIN_S:
             self._abandoned(line, now, f"no agent within {CONNECT_WITHIN_S:g} s")
         elif line.state is LineState.RINGING and now > line.dialled_at + self.campaigns[line.campaign].ring_s \
-                + LINE_GRACE_S:
+                + LINE_GRACE_S and self.campaigns[line.campaign].config.mode != "preview":  # (the engine's offer)
             log.warning("line %s (%s): no outcome of the originate in time: taken back", line.uuid, line.phone)
             self.emit(line.node, [Hangup(line.uuid, "ORIGINATOR_CANCEL")])
             self._gone(line, "LOST", now)
@@ -807,7 +924,8 @@ class Dialer:
         if with_agent:
             log.info("line %s (%s): talking to an agent, taken back", line.uuid, lead.phone)
             self._replace(replace(line, state=LineState.CONNECTED, answered_at=now, handed_at=now, connected_at=now))
-            self._ledger(campaign, line, now, abandoned=False)
+            if campaign.config.mode != "preview":
+                self._ledger(campaign, line, now, abandoned=False)
             self._lead_outcome(campaign, line, DialOutcome.PERSON_ANSWERED, now)
         elif parked:
             log.info("line %s (%s): answered and parked: detecting again", line.uuid, lead.phone)

@@ -110,8 +110,8 @@ def test_missing_required_keys(tree: Tree) -> None:
     [
         ("max_atempts: 3", "promo.max_atempts: unknown key, did you mean 'max_attempts'? (known: abandon_limit, "
          "abandon_message, abandon_window, blast, caller_id_name, caller_id_number, dispositions, do_not_call, "
-         "gateway, leads, machine, max_attempts, max_lines_per_agent, min_ring_s, mode, queue, recording, retry, "
-         "timezone, window)"),
+         "gateway, leads, machine, max_attempts, max_lines_per_agent, min_ring_s, mode, preview_dial_after_s, queue, "
+         "recording, retry, timezone, window)"),
         ("mode: robocall", "promo.mode: 'robocall' is not one of: preview, progressive, predictive, blast"),
         ("queue: salse", "promo.queue: unknown queue 'salse' (known: operator, sales, support)"),
         ('gateway: "my gw"', "promo.gateway: gateway 'my gw' can't go into a FreeSWITCH command (allowed: 1-64 "
@@ -182,6 +182,19 @@ def test_progressive_dials_one_line_per_agent(tree: Tree) -> None:
 
     tree.write(CAMPAIGNS, text + "  max_lines_per_agent: 2\n")
     assert problems(tree) == [f"{CAMPAIGNS}: promo.max_lines_per_agent: only used with mode: predictive or blast"]
+
+
+def test_a_preview_campaign_needs_no_abandon_message_and_may_dial_a_lead_shown_too_long(tree: Tree) -> None:
+    preview = PROMO.replace("mode: predictive", "mode: preview").replace("  abandon_message: campaigns/abandoned\n", "")
+    tree.write(CAMPAIGNS, preview)
+    promo = load_config(tree.config_file, env={}).campaigns["promo"]
+    assert (promo.abandon_message, promo.preview_dial_after_s) == (None, None)
+
+    tree.write(CAMPAIGNS, preview + "  preview_dial_after_s: 30\n")
+    assert load_config(tree.config_file, env={}).campaigns["promo"].preview_dial_after_s == 30
+
+    tree.write(CAMPAIGNS, PROMO + "  preview_dial_after_s: 30\n")
+    assert problems(tree) == [f"{CAMPAIGNS}: promo.preview_dial_after_s: only used with mode: preview"]
 
 
 def test_blast_plays_a_prompt_then_enters_a_menu(tree: Tree) -> None:

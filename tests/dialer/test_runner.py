@@ -18,6 +18,7 @@ from ccswitch.config.model import Blast, CampaignConfig, HourRange
 from ccswitch.dialer import DialOutcome, Lead, LeadState, RunCommand, RunState
 from ccswitch.dialer.runner import (
     CONNECT_WITHIN_S,
+    PREVIEW_SKIP_S,
     Dialer,
     Line,
     LineEvent,
@@ -28,7 +29,16 @@ from ccswitch.dialer.runner import (
     move,
     outcome_of_cause,
 )
-from ccswitch.effects import CollectDigits, ConnectAgent, DetectMachine, Hangup, Originate, Play, StartMusic
+from ccswitch.effects import (
+    CollectDigits,
+    ConnectAgent,
+    DetectMachine,
+    DialOut,
+    Hangup,
+    Originate,
+    Play,
+    StartMusic,
+)
 from ccswitch.engine import Engine
 from ccswitch.errors import InvalidTransition, UnknownNameError
 from ccswitch.history import ContactRecord, DispositionRecord, HistoryRecord
@@ -575,6 +585,148 @@ def test_lines_being_classified_hold_an_agent_like_ringing_ones(rig: Rig) -> Non
     assert rig.dialer.lines_wanted("promo-nov", MONDAY_10AM + 4) == 0
 
 
+# -- preview ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def preview(config: Config) -> Rig:
+    """A running preview campaign with three leads."""
+    rig = rig_with(config, mode="preview", abandon_message=None)
+    rig.dialer.load("promo-nov", leads(3), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    return rig
+
+
+def agent_answers(rig: Rig, agent_leg: str, now: float) -> DialOut:
+    """The agent's phone, rung first, answers: it parks and dials the lead."""
+    rig.handle(Parked(agent_leg, False, "+447700900001", "1001", ""), now)
+    (dial,) = rig.effects.take()
+    assert isinstance(dial, DialOut)
+    return dial
+
+
+def dial_preview(rig: Rig, now: float) -> tuple[str, str]:
+    """Agent 1000 previews and dials the next lead; their phone answers: (the lead's leg, the agent's leg)."""
+    rig.dialer.preview("promo-nov", "1000", now)
+    call = rig.dialer.dial("promo-nov", "1000", now).call
+    assert call is not None
+    (ring,) = rig.effects.originated()
+    agent_answers(rig, ring.leg, now + 1)
+    return call, ring.leg
+
+
+def test_a_preview_shows_each_agent_their_own_next_lead_and_reserves_them_for_it(preview: Rig) -> None:
+    first = preview.dialer.preview("promo-nov", "1000", MONDAY_10AM)
+    assert preview.dialer.preview("promo-nov", "1000", MONDAY_10AM + 1) == first  # asked again: the same lead
+    second = preview.dialer.preview("promo-nov", "1001", MONDAY_10AM + 1)
+    assert (first.phone, first.name, second.phone) == ("+447700900001", "Lead 1", "+447700900002")
+    assert preview.engine.agents["1000"].state is AgentState.RESERVED  # no queue call meanwhile
+    preview.tick(MONDAY_10AM + 60)
+    assert preview.effects.take() == []  # nothing is dialled by itself
+    assert preview.lead(first.phone).state is LeadState.PENDING
+
+
+def test_a_dialled_preview_rings_the_agent_then_the_lead_and_a_bridge_is_a_person_answered(preview: Rig) -> None:
+    preview.dialer.preview("promo-nov", "1000", MONDAY_10AM)
+    dialled = preview.dialer.dial("promo-nov", "1000", MONDAY_10AM + 5)
+    assert (dialled.state, dialled.attempts) == (LeadState.DIALLING, 1)
+    (ring,) = preview.effects.originated()
+    assert ring.endpoint == preview.config.agents["1000"].contact and ring.auto_answer and ring.feature_codes
+    assert ("origination_caller_id_number", "+447700900001") in ring.variables
+    agent_leg = ring.leg
+    dial = agent_answers(preview, agent_leg, MONDAY_10AM + 6)
+    assert (dial.leg, dial.callee_leg, dial.gateway, dial.number, dial.caller_id_number) == (
+        agent_leg, dialled.call, "trunk", "+447700900001", "88005550556")
+    preview.handle(Bridged(agent_leg, dialled.call), MONDAY_10AM + 15)
+    assert preview.lead("+447700900001").state is LeadState.ANSWERED  # the agent's disposition decides
+    assert preview.engine.agents["1000"].state is AgentState.ON_CALL
+    assert preview.dialer.status("promo-nov", MONDAY_10AM + 15).abandon.answered == 0  # cannot be abandoned
+    preview.handle(HungUp(dialled.call, "NORMAL_CLEARING"), MONDAY_10AM + 75)
+    contact = preview.contacts()[dialled.call]
+    assert (contact.direction, contact.outcome, contact.campaign, contact.agent, contact.talk_s) == (
+        "outbound", "answered", "promo-nov", "1000", 60.0)
+    assert preview.engine.agents["1000"].state is AgentState.WRAP_UP
+
+
+def test_a_preview_not_answered_frees_the_agent_and_schedules_the_retry_its_cause_calls_for(preview: Rig) -> None:
+    call, agent_leg = dial_preview(preview, MONDAY_10AM)
+    preview.handle(HungUp(call, "USER_BUSY"), MONDAY_10AM + 10)  # the lead's leg, then the bridge's failure
+    preview.handle(AppCompleted(agent_leg, "bridge", None, "", bridge_failure="USER_BUSY"), MONDAY_10AM + 10)
+    assert Hangup(agent_leg, "NORMAL_CLEARING") in preview.effects.take()
+    lead = preview.lead("+447700900001")
+    assert (lead.state, lead.last_outcome) == (LeadState.RETRY, DialOutcome.BUSY)
+    assert preview.engine.agents["1000"].state is AgentState.AVAILABLE
+    assert preview.contacts()[call].outcome == "busy"
+    assert preview.dialer.lines == {} and call not in preview.engine.calls
+
+
+def test_a_gateway_refusing_the_lead_before_any_leg_exists_fails_it(preview: Rig) -> None:
+    call, agent_leg = dial_preview(preview, MONDAY_10AM)
+    preview.handle(AppCompleted(agent_leg, "bridge", None, "", bridge_failure="GATEWAY_DOWN"), MONDAY_10AM + 2)
+    assert preview.lead("+447700900001").last_outcome is DialOutcome.FAILED
+    assert preview.engine.agents["1000"].state is AgentState.AVAILABLE
+    assert preview.contacts()[call].outcome == "failed"
+
+
+def test_an_agent_whose_own_phone_does_not_answer_fails_the_attempt_and_is_free_again(preview: Rig) -> None:
+    preview.dialer.preview("promo-nov", "1000", MONDAY_10AM)
+    preview.dialer.dial("promo-nov", "1000", MONDAY_10AM)
+    (ring,) = preview.effects.originated()
+    preview.handle(JobFailed(ring.leg, "NO_ANSWER"), MONDAY_10AM + 30)
+    assert preview.lead("+447700900001").last_outcome is DialOutcome.FAILED
+    assert preview.engine.agents["1000"].state is AgentState.AVAILABLE
+
+
+def test_a_skipped_lead_frees_the_agent_and_is_not_shown_again_for_a_while(preview: Rig) -> None:
+    shown = preview.dialer.preview("promo-nov", "1000", MONDAY_10AM)
+    preview.dialer.skip("promo-nov", "1000", MONDAY_10AM + 5)
+    assert preview.engine.agents["1000"].state is AgentState.AVAILABLE
+    assert preview.lead(shown.phone) == shown  # nothing dialled, nothing counted
+    assert preview.dialer.preview("promo-nov", "1000", MONDAY_10AM + 6).phone == "+447700900002"
+    preview.dialer.skip("promo-nov", "1000", MONDAY_10AM + 7)
+    assert preview.dialer.preview("promo-nov", "1000", MONDAY_10AM + 5 + PREVIEW_SKIP_S).phone == shown.phone
+    assert preview.effects.originated() == []
+
+
+def test_a_preview_is_dialled_by_itself_after_the_campaigns_delay(config: Config) -> None:
+    rig = rig_with(config, mode="preview", abandon_message=None, preview_dial_after_s=20)
+    rig.dialer.load("promo-nov", leads(1), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    rig.dialer.preview("promo-nov", "1000", MONDAY_10AM)
+    rig.tick(MONDAY_10AM + 19)
+    assert rig.effects.originated() == []
+    rig.tick(MONDAY_10AM + 20)
+    assert len(rig.effects.originated()) == 1
+    assert rig.lead("+447700900001").state is LeadState.DIALLING
+
+
+def test_previews_are_refused_with_the_reason(preview: Rig, config: Config) -> None:
+    with pytest.raises(InvalidTransition, match="dials progressive"):
+        rig_with(config).dialer.preview("promo-nov", "1000", MONDAY_10AM)
+    with pytest.raises(InvalidTransition, match="previews no lead"):
+        preview.dialer.dial("promo-nov", "1000", MONDAY_10AM)
+    preview.engine.agent_action("1003", TakeBreak("lunch"), MONDAY_10AM)
+    with pytest.raises(InvalidTransition, match="1003 is on_break"):
+        preview.dialer.preview("promo-nov", "1003", MONDAY_10AM)
+    with pytest.raises(UnknownNameError, match="unknown agent"):
+        preview.dialer.preview("promo-nov", "nobody", MONDAY_10AM)
+    preview.dialer.command("promo-nov", RunCommand.PAUSE, MONDAY_10AM)
+    with pytest.raises(InvalidTransition, match="is paused: start it first"):
+        preview.dialer.preview("promo-nov", "1000", MONDAY_10AM)
+    assert preview.dialer.previews == {}
+
+
+def test_a_lead_put_on_a_do_not_call_list_while_previewed_is_not_dialled(preview: Rig) -> None:
+    shown = preview.dialer.preview("promo-nov", "1000", MONDAY_10AM)
+    dnc = campaign(preview.config, mode="preview", abandon_message=None,
+                   do_not_call=frozenset({shown.phone.removeprefix("+")}))
+    preview.dialer.reload(replace(preview.config, campaigns=MappingProxyType({"promo-nov": dnc})), MONDAY_10AM + 1)
+    with pytest.raises(InvalidTransition, match="may no longer be dialled"):
+        preview.dialer.dial("promo-nov", "1000", MONDAY_10AM + 2)
+    assert preview.effects.originated() == []
+    assert preview.engine.agents["1000"].state is AgentState.AVAILABLE
+
+
 # -- restart ---------------------------------------------------------------------------------------------------------
 
 
@@ -661,6 +813,7 @@ def lines_in_every_state() -> Iterator[Line]:
 def test_every_line_move_outside_the_table_is_refused() -> None:
     allowed = {
         (LineState.RINGING, LineEvent.ANSWERED), (LineState.RINGING, LineEvent.ENDED),
+        (LineState.RINGING, LineEvent.CONNECTED),
         (LineState.DETECTING, LineEvent.TO_AGENT), (LineState.DETECTING, LineEvent.TO_MESSAGE),
         (LineState.DETECTING, LineEvent.HANDED_OVER), (LineState.DETECTING, LineEvent.ENDED),
         (LineState.WAITING, LineEvent.CONNECTED), (LineState.WAITING, LineEvent.ABANDONED),

@@ -272,3 +272,50 @@ def test_campaigns_are_loaded_started_paused_shown_and_disposed_over_the_cli_and
     assert "cannot pause while paused" in cli("pause", CAMPAIGN, code=1)
     assert call(f"{base}/api/campaigns/promo-dec", "GET")[0] == 404
     assert call(f"{base}/api/campaigns/{CAMPAIGN}/dispositions", "POST", {"phone": "+447700900001"})[0] == 400
+
+
+def test_a_preview_campaign_shows_the_agent_a_lead_and_dials_it_from_their_phone_when_they_say_so(
+    centre_factory: Callable[..., ContactCentre],
+) -> None:
+    records: list[HistoryRecord] = []
+    centre = campaign_centre(centre_factory, callee(n1="person", n2="busy"), records=records, mode="preview",
+                             abandon_message=None)
+    server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller)
+    base = f"http://127.0.0.1:{server.server_port}"
+
+    def cli(*args: str, code: int = 0) -> str:
+        result = CliRunner().invoke(main, ["campaign", *args, "--url", base])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    try:
+        start(centre, lead(1, extra=(("plan", "gold"),)), lead(2))
+        engine = centre.controller.engine
+        assert "previews no lead of campaign promo-nov" in cli("dial", CAMPAIGN, "--agent", "1000", code=1)
+        assert cli("preview", CAMPAIGN, "--agent", "1000") == (
+            "lead       +447700900001 Lead 1 (pending, 0 attempts)\nplan       gold\n")
+        assert engine.agents["1000"].state is AgentState.RESERVED
+        assert not [leg for leg in centre.switch.channels.values() if leg.name.startswith("sofia/gateway/")]
+        assert cli("dial", CAMPAIGN, "--agent", "1000").startswith(
+            "lead       +447700900001 Lead 1 (dialling, 1 attempts)")
+        line = stored(centre, lead(1).phone).call
+        wait_until(lambda: engine.agents["1000"].state is AgentState.ON_CALL and engine.agents["1000"].call == line,
+                   what="the agent to talk to the lead they dialled")
+        assert line is not None and centre.switch.channels[line].name == "sofia/gateway/trunk/+447700900001"
+        agent_leg = engine.calls[line].agent_leg
+        assert agent_leg is not None and centre.switch.channels[agent_leg].variables.get("sip_auto_answer") == "true"
+        assert stored(centre, lead(1).phone).state is LeadState.ANSWERED
+        wait_until(lambda: line in contacts(records), timeout=8, what="the call to end and be recorded")
+        record = contacts(records)[line]
+        assert (record.direction, record.outcome, record.campaign, record.agent) == (
+            "outbound", "answered", CAMPAIGN, "1000")
+
+        status, shown = call(f"{base}/api/campaigns/{CAMPAIGN}/preview", "POST", {"agent": "1001"})
+        assert (status, shown["phone"]) == (200, lead(2).phone)
+        assert call(f"{base}/api/campaigns/{CAMPAIGN}/dial", "POST", {"agent": "1001"})[0] == 200
+        wait_until(settled(centre, lead(2).phone, LeadState.RETRY), what="the busy lead's retry")
+        assert stored(centre, lead(2).phone).last_outcome is DialOutcome.BUSY
+        wait_until(lambda: engine.agents["1001"].state is AgentState.AVAILABLE, what="the agent to be free again")
+        assert call(f"{base}/api/campaigns/{CAMPAIGN}/skip", "POST", {})[0] == 400
+    finally:
+        server.stop()
