@@ -78,7 +78,9 @@ class CallSession:
     # rejoined at an earlier place
     next_announcement: float | None = None  # when the waiting caller hears the next periodic announcement
     caller_gone: bool = False  # a callback: the caller's channel has ended; the agent's and the callee's follow
-    callee_leg: str | None = None  # a callback, a preview: the leg the agent's phone dials the customer on
+    callee_leg: str | None = None  # a callback, a preview: the leg the agent's phone dials the customer on (the
+    # session's uuid, the B-leg of the agent's bridge while it lasts)
+    contact_uuid: str = ""  # the contact's uuid in the history, if not the session's: a callback's first channel
     preview: DialOutPlan | None = None  # a campaign's lead an agent dials from their phone (the session's uuid is
     # the leg it is dialled on)
     message_path: str | None = None  # where the caller's message goes (voicemail step) ...
@@ -182,7 +184,7 @@ def contact_record(session: CallSession, outcome: Outcome, cause: str, now: floa
     if session.connected_at is not None:
         talk_s = (session.talk_ended_at or now) - session.connected_at
     return ContactRecord(
-        call_uuid=session.uuid,
+        call_uuid=session.contact_uuid or session.uuid,
         channel="voice",
         direction="outbound" if session.campaign else "inbound",
         started_at=session.arrived_at,

@@ -77,7 +77,6 @@ from ccswitch.effects import (
     DialOut,
     Effect,
     Hangup,
-    HangupLeg,
     Originate,
     Play,
     RecordMessage,
@@ -296,7 +295,7 @@ class Engine:
                                     "previews a lead")
         if not self._agent_event(agent_id, agent_fsm.Offer(call), now):
             raise InvalidTransition(f"agent {agent_id} was changed by another controller; try again")
-        entry = QueueEntry(call, config.queue, OUTBOUND_PRIORITY, now, 0, plan.number, name)
+        entry = QueueEntry(call, config.queue, 0, now, 0, plan.number, name)  # (the priority of a transfer)
         self.calls[call] = CallSession(
             uuid=call, node=node, caller_number=plan.number, caller_name=name, destination=plan.number,
             arrived_at=now, phase=Phase.PREVIEW, answered=True, campaign=campaign, entry=entry, queued_at=now,
@@ -420,10 +419,8 @@ class Engine:
     def _on_app_completed(self, event: AppCompleted, now: float) -> None:
         if event.uuid in self.agent_legs and event.application == "bridge" and event.bridge_failure is not None:
             owner = self.calls.get(self.agent_legs[event.uuid])
-            if owner is not None and owner.phase is Phase.OFFERING and owner.preview is not None:
-                self._preview_not_reached(owner, event.bridge_failure, now)
-            elif owner is not None and owner.phase is Phase.OFFERING:  # a callback: the caller did not answer
-                self._callback_not_reached(owner, event.bridge_failure, now)
+            if owner is not None and owner.phase is Phase.OFFERING:  # a callback's or preview's customer did not
+                self._dial_out_failed(owner, event.bridge_failure, now)  # answer
             elif owner is not None and owner.consult is not None:  # the consulted target did not answer
                 self._consult_event(owner, ctl.TransferEvent.TARGET_GONE, now)
             return
@@ -470,6 +467,7 @@ class Engine:
         wait = now - session.queued_at
         session.phase = Phase.CONNECTED
         session.connected_at = now
+        session.caller_gone = False  # a callback's caller is back, on the call's own leg
         if session.preview is not None:  # dialled by the agent: it never waited in a queue
             log.info("call %s: agent %s connected to %s (campaign %s)", session.uuid, session.agent,
                      session.caller_number, session.campaign)
@@ -522,16 +520,15 @@ class Engine:
                     session.requeue_to = session.entry.queue
                     session.agent = session.agent_leg = None
                     self._requeue(session, now)
-                if session.caller_gone:
-                    self._end_contact(session, event.cause, now)
             return
         waiting_callback = self.calls.get(event.uuid)
         if waiting_callback is not None and waiting_callback.phase is Phase.CALLBACK:
-            self._caller_left_for_callback(waiting_callback, now)
+            if not waiting_callback.caller_gone:  # (else the leg of an attempt that failed, waiting for a retry)
+                self._caller_left_for_callback(waiting_callback, now)
             return
-        preview = self.calls.get(event.uuid)
-        if preview is not None and preview.preview is not None and preview.phase is Phase.OFFERING:
-            self._preview_not_reached(preview, event.cause, now)  # the customer's leg ended before answering
+        dialling = self.calls.get(event.uuid)
+        if dialling is not None and dialling.phase is Phase.OFFERING and dialling.callee_leg == event.uuid:
+            self._dial_out_failed(dialling, event.cause, now)  # the customer's leg ended before answering
             return
         session = self.calls.pop(event.uuid, None)
         if session is None:
@@ -605,8 +602,6 @@ class Engine:
         if session is None or session.phase is not Phase.OFFERING or session.entry is None:
             return
         plan = self._dial_plan(session)
-        if session.preview is None:  # a callback: a new leg for each attempt
-            session.callee_leg = str(uuidlib.uuid4())
         assert session.callee_leg is not None
         session.pending_tag = session.next_tag("dial")
         self._send(session.node, agent_leg, [DialOut(session.uuid, agent_leg, session.callee_leg, plan.gateway,
@@ -622,6 +617,12 @@ class Engine:
         policy = self.config.queues[session.entry.queue].callback
         assert policy is not None
         return DialOutPlan(session.entry.callback, policy.gateway, policy.caller_id_number, policy.ring_timeout_s)
+
+    def _dial_out_failed(self, session: CallSession, cause: str, now: float) -> None:
+        if session.preview is not None:
+            self._preview_not_reached(session, cause, now)
+        else:
+            self._callback_not_reached(session, cause, now)
 
     def _callback_not_reached(self, session: CallSession, cause: str, now: float) -> None:
         """Nobody took the callback: the agent is released (not their fault) and the place waits for a retry,
@@ -657,8 +658,8 @@ class Engine:
         """Per queue: callbacks asked for and not yet connected (waiting for an agent, dialling, or a retry)."""
         pending = dict.fromkeys(self.config.queues, 0)
         for session in self.calls.values():
-            if session.entry is not None and session.entry.callback and session.phase in (Phase.CALLBACK,
-                                                                                         Phase.OFFERING):
+            if session.entry is not None and (session.phase is Phase.CALLBACK
+                                              or (session.phase is Phase.OFFERING and session.caller_gone)):
                 pending[session.entry.queue] = pending.get(session.entry.queue, 0) + 1
         return pending
 
@@ -932,6 +933,7 @@ class Engine:
         entry = replace(session.entry, queue=session.requeue_to, enqueued_at=now, seq=self.store.next_seq(),
                         attempts=0)
         session.requeue_to = None
+        session.callee_leg = session.preview = None  # the next agent is rung from the caller's leg, as inbound
         self._join_queue(session, entry, now)
 
     def _join_queue(self, session: CallSession, entry: QueueEntry, now: float) -> None:
@@ -1024,6 +1026,8 @@ class Engine:
         for dispatch in self.router.next_offers(now):
             entry = dispatch.entry
             session = self.calls[entry.call]
+            if session.caller_gone:
+                entry = self._next_callback_leg(session)
             offer = agent_fsm.Offer(entry.call)
             candidates = dispatch.agents[:1] if session.caller_gone else dispatch.agents  # a callback: one agent
             for spare in dispatch.agents[len(candidates):]:
@@ -1057,6 +1061,22 @@ class Engine:
                 agent_announcement=self.config.prompt_path(queue.agent_announce) if queue.agent_announce else None,
                 auto_answer=session.connect_by is not None,
             )])
+
+    def _next_callback_leg(self, session: CallSession) -> QueueEntry:
+        """Each attempt of a callback dials the caller on a leg of its own, whose uuid names the call from now on:
+        in the agent's offer and, once the caller answers, for recording, transfers and supervisors, as for any
+        call (the history keeps the contact's first uuid). The new entry is stored before the old one goes."""
+        old = session.entry
+        assert old is not None
+        leg = str(uuidlib.uuid4())
+        del self.calls[session.uuid]
+        session.contact_uuid = session.contact_uuid or session.uuid
+        session.uuid = session.callee_leg = leg
+        session.entry = replace(old, call=leg)
+        self.calls[leg] = session
+        self.store.add_entry(session.entry)
+        self.store.remove_entry(old.queue, old.call)
+        return session.entry
 
     def _call_back(self, session: CallSession, agent_id: str, now: float) -> None:
         assert session.entry is not None
@@ -1197,9 +1217,6 @@ class Engine:
         policy = session.recording_policy or self.config.queues[session.entry.queue].recording
         if session.recording is not None or not rec.should_record(policy, session.uuid):  # one per call
             return
-        if session.caller_gone:
-            log.warning("call %s: callbacks are not recorded yet", session.uuid)
-            return
         where = self.config.recordings
         path = rec.recording_path(where.path_template, now, self.config.timezone, queue=session.entry.queue,
                                   agent=session.agent, caller=session.caller_number, uuid=session.uuid)
@@ -1287,9 +1304,7 @@ class Engine:
                 raise InvalidTransition(f"call {call.uuid}: no attended transfer in progress (consult first)")
             effects = self._consult_step(call, _TRANSFER_EVENTS[action], now)
         elif action is CallAction.HANGUP:  # the hang-up that follows ends the call as usual
-            # (a callback's caller is on the leg that dialled them back; the original channel is long gone)
-            effects = [HangupLeg(call.uuid, call.callee_leg)] if call.caller_gone and call.callee_leg else [
-                Hangup(call.uuid)]
+            effects = [Hangup(call.uuid)]
         else:
             if action in (CallAction.HOLD, CallAction.UNHOLD):
                 call.controls, effects = ctl.set_hold(controls, action is CallAction.HOLD, self._music(call))
@@ -1334,8 +1349,9 @@ class Engine:
             raise UnsafeValueError("a consultation needs the extension or number to call ('to')")
         if call.consult is not None:
             raise InvalidTransition(f"call {call.uuid}: already {call.consult.state.value} with {call.consult_target}")
-        if call.caller_gone:
-            raise InvalidTransition(f"call {call.uuid} is a callback: it cannot be transferred yet")
+        if call.callee_leg is not None:
+            raise InvalidTransition(f"call {call.uuid} was dialled from the agent's phone (a callback or a preview): "
+                                    "an attended transfer of it is not supported yet; a blind transfer is")
         assert call.agent_leg is not None and call.entry is not None
         endpoint = f"loopback/{to}/{context}"  # validated with the dial string: UnsafeValueError before anything
         target_leg = str(uuidlib.uuid4())
@@ -1377,8 +1393,6 @@ class Engine:
         that FreeSWITCH sends next finds nothing left to do."""
         if (to is None) == (queue is None):
             raise UnsafeValueError("a transfer goes to an extension or to a queue: give exactly one")
-        if call.caller_gone:
-            raise InvalidTransition(f"call {call.uuid} is a callback: it cannot be transferred yet")
         if queue is not None:
             if queue not in self.config.queues:
                 raise UnknownNameError(f"unknown queue '{queue}' (known: {', '.join(sorted(self.config.queues))})")

@@ -12,16 +12,19 @@ from ccswitch.effects import (
     ConnectAgent,
     DialOut,
     Hangup,
-    HangupLeg,
     Originate,
     Play,
     RecordMessage,
+    RunInline,
     SayNumber,
     StartMusic,
+    StartRecording,
     StopMedia,
 )
 from ccswitch.engine import CallAction, Engine, Phase
+from ccswitch.errors import InvalidTransition
 from ccswitch.history.model import ContactRecord, HistoryRecord
+from ccswitch.media.recording import RecordingMode, RecordingPolicy
 from ccswitch.routing.steps import ToAnnouncement, ToQueue
 from ccswitch.store.memory import MemoryStore
 from tests.test_engine import CALLER, MONDAY_10AM, Recorder, config, emitted, park, press, reserve, with_queue
@@ -194,8 +197,43 @@ def test_callback_dials_the_agent_first_then_the_caller_and_connects_them(config
     assert engine.agents["1004"].state is AgentState.WRAP_UP and CALLER not in engine.calls
     (contact,) = [r for r in history if isinstance(r, ContactRecord)]
     assert contact.outcome == "answered" and contact.callback and contact.agent == "1004"
+    assert contact.call_uuid == CALLER  # the contact's first channel, though the call moved to the dialled leg
     assert contact.talk_s == 60 and contact.wait_s == pytest.approx(107.0)
     assert engine.store.entries("support") == []
+
+
+def test_a_connected_callback_is_recorded_and_transferred_like_any_call_on_the_leg_the_caller_is_on(
+    config: Config, emitted: Recorder
+) -> None:
+    history: list[HistoryRecord] = []
+    engine = Engine(with_queue(config, "support", recording=RecordingPolicy(RecordingMode.ALL, announce=None)),
+                    MemoryStore(), emitted, record=history.append)
+    engine.start(MONDAY_10AM - 3600)
+    callback_requested(engine, config, emitted)
+    engine.agent_action("1004", Ready(), MONDAY_10AM + 100)
+    (originate,) = emitted.take()
+    assert isinstance(originate, Originate)
+    engine.handle("fs1", Parked(originate.leg, False, "1004", "", ""), MONDAY_10AM + 103)
+    (dial,) = emitted.take()
+    assert isinstance(dial, DialOut) and dial.callee_leg == originate.call  # the call is named by the caller's leg
+    engine.handle("fs1", Bridged(originate.leg, dial.callee_leg), MONDAY_10AM + 110)
+    (record,) = emitted.take()
+    assert isinstance(record, StartRecording) and record.call == dial.callee_leg
+    with pytest.raises(InvalidTransition, match="dialled from the agent's phone"):  # the caller is its B-leg
+        engine.control("1004", CallAction.CONSULT, MONDAY_10AM + 140, to="1008")
+    control = engine.control("1004", CallAction.TRANSFER, MONDAY_10AM + 150, queue="operator")
+    assert control.call == dial.callee_leg
+    assert emitted.take() == [RunInline(dial.callee_leg, dial.callee_leg, (("park", ""),))]
+    engine.handle("fs1", HungUp(originate.leg, "NORMAL_CLEARING"), MONDAY_10AM + 150)
+    engine.handle("fs1", Parked(dial.callee_leg, False, "79161234567", "88005550556", ""), MONDAY_10AM + 151)
+    assert engine.calls[dial.callee_leg].phase in (Phase.QUEUED, Phase.OFFERING)
+    assert engine.calls[dial.callee_leg].entry.queue == "operator"  # type: ignore[union-attr]
+    offer = [effect for effect in emitted.take() if isinstance(effect, ConnectAgent)]
+    assert [connect.call for connect in offer] == [dial.callee_leg]  # rung from the caller's leg, as inbound
+    engine.handle("fs1", HungUp(dial.callee_leg, "NORMAL_CLEARING"), MONDAY_10AM + 160)
+    (contact,) = [r for r in history if isinstance(r, ContactRecord)]
+    assert (contact.call_uuid, contact.transferred_to, contact.callback) == (CALLER, "queue:operator", True)
+    assert contact.recording_path == record.path
 
 
 def test_an_unanswered_callback_is_retried_then_given_up_as_abandoned(config: Config, emitted: Recorder) -> None:
@@ -235,7 +273,9 @@ def test_an_agent_who_misses_a_callback_is_charged_and_the_callback_waits_again(
     engine.handle("fs1", JobFailed(originate.leg, "NO_ANSWER"), MONDAY_10AM + 116)
     assert engine.agents["1004"].missed_in_row == 1 and engine.callbacks_pending()["support"] == 1
     (again,) = emitted.take()  # the only agent free: offered again
-    assert isinstance(again, Originate) and again.leg != originate.leg and engine.calls[CALLER].phase is Phase.OFFERING
+    assert isinstance(again, Originate) and again.leg != originate.leg
+    callback = engine.calls[again.call]  # each attempt on a leg of its own; the contact keeps the caller's uuid
+    assert again.call != originate.call and (callback.phase, callback.contact_uuid) == (Phase.OFFERING, CALLER)
 
 
 def test_a_callback_promised_before_a_restart_is_kept(config: Config, emitted: Recorder) -> None:
@@ -314,5 +354,6 @@ def test_hanging_up_a_callback_from_the_api_ends_the_leg_that_dialled_the_caller
     (dial,) = emitted.take()
     assert isinstance(dial, DialOut)
     engine.handle("fs1", Bridged(originate.leg, dial.callee_leg), MONDAY_10AM + 110)
+    emitted.take()  # (a recording, if the queue's sample picks this call)
     engine.control("1004", CallAction.HANGUP, MONDAY_10AM + 120)
-    assert emitted.take() == [HangupLeg(CALLER, dial.callee_leg)]
+    assert emitted.take() == [Hangup(dial.callee_leg, "NORMAL_CLEARING")]

@@ -10,11 +10,13 @@ from dataclasses import replace
 from types import MappingProxyType
 
 from ccswitch.acd.agents import AgentState, Ready, TakeBreak
+from ccswitch.calls import CallAction, CallSession
 from ccswitch.config import Config
 from ccswitch.controller import Controller
-from ccswitch.engine import Phase
+from ccswitch.engine import Engine, Phase
 from ccswitch.feature_codes import FEATURE_KEYS
 from ccswitch.history.model import ContactRecord
+from ccswitch.media.recording import RecordingMode, RecordingPolicy
 from ccswitch.sim import AgentPhone, CallerScript, GatewayCallee, Hangup
 from ccswitch.sim.dialstring import AppCall
 
@@ -60,6 +62,11 @@ def contact(records: list[object], call: str) -> ContactRecord | None:
     return next((r for r in records if isinstance(r, ContactRecord) and r.call_uuid == call), None)
 
 
+def callback_of(engine: Engine, caller: str) -> CallSession:
+    """The callback ``caller`` asked for: each attempt names it by the leg that dials them."""
+    return next(s for s in engine.calls.values() if (s.contact_uuid or s.uuid) == caller)
+
+
 def originates(centre: ContactCentre) -> list[str]:
     return [c.split("\n")[0] for c in centre.server.commands_received if c.startswith("bgapi originate")]
 
@@ -95,10 +102,10 @@ def test_a_caller_who_presses_1_keeps_their_place_and_is_called_back_agent_first
     assert next(s.text for s in centre.switch.said if s.uuid == later) == "2"  # the callback is ahead of them
 
     centre.controller.agent_action("1004", Ready())
-    wait_until(lambda: engine.calls[caller].phase is Phase.CONNECTED, what="the callback to connect")
-    session = engine.calls[caller]
+    wait_until(lambda: callback_of(engine, caller).phase is Phase.CONNECTED, what="the callback to connect")
+    session = callback_of(engine, caller)
     agent_leg, callee = session.agent_leg, session.callee_leg
-    assert agent_leg is not None and callee is not None and session.agent == "1004"
+    assert agent_leg is not None and callee == session.uuid and session.agent == "1004"
     (originate,) = originates(centre)
     assert originate.endswith("user/1004' &park()") and f"origination_uuid={agent_leg}" in originate
     assert f"origination_caller_id_number={NUMBER}" in originate  # the agent's phone shows who they will call
@@ -172,13 +179,48 @@ def test_an_agent_who_does_not_answer_a_callback_is_charged_a_miss_and_another_a
     centre.controller.agent_action("1004", Ready())
     wait_until(lambda: engine.stats.agents["1004"].missed == 1, what="1004 to miss the callback")
     assert len(originates(centre)) == 1 and engine.callbacks_pending()["support"] == 1
-    assert engine.calls[caller].phase is Phase.CALLBACK and not centre.switch.channels  # no leg was ever made
+    assert callback_of(engine, caller).phase is Phase.CALLBACK and not centre.switch.channels  # no leg was made
 
     centre.controller.agent_action("1005", Ready())
     wait_until(lambda: contact(records, caller) is not None, what="1005 to call back and talk")
     record = contact(records, caller)
     assert record is not None and (record.callback, record.outcome, record.agent) == (True, "answered", "1005")
     assert [o.rsplit("user/", 1)[1] for o in originates(centre)] == ["1004' &park()", "1005' &park()"]
+
+
+def test_a_callback_is_recorded_on_the_dialled_leg_and_its_agent_can_transfer_it_to_a_queue(
+    centre_factory: Factory,
+) -> None:
+    def configure(config: Config) -> Config:
+        recorded = replace(support()(config).queues["support"], recording=RecordingPolicy(RecordingMode.ALL))
+        return replace(support()(config), queues=MappingProxyType({**config.queues, "support": recorded}))
+
+    records: list[object] = []
+    centre = centre_factory(configure=configure, record=records.append)
+    centre.switch.gateway_callee = GatewayCallee(person_probability=1.0, answer_after_s=1, talk_s=600)
+    engine = centre.controller.engine
+    on_break(centre, *SUPPORT)
+    caller = asks_for_a_callback(centre)
+    centre.controller.agent_action("1004", Ready())
+    wait_until(lambda: callback_of(engine, caller).phase is Phase.CONNECTED, what="the callback to connect")
+    leg = callback_of(engine, caller).uuid
+    channel = centre.switch.channel(leg)
+    assert channel is not None
+    wait_until(lambda: channel.recording is not None, what="the recording to start")
+    assert channel.recording is not None and channel.recording.endswith(f"/support/{leg}.wav")
+
+    control = centre.controller.control("1004", CallAction.TRANSFER, queue="operator")
+    assert control.call == leg
+    wait_until(lambda: engine.stats.queues["operator"].answered == 1, what="an operator to answer")
+    moved = engine.calls[leg]
+    assert moved.agent in ("1008", "1009") and centre.switch.channels[leg].bridged_with == moved.agent_leg
+    wait_until(lambda: engine.agents["1004"].state is AgentState.WRAP_UP, what="1004 to wrap up")
+    centre.switch.hangup(channel)
+    wait_until(lambda: contact(records, caller) is not None, what="the contact's record")
+    record = contact(records, caller)
+    assert record is not None and (record.callback, record.transferred_to, record.queue) == (
+        True, "queue:operator", "operator")
+    assert record.recording_path is not None and record.recording_path.endswith(f"{leg}.wav")
 
 
 def test_a_pending_callback_survives_a_controller_restart(centre_factory: Factory) -> None:
