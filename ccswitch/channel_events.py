@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ccswitch.esl.event import Event
-from ccswitch.feature_codes import FEATURE_EVENT, FEATURE_HEADER, FEATURE_KEYS
+from ccswitch.feature_codes import DESTINATION_HEADER, FEATURE_EVENT, FEATURE_HEADER, FEATURE_KEYS
 
 #: The ESL events the controller subscribes to (never ``ALL``: FreeSWITCH drops a client that falls behind);
 #: ``a::b`` is a CUSTOM subclass (``event plain … CUSTOM ccswitch::feature``, esl.connection.subscribe_command).
@@ -112,11 +112,16 @@ class FeatureCode:
 
     uuid: str
     feature: str
+    destination: str = ""  # what the agent keyed after a transfer or consult code (DESTINATION_FEATURES)
 
 
 ChannelEvent = (
     Parked | AppCompleted | Bridged | HungUp | Dtmf | PhoneChannel | JobFailed | AmdCompleted | FeatureCode
 )
+
+#: How a plain event carries an empty header value: switch_event.c switch_event_serialize writes ``_undef_``
+#: (e.g. ``Destination=${ccswitch_destination}`` when the agent keyed nothing).
+EMPTY_VALUE = "_undef_"
 
 #: What mod_amd leaves in ``amd_result`` (github.com/seanbright/mod_amd, mod_amd.c amd_handle_silence_frame,
 #: amd_handle_voiced_frame and the analysis timeout in amd_start_function).
@@ -191,7 +196,10 @@ def from_esl(event: Event) -> ChannelEvent | None:
         return HungUp(uuid=uuid, cause=event.hangup_cause or "NORMAL_CLEARING")
     if name == "CUSTOM" and event.subclass == FEATURE_EVENT:
         feature = event.get(FEATURE_HEADER) or ""
-        return FeatureCode(uuid=uuid, feature=feature) if feature in FEATURE_KEYS else None
+        if feature not in FEATURE_KEYS:
+            return None
+        destination = event.get(DESTINATION_HEADER) or ""
+        return FeatureCode(uuid=uuid, feature=feature, destination="" if destination == EMPTY_VALUE else destination)
     return None
 
 

@@ -1332,12 +1332,16 @@ class Engine:
         action = {"hold": CallAction.UNHOLD if held else CallAction.HOLD,
                   "mute": CallAction.UNMUTE if muted else CallAction.MUTE,
                   "hangup": CallAction.HANGUP, "complete": CallAction.COMPLETE, "cancel": CallAction.CANCEL,
-                  "conference": CallAction.CONFERENCE}.get(event.feature)
+                  "conference": CallAction.CONFERENCE, "transfer": CallAction.TRANSFER,
+                  "consult": CallAction.CONSULT}.get(event.feature)
         if action is None:
             log.warning("call %s: feature code %s has no action here", call.uuid, event.feature)
             return
         try:
-            self.control(call.uuid, action, now)
+            if action in (CallAction.TRANSFER, CallAction.CONSULT):  # to what they keyed (checked as any "to")
+                self.control(call.uuid, action, now, to=event.destination or None)
+            else:
+                self.control(call.uuid, action, now)
         except CcswitchError as exc:
             log.info("call %s: agent %s pressed %s on their phone: refused: %s", call.uuid, call.agent,
                      action.value, exc)

@@ -1,6 +1,7 @@
 """Desk-phone feature codes: during a call the agent presses ``*`` then a digit, and the controller does what the
-HTTP API would (``Engine.control``): ``*1`` hold / unhold, ``*2`` mute / unmute, ``*3`` hang up, and after a
-consultation ``*4`` complete, ``*5`` cancel, ``*6`` conference.
+HTTP API would (``Engine.control``): ``*1`` hold / unhold, ``*2`` mute / unmute, ``*3`` hang up, ``*7`` blind
+transfer and ``*8`` consult (then the destination's digits and ``#``), and after a consultation ``*4`` complete,
+``*5`` cancel, ``*6`` conference.
 
 Theory of operation (every step is FreeSWITCH's own; signalwire/freeswitch cc93a68):
 
@@ -26,6 +27,15 @@ Theory of operation (every step is FreeSWITCH's own; signalwire/freeswitch cc93a
    event_function: comma-separated ``name=value``; ``Event-Name`` renames the event, ``Event-Subclass`` sets its
    subclass), fires a CUSTOM ``ccswitch::feature`` event carrying the agent leg's channel data (Unique-ID = the
    leg) and ``Feature: <feature>``.
+   A transfer or a consultation needs a destination, so its extension first runs ``read`` (mod_dptools.c
+   read_function -> switch_ivr_play_say.c switch_ivr_read: ``<min> <max> <prompt> <variable> <timeout ms>
+   <terminators>``): a short tone, then the digits the agent keys, ended by ``#``, 20 digits or 5 s without a key,
+   into ``ccswitch_destination``, which switch_ivr_read clears first (so no earlier destination is reused). The
+   event adds ``Destination=${ccswitch_destination}``, expanded when ``event`` runs
+   (switch_core_session.c switch_core_session_execute_application_get_flags expands the application's data), the
+   way FreeSWITCH's own vanilla features.xml ``dx`` extension reads digits and then transfers to ``${digits}``.
+   The caller hears the hold music meanwhile (bind_meta_app's ``hold-bleg``). The controller checks the digits as
+   it checks any destination it is given (``Engine.control``: UnsafeValueError, logged).
 5. The controller subscribes to ``CUSTOM ccswitch::feature``; ``ccswitch.channel_events`` makes it a
    ``FeatureCode`` (known features only) and the engine maps the leg to its call.
 """
@@ -37,7 +47,15 @@ from types import MappingProxyType
 
 #: Feature -> the digit after ``*``. Only the agent's own keys are bound (``a``), so the caller keeps every key.
 FEATURE_KEYS: Mapping[str, str] = MappingProxyType({"hold": "1", "mute": "2", "hangup": "3", "complete": "4",
-                                                    "cancel": "5", "conference": "6"})
+                                                    "cancel": "5", "conference": "6", "transfer": "7",
+                                                    "consult": "8"})
+#: Features the agent follows with the destination's digits and ``#``.
+DESTINATION_FEATURES = frozenset({"transfer", "consult"})
+#: The channel variable ``read`` leaves the digits in, and the event header carrying them.
+DESTINATION_VARIABLE = "ccswitch_destination"
+DESTINATION_HEADER = "Destination"
+#: ``read``'s arguments: 1-20 digits after a 200 ms 440 Hz tone, 5 s for the first key, ``#`` ends.
+READ_DESTINATION = f"1 20 tone_stream://%(200,0,440) {DESTINATION_VARIABLE} 5000 #"
 #: The CUSTOM event subclass the features fire, and the header naming the feature.
 FEATURE_EVENT = "ccswitch::feature"
 FEATURE_HEADER = "Feature"
@@ -57,7 +75,10 @@ def bindings(keys: Mapping[str, str] = FEATURE_KEYS) -> dict[str, str]:
 
 def event_data(feature: str) -> str:
     """The ``event`` application's argument that fires ``feature`` (mod_dptools.c event_function)."""
-    return f"Event-Subclass={FEATURE_EVENT},Event-Name=CUSTOM,{FEATURE_HEADER}={feature}"
+    data = f"Event-Subclass={FEATURE_EVENT},Event-Name=CUSTOM,{FEATURE_HEADER}={feature}"
+    if feature in DESTINATION_FEATURES:
+        data += f",{DESTINATION_HEADER}=${{{DESTINATION_VARIABLE}}}"
+    return data
 
 
 def dialplan_xml(keys: Mapping[str, str] = FEATURE_KEYS) -> str:
@@ -76,6 +97,8 @@ def dialplan_xml(keys: Mapping[str, str] = FEATURE_KEYS) -> str:
         lines += [
             f'    <extension name="{name}">',
             f'      <condition field="destination_number" expression="^{name}$">',
+            *([f'        <action application="read" data="{READ_DESTINATION}"/>']
+              if feature in DESTINATION_FEATURES else []),
             f'        <action application="event" data="{event_data(feature)}"/>',
             "      </condition>",
             "    </extension>",

@@ -299,6 +299,31 @@ def test_star_two_toggles_mute_and_an_api_mute_counts(engine: Engine, emitted: R
     assert not engine.control("1003", CallAction.MUTE, T + 4).held
 
 
+def test_star_seven_transfers_to_the_digits_keyed_after_it(engine: Engine, emitted: Recorder, agent_leg: str) -> None:
+    engine.handle("fs1", FeatureCode(agent_leg, "transfer", "1008"), T)
+    assert emitted.take() == [Transfer(CALLER, "1008", "default")]
+    assert engine.agents["1003"].state is AgentState.WRAP_UP
+
+
+def test_star_eight_consults_the_digits_keyed_after_it(engine: Engine, emitted: Recorder, agent_leg: str) -> None:
+    engine.handle("fs1", FeatureCode(agent_leg, "consult", "1006"), T)
+    by_phone = emitted.take()
+    engine.handle("fs1", FeatureCode(agent_leg, "cancel"), T + 1)
+    emitted.take()
+    engine.control("1003", CallAction.CONSULT, T + 2, to="1006")
+    by_api = emitted.take()
+    assert [type(effect) for effect in by_phone] == [type(effect) for effect in by_api] and by_phone
+    assert engine.calls[CALLER].consult_target == "1006"
+
+
+def test_no_digits_keyed_after_star_seven_transfers_nothing(engine: Engine, emitted: Recorder, agent_leg: str,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "ccswitch.engine")
+    engine.handle("fs1", FeatureCode(agent_leg, "transfer"), T)
+    assert emitted.take() == [] and engine.agents["1003"].state is AgentState.ON_CALL
+    assert "pressed transfer on their phone: refused: a transfer goes to an extension or to a queue" in caplog.text
+
+
 def test_star_three_hangs_up_the_call(engine: Engine, emitted: Recorder, agent_leg: str) -> None:
     engine.handle("fs1", FeatureCode(agent_leg, "hangup"), T)
     assert emitted.take() == [Hangup(CALLER)]

@@ -35,16 +35,17 @@ BINDS = {
     f"execute_on_answer_ccswitch_{feature}":
         f"bind_meta_app {digit} a s execute_extension::ccswitch_{feature} XML ccswitch-features"
     for feature, digit in (("hold", "1"), ("mute", "2"), ("hangup", "3"), ("complete", "4"), ("cancel", "5"),
-                           ("conference", "6"))
+                           ("conference", "6"), ("transfer", "7"), ("consult", "8"))
 }
 
 
 # The leg variables, and what FreeSWITCH makes of them
 
 
-def test_the_leg_variables_bind_star_one_to_six() -> None:
+def test_the_leg_variables_bind_star_one_to_eight() -> None:
     assert bindings() == {"ccswitch_hold": "1", "ccswitch_mute": "2", "ccswitch_hangup": "3", "ccswitch_complete": "4",
-                          "ccswitch_cancel": "5", "ccswitch_conference": "6"}
+                          "ccswitch_cancel": "5", "ccswitch_conference": "6", "ccswitch_transfer": "7",
+                          "ccswitch_consult": "8"}
     assert c.feature_code_vars(bindings(), FEATURE_CONTEXT) == BINDS
 
 
@@ -135,23 +136,32 @@ def test_the_shipped_dialplan_file_is_the_generated_one() -> None:
     assert shipped == dialplan_xml()
     assert '<action application="event" data="Event-Subclass=ccswitch::feature,Event-Name=CUSTOM,Feature=hold"/>' \
         in shipped
+    transfer = shipped.split('<extension name="ccswitch_transfer">')[1].split("</extension>")[0]
+    assert [line.strip() for line in transfer.strip().splitlines()][1:3] == [
+        '<action application="read" data="1 20 tone_stream://%(200,0,440) ccswitch_destination 5000 #"/>',
+        '<action application="event" data="Event-Subclass=ccswitch::feature,Event-Name=CUSTOM,Feature=transfer,'
+        'Destination=${ccswitch_destination}"/>']
 
 
-def custom(subclass: str, feature: str, uuid: str | None = LEG) -> Event:
+def custom(subclass: str, feature: str, uuid: str | None = LEG, *extra: str) -> Event:
     head = [f"Event-Subclass: {subclass}", "Event-Name: CUSTOM", f"Feature: {feature}",
-            *([f"Unique-ID: {uuid}"] if uuid else [])]
+            *([f"Unique-ID: {uuid}"] if uuid else []), *extra]
     return Event.from_frame(Frame({"Content-Type": "text/event-plain"}, "\n".join(head).encode() + b"\n\n"))
 
 
 def test_the_feature_event_becomes_a_feature_code() -> None:
     assert from_esl(custom("ccswitch%3A%3Afeature", "hold")) == FeatureCode(LEG, "hold")
     assert from_esl(custom("ccswitch%3A%3Afeature", "hangup")) == FeatureCode(LEG, "hangup")
+    assert from_esl(custom("ccswitch%3A%3Afeature", "transfer", LEG, "Destination: 1008")) == FeatureCode(
+        LEG, "transfer", "1008")
+    assert from_esl(custom("ccswitch%3A%3Afeature", "consult", LEG, "Destination: _undef_")) == FeatureCode(
+        LEG, "consult")  # nothing keyed: FreeSWITCH writes an empty value as _undef_
 
 
 @pytest.mark.parametrize(
     ("subclass", "feature", "uuid"),
     [
-        ("ccswitch%3A%3Afeature", "transfer", LEG),  # not a feature we know
+        ("ccswitch%3A%3Afeature", "park", LEG),  # not a feature we know
         ("ccswitch%3A%3Afeature", "HOLD", LEG),
         ("ccswitch%3A%3Afeature", "hold%0AUnique-ID%3A%20victim", LEG),
         ("ccswitch%3A%3Afeature", "", LEG),

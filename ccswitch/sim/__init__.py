@@ -5,7 +5,8 @@
 ``switch.place_call`` (from the trunk, or ``from_phone``) and ``switch.place_direct_call`` (a phone's own call to
 another phone or out through a gateway) start calls; ``switch.press_keys`` makes the phone behind a channel key
 digits (an agent's ``*1`` feature code on their bridged leg, run by the shipped ccswitch-features dialplan that
-``switch.dialplan`` holds). What happened stays readable after the channels are gone:
+``switch.dialplan`` holds; ``switch.load_dialplan`` adds contexts); ``switch.blind_refer`` makes the phone behind a
+channel send a blind transfer (SIP REFER) to an extension. What happened stays readable after the channels are gone:
 ``switch.hangups``, ``switch.executed`` / ``switch.apps_on(uuid)`` (applications run per channel) and
 ``switch.said`` (what each ``say`` spoke).
 """

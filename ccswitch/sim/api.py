@@ -13,7 +13,7 @@ import gevent
 
 from ccswitch.sim.apps import switch_true
 from ccswitch.sim.channel import Channel, Message
-from ccswitch.sim.dialstring import AppCall, parse_app_spec, parse_inline_dialplan, separate_string, split_command_args
+from ccswitch.sim.dialstring import AppCall, parse_app_spec, parse_broadcast_path, separate_string, split_command_args
 
 if TYPE_CHECKING:
     from ccswitch.sim.switch import SimSwitch
@@ -59,7 +59,7 @@ def uuid_break(switch: SimSwitch, args: str) -> str:
         ch.inbox.clear()
     # mod_commands.c break_function: a running sendmsg / broadcast app stops its loops as well
     # (switch_channel_stop_broadcast), anything else only breaks the current app (CF_BREAK).
-    ch.stop_broadcast = ch.broadcasting
+    switch.stop_broadcast(ch)
     ch.break_requested = True
     ch.wake()
     return "+OK\n"
@@ -90,8 +90,7 @@ def uuid_broadcast(switch: SimSwitch, args: str) -> str:
     if ch is None:
         return NO_CHANNEL
     path, _, _legs = rest.rpartition(" ") if rest.endswith((" aleg", " bleg", " both")) else (rest, "", "")
-    app = AppCall(*path.split("::", 1)) if "::" in path else AppCall("playback", path)
-    switch.queue_message(ch, Message("execute", app))
+    switch.queue_message(ch, Message("execute", parse_broadcast_path(path)))
     return "+OK Message sent\n"
 
 
@@ -223,9 +222,8 @@ def uuid_bridge(switch: SimSwitch, args: str) -> str:
 
 
 def uuid_transfer(switch: SimSwitch, args: str) -> str:
-    """``<uuid> [-bleg|-both] <dest> [dialplan] [context]``; dialplan ``inline`` runs ``app:arg,...``
-    directly,
-    an XML extension is modelled as someone who answers, talks ``transfer_talk_s`` and hangs up."""
+    """``<uuid> [-bleg|-both] <dest> [dialplan] [context]`` (mod_commands.c transfer_function ->
+    switch_ivr_session_transfer, ``SimSwitch.transfer``)."""
     parts = split_command_args(args)
     if len(parts) < 2:
         return "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
@@ -235,22 +233,15 @@ def uuid_transfer(switch: SimSwitch, args: str) -> str:
     if ch is None:
         return NO_CHANNEL
     destination = rest[0]
-    dialplan = rest[1] if len(rest) > 1 else "XML"
-    context = rest[2] if len(rest) > 2 else ch.profile.context
+    dialplan = rest[1] if len(rest) > 1 else None
+    context = rest[2] if len(rest) > 2 else None
     targets = [ch]
     peer = switch.channel(ch.bridged_with) if ch.bridged_with else None
     if peer is not None and legs:
         targets = [peer] if legs == "-bleg" else [ch, peer]
     for target in targets:
-        switch.transfer(target, _extension(switch, destination, dialplan), destination, dialplan, context)
+        switch.transfer(target, destination, dialplan, context)
     return "+OK\n"
-
-
-def _extension(switch: SimSwitch, destination: str, dialplan: str) -> list[AppCall]:
-    if dialplan == "inline":
-        return parse_inline_dialplan(destination)
-    talk_ms = str(int(switch.transfer_talk_s * 1000))
-    return [AppCall("answer", ""), AppCall("sleep", talk_ms), AppCall("hangup", "")]
 
 
 def originate(switch: SimSwitch, args: str) -> str:
@@ -266,7 +257,8 @@ def originate(switch: SimSwitch, args: str) -> str:
     if target.startswith("&"):
         extension = [parse_app_spec(target)]
     else:
-        extension = _extension(switch, target, parts[2] if len(parts) > 2 else "XML")
+        dialplan = parts[2] if len(parts) > 2 else "XML"
+        extension = switch.extension_for(target, dialplan, parts[3] if len(parts) > 3 else "default")
     switch.start_leg_session(leg, extension)
     return f"+OK {leg.uuid}\n"
 
@@ -354,8 +346,7 @@ def status(switch: SimSwitch, args: str) -> str:
 
 
 def global_getvar(switch: SimSwitch, args: str) -> str:
-    values = {"domain": switch.domain, "hostname": switch.hostname, "local_ip_v4": switch.ipv4}
-    return values.get(args.strip(), "")
+    return switch.global_variables.get(args.strip(), "")
 
 
 def sched_del(switch: SimSwitch, args: str) -> str:

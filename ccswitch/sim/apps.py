@@ -69,29 +69,31 @@ def play(
     switch: SimSwitch,
     ch: Channel,
     path: str,
-    read_dtmf: bool = False,
+    on_dtmf: Callable[[str], bool] | None = None,
     stop_at: float | None = None,
 ) -> None:
     """PLAYBACK_START, wait for the prompt's length (or a break / hang-up / the switch time ``stop_at``: a digit
     play_and_get_digits reads), PLAYBACK_STOP.
 
-    With ``read_dtmf`` (playback and say pass mod_dptools on_dtmf as the input callback) every queued digit is
-    dequeued, firing DTMF; one of the ``playback_terminators`` ends the prompt and is left in
-    ``playback_terminator_used``, any other is consumed."""
+    With ``on_dtmf`` (switch_ivr_play_file's input args) every queued digit is dequeued, firing DTMF, and handed to
+    it; True ends the prompt (``Playback-Status: break``). playback and say pass mod_dptools on_dtmf (a
+    ``playback_terminators`` key ends the prompt), read keeps the first digit (args->buf)."""
     headers = _playback_headers(path)
     switch.fire_channel(ch, "PLAYBACK_START", post=headers)
     seconds = prompt_seconds(switch, path)
     started = switch.clock.now()
     terminated = False
     ends = [end for end in (None if seconds is None else started + seconds, stop_at) if end is not None]
+
+    def keyed() -> bool:
+        return on_dtmf is not None and bool(ch.dtmf_queue)
+
     while not terminated:
         remaining = min(ends) - switch.clock.now() if ends else None
-        switch.wait(
-            [ch], remaining, lambda: ch.interrupted or ch.break_requested or (read_dtmf and bool(ch.dtmf_queue))
-        )
-        if ch.interrupted or ch.break_requested or not (read_dtmf and ch.dtmf_queue):
+        switch.wait([ch], remaining, lambda: ch.interrupted or ch.break_requested or keyed())
+        if ch.interrupted or ch.break_requested or on_dtmf is None or not ch.dtmf_queue:
             break
-        terminated = _is_terminator(ch, switch.dequeue_dtmf(ch))
+        terminated = on_dtmf(switch.dequeue_dtmf(ch))
     elapsed = switch.clock.now() - started
     ms = int((elapsed if seconds is None else min(elapsed, seconds)) * 1000)
     ch.set_var("playback_last_offset_pos", str(ms * 8))  # 8 kHz samples
@@ -118,7 +120,7 @@ def _is_terminator(ch: Channel, digit: str) -> bool:
 def playback(switch: SimSwitch, ch: Channel, arg: str) -> None:
     """mod_dptools.c playback_function."""
     ch.set_var("playback_terminator_used", None)  # set to "" there, which no event shows
-    play(switch, ch, arg, read_dtmf=True)
+    play(switch, ch, arg, on_dtmf=lambda digit: _is_terminator(ch, digit))
     ch.set_var("current_application_response", "FILE PLAYED")
 
 
@@ -143,7 +145,8 @@ def say(switch: SimSwitch, ch: Channel, arg: str) -> None:
         files = spoken_files(say_type, method, text, switch.clock.now())
     switch.said.append(Said(ch.uuid, module, lang or module, say_type, method, gender, text, tuple(files)))
     if files:
-        play(switch, ch, "file_string://" + "!".join(f"{file}.wav" for file in files), read_dtmf=True)
+        path = "file_string://" + "!".join(f"{file}.wav" for file in files)
+        play(switch, ch, path, on_dtmf=lambda digit: _is_terminator(ch, digit))
 
 
 def record(switch: SimSwitch, ch: Channel, arg: str) -> None:
@@ -289,6 +292,92 @@ def play_and_get_digits(switch: SimSwitch, ch: Channel, arg: str) -> None:
                 play(switch, ch, invalid_prompt)
         if ch.interrupted:
             return
+
+
+READ_BUFFER = 128  # mod_dptools.c read_function: char digit_buffer[128]
+
+
+def read(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    """mod_dptools.c read_function -> switch_ivr_play_say.c switch_ivr_read: ``<min> <max> <sound file> <variable
+    name> <timeout ms> <terminators> [<digit timeout ms>]``, blank-split. ``min`` is at least 1, ``max`` at least
+    ``min``, the timeout at least 1000 ms, the terminators ``#`` when none are given (``=`` first: one is required),
+    the digit timeout the timeout when 0.
+
+    Clears ``read_result`` and the variable, plays the prompt (none for ``silence``): the first digit dequeued
+    during it ends it and is kept. Then switch_ivr.c switch_ivr_collect_digits_count dequeues digits (each a DTMF
+    event) until a terminator (left in ``read_terminator_used``, not collected), ``max`` digits, or no digit for the
+    timeout (the first wait ``timeout``, then ``digit timeout`` after each key). ``read_result``: ``success``,
+    ``timeout`` (keys stopped coming, at least ``min`` collected) or ``failure`` (fewer than ``min``, a required
+    terminator missing, the channel gone). The variable is set only when digits were collected. No application
+    response. Not simulated: ``+`` / ``x`` before a terminator (it is kept in the digits)."""
+    args = split_command_args(arg)
+    if not args:
+        log.error("channel %s: No arguments specified.", ch.uuid)
+        return
+    minimum = max(1, atoi(args[0]))
+    maximum = max(minimum, atoi(args[1]) if len(args) > 1 else 0)
+    prompt = args[2] if len(args) > 2 else ""
+    var_name = args[3] if len(args) > 3 else ""
+    timeout_ms = max(1000, atoi(args[4]) if len(args) > 4 else 0)
+    terminators = (args[5] if len(args) > 5 else "") or "#"
+    digit_timeout_ms = (max(0, atoi(args[6])) if len(args) > 6 else 0) or timeout_ms
+    ch.set_var("read_result", None)
+    if var_name:
+        ch.set_var(var_name, None)
+    if maximum > READ_BUFFER:
+        log.error("channel %s: Buffer too small!", ch.uuid)
+        return
+    if not ch.answered:
+        switch.answer(ch)  # switch_channel_pre_answer; the simulator has no early media of its own
+    kept: list[str] = []
+
+    def keep(digit: str) -> bool:  # switch_ivr_play_file with args->buf: the first digit ends the prompt
+        kept.append(digit)
+        return True
+
+    if prompt and prompt.lower() != "silence":
+        play(switch, ch, prompt, on_dtmf=keep)
+    digits = "".join(kept)
+    if not ch.interrupted:  # else switch_ivr_read ends before setting read_result
+        terminator, result = "", "success"
+        if len(digits) < maximum:
+            first_ms = digit_timeout_ms if digits else timeout_ms
+            digits, terminator, result = _collect_digits(switch, ch, digits, maximum, terminators, first_ms,
+                                                         digit_timeout_ms)
+        if terminator:
+            ch.set_var("read_terminator_used", terminator)
+        elif terminators.startswith("="):
+            result = "failure"
+        if len(digits) < minimum:
+            result = "failure"
+        ch.set_var("read_result", result)
+    if maximum == 1 and len(digits) == 1 and digits in terminators:
+        digits = ""
+    if var_name and digits:
+        ch.set_var(var_name, digits)
+
+
+def _collect_digits(
+    switch: SimSwitch, ch: Channel, digits: str, maximum: int, terminators: str, first_ms: int, digit_ms: int
+) -> tuple[str, str, str]:
+    """switch_ivr.c switch_ivr_collect_digits_count: (digits, the terminator keyed or "", read result)."""
+    for i, digit in enumerate(digits):  # a terminator keyed during the prompt
+        if digit in terminators:
+            return digits[:i], digit, "success"
+    wait_ms = first_ms
+    while True:
+        if not switch.wait([ch], wait_ms / 1000, lambda: ch.interrupted or bool(ch.dtmf_queue)):
+            return digits, "", "timeout"
+        if ch.interrupted:
+            return digits, "", "failure"
+        wait_ms = digit_ms
+        while ch.dtmf_queue:
+            digit = switch.dequeue_dtmf(ch)
+            if digit in terminators:
+                return digits, digit, "success"
+            digits += digit
+            if len(digits) >= maximum:
+                return digits, "", "success"
 
 
 def _next_digits(ch: Channel) -> str | None:
@@ -475,6 +564,7 @@ APPS: dict[str, App] = {
     "say": say,
     "record": record,
     "play_and_get_digits": play_and_get_digits,
+    "read": read,
     "bridge": bridge,
     "hangup": hangup,
     "sleep": sleep,

@@ -90,13 +90,14 @@ class CallerProfile:
     context: str
     channel_name: str
     transfer_source: str = ""
+    rdnis: str = ""
     profile_index: int = 1
     created_us: int = 0
     answered_us: int = 0
     progress_us: int = 0
     progress_media_us: int = 0
     hangup_us: int = 0
-    transfer_us: int = 0
+    profile_created_us: int = 0  # a transfer's new profile (0: the channel's own, created_us)
     bridged_us: int = 0
     last_hold_us: int = 0
     hold_accum_us: int = 0
@@ -120,19 +121,20 @@ class CallerProfile:
             ("Source", self.source),
             ("Transfer-Source", self.transfer_source if with_index else ""),
             ("Context", self.context),
+            ("RDNIS", self.rdnis),
             ("Channel-Name", self.channel_name),
         ]
         out = [(prefix + name, value) for name, value in texts if value]
         if with_index:
             out.append((prefix + "Profile-Index", str(self.profile_index)))
         times = [
-            ("Profile-Created-Time", self.created_us),
+            ("Profile-Created-Time", self.profile_created_us or self.created_us),
             ("Channel-Created-Time", self.created_us),
             ("Channel-Answered-Time", self.answered_us),
             ("Channel-Progress-Time", self.progress_us),
             ("Channel-Progress-Media-Time", self.progress_media_us),
             ("Channel-Hangup-Time", self.hangup_us),
-            ("Channel-Transfer-Time", self.transfer_us),
+            ("Channel-Transfer-Time", 0),  # set on the profile a transfer replaces, which no event shows
             ("Channel-Resurrect-Time", 0),
             ("Channel-Bridged-Time", self.bridged_us),
             ("Channel-Last-Hold", self.last_hold_us),
@@ -145,6 +147,41 @@ class CallerProfile:
             (prefix + "Privacy-Hide-Number", "false"),
         ]
         return out
+
+    def transfer(self, destination: str, dialplan: str, context: str, transfer_source: str, now_us: int) -> None:
+        """Become the profile switch_ivr_session_transfer makes (switch_caller_profile_clone, then
+        switch_channel_set_caller_profile): the next index, created now, RDNIS the old destination; the channel's
+        created / answered / progress / hangup times carried over, its bridge and hold times not."""
+        self.profile_index += 1
+        self.profile_created_us = now_us
+        self.rdnis, self.destination_number = self.destination_number, destination
+        self.dialplan, self.context, self.transfer_source = dialplan, context, transfer_source
+        self.bridged_us = self.last_hold_us = self.hold_accum_us = 0
+
+    def field(self, name: str) -> str | None:
+        """switch_caller.c switch_caller_get_field_by_name (the text fields the simulator keeps): what ``${name}``
+        gives when no channel variable has that name."""
+        fields = {
+            "dialplan": self.dialplan,
+            "username": self.username,
+            "caller_id_name": self.caller_id_name,
+            "caller_id_number": self.caller_id_number,
+            "orig_caller_id_name": self.orig_caller_id_name,
+            "orig_caller_id_number": self.orig_caller_id_number,
+            "callee_id_name": self.callee_id_name,
+            "callee_id_number": self.callee_id_number,
+            "ani": self.ani,
+            "network_addr": self.network_addr,
+            "rdnis": self.rdnis,
+            "destination_number": self.destination_number,
+            "uuid": self.unique_id,
+            "source": self.source,
+            "transfer_source": self.transfer_source,
+            "context": self.context,
+            "chan_name": self.channel_name,
+            "profile_index": str(self.profile_index),
+        }
+        return fields.get(name.lower())
 
 
 @dataclass(frozen=True)
@@ -183,13 +220,15 @@ class MetaBindings:
 
 @dataclass
 class Message:
-    """A private event queued on a channel by sendmsg or uuid_broadcast (switch_ivr_parse_event)."""
+    """A private event queued on a channel by sendmsg or uuid_broadcast (switch_ivr_parse_event). ``hold_bleg``:
+    the bridged partner hears its hold music while the app runs (a bind_meta_app binding's SMF_HOLD_BLEG)."""
 
     command: str  # "execute" | "hangup"
     app: AppCall | None = None
     event_uuid: str | None = None
     loops: int = 1
     hangup_cause: str = "NORMAL_CLEARING"
+    hold_bleg: bool = False
 
 
 @dataclass
@@ -222,6 +261,10 @@ class Channel:
     # A sendmsg / broadcast application runs (CF_BROADCAST); uuid_break then ends its loops too (CF_STOP_BROADCAST).
     broadcasting: bool = False
     stop_broadcast: bool = False
+    # Private events a bridged leg's own bridge thread is running (switch_ivr_bridge.c audio_bridge_thread ->
+    # switch_ivr_parse_next_event): meanwhile that thread passes none of the leg's digits on; the app reads them.
+    bridge_events: int = 0
+    holding_partner: bool = False  # CF_HOLD_BLEG: a hold_bleg app runs, the partner hears hold music
     # Set by transfer / uuid_bridge: the running apps unwind (park exits) and the session runs this next.
     redirect: Callable[[], None] | None = None
     reached_person: bool = False

@@ -52,6 +52,14 @@ def parse_inline_dialplan(target: str) -> list[AppCall]:
     return calls
 
 
+def parse_broadcast_path(path: str) -> AppCall:
+    """switch_ivr_async.c switch_ivr_broadcast: ``app::arg`` when the first ``:`` is doubled, else a file to play."""
+    colon = path.find(":")
+    if colon >= 0 and path[colon + 1 : colon + 2] == ":":
+        return AppCall(path[:colon], path[colon + 2 :])
+    return AppCall("playback", path)
+
+
 def parse_app_spec(spec: str) -> AppCall:
     """``&app(args)`` or ``&app args`` from an originate command line."""
     body = spec.removeprefix("&")

@@ -29,9 +29,17 @@ import gevent
 from ccswitch.clock import Clock, WallClock
 from ccswitch.feature_codes import dialplan_xml
 from ccswitch.sim.channel import Q850, CallerProfile, Channel, Eavesdrop, Message, MetaApp
-from ccswitch.sim.dialstring import AppCall, DialTarget, atoi, parse_dial_string
+from ccswitch.sim.dialstring import (
+    AppCall,
+    DialTarget,
+    atoi,
+    parse_broadcast_path,
+    parse_dial_string,
+    parse_inline_dialplan,
+)
 from ccswitch.sim.people import AgentPhone, CallerScript, GatewayCallee
 from ccswitch.sim.say import Said
+from ccswitch.sim.variables import expand_variables
 from ccswitch.sim.wire import SimEvent
 from ccswitch.sim.xml_dialplan import Dialplan, XmlExtension, hunt, parse_dialplan
 
@@ -140,6 +148,8 @@ class SimSwitch:
         self.executed: list[Executed] = []
         self.said: list[Said] = []
         self.sessions_since_startup = 0
+        # Global variables (global_getvar, the last resort of ${name}); vanilla vars.xml would add e.g. hold_music.
+        self.global_variables: dict[str, str] = {"domain": domain, "hostname": hostname, "local_ip_v4": ipv4}
         # The XML dialplan execute_extension hunts in: the shipped ccswitch-features context (load_dialplan adds more).
         self.dialplan: Dialplan = parse_dialplan(dialplan_xml())
         self._channels: dict[str, Channel] = {}
@@ -192,6 +202,30 @@ class SimSwitch:
 
     def hunt(self, context: str, destination: str) -> XmlExtension | None:
         return hunt(self.dialplan, context, destination)
+
+    def extension_for(self, destination: str, dialplan: str, context: str) -> list[AppCall]:
+        """What a channel sent to ``destination`` runs: an ``inline`` dialplan's apps; the extension it reaches in
+        an XML context the simulator holds (``load_dialplan``); any other destination is someone who answers, talks
+        ``transfer_talk_s`` and hangs up."""
+        if dialplan == "inline":
+            return parse_inline_dialplan(destination)
+        found = self.hunt(context, destination) if dialplan == "XML" else None
+        if found is not None:
+            return list(found.actions)
+        talk_ms = str(int(self.transfer_talk_s * 1000))
+        return [AppCall("answer", ""), AppCall("sleep", talk_ms), AppCall("hangup", "")]
+
+    def variable(self, ch: Channel, name: str) -> str | None:
+        """switch_channel.c switch_channel_get_variable_dup: the channel's variable, else its caller-profile field,
+        else the global variable."""
+        value = ch.variables.get(name)
+        if value is None:
+            value = ch.profile.field(name)
+        return self.global_variables.get(name) if value is None else value
+
+    def expand(self, ch: Channel, text: str) -> str:
+        """switch_channel_expand_variables on ``ch`` (``ccswitch.sim.variables``)."""
+        return expand_variables(text, lambda name: self.variable(ch, name))
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -450,6 +484,10 @@ class SimSwitch:
     def _session_loop(self, ch: Channel) -> None:
         while ch.up:
             self._run_extension(ch)
+            # A transferred B-leg leaves its bridge first: the A side's bridge sees it taken (CF_TRANSFER) and
+            # unbridges without hanging it up; only then does it route (switch_ivr_bridge.c
+            # audio_bridge_on_exchange_media returns before the new state runs).
+            self.wait([ch], None, lambda: ch.redirect is None or ch.bridged_with is None or not ch.up)
             if ch.redirect is not None and ch.up:
                 redirect, ch.redirect = ch.redirect, None
                 redirect()
@@ -487,6 +525,8 @@ class SimSwitch:
         ch.stop_broadcast = False
         outer = not ch.broadcasting
         ch.broadcasting = True
+        ch.wake()  # a hold-bleg partner waits for this (switch_channel_wait_for_flag CF_BROADCAST)
+        held = self._hold_partner(ch) if message.hold_bleg else None
         loop = 0
         while message.loops < 0 or loop < max(1, message.loops):
             if message.event_uuid:
@@ -500,8 +540,34 @@ class SimSwitch:
                 break
         ch.set_var("current_loop", None)
         ch.set_var("total_loops", None)
+        if held is not None:
+            ch.holding_partner = False
+            self.stop_broadcast(held)
+            self.wait([held], 5.0, lambda: not held.broadcasting)
         if outer or ch.stop_broadcast:
             ch.broadcasting = False
+
+    def _hold_partner(self, ch: Channel) -> Channel | None:
+        """switch_ivr.c switch_ivr_parse_event, ``hold-bleg`` on a bridged leg not already holding its partner:
+        the partner plays hold music while the app runs (switch_ivr_broadcast SMF_ECHO_ALEG | SMF_LOOP, waited for up
+        to 5 s; stopped after the app with switch_channel_stop_broadcast). The music is the partner's
+        ``temp_hold_music`` / ``hold_music``, else this leg's (switch_channel_get_hold_music_partner,
+        switch_channel_get_hold_music; a global ``hold_music``, as vanilla vars.xml sets, serves both); none,
+        ``silence`` or ``indicate_hold`` play nothing (switch_is_moh). Returns the partner if it plays."""
+        partner = self._channels.get(ch.bridged_with or "")
+        if partner is None or ch.holding_partner:
+            return None
+        stream = self._hold_music(partner) or self._hold_music(ch)
+        if not stream or stream.lower() in ("silence", "indicate_hold"):
+            return None
+        ch.holding_partner = True
+        self.run_in_bridge(partner, Message("execute", parse_broadcast_path(stream), loops=-1))
+        self.wait([partner], 5.0, lambda: partner.broadcasting or not partner.up)
+        return partner
+
+    def _hold_music(self, ch: Channel) -> str:
+        music = self.variable(ch, "temp_hold_music") or self.variable(ch, "hold_music") or ""
+        return self.expand(ch, music)
 
     def queue_message(self, ch: Channel, message: Message) -> None:
         ch.inbox.append(message)
@@ -509,12 +575,14 @@ class SimSwitch:
 
     def execute(self, ch: Channel, app: str, arg: str, app_uuid: str | None = None) -> bool:
         """switch_core_session_exec: CHANNEL_EXECUTE, run, CHANNEL_EXECUTE_COMPLETE. False: no such app."""
-        from ccswitch.sim.apps import APPS
+        from ccswitch.sim.apps import APPS, switch_true
 
         run = APPS.get(app)
         if run is None:
             log.warning("channel %s: invalid application %s", ch.uuid, app)
             return False
+        if not switch_true(ch.variables.get("app_disable_expand_variables")):
+            arg = self.expand(ch, arg)  # switch_core_session_exec: what the app and the events get
         app_uuid = app_uuid or str(uuid_lib.uuid4())
         ch.set_var("current_application", app)
         if arg:
@@ -668,18 +736,48 @@ class SimSwitch:
 
     # ---- transfer
     # --------------------------------------------------------------------------------------------
-    def transfer(self, ch: Channel, extension: list[AppCall], destination: str, dialplan: str, context: str) -> None:
-        """switch_ivr_session_transfer: the running apps stop, then the channel routes to the new
-        extension."""
+    def transfer(self, ch: Channel, destination: str, dialplan: str | None = None, context: str | None = None) -> None:
+        """switch_ivr.c switch_ivr_session_transfer: at once, the channel gets a new caller profile (the next
+        Profile-Index; ``destination`` in the dialplan and context given, else its ``force_transfer_dialplan`` /
+        ``force_transfer_context``, else its own, an ``inline`` one counting as none, then XML / default; RDNIS the
+        old destination; a ``bl_xfer`` Transfer-Source, also in ``transfer_source`` / ``transfer_history``),
+        ``max_forwards`` one less (70 when unset; at 0 it is hung up with EXCHANGE_ROUTING_ERROR), queued digits
+        dropped and the state set to CS_ROUTING. Then its running apps stop (a bridge ends) and it routes to what
+        ``extension_for`` finds there."""
+        forward_var = "max_session_transfers" if ch.variables.get("max_session_transfers") else "max_forwards"
+        forwards = atoi(ch.variables[forward_var]) - 1 if ch.variables.get(forward_var) else 70
+        if forwards <= 0:
+            self.hangup(ch, "EXCHANGE_ROUTING_ERROR")
+            return
+        ch.set_var(forward_var, str(forwards))
+        ch.dtmf_queue.clear()  # switch_core_session_reset: no DTMF events for them
+        ch.set_var("temp_hold_music", None)
+        profile = ch.profile
+        use_dialplan = dialplan or ch.variables.get("force_transfer_dialplan") or ""
+        if not use_dialplan and profile.dialplan.lower() != "inline":
+            use_dialplan = profile.dialplan
+        use_dialplan = use_dialplan or "XML"
+        use_context = context or ch.variables.get("force_transfer_context") or profile.context or "default"
+        destination = destination or "service"
+        peer = self._channels.get(ch.bridged_with or "")
+        for bonded in (ch, peer):
+            if bonded is not None:
+                bonded.set_var("signal_bond", None)
+        source = f"{int(self.clock.now())}:{uuid_lib.uuid4()}:bl_xfer:{destination}/{use_context}/{use_dialplan}"
+        profile.transfer(destination, use_dialplan, use_context, source, self.now_us())
+        ch.hit_dialplan = True
+        ch.state = "CS_ROUTING"
+        history = ch.variables.get("transfer_history")
+        if history is None:
+            ch.set_var("transfer_history", source)
+        else:  # SWITCH_STACK_PUSH: the variable becomes an array, where it stands
+            array = history if history.startswith("ARRAY::") else f"ARRAY::{history}"
+            ch.variables["transfer_history"] = f"{array}|:{source}"
+        ch.set_var("transfer_source", source)
+        extension = self.extension_for(destination, use_dialplan, use_context)
 
         def route() -> None:
-            ch.profile.destination_number = destination
-            ch.profile.dialplan = dialplan
-            ch.profile.context = context
-            ch.profile.transfer_us = self.now_us()
-            ch.hit_dialplan = True
             call_state = ch.call_state
-            ch.state = "CS_ROUTING"
             self.set_call_state(ch, "RINGING")
             self.enter_state(ch, "CS_ROUTING")
             ch.state = "CS_EXECUTE"
@@ -687,9 +785,44 @@ class SimSwitch:
             self.enter_state(ch, "CS_EXECUTE")
             ch.extension = extension
 
-        ch.dtmf_queue.clear()  # switch_ivr_session_transfer -> switch_core_session_reset: no DTMF events
         ch.redirect = route
         ch.wake()
+
+    def blind_refer(self, uuid: str, extension: str) -> None:
+        """The phone behind SIP channel ``uuid`` sends a blind transfer: an in-dialog REFER with ``Refer-To:
+        <sip:<extension>@<domain>>`` (no Replaces) and ``Referred-By: <sip:<its user>@<domain>>``, as mod_sofia's
+        sofia.c sofia_handle_sip_i_refer takes it (202 Accepted, then NOTIFY ``SIP/2.0 200 OK``; the profile allows
+        REFER, ``confirm_blind_transfer`` and ``fire-transfer-events`` are off).
+
+        On this leg: ``transfer_disposition=recv_replace``, ``transfer_to=blind:<partner uuid>``,
+        ``transfer_destination=blind:<extension>``, ``transfer_fallback_extension=<its user>`` and
+        ``endpoint_disposition=BLIND_TRANSFER``; on its bridged partner ``sip_h_Referred-By`` and
+        ``sip_refer_to``. Then the partner is transferred (switch_ivr_session_transfer with no dialplan or context:
+        ``transfer``, so the extension in the partner's own context). No event fires for the REFER itself: the
+        partner's bridge ends as on any transfer of it, so this leg is hung up NORMAL_CLEARING (its phone's BYE
+        after the NOTIFY says the same), then CHANNEL_UNBRIDGE, then the partner routes. Without a partner: CUSTOM
+        ``sofia::error`` (``Error-Type: blind_transfer``), ``endpoint_disposition=ATTENDED_TRANSFER_ERROR``, a
+        NOTIFY 403, nothing else."""
+        ch = self._channels.get(uuid)
+        if ch is None or not ch.up or not ch.name.startswith("sofia/"):
+            raise ValueError(f"no SIP channel {uuid} to send a REFER on")
+        user = ch.name.split("/", 2)[2].partition("@")[0]  # the phone's SIP user, as the channel name shows it
+        refer_to = f"<sip:{extension}@{self.domain}>"  # sip_header_as_string keeps <> the phone wrote
+        ch.set_var("transfer_disposition", "recv_replace")
+        peer = self._channels.get(ch.bridged_with or "")
+        ch.set_var("transfer_to", f"blind:{peer.uuid if peer is not None else extension}")
+        ch.set_var("transfer_destination", f"blind:{extension}")
+        if peer is None:
+            error = [("Error-Type", "blind_transfer"), ("Transfer-Exten", extension), ("Full-Refer-To", refer_to)]
+            self.fire("CUSTOM", [*error, *ch.channel_headers(with_vars=True)], subclass="sofia::error",
+                      calling=("sofia.c", "sofia_handle_sip_i_refer", 9698))
+            ch.set_var("endpoint_disposition", "ATTENDED_TRANSFER_ERROR")
+            return
+        ch.set_var("transfer_fallback_extension", user)
+        peer.set_var("sip_h_Referred-By", f"<sip:{user}@{self.domain}>")
+        peer.set_var("sip_refer_to", refer_to)
+        ch.set_var("endpoint_disposition", "BLIND_TRANSFER")
+        self.transfer(peer, extension)
 
     # ---- originate and bridge
     # --------------------------------------------------------------------------------
@@ -930,7 +1063,8 @@ class SimSwitch:
         transfer takes it out of the bridge into a dialplan of its own."""
 
         def session() -> None:
-            self.wait([leg], None, lambda: not leg.up or leg.redirect is not None)
+            # an app its bridge thread runs (run_in_bridge) returns before the session goes on
+            self.wait([leg], None, lambda: (not leg.up or leg.redirect is not None) and not leg.bridge_events)
             self._session_loop(leg)
 
         self.spawn(session)
@@ -972,13 +1106,18 @@ class SimSwitch:
         # Either side hanging up or being transferred (CF_TRANSFER) ends the bridge; a B-leg left behind alone is
         # hung up (switch_ivr_bridge.c audio_bridge_on_exchange_media), a transferred one goes its own way. Each
         # side's bridge thread dequeues its channel's digits (DTMF) and sends them on to the other phone.
+        # A leg whose bridge thread runs an app (run_in_bridge) passes nothing on meanwhile.
+        def passing(ch: Channel) -> bool:
+            return bool(ch.dtmf_queue) and not ch.bridge_events
+
         while True:
-            self.wait([a, b], None, lambda: a.interrupted or b.interrupted or bool(a.dtmf_queue or b.dtmf_queue))
+            self.wait([a, b], None, lambda: a.interrupted or b.interrupted or passing(a) or passing(b))
             if a.interrupted or b.interrupted:
                 break
             for ch in (a, b):
-                while ch.dtmf_queue:
+                while passing(ch):
                     self.dequeue_dtmf(ch)
+        self.wait([a], None, lambda: not a.bridge_events)  # A's own bridge thread: its app returns first
         if b.up and b.redirect is None:
             self.hangup(b, a.hangup_cause or "NORMAL_CLEARING")
         if not b.up:
@@ -987,6 +1126,7 @@ class SimSwitch:
         self.fire_channel(a, "CHANNEL_UNBRIDGE", pre=bridge_ids)
         b.set_var("call_uuid", b.uuid)  # unlinked from the A-leg's call again
         b.released.set()
+        b.wake()
 
     # ---- media
     # -----------------------------------------------------------------------------------------------
@@ -1061,19 +1201,39 @@ class SimSwitch:
         return True
 
     def _run_meta_app(self, ch: Channel, binding: MetaApp) -> None:
-        """switch_ivr_broadcast of the bound ``app::arg`` (a bare path is played) on this leg or its partner. A
-        bridged leg's own bridge thread runs it at once (switch_ivr_bridge.c audio_bridge_thread parses the
-        session's private events); any other leg finds it queued like a sendmsg. Not simulated: the partner's hold
-        music while it runs (``hold-bleg``), as uuid_hold plays none here either."""
+        """switch_ivr_broadcast of the bound ``app::arg`` (a bare path is played) on this leg or its partner, with
+        ``hold-bleg`` (switch_ivr_bind_dtmf_meta_session adds SMF_HOLD_BLEG to every binding). A bridged leg's own
+        bridge thread runs it at once (``run_in_bridge``); any other leg finds it queued like a sendmsg."""
         target = self._channels.get(ch.bridged_with or "") if binding.on_partner else ch
         if target is None or not target.up:
             return
-        app, separator, arg = binding.app.partition("::")
-        message = Message("execute", AppCall(app, arg) if separator else AppCall("playback", binding.app))
+        message = Message("execute", parse_broadcast_path(binding.app), hold_bleg=True)
         if target.bridged_with:
-            self.spawn(self._execute_message, target, message)
+            self.run_in_bridge(target, message)
         else:
             self.queue_message(target, message)
+
+    def run_in_bridge(self, ch: Channel, message: Message) -> None:
+        """A private event on a bridged leg: the leg's own bridge thread runs it at once (switch_ivr_bridge.c
+        audio_bridge_thread -> switch_ivr_parse_next_event) and passes none of the leg's digits on meanwhile: an
+        app such as ``read`` dequeues them itself."""
+        ch.bridge_events += 1
+
+        def run() -> None:
+            try:
+                self._execute_message(ch, message)
+            finally:
+                ch.bridge_events -= 1
+                ch.wake()
+
+        self.spawn(run)
+
+    def stop_broadcast(self, ch: Channel) -> None:
+        """switch_channel.h switch_channel_stop_broadcast: a running sendmsg / broadcast app stops, loops and all."""
+        if ch.broadcasting:
+            ch.stop_broadcast = True
+            ch.break_requested = True
+            ch.wake()
 
     def dequeue_dtmf(self, ch: Channel) -> str:
         """switch_channel_dequeue_dtmf: the next queued digit, announced by a DTMF event."""

@@ -75,7 +75,8 @@ def disconnect_notice() -> bytes:
 
 
 def serialize_plain(event: SimEvent) -> bytes:
-    lines = "".join(f"{name}: {url_encode(value)}\n" for name, value in event.headers)
+    # switch_event_serialize writes an empty value as _undef_ (json keeps "").
+    lines = "".join(f"{name}: {url_encode(value) or '_undef_'}\n" for name, value in event.headers)
     if event.body is None:
         return (lines + "\n").encode()
     body = event.body.encode()

@@ -48,5 +48,24 @@ def parse_dialplan(text: str) -> Dialplan:
 
 
 def hunt(dialplan: Dialplan, context: str, destination: str) -> XmlExtension | None:
-    """The extension that ``destination`` reaches in ``context``, if any."""
-    return next((ext for ext in dialplan.get(context, ()) if ext.expression.search(destination)), None)
+    """The extension that ``destination`` reaches in ``context``, if any. When the expression has a ``(``, ``$1``
+    / ``${1}`` in the actions' data become what the groups captured (nothing for a group that did not take part),
+    as mod_dialplan_xml.c parse_exten does with switch_regex.c switch_perform_substitution; ``${name}`` stays for
+    the application's run time."""
+    for ext in dialplan.get(context, ()):
+        match = ext.expression.search(destination)
+        if match is None:
+            continue
+        if "(" not in ext.expression.pattern:
+            return ext
+        actions = tuple(AppCall(call.app, _substitute(match, call.arg)) for call in ext.actions)
+        return XmlExtension(ext.name, ext.expression, actions)
+    return None
+
+
+def _substitute(match: re.Match[str], data: str) -> str:
+    def group(ref: re.Match[str]) -> str:
+        number = int(ref.group(1) or ref.group(2))
+        return (match.group(number) or "") if number <= match.re.groups else ""
+
+    return re.sub(r"\$(?:(\d+)|\{(\d+)\})", group, data)

@@ -1,9 +1,10 @@
 """An agent's desk-phone feature codes over real TCP: the simulated phone keys ``*1`` / ``*2`` / ``*3`` while
-bridged, FreeSWITCH (the simulator) fires CUSTOM ccswitch::feature, and the controller holds, mutes or hangs up
-exactly as the HTTP API does."""
+bridged, or ``*7`` / ``*8`` and a destination, FreeSWITCH (the simulator) fires CUSTOM ccswitch::feature, and the
+controller holds, mutes, hangs up, transfers or consults exactly as the HTTP API does."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -78,4 +79,40 @@ def test_other_keys_change_nothing(centre: ContactCentre) -> None:
         f"api uuid_audio {agent_leg} start read mute 1"]
     assert [e.arg for e in centre.switch.executed if e.app == "event"] == [
         "Event-Subclass=ccswitch::feature,Event-Name=CUSTOM,Feature=mute"]
+    assert centre.controller.engine.agents[agent].state.value == "on_call"
+
+
+def test_star_seven_and_an_extension_blind_transfers_the_caller_there(centre: ContactCentre) -> None:
+    caller, agent, agent_leg = support_call(centre)
+    engine = centre.controller.engine
+    centre.switch.press_keys(agent_leg, "*71008#")
+    wait_until(lambda: engine.agents[agent].state.value == "wrap_up", what="the agent to wrap up")
+    assert sent(centre, f"api uuid_transfer {caller}")[-1] == f"api uuid_transfer {caller} 1008 XML default"
+    wait_until(lambda: [e.app for e in centre.switch.executed if e.uuid == agent_leg and e.app in ("read", "event")]
+               == ["read", "event"], what="read, then event, on the agent's leg")
+    assert engine.calls[caller].transferred_to == "1008"
+
+
+def test_star_eight_and_an_extension_consults_it_then_star_four_completes(centre: ContactCentre) -> None:
+    caller, agent, agent_leg = support_call(centre)
+    engine = centre.controller.engine
+    target = "1008" if agent != "1008" else "1009"
+    centre.switch.press_keys(agent_leg, f"*8{target}#")
+    wait_until(lambda: len(engine._consult_legs) == 1, what="the consultation to start")
+    (target_leg,) = engine._consult_legs
+    assert engine.calls[caller].consult_target == target
+    wait_until(lambda: centre.switch.channels[agent_leg].bridged_with == target_leg, what="agent talks to target")
+    centre.switch.press_keys(agent_leg, "*4")
+    wait_until(lambda: centre.switch.channels[caller].bridged_with == target_leg, what="caller talks to target")
+    wait_until(lambda: engine.agents[agent].state.value == "wrap_up", what="the agent to wrap up")
+
+
+def test_star_seven_with_no_digits_before_the_timeout_transfers_nothing(centre: ContactCentre,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "ccswitch.engine")
+    caller, agent, agent_leg = support_call(centre)
+    centre.switch.press_keys(agent_leg, "*7")
+    wait_until(lambda: "pressed transfer on their phone: refused" in caplog.text, timeout=10,
+               what="read to time out and the controller to refuse the empty destination")
+    assert sent(centre, f"api uuid_transfer {caller}")[1:] == []  # (the first one connected the agent)
     assert centre.controller.engine.agents[agent].state.value == "on_call"

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from ccswitch.effects import AgentLeg, ConnectAgent
 from ccswitch.executor import command_for
-from ccswitch.feature_codes import FEATURE_CONTEXT, FEATURE_KEYS, dialplan_xml, event_data
+from ccswitch.feature_codes import (
+    DESTINATION_FEATURES,
+    FEATURE_CONTEXT,
+    FEATURE_KEYS,
+    READ_DESTINATION,
+    dialplan_xml,
+    event_data,
+)
 from ccswitch.sim.dialstring import AppCall
 from ccswitch.sim.people import AgentPhone, CallerScript
 from ccswitch.sim.server import EslServer
@@ -119,6 +126,8 @@ def test_only_a_client_subscribed_to_the_subclass_gets_it(server: EslServer, swi
 def test_the_simulator_runs_the_shipped_dialplan() -> None:
     dialplan = parse_dialplan(dialplan_xml())
     assert list(dialplan) == [FEATURE_CONTEXT]
+    reads = {feature: (AppCall("read", READ_DESTINATION),) for feature in DESTINATION_FEATURES}
     assert [(ext.name, ext.actions) for ext in dialplan[FEATURE_CONTEXT]] == [
-        (f"ccswitch_{feature}", (AppCall("event", event_data(feature)),)) for feature in FEATURE_KEYS]
+        (f"ccswitch_{feature}", (*reads.get(feature, ()), AppCall("event", event_data(feature))))
+        for feature in FEATURE_KEYS]
     assert event_data("hold") == "Event-Subclass=ccswitch::feature,Event-Name=CUSTOM,Feature=hold"
