@@ -71,6 +71,7 @@ class CallSession:
     talk_ended_at: float | None = None
     wrap_up_s: float = 0.0
     overflows: int = 0  # queues that were full for this call
+    routings: int = 0  # times the dialplan routed it: once, and again each time a transfer parks it here again
     recording: RecordingSession | None = None
     controls: ctl.AgentLegControls | None = None  # hold / mute on the connected agent's leg
     requeue_to: str | None = None  # the queue a blind transfer sends the call to (phase REQUEUING)

@@ -61,6 +61,7 @@ class Bridged:
 class HungUp:
     uuid: str
     cause: str
+    transferred_to: str | None = None  # the phone's own transfer button (a blind SIP REFER) sent its partner here
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,14 @@ def _bridge_failure(event: Event) -> str | None:
     return disposition or event.variable("bridge_hangup_cause") or "UNKNOWN"
 
 
+def _referred_to(event: Event) -> str | None:
+    """Where this channel's phone blind-transferred its partner with a SIP REFER: mod_sofia (sofia.c
+    sofia_handle_sip_i_refer) leaves ``transfer_destination=blind:<extension>`` on the referring leg, then transfers
+    the partner to that extension in the partner's own context; the referring leg ends NORMAL_CLEARING."""
+    destination = event.variable("transfer_destination") or ""
+    return destination.removeprefix("blind:") or None if destination.startswith("blind:") else None
+
+
 def _phone_user(event: Event) -> str | None:
     """The directory user whose phone this channel is, from what FreeSWITCH itself set, never caller ID: a leg
     ringing a user carries ``dialed_user`` (mod_dptools.c user_outgoing_channel; the calling leg gets it too, hence
@@ -193,7 +202,7 @@ def from_esl(event: Event) -> ChannelEvent | None:
         digit = event.get("DTMF-Digit") or ""
         return Dtmf(uuid=uuid, digit=digit) if len(digit) == 1 else None
     if name == "CHANNEL_HANGUP_COMPLETE":
-        return HungUp(uuid=uuid, cause=event.hangup_cause or "NORMAL_CLEARING")
+        return HungUp(uuid=uuid, cause=event.hangup_cause or "NORMAL_CLEARING", transferred_to=_referred_to(event))
     if name == "CUSTOM" and event.subclass == FEATURE_EVENT:
         feature = event.get(FEATURE_HEADER) or ""
         if feature not in FEATURE_KEYS:

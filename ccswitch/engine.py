@@ -113,6 +113,7 @@ log = logging.getLogger(__name__)
 Emit = Callable[[str, Sequence[Effect]], None]
 
 _MAX_OVERFLOWS = 3
+_MAX_ROUTINGS = 5  # a call parked here again after a transfer is routed again, this many times in all
 OFFER_GRACE_S = 10.0  # beyond the ring timeout, before an offer with no outcome is taken back
 AGENT_REFRESH_S = 1.0  # how often agents are re-read from the store, for changes other controllers made
 MONITOR_LOG_SIZE = 1000  # monitoring events kept for the API (every one is also logged)
@@ -396,6 +397,8 @@ class Engine:
                 self._requeue(session, now)
             elif session.consult is not None and session.consult.state is ctl.TransferState.CONSULTING:
                 self._start_music(session)  # the agent consults: the caller waits in park
+            elif session.phase is Phase.ENDED and session.transferred_to is not None:
+                self._route(session, event, now)  # transferred to a number FreeSWITCH routes back here
             return
         if not event.inbound:
             return
@@ -408,11 +411,23 @@ class Engine:
             arrived_at=now,
         )
         self.calls[event.uuid] = session
+        self._route(session, event, now)
+
+    def _route(self, session: CallSession, event: Parked, now: float) -> None:
+        """Route a parked call by the number it reached, through the dialplan: a new arrival, or a call transferred
+        away (by its agent, their phone's transfer button, a dialplan rule) to a number that parks it here again,
+        which keeps its contact. Transfers that keep coming back end after ``_MAX_ROUTINGS``."""
+        session.routings += 1
         # Applications queue behind what is playing, so a call found in music is interrupted first.
         self._emit(session, [TakeCall(session.uuid), *([StopMedia(session.uuid)] if event.playing else [])])
-        decision = route(self.config.dialplan, event.destination, event.caller_number, self._local(now))
+        if session.routings > _MAX_ROUTINGS:
+            log.warning("call %s: parked here again after %d routings: a transfer loop? hanging up", session.uuid,
+                        _MAX_ROUTINGS)
+            self._go(session, ToHangup("EXCHANGE_ROUTING_ERROR"), now)
+            return
+        decision = route(self.config.dialplan, event.destination, session.caller_number, self._local(now))
         session.recording_policy = decision.recording
-        log.info("call %s from %s to %s: rule %s -> %s", event.uuid, event.caller_number, event.destination,
+        log.info("call %s from %s to %s: rule %s -> %s", session.uuid, session.caller_number, event.destination,
                  decision.rule or "(default)", decision.step)
         self._go(session, decision.step, now)
 
@@ -510,6 +525,11 @@ class Engine:
             # The agent's leg ended. While ringing, the caller's bridge completion reports why; once talking,
             # the call is over.
             session = self.calls.get(self.agent_legs.pop(event.uuid))
+            if session is not None and session.phase is Phase.CONNECTED and session.agent_leg == event.uuid \
+                    and event.transferred_to is not None:  # their phone's transfer button: the caller goes there
+                log.info("call %s: agent %s transferred it from their phone to %s", session.uuid, session.agent,
+                         event.transferred_to)
+                session.outcome, session.transferred_to, session.controls = "transferred", event.transferred_to, None
             if session is not None and session.phase is Phase.CONNECTED and session.agent_leg == event.uuid:
                 consulting = session.consult is not None and session.consult.state is ctl.TransferState.CONSULTING
                 if session.consult is not None:

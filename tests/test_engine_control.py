@@ -21,6 +21,7 @@ from ccswitch.effects import (
     SetLegVar,
     StartMusic,
     StopMedia,
+    TakeCall,
     Transfer,
 )
 from ccswitch.engine import CallAction, Engine, Phase
@@ -362,3 +363,36 @@ def test_an_attended_transfer_is_completed_from_the_desk_phone(
     engine.handle("fs1", FeatureCode(agent_leg, "complete"), T + 30)
     assert emitted.take() == [StopMedia(CALLER), BridgeLegs(CALLER, CALLER, target), HangupLeg(CALLER, agent_leg)]
     assert engine.agents["1003"].state is AgentState.WRAP_UP
+
+
+# The phone's own transfer button (a blind SIP REFER), and calls transferred back to a number that parks here
+
+
+def test_a_blind_refer_from_the_agents_phone_ends_their_part_as_a_transfer(
+    engine: Engine, emitted: Recorder, agent_leg: str, history: list[HistoryRecord]
+) -> None:
+    engine.handle("fs1", HungUp(agent_leg, "NORMAL_CLEARING", transferred_to="1008"), T)
+    assert emitted.take() == [] and engine.agents["1003"].state is AgentState.WRAP_UP
+    engine.handle("fs1", HungUp(CALLER, "NORMAL_CLEARING"), T + 60)  # after talking to 1008
+    assert (contact(history).outcome, contact(history).transferred_to) == ("transferred", "1008")
+
+
+def test_a_call_transferred_to_a_number_that_parks_here_is_routed_again_keeping_its_contact(
+    engine: Engine, emitted: Recorder, agent_leg: str, history: list[HistoryRecord]
+) -> None:
+    engine.handle("fs1", HungUp(agent_leg, "NORMAL_CLEARING", transferred_to="88005550556"), T)
+    engine.handle("fs1", Parked(CALLER, True, "88005550556", "79161234567", ""), T + 1)
+    effects = emitted.take()
+    assert isinstance(effects[0], TakeCall) and engine.calls[CALLER].phase is Phase.IVR  # the main menu again
+    assert not [r for r in history if isinstance(r, ContactRecord)]  # one contact, still going
+
+
+def test_a_transfer_that_keeps_parking_here_is_hung_up_after_five_routings(
+    engine: Engine, emitted: Recorder, agent_leg: str
+) -> None:
+    engine.handle("fs1", HungUp(agent_leg, "NORMAL_CLEARING", transferred_to="88005550556"), T)
+    session = engine.calls[CALLER]
+    for routing in range(2, 7):
+        session.phase, session.transferred_to = Phase.ENDED, "88005550556"  # (a dialplan transfer, each time)
+        engine.handle("fs1", Parked(CALLER, True, "88005550556", "79161234567", ""), T + routing)
+    assert Hangup(CALLER, "EXCHANGE_ROUTING_ERROR") in emitted.take()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ccswitch.channel_events import SUBSCRIBED_EVENTS, FeatureCode, from_esl
+from ccswitch.channel_events import SUBSCRIBED_EVENTS, FeatureCode, HungUp, from_esl
 from ccswitch.effects import AgentLeg, ConnectAgent, Originate
 from ccswitch.errors import UnsafeValueError
 from ccswitch.esl import commands as c
@@ -147,6 +147,19 @@ def custom(subclass: str, feature: str, uuid: str | None = LEG, *extra: str) -> 
     head = [f"Event-Subclass: {subclass}", "Event-Name: CUSTOM", f"Feature: {feature}",
             *([f"Unique-ID: {uuid}"] if uuid else []), *extra]
     return Event.from_frame(Frame({"Content-Type": "text/event-plain"}, "\n".join(head).encode() + b"\n\n"))
+
+
+def test_the_leg_a_phone_blind_transferred_from_says_where_its_partner_went() -> None:
+    hangup = ["Event-Name: CHANNEL_HANGUP_COMPLETE", f"Unique-ID: {LEG}", "Hangup-Cause: NORMAL_CLEARING"]
+
+    def hung_up(*variables: str) -> object:
+        head = [*hangup, *variables]
+        return from_esl(Event.from_frame(Frame({"Content-Type": "text/event-plain"},
+                                               "\n".join(head).encode() + b"\n\n")))
+
+    assert hung_up("variable_transfer_destination: blind%3A1008") == HungUp(LEG, "NORMAL_CLEARING", "1008")
+    assert hung_up() == HungUp(LEG, "NORMAL_CLEARING")
+    assert hung_up("variable_transfer_destination: att%3A1008") == HungUp(LEG, "NORMAL_CLEARING")
 
 
 def test_the_feature_event_becomes_a_feature_code() -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
+from ccswitch.history import ContactRecord, HistoryRecord
 from ccswitch.sim import AgentPhone
 
 from .conftest import ContactCentre, wait_until
@@ -116,3 +117,40 @@ def test_star_seven_with_no_digits_before_the_timeout_transfers_nothing(centre: 
                what="read to time out and the controller to refuse the empty destination")
     assert sent(centre, f"api uuid_transfer {caller}")[1:] == []  # (the first one connected the agent)
     assert centre.controller.engine.agents[agent].state.value == "on_call"
+
+
+def test_the_phones_own_transfer_button_sends_the_caller_on_and_the_agent_wraps_up(
+    centre_factory: Callable[..., ContactCentre],
+) -> None:
+    records: list[HistoryRecord] = []
+    centre = centre_factory(phones=tuple(AgentPhone(f"100{n}", answer_after_s=1.0, talk_s=600) for n in range(10)),
+                            configure=unrecorded, record=records.append)
+    caller, agent, agent_leg = support_call(centre)
+    engine = centre.controller.engine
+    centre.switch.blind_refer(agent_leg, "1008")  # a blind SIP REFER; 1008 answers in the caller's context
+    wait_until(lambda: engine.agents[agent].state.value == "wrap_up", what="the agent to wrap up")
+    assert engine.calls[caller].transferred_to == "1008"
+    def contacts() -> list[ContactRecord]:
+        return [r for r in records if isinstance(r, ContactRecord) and r.call_uuid == caller]
+
+    wait_until(lambda: contacts() != [], timeout=8, what="the caller to talk to 1008, hang up, and be recorded")
+    (record,) = contacts()
+    assert (record.outcome, record.transferred_to, record.agent) == ("transferred", "1008", agent)
+
+
+def test_a_caller_transferred_to_the_service_number_is_routed_again(centre: ContactCentre) -> None:
+    centre.switch.load_dialplan(SERVICE_PARKS)
+    caller, agent, agent_leg = support_call(centre)
+    engine = centre.controller.engine
+    centre.switch.blind_refer(agent_leg, "88005550556")
+    wait_until(lambda: engine.agents[agent].state.value == "wrap_up", what="the agent to wrap up")
+    wait_until(lambda: engine.calls[caller].phase.value in ("queued", "offering", "connected"),
+               what="the caller to be routed again (the main menu, then support)")
+    assert [app.app for app in centre.switch.apps_on(caller)].count("play_and_get_digits") >= 2
+
+
+SERVICE_PARKS = """<include><context name="public">
+  <extension name="service"><condition field="destination_number" expression="^88005550556$">
+    <action application="park"/>
+  </condition></extension>
+</context></include>"""
