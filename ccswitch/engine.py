@@ -1373,14 +1373,12 @@ class Engine:
             raise UnsafeValueError("a consultation needs the extension or number to call ('to')")
         if call.consult is not None:
             raise InvalidTransition(f"call {call.uuid}: already {call.consult.state.value} with {call.consult_target}")
-        if call.callee_leg is not None:
-            raise InvalidTransition(f"call {call.uuid} was dialled from the agent's phone (a callback or a preview): "
-                                    "an attended transfer of it is not supported yet; a blind transfer is")
         assert call.agent_leg is not None and call.entry is not None
         endpoint = f"loopback/{to}/{context}"  # validated with the dial string: UnsafeValueError before anything
         target_leg = str(uuidlib.uuid4())
         ring_timeout = self.config.queues[call.entry.queue].ring_timeout_s
-        call.consult, effects = ctl.consult(call.uuid, call.agent_leg, target_leg, endpoint, ring_timeout)
+        call.consult, effects = ctl.consult(call.uuid, call.agent_leg, target_leg, endpoint, ring_timeout,
+                                            caller_is_bleg=call.callee_leg is not None)
         call.consult_target = to
         self._consult_legs[target_leg] = call.uuid
         return effects

@@ -11,7 +11,12 @@ The call is the caller's channel C, bridged (by ``connect_agent``) to the agent'
   flagged CF_TRANSFER and FreeSWITCH hangs up the orphaned agent leg (switch_ivr_bridge.c
   audio_bridge_on_exchange_media): the agent goes to wrap-up as after any call.
 - **Attended transfer** (``AttendedTransfer``): *consult* clears C's ``hangup_after_bridge`` and moves L to an
-  inline ``bridge`` to the target T, then ``park``: C drops out of its bridge into ``park`` (the engine plays it
+  inline ``bridge`` to the target T, then ``park``: C drops out of its bridge into ``park``. A caller dialled from
+  the agent's phone (a callback, a preview) is the B-leg of L's bridge instead, which FreeSWITCH hangs up when L
+  leaves unless it has ``park_after_bridge`` (switch_ivr_bridge.c audio_bridge_on_exchange_media): consult sets that
+  on C, and it is cleared before C is bridged again (``uuid_bridge``), so C is hung up, not parked, when its
+  partner hangs up later; L, which dialled C with ``hangup_after_bridge=true``, gets it cleared so that it parks
+  after the target (the engine plays it
   music there) while the agent talks to T. *complete* bridges C with T and hangs up L; *cancel* hangs up T;
   T hanging up or not answering needs nothing sent; *conference* makes T run ``three_way`` on L. In each of those
   three, L's bridge with T ends and L runs its next application, ``park``: the engine bridges C with L again on
@@ -95,28 +100,37 @@ class AttendedTransfer:
     agent_leg: str
     target_leg: str
     state: TransferState = TransferState.CONSULTING
+    caller_is_bleg: bool = False  # the caller was dialled from the agent's leg (a callback, a preview)
 
 
 def consult(
-    call: str, agent_leg: str, target_leg: str, endpoint: str, ring_timeout_s: int
+    call: str, agent_leg: str, target_leg: str, endpoint: str, ring_timeout_s: int, caller_is_bleg: bool = False
 ) -> tuple[AttendedTransfer, list[AnyEffect]]:
     """The agent rings ``endpoint``; the caller waits parked (the engine starts music on its CHANNEL_PARK)."""
     dial = commands.dial_string(endpoint, {"origination_uuid": target_leg, "leg_timeout": str(ring_timeout_s)})
-    effects: list[AnyEffect] = [
-        SetLegVar(call, call, "hangup_after_bridge", "false"),
-        RunInline(call, agent_leg, (("bridge", dial), ("park", ""))),
-    ]
-    return AttendedTransfer(call, agent_leg, target_leg), effects
+    if caller_is_bleg:  # (and L, whose bridge app it was, must park after the target, not hang up)
+        stay = [SetLegVar(call, call, "park_after_bridge", "true"),
+                SetLegVar(call, agent_leg, "hangup_after_bridge", "false")]
+    else:
+        stay = [SetLegVar(call, call, "hangup_after_bridge", "false")]
+    effects: list[AnyEffect] = [*stay, RunInline(call, agent_leg, (("bridge", dial), ("park", "")))]
+    return AttendedTransfer(call, agent_leg, target_leg, caller_is_bleg=caller_is_bleg), effects
+
+
+def _bridge_caller(x: AttendedTransfer, leg: str) -> list[Effect]:
+    """The parked caller bridged with ``leg``; a B-leg caller first loses ``park_after_bridge`` again."""
+    unpark: list[Effect] = [SetLegVar(x.call, x.call, "park_after_bridge", "false")] if x.caller_is_bleg else []
+    return [*unpark, BridgeLegs(x.call, x.call, leg)]
 
 
 def _complete(x: AttendedTransfer) -> list[AnyEffect]:
     # Bridge first: T hung up with L would leave the caller nobody to go to.
-    return [BridgeLegs(x.call, x.call, x.target_leg), HangupLeg(x.call, x.agent_leg)]
+    return [*_bridge_caller(x, x.target_leg), HangupLeg(x.call, x.agent_leg)]
 
 
 def rejoin_agent(x: AttendedTransfer) -> list[Effect]:
     """The caller and the agent's leg bridged again: sent once the agent's leg is parked."""
-    return [BridgeLegs(x.call, x.call, x.agent_leg)]
+    return _bridge_caller(x, x.agent_leg)
 
 
 def rejoins_agent(before: TransferState, after: TransferState) -> bool:

@@ -11,9 +11,15 @@ from typing import TYPE_CHECKING
 
 import gevent
 
-from ccswitch.sim.apps import switch_true
 from ccswitch.sim.channel import Channel, Message
-from ccswitch.sim.dialstring import AppCall, parse_app_spec, parse_broadcast_path, separate_string, split_command_args
+from ccswitch.sim.dialstring import (
+    AppCall,
+    parse_app_spec,
+    parse_broadcast_path,
+    separate_string,
+    split_command_args,
+    switch_true,
+)
 
 if TYPE_CHECKING:
     from ccswitch.sim.switch import SimSwitch

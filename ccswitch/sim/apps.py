@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ccswitch.sim.amd import amd
 from ccswitch.sim.channel import Eavesdrop, MetaApp, MetaBindings
-from ccswitch.sim.dialstring import atoi, parse_dial_string, separate_string, split_command_args
+from ccswitch.sim.dialstring import atoi, parse_dial_string, separate_string, split_command_args, switch_true
 from ccswitch.sim.say import EN_TYPES, MODELLED_TYPES, Said, spoken_files
 
 if TYPE_CHECKING:
@@ -439,11 +439,6 @@ def continues_on_fail(continue_on_fail: str | None, cause: str) -> bool:
         return True
     listed = {item.strip().upper() for item in continue_on_fail.split(",")}
     return cause in listed or str(Q850.get(cause, -1)) in listed
-
-
-def switch_true(value: str | None) -> bool:
-    """switch_utils.h switch_true."""
-    return value is not None and value.lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
 
 
 def eavesdrop(switch: SimSwitch, ch: Channel, arg: str) -> None:

@@ -144,6 +144,11 @@ def split_command_args(text: str) -> list[str]:
     return args
 
 
+def switch_true(value: str | None) -> bool:
+    """switch_utils.h switch_true."""
+    return value is not None and value.lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
+
+
 def atoi(text: str) -> int:
     """C atoi: leading blanks, an optional sign, then digits; 0 when there are none."""
     match = re.match(r"\s*([+-]?\d+)", text)

@@ -22,6 +22,7 @@ import time
 import uuid as uuid_lib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from types import MappingProxyType
 
 import gevent
@@ -36,6 +37,7 @@ from ccswitch.sim.dialstring import (
     parse_broadcast_path,
     parse_dial_string,
     parse_inline_dialplan,
+    switch_true,
 )
 from ccswitch.sim.people import AgentPhone, CallerScript, GatewayCallee
 from ccswitch.sim.say import Said
@@ -575,7 +577,7 @@ class SimSwitch:
 
     def execute(self, ch: Channel, app: str, arg: str, app_uuid: str | None = None) -> bool:
         """switch_core_session_exec: CHANNEL_EXECUTE, run, CHANNEL_EXECUTE_COMPLETE. False: no such app."""
-        from ccswitch.sim.apps import APPS, switch_true
+        from ccswitch.sim.apps import APPS
 
         run = APPS.get(app)
         if run is None:
@@ -1118,7 +1120,9 @@ class SimSwitch:
                 while passing(ch):
                     self.dequeue_dtmf(ch)
         self.wait([a], None, lambda: not a.bridge_events)  # A's own bridge thread: its app returns first
-        if b.up and b.redirect is None:
+        if b.up and b.redirect is None and switch_true(b.variables.get("park_after_bridge")):
+            b.redirect = partial(self._park_session, b)  # switch_ivr_park_session, not a hang-up
+        elif b.up and b.redirect is None:
             self.hangup(b, a.hangup_cause or "NORMAL_CLEARING")
         if not b.up:
             b.reported.wait()
@@ -1212,6 +1216,14 @@ class SimSwitch:
             self.run_in_bridge(target, message)
         else:
             self.queue_message(target, message)
+
+    def _park_session(self, ch: Channel) -> None:
+        """switch_ivr.c switch_ivr_park_session: CS_PARK, whose state handler parks the channel (switch_ivr_park,
+        CHANNEL_PARK) without running the park application."""
+        from ccswitch.sim.apps import park
+
+        self.enter_state(ch, "CS_PARK")
+        park(self, ch, "")
 
     def run_in_bridge(self, ch: Channel, message: Message) -> None:
         """A private event on a bridged leg: the leg's own bridge thread runs it at once (switch_ivr_bridge.c

@@ -223,6 +223,37 @@ def test_a_callback_is_recorded_on_the_dialled_leg_and_its_agent_can_transfer_it
     assert record.recording_path is not None and record.recording_path.endswith(f"{leg}.wav")
 
 
+def test_the_agent_on_a_callback_consults_cancels_then_consults_again_and_hands_the_caller_over(
+    centre_factory: Factory,
+) -> None:
+    centre = centre_factory(configure=support())
+    centre.switch.gateway_callee = GatewayCallee(person_probability=1.0, answer_after_s=1, talk_s=600)
+    engine = centre.controller.engine
+    on_break(centre, *SUPPORT)
+    caller = asks_for_a_callback(centre)
+    centre.controller.agent_action("1004", Ready())
+    wait_until(lambda: callback_of(engine, caller).phase is Phase.CONNECTED, what="the callback to connect")
+    session = callback_of(engine, caller)
+    leg, agent_leg = session.uuid, session.agent_leg
+    assert agent_leg is not None
+
+    def consult() -> str:
+        centre.controller.control("1004", CallAction.CONSULT, to="1008")
+        (target_leg,) = engine._consult_legs
+        wait_until(lambda: centre.switch.channels[agent_leg].bridged_with == target_leg, what="agent talks to 1008")
+        wait_until(lambda: centre.switch.channels[leg].parked, what="the caller parked, not hung up (a B-leg)")
+        return target_leg
+
+    consult()
+    centre.controller.control("1004", CallAction.CANCEL)
+    wait_until(lambda: centre.switch.channels[leg].bridged_with == agent_leg, what="the caller back with the agent")
+    target_leg = consult()
+    centre.controller.control("1004", CallAction.COMPLETE)
+    wait_until(lambda: centre.switch.channels[leg].bridged_with == target_leg, what="the caller with 1008")
+    wait_until(lambda: engine.agents["1004"].state is AgentState.WRAP_UP, what="1004 to wrap up")
+    assert centre.switch.channels[leg].variables.get("park_after_bridge") == "false"  # hung up with 1008, later
+
+
 def test_a_pending_callback_survives_a_controller_restart(centre_factory: Factory) -> None:
     centre = centre_factory(configure=support())
     centre.switch.gateway_callee = ANSWERS

@@ -39,6 +39,16 @@ def test_consult_keeps_the_caller_and_moves_the_agent_to_the_target() -> None:
     ]
 
 
+def test_a_caller_dialled_from_the_agents_leg_is_parked_not_hung_up_and_unparked_before_each_new_bridge() -> None:
+    transfer, effects = x.consult(CALL, AGENT, TARGET, "user/1001", 15, caller_is_bleg=True)
+    assert effects[:2] == [SetLegVar(CALL, CALL, "park_after_bridge", "true"),
+                           SetLegVar(CALL, AGENT, "hangup_after_bridge", "false")] and transfer.caller_is_bleg
+    unpark = SetLegVar(CALL, CALL, "park_after_bridge", "false")
+    assert x.apply(transfer, _E.COMPLETE)[1] == [unpark, BridgeLegs(CALL, CALL, TARGET), HangupLeg(CALL, AGENT)]
+    assert x.rejoin_agent(transfer) == [unpark, BridgeLegs(CALL, CALL, AGENT)]
+    assert x.apply(transfer, _E.CANCEL)[1] == [HangupLeg(CALL, TARGET)]
+
+
 def consulting() -> x.AttendedTransfer:
     return x.AttendedTransfer(CALL, AGENT, TARGET)
 
