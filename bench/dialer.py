@@ -14,7 +14,11 @@ Abandon rate = abandons / person answers, for the day and for every full rolling
 inside the day). Occupancy = talk time / logged-in time; idle = the share of logged-in time neither talking nor in
 wrap-up (agents waiting for a person to answer).
 
-    /work/venv/bin/python bench/dialer.py [--seeds 5] [--agents 50 20 10] [--jobs 2]
+    /work/venv/bin/python bench/dialer.py [--seeds 5] [--agents 50 20 10] [--jobs 2] [--policy taper=0.2 ...]
+
+``--policy`` changes the pacer's knobs only (the world keeps its 30 s ring timeout and 2 s grace); for example
+``--policy min_risk=0.95 max_risk=0.95`` holds the allowance fixed, without ledger feedback, to measure the
+abandon-occupancy trade-off of the forecast alone.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from multiprocessing import Pool
+from typing import Any
 
 from ccswitch.dialer import (
     AbandonLedger,
@@ -100,7 +105,7 @@ class Estimates:
             self.refreshed_at = now
 
 
-def simulate(scenario: str, agents: int, mode: str, seed: int) -> Result:
+def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPolicy = POLICY) -> Result:
     rng = random.Random(f"{scenario}/{agents}/{seed}")  # the same callers for every mode
     answer_rate = SCENARIOS[scenario]
     ledger = AbandonLedger(window_seconds=LEDGER_WINDOW, limit=LIMIT)
@@ -158,7 +163,7 @@ def simulate(scenario: str, agents: int, mode: str, seed: int) -> Result:
             return max(0, math.ceil(RATIO_LEVEL * free) - len(ringing))
         if mode == "progressive":
             return progressive_lines(observe(now))
-        return lines_to_dial(observe(now), POLICY)
+        return lines_to_dial(observe(now), pacer)
 
     tick = 0.0
     while tick < DAY:
@@ -231,8 +236,27 @@ def worst_rolling_hour(records: list[tuple[float, bool]]) -> float:
     return worst
 
 
-def run(job: tuple[str, int, str, int]) -> Result:
+def run(job: tuple[str, int, str, int, PacingPolicy]) -> Result:
     return simulate(*job)
+
+
+WORLD_KNOBS = ("ring_timeout", "grace")  # the world's, not the pacer's: --policy may not change them
+
+
+def pacer_policy(overrides: list[str]) -> PacingPolicy:
+    """``POLICY`` with ``name=value`` overrides of the pacer's knobs."""
+    kinds = {field.name: field.type for field in fields(PacingPolicy) if field.name not in WORLD_KNOBS}
+    changes: dict[str, Any] = {}
+    for override in overrides:
+        name, _, value = override.partition("=")
+        try:
+            changes[name] = (int if kinds[name] == "int" else float)(value)
+        except (KeyError, ValueError):
+            raise SystemExit(f"--policy {override}: expected NAME=NUMBER, NAME one of {', '.join(kinds)}") from None
+    try:
+        return replace(POLICY, **changes)
+    except ValueError as exc:
+        raise SystemExit(f"--policy: {exc}") from None
 
 
 def report(results: list[Result], seeds: int) -> bool:
@@ -280,9 +304,13 @@ def main() -> int:
     parser.add_argument("--agents", type=int, nargs="+", default=[50, 20, 10])
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--policy", nargs="+", default=[], metavar="NAME=VALUE", help="override a pacer knob")
     args = parser.parse_args()
+    pacer = pacer_policy(args.policy)
+    if pacer != POLICY:
+        print(f"pacer: {pacer}")
     jobs = [
-        (scenario, agents, mode, seed)
+        (scenario, agents, mode, seed, pacer)
         for mode in sorted(args.modes, key=lambda m: m != "predictive")  # the slow ones first
         for agents in args.agents
         for scenario in SCENARIOS

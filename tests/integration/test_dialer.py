@@ -21,6 +21,7 @@ from ccswitch.controller import Controller
 from ccswitch.dialer import DialOutcome, Lead, LeadState, RunCommand
 from ccswitch.history import ContactRecord, HistoryRecord
 from ccswitch.http import serve_http
+from ccswitch.media.recording import RecordingMode, RecordingPolicy
 from ccswitch.sim import AgentPhone, GatewayCallee
 from ccswitch.sim.dialstring import AppCall
 
@@ -279,7 +280,7 @@ def test_a_preview_campaign_shows_the_agent_a_lead_and_dials_it_from_their_phone
 ) -> None:
     records: list[HistoryRecord] = []
     centre = campaign_centre(centre_factory, callee(n1="person", n2="busy"), records=records, mode="preview",
-                             abandon_message=None)
+                             abandon_message=None, recording=RecordingPolicy(RecordingMode.ALL))
     server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller)
     base = f"http://127.0.0.1:{server.server_port}"
 
@@ -305,6 +306,10 @@ def test_a_preview_campaign_shows_the_agent_a_lead_and_dials_it_from_their_phone
         agent_leg = engine.calls[line].agent_leg
         assert agent_leg is not None and centre.switch.channels[agent_leg].variables.get("sip_auto_answer") == "true"
         assert stored(centre, lead(1).phone).state is LeadState.ANSWERED
+        lead_leg = centre.switch.channel(line)
+        assert lead_leg is not None  # the campaign's recording policy: the lead's leg, from the bridge
+        wait_until(lambda: lead_leg.recording is not None, what="the campaign's recording to start")
+        assert lead_leg.recording is not None and lead_leg.recording.endswith(f"/sales/{line}.wav")
         wait_until(lambda: line in contacts(records), timeout=8, what="the call to end and be recorded")
         record = contacts(records)[line]
         assert (record.direction, record.outcome, record.campaign, record.agent) == (
