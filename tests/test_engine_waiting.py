@@ -176,6 +176,18 @@ def callback_requested(engine: Engine, config: Config, emitted: Recorder) -> Non
     assert engine.queued_entries() == [] and engine.stats.queues["support"].abandoned == 0
 
 
+def callback_dialled(engine: Engine, config: Config, emitted: Recorder) -> tuple[Originate, DialOut]:
+    """A callback asked for; 1004, back from a break, takes it: their phone answers and dials the caller."""
+    callback_requested(engine, config, emitted)
+    engine.agent_action("1004", Ready(), MONDAY_10AM + 100)
+    (originate,) = emitted.take()
+    assert isinstance(originate, Originate)
+    engine.handle("fs1", Parked(originate.leg, False, "1004", "", ""), MONDAY_10AM + 103)
+    (dial,) = emitted.take()
+    assert isinstance(dial, DialOut)
+    return originate, dial
+
+
 def test_callback_dials_the_agent_first_then_the_caller_and_connects_them(config: Config, emitted: Recorder) -> None:
     history: list[HistoryRecord] = []
     engine = Engine(config, MemoryStore(), emitted, record=history.append)
@@ -208,13 +220,8 @@ def test_a_connected_callback_is_recorded_and_transferred_like_any_call_on_the_l
     engine = Engine(with_queue(config, "support", recording=RecordingPolicy(RecordingMode.ALL, announce=None)),
                     MemoryStore(), emitted, record=history.append)
     engine.start(MONDAY_10AM - 3600)
-    callback_requested(engine, config, emitted)
-    engine.agent_action("1004", Ready(), MONDAY_10AM + 100)
-    (originate,) = emitted.take()
-    assert isinstance(originate, Originate)
-    engine.handle("fs1", Parked(originate.leg, False, "1004", "", ""), MONDAY_10AM + 103)
-    (dial,) = emitted.take()
-    assert isinstance(dial, DialOut) and dial.callee_leg == originate.call  # the call is named by the caller's leg
+    originate, dial = callback_dialled(engine, config, emitted)
+    assert dial.callee_leg == originate.call  # the call is named by the caller's leg
     engine.handle("fs1", Bridged(originate.leg, dial.callee_leg), MONDAY_10AM + 110)
     (record,) = emitted.take()
     assert isinstance(record, StartRecording) and record.call == dial.callee_leg
@@ -343,13 +350,7 @@ def test_hanging_up_a_callback_from_the_api_ends_the_leg_that_dialled_the_caller
     config: Config, emitted: Recorder
 ) -> None:
     engine = started(config, emitted)
-    callback_requested(engine, config, emitted)
-    engine.agent_action("1004", Ready(), MONDAY_10AM + 100)
-    (originate,) = emitted.take()
-    assert isinstance(originate, Originate)
-    engine.handle("fs1", Parked(originate.leg, False, "1004", "", ""), MONDAY_10AM + 103)
-    (dial,) = emitted.take()
-    assert isinstance(dial, DialOut)
+    originate, dial = callback_dialled(engine, config, emitted)
     engine.handle("fs1", Bridged(originate.leg, dial.callee_leg), MONDAY_10AM + 110)
     emitted.take()  # (a recording, if the queue's sample picks this call)
     engine.control("1004", CallAction.HANGUP, MONDAY_10AM + 120)

@@ -67,6 +67,18 @@ def callback_of(engine: Engine, caller: str) -> CallSession:
     return next(s for s in engine.calls.values() if (s.contact_uuid or s.uuid) == caller)
 
 
+def talking_callback(centre: ContactCentre) -> CallSession:
+    """A support caller asks for a callback; 1004, the only agent back from a break, calls them; the caller answers
+    and stays on the line."""
+    centre.switch.gateway_callee = GatewayCallee(person_probability=1.0, answer_after_s=1, talk_s=600)
+    on_break(centre, *SUPPORT)
+    caller = asks_for_a_callback(centre)
+    centre.controller.agent_action("1004", Ready())
+    engine = centre.controller.engine
+    wait_until(lambda: callback_of(engine, caller).phase is Phase.CONNECTED, what="the callback to connect")
+    return callback_of(engine, caller)
+
+
 def originates(centre: ContactCentre) -> list[str]:
     return [c.split("\n")[0] for c in centre.server.commands_received if c.startswith("bgapi originate")]
 
@@ -197,13 +209,9 @@ def test_a_callback_is_recorded_on_the_dialled_leg_and_its_agent_can_transfer_it
 
     records: list[object] = []
     centre = centre_factory(configure=configure, record=records.append)
-    centre.switch.gateway_callee = GatewayCallee(person_probability=1.0, answer_after_s=1, talk_s=600)
     engine = centre.controller.engine
-    on_break(centre, *SUPPORT)
-    caller = asks_for_a_callback(centre)
-    centre.controller.agent_action("1004", Ready())
-    wait_until(lambda: callback_of(engine, caller).phase is Phase.CONNECTED, what="the callback to connect")
-    leg = callback_of(engine, caller).uuid
+    session = talking_callback(centre)
+    caller, leg = session.contact_uuid, session.uuid
     channel = centre.switch.channel(leg)
     assert channel is not None
     wait_until(lambda: channel.recording is not None, what="the recording to start")
@@ -227,13 +235,8 @@ def test_the_agent_on_a_callback_consults_cancels_then_consults_again_and_hands_
     centre_factory: Factory,
 ) -> None:
     centre = centre_factory(configure=support())
-    centre.switch.gateway_callee = GatewayCallee(person_probability=1.0, answer_after_s=1, talk_s=600)
     engine = centre.controller.engine
-    on_break(centre, *SUPPORT)
-    caller = asks_for_a_callback(centre)
-    centre.controller.agent_action("1004", Ready())
-    wait_until(lambda: callback_of(engine, caller).phase is Phase.CONNECTED, what="the callback to connect")
-    session = callback_of(engine, caller)
+    session = talking_callback(centre)
     leg, agent_leg = session.uuid, session.agent_leg
     assert agent_leg is not None
 

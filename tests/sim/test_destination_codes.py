@@ -6,6 +6,7 @@ expansion on their own."""
 from __future__ import annotations
 
 from ccswitch.esl import commands
+from ccswitch.feature_codes import DESTINATION_FEATURES, FEATURE_KEYS, READ_DESTINATION, extension
 from ccswitch.sim.dialstring import AppCall
 from ccswitch.sim.people import AgentPhone, CallerScript
 from ccswitch.sim.switch import SimSwitch
@@ -15,33 +16,14 @@ from tests.sim.test_behaviour import parked_call
 from tests.sim.test_feature_codes import digits_seen
 
 AGENT_LEG = "agent-leg-7"
-CODES = {"ccswitch_transfer": "7", "ccswitch_consult": "8"}
+CODES = {extension(feature): FEATURE_KEYS[feature] for feature in DESTINATION_FEATURES}
 MUSIC = "local_stream://moh"
-PROMPT = "tone_stream://%(200,0,440)"
-# The extensions as the controller will ship them (like vanilla features.xml "dx").
-DIALPLAN = f"""<include>
-  <context name="ccswitch-features">
-    <extension name="ccswitch_transfer">
-      <condition field="destination_number" expression="^ccswitch_transfer$">
-        <action application="read" data="1 20 {PROMPT} ccswitch_destination 5000 #"/>
-        <action application="event"
-                data="Event-Subclass=ccswitch::feature,Event-Name=CUSTOM,Feature=transfer,Destination=${{ccswitch_destination}}"/>
-      </condition>
-    </extension>
-    <extension name="ccswitch_consult">
-      <condition field="destination_number" expression="^ccswitch_consult$">
-        <action application="read" data="1 20 {PROMPT} ccswitch_destination 5000 #"/>
-        <action application="event"
-                data="Event-Subclass=ccswitch::feature,Event-Name=CUSTOM,Feature=consult,Destination=${{ccswitch_destination}}"/>
-      </condition>
-    </extension>
-  </context>
-</include>"""
+PROMPT = READ_DESTINATION.split()[2]  # the shipped extensions' read prompt (ccswitch.feature_codes)
 
 
 def bridged(client: RawClient, switch: SimSwitch, agent_vars: dict[str, str] | None = None) -> str:
-    """A caller bridged to agent 1000 whose leg binds *7 / *8 as the controller's agent legs bind *1..*6."""
-    switch.load_dialplan(DIALPLAN)
+    """A caller bridged to agent 1000 whose leg binds *7 / *8 as the controller's agent legs do (the
+    simulator runs the shipped ccswitch-features dialplan)."""
     switch.add_phone(AgentPhone("1000", answer_after_s=0.1, talk_s=600))
     call = parked_call(client, switch, CallerScript(patience_s=600, talk_s=None))
     variables = {**commands.feature_code_vars(CODES, "ccswitch-features"), **(agent_vars or {})}
