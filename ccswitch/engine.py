@@ -541,14 +541,13 @@ class Engine:
                     session.agent = session.agent_leg = None
                     self._requeue(session, now)
             return
-        waiting_callback = self.calls.get(event.uuid)
-        if waiting_callback is not None and waiting_callback.phase is Phase.CALLBACK:
-            if not waiting_callback.caller_gone:  # (else the leg of an attempt that failed, waiting for a retry)
-                self._caller_left_for_callback(waiting_callback, now)
+        pending = self.calls.get(event.uuid)
+        if pending is not None and pending.phase is Phase.CALLBACK:
+            if not pending.caller_gone:  # (else the leg of an attempt that failed, waiting for a retry)
+                self._caller_left_for_callback(pending, now)
             return
-        dialling = self.calls.get(event.uuid)
-        if dialling is not None and dialling.phase is Phase.OFFERING and dialling.callee_leg == event.uuid:
-            self._dial_out_failed(dialling, event.cause, now)  # the customer's leg ended before answering
+        if pending is not None and pending.phase is Phase.OFFERING and pending.callee_leg == event.uuid:
+            self._dial_out_failed(pending, event.cause, now)  # the customer's leg ended before answering
             return
         session = self.calls.pop(event.uuid, None)
         if session is None:
@@ -639,6 +638,7 @@ class Engine:
         return DialOutPlan(session.entry.callback, policy.gateway, policy.caller_id_number, policy.ring_timeout_s)
 
     def _dial_out_failed(self, session: CallSession, cause: str, now: float) -> None:
+        """The customer a callback or preview dialled from the agent's phone was not reached."""
         if session.preview is not None:
             self._preview_not_reached(session, cause, now)
         else:
