@@ -541,12 +541,12 @@ class Dialer:
         campaign = self.campaigns[name]
         lead = self._stored_lead(campaign, preview.phone)
         if not dialable(campaign.config, lead, now, agent_reserved=True):
-            self._end_preview(campaign, preview, now)
+            self._end_preview(preview, now)
             raise InvalidTransition(f"lead {lead.phone} may no longer be dialled ({lead.state.value}, on a do-not-call "
                                     "list or outside its calling window): preview another")
         dialled = self._write_lead(campaign, lead, on_dial(lead, preview.call))
         if dialled is None:
-            self._end_preview(campaign, preview, now)
+            self._end_preview(preview, now)
             raise InvalidTransition(f"lead {lead.phone} was dialled by another controller: preview another")
         del self.previews[agent_id]
         node = self.engine.calls[preview.call].node
@@ -560,7 +560,7 @@ class Dialer:
         """The agent skips the lead they preview: not dialled, not shown again for ``PREVIEW_SKIP_S``."""
         preview = self._preview_of(name, agent_id)
         campaign = self.campaigns[name]
-        self._end_preview(campaign, preview, now)
+        self._end_preview(preview, now)
         campaign.skipped[preview.phone] = now + PREVIEW_SKIP_S
         log.info("campaign %s: agent %s skipped %s", name, agent_id, preview.phone)
         return campaign.leads[preview.phone]
@@ -572,7 +572,7 @@ class Dialer:
             raise InvalidTransition(f"agent {agent_id} previews no lead of campaign {name} (ask for one first)")
         return preview
 
-    def _end_preview(self, campaign: _Campaign, preview: Preview, now: float) -> None:
+    def _end_preview(self, preview: Preview, now: float) -> None:
         del self.previews[preview.agent]
         self.engine.end_preview(preview.call, now)
 
