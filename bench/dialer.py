@@ -7,12 +7,14 @@ least the 15 s minimum). Talk time is lognormal, mean 120 s, sigma 0.8 (CV ~0.95
 with no agent free within 2 s is abandoned. Every second the dialler asks its mode how many lines to launch:
 
 * progressive: ``progressive_lines`` (one line per free agent not already held by a ringing line);
-* predictive: ``lines_to_dial`` fed by the estimators and a 1 h ``AbandonLedger`` at 3 %;
+* predictive: ``pace`` (``lines_to_cancel`` then ``lines_to_dial``) fed by the estimators and a 1 h
+  ``AbandonLedger`` at 3 %: it may hang up lines that have rung at least 15 s before anyone answers them (a
+  cancelled line is a no-answer: a callee who would have answered later never does; the estimators do not see it);
 * ratio-2.5: VICIdial's RATIO dial level, ``ceil(2.5 x free agents) - lines ringing``.
 
 Abandon rate = abandons / person answers, for the day and for every full rolling hour (windows ``(t - 1 h, t]``
 inside the day). Occupancy = talk time / logged-in time; idle = the share of logged-in time neither talking nor in
-wrap-up (agents waiting for a person to answer).
+wrap-up (agents waiting for a person to answer); cancel/h = lines the pacer hung up per hour.
 
     /work/venv/bin/python bench/dialer.py [--seeds 5] [--agents 50 20 10] [--jobs 2] [--policy taper=0.2 ...]
 
@@ -46,6 +48,7 @@ from ccswitch.dialer import (
     RateEstimator,
     TalkTimeEstimator,
     lines_to_dial,
+    pace,
     progressive_lines,
 )
 
@@ -55,7 +58,10 @@ MACHINE_RATE = 0.15
 TALK = LogNormal.from_mean(120.0, 0.8)
 WRAP_UP = 10.0
 DELAY_LOW, DELAY_HIGH = 5.0, 30.0
-POLICY = PacingPolicy(ring_timeout=30.0)
+# The cancelling pacer: it dials for risks up to 3x the limit, counting none of a line's risk after the minimum ring
+# (late_weight 0), and hangs up lines past it whose risk exceeds 3x the allowance. Without cancelling, the old pacer
+# is ``--policy cancel_risk=inf late_weight=1 max_risk=1``.
+POLICY = PacingPolicy.cancelling(ring_timeout=30.0, min_ring=15.0)
 LIMIT = 0.03
 LEDGER_WINDOW = 3600.0  # every rolling hour within the limit implies every 24 h (Ofcom) window is too
 OCCUPANCY_TARGET = 0.86
@@ -84,6 +90,7 @@ class Result:
     wrap_up_seconds: float
     connected: int
     dials: int
+    cancelled: int = 0
 
 
 class Estimates:
@@ -122,6 +129,7 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
     talk_seconds = 0.0
     wrap_up_seconds = 0.0
     dials = 0
+    cancelled = 0
 
     def push(at: float, kind: int, key: int) -> None:
         heapq.heappush(events, (at, next(seq), kind, key))
@@ -159,17 +167,30 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
         )
 
     def decide(now: float) -> int:
+        nonlocal cancelled
         if mode == "ratio-2.5":
             return max(0, math.ceil(RATIO_LEVEL * free) - len(ringing))
         if mode == "progressive":
             return progressive_lines(observe(now))
-        return lines_to_dial(observe(now), pacer)
+        if pacer.cancel_risk == math.inf:
+            return lines_to_dial(observe(now), pacer)
+        decision = pace(observe(now), pacer)
+        if decision.cancel:
+            lines = list(ringing)  # in the order observe() listed them
+            for index in decision.cancel:
+                # Hung up before anyone answered: a no-answer. Its future answer (if any) never happens; the
+                # controller learns nothing of it, so the estimators do not see it (see the module docstring).
+                del ringing[lines[index]]
+            cancelled += len(decision.cancel)
+        return decision.dial
 
     tick = 0.0
     while tick < DAY:
         while events and events[0][0] <= tick:
             now, _, kind, key = heapq.heappop(events)
             if kind in (PERSON, MACHINE, NO_ANSWER):
+                if key not in ringing:
+                    continue  # cancelled before this answer: nobody picks up a call that is no longer there
                 dialled = ringing.pop(key)
                 estimates.person = estimates.person.record(now, kind == PERSON)
                 estimates.machine = estimates.machine.record(now, kind == MACHINE)
@@ -219,6 +240,7 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
         wrap_up_seconds=wrap_up_seconds,
         connected=len(records) - abandoned,
         dials=dials,
+        cancelled=cancelled,
     )
 
 
@@ -240,7 +262,7 @@ def run(job: tuple[str, int, str, int, PacingPolicy]) -> Result:
     return simulate(*job)
 
 
-WORLD_KNOBS = ("ring_timeout", "grace")  # the world's, not the pacer's: --policy may not change them
+WORLD_KNOBS = ("ring_timeout", "grace", "min_ring")  # the world's, not the pacer's: --policy may not change them
 
 
 def pacer_policy(overrides: list[str]) -> PacingPolicy:
@@ -262,7 +284,8 @@ def pacer_policy(overrides: list[str]) -> PacingPolicy:
 def report(results: list[Result], seeds: int) -> bool:
     print(
         f"{'scenario':<14} {'agents':>6} {'mode':<12} {'abandon%':>9} {'worst seed%':>11} {'worst hour%':>11} "
-        f"{'occupancy%':>10} {'min occ%':>8} {'idle%':>6} {'talk min/agent-h':>16} {'calls/h':>8} {'dials/h':>8}"
+        f"{'occupancy%':>10} {'min occ%':>8} {'idle%':>6} {'talk min/agent-h':>16} {'calls/h':>8} {'dials/h':>8} "
+        f"{'cancel/h':>8}"
     )
     all_met = True
 
@@ -284,7 +307,7 @@ def report(results: list[Result], seeds: int) -> bool:
             f"{100 * worst_hour:>11.2f} {100 * sum(occupancies) / seeds:>10.1f} {100 * min(occupancies):>8.1f} "
             f"{100 * idle:>6.1f} "
             f"{60 * sum(occupancies) / seeds:>16.1f} {sum(r.connected for r in runs) / seeds / HOURS:>8.0f} "
-            f"{sum(r.dials for r in runs) / seeds / HOURS:>8.0f}"
+            f"{sum(r.dials for r in runs) / seeds / HOURS:>8.0f} {sum(r.cancelled for r in runs) / seeds / HOURS:>8.0f}"
         )
         if mode == "predictive":
             abandon_met = worst_seed <= LIMIT and worst_hour <= LIMIT

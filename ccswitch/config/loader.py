@@ -44,7 +44,7 @@ from ccswitch.config.model import (
     Tier,
 )
 from ccswitch.dialer.leads import normalise_phone, read_do_not_call, read_leads
-from ccswitch.dialer.pacing import DEFAULT_ABANDON_LIMIT, MIN_RING_SECONDS, OFCOM_WINDOW_SECONDS
+from ccswitch.dialer.pacing import DEFAULT_ABANDON_LIMIT, DEFAULT_RING_SECONDS, MIN_RING_SECONDS, OFCOM_WINDOW_SECONDS
 from ccswitch.errors import ConfigError, DataFileError, UnsafeValueError
 from ccswitch.esl import commands
 from ccswitch.media.monitor import ALL_QUEUES, Supervisor
@@ -608,6 +608,7 @@ def _campaign(
             "abandon_limit",
             "abandon_window",
             "min_ring_s",
+            "ring_timeout_s",
             "max_lines_per_agent",
             "machine",
             "abandon_message",
@@ -657,7 +658,8 @@ def _campaign(
         retry=_retry_delays(node.section("retry")),
         abandon_limit=_share(node, "abandon_limit", DEFAULT_ABANDON_LIMIT),
         abandon_window_s=f.duration(node, "abandon_window", int(OFCOM_WINDOW_SECONDS), 3600, 90 * 86400),
-        min_ring_s=_min_ring_s(node),
+        min_ring_s=(min_ring := _min_ring_s(node)),
+        ring_timeout_s=_ring_timeout_s(node, min_ring),
         max_lines_per_agent=_max_lines_per_agent(node, mode),
         abandon_message=abandon_message,
         dispositions=MappingProxyType(_dispositions(node)),
@@ -715,6 +717,17 @@ def _min_ring_s(node: Node) -> int:
         node.error("min_ring_s", f"{value} is below {least}: an unanswered line rings at least {least} s (Ofcom)")
         return least
     return node.integer("min_ring_s", least, least, 300)
+
+
+def _ring_timeout_s(node: Node, min_ring_s: int) -> int:
+    """How long a line rings before the dialler gives up on it [30 s, or min_ring_s if longer]; at least min_ring_s.
+    A predictive campaign may hang up a line between the two once no agent is expected for it."""
+    default = max(int(DEFAULT_RING_SECONDS), min_ring_s)
+    value = node.raw("ring_timeout_s")
+    if isinstance(value, int) and not isinstance(value, bool) and value < min_ring_s:
+        node.error("ring_timeout_s", f"{value} is below min_ring_s ({min_ring_s}): a line rings at least that long")
+        return default
+    return node.integer("ring_timeout_s", default, min_ring_s, 300)
 
 
 def _max_lines_per_agent(node: Node, mode: DialMode) -> int:

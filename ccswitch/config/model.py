@@ -251,6 +251,7 @@ class CampaignConfig:
     abandon_limit: float  # share of person-answered calls that may be abandoned in abandon_window_s
     abandon_window_s: int
     min_ring_s: int  # an unanswered line rings at least this long
+    ring_timeout_s: int  # ... and at most this long (predictive may hang it up in between: no agent expected)
     max_lines_per_agent: int
     abandon_message: str | None  # prompt for a person answered with no agent free (None for blast, preview)
     dispositions: Mapping[str, Disposition]

@@ -34,6 +34,19 @@ the abandon rate without spending right up to it; bench/dialer.py measures how c
 below its ceiling ``talk / (talk + wrap-up)`` there is mostly agents waiting for the next person answer: which
 lines a person answers, and when, is noise no forecast removes, so more occupancy costs abandons at a steep rate.
 
+Cancelling (:func:`lines_to_cancel`, :func:`pace`; off unless ``cancel_risk`` is finite). A line that has rung
+``min_ring`` (never under the legal 15 s, :data:`MIN_RING_SECONDS`) may be hung up before anyone answers it: that is
+a no-answer to retry later, not an abandoned call. Each tick, before dialling, the same forecast gives each such line
+its abandon probability if a person answers it, ``Σ_t w(t) · P(S(t) - D'(t) < 1) / Σ_t w(t)`` (``w`` its chance of
+a person answer in the step ending at ``t``, ``D'`` the demand without it); while the riskiest is above
+``cancel_risk x`` the allowance (at least ``min_risk x limit``), it is hung up (ties: the longest rung) and the
+forecast loses its answers. Lines that free agents hold are never given up. With cancelling on, a new line's answers
+after ``min_ring`` can be shed once supply turns out short, so only ``late_weight`` of their risk counts when
+dialling, and ``max_risk`` may exceed 1: the pacer dials more, and sheds late what the agents cannot take.
+bench/dialer.py measures it. A controller that cancels learns nothing of the cancelled line's fate, so it should
+leave it out of the estimators (counting it as a no-answer would bias the answer rate low, and the pacer
+aggressive); the ones it keeps then lean slightly high (cautious).
+
 The estimators feed the model and fade old data with a half-life, so the pacer follows drifting answer rates; their
 Beta / pseudo-count priors make the first minutes conservative (a high answer rate, long talk times), and callers
 should pass :meth:`RateEstimator.upper` (a credible upper bound), not the mean. Everything here is pure: time is an
@@ -50,6 +63,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 MIN_RING_SECONDS = 15.0  # Ofcom: ring at least 15 s before giving up on an unanswered line
+DEFAULT_RING_SECONDS = 30.0  # how long a campaign's line rings unless it says otherwise (VICIdial's is 26 s)
 ABANDON_GRACE_SECONDS = 2.0  # a person answered with no agent within this is an abandoned call
 DEFAULT_ABANDON_LIMIT = 0.03
 OFCOM_WINDOW_SECONDS = 24 * 3600.0
@@ -272,14 +286,27 @@ class PacingPolicy:
     min_risk: float = 0.1  # what a new line may still risk once the budget is spent, as a share of the limit
     reserve_abandons: float = 3.0  # budget kept back for answers still in flight
     forecast_step: int = 3  # seconds between the points ahead at which supply and demand are compared
+    min_ring: float = MIN_RING_SECONDS  # a ringing line may be hung up once dialled this long (at least the legal 15 s)
+    cancel_risk: float = math.inf  # hang up a line past min_ring whose abandon risk exceeds this x the allowance
+    late_weight: float = 1.0  # share of a new line's risk counted for answers after min_ring (it may be cancelled)
 
     def __post_init__(self) -> None:
         if self.ring_timeout < MIN_RING_SECONDS:
             raise ValueError(f"ring_timeout must be at least {MIN_RING_SECONDS} s")
+        if not MIN_RING_SECONDS <= self.min_ring <= self.ring_timeout:
+            raise ValueError(f"min_ring must be at least {MIN_RING_SECONDS} s and at most ring_timeout")
+        if self.cancel_risk < 0.0 or not 0.0 <= self.late_weight <= 1.0:
+            raise ValueError("cancel_risk must be non-negative and late_weight a share in [0, 1]")
         if not 0.0 <= self.min_risk <= self.max_risk or self.min_risk >= 1.0:
             raise ValueError("min_risk must be under the limit (below 1) and at most max_risk")
         if self.forecast_step < 1:
             raise ValueError("forecast_step must be a positive number of seconds")
+
+    @classmethod
+    def cancelling(cls, ring_timeout: float, min_ring: float = MIN_RING_SECONDS) -> PacingPolicy:
+        """The cancelling pacer bench/dialer.py measures: dial for up to 3x the limit, counting none of a line's
+        risk after ``min_ring``, and hang up lines past it whose risk exceeds 3x the allowance."""
+        return cls(ring_timeout=ring_timeout, min_ring=min_ring, max_risk=3.0, cancel_risk=3.0, late_weight=0.0)
 
 
 @dataclass(frozen=True)
@@ -347,6 +374,83 @@ def lines_to_dial(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> int
         else:
             high = middle
     return max(safe, low)
+
+
+def lines_to_cancel(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> tuple[int, ...]:
+    """Which ringing lines to hang up now, as indices into ``inp.ringing_for`` (see the module docstring).
+
+    Only lines dialled at least ``policy.min_ring`` ago (and not yet at the ring timeout) may go; a line goes while
+    the riskiest of them would be abandoned, if a person answers it, with a probability above ``cancel_risk x`` the
+    allowance (at least ``min_risk x limit``); the lines that free agents hold are never given up.
+    """
+    if policy.cancel_risk == math.inf or inp.person_rate <= 0.0:
+        return ()
+    delay, step = inp.answer_delay, policy.forecast_step
+    ahead = range(step, delay.seconds + step, step)
+    ring_limit = int(policy.ring_timeout)
+    p, m = inp.person_rate, inp.machine_rate
+    by_age: dict[int, list[int]] = {}  # whole seconds rung -> indices of such lines, the longest rung first
+    for index in sorted(range(len(inp.ringing_for)), key=lambda i: -inp.ringing_for[i]):
+        age = int(inp.ringing_for[index])
+        if inp.ringing_for[index] >= policy.min_ring and age < ring_limit and 1.0 - (p + m) * delay.at(age) > 0.0:
+            by_age.setdefault(age, []).append(index)
+    most = len(inp.ringing_for) - max(0, inp.agents_free - inp.inbound_waiting)
+    if not by_age or most <= 0:
+        return ()
+    answers = {  # P(a person answers the line by t), for each t ahead
+        age: [p * share / (1.0 - (p + m) * delay.at(age)) for share in _answer_share(delay, ring_limit, ahead, age)]
+        for age in by_age
+    }
+    allowance = max(abandon_allowance(inp.budget, policy), policy.min_risk * inp.budget.limit)
+    threshold = policy.cancel_risk * allowance
+    forecast = _Forecast.of(inp, policy)
+    margin, variance = list(forecast.margin_mean), list(forecast.margin_variance)
+    cancelled: list[int] = []
+    while len(cancelled) < most:
+        risks = {age: _line_risk(margin, variance, answers[age]) for age, lines in by_age.items() if lines}
+        if not risks:
+            break
+        age = max(risks, key=lambda each: (risks[each], each))
+        if risks[age] <= threshold:
+            break
+        cancelled.append(by_age[age].pop(0))
+        for k, q in enumerate(answers[age]):
+            margin[k] += q
+            variance[k] = max(0.0, variance[k] - q * (1.0 - q))
+    return tuple(sorted(cancelled))
+
+
+def _line_risk(margin: list[float], variance: list[float], answered_by: list[float]) -> float:
+    """P(no agent for a ringing line | a person answers it), from the margin that counts it (mean, variance)."""
+    risk = 0.0
+    before = 0.0
+    for mean, spread_squared, by in zip(margin, variance, answered_by, strict=True):
+        weight = by - before
+        before = by
+        if weight <= 0.0:
+            continue
+        others = mean + by  # the margin without this line
+        spread = math.sqrt(max(0.0, spread_squared - by * (1.0 - by)))
+        no_agent = (1.0 if others < 0.5 else 0.0) if spread == 0.0 else _normal_cdf((0.5 - others) / spread)
+        risk += weight * no_agent
+    return risk / before if before > 0.0 else 0.0
+
+
+@dataclass(frozen=True)
+class PacingDecision:
+    """One tick's decision: lines to hang up (indices into ``PacerInput.ringing_for``), then lines to launch."""
+
+    cancel: tuple[int, ...]
+    dial: int
+
+
+def pace(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> PacingDecision:
+    """Cancel first (:func:`lines_to_cancel`), then dial for the lines left ringing (:func:`lines_to_dial`)."""
+    cancel = lines_to_cancel(inp, policy)
+    if cancel:
+        gone = set(cancel)
+        inp = replace(inp, ringing_for=tuple(age for i, age in enumerate(inp.ringing_for) if i not in gone))
+    return PacingDecision(cancel, lines_to_dial(inp, policy))
 
 
 _MOST_LINES = 4096  # a search bound for allowances so lax that no number of lines exceeds them
@@ -435,7 +539,10 @@ class _Forecast:
             for t, moving in zip(ahead, _column_sums(variances, len(ahead)), strict=True)
         ]
         new_answered_by = tuple(p * delay.at(t) for t in ahead)
-        answer_weight = tuple(delay.at(t) - delay.at(t - step) for t in ahead)
+        answer_weight = tuple(  # answers after min_ring may be cancelled before they happen: late_weight
+            (delay.at(t) - delay.at(t - step)) * (policy.late_weight if t - step >= policy.min_ring else 1.0)
+            for t in ahead
+        )
         return cls(tuple(mean), tuple(variance), new_answered_by, answer_weight)
 
     def abandon_probability(self, new_lines: int) -> float:

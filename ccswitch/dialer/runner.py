@@ -12,7 +12,7 @@ Each tick, for every RUNNING campaign, it works out how many lines to launch, pi
 DIALLING with the store's compare-and-set (so no two controllers dial one lead for one attempt) and originates::
 
     bgapi originate {origination_uuid=<line>,origination_caller_id_number=<campaign number>,
-        origination_caller_id_name=<campaign name>,originate_timeout=<min_ring_s + 2>,ignore_early_media=true,
+        origination_caller_id_name=<campaign name>,originate_timeout=<ring_timeout_s + 2>,ignore_early_media=true,
         cc_campaign=<name>,cc_lead=<phone>}sofia/gateway/<gateway>/<phone> &park()
 
 How many: *progressive* one per free agent of the campaign's queue not already held by a line ringing or being
@@ -20,6 +20,11 @@ classified, or by an inbound call waiting for them (blended agents: inbound goes
 says (``pacing.lines_to_dial``, spending the campaign's ``AbandonLedger``), at least the progressive number and at
 most ``max_lines_per_agent`` lines in flight per staffed agent; *blast* ``max_lines_per_agent`` lines per staffed
 agent of its queue, none while calls wait there; *preview* none: agents dial the leads they are shown.
+
+Cancelling (predictive, and only when the campaign's lines ring longer than its minimum, ``pacing_policy``): before
+launching, the pacer may hang up lines that rang ``min_ring_s`` (plus call set-up) and that it expects no agent to
+be free for (``pacing.lines_to_cancel``); ``Hangup(ORIGINATOR_CANCEL)``, then the leg's hang-up settles the lead as
+no answer (retried later). Nobody answered, so it is no abandoned call; the estimators do not count it.
 
 Preview: an available agent of the campaign's queue asks for a lead (``preview``): the next dialable one not shown
 to anyone else, and they are reserved for it (``Engine.preview``: no queue call is offered to them meanwhile). They
@@ -36,6 +41,7 @@ A line moves along one table (``_LINE_MOVES``); anything else raises ``InvalidTr
        |                                    |  \\--machine message / blast prompt--> MESSAGE --played--> (over)
        \\--ended (-ERR, hang-up, timeout)    \\--ended (machine hung up on, gone)    WAITING --abandoned--> (over)
     RINGING --connected (a preview: bridged from the agent's phone)--> CONNECTED
+    RINGING --cancelled (rang the minimum, no agent expected)--> CANCELLING --ended (its hang-up)--> (over)
 
 *Answered*: the callee picked up and the leg parked; mod_amd's ``amd`` runs on it (``DetectMachine``).
 ``ignore_early_media=true`` matters: without it originate succeeds on early media (a 183 from the network,
@@ -75,6 +81,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import uuid as uuidlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -111,6 +118,7 @@ from ccswitch.dialer.pacing import (
     PacingPolicy,
     RateEstimator,
     TalkTimeEstimator,
+    lines_to_cancel,
     lines_to_dial,
     progressive_lines,
 )
@@ -165,6 +173,7 @@ class LineState(enum.Enum):
     WAITING = "waiting"  # a person, handed to the engine: an agent within CONNECT_WITHIN_S, or the abandon message
     CONNECTED = "connected"  # talking to an agent
     MESSAGE = "message"  # a machine hears the campaign's message, or a person the blast prompt
+    CANCELLING = "cancelling"  # rang the minimum, hung up by the pacer (no agent for it): waiting for its end
 
 
 class LineEvent(enum.Enum):
@@ -175,6 +184,7 @@ class LineEvent(enum.Enum):
     CONNECTED = "connected"
     ABANDONED = "abandoned"
     PLAYED = "played"
+    CANCELLED = "cancelled"  # the pacer hangs up a line that rang the minimum before anyone answered
     ENDED = "ended"  # failed, hung up, gone, or hung up on
 
 
@@ -184,6 +194,8 @@ _LINE_MOVES: Mapping[tuple[LineState, LineEvent], LineState | None] = MappingPro
         (LineState.RINGING, LineEvent.ANSWERED): LineState.DETECTING,
         (LineState.RINGING, LineEvent.ENDED): _OVER,
         (LineState.RINGING, LineEvent.CONNECTED): LineState.CONNECTED,  # a preview: the agent's phone dialled it
+        (LineState.RINGING, LineEvent.CANCELLED): LineState.CANCELLING,
+        (LineState.CANCELLING, LineEvent.ENDED): _OVER,
         (LineState.DETECTING, LineEvent.TO_AGENT): LineState.WAITING,
         (LineState.DETECTING, LineEvent.TO_MESSAGE): LineState.MESSAGE,
         (LineState.DETECTING, LineEvent.HANDED_OVER): _OVER,
@@ -231,6 +243,8 @@ def history_outcome(line: Line, cause: str) -> Outcome:
     rang; no answer if hung up before detection said anything; then machine, or a blast person's prompt."""
     if line.state is LineState.RINGING:
         return _UNANSWERED_OUTCOMES[outcome_of_cause(cause)]
+    if line.state is LineState.CANCELLING:
+        return "no_answer" if line.answered_at is None else "abandoned"
     if line.person is None:
         return "no_answer"
     return "announced" if line.person else "machine"
@@ -366,8 +380,22 @@ class _Campaign:
 
 
 def ring_seconds(campaign: CampaignConfig) -> int:
-    """``originate_timeout``: the campaign's minimum ring time plus call set-up."""
-    return campaign.min_ring_s + RING_SETUP_S
+    """``originate_timeout``: the campaign's ring timeout plus call set-up."""
+    return campaign.ring_timeout_s + RING_SETUP_S
+
+
+def pacing_policy(campaign: CampaignConfig) -> PacingPolicy:
+    """The predictive pacer for ``campaign``: the cancelling one (``PacingPolicy.cancelling``) when its lines ring
+    longer than the minimum, so that a line may be hung up once it rang that long, else the plain one.
+
+    The minimum counts from the INVITE plus call set-up, as ``originate_timeout`` does. A campaign whose
+    ``ring_timeout_s`` is its ``min_ring_s`` cancels nothing: the switch gives up on the line at that moment.
+    """
+    ring = float(ring_seconds(campaign))
+    cancel_after = float(campaign.min_ring_s + RING_SETUP_S)
+    if cancel_after >= ring:
+        return PacingPolicy(ring_timeout=ring)
+    return PacingPolicy.cancelling(ring_timeout=ring, min_ring=cancel_after)
 
 
 # -- what the operations API shows ---------------------------------------------------------------------------------
@@ -641,6 +669,8 @@ class Dialer:
             line = self.lines.get(event.uuid)
             if line is not None and line.state is LineState.RINGING:
                 self._answered(line, now)
+            elif line is not None and line.state is LineState.CANCELLING:  # picked up as our hang-up went out
+                self._replace(replace(line, answered_at=now))
         elif isinstance(event, AmdCompleted):
             line = self.lines.get(event.uuid)
             if line is not None and line.state is LineState.DETECTING and line.tag == event.tag:
@@ -661,7 +691,7 @@ class Dialer:
                 self._gone(line, event.cause, now)
         elif isinstance(event, JobFailed):
             line = self.lines.get(event.job)
-            if line is not None and line.state is LineState.RINGING:
+            if line is not None and line.state in (LineState.RINGING, LineState.CANCELLING):
                 self._gone(line, event.reason, now)
 
     def _answered(self, line: Line, now: float) -> None:
@@ -763,6 +793,17 @@ class Dialer:
             estimates.machine = estimates.machine.record(now, False)
             log.info("line %s (%s): not answered: %s (%s)", line.uuid, line.phone, cause, outcome.value)
             self._lead_outcome(campaign, line, outcome, now)
+        elif line.state is LineState.CANCELLING and line.answered_at is not None:
+            # Answered in the instant our hang-up was on its way: a person hung up on, which counts as abandoned
+            # (in the ledger, and the 72-hour rule), though nobody can tell a person from a machine now.
+            log.info("line %s (%s): answered as it was cancelled: counted abandoned", line.uuid, line.phone)
+            self._ledger(campaign, line, now, abandoned=True)
+            self._lead_outcome(campaign, line, DialOutcome.ABANDONED, now)
+        elif line.state is LineState.CANCELLING:
+            # We hung it up unanswered: a no-answer for the lead, but nothing for the estimators (had it rung on,
+            # it might have been answered; counted as a no-answer, the answer rate would lean low).
+            log.info("line %s (%s): cancelled after the minimum ring (%s)", line.uuid, line.phone, cause)
+            self._lead_outcome(campaign, line, DialOutcome.NO_ANSWER, now)
         elif line.state is LineState.DETECTING:
             # Hung up while we listened: most likely a person who heard silence, or a machine cut short. Not
             # countable as either: dialled again after the no-answer delay.
@@ -796,14 +837,17 @@ class Dialer:
         for campaign in self.campaigns.values():
             if campaign.estimates.refresh(now):  # once a minute: the store forgets what left the window
                 self.store.trim_answers(campaign.config.name, now - campaign.config.abandon_window_s)
+            if campaign.running and campaign.config.mode == "predictive":
+                self._cancel(campaign, now)
             if campaign.running and campaign.config.mode != "preview":
                 self._launch(campaign, now)
 
     def _line_timers(self, line: Line, now: float) -> None:
         if line.state is LineState.WAITING and line.handed_at is not None and now >= line.handed_at + CONNECT_WITHIN_S:
             self._abandoned(line, now, f"no agent within {CONNECT_WITHIN_S:g} s")
-        elif line.state is LineState.RINGING and now > line.dialled_at + self.campaigns[line.campaign].ring_s \
-                + LINE_GRACE_S and self.campaigns[line.campaign].config.mode != "preview":  # (the engine's offer)
+        elif line.state in (LineState.RINGING, LineState.CANCELLING) \
+                and now > line.dialled_at + self.campaigns[line.campaign].ring_s + LINE_GRACE_S \
+                and self.campaigns[line.campaign].config.mode != "preview":  # (the engine's offer)
             log.warning("line %s (%s): no outcome of the originate in time: taken back", line.uuid, line.phone)
             self.emit(line.node, [Hangup(line.uuid, "ORIGINATOR_CANCEL")])
             self._gone(line, "LOST", now)
@@ -837,15 +881,42 @@ class Dialer:
         campaign = self._campaign(name)
         config = campaign.config
         supply = agent_supply(self.engine.agents, self._members(), self._waiting(), config.queue, now)
-        same_queue = [line for line in self.lines.values()
-                      if self.campaigns[line.campaign].config.queue == config.queue]
-        mine = [line for line in same_queue if line.campaign == config.name]
+        mine = [line for line in self.lines.values() if line.campaign == config.name]
         if config.mode == "blast":
             if len(self.engine.waiting.get(config.queue, {})):
                 return 0  # blended: callers wait for these agents
             in_flight = sum(1 for line in mine if line.state in _IN_FLIGHT)
             return max(0, config.max_lines_per_agent * supply.staffed - in_flight)
-        ringing = tuple(now - line.dialled_at for line in same_queue if line.state is LineState.RINGING)
+        inp, _ = self._pacer_input(campaign, supply, now)
+        if config.mode == "progressive":
+            return progressive_lines(inp)
+        in_flight = sum(1 for line in mine if line.state in (LineState.RINGING, LineState.DETECTING))
+        cap = config.max_lines_per_agent * supply.staffed - in_flight
+        return max(0, min(lines_to_dial(inp, pacing_policy(config)), cap))
+
+    def _cancel(self, campaign: _Campaign, now: float) -> None:
+        """Predictive: hang up the campaign's lines that rang the minimum and that the pacer says no agent will be
+        free for (``pacing.lines_to_cancel``); only when the campaign rings longer than its minimum."""
+        policy = pacing_policy(campaign.config)
+        if policy.cancel_risk == math.inf:
+            return
+        supply = agent_supply(self.engine.agents, self._members(), self._waiting(), campaign.config.queue, now)
+        inp, ringing = self._pacer_input(campaign, supply, now)
+        for index in lines_to_cancel(inp, policy):
+            line = ringing[index]
+            if line.campaign != campaign.config.name:
+                continue  # another campaign's line on the same queue: that campaign decides
+            log.info("line %s (%s): rang %.0f s, no agent expected for it: hung up", line.uuid, line.phone,
+                     now - line.dialled_at)
+            self._replace(move(line, LineEvent.CANCELLED))
+            self.emit(line.node, [Hangup(line.uuid, "ORIGINATOR_CANCEL")])
+
+    def _pacer_input(self, campaign: _Campaign, supply: AgentSupply, now: float) -> tuple[PacerInput, list[Line]]:
+        """What the pacer sees of the campaign's queue now, and the ringing lines in ``ringing_for``'s order."""
+        config = campaign.config
+        same_queue = [line for line in self.lines.values()
+                      if self.campaigns[line.campaign].config.queue == config.queue]
+        ringing = [line for line in same_queue if line.state is LineState.RINGING]
         detecting = sum(1 for line in same_queue if line.state is LineState.DETECTING)
         estimates = campaign.estimates
         person = estimates.person.upper(now)
@@ -853,7 +924,7 @@ class Dialer:
             agents_free=supply.free,
             talking_for=supply.talking_for,
             wrap_up_left=supply.wrap_up_left,
-            ringing_for=ringing,
+            ringing_for=tuple(now - line.dialled_at for line in ringing),
             person_rate=person,
             machine_rate=min(estimates.machine.upper(now), 1.0 - person),
             answer_delay=estimates.delay_now,
@@ -863,11 +934,7 @@ class Dialer:
             # Answered lines being classified may each be a person: they hold an agent like a waiting call.
             inbound_waiting=supply.held_by_inbound + detecting,
         )
-        if config.mode == "progressive":
-            return progressive_lines(inp)
-        in_flight = sum(1 for line in mine if line.state in (LineState.RINGING, LineState.DETECTING))
-        cap = config.max_lines_per_agent * supply.staffed - in_flight
-        return max(0, min(lines_to_dial(inp, PacingPolicy(ring_timeout=float(campaign.ring_s))), cap))
+        return inp, ringing
 
     def _members(self) -> dict[str, Sequence[str]]:
         return {queue: self.engine.members(queue) for queue in self.config.queues}

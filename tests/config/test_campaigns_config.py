@@ -111,7 +111,7 @@ def test_missing_required_keys(tree: Tree) -> None:
         ("max_atempts: 3", "promo.max_atempts: unknown key, did you mean 'max_attempts'? (known: abandon_limit, "
          "abandon_message, abandon_window, blast, caller_id_name, caller_id_number, dispositions, do_not_call, "
          "gateway, leads, machine, max_attempts, max_lines_per_agent, min_ring_s, mode, preview_dial_after_s, queue, "
-         "recording, retry, timezone, window)"),
+         "recording, retry, ring_timeout_s, timezone, window)"),
         ("mode: robocall", "promo.mode: 'robocall' is not one of: preview, progressive, predictive, blast"),
         ("queue: salse", "promo.queue: unknown queue 'salse' (known: operator, sales, support)"),
         ('gateway: "my gw"', "promo.gateway: gateway 'my gw' can't go into a FreeSWITCH command (allowed: 1-64 "

@@ -49,6 +49,7 @@ CAMPAIGN = CampaignConfig(
     abandon_limit=0.03,
     abandon_window_s=86400,
     min_ring_s=15,
+    ring_timeout_s=30,
     max_lines_per_agent=3,
     abandon_message="campaigns/abandoned",
     dispositions=MappingProxyType(

@@ -23,6 +23,7 @@ from ccswitch.dialer import (
     lines_to_dial,
     progressive_lines,
 )
+from ccswitch.dialer.pacing import MIN_RING_SECONDS, PacingDecision, lines_to_cancel, pace
 
 PLENTY = AbandonBudget(limit=0.03, answered=1000, abandoned=0)
 SPENT = AbandonBudget(limit=0.03, answered=1000, abandoned=30)
@@ -273,3 +274,90 @@ def test_rates_must_be_shares() -> None:
 def test_delay_weights_must_be_usable() -> None:
     with pytest.raises(ValueError, match="non-negative"):
         DelayDistribution.from_weights([0.0, 0.0])
+
+
+@pytest.mark.parametrize("changes", [{"min_ring": 14.0}, {"min_ring": 31.0}, {"late_weight": 1.5},
+                                     {"cancel_risk": -1.0}])
+def test_cancelling_knobs_are_checked(changes: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match=r"min_ring|cancel_risk"):
+        PacingPolicy(ring_timeout=30.0, **changes)
+
+
+# -- cancelling lines that rang the minimum ------------------------------------------------------------------------
+
+CANCELLING = PacingPolicy(cancel_risk=1.0)  # hang up a line whose risk exceeds the allowance (3 % with PLENTY)
+SURE_AT_19 = DelayDistribution.uniform(19, 20)  # every answer 19-20 s after dialling
+
+
+def sure(**changes: object) -> PacerInput:
+    """No agent busy; every line is answered by a person 19-20 s after it was dialled."""
+    return lone(**({"person_rate": 1.0, "machine_rate": 0.0, "answer_delay": SURE_AT_19} | changes))
+
+
+def test_given_cancelling_off_when_pacing_then_no_line_is_hung_up() -> None:
+    inp = sure(agents_free=0, ringing_for=(16.0,))
+    assert lines_to_cancel(inp) == ()
+    assert pace(inp) == PacingDecision(cancel=(), dial=lines_to_dial(inp))
+
+
+def test_given_a_sure_answer_and_no_agent_when_it_rang_the_minimum_then_it_is_hung_up() -> None:
+    # margin without the line: 0 agents, so its answer at 19-20 s is abandoned for sure: risk 1 > 3 %
+    inp = sure(agents_free=0, ringing_for=(10.0, 16.0))
+    assert lines_to_cancel(inp, CANCELLING) == (1,)  # the line at 10 s has not rung the legal 15 s yet
+
+
+def test_given_a_line_under_the_minimum_ring_when_it_is_doomed_then_it_still_rings() -> None:
+    inp = sure(agents_free=0, ringing_for=(14.9,))
+    assert lines_to_cancel(inp, CANCELLING) == ()
+    assert lines_to_cancel(inp, replace(CANCELLING, min_ring=20.0)) == ()
+    assert lines_to_cancel(replace(inp, ringing_for=(16.0,)), replace(CANCELLING, min_ring=20.0)) == ()
+
+
+def test_given_two_sure_answers_and_one_agent_then_the_later_answer_goes() -> None:
+    # the 17.5 s line is answered within 3 s and takes the agent (risk 0); the 16 s one, answered 3-6 s from now,
+    # finds nobody (risk 1)
+    inp = sure(agents_free=1, ringing_for=(16.0, 17.5))
+    assert lines_to_cancel(inp, CANCELLING) == (0,)
+    assert pace(inp, CANCELLING) == PacingDecision(cancel=(0,), dial=0)  # a new line would meet no agent
+
+
+def test_given_two_sure_answers_at_the_same_time_and_one_agent_then_the_longest_rung_goes() -> None:
+    # both risk 1 (margin 1 - 2 answers): the tie goes to the older line; without it the other's margin is 1
+    assert lines_to_cancel(sure(agents_free=1, ringing_for=(16.2, 16.7)), CANCELLING) == (1,)
+
+
+def test_given_as_many_free_agents_as_lines_then_none_is_hung_up() -> None:
+    assert lines_to_cancel(sure(agents_free=2, ringing_for=(16.0, 17.5)), CANCELLING) == ()
+
+
+def test_given_coin_flip_answers_when_cancelling_then_the_risk_is_the_normal_bound() -> None:
+    # one agent; two lines at 14 s (too young to cancel) and one at 16 s, each a person with p = 0.5, all answered
+    # by 6 s from now. Without the 16 s line the margin at 6 s is 1 - 0.5 - 0.5 = 0, variance 0.5, so its risk is
+    # P(margin < 0.5) = Phi(0.5 / sqrt(0.5)) = 0.7602: hung up when the threshold (cancel_risk x 3 %) is under it.
+    inp = sure(person_rate=0.5, ringing_for=(14.0, 16.0, 14.0))
+    risk = 0.5 * math.erfc(-(0.5 / math.sqrt(0.5)) / math.sqrt(2))
+    assert risk == pytest.approx(0.7602, abs=1e-4)
+    assert lines_to_cancel(inp, PacingPolicy(cancel_risk=risk / 0.03 - 0.01)) == (1,)
+    assert lines_to_cancel(inp, PacingPolicy(cancel_risk=risk / 0.03 + 0.01)) == ()
+    # a spent budget lowers the threshold with the allowance: to its floor, 0.1 x 3 %
+    spent = replace(inp, budget=SPENT)
+    assert lines_to_cancel(spent, PacingPolicy(cancel_risk=risk / 0.003 - 0.1)) == (1,)
+    assert lines_to_cancel(spent, PacingPolicy(cancel_risk=risk / 0.003 + 0.1)) == ()
+
+
+def test_late_weight_discounts_the_risk_of_answers_after_the_minimum_ring() -> None:
+    # one agent, two sure answers at 16-17 s: the second is abandoned, but in the step (15, 18] a line past the
+    # minimum ring may be cancelled first, so only late_weight of it counts
+    inp = sure(answer_delay=DelayDistribution.uniform(16, 17))
+    assert abandon_probability(inp, 2) == 1.0
+    assert abandon_probability(inp, 2, PacingPolicy(late_weight=0.5)) == 0.5
+    assert abandon_probability(inp, 2, PacingPolicy(late_weight=0.0)) == 0.0
+    early = sure(answer_delay=DelayDistribution.uniform(9, 10))
+    assert abandon_probability(early, 2, PacingPolicy(late_weight=0.0)) == 1.0
+
+
+def test_given_equal_inputs_when_cancelling_then_equal_answers() -> None:
+    inp = observe(agents_free=0, budget=SPENT)
+    assert lines_to_cancel(inp, CANCELLING) == lines_to_cancel(inp, CANCELLING)
+    cancelled = lines_to_cancel(inp, CANCELLING)
+    assert cancelled and all(inp.ringing_for[i] >= MIN_RING_SECONDS for i in cancelled)

@@ -15,7 +15,7 @@ from ccswitch.acd.agents import Agent, AgentState, TakeBreak
 from ccswitch.channel_events import AmdCompleted, AppCompleted, Bridged, HungUp, JobFailed, Parked
 from ccswitch.config import Config
 from ccswitch.config.model import Blast, CampaignConfig, HourRange
-from ccswitch.dialer import DialOutcome, Lead, LeadState, RunCommand, RunState
+from ccswitch.dialer import DialOutcome, Lead, LeadState, PacingPolicy, RunCommand, RunState
 from ccswitch.dialer.runner import (
     CONNECT_WITHIN_S,
     PREVIEW_SKIP_S,
@@ -28,6 +28,7 @@ from ccswitch.dialer.runner import (
     history_outcome,
     move,
     outcome_of_cause,
+    pacing_policy,
 )
 from ccswitch.effects import (
     CollectDigits,
@@ -154,7 +155,7 @@ def test_a_started_progressive_campaign_dials_one_lead_per_free_agent_with_calle
     assert dict(first.variables) == {
         "origination_caller_id_number": "88005550556",
         "origination_caller_id_name": "Example Shop",
-        "originate_timeout": "22",  # min_ring_s 20 + 2 s of call set-up
+        "originate_timeout": "32",  # ring_timeout_s 30 + 2 s of call set-up
         "ignore_early_media": "true",
         "cc_campaign": "promo-nov",
         "cc_lead": "+447700900001",
@@ -333,9 +334,9 @@ def test_hanging_up_during_detection_is_retried_as_no_answer(rig: Rig) -> None:
 
 def test_a_line_with_no_outcome_in_time_is_hung_up_and_its_lead_failed(rig: Rig) -> None:
     originate = rig.dial_one()
-    rig.tick(MONDAY_10AM + 22 + 30)
+    rig.tick(MONDAY_10AM + 32 + 30)  # rung ring_timeout_s 30 + 2 s of set-up, then the grace
     assert rig.effects.take() == []
-    rig.tick(MONDAY_10AM + 22 + 30.5)
+    rig.tick(MONDAY_10AM + 32 + 30.5)
     assert Hangup(originate.leg, "ORIGINATOR_CANCEL") in rig.effects.take()
     assert rig.lead("+447700900001").last_outcome is DialOutcome.FAILED
 
@@ -425,8 +426,8 @@ def test_a_line_that_rings_out_is_recorded_no_answer_with_the_legs_cause(rig: Ri
 
 def test_a_line_with_no_outcome_in_time_is_recorded_failed(rig: Rig) -> None:
     originate = rig.dial_one()
-    rig.tick(MONDAY_10AM + 22 + 30.5)
-    assert rig.contacts()[originate.leg] == dialled_contact(originate.leg, MONDAY_10AM + 52.5, "failed", "LOST")
+    rig.tick(MONDAY_10AM + 32 + 30.5)
+    assert rig.contacts()[originate.leg] == dialled_contact(originate.leg, MONDAY_10AM + 62.5, "failed", "LOST")
 
 
 def test_a_machine_is_recorded_when_its_message_ends_and_the_line_is_hung_up(rig: Rig) -> None:
@@ -574,6 +575,64 @@ def test_predictive_dials_progressively_until_the_ledger_has_budget_then_more_wi
     assert 4 < wanted <= 12  # at most 3 lines per staffed agent
     break_all(rig, SALES[:2], MONDAY_10AM)
     assert rig.dialer.lines_wanted("promo-nov", MONDAY_10AM) <= 6
+
+
+def test_a_predictive_campaign_that_rings_only_its_minimum_has_nothing_to_cancel(config: Config) -> None:
+    promo = campaign(config, mode="predictive", ring_timeout_s=20)
+    assert pacing_policy(promo) == PacingPolicy(ring_timeout=22.0)  # the switch gives up when a cancel could
+
+
+def test_predictive_hangs_up_lines_that_rang_the_minimum_when_no_agent_will_be_free_for_them(
+    config: Config,
+) -> None:
+    # The campaign's lines ring 33 s (+ 2 s of set-up), longer than its minimum (20 s + 2 s): a line may be hung up
+    # from 22 s. Four lines ring for four agents, who then all go on a break.
+    rig = rig_with(config, mode="predictive", ring_timeout_s=33)
+    assert pacing_policy(rig.config.campaigns["promo-nov"]) == PacingPolicy.cancelling(35.0, min_ring=22.0)
+    rig.dialer.load("promo-nov", leads(4), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    rig.tick(MONDAY_10AM)
+    legs = [originate.leg for originate in rig.effects.originated()]
+    assert len(legs) == 4
+    break_all(rig, SALES, MONDAY_10AM + 1)
+    estimates = rig.dialer.campaigns["promo-nov"].estimates
+    person_before = estimates.person
+    rig.tick(MONDAY_10AM + 21.5)
+    assert rig.effects.take() == []  # not before the minimum
+    rig.tick(MONDAY_10AM + 22)
+    assert rig.effects.take() == [Hangup(leg, "ORIGINATOR_CANCEL") for leg in legs]
+    assert {line.state for line in rig.dialer.lines.values()} == {LineState.CANCELLING}
+    assert rig.dialer.lines_in_flight("promo-nov") == 0
+    rig.tick(MONDAY_10AM + 23)
+    assert rig.effects.take() == []  # hung up once
+    # lead 1 picked up as we hung up: a person hung up on, counted abandoned; the others settle as no answer
+    rig.handle(Parked(legs[0], False, "+447700900001", "88005550556", "Example Shop"), MONDAY_10AM + 22.1)
+    assert rig.effects.take() == []  # no detection, no agent: the hang-up is on its way
+    for leg in legs[:3]:
+        rig.handle(HungUp(leg, "ORIGINATOR_CANCEL"), MONDAY_10AM + 22.2)
+    rig.handle(JobFailed(legs[3], "ORIGINATOR_CANCEL"), MONDAY_10AM + 22.2)  # or only the originate's -ERR
+    assert rig.effects.take() == [] and rig.dialer.lines == {}
+    assert all(rig.lead(lead.phone).state is LeadState.RETRY for lead in leads(4))
+    totals = rig.dialer.campaigns["promo-nov"].totals
+    assert (totals[DialOutcome.NO_ANSWER], totals[DialOutcome.ABANDONED]) == (3, 1)
+    assert rig.lead("+447700900001").abandoned_at == MONDAY_10AM + 22.2  # (the 72-hour rule)
+    assert sorted(contact.outcome for contact in rig.contacts().values()) == ["abandoned"] + ["no_answer"] * 3
+    assert estimates.person == person_before  # the pacer learns nothing from a line it hung up
+    budget = rig.dialer.campaigns["promo-nov"].ledger.budget(MONDAY_10AM + 23)
+    assert (budget.answered, budget.abandoned) == (1, 1)
+
+
+def test_predictive_keeps_ringing_the_lines_that_free_agents_hold(config: Config) -> None:
+    rig = rig_with(config, mode="predictive", ring_timeout_s=33)
+    rig.dialer.load("promo-nov", leads(4), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    rig.tick(MONDAY_10AM)
+    assert len(rig.effects.originated()) == 4
+    break_all(rig, SALES[:2], MONDAY_10AM + 1)  # two agents left for four lines
+    rig.tick(MONDAY_10AM + 22)
+    hangups = [effect for effect in rig.effects.take() if isinstance(effect, Hangup)]
+    assert len(hangups) == 2  # no answers yet, so no budget: any risk for the other two is too much
+    assert sum(line.state is LineState.RINGING for line in rig.dialer.lines.values()) == 2
 
 
 def test_lines_being_classified_hold_an_agent_like_ringing_ones(rig: Rig) -> None:
@@ -787,6 +846,7 @@ def test_after_a_restart_the_abandon_ledger_still_counts_the_windows_answers_and
     ("cause", "outcome"),
     [("USER_BUSY", DialOutcome.BUSY), ("CALL_REJECTED", DialOutcome.BUSY), ("NO_ANSWER", DialOutcome.NO_ANSWER),
      ("no_user_response", DialOutcome.NO_ANSWER), ("ALLOTTED_TIMEOUT", DialOutcome.NO_ANSWER),
+     ("ORIGINATOR_CANCEL", DialOutcome.NO_ANSWER),
      ("UNALLOCATED_NUMBER", DialOutcome.FAILED), ("NORMAL_TEMPORARY_FAILURE", DialOutcome.FAILED),
      ("", DialOutcome.FAILED)],
 )
@@ -799,7 +859,8 @@ def test_outcome_of_cause(cause: str, outcome: DialOutcome) -> None:
     [(LineState.RINGING, None, "USER_BUSY", "busy"), (LineState.RINGING, None, "NO_ANSWER", "no_answer"),
      (LineState.RINGING, None, "LOST", "failed"), (LineState.DETECTING, None, "NORMAL_CLEARING", "no_answer"),
      (LineState.DETECTING, False, "NORMAL_CLEARING", "machine"), (LineState.MESSAGE, False, "X", "machine"),
-     (LineState.MESSAGE, True, "NORMAL_CLEARING", "announced")],
+     (LineState.MESSAGE, True, "NORMAL_CLEARING", "announced"),
+     (LineState.CANCELLING, None, "ORIGINATOR_CANCEL", "no_answer")],
 )
 def test_history_outcome(state: LineState, person: bool | None, cause: str, outcome: str) -> None:
     assert history_outcome(Line("l", "fs1", "c", "+1000", state, 0.0, person=person), cause) == outcome
@@ -813,7 +874,8 @@ def lines_in_every_state() -> Iterator[Line]:
 def test_every_line_move_outside_the_table_is_refused() -> None:
     allowed = {
         (LineState.RINGING, LineEvent.ANSWERED), (LineState.RINGING, LineEvent.ENDED),
-        (LineState.RINGING, LineEvent.CONNECTED),
+        (LineState.RINGING, LineEvent.CONNECTED), (LineState.RINGING, LineEvent.CANCELLED),
+        (LineState.CANCELLING, LineEvent.ENDED),
         (LineState.DETECTING, LineEvent.TO_AGENT), (LineState.DETECTING, LineEvent.TO_MESSAGE),
         (LineState.DETECTING, LineEvent.HANDED_OVER), (LineState.DETECTING, LineEvent.ENDED),
         (LineState.WAITING, LineEvent.CONNECTED), (LineState.WAITING, LineEvent.ABANDONED),

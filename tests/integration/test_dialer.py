@@ -106,7 +106,7 @@ def test_the_lead_is_originated_through_the_gateway_with_caller_id_and_lead_vari
                                                        "originate_timeout", "ignore_early_media", "cc_campaign",
                                                        "cc_lead")} == {
         "origination_caller_id_number": "88005550556", "origination_caller_id_name": "Example Shop",
-        "originate_timeout": "22", "ignore_early_media": "true", "cc_campaign": CAMPAIGN,
+        "originate_timeout": "32", "ignore_early_media": "true", "cc_campaign": CAMPAIGN,
         "cc_lead": "+447700900001"}
     engine = centre.controller.engine
     wait_until(lambda: any(a.call == line and a.state is AgentState.ON_CALL for a in engine.agents.values()),
@@ -122,7 +122,7 @@ def test_the_lead_is_originated_through_the_gateway_with_caller_id_and_lead_vari
     (originate,) = [c for c in centre.server.commands_received if c.startswith("bgapi originate")]
     assert originate == (
         f"bgapi originate '{{origination_uuid={line},origination_caller_id_number=88005550556,"
-        "origination_caller_id_name=Example Shop,originate_timeout=22,ignore_early_media=true,"
+        "origination_caller_id_name=Example Shop,originate_timeout=32,ignore_early_media=true,"
         f"cc_campaign=promo-nov,cc_lead=+447700900001}}sofia/gateway/trunk/+447700900001' &park()\nJob-UUID: {line}")
 
 
@@ -324,3 +324,27 @@ def test_a_preview_campaign_shows_the_agent_a_lead_and_dials_it_from_their_phone
         assert call(f"{base}/api/campaigns/{CAMPAIGN}/skip", "POST", {})[0] == 400
     finally:
         server.stop()
+
+
+def test_a_predictive_campaign_hangs_up_lines_that_rang_the_minimum_when_no_agent_will_be_free_for_them(
+    centre_factory: Callable[..., ContactCentre],
+) -> None:
+    # Lines ring 40 s, longer than the campaign's minimum (20 s + 2 s of set-up); nobody answers. Four lines ring for
+    # four agents, who all go on a break: from 22 s on the pacer hangs the lines up, well before they ring out.
+    records: list[HistoryRecord] = []
+    centre = campaign_centre(centre_factory, callee(), records=records, mode="predictive", ring_timeout_s=38)
+    numbers = range(1, 5)
+    start(centre, *(lead(n) for n in numbers))
+    wait_until(lambda: all(stored(centre, lead(n).phone).call is not None for n in numbers), what="four lines")
+    dialled = centre.clock.now()
+    for agent_id in SALES:
+        centre.controller.agent_action(agent_id, TakeBreak("lunch"))
+    for n in numbers:
+        wait_until(settled(centre, lead(n).phone, LeadState.RETRY), timeout=8, what=f"lead {n} to be hung up")
+    assert 22.0 <= centre.clock.now() - dialled < 40.0
+    assert {stored(centre, lead(n).phone).last_outcome for n in numbers} == {DialOutcome.NO_ANSWER}
+    wait_until(lambda: len(contacts(records)) == 4, what="the four lines' history records")
+    assert {(c.outcome, c.hangup_cause) for c in contacts(records).values()} == {("no_answer", "ORIGINATOR_CANCEL")}
+    assert all(22.0 <= c.ended_at - c.started_at < 40.0 for c in contacts(records).values())
+    status = centre.controller.campaign_status(CAMPAIGN)
+    assert (status.abandon.answered, status.abandon.abandoned) == (0, 0)
