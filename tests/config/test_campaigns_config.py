@@ -84,6 +84,7 @@ def test_minimal_campaign_takes_the_defaults(tree: Tree) -> None:
 
     assert promo.retry == RetryDelays(no_answer=7200, busy=900, machine=14400, failed=1800)
     assert (promo.max_attempts, promo.abandon_limit, promo.abandon_window_s, promo.min_ring_s) == (3, 0.03, 86400, 15)
+    assert promo.ring_timeout_s == 30
     assert (promo.max_lines_per_agent, promo.machine_message, promo.blast) == (3, None, None)
     assert promo.dispositions["sale"] == Disposition("sale")
 
@@ -136,6 +137,7 @@ def test_missing_required_keys(tree: Tree) -> None:
         ("abandon_limit: 3", "promo.abandon_limit: expected a share from 0 to below 1, such as 0.03 for 3%, got 3"),
         ("abandon_window: 100d", "promo.abandon_window: 100d is out of range 1h..90d"),
         ("min_ring_s: 10", "promo.min_ring_s: 10 is below 15: an unanswered line rings at least 15 s (Ofcom)"),
+        ("ring_timeout_s: 14", "promo.ring_timeout_s: 14 is below min_ring_s (15): a line rings at least that long"),
         ("max_lines_per_agent: 0", "promo.max_lines_per_agent: 0 is out of range 1..20"),
         ("machine: voicemail", "promo.machine: expected hangup or {message: <prompt>}, got 'voicemail'"),
         ("machine: {message: campaigns/nope}",
