@@ -21,8 +21,8 @@ says (``pacing.lines_to_dial``, spending the campaign's ``AbandonLedger``), at l
 most ``max_lines_per_agent`` lines in flight per staffed agent; *blast* ``max_lines_per_agent`` lines per staffed
 agent of its queue, none while calls wait there; *preview* none: agents dial the leads they are shown.
 
-Cancelling (predictive, and only when the campaign's lines ring longer than its minimum, ``pacing_policy``): before
-launching, the pacer may hang up lines that rang ``min_ring_s`` (plus call set-up) and that it expects no agent to
+Cancelling (predictive, and only when the campaign's lines ring longer than its minimum, ``pacing_policy``; paused
+or stopped campaigns too, while their lines ring): before launching, the pacer may hang up lines that rang ``min_ring_s`` (plus call set-up) and that it expects no agent to
 be free for (``pacing.lines_to_cancel``); ``Hangup(ORIGINATOR_CANCEL)``, then the leg's hang-up settles the lead as
 no answer (retried later). Nobody answered, so it is no abandoned call; the estimators do not count it.
 
@@ -837,7 +837,7 @@ class Dialer:
         for campaign in self.campaigns.values():
             if campaign.estimates.refresh(now):  # once a minute: the store forgets what left the window
                 self.store.trim_answers(campaign.config.name, now - campaign.config.abandon_window_s)
-            if campaign.running and campaign.config.mode == "predictive":
+            if campaign.config.mode == "predictive":  # (paused or stopped too: its lines still ring)
                 self._cancel(campaign, now)
             if campaign.running and campaign.config.mode != "preview":
                 self._launch(campaign, now)
@@ -898,7 +898,9 @@ class Dialer:
         """Predictive: hang up the campaign's lines that rang the minimum and that the pacer says no agent will be
         free for (``pacing.lines_to_cancel``); only when the campaign rings longer than its minimum."""
         policy = pacing_policy(campaign.config)
-        if policy.cancel_risk == math.inf:
+        name = campaign.config.name
+        if policy.cancel_risk == math.inf or not any(
+                line.campaign == name and line.state is LineState.RINGING for line in self.lines.values()):
             return
         supply = agent_supply(self.engine.agents, self._members(), self._waiting(), campaign.config.queue, now)
         inp, ringing = self._pacer_input(campaign, supply, now)

@@ -622,6 +622,18 @@ def test_predictive_hangs_up_lines_that_rang_the_minimum_when_no_agent_will_be_f
     assert (budget.answered, budget.abandoned) == (1, 1)
 
 
+def test_a_paused_predictive_campaign_still_hangs_up_its_lines_no_agent_will_be_free_for(config: Config) -> None:
+    rig = rig_with(config, mode="predictive", ring_timeout_s=33)
+    rig.dialer.load("promo-nov", leads(4), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    rig.tick(MONDAY_10AM)
+    legs = [originate.leg for originate in rig.effects.originated()]
+    rig.dialer.command("promo-nov", RunCommand.PAUSE, MONDAY_10AM + 1)  # no new lines; those out still ring
+    break_all(rig, SALES, MONDAY_10AM + 1)
+    rig.tick(MONDAY_10AM + 22)
+    assert rig.effects.take() == [Hangup(leg, "ORIGINATOR_CANCEL") for leg in legs]
+
+
 def test_predictive_keeps_ringing_the_lines_that_free_agents_hold(config: Config) -> None:
     rig = rig_with(config, mode="predictive", ring_timeout_s=33)
     rig.dialer.load("promo-nov", leads(4), MONDAY_10AM)
