@@ -22,9 +22,10 @@ most ``max_lines_per_agent`` lines in flight per staffed agent; *blast* ``max_li
 agent of its queue, none while calls wait there; *preview* none: agents dial the leads they are shown.
 
 Cancelling (predictive, and only when the campaign's lines ring longer than its minimum, ``pacing_policy``; paused
-or stopped campaigns too, while their lines ring): before launching, the pacer may hang up lines that rang ``min_ring_s`` (plus call set-up) and that it expects no agent to
-be free for (``pacing.lines_to_cancel``); ``Hangup(ORIGINATOR_CANCEL)``, then the leg's hang-up settles the lead as
-no answer (retried later). Nobody answered, so it is no abandoned call; the estimators do not count it.
+or stopped campaigns too, while their lines ring): before launching, the pacer may hang up lines that rang
+``min_ring_s`` (plus call set-up) and that it expects no agent to be free for (``pacing.lines_to_cancel``);
+``Hangup(ORIGINATOR_CANCEL)``, then the leg's hang-up settles the lead as no answer (retried later). Nobody
+answered, so it is no abandoned call; the estimators do not count it.
 
 Preview: an available agent of the campaign's queue asks for a lead (``preview``): the next dialable one not shown
 to anyone else, and they are reserved for it (``Engine.preview``: no queue call is offered to them meanwhile). They
