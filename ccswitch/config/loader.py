@@ -712,22 +712,25 @@ def _gateway(node: Node) -> str:
 
 def _min_ring_s(node: Node) -> int:
     least = int(MIN_RING_SECONDS)
-    value = node.raw("min_ring_s")
-    if isinstance(value, int) and not isinstance(value, bool) and value < least:
-        node.error("min_ring_s", f"{value} is below {least}: an unanswered line rings at least {least} s (Ofcom)")
-        return least
-    return node.integer("min_ring_s", least, least, 300)
+    return _ring_seconds(node, "min_ring_s", least, least,
+                         f"{least}: an unanswered line rings at least {least} s (Ofcom)")
 
 
 def _ring_timeout_s(node: Node, min_ring_s: int) -> int:
     """How long a line rings before the dialler gives up on it [30 s, or min_ring_s if longer]; at least min_ring_s.
     A predictive campaign may hang up a line between the two once no agent is expected for it."""
-    default = max(int(DEFAULT_RING_SECONDS), min_ring_s)
-    value = node.raw("ring_timeout_s")
-    if isinstance(value, int) and not isinstance(value, bool) and value < min_ring_s:
-        node.error("ring_timeout_s", f"{value} is below min_ring_s ({min_ring_s}): a line rings at least that long")
+    return _ring_seconds(node, "ring_timeout_s", max(int(DEFAULT_RING_SECONDS), min_ring_s), min_ring_s,
+                         f"min_ring_s ({min_ring_s}): a line rings at least that long")
+
+
+def _ring_seconds(node: Node, key: str, default: int, least: int, why_least: str) -> int:
+    """A ring time in seconds, ``least`` to 300; below ``least`` the error says why (``<value> is below
+    <why_least>``) and ``default`` stands."""
+    value = node.raw(key)
+    if isinstance(value, int) and not isinstance(value, bool) and value < least:
+        node.error(key, f"{value} is below {why_least}")
         return default
-    return node.integer("ring_timeout_s", default, min_ring_s, 300)
+    return node.integer(key, default, least, 300)
 
 
 def _max_lines_per_agent(node: Node, mode: DialMode) -> int:
