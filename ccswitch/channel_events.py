@@ -147,7 +147,9 @@ def _referred_to(event: Event) -> str | None:
     sofia_handle_sip_i_refer) leaves ``transfer_destination=blind:<extension>`` on the referring leg, then transfers
     the partner to that extension in the partner's own context; the referring leg ends NORMAL_CLEARING."""
     destination = event.variable("transfer_destination") or ""
-    return destination.removeprefix("blind:") or None if destination.startswith("blind:") else None
+    if not destination.startswith("blind:"):
+        return None
+    return destination.removeprefix("blind:") or None
 
 
 def _phone_user(event: Event) -> str | None:
