@@ -1,7 +1,7 @@
 """ESL event ingest: events/second through our EslConnection, greenswitch's InboundESL, and a bare framing loop.
 
 A server subprocess (this script with --serve) answers auth and the event subscription like FreeSWITCH, then
-streams N realistic CHANNEL_* events: real 2.5-5 KB events from ../shared/fs-traces with fresh Unique-IDs and
+streams N realistic CHANNEL_* events: real 2.5-5 KB events from tests/fixtures/fs-traces with fresh Unique-IDs and
 sequence numbers. Each client's handler reads Event-Name and Unique-ID. A timer greenlet ticking every 10 ms
 runs during every client and reports its worst lateness.
 
@@ -25,7 +25,7 @@ from greenswitch.esl import InboundESL
 
 from ccswitch.esl import EslConnection
 
-TRACES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fs-traces"
+TRACES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "fs-traces"
 SOURCE_TRACES = [
     "b_originate_to_sipp_uas_park_then_uuid_bridge",
     "d_hold_eavesdrop_transfer",

@@ -16,7 +16,7 @@ from ccswitch.esl.protocol import Frame, FrameParser
 from ccswitch.sim.server import EslServer
 from ccswitch.sim.switch import SimSwitch
 
-TRACES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fs-traces"
+TRACES = Path(__file__).resolve().parents[1] / "fixtures" / "fs-traces"
 SPEED = 20.0  # the switch clock runs this much faster than the wall clock
 
 

@@ -1,4 +1,4 @@
-"""The simulator against the real switch's bytes (../shared/fs-traces): same command sequence, same replies,
+"""The simulator against the real switch's bytes (tests/fixtures/fs-traces): same command sequence, same replies,
 same
 ordered events (name + Application) and, per event, the same header names in the same order — except the
 ``variable_*`` headers of SIP / RTP / CDR detail the simulator does not model (everything outside

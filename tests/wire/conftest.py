@@ -1,4 +1,4 @@
-"""Wire-test fixtures: the real FreeSWITCH traces in ../shared/fs-traces (read-only, never copied)."""
+"""Wire-test fixtures: the real FreeSWITCH traces kept in tests/fixtures/fs-traces (provenance in its README)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-TRACES_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "fs-traces"
+TRACES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "fs-traces"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
