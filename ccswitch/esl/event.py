@@ -63,11 +63,15 @@ class Event:
             data: Any = json.loads(payload)
         except ValueError as exc:
             raise EslProtocolError(f"event-json body is not JSON: {exc}") from exc
+        except RecursionError as exc:  # the decoder recurses once per nesting level
+            raise EslProtocolError("event-json body nests too deeply") from exc
         if not isinstance(data, dict):
             raise EslProtocolError("event-json body is not a JSON object")
         body = data.pop("_body", None)
+        if body is not None and not isinstance(body, str):
+            raise EslProtocolError(f"event-json _body is not a string: {type(body).__name__}")
         values: dict[str, str | None] = {name: _json_value(value) for name, value in data.items()}
-        return cls(b"", values, None if body is None else str(body))
+        return cls(b"", values, body)
 
     def get(self, header: str, default: str | None = None) -> str | None:
         """The decoded value of ``header`` (first occurrence), or ``default``."""
@@ -197,8 +201,11 @@ def _add_keys(header: str) -> tuple[bytes, bytes]:
 
 
 def _json_value(value: object) -> str:
-    # FreeSWITCH sends strings, except multi-value headers as arrays; plain format writes those as
-    # "ARRAY::a|:b" (switch_event.c, switch_event_base_add_header), so both formats read the same.
-    if isinstance(value, list):
-        return "ARRAY::" + "|:".join(str(item) for item in value)
-    return value if isinstance(value, str) else json.dumps(value)
+    # FreeSWITCH sends strings, except multi-value headers as arrays of strings (switch_event.c,
+    # switch_event_serialize_json); plain format writes those as "ARRAY::a|:b" (switch_event_base_add_header), so
+    # both formats read the same. Anything else is not an event the switch wrote.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return "ARRAY::" + "|:".join(value)
+    raise EslProtocolError(f"event-json header value is neither a string nor a list of strings: {type(value).__name__}")

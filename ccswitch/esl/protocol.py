@@ -8,9 +8,10 @@ Theory of operation. FreeSWITCH's event socket sends frames of the form::
 
 (mod_event_socket.c writes them in ``parse_command`` / ``listener_run``; header order varies.)
 ``FrameParser.feed`` takes whatever ``recv()`` returned and yields every frame completed so far. It keeps
-unconsumed bytes and the number of bytes it needs before another attempt can make progress, so feeding a frame
-byte by byte costs one length comparison per byte until its body is complete; several frames in one chunk are
-sliced out of the chunk without copying it first. ``Content-Length`` counts bytes, so bodies are sliced as
+unconsumed bytes, the number of bytes it needs before another attempt can make progress, and how far it has
+searched an incomplete header block, so feeding a frame byte by byte costs one length comparison per byte until
+its body is complete and each header byte is searched once; several frames in one chunk are sliced out of the
+chunk without copying it first. ``Content-Length`` counts bytes, so bodies are sliced as
 bytes and never decoded here.
 
 Outer header values are URL-decoded one line at a time: in inbound mode they are plain text, but the outbound
@@ -80,28 +81,30 @@ class FrameParser:
     """
 
     def __init__(self) -> None:
-        self._pending: list[bytes] = []  # received chunks not yet consumed, joined only when useful
-        self._pending_size = 0
-        self._needed = 0  # _pending_size must reach this before parsing again can complete a frame
+        self._pending = bytearray()  # received bytes not yet consumed (the start of an incomplete frame)
+        self._needed = 0  # len(_pending) must reach this before parsing again can complete a frame
+        self._scanned = 0  # bytes of _pending already searched for the end of the headers, so none is rescanned
 
     def feed(self, data: bytes) -> list[Frame]:
         if self._pending:
-            self._pending.append(data)
-            self._pending_size += len(data)
-            if self._pending_size < self._needed:
+            self._pending += data
+            if len(self._pending) < self._needed:
                 return []
-            buffer = b"".join(self._pending)
+            buffer: bytes | bytearray = self._pending
         else:
             buffer = data
-        frames, consumed, self._needed = _parse_frames(buffer)
-        rest = buffer[consumed:]
-        self._pending = [rest] if rest else []
-        self._pending_size = len(rest)
+        frames, consumed, self._needed, scanned = _parse_frames(buffer, self._scanned)
+        if buffer is self._pending:
+            del self._pending[:consumed]
+        else:
+            self._pending = bytearray(buffer[consumed:])
+        self._scanned = scanned - consumed if scanned > consumed else 0
         return frames
 
 
-def _parse_frames(buffer: bytes) -> tuple[list[Frame], int, int]:
-    """The complete frames in ``buffer``, the bytes they used, and the bytes the rest needs to progress."""
+def _parse_frames(buffer: bytes | bytearray, scanned: int) -> tuple[list[Frame], int, int, int]:
+    """The complete frames in ``buffer``, the bytes they used, the bytes the rest needs to progress, and how far
+    the rest was searched for the end of its headers (``scanned``: how far an earlier call searched)."""
     frames: list[Frame] = []
     start = 0
     size = len(buffer)
@@ -113,14 +116,16 @@ def _parse_frames(buffer: bytes) -> tuple[list[Frame], int, int]:
             body_start = event_head.end()
             body_end = body_start + int(digits)
         else:
-            header_end = buffer.find(_HEADER_END, start)
+            # A header block fed in small pieces is searched once: from one byte before where the last search
+            # ended (the two newlines may straddle the pieces), never from its start again.
+            header_end = buffer.find(_HEADER_END, max(start, scanned - 1))
             if header_end < 0:
                 if size - start > MAX_HEADER_BYTES:
                     raise EslProtocolError(f"no end of headers within {MAX_HEADER_BYTES} bytes")
-                return frames, start, size - start + 1
+                return frames, start, size - start + 1, size
             if header_end - start > MAX_HEADER_BYTES:
                 raise EslProtocolError(f"header block of {header_end - start} bytes exceeds {MAX_HEADER_BYTES}")
-            headers = parse_header_lines(buffer[start:header_end].decode("utf-8", "replace"))
+            headers = parse_header_lines(bytes(buffer[start:header_end]).decode("utf-8", "replace"))
             body_start = header_end + 2
             length_text = headers.get("Content-Length")
             if length_text is None:
@@ -129,7 +134,7 @@ def _parse_frames(buffer: bytes) -> tuple[list[Frame], int, int]:
                 continue
             body_end = body_start + parse_content_length(length_text)
         if body_end > size:
-            return frames, start, body_end - start
-        frames.append(Frame(headers, buffer[body_start:body_end]))
+            return frames, start, body_end - start, 0
+        frames.append(Frame(headers, bytes(buffer[body_start:body_end])))
         start = body_end
-    return frames, start, 0
+    return frames, start, 0, 0

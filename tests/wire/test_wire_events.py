@@ -160,6 +160,11 @@ def test_event_is_read_only() -> None:
         (plain_frame(b"Event-Name: X\nContent-Length: 10\n\nshort"), "shorter than its Content-Length"),
         (Frame({"Content-Type": "text/event-json"}, b"[1, 2]"), "not a JSON object"),
         (Frame({"Content-Type": "text/event-json"}, b"{broken"), "not JSON"),
+        (Frame({"Content-Type": "text/event-json"}, b'{"Event-Name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+         "nests too deeply"),
+        (Frame({"Content-Type": "text/event-json"}, b'{"Event-Name": "X", "Unique-ID": {"a": 1}}'),
+         "neither a string nor a list of strings"),
+        (Frame({"Content-Type": "text/event-json"}, b'{"Event-Name": "X", "_body": [[1]]}'), "_body is not a string"),
     ],
 )
 def test_malformed_events_raise_protocol_error(frame: Frame, message: str) -> None:

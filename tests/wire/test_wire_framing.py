@@ -105,6 +105,24 @@ def test_malformed_input_raises_protocol_error(data: bytes, message: str) -> Non
         FrameParser().feed(data)
 
 
+def test_a_large_header_block_fed_one_byte_at_a_time_parses_once_complete() -> None:
+    # 60 KB of headers, just under the limit, then a body: bench/esl_adversarial.py times this (it was quadratic).
+    headers = b"".join(b"X-H%05d: %s\n" % (n, b"v" * 40) for n in range(1_200))
+    data = headers + b"Content-Type: api/response\nContent-Length: 3\n\n+OK"
+    parser = FrameParser()
+    frames = [frame for byte in range(len(data)) for frame in parser.feed(data[byte : byte + 1])]
+    assert len(frames) == 1
+    assert frames[0].body == b"+OK"
+    assert frames[0].headers["X-H01199"] == "v" * 40
+
+
+def test_a_header_end_split_between_two_pieces_is_found() -> None:
+    parser = FrameParser()
+    assert parser.feed(b"Content-Type: auth/request\n") == []
+    frames = parser.feed(b"\nContent-Type: command/reply\nReply-Text: +OK\n\n")
+    assert [frame.content_type for frame in frames] == ["auth/request", "command/reply"]
+
+
 def test_oversized_header_block_is_caught_when_fed_in_pieces() -> None:
     parser = FrameParser()
     with pytest.raises(EslProtocolError, match="no end of headers"):
