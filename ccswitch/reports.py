@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -289,10 +290,32 @@ def load_campaign_hours(history: History, day: date, tz: tzinfo, campaign: str) 
 
 
 # --------------------------------------------------------------------- CSV
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A cell a spreadsheet shows as text: a string that would start a formula (``=``, ``+``, ``-``, ``@``, tab,
+    carriage return: CSV injection, OWASP) gets a leading apostrophe, unless it is a plain number."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS) and not _NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+class _SafeWriter:
+    """csv.writer whose text cells cannot run as formulas (names in a report can come from imported files)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row: Iterable[object]) -> None:
+        self._writer.writerow([spreadsheet_safe(cell) for cell in row])
+
+
 def write_interval_csv(rows: Iterable[IntervalRow], out: TextIO) -> None:
     """One line per interval; rates as percentages with one decimal, seconds with one; empty when undefined.
     The service-level variants come last, so the earlier columns keep their places."""
-    writer = csv.writer(out)
+    writer = _SafeWriter(out)
     writer.writerow(["interval_start", "interval_end", "offered", "answered", "abandoned", "overflowed",
                      "answered_within_sl", "service_level_pct", "asa_s", "aht_s", "abandon_rate_pct",
                      "short_abandoned", "service_level_excl_short_abandons_pct", "service_level_of_answered_pct"])
@@ -305,7 +328,7 @@ def write_interval_csv(rows: Iterable[IntervalRow], out: TextIO) -> None:
 
 
 def write_agent_csv(rows: Iterable[AgentRow], out: TextIO) -> None:
-    writer = csv.writer(out)
+    writer = _SafeWriter(out)
     writer.writerow(["agent", *(f"{state.value}_s" for state in AgentState), "calls", "talk_s", "aht_s"])
     for row in rows:
         writer.writerow([row.agent, *(_number(row.seconds_by_state[state.value]) for state in AgentState),
@@ -315,7 +338,7 @@ def write_agent_csv(rows: Iterable[AgentRow], out: TextIO) -> None:
 def write_campaign_csv(rows: Iterable[CampaignRow], out: TextIO) -> None:
     """One line per campaign or per hour; rates as percentages with one decimal, empty when undefined; talk in
     minutes and the average in seconds, one decimal."""
-    writer = csv.writer(out)
+    writer = _SafeWriter(out)
     writer.writerow(["campaign", "start", "end", "dialled", "person_answered", "connected", "abandoned",
                      "abandon_rate_pct", "machine", "busy", "no_answer", "failed", "answer_rate_pct", "talk_min",
                      "avg_talk_s"])

@@ -26,6 +26,7 @@ from ccswitch.reports import (
     load_campaign_hours,
     load_campaign_report,
     load_interval_report,
+    spreadsheet_safe,
     write_agent_chart,
     write_agent_csv,
     write_campaign_chart,
@@ -210,6 +211,22 @@ def test_agent_csv_exact_text() -> None:
         "1000,0.0,600.0,600.0,0.0,120.0,10.0,1,120.0,130.0\r\n"
         "1001,0.0,0.0,0.0,0.0,0.0,0.0,1,60.0,60.0\r\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+7916", "'+7916"), ("-cmd", "'-cmd"),
+     ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"), ("-12.5", "-12.5"), ("1000", "1000"), ("a=b", "a=b"), (7, 7)],
+)
+def test_text_that_would_start_a_formula_is_neutralised(cell: object, written: object) -> None:
+    assert spreadsheet_safe(cell) == written
+
+
+def test_report_csv_cells_never_start_a_formula() -> None:
+    out = io.StringIO()
+    hostile = replace(agent_report(ANSWERED, STATES, at(10, 0), at(11, 0))[0], agent="=cmd|'/C calc'!A0")
+    write_agent_csv([hostile], out)
+    assert out.getvalue().splitlines()[1].startswith("'=cmd|'/C calc'!A0,0.0,")
 
 
 def test_charts_are_real_png_and_svg_files(tmp_path: Path) -> None:
