@@ -212,8 +212,11 @@ class Controller:
     def reload(self, config: Config | None = None, timeout: float = 5.0) -> ReloadSummary:
         """Re-read the configuration (``config``, or the files it came from) and hand it to the engine without
         dropping calls or agent states. Raises ConfigError (the files are wrong) or InvalidTransition (the
-        engine refused: a queue or agent still in use would disappear); either way nothing changed."""
-        config = config or load_config(self.config.config_file)
+        engine refused: a queue or agent still in use would disappear); either way nothing changed.
+
+        The files are read and checked in a worker thread, so events keep flowing while a large or broken file is
+        parsed; only a fully validated configuration reaches the engine."""
+        config = config or gevent.get_hub().threadpool.apply(load_config, (self.config.config_file,))
         summary = self._ask(partial(self.engine.reload, config), timeout)
         self._ask(partial(self.dialer.reload, config), timeout)
         self.config = config

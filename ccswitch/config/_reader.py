@@ -44,6 +44,50 @@ class _Loader(yaml.SafeLoader):
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.int_or_text)
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 
+# A configuration file is hand-written: the largest shipped one is a few KB. These bound what a broken or hostile
+# file can cost before anything is built from it (PyYAML parses ~1 MB/s in pure Python).
+MAX_YAML_BYTES = 4 * 1024 * 1024
+# Nodes with every alias expanded, as the checks walk them: an "alias bomb" (a: [x, x, …], b: [*a, *a, …], …) is
+# a few hundred bytes that expand to billions of nodes.
+MAX_YAML_NODES = 1_000_000
+
+
+class _TooLarge(Exception):
+    """The document is well-formed but too big or too deep to build."""
+
+
+def _load_yaml(text: str) -> Any:
+    """The document in ``text``; _TooLarge if it would expand past MAX_YAML_NODES or nests too deeply."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}) > MAX_YAML_NODES:
+            raise _TooLarge(f"aliases expand the document to over {MAX_YAML_NODES:,} nodes")
+        return loader.construct_document(node)
+    except RecursionError as exc:  # PyYAML composes and constructs recursively
+        raise _TooLarge("the document nests too deeply") from exc
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many nodes ``node`` stands for once every alias is expanded: each distinct node is counted once and
+    its size reused wherever an alias repeats it, so this is linear in the file, not in the expansion."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = MAX_YAML_NODES + 1  # a node reached again while counting itself: a recursive alias
+    if isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(key, sizes) + _expanded_size(value, sizes) for key, value in node.value)
+    else:
+        size = 1
+    sizes[id(node)] = size = min(size, MAX_YAML_NODES + 1)
+    return size
+
 
 class Issues:
     """Every problem found so far; file names shown relative to ``base`` (the config directory's parent)."""
@@ -68,12 +112,23 @@ class Issues:
         """The file's top-level mapping (empty file = empty mapping), or None after recording why not."""
         file = self.display(path)
         try:
+            size = path.stat().st_size
+            if size > MAX_YAML_BYTES:
+                self.add(file, "", f"file is {size:,} bytes; a configuration file may have at most "
+                                   f"{MAX_YAML_BYTES:,}")
+                return None
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             self.add(file, "", f"cannot read file: {exc.strerror or exc}")
             return None
+        except UnicodeDecodeError as exc:
+            self.add(file, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}")
+            return None
         try:
-            data = yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
+            data = _load_yaml(text)
+        except _TooLarge as exc:
+            self.add(file, "", str(exc))
+            return None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

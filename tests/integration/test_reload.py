@@ -15,6 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
+import gevent
+import gevent.monkey
 import pytest
 from click.testing import CliRunner
 
@@ -66,6 +68,31 @@ def test_reload_that_would_drop_a_queue_with_calls_is_refused_and_changes_nothin
     with pytest.raises(InvalidTransition, match="queue support still has calls"):
         controller.reload(without_queue(controller.config, "support"))
     assert "support" in engine.config.queues and caller in engine.waiting["support"]
+
+
+def test_events_and_actions_go_on_while_a_reload_reads_its_files(centre: ContactCentre,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # The files are parsed in a worker thread: a parse blocked on a real (not gevent) lock must not stop the loop.
+    controller = centre.controller
+    parse_may_finish = gevent.monkey.get_original("_thread", "allocate_lock")()
+    parse_may_finish.acquire()
+    parses: list[str] = []
+
+    def slow_load_config(path: str | Path) -> Config:
+        parses.append("started")
+        parses.append("released" if parse_may_finish.acquire(timeout=5) else "timed out")
+        return controller.config
+
+    monkeypatch.setattr("ccswitch.controller.load_config", slow_load_config)
+    reload = gevent.spawn(controller.reload)
+    wait_until(lambda: parses == ["started"], what="the reload to start parsing")
+    caller = centre.switch.place_call(CallerScript(dtmf=("2",), patience_s=600))
+    wait_until(lambda: any(agent.call == caller for agent in controller.engine.agents.values()),
+               what="a caller offered to an agent during the reload")
+    assert controller.agent_action("1005", TakeBreak("lunch")).state is AgentState.ON_BREAK
+    parse_may_finish.release()
+    assert str(reload.get(timeout=5)) == "no queues or agents added or removed"
+    assert parses == ["started", "released"]
 
 
 def test_reload_adds_and_removes_queues_over_http_and_the_cli(tmp_path: Path, centre_factory: Factory) -> None:
