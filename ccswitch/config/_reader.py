@@ -40,8 +40,17 @@ class _Loader(yaml.SafeLoader):
         text = str(self.construct_scalar(node))
         return int(text) if re.fullmatch(r"-?(0|[1-9][0-9]*)", text) else text
 
+    def date_or_text(self, node: yaml.ScalarNode) -> Any:
+        """A date-like scalar that is no real day (``2026-02-30``) stays text for the checks to report, rather
+        than stopping the read with a ValueError."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return str(self.construct_scalar(node))
+
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.int_or_text)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.date_or_text)
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 
 
