@@ -5,6 +5,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import logging  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -26,10 +27,29 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONFIG = "config/ccswitch.yaml"
+
+def _located_config(ctx: click.Context, param: click.Parameter, option: Path | None) -> Path | None:
+    """``--config``'s value: the file ``locate_config`` finds, said on stderr unless named by ``--config``. None
+    only for a command that reaches the controller at ``--url`` and so reads no file."""
+    from ccswitch.config.locate import ConfigNotFound, locate_config
+
+    if option is None and ctx.params.get("url"):
+        return None
+    try:
+        location = locate_config(option, os.environ, Path.cwd())
+    except ConfigNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    if location.found_by != "--config":
+        click.echo(f"ccswitch: using {location.path} (from {location.found_by})", err=True)
+    log.info("configuration %s (from %s)", location.path, location.found_by)
+    return location.path
+
+
 config_option = click.option(
-    "--config", "config_path", default=DEFAULT_CONFIG, envvar="CCSWITCH_CONFIG", show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), help="Main YAML file (dialplans, IVR, queues, agents beside it).",
+    "--config", "config_path", callback=_located_config,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Main YAML file (dialplans, IVR, queues, agents beside it) [default: $CCSWITCH_CONFIG, else "
+         "/etc/ccswitch/ccswitch.yaml, else ./config/ccswitch.yaml].",
 )
 
 
@@ -355,12 +375,13 @@ def _write_csv(output: Path | None, write: Callable[[TextIO], None]) -> None:
         click.echo(f"wrote {output}")
 
 
-url_option = click.option("--url", envvar="CCSWITCH_URL",
+url_option = click.option("--url", envvar="CCSWITCH_URL", is_eager=True,  # before --config: a --url needs no file
                           help="The running controller's HTTP address [default: http://<http.host>:<http.port>].")
 
 
-def _api(config_path: Path, url: str | None, method: str, path: str, body: object = None) -> Any:
-    """Call the running controller's operations API (``ccswitch run`` serves it on the config's HTTP port)."""
+def _api(config_path: Path | None, url: str | None, method: str, path: str, body: object = None) -> Any:
+    """Call the running controller's operations API (``ccswitch run`` serves it on the config's HTTP port);
+    ``config_path`` is None only with a ``url``."""
     import json
     import urllib.error
     import urllib.request
@@ -368,6 +389,7 @@ def _api(config_path: Path, url: str | None, method: str, path: str, body: objec
     from ccswitch.config import load_config
 
     if url is None:
+        assert config_path is not None
         try:
             http = load_config(config_path).http
         except CcswitchError as exc:
