@@ -62,24 +62,54 @@ def main(log_level: str) -> None:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+CHECK_ERRORS = 1  # exit status of ``check``: the configuration is refused (or has warnings, with --strict)
+CHECK_WARNINGS = 3  # ... valid, with warnings (2 is click's own, for a wrong command line)
+
+
 @main.command()
 @config_option
-def check(config_path: Path) -> None:
-    """Validate every YAML file and referenced prompt, without touching the network."""
-    from ccswitch.config import check_config, load_config
+@click.option("--strict", is_flag=True, help=f"Warnings fail too (exit {CHECK_ERRORS}).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: status, errors, warnings, summary.")
+def check(config_path: Path, strict: bool, as_json: bool) -> None:
+    """Validate every YAML file and referenced prompt, without touching the network, and warn about what would
+    hurt in production; end with a summary of what was loaded. Exit status: 0 clean, 1 errors (or warnings with
+    --strict), 3 warnings only."""
+    import json
+    from dataclasses import asdict
 
-    errors = check_config(config_path)
-    if not errors:
-        try:
-            _check_recordings(load_config(config_path))
-        except ConfigError as exc:
-            errors = [exc]
-    for error in errors:
-        click.echo(str(error), err=True)
+    from ccswitch.config import ConfigErrors, load_config
+    from ccswitch.config.summary import summary, summary_paragraph
+    from ccswitch.config.warnings import config_warnings
+
+    errors: list[ConfigError] = []
+    try:
+        config = load_config(config_path)
+        _check_recordings(config)
+    except ConfigErrors as exc:
+        errors = list(exc.errors)
+    except ConfigError as exc:
+        errors = [exc]
+    warnings = [] if errors else config_warnings(config)
+    loaded = None if errors else summary(config)
+    status = CHECK_ERRORS if errors or (warnings and strict) else CHECK_WARNINGS if warnings else 0
+    if as_json:
+        click.echo(json.dumps({
+            "config": str(config_path), "status": "errors" if errors else "warnings" if warnings else "ok",
+            "exit_status": status,
+            "errors": [{"file": e.file, "key_path": e.key_path, "problem": e.problem} for e in errors],
+            "warnings": [asdict(warning) for warning in warnings], "summary": loaded,
+        }, indent=2))
+        sys.exit(status)
+    for problem in (*errors, *warnings):
+        click.echo(str(problem), err=True)
     if errors:
         click.echo(f"{len(errors)} error(s)", err=True)
-        sys.exit(1)
-    click.echo(f"{config_path}: OK")
+        sys.exit(status)
+    assert loaded is not None
+    failing = " (failing: --strict)" if status == CHECK_ERRORS else ""
+    click.echo(f"{config_path}: OK" + (f", {len(warnings)} warning(s){failing}" if warnings else ""))
+    click.echo(summary_paragraph(loaded))
+    sys.exit(status)
 
 
 @main.command()

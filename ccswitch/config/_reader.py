@@ -54,6 +54,14 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.date_or_text)
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 
 
+def display_path(path: Path, base: Path) -> str:
+    """``path`` as messages show it: relative to ``base`` (the config directory's parent) when under it."""
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 class Issues:
     """Every problem found so far; file names shown relative to ``base`` (the config directory's parent)."""
 
@@ -65,10 +73,7 @@ class Issues:
         self.unknowable: set[str] = set()
 
     def display(self, path: Path) -> str:
-        try:
-            return path.resolve().relative_to(self.base.resolve()).as_posix()
-        except ValueError:
-            return str(path)
+        return display_path(path, self.base)
 
     def add(self, file: str, key_path: str, problem: str) -> None:
         self.errors.append(ConfigError(file, key_path, problem))
