@@ -112,6 +112,39 @@ def check(config_path: Path, strict: bool, as_json: bool) -> None:
     sys.exit(status)
 
 
+@main.command("route")
+@config_option
+@click.option("--did", required=True, help="The dialled number, as the trunk delivers it.")
+@click.option("--caller", default="", help="The caller's number [none].")
+@click.option("--at", "at_text", help='When the call arrives: "2026-12-08 19:30" in the dialplan\'s time zone, or '
+                                      "ISO 8601 with an offset [now].")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (times in ISO 8601).")
+def route_call(config_path: Path, did: str, caller: str, at_text: str | None, as_json: bool) -> None:
+    """Route a call on paper, from the files (the dry run before a reload): which dialplan rule takes it and why
+    each earlier one does not (DID, caller, calendar), the first step, and the IVR menus beneath it with the queue
+    each key leads to. GET /api/route does the same with the running controller's configuration."""
+    import json
+    from datetime import UTC
+
+    from ccswitch.config import load_config
+    from ccswitch.routing.explain import explain_route, explanation_document, explanation_lines, parse_at
+
+    try:
+        config = load_config(config_path)
+    except CcswitchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        at = parse_at(at_text, config.dialplan.timezone) if at_text else datetime.now(UTC)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--at'") from exc
+    explanation = explain_route(config, did, caller, at)
+    if as_json:
+        click.echo(json.dumps(explanation_document(explanation), indent=2))
+        return
+    for line in explanation_lines(explanation):
+        click.echo(line)
+
+
 @main.command()
 @config_option
 def run(config_path: Path) -> None:

@@ -30,7 +30,7 @@ def test_outside_the_checkout_the_error_is_one_line_naming_where_it_looked(
     elsewhere = checkout.parent / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    for command in (["check"], ["history", "79161234567"], ["agent", "list"]):
+    for command in (["check"], ["history", "79161234567"], ["route", "--did", "1"], ["agent", "list"]):
         result = CliRunner().invoke(main, command)
         assert result.exit_code == 1, (command, result.output)
         assert result.stderr == (f"Error: no configuration found: no --config, CCSWITCH_CONFIG not set, no "

@@ -5,7 +5,7 @@ is ``dialplan.route``'s, the reasons are its conditions' own (``dialplan.misses`
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from ccswitch.config.model import Config, IvrChoice, Repeat, Say
@@ -47,6 +47,17 @@ class RouteExplanation:
     tried: tuple[RuleTried, ...]  # the rules in order, up to and including the one that matched
     route: Route
     first_step: StepNode
+
+
+def parse_at(text: str, timezone: tzinfo) -> datetime:
+    """When the call arrives: ``2026-12-08 19:30`` is local time in ``timezone``; ISO 8601 with an offset
+    (``2026-12-08T16:30Z``) is taken as it is."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"bad time {text!r}: expected YYYY-MM-DD HH:MM (local time in {timezone}) or ISO 8601 "
+                         "with an offset") from exc
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone)
 
 
 def explain_route(config: Config, did: str, caller: str, now: datetime) -> RouteExplanation:
@@ -102,7 +113,7 @@ def describe(choice: IvrChoice) -> str:
 def explanation_lines(explanation: RouteExplanation) -> list[str]:
     """The explanation for a person: the call, each rule tried, the first step and its menu tree."""
     at = explanation.at
-    lines = [f"DID {explanation.did}, caller {explanation.caller}, {at:%Y-%m-%d %H:%M %a} ({at.tzinfo}): "
+    lines = [f"DID {explanation.did}, caller {explanation.caller or '(none)'}, {at:%Y-%m-%d %H:%M %a} ({at.tzinfo}): "
              f"dialplan {explanation.dialplan}"]
     width = max((len(tried.rule) for tried in explanation.tried), default=0)
     for number, tried in enumerate(explanation.tried, 1):

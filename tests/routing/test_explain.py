@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from ccswitch.config import Config, load_config
 from ccswitch.config.model import Repeat
 from ccswitch.routing.dialplan import Miss, route
-from ccswitch.routing.explain import RuleTried, StepNode, explain_route, explanation_document, explanation_lines
+from ccswitch.routing.explain import (
+    RuleTried,
+    StepNode,
+    explain_route,
+    explanation_document,
+    explanation_lines,
+    parse_at,
+)
 from ccswitch.routing.steps import ToAnnouncement, ToHangup, ToIvr, ToQueue
 
 REPO = Path(__file__).resolve().parents[2]
@@ -123,3 +132,15 @@ def test_rules_tried_carry_their_misses_into_the_json() -> None:
     assert document["first_step"] == {"label": "first step", "kind": "announce", "prompt": "announce/closed",
                                       "cause": "NORMAL_CLEARING",
                                       "text": "play announce/closed, then hang up (NORMAL_CLEARING)"}
+
+
+def test_a_time_without_an_offset_is_local_to_the_given_zone_and_one_with_an_offset_is_kept() -> None:
+    assert parse_at("2026-12-08 19:30", MSK) == TUESDAY_EVENING
+    assert parse_at("2026-12-08T16:30:00Z", MSK) == TUESDAY_EVENING
+    assert parse_at("2026-12-08T16:30+00:00", MSK).utcoffset() == timedelta(0)
+
+
+def test_a_time_that_is_no_time_says_what_is_expected() -> None:
+    with pytest.raises(ValueError, match=r"bad time '19:30 tomorrow': expected YYYY-MM-DD HH:MM \(local time in "
+                                         r"Europe/Moscow\) or ISO 8601 with an offset"):
+        parse_at("19:30 tomorrow", MSK)
