@@ -70,7 +70,11 @@ def offered(dialplan: Dialplan, did: str, caller: str, now: datetime) -> Offered
 
 
 def matches(rule: DialplanRule, call: Offered) -> bool:
-    return all(condition.holds(rule, call) for condition in CONDITIONS)
+    # A loop, not all(<generator>) (about half the time): this runs for every rule of every call.
+    for condition in CONDITIONS:  # noqa: SIM110
+        if not condition.holds(rule, call):
+            return False
+    return True
 
 
 def misses(rule: DialplanRule, call: Offered) -> tuple[Miss, ...]:
