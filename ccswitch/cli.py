@@ -5,6 +5,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import logging  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -26,10 +27,29 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONFIG = "config/ccswitch.yaml"
+
+def _located_config(ctx: click.Context, param: click.Parameter, option: Path | None) -> Path | None:
+    """``--config``'s value: the file ``locate_config`` finds, said on stderr unless named by ``--config``. None
+    only for a command that reaches the controller at ``--url`` and so reads no file."""
+    from ccswitch.config.locate import ConfigNotFound, locate_config
+
+    if option is None and ctx.params.get("url"):
+        return None
+    try:
+        location = locate_config(option, os.environ, Path.cwd())
+    except ConfigNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    if location.found_by != "--config":
+        click.echo(f"ccswitch: using {location.path} (from {location.found_by})", err=True)
+    log.info("configuration %s (from %s)", location.path, location.found_by)
+    return location.path
+
+
 config_option = click.option(
-    "--config", "config_path", default=DEFAULT_CONFIG, envvar="CCSWITCH_CONFIG", show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), help="Main YAML file (dialplans, IVR, queues, agents beside it).",
+    "--config", "config_path", callback=_located_config,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Main YAML file (dialplans, IVR, queues, agents beside it) [default: $CCSWITCH_CONFIG, else "
+         "/etc/ccswitch/ccswitch.yaml, else ./config/ccswitch.yaml].",
 )
 
 
@@ -42,24 +62,87 @@ def main(log_level: str) -> None:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+CHECK_ERRORS = 1  # exit status of ``check``: the configuration is refused (or has warnings, with --strict)
+CHECK_WARNINGS = 3  # ... valid, with warnings (2 is click's own, for a wrong command line)
+
+
 @main.command()
 @config_option
-def check(config_path: Path) -> None:
-    """Validate every YAML file and referenced prompt, without touching the network."""
-    from ccswitch.config import check_config, load_config
+@click.option("--strict", is_flag=True, help=f"Warnings fail too (exit {CHECK_ERRORS}).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: status, errors, warnings, summary.")
+def check(config_path: Path, strict: bool, as_json: bool) -> None:
+    """Validate every YAML file and referenced prompt, without touching the network, and warn about what would
+    hurt in production; end with a summary of what was loaded. Exit status: 0 clean, 1 errors (or warnings with
+    --strict), 3 warnings only."""
+    import json
+    from dataclasses import asdict
 
-    errors = check_config(config_path)
-    if not errors:
-        try:
-            _check_recordings(load_config(config_path))
-        except ConfigError as exc:
-            errors = [exc]
-    for error in errors:
-        click.echo(str(error), err=True)
+    from ccswitch.config import ConfigErrors, load_config
+    from ccswitch.config.summary import summary, summary_paragraph
+    from ccswitch.config.warnings import config_warnings
+
+    errors: list[ConfigError] = []
+    try:
+        config = load_config(config_path)
+        _check_recordings(config)
+    except ConfigErrors as exc:
+        errors = list(exc.errors)
+    except ConfigError as exc:
+        errors = [exc]
+    warnings = [] if errors else config_warnings(config)
+    loaded = None if errors else summary(config)
+    status = CHECK_ERRORS if errors or (warnings and strict) else CHECK_WARNINGS if warnings else 0
+    if as_json:
+        click.echo(json.dumps({
+            "config": str(config_path), "status": "errors" if errors else "warnings" if warnings else "ok",
+            "exit_status": status,
+            "errors": [{"file": e.file, "key_path": e.key_path, "problem": e.problem} for e in errors],
+            "warnings": [asdict(warning) for warning in warnings], "summary": loaded,
+        }, indent=2))
+        sys.exit(status)
+    for problem in (*errors, *warnings):
+        click.echo(str(problem), err=True)
     if errors:
         click.echo(f"{len(errors)} error(s)", err=True)
-        sys.exit(1)
-    click.echo(f"{config_path}: OK")
+        sys.exit(status)
+    assert loaded is not None
+    failing = " (failing: --strict)" if status == CHECK_ERRORS else ""
+    click.echo(f"{config_path}: OK" + (f", {len(warnings)} warning(s){failing}" if warnings else ""))
+    click.echo(summary_paragraph(loaded))
+    sys.exit(status)
+
+
+@main.command("route")
+@config_option
+@click.option("--did", required=True, help="The dialled number, as the trunk delivers it.")
+@click.option("--caller", default="", help="The caller's number [none].")
+@click.option("--at", "at_text", help='When the call arrives: "2026-12-08 19:30" in the dialplan\'s time zone, or '
+                                      "ISO 8601 with an offset [now].")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (times in ISO 8601).")
+def route_call(config_path: Path, did: str, caller: str, at_text: str | None, as_json: bool) -> None:
+    """Route a call on paper, from the files (the dry run before a reload): which dialplan rule takes it and why
+    each earlier one does not (DID, caller, calendar), the first step, and the IVR menus beneath it with the queue
+    each key leads to. GET /api/route does the same with the running controller's configuration."""
+    import json
+    from datetime import UTC
+
+    from ccswitch.config import load_config
+    from ccswitch.routing.explain import explain_route, explanation_document, explanation_lines, parse_at
+
+    try:
+        config = load_config(config_path)
+    except CcswitchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        at = parse_at(at_text, config.dialplan.timezone) if at_text else datetime.now(UTC)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--at'") from exc
+    explanation = explain_route(config, did, caller, at)
+    if as_json:
+        click.echo(json.dumps(explanation_document(explanation), indent=2))
+        return
+    for line in explanation_lines(explanation):
+        click.echo(line)
 
 
 @main.command()
@@ -355,12 +438,13 @@ def _write_csv(output: Path | None, write: Callable[[TextIO], None]) -> None:
         click.echo(f"wrote {output}")
 
 
-url_option = click.option("--url", envvar="CCSWITCH_URL",
+url_option = click.option("--url", envvar="CCSWITCH_URL", is_eager=True,  # before --config: a --url needs no file
                           help="The running controller's HTTP address [default: http://<http.host>:<http.port>].")
 
 
-def _api(config_path: Path, url: str | None, method: str, path: str, body: object = None) -> Any:
-    """Call the running controller's operations API (``ccswitch run`` serves it on the config's HTTP port)."""
+def _api(config_path: Path | None, url: str | None, method: str, path: str, body: object = None) -> Any:
+    """Call the running controller's operations API (``ccswitch run`` serves it on the config's HTTP port);
+    ``config_path`` is None only with a ``url``."""
     import json
     import urllib.error
     import urllib.request
@@ -368,6 +452,7 @@ def _api(config_path: Path, url: str | None, method: str, path: str, body: objec
     from ccswitch.config import load_config
 
     if url is None:
+        assert config_path is not None
         try:
             http = load_config(config_path).http
         except CcswitchError as exc:

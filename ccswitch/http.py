@@ -12,6 +12,8 @@ Outbound campaigns: ``GET /api/campaigns[/<name>]``; ``POST /api/campaigns/<name
 ``POST /api/campaigns/<name>/dispositions {"phone", "disposition"}``; preview campaigns: ``POST
 /api/campaigns/<name>/preview|dial|skip {"agent"}``.
 
+Routing on paper: ``GET /api/route?did=&caller=&at=`` explains how the running configuration routes such a call.
+
 Supervisors: ``POST /api/monitor {"supervisor", "agent" | "call", "mode"}`` starts listening, whispering or
 barging (the session id is the supervisor's leg uuid); ``POST /api/monitor/<id>/mode {"mode"}`` switches;
 ``DELETE /api/monitor/<id>`` stops; ``GET /api/monitor`` lists active sessions and the recent log.
@@ -27,7 +29,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -46,6 +48,7 @@ from ccswitch.media.monitor import MonitorMode, MonitorSession, NotAuthorised
 from ccswitch.media.recording import RecordingSession
 from ccswitch.metrics import Metrics, waiting_by_queue
 from ccswitch.reports import day_bounds
+from ccswitch.routing.explain import explain_route, explanation_document, parse_at
 
 if TYPE_CHECKING:
     from ccswitch.controller import Controller
@@ -132,6 +135,8 @@ def _api(controller: Controller, history: History | None, environ: WSGIEnvironme
         return _campaign_api(controller, environ, method, parts[1:])
     if method == "POST" and parts == ["reload"]:
         return asdict(controller.reload())
+    if method == "GET" and parts == ["route"]:
+        return _route(controller, environ)
     raise BadRequest(f"no such operation: {method} /api/{'/'.join(parts)}")
 
 
@@ -244,8 +249,28 @@ def _monitor_view(controller: Controller, session: MonitorSession) -> dict[str, 
             "ended_at": session.ended_at}
 
 
+def _query(environ: WSGIEnvironment) -> dict[str, str]:
+    return {name: values[-1] for name, values in parse_qs(environ.get("QUERY_STRING", "")).items()}
+
+
+def _route(controller: Controller, environ: WSGIEnvironment) -> dict[str, Any]:
+    """``GET /api/route?did=&caller=&at=``: how the running configuration routes such a call, as ``ccswitch route
+    --json`` shows it (``at``: local time in the dialplan's zone, or ISO 8601 with an offset; default now)."""
+    query = _query(environ)
+    did = query.get("did")
+    if not did:
+        raise BadRequest('give "did", the dialled number')
+    config = controller.config
+    try:
+        at = (parse_at(query["at"], config.dialplan.timezone) if query.get("at")
+              else datetime.fromtimestamp(controller.clock.now(), UTC))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc
+    return explanation_document(explain_route(config, did, query.get("caller", ""), at))
+
+
 def _recordings(controller: Controller, history: History, environ: WSGIEnvironment) -> list[ContactRecord]:
-    query = {name: values[-1] for name, values in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    query = _query(environ)
     since = 0.0
     if "since" in query:
         try:

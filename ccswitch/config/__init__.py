@@ -1,5 +1,5 @@
-"""Configuration: YAML files → validated, frozen objects. ``load_config`` for the engine, ``check_config`` for
-``ccswitch check``."""
+"""Configuration: YAML files → validated, frozen objects. ``load_config`` for the engine and ``ccswitch check``
+(which adds ``warnings.config_warnings`` and ``summary.summary``), ``check_config`` for the list of problems alone."""
 
 from ccswitch.config.loader import ConfigErrors, check_config, load_config
 from ccswitch.config.model import (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -51,6 +52,7 @@ HANGUP_CAUSES = frozenset(_CAUSE_NAMES.split())
 
 STEP_KEYS = ("announce", "callback", "hangup", "ivr", "queue", "transfer", "voicemail")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DATE = re.compile(r"(?:(?P<year>[0-9]{4})-)?(?P<month>[0-9]{2})-(?P<day>[0-9]{2})")
 _DURATION = re.compile(r"([0-9]+) ?([smhd]?)")
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
@@ -203,14 +205,29 @@ def dates(node: Node, key: str) -> frozenset[str]:
     result: set[str] = set()
     for item in node.items(key):
         text = item.isoformat() if isinstance(item, date) else str(item)
-        try:
-            # Year 2000 is a leap year, so an every-year 02-29 is valid.
-            date.fromisoformat(text if len(text) == 10 else f"2000-{text}")
-        except ValueError:
+        found = _DATE.fullmatch(text)
+        if found is None:
             node.error(key, f"bad date {text!r} (expected YYYY-MM-DD or MM-DD)")
+            continue
+        year = int(found["year"]) if found["year"] else None
+        problem = _no_such_day(year, int(found["month"]), int(found["day"]))
+        if problem:
+            node.error(key, f"invalid date {text!r} ({problem})")
             continue
         result.add(text)
     return frozenset(result)
+
+
+def _no_such_day(year: int | None, month: int, day: int) -> str | None:
+    """Why the day is not in the calendar, or None. An every-year date (no ``year``) is checked in a leap year,
+    so ``02-29`` is valid."""
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    days_in_month = calendar.monthrange(year or 2000, month)[1]
+    if not 1 <= day <= days_in_month:
+        in_year = f" in {year}" if year and month == 2 else ""
+        return f"{calendar.month_name[month]} has {days_in_month} days{in_year}"
+    return None
 
 
 def duration(node: Node, key: str, default: int, low: int, high: int) -> int:

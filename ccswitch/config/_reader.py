@@ -40,8 +40,17 @@ class _Loader(yaml.SafeLoader):
         text = str(self.construct_scalar(node))
         return int(text) if re.fullmatch(r"-?(0|[1-9][0-9]*)", text) else text
 
+    def date_or_text(self, node: yaml.ScalarNode) -> Any:
+        """A date-like scalar that is no real day (``2026-02-30``) stays text for the checks to report, rather
+        than stopping the read with a ValueError."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return str(self.construct_scalar(node))
+
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.int_or_text)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.date_or_text)
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 
 # A configuration file is hand-written: the largest shipped one is a few KB. These bound what a broken or hostile
@@ -89,6 +98,14 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
     return size
 
 
+def display_path(path: Path, base: Path) -> str:
+    """``path`` as messages show it: relative to ``base`` (the config directory's parent) when under it."""
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 class Issues:
     """Every problem found so far; file names shown relative to ``base`` (the config directory's parent)."""
 
@@ -100,10 +117,7 @@ class Issues:
         self.unknowable: set[str] = set()
 
     def display(self, path: Path) -> str:
-        try:
-            return path.resolve().relative_to(self.base.resolve()).as_posix()
-        except ValueError:
-            return str(path)
+        return display_path(path, self.base)
 
     def add(self, file: str, key_path: str, problem: str) -> None:
         self.errors.append(ConfigError(file, key_path, problem))

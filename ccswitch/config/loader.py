@@ -58,6 +58,8 @@ _DEFAULT_NODE = {"name": "fs1", "host": "127.0.0.1", "port": 8021, "password": "
 _DIGITS = re.compile(r"[0-9*#]+")
 _RETRY_DEFAULTS = {"no_answer": 2 * 3600, "busy": 15 * 60, "machine": 4 * 3600, "failed": 30 * 60}
 _NEVER = "never"
+MAIN_KEYS = ("freeswitch", "store", "http", "history", "timezone", "service_level_s", "dialplan", "paths", "media",
+             "pause_reasons", "recordings")
 
 
 class ConfigErrors(ConfigError):
@@ -93,10 +95,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     main = issues.read_yaml(config_file)
     if main is None:
         return None, issues.errors
-    main.known(
-        ("freeswitch", "store", "http", "history", "timezone", "service_level_s", "dialplan", "paths", "media",
-         "pause_reasons", "recordings")
-    )
+    main.known(MAIN_KEYS)
     nodes = _nodes(main.section("freeswitch"), env)
     store = _store(main.section("store"), env)
     http = _http(main.section("http"))
@@ -138,6 +137,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
         pause_reasons=pause_reasons,
         supervisors=MappingProxyType(supervisors),
         campaigns=MappingProxyType(campaigns),
+        unset=frozenset(key for key in MAIN_KEYS if key not in main.data),
     )
     return config, issues.errors
 

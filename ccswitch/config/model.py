@@ -283,6 +283,7 @@ class Config:
     pause_reasons: tuple[str, ...] = ("break", "lunch", "training", "meeting")  # breaks agents may ask for
     supervisors: Mapping[str, Supervisor] = field(default_factory=lambda: MappingProxyType({}))
     campaigns: Mapping[str, CampaignConfig] = field(default_factory=lambda: MappingProxyType({}))
+    unset: frozenset[str] = frozenset()  # top-level keys ccswitch.yaml leaves out: their defaults apply
 
     @property
     def music(self) -> str:

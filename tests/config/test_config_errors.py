@@ -75,10 +75,33 @@ def test_bad_day_and_date(tree: Tree) -> None:
     tree.edit("dialplans/main.yaml", '"02-23"', '"02-30"')
 
     assert problems(tree) == [
-        "dialplans/main.yaml: rules[0].dates: bad date '02-30' (expected YYYY-MM-DD or MM-DD)",
+        "dialplans/main.yaml: rules[0].dates: invalid date '02-30' (February has 29 days)",
         "dialplans/main.yaml: rules[1].days: bad day 'mon-fry' "
         "(use mon, tue, wed, thu, fri, sat, sun or a range like mon-fri)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("date", "problem"),
+    [
+        ('"2-23"', "bad date '2-23' (expected YYYY-MM-DD or MM-DD)"),
+        ('"23.02"', "bad date '23.02' (expected YYYY-MM-DD or MM-DD)"),
+        ('"13-01"', "invalid date '13-01' (there is no month 13)"),
+        ('"04-31"', "invalid date '04-31' (April has 30 days)"),
+        ('"2027-02-29"', "invalid date '2027-02-29' (February has 28 days in 2027)"),
+        ("2026-02-30", "invalid date '2026-02-30' (February has 28 days in 2026)"),  # unquoted: a YAML timestamp
+    ],
+)
+def test_a_wrong_format_and_a_day_not_in_the_calendar_are_told_apart(tree: Tree, date: str, problem: str) -> None:
+    tree.edit("dialplans/main.yaml", '"02-23"', date)
+
+    assert problems(tree) == [f"dialplans/main.yaml: rules[0].dates: {problem}"]
+
+
+def test_leap_days_are_dates(tree: Tree) -> None:
+    tree.edit("dialplans/main.yaml", '"02-23"', '"02-29", 2028-02-29')
+
+    assert problems(tree) == []
 
 
 def test_missing_prompt_file(tree: Tree) -> None:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ccswitch.config import Dialplan, DialplanRule, HourRange, load_config
-from ccswitch.routing.dialplan import Route, route
+from ccswitch.routing.dialplan import Miss, Route, matches, misses, offered, route
 from ccswitch.routing.steps import ToAnnouncement, ToHangup, ToIvr, ToQueue, ToTransfer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,3 +101,38 @@ def test_several_hour_ranges_and_exact_dates() -> None:
     assert route(dialplan, LINE, CALLER, msk(23, 23, 59)).rule == "split"
     assert route(dialplan, LINE, CALLER, msk(24, 3)).rule == "once"
     assert route(dialplan, LINE, CALLER, msk(24, 3, month=12)).rule is None
+
+
+def test_each_condition_says_why_a_call_misses_it() -> None:
+    rule = DialplanRule(
+        "strict", ToQueue("sales"), dids=frozenset({"100", "200"}), did_pattern=re.compile(r"^1"),
+        caller_pattern=re.compile(r"^7916"), days=frozenset({0, 1, 2, 3, 4, 6}),
+        hours=(HourRange(9 * 60, 13 * 60), HourRange(14 * 60, 1440)), dates=frozenset({"01-01"}),
+    )
+    call = offered(plan(rule), "300", "74951234567", msk(28, 13, 30))  # Saturday
+
+    assert misses(rule, call) == (
+        Miss("did", "DID", "300 is not one of 100, 200"),
+        Miss("did_pattern", "DID", "300 does not match ^1"),
+        Miss("caller_pattern", "caller", "74951234567 does not match ^7916"),
+        Miss("days", "calendar", "sat is not mon-fri, sun"),
+        Miss("hours", "calendar", "13:30 is outside 09:00-13:00, 14:00-24:00"),
+        Miss("dates", "calendar", "2026-11-28 is not 01-01"),
+    )
+    assert not matches(rule, call)
+
+
+def test_a_call_that_meets_every_condition_misses_none() -> None:
+    rule = DialplanRule("vip", ToQueue("sales"), dids=frozenset({LINE}), caller_pattern=re.compile(r"^7916"),
+                        days=frozenset({0}), hours=(HourRange(600, 660),), dates=frozenset({"2026-11-23"}))
+    call = offered(plan(rule), LINE, CALLER, msk(23, 10, 30))
+
+    assert misses(rule, call) == () and matches(rule, call)
+
+
+@pytest.mark.parametrize("now", [msk(25, 10), msk(27, 18), msk(4, 11), msk(29, 3)])
+@pytest.mark.parametrize("did", [LINE, "74950000000"])
+def test_a_rule_matches_exactly_when_it_has_no_misses(now: datetime, did: str) -> None:
+    call = offered(SHIPPED, did, CALLER, now)
+    for rule in SHIPPED.rules:
+        assert matches(rule, call) == (misses(rule, call) == ())
