@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
+from click.testing import CliRunner
 
 from ccswitch.acd.queues import STRATEGIES
+from ccswitch.cli import main
 from ccswitch.config import _fields as f
 from ccswitch.config import check_config, load_config
 from ccswitch.config._reader import Node, Token
@@ -345,3 +347,14 @@ def test_each_whole_number_has_the_loaders_range(every_key: tuple[list[KnownKeys
                                   f"loader range {each.low}..{each.high}, schema {'refuses' if passes else 'passes'}")
 
     assert mismatches == []
+
+
+def test_the_schema_command_prints_a_schema_or_the_folder() -> None:
+    runner = CliRunner()
+
+    assert runner.invoke(main, ["schema"]).output == f"{FOLDER}\n"
+    printed = runner.invoke(main, ["schema", "queues"])
+    assert (printed.exit_code, json.loads(printed.output)) == (0, _schema("queues"))
+    unknown = runner.invoke(main, ["schema", "queue"])
+    assert unknown.exit_code == 2
+    assert "no schema 'queue' (known: ccswitch, dialplan, ivr, queues" in unknown.output
