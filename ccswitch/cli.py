@@ -200,6 +200,22 @@ def _check_recordings(config: "Config") -> None:
 
 
 @main.command()
+@click.argument("name", required=False)
+def schema(name: str | None) -> None:
+    """Print the JSON Schema NAME (ccswitch, dialplan, ivr, queues, agents, supervisors, campaigns, common), or
+    without NAME the folder that holds them, for an editor's settings."""
+    from ccswitch.config.schemas import FOLDER, schema_path
+
+    if name is None:
+        click.echo(FOLDER)
+        return
+    try:
+        click.echo(schema_path(name).read_text(encoding="utf-8"), nl=False)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from exc
+
+
+@main.command()
 @config_option
 @click.option("--calls", default=80, show_default=True, help="Inbound calls to place.")
 @click.option("--minutes", default=20.0, show_default=True, help="Simulated minutes over which calls arrive.")

@@ -171,7 +171,7 @@ def test_yaml_syntax_error_names_the_line(tree: Tree) -> None:
 def test_duplicate_key_is_an_error_with_its_line(tree: Tree) -> None:
     tree.edit("ivr/main.yaml", '"9": repeat', '"9": repeat\n    "1": repeat')
 
-    assert problems(tree) == ["ivr/main.yaml: YAML syntax error at line 15, column 5: duplicate key '1'"]
+    assert problems(tree) == ["ivr/main.yaml: YAML syntax error at line 16, column 5: duplicate key '1'"]
 
 
 def test_unknown_menu_target(tree: Tree) -> None:
