@@ -18,6 +18,7 @@ import gevent.event  # noqa: E402
 
 from ccswitch import __version__  # noqa: E402
 from ccswitch.errors import CcswitchError, ConfigError  # noqa: E402
+from ccswitch.logs import LOG_FORMATS, configure_logging  # noqa: E402
 from ccswitch.media.monitor import MonitorMode  # noqa: E402
 
 if TYPE_CHECKING:
@@ -35,11 +36,14 @@ config_option = click.option(
 
 @click.group()
 @click.version_option(__version__, prog_name="ccswitch")
-@click.option("--log-level", default="WARNING", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
-def main(log_level: str) -> None:
+@click.option("--log-level", default="WARNING", show_default=True, envvar="CCSWITCH_LOG_LEVEL",
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="DEBUG adds every ESL command sent and every reply, with the call uuid.")
+@click.option("--log-format", default="text", show_default=True, envvar="CCSWITCH_LOG_FORMAT",
+              type=click.Choice(LOG_FORMATS), help="json: one JSON object a line (time, level, logger, message).")
+def main(log_level: str, log_format: str) -> None:
     """ccswitch: a contact-centre controller for FreeSWITCH."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(log_level, log_format)
 
 
 @main.command()

@@ -182,7 +182,9 @@ class Executor:
         try:
             for effect in effects:
                 try:
-                    pending.append((effect, time.perf_counter(), connection.write(command_for(effect))))
+                    command = command_for(effect)
+                    log.debug("call %s: to %s: %r", effect.call, node, command)
+                    pending.append((effect, time.perf_counter(), connection.write(command)))
                 except CcswitchError as exc:
                     self._failed(node, effect, str(exc))
         finally:
@@ -191,7 +193,9 @@ class Executor:
                 del self._written[call]
         for effect, started, reply in pending:
             try:
-                failure = refusal(reply.result())
+                frame = reply.result()
+                log.debug("call %s: from %s: %r", effect.call, node, reply_text(frame).strip())
+                failure = refusal(frame)
             except CcswitchError as exc:
                 failure = str(exc)
             if self.on_command_done is not None:
@@ -206,8 +210,13 @@ class Executor:
         log.log(level, "call %s: %s failed on node %s: %s", effect.call, type(effect).__name__, node, failure)
 
 
+def reply_text(reply: Frame) -> str:
+    """What FreeSWITCH answered: an api/response body, or a command/reply's Reply-Text."""
+    return reply.body.decode("utf-8", "replace") if reply.content_type == "api/response" else (
+        reply.headers.get("Reply-Text", ""))
+
+
 def refusal(reply: Frame) -> str | None:
     """FreeSWITCH's ``-ERR …`` text from an api/response body or a command/reply, or None if it accepted."""
-    text = reply.body.decode("utf-8", "replace") if reply.content_type == "api/response" else (
-        reply.headers.get("Reply-Text", ""))
+    text = reply_text(reply)
     return text.strip() if text.startswith("-ERR") else None
