@@ -86,8 +86,12 @@ def run(config_path: Path) -> None:
         raise click.ClickException(str(exc)) from exc
     writer = HistoryWriter(history)
     controller = Controller(config, store, WallClock(), record=writer.submit)
+    try:  # before connecting anything: a port already taken is one line naming the setting, not a traceback
+        http_server = serve_http(controller.metrics, config.http.host, config.http.port, controller, history,
+                                 setting=f"{config_path}: http.port")
+    except CcswitchError as exc:
+        raise click.ClickException(str(exc)) from exc
     controller.start()
-    http_server = serve_http(controller.metrics, config.http.host, config.http.port, controller, history)
     stopping = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stopping.set)
     gevent.signal_handler(signal.SIGINT, stopping.set)
