@@ -33,9 +33,9 @@ from ccswitch.effects import (
     MuteLeg,
     Originate,
     Play,
+    PlayFiles,
     RecordMessage,
     RunInline,
-    SayNumber,
     SendDtmf,
     SetLegVar,
     StartMusic,
@@ -112,9 +112,9 @@ def command_for(effect: Effect) -> str:
                                         event_uuid=effect.tag)
     if isinstance(effect, DetectMachine):
         return commands.sendmsg_execute(effect.call, "amd", "", event_uuid=effect.tag)
-    if isinstance(effect, SayNumber):
-        arg = commands.say_number_arg(effect.language, effect.number)
-        return commands.sendmsg_execute(effect.call, "say", arg, event_uuid=effect.tag)
+    if isinstance(effect, PlayFiles):
+        return commands.sendmsg_execute(effect.call, "playback", commands.file_string(effect.paths),
+                                        event_uuid=effect.tag)
     if isinstance(effect, DialOut):
         arg = commands.dial_out_arg(effect.callee_leg, effect.gateway, effect.number, effect.caller_id_number,
                                     effect.ring_timeout_s)

@@ -47,6 +47,7 @@ from ccswitch.dialer.leads import normalise_phone, read_do_not_call, read_leads
 from ccswitch.dialer.pacing import DEFAULT_ABANDON_LIMIT, DEFAULT_RING_SECONDS, MIN_RING_SECONDS, OFCOM_WINDOW_SECONDS
 from ccswitch.errors import ConfigError, DataFileError, UnsafeValueError
 from ccswitch.esl import commands
+from ccswitch.media import numbers
 from ccswitch.media.monitor import ALL_QUEUES, Supervisor
 from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy, check_template
 from ccswitch.routing.steps import ToHangup, ToIvr, ToQueue
@@ -117,6 +118,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     dialplan = _active_dialplan(main, env, dialplans)
     do_not_call = _numbers(paths_section, "do_not_call", paths.do_not_call) if paths.do_not_call else frozenset()
     campaigns = _campaigns(issues, paths.campaigns, timezone, do_not_call, refs)
+    refs += _number_refs(main.section("media"), media.say_language, queues)
     prompts = _prompt_files(paths.sounds)
     _check_refs(issues, refs, queues, menus, prompts, issues.display(paths.sounds))
     config = Config(
@@ -267,9 +269,21 @@ def _media(section: Node, sounds: Path) -> MediaConfig:
     section.known(("switch_sounds_dir", "music", "say_language"))
     switch_dir = _switch_dir(section, "switch_sounds_dir", sounds, "switch_sounds_dir", "media.switch_sounds_dir")
     language = section.text("say_language", "en")
-    if not re.fullmatch(r"[a-z]{2,3}(_[a-z]{2})?", language):
-        section.error("say_language", f"expected a mod_say module name such as en, ru or de, got {language!r}")
+    if language not in numbers.LANGUAGES:
+        section.error("say_language", f"expected one of {', '.join(numbers.LANGUAGES)} (the spoken numbers under "
+                                      f"sounds/numbers/), got {language!r}")
     return MediaConfig(switch_dir, section.text("music", "local_stream://moh", token=f.MEDIA), language)
+
+
+def _number_refs(section: Node, language: str, queues: Mapping[str, QueueConfig]) -> list[f.Ref]:
+    """When a queue announces a position or a wait, every file a spoken number may need must be there."""
+    if language not in numbers.LANGUAGES or not any(
+        queue.announcements and (queue.announcements.position or queue.announcements.wait_time)
+        for queue in queues.values()
+    ):
+        return []
+    return [f.Ref("prompt", name, section.file, section.at("say_language")) for name in sorted(
+        numbers.vocabulary(language))]
 
 
 def _switch_dir(section: Node, key: str, local: Path, local_key: str, hint: str) -> str:
@@ -420,8 +434,7 @@ def _announcements(node: Node, refs: list[f.Ref]) -> Announcements | None:
     if announcements.position:
         refs.append(f.Ref("prompt", AnnouncementPrompts().position, section.file, section.at("position")))
     if announcements.wait_time:
-        for name in (AnnouncementPrompts().wait_time, AnnouncementPrompts().minutes):
-            refs.append(f.Ref("prompt", name, section.file, section.at("wait_time")))
+        refs.append(f.Ref("prompt", AnnouncementPrompts().wait_time, section.file, section.at("wait_time")))
     return announcements
 
 

@@ -15,7 +15,7 @@ from ccswitch.acd.waiting import (
     position,
     whole_minutes,
 )
-from ccswitch.effects import Play, SayNumber, StartMusic, StopMedia
+from ccswitch.effects import Play, PlayFiles, StartMusic, StopMedia
 
 
 def entry(call: str, at: float, priority: int = 0, seq: int = 0) -> QueueEntry:
@@ -69,11 +69,10 @@ def test_announcement_breaks_the_music_says_position_and_wait_offers_callback_th
         StopMedia("c1"),
         Play("c1", "/s/queue/please_hold.wav", "t0"),
         Play("c1", "/s/queue/position.wav", "t1"),
-        SayNumber("c1", 3, "en", "t2"),
+        PlayFiles("c1", ("/s/numbers/en/digits/3.wav",), "t2"),
         Play("c1", "/s/queue/wait_time.wav", "t3"),
-        SayNumber("c1", 5, "en", "t4"),
-        Play("c1", "/s/queue/minutes.wav", "t5"),
-        Play("c1", "/s/queue/callback_offer.wav", "t6"),
+        PlayFiles("c1", ("/s/numbers/en/digits/5.wav", "/s/numbers/en/time/minutes.wav"), "t4"),
+        Play("c1", "/s/queue/callback_offer.wav", "t5"),
         StartMusic("c1", "local_stream://moh"),
     ]
 
