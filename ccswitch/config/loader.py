@@ -81,7 +81,7 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
 
     ``env`` defaults to ``os.environ``: CCSWITCH_ESL_HOST / _PORT / _PASSWORD override the first FreeSWITCH
     node, CCSWITCH_REDIS_URL selects the redis store at that URL, CCSWITCH_DIALPLAN picks the active dialplan,
-    CCSWITCH_HISTORY_URL sets the contact-history database.
+    CCSWITCH_HISTORY_URL sets the contact-history database, CCSWITCH_HTTP_HOST the HTTP listener's address.
     """
     config, errors = _load(Path(path), os.environ if env is None else env)
     if errors or config is None:
@@ -100,7 +100,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     )
     nodes = _nodes(main.section("freeswitch"), env)
     store = _store(main.section("store"), env)
-    http = _http(main.section("http"))
+    http = _http(main.section("http"), env)
     history_url = _history_url(main.section("history"), env, config_file.resolve().parent)
     refs: list[f.Ref] = []
     paths_section = main.section("paths")
@@ -222,11 +222,15 @@ def _history_url(section: Node, env: Mapping[str, str], config_dir: Path) -> str
     return url
 
 
-def _http(section: Node) -> HttpConfig:
+def _http(section: Node, env: Mapping[str, str]) -> HttpConfig:
+    """``CCSWITCH_HTTP_HOST`` overrides the address: a container listens on all of its interfaces, a host on
+    loopback, with one configuration file."""
     section.known(("host", "port"))
-    return HttpConfig(
-        section.text("host", "127.0.0.1", token=f.HOST), section.integer("port", 8080, 0, 65535)
-    )
+    host = section.text("host", "127.0.0.1", token=f.HOST)
+    if env.get("CCSWITCH_HTTP_HOST"):
+        env_node = Node(section.issues, ENV_FILE, "", {"CCSWITCH_HTTP_HOST": env["CCSWITCH_HTTP_HOST"]})
+        host = env_node.text("CCSWITCH_HTTP_HOST", host, token=f.HOST)
+    return HttpConfig(host, section.integer("port", 8080, 0, 65535))
 
 
 def _timezone(main: Node) -> ZoneInfo:
