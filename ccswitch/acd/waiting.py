@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from ccswitch.acd.queues import QueueEntry, urgency_key
 from ccswitch.effects import Effect, Play, PlayFiles, StartMusic, StopMedia
-from ccswitch.media.numbers import Noun, spoken
+from ccswitch.media.numbers import MAX_NUMBER, Noun, spoken
 from ccswitch.routing.steps import Step
 
 CALLBACK_NUMBER_DIGITS = (5, 15)  # a number we are willing to dial back: E.164 allows up to 15 digits
@@ -110,7 +110,8 @@ def announcement(call: str, plan: Announcements, place: int, wait_s: float | Non
         parts.append(Play(call, prompt_path(name), tag()))
 
     def say(number: int, noun: Noun | None) -> None:
-        parts.append(PlayFiles(call, tuple(prompt_path(name) for name in spoken(language, number, noun)), tag()))
+        said = min(number, MAX_NUMBER)  # no queue gets near it; an announcement must never fail
+        parts.append(PlayFiles(call, tuple(prompt_path(name) for name in spoken(language, said, noun)), tag()))
 
     if plan.prompt:
         play(plan.prompt)

@@ -16,6 +16,7 @@ from ccswitch.acd.waiting import (
     whole_minutes,
 )
 from ccswitch.effects import Play, PlayFiles, StartMusic, StopMedia
+from ccswitch.media.numbers import MAX_NUMBER, spoken
 
 
 def entry(call: str, at: float, priority: int = 0, seq: int = 0) -> QueueEntry:
@@ -81,3 +82,10 @@ def test_no_estimate_means_no_wait_time_announced() -> None:
     plan = Announcements(every_s=45, first_after_s=30, wait_time=True)
     effects = announcement("c1", plan, 3, None, None, "moh", "en", str, lambda: "t")
     assert effects == [StopMedia("c1"), StartMusic("c1", "moh")]
+
+
+def test_a_wait_beyond_what_can_be_spoken_is_said_as_the_largest_number() -> None:
+    plan = Announcements(every_s=45, first_after_s=30, wait_time=True)
+    effects = announcement("c1", plan, 1, 60.0 * 2_000_000, None, "moh", "en", str, lambda: "t")
+    (said,) = [e for e in effects if isinstance(e, PlayFiles)]
+    assert said.paths == (*spoken("en", MAX_NUMBER), "numbers/en/time/minutes")
