@@ -3,6 +3,7 @@ TCP listener that holds the port."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -24,8 +25,9 @@ def taken_port() -> Iterator[int]:
 
 
 def ccswitch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    history = {"CCSWITCH_HISTORY_URL": f"sqlite:///{cwd / 'history.sqlite'}"}  # never beside the shipped config
     return subprocess.run([sys.executable, "-m", "ccswitch", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=60)
+                          env={**os.environ, **history}, timeout=60)
 
 
 def test_run_with_its_http_port_taken_says_so_in_one_line_and_exits_1(tmp_path: Path, taken_port: int) -> None:
