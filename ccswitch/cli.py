@@ -19,6 +19,7 @@ import gevent.event  # noqa: E402
 
 from ccswitch import __version__  # noqa: E402
 from ccswitch.errors import CcswitchError, ConfigError  # noqa: E402
+from ccswitch.logs import LOG_FORMATS, configure_logging  # noqa: E402
 from ccswitch.media.monitor import MonitorMode  # noqa: E402
 
 if TYPE_CHECKING:
@@ -55,11 +56,14 @@ config_option = click.option(
 
 @click.group()
 @click.version_option(__version__, prog_name="ccswitch")
-@click.option("--log-level", default="WARNING", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
-def main(log_level: str) -> None:
+@click.option("--log-level", default="WARNING", show_default=True, envvar="CCSWITCH_LOG_LEVEL",
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="DEBUG adds every ESL command sent and every reply, with the call uuid.")
+@click.option("--log-format", default="text", show_default=True, envvar="CCSWITCH_LOG_FORMAT",
+              type=click.Choice(LOG_FORMATS), help="json: one JSON object a line (time, level, logger, message).")
+def main(log_level: str, log_format: str) -> None:
     """ccswitch: a contact-centre controller for FreeSWITCH."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(log_level, log_format)
 
 
 CHECK_ERRORS = 1  # exit status of ``check``: the configuration is refused (or has warnings, with --strict)
@@ -165,8 +169,12 @@ def run(config_path: Path) -> None:
         raise click.ClickException(str(exc)) from exc
     writer = HistoryWriter(history)
     controller = Controller(config, store, WallClock(), record=writer.submit)
+    try:  # before connecting anything: a port already taken is one line naming the setting, not a traceback
+        http_server = serve_http(controller.metrics, config.http.host, config.http.port, controller, history,
+                                 setting=f"{config_path}: http.port")
+    except CcswitchError as exc:
+        raise click.ClickException(str(exc)) from exc
     controller.start()
-    http_server = serve_http(controller.metrics, config.http.host, config.http.port, controller, history)
     stopping = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stopping.set)
     gevent.signal_handler(signal.SIGINT, stopping.set)

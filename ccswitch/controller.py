@@ -160,6 +160,7 @@ class Controller:
         try:
             reply = self.connections[node].api(commands.show_channels_json())
             rows = json.loads(reply).get("rows", [])
+            log.debug("FreeSWITCH node %s: show channels: %d channel(s), %d bytes", node, len(rows), len(reply))
         except (CcswitchError, ValueError) as exc:
             log.error("FreeSWITCH node %s: could not list channels to reconcile: %s", node, exc)
             return

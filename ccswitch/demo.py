@@ -108,9 +108,9 @@ def run_demo(options: DemoOptions, echo: Echo) -> Stats:
     history = open_history(config.history_url)
     writer = HistoryWriter(history)
     controller = Controller(config, MemoryStore(), clock, record=writer.submit)
-    controller.start()
     http = (None if options.http_port is None
-            else serve_http(controller.metrics, "127.0.0.1", options.http_port, controller))
+            else serve_http(controller.metrics, "127.0.0.1", options.http_port, controller, setting="--http-port"))
+    controller.start()
     arrivals = scripted_callers(options, rng)
     start = clock.now()
     echo(f"ccswitch demo: {options.calls} calls to 8-800-555-0556 over {options.minutes:g} simulated minutes, "

@@ -55,13 +55,12 @@ class StartMusic:
 
 
 @dataclass(frozen=True, slots=True)
-class SayNumber:
-    """Speak a number with FreeSWITCH's ``say`` (``<language> NUMBER pronounced <n>``); completion comes back
-    with ``tag``."""
+class PlayFiles:
+    """Play sound files one after another as one prompt (FreeSWITCH's ``file_string://``: one PLAYBACK_START and
+    one PLAYBACK_STOP, as mod_say speaks a number), e.g. a spoken number; completion comes back with ``tag``."""
 
     call: str
-    number: int
-    language: str
+    paths: tuple[str, ...]
     tag: str
 
 
@@ -268,7 +267,7 @@ class Requeue:
 
 
 Effect = (
-    TakeCall | Answer | Play | CollectDigits | SayNumber | RecordMessage | StartMusic | StopMedia | ConnectAgent
+    TakeCall | Answer | Play | CollectDigits | PlayFiles | RecordMessage | StartMusic | StopMedia | ConnectAgent
     | Transfer | Hangup
     | AnnounceToCaller | StartRecording | MaskRecording | StopRecording
     | SetLegVar | HoldLeg | MuteLeg | HangupLeg | BridgeLegs | RunInline | Originate | DialOut | SendDtmf

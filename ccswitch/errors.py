@@ -86,3 +86,16 @@ class StoreError(CcswitchError):
     """The shared-state store failed (Redis went away, a script failed)."""
 
     error_id = "store_unavailable"
+
+
+class ListenError(CcswitchError):
+    """A server socket cannot be opened (the port is taken, a privileged port, an address not on this host).
+    ``str()`` is one line naming the setting, the address and why."""
+
+    error_id = "cannot_listen"
+
+    def __init__(self, setting: str, host: str, port: int, reason: str) -> None:
+        self.setting = setting
+        self.host = host
+        self.port = port
+        super().__init__(f"{setting}: cannot listen on {host}:{port}: {reason}")

@@ -33,9 +33,9 @@ from ccswitch.effects import (
     MuteLeg,
     Originate,
     Play,
+    PlayFiles,
     RecordMessage,
     RunInline,
-    SayNumber,
     SendDtmf,
     SetLegVar,
     StartMusic,
@@ -112,9 +112,9 @@ def command_for(effect: Effect) -> str:
                                         event_uuid=effect.tag)
     if isinstance(effect, DetectMachine):
         return commands.sendmsg_execute(effect.call, "amd", "", event_uuid=effect.tag)
-    if isinstance(effect, SayNumber):
-        arg = commands.say_number_arg(effect.language, effect.number)
-        return commands.sendmsg_execute(effect.call, "say", arg, event_uuid=effect.tag)
+    if isinstance(effect, PlayFiles):
+        return commands.sendmsg_execute(effect.call, "playback", commands.file_string(effect.paths),
+                                        event_uuid=effect.tag)
     if isinstance(effect, DialOut):
         arg = commands.dial_out_arg(effect.callee_leg, effect.gateway, effect.number, effect.caller_id_number,
                                     effect.ring_timeout_s)
@@ -182,7 +182,9 @@ class Executor:
         try:
             for effect in effects:
                 try:
-                    pending.append((effect, time.perf_counter(), connection.write(command_for(effect))))
+                    command = command_for(effect)
+                    log.debug("call %s: to %s: %r", effect.call, node, command)
+                    pending.append((effect, time.perf_counter(), connection.write(command)))
                 except CcswitchError as exc:
                     self._failed(node, effect, str(exc))
         finally:
@@ -191,7 +193,9 @@ class Executor:
                 del self._written[call]
         for effect, started, reply in pending:
             try:
-                failure = refusal(reply.result())
+                frame = reply.result()
+                log.debug("call %s: from %s: %r", effect.call, node, reply_text(frame).strip())
+                failure = refusal(frame)
             except CcswitchError as exc:
                 failure = str(exc)
             if self.on_command_done is not None:
@@ -206,8 +210,13 @@ class Executor:
         log.log(level, "call %s: %s failed on node %s: %s", effect.call, type(effect).__name__, node, failure)
 
 
+def reply_text(reply: Frame) -> str:
+    """What FreeSWITCH answered: an api/response body, or a command/reply's Reply-Text."""
+    return reply.body.decode("utf-8", "replace") if reply.content_type == "api/response" else (
+        reply.headers.get("Reply-Text", ""))
+
+
 def refusal(reply: Frame) -> str | None:
     """FreeSWITCH's ``-ERR …`` text from an api/response body or a command/reply, or None if it accepted."""
-    text = reply.body.decode("utf-8", "replace") if reply.content_type == "api/response" else (
-        reply.headers.get("Reply-Text", ""))
+    text = reply_text(reply)
     return text.strip() if text.startswith("-ERR") else None

@@ -25,6 +25,7 @@ authenticates. Errors are JSON ``{"error": <stable id>, "message": ...}``: 404 `
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -41,7 +42,7 @@ from ccswitch.acd.agents import Agent, AgentEvent, Login, Logout, Ready, TakeBre
 from ccswitch.calls import CallAction
 from ccswitch.dialer import Lead, RunCommand
 from ccswitch.dialer.runner import CampaignStatus
-from ccswitch.errors import CcswitchError, DataFileError, StoreError, UnknownNameError, UnsafeValueError
+from ccswitch.errors import CcswitchError, DataFileError, ListenError, StoreError, UnknownNameError, UnsafeValueError
 from ccswitch.history.model import ContactRecord
 from ccswitch.history.storage import History
 from ccswitch.media.monitor import MonitorMode, MonitorSession, NotAuthorised
@@ -327,11 +328,15 @@ class BadRequest(CcswitchError):
 
 
 def serve_http(metrics: Metrics, host: str, port: int, controller: Controller | None = None,
-               history: History | None = None) -> WSGIServer:
+               history: History | None = None, setting: str = "http.port") -> WSGIServer:
     """Start serving in the background; ``port`` 0 picks a free port (read it from ``server.server_port``).
-    Stop with ``server.stop()``."""
+    Stop with ``server.stop()``. A port that cannot be opened raises ListenError naming ``setting``."""
     server = WSGIServer((host, port), make_app(metrics, controller, history), log=None, error_log=log)
-    server.start()
+    try:
+        server.start()
+    except OSError as exc:
+        reason = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc)).lower()
+        raise ListenError(setting, host, port, reason) from exc
     log.info("HTTP on %s:%d (/metrics, /healthz)", host, server.server_port)
     return server
 

@@ -561,3 +561,11 @@ def test_consult_inline_transfer_keeps_the_dial_string_whole() -> None:
 def test_call_control_builders_refuse_unsafe_values(call: Callable[[], object], role: str) -> None:
     with pytest.raises(UnsafeValueError, match=re.escape(role)):
         call()
+
+
+def test_file_string_plays_files_in_order_and_refuses_a_path_that_could_split_the_list() -> None:
+    assert c.file_string(["/s/numbers/en/digits/20.wav", "/s/numbers/en/digits/1.wav"]) == (
+        "file_string:///s/numbers/en/digits/20.wav!/s/numbers/en/digits/1.wav")
+    for paths in (["/s/a.wav!/etc/passwd"], ["/s/a b.wav"], ["/s/${x}.wav"], []):
+        with pytest.raises(UnsafeValueError):
+            c.file_string(paths)

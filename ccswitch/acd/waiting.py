@@ -4,8 +4,8 @@ Periodic announcements
 ----------------------
 Every ``every_s`` seconds (the first after ``first_after_s``) the waiting music is interrupted for: the queue's
 message, the caller's position ("you are caller number 3"), the expected wait ("about 4 minutes"), and the
-callback offer ("press 1 …"), then the music starts again. Numbers are spoken by FreeSWITCH's ``say``
-application (``say en NUMBER pronounced 3``: mod_say_en's sound files ``digits/*.wav``), framed by our prompts.
+callback offer ("press 1 …"), then the music starts again. Numbers are our own sound files
+(``ccswitch.media.numbers``: "3", "4 minutes" in the configured language), framed by our prompts.
 
 Expected wait
 -------------
@@ -29,7 +29,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ccswitch.acd.queues import QueueEntry, urgency_key
-from ccswitch.effects import Effect, Play, SayNumber, StartMusic, StopMedia
+from ccswitch.effects import Effect, Play, PlayFiles, StartMusic, StopMedia
+from ccswitch.media.numbers import MAX_NUMBER, Noun, spoken
 from ccswitch.routing.steps import Step
 
 CALLBACK_NUMBER_DIGITS = (5, 15)  # a number we are willing to dial back: E.164 allows up to 15 digits
@@ -72,7 +73,6 @@ class AnnouncementPrompts:
 
     position: str = "queue/position"  # "You are caller number"
     wait_time: str = "queue/wait_time"  # "Your expected wait is about"
-    minutes: str = "queue/minutes"  # "minutes"
 
 
 def position(entry: QueueEntry, waiting: Iterable[QueueEntry], aging_s: int | None, now: float) -> int:
@@ -109,15 +109,18 @@ def announcement(call: str, plan: Announcements, place: int, wait_s: float | Non
     def play(name: str) -> None:
         parts.append(Play(call, prompt_path(name), tag()))
 
+    def say(number: int, noun: Noun | None) -> None:
+        said = min(number, MAX_NUMBER)  # no queue gets near it; an announcement must never fail
+        parts.append(PlayFiles(call, tuple(prompt_path(name) for name in spoken(language, said, noun)), tag()))
+
     if plan.prompt:
         play(plan.prompt)
     if plan.position:
         play(prompts.position)
-        parts.append(SayNumber(call, place, language, tag()))
+        say(place, None)
     if plan.wait_time and wait_s is not None:
         play(prompts.wait_time)
-        parts.append(SayNumber(call, whole_minutes(wait_s), language, tag()))
-        play(prompts.minutes)
+        say(whole_minutes(wait_s), Noun.MINUTE)
     if offer_callback:
         play(offer_callback)
     parts.append(StartMusic(call, music))

@@ -47,6 +47,7 @@ from ccswitch.dialer.leads import normalise_phone, read_do_not_call, read_leads
 from ccswitch.dialer.pacing import DEFAULT_ABANDON_LIMIT, DEFAULT_RING_SECONDS, MIN_RING_SECONDS, OFCOM_WINDOW_SECONDS
 from ccswitch.errors import ConfigError, DataFileError, UnsafeValueError
 from ccswitch.esl import commands
+from ccswitch.media import numbers
 from ccswitch.media.monitor import ALL_QUEUES, Supervisor
 from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy, check_template
 from ccswitch.routing.steps import ToHangup, ToIvr, ToQueue
@@ -82,7 +83,7 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
 
     ``env`` defaults to ``os.environ``: CCSWITCH_ESL_HOST / _PORT / _PASSWORD override the first FreeSWITCH
     node, CCSWITCH_REDIS_URL selects the redis store at that URL, CCSWITCH_DIALPLAN picks the active dialplan,
-    CCSWITCH_HISTORY_URL sets the contact-history database.
+    CCSWITCH_HISTORY_URL sets the contact-history database, CCSWITCH_HTTP_HOST the HTTP listener's address.
     """
     config, errors = _load(Path(path), os.environ if env is None else env)
     if errors or config is None:
@@ -98,7 +99,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     main.known(MAIN_KEYS)
     nodes = _nodes(main.section("freeswitch"), env)
     store = _store(main.section("store"), env)
-    http = _http(main.section("http"))
+    http = _http(main.section("http"), env)
     history_url = _history_url(main.section("history"), env, config_file.resolve().parent)
     refs: list[f.Ref] = []
     paths_section = main.section("paths")
@@ -116,6 +117,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     dialplan = _active_dialplan(main, env, dialplans)
     do_not_call = _numbers(paths_section, "do_not_call", paths.do_not_call) if paths.do_not_call else frozenset()
     campaigns = _campaigns(issues, paths.campaigns, timezone, do_not_call, refs)
+    refs += _number_refs(main.section("media"), media.say_language, queues)
     prompts = _prompt_files(paths.sounds)
     _check_refs(issues, refs, queues, menus, prompts, issues.display(paths.sounds))
     config = Config(
@@ -220,11 +222,15 @@ def _history_url(section: Node, env: Mapping[str, str], config_dir: Path) -> str
     return url
 
 
-def _http(section: Node) -> HttpConfig:
+def _http(section: Node, env: Mapping[str, str]) -> HttpConfig:
+    """``CCSWITCH_HTTP_HOST`` overrides the address: a container listens on all of its interfaces, a host on
+    loopback, with one configuration file."""
     section.known(("host", "port"))
-    return HttpConfig(
-        section.text("host", "127.0.0.1", token=f.HOST), section.integer("port", 8080, 0, 65535)
-    )
+    host = section.text("host", "127.0.0.1", token=f.HOST)
+    if env.get("CCSWITCH_HTTP_HOST"):
+        env_node = Node(section.issues, ENV_FILE, "", {"CCSWITCH_HTTP_HOST": env["CCSWITCH_HTTP_HOST"]})
+        host = env_node.text("CCSWITCH_HTTP_HOST", host, token=f.HOST)
+    return HttpConfig(host, section.integer("port", 8080, 0, 65535))
 
 
 def _timezone(main: Node) -> ZoneInfo:
@@ -267,9 +273,21 @@ def _media(section: Node, sounds: Path) -> MediaConfig:
     section.known(("switch_sounds_dir", "music", "say_language"))
     switch_dir = _switch_dir(section, "switch_sounds_dir", sounds, "switch_sounds_dir", "media.switch_sounds_dir")
     language = section.text("say_language", "en")
-    if not re.fullmatch(r"[a-z]{2,3}(_[a-z]{2})?", language):
-        section.error("say_language", f"expected a mod_say module name such as en, ru or de, got {language!r}")
+    if language not in numbers.LANGUAGES:
+        section.error("say_language", f"expected one of {', '.join(numbers.LANGUAGES)} (the spoken numbers under "
+                                      f"sounds/numbers/), got {language!r}")
     return MediaConfig(switch_dir, section.text("music", "local_stream://moh", token=f.MEDIA), language)
+
+
+def _number_refs(section: Node, language: str, queues: Mapping[str, QueueConfig]) -> list[f.Ref]:
+    """When a queue announces a position or a wait, every file a spoken number may need must be there."""
+    if language not in numbers.LANGUAGES or not any(
+        queue.announcements and (queue.announcements.position or queue.announcements.wait_time)
+        for queue in queues.values()
+    ):
+        return []
+    return [f.Ref("prompt", name, section.file, section.at("say_language")) for name in sorted(
+        numbers.vocabulary(language))]
 
 
 def _switch_dir(section: Node, key: str, local: Path, local_key: str, hint: str) -> str:
@@ -420,8 +438,7 @@ def _announcements(node: Node, refs: list[f.Ref]) -> Announcements | None:
     if announcements.position:
         refs.append(f.Ref("prompt", AnnouncementPrompts().position, section.file, section.at("position")))
     if announcements.wait_time:
-        for name in (AnnouncementPrompts().wait_time, AnnouncementPrompts().minutes):
-            refs.append(f.Ref("prompt", name, section.file, section.at("wait_time")))
+        refs.append(f.Ref("prompt", AnnouncementPrompts().wait_time, section.file, section.at("wait_time")))
     return announcements
 
 

@@ -61,7 +61,7 @@ class Paths:
 class MediaConfig:
     switch_sounds_dir: str
     music: str
-    say_language: str = "en"  # the mod_say module numbers are spoken with
+    say_language: str = "en"  # the language of the spoken numbers (ccswitch.media.numbers.LANGUAGES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,7 +131,6 @@ _EXTENSION = re.compile(r"[A-Za-z0-9_.+*#][A-Za-z0-9_.+*#-]{0,63}")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 _APP = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-_SAY_MODULE = re.compile(r"[a-z]{2,3}(_[a-z]{2})?")
 _PHONE = re.compile(r"\+?[0-9]{3,20}")
 _PHONE_ALLOWED = "3-20 digits, optionally after '+'"
 _HANGUP_CAUSE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
@@ -580,11 +579,12 @@ def record_arg(path: str, max_s: int) -> str:
     return f"{_file_path(path, 'message path')} {_int_in(max_s, 1, 3600, 'message length (s)')} 200 3"
 
 
-def say_number_arg(language: str, number: int) -> str:
-    """``say``'s argument for a number read out as a count: ``<module> NUMBER pronounced <n>`` (mod_dptools.c
-    say_function; mod_say_<language> needs its sound files, e.g. ``digits/3.wav``)."""
-    _matching(_SAY_MODULE, language, "say language", "a mod_say module name such as en, ru or de")
-    return f"{language} NUMBER pronounced {_int_in(number, 0, 999_999_999, 'number to say')}"
+def file_string(paths: Sequence[str]) -> str:
+    """One playable path for several files, played in order: ``file_string://a.wav!b.wav`` (mod_dptools'
+    file_string format; ``!`` separates the files, so no path may contain one)."""
+    if not paths:
+        raise _unsafe("file list", "", "at least one file")
+    return "file_string://" + "!".join(_file_path(path, "sound file") for path in paths)
 
 
 def dial_out_arg(callee_leg: str, gateway_name: str, number: str, caller_id_number: str, ring_timeout_s: int) -> str:

@@ -15,7 +15,8 @@ from ccswitch.acd.waiting import (
     position,
     whole_minutes,
 )
-from ccswitch.effects import Play, SayNumber, StartMusic, StopMedia
+from ccswitch.effects import Play, PlayFiles, StartMusic, StopMedia
+from ccswitch.media.numbers import MAX_NUMBER, spoken
 
 
 def entry(call: str, at: float, priority: int = 0, seq: int = 0) -> QueueEntry:
@@ -69,11 +70,10 @@ def test_announcement_breaks_the_music_says_position_and_wait_offers_callback_th
         StopMedia("c1"),
         Play("c1", "/s/queue/please_hold.wav", "t0"),
         Play("c1", "/s/queue/position.wav", "t1"),
-        SayNumber("c1", 3, "en", "t2"),
+        PlayFiles("c1", ("/s/numbers/en/digits/3.wav",), "t2"),
         Play("c1", "/s/queue/wait_time.wav", "t3"),
-        SayNumber("c1", 5, "en", "t4"),
-        Play("c1", "/s/queue/minutes.wav", "t5"),
-        Play("c1", "/s/queue/callback_offer.wav", "t6"),
+        PlayFiles("c1", ("/s/numbers/en/digits/5.wav", "/s/numbers/en/time/minutes.wav"), "t4"),
+        Play("c1", "/s/queue/callback_offer.wav", "t5"),
         StartMusic("c1", "local_stream://moh"),
     ]
 
@@ -82,3 +82,10 @@ def test_no_estimate_means_no_wait_time_announced() -> None:
     plan = Announcements(every_s=45, first_after_s=30, wait_time=True)
     effects = announcement("c1", plan, 3, None, None, "moh", "en", str, lambda: "t")
     assert effects == [StopMedia("c1"), StartMusic("c1", "moh")]
+
+
+def test_a_wait_beyond_what_can_be_spoken_is_said_as_the_largest_number() -> None:
+    plan = Announcements(every_s=45, first_after_s=30, wait_time=True)
+    effects = announcement("c1", plan, 1, 60.0 * 2_000_000, None, "moh", "en", str, lambda: "t")
+    (said,) = [e for e in effects if isinstance(e, PlayFiles)]
+    assert said.paths == (*spoken("en", MAX_NUMBER), "numbers/en/time/minutes")

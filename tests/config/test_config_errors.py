@@ -287,6 +287,13 @@ def test_environment_overrides_the_first_node_and_the_store(tree: Tree) -> None:
     assert (config.store.backend, config.store.url) == ("redis", "redis://cache:6379/2")
 
 
+def test_environment_sets_the_http_listeners_address_for_a_container(tree: Tree) -> None:
+    assert load_config(tree.config_file, env={}).http.host == "127.0.0.1"
+    assert load_config(tree.config_file, env={"CCSWITCH_HTTP_HOST": "0.0.0.0"}).http.host == "0.0.0.0"
+    assert problems(tree, {"CCSWITCH_HTTP_HOST": "0.0.0.0;x"})[0].startswith(
+        "environment: CCSWITCH_HTTP_HOST: unsafe value '0.0.0.0;x'")
+
+
 def test_bad_environment_values_are_reported(tree: Tree) -> None:
     env = {"CCSWITCH_ESL_PORT": "80x", "CCSWITCH_ESL_PASSWORD": "a b", "CCSWITCH_DIALPLAN": "nightly"}
 

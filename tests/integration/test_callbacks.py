@@ -110,8 +110,11 @@ def test_a_caller_who_presses_1_keeps_their_place_and_is_called_back_agent_first
     assert [e.callback for e in centre.controller.engine.store.all_entries()["support"]] == [NUMBER]
 
     later = centre.switch.place_call(CallerScript(dtmf=("2",), patience_s=600, caller_number="79990000002"))
-    wait_until(lambda: any(s.uuid == later for s in centre.switch.said), what="the later caller's announcement")
-    assert next(s.text for s in centre.switch.said if s.uuid == later) == "2"  # the callback is ahead of them
+    numbers = centre.controller.config.media.switch_sounds_dir + "/numbers/en/"
+    wait_until(lambda: any(numbers in path for _, path in log.started(later, "playback")),
+               what="the later caller's announcement")
+    position = next(path for _, path in log.started(later, "playback") if numbers in path)
+    assert position == f"file_string://{numbers}digits/2.wav"  # the callback is ahead of them
 
     centre.controller.agent_action("1004", Ready())
     wait_until(lambda: callback_of(engine, caller).phase is Phase.CONNECTED, what="the callback to connect")

@@ -1,5 +1,5 @@
 """What a support caller hears and may do while waiting, controller <-> simulator over TCP: the periodic
-announcement (position and expected wait spoken by ``say``), the exit key to the operator queue, and the
+announcement (position and expected wait spoken from our number files), the exit key to the operator queue, and the
 announcement the answering agent hears before the caller is put through."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from ccswitch.acd.agents import AgentState, TakeBreak
 from ccswitch.config import Config
 from ccswitch.engine import Phase
 from ccswitch.feature_codes import FEATURE_KEYS
-from ccswitch.sim import AgentPhone, CallerScript, Said
+from ccswitch.media.numbers import Noun, spoken
+from ccswitch.sim import AgentPhone, CallerScript
 from ccswitch.sim.dialstring import AppCall
 
 from .conftest import ContactCentre, wait_until
@@ -36,6 +37,15 @@ def prompt(centre: ContactCentre, name: str) -> str:
     return centre.controller.config.prompt_path(name)
 
 
+def number(centre: ContactCentre, value: int, noun: Noun | None = None) -> str:
+    """What the switch plays for a spoken number: its files as one file_string:// prompt."""
+    return "file_string://" + "!".join(prompt(centre, name) for name in spoken("en", value, noun))
+
+
+def numbers_heard(log: SwitchLog, uuid: str) -> list[str]:
+    return [path for _, path in log.started(uuid, "playback") if "/numbers/en/" in path]
+
+
 def waiting_apps(centre: ContactCentre, uuid: str) -> list[AppCall]:
     """What ran on the caller's channel once queued (the IVR and park left out)."""
     return [app for app in centre.switch.apps_on(uuid) if app.app not in ("park", "play_and_get_digits")]
@@ -53,21 +63,20 @@ def test_support_callers_hear_their_position_and_expected_wait_after_30_s_then_e
     second = support_caller(centre, "79990000002")
     wait_until(lambda: second in engine.waiting["support"], what="the second caller to queue")
     third = support_caller(centre, "79990000003")
-    wait_until(lambda: len(log.started(second, "say")) == 4 and waiting_apps(centre, second)[-1].arg == MUSIC,
+    wait_until(lambda: len(numbers_heard(log, second)) == 4 and waiting_apps(centre, second)[-1].arg == MUSIC,
                timeout=8, what="two announcements to the second caller, music after each")
 
     announcement = [
         AppCall("playback", prompt(centre, "queue/position")),
-        AppCall("say", "en NUMBER pronounced 1"),
+        AppCall("playback", number(centre, 1)),
         AppCall("playback", prompt(centre, "queue/wait_time")),
-        AppCall("say", "en NUMBER pronounced 3"),  # 1 x 180 s (default AHT) / 1 agent serving
-        AppCall("playback", prompt(centre, "queue/minutes")),
+        AppCall("playback", number(centre, 3, Noun.MINUTE)),  # 1 x 180 s (default AHT) / 1 agent serving
         AppCall("playback", prompt(centre, "queue/callback_offer")),
     ]
     music = AppCall("playback", MUSIC)
     assert waiting_apps(centre, second) == [music, *announcement, music, *announcement, music]
-    assert [s for s in centre.switch.said if s.uuid == second] == [
-        Said(second, "en", "en", "NUMBER", "PRONOUNCED", None, text, (f"digits/{text}",)) for text in "1313"]
+    three_minutes = f"{prompt(centre, 'numbers/en/digits/3')}!{prompt(centre, 'numbers/en/time/minutes')}"
+    assert number(centre, 3, Noun.MINUTE) == f"file_string://{three_minutes}"  # one prompt, as mod_say plays one
 
     (first_music, *_), positions = log.started(second, "playback"), [
         when for when, path in log.started(second, "playback") if path == prompt(centre, "queue/position")]
@@ -77,7 +86,7 @@ def test_support_callers_hear_their_position_and_expected_wait_after_30_s_then_e
     assert last_start.get("Playback-File-Path") == MUSIC and log.of(second, "PLAYBACK_STOP")[-1] is not None
     assert log.index(log.of(second, "PLAYBACK_STOP")[-1]) < log.index(last_start)  # the music plays on
 
-    assert [s.text for s in centre.switch.said if s.uuid == third][:2] == ["2", "6"]  # 2 x 180 s / 1 agent
+    assert numbers_heard(log, third)[:2] == [number(centre, 2), number(centre, 6, Noun.MINUTE)]  # 2 x 180 s / 1
     assert engine.calls[second].phase is Phase.QUEUED and engine.calls[third].phase is Phase.QUEUED
 
 
@@ -142,11 +151,11 @@ def test_no_announcement_interrupts_the_ringback_while_an_agent_is_rung(centre_f
     caller = support_caller(centre)
     # 1004 is rung three times (5 s each) from ~1 s, then sent on a break (max_no_answer): announcements due at
     # ~4 s and ~14 s fall while the phone rings and are skipped; the one at ~24 s is heard
-    wait_until(lambda: bool(log.started(caller, "say")), what="an announcement")
+    wait_until(lambda: bool(numbers_heard(log, caller)), what="an announcement")
     legs = [e.get("Unique-ID") or "" for e in log.events
             if e.name == "CHANNEL_CREATE" and e.get("variable_dialed_user") == "1004"]
     assert len(legs) == 3 and engine.agents["1004"].state is AgentState.ON_BREAK
     last_miss = max(at(e) for leg in legs for e in log.of(leg, "CHANNEL_HANGUP"))
     position_at = next(when for when, path in log.started(caller, "playback") if path.endswith("queue/position.wav"))
     assert position_at > last_miss and 22.5 <= position_at - engine.calls[caller].queued_at <= 25
-    assert [text for _, text in log.started(caller, "say")] == ["en NUMBER pronounced 1"]  # nobody serving: no wait
+    assert numbers_heard(log, caller) == [number(centre, 1)]  # nobody serving: no wait
