@@ -273,6 +273,7 @@ WITHOUT_A_CASE = {
     "test_copy_of_shipped_config_is_clean": "the shipped files: test_schemas.py validates them",
     "test_environment_overrides_the_first_node_and_the_store": "environment variables, not a file",
     "test_bad_environment_values_are_reported": "environment variables, not a file",
+    "test_environment_sets_the_http_listeners_address_for_a_container": "environment variables, not a file",
     "test_shipped_campaigns_load": "the shipped files: test_schemas.py validates them",
     "test_given_no_campaigns_file_then_no_campaigns": "no file",
     "test_campaigns_file_is_found_through_paths": "moves a shipped file",
