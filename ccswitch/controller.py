@@ -3,7 +3,9 @@
 - one ESL connection per FreeSWITCH node; its reader only translates and enqueues (never blocks);
 - one controller greenlet that owns the engine and consumes a bounded inbox (no locks: only it touches the state);
 - a ticker that enqueues ``Tick`` so timers run in the same greenlet;
-- the executor, which sends effects over ESL from a bounded pool, in order per call.
+- the executor, which sends effects over ESL from a bounded pool, in order per call; never for a channel the
+  switch has already said hung up (``GoneChannels``: the engine and the dialler may still decide something for it
+  from its last events, e.g. a bridge's completion that follows the caller's hang-up).
 
 On every (re)connection the controller asks the node for its live channels and lets the engine reconcile, so calls
 that ended while we were away are closed and parked calls are picked up again.
@@ -31,6 +33,8 @@ from ccswitch.calls import CallAction, CallControl, ReloadSummary
 from ccswitch.channel_events import (
     SUBSCRIBED_EVENTS,
     ChannelEvent,
+    HangingUp,
+    HungUp,
     from_esl,
     parked_outbound_from_channel_row,
     waiting_from_channel_row,
@@ -46,6 +50,7 @@ from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection
 from ccswitch.esl.event import Event
 from ccswitch.executor import Executor
+from ccswitch.gone_channels import GoneChannels
 from ccswitch.media.monitor import MonitorMode, MonitorSession
 from ccswitch.media.recording import RecordingSession
 from ccswitch.metrics import Metrics
@@ -117,6 +122,7 @@ class Controller:
             for node in config.nodes
         }
         self.executor = Executor(self.connections, on_command_done=self.metrics.command_latency)
+        self.gone = GoneChannels()  # touched by the controller greenlet only, as the engine
         self._run_greenlet = gevent.Greenlet(self._run)
         self._ticker_greenlet = gevent.Greenlet(self._ticker)
         self._stopping = False
@@ -182,6 +188,8 @@ class Controller:
                 return
             try:
                 if isinstance(message, tuple):
+                    if isinstance(message[1], HangingUp | HungUp):
+                        self.gone.hung_up(message[1].uuid, now)
                     self.engine.handle(message[0], message[1], now)
                 elif isinstance(message, _Tick):
                     self.engine.tick(now)
@@ -306,4 +314,7 @@ class Controller:
         self.engine.reconcile(message.node, live, parked, now)
 
     def _emit(self, node: str, effects: Sequence[Effect]) -> None:
-        self.executor.submit(node, effects)
+        sendable, stale = self.gone.split(effects)
+        for effect in stale:
+            log.debug("call %s: %s not sent: the channel has hung up", effect.call, type(effect).__name__)
+        self.executor.submit(node, sendable)

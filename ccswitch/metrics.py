@@ -407,7 +407,12 @@ class EngineCollector:
         repaired = CounterMetricFamily("ccswitch_stuck_offers_repaired", "Offers that neither bridged nor failed "
                                        "in time and were taken back (lost events, an unresponsive switch).")
         repaired.add_metric([], self.engine.stuck_offers_repaired)
-        yield from (waiting, longest, by_state, occupied, callbacks, repaired)
+        failures = CounterMetricFamily("ccswitch_offer_failures", "Offers to agents that failed, by whose fault "
+                                       "(agent, caller, network) and FreeSWITCH's cause (OTHER for one not known).",
+                                       labels=["fault", "cause"])
+        for (fault, cause), count in sorted(self.engine.offer_failures.items()):
+            failures.add_metric([fault, cause], count)
+        yield from (waiting, longest, by_state, occupied, callbacks, repaired, failures)
         if self.per_agent:
             agent_state = GaugeMetricFamily("ccswitch_agent_state", "1 for the agent's current state.",
                                             labels=["agent", "state"])
