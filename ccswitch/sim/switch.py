@@ -82,6 +82,13 @@ CALLING: dict[str, tuple[str, str, int]] = {
     "BACKGROUND_JOB": ("mod_event_socket.c", "api_exec", 1580),
     "CODEC": ("switch_core_codec.c", "switch_core_session_set_real_read_codec", 189),
 }
+#: The modules a simulated switch has loaded unless told otherwise (``SimSwitch(modules=…)``, api load / unload).
+DEFAULT_MODULES = frozenset({
+    "mod_commands", "mod_dptools", "mod_sofia", "mod_sndfile", "mod_event_socket", "mod_loopback",
+    "mod_local_stream", "mod_tone_stream", "mod_say_en", "mod_say_ru", "mod_amd",
+})
+#: The module an application comes from, where it is not mod_dptools (the simulator's other apps are its).
+APP_MODULES = {"amd": "mod_amd"}
 # Events that carry no channel variables (switch_channel_event_set_basic_data only).
 _NO_VARS = frozenset({"CHANNEL_STATE", "CHANNEL_CALLSTATE", "CODEC", "CHANNEL_OUTGOING"})
 _DEFAULT_RING_TIMEOUT_S = 60.0
@@ -135,6 +142,7 @@ class SimSwitch:
         transfer_talk_s: float = 30.0,
         default_prompt_s: float = 1.0,
         seed: int = 1,
+        modules: Iterable[str] = DEFAULT_MODULES,
     ) -> None:
         self.clock: Clock = clock or WallClock()
         self.hostname = hostname
@@ -150,6 +158,7 @@ class SimSwitch:
         self.executed: list[Executed] = []
         self.said: list[Said] = []
         self.sessions_since_startup = 0
+        self.modules = set(modules)  # loaded (module_exists, load, unload); an app of a missing one is invalid
         # Global variables (global_getvar, the last resort of ${name}); vanilla vars.xml would add e.g. hold_music.
         self.global_variables: dict[str, str] = {"domain": domain, "hostname": hostname, "local_ip_v4": ipv4}
         # The XML dialplan execute_extension hunts in: the shipped ccswitch-features context (load_dialplan adds more).
@@ -577,12 +586,15 @@ class SimSwitch:
         ch.wake()
 
     def execute(self, ch: Channel, app: str, arg: str, app_uuid: str | None = None) -> bool:
-        """switch_core_session_exec: CHANNEL_EXECUTE, run, CHANNEL_EXECUTE_COMPLETE. False: no such app."""
+        """switch_core_session_exec: CHANNEL_EXECUTE, run, CHANNEL_EXECUTE_COMPLETE. False: no such app (or its
+        module is not loaded): then, as switch_core_session_execute_application_get_flags does, no event for it and
+        the channel is hung up DESTINATION_OUT_OF_ORDER ("Invalid Application", trace m)."""
         from ccswitch.sim.apps import APPS
 
         run = APPS.get(app)
-        if run is None:
-            log.warning("channel %s: invalid application %s", ch.uuid, app)
+        if run is None or APP_MODULES.get(app, "mod_dptools") not in self.modules:
+            log.warning("channel %s: Invalid Application %s", ch.uuid, app)
+            self.hangup(ch, "DESTINATION_OUT_OF_ORDER")
             return False
         if not switch_true(ch.variables.get("app_disable_expand_variables")):
             arg = self.expand(ch, arg)  # switch_core_session_exec: what the app and the events get
