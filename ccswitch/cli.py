@@ -44,8 +44,11 @@ def main(log_level: str) -> None:
 
 @main.command()
 @config_option
-def check(config_path: Path) -> None:
-    """Validate every YAML file and referenced prompt, without touching the network."""
+@click.option("--switch", "ask_switch", is_flag=True,
+              help="Also ask each FreeSWITCH node (ESL address and password from the config) whether it has the "
+                   "modules the configuration needs.")
+def check(config_path: Path, ask_switch: bool) -> None:
+    """Validate every YAML file and referenced prompt (without touching the network unless --switch)."""
     from ccswitch.config import check_config, load_config
 
     errors = check_config(config_path)
@@ -60,6 +63,22 @@ def check(config_path: Path) -> None:
         click.echo(f"{len(errors)} error(s)", err=True)
         sys.exit(1)
     click.echo(f"{config_path}: OK")
+    if ask_switch:
+        _check_switch(config_path)
+
+
+def _check_switch(config_path: Path) -> None:
+    """``check --switch``: the modules each node lacks; exit 1 if any (or a node cannot be reached)."""
+    from ccswitch.config import load_config
+    from ccswitch.switch_probe import probe_switch
+
+    problems, fine = probe_switch(load_config(config_path))
+    for line in fine:
+        click.echo(line)
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        sys.exit(1)
 
 
 @main.command()

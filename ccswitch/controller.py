@@ -7,8 +7,10 @@
   switch has already said hung up (``GoneChannels``: the engine and the dialler may still decide something for it
   from its last events, e.g. a bridge's completion that follows the caller's hang-up).
 
-On every (re)connection the controller asks the node for its live channels and lets the engine reconcile, so calls
-that ended while we were away are closed and parked calls are picked up again.
+On every (re)connection the controller asks the node which of the modules the configuration needs it lacks
+(``switch_modules``: logged as errors, a metric, and campaigns that need a missing one are not started), then for
+its live channels, and lets the engine reconcile, so calls that ended while we were away are closed and parked
+calls are picked up again.
 
 The dialler (``ccswitch.dialer.runner``) lives in the same greenlet: each event, tick and reconcile goes to the
 engine first, then to the dialler, with the same ``now``; a failure in one does not stop the other.
@@ -56,6 +58,7 @@ from ccswitch.media.recording import RecordingSession
 from ccswitch.metrics import Metrics
 from ccswitch.stats import Stats
 from ccswitch.store.base import Store
+from ccswitch.switch_modules import Requirement, describe, missing_requirements, required_modules
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,12 @@ class _Tick:
 class _Reconcile:
     node: str
     rows: tuple[dict[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _ModulesChecked:
+    node: str
+    missing: tuple[Requirement, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +103,7 @@ class _Stop:
     pass
 
 
-_Message = tuple[str, ChannelEvent] | _Tick | _ChannelsRequested | _Reconcile | _Request | _Stop
+_Message = tuple[str, ChannelEvent] | _Tick | _ModulesChecked | _ChannelsRequested | _Reconcile | _Request | _Stop
 _T = TypeVar("_T")
 
 
@@ -160,6 +169,7 @@ class Controller:
             log.warning("FreeSWITCH node %s: event socket lost; reconnecting", node)
 
     def _fetch_channels(self, node: str) -> None:
+        self._check_modules(node)  # before the reconcile, after which the dialler may dial
         # The reply can reach the inbox after events the switch sent behind it (one reader greenlet, this one
         # woken later): the engine notes what it knew at the request, and judges only that against the list.
         self.inbox.put(_ChannelsRequested(node))
@@ -170,6 +180,18 @@ class Controller:
             log.error("FreeSWITCH node %s: could not list channels to reconcile: %s", node, exc)
             return
         self.inbox.put(_Reconcile(node, tuple(rows)))
+
+    def _check_modules(self, node: str) -> None:
+        needed = required_modules(self.config)
+        try:
+            missing = missing_requirements(self.connections[node].api, needed)
+        except CcswitchError as exc:
+            log.error("FreeSWITCH node %s: could not ask which modules it has: %s", node, exc)
+            return
+        for line in describe(node, missing):
+            log.error("%s", line)
+        self.metrics.modules_checked(node, {r.module for r in needed}, {r.module for r in missing})
+        self.inbox.put(_ModulesChecked(node, tuple(missing)))
 
     def _ticker(self) -> None:
         while True:
@@ -212,6 +234,8 @@ class Controller:
             self.dialer.handle(message[0], message[1], now)
         elif isinstance(message, _Tick):
             self.dialer.tick(now)
+        elif isinstance(message, _ModulesChecked):
+            self.dialer.modules_missing(message.node, message.missing, now)
         elif isinstance(message, _Reconcile):
             parked = [uuid for uuid in map(parked_outbound_from_channel_row, message.rows) if uuid is not None]
             live = [row["uuid"] for row in message.rows if "uuid" in row]
