@@ -534,9 +534,12 @@ class Engine:
             who = {monitor.supervisor_leg: "supervisor", monitor.agent_leg: "agent"}.get(event.uuid, "caller")
             self._monitor_ended(monitor, f"{who} hung up ({event.cause})", now)
         if event.uuid in self.agent_legs:
-            # The agent's leg ended. While ringing, the caller's bridge completion reports why; once talking,
-            # the call is over.
-            session = self.calls.get(self.agent_legs.pop(event.uuid))
+            # The agent's leg ended. While ringing, the caller's bridge completion (or the originate's -ERR, which
+            # may come after this: trace n) reports why, and forgets the leg then; once talking, the call is over.
+            session = self.calls.get(self.agent_legs[event.uuid])
+            if session is not None and session.phase is Phase.OFFERING and event.uuid in session.ringing.values():
+                return
+            del self.agent_legs[event.uuid]
             if session is not None and session.phase is Phase.CONNECTED and session.agent_leg == event.uuid \
                     and event.transferred_to is not None:  # their phone's transfer button: the caller goes there
                 log.info("call %s: agent %s transferred it from their phone to %s", session.uuid, session.agent,
