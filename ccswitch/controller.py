@@ -294,7 +294,12 @@ class Controller:
         return self._ask(partial(self.dialer.load, name, leads), timeout)
 
     def campaign_command(self, name: str, command: RunCommand, timeout: float = 5.0) -> CampaignRun:
-        """Start (or resume), pause or stop a campaign; raises UnknownNameError or InvalidTransition."""
+        """Start (or resume), pause or stop a campaign; raises UnknownNameError or InvalidTransition. A node that
+        lacked a module is asked again first (it may have been loaded since: ``load mod_amd``)."""
+        if command in (RunCommand.START, RunCommand.RESUME):
+            for node, missing in list(self.dialer.missing_modules.items()):
+                if missing and self.connections[node].connected:
+                    self._check_modules(node)
         return self._ask(partial(self.dialer.command, name, command), timeout)
 
     def campaign_status(self, name: str, timeout: float = 5.0) -> CampaignStatus:

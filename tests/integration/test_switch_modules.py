@@ -16,33 +16,17 @@ from ccswitch.errors import InvalidTransition
 from ccswitch.sim import EslServer, SimSwitch
 from ccswitch.sim.switch import DEFAULT_MODULES
 
-from .conftest import ROOT, ContactCentre, build, wait_until
+from .conftest import ROOT, ContactCentre, wait_until
 from .test_dialer import CAMPAIGN, callee, campaign_centre, lead, settled, start, stored
 from .test_offer_failures import metric
 
 
-@pytest.fixture
-def without_amd() -> Iterator[Callable[..., ContactCentre]]:
-    """``centre_factory`` whose switch has no mod_amd from the start (before the controller connects)."""
-    built: list[ContactCentre] = []
-
-    def factory(**kwargs: object) -> ContactCentre:
-        centre = build(**kwargs)  # type: ignore[arg-type]
-        centre.switch.modules.discard("mod_amd")
-        centre.start_controller()
-        built.append(centre)
-        return centre
-
-    yield factory
-    for centre in built:
-        centre.controller.stop()
-        centre.server.stop()
-        centre.switch.shutdown()
-
-
 def test_a_campaign_that_detects_machines_is_not_started_on_a_switch_without_mod_amd(
-    without_amd: Callable[..., ContactCentre],
+    centre_factory: Callable[..., ContactCentre],
 ) -> None:
+    def without_amd(**kwargs: object) -> ContactCentre:
+        return centre_factory(modules=DEFAULT_MODULES - {"mod_amd"}, **kwargs)
+
     centre = campaign_centre(without_amd, callee(n1="person"))
     assert "api module_exists mod_amd" in centre.server.commands_received
     wait_until(lambda: metric(centre, "ccswitch_switch_module_missing", node="fs1", module="mod_amd") == 1,
@@ -54,6 +38,11 @@ def test_a_campaign_that_detects_machines_is_not_started_on_a_switch_without_mod
     centre.clock.sleep(10.0)
     assert not any(command.startswith("bgapi originate") for command in centre.server.commands_received)
     assert stored(centre, lead(1).phone).state is LeadState.PENDING
+    centre.switch.modules.add("mod_amd")  # fs_cli -x 'load mod_amd': a start asks the node again
+    centre.controller.campaign_command(CAMPAIGN, RunCommand.START)
+    assert metric(centre, "ccswitch_switch_module_missing", node="fs1", module="mod_amd") == 0
+    wait_until(lambda: any(command.startswith("bgapi originate") for command in centre.server.commands_received),
+               what="the campaign to dial")
 
 
 def test_detection_the_switch_cannot_run_is_an_error_and_a_failed_lead_not_a_person_or_a_no_answer(
