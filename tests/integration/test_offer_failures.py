@@ -76,3 +76,4 @@ def test_phones_the_call_cannot_reach_send_nobody_on_break_and_are_retried_with_
         assert engine.stats.agents[agent].missed == 0
     assert metric(centre, "ccswitch_agent_offers_missed_total") == 0
     assert caller in engine.calls  # still waiting at its place
+    assert caller in centre.switch.channels  # continue_on_fail (set by each offer, kept on the channel) held it

@@ -37,7 +37,7 @@ def test_a_caller_hanging_up_while_the_agent_rings_matches_trace_k(server: EslSe
     commands = sent_commands(f"{name}.sent.raw")
     switch.add_phone(AgentPhone("1001", "no_answer"))
     client = RawClient(server.port).login(commands[1])
-    caller = switch.place_call(CallerScript(patience_s=3.0))  # the caller's BYE 3 s after the call
+    caller = switch.place_call(CallerScript(patience_s=20.0))  # the caller's BYE while 1001 rings (30 s)
     client.wait_event("CHANNEL_PARK")
     client.command(f"api uuid_answer {caller}")
     transfer = commands[4].replace("f95c504d-7bd8-4c0d-b182-3289cf035a46", caller)
