@@ -17,6 +17,7 @@ SUBSCRIBED_EVENTS: tuple[str, ...] = (
     "CHANNEL_CREATE",
     "CHANNEL_PARK",
     "CHANNEL_BRIDGE",
+    "CHANNEL_HANGUP",
     "CHANNEL_HANGUP_COMPLETE",
     "CHANNEL_EXECUTE_COMPLETE",
     "BACKGROUND_JOB",
@@ -62,6 +63,17 @@ class HungUp:
     uuid: str
     cause: str
     transferred_to: str | None = None  # the phone's own transfer button (a blind SIP REFER) sent its partner here
+
+
+@dataclass(frozen=True, slots=True)
+class HangingUp:
+    """``CHANNEL_HANGUP``: the channel is going down now. Its last events (a ``bridge``'s completion, hang-up
+    complete) follow: a caller who hangs up while an agent's phone rings sends this, then the agent leg's hang-up,
+    then the bridge's completion (ORIGINATOR_CANCEL), and only then ``HungUp`` (trace k). From here on the channel
+    takes no command (``-ERR No such channel!``)."""
+
+    uuid: str
+    cause: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +129,8 @@ class FeatureCode:
 
 
 ChannelEvent = (
-    Parked | AppCompleted | Bridged | HungUp | Dtmf | PhoneChannel | JobFailed | AmdCompleted | FeatureCode
+    Parked | AppCompleted | Bridged | HangingUp | HungUp | Dtmf | PhoneChannel | JobFailed | AmdCompleted
+    | FeatureCode
 )
 
 #: How a plain event carries an empty header value: switch_event.c switch_event_serialize writes ``_undef_``
@@ -203,6 +216,8 @@ def from_esl(event: Event) -> ChannelEvent | None:
     if name == "DTMF":
         digit = event.get("DTMF-Digit") or ""
         return Dtmf(uuid=uuid, digit=digit) if len(digit) == 1 else None
+    if name == "CHANNEL_HANGUP":
+        return HangingUp(uuid=uuid, cause=event.hangup_cause or "NORMAL_CLEARING")
     if name == "CHANNEL_HANGUP_COMPLETE":
         return HungUp(uuid=uuid, cause=event.hangup_cause or "NORMAL_CLEARING", transferred_to=_referred_to(event))
     if name == "CUSTOM" and event.subclass == FEATURE_EVENT:

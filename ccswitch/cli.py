@@ -74,10 +74,13 @@ CHECK_WARNINGS = 3  # ... valid, with warnings (2 is click's own, for a wrong co
 @config_option
 @click.option("--strict", is_flag=True, help=f"Warnings fail too (exit {CHECK_ERRORS}).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document: status, errors, warnings, summary.")
-def check(config_path: Path, strict: bool, as_json: bool) -> None:
-    """Validate every YAML file and referenced prompt, without touching the network, and warn about what would
-    hurt in production; end with a summary of what was loaded. Exit status: 0 clean, 1 errors (or warnings with
-    --strict), 3 warnings only."""
+@click.option("--switch", "ask_switch", is_flag=True,
+              help="Also ask each FreeSWITCH node (ESL address and password from the config) whether it has the "
+                   "modules the configuration needs; a missing module is an error.")
+def check(config_path: Path, strict: bool, as_json: bool, ask_switch: bool) -> None:
+    """Validate every YAML file and referenced prompt, without touching the network (unless --switch), and warn
+    about what would hurt in production; end with a summary of what was loaded. Exit status: 0 clean, 1 errors (or
+    warnings with --strict), 3 warnings only."""
     import json
     from dataclasses import asdict
 
@@ -97,11 +100,19 @@ def check(config_path: Path, strict: bool, as_json: bool) -> None:
     loaded = None if errors else summary(config)
     status = CHECK_ERRORS if errors or (warnings and strict) else CHECK_WARNINGS if warnings else 0
     if as_json:
+        switch: dict[str, list[str]] | None = None
+        if ask_switch and not errors:
+            from ccswitch.switch_probe import probe_switch
+
+            missing, present = probe_switch(config)
+            switch = {"problems": missing, "fine": present}
+            status = CHECK_ERRORS if missing else status
+        failed = bool(errors) or bool(switch and switch["problems"])
         click.echo(json.dumps({
-            "config": str(config_path), "status": "errors" if errors else "warnings" if warnings else "ok",
+            "config": str(config_path), "status": "errors" if failed else "warnings" if warnings else "ok",
             "exit_status": status,
             "errors": [{"file": e.file, "key_path": e.key_path, "problem": e.problem} for e in errors],
-            "warnings": [asdict(warning) for warning in warnings], "summary": loaded,
+            "warnings": [asdict(warning) for warning in warnings], "summary": loaded, "switch": switch,
         }, indent=2))
         sys.exit(status)
     for problem in (*errors, *warnings):
@@ -113,7 +124,22 @@ def check(config_path: Path, strict: bool, as_json: bool) -> None:
     failing = " (failing: --strict)" if status == CHECK_ERRORS else ""
     click.echo(f"{config_path}: OK" + (f", {len(warnings)} warning(s){failing}" if warnings else ""))
     click.echo(summary_paragraph(loaded))
+    if ask_switch and _switch_lacks_modules(config):
+        status = CHECK_ERRORS
     sys.exit(status)
+
+
+def _switch_lacks_modules(config: "Config") -> bool:
+    """``check --switch``: print the modules each node has and lacks; whether any lacks one (or cannot be
+    reached)."""
+    from ccswitch.switch_probe import probe_switch
+
+    problems, fine = probe_switch(config)
+    for line in fine:
+        click.echo(line)
+    for line in problems:
+        click.echo(line, err=True)
+    return bool(problems)
 
 
 @main.command("route")

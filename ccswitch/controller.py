@@ -3,10 +3,14 @@
 - one ESL connection per FreeSWITCH node; its reader only translates and enqueues (never blocks);
 - one controller greenlet that owns the engine and consumes a bounded inbox (no locks: only it touches the state);
 - a ticker that enqueues ``Tick`` so timers run in the same greenlet;
-- the executor, which sends effects over ESL from a bounded pool, in order per call.
+- the executor, which sends effects over ESL from a bounded pool, in order per call; never for a channel the
+  switch has already said hung up (``GoneChannels``: the engine and the dialler may still decide something for it
+  from its last events, e.g. a bridge's completion that follows the caller's hang-up).
 
-On every (re)connection the controller asks the node for its live channels and lets the engine reconcile, so calls
-that ended while we were away are closed and parked calls are picked up again.
+On every (re)connection the controller asks the node which of the modules the configuration needs it lacks
+(``switch_modules``: logged as errors, a metric, and campaigns that need a missing one are not started), then for
+its live channels, and lets the engine reconcile, so calls that ended while we were away are closed and parked
+calls are picked up again.
 
 The dialler (``ccswitch.dialer.runner``) lives in the same greenlet: each event, tick and reconcile goes to the
 engine first, then to the dialler, with the same ``now``; a failure in one does not stop the other.
@@ -31,6 +35,8 @@ from ccswitch.calls import CallAction, CallControl, ReloadSummary
 from ccswitch.channel_events import (
     SUBSCRIBED_EVENTS,
     ChannelEvent,
+    HangingUp,
+    HungUp,
     from_esl,
     parked_outbound_from_channel_row,
     waiting_from_channel_row,
@@ -46,11 +52,13 @@ from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection
 from ccswitch.esl.event import Event
 from ccswitch.executor import Executor
+from ccswitch.gone_channels import GoneChannels
 from ccswitch.media.monitor import MonitorMode, MonitorSession
 from ccswitch.media.recording import RecordingSession
 from ccswitch.metrics import Metrics
 from ccswitch.stats import Stats
 from ccswitch.store.base import Store
+from ccswitch.switch_modules import Requirement, describe, missing_requirements, required_modules
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +75,12 @@ class _Tick:
 class _Reconcile:
     node: str
     rows: tuple[dict[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _ModulesChecked:
+    node: str
+    missing: tuple[Requirement, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +103,7 @@ class _Stop:
     pass
 
 
-_Message = tuple[str, ChannelEvent] | _Tick | _ChannelsRequested | _Reconcile | _Request | _Stop
+_Message = tuple[str, ChannelEvent] | _Tick | _ModulesChecked | _ChannelsRequested | _Reconcile | _Request | _Stop
 _T = TypeVar("_T")
 
 
@@ -117,6 +131,7 @@ class Controller:
             for node in config.nodes
         }
         self.executor = Executor(self.connections, on_command_done=self.metrics.command_latency)
+        self.gone = GoneChannels()  # touched by the controller greenlet only, as the engine
         self._run_greenlet = gevent.Greenlet(self._run)
         self._ticker_greenlet = gevent.Greenlet(self._ticker)
         self._stopping = False
@@ -154,6 +169,7 @@ class Controller:
             log.warning("FreeSWITCH node %s: event socket lost; reconnecting", node)
 
     def _fetch_channels(self, node: str) -> None:
+        self._check_modules(node)  # before the reconcile, after which the dialler may dial
         # The reply can reach the inbox after events the switch sent behind it (one reader greenlet, this one
         # woken later): the engine notes what it knew at the request, and judges only that against the list.
         self.inbox.put(_ChannelsRequested(node))
@@ -165,6 +181,18 @@ class Controller:
             log.error("FreeSWITCH node %s: could not list channels to reconcile: %s", node, exc)
             return
         self.inbox.put(_Reconcile(node, tuple(rows)))
+
+    def _check_modules(self, node: str) -> None:
+        needed = required_modules(self.config)
+        try:
+            missing = missing_requirements(self.connections[node].api, needed)
+        except CcswitchError as exc:
+            log.error("FreeSWITCH node %s: could not ask which modules it has: %s", node, exc)
+            return
+        for line in describe(node, missing):
+            log.error("%s", line)
+        self.metrics.modules_checked(node, {r.module for r in needed}, {r.module for r in missing})
+        self.inbox.put(_ModulesChecked(node, tuple(missing)))
 
     def _ticker(self) -> None:
         while True:
@@ -183,6 +211,8 @@ class Controller:
                 return
             try:
                 if isinstance(message, tuple):
+                    if isinstance(message[1], HangingUp | HungUp):
+                        self.gone.hung_up(message[1].uuid, now)
                     self.engine.handle(message[0], message[1], now)
                 elif isinstance(message, _Tick):
                     self.engine.tick(now)
@@ -205,6 +235,8 @@ class Controller:
             self.dialer.handle(message[0], message[1], now)
         elif isinstance(message, _Tick):
             self.dialer.tick(now)
+        elif isinstance(message, _ModulesChecked):
+            self.dialer.modules_missing(message.node, message.missing, now)
         elif isinstance(message, _Reconcile):
             parked = [uuid for uuid in map(parked_outbound_from_channel_row, message.rows) if uuid is not None]
             live = [row["uuid"] for row in message.rows if "uuid" in row]
@@ -266,7 +298,12 @@ class Controller:
         return self._ask(partial(self.dialer.load, name, leads), timeout)
 
     def campaign_command(self, name: str, command: RunCommand, timeout: float = 5.0) -> CampaignRun:
-        """Start (or resume), pause or stop a campaign; raises UnknownNameError or InvalidTransition."""
+        """Start (or resume), pause or stop a campaign; raises UnknownNameError or InvalidTransition. A node that
+        lacked a module is asked again first (it may have been loaded since: ``load mod_amd``)."""
+        if command in (RunCommand.START, RunCommand.RESUME):
+            for node, missing in list(self.dialer.missing_modules.items()):
+                if missing and self.connections[node].connected:
+                    self._check_modules(node)
         return self._ask(partial(self.dialer.command, name, command), timeout)
 
     def campaign_status(self, name: str, timeout: float = 5.0) -> CampaignStatus:
@@ -310,4 +347,7 @@ class Controller:
         self.engine.reconcile(message.node, live, parked, now)
 
     def _emit(self, node: str, effects: Sequence[Effect]) -> None:
-        self.executor.submit(node, effects)
+        sendable, stale = self.gone.split(effects)
+        for effect in stale:
+            log.debug("call %s: %s not sent: the channel has hung up", effect.call, type(effect).__name__)
+        self.executor.submit(node, sendable)

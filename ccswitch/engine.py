@@ -9,7 +9,10 @@ Read it top to bottom as the life of an inbound call:
    core which waiting call goes to which free agent; the agent is reserved with a compare-and-set in the store and
    the caller's channel rings the agent and bridges in one command (``ConnectAgent``).
 4. ``Bridged``: the agent answered; the wait is measured. A failed bridge (no answer, busy) comes back as an
-   ``AppCompleted`` for ``bridge``: the agent is charged a miss and the call returns to its place in the queue.
+   ``AppCompleted`` for ``bridge``: whose fault it is comes from its cause (``acd.offer_failures``): the agent's
+   (no answer, busy, rejected) is charged as a miss; the network's or configuration's (no codec in common, not
+   registered) is not, but the agent gets no offer for a back-off; either way the call returns to its place in the
+   queue. A caller who hangs up while the phone rings has abandoned from their ``HangingUp`` on (trace k).
    If the queue's recording policy picks the call, the caller hears the announcement and the caller's channel
    is recorded from here on (never the IVR or queue time); ``recording`` masks and unmasks it on request.
 5. ``HungUp``: abandoned while waiting, or ended after talking (agent → wrap-up → available on a later tick).
@@ -36,13 +39,14 @@ import functools
 import heapq
 import logging
 import uuid as uuidlib
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
 
 from ccswitch.acd import agents as agent_fsm
+from ccswitch.acd import offer_failures
 from ccswitch.acd import waiting as wait
 from ccswitch.acd.agents import Agent, AgentState, MissReason
 from ccswitch.acd.queues import QueueEntry, caller_priority, overdue
@@ -64,6 +68,7 @@ from ccswitch.channel_events import (
     ChannelEvent,
     Dtmf,
     FeatureCode,
+    HangingUp,
     HungUp,
     JobFailed,
     Parked,
@@ -120,12 +125,6 @@ MONITOR_LOG_SIZE = 1000  # monitoring events kept for the API (every one is also
 OUTBOUND_PRIORITY = 100  # a person a campaign reached waits for nobody
 VOICEMAIL_TEMPLATE = "voicemail/%Y/%m/%d/{uuid}.wav"  # under the recordings folder
 
-# How a failed bridge's cause (originate_disposition) is charged to the agent, as mod_callcenter does.
-_MISS_REASONS = {
-    "USER_BUSY": MissReason.BUSY,
-    "NORMAL_CIRCUIT_CONGESTION": MissReason.BUSY,
-    "CALL_REJECTED": MissReason.REJECTED,
-}
 Record = Callable[[HistoryRecord], object]  # HistoryWriter.submit: never blocks
 PreviewEnded = Callable[[str, str, float], None]  # (call, cause, now): a preview's customer was not reached
 
@@ -183,6 +182,7 @@ class Engine:
         self._outbox: dict[tuple[str, str], list[Effect]] = {}
         self._next_refresh = 0.0
         self.stuck_offers_repaired = 0  # (node, call) -> effects decided in this step
+        self.offer_failures: Counter[tuple[str, str]] = Counter()  # (fault, cause) -> failed offers
         self.monitors: dict[str, MonitorSession] = {}  # supervisor leg uuid -> active monitoring session
         self.monitor_log: deque[MonitorLogEntry] = deque(maxlen=MONITOR_LOG_SIZE)
         self._members = {queue: config.members(queue) for queue in config.queues}
@@ -362,6 +362,8 @@ class Engine:
             self._on_app_completed(event, now)
         elif isinstance(event, Bridged):
             self._on_bridged(event, now)
+        elif isinstance(event, HangingUp):
+            self._on_hanging_up(event, now)
         elif isinstance(event, HungUp):
             self._on_hung_up(event, now)
         elif isinstance(event, Dtmf):
@@ -503,6 +505,16 @@ class Engine:
         self._agent_event(agent, agent_fsm.DirectCallStarted(), now)
         log.info("agent %s: phone busy on a direct call (%s)", agent, event.uuid)
 
+    def _on_hanging_up(self, event: HangingUp, now: float) -> None:
+        """A waiting caller (in the queue, or while an agent's phone rings) has abandoned from their hang-up on: the
+        switch sends the agent leg's hang-up and the bridge's completion (ORIGINATOR_CANCEL) before the caller's
+        hang-up completes (trace k), and neither may charge the agent or offer the call again. Every other channel
+        ends at its ``HungUp``."""
+        session = self.calls.get(event.uuid)
+        if session is not None and session.phase in (Phase.QUEUED, Phase.OFFERING) and session.uuid == event.uuid \
+                and not session.caller_gone and session.callee_leg is None and session.preview is None:
+            self._on_hung_up(HungUp(event.uuid, event.cause), now)
+
     def _on_hung_up(self, event: HungUp, now: float) -> None:
         if event.uuid in self._consult_legs:
             owner = self.calls.get(self._consult_legs.pop(event.uuid))
@@ -522,9 +534,12 @@ class Engine:
             who = {monitor.supervisor_leg: "supervisor", monitor.agent_leg: "agent"}.get(event.uuid, "caller")
             self._monitor_ended(monitor, f"{who} hung up ({event.cause})", now)
         if event.uuid in self.agent_legs:
-            # The agent's leg ended. While ringing, the caller's bridge completion reports why; once talking,
-            # the call is over.
-            session = self.calls.get(self.agent_legs.pop(event.uuid))
+            # The agent's leg ended. While ringing, the caller's bridge completion (or the originate's -ERR, which
+            # may come after this: trace n) reports why, and forgets the leg then; once talking, the call is over.
+            session = self.calls.get(self.agent_legs[event.uuid])
+            if session is not None and session.phase is Phase.OFFERING and event.uuid in session.ringing.values():
+                return
+            del self.agent_legs[event.uuid]
             if session is not None and session.phase is Phase.CONNECTED and session.agent_leg == event.uuid \
                     and event.transferred_to is not None:  # their phone's transfer button: the caller goes there
                 log.info("call %s: agent %s transferred it from their phone to %s", session.uuid, session.agent,
@@ -1125,24 +1140,45 @@ class Engine:
                                                  auto_answer=session.preview is not None)])
 
     def _offer_failed(self, session: CallSession, cause: str, now: float) -> None:
-        """Nobody answered (or busy, or rejected): each rung agent is charged and the call goes back to its place."""
+        """The offer failed; whose fault it is decides what the rung agents are charged (``acd.offer_failures``):
+        the agent's is a miss; the caller's (still here: taken elsewhere while the phone rang) and the network's or
+        configuration's are not, the latter with a back-off so a persisting fault is not retried in a tight loop.
+        The call goes back to its place."""
         assert session.entry is not None
-        queue = self.config.queues[session.entry.queue]
-        reason = _MISS_REASONS.get(cause, MissReason.NO_ANSWER)
-        log.info("agent(s) %s did not take call %s (%s): back to its place in %s",
-                 ", ".join(session.ringing), session.uuid, cause, session.entry.queue)
+        failure = offer_failures.classify(cause)
+        self.offer_failures[(failure.fault.value, failure.cause)] += 1
+        agents = ", ".join(session.ringing)
+        if failure.fault is offer_failures.Fault.AGENT:
+            log.info("agent(s) %s did not take call %s (%s): back to its place in %s",
+                     agents, session.uuid, cause, session.entry.queue)
+        elif failure.fault is offer_failures.Fault.NETWORK:
+            log.warning("call %s: could not reach agent(s) %s: %s (the network's or the configuration's fault, not "
+                        "the agent's: no miss, no offers to them for a while); back to its place in %s",
+                        session.uuid, agents, cause, session.entry.queue)
         for agent_id, leg in session.ringing.items():
-            delays = self.config.agents[agent_id]
-            delay = {MissReason.BUSY: delays.busy_delay_s, MissReason.REJECTED: delays.reject_delay_s}.get(
-                reason, delays.no_answer_delay_s)
-            self._agent_event(agent_id, agent_fsm.Missed(session.uuid, queue.max_no_answer, reason, delay), now)
-            self.stats.missed(agent_id)
+            self._charge_failed_offer(agent_id, session, failure, now)
             self.agent_legs.pop(leg, None)
         session.ringing = {}
         session.entry = replace(session.entry, attempts=session.entry.attempts + 1)
         self.store.add_entry(session.entry)
         self._wait(session)
         self._dispatch(now)
+
+    def _charge_failed_offer(self, agent_id: str, session: CallSession, failure: offer_failures.OfferFailure,
+                             now: float) -> None:
+        if failure.miss is not None:
+            assert session.entry is not None
+            delays = self.config.agents[agent_id]
+            delay = {MissReason.BUSY: delays.busy_delay_s, MissReason.REJECTED: delays.reject_delay_s}.get(
+                failure.miss, delays.no_answer_delay_s)
+            max_no_answer = self.config.queues[session.entry.queue].max_no_answer
+            self._agent_event(agent_id, agent_fsm.Missed(session.uuid, max_no_answer, failure.miss, delay), now)
+            self.stats.missed(agent_id)
+        elif failure.fault is offer_failures.Fault.NETWORK:
+            backoff = offer_failures.backoff_s(self.agents[agent_id].unreachable_in_row + 1)
+            self._agent_event(agent_id, agent_fsm.NotReached(session.uuid, backoff), now)
+        else:
+            self._agent_event(agent_id, agent_fsm.CallEnded(session.uuid, 0), now)
 
     def _offer_lost(self, session: CallSession, now: float) -> None:
         """An offer neither bridged nor failed in time (an event lost on the way, a switch that never answered):

@@ -212,6 +212,9 @@ class Metrics:
         self.store_seconds = Histogram("ccswitch_store_operation_seconds", "Store operation latency.",
                                        ("operation",), buckets=STORE_BUCKETS, registry=self.registry)
         self.store_errors = counter("ccswitch_store_errors", "Store operations that failed.", ("operation",))
+        self.module_missing = Gauge("ccswitch_switch_module_missing", "1 while a module the configuration needs "
+                                    "is not loaded on the node (asked at connect), 0 once it is.",
+                                    ("node", "module"), registry=self.registry)
         self.service_level_threshold = Gauge("ccswitch_queue_service_level_threshold_seconds", "Answered within "
                                              "this (inclusive) counts towards the queue's service level.",
                                              ("queue",), registry=self.registry)
@@ -310,6 +313,12 @@ class Metrics:
         self.esl_up[node] = connected
         self.esl_connected_gauge.labels(node).set(int(connected))
 
+    def modules_checked(self, node: str, needed: Iterable[str], missing: Iterable[str]) -> None:
+        """What the node said at connect about the modules the configuration needs."""
+        absent = set(missing)
+        for module in needed:
+            self.module_missing.labels(node, module).set(int(module in absent))
+
     def esl_event(self, node: str, name: str) -> None:
         self.esl_events.labels(node, name).inc()
 
@@ -407,7 +416,12 @@ class EngineCollector:
         repaired = CounterMetricFamily("ccswitch_stuck_offers_repaired", "Offers that neither bridged nor failed "
                                        "in time and were taken back (lost events, an unresponsive switch).")
         repaired.add_metric([], self.engine.stuck_offers_repaired)
-        yield from (waiting, longest, by_state, occupied, callbacks, repaired)
+        failures = CounterMetricFamily("ccswitch_offer_failures", "Offers to agents that failed, by whose fault "
+                                       "(agent, caller, network) and FreeSWITCH's cause (OTHER for one not known).",
+                                       labels=["fault", "cause"])
+        for (fault, cause), count in sorted(self.engine.offer_failures.items()):
+            failures.add_metric([fault, cause], count)
+        yield from (waiting, longest, by_state, occupied, callbacks, repaired, failures)
         if self.per_agent:
             agent_state = GaugeMetricFamily("ccswitch_agent_state", "1 for the agent's current state.",
                                             labels=["agent", "state"])
@@ -459,7 +473,12 @@ class DialerCollector:
             limit.add_metric([name], status.abandon.limit)
             for run_state in (*(s.value for s in RunState), "not_loaded"):
                 state.add_metric([name, run_state], int(status.state == run_state))
-        yield from (lines, calls, answer, machine, abandon, limit, state)
+        missing = CounterMetricFamily("ccswitch_switch_application_missing", "Calls FreeSWITCH hung up because it "
+                                      "had no application the controller ran on them (its module not loaded).",
+                                      labels=["node", "application"])
+        for (node, application), count in sorted(self.dialer.applications_missing.items()):
+            missing.add_metric([node, application], count)
+        yield from (lines, calls, answer, machine, abandon, limit, state, missing)
 
 
 class InstrumentedStore:

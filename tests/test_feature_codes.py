@@ -188,5 +188,6 @@ def test_anything_else_is_not_a_feature_code(subclass: str, feature: str, uuid: 
 
 def test_the_subscription_asks_for_the_custom_subclass() -> None:
     assert subscribe_command(SUBSCRIBED_EVENTS) == (
-        "event plain CHANNEL_CREATE CHANNEL_PARK CHANNEL_BRIDGE CHANNEL_HANGUP_COMPLETE CHANNEL_EXECUTE_COMPLETE "
+        "event plain CHANNEL_CREATE CHANNEL_PARK CHANNEL_BRIDGE CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE "
+        "CHANNEL_EXECUTE_COMPLETE "
         "BACKGROUND_JOB DTMF CUSTOM ccswitch::feature")

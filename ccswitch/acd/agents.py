@@ -11,7 +11,11 @@ with a reason and come back (``Ready``). The queue engine offers a call to an AV
   call tries someone else first) but not offered calls before ``not_before`` (the reject / busy / no-answer
   delay), or ON_BREAK with reason ``"no-answer"`` after ``max_no_answer`` unanswered offers in a row (busy and
   reject do not count, as in mod_callcenter);
-* the caller hangs up while the phone rings → AVAILABLE, keeping their place in line (not the agent's fault).
+* the caller hangs up while the phone rings → AVAILABLE, keeping their place in line (not the agent's fault);
+* the call never reached the phone, or the phone could not take it (no codec in common, not registered, a gateway
+  down: ``offer_failures``) → AVAILABLE, keeping their place and their miss count, but not offered calls for a
+  back-off that grows with each such fault in a row (``unreachable_in_row``), so a fault that persists does not
+  re-offer the same call to the same phone in a tight loop; answering a call clears it.
 
 When the call ends the agent is in WRAP_UP until ``wrap_until`` (``due()`` then yields ``WrapUpElapsed``), or
 AVAILABLE at once if wrap-up is 0 s. During wrap-up they may cut it short (``Ready``), go on break or log out.
@@ -70,7 +74,8 @@ class Agent:
     idle_since: float = 0.0
     calls_handled: int = 0
     talk_time_s: float = 0.0
-    not_before: float = 0.0  # no offers before this (reject / busy / no-answer delay)
+    not_before: float = 0.0  # no offers before this (reject / busy / no-answer delay, or a fault's back-off)
+    unreachable_in_row: int = 0  # offers in a row that failed for a fault not theirs (network, configuration)
     on_demand: bool = False
     direct_calls: int = 0
     queues: tuple[str, ...] | None = None  # logged in to these of their queues only (None: all of them)
@@ -137,6 +142,15 @@ class Missed:
 
 
 @dataclass(frozen=True, slots=True)
+class NotReached:
+    """The offer failed for a fault that is not the agent's (the network's or the configuration's): no miss; no
+    offers for ``delay_s`` (the engine's back-off for the ``unreachable_in_row`` this makes)."""
+
+    call: str
+    delay_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class CallEnded:
     """The call is over: after talking (→ wrap-up), or the caller hung up while the agent's phone rang."""
 
@@ -167,6 +181,7 @@ AgentEvent = (
     | Offer
     | Answered
     | Missed
+    | NotReached
     | CallEnded
     | WrapUpElapsed
     | DirectCallStarted
@@ -174,7 +189,7 @@ AgentEvent = (
 )
 
 # Events that refer to the call the agent already has (Offer brings a new one).
-_ABOUT_CURRENT_CALL = (Answered, Missed, CallEnded)
+_ABOUT_CURRENT_CALL = (Answered, Missed, NotReached, CallEnded)
 
 
 def new_agent(agent_id: str, now: float) -> Agent:
@@ -214,7 +229,7 @@ def _offer(agent: Agent, event: Offer, now: float) -> Agent:
 
 
 def _answered(agent: Agent, _event: Answered, now: float) -> Agent:
-    return _move(agent, AgentState.ON_CALL, now, missed_in_row=0)
+    return _move(agent, AgentState.ON_CALL, now, missed_in_row=0, unreachable_in_row=0)
 
 
 def _missed(agent: Agent, event: Missed, now: float) -> Agent:
@@ -224,6 +239,12 @@ def _missed(agent: Agent, event: Missed, now: float) -> Agent:
             agent, AgentState.ON_BREAK, now, call=None, missed_in_row=missed, break_reason=NO_ANSWER_BREAK
         )
     return replace(_become_available(agent, event, now), missed_in_row=missed, not_before=now + event.delay_s)
+
+
+def _not_reached(agent: Agent, event: NotReached, now: float) -> Agent:
+    # idle_since and the miss count kept: not the agent's fault.
+    return _move(agent, AgentState.AVAILABLE, now, call=None, unreachable_in_row=agent.unreachable_in_row + 1,
+                 not_before=now + event.delay_s)
 
 
 def _caller_gave_up(agent: Agent, _event: CallEnded, now: float) -> Agent:
@@ -261,6 +282,7 @@ _TRANSITIONS: dict[tuple[AgentState, type[AgentEvent]], _Handler] = {
     (_S.ON_BREAK, Ready): _fresh_start,
     (_S.RESERVED, Answered): _answered,
     (_S.RESERVED, Missed): _missed,
+    (_S.RESERVED, NotReached): _not_reached,
     (_S.RESERVED, CallEnded): _caller_gave_up,
     (_S.ON_CALL, CallEnded): _call_ended,
     (_S.WRAP_UP, WrapUpElapsed): _become_available,

@@ -74,6 +74,13 @@ minute), and a (re)started controller reads the window back, so a restart forget
 paces from the answers it saw itself since it started, plus those stored before: two controllers dialling one
 campaign at once do not see each other's answers until one restarts.
 
+Modules: a campaign that detects machines needs mod_amd on the switch. The controller asks each node at connect
+(``modules_missing``): while a node lacks it such a campaign is paused and may not be started, with an error that
+names the module. A line whose ``amd`` the switch hung up DESTINATION_OUT_OF_ORDER within ``MISSING_APP_WINDOW_S``
+(FreeSWITCH's "Invalid Application": the module went away after the check, trace m) is not "a person who hung up
+during detection": it is logged as an error, counted (``applications_missing``), the lead FAILED, and the module is
+taken as missing on that node.
+
 A blast person whose campaign names an IVR menu is handed to the engine with ``Engine.take_outbound_step(node,
 uuid, number, name, campaign, ToIvr(menu), now)`` once the prompt has played; without a menu the call ends.
 """
@@ -129,6 +136,7 @@ from ccswitch.errors import CcswitchError, InvalidTransition, UnknownNameError
 from ccswitch.history.model import ContactRecord, DispositionRecord, Outcome
 from ccswitch.routing.steps import ToAnnouncement, ToIvr
 from ccswitch.store.base import Store
+from ccswitch.switch_modules import AMD_MODULE, Requirement, required_modules
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +150,9 @@ MESSAGE_TIMEOUT_S = 300.0  # a message or blast prompt that never reports its en
 ESTIMATES_REFRESH_S = 60.0  # the pacer's delay and talk-time snapshots are rebuilt this often (they key its caches)
 PICK_IDLE_S = 5.0  # a pick that found fewer leads than lines wanted is not tried again before this (it reads all)
 PREVIEW_SKIP_S = 600.0  # a lead an agent skipped is not shown again before this
+# FreeSWITCH hangs a channel up ~20 ms after being told to run an application it does not have (trace m).
+MISSING_APP_WINDOW_S = 1.0
+DETECTION_APP = "amd"
 
 # How a line that was never answered ended: the originate's -ERR cause or the leg's hang-up cause.
 _BUSY_CAUSES = frozenset({"USER_BUSY", "CALL_REJECTED"})
@@ -445,6 +456,8 @@ class Dialer:
         self.campaigns: dict[str, _Campaign] = {}
         self._unreconciled = {node.name for node in config.nodes}
         self._started = False
+        self.missing_modules: dict[str, set[str]] = {}  # node -> required modules it does not have
+        self.applications_missing: Counter[tuple[str, str]] = Counter()  # (node, application) -> calls lost
 
     # ----------------------------------------------------------------- start-up, configuration
     def start(self, now: float) -> None:
@@ -517,10 +530,39 @@ class Dialer:
         assert run is not None
         if command is RunCommand.START and run.state is RunState.PAUSED:
             command = RunCommand.RESUME
+        missing = self._missing_for(name)
+        if command in (RunCommand.START, RunCommand.RESUME) and missing:
+            log.error("campaign %s not started: %s", name, missing)
+            raise InvalidTransition(f"campaign {name} cannot run: {missing}")
         stored = self._set_run(campaign, run, apply_command(run, command, now))
         campaign.idle_until = 0.0
         log.info("campaign %s: %s -> %s", name, command.value, stored.state.value)
         return stored
+
+    # ----------------------------------------------------------------- switch modules
+    def modules_missing(self, node: str, missing: Sequence[Requirement], now: float) -> None:
+        """What ``node`` said at connect: the required modules it lacks (``switch_modules``). A running campaign
+        that needs one of them is paused."""
+        self.missing_modules[node] = {requirement.module for requirement in missing}
+        self._pause_blocked(now)
+
+    def _missing_for(self, name: str) -> str:
+        """Why campaign ``name`` cannot run now (a module a node lacks), or ""."""
+        needs = {r.module: r.feature for r in required_modules(self.config) if r.campaign == name}
+        lacking = [f"FreeSWITCH node {node} does not have {module} (needed for {needs[module]})"
+                   for node, modules in sorted(self.missing_modules.items()) for module in sorted(modules)
+                   if module in needs]
+        return "; ".join(lacking)
+
+    def _pause_blocked(self, now: float) -> None:
+        for name, campaign in self.campaigns.items():
+            missing = self._missing_for(name)
+            if missing and campaign.run is not None and campaign.run.state is RunState.RUNNING:
+                log.error("campaign %s paused: %s", name, missing)
+                try:
+                    self._set_run(campaign, campaign.run, apply_command(campaign.run, RunCommand.PAUSE, now))
+                except InvalidTransition:
+                    log.exception("campaign %s: could not pause it", name)
 
     def _set_run(self, campaign: _Campaign, old: CampaignRun, new: CampaignRun) -> CampaignRun:
         """Compare-and-set the run (``old`` = ``new`` of version 0 creates it)."""
@@ -805,6 +847,10 @@ class Dialer:
             # it might have been answered; counted as a no-answer, the answer rate would lean low).
             log.info("line %s (%s): cancelled after the minimum ring (%s)", line.uuid, line.phone, cause)
             self._lead_outcome(campaign, line, DialOutcome.NO_ANSWER, now)
+        elif line.state is LineState.DETECTING and cause == "DESTINATION_OUT_OF_ORDER" \
+                and line.answered_at is not None and now - line.answered_at <= MISSING_APP_WINDOW_S:
+            self._application_missing(campaign, line, cause, now)
+            return
         elif line.state is LineState.DETECTING:
             # Hung up while we listened: most likely a person who heard silence, or a machine cut short. Not
             # countable as either: dialled again after the no-answer delay.
@@ -819,6 +865,20 @@ class Dialer:
             self._end(line, LineEvent.ENDED, [])
             return
         self._finish(line, LineEvent.ENDED, cause, now)
+
+    def _application_missing(self, campaign: _Campaign, line: Line, cause: str, now: float) -> None:
+        """FreeSWITCH hung the answered line up right after ``amd`` was sent: it has no such application (trace m).
+        Not a person who hung up, not a no-answer: an error, counted, the lead failed, and the campaign paused
+        until the module is back."""
+        log.error("line %s (%s): FreeSWITCH node %s hung up the answered call right after `%s` was sent "
+                  "(DESTINATION_OUT_OF_ORDER): it has no %s application (is mod_amd loaded?)", line.uuid, line.phone,
+                  line.node, DETECTION_APP, DETECTION_APP)
+        self.applications_missing[(line.node, DETECTION_APP)] += 1
+        self._lead_outcome(campaign, line, DialOutcome.FAILED, now)
+        self._end(line, LineEvent.ENDED, [])
+        self.record(self._contact(line, "failed", cause, now))
+        self.missing_modules.setdefault(line.node, set()).add(AMD_MODULE)
+        self._pause_blocked(now)
 
     # ----------------------------------------------------------------- timers and pacing
     def tick(self, now: float) -> None:

@@ -403,6 +403,14 @@ def show_channels_json() -> str:
     return "show channels as json"
 
 
+_MODULE = re.compile(r"mod_[a-z0-9_]+")
+
+
+def module_exists(module: str) -> str:
+    """``module_exists mod_x``: answered plain ``true`` or ``false`` (mod_commands.c; trace m)."""
+    return f"module_exists {_matching(_MODULE, module, 'module name', 'mod_ and lower-case letters, digits, _')}"
+
+
 def dial_string(endpoint: str, variables: Mapping[str, str]) -> DialString:
     """``{k=v,...}endpoint``: the variables go to every leg the endpoint creates (not to the caller)."""
     pairs = _var_pairs(variables)

@@ -362,6 +362,29 @@ def sched_del(switch: SimSwitch, args: str) -> str:
     return "+OK Deleted: 0\n"
 
 
+def module_exists(switch: SimSwitch, args: str) -> str:
+    """mod_commands.c module_exists_function: plain ``true`` / ``false``, no newline (trace m)."""
+    return "true" if args.strip() in switch.modules else "false"
+
+
+def load(switch: SimSwitch, args: str) -> str:
+    """mod_commands.c load_function: the XML is reloaded first, then the module loaded (trace m)."""
+    module = args.strip()
+    if module in switch.modules:
+        return "+OK Reloading XML\n-ERR [Module already loaded]\n"
+    switch.modules.add(module)
+    return "+OK Reloading XML\n+OK\n"
+
+
+def unload(switch: SimSwitch, args: str) -> str:
+    """mod_commands.c unload_function (trace m)."""
+    module = args.strip()
+    if module not in switch.modules:
+        return "-ERR [No such module!]\n"
+    switch.modules.discard(module)
+    return "+OK\n"
+
+
 def version(switch: SimSwitch, args: str) -> str:
     return VERSION + "\n"
 
@@ -386,6 +409,9 @@ APIS: dict[str, Api] = {
     "global_getvar": global_getvar,
     "version": version,
     "sched_del": sched_del,
+    "module_exists": module_exists,
+    "load": load,
+    "unload": unload,
 }
 
 

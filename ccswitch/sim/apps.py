@@ -239,6 +239,10 @@ def set_var(switch: SimSwitch, ch: Channel, arg: str) -> None:
     ch.set_var(name.strip(), value or None)
 
 
+def unset_var(switch: SimSwitch, ch: Channel, arg: str) -> None:
+    ch.set_var(arg.strip(), None)
+
+
 def multiset(switch: SimSwitch, ch: Channel, arg: str) -> None:
     # mod_dptools multiset: blank-separated name=value pairs, optionally ^^<sep> to choose the separator.
     custom_separator = arg.startswith("^^") and len(arg) > 2
@@ -564,6 +568,7 @@ APPS: dict[str, App] = {
     "hangup": hangup,
     "sleep": sleep,
     "set": set_var,
+    "unset": unset_var,
     "multiset": multiset,
     "export": export,
     "log": log_app,

@@ -270,6 +270,8 @@ class Channel:
     reached_person: bool = False
     reported: gevent.event.Event = field(default_factory=gevent.event.Event)
     released: gevent.event.Event = field(default_factory=gevent.event.Event)
+    # Legs its bridge cancelled as it hung up: they finish in step with it (SimSwitch._finish, trace k).
+    cancelled_legs: list[Channel] = field(default_factory=list)
     caller: CallerScript | None = None
     phone: AgentPhone | None = None
     dtmf_used: int = 0

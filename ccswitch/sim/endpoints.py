@@ -31,12 +31,11 @@ def resolve(switch: SimSwitch, endpoint: str) -> Endpoint | str:
         phone = switch.phone(extension)
         if phone is None or phone.behaviour == "unregistered":
             return "USER_NOT_REGISTERED"
-        kind_of = {"answer": "answer", "busy": "busy"}.get(phone.behaviour, "no_answer")
         return Endpoint(
             extension,
             f"sofia/internal/{extension}@{switch.domain}:5060",
             f"{extension}@{domain or switch.domain}",
-            Behaviour(kind_of, phone.answer_after_s, phone.busy_after_s, phone.talk_s),
+            Behaviour(phone.behaviour, phone.answer_after_s, phone.busy_after_s, phone.talk_s),
         )
     if endpoint.startswith("sofia/gateway/"):
         number = endpoint.rsplit("/", 1)[-1]

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from ccswitch.sim.switch import SimSwitch
 
-PhoneBehaviour = Literal["answer", "no_answer", "busy", "unregistered"]
+# wrong_codec: answers 200 OK with only a codec the call did not offer (PCMA against a PCMU caller); not_acceptable:
+# refuses the INVITE with 488 Not Acceptable Here. FreeSWITCH ends both legs INCOMPATIBLE_DESTINATION (trace n).
+PhoneBehaviour = Literal["answer", "no_answer", "busy", "unregistered", "wrong_codec", "not_acceptable"]
 CalleeOutcome = Literal["person", "machine", "busy", "no_answer"]
 
 
@@ -39,7 +41,9 @@ class CallerScript:
 @dataclass(frozen=True)
 class AgentPhone:
     """An agent's registered phone: how it reacts when rung, and how long after answering the agent hangs up
-    (``talk_s`` counts from the answer, so it includes an announcement played to the agent before the bridge)."""
+    (``talk_s`` counts from the answer, so it includes an announcement played to the agent before the bridge).
+    ``busy_after_s`` is also when a ``not_acceptable`` phone refuses, ``answer_after_s`` when a ``wrong_codec`` one
+    answers."""
 
     extension: str
     behaviour: PhoneBehaviour = "answer"

@@ -82,6 +82,13 @@ CALLING: dict[str, tuple[str, str, int]] = {
     "BACKGROUND_JOB": ("mod_event_socket.c", "api_exec", 1580),
     "CODEC": ("switch_core_codec.c", "switch_core_session_set_real_read_codec", 189),
 }
+#: The modules a simulated switch has loaded unless told otherwise (``SimSwitch(modules=…)``, api load / unload).
+DEFAULT_MODULES = frozenset({
+    "mod_commands", "mod_dptools", "mod_sofia", "mod_sndfile", "mod_event_socket", "mod_loopback",
+    "mod_local_stream", "mod_tone_stream", "mod_say_en", "mod_say_ru", "mod_amd",
+})
+#: The module an application comes from, where it is not mod_dptools (the simulator's other apps are its).
+APP_MODULES = {"amd": "mod_amd"}
 # Events that carry no channel variables (switch_channel_event_set_basic_data only).
 _NO_VARS = frozenset({"CHANNEL_STATE", "CHANNEL_CALLSTATE", "CODEC", "CHANNEL_OUTGOING"})
 _DEFAULT_RING_TIMEOUT_S = 60.0
@@ -135,6 +142,7 @@ class SimSwitch:
         transfer_talk_s: float = 30.0,
         default_prompt_s: float = 1.0,
         seed: int = 1,
+        modules: Iterable[str] = DEFAULT_MODULES,
     ) -> None:
         self.clock: Clock = clock or WallClock()
         self.hostname = hostname
@@ -150,6 +158,7 @@ class SimSwitch:
         self.executed: list[Executed] = []
         self.said: list[Said] = []
         self.sessions_since_startup = 0
+        self.modules = set(modules)  # loaded (module_exists, load, unload); an app of a missing one is invalid
         # Global variables (global_getvar, the last resort of ${name}); vanilla vars.xml would add e.g. hold_music.
         self.global_variables: dict[str, str] = {"domain": domain, "hostname": hostname, "local_ip_v4": ipv4}
         # The XML dialplan execute_extension hunts in: the shipped ccswitch-features context (load_dialplan adds more).
@@ -327,6 +336,7 @@ class SimSwitch:
             "EARLY": 3,
             "ACTIVE": 4,
             "HELD": 5,
+            "RING_WAIT": 6,
             "HANGUP": 7,
             "UNHELD": 8,
         }[call_state]
@@ -576,12 +586,15 @@ class SimSwitch:
         ch.wake()
 
     def execute(self, ch: Channel, app: str, arg: str, app_uuid: str | None = None) -> bool:
-        """switch_core_session_exec: CHANNEL_EXECUTE, run, CHANNEL_EXECUTE_COMPLETE. False: no such app."""
+        """switch_core_session_exec: CHANNEL_EXECUTE, run, CHANNEL_EXECUTE_COMPLETE. False: no such app (or its
+        module is not loaded): then, as switch_core_session_execute_application_get_flags does, no event for it and
+        the channel is hung up DESTINATION_OUT_OF_ORDER ("Invalid Application", trace m)."""
         from ccswitch.sim.apps import APPS
 
         run = APPS.get(app)
-        if run is None:
-            log.warning("channel %s: invalid application %s", ch.uuid, app)
+        if run is None or APP_MODULES.get(app, "mod_dptools") not in self.modules:
+            log.warning("channel %s: Invalid Application %s", ch.uuid, app)
+            self.hangup(ch, "DESTINATION_OUT_OF_ORDER")
             return False
         if not switch_true(ch.variables.get("app_disable_expand_variables")):
             arg = self.expand(ch, arg)  # switch_core_session_exec: what the app and the events get
@@ -717,8 +730,25 @@ class SimSwitch:
     def _finish(self, ch: Channel) -> None:
         if ch.recording:
             self.stop_record(ch, ch.recording)
+        cancelled, ch.cancelled_legs = ch.cancelled_legs, []
+        for leg in cancelled:
+            self._report(leg)
+        self._enter_hangup(ch)
+        for leg in cancelled:
+            self._destroy(leg)
+        self._report(ch)
+        if ch.other_type == "originatee":
+            gevent.sleep(0)  # the bridged peer, released by our bridge loop, is destroyed first (fs-traces b)
+        if ch.other_type == "originator":
+            ch.released.wait()  # a B-leg stays locked by the A-leg's bridge until it ends
+        self._destroy(ch)
+
+    def _enter_hangup(self, ch: Channel) -> None:
         self.enter_state(ch, "CS_HANGUP")
         self.set_call_state(ch, "HANGUP")
+
+    def _report(self, ch: Channel) -> None:
+        """CS_REPORTING: the hang-up variables and CHANNEL_HANGUP_COMPLETE."""
         self.enter_state(ch, "CS_REPORTING")
         ch.set_var("hangup_cause", ch.hangup_cause)
         ch.set_var("hangup_cause_q850", str(Q850.get(ch.hangup_cause or "", 16)))
@@ -728,10 +758,8 @@ class SimSwitch:
                 ch.set_var("last_arg", ch.apps_executed[-1].arg)
         self.fire_channel(ch, "CHANNEL_HANGUP_COMPLETE", pre=[("Hangup-Cause", ch.hangup_cause or "")])
         ch.reported.set()
-        if ch.other_type == "originatee":
-            gevent.sleep(0)  # the bridged peer, released by our bridge loop, is destroyed first (fs-traces b)
-        if ch.other_type == "originator":
-            ch.released.wait()  # a B-leg stays locked by the A-leg's bridge until it ends
+
+    def _destroy(self, ch: Channel) -> None:
         self.fire_channel(ch, "CHANNEL_DESTROY")
         self.enter_state(ch, "CS_DESTROY")
         self._channels.pop(ch.uuid, None)
@@ -855,6 +883,10 @@ class SimSwitch:
         Without a winner the cause is the first created leg's hang-up cause."""
         start = self.clock.now()
         legs = [self._planned_leg(target, originator, start, timeout_s) for target in targets]
+        ring_wait_from = None
+        if originator is not None and originator.up and originator.call_state != "RING_WAIT":
+            ring_wait_from = originator.call_state  # while its bridge rings (traces k, l, n)
+            self.set_call_state(originator, "RING_WAIT")
         while True:
             now = self.clock.now()
             cancelled = originator is not None and originator.interrupted  # hung up or transferred: not ready
@@ -883,7 +915,19 @@ class SimSwitch:
                 if winner is not None:
                     leg.channel.set_var("group_dial_status", "loser")
                 self.hangup(leg.channel, "LOSE_RACE" if winner is not None else "ORIGINATOR_CANCEL")
+        handed = self._cancelled_with(originator, legs) if cancelled and originator and not originator.up else []
         self._finish_failed_legs(legs)
+        losers = [leg.channel for leg in legs
+                  if leg.channel is not None and leg.channel is not winner and leg.channel not in handed]
+        if winner is None:
+            for loser in losers:  # the failed legs report their hang-up before the bridge gives up (trace n)
+                loser.reported.wait()
+        if ring_wait_from is not None and originator is not None and originator.up:
+            self.set_call_state(originator, ring_wait_from)
+        for loser in losers:  # originate lets go of them: they are destroyed (trace n: before the bridge returns)
+            loser.released.set()
+        if losers and winner is None:
+            gevent.sleep(0)
         if winner is not None:
             for name in _GROUP_CONFIRM_VARS:  # check_channel_status unsets them on the winner
                 winner.set_var(name, None)
@@ -894,6 +938,19 @@ class SimSwitch:
             return None, "ORIGINATOR_CANCEL"
         created = [leg.channel for leg in legs if leg.channel is not None]
         return None, (created[0].hangup_cause if created else legs[-1].cause) or "NO_ANSWER"
+
+    def _cancelled_with(self, originator: Channel, legs: Sequence[RingingLeg]) -> list[Channel]:
+        """The originator hung up while its legs rang (trace k): each leg it cancelled enters its hang-up state
+        now, before the originator's bridge completes, and finishes in step with the originator (``_finish``):
+        the leg's hang-up completes after that completion, and the leg is destroyed before the originator's own
+        hang-up completes."""
+        for leg in legs:
+            channel = leg.channel
+            if channel is not None and not leg.finishing and channel.hangup_cause == "ORIGINATOR_CANCEL":
+                leg.finishing = True
+                self._enter_hangup(channel)
+                originator.cancelled_legs.append(channel)
+        return originator.cancelled_legs
 
     def _planned_leg(
         self, target: DialTarget, originator: Channel | None, start: float, timeout_s: float | None
@@ -971,10 +1028,11 @@ class SimSwitch:
         self.fire_channel(leg, "CHANNEL_ORIGINATE")
         self.enter_state(leg, "CS_ROUTING")
         self.enter_state(leg, "CS_CONSUME_MEDIA")
-        self.ring_ready(leg)
-        self.set_call_state(leg, "RINGING")
-        if originator is not None and not originator.answered:
-            self.ring_ready(originator)
+        if endpoint.behaviour.kind != "not_acceptable":  # a 488 comes before any 180 (trace n)
+            self.ring_ready(leg)
+            self.set_call_state(leg, "RINGING")
+            if originator is not None and not originator.answered:
+                self.ring_ready(originator)
         ringing.channel, ringing.behaviour = leg, endpoint.behaviour
         leg.callee = endpoint.callee
 
@@ -987,6 +1045,10 @@ class SimSwitch:
         if outcome_at is not None and now >= outcome_at:
             if behaviour.kind == "busy":
                 self.hangup(leg, "USER_BUSY")
+            elif behaviour.kind in ("wrong_codec", "not_acceptable"):
+                # mod_sofia finds no codec in common in the 200's SDP (and hangs the leg up at once, without
+                # CHANNEL_ANSWER), or the phone's 488 says so itself
+                self.hangup(leg, "INCOMPATIBLE_DESTINATION")
             else:
                 self._leg_answers(ringing)
         elif ringing.deadline is not None and now >= ringing.deadline:
@@ -1043,7 +1105,8 @@ class SimSwitch:
         def finish(leg: Channel, confirm: gevent.Greenlet | None) -> None:
             if confirm is not None:
                 confirm.join()
-            leg.released.set()
+            if leg.other_type != "originator":
+                leg.released.set()  # no bridge holds it (api originate); else the originate releases it
             self._finish(leg)
 
         for leg in legs:
@@ -1276,8 +1339,8 @@ class SimSwitch:
 @dataclass(frozen=True)
 class Behaviour:
     """How the far end of an outbound leg reacts: ``answer`` after ``answer_after_s`` and hang up after
-    ``talk_s``,
-    ``busy`` after ``busy_after_s``, or ``no_answer``."""
+    ``talk_s``, ``busy`` after ``busy_after_s``, ``no_answer``, or fail for want of a common codec: ``wrong_codec``
+    (a 200 after ``answer_after_s``) or ``not_acceptable`` (a 488 after ``busy_after_s``)."""
 
     kind: str
     answer_after_s: float = 1.0
@@ -1305,7 +1368,8 @@ class RingingLeg:
         """When the far end answers or refuses (None: it never does, or it already answered)."""
         if self.behaviour is None or self.channel is None or self.channel.answered:
             return None
-        after = {"answer": self.behaviour.answer_after_s, "busy": self.behaviour.busy_after_s}
+        after = {"answer": self.behaviour.answer_after_s, "busy": self.behaviour.busy_after_s,
+                 "wrong_codec": self.behaviour.answer_after_s, "not_acceptable": self.behaviour.busy_after_s}
         return self.start_at + after[self.behaviour.kind] if self.behaviour.kind in after else None
 
     def next_change(self) -> float | None:

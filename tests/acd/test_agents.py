@@ -21,6 +21,7 @@ from ccswitch.acd import (
     Logout,
     Missed,
     MissReason,
+    NotReached,
     Offer,
     Ready,
     TakeBreak,
@@ -45,6 +46,7 @@ SAMPLE_EVENTS: dict[type, AgentEvent] = {
     Offer: Offer(CALL),
     Answered: Answered(CALL),
     Missed: Missed(CALL, max_no_answer=3),
+    NotReached: NotReached(CALL, delay_s=5),
     CallEnded: CallEnded(CALL, wrap_up_s=30),
     WrapUpElapsed: WrapUpElapsed(),
     DirectCallStarted: DirectCallStarted(),
@@ -64,6 +66,7 @@ EXPECTED: dict[tuple[AgentState, type], AgentState] = {
     (S.ON_BREAK, Ready): S.AVAILABLE,
     (S.RESERVED, Answered): S.ON_CALL,
     (S.RESERVED, Missed): S.AVAILABLE,  # first miss of three
+    (S.RESERVED, NotReached): S.AVAILABLE,  # the network's or configuration's fault
     (S.RESERVED, CallEnded): S.AVAILABLE,  # the caller hung up while the phone rang
     (S.ON_CALL, CallEnded): S.WRAP_UP,
     (S.WRAP_UP, WrapUpElapsed): S.AVAILABLE,
@@ -277,3 +280,18 @@ def test_break_reasons_must_be_configured() -> None:
     check_break_reason("lunch", ("lunch", "training"))
     with pytest.raises(UnknownNameError, match="unknown break reason 'nap' \\(allowed: lunch, training\\)"):
         check_break_reason("nap", ("training", "lunch"))
+
+
+def test_given_a_fault_not_theirs_then_no_miss_place_kept_and_a_back_off() -> None:
+    reserved = replace(agent_in(S.RESERVED), missed_in_row=2, idle_since=NOW - 500)
+    after = apply(reserved, NotReached(CALL, delay_s=10), NOW)
+    assert (after.state, after.missed_in_row, after.idle_since) == (S.AVAILABLE, 2, NOW - 500)
+    assert after.unreachable_in_row == 1
+    assert not after.can_take_calls(NOW + 9.9) and after.can_take_calls(NOW + 10)
+
+
+def test_given_faults_in_a_row_when_a_call_is_answered_then_the_fault_count_resets() -> None:
+    failed = apply(replace(agent_in(S.RESERVED), unreachable_in_row=3), NotReached(CALL, delay_s=0), NOW)
+    assert failed.unreachable_in_row == 4
+    talking = apply(apply(failed, Offer(CALL), NOW), Answered(CALL), NOW)
+    assert talking.unreachable_in_row == 0

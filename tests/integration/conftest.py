@@ -5,7 +5,7 @@ Time runs on a ScaledClock (x20) that starts on Monday 23 Nov 2026 at 10:00 Mosc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from ccswitch.config import Config, load_config
 from ccswitch.controller import Controller
 from ccswitch.engine import Record
 from ccswitch.sim import AgentPhone, EslServer, SimSwitch
+from ccswitch.sim.switch import DEFAULT_MODULES
 from ccswitch.store.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,11 +50,12 @@ class ContactCentre:
 
 
 def build(start: float = MONDAY_10AM, phones: tuple[AgentPhone, ...] | None = None,
-          configure: Callable[[Config], Config] | None = None, record: Record | None = None) -> ContactCentre:
-    """The shipped config (changed by ``configure``, if given) on a fresh simulator; ``record`` receives the
-    history records (contacts, agent states) as the controller writes them."""
+          configure: Callable[[Config], Config] | None = None, record: Record | None = None,
+          modules: Iterable[str] = DEFAULT_MODULES) -> ContactCentre:
+    """The shipped config (changed by ``configure``, if given) on a fresh simulator with ``modules`` loaded;
+    ``record`` receives the history records (contacts, agent states) as the controller writes them."""
     clock = ScaledClock(SPEED, start=start)
-    switch = SimSwitch(clock=clock)
+    switch = SimSwitch(clock=clock, modules=modules)
     server = EslServer(switch, "127.0.0.1", 0, password="ClueCon")
     server.start()
     config = load_config(ROOT / "config" / "ccswitch.yaml", env={})
