@@ -541,7 +541,7 @@ class SimSwitch:
             self.wait([ch], remaining, lambda: until() or self.runnable(ch))
             if until():
                 return True
-            if not self.runnable(ch):
+            if ch.interrupted or not self.runnable(ch):
                 return False
             self.drain_inbox(ch)
 
