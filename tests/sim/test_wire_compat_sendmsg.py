@@ -46,9 +46,13 @@ def sent_commands(sounds: Path) -> list[str]:
     return [command for command in text.split("\n\n") if command]
 
 
-def outline(events: list[PlainEvent]) -> list[tuple[str, str, str, str, str, int | None]]:
+Outline = tuple[str, str, str, str, str, str, int | None]
+
+
+def outline(events: list[PlainEvent]) -> list[Outline]:
     """Per event: name, application, its file (base name), the channel's current_application_data (base name),
-    Playback-Status, and which application run its Application-UUID names (numbered in order of first sight)."""
+    Application-Response, Playback-Status, and which application run its Application-UUID names (numbered in order
+    of first sight)."""
     runs: dict[str, int] = {}
     out = []
     for event in events:
@@ -57,11 +61,11 @@ def outline(events: list[PlainEvent]) -> list[tuple[str, str, str, str, str, int
         file = event.get("Playback-File-Path") or event.get("Application-Data") or ""
         current = event.get("variable_current_application_data") or ""
         out.append((event.name, event.get("Application") or "", PurePath(file).name, PurePath(current).name,
-                    event.get("Playback-Status") or "", run))
+                    event.get("Application-Response") or "", event.get("Playback-Status") or "", run))
     return out
 
 
-def first_playback(outlined: list[tuple[str, str, str, str, str, int | None]]) -> int:
+def first_playback(outlined: list[Outline]) -> int:
     return next(i for i, (name, app, *_) in enumerate(outlined) if (name, app) == ("CHANNEL_EXECUTE", "playback"))
 
 
