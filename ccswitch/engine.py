@@ -420,7 +420,8 @@ class Engine:
         away (by its agent, their phone's transfer button, a dialplan rule) to a number that parks it here again,
         which keeps its contact. Transfers that keep coming back end after ``_MAX_ROUTINGS``."""
         session.routings += 1
-        # Applications queue behind what is playing, so a call found in music is interrupted first.
+        # An application sent while the music plays would run inside it (the music going on afterwards), so a call
+        # found in music is interrupted first.
         self._emit(session, [TakeCall(session.uuid), *([StopMedia(session.uuid)] if event.playing else [])])
         if session.routings > _MAX_ROUTINGS:
             log.warning("call %s: parked here again after %d routings: a transfer loop? hanging up", session.uuid,

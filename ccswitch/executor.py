@@ -4,6 +4,16 @@ Effects for one call are written in the order they were decided (each batch wait
 is written, not answered: FreeSWITCH runs one socket's commands in order); different
 calls run concurrently in a bounded pool, so one slow command never holds up the contact centre. A failed command is
 logged with its call uuid: the switch's own events (hang-up, park) then tell the engine what really happened.
+
+Prompts in order. FreeSWITCH runs a queued ``sendmsg`` inside whatever application is playing at the time (every
+media loop calls switch_ivr_parse_all_events), pausing it until the new one returns: prompts sent back to back
+nest, and the caller hears the last one first, then the rest of the others backwards (fs-traces j). So every
+application that is part of what a caller must hear in order (playback, play_and_get_digits, record) is sent
+with ``event-lock: true``, which keeps the channel's queue closed while it runs: the next one starts when it ends,
+with no round trip to us, and ``uuid_break <uuid> all`` still ends the one playing and drops the rest at once.
+Not locked: the endless music (locked, it would hold back everything sent after it), the callback's ``bridge`` on
+the agent's leg (it would hold back the feature codes' broadcasts for the whole call) and ``amd`` (alone on its
+line, the next step waits for its result).
 """
 
 from __future__ import annotations
@@ -92,7 +102,7 @@ def command_for(effect: Effect) -> str:
     if isinstance(effect, Answer):
         return commands.api(commands.uuid_answer(effect.call))
     if isinstance(effect, Play):
-        return commands.sendmsg_execute(effect.call, "playback", effect.path, event_uuid=effect.tag)
+        return commands.sendmsg_execute(effect.call, "playback", effect.path, event_uuid=effect.tag, event_lock=True)
     if isinstance(effect, CollectDigits):
         arg = commands.play_and_get_digits_arg(
             min_digits=effect.min_digits,
@@ -106,15 +116,15 @@ def command_for(effect: Effect) -> str:
             regexp=r"[0-9*#]+",
             digit_timeout_ms=effect.digit_timeout_ms,
         )
-        return commands.sendmsg_execute(effect.call, "play_and_get_digits", arg, event_uuid=effect.tag)
+        return commands.sendmsg_execute(effect.call, "play_and_get_digits", arg, event_uuid=effect.tag, event_lock=True)
     if isinstance(effect, RecordMessage):
         return commands.sendmsg_execute(effect.call, "record", commands.record_arg(effect.path, effect.max_s),
-                                        event_uuid=effect.tag)
+                                        event_uuid=effect.tag, event_lock=True)
     if isinstance(effect, DetectMachine):
         return commands.sendmsg_execute(effect.call, "amd", "", event_uuid=effect.tag)
     if isinstance(effect, PlayFiles):
         return commands.sendmsg_execute(effect.call, "playback", commands.file_string(effect.paths),
-                                        event_uuid=effect.tag)
+                                        event_uuid=effect.tag, event_lock=True)
     if isinstance(effect, DialOut):
         arg = commands.dial_out_arg(effect.callee_leg, effect.gateway, effect.number, effect.caller_id_number,
                                     effect.ring_timeout_s)

@@ -102,7 +102,8 @@ def can_call_back(number: str) -> bool:
 
 def announcement(call: str, plan: Announcements, place: int, wait_s: float | None, offer_callback: str | None,
                  music: str, language: str, prompt_path: Callable[[str], str], tag: Callable[[], str]) -> list[Effect]:
-    """Interrupt the music, say what the plan asks for, then music again (each part queues behind the last)."""
+    """Interrupt the music, say what the plan asks for, then music again (each part plays after the one before:
+    the executor sends them event-locked)."""
     parts: list[Effect] = [StopMedia(call)]
     prompts = AnnouncementPrompts()
 

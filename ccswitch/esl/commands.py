@@ -20,8 +20,13 @@ What FreeSWITCH does with the text (signalwire/freeswitch master cc93a68, the bu
 - **sendmsg** (mod_event_socket.c ``parse_command``, switch_ivr.c ``switch_ivr_parse_event``): ``sendmsg
   <uuid>`` then ``call-command: execute``, ``execute-app-name``, ``execute-app-arg`` (one header line; a
   longer or multi-line argument could go in a ``Content-Type: text/plain`` + ``Content-Length`` body instead,
-  we never need it), ``loops`` (-1 = forever), ``event-lock``, and ``Event-UUID``, which comes back as
-  ``Application-UUID`` on ``CHANNEL_EXECUTE_COMPLETE``. ``call-command: hangup`` takes ``hangup-cause``.
+  we never need it), ``loops`` (-1 = forever; ``atoi``, each repeat a new application), ``event-lock``, and
+  ``Event-UUID``, which comes back as ``Application-UUID`` on ``CHANNEL_EXECUTE_COMPLETE`` (of every repeat).
+  The message is queued on the channel and runs wherever the session next looks at its queue: inside the
+  application playing then (every media loop calls ``switch_ivr_parse_all_events``), which waits until it returns.
+  ``event-lock: true`` keeps the queue closed while the app runs (switch_core_session.c
+  ``switch_core_session_dequeue_private_event``, CF_EVENT_LOCK), so locked messages sent back to back run one after
+  another (fs-traces j). ``call-command: hangup`` takes ``hangup-cause``.
 - **Variable expansion** (switch_core_session.c ``switch_core_session_execute_application_get_flags`` ->
   switch_channel.c ``switch_channel_expand_variables_check``): *every* application argument (sendmsg execute,
   each app of an inline dialplan, ``&app(arg)`` of originate) is expanded: ``${var}``, ``$${global}``, and
@@ -562,7 +567,8 @@ def sendmsg_execute(
     event_lock: bool = False,
     loops: int | None = None,
 ) -> str:
-    """Run ``app(arg)`` on the channel; ``event_uuid`` returns as ``Application-UUID``; loops=-1 repeats."""
+    """Run ``app(arg)`` on the channel; ``event_uuid`` returns as ``Application-UUID``; loops=-1 repeats;
+    ``event_lock``: nothing else queued on the channel starts while it runs."""
     lines = [
         f"sendmsg {uuid(channel_uuid)}",
         "call-command: execute",

@@ -8,9 +8,11 @@ digits (an agent's ``*1`` feature code on their bridged leg, run by the shipped 
 ``switch.dialplan`` holds; ``switch.load_dialplan`` adds contexts); ``switch.blind_refer`` makes the phone behind a
 channel send a blind transfer (SIP REFER) to an extension. What happened stays readable after the channels are gone:
 ``switch.hangups``, ``switch.executed`` / ``switch.apps_on(uuid)`` (applications run per channel) and
-``switch.said`` (what each ``say`` spoke).
+``switch.said`` (what each ``say`` spoke), ``switch.heard`` (what was heard of each playback, stretch by stretch, in
+the order it was heard).
 """
 
+from ccswitch.sim.channel import Heard
 from ccswitch.sim.people import AgentPhone, CallerScript, GatewayCallee, poisson_arrivals, run_load
 from ccswitch.sim.say import Said
 from ccswitch.sim.server import EslServer
@@ -24,6 +26,7 @@ __all__ = [
     "Executed",
     "GatewayCallee",
     "Hangup",
+    "Heard",
     "Said",
     "SimSwitch",
     "poisson_arrivals",

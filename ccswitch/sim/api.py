@@ -90,13 +90,14 @@ def uuid_getvar(switch: SimSwitch, args: str) -> str:
 
 
 def uuid_broadcast(switch: SimSwitch, args: str) -> str:
-    """switch_ivr_broadcast: ``<uuid> <path|app::args> [aleg|bleg|both]``; queued like a sendmsg execute."""
+    """switch_ivr_broadcast: ``<uuid> <path|app::args> [aleg|bleg|both]``; queued like a sendmsg execute with
+    ``event-lock: true`` (switch_ivr_async.c switch_ivr_broadcast adds it)."""
     uuid, _, rest = args.strip().partition(" ")
     ch = _channel(switch, uuid)
     if ch is None:
         return NO_CHANNEL
     path, _, _legs = rest.rpartition(" ") if rest.endswith((" aleg", " bleg", " both")) else (rest, "", "")
-    switch.queue_message(ch, Message("execute", parse_broadcast_path(path)))
+    switch.queue_message(ch, Message("execute", parse_broadcast_path(path), event_lock=True))
     return "+OK Message sent\n"
 
 

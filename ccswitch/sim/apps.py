@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccswitch.sim.amd import amd
-from ccswitch.sim.channel import Eavesdrop, MetaApp, MetaBindings
+from ccswitch.sim.channel import Eavesdrop, Heard, MetaApp, MetaBindings
 from ccswitch.sim.dialstring import atoi, parse_dial_string, separate_string, split_command_args, switch_true
 from ccswitch.sim.say import EN_TYPES, MODELLED_TYPES, Said, spoken_files
 
@@ -72,36 +72,66 @@ def play(
     on_dtmf: Callable[[str], bool] | None = None,
     stop_at: float | None = None,
 ) -> None:
-    """PLAYBACK_START, wait for the prompt's length (or a break / hang-up / the switch time ``stop_at``: a digit
-    play_and_get_digits reads), PLAYBACK_STOP.
+    """switch_ivr_play_file: PLAYBACK_START, the prompt's length of audio (or until a break / hang-up / the switch
+    time ``stop_at``: a digit play_and_get_digits reads), PLAYBACK_STOP. What the caller hears goes to
+    ``switch.heard``.
 
+    Each frame the real loop looks, in this order, at: a hang-up, a break (uuid_break), the queued sendmsg /
+    broadcast messages, which run right there (switch_ivr_parse_all_events): the prompt is paused while they run
+    and goes on where it was afterwards, so its PLAYBACK_STOP comes that much later (fs-traces j); then digits.
     With ``on_dtmf`` (switch_ivr_play_file's input args) every queued digit is dequeued, firing DTMF, and handed to
     it; True ends the prompt (``Playback-Status: break``). playback and say pass mod_dptools on_dtmf (a
     ``playback_terminators`` key ends the prompt), read keeps the first digit (args->buf)."""
     headers = _playback_headers(path)
     switch.fire_channel(ch, "PLAYBACK_START", post=headers)
     seconds = prompt_seconds(switch, path)
-    started = switch.clock.now()
+    position = 0.0  # seconds into the prompt; it stands still while an application runs inside the playback
+    heard_from = 0.0
     terminated = False
-    ends = [end for end in (None if seconds is None else started + seconds, stop_at) if end is not None]
 
     def keyed() -> bool:
         return on_dtmf is not None and bool(ch.dtmf_queue)
 
+    def stopped() -> bool:
+        return ch.interrupted or ch.break_requested
+
     while not terminated:
-        remaining = min(ends) - switch.clock.now() if ends else None
-        switch.wait([ch], remaining, lambda: ch.interrupted or ch.break_requested or keyed())
-        if ch.interrupted or ch.break_requested or on_dtmf is None or not ch.dtmf_queue:
+        resumed = switch.clock.now()
+        file_end = None if seconds is None else resumed + seconds - position
+        ends = [end for end in (file_end, stop_at) if end is not None]
+        remaining = min(ends) - resumed if ends else None
+        woke = switch.wait([ch], remaining, lambda: stopped() or switch.runnable(ch) or keyed())
+        if not woke and file_end is not None and (stop_at is None or file_end <= stop_at):
+            position = seconds or 0.0  # the whole prompt played
+        else:
+            position += switch.clock.now() - resumed
+            position = position if seconds is None else min(position, seconds)
+        if ch.break_requested:  # CF_BREAK is taken: what this prompt runs inside goes on, unless it is broken too
+            ch.break_requested, terminated = False, True
+        if stopped() or terminated:
             break
+        if switch.runnable(ch):
+            _heard(switch, ch, path, heard_from, position, seconds)
+            switch.drain_inbox(ch)
+            heard_from = position
+            continue
+        if not keyed():
+            break
+        assert on_dtmf is not None
         terminated = on_dtmf(switch.dequeue_dtmf(ch))
-    elapsed = switch.clock.now() - started
-    ms = int((elapsed if seconds is None else min(elapsed, seconds)) * 1000)
+    _heard(switch, ch, path, heard_from, position, seconds)
+    ms = int(position * 1000)
     ch.set_var("playback_last_offset_pos", str(ms * 8))  # 8 kHz samples
     ch.set_var("playback_seconds", str(ms // 1000))
     ch.set_var("playback_ms", str(ms))
     ch.set_var("playback_samples", str(ms * 8))
-    status = "break" if terminated or ch.break_requested else "done"
+    status = "break" if terminated else "done"
     switch.fire_channel(ch, "PLAYBACK_STOP", post=[*headers, ("Playback-Status", status)])
+
+
+def _heard(switch: SimSwitch, ch: Channel, path: str, start_s: float, end_s: float, length_s: float | None) -> None:
+    if end_s > start_s:
+        switch.heard.append(Heard(ch.uuid, path, start_s, end_s, length_s))
 
 
 def _is_terminator(ch: Channel, digit: str) -> bool:
@@ -183,7 +213,7 @@ def record(switch: SimSwitch, ch: Channel, arg: str) -> None:
     stopped = False  # hung up, uuid_break or a terminator key
     while not stopped:
         remaining = None if deadline is None else deadline - switch.clock.now()
-        switch.wait([ch], remaining, lambda: ch.interrupted or ch.break_requested or bool(ch.dtmf_queue))
+        switch.app_wait(ch, remaining, lambda: ch.interrupted or ch.break_requested or bool(ch.dtmf_queue))
         if not (ch.interrupted or ch.break_requested or ch.dtmf_queue):
             break  # the limit or the silence
         stopped = ch.interrupted or ch.break_requested or _is_terminator(ch, switch.dequeue_dtmf(ch))
@@ -221,7 +251,7 @@ def park(switch: SimSwitch, ch: Channel, arg: str) -> None:
         switch.drain_inbox(ch)
         while ch.dtmf_queue and not ch.interrupted:  # dequeued and dropped: only the DTMF event shows it
             switch.dequeue_dtmf(ch)
-        switch.wait([ch], None, lambda: ch.interrupted or bool(ch.inbox) or bool(ch.dtmf_queue))
+        switch.wait([ch], None, lambda: ch.interrupted or switch.runnable(ch) or bool(ch.dtmf_queue))
     ch.parked = False
     switch.fire_channel(ch, "CHANNEL_UNPARK")
 
@@ -231,7 +261,9 @@ def hangup(switch: SimSwitch, ch: Channel, arg: str) -> None:
 
 
 def sleep(switch: SimSwitch, ch: Channel, arg: str) -> None:
-    switch.wait([ch], int(arg or "0") / 1000, lambda: ch.interrupted or ch.break_requested)
+    """switch_ivr.c switch_ivr_sleep: a break ends it and is taken (CF_BREAK cleared)."""
+    switch.app_wait(ch, int(arg or "0") / 1000, lambda: ch.interrupted or ch.break_requested)
+    ch.break_requested = False
 
 
 def set_var(switch: SimSwitch, ch: Channel, arg: str) -> None:
@@ -279,12 +311,12 @@ def play_and_get_digits(switch: SimSwitch, ch: Channel, arg: str) -> None:
         digits = _next_digits(ch)
         if digits is None:
             play(switch, ch, prompt)
-            switch.wait([ch], timeout_ms / 1000, lambda: ch.interrupted)
+            switch.app_wait(ch, timeout_ms / 1000, lambda: ch.interrupted)
         else:
             delay = ch.caller.dtmf_delay_s if ch.caller else 1.0
             pressed_at = switch.clock.now() + delay
             play(switch, ch, prompt, stop_at=pressed_at)
-            switch.wait([ch], pressed_at - switch.clock.now(), lambda: ch.interrupted)
+            switch.app_wait(ch, pressed_at - switch.clock.now(), lambda: ch.interrupted)
             if not ch.interrupted:
                 switch.send_dtmf(ch, digits)
             valid = minimum <= len(digits) <= maximum and (not pattern or re.fullmatch(pattern, digits) is not None)
@@ -370,7 +402,7 @@ def _collect_digits(
             return digits[:i], digit, "success"
     wait_ms = first_ms
     while True:
-        if not switch.wait([ch], wait_ms / 1000, lambda: ch.interrupted or bool(ch.dtmf_queue)):
+        if not switch.app_wait(ch, wait_ms / 1000, lambda: ch.interrupted or bool(ch.dtmf_queue)):
             return digits, "", "timeout"
         if ch.interrupted:
             return digits, "", "failure"

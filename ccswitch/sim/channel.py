@@ -218,10 +218,30 @@ class MetaBindings:
     last_digit: int = 0
 
 
+@dataclass(frozen=True)
+class Heard:
+    """A stretch of one playback that reached the caller's ear without a pause: ``path`` from ``start_s`` to
+    ``end_s`` seconds into it (``length_s``: the whole prompt, None for an endless stream). A prompt that another
+    application ran inside is heard in pieces around it; a break or a key ends it early."""
+
+    uuid: str
+    path: str
+    start_s: float
+    end_s: float
+    length_s: float | None
+
+    @property
+    def whole(self) -> bool:
+        """Heard from its start to its end in one go."""
+        return self.start_s == 0 and self.length_s is not None and self.end_s >= self.length_s
+
+
 @dataclass
 class Message:
     """A private event queued on a channel by sendmsg or uuid_broadcast (switch_ivr_parse_event). ``hold_bleg``:
-    the bridged partner hears its hold music while the app runs (a bind_meta_app binding's SMF_HOLD_BLEG)."""
+    the bridged partner hears its hold music while the app runs (a bind_meta_app binding's SMF_HOLD_BLEG).
+    ``event_lock`` (sendmsg ``event-lock: true``): no other message starts while this one runs, so messages sent
+    back to back run one after another instead of each inside the one before (fs-traces j)."""
 
     command: str  # "execute" | "hangup"
     app: AppCall | None = None
@@ -229,6 +249,7 @@ class Message:
     loops: int = 1
     hangup_cause: str = "NORMAL_CLEARING"
     hold_bleg: bool = False
+    event_lock: bool = False
 
 
 @dataclass
@@ -256,6 +277,7 @@ class Channel:
     apps_executed: list[AppCall] = field(default_factory=list)
     extension: list[AppCall] = field(default_factory=list)
     inbox: deque[Message] = field(default_factory=deque)
+    event_locks: int = 0  # CF_EVENT_LOCK, counted (switch_channel_set_flag_recursive): event-locked messages running
     signal: gevent.event.Event = field(default_factory=gevent.event.Event)
     break_requested: bool = False
     # A sendmsg / broadcast application runs (CF_BROADCAST); uuid_break then ends its loops too (CF_STOP_BROADCAST).

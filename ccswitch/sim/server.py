@@ -22,7 +22,7 @@ from gevent.server import StreamServer
 from ccswitch.sim import wire
 from ccswitch.sim.api import execute_api, new_job_uuid
 from ccswitch.sim.channel import Message
-from ccswitch.sim.dialstring import AppCall
+from ccswitch.sim.dialstring import AppCall, atoi, switch_true
 from ccswitch.sim.switch import SimSwitch
 from ccswitch.sim.wire import SimEvent
 
@@ -272,8 +272,10 @@ class ClientSession:
         call_command = (command.header("call-command") or "").lower()
         if call_command == "execute":
             app = AppCall(command.header("execute-app-name") or "", command.header("execute-app-arg") or "")
-            loops = int(command.header("loops") or "1")
-            message = Message("execute", app, command.header("Event-UUID"), loops)
+            loops_header = command.header("loops")  # switch_ivr_parse_event: atoi, so "x" runs the app 0 times
+            loops = 1 if loops_header is None else atoi(loops_header)
+            message = Message("execute", app, command.header("Event-UUID"), loops,
+                              event_lock=switch_true(command.header("event-lock")))
         elif call_command == "hangup":
             message = Message("hangup", hangup_cause=command.header("hangup-cause") or "NORMAL_CLEARING")
         else:

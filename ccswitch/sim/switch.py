@@ -8,9 +8,10 @@ api thread (``CHANNEL_HANGUP``, ``CHANNEL_ANSWER`` ...) and wake the session, wh
 (``CHANNEL_UNPARK``, ``CHANNEL_EXECUTE_COMPLETE``, the hang-up states). Waiting apps (park, playback, bridge)
 wait on
 the channel's signal with a deadline in the switch clock's time, so a ScaledClock speeds everything up alike.
-Event sequences are taken from fs-traces (a, b, c, d, e); see the module ``apps`` for the applications and
-``api``
-for the api commands.
+Messages queued by sendmsg / uuid_broadcast run inside whatever application is waiting when they arrive
+(``drain_inbox``): sent back to back, each runs inside the one before unless it was sent with ``event-lock``
+(fs-traces j). Event sequences are taken from fs-traces (a, b, c, d, e, j); see the module ``apps`` for the
+applications and ``api`` for the api commands.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import gevent
 
 from ccswitch.clock import Clock, WallClock
 from ccswitch.feature_codes import dialplan_xml
-from ccswitch.sim.channel import Q850, CallerProfile, Channel, Eavesdrop, Message, MetaApp
+from ccswitch.sim.channel import Q850, CallerProfile, Channel, Eavesdrop, Heard, Message, MetaApp
 from ccswitch.sim.dialstring import (
     AppCall,
     DialTarget,
@@ -157,6 +158,7 @@ class SimSwitch:
         self.hangups: list[Hangup] = []
         self.executed: list[Executed] = []
         self.said: list[Said] = []
+        self.heard: list[Heard] = []  # what was played to each channel, in the order it was heard
         self.sessions_since_startup = 0
         self.modules = set(modules)  # loaded (module_exists, load, unload); an app of a missing one is invalid
         # Global variables (global_getvar, the last resort of ${name}); vanilla vars.xml would add e.g. hold_music.
@@ -520,27 +522,55 @@ class SimSwitch:
         self.drain_inbox(ch)
 
     def drain_inbox(self, ch: Channel) -> None:
-        """switch_ivr_parse_all_events: run the queued sendmsg / broadcast messages."""
-        while ch.inbox and not ch.interrupted:
+        """switch_ivr_parse_all_events: run the queued sendmsg / broadcast messages that may run now, right here.
+        Every waiting application calls it (park, playback, sleep, digit collection, record: ``app_wait``), so a
+        message queued while an application runs starts INSIDE it, which waits until it returns (fs-traces j). It
+        stops after a message that leaves a break pending (switch_ivr_parse_event returns SWITCH_STATUS_BREAK)."""
+        while self.runnable(ch) and not ch.interrupted:
             message = ch.inbox.popleft()
             if message.command == "hangup":
                 self.hangup(ch, message.hangup_cause)
                 return
             self._execute_message(ch, message)
+            if ch.break_requested:
+                return
+
+    @staticmethod
+    def runnable(ch: Channel) -> bool:
+        """switch_core_session_dequeue_private_event gives a message: one is queued and no message sent with
+        ``event-lock: true`` is running (CF_EVENT_LOCK)."""
+        return bool(ch.inbox) and not ch.event_locks
+
+    def app_wait(self, ch: Channel, seconds: float | None, until: Callable[[], bool]) -> bool:
+        """An application's wait for ``until()`` (up to ``seconds`` of clock time; None: forever), running the
+        messages queued meanwhile inside it (``drain_inbox``); the time they take counts towards ``seconds``, as
+        for switch_ivr_sleep and switch_ivr_collect_digits_count. Returns whether ``until()`` became true."""
+        deadline = None if seconds is None else self.clock.now() + seconds
+        while True:
+            remaining = None if deadline is None else deadline - self.clock.now()
+            self.wait([ch], remaining, lambda: until() or self.runnable(ch))
+            if until():
+                return True
+            if ch.interrupted or not self.runnable(ch):
+                return False
+            self.drain_inbox(ch)
 
     def _execute_message(self, ch: Channel, message: Message) -> None:
-        # switch_ivr.c switch_ivr_parse_event: app_uuid, current_loop / total_loops around each run.
+        # switch_ivr.c switch_ivr_parse_event: event-lock, app_uuid, current_loop / total_loops around each run.
         if message.app is None:
             return
         # loops < 0 repeats until the channel is interrupted or hung up, uuid_break stops the broadcast, or a run
-        # ends within 0.5 s (a failing app must not spin): the same exits as the real loop.
+        # ends within 0.5 s (a failing app must not spin): the same exits as the real loop. Each run is a new
+        # application: with no Event-UUID each has an Application-UUID of its own (fs-traces j).
+        locks = 1 if message.event_lock else 0
+        ch.event_locks += locks
         ch.stop_broadcast = False
         outer = not ch.broadcasting
         ch.broadcasting = True
         ch.wake()  # a hold-bleg partner waits for this (switch_channel_wait_for_flag CF_BROADCAST)
         held = self._hold_partner(ch) if message.hold_bleg else None
         loop = 0
-        while message.loops < 0 or loop < max(1, message.loops):
+        while message.loops < 0 or loop < message.loops:
             if message.event_uuid:
                 ch.set_var("app_uuid", message.event_uuid)
             ch.set_var("current_loop", str(loop + 1))
@@ -558,6 +588,10 @@ class SimSwitch:
             self.wait([held], 5.0, lambda: not held.broadcasting)
         if outer or ch.stop_broadcast:
             ch.broadcasting = False
+        if ch.stop_broadcast:  # CF_BREAK again: the application this one ran inside stops as well (uuid_break)
+            ch.break_requested = True
+        ch.event_locks -= locks
+        ch.wake()  # with the lock gone, a queued message may run
 
     def _hold_partner(self, ch: Channel) -> Channel | None:
         """switch_ivr.c switch_ivr_parse_event, ``hold-bleg`` on a bridged leg not already holding its partner:
@@ -573,7 +607,7 @@ class SimSwitch:
         if not stream or stream.lower() in ("silence", "indicate_hold"):
             return None
         ch.holding_partner = True
-        self.run_in_bridge(partner, Message("execute", parse_broadcast_path(stream), loops=-1))
+        self.run_in_bridge(partner, Message("execute", parse_broadcast_path(stream), loops=-1, event_lock=True))
         self.wait([partner], 5.0, lambda: partner.broadcasting or not partner.up)
         return partner
 
@@ -695,7 +729,7 @@ class SimSwitch:
     def _execute_on(self, ch: Channel, prefix: str) -> None:
         """switch_channel.c switch_channel_execute_on: every variable whose name starts with ``prefix`` (any case)
         runs as ``<app> <arg>``; switch_channel_execute_on_value splits at the first space or lone ``:``, and a
-        ``::`` before that queues ``app::arg`` on the channel instead
+        ``::`` before that queues ``app::arg`` on the channel instead, event-locked
         (switch_core_session_execute_application_async)."""
         for name, value in list(ch.variables.items()):
             if not name.lower().startswith(prefix):
@@ -703,7 +737,7 @@ class SimSwitch:
             split = next((i for i, char in enumerate(value) if char == " " or char == ":"), len(value))
             if value[split : split + 2] == "::":
                 app, _, arg = value.partition("::")
-                self.queue_message(ch, Message("execute", AppCall(app, arg)))
+                self.queue_message(ch, Message("execute", AppCall(app, arg), event_lock=True))
             else:
                 self.execute(ch, value[:split], value[split + 1 :])
 
@@ -1274,7 +1308,7 @@ class SimSwitch:
         target = self._channels.get(ch.bridged_with or "") if binding.on_partner else ch
         if target is None or not target.up:
             return
-        message = Message("execute", parse_broadcast_path(binding.app), hold_bleg=True)
+        message = Message("execute", parse_broadcast_path(binding.app), hold_bleg=True, event_lock=True)
         if target.bridged_with:
             self.run_in_bridge(target, message)
         else:

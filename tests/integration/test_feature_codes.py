@@ -89,8 +89,8 @@ def test_star_seven_and_an_extension_blind_transfers_the_caller_there(centre: Co
     centre.switch.press_keys(agent_leg, "*71008#")
     wait_until(lambda: engine.agents[agent].state.value == "wrap_up", what="the agent to wrap up")
     # The decision (wrap-up) comes before its command is written to the socket: wait for the command itself.
-    wait_until(lambda: sent(centre, f"api uuid_transfer {caller}")[-1:] == [f"api uuid_transfer {caller} 1008 XML default"],
-               what="the caller's transfer to 1008")
+    transfer = f"api uuid_transfer {caller} 1008 XML default"
+    wait_until(lambda: sent(centre, f"api uuid_transfer {caller}")[-1:] == [transfer], what="the caller's transfer")
     wait_until(lambda: [e.app for e in centre.switch.executed if e.uuid == agent_leg and e.app in ("read", "event")]
                == ["read", "event"], what="read, then event, on the agent's leg")
     assert engine.calls[caller].transferred_to == "1008"
