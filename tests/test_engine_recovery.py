@@ -96,3 +96,24 @@ def test_given_agents_ringing_for_one_call_in_the_store_then_all_of_them_ring_af
     engine.handle("fs1", Bridged(CALLER, "leg-2"), MONDAY_10AM + 1)
     assert session.phase is Phase.CONNECTED and session.agent == "1004"
     assert engine.agents["1003"].state is AgentState.AVAILABLE  # lost the race, free again
+
+
+def test_given_the_store_says_talking_or_ringing_then_the_listed_legs_are_attached_and_a_bridged_offer_connects(
+    config: Config, emitted: Recorder
+) -> None:
+    store = MemoryStore()
+    Engine(config, store, emitted).start(MONDAY_10AM - 3600)
+    store.add_entry(QueueEntry(CALLER, "support", 0, MONDAY_10AM - 40, store.next_seq()))
+    reserve(store, "1003", CALLER)  # ringing when the previous run stopped; answered while nobody watched
+    reserve(store, "1004", TALKING, answered=True)
+    engine = Engine(config, store, emitted)
+    engine.start(MONDAY_10AM)
+    caller = Caller(CALLER, "79161234567", "Ivan", "88005550556", MONDAY_10AM - 60, "support")
+    engine.reconcile("fs1", [CALLER, TALKING, LEG, "leg-2"], [], MONDAY_10AM,
+                     [PhoneLeg(LEG, "1003", True, MONDAY_10AM - 30, caller),
+                      PhoneLeg("leg-2", "1004", True, MONDAY_10AM - 25, TALKER)])
+    answered, talking = engine.calls[CALLER], engine.calls[TALKING]
+    assert (answered.phase, answered.agent, answered.agent_leg) == (Phase.CONNECTED, "1003", LEG)
+    assert engine.agents["1003"].state is AgentState.ON_CALL and engine.stats.queues["support"].answered == 1
+    assert (talking.phase, talking.agent, talking.agent_leg) == (Phase.CONNECTED, "1004", "leg-2")
+    assert engine.direct_calls == {}
