@@ -229,31 +229,9 @@ def from_esl(event: Event) -> ChannelEvent | None:
     return None
 
 
-#: What an inbound channel runs while it waits for the controller: parked, or in a prompt or music we started.
-WAITING_APPLICATIONS = frozenset({"park", "playback", "play_and_get_digits"})
-
-
 def parked_outbound_from_channel_row(row: dict[str, str]) -> str | None:
     """The uuid of an outbound channel that sits parked (``show channels as json``), e.g. a campaign's answered
     call whose detection a previous run never started."""
     if row.get("direction") == "outbound" and row.get("application") == "park" and row.get("uuid"):
         return row["uuid"]
     return None
-
-
-def waiting_from_channel_row(row: dict[str, str]) -> Parked | None:
-    """A row of ``show channels as json`` for an inbound call waiting on the controller, as a ``Parked`` event.
-
-    After a restart without a shared store the controller no longer knows such a call; routing it again from the
-    start is better than leaving the caller in music for ever. Calls talking to someone (``bridge``) are left be.
-    """
-    if row.get("direction") != "inbound" or row.get("application") not in WAITING_APPLICATIONS:
-        return None
-    return Parked(
-        uuid=row["uuid"],
-        inbound=True,
-        destination=row.get("initial_dest") or row.get("dest") or "",
-        caller_number=row.get("cid_num") or "",
-        caller_name=row.get("cid_name") or "",
-        playing=row["application"] != "park",
-    )

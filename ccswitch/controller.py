@@ -39,8 +39,8 @@ from ccswitch.channel_events import (
     HungUp,
     from_esl,
     parked_outbound_from_channel_row,
-    waiting_from_channel_row,
 )
+from ccswitch.channel_list import read_channels
 from ccswitch.clock import Clock
 from ccswitch.config import CampaignConfig, Config, load_config
 from ccswitch.dialer import CampaignRun, Lead, RunCommand, read_leads
@@ -341,10 +341,10 @@ class Controller:
             message.result.set_exception(exc)
 
     def _reconcile(self, message: _Reconcile, now: float) -> None:
-        parked = [p for p in map(waiting_from_channel_row, message.rows) if p is not None]
-        live = [row["uuid"] for row in message.rows if "uuid" in row]
-        log.info("FreeSWITCH node %s: reconciling %d live channels (%d parked)", message.node, len(live), len(parked))
-        self.engine.reconcile(message.node, live, parked, now)
+        channels = read_channels(message.rows)
+        log.info("FreeSWITCH node %s: reconciling %d live channels (%d waiting, %d legs to phones)", message.node,
+                 len(channels.live), len(channels.waiting), len(channels.phone_legs))
+        self.engine.reconcile(message.node, channels.live, channels.waiting, now, channels.phone_legs)
 
     def _emit(self, node: str, effects: Sequence[Effect]) -> None:
         sendable, stale = self.gone.split(effects)

@@ -74,6 +74,7 @@ from ccswitch.channel_events import (
     Parked,
     PhoneChannel,
 )
+from ccswitch.channel_list import PhoneLeg
 from ccswitch.config import Config
 from ccswitch.effects import (
     AgentLeg,
@@ -500,7 +501,8 @@ class Engine:
         """An agent's phone is busy with a call that is not ours (they dial out, or someone dials them): routing
         skips them until that channel ends."""
         agent = self._agent_of_user.get(event.user)
-        if agent is None or event.uuid in self.agent_legs or event.uuid in self.monitors:
+        if agent is None or event.uuid in self.agent_legs or event.uuid in self.monitors \
+                or event.uuid in self.direct_calls:  # (already found live by a reconcile)
             return
         self.direct_calls[event.uuid] = (node, agent)
         self._agent_event(agent, agent_fsm.DirectCallStarted(), now)
@@ -778,10 +780,12 @@ class Engine:
         self._known_at_request[node] = {*self.calls, *self.agent_legs, *self.direct_calls, *self.monitors}
 
     @_flushing
-    def reconcile(self, node: str, live: Iterable[str], parked: Iterable[Parked], now: float) -> None:
+    def reconcile(self, node: str, live: Iterable[str], parked: Iterable[Parked], now: float,
+                  phone_legs: Iterable[PhoneLeg] = ()) -> None:
         """After (re)connecting to a node: forget calls that ended while we were away, take back calls a previous
-        run left in the store (waiting, ringing an agent, or talking), and pick up parked ones."""
-        alive = set(live)
+        run left in the store (waiting, ringing an agent, or talking), take back from the agents' live phone legs
+        what the store does not say (no shared store), and only then pick up parked callers."""
+        alive, phone_legs = set(live), tuple(phone_legs)
         known = self._known_at_request.pop(node, None)
 
         def lost(uuid: str) -> bool:
@@ -797,11 +801,19 @@ class Engine:
         for monitor in [m for m in self.monitors.values()
                         if self.calls[m.call].node == node and lost(m.supervisor_leg)]:
             self._on_hung_up(HungUp(monitor.supervisor_leg, "LOST_WHILE_DISCONNECTED"), now)
-        agents_by_call = {agent.call: agent for agent in self.agents.values() if agent.call is not None}
+        legs_by_caller: dict[str, list[PhoneLeg]] = {}
+        for phone_leg in phone_legs:
+            if phone_leg.caller is not None:
+                legs_by_caller.setdefault(phone_leg.caller.uuid, []).append(phone_leg)
+        agents_by_call: dict[str, list[Agent]] = {}
+        for agent in self.agents.values():
+            if agent.call is not None:
+                agents_by_call.setdefault(agent.call, []).append(agent)
         for uuid in alive.difference(self.calls):
-            entry, agent = self._orphans.pop(uuid, None), agents_by_call.get(uuid)
-            if entry is not None or agent is not None:
-                self._adopt(node, uuid, entry, agent, now)
+            entry, agents = self._orphans.pop(uuid, None), agents_by_call.get(uuid, [])
+            if entry is not None or agents:
+                self._adopt(node, uuid, entry, agents, legs_by_caller.get(uuid, []), now)
+        self._take_back_phone_legs(node, phone_legs, now)
         for event in parked:
             if event.uuid not in self.calls:
                 self._on_parked(node, event, now)
@@ -810,26 +822,95 @@ class Engine:
             self._release_dead_calls(now)
         self._dispatch(now)
 
-    def _adopt(self, node: str, uuid: str, entry: QueueEntry | None, agent: Agent | None, now: float) -> None:
-        """Take back a call from the store: waiting → queued again; an agent ringing or talking → re-attached."""
+    def _adopt(self, node: str, uuid: str, entry: QueueEntry | None, agents: Sequence[Agent],
+               legs: Sequence[PhoneLeg], now: float) -> None:
+        """Take back a call from the store: waiting → queued again; agents ringing → the offer waits for its
+        outcome until its deadline (from when it was made), or is connected if a phone's leg is bridged to it
+        already; an agent talking → re-attached (to their leg, when the node lists it)."""
+        talking = next((agent for agent in agents if agent.state is AgentState.ON_CALL), None)
         if entry is None:
-            assert agent is not None
             # Talking when the previous run stopped: the entry left the queue at the bridge. Wrap-up follows the
             # agent's first queue.
-            queue = self.config.agents[agent.id].queues[0]
-            entry = QueueEntry(uuid, queue, 0, agent.since, self.store.next_seq())
+            first = talking or agents[0]
+            queue = self.config.agents[first.id].queues[0]
+            entry = QueueEntry(uuid, queue, 0, first.since, self.store.next_seq())
         session = CallSession(uuid=uuid, node=node, caller_number=entry.caller_number, caller_name=entry.caller_name,
                               destination="", arrived_at=entry.enqueued_at, answered=True, entry=entry,
                               queued_at=entry.enqueued_at)
         self.calls[uuid] = session
-        if agent is not None and agent.state is AgentState.ON_CALL:
-            session.phase, session.agent, session.connected_at = Phase.CONNECTED, agent.id, agent.since
-        elif agent is not None and agent.state is AgentState.RESERVED:
-            session.phase, session.ringing = Phase.OFFERING, {agent.id: ""}  # the bridge's outcome will tell
+        leg_of = {self._agent_of_user.get(leg.user): leg for leg in legs}
+        ringing = [agent for agent in agents if agent.state is AgentState.RESERVED]
+        if talking is not None:
+            session.phase, session.agent, session.connected_at = Phase.CONNECTED, talking.id, talking.since
+            if talking.id in leg_of:
+                session.agent_leg = leg_of[talking.id].uuid
+                self.agent_legs[session.agent_leg] = uuid
+        elif ringing:
+            session.phase = Phase.OFFERING
+            session.ringing = {agent.id: leg_of[agent.id].uuid if agent.id in leg_of else "" for agent in ringing}
+            self.agent_legs.update({leg: uuid for leg in session.ringing.values() if leg})
+            offered_at = min(agent.since for agent in ringing)
+            session.offer_deadline = offered_at + self.config.queues[entry.queue].ring_timeout_s + OFFER_GRACE_S
+            bridged = next((leg_of[agent.id] for agent in ringing if agent.id in leg_of and leg_of[agent.id].bridged),
+                           None)
+            if bridged is not None:  # answered while we were away
+                self._on_bridged(Bridged(bridged.uuid, uuid), now)
         else:
             session.music_on = True  # the previous run's music is still playing
             self._wait(session)
         log.info("call %s taken back from the store: %s in %s", uuid, session.phase.value, entry.queue)
+
+    def _take_back_phone_legs(self, node: str, phone_legs: Iterable[PhoneLeg], now: float) -> None:
+        """Agents' phone legs the engine does not know (no shared store told it): an available agent bridged to, or
+        rung for, an inbound caller nobody handles is re-attached to that call (talking, or an offer waiting for its
+        outcome); any other such leg keeps its agent busy, as a direct call, until it ends. Before anything is
+        offered: a talking agent must never be offered a second call."""
+        handled = {*self.agent_legs, *self.direct_calls, *self.monitors, *self._consult_legs}
+        by_caller: dict[str, list[tuple[str, PhoneLeg]]] = {}
+        for leg in phone_legs:
+            agent_id = self._agent_of_user.get(leg.user)
+            if agent_id is None or leg.uuid in handled:
+                continue
+            free = self.agents[agent_id].state is AgentState.AVAILABLE and not self.agents[agent_id].direct_calls
+            if leg.caller is not None and leg.caller.uuid not in self.calls and free:
+                by_caller.setdefault(leg.caller.uuid, []).append((agent_id, leg))
+            else:
+                self._on_phone_channel(node, PhoneChannel(leg.uuid, leg.user), now)
+        for legs in by_caller.values():
+            self._take_back_from_legs(node, legs, now)
+
+    def _take_back_from_legs(self, node: str, legs: list[tuple[str, PhoneLeg]], now: float) -> None:
+        """An inbound call found with available agents' phones in it: bridged to one of them (talking since that
+        leg was created, the nearest the list tells), or ringing them (an offer with a deadline from now). Legs
+        whose agent cannot be reserved, and a ring-all's losers, keep their agents busy as direct calls."""
+        caller = legs[0][1].caller
+        assert caller is not None
+        bridged = [(agent_id, leg) for agent_id, leg in legs if leg.bridged][:1]
+        ringing: dict[str, str] = {}
+        for agent_id, leg in legs:
+            if (agent_id, leg) in (bridged or legs) and self._agent_event(agent_id, agent_fsm.Offer(caller.uuid), now):
+                ringing[agent_id] = leg.uuid
+            else:
+                self._on_phone_channel(node, PhoneChannel(leg.uuid, leg.user), now)
+        if not ringing:  # another controller has the agents: leave the call to it
+            return
+        self.agent_legs.update(dict.fromkeys(ringing.values(), caller.uuid))
+        queues = self.config.agents[next(iter(ringing))].queues
+        queue = caller.queue if caller.queue in queues else queues[0]
+        arrived = min(caller.since or now, now)
+        entry = QueueEntry(caller.uuid, queue, 0, arrived, self.store.next_seq(), caller.number, caller.name)
+        session = CallSession(uuid=caller.uuid, node=node, caller_number=caller.number, caller_name=caller.name,
+                              destination=caller.destination, arrived_at=arrived, answered=True, entry=entry,
+                              queued_at=arrived, phase=Phase.OFFERING, ringing=ringing,
+                              offer_deadline=now + self.config.queues[queue].ring_timeout_s + OFFER_GRACE_S)
+        self.calls[caller.uuid] = session
+        if bridged:
+            agent_id, leg = bridged[0]
+            self._agent_event(agent_id, agent_fsm.Answered(caller.uuid), now)
+            session.phase, session.agent, session.agent_leg = Phase.CONNECTED, agent_id, leg.uuid
+            session.connected_at, session.ringing = min(leg.since or now, now), {}
+        log.info("call %s taken back from agents' phone legs: %s with %s (queue %s)", caller.uuid,
+                 session.phase.value, ", ".join(ringing), queue)
 
     def _adopt_callback(self, entry: QueueEntry) -> None:
         """A callback a previous run promised: it waits for an agent again, dialled through the first node."""

@@ -30,7 +30,7 @@ from ccswitch.effects import (
     StopMedia,
     TakeCall,
 )
-from ccswitch.engine import Engine, Phase
+from ccswitch.engine import OFFER_GRACE_S, Engine, Phase
 from ccswitch.errors import InvalidTransition, UnknownNameError
 from ccswitch.history.model import ContactRecord, HistoryRecord
 from ccswitch.media.recording import RecordingMode, RecordingPolicy, should_record
@@ -230,6 +230,8 @@ def test_given_a_previous_run_left_calls_in_the_store_when_the_node_reports_then
 
     assert engine.calls[waiting].phase is Phase.QUEUED and list(engine.waiting["sales"]) == [waiting]
     assert engine.calls[ringing].phase is Phase.OFFERING and engine.calls[ringing].ringing == {"1004": ""}
+    # It waits for its outcome until the ring timeout (sales: 15 s) and the grace have passed since the offer.
+    assert engine.calls[ringing].offer_deadline == MONDAY_10AM - 30 + 15 + OFFER_GRACE_S
     assert engine.calls[talking].phase is Phase.CONNECTED and engine.calls[talking].agent == "1005"
     assert [e.call for e in store.entries("sales")] == [waiting, ringing]  # the dead call left its queue
     assert engine.agents["1006"].state is AgentState.AVAILABLE  # not stuck ringing a call that is gone

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import gevent
 
 from ccswitch.sim.channel import Channel, Message
+from ccswitch.sim.core_db import INITIAL_COLUMNS
 from ccswitch.sim.dialstring import (
     AppCall,
     parse_app_spec,
@@ -97,7 +98,11 @@ def uuid_broadcast(switch: SimSwitch, args: str) -> str:
     if ch is None:
         return NO_CHANNEL
     path, _, _legs = rest.rpartition(" ") if rest.endswith((" aleg", " bleg", " both")) else (rest, "", "")
-    switch.queue_message(ch, Message("execute", parse_broadcast_path(path), event_lock=True))
+    message = Message("execute", parse_broadcast_path(path), event_lock=True)  # the switch locks broadcasts
+    if ch.bridged_with:  # the leg's own bridge thread runs it now (fs-traces l: playback during the bridge)
+        switch.run_in_bridge(ch, message)
+    else:
+        switch.queue_message(ch, message)
     return "+OK Message sent\n"
 
 
@@ -286,9 +291,11 @@ def show(switch: SimSwitch, args: str) -> str:
 
 
 def _channel_row(switch: SimSwitch, ch: Channel) -> dict[str, str]:
+    """A row of the core's channels table (switch_core_sqldb.c ``create_channels_sql``), columns in its order: the
+    event-kept ones from ``switch.channels_table`` (``ccswitch.sim.core_db``), the rest from the channel now."""
     created = ch.profile.created_us / 1_000_000
-    app = ch.apps_executed[-1] if ch.apps_executed else AppCall("", "")
-    media = ch.media_up
+    kept = switch.channels_table.row(ch.uuid)
+    media = ch.media_up or ch.direction == "inbound"  # an inbound call's codec is chosen from its INVITE's SDP
     return {
         "uuid": ch.uuid,
         "direction": ch.direction,
@@ -300,8 +307,8 @@ def _channel_row(switch: SimSwitch, ch: Channel) -> dict[str, str]:
         "cid_num": ch.profile.caller_id_number,
         "ip_addr": ch.profile.network_addr,
         "dest": ch.profile.destination_number,
-        "application": app.app,
-        "application_data": app.arg,
+        "application": kept["application"],
+        "application_data": kept["application_data"],
         "dialplan": ch.profile.dialplan,
         "context": ch.profile.context,
         "read_codec": "PCMU" if media else "",
@@ -316,18 +323,13 @@ def _channel_row(switch: SimSwitch, ch: Channel) -> dict[str, str]:
         "presence_data": "",
         "accountcode": "",
         "callstate": ch.call_state,
-        "callee_name": ch.profile.callee_id_name,
-        "callee_num": ch.profile.callee_id_number,
-        "callee_direction": "",
-        "call_uuid": ch.bridged_with or "",
-        "sent_callee_name": "",
-        "sent_callee_num": "",
-        "initial_cid_name": ch.profile.orig_caller_id_name,
-        "initial_cid_num": ch.profile.orig_caller_id_number,
-        "initial_ip_addr": ch.profile.network_addr,
-        "initial_dest": ch.profile.destination_number,
-        "initial_dialplan": ch.profile.dialplan,
-        "initial_context": ch.profile.context,
+        "callee_name": kept["callee_name"],
+        "callee_num": kept["callee_num"],
+        "callee_direction": kept["callee_direction"],
+        "call_uuid": kept["call_uuid"],
+        "sent_callee_name": kept["sent_callee_name"],
+        "sent_callee_num": kept["sent_callee_num"],
+        **{column: kept[column] for column in INITIAL_COLUMNS},
     }
 
 

@@ -31,6 +31,7 @@ import gevent
 from ccswitch.clock import Clock, WallClock
 from ccswitch.feature_codes import dialplan_xml
 from ccswitch.sim.channel import Q850, CallerProfile, Channel, Eavesdrop, Heard, Message, MetaApp
+from ccswitch.sim.core_db import ChannelsTable
 from ccswitch.sim.dialstring import (
     AppCall,
     DialTarget,
@@ -168,6 +169,8 @@ class SimSwitch:
         self._channels: dict[str, Channel] = {}
         self._phones: dict[str, AgentPhone] = {}
         self._listeners: list[Listener] = []
+        self.channels_table = ChannelsTable()  # what ``show channels`` lists, kept from the events as fired
+        self.subscribe(self.channels_table.on_event)
         self._sequence = itertools.count(1)
         self._session_ids = itertools.count(1)
         self._greenlets: set[gevent.Greenlet] = set()
@@ -899,6 +902,9 @@ class SimSwitch:
         for group in parse_dial_string(dial):
             leg, cause = self._ring_group(group, originator, timeout_s)
             if leg is not None:
+                if originator is not None:  # switch_channel_pass_callee_id: the caller now shows whom it reached
+                    originator.profile.callee_id_name = leg.profile.callee_id_name
+                    originator.profile.callee_id_number = leg.profile.callee_id_number
                 return leg, "SUCCESS"
             if originator is not None and originator.interrupted:
                 return None, "ORIGINATOR_CANCEL"
@@ -1029,19 +1035,19 @@ class SimSwitch:
             direction="outbound",
             logical_direction="outbound",
             username="",
-            dialplan="",
+            dialplan=originator.profile.dialplan if originator else "",  # the A-leg's profile, cloned
             caller_id_name=cid_name,
             caller_id_number=cid_number,
             orig_caller_id_name=cid_name if originator else "",
             orig_caller_id_number=cid_number,
             callee_id_name="Outbound Call",
             callee_id_number=endpoint.destination,
-            network_addr="",
+            network_addr=originator.profile.network_addr if originator else "",
             ani=cid_number,
             destination_number=endpoint.destination,
             unique_id=uuid,
             source="src/switch_ivr_originate.c",
-            context="default",
+            context=originator.profile.context if originator else "default",
             channel_name=endpoint.channel_name,
             created_us=self.now_us(),
         )
@@ -1051,6 +1057,7 @@ class SimSwitch:
         leg.running_state = leg.state = "CS_NONE"
         if originator is not None:
             leg.other, leg.other_type = originator, "originator"
+            leg.set_var("call_uuid", originator.variables.get("call_uuid", originator.uuid))  # joins its call
         for name, value in variables.items():
             leg.set_var(name, value)
         if ringing.target.endpoint.startswith("user/"):
@@ -1196,7 +1203,7 @@ class SimSwitch:
         for ch, peer in ((a, b), (b, a)):
             if ch is b:  # the B-leg's own bridge thread sets its bridge variables again
                 self._set_bridge_vars(b, a)
-            self.fire_channel(ch, "CALL_UPDATE", pre=_call_update_headers(peer))
+            self.fire_channel(ch, "CALL_UPDATE", pre=_call_update_headers(peer, *_display(peer, ch, a)))
         for ch in (a, b):
             if ch.caller is not None:
                 ch.reached_person = True
@@ -1416,11 +1423,20 @@ class RingingLeg:
         return min(times) if times else None
 
 
-def _call_update_headers(peer: Channel) -> list[tuple[str, str]]:
+def _display(peer: Channel, ch: Channel, originator: Channel) -> tuple[str, str]:
+    """switch_ivr_bridge.c send_display: the (name, number) ``peer`` shows ``ch`` at the bridge. The originator
+    shows the other leg's own caller ID; the originated leg shows its callee ID (whom the call reached)."""
+    if peer is originator:
+        return (ch.profile.caller_id_name or peer.profile.caller_id_name,
+                ch.profile.caller_id_number or peer.profile.caller_id_number)
+    return peer.profile.callee_id_name, peer.profile.callee_id_number or peer.profile.destination_number
+
+
+def _call_update_headers(peer: Channel, name: str, number: str) -> list[tuple[str, str]]:
     return [
         ("Direction", "SEND"),
-        ("Sent-Callee-ID-Name", peer.profile.caller_id_name),
-        ("Sent-Callee-ID-Number", peer.profile.caller_id_number),
+        ("Sent-Callee-ID-Name", name or number),
+        ("Sent-Callee-ID-Number", number),
         ("Bridged-To", peer.uuid),
     ]
 

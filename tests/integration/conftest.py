@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import gevent
 import pytest
+from store.redis_server import RedisServer, has_redis_server
 
 from ccswitch.clock import ScaledClock
 from ccswitch.config import Config, load_config
@@ -86,6 +87,16 @@ def centre_factory() -> Iterator[Callable[..., ContactCentre]]:
         centre.controller.stop()
         centre.server.stop()
         centre.switch.shutdown()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A private ``redis-server`` of the test's own (tests/store/redis_server.py)."""
+    if not has_redis_server():
+        pytest.skip("redis-server is not installed")
+    server = RedisServer()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture

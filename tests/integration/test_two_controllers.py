@@ -3,13 +3,10 @@ atomic, so no agent is ever offered two calls, and agents freed by one controlle
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import gevent
-import pytest
-from store.redis_server import RedisServer, has_redis_server
 
 from ccswitch.clock import ScaledClock
 from ccswitch.config import Config, load_config
@@ -21,15 +18,6 @@ from .conftest import MONDAY_10AM, SPEED, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CALLS_PER_NODE = 8
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    if not has_redis_server():
-        pytest.skip("redis-server is not installed")
-    server = RedisServer()
-    yield server.url
-    server.stop()
 
 
 def node_config(config: Config, name: str, port: int) -> Config:
