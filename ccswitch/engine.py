@@ -86,7 +86,14 @@ from ccswitch.effects import (
     TakeCall,
     Transfer,
 )
-from ccswitch.errors import CcswitchError, InvalidTransition, StoreError, UnknownNameError, UnsafeValueError
+from ccswitch.errors import (
+    CcswitchError,
+    InvalidTransition,
+    StoreError,
+    UnknownChoiceError,
+    UnknownNameError,
+    UnsafeValueError,
+)
 from ccswitch.history.model import AgentStateRecord, HistoryRecord, MonitoringRecord, Outcome
 from ccswitch.media import control as ctl
 from ccswitch.media import monitor as mon
@@ -1216,7 +1223,7 @@ class Engine:
             member_of = self.config.agents[agent_id].queues
             for queue in event.queues:
                 if queue not in member_of:
-                    raise UnknownNameError(f"agent {agent_id} is not a member of queue '{queue}' "
+                    raise UnknownChoiceError(f"agent {agent_id} is not a member of queue '{queue}' "
                                            f"(member of: {', '.join(member_of)})")
         new = agent_fsm.apply(self.agents[agent_id], event, now)
         stored = self.store.update_agent(self.agents[agent_id], new)
@@ -1417,7 +1424,7 @@ class Engine:
             raise UnsafeValueError("a transfer goes to an extension or to a queue: give exactly one")
         if queue is not None:
             if queue not in self.config.queues:
-                raise UnknownNameError(f"unknown queue '{queue}' (known: {', '.join(sorted(self.config.queues))})")
+                raise UnknownChoiceError(f"unknown queue '{queue}' (known: {', '.join(sorted(self.config.queues))})")
             effects = ctl.transfer_to_queue(call.uuid, queue)
             destination = f"queue:{queue}"
         else:

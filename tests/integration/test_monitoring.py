@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from types import MappingProxyType
@@ -18,7 +15,7 @@ from ccswitch.media.monitor import Supervisor
 from ccswitch.sim import AgentPhone, CallerScript
 from ccswitch.sim.channel import Eavesdrop
 
-from .conftest import ContactCentre, wait_until
+from .conftest import ContactCentre, api_call, wait_until
 
 SALES_ONLY = Supervisor("3001", "user/3001", frozenset({"sales"}))
 
@@ -42,13 +39,7 @@ def url(centre: ContactCentre) -> Iterator[str]:
 
 
 def call(url: str, method: str, body: object = None) -> tuple[int, dict[str, object]]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
+    return api_call(url, method, body)[:2]
 
 
 def support_call(centre: ContactCentre) -> tuple[str, str, str]:

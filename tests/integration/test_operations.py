@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +12,7 @@ from ccswitch.cli import main
 from ccswitch.http import serve_http
 from ccswitch.sim import CallerScript
 
-from .conftest import ContactCentre, wait_until
+from .conftest import ContactCentre, api_call, wait_until
 
 
 @pytest.fixture
@@ -60,11 +57,8 @@ def test_an_agent_on_a_call_cannot_log_out_and_the_api_says_conflict(centre: Con
     caller = centre.switch.place_call(CallerScript(dtmf=("2",), talk_s=30))
     wait_until(lambda: engine.stats.queues["support"].answered == 1, what="the call to be answered")
     agent = engine.calls[caller].agent
-    request = urllib.request.Request(f"{url}/api/agents/{agent}/logout", data=b"{}", method="POST")
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(request, timeout=5)
-    assert refused.value.code == 409
-    assert json.load(refused.value)["error"] == "invalid_transition"
+    status, refused, _ = api_call(f"{url}/api/agents/{agent}/logout", "POST", {})
+    assert (status, refused["error"]) == (409, "invalid_transition")
     assert engine.agents[str(agent)].state is AgentState.ON_CALL
 
 
