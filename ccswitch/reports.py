@@ -34,6 +34,7 @@ from ccswitch.acd.agents import AgentState
 from ccswitch.history.model import NO_PERSON_OUTCOMES, QUEUE_OUTCOMES, AgentStateRecord, ContactRecord, Outcome
 from ccswitch.history.storage import History
 from ccswitch.stats import DEFAULT_SHORT_ABANDON_S, QueueFigures
+from ccswitch.times import shown
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -444,7 +445,7 @@ def history_table(records: Iterable[ContactRecord], tz: tzinfo) -> list[str]:
                                                         ("recording", r.recording_path)) if value]
         if r.callback:
             notes.append("callback")
-        rows.append((f"{datetime.fromtimestamp(r.started_at, tz):%Y-%m-%d %H:%M:%S}", r.channel, r.caller_number,
+        rows.append((shown(r.started_at, tz), r.channel, r.caller_number,
                      " ".join(r.ivr_path) or "-", r.queue or "-", _clock(r.wait_s), r.agent or "-",
                      _clock(r.talk_s if r.answered_at is not None else None), r.outcome, ", ".join(notes)))
     return _table(header, rows, right_aligned={"wait", "talk"})
@@ -453,7 +454,7 @@ def history_table(records: Iterable[ContactRecord], tz: tzinfo) -> list[str]:
 def recordings_table(records: Iterable[ContactRecord], tz: tzinfo) -> list[str]:
     """``ccswitch recordings list`` lines: a header, then one recording a line in the order given, local time."""
     header = ("started", "queue", "agent", "caller", "length", "path")
-    rows = [(f"{datetime.fromtimestamp(r.recording_started_at or r.started_at, tz):%Y-%m-%d %H:%M:%S}",
+    rows = [(shown(r.recording_started_at or r.started_at, tz),
              r.queue or "-", r.agent or "-", r.caller_number, _clock(r.recording_s), r.recording_path or "-")
             for r in records]
     return _table(header, rows, right_aligned={"length"})

@@ -11,6 +11,7 @@ from ccswitch.history.model import (
     HistoryRecord,
     MonitoringRecord,
     Outcome,
+    is_phone_number,
     phone_key,
 )
 from ccswitch.history.schema import MIGRATIONS, Migration
@@ -33,6 +34,7 @@ __all__ = [
     "MonitoringRecord",
     "Outcome",
     "default_history_url",
+    "is_phone_number",
     "open_history",
     "phone_key",
 ]

@@ -92,6 +92,11 @@ class MonitoringRecord:
     modes: str
     reason: str
 
+    @property
+    def mode_changes(self) -> list[tuple[str, float]]:
+        """``modes`` read back: each mode with the time it began, in order."""
+        return [(mode, float(at)) for mode, at in (part.split("@") for part in self.modes.split(","))]
+
 
 @dataclass(frozen=True, slots=True)
 class DispositionRecord:
@@ -106,6 +111,13 @@ class DispositionRecord:
 HistoryRecord = ContactRecord | AgentStateRecord | MonitoringRecord | DispositionRecord
 
 _NOT_DIGITS = re.compile(r"\D")
+_WRITTEN_NUMBER = re.compile(r"\+?[0-9 ().-]*[0-9][0-9 ().-]*")
+
+
+def is_phone_number(text: str) -> bool:
+    """Digits, with an optional leading ``+`` and spaces, dashes, dots or brackets between them (what
+    ``phone_key`` reads); ``abc`` is not a number, rather than a number nobody called from."""
+    return _WRITTEN_NUMBER.fullmatch(text.strip()) is not None
 
 
 def phone_key(number: str) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import datetime
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -15,7 +18,7 @@ from ccswitch.media.monitor import Supervisor
 from ccswitch.sim import AgentPhone, CallerScript
 from ccswitch.sim.channel import Eavesdrop
 
-from .conftest import ContactCentre, api_call, wait_until
+from .conftest import ROOT, ContactCentre, api_call, wait_until
 
 SALES_ONLY = Supervisor("3001", "user/3001", frozenset({"sales"}))
 
@@ -118,3 +121,22 @@ def test_cli_monitors_and_the_session_ends_when_the_agent_hangs_up(centre: Conta
     refused = CliRunner().invoke(main, ["monitor", "stop", leg, "--url", url])
     assert refused.exit_code == 1 and "no active monitoring session" in refused.output
     assert CliRunner().invoke(main, ["monitor", "listen", "--supervisor", "2001", "--url", url]).exit_code == 2
+
+
+@pytest.mark.usefixtures("host_in_new_york")
+def test_monitor_list_shows_times_in_the_configured_zone_and_as_iso_json(centre: ContactCentre, url: str) -> None:
+    _caller, agent, _leg = support_call(centre)
+    config = ["--config", str(ROOT / "config" / "ccswitch.yaml"), "--url", url]
+    started = CliRunner().invoke(main, ["monitor", "listen", "--supervisor", "2001", "--agent", agent, *config])
+    assert started.exit_code == 0, started.output
+    (entry,) = centre.controller.engine.monitor_log
+    moscow = datetime.fromtimestamp(entry.at, ZoneInfo("Europe/Moscow"))
+    listing = CliRunner().invoke(main, ["monitor", "list", *config])
+    assert listing.exit_code == 0, listing.output
+    assert listing.output.splitlines()[-1].startswith(f"{moscow:%Y-%m-%d %H:%M:%S} start")
+    as_json = CliRunner().invoke(main, ["monitor", "list", "--json", *config])
+    assert as_json.exit_code == 0, as_json.output
+    document = json.loads(as_json.output)
+    assert document["log"][0]["at"] == moscow.isoformat(timespec="milliseconds")
+    assert document["log"][0]["at"].endswith("+03:00")
+    assert document["active"][0]["started_at"].endswith("+03:00") and document["active"][0]["ended_at"] is None
