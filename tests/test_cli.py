@@ -58,34 +58,6 @@ def test_run_refuses_a_broken_config_with_the_same_message(broken_copy: Path) ->
     assert "unknown queue 'supprt'" in result.output
 
 
-def test_demo_writes_history_that_history_and_report_read_back(tmp_path: Path) -> None:
-    env = {"CCSWITCH_HISTORY_URL": f"sqlite:///{tmp_path / 'history.sqlite'}"}
-    config = str(ROOT / "config" / "ccswitch.yaml")
-    result = CliRunner(env=env).invoke(main, [
-        "demo", "--config", config, "--calls", "6", "--minutes", "1", "--speed", "100", "--quiet", "--seed", "3",
-    ])
-    assert result.exit_code == 0, result.output
-    total = next(line for line in result.output.splitlines() if line.startswith("total"))
-    offered = int(total.split()[1])
-    assert offered >= 4  # a caller whose patience runs out in the IVR never reaches a queue
-    assert "agent  answered" in result.output
-    day = result.output.split("--date ")[1].split()[0]
-
-    csv = CliRunner(env=env).invoke(main, ["report", "interval", "--config", config, "--date", day, "--minutes", "60"])
-    assert csv.exit_code == 0, csv.output
-    rows = [line.split(",") for line in csv.output.splitlines()[1:]]
-    assert sum(int(row[csv.output.splitlines()[0].split(",").index("offered")]) for row in rows) == offered
-
-    chart = tmp_path / "support.png"
-    png = CliRunner(env=env).invoke(main, ["report", "interval", "--config", config, "--date", day, "--queue",
-                                           "support", "--format", "png", "--output", str(chart)])
-    assert png.exit_code == 0, png.output
-    assert chart.read_bytes().startswith(b"\x89PNG")
-
-    lookup = CliRunner(env=env).invoke(main, ["history", "--config", config, "+79160000000"])
-    assert lookup.exit_code == 0 and "no contacts from +79160000000" in lookup.output
-
-
 def test_erlang_prints_the_staffing_plan_for_the_issue_example() -> None:
     result = CliRunner().invoke(main, ["erlang", "--calls-per-hour", "600", "--aht", "180", "--target-sl", "80/20"])
     assert result.exit_code == 0, result.output
