@@ -8,6 +8,7 @@ import json  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 from collections.abc import Callable, Collection  # noqa: E402
 from dataclasses import asdict  # noqa: E402
 from datetime import datetime, tzinfo  # noqa: E402
@@ -284,7 +285,8 @@ def report_interval(config_path: Path, day: datetime, fmt: str, output: Path | N
 @report.command("agent")
 @_report_options
 def report_agent(config_path: Path, day: datetime, fmt: str, output: Path | None) -> None:
-    """Per agent: time in each state, calls answered, talk time, AHT."""
+    """Per agent: time in each state (the state an agent is still in counts up to now), calls answered, talk time,
+    AHT."""
     from ccswitch.config import load_config
     from ccswitch.history import open_history
     from ccswitch.reports import load_agent_report, write_agent_chart, write_agent_csv
@@ -293,7 +295,7 @@ def report_agent(config_path: Path, day: datetime, fmt: str, output: Path | None
         config = load_config(config_path)
         database = open_history(config.history_url)
         try:
-            rows = load_agent_report(database, day.date(), config.timezone)
+            rows = load_agent_report(database, day.date(), config.timezone, time.time())
         finally:
             database.close()
     except CcswitchError as exc:

@@ -7,7 +7,8 @@ abandon; service level = answered within the threshold (inclusive) / offered, an
 short abandons) and / answered; ASA = mean wait of answered contacts. AHT (average handle time) = mean of talk +
 wrap-up of answered contacts. The interval report puts a contact in the interval in which it entered the queue.
 
-The agent report takes time by state from agent-state intervals (clipped to the window) and calls and AHT from
+The agent report takes time by state from agent-state intervals (clipped to the window), plus the state each agent
+is still in, counted from its start up to the end of the window or now, whichever comes first; calls and AHT from
 contacts answered in the window.
 
 The campaign report counts a dialler campaign's calls (``contacts.campaign``: one record per call placed, see
@@ -31,7 +32,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from ccswitch.acd.agents import AgentState
-from ccswitch.history.model import NO_PERSON_OUTCOMES, QUEUE_OUTCOMES, AgentStateRecord, ContactRecord, Outcome
+from ccswitch.history.model import (
+    NO_PERSON_OUTCOMES,
+    QUEUE_OUTCOMES,
+    AgentStateRecord,
+    ContactRecord,
+    OpenAgentState,
+    Outcome,
+)
 from ccswitch.history.storage import History
 from ccswitch.stats import DEFAULT_SHORT_ABANDON_S, QueueFigures
 from ccswitch.times import shown
@@ -181,10 +189,12 @@ def _trimmed(rows: Sequence[_Row], busy: Callable[[_Row], bool]) -> list[_Row]:
 
 
 def agent_report(contacts: Iterable[ContactRecord], states: Iterable[AgentStateRecord], start: float,
-                 end: float) -> list[AgentRow]:
-    """Per agent: seconds in each state within [start, end); calls answered in it, their talk time and AHT."""
+                 end: float, open_states: Iterable[OpenAgentState] = (), now: float | None = None) -> list[AgentRow]:
+    """Per agent: seconds in each state within [start, end), the state still open counted up to ``end`` or ``now``
+    (whichever is first); calls answered in the window, their talk time and AHT."""
     seconds: defaultdict[str, defaultdict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for interval in states:
+    until = end if now is None else min(end, now)
+    for interval in [*states, *(AgentStateRecord(o.agent, o.state, o.started_at, until) for o in open_states)]:
         overlap = min(interval.ended_at, end) - max(interval.started_at, start)
         if overlap > 0:
             seconds[interval.agent][interval.state] += overlap
@@ -272,9 +282,11 @@ def load_interval_report(history: History, day: date, tz: tzinfo, minutes: int =
                            short_abandon_s)
 
 
-def load_agent_report(history: History, day: date, tz: tzinfo) -> list[AgentRow]:
+def load_agent_report(history: History, day: date, tz: tzinfo, now: float) -> list[AgentRow]:
+    """The local ``day``'s agent report; the states agents are still in count up to ``now``."""
     start, end = day_bounds(day, tz)
-    return agent_report(history.contacts_between(start, end), history.agent_states_between(start, end), start, end)
+    return agent_report(history.contacts_between(start, end), history.agent_states_between(start, end), start, end,
+                        history.open_agent_states(end), now)
 
 
 def load_campaign_report(history: History, day: date, tz: tzinfo) -> list[CampaignRow]:

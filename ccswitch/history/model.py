@@ -79,6 +79,18 @@ class AgentStateRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenAgentState:
+    """An agent has been in ``state`` since ``started_at`` and still is: the interval an ``AgentStateRecord`` will
+    close. One per agent, replaced at every change, so a report can count the state the agent is in now (an agent
+    on break all day has no closed interval that day)."""
+
+    agent: str
+    state: str
+    started_at: float
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MonitoringRecord:
     """A supervisor listened to, whispered to or barged into a call: ``modes`` is every mode in order, each with
     the time it began (``listen@1700000000.0,whisper@1700000042.5``); ``reason`` is why it ended."""
@@ -108,7 +120,7 @@ class DispositionRecord:
     at: float
 
 
-HistoryRecord = ContactRecord | AgentStateRecord | MonitoringRecord | DispositionRecord
+HistoryRecord = ContactRecord | AgentStateRecord | OpenAgentState | MonitoringRecord | DispositionRecord
 
 _NOT_DIGITS = re.compile(r"\D")
 _WRITTEN_NUMBER = re.compile(r"\+?[0-9 ().-]*[0-9][0-9 ().-]*")
