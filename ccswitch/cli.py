@@ -45,14 +45,6 @@ def _echo_json(document: object, tz: tzinfo | None = None) -> None:
                           ensure_ascii=False))
 
 
-def _timezone(config_path: Path) -> tzinfo:
-    """The configured time zone: every time the CLI shows is in it, as the controller and its reports count days."""
-    from ccswitch.config import load_config
-
-    try:
-        return load_config(config_path).timezone
-    except CcswitchError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @click.group()
@@ -447,6 +439,13 @@ def _api(config_path: Path, url: str | None, method: str, path: str, body: objec
                                    "running?)") from exc
 
 
+def _controller_timezone(config_path: Path, url: str | None) -> tzinfo:
+    """The running controller's configured time zone (``GET /api/info``): the times it reports are shown in it."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(_api(config_path, url, "GET", "/api/info")["timezone"])
+
+
 def _api_command(group: click.Group, name: str, doc: str, run: Callable[..., None],
                  *options: Callable[..., Any]) -> None:
     """Register ``run`` as ``group name``: a command on the running controller's API (--config, --url, then
@@ -682,7 +681,7 @@ def monitor_history(config_path: Path, day: datetime | None, supervisor: str | N
 @json_option
 def monitor_list(config_path: Path, url: str | None, as_json: bool) -> None:
     """Active sessions, then the recent log (start, mode changes, end and why), times in the configured zone."""
-    tz = _timezone(config_path)
+    tz = _controller_timezone(config_path, url)
     listing = _api(config_path, url, "GET", "/api/monitor")
     if as_json:
         _echo_json(listing, tz)
@@ -735,7 +734,7 @@ def _campaign_lines(status: dict[str, Any], tz: tzinfo) -> list[str]:
 def campaign_status(config_path: Path, url: str | None, name: str | None, as_json: bool) -> None:
     """A campaign's state, leads by state, lines in flight, answer and machine rates, and the abandon rate against
     its limit over the regulator's window; without NAME, one line per campaign. Times in the configured zone."""
-    tz = _timezone(config_path)
+    tz = _controller_timezone(config_path, url)
     status = _api(config_path, url, "GET", "/api/campaigns" if name is None else f"/api/campaigns/{name}")
     if as_json:
         _echo_json(status, tz)
@@ -815,7 +814,7 @@ _preview_command("skip", "Skip the lead the agent previews: nothing is dialled; 
 def campaign_dispose(config_path: Path, url: str | None, name: str, phone: str, disposition: str) -> None:
     """Record an agent's DISPOSITION (one of the campaign's) for the lead PHONE they talked to: final, a retry, or
     do-not-call."""
-    tz = _timezone(config_path)
+    tz = _controller_timezone(config_path, url)
     lead = _api(config_path, url, "POST", f"/api/campaigns/{name}/dispositions",
                 {"phone": phone, "disposition": disposition})
     when = f", again from {shown(lead['next_at'], tz, '%Y-%m-%d %H:%M')}" if lead["next_at"] is not None else ""

@@ -1,6 +1,9 @@
 """The controller's HTTP server (gevent): ``/metrics`` for Prometheus, ``/healthz`` for load balancers, and the
 operations API under ``/api`` (agents log in/out and take breaks; supervisors see queues and agents).
 
+``GET /api/info``: the controller's version and its configured time zone (times in the API are epoch seconds; the CLI
+shows them in this zone).
+
 Calls: ``POST /api/calls/<uuid>/recording/pause|resume`` masks or unmasks a running recording; ``GET
 /api/recordings?agent=&queue=&since=YYYY-MM-DD`` lists recordings from the contact history.
 
@@ -39,6 +42,7 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 from gevent.pywsgi import WSGIServer
 from prometheus_client import make_wsgi_app
 
+from ccswitch import __version__
 from ccswitch.acd.agents import Agent, AgentEvent, Login, Logout, Ready, TakeBreak, count_by_state
 from ccswitch.calls import CallAction
 from ccswitch.dialer import Lead, RunCommand
@@ -188,6 +192,8 @@ def _resource(controller: Controller, history: History | None, environ: WSGIEnvi
             return _campaign_resource(controller, rest)
         case ["reload"]:
             return {"POST": _Endpoint(lambda _: asdict(controller.reload()), _NO_FIELDS)}
+        case ["info"]:
+            return {"GET": _Endpoint(lambda _: {"version": __version__, "timezone": controller.config.timezone.key})}
     return None
 
 

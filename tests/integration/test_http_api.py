@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from ccswitch import __version__
 from ccswitch.acd.agents import AgentState
 from ccswitch.http import serve_http
 
@@ -102,3 +103,8 @@ def test_long_or_malformed_values_are_refused_without_quoting_them(url: str) -> 
     status, reply, _ = api_call(f"{url}/api/agents/{'w' * 500}", "GET")
     assert (status, reply["error"]) == (404, "not_found")
     assert "www" not in json.dumps(reply)
+
+
+def test_info_names_the_version_and_the_configured_time_zone(url: str) -> None:
+    status, reply, _ = api_call(f"{url}/api/info", "GET")
+    assert (status, reply) == (200, {"version": __version__, "timezone": "Europe/Moscow"})
