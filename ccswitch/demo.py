@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import shlex
+import shutil
 import signal
 import tempfile
 from collections.abc import Callable
@@ -133,6 +134,16 @@ def run_demo(options: DemoOptions, echo: Echo) -> DemoResult:
     config = load_config(options.config_path)
     phones, arrivals = demo_script(config, options)
     history_file = demo_history_file(options)
+    try:
+        return _run(options, config, phones, arrivals, history_file, echo)
+    except BaseException:
+        if options.history_file is None:  # a run that failed leaves no temporary folder behind
+            shutil.rmtree(history_file.parent, ignore_errors=True)
+        raise
+
+
+def _run(options: DemoOptions, config: Config, phones: list[AgentPhone], arrivals: list[tuple[float, CallerScript]],
+         history_file: Path, echo: Echo) -> DemoResult:
     clock = ScaledClock(options.speed, start=first_open_morning(config, datetime.now().timestamp()))
     password = config.nodes[0].password
     switch = SimSwitch(clock=clock)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import shlex
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,14 @@ def test_the_seed_fixes_callers_and_phones_as_the_help_says() -> None:
     help_text = " ".join(CliRunner().invoke(main, ["demo", "--help"]).output.split())
     assert "It fixes the callers (arrival times, numbers, menu keys, patience, talk time) and the agents' answer " \
            "delays. The outcome still varies a little between runs" in help_text
+
+
+def test_a_demo_that_fails_to_start_leaves_no_temporary_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with socket.socket() as holder:  # --http-port taken: the demo fails after its history file was made
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        result = CliRunner().invoke(main, ["demo", "--config", str(CONFIG), "--calls", "1", "--quiet",
+                                           "--http-port", str(holder.getsockname()[1])])
+    assert result.exit_code != 0
+    assert list(tmp_path.iterdir()) == []
