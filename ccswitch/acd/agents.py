@@ -30,6 +30,7 @@ store (optimistic concurrency): ``apply`` never changes it.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -284,17 +285,13 @@ def apply(agent: Agent, event: AgentEvent, now: float) -> Agent:
     return handler(agent, event, now)
 
 
-_EVENT_WORDS: dict[type[AgentEvent], str] = {
-    Login: "logging in", Logout: "logging out", TakeBreak: "a break", Ready: "getting ready", Offer: "an offer",
-    Answered: "answering", Missed: "a missed offer", CallEnded: "the end of a call",
-    WrapUpElapsed: "the end of wrap-up", DirectCallStarted: "a direct call",
-    DirectCallEnded: "the end of a direct call",
-}
+_WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
 
 
 def describe(event: AgentEvent) -> str:
-    """The event in words for people (error messages, logs): ``a break (lunch)``, never a Python repr."""
-    words = _EVENT_WORDS[type(event)]
+    """The event in words for people (error messages, logs), from its name: ``take break (lunch)``, ``logout``,
+    never a Python repr."""
+    words = _WORD_START.sub(" ", type(event).__name__).lower()
     return f"{words} ({event.reason})" if isinstance(event, TakeBreak) else words
 
 

@@ -59,7 +59,7 @@ def test_a_refused_transition_is_said_in_words_not_a_python_repr(url: str) -> No
     assert api_call(f"{url}/api/agents/1004/logout", "POST", {})[0] == 200
     status, reply, _ = api_call(f"{url}/api/agents/1004/break", "POST", {"reason": "lunch"})
     assert (status, reply["error"]) == (409, "invalid_transition")
-    assert reply["message"] == "agent 1004: a break (lunch) is not allowed in state logged_out"
+    assert reply["message"] == "agent 1004: take break (lunch) is not allowed in state logged_out"
 
 
 @pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data"])
