@@ -4,12 +4,15 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from datetime import datetime  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Collection  # noqa: E402
+from dataclasses import asdict  # noqa: E402
+from datetime import datetime, tzinfo  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Any, TextIO  # noqa: E402
 
@@ -21,6 +24,7 @@ from ccswitch import __version__  # noqa: E402
 from ccswitch.errors import CcswitchError, ConfigError  # noqa: E402
 from ccswitch.logs import LOG_FORMATS, configure_logging  # noqa: E402
 from ccswitch.media.monitor import MonitorMode  # noqa: E402
+from ccswitch.times import CLOCK, shown, with_iso_times  # noqa: E402
 
 if TYPE_CHECKING:
     from ccswitch.config import Config
@@ -52,6 +56,16 @@ config_option = click.option(
     help="Main YAML file (dialplans, IVR, queues, agents beside it) [default: $CCSWITCH_CONFIG, else "
          "/etc/ccswitch/ccswitch.yaml, else ./config/ccswitch.yaml].",
 )
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print JSON instead of text: times as ISO 8601 in the configured time zone.")
+
+
+def _echo_json(document: object, tz: tzinfo | None = None) -> None:
+    """``document`` as JSON on stdout; with ``tz``, its epoch times (``at``, ``since``, ``…_at``) as ISO 8601."""
+    click.echo(json.dumps(with_iso_times(document, tz) if tz is not None else document, indent=2,
+                          ensure_ascii=False))
+
+
 
 
 @click.group()
@@ -254,18 +268,29 @@ def schema(name: str | None) -> None:
 @click.option("--calls", default=80, show_default=True, help="Inbound calls to place.")
 @click.option("--minutes", default=20.0, show_default=True, help="Simulated minutes over which calls arrive.")
 @click.option("--speed", default=60.0, show_default=True, help="Simulated seconds per real second.")
-@click.option("--seed", default=1, show_default=True, help="Random seed of the scripted load.")
+@click.option("--seed", default=1, show_default=True,
+              help="Random seed of the scripted load. It fixes the callers (arrival times, numbers, menu keys, "
+                   "patience, talk time) and the agents' answer delays. The outcome still varies a little between "
+                   "runs: the simulation plays on the real clock, sped up, so who answers which call depends on "
+                   "scheduling.")
 @click.option("--quiet", is_flag=True, help="No live progress lines, only the summary.")
 @click.option("--http-port", type=int, help="Serve /metrics and /healthz on 127.0.0.1:PORT during the demo.")
+@click.option("--history-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A new SQLite file for this run's simulated contacts [default: history.sqlite in a new temporary "
+                   "folder]. Never the configured history.")
 def demo(config_path: Path, calls: int, minutes: float, speed: float, seed: int, quiet: bool,
-         http_port: int | None) -> None:
-    """Run the bundled FreeSWITCH simulator and the controller against it with simulated callers and agents."""
+         http_port: int | None, history_file: Path | None) -> None:
+    """Run the bundled FreeSWITCH simulator and the controller against it with simulated callers and agents.
+    Ctrl-C stops it with the summary so far (exit status 130)."""
     from ccswitch.demo import DemoOptions, run_demo
 
     try:
-        run_demo(DemoOptions(config_path, calls, minutes, speed, seed, quiet, http_port), click.echo)
+        result = run_demo(DemoOptions(config_path, calls, minutes, speed, seed, quiet, http_port, history_file),
+                          click.echo)
     except CcswitchError as exc:
         raise click.ClickException(str(exc)) from exc
+    if result.interrupted:
+        sys.exit(130)
 
 
 @main.command()
@@ -278,8 +303,10 @@ def demo(config_path: Path, calls: int, minutes: float, speed: float, seed: int,
 @click.option("--wrap-up", type=float, default=0.0, show_default=True, help="AHT seconds in wrap-up (no trunk).")
 @click.option("--patience", type=float, help="Callers' mean patience in seconds (Erlang A abandon estimate).")
 @click.option("--max-abandon", type=float, help="Abandon-rate limit, e.g. 0.03 (needs --patience).")
+@json_option
 def erlang(calls_per_hour: float, aht: float, target_sl: str, ivr: float, blocking: float,
-           max_occupancy: float | None, wrap_up: float, patience: float | None, max_abandon: float | None) -> None:
+           max_occupancy: float | None, wrap_up: float, patience: float | None, max_abandon: float | None,
+           as_json: bool) -> None:
     """Staffing and trunks for a load: agents needed for the service level, ASA, occupancy, 8-800 channels."""
     from ccswitch.erlang import format_plan, parse_service_level_target, plan
 
@@ -288,19 +315,26 @@ def erlang(calls_per_hour: float, aht: float, target_sl: str, ivr: float, blocki
                         wrap_up, patience, max_abandon)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    click.echo(format_plan(staffing))
+    if as_json:
+        _echo_json(asdict(staffing))
+    else:
+        click.echo(format_plan(staffing))
 
 
 @main.command()
 @config_option
 @click.argument("number")
 @click.option("--limit", default=50, show_default=True, help="How many of the newest contacts to show.")
-def history(config_path: Path, number: str, limit: int) -> None:
+@json_option
+def history(config_path: Path, number: str, limit: int, as_json: bool) -> None:
     """A customer's contacts by phone number, newest first (+79161234567, 79161234567 and 89161234567 match)."""
     from ccswitch.config import load_config
-    from ccswitch.history import open_history
+    from ccswitch.history import is_phone_number, open_history
     from ccswitch.reports import history_table
 
+    if not is_phone_number(number):
+        raise click.BadParameter("a phone number is digits, with an optional leading + and spaces, dashes, dots or "
+                                 "brackets between them", param_hint="'NUMBER'")
     try:
         config = load_config(config_path)
         database = open_history(config.history_url)
@@ -310,6 +344,9 @@ def history(config_path: Path, number: str, limit: int) -> None:
             database.close()
     except CcswitchError as exc:
         raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _echo_json([asdict(record) for record in records], config.timezone)
+        return
     if not records:
         click.echo(f"no contacts from {number}")
         return
@@ -373,7 +410,8 @@ def report_interval(config_path: Path, day: datetime, fmt: str, output: Path | N
 @report.command("agent")
 @_report_options
 def report_agent(config_path: Path, day: datetime, fmt: str, output: Path | None) -> None:
-    """Per agent: time in each state, calls answered, talk time, AHT."""
+    """Per agent: time in each state (the state an agent is still in counts up to now), calls answered, talk time,
+    AHT."""
     from ccswitch.config import load_config
     from ccswitch.history import open_history
     from ccswitch.reports import load_agent_report, write_agent_chart, write_agent_csv
@@ -382,7 +420,7 @@ def report_agent(config_path: Path, day: datetime, fmt: str, output: Path | None
         config = load_config(config_path)
         database = open_history(config.history_url)
         try:
-            rows = load_agent_report(database, day.date(), config.timezone)
+            rows = load_agent_report(database, day.date(), config.timezone, time.time())
         finally:
             database.close()
     except CcswitchError as exc:
@@ -455,8 +493,9 @@ def recordings() -> None:
 @click.option("--queue", help="One queue's recordings.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="From this local day on (config timezone).")
 @click.option("--limit", default=1000, show_default=True, help="At most this many, oldest first.")
+@json_option
 def recordings_list(config_path: Path, agent: str | None, queue: str | None, since: datetime | None,
-                    limit: int) -> None:
+                    limit: int, as_json: bool) -> None:
     """Recordings: start (local time), queue, agent, caller, length, file path (as FreeSWITCH wrote it)."""
     from ccswitch.config import load_config
     from ccswitch.history import open_history
@@ -473,10 +512,24 @@ def recordings_list(config_path: Path, agent: str | None, queue: str | None, sin
     except CcswitchError as exc:
         raise click.ClickException(str(exc)) from exc
     if not records:
+        _known("--agent", agent, config.agents)
+        _known("--queue", queue, config.queues)
+    if as_json:
+        _echo_json([asdict(record) for record in records], config.timezone)
+        return
+    if not records:
         click.echo("no recordings")
         return
     for line in recordings_table(records, config.timezone):
         click.echo(line)
+
+
+def _known(option: str, value: str | None, known: Collection[str]) -> None:
+    """Called when nothing was found: a filter value that names nothing configured is a typo, not 'nothing found'
+    (one only the history still knows, e.g. an agent since removed, found what it had)."""
+    if value is not None and value not in known:
+        raise click.BadParameter(f"unknown {option.removeprefix('--')} {value!r}: nothing found, and it is not in "
+                                 f"the configuration (known: {', '.join(sorted(known))})", param_hint=f"'{option}'")
 
 
 def _write_csv(output: Path | None, write: Callable[[TextIO], None]) -> None:
@@ -521,6 +574,13 @@ def _api(config_path: Path | None, url: str | None, method: str, path: str, body
                                    "running?)") from exc
 
 
+def _controller_timezone(config_path: Path, url: str | None) -> tzinfo:
+    """The running controller's configured time zone (``GET /api/info``): the times it reports are shown in it."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(_api(config_path, url, "GET", "/api/info")["timezone"])
+
+
 def _api_command(group: click.Group, name: str, doc: str, run: Callable[..., None],
                  *options: Callable[..., Any]) -> None:
     """Register ``run`` as ``group name``: a command on the running controller's API (--config, --url, then
@@ -545,10 +605,15 @@ def agent() -> None:
 @agent.command("list")
 @config_option
 @url_option
-def agent_list(config_path: Path, url: str | None) -> None:
+@json_option
+def agent_list(config_path: Path, url: str | None, as_json: bool) -> None:
     """Every agent: state (with break reason), time in state, calls handled, queues."""
+    agents = _api(config_path, url, "GET", "/api/agents")
+    if as_json:
+        _echo_json(agents)
+        return
     click.echo(f"{'agent':<8} {'name':<20} {'state':<24} {'in state':>9} {'calls':>6}  queues")
-    for item in _api(config_path, url, "GET", "/api/agents"):
+    for item in agents:
         click.echo(_agent_line(item))
 
 
@@ -589,10 +654,15 @@ def queue() -> None:
 @queue.command("show")
 @config_option
 @url_option
-def queue_show(config_path: Path, url: str | None) -> None:
+@json_option
+def queue_show(config_path: Path, url: str | None, as_json: bool) -> None:
     """Calls waiting, the longest wait, and the queue's agents by state."""
+    queues = _api(config_path, url, "GET", "/api/queues")
+    if as_json:
+        _echo_json(queues)
+        return
     click.echo(f"{'queue':<12} {'waiting':>7} {'longest':>8}  agents")
-    for item in _api(config_path, url, "GET", "/api/queues"):
+    for item in queues:
         states = ", ".join(f"{state} {count}" for state, count in item["agents"].items() if count)
         click.echo(f"{item['name']:<12} {item['waiting']:>7} {item['longest_wait_s']:>7.0f}s  {states or '-'}")
 
@@ -707,7 +777,8 @@ def monitor_stop(config_path: Path, url: str | None, session_id: str) -> None:
 @config_option
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The day [today].")
 @click.option("--supervisor", help="Only this supervisor's sessions.")
-def monitor_history(config_path: Path, day: datetime | None, supervisor: str | None) -> None:
+@json_option
+def monitor_history(config_path: Path, day: datetime | None, supervisor: str | None, as_json: bool) -> None:
     """Every monitoring session of a day from the contact history: who, whose call, each mode and why it ended."""
     from ccswitch.config import load_config
     from ccswitch.history import open_history
@@ -723,11 +794,16 @@ def monitor_history(config_path: Path, day: datetime | None, supervisor: str | N
             database.close()
     except CcswitchError as exc:
         raise click.ClickException(str(exc)) from exc
+    if not sessions:
+        _known("--supervisor", supervisor, config.supervisors)
+    if as_json:
+        _echo_json([{**asdict(record), "modes": [{"mode": mode, "at": at} for mode, at in record.mode_changes]}
+                    for record in sessions], config.timezone)
+        return
+    tz = config.timezone
     for record in sessions:
-        modes = ", ".join(f"{mode} {datetime.fromtimestamp(float(at), config.timezone):%H:%M:%S}"
-                          for mode, at in (part.split("@") for part in record.modes.split(",")))
-        click.echo(f"{datetime.fromtimestamp(record.started_at, config.timezone):%H:%M:%S}-"
-                   f"{datetime.fromtimestamp(record.ended_at, config.timezone):%H:%M:%S} supervisor "
+        modes = ", ".join(f"{mode} {shown(at, tz, CLOCK)}" for mode, at in record.mode_changes)
+        click.echo(f"{shown(record.started_at, tz, CLOCK)}-{shown(record.ended_at, tz, CLOCK)} supervisor "
                    f"{record.supervisor} agent {record.agent or '-'} call {record.call_uuid}: {modes} "
                    f"({record.reason})")
     if not sessions:
@@ -737,16 +813,21 @@ def monitor_history(config_path: Path, day: datetime | None, supervisor: str | N
 @monitor.command("list")
 @config_option
 @url_option
-def monitor_list(config_path: Path, url: str | None) -> None:
-    """Active sessions, then the recent log (start, mode changes, end and why)."""
+@json_option
+def monitor_list(config_path: Path, url: str | None, as_json: bool) -> None:
+    """Active sessions, then the recent log (start, mode changes, end and why), times in the configured zone."""
+    tz = _controller_timezone(config_path, url)
     listing = _api(config_path, url, "GET", "/api/monitor")
+    if as_json:
+        _echo_json(listing, tz)
+        return
     for session in listing["active"]:
         click.echo(_monitor_line(session))
     if not listing["active"]:
         click.echo("no active monitoring")
     for entry in listing["log"]:
         detail = f" ({entry['detail']})" if entry["detail"] else ""
-        click.echo(f"{datetime.fromtimestamp(entry['at']):%Y-%m-%d %H:%M:%S} {entry['action']:<5} {entry['session']} "
+        click.echo(f"{shown(entry['at'], tz)} {entry['action']:<5} {entry['session']} "
                    f"supervisor {entry['supervisor']} agent {entry['agent'] or '-'} call {entry['call']} "
                    f"{entry['mode']}{detail}")
 
@@ -763,8 +844,8 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
-def _campaign_lines(status: dict[str, Any]) -> list[str]:
-    since = f" since {datetime.fromtimestamp(status['since']):%Y-%m-%d %H:%M:%S}" if status["since"] else ""
+def _campaign_lines(status: dict[str, Any], tz: tzinfo) -> list[str]:
+    since = f" since {shown(status['since'], tz)}" if status["since"] is not None else ""
     leads = ", ".join(f"{state} {count}" for state, count in status["leads"].items() if count) or "none"
     lines = ", ".join(f"{state} {count}" for state, count in status["lines"].items() if count) or "none"
     abandon = status["abandon"]
@@ -784,16 +865,22 @@ def _campaign_lines(status: dict[str, Any]) -> list[str]:
 @config_option
 @url_option
 @click.argument("name", required=False)
-def campaign_status(config_path: Path, url: str | None, name: str | None) -> None:
+@json_option
+def campaign_status(config_path: Path, url: str | None, name: str | None, as_json: bool) -> None:
     """A campaign's state, leads by state, lines in flight, answer and machine rates, and the abandon rate against
-    its limit over the regulator's window; without NAME, one line per campaign."""
+    its limit over the regulator's window; without NAME, one line per campaign. Times in the configured zone."""
+    tz = _controller_timezone(config_path, url)
+    status = _api(config_path, url, "GET", "/api/campaigns" if name is None else f"/api/campaigns/{name}")
+    if as_json:
+        _echo_json(status, tz)
+        return
     if name is not None:
-        for line in _campaign_lines(_api(config_path, url, "GET", f"/api/campaigns/{name}")):
+        for line in _campaign_lines(status, tz):
             click.echo(line)
         return
     click.echo(f"{'campaign':<14} {'mode':<12} {'state':<10} {'pending':>7} {'done':>6} {'lines':>5} "
                f"{'answered':>8} {'abandon':>8} {'limit':>6}")
-    for item in _api(config_path, url, "GET", "/api/campaigns"):
+    for item in status:
         leads = item["leads"]
         click.echo(f"{item['name']:<14} {item['mode']:<12} {item['state']:<10} "
                    f"{leads['pending'] + leads['retry']:>7} {leads['done'] + leads['dnc']:>6} "
@@ -862,7 +949,8 @@ _preview_command("skip", "Skip the lead the agent previews: nothing is dialled; 
 def campaign_dispose(config_path: Path, url: str | None, name: str, phone: str, disposition: str) -> None:
     """Record an agent's DISPOSITION (one of the campaign's) for the lead PHONE they talked to: final, a retry, or
     do-not-call."""
+    tz = _controller_timezone(config_path, url)
     lead = _api(config_path, url, "POST", f"/api/campaigns/{name}/dispositions",
                 {"phone": phone, "disposition": disposition})
-    when = f", again from {datetime.fromtimestamp(lead['next_at']):%Y-%m-%d %H:%M}" if lead["next_at"] else ""
+    when = f", again from {shown(lead['next_at'], tz, '%Y-%m-%d %H:%M')}" if lead["next_at"] is not None else ""
     click.echo(f"{lead['phone']}: {lead['disposition']} -> {lead['state']}{when}")

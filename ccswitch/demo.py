@@ -2,17 +2,26 @@
 
 Everything runs on a ``ScaledClock`` that starts at 10:00 on the first day the dialplan has the line open, so the
 shipped business-hours rule sends calls into the main IVR, and a 20-minute load plays out in half a minute.
+
+The demo's contacts are simulated and dated on that coming day: they go to a history file of the demo's own (a new
+one per run, in a temporary folder unless given), never to the configured history that ``ccswitch run`` and the
+reports use. Ctrl-C stops the load and prints the summary so far.
 """
 
 from __future__ import annotations
 
 import random
+import shlex
+import shutil
+import signal
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import gevent
+import gevent.event
 
 from ccswitch.acd.agents import AgentState, count_by_state
 from ccswitch.clock import ScaledClock
@@ -20,6 +29,7 @@ from ccswitch.config import Config, load_config
 from ccswitch.controller import Controller
 from ccswitch.errors import CcswitchError
 from ccswitch.history import HistoryWriter, open_history
+from ccswitch.history.storage import SQLITE_PREFIX
 from ccswitch.http import serve_http
 from ccswitch.routing.dialplan import route
 from ccswitch.routing.steps import ToIvr
@@ -41,6 +51,14 @@ class DemoOptions:
     seed: int = 1
     quiet: bool = False
     http_port: int | None = None  # serve /metrics and /healthz while the demo runs
+    history_file: Path | None = None  # a new SQLite file for the demo's contacts; None: in a new temporary folder
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    stats: Stats
+    history_file: Path
+    interrupted: bool  # Ctrl-C ended it before the load was played out
 
 
 # What simulated callers press at the main menu, and how often: sales, support, opening hours then support,
@@ -93,50 +111,92 @@ def agent_phones(config: Config, rng: random.Random) -> list[AgentPhone]:
     return phones
 
 
-def run_demo(options: DemoOptions, echo: Echo) -> Stats:
-    config = load_config(options.config_path)
+def demo_script(config: Config, options: DemoOptions) -> tuple[list[AgentPhone], list[tuple[float, CallerScript]]]:
+    """Everything ``--seed`` fixes: the agents' phones (answer delays) and the callers (arrival times, numbers, menu
+    keys, patience, talk time). The run itself still varies a little: it plays on the real clock, sped up, so which
+    agent is free first, and so who takes which call, depends on scheduling."""
     rng = random.Random(options.seed)
+    phones = agent_phones(config, rng)
+    return phones, scripted_callers(options, rng)
+
+
+def demo_history_file(options: DemoOptions) -> Path:
+    """A new file for this run's history: two runs never mix, and the configured history is never touched."""
+    if options.history_file is None:
+        return Path(tempfile.mkdtemp(prefix="ccswitch-demo-")) / "history.sqlite"
+    if options.history_file.exists():
+        raise CcswitchError(f"{options.history_file} exists: the demo writes a new history file, so that two runs "
+                            "never mix (remove it or name another)")
+    return options.history_file.resolve()
+
+
+def run_demo(options: DemoOptions, echo: Echo) -> DemoResult:
+    config = load_config(options.config_path)
+    phones, arrivals = demo_script(config, options)
+    history_file = demo_history_file(options)
+    try:
+        return _run(options, config, phones, arrivals, history_file, echo)
+    except BaseException:
+        if options.history_file is None:  # a run that failed leaves no temporary folder behind
+            shutil.rmtree(history_file.parent, ignore_errors=True)
+        raise
+
+
+def _run(options: DemoOptions, config: Config, phones: list[AgentPhone], arrivals: list[tuple[float, CallerScript]],
+         history_file: Path, echo: Echo) -> DemoResult:
     clock = ScaledClock(options.speed, start=first_open_morning(config, datetime.now().timestamp()))
     password = config.nodes[0].password
     switch = SimSwitch(clock=clock)
     server = EslServer(switch, "127.0.0.1", 0, password=password)
     server.start()
-    for phone in agent_phones(config, rng):
+    for phone in phones:
         switch.add_phone(phone)
     node = replace(config.nodes[0], name="sim", host="127.0.0.1", port=server.port)
-    config = replace(config, nodes=(node,))
+    config = replace(config, nodes=(node,), history_url=f"{SQLITE_PREFIX}{history_file}")
     history = open_history(config.history_url)
     writer = HistoryWriter(history)
     controller = Controller(config, MemoryStore(), clock, record=writer.submit)
     http = (None if options.http_port is None
             else serve_http(controller.metrics, "127.0.0.1", options.http_port, controller, setting="--http-port"))
     controller.start()
-    arrivals = scripted_callers(options, rng)
     start = clock.now()
     echo(f"ccswitch demo: {options.calls} calls to 8-800-555-0556 over {options.minutes:g} simulated minutes, "
          f"{len(config.agents)} agents, x{options.speed:g} speed, simulator on 127.0.0.1:{server.port}")
     if http is not None:
         echo(f"metrics on http://127.0.0.1:{http.server_port}/metrics")
     load = gevent.spawn(lambda: list(run_load(switch, arrivals)))
+    interrupted = gevent.event.Event()
+    ctrl_c = gevent.signal_handler(signal.SIGINT, interrupted.set)
     try:
         while not (load.dead and not switch.channels):
-            gevent.sleep(1.0)
+            if interrupted.wait(1.0):
+                echo(f"\ninterrupted after {_clock(clock.now() - start)} simulated: the summary so far")
+                break
             if not options.quiet:
                 echo(_progress(controller, clock.now() - start))
     finally:
+        load.kill()
         if http is not None:
             http.stop()
         controller.stop()
         server.stop()
         writer.close()
         history.close()
+        ctrl_c.cancel()
     stats = controller.engine.stats
     for line in summary(stats, controller):
         echo(line)
     day = datetime.fromtimestamp(start, tz=config.timezone).date()
-    echo(f"\n{writer.written} history records in {config.history_url}; a chart of this run: "
-         f"ccswitch report interval --date {day} --queue support --format png")
-    return stats
+    echo(f"\n{writer.written} history records of this run in {history_file}")
+    echo(f"a chart of this run: {chart_command(options.config_path, history_file, day.isoformat())}")
+    return DemoResult(stats, history_file, interrupted.is_set())
+
+
+def chart_command(config_path: Path, history_file: Path, day: str) -> str:
+    """The shell command that charts a demo's support queue from its own history file."""
+    url = shlex.quote(f"{SQLITE_PREFIX}{history_file}")
+    return (f"CCSWITCH_HISTORY_URL={url} ccswitch report interval --config {shlex.quote(str(config_path))} "
+            f"--date {day} --queue support --format png")
 
 
 def _progress(controller: Controller, elapsed: float) -> str:

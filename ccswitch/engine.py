@@ -92,8 +92,15 @@ from ccswitch.effects import (
     TakeCall,
     Transfer,
 )
-from ccswitch.errors import CcswitchError, InvalidTransition, StoreError, UnknownNameError, UnsafeValueError
-from ccswitch.history.model import AgentStateRecord, HistoryRecord, MonitoringRecord, Outcome
+from ccswitch.errors import (
+    CcswitchError,
+    InvalidTransition,
+    StoreError,
+    UnknownChoiceError,
+    UnknownNameError,
+    UnsafeValueError,
+)
+from ccswitch.history.model import AgentStateRecord, HistoryRecord, MonitoringRecord, OpenAgentState, Outcome
 from ccswitch.media import control as ctl
 from ccswitch.media import monitor as mon
 from ccswitch.media import recording as rec
@@ -219,6 +226,7 @@ class Engine:
                 agent = self.store.put_agent(agent)
             self.agents[agent_id] = agent
             self.router.update_agent(agent)
+            self._record_open_state(agent)  # as found: a restart without a shared store begins anew
 
     @_flushing
     def reload(self, config: Config, now: float) -> ReloadSummary:
@@ -1319,7 +1327,7 @@ class Engine:
         self.stats.agent_changed(old, stored, now)
         self.agents[agent_id] = stored
         self.router.update_agent(stored)
-        self._record_state(old, now)
+        self._record_state(old, stored, now)
         return True
 
     @_flushing
@@ -1334,14 +1342,14 @@ class Engine:
             member_of = self.config.agents[agent_id].queues
             for queue in event.queues:
                 if queue not in member_of:
-                    raise UnknownNameError(f"agent {agent_id} is not a member of queue '{queue}' "
+                    raise UnknownChoiceError(f"agent {agent_id} is not a member of queue '{queue}' "
                                            f"(member of: {', '.join(member_of)})")
         new = agent_fsm.apply(self.agents[agent_id], event, now)
         stored = self.store.update_agent(self.agents[agent_id], new)
         if stored is None:
             raise StoreError(f"agent {agent_id} was changed by another controller at the same moment; try again")
         self.stats.agent_changed(self.agents[agent_id], stored, now)
-        self._record_state(self.agents[agent_id], now)
+        self._record_state(self.agents[agent_id], stored, now)
         self.agents[agent_id] = stored
         self.router.update_agent(stored)
         log.info("agent %s: %s -> %s", agent_id, type(event).__name__, stored.state.value)
@@ -1535,7 +1543,7 @@ class Engine:
             raise UnsafeValueError("a transfer goes to an extension or to a queue: give exactly one")
         if queue is not None:
             if queue not in self.config.queues:
-                raise UnknownNameError(f"unknown queue '{queue}' (known: {', '.join(sorted(self.config.queues))})")
+                raise UnknownChoiceError(f"unknown queue '{queue}' (known: {', '.join(sorted(self.config.queues))})")
             effects = ctl.transfer_to_queue(call.uuid, queue)
             destination = f"queue:{queue}"
         else:
@@ -1623,10 +1631,19 @@ class Engine:
                 and not session.caller_gone]
 
     # ----------------------------------------------------------------- history
-    def _record_state(self, old: Agent, now: float) -> None:
-        """The agent left ``old``'s state (every transition starts a new interval: ``since`` moves)."""
+    def _record_state(self, old: Agent, new: Agent, now: float) -> None:
+        """The agent left ``old``'s state for ``new``'s: a transition starts a new interval (``since`` moves); a
+        flag (a direct call starting or ending) changes no state, and its interval goes on."""
+        if new.state is old.state and new.since == old.since:
+            return
         self.record(AgentStateRecord(agent=old.id, state=old.state.value, started_at=old.since, ended_at=now,
                                      reason=old.break_reason))
+        self._record_open_state(new)
+
+    def _record_open_state(self, agent: Agent) -> None:
+        """The state the agent is in now, so reports count it before it ends."""
+        self.record(OpenAgentState(agent=agent.id, state=agent.state.value, started_at=agent.since,
+                                   reason=agent.break_reason))
 
     # ----------------------------------------------------------------- helpers
     def _wrap_up(self, agent_id: str, queue: str | None) -> float:

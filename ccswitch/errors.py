@@ -82,6 +82,12 @@ class UnknownNameError(CcswitchError):
     error_id = "unknown_name"
 
 
+class UnknownChoiceError(UnknownNameError):
+    """A value a request gives (a break reason, a queue to log in to or transfer to, a disposition) is none of
+    the configured choices: the request is understood but cannot be carried out (HTTP 422), unlike a name in the
+    path that names nothing (404). Same error id."""
+
+
 class StoreError(CcswitchError):
     """The shared-state store failed (Redis went away, a script failed)."""
 

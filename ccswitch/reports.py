@@ -7,7 +7,8 @@ abandon; service level = answered within the threshold (inclusive) / offered, an
 short abandons) and / answered; ASA = mean wait of answered contacts. AHT (average handle time) = mean of talk +
 wrap-up of answered contacts. The interval report puts a contact in the interval in which it entered the queue.
 
-The agent report takes time by state from agent-state intervals (clipped to the window) and calls and AHT from
+The agent report takes time by state from agent-state intervals (clipped to the window), plus the state each agent
+is still in, counted from its start up to the end of the window or now, whichever comes first; calls and AHT from
 contacts answered in the window.
 
 The campaign report counts a dialler campaign's calls (``contacts.campaign``: one record per call placed, see
@@ -32,9 +33,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from ccswitch.acd.agents import AgentState
-from ccswitch.history.model import NO_PERSON_OUTCOMES, QUEUE_OUTCOMES, AgentStateRecord, ContactRecord, Outcome
+from ccswitch.history.model import (
+    NO_PERSON_OUTCOMES,
+    QUEUE_OUTCOMES,
+    AgentStateRecord,
+    ContactRecord,
+    OpenAgentState,
+    Outcome,
+)
 from ccswitch.history.storage import History
 from ccswitch.stats import DEFAULT_SHORT_ABANDON_S, QueueFigures
+from ccswitch.times import shown
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -181,10 +190,12 @@ def _trimmed(rows: Sequence[_Row], busy: Callable[[_Row], bool]) -> list[_Row]:
 
 
 def agent_report(contacts: Iterable[ContactRecord], states: Iterable[AgentStateRecord], start: float,
-                 end: float) -> list[AgentRow]:
-    """Per agent: seconds in each state within [start, end); calls answered in it, their talk time and AHT."""
+                 end: float, open_states: Iterable[OpenAgentState] = (), now: float | None = None) -> list[AgentRow]:
+    """Per agent: seconds in each state within [start, end), the state still open counted up to ``end`` or ``now``
+    (whichever is first); calls answered in the window, their talk time and AHT."""
     seconds: defaultdict[str, defaultdict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for interval in states:
+    until = end if now is None else min(end, now)
+    for interval in [*states, *(AgentStateRecord(o.agent, o.state, o.started_at, until) for o in open_states)]:
         overlap = min(interval.ended_at, end) - max(interval.started_at, start)
         if overlap > 0:
             seconds[interval.agent][interval.state] += overlap
@@ -272,9 +283,11 @@ def load_interval_report(history: History, day: date, tz: tzinfo, minutes: int =
                            short_abandon_s)
 
 
-def load_agent_report(history: History, day: date, tz: tzinfo) -> list[AgentRow]:
+def load_agent_report(history: History, day: date, tz: tzinfo, now: float) -> list[AgentRow]:
+    """The local ``day``'s agent report; the states agents are still in count up to ``now``."""
     start, end = day_bounds(day, tz)
-    return agent_report(history.contacts_between(start, end), history.agent_states_between(start, end), start, end)
+    return agent_report(history.contacts_between(start, end), history.agent_states_between(start, end), start, end,
+                        history.open_agent_states(end), now)
 
 
 def load_campaign_report(history: History, day: date, tz: tzinfo) -> list[CampaignRow]:
@@ -467,7 +480,7 @@ def history_table(records: Iterable[ContactRecord], tz: tzinfo) -> list[str]:
                                                         ("recording", r.recording_path)) if value]
         if r.callback:
             notes.append("callback")
-        rows.append((f"{datetime.fromtimestamp(r.started_at, tz):%Y-%m-%d %H:%M:%S}", r.channel, r.caller_number,
+        rows.append((shown(r.started_at, tz), r.channel, r.caller_number,
                      " ".join(r.ivr_path) or "-", r.queue or "-", _clock(r.wait_s), r.agent or "-",
                      _clock(r.talk_s if r.answered_at is not None else None), r.outcome, ", ".join(notes)))
     return _table(header, rows, right_aligned={"wait", "talk"})
@@ -476,7 +489,7 @@ def history_table(records: Iterable[ContactRecord], tz: tzinfo) -> list[str]:
 def recordings_table(records: Iterable[ContactRecord], tz: tzinfo) -> list[str]:
     """``ccswitch recordings list`` lines: a header, then one recording a line in the order given, local time."""
     header = ("started", "queue", "agent", "caller", "length", "path")
-    rows = [(f"{datetime.fromtimestamp(r.recording_started_at or r.started_at, tz):%Y-%m-%d %H:%M:%S}",
+    rows = [(shown(r.recording_started_at or r.started_at, tz),
              r.queue or "-", r.agent or "-", r.caller_number, _clock(r.recording_s), r.recording_path or "-")
             for r in records]
     return _table(header, rows, right_aligned={"length"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -58,34 +59,6 @@ def test_run_refuses_a_broken_config_with_the_same_message(broken_copy: Path) ->
     result = CliRunner().invoke(main, ["run", "--config", str(broken_copy)])
     assert result.exit_code == 1
     assert "unknown queue 'supprt'" in result.output
-
-
-def test_demo_writes_history_that_history_and_report_read_back(tmp_path: Path) -> None:
-    env = {"CCSWITCH_HISTORY_URL": f"sqlite:///{tmp_path / 'history.sqlite'}"}
-    config = str(ROOT / "config" / "ccswitch.yaml")
-    result = CliRunner(env=env).invoke(main, [
-        "demo", "--config", config, "--calls", "6", "--minutes", "1", "--speed", "100", "--quiet", "--seed", "3",
-    ])
-    assert result.exit_code == 0, result.output
-    total = next(line for line in result.output.splitlines() if line.startswith("total"))
-    offered = int(total.split()[1])
-    assert offered >= 4  # a caller whose patience runs out in the IVR never reaches a queue
-    assert "agent  answered" in result.output
-    day = result.output.split("--date ")[1].split()[0]
-
-    csv = CliRunner(env=env).invoke(main, ["report", "interval", "--config", config, "--date", day, "--minutes", "60"])
-    assert csv.exit_code == 0, csv.output
-    rows = [line.split(",") for line in csv.output.splitlines()[1:]]
-    assert sum(int(row[csv.output.splitlines()[0].split(",").index("offered")]) for row in rows) == offered
-
-    chart = tmp_path / "support.png"
-    png = CliRunner(env=env).invoke(main, ["report", "interval", "--config", config, "--date", day, "--queue",
-                                           "support", "--format", "png", "--output", str(chart)])
-    assert png.exit_code == 0, png.output
-    assert chart.read_bytes().startswith(b"\x89PNG")
-
-    lookup = CliRunner(env=env).invoke(main, ["history", "--config", config, "+79160000000"])
-    assert lookup.exit_code == 0 and "no contacts from +79160000000" in lookup.output
 
 
 def test_erlang_prints_the_staffing_plan_for_the_issue_example() -> None:
@@ -154,9 +127,16 @@ def test_monitor_history_lists_a_days_sessions_with_their_modes(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "14:06:40-14:07:40 supervisor 2001 agent 1003 call call-1: listen 14:06:40, barge 14:07:00 (stopped)"]
-    other = runner.invoke(main, ["monitor", "history", "--config", config, "--date", "2026-11-18",
+    # 2002 is no longer in the configuration: their sessions are still found; a day without any is an unknown name.
+    other = runner.invoke(main, ["monitor", "history", "--config", config, "--date", "2026-11-17",
                                  "--supervisor", "2002"])
-    assert other.output.strip() == "no monitoring sessions"
+    assert other.exit_code == 0 and " supervisor 2002 agent - call call-2: listen " in other.output
+    none = runner.invoke(main, ["monitor", "history", "--config", config, "--date", "2026-11-18",
+                                "--supervisor", "2002"])
+    assert none.exit_code == 2 and "unknown supervisor '2002': nothing found" in none.output
+    idle = runner.invoke(main, ["monitor", "history", "--config", config, "--date", "2026-11-17",
+                                "--supervisor", "2001"])
+    assert idle.exit_code == 0 and idle.output.strip() == "no monitoring sessions"
 
 
 def test_report_campaign_per_campaign_per_hour_and_as_a_chart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,3 +183,54 @@ def test_report_campaign_per_campaign_per_hour_and_as_a_chart(tmp_path: Path, mo
     monkeypatch.chdir(tmp_path)  # the day's one campaign, to the default file name
     assert report("--date", "2026-11-19", "--format", "svg") == "wrote campaign-2026-11-19-promo-nov.svg\n"
     assert (tmp_path / "campaign-2026-11-19-promo-nov.svg").read_text().rstrip().endswith("</svg>")
+
+
+def test_recordings_history_and_monitor_history_as_json_with_iso_times_in_the_configured_zone(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'history.sqlite'}"
+    database = open_history(url)
+    database.record_batch([
+        contact("mine", recording_path="/r/mine.wav", recording_started_at=T0 + 35, recording_s=165.0, agent="1001"),
+        MonitoringRecord("leg-1", "2001", "1001", "mine", T0, T0 + 60, f"listen@{T0},barge@{T0 + 20}", "stopped"),
+    ])
+    database.close()
+    runner = CliRunner(env={"CCSWITCH_HISTORY_URL": url})
+    config = ["--config", str(ROOT / "config" / "ccswitch.yaml")]
+    recordings = runner.invoke(main, ["recordings", "list", *config, "--json"])
+    assert recordings.exit_code == 0, recordings.output
+    (recording,) = json.loads(recordings.output)
+    assert (recording["call_uuid"], recording["recording_started_at"]) == ("mine", "2026-11-18T14:07:15.000+03:00")
+    lookup = runner.invoke(main, ["history", *config, "--json", "+7 916 123-45-67"])
+    assert lookup.exit_code == 0, lookup.output
+    (found,) = json.loads(lookup.output)
+    assert (found["call_uuid"], found["started_at"]) == ("mine", "2026-11-18T14:06:40.000+03:00")
+    assert json.loads(runner.invoke(main, ["history", *config, "--json", "79990000000"]).output) == []
+    sessions = runner.invoke(main, ["monitor", "history", *config, "--date", "2026-11-18", "--json"])
+    assert sessions.exit_code == 0, sessions.output
+    (session,) = json.loads(sessions.output)
+    assert session["modes"] == [{"mode": "listen", "at": "2026-11-18T14:06:40.000+03:00"},
+                                {"mode": "barge", "at": "2026-11-18T14:07:00.000+03:00"}]
+    assert session["ended_at"] == "2026-11-18T14:07:40.000+03:00"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["recordings", "list", "--agent", "nosuch"], "unknown agent 'nosuch': nothing found, and it is not in the "
+                                                  "configuration (known: 1000, 1001"),
+    (["recordings", "list", "--queue", "nosuch"], "(known: operator, sales, support)"),
+    (["history", "abc"], "a phone number is digits"),
+    (["monitor", "history", "--supervisor", "nosuch"], "unknown supervisor 'nosuch'"),
+])
+def test_unknown_filter_values_fail_clearly_with_nothing_printed_before(tmp_path: Path, args: list[str],
+                                                                        message: str) -> None:
+    runner = CliRunner(env={"CCSWITCH_HISTORY_URL": f"sqlite:///{tmp_path / 'history.sqlite'}"})
+    for output in ([], ["--json"]):
+        result = runner.invoke(main, [*args, *output, "--config", str(ROOT / "config" / "ccswitch.yaml")])
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+        assert result.output.startswith("Usage:"), result.output  # no table header or JSON before the error
+
+
+def test_erlang_as_json() -> None:
+    result = CliRunner().invoke(main, ["erlang", "--calls-per-hour", "600", "--aht", "180", "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)
+    assert (plan["agents"], plan["trunks"]) == (35, 49)

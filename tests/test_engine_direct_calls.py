@@ -3,12 +3,13 @@ channel ends, never confused with the controller's own agent legs."""
 
 from __future__ import annotations
 
-from ccswitch.acd.agents import AgentState
+from ccswitch.acd.agents import AgentState, TakeBreak
 from ccswitch.channel_events import HungUp, PhoneChannel, from_esl
 from ccswitch.config import Config
 from ccswitch.effects import ConnectAgent
 from ccswitch.engine import Engine
 from ccswitch.esl.event import Event
+from ccswitch.history import AgentStateRecord, HistoryRecord, OpenAgentState
 from ccswitch.store.memory import MemoryStore
 from tests.test_engine import CALLER, MONDAY_10AM, Recorder, config, emitted, park, press, queue_for_support
 
@@ -78,3 +79,19 @@ def test_a_direct_call_that_ended_while_the_controller_was_away_does_not_block_t
     assert after.agents["1004"].direct_calls == 1
     after.reconcile("fs1", [], [], MONDAY_10AM + 1)
     assert after.agents["1004"].direct_calls == 0
+
+
+def test_a_direct_call_changes_no_state_so_the_agents_interval_goes_on(config: Config, emitted: Recorder) -> None:
+    """Only a change of state closes an interval in the history: a direct call starting and ending while the agent
+    is available leaves one available interval, not three overlapping ones."""
+    written: list[HistoryRecord] = []
+    engine = Engine(config, MemoryStore(), emitted, record=written.append)
+    engine.start(MONDAY_10AM - 3600)
+    engine.handle("fs1", PhoneChannel(DIRECT, "1004"), MONDAY_10AM - 10)
+    engine.handle("fs1", HungUp(DIRECT, "NORMAL_CLEARING"), MONDAY_10AM - 5)
+    engine.agent_action("1004", TakeBreak("lunch"), MONDAY_10AM)
+    assert [r for r in written if isinstance(r, AgentStateRecord) and r.agent == "1004"] == [
+        AgentStateRecord("1004", "available", MONDAY_10AM - 3600, MONDAY_10AM)]
+    assert [r for r in written if isinstance(r, OpenAgentState) and r.agent == "1004"] == [
+        OpenAgentState("1004", "available", MONDAY_10AM - 3600),
+        OpenAgentState("1004", "on_break", MONDAY_10AM, "lunch")]

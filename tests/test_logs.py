@@ -37,9 +37,9 @@ DEMO = ["demo", "--config", str(ROOT / "config" / "ccswitch.yaml"), "--calls", "
 
 def run_demo(options: list[str], env: dict[str, str], folder: Path) -> subprocess.CompletedProcess[str]:
     base = {name: value for name, value in os.environ.items() if not name.startswith("CCSWITCH_LOG_")}
-    history = {"CCSWITCH_HISTORY_URL": f"sqlite:///{folder / 'history.sqlite'}"}
-    return subprocess.run([sys.executable, "-m", "ccswitch", *options, *DEMO], capture_output=True, text=True,
-                          cwd=folder, env={**base, **history, **env}, timeout=120)
+    demo = [*DEMO, "--history-file", str(folder / "history.sqlite")]  # the demo's own database, in the test's folder
+    return subprocess.run([sys.executable, "-m", "ccswitch", *options, *demo], capture_output=True, text=True,
+                          cwd=folder, env={**base, **env}, timeout=120)
 
 
 @pytest.mark.parametrize(("options", "env"), [(["--log-level", "INFO", "--log-format", "json"], {}),

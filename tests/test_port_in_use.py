@@ -44,7 +44,7 @@ def test_run_with_its_http_port_taken_says_so_in_one_line_and_exits_1(tmp_path: 
 
 def test_demo_with_its_http_port_taken_names_the_option(tmp_path: Path, taken_port: int) -> None:
     result = ccswitch("demo", "--config", str(ROOT / "config" / "ccswitch.yaml"), "--calls", "1", "--quiet",
-                      "--http-port", str(taken_port), cwd=tmp_path)
+                      "--history-file", str(tmp_path / "demo.sqlite"), "--http-port", str(taken_port), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"Error: --http-port: cannot listen on 127.0.0.1:{taken_port}: already in use"

@@ -34,11 +34,12 @@ store (optimistic concurrency): ``apply`` never changes it.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ccswitch.errors import InvalidTransition, UnknownNameError
+from ccswitch.errors import InvalidTransition, UnknownChoiceError
 
 NO_ANSWER_BREAK = "no-answer"
 ON_DEMAND_BREAK = "on-demand"
@@ -298,18 +299,28 @@ def apply(agent: Agent, event: AgentEvent, now: float) -> Agent:
     """The agent after ``event`` at ``now``; raises ``InvalidTransition`` if the table does not allow it."""
     handler = _TRANSITIONS.get((agent.state, type(event)))
     if handler is None:
-        raise InvalidTransition(f"agent {agent.id}: {event!r} not allowed in state {agent.state.value}")
+        raise InvalidTransition(f"agent {agent.id}: {describe(event)} is not allowed in state {agent.state.value}")
     if isinstance(event, _ABOUT_CURRENT_CALL) and event.call != agent.call:
         raise InvalidTransition(
-            f"agent {agent.id}: {event!r} names call {event.call}, but the agent's call is {agent.call}"
+            f"agent {agent.id}: {describe(event)} names call {event.call}, but the agent's call is {agent.call}"
         )
     return handler(agent, event, now)
+
+
+_WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def describe(event: AgentEvent) -> str:
+    """The event in words for people (error messages, logs), from its name: ``take break (lunch)``, ``logout``,
+    never a Python repr."""
+    words = _WORD_START.sub(" ", type(event).__name__).lower()
+    return f"{words} ({event.reason})" if isinstance(event, TakeBreak) else words
 
 
 def check_break_reason(reason: str, allowed: Collection[str]) -> None:
     """Refuse a break reason an agent asks for that is not in the configured list (``pause_reasons``)."""
     if reason not in allowed:
-        raise UnknownNameError(f"unknown break reason {reason!r} (allowed: {', '.join(sorted(allowed))})")
+        raise UnknownChoiceError(f"unknown break reason {reason!r} (allowed: {', '.join(sorted(allowed))})")
 
 
 def count_by_state(agents: Mapping[str, Agent], agent_ids: Iterable[str], queue: str | None = None

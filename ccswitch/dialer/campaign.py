@@ -40,7 +40,7 @@ from types import MappingProxyType
 from ccswitch.clock import time_zone
 from ccswitch.config.model import CampaignConfig, within
 from ccswitch.dialer.leads import DialOutcome, Lead, LeadState, on_list
-from ccswitch.errors import InvalidTransition, UnknownNameError
+from ccswitch.errors import InvalidTransition, UnknownChoiceError
 
 ABANDONED_REDIAL_SECONDS = 72 * 3600.0  # no repeat call to an abandoned person without a guaranteed agent
 
@@ -120,7 +120,7 @@ def on_disposition(campaign: CampaignConfig, lead: Lead, disposition: str, now: 
     chosen = campaign.dispositions.get(disposition)
     if chosen is None:
         known = ", ".join(campaign.dispositions)
-        raise UnknownNameError(f"campaign {campaign.name}: unknown disposition {disposition!r} (known: {known})")
+        raise UnknownChoiceError(f"campaign {campaign.name}: unknown disposition {disposition!r} (known: {known})")
     lead = replace(lead, disposition=disposition)
     if chosen.do_not_call:
         return replace(lead, state=LeadState.DNC, call=None)

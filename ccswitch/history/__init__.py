@@ -10,7 +10,9 @@ from ccswitch.history.model import (
     DispositionRecord,
     HistoryRecord,
     MonitoringRecord,
+    OpenAgentState,
     Outcome,
+    is_phone_number,
     phone_key,
 )
 from ccswitch.history.schema import MIGRATIONS, Migration
@@ -31,8 +33,10 @@ __all__ = [
     "HistoryWriter",
     "Migration",
     "MonitoringRecord",
+    "OpenAgentState",
     "Outcome",
     "default_history_url",
+    "is_phone_number",
     "open_history",
     "phone_key",
 ]

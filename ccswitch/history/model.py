@@ -79,6 +79,18 @@ class AgentStateRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenAgentState:
+    """An agent has been in ``state`` since ``started_at`` and still is: the interval an ``AgentStateRecord`` will
+    close. One per agent, replaced at every change, so a report can count the state the agent is in now (an agent
+    on break all day has no closed interval that day)."""
+
+    agent: str
+    state: str
+    started_at: float
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MonitoringRecord:
     """A supervisor listened to, whispered to or barged into a call: ``modes`` is every mode in order, each with
     the time it began (``listen@1700000000.0,whisper@1700000042.5``); ``reason`` is why it ended."""
@@ -92,6 +104,11 @@ class MonitoringRecord:
     modes: str
     reason: str
 
+    @property
+    def mode_changes(self) -> list[tuple[str, float]]:
+        """``modes`` read back: each mode with the time it began, in order."""
+        return [(mode, float(at)) for mode, at in (part.split("@") for part in self.modes.split(","))]
+
 
 @dataclass(frozen=True, slots=True)
 class DispositionRecord:
@@ -103,9 +120,16 @@ class DispositionRecord:
     at: float
 
 
-HistoryRecord = ContactRecord | AgentStateRecord | MonitoringRecord | DispositionRecord
+HistoryRecord = ContactRecord | AgentStateRecord | OpenAgentState | MonitoringRecord | DispositionRecord
 
 _NOT_DIGITS = re.compile(r"\D")
+_WRITTEN_NUMBER = re.compile(r"\+?[0-9 ().-]*[0-9][0-9 ().-]*")
+
+
+def is_phone_number(text: str) -> bool:
+    """Digits, with an optional leading ``+`` and spaces, dashes, dots or brackets between them (what
+    ``phone_key`` reads); ``abc`` is not a number, rather than a number nobody called from."""
+    return _WRITTEN_NUMBER.fullmatch(text.strip()) is not None
 
 
 def phone_key(number: str) -> str:

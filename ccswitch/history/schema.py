@@ -97,4 +97,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             disposed_at DOUBLE PRECISION NOT NULL
         )""",
     )),
+    Migration(5, "the state each agent is in now, not yet closed", (
+        """CREATE TABLE agent_open_states (
+            agent TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            started_at DOUBLE PRECISION NOT NULL,
+            reason TEXT
+        )""",
+    )),
 )

@@ -33,6 +33,7 @@ from ccswitch.history.model import (
     DispositionRecord,
     HistoryRecord,
     MonitoringRecord,
+    OpenAgentState,
     phone_key,
 )
 from ccswitch.history.schema import MIGRATIONS, SCHEMA_VERSION_TABLE, Migration
@@ -74,6 +75,7 @@ class Dialect:
 _CONTACT_COLUMNS = tuple(field.name for field in fields(ContactRecord))
 _STATE_COLUMNS = tuple(field.name for field in fields(AgentStateRecord))
 _MONITORING_COLUMNS = tuple(field.name for field in fields(MonitoringRecord))
+_OPEN_STATE_COLUMNS = tuple(field.name for field in fields(OpenAgentState))
 
 
 def _insert(table: str, columns: Sequence[str]) -> str:
@@ -86,6 +88,8 @@ _INSERT_STATE = _insert("agent_states", _STATE_COLUMNS)
 _INSERT_MONITORING = _insert("monitoring", _MONITORING_COLUMNS)
 _SELECT_MONITORING = f"SELECT {', '.join(_MONITORING_COLUMNS)} FROM monitoring"
 _INSERT_DISPOSITION = _insert("dispositions", ("disposed_call", "disposed", "disposed_at"))
+_INSERT_OPEN_STATE = _insert("agent_open_states", _OPEN_STATE_COLUMNS)
+_SELECT_OPEN_STATES = f"SELECT {', '.join(_OPEN_STATE_COLUMNS)} FROM agent_open_states"
 # A disposition comes after the call's record (an agent sets it in wrap-up): the latest one wins, read in here.
 _SELECT_CONTACTS = "SELECT {} FROM contacts LEFT JOIN dispositions ON disposed_call = call_uuid".format(
     ", ".join("COALESCE(disposed, disposition)" if name == "disposition" else name for name in _CONTACT_COLUMNS))
@@ -143,6 +147,8 @@ class History:
         monitoring = [tuple(getattr(r, name) for name in _MONITORING_COLUMNS)
                       for r in records if isinstance(r, MonitoringRecord)]
         dispositions = [(r.call_uuid, r.disposition, r.at) for r in records if isinstance(r, DispositionRecord)]
+        open_states = [tuple(getattr(r, name) for name in _OPEN_STATE_COLUMNS)
+                       for r in records if isinstance(r, OpenAgentState)]
         with self._transaction(f"write {len(records)} records", ("BEGIN",)) as cursor:
             for insert, rows in ((_INSERT_CONTACT, contacts), (_INSERT_STATE, states),
                                  (_INSERT_MONITORING, monitoring)):
@@ -151,6 +157,9 @@ class History:
             for row in dispositions:  # a new disposition of the same call replaces the last
                 cursor.execute(self.dialect.sql("DELETE FROM dispositions WHERE disposed_call = ?"), row[:1])
                 cursor.execute(self.dialect.sql(_INSERT_DISPOSITION), row)
+            for row in open_states:  # in order: the agent's latest state replaces the one before
+                cursor.execute(self.dialect.sql("DELETE FROM agent_open_states WHERE agent = ?"), row[:1])
+                cursor.execute(self.dialect.sql(_INSERT_OPEN_STATE), row)
 
     # ----------------------------------------------------------------- look-ups
     def contacts_by_phone(self, number: str, limit: int = 50) -> list[ContactRecord]:
@@ -195,6 +204,11 @@ class History:
         where, params = _overlapping(start, end, "agent", agent)
         rows = self._query(f"{_SELECT_STATES} WHERE {where} ORDER BY agent, started_at, ended_at", params)
         return [AgentStateRecord(**dict(zip(_STATE_COLUMNS, row, strict=True))) for row in rows]
+
+    def open_agent_states(self, before: float) -> list[OpenAgentState]:
+        """The state each agent is in now, where it began before ``before``, by agent."""
+        rows = self._query(f"{_SELECT_OPEN_STATES} WHERE started_at < ? ORDER BY agent", [before])
+        return [OpenAgentState(**dict(zip(_OPEN_STATE_COLUMNS, row, strict=True))) for row in rows]
 
     def monitoring_between(self, start: float, end: float, supervisor: str | None = None) -> list[MonitoringRecord]:
         """Monitoring sessions overlapping [start, end), oldest first, optionally one supervisor's."""

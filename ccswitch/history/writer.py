@@ -24,7 +24,13 @@ import gevent.queue
 from gevent.threadpool import ThreadPool
 
 from ccswitch.errors import StoreError
-from ccswitch.history.model import ContactRecord, DispositionRecord, HistoryRecord, MonitoringRecord
+from ccswitch.history.model import (
+    ContactRecord,
+    DispositionRecord,
+    HistoryRecord,
+    MonitoringRecord,
+    OpenAgentState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,8 @@ def describe(record: HistoryRecord) -> str:
         return f"monitoring {record.session} of call {record.call_uuid}"
     if isinstance(record, DispositionRecord):
         return f"disposition {record.disposition} of call {record.call_uuid}"
+    if isinstance(record, OpenAgentState):
+        return f"agent {record.agent} {record.state} since {record.started_at:.3f}"
     return f"agent {record.agent} {record.state}@{record.started_at:.3f}"
 
 

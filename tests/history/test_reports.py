@@ -10,7 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ccswitch.history import ContactRecord, open_history, phone_key
+from ccswitch.acd.agents import Ready, TakeBreak
+from ccswitch.config import load_config
+from ccswitch.engine import Engine
+from ccswitch.history import ContactRecord, HistoryRecord, OpenAgentState, open_history, phone_key
 from ccswitch.reports import (
     CampaignRow,
     IntervalRow,
@@ -34,10 +37,12 @@ from ccswitch.reports import (
     write_interval_chart,
     write_interval_csv,
 )
+from ccswitch.store.memory import MemoryStore
 
 from .conftest import Database
 from .records import campaign_call, contact, state
 
+ROOT = Path(__file__).resolve().parents[2]
 MOSCOW = ZoneInfo("Europe/Moscow")
 DAY = date(2026, 11, 22)
 
@@ -203,6 +208,21 @@ def test_agent_report_clips_state_time_to_the_window_and_counts_calls_answered_i
     assert (second.calls, second.talk_s, second.aht_s, sum(second.seconds_by_state.values())) == (1, 60.0, 60.0, 0)
 
 
+@pytest.mark.parametrize(("started", "now", "on_break_s"), [
+    (at(8, 0), None, 3600.0),  # on break since before the window, still: the whole window
+    (at(8, 0), at(10, 20), 1200.0),  # the window is not over: up to now
+    (at(10, 45), None, 900.0),  # went on break inside the window
+    (at(11, 0), None, 0.0),  # at the window's end: nothing in it
+    (at(8, 0), at(9, 0), 0.0),  # "now" before the window (a report of a future day)
+])
+def test_agent_report_counts_the_state_still_open_up_to_the_end_of_the_window_or_now(
+    started: float, now: float | None, on_break_s: float,
+) -> None:
+    rows = agent_report([], [], at(10, 0), at(11, 0), [OpenAgentState("1002", "on_break", started, "lunch")], now)
+    seconds = {row.agent: row.seconds_by_state["on_break"] for row in rows}
+    assert seconds.get("1002", 0.0) == on_break_s
+
+
 def test_agent_csv_exact_text() -> None:
     out = io.StringIO()
     write_agent_csv(agent_report(ANSWERED, STATES, at(10, 0), at(11, 0)), out)
@@ -287,7 +307,8 @@ def test_reports_loaded_from_the_database_count_a_call_that_started_the_day_befo
     assert row(loaded, 0, 0).answered == 1
     assert row(load_interval_report(history, DAY, MOSCOW, 60, "support", 20.0, 5.01), 11, 0).short_abandoned == 2
     day_start, day_end = day_bounds(DAY, MOSCOW)
-    assert load_agent_report(history, DAY, MOSCOW) == agent_report(records, STATES, day_start, day_end)
+    assert load_agent_report(history, DAY, MOSCOW, now=at(23, 0)) == agent_report(records, STATES, day_start,
+                                                                                  day_end)
     history.close()
 
 
@@ -416,3 +437,23 @@ def test_campaign_reports_loaded_from_the_database(database: Database) -> None:
                                                                                     "promo-nov")
     assert load_campaign_report(history, date(2026, 11, 20), MOSCOW) == []
     history.close()
+
+
+def test_an_agent_on_break_all_day_shows_the_break_from_the_engines_records(database: Database) -> None:
+    """The engine records the state each agent enters; the day's report counts it though it never ended."""
+    config = load_config(ROOT / "config" / "ccswitch.yaml")
+    written: list[HistoryRecord] = []
+    engine = Engine(config, MemoryStore(), lambda _node, _effects: None, record=written.append)
+    engine.start(at(8, 0))
+    engine.agent_action("1004", TakeBreak("lunch"), at(9, 0))
+    engine.agent_action("1004", Ready(), at(9, 30))
+    engine.agent_action("1004", TakeBreak("training"), at(10, 0))
+    history = open_history(database.url)
+    history.record_batch(written)
+    midday = {row.agent: row for row in load_agent_report(history, DAY, MOSCOW, now=at(12, 0))}
+    whole_day = {row.agent: row for row in load_agent_report(history, DAY, MOSCOW, now=at(23, 0) + 7200)}
+    history.close()
+    assert config.agents["1004"].login == "available"  # from the start at 8:00
+    assert midday["1004"].seconds_by_state["on_break"] == 1800.0 + 7200.0  # lunch 9:00-9:30, training 10:00-now
+    assert whole_day["1004"].seconds_by_state["on_break"] == 1800.0 + 14 * 3600.0  # training until midnight
+    assert sum(whole_day["1004"].seconds_by_state.values()) == 24 * 3600.0 - 8 * 3600.0  # from the start at 8:00

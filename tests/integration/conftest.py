@@ -5,6 +5,9 @@ Time runs on a ScaledClock (x20) that starts on Monday 23 Nov 2026 at 10:00 Mosc
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -26,6 +29,22 @@ from ccswitch.store.memory import MemoryStore
 ROOT = Path(__file__).resolve().parents[2]
 MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Moscow")).timestamp()
 SPEED = 20.0
+
+
+def api_call(url: str, method: str, body: object = None, content_type: str = "application/json",
+             data: bytes | None = None) -> tuple[int, dict[str, object], dict[str, str]]:
+    """One request to the HTTP API over real TCP: (status, JSON reply, reply headers). ``body`` is sent as JSON
+    (``data`` as raw bytes instead) with ``content_type``; a POST sends ``{}`` when given nothing, GET and DELETE
+    send nothing."""
+    if data is None and (body is not None or method == "POST"):
+        data = json.dumps({} if body is None else body).encode()
+    headers = {"Content-Type": content_type} if data is not None else {}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.load(response), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc), dict(exc.headers)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:

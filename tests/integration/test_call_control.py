@@ -66,7 +66,7 @@ def test_refusals_over_http(centre: ContactCentre, url: str) -> None:
     transfers = sent(centre, "api uuid_transfer")  # the agent's own connection
     assert call(f"{url}/api/calls/nobody/mute", "POST")[0] == 404
     assert call(f"{url}/api/calls/1009/mute", "POST")[0] == 409  # not on a call
-    assert call(f"{url}/api/calls/{agent}/transfer", "POST", {"queue": "billing"})[0] == 404
+    assert call(f"{url}/api/calls/{agent}/transfer", "POST", {"queue": "billing"})[0] == 422  # no such queue
     assert call(f"{url}/api/calls/{agent}/transfer", "POST", {"to": "1000 evil"})[1]["error"] == "unsafe_value"
     assert call(f"{url}/api/calls/{agent}/transfer", "POST", {})[0] == 400
     assert sent(centre, "api uuid_transfer") == transfers

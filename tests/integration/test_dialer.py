@@ -6,9 +6,12 @@ again."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import datetime
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -246,6 +249,7 @@ def url(centre_factory: Callable[..., ContactCentre]) -> Iterator[tuple[ContactC
     server.stop()
 
 
+@pytest.mark.usefixtures("host_in_new_york")  # times shown in the configured zone, not the host's
 def test_campaigns_are_loaded_started_paused_shown_and_disposed_over_the_cli_and_http(
     url: tuple[ContactCentre, str],
 ) -> None:
@@ -268,6 +272,11 @@ def test_campaigns_are_loaded_started_paused_shown_and_disposed_over_the_cli_and
     assert "promo-nov" in cli("status")
     status, view = call(f"{base}/api/campaigns/{CAMPAIGN}", "GET")
     assert status == 200 and view["state"] == "running" and view["lines_in_flight"] == 4
+    since = datetime.fromtimestamp(float(str(view["since"])), ZoneInfo("Europe/Moscow"))
+    assert shown[0].endswith(f"running since {since:%Y-%m-%d %H:%M:%S}")
+    document = json.loads(cli("status", CAMPAIGN, "--json"))
+    assert document["since"] == since.isoformat(timespec="milliseconds")
+    assert [item["name"] for item in json.loads(cli("status", "--json"))] == [CAMPAIGN]
     assert cli("pause", CAMPAIGN) == "promo-nov: paused\n"
     assert "Error: campaign promo-nov has no lead +440000" in cli("dispose", CAMPAIGN, "+440000", "sale", code=1)
     assert "cannot pause while paused" in cli("pause", CAMPAIGN, code=1)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import datetime
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -18,7 +18,7 @@ from ccswitch.media.monitor import Supervisor
 from ccswitch.sim import AgentPhone, CallerScript
 from ccswitch.sim.channel import Eavesdrop
 
-from .conftest import ContactCentre, wait_until
+from .conftest import ContactCentre, api_call, wait_until
 
 SALES_ONLY = Supervisor("3001", "user/3001", frozenset({"sales"}))
 
@@ -42,13 +42,7 @@ def url(centre: ContactCentre) -> Iterator[str]:
 
 
 def call(url: str, method: str, body: object = None) -> tuple[int, dict[str, object]]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
+    return api_call(url, method, body)[:2]
 
 
 def support_call(centre: ContactCentre) -> tuple[str, str, str]:
@@ -127,3 +121,35 @@ def test_cli_monitors_and_the_session_ends_when_the_agent_hangs_up(centre: Conta
     refused = CliRunner().invoke(main, ["monitor", "stop", leg, "--url", url])
     assert refused.exit_code == 1 and "no active monitoring session" in refused.output
     assert CliRunner().invoke(main, ["monitor", "listen", "--supervisor", "2001", "--url", url]).exit_code == 2
+
+
+@pytest.mark.usefixtures("host_in_new_york")
+def test_monitor_list_shows_times_in_the_controllers_zone_and_as_iso_json(
+    centre_factory: Callable[..., ContactCentre],
+) -> None:
+    """The controller runs in Vladivostok (UTC+10), the host is in New York, the local config says Moscow: times
+    are shown in the zone of the controller that reports them."""
+    vladivostok = ZoneInfo("Asia/Vladivostok")
+    centre = centre_factory(phones=(*(AgentPhone(f"100{n}", answer_after_s=1.0, talk_s=600) for n in range(10)),
+                                    AgentPhone("2001", answer_after_s=0.5, talk_s=600)),
+                            configure=lambda config: replace(config, timezone=vladivostok))
+    server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller)
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        _caller, agent, _leg = support_call(centre)
+        started = CliRunner().invoke(main, ["monitor", "listen", "--supervisor", "2001", "--agent", agent,
+                                            "--url", url])
+        assert started.exit_code == 0, started.output
+        (entry,) = centre.controller.engine.monitor_log
+        local = datetime.fromtimestamp(entry.at, vladivostok)
+        listing = CliRunner().invoke(main, ["monitor", "list", "--url", url])
+        assert listing.exit_code == 0, listing.output
+        assert listing.output.splitlines()[-1].startswith(f"{local:%Y-%m-%d %H:%M:%S} start")
+        as_json = CliRunner().invoke(main, ["monitor", "list", "--json", "--url", url])
+        assert as_json.exit_code == 0, as_json.output
+        document = json.loads(as_json.output)
+        assert document["log"][0]["at"] == local.isoformat(timespec="milliseconds")
+        assert document["log"][0]["at"].endswith("+10:00")
+        assert document["active"][0]["started_at"].endswith("+10:00") and document["active"][0]["ended_at"] is None
+    finally:
+        server.stop()

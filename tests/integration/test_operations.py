@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +13,7 @@ from ccswitch.cli import main
 from ccswitch.http import serve_http
 from ccswitch.sim import CallerScript
 
-from .conftest import ContactCentre, wait_until
+from .conftest import ContactCentre, api_call, wait_until
 
 
 @pytest.fixture
@@ -60,11 +58,8 @@ def test_an_agent_on_a_call_cannot_log_out_and_the_api_says_conflict(centre: Con
     caller = centre.switch.place_call(CallerScript(dtmf=("2",), talk_s=30))
     wait_until(lambda: engine.stats.queues["support"].answered == 1, what="the call to be answered")
     agent = engine.calls[caller].agent
-    request = urllib.request.Request(f"{url}/api/agents/{agent}/logout", data=b"{}", method="POST")
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(request, timeout=5)
-    assert refused.value.code == 409
-    assert json.load(refused.value)["error"] == "invalid_transition"
+    status, refused, _ = api_call(f"{url}/api/agents/{agent}/logout", "POST", {})
+    assert (status, refused["error"]) == (409, "invalid_transition")
     assert engine.agents[str(agent)].state is AgentState.ON_CALL
 
 
@@ -80,9 +75,21 @@ def test_queue_show_counts_waiting_calls_and_agents_by_state(centre: ContactCent
     assert "on_break 5" in support
 
 
-def test_an_unreachable_controller_is_a_clear_error() -> None:
-    result = CliRunner().invoke(main, ["agent", "list", "--url", "http://127.0.0.1:9"])
-    assert result.exit_code == 1 and "cannot reach the controller" in result.output
+@pytest.mark.parametrize("command", [["agent", "list"], ["queue", "show"], ["campaign", "status"]])
+def test_an_unreachable_controller_is_a_clear_error_with_no_table_header_before_it(command: list[str]) -> None:
+    result = CliRunner().invoke(main, [*command, "--url", "http://127.0.0.1:9"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: cannot reach the controller"), result.output
+
+
+def test_agent_list_and_queue_show_as_json(centre: ContactCentre, url: str) -> None:
+    assert cli(url, "agent", "break", "1004", "--reason", "lunch").exit_code == 0
+    agents = json.loads(cli(url, "agent", "list", "--json").output)
+    assert {agent["id"]: (agent["state"], agent["reason"]) for agent in agents}["1004"] == ("on_break", "lunch")
+    assert len(agents) == len(centre.controller.config.agents)
+    queues = json.loads(cli(url, "queue", "show", "--json").output)
+    assert [queue["name"] for queue in queues] == list(centre.controller.config.queues)
+    assert next(queue for queue in queues if queue["name"] == "support")["agents"]["on_break"] == 1
 
 
 def test_login_to_one_queue_takes_only_that_queues_calls(centre: ContactCentre, url: str) -> None:

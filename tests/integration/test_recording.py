@@ -22,7 +22,7 @@ from ccswitch.sim import CallerScript
 from ccswitch.sim.channel import Channel
 from tests.history.records import T0, contact
 
-from .conftest import ContactCentre, wait_until
+from .conftest import ContactCentre, api_call, wait_until
 
 RECORDED = "c0ffee00-0000-4000-8000-000000000001"  # in support's 50% sample
 NOT_RECORDED = "c0ffee00-0000-4000-8000-000000000200"  # not in it
@@ -43,12 +43,7 @@ def url(centre: ContactCentre, history: History) -> Iterator[str]:
 
 
 def post(url: str) -> tuple[int, dict[str, object]]:
-    request = urllib.request.Request(url, data=b"{}", method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
+    return api_call(url, "POST", {})[:2]
 
 
 def sent(centre: ContactCentre) -> list[str]:
