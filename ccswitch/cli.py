@@ -87,7 +87,7 @@ def check(config_path: Path, strict: bool, as_json: bool) -> None:
 
     errors: list[ConfigError] = []
     try:
-        config = load_config(config_path)
+        config = load_config(config_path, lead_rows=True)
         _check_recordings(config)
     except ConfigErrors as exc:
         errors = list(exc.errors)
