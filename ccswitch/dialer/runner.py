@@ -493,18 +493,24 @@ class Dialer:
     def load(self, name: str, leads: Sequence[Lead], now: float) -> LoadResult:
         """Import leads (those already stored keep their progress): idempotent. Numbers on a do-not-call list are
         stored as DNC. The run is created (LOADED) if the campaign has none."""
+        loaded = self.add_leads(name, leads, now)
+        log.info("campaign %s: %d leads added (%d in all, %d on a do-not-call list)", name, loaded.added,
+                 loaded.total, loaded.do_not_call)
+        return loaded
+
+    def add_leads(self, name: str, leads: Sequence[Lead], now: float) -> LoadResult:
+        """``load`` without its log line: one batch of a file's import (``ccswitch.lead_import``), whose work is in
+        proportion to the batch, however many leads the campaign has."""
         campaign = self._campaign(name)
         admitted = admit(campaign.config, leads)
         added = self.store.put_leads(name, admitted)
-        campaign.leads = {lead.phone: lead for lead in self.store.leads(name)}
+        campaign.leads.update((lead.phone, lead) for lead in added)
         campaign.idle_until = 0.0
         if campaign.run is None:
             first = new_run(name, now)
             self._set_run(campaign, first, first)
         dnc = sum(1 for lead in admitted if lead.state is LeadState.DNC)
-        log.info("campaign %s: %d leads added (%d in all, %d on a do-not-call list)", name, added,
-                 len(campaign.leads), dnc)
-        return LoadResult(name, added, len(campaign.leads), dnc)
+        return LoadResult(name, len(added), len(campaign.leads), dnc)
 
     def command(self, name: str, command: RunCommand, now: float) -> CampaignRun:
         """Start, pause, resume or stop a campaign (``start`` on a paused one resumes it). Lines already out finish;
