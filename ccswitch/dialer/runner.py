@@ -409,6 +409,29 @@ class LoadResult:
     total: int  # leads the campaign has now
     do_not_call: int  # of the file's leads, on a do-not-call list
     duplicates: int = 0  # lines of the file whose number an earlier line has: skipped
+    unchanged_since: float | None = None  # the file was not read again: imported then, unchanged since
+
+
+class ImportState(enum.Enum):
+    CHECKING = "checking"  # pass 1: every line read and checked, nothing stored
+    IMPORTING = "importing"  # pass 2: leads stored a batch at a time
+    DONE = "done"
+    FAILED = "failed"  # bad lines (nothing stored), or the store or the file failed mid-import
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProgress:
+    """A campaign's leads file import, running or the last one (``ccswitch.lead_import``)."""
+
+    file: str
+    state: ImportState
+    started_at: float
+    rows_read: int = 0  # data rows read so far in the current pass
+    rows: int | None = None  # the file's data rows, once checked
+    added: int = 0  # leads stored so far
+    finished_at: float | None = None
+    error: str | None = None  # FAILED: why
+    unchanged_since: float | None = None  # DONE without importing: the file is the one imported then
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,6 +450,7 @@ class CampaignStatus:
     abandon: AbandonBudget  # over the window, against the limit
     abandon_window_s: int
     outcomes: Mapping[str, int]  # DialOutcome value -> count since this controller started
+    lead_import: ImportProgress | None = None  # the leads file import running, or the last one
 
 
 # -- the dialler -------------------------------------------------------------------------------------------------------
