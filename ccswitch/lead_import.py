@@ -50,6 +50,14 @@ AddLeads = Callable[[str, Sequence[Lead]], LoadResult]  # ``Dialer.add_leads`` r
 
 
 @dataclass(frozen=True, slots=True)
+class _Checked:
+    rows: int
+    do_not_call: int  # distinct numbers on a do-not-call list
+    duplicates: int  # lines whose number an earlier line has
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Imported:
     path: Path
     fingerprint: Fingerprint
@@ -98,24 +106,45 @@ class LeadImports:
             del self._running[name]
 
     def _import(self, name: str, path: Path, do_not_call: frozenset[str]) -> LoadResult:
-        pool = gevent.get_hub().threadpool
-        stamp: Fingerprint = pool.apply(file_stamp, (path,))
+        stamp: Fingerprint = gevent.get_hub().threadpool.apply(file_stamp, (path,))
         last = self._imported.get(name)
         if last is not None and last.path == path and last.fingerprint.same_stamp(stamp):
             return self._unchanged(name, last, last.fingerprint)
-        checked, dnc, duplicates = pool.apply(LeadReader, (name, path), {"skip_duplicates": True}), 0, 0
-        _freeze()  # the numbers seen, a set that grows to a million strings
-        with checked:
-            while not checked.done:
-                dnc += pool.apply(_on_list, (checked, do_not_call))
-                self._update(name, rows_read=checked.rows)
-            checked.problems.raise_any(checked.file)
-            duplicates = checked.duplicates
+        checked = self._check(name, path, do_not_call)
         fingerprint = replace(stamp, digest=checked.digest)
-        log.info("campaign %s: %s checked: %d rows, no bad line", name, path, checked.rows)
         if last is not None and last.path == path and last.fingerprint.digest == fingerprint.digest:
             return self._unchanged(name, last, fingerprint)
         self._update(name, state=ImportState.IMPORTING, rows=checked.rows, rows_read=0)
+        added, digest = self._store(name, path, checked.rows)
+        loaded = replace(self._add_leads(name, []), added=added, do_not_call=checked.do_not_call,
+                         duplicates=checked.duplicates)
+        finished = self._clock.now()
+        if digest == fingerprint.digest:
+            self._imported[name] = _Imported(path, fingerprint, finished, loaded)
+        else:
+            log.warning("campaign %s: %s changed while it was imported: it will be read again at the next load",
+                        name, path)
+        self._update(name, state=ImportState.DONE, finished_at=finished)
+        log.info("campaign %s: %s imported: %d leads added (%d in all, %d on a do-not-call list, %d duplicate lines "
+                 "skipped)", name, path, added, loaded.total, loaded.do_not_call, loaded.duplicates)
+        return loaded
+
+    def _check(self, name: str, path: Path, do_not_call: frozenset[str]) -> _Checked:
+        """Pass 1: every row read and checked, nothing stored; ``DataFileError`` listing the bad lines."""
+        pool = gevent.get_hub().threadpool
+        dnc = 0
+        with pool.apply(LeadReader, (name, path), {"skip_duplicates": True}) as reader:
+            _freeze()  # the numbers seen, a set that grows to a million strings
+            while not reader.done:
+                dnc += pool.apply(_on_list, (reader, do_not_call))
+                self._update(name, rows_read=reader.rows)
+            reader.problems.raise_any(reader.file)
+        log.info("campaign %s: %s checked: %d rows, no bad line", name, path, reader.rows)
+        return _Checked(reader.rows, dnc, reader.duplicates, reader.digest)
+
+    def _store(self, name: str, path: Path, rows: int) -> tuple[int, str]:
+        """Pass 2: the leads handed to the dialler a batch at a time; how many it added, and the file's digest."""
+        pool = gevent.get_hub().threadpool
         added = 0
         with pool.apply(LeadReader, (name, path)) as reader:
             while not reader.done:
@@ -127,18 +156,8 @@ class LeadImports:
                 _freeze()  # the batch's leads, now the campaign's
                 self._update(name, rows_read=reader.rows, added=added)
                 log.info("campaign %s: importing %s: %d of %d rows read, %d leads added", name, path, reader.rows,
-                         checked.rows, added)
-        loaded = replace(self._add_leads(name, []), added=added, do_not_call=dnc, duplicates=duplicates)
-        finished = self._clock.now()
-        if reader.digest == fingerprint.digest:
-            self._imported[name] = _Imported(path, fingerprint, finished, loaded)
-        else:
-            log.warning("campaign %s: %s changed while it was imported: it will be read again at the next load",
-                        name, path)
-        self._update(name, state=ImportState.DONE, finished_at=finished)
-        log.info("campaign %s: %s imported: %d leads added (%d in all, %d on a do-not-call list, %d duplicate lines "
-                 "skipped)", name, path, added, loaded.total, dnc, duplicates)
-        return loaded
+                         rows, added)
+        return added, reader.digest
 
     def _unchanged(self, name: str, last: _Imported, fingerprint: Fingerprint) -> LoadResult:
         """The file is the one imported last: nothing (more) to read or store."""

@@ -158,7 +158,6 @@ def check_leads_file(campaign: str, path: Path) -> None:
         reader.problems.raise_any(reader.file)
 
 
-
 class LeadReader:
     """One pass over a leads file on disk, ``read(rows)`` at a time (see the module docstring).
 
