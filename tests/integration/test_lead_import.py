@@ -166,11 +166,15 @@ def test_calls_and_agent_actions_go_on_while_the_import_reads_and_its_progress_s
         assert f"import     {centre.controller.config.campaigns[CAMPAIGN].leads}: importing, {BATCH} of {ROWS} " \
                f"rows read, {BATCH} leads added" in shown.output.splitlines()
         assert batches == [BATCH] and len(store.leads(CAMPAIGN)) == BATCH
-        assert not loading.ready()
+        joining = gevent.spawn(controller.campaign_load, CAMPAIGN)  # a second load waits for the same import
+        gevent.sleep(0.05)
+        assert not loading.ready() and not joining.ready()
 
         read_may_go_on.release()
         assert loading.get(timeout=10).added == ROWS
+        assert joining.get(timeout=10) == loading.get()
         assert len(store.leads(CAMPAIGN)) == ROWS
+        assert len(reads_done) == 2 * (ROWS // BATCH + 1)  # two passes, each to the end of the file, once
     finally:
         server.stop()
 
@@ -224,7 +228,8 @@ def test_a_file_with_bad_lines_imports_nothing_and_says_which(centre: ContactCen
     assert centre.controller.campaign_load(CAMPAIGN).added == ROWS
 
 
-def test_the_cli_loads_over_http_and_says_when_the_file_is_unchanged(centre: ContactCentre) -> None:
+def test_the_cli_loads_over_http_and_says_when_the_file_is_unchanged(centre: ContactCentre, leads_file: Path
+                                                                      ) -> None:
     server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller)
     url = f"http://127.0.0.1:{server.server_port}"
 
@@ -238,5 +243,10 @@ def test_the_cli_loads_over_http_and_says_when_the_file_is_unchanged(centre: Con
         again = load()
         assert again.startswith(f"{CAMPAIGN}: 0 leads added ({ROWS} in all, 1 on a do-not-call list); the file is "
                                 "unchanged since its import at ")
+        write_leads(leads_file, range(ROWS), "not a number,Bad,Leeds")
+        status, refused = call(f"{url}/api/campaigns/{CAMPAIGN}/load", "POST", {})
+        assert (status, refused["error"]) == (422, "data_file_invalid")
+        assert refused["message"] == f"{leads_file}: line {ROWS + 2}: bad phone number 'not a number' (3-15 " \
+                                     "digits, optionally after '+'; spaces, dashes, dots and brackets are ignored)"
     finally:
         server.stop()
