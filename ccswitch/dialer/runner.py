@@ -362,7 +362,7 @@ class Preview:
 class _Campaign:
     config: CampaignConfig
     run: CampaignRun | None
-    leads: dict[str, Lead]  # phone -> lead, as last read or written
+    leads: dict[str, Lead]  # phone -> lead, as last read or written: changed through ``keep``
     ledger: AbandonLedger
     estimates: _Estimates
     window: OutcomeWindow
@@ -370,6 +370,18 @@ class _Campaign:
     ledger_at: float = 0.0  # the ledger takes records in time order
     idle_until: float = 0.0  # no lead was left to dial: not looked for again before this
     skipped: dict[str, float] = field(default_factory=dict)  # phone -> not previewed again before this
+    by_state: Counter[LeadState] = field(default_factory=Counter)  # ``leads`` counted: status walks no million leads
+
+    def __post_init__(self) -> None:
+        self.by_state.update(lead.state for lead in self.leads.values())
+
+    def keep(self, lead: Lead) -> None:
+        """``lead`` as last read or written."""
+        old = self.leads.get(lead.phone)
+        if old is not None:
+            self.by_state[old.state] -= 1
+        self.by_state[lead.state] += 1
+        self.leads[lead.phone] = lead
 
     @property
     def ring_s(self) -> int:
@@ -528,7 +540,8 @@ class Dialer:
         campaign = self._campaign(name)
         admitted = admit(campaign.config, leads)
         added = self.store.put_leads(name, admitted)
-        campaign.leads.update((lead.phone, lead) for lead in added)
+        for lead in added:
+            campaign.keep(lead)
         campaign.idle_until = 0.0
         if campaign.run is None:
             first = new_run(name, now)
@@ -664,12 +677,12 @@ class Dialer:
             or self.store.get_lead(name, number.removeprefix("+"))
         if lead is None:
             raise UnknownNameError(f"campaign {campaign.config.name} has no lead {phone}")
-        campaign.leads[lead.phone] = lead
+        campaign.keep(lead)
         return lead
 
     def status(self, name: str, now: float) -> CampaignStatus:
         campaign = self._campaign(name)
-        leads = Counter(lead.state.value for lead in campaign.leads.values())
+        leads = campaign.by_state
         lines = Counter(line.state.value for line in self.lines.values() if line.campaign == name)
         window = campaign.window.counts(now)
         dialled = sum(window.values())
@@ -678,7 +691,7 @@ class Dialer:
         return CampaignStatus(
             name=name, mode=campaign.config.mode, queue=campaign.config.queue,
             state=run.state.value if run else "not_loaded", since=run.since if run else None,
-            leads={state.value: leads.get(state.value, 0) for state in LeadState},
+            leads={state.value: leads.get(state, 0) for state in LeadState},
             lines={state.value: lines.get(state.value, 0) for state in LineState},
             lines_in_flight=self.lines_in_flight(name),
             dialled=dialled,
@@ -1107,7 +1120,7 @@ class Dialer:
         if stored is None:
             fresh = self.store.get_lead(old.campaign, old.phone)
             if fresh is not None:
-                campaign.leads[fresh.phone] = fresh
+                campaign.keep(fresh)
             return None
-        campaign.leads[stored.phone] = stored
+        campaign.keep(stored)
         return stored
