@@ -104,7 +104,7 @@ def check(config_path: Path, strict: bool, as_json: bool, ask_switch: bool) -> N
 
     errors: list[ConfigError] = []
     try:
-        config = load_config(config_path)
+        config = load_config(config_path, lead_rows=True)
         _check_recordings(config)
     except ConfigErrors as exc:
         errors = list(exc.errors)
@@ -545,7 +545,8 @@ url_option = click.option("--url", envvar="CCSWITCH_URL", is_eager=True,  # befo
                           help="The running controller's HTTP address [default: http://<http.host>:<http.port>].")
 
 
-def _api(config_path: Path | None, url: str | None, method: str, path: str, body: object = None) -> Any:
+def _api(config_path: Path | None, url: str | None, method: str, path: str, body: object = None,
+         timeout: float = 10.0) -> Any:
     """Call the running controller's operations API (``ccswitch run`` serves it on the config's HTTP port);
     ``config_path`` is None only with a ``url``."""
     import json
@@ -565,7 +566,7 @@ def _api(config_path: Path | None, url: str | None, method: str, path: str, body
     request = urllib.request.Request(url.rstrip("/") + path, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.load(response)
     except urllib.error.HTTPError as exc:
         raise click.ClickException(json.load(exc).get("message", str(exc))) from exc
@@ -850,6 +851,7 @@ def _campaign_lines(status: dict[str, Any], tz: tzinfo) -> list[str]:
     lines = ", ".join(f"{state} {count}" for state, count in status["lines"].items() if count) or "none"
     abandon = status["abandon"]
     window_h = abandon["window_s"] / 3600
+    imported = [] if status.get("lead_import") is None else [f"import     {_import_line(status['lead_import'])}"]
     return [
         f"campaign   {status['name']} ({status['mode']}, queue {status['queue']}): {status['state']}{since}",
         f"leads      {leads}",
@@ -858,7 +860,21 @@ def _campaign_lines(status: dict[str, Any], tz: tzinfo) -> list[str]:
         f"machine {_percent(status['machine_ratio'])}",
         f"abandoned  {abandon['abandoned']} of {abandon['answered']} answered = {_percent(abandon['ratio'])} "
         f"(limit {_percent(abandon['limit'])} over {window_h:g}h, {abandon['remaining']:g} left)",
+        *imported,
     ]
+
+
+def _import_line(progress: dict[str, Any]) -> str:
+    """``ccswitch campaign status``: the leads file import running, or the last one."""
+    of = f" of {progress['rows']}" if progress["rows"] is not None and progress["state"] == "importing" else ""
+    done = progress["finished_at"]
+    when = f" at {datetime.fromtimestamp(done):%Y-%m-%d %H:%M:%S}" if done else ""
+    if progress["unchanged_since"] is not None:
+        since = datetime.fromtimestamp(progress["unchanged_since"])
+        return f"{progress['file']}: {progress['state']}{when}, unchanged since {since:%Y-%m-%d %H:%M:%S}"
+    failed = f": {progress['error'].splitlines()[0]}" if progress["error"] else ""
+    return (f"{progress['file']}: {progress['state']}{when}, {progress['rows_read']}{of} rows read, "
+            f"{progress['added']} leads added{failed}")
 
 
 @campaign.command("status")
@@ -893,12 +909,20 @@ def campaign_status(config_path: Path, url: str | None, name: str | None, as_jso
 @url_option
 @click.argument("name")
 def campaign_load(config_path: Path, url: str | None, name: str) -> None:
-    """Import the campaign's leads file (campaigns.yaml `leads`) into the store. Idempotent: leads already there
-    keep their progress; numbers on a do-not-call list are kept as DNC."""
-    loaded = _api(config_path, url, "POST", f"/api/campaigns/{name}/load", {})
+    """Import the campaign's leads file (campaigns.yaml `leads`) into the store and wait until it is in; `campaign
+    status` shows the progress meanwhile. Idempotent: leads already there keep their progress; numbers on a
+    do-not-call list are kept as DNC; a file unchanged since its last import is not read again. A bad line and
+    nothing is imported."""
+    loaded = _api(config_path, url, "POST", f"/api/campaigns/{name}/load", {}, timeout=_IMPORT_TIMEOUT_S)
     skipped = f", {loaded['duplicates']} duplicate lines skipped" if loaded["duplicates"] else ""
+    unchanged = loaded["unchanged_since"]
+    again = ("" if unchanged is None
+             else f"; the file is unchanged since its import at {datetime.fromtimestamp(unchanged):%Y-%m-%d %H:%M:%S}")
     click.echo(f"{name}: {loaded['added']} leads added ({loaded['total']} in all, {loaded['do_not_call']} on a "
-               f"do-not-call list{skipped})")
+               f"do-not-call list{skipped}){again}")
+
+
+_IMPORT_TIMEOUT_S = 3600.0  # a million rows take well under a minute; the import goes on if the wait ends
 
 
 def _campaign_command(command: str, doc: str) -> None:

@@ -22,7 +22,7 @@ import gc
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -43,7 +43,7 @@ from ccswitch.channel_events import (
 from ccswitch.channel_list import read_channels
 from ccswitch.clock import Clock
 from ccswitch.config import CampaignConfig, Config, load_config
-from ccswitch.dialer import CampaignRun, Lead, RunCommand, read_leads
+from ccswitch.dialer import CampaignRun, Lead, RunCommand
 from ccswitch.dialer.runner import CampaignStatus, Dialer, LoadResult
 from ccswitch.effects import Effect
 from ccswitch.engine import Engine, Record
@@ -53,6 +53,7 @@ from ccswitch.esl.connection import EslConnection
 from ccswitch.esl.event import Event
 from ccswitch.executor import Executor
 from ccswitch.gone_channels import GoneChannels
+from ccswitch.lead_import import LeadImports
 from ccswitch.media.monitor import MonitorMode, MonitorSession
 from ccswitch.media.recording import RecordingSession
 from ccswitch.metrics import Metrics
@@ -63,6 +64,8 @@ from ccswitch.switch_modules import Requirement, describe, missing_requirements,
 log = logging.getLogger(__name__)
 
 INBOX_SIZE = 100_000
+LEADS_IMPORT_TIMEOUT_S = 3600.0  # how long a load waits for its import (which goes on if the wait ends)
+_BATCH_TIMEOUT_S = 60.0  # the controller greenlet takes an import's batch of leads within this, however busy
 _YIELD_EVERY = 32  # messages handled in a row before the controller greenlet lets others run
 
 
@@ -121,6 +124,7 @@ class Controller:
         self.metrics.watch(self.engine)
         self.dialer = Dialer(config, shared, self.engine, self._emit, record)
         self.metrics.watch_dialer(self.dialer)
+        self.lead_imports = LeadImports(self._add_leads, clock)
         self.inbox: gevent.queue.Queue[_Message] = gevent.queue.Queue(maxsize=INBOX_SIZE)
         self.connections = {
             node.name: EslConnection(
@@ -150,6 +154,7 @@ class Controller:
         for connection in self.connections.values():
             connection.stop()
         self._ticker_greenlet.kill()
+        self.lead_imports.stop()
         self.inbox.put(_Stop())  # the controller greenlet finishes what is queued before it, then ends
         self._run_greenlet.join(timeout=5)
         self.executor.join(timeout=5)
@@ -281,16 +286,21 @@ class Controller:
         return self._ask(partial(self.engine.stop_monitor, session), timeout)
 
     # -- outbound campaigns (the dialler answers in the controller greenlet) ----------------------------------------
-    def campaign_load(self, name: str, timeout: float = 30.0) -> LoadResult:
-        """Import the campaign's leads file into the store (idempotent: stored leads keep their progress). The file
-        is read here, outside the controller greenlet; raises UnknownNameError, ConfigError (no leads file) or
-        DataFileError (bad lines)."""
+    def campaign_load(self, name: str, timeout: float = LEADS_IMPORT_TIMEOUT_S) -> LoadResult:
+        """Import the campaign's leads file into the store (idempotent: stored leads keep their progress) and wait
+        for the import to end. It runs in the background, a batch at a time, while the controller goes on
+        (``ccswitch.lead_import``; ``campaign_status`` shows its progress); a file unchanged since its last import
+        is not read again. Raises UnknownNameError, ConfigError (no leads file) or DataFileError (bad lines:
+        nothing imported)."""
         campaign = self._campaign_config(name)
         if campaign.leads is None:
             raise ConfigError(self.config.paths.campaigns.name, f"{name}.leads", "no leads file to load")
-        file = read_leads(name, campaign.leads)
-        loaded: LoadResult = self._ask(partial(self.dialer.load, name, file.leads), timeout)
-        return LoadResult(loaded.campaign, loaded.added, loaded.total, loaded.do_not_call, len(file.duplicates))
+        loaded: LoadResult = self.lead_imports.load(name, campaign.leads, campaign.do_not_call).get(timeout=timeout)
+        return loaded
+
+    def _add_leads(self, name: str, leads: Sequence[Lead]) -> LoadResult:
+        """One batch of an import, stored by the dialler in the controller greenlet."""
+        return self._ask(partial(self.dialer.add_leads, name, leads), _BATCH_TIMEOUT_S)
 
     def campaign_leads(self, name: str, leads: list[Lead], timeout: float = 30.0) -> LoadResult:
         """Import leads given directly (tests, an API upload)."""
@@ -307,10 +317,14 @@ class Controller:
         return self._ask(partial(self.dialer.command, name, command), timeout)
 
     def campaign_status(self, name: str, timeout: float = 5.0) -> CampaignStatus:
-        return self._ask(partial(self.dialer.status, name), timeout)
+        return self._with_import(self._ask(partial(self.dialer.status, name), timeout))
 
     def campaign_statuses(self, timeout: float = 5.0) -> list[CampaignStatus]:
-        return self._ask(lambda now: [self.dialer.status(name, now) for name in self.config.campaigns], timeout)
+        statuses = self._ask(lambda now: [self.dialer.status(name, now) for name in self.config.campaigns], timeout)
+        return [self._with_import(status) for status in statuses]
+
+    def _with_import(self, status: CampaignStatus) -> CampaignStatus:
+        return replace(status, lead_import=self.lead_imports.progress(status.name))
 
     def campaign_dispose(self, name: str, phone: str, disposition: str, timeout: float = 5.0) -> Lead:
         """An agent's disposition for a lead they talked to; raises UnknownNameError or InvalidTransition."""

@@ -236,7 +236,8 @@ _PREVIEW_ACTIONS = {"preview": "show", "dial": "dial", "skip": "skip"}
 
 def _campaign_resource(controller: Controller, parts: list[str]) -> _Resource | None:
     """``GET /api/campaigns`` (every campaign's status), ``GET /api/campaigns/<name>``; ``POST
-    /api/campaigns/<name>/load`` (import its leads file), ``…/start|pause|resume|stop``; ``POST
+    /api/campaigns/<name>/load`` (import its leads file: answers when the import is done, while the controller
+    goes on; the status shows its progress meanwhile), ``…/start|pause|resume|stop``; ``POST
     /api/campaigns/<name>/dispositions {"phone": "+447700900001", "disposition": "sale"}``; ``POST
     /api/campaigns/<name>/preview|dial|skip {"agent": "1001"}``: show the agent a lead (reserving them), dial it,
     or skip it."""
@@ -270,8 +271,8 @@ def _campaign_resource(controller: Controller, parts: list[str]) -> _Resource | 
 
 
 def campaign_view(status: CampaignStatus) -> dict[str, object]:
-    """A campaign's status as JSON: run state, leads by state, lines, rates, and the abandon rate against its
-    limit over the regulator's window."""
+    """A campaign's status as JSON: run state, leads by state, lines, rates, the abandon rate against its
+    limit over the regulator's window, and its leads file import (running, or the last one; null: none)."""
     budget = status.abandon
     return {
         "name": status.name, "mode": status.mode, "queue": status.queue, "state": status.state,
@@ -282,6 +283,8 @@ def campaign_view(status: CampaignStatus) -> dict[str, object]:
                     "ratio": budget.rate if budget.answered else None, "limit": budget.limit,
                     "window_s": status.abandon_window_s, "remaining": round(budget.remaining, 3)},
         "outcomes": dict(status.outcomes),
+        "lead_import": None if status.lead_import is None else {
+            **asdict(status.lead_import), "state": status.lead_import.state.value},
     }
 
 

@@ -525,7 +525,7 @@ class InstrumentedStore:
     def next_seq(self) -> int:
         return self._timed("next_seq", self._store.next_seq)
 
-    def put_leads(self, campaign: str, leads: Sequence[Lead]) -> int:
+    def put_leads(self, campaign: str, leads: Sequence[Lead]) -> list[Lead]:
         return self._timed("put_leads", self._store.put_leads, campaign, leads)
 
     def get_lead(self, campaign: str, phone: str) -> Lead | None:

@@ -74,6 +74,21 @@ def test_errors_exit_1_as_before_without_warnings_or_summary(config: Path) -> No
     ]
 
 
+def test_every_row_of_a_leads_file_is_checked(config: Path) -> None:
+    # The configuration loader reads only a leads file's header (the controller imports the rows in the background):
+    # check is where a bad row shows before a load.
+    leads = config.parent / "campaigns" / "promo-nov.csv"
+    leads.write_text(leads.read_text() + "+44 7700 9000xx,Typo\n")
+    result = check(config, env=SECRET)
+
+    assert result.exit_code == CHECK_ERRORS
+    assert result.stderr.splitlines() == [
+        "config/campaigns/promo-nov.csv: line 12: bad phone number '+44 7700 9000xx' (3-15 digits, optionally after "
+        "'+'; spaces, dashes, dots and brackets are ignored)",
+        "1 error(s)",
+    ]
+
+
 def test_a_catch_all_above_the_calendar_rules_is_reported(config: Path) -> None:
     dialplan = config.parents[1] / "dialplans" / "main.yaml"
     dialplan.write_text(dialplan.read_text().replace(

@@ -43,7 +43,7 @@ from ccswitch.config.model import (
     StoreConfig,
     Tier,
 )
-from ccswitch.dialer.leads import normalise_phone, read_do_not_call, read_leads
+from ccswitch.dialer.leads import check_leads_file, normalise_phone, read_do_not_call, read_leads_header
 from ccswitch.dialer.pacing import DEFAULT_ABANDON_LIMIT, DEFAULT_RING_SECONDS, MIN_RING_SECONDS, OFCOM_WINDOW_SECONDS
 from ccswitch.errors import ConfigError, DataFileError, UnsafeValueError
 from ccswitch.esl import commands
@@ -74,24 +74,28 @@ class ConfigErrors(ConfigError):
 
 
 def check_config(path: str | Path, env: Mapping[str, str] | None = None) -> list[ConfigError]:
-    """Every problem in the configuration rooted at ``path`` (``config/ccswitch.yaml``); empty when valid."""
-    return _load(Path(path), os.environ if env is None else env)[1]
+    """Every problem in the configuration rooted at ``path`` (``config/ccswitch.yaml``), every row of the
+    campaigns' leads files included (as ``ccswitch check``); empty when valid."""
+    return _load(Path(path), os.environ if env is None else env, lead_rows=True)[1]
 
 
-def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+def load_config(path: str | Path, env: Mapping[str, str] | None = None, *, lead_rows: bool = False) -> Config:
     """The configuration rooted at ``path``; raises ``ConfigErrors`` (a ``ConfigError``) listing all problems.
 
     ``env`` defaults to ``os.environ``: CCSWITCH_ESL_HOST / _PORT / _PASSWORD override the first FreeSWITCH
     node, CCSWITCH_REDIS_URL selects the redis store at that URL, CCSWITCH_DIALPLAN picks the active dialplan,
     CCSWITCH_HISTORY_URL sets the contact-history database, CCSWITCH_HTTP_HOST the HTTP listener's address.
+
+    Of a campaign's leads file only the header is read (it may hold millions of rows: the controller imports it
+    in the background, ``ccswitch.lead_import``); ``lead_rows`` checks every row too (``ccswitch check``).
     """
-    config, errors = _load(Path(path), os.environ if env is None else env)
+    config, errors = _load(Path(path), os.environ if env is None else env, lead_rows)
     if errors or config is None:
         raise ConfigErrors(errors)
     return config
 
 
-def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, list[ConfigError]]:
+def _load(config_file: Path, env: Mapping[str, str], lead_rows: bool) -> tuple[Config | None, list[ConfigError]]:
     issues = Issues(config_file.resolve().parent.parent)
     main = issues.read_yaml(config_file)
     if main is None:
@@ -117,6 +121,8 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     dialplan = _active_dialplan(main, env, dialplans)
     do_not_call = _numbers(paths_section, "do_not_call", paths.do_not_call) if paths.do_not_call else frozenset()
     campaigns = _campaigns(issues, paths.campaigns, timezone, do_not_call, refs)
+    if lead_rows:
+        _check_lead_rows(issues, campaigns)
     refs += _number_refs(main.section("media"), media.say_language, queues)
     prompts = _prompt_files(paths.sounds)
     _check_refs(issues, refs, queues, menus, prompts, issues.display(paths.sounds))
@@ -660,7 +666,7 @@ def _campaign(
     own = _numbers(node, "do_not_call", folder / own_file) if own_file else frozenset()
     leads = (folder / leads_file).resolve() if leads_file else None
     if leads is not None:
-        _check_leads(node, name, leads)
+        _check_leads(node, leads)
     return CampaignConfig(
         name=name,
         caller_id_number=caller_id_number,
@@ -850,14 +856,27 @@ def _numbers(node: Node, key: str, path: Path) -> frozenset[str]:
         return frozenset()
 
 
-def _check_leads(node: Node, campaign: str, path: Path) -> None:
+def _check_leads(node: Node, path: Path) -> None:
+    """The file is there and its header (first line) is right; the rows are ``_check_lead_rows``'s."""
     if not path.is_file():
         node.error("leads", f"file not found: {node.issues.display(path)}")
         return
     try:
-        read_leads(campaign, path)
+        read_leads_header(path)
     except DataFileError as exc:
         _data_file_problems(node.issues, path, exc)
+
+
+def _check_lead_rows(issues: Issues, campaigns: Mapping[str, CampaignConfig]) -> None:
+    """Every bad row of the campaigns' leads files (those found, with a right header), streamed."""
+    for campaign in campaigns.values():
+        path = campaign.leads
+        if path is None or not path.is_file() or any(e.file == issues.display(path) for e in issues.errors):
+            continue
+        try:
+            check_leads_file(campaign.name, path)
+        except DataFileError as exc:
+            _data_file_problems(issues, path, exc)
 
 
 def _data_file_problems(issues: Issues, path: Path, error: DataFileError) -> None:

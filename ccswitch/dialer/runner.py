@@ -373,7 +373,7 @@ class Preview:
 class _Campaign:
     config: CampaignConfig
     run: CampaignRun | None
-    leads: dict[str, Lead]  # phone -> lead, as last read or written
+    leads: dict[str, Lead]  # phone -> lead, as last read or written: changed through ``keep``
     ledger: AbandonLedger
     estimates: _Estimates
     window: OutcomeWindow
@@ -381,6 +381,18 @@ class _Campaign:
     ledger_at: float = 0.0  # the ledger takes records in time order
     idle_until: float = 0.0  # no lead was left to dial: not looked for again before this
     skipped: dict[str, float] = field(default_factory=dict)  # phone -> not previewed again before this
+    by_state: Counter[LeadState] = field(default_factory=Counter)  # ``leads`` counted: status walks no million leads
+
+    def __post_init__(self) -> None:
+        self.by_state.update(lead.state for lead in self.leads.values())
+
+    def keep(self, lead: Lead) -> None:
+        """``lead`` as last read or written."""
+        old = self.leads.get(lead.phone)
+        if old is not None:
+            self.by_state[old.state] -= 1
+        self.by_state[lead.state] += 1
+        self.leads[lead.phone] = lead
 
     @property
     def ring_s(self) -> int:
@@ -420,6 +432,29 @@ class LoadResult:
     total: int  # leads the campaign has now
     do_not_call: int  # of the file's leads, on a do-not-call list
     duplicates: int = 0  # lines of the file whose number an earlier line has: skipped
+    unchanged_since: float | None = None  # the file was not read again: imported then, unchanged since
+
+
+class ImportState(enum.Enum):
+    CHECKING = "checking"  # pass 1: every line read and checked, nothing stored
+    IMPORTING = "importing"  # pass 2: leads stored a batch at a time
+    DONE = "done"
+    FAILED = "failed"  # bad lines (nothing stored), or the store or the file failed mid-import
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProgress:
+    """A campaign's leads file import, running or the last one (``ccswitch.lead_import``)."""
+
+    file: str
+    state: ImportState
+    started_at: float
+    rows_read: int = 0  # data rows read so far in the current pass
+    rows: int | None = None  # the file's data rows, once checked
+    added: int = 0  # leads stored so far
+    finished_at: float | None = None
+    error: str | None = None  # FAILED: why
+    unchanged_since: float | None = None  # DONE without importing: the file is the one imported then
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,6 +473,7 @@ class CampaignStatus:
     abandon: AbandonBudget  # over the window, against the limit
     abandon_window_s: int
     outcomes: Mapping[str, int]  # DialOutcome value -> count since this controller started
+    lead_import: ImportProgress | None = None  # the leads file import running, or the last one
 
 
 # -- the dialler -------------------------------------------------------------------------------------------------------
@@ -506,18 +542,25 @@ class Dialer:
     def load(self, name: str, leads: Sequence[Lead], now: float) -> LoadResult:
         """Import leads (those already stored keep their progress): idempotent. Numbers on a do-not-call list are
         stored as DNC. The run is created (LOADED) if the campaign has none."""
+        loaded = self.add_leads(name, leads, now)
+        log.info("campaign %s: %d leads added (%d in all, %d on a do-not-call list)", name, loaded.added,
+                 loaded.total, loaded.do_not_call)
+        return loaded
+
+    def add_leads(self, name: str, leads: Sequence[Lead], now: float) -> LoadResult:
+        """``load`` without its log line: one batch of a file's import (``ccswitch.lead_import``), whose work is in
+        proportion to the batch, however many leads the campaign has."""
         campaign = self._campaign(name)
         admitted = admit(campaign.config, leads)
         added = self.store.put_leads(name, admitted)
-        campaign.leads = {lead.phone: lead for lead in self.store.leads(name)}
+        for lead in added:
+            campaign.keep(lead)
         campaign.idle_until = 0.0
         if campaign.run is None:
             first = new_run(name, now)
             self._set_run(campaign, first, first)
         dnc = sum(1 for lead in admitted if lead.state is LeadState.DNC)
-        log.info("campaign %s: %d leads added (%d in all, %d on a do-not-call list)", name, added,
-                 len(campaign.leads), dnc)
-        return LoadResult(name, added, len(campaign.leads), dnc)
+        return LoadResult(name, len(added), len(campaign.leads), dnc)
 
     def command(self, name: str, command: RunCommand, now: float) -> CampaignRun:
         """Start, pause, resume or stop a campaign (``start`` on a paused one resumes it). Lines already out finish;
@@ -676,12 +719,12 @@ class Dialer:
             or self.store.get_lead(name, number.removeprefix("+"))
         if lead is None:
             raise UnknownNameError(f"campaign {campaign.config.name} has no lead {phone}")
-        campaign.leads[lead.phone] = lead
+        campaign.keep(lead)
         return lead
 
     def status(self, name: str, now: float) -> CampaignStatus:
         campaign = self._campaign(name)
-        leads = Counter(lead.state.value for lead in campaign.leads.values())
+        leads = campaign.by_state
         lines = Counter(line.state.value for line in self.lines.values() if line.campaign == name)
         window = campaign.window.counts(now)
         dialled = sum(window.values())
@@ -690,7 +733,7 @@ class Dialer:
         return CampaignStatus(
             name=name, mode=campaign.config.mode, queue=campaign.config.queue,
             state=run.state.value if run else "not_loaded", since=run.since if run else None,
-            leads={state.value: leads.get(state.value, 0) for state in LeadState},
+            leads={state.value: leads.get(state, 0) for state in LeadState},
             lines={state.value: lines.get(state.value, 0) for state in LineState},
             lines_in_flight=self.lines_in_flight(name),
             dialled=dialled,
@@ -1137,7 +1180,7 @@ class Dialer:
         if stored is None:
             fresh = self.store.get_lead(old.campaign, old.phone)
             if fresh is not None:
-                campaign.leads[fresh.phone] = fresh
+                campaign.keep(fresh)
             return None
-        campaign.leads[stored.phone] = stored
+        campaign.keep(stored)
         return stored

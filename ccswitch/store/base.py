@@ -58,10 +58,11 @@ class Store(Protocol):
         """The next arrival number: increasing across every controller sharing the store."""
         ...
 
-    def put_leads(self, campaign: str, leads: Sequence[Lead]) -> int:
+    def put_leads(self, campaign: str, leads: Sequence[Lead]) -> list[Lead]:
         """Add the leads whose number the campaign does not have yet, with version 1 and ``position`` after
-        every lead it has (their order in ``leads``); stored leads keep their progress. Returns how many were
-        added."""
+        every lead it has (their order in ``leads``); stored leads keep their progress. Returns the leads added,
+        as stored, in that order (a number twice in ``leads``: its first), so that a caller keeping a copy of the
+        campaign's leads does work in proportion to ``leads``, never to the campaign."""
         ...
 
     def get_lead(self, campaign: str, phone: str) -> Lead | None: ...

@@ -64,14 +64,15 @@ class MemoryStore:
         self._seq += 1
         return self._seq
 
-    def put_leads(self, campaign: str, leads: Sequence[Lead]) -> int:
+    def put_leads(self, campaign: str, leads: Sequence[Lead]) -> list[Lead]:
         check_campaign(campaign, leads)
         stored = self._leads.setdefault(campaign, {})
-        before = len(stored)
+        added: list[Lead] = []
         for lead in leads:
             if lead.phone not in stored:
                 stored[lead.phone] = replace(lead, position=len(stored), version=1)
-        return len(stored) - before
+                added.append(stored[lead.phone])
+        return added
 
     def get_lead(self, campaign: str, phone: str) -> Lead | None:
         return self._leads.get(campaign, {}).get(phone)

@@ -56,14 +56,14 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 """
 
-# KEYS: records hash, versions hash. ARGV: id, JSON, id, JSON, ... Adds the absent ones at version 1; returns how
-# many.
+# KEYS: records hash, versions hash. ARGV: id, JSON, id, JSON, ... Adds the absent ones at version 1; returns the
+# 0-based indexes of the pairs added.
 _ADD_ABSENT = """
-local added = 0
+local added = {}
 for i = 1, #ARGV, 2 do
     if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
         redis.call('HSET', KEYS[2], ARGV[i], 1)
-        added = added + 1
+        added[#added + 1] = (i - 1) / 2
     end
 end
 return added
@@ -171,19 +171,17 @@ class RedisStore:
         with self._failures("next arrival number"):
             return int(self._client.incr(self._seq_key))
 
-    def put_leads(self, campaign: str, leads: Sequence[Lead]) -> int:
+    def put_leads(self, campaign: str, leads: Sequence[Lead]) -> list[Lead]:
         check_campaign(campaign, leads)
-        added = 0
+        added: list[Lead] = []
         with self._failures(f"add leads to campaign {campaign}"):
             for start in range(0, len(leads), _LEADS_PER_SCRIPT):
                 batch = leads[start : start + _LEADS_PER_SCRIPT]
                 first = int(self._client.incrby(f"{self._prefix}lead-positions:{campaign}", len(batch))) - len(batch)
-                args = [
-                    part
-                    for offset, lead in enumerate(batch)
-                    for part in (lead.phone, _encode_lead(replace(lead, position=first + offset)))
-                ]
-                added += int(self._add_absent(keys=list(self._lead_keys(campaign)), args=args))
+                positioned = [replace(lead, position=first + offset) for offset, lead in enumerate(batch)]
+                args = [part for lead in positioned for part in (lead.phone, _encode_lead(lead))]
+                indexes = self._add_absent(keys=list(self._lead_keys(campaign)), args=args)
+                added += [replace(positioned[int(index)], version=1) for index in indexes]
         return added
 
     def get_lead(self, campaign: str, phone: str) -> Lead | None:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ccswitch.config import Blast, Disposition, HourRange, RetryDelays, check_config, load_config
+from ccswitch.config import Blast, ConfigErrors, Disposition, HourRange, RetryDelays, check_config, load_config
 from ccswitch.dialer import on_list, read_leads
 
 from .conftest import REPO, Tree
@@ -245,6 +245,32 @@ def test_bad_lines_of_leads_and_do_not_call_files_are_reported_with_their_line_n
         "spaces, dashes, dots and brackets are ignored)",
         "config/campaigns/promo-nov.csv: line 4: no phone number",
     ]
+
+
+def test_the_loader_reads_a_leads_files_header_only_and_the_check_every_row(tree: Tree) -> None:
+    # The controller loads the configuration at start-up and on every reload: a file of a million rows must not be
+    # parsed there (the import streams it, and checks it whole first).
+    tree.write("config/campaigns/promo-nov.csv", "phone,name\n+447700900001,A\n+447700900002,B\n+447700900003,C\n"
+                                                 "not a number,D\n")
+
+    assert load_config(tree.config_file, env={}).campaigns["promo-nov"].leads == \
+        tree.root / "config" / "campaigns" / "promo-nov.csv"
+    bad_row = ("config/campaigns/promo-nov.csv: line 5: bad phone number 'not a number' (3-15 digits, optionally "
+               "after '+'; spaces, dashes, dots and brackets are ignored)")
+    assert problems(tree) == [bad_row]
+    with pytest.raises(ConfigErrors, match="line 5: bad phone number"):
+        load_config(tree.config_file, env={}, lead_rows=True)
+
+
+def test_a_leads_files_header_is_checked_by_the_loader_and_reported_once(tree: Tree) -> None:
+    tree.write("config/campaigns/promo-nov.csv", "number,name\n+447700900001,A\nnot a number,D\n")
+    header = "config/campaigns/promo-nov.csv: line 1: no 'phone' column (columns: number, name)"
+
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(tree.config_file, env={})
+
+    assert [str(error) for error in caught.value.errors] == [header]
+    assert problems(tree) == [header]
 
 
 def test_shipped_leads_file_holds_ten_numbers_one_of_them_on_the_do_not_call_list() -> None:

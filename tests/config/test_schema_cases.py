@@ -281,6 +281,8 @@ WITHOUT_A_CASE = {
     "test_without_a_global_list_a_campaign_has_only_its_own": "removes a key the schema does not require",
     "test_bad_lines_of_leads_and_do_not_call_files_are_reported_with_their_line_numbers": "CSV and text files",
     "test_shipped_leads_file_holds_ten_numbers_one_of_them_on_the_do_not_call_list": "a CSV file",
+    "test_the_loader_reads_a_leads_files_header_only_and_the_check_every_row": "a CSV file",
+    "test_a_leads_files_header_is_checked_by_the_loader_and_reported_once": "a CSV file",
     "test_defaults_keep_the_shipped_behaviour": "the shipped files",
     "test_the_shipped_supervisor_monitors_sales_and_support": "the shipped files",
     "test_no_file_means_no_supervisors": "no file",

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ccswitch.dialer import Lead, normalise_phone, on_list, parse_do_not_call, parse_leads, read_do_not_call, read_leads
+from ccswitch.dialer.leads import LeadReader, check_leads_file, file_stamp, read_leads_header
 from ccswitch.errors import DataFileError
 
 BAD_PHONE = "(3-15 digits, optionally after '+'; spaces, dashes, dots and brackets are ignored)"
@@ -144,3 +145,82 @@ def test_unreadable_files(tmp_path: Path) -> None:
         read_leads("promo", latin1)
     with pytest.raises(DataFileError, match=r"missing.txt: cannot read file: No such file or directory"):
         read_do_not_call(tmp_path / "missing.txt")
+
+
+# -- streaming a file a batch at a time --------------------------------------------------------------------------
+
+
+def test_a_reader_gives_a_files_leads_a_batch_at_a_time_as_read_leads_does(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text("phone,name\n" + "".join(f"+7916000{n:04},Lead {n}\n" for n in range(25)) + "+79160000003,again\n")
+
+    with LeadReader("promo", path, skip_duplicates=True) as reader:
+        batches = []
+        while not reader.done:
+            batches.append(reader.read(10))
+            assert reader.rows == min(26, 10 * len(batches))
+
+    assert [len(batch) for batch in batches] == [10, 10, 5]  # the last: 6 rows, one a duplicate
+    assert tuple(lead for batch in batches for lead in batch) == read_leads("promo", path).leads
+    assert reader.duplicates == 1 and len(reader.problems) == 0
+
+
+def test_the_digest_is_of_the_bytes_and_the_stamp_of_size_and_time(tmp_path: Path) -> None:
+    path, copy = tmp_path / "leads.csv", tmp_path / "copy.csv"
+    path.write_text("phone\n+79161234567\n")
+    copy.write_bytes(path.read_bytes())
+
+    def digest(file: Path) -> str:
+        with LeadReader("promo", file) as reader:
+            reader.read(100)
+            return reader.digest
+
+    assert digest(path) == digest(copy)
+    path.write_text("phone\n+79161234568\n")
+    assert digest(path) != digest(copy)
+    assert file_stamp(path).size == path.stat().st_size and file_stamp(path).mtime_ns == path.stat().st_mtime_ns
+
+
+def test_crlf_and_cr_line_ends_and_a_bom_read_as_in_a_text_file(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_bytes("\ufeffphone,name\r\n+79161234567,Анна\r\n+79160000000,Bob\r+79160000001,\"Two\r\nlines\"\r\n".encode())
+
+    with LeadReader("promo", path) as reader:
+        leads = reader.read(10)
+
+    assert leads == list(read_leads("promo", path).leads)
+    assert [lead.name for lead in leads] == ["Анна", "Bob", "Two\nlines"]
+
+
+def test_the_header_alone_is_read_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_bytes(b"Phone,Name,city\n+79161234567,Jos\xe9,Leeds\nnot a number,,\n")
+
+    assert read_leads_header(path) == ("phone", "name", "city")
+    path.write_bytes(b"number,name\n+79161234567,Anna\n")
+    with pytest.raises(DataFileError, match="line 1: no 'phone' column"):
+        read_leads_header(path)
+    with pytest.raises(DataFileError, match="cannot read file: No such file or directory"):
+        read_leads_header(tmp_path / "missing.csv")
+
+
+def test_a_check_streams_every_row_and_reports_as_read_leads(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text("phone\n" + "+79161234567\n" * 15_000 + "x\n" * 25)
+
+    with pytest.raises(DataFileError) as caught:
+        check_leads_file("promo", path)
+    with pytest.raises(DataFileError) as whole:
+        read_leads("promo", path)
+
+    assert caught.value.problems == whole.value.problems
+    assert caught.value.problems[0] == (15_002, f"bad phone number 'x' {BAD_PHONE}")
+    assert caught.value.problems[-1] == (0, "... and 5 more bad lines")
+
+
+def test_a_check_names_the_byte_that_is_not_utf8(tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("phone,name\n+79161234567,Jos\xe9\n".encode("latin-1"))
+
+    with pytest.raises(DataFileError, match=r"latin1.csv: not UTF-8 text: invalid continuation byte at byte 27"):
+        check_leads_file("promo", latin1)

@@ -4,6 +4,7 @@ cases."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from types import MappingProxyType
@@ -254,6 +255,29 @@ def test_a_person_is_handed_to_the_engine_connected_to_an_agent_and_disposed(rig
     disposed = rig.dialer.dispose("promo-nov", "44 7700 900001", "sale", MONDAY_10AM + 75)
     assert (disposed.state, disposed.disposition) == (LeadState.DONE, "sale")
     assert rig.records[-1] == DispositionRecord(originate.leg, "sale", MONDAY_10AM + 75)
+
+
+def test_the_status_counts_leads_by_state_as_the_store_has_them_through_loads_dials_outcomes_and_a_restart(
+    rig: Rig,
+) -> None:
+    def stored_counts() -> dict[str, int]:
+        counted = Counter(lead.state.value for lead in rig.store.leads("promo-nov"))
+        return {state.value: counted.get(state.value, 0) for state in LeadState}
+
+    rig.dialer.load("promo-nov", [*leads(3), Lead("promo-nov", "+447700900007")], MONDAY_10AM)  # one on the DNC list
+    rig.dialer.load("promo-nov", leads(5), MONDAY_10AM)  # two more; three already there
+    assert rig.dialer.status("promo-nov", MONDAY_10AM).leads == stored_counts() == {
+        **{state.value: 0 for state in LeadState}, "pending": 5, "dnc": 1}
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    rig.tick(MONDAY_10AM)
+    originated = rig.effects.originated()
+    rig.handle(HungUp(originated[0].leg, "USER_BUSY"), MONDAY_10AM + 3)
+    assert rig.dialer.status("promo-nov", MONDAY_10AM + 3).leads == stored_counts()
+    assert stored_counts()["dialling"] == len(originated) - 1 and stored_counts()["retry"] == 1
+
+    restarted = Dialer(rig.config, rig.store, rig.engine, rig.effects)
+    restarted.start(MONDAY_10AM + 4)
+    assert restarted.status("promo-nov", MONDAY_10AM + 4).leads == stored_counts()
 
 
 def test_a_person_with_no_agent_within_2_s_hears_the_abandon_message_and_the_ledger_counts_it(rig: Rig) -> None:

@@ -24,6 +24,7 @@ from ccswitch.controller import Controller
 from ccswitch.engine import Record
 from ccswitch.sim import AgentPhone, EslServer, SimSwitch
 from ccswitch.sim.switch import DEFAULT_MODULES
+from ccswitch.store.base import Store
 from ccswitch.store.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,9 +72,10 @@ class ContactCentre:
 
 def build(start: float = MONDAY_10AM, phones: tuple[AgentPhone, ...] | None = None,
           configure: Callable[[Config], Config] | None = None, record: Record | None = None,
-          modules: Iterable[str] = DEFAULT_MODULES) -> ContactCentre:
+          modules: Iterable[str] = DEFAULT_MODULES, store: Store | None = None) -> ContactCentre:
     """The shipped config (changed by ``configure``, if given) on a fresh simulator with ``modules`` loaded;
-    ``record`` receives the history records (contacts, agent states) as the controller writes them."""
+    ``record`` receives the history records (contacts, agent states) as the controller writes them; ``store``: a
+    MemoryStore unless given."""
     clock = ScaledClock(SPEED, start=start)
     switch = SimSwitch(clock=clock, modules=modules)
     server = EslServer(switch, "127.0.0.1", 0, password="ClueCon")
@@ -87,7 +89,7 @@ def build(start: float = MONDAY_10AM, phones: tuple[AgentPhone, ...] | None = No
     for phone in phones or ():
         switch.set_phone(phone)
     node = replace(config.nodes[0], host="127.0.0.1", port=server.port)
-    controller = Controller(replace(config, nodes=(node,)), MemoryStore(), clock, tick_s=0.02, record=record)
+    controller = Controller(replace(config, nodes=(node,)), store or MemoryStore(), clock, tick_s=0.02, record=record)
     return ContactCentre(switch, server, controller, clock)
 
 

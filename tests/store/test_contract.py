@@ -187,11 +187,12 @@ def test_given_no_leads_then_none(store: Store) -> None:
     assert store.get_lead("promo", "+79161234567") is None
 
 
-def test_put_leads_adds_in_import_order_with_version_1(store: Store) -> None:
-    assert store.put_leads("promo", [lead("300"), lead("100"), lead("200")]) == 3
+def test_put_leads_adds_in_import_order_with_version_1_and_returns_them_as_stored(store: Store) -> None:
+    added = store.put_leads("promo", [lead("300"), lead("100"), lead("200")])
 
     stored = store.leads("promo")
     assert [(each.phone, each.version) for each in stored] == [("300", 1), ("100", 1), ("200", 1)]
+    assert added == stored
     assert store.get_lead("promo", "100") == stored[1]
 
 
@@ -215,20 +216,36 @@ def test_given_leads_stored_when_imported_again_then_progress_kept_and_only_new_
     assert first is not None
     done = store.update_lead(first, replace(first, state=LeadState.DONE, attempts=1, disposition="sale"))
 
-    assert store.put_leads("promo", [lead("200"), lead("300"), lead("100")]) == 1
+    added = store.put_leads("promo", [lead("200"), lead("300"), lead("100")])
 
     assert [each.phone for each in store.leads("promo")] == ["100", "200", "300"]
+    assert added == [store.get_lead("promo", "300")] and added[0].version == 1
     assert store.get_lead("promo", "100") == done
 
 
+def test_an_import_in_batches_returns_each_batchs_new_leads_and_stores_them_in_file_order(store: Store) -> None:
+    phones = [f"7900{n:07}" for n in range(12)]
+    store.put_leads("promo", [lead(phones[0])])
+
+    returned = [store.put_leads("promo", [lead(phone) for phone in phones[start : start + 5]])
+                for start in range(0, 12, 5)]
+
+    assert [[each.phone for each in batch] for batch in returned] == [phones[1:5], phones[5:10], phones[10:]]
+    assert [each.phone for each in store.leads("promo")] == phones
+    assert [each for batch in returned for each in batch] == store.leads("promo")[1:]
+    assert store.put_leads("promo", [lead(phone) for phone in phones]) == []
+
+
 def test_a_number_twice_in_one_import_is_added_once(store: Store) -> None:
-    assert store.put_leads("promo", [Lead("promo", "100", name="first"), Lead("promo", "100", name="second")]) == 1
+    added = store.put_leads("promo", [Lead("promo", "100", name="first"), Lead("promo", "100", name="second")])
+    assert [each.name for each in added] == ["first"]
     assert [each.name for each in store.leads("promo")] == ["first"]
 
 
 def test_large_import_keeps_its_order(store: Store) -> None:
     phones = [f"7900{n:07}" for n in range(2500, 0, -1)]
-    assert store.put_leads("promo", [lead(phone) for phone in phones]) == 2500
+    added = store.put_leads("promo", [lead(phone) for phone in phones])
+    assert [each.phone for each in added] == phones
     assert [each.phone for each in store.leads("promo")] == phones
 
 
@@ -451,7 +468,7 @@ def test_given_a_restart_then_a_new_controller_resumes_every_lead_where_it_was(
     dialled = before.update_lead(dialled, replace(dialled, state=LeadState.DIALLING, attempts=1, call="leg-1"))
     before.close()
 
-    assert after_restart.put_leads("promo", [lead("100"), lead("200"), lead("300")]) == 0
+    assert after_restart.put_leads("promo", [lead("100"), lead("200"), lead("300")]) == []
     assert after_restart.leads("promo") == [
         replace(lead("100"), position=0, version=1), dialled, replace(lead("300"), position=2, version=1)
     ]
