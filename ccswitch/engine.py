@@ -36,12 +36,13 @@ import functools
 import heapq
 import logging
 import uuid as uuidlib
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
 
+from ccswitch import admission
 from ccswitch.acd import agents as agent_fsm
 from ccswitch.acd import waiting as wait
 from ccswitch.acd.agents import Agent, AgentState, MissReason
@@ -93,6 +94,7 @@ from ccswitch.media import monitor as mon
 from ccswitch.media import recording as rec
 from ccswitch.media.monitor import MonitorMode, MonitorSession
 from ccswitch.media.recording import RecordingEvent, RecordingSession, RecordingState
+from ccswitch.occupancy import RecentSessions, load_of
 from ccswitch.routing import ivr
 from ccswitch.routing.dialplan import route
 from ccswitch.routing.steps import (
@@ -195,6 +197,9 @@ class Engine:
         self._agent_of_user = _agents_by_user(config)
         self.direct_calls: dict[str, tuple[str, str]] = {}  # channel uuid -> node, agent: calls outside the queues
         self.preview_ended: PreviewEnded = lambda _call, _cause, _now: None  # the dialler's, to settle the lead
+        self.capacities = {node.name: node.capacity() for node in config.nodes}  # as the switch says at connect
+        self.recent_sessions = RecentSessions()  # channels created per node in the last second
+        self.overload_overflows: Counter[tuple[str, admission.Limit]] = Counter()  # (node, limit) -> callers
 
     # ----------------------------------------------------------------- start-up
     def start(self, now: float) -> None:
@@ -411,6 +416,7 @@ class Engine:
             arrived_at=now,
         )
         self.calls[event.uuid] = session
+        self.recent_sessions.created(node, now)
         self._route(session, event, now)
 
     def _route(self, session: CallSession, event: Parked, now: float) -> None:
@@ -429,7 +435,33 @@ class Engine:
         session.recording_policy = decision.recording
         log.info("call %s from %s to %s: rule %s -> %s", session.uuid, session.caller_number, event.destination,
                  decision.rule or "(default)", decision.step)
-        self._go(session, decision.step, now)
+        self._go(session, self._admitted(session, decision.step, now) if session.routings == 1 else decision.step,
+                 now)
+
+    def _admitted(self, session: CallSession, step: Step, now: float) -> Step:
+        """``step`` for a new caller if their node can carry them, else the overload step (``ccswitch.admission``);
+        one who goes at once (transferred, hung up) is not held."""
+        if isinstance(step, ToTransfer | ToHangup):
+            return step
+        load = load_of(self.calls.values(), session.node, self.recent_sessions.count(session.node, now))
+        decision = admission.decide(self.capacities[session.node], self.config.overload.reserve, load,
+                                    needs_media=True)
+        if isinstance(decision, admission.Admit):
+            return step
+        self.overload_overflows[(session.node, decision.limit)] += 1
+        then = self.config.overload.then
+        if not decision.media_left and not isinstance(then, ToTransfer | ToHangup):  # no port to answer with
+            then = ToHangup(then.cause if isinstance(then, ToAnnouncement) else "NORMAL_CIRCUIT_CONGESTION")
+        log.warning("call %s: node %s is near its %s limit (%d channels, %d media ports, %d new in the last second; "
+                    "capacity %s): %s instead of %s", session.uuid, session.node, decision.limit.value, load.sessions,
+                    load.media, load.recent_sessions, self.capacities[session.node], then, step)
+        return then
+
+    def node_capacity(self, node: str, max_sessions: int | None, sessions_per_second: int | None) -> None:
+        """What the switch reported of its limits at connect (configured values take precedence)."""
+        node_config = next(n for n in self.config.nodes if n.name == node)
+        self.capacities[node] = node_config.capacity(max_sessions, sessions_per_second)
+        log.info("FreeSWITCH node %s: capacity %s", node, self.capacities[node])
 
     def _on_app_completed(self, event: AppCompleted, now: float) -> None:
         if event.uuid in self.agent_legs and event.application == "bridge" and event.bridge_failure is not None:
@@ -1069,6 +1101,7 @@ class Engine:
                          for index, (agent, leg) in enumerate(session.ringing.items()))
             for leg in legs:
                 self.agent_legs[leg.leg] = session.uuid
+            self.recent_sessions.created(session.node, now, len(legs))
             log.info("call %s offered to agent(s) %s (queue %s)", session.uuid, ", ".join(reserved), entry.queue)
             self._emit(session, [*self._music_off(session), ConnectAgent(
                 call=session.uuid,
