@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from ccswitch.acd.queues import STRATEGIES
 from ccswitch.acd.waiting import AnnouncementPrompts, Announcements, CallbackPolicy, ExitKey
+from ccswitch.admission import DEFAULT_RTP_END_PORT, DEFAULT_RTP_START_PORT, Reserve
 from ccswitch.config import _fields as f
 from ccswitch.config._reader import REQUIRED, Issues, Node
-from ccswitch.admission import DEFAULT_RTP_END_PORT, DEFAULT_RTP_START_PORT, Reserve
 from ccswitch.config.model import (
     AgentConfig,
     Blast,

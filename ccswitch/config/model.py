@@ -55,8 +55,8 @@ class EslNode:
 class OverloadConfig:
     """Admission (``ccswitch.admission``): the reserve kept under each node limit, and where callers beyond it go."""
 
-    reserve: Reserve = Reserve()
-    then: Step = ToHangup("NORMAL_CIRCUIT_CONGESTION")
+    reserve: Reserve = field(default_factory=Reserve)
+    then: Step = field(default_factory=lambda: ToHangup("NORMAL_CIRCUIT_CONGESTION"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +312,7 @@ class Config:
     pause_reasons: tuple[str, ...] = ("break", "lunch", "training", "meeting")  # breaks agents may ask for
     supervisors: Mapping[str, Supervisor] = field(default_factory=lambda: MappingProxyType({}))
     campaigns: Mapping[str, CampaignConfig] = field(default_factory=lambda: MappingProxyType({}))
-    overload: OverloadConfig = OverloadConfig()
+    overload: OverloadConfig = field(default_factory=OverloadConfig)
     unset: frozenset[str] = frozenset()  # top-level keys ccswitch.yaml leaves out: their defaults apply
 
     @property
