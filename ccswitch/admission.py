@@ -24,6 +24,7 @@ What a node carries now (``NodeLoad``) is counted by ``ccswitch.occupancy``. Eve
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -41,6 +42,24 @@ def media_ports(start: int, end: int) -> int:
     start += start % 2
     end -= end % 2
     return max(0, (end - start + 2) // 2)
+
+
+# Why FreeSWITCH hangs up a caller it could not carry (the hang-up cause, as the engine sees it).
+SWITCH_DROP_CAUSES = {
+    "DESTINATION_OUT_OF_ORDER": "no RTP port left to answer with (mod_sofia.c sofia_answer_channel)",
+    "INCOMPATIBLE_DESTINATION": "the answer failed (switch_channel.c switch_channel_perform_answer)",
+}
+
+_PER_SECOND = re.compile(r"^\d+ session\(s\) per Sec out of max (\d+),", re.MULTILINE)
+_MAX_SESSIONS = re.compile(r"^(\d+) session\(s\) max$", re.MULTILINE)
+
+
+def limits_of(status: str) -> tuple[int | None, int | None]:
+    """``max-sessions`` and ``sessions-per-second`` from FreeSWITCH's ``status`` reply (mod_commands.c
+    status_function: "N session(s) per Sec out of max 30, peak …", "1000 session(s) max"); None for a line not
+    there."""
+    per_second, max_sessions = _PER_SECOND.search(status), _MAX_SESSIONS.search(status)
+    return (int(max_sessions.group(1)) if max_sessions else None, int(per_second.group(1)) if per_second else None)
 
 
 class Limit(Enum):
@@ -96,13 +115,15 @@ def decide(capacity: Capacity, reserve: Reserve, load: NodeLoad, needs_media: bo
     """Admit the new caller, or overflow them by the first limit they would break into the reserve of.
 
     An admitted caller will need one more channel and one more port for their agent's leg, and (``needs_media``:
-    not a caller left ringing) a port for themself; their own channel is already in ``load``.
+    not a caller left ringing) a port for themself; their own channel is already in ``load``, and among the
+    channels created in the last second.
     """
     media_left = load.media < capacity.media_ports
     if load.sessions + 1 > capacity.max_sessions - reserve.sessions:
         return Overflow(Limit.SESSIONS, media_left)
-    # FreeSWITCH refuses a channel once its budget, counted down from sessions_per_second, reaches 0.
-    if load.recent_sessions + 1 > capacity.sessions_per_second - 1 - reserve.sessions_per_second:
+    # FreeSWITCH refuses a channel once its budget, counted down from sessions_per_second, reaches 0; the reserve
+    # keeps part of each second's budget for the agent legs of the callers already waiting.
+    if load.recent_sessions > capacity.sessions_per_second - 1 - reserve.sessions_per_second:
         return Overflow(Limit.RATE, media_left)
     if load.media + int(needs_media) + 1 > capacity.media_ports - reserve.media_ports:
         return Overflow(Limit.MEDIA, media_left)

@@ -200,6 +200,7 @@ class Engine:
         self.capacities = {node.name: node.capacity() for node in config.nodes}  # as the switch says at connect
         self.recent_sessions = RecentSessions()  # channels created per node in the last second
         self.overload_overflows: Counter[tuple[str, admission.Limit]] = Counter()  # (node, limit) -> callers
+        self.dropped_by_switch: Counter[tuple[str, str]] = Counter()  # (node, hang-up cause) -> callers
 
     # ----------------------------------------------------------------- start-up
     def start(self, now: float) -> None:
@@ -457,6 +458,14 @@ class Engine:
                     load.media, load.recent_sessions, self.capacities[session.node], then, step)
         return then
 
+    def _note_switch_drop(self, session: CallSession, event: HungUp) -> None:
+        """A caller the switch itself hung up because it could not carry them (an answer with no RTP port left):
+        logged and counted, never silent (``ccswitch.admission`` exists so that this stays at 0)."""
+        if event.cause in admission.SWITCH_DROP_CAUSES and session.connected_at is None:
+            self.dropped_by_switch[(session.node, event.cause)] += 1
+            log.warning("call %s: dropped by node %s while %s: %s (%s)", session.uuid, session.node,
+                        session.phase.value, event.cause, admission.SWITCH_DROP_CAUSES[event.cause])
+
     def node_capacity(self, node: str, max_sessions: int | None, sessions_per_second: int | None) -> None:
         """What the switch reported of its limits at connect (configured values take precedence)."""
         node_config = next(n for n in self.config.nodes if n.name == node)
@@ -584,6 +593,7 @@ class Engine:
         session = self.calls.pop(event.uuid, None)
         if session is None:
             return
+        self._note_switch_drop(session, event)
         outcome = outcome_of(session)
         if session.phase in (Phase.QUEUED, Phase.OFFERING):
             assert session.entry is not None

@@ -35,11 +35,15 @@ from prometheus_client.metrics_core import Metric
 
 from ccswitch.acd import Agent, QueueEntry
 from ccswitch.acd.agents import AgentState, count_by_state
+from ccswitch.admission import SWITCH_DROP_CAUSES, Limit
 from ccswitch.config import Config
+from ccswitch.config._fields import HANGUP_CAUSES
 from ccswitch.dialer import CampaignRun, DialOutcome, Lead, RunState
 from ccswitch.dialer.runner import Dialer
+from ccswitch.effects import Effect
 from ccswitch.engine import Engine
 from ccswitch.errors import StoreError
+from ccswitch.occupancy import load_of
 from ccswitch.stats import (
     QueueFigures,
     answered_within,
@@ -212,6 +216,10 @@ class Metrics:
         self.store_seconds = Histogram("ccswitch_store_operation_seconds", "Store operation latency.",
                                        ("operation",), buckets=STORE_BUCKETS, registry=self.registry)
         self.store_errors = counter("ccswitch_store_errors", "Store operations that failed.", ("operation",))
+        self.command_failures = counter("ccswitch_esl_command_failures", "Commands the switch answered -ERR (by "
+                                        "effect: Answer, ConnectAgent, StartMusic …).", ("node", "command"))
+        self.originate_failures = counter("ccswitch_originate_failures", "Originates (bgapi) that failed, by "
+                                          "FreeSWITCH's cause (other: a reply that names none).", ("node", "cause"))
         self.service_level_threshold = Gauge("ccswitch_queue_service_level_threshold_seconds", "Answered within "
                                              "this (inclusive) counts towards the queue's service level.",
                                              ("queue",), registry=self.registry)
@@ -316,6 +324,13 @@ class Metrics:
     def command_latency(self, node: str, seconds: float) -> None:
         self.command_seconds.labels(node).observe(seconds)
 
+    def command_failed(self, node: str, effect: Effect) -> None:
+        self.command_failures.labels(node, type(effect).__name__).inc()
+
+    def job_failed(self, node: str, reason: str) -> None:
+        cause = reason.split(" ", 1)[0]
+        self.originate_failures.labels(node, cause if cause in HANGUP_CAUSES else "other").inc()
+
     # -- helpers ---------------------------------------------------------------------------------------------
     def _record(self, queue: str, kind: OutcomeKind, seconds: float = 0.0) -> None:
         self.ledger.record(Outcome(self.now(), queue, kind, seconds))
@@ -407,7 +422,7 @@ class EngineCollector:
         repaired = CounterMetricFamily("ccswitch_stuck_offers_repaired", "Offers that neither bridged nor failed "
                                        "in time and were taken back (lost events, an unresponsive switch).")
         repaired.add_metric([], self.engine.stuck_offers_repaired)
-        yield from (waiting, longest, by_state, occupied, callbacks, repaired)
+        yield from (waiting, longest, by_state, occupied, callbacks, repaired, *self._nodes())
         if self.per_agent:
             agent_state = GaugeMetricFamily("ccswitch_agent_state", "1 for the agent's current state.",
                                             labels=["agent", "state"])
@@ -415,6 +430,33 @@ class EngineCollector:
                 for state in AgentState:
                     agent_state.add_metric([agent.id, state.value], int(agent.state is state))
             yield agent_state
+
+
+    def _nodes(self) -> Iterator[Metric]:
+        """Per switch node: what the controller holds there, its capacity, and the callers admission turned away
+        or the switch dropped (every limit and known cause has a series from the start)."""
+        channels = GaugeMetricFamily("ccswitch_node_channels", "Channels the controller holds on the node: callers "
+                                     "and their agents' legs.", labels=["node"])
+        media = GaugeMetricFamily("ccswitch_node_media_ports", "Of them, those holding an RTP port (answered "
+                                  "callers, agent legs).", labels=["node"])
+        capacity = GaugeMetricFamily("ccswitch_node_capacity", "The node's limits: max sessions, sessions per "
+                                     "second, media ports.", labels=["node", "limit"])
+        overflows = CounterMetricFamily("ccswitch_admission_overflows", "New callers sent to the overload step "
+                                        "because the node neared a limit (the cause).", labels=["node", "cause"])
+        dropped = CounterMetricFamily("ccswitch_calls_dropped_by_switch", "Callers FreeSWITCH itself hung up for "
+                                      "want of capacity (no RTP port to answer with …), by hang-up cause.",
+                                      labels=["node", "cause"])
+        for node, limits in self.engine.capacities.items():
+            load = load_of(self.engine.calls.values(), node, 0)
+            channels.add_metric([node], load.sessions)
+            media.add_metric([node], load.media)
+            for limit, value in ((Limit.SESSIONS, limits.max_sessions), (Limit.RATE, limits.sessions_per_second),
+                                 (Limit.MEDIA, limits.media_ports)):
+                capacity.add_metric([node, limit.value], value)
+                overflows.add_metric([node, limit.value], self.engine.overload_overflows[(node, limit)])
+            for cause in SWITCH_DROP_CAUSES:
+                dropped.add_metric([node, cause], self.engine.dropped_by_switch[(node, cause)])
+        yield from (channels, media, capacity, overflows, dropped)
 
 
 class DialerCollector:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from ccswitch.admission import Admit, Capacity, Limit, NodeLoad, Overflow, Reserve, decide, media_ports
+from ccswitch.admission import Admit, Capacity, Limit, NodeLoad, Overflow, Reserve, decide, limits_of, media_ports
 
 CAPACITY = Capacity(max_sessions=100, sessions_per_second=30, media_ports=50)
 RESERVE = Reserve(sessions=10, sessions_per_second=5, media_ports=4)
@@ -16,8 +18,8 @@ TABLE = [
     ((89, 40, 1, True), Admit()),  # 89 + agent leg = 90 = 100 - 10
     ((90, 40, 1, True), Overflow(Limit.SESSIONS, True)),
     ((100, 50, 1, True), Overflow(Limit.SESSIONS, False)),  # the reserve gone too: hang up unanswered
-    ((10, 5, 23, True), Admit()),  # 23 + 1 = 24 = 30 - 1 (FreeSWITCH's budget) - 5
-    ((10, 5, 24, True), Overflow(Limit.RATE, True)),
+    ((10, 5, 24, True), Admit()),  # 24 = 30 - 1 (FreeSWITCH's budget) - 5
+    ((10, 5, 25, True), Overflow(Limit.RATE, True)),
     ((10, 44, 1, True), Admit()),  # 44 + own port + agent leg's = 46 = 50 - 4
     ((10, 45, 1, True), Overflow(Limit.MEDIA, True)),
     ((10, 45, 1, False), Admit()),  # left ringing, the caller needs the agent leg's port only
@@ -38,9 +40,9 @@ def test_given_a_node_load_when_a_caller_arrives_then_the_table_decides(
 
 def test_given_no_reserve_then_a_caller_is_admitted_up_to_the_switchs_own_limits() -> None:
     none = Reserve(0, 0, 0)
-    assert decide(CAPACITY, none, NodeLoad(99, 48, 28), True) == Admit()
+    assert decide(CAPACITY, none, NodeLoad(99, 48, 29), True) == Admit()
     assert decide(CAPACITY, none, NodeLoad(100, 48, 1), True) == Overflow(Limit.SESSIONS, True)
-    assert decide(CAPACITY, none, NodeLoad(10, 48, 29), True) == Overflow(Limit.RATE, True)
+    assert decide(CAPACITY, none, NodeLoad(10, 48, 30), True) == Overflow(Limit.RATE, True)
     assert decide(CAPACITY, none, NodeLoad(10, 49, 1), True) == Overflow(Limit.MEDIA, True)
 
 
@@ -53,3 +55,10 @@ def test_given_no_reserve_then_a_caller_is_admitted_up_to_the_switchs_own_limits
 ])
 def test_media_ports_count_even_ports_as_the_allocator_does(start: int, end: int, ports: int) -> None:
     assert media_ports(start, end) == ports
+
+
+def test_limits_are_read_from_freeswitchs_status_reply() -> None:
+    trace = (Path(__file__).parent / "fixtures" / "fs-traces" / "f_api_and_command_replies.recv.raw").read_text()
+    status = trace[trace.index("UP 0 years"):]
+    assert limits_of(status) == (1000, 30)
+    assert limits_of("-ERR status Command not found!\n") == (None, None)

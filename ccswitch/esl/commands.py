@@ -403,6 +403,11 @@ def show_channels_json() -> str:
     return "show channels as json"
 
 
+def status() -> str:
+    """mod_commands status_function: uptime, sessions now, per second and their limits (``admission.limits_of``)."""
+    return "status"
+
+
 def dial_string(endpoint: str, variables: Mapping[str, str]) -> DialString:
     """``{k=v,...}endpoint``: the variables go to every leg the endpoint creates (not to the caller)."""
     pairs = _var_pairs(variables)
