@@ -19,6 +19,7 @@ from ccswitch.config import Config, load_config
 from ccswitch.controller import Controller
 from ccswitch.engine import Record
 from ccswitch.sim import AgentPhone, EslServer, SimSwitch
+from ccswitch.sim.limits import SwitchLimits
 from ccswitch.store.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,11 +50,13 @@ class ContactCentre:
 
 
 def build(start: float = MONDAY_10AM, phones: tuple[AgentPhone, ...] | None = None,
-          configure: Callable[[Config], Config] | None = None, record: Record | None = None) -> ContactCentre:
-    """The shipped config (changed by ``configure``, if given) on a fresh simulator; ``record`` receives the
-    history records (contacts, agent states) as the controller writes them."""
+          configure: Callable[[Config], Config] | None = None, record: Record | None = None,
+          limits: SwitchLimits | None = None) -> ContactCentre:
+    """The shipped config (changed by ``configure``, if given) on a fresh simulator (with ``limits``: FreeSWITCH's
+    defaults if not given); ``record`` receives the history records (contacts, agent states) as the controller
+    writes them."""
     clock = ScaledClock(SPEED, start=start)
-    switch = SimSwitch(clock=clock)
+    switch = SimSwitch(clock=clock, limits=limits)
     server = EslServer(switch, "127.0.0.1", 0, password="ClueCon")
     server.start()
     config = load_config(ROOT / "config" / "ccswitch.yaml", env={})
