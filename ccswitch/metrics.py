@@ -231,6 +231,7 @@ class Metrics:
             self.esl_connected_gauge.labels(node).set(0)
             self.esl_reconnects.labels(node)
             self.command_seconds.labels(node)
+            self.command_failures.labels(node, "Answer")  # the one that turns a caller away
         for operation in STORE_OPERATIONS:
             self.store_seconds.labels(operation)
             self.store_errors.labels(operation)
