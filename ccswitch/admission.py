@@ -84,7 +84,8 @@ class Reserve:
     """Kept free under each limit: new callers stop this far from it."""
 
     sessions: int = 20
-    sessions_per_second: int = 5
+    sessions_per_second: int = 0  # a caller arriving in a busy second costs nothing to admit: FreeSWITCH itself
+    # answers 503 to those past its budget; a reserve keeps part of each second's budget for agent legs
     media_ports: int = 20
 
 
