@@ -445,8 +445,9 @@ class Engine:
         if isinstance(step, ToTransfer | ToHangup):
             return step
         load = load_of(self.calls.values(), session.node, self.recent_sessions.count(session.node, now))
+        rings = isinstance(step, ToQueue) and self._left_ringing(session, step.queue)
         decision = admission.decide(self.capacities[session.node], self.config.overload.reserve, load,
-                                    needs_media=True)
+                                    needs_media=not rings)
         if isinstance(decision, admission.Admit):
             return step
         self.overload_overflows[(session.node, decision.limit)] += 1
@@ -523,6 +524,7 @@ class Engine:
         wait = now - session.queued_at
         session.phase = Phase.CONNECTED
         session.connected_at = now
+        session.answered, session.answer_by = True, None  # (a caller left ringing: the bridge answered them)
         session.caller_gone = False  # a callback's caller is back, on the call's own leg
         if session.preview is not None:  # dialled by the agent: it never waited in a queue
             log.info("call %s: agent %s connected to %s (campaign %s)", session.uuid, session.agent,
@@ -748,6 +750,9 @@ class Engine:
                         self._overflow(self.calls[entry.call], queue.when_no_agents, "no agent logged in", now)
         for session in [s for s in self.calls.values() if s.phase is Phase.OFFERING and now > s.offer_deadline]:
             self._offer_lost(session, now)
+        for session in [s for s in self.calls.values() if s.phase is Phase.QUEUED and s.answer_by is not None
+                        and now >= s.answer_by]:
+            self._answer_ringing_caller(session)
         for session in [s for s in self.calls.values() if s.phase is Phase.REQUEUING and now > s.offer_deadline]:
             log.warning("call %s: no park event %.0f s after its transfer to queue %s: queuing it anyway",
                         session.uuid, OFFER_GRACE_S, session.requeue_to)
@@ -958,8 +963,11 @@ class Engine:
 
     # ----------------------------------------------------------------- queue
     def _enqueue(self, session: CallSession, step: ToQueue, now: float) -> None:
-        self._answer(session)
         queue = self.config.queues[step.queue]
+        if self._left_ringing(session, step.queue):
+            session.answer_by = now + queue.unanswered_wait_s
+        else:
+            self._answer(session)
         rejoined = self._rejoining(step.queue, session.caller_number, now)
         if rejoined is not None:
             log.info("call %s: %s called back within %d s: back at their place in %s", session.uuid,
@@ -977,6 +985,20 @@ class Engine:
             skills=step.skills,
         )
         self._join_queue(session, entry, now)
+
+    def _left_ringing(self, session: CallSession, queue: str) -> bool:
+        """Whether a caller who joins ``queue`` now waits unanswered (a toll-free line: no media, no RTP port, no
+        charge): they hear the carrier's ringback, the agent's answer answers them (the bridge does), and they are
+        answered after the queue's ``unanswered_wait_s`` if no agent has taken them by then."""
+        return not session.answered and session.connect_by is None and self.config.queues[queue].unanswered_wait_s > 0
+
+    def _answer_ringing_caller(self, session: CallSession) -> None:
+        """No agent took a caller left ringing in time: answer them before the carrier gives up; they wait on
+        with music (and announcements) at their place."""
+        log.info("call %s: no agent took it while it rang: answering it", session.uuid)
+        session.answer_by = None
+        self._answer(session)
+        self._start_music(session)
 
     def _rejoining(self, queue: str, caller: str, now: float) -> QueueEntry | None:
         """The place a caller left in ``queue`` by hanging up within its rejoin window, if any (taken once)."""
@@ -1574,6 +1596,8 @@ class Engine:
             self.emit(node, effects)
 
     def _start_music(self, session: CallSession) -> None:
+        if not session.answered:  # left ringing: the caller hears the carrier's ringback, not our music
+            return
         session.music_on = True
         self._emit(session, [StartMusic(session.uuid, self._music(session))])
 

@@ -407,6 +407,7 @@ def _queues(
                 "callback",
                 "agent_announce",
                 "default_aht_s",
+                "unanswered_wait_s",
             )
         )
         overflow = f.step_at(node, "overflow", refs, ToHangup())
@@ -445,6 +446,7 @@ def _queues(
             callback=callback,
             agent_announce=f.prompt(node, "agent_announce", refs) if "agent_announce" in node.data else None,
             default_aht_s=node.integer("default_aht_s", 180, 1, 7200),
+            unanswered_wait_s=node.integer("unanswered_wait_s", 0, 0, 600),
         )
     return queues
 

@@ -197,6 +197,7 @@ everything:
              confirm: queue/callback_confirm, attempts: 2, retry_s: 60, ring_timeout_s: 30}
   agent_announce: queue/agent_sales
   default_aht_s: 120
+  unanswered_wait_s: 40
 
 operator:"""),
     ("config/agents.yaml", '"1000":', """\

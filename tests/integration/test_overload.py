@@ -75,3 +75,40 @@ def test_a_node_configured_wider_than_the_switch_sees_its_callers_dropped_and_co
                               cause="DESTINATION_OUT_OF_ORDER") == 4, what="the drops counted")
     wait_until(lambda: sample(centre, "ccswitch_esl_command_failures_total", node="fs1", command="Answer") == 4,
                what="the failed answers counted")
+
+
+def straight_to_a_ringing_queue(*, agents_logged_in: bool) -> Callable[[Config], Config]:
+    """Callers go straight to sales, which keeps them ringing (unanswered) up to 30 s."""
+    def configure(config: Config) -> Config:
+        queues = {**config.queues, "sales": replace(config.queues["sales"], unanswered_wait_s=30,
+                                                    announcements=None)}
+        agents = config.agents if agents_logged_in else {
+            agent_id: replace(agent, login="logged_out") for agent_id, agent in config.agents.items()}
+        return replace(config, queues=queues, agents=agents,
+                       dialplan=replace(config.dialplan, rules=(), default=ToQueue("sales")))
+    return configure
+
+
+def test_a_caller_left_ringing_is_answered_by_the_agents_answer_and_holds_no_port_before(
+        centre_factory: Callable[..., ContactCentre]) -> None:
+    centre = centre_factory(configure=straight_to_a_ringing_queue(agents_logged_in=True))
+    call = centre.switch.place_call(CallerScript(patience_s=600))
+    wait_until(lambda: call in centre.controller.engine.calls and centre.controller.engine.calls[call].agent_leg
+               is not None, what="the caller connected to an agent")
+    caller, agent = centre.switch.channel(call), centre.switch.channel(centre.controller.engine.calls[call].agent_leg)
+    assert caller is not None and agent is not None and caller.bridged_with == agent.uuid
+    # answered when the agent answered (their phone picks up after 2 s), never before, by us
+    assert caller.answered and caller.profile.answered_us >= agent.profile.answered_us > 0
+    assert not any(h.uuid == call for h in centre.switch.hangups)
+
+
+def test_a_caller_left_ringing_with_nobody_free_is_answered_after_the_queues_wait(
+        centre_factory: Callable[..., ContactCentre]) -> None:
+    centre = centre_factory(configure=straight_to_a_ringing_queue(agents_logged_in=False))
+    call = centre.switch.place_call(CallerScript(patience_s=600))
+    wait_until(lambda: call in centre.controller.engine.calls, what="the caller queued")
+    assert not centre.switch.channels[call].answered and centre.switch.resources.ports_in_use == 0
+    wait_until(lambda: centre.switch.channels[call].answered, timeout=10, what="the answer after 30 s")
+    assert centre.clock.now() - centre.controller.engine.calls[call].arrived_at >= 30
+    wait_until(lambda: any(run.uuid == call and run.app == "playback" for run in centre.switch.executed),
+               what="the queue's music")

@@ -114,3 +114,16 @@ def test_a_gone_channel_answers_error_as_freeswitch_does(client: RawClient) -> N
 def test_status_reports_the_limits(client: RawClient, switch: SimSwitch) -> None:
     body = client.command("api status").body.decode()
     assert "session(s) per Sec out of max 12, peak" in body and "250 session(s) max" in body
+
+
+@pytest.mark.parametrize("limits", [TWO_PORTS])
+def test_a_ringing_caller_with_no_port_left_when_the_agent_answers_fails_the_bridge(client: RawClient,
+                                                                                   switch: SimSwitch) -> None:
+    switch.add_phone(AgentPhone("1000", answer_after_s=1, talk_s=600))
+    answered, ringing = (parked_call(client, switch, CallerScript(patience_s=600)) for _ in range(2))
+    assert client.command(f"api uuid_answer {answered}").body == b"+OK\n"
+    sendmsg(client, ringing, "bridge", "[origination_uuid=ag-1]user/1000")  # the leg takes the last port
+    assert client.wait_event("CHANNEL_HANGUP_COMPLETE", Unique_ID=ringing).get("Hangup-Cause") == (
+        "DESTINATION_OUT_OF_ORDER")
+    assert client.wait_event("CHANNEL_HANGUP_COMPLETE", Unique_ID="ag-1").get("Hangup-Cause") == (
+        "INCOMPATIBLE_DESTINATION")
