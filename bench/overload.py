@@ -6,12 +6,14 @@ streams (the issue's box ran out near 100). 20 agents answer after 0.5 s and tal
 goes straight to one queue, is answered and waits with music (a port each), and gives up after 60 s. Arrivals
 ramp up (Poisson) in 10 s steps from 2 to ``--peak`` calls a second.
 
-Two runs on the same arrivals:
+Three runs on the same arrivals:
 
 - before: the controller believes the node is boundless (limits configured sky-high, no reserve): it answers
   everyone, and the switch refuses what it cannot carry;
 - after: the node's port range configured as the switch's, admission on with the default reserve: callers beyond
-  it are hung up unanswered with NORMAL_CIRCUIT_CONGESTION (the overload step).
+  it are hung up unanswered with NORMAL_CIRCUIT_CONGESTION (the overload step);
+- ringing: as after, and the queue keeps callers ringing (``unanswered_wait_s: 50``): a waiting caller holds no
+  port, so more of them are taken.
 
 Printed per run: callers, admitted, overflowed on purpose (by limit), refused by the switch (inbound 503, callers
 dropped for want of a port, agent legs refused) and answered by an agent. The target is 0 refused by the switch.
@@ -77,12 +79,13 @@ def ramp(peak: float) -> list[tuple[float, CallerScript]]:
     return arrivals
 
 
-def configure(config: Config, ports: int, admission: bool) -> Config:
+def configure(config: Config, ports: int, admission: bool, ringing_s: int) -> Config:
     template = next(iter(config.agents.values()))
     agents = {str(ext): replace(template, id=str(ext), name=f"Agent {ext}", contact=f"user/{ext}", queues=(QUEUE,),
                                 wrap_up_s=0, login="available", tiers=(Tier(QUEUE, 1, 1),))
               for ext in range(3000, 3000 + AGENTS)}
-    queue = replace(config.queues[QUEUE], wrap_up_s=0, max_wait_s=3600, announcements=None)
+    queue = replace(config.queues[QUEUE], wrap_up_s=0, max_wait_s=3600, announcements=None,
+                    unanswered_wait_s=ringing_s)
     node = config.nodes[0]
     if admission:
         node = replace(node, rtp_start_port=RTP_START, rtp_end_port=RTP_START + 2 * (ports - 1))
@@ -95,14 +98,15 @@ def configure(config: Config, ports: int, admission: bool) -> Config:
                    dialplan=replace(config.dialplan, rules=(), default=ToQueue(QUEUE)), overload=overload)
 
 
-def run(arrivals: list[tuple[float, CallerScript]], ports: int, speed: float, admission: bool) -> Result:
+def run(arrivals: list[tuple[float, CallerScript]], ports: int, speed: float, admission: bool,
+        ringing_s: int) -> Result:
     clock = ScaledClock(speed)
     switch = SimSwitch(clock=clock, limits=SwitchLimits(rtp_start_port=RTP_START,
                                                         rtp_end_port=RTP_START + 2 * (ports - 1)))
     for ext in range(3000, 3000 + AGENTS):
         switch.add_phone(AgentPhone(extension=str(ext), answer_after_s=0.5, talk_s=3.0))
     server = EslServer(switch, "127.0.0.1", 0, password="ClueCon").start()
-    config = configure(load_config(ROOT / "config" / "ccswitch.yaml", env={}), ports, admission)
+    config = configure(load_config(ROOT / "config" / "ccswitch.yaml", env={}), ports, admission, ringing_s)
     node = replace(config.nodes[0], host="127.0.0.1", port=server.port)
     controller = Controller(replace(config, nodes=(node,)), MemoryStore(), clock, tick_s=0.05)
     controller.start()
@@ -141,8 +145,8 @@ def main() -> None:
     arrivals = ramp(args.peak)
     print(f"{len(arrivals)} callers over {7 * STEP_S:.0f} s, 2 -> {args.peak:g} calls/s; {AGENTS} agents (3 s talk); "
           f"node: 1000 sessions, 30 sessions/s, {args.ports} RTP ports")
-    for name, admission in (("before", False), ("after", True)):
-        result = run(arrivals, args.ports, args.speed, admission)
+    for name, admission, ringing_s in (("before", False, 0), ("after", True, 0), ("ringing", True, 50)):
+        result = run(arrivals, args.ports, args.speed, admission, ringing_s)
         by_limit = ", ".join(f"{limit} {count}" for limit, count in sorted(result.overflowed.items())) or "none"
         print(f"{name:<7} admitted {result.admitted:>4} | overflowed on purpose {sum(result.overflowed.values()):>4} "
               f"({by_limit}) | refused by the switch {result.refused_by_switch:>4} ({result.refused_inbound} "

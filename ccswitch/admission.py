@@ -84,8 +84,7 @@ class Reserve:
     """Kept free under each limit: new callers stop this far from it."""
 
     sessions: int = 20
-    sessions_per_second: int = 0  # a caller arriving in a busy second costs nothing to admit: FreeSWITCH itself
-    # answers 503 to those past its budget; a reserve keeps part of each second's budget for agent legs
+    sessions_per_second: int = 0  # 0: no rate check (see ``decide``)
     media_ports: int = 20
 
 
@@ -122,9 +121,11 @@ def decide(capacity: Capacity, reserve: Reserve, load: NodeLoad, needs_media: bo
     media_left = load.media < capacity.media_ports
     if load.sessions + 1 > capacity.max_sessions - reserve.sessions:
         return Overflow(Limit.SESSIONS, media_left)
-    # FreeSWITCH refuses a channel once its budget, counted down from sessions_per_second, reaches 0; the reserve
-    # keeps part of each second's budget for the agent legs of the callers already waiting.
-    if load.recent_sessions > capacity.sessions_per_second - 1 - reserve.sessions_per_second:
+    # FreeSWITCH refuses a channel once its budget, counted down from sessions_per_second, reaches 0. A reserve
+    # keeps part of each second's budget for the agent legs of the callers already waiting; without one there is
+    # nothing to check: a caller who got in costs no budget to admit (the switch itself refuses those past it).
+    if reserve.sessions_per_second and (
+            load.recent_sessions > capacity.sessions_per_second - 1 - reserve.sessions_per_second):
         return Overflow(Limit.RATE, media_left)
     if load.media + int(needs_media) + 1 > capacity.media_ports - reserve.media_ports:
         return Overflow(Limit.MEDIA, media_left)

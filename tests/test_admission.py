@@ -42,8 +42,13 @@ def test_given_no_reserve_then_a_caller_is_admitted_up_to_the_switchs_own_limits
     none = Reserve(0, 0, 0)
     assert decide(CAPACITY, none, NodeLoad(99, 48, 29), True) == Admit()
     assert decide(CAPACITY, none, NodeLoad(100, 48, 1), True) == Overflow(Limit.SESSIONS, True)
-    assert decide(CAPACITY, none, NodeLoad(10, 48, 30), True) == Overflow(Limit.RATE, True)
     assert decide(CAPACITY, none, NodeLoad(10, 49, 1), True) == Overflow(Limit.MEDIA, True)
+
+
+def test_without_a_per_second_reserve_the_rate_is_not_checked() -> None:
+    # the caller already got in: admitting them spends none of the switch's budget
+    assert decide(CAPACITY, Reserve(0, 0, 0), NodeLoad(10, 5, 45), True) == Admit()
+    assert decide(CAPACITY, Reserve(0, 1, 0), NodeLoad(10, 5, 29), True) == Overflow(Limit.RATE, True)
 
 
 @pytest.mark.parametrize(("start", "end", "ports"), [
