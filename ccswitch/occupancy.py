@@ -38,12 +38,17 @@ class RecentSessions:
 
     def created(self, node: str, now: float, count: int = 1) -> None:
         times = self._created.setdefault(node, deque())
+        self._forget_before(times, now)  # (an outbound-only centre never asks: it must not grow for ever)
         times.extend([now] * count)
 
     def count(self, node: str, now: float) -> int:
         times = self._created.get(node)
         if times is None:
             return 0
+        self._forget_before(times, now)
+        return len(times)
+
+    @staticmethod
+    def _forget_before(times: deque[float], now: float) -> None:
         while times and times[0] <= now - RATE_WINDOW_S:
             times.popleft()
-        return len(times)

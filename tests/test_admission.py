@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ccswitch.admission import Admit, Capacity, Limit, NodeLoad, Overflow, Reserve, decide, limits_of, media_ports
+from ccswitch.occupancy import RecentSessions
 
 CAPACITY = Capacity(max_sessions=100, sessions_per_second=30, media_ports=50)
 RESERVE = Reserve(sessions=10, sessions_per_second=5, media_ports=4)
@@ -67,3 +68,13 @@ def test_limits_are_read_from_freeswitchs_status_reply() -> None:
     status = trace[trace.index("UP 0 years"):]
     assert limits_of(status) == (1000, 30)
     assert limits_of("-ERR status Command not found!\n") == (None, None)
+
+
+def test_recent_sessions_are_counted_per_node_over_the_last_second() -> None:
+    recent = RecentSessions()
+    recent.created("fs1", 10.0)
+    recent.created("fs1", 10.5, count=2)  # a ring-all offer: two agent legs
+    recent.created("fs2", 10.6)
+    assert (recent.count("fs1", 10.9), recent.count("fs2", 10.9), recent.count("fs3", 10.9)) == (3, 1, 0)
+    assert recent.count("fs1", 11.0) == 2  # the first is a second old
+    assert recent.count("fs1", 11.6) == 0

@@ -153,7 +153,7 @@ class SimSwitch:
         self.said: list[Said] = []
         self.sessions_since_startup = 0
         self.resources = Resources(limits or SwitchLimits(), self.started_at)
-        self.refused_calls: list[Hangup] = []  # inbound calls sofia answered 503 (no channel, no event): uuid, why
+        self.refused_calls: list[Hangup] = []  # INVITEs sofia answered 503 (no channel, no event): uuid, why
         # Global variables (global_getvar, the last resort of ${name}); vanilla vars.xml would add e.g. hold_music.
         self.global_variables: dict[str, str] = {"domain": domain, "hostname": hostname, "local_ip_v4": ipv4}
         # The XML dialplan execute_extension hunts in: the shipped ccswitch-features context (load_dialplan adds more).
@@ -359,16 +359,21 @@ class SimSwitch:
         """switch_core_session_request_uuid's limits for a new channel: None, or why it is refused."""
         return self.resources.request_session(len(self._channels), self.clock.now())
 
+    def _refused(self, uuid: str) -> bool:
+        """An INVITE over the limits: sofia answers 503 and makes no channel (sofia.c sofia_handle_sip_i_invite)."""
+        refused = self.session_refused()
+        if refused is not None:
+            log.info("call %s refused (503 Maximum Calls In Progress): %s", uuid, refused)
+            self.refused_calls.append(Hangup(uuid, refused))
+        return refused is not None
+
     def place_call(self, script: CallerScript, uuid: str | None = None, from_phone: str | None = None) -> str:
         """An inbound call from the trunk (external profile, context public, which parks it): fs-traces a. With
         ``from_phone``, the call comes from that registered phone instead (an agent dialling the service number):
         internal profile, context default, authenticated by sofia as ``place_direct_call`` is, and parked alike.
         Past the switch's session limits the INVITE is answered 503 and no channel is made (``refused_calls``)."""
         uuid = uuid or str(uuid_lib.uuid4())
-        refused = self.session_refused()
-        if refused is not None:
-            log.info("caller %s refused (503 Maximum Calls In Progress): %s", uuid, refused)
-            self.refused_calls.append(Hangup(uuid, refused))
+        if self._refused(uuid):
             return uuid
         name = f"sofia/external/{script.caller_number}@{self.domain}:5070"
         if from_phone is not None:
@@ -418,8 +423,11 @@ class SimSwitch:
         (``sip_authorized``, then the directory user's ``user_name`` / ``domain_name`` ..., sofia.c
         sofia_handle_sip_i_invite) and the default context bridges it to ``user/<to>`` when ``to`` is a phone here,
         else through ``sofia/gateway/<gateway>/<to>``. It ends when either side hangs up: the far end after its
-        ``talk_s``, or ``hangup`` on either leg. Returns the calling phone's channel uuid."""
+        ``talk_s``, or ``hangup`` on either leg. Returns the calling phone's channel uuid (refused over the limits
+        as ``place_call``)."""
         uuid = uuid or str(uuid_lib.uuid4())
+        if self._refused(uuid):
+            return uuid
         name = f"sofia/internal/{from_extension}@{self.domain}"
         profile = CallerProfile(
             direction="inbound",
