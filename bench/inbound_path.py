@@ -52,6 +52,7 @@ from ccswitch.esl.connection import EslConnection, PendingReply
 from ccswitch.esl.event import Event
 from ccswitch.esl.protocol import Frame
 from ccswitch.sim import AgentPhone, CallerScript, EslServer, SimSwitch, poisson_arrivals
+from ccswitch.sim.limits import SwitchLimits
 from ccswitch.store.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +85,9 @@ class NoDelayEslServer(EslServer):
 
 def serve(rate: float, seconds: float, seed: int) -> None:
     """Print the ESL port; on a line from stdin place ``rate`` calls/s for ``seconds``; print a JSON summary."""
-    switch = SimSwitch(clock=WallClock())
+    # A node configured for this load (switch.conf.xml max-sessions, sessions-per-second): the bench measures the
+    # controller, not FreeSWITCH's defaults (1000, 30), which would refuse most of it.
+    switch = SimSwitch(clock=WallClock(), limits=SwitchLimits(max_sessions=20_000, sessions_per_second=1_000))
     for extension in AGENT_IDS:
         switch.add_phone(AgentPhone(extension, answer_after_s=ANSWER_S, talk_s=TALK_S))
     server = NoDelayEslServer(switch).start()

@@ -92,6 +92,7 @@ class CallSession:
     consult_target: str | None = None  # where the agent consults (the extension dialled)
     rejoin_agent: ctl.AttendedTransfer | None = None  # bridge the caller with the agent again once their leg parks
     recording_policy: rec.RecordingPolicy | None = None  # the dialplan rule's, over the queue's
+    answer_by: float | None = None  # left ringing in a queue (``unanswered_wait_s``): answered then, if not before
 
     @property
     def channel_expected(self) -> bool:

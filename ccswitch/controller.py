@@ -31,12 +31,14 @@ import gevent.queue
 from gevent.event import AsyncResult
 
 from ccswitch.acd.agents import Agent, AgentEvent
+from ccswitch.admission import limits_of
 from ccswitch.calls import CallAction, CallControl, ReloadSummary
 from ccswitch.channel_events import (
     SUBSCRIBED_EVENTS,
     ChannelEvent,
     HangingUp,
     HungUp,
+    JobFailed,
     from_esl,
     parked_outbound_from_channel_row,
 )
@@ -134,7 +136,8 @@ class Controller:
             )
             for node in config.nodes
         }
-        self.executor = Executor(self.connections, on_command_done=self.metrics.command_latency)
+        self.executor = Executor(self.connections, on_command_done=self.metrics.command_latency,
+                                 on_command_failed=self.metrics.command_failed)
         self.gone = GoneChannels()  # touched by the controller greenlet only, as the engine
         self._run_greenlet = gevent.Greenlet(self._run)
         self._ticker_greenlet = gevent.Greenlet(self._ticker)
@@ -163,6 +166,8 @@ class Controller:
     def _on_event(self, node: str, event: Event) -> None:
         self.metrics.esl_event(node, event.name)
         channel_event = from_esl(event)
+        if isinstance(channel_event, JobFailed):
+            self.metrics.job_failed(node, channel_event.reason)
         if channel_event is not None:
             self.inbox.put((node, channel_event))
 
@@ -170,6 +175,7 @@ class Controller:
         self.metrics.esl_connected(node, connected)
         if connected:
             gevent.spawn(self._fetch_channels, node)
+            gevent.spawn(self._read_capacity, node)
         elif not self._stopping:
             log.warning("FreeSWITCH node %s: event socket lost; reconnecting", node)
 
@@ -198,6 +204,19 @@ class Controller:
             log.error("%s", line)
         self.metrics.modules_checked(node, {r.module for r in needed}, {r.module for r in missing})
         self.inbox.put(_ModulesChecked(node, tuple(missing)))
+
+    def _read_capacity(self, node: str) -> None:
+        """The node's session limits as it reports them (``api status``), for admission."""
+        try:
+            max_sessions, per_second = limits_of(self.connections[node].api(commands.status()))
+        except CcswitchError as exc:
+            log.warning("FreeSWITCH node %s: could not read its session limits (%s): using the configured ones",
+                        node, exc)
+            return
+        self.inbox.put(_Request(partial(self._node_capacity, node, max_sessions, per_second), AsyncResult()))
+
+    def _node_capacity(self, node: str, max_sessions: int | None, per_second: int | None, _now: float) -> None:
+        self.engine.node_capacity(node, max_sessions, per_second)
 
     def _ticker(self) -> None:
         while True:

@@ -45,6 +45,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
 
+from ccswitch import admission
 from ccswitch.acd import agents as agent_fsm
 from ccswitch.acd import offer_failures
 from ccswitch.acd import waiting as wait
@@ -106,6 +107,7 @@ from ccswitch.media import monitor as mon
 from ccswitch.media import recording as rec
 from ccswitch.media.monitor import MonitorMode, MonitorSession
 from ccswitch.media.recording import RecordingEvent, RecordingSession, RecordingState
+from ccswitch.occupancy import RecentSessions, load_of
 from ccswitch.routing import ivr
 from ccswitch.routing.dialplan import route
 from ccswitch.routing.steps import (
@@ -203,6 +205,10 @@ class Engine:
         self._agent_of_user = _agents_by_user(config)
         self.direct_calls: dict[str, tuple[str, str]] = {}  # channel uuid -> node, agent: calls outside the queues
         self.preview_ended: PreviewEnded = lambda _call, _cause, _now: None  # the dialler's, to settle the lead
+        self.capacities = {node.name: node.capacity() for node in config.nodes}  # as the switch says at connect
+        self.recent_sessions = RecentSessions()  # channels created per node in the last second
+        self.overload_overflows: Counter[tuple[str, admission.Limit]] = Counter()  # (node, limit) -> callers
+        self.dropped_by_switch: Counter[tuple[str, str]] = Counter()  # (node, hang-up cause) -> callers
 
     # ----------------------------------------------------------------- start-up
     def start(self, now: float) -> None:
@@ -422,6 +428,7 @@ class Engine:
             arrived_at=now,
         )
         self.calls[event.uuid] = session
+        self.recent_sessions.created(node, now)
         self._route(session, event, now)
 
     def _route(self, session: CallSession, event: Parked, now: float) -> None:
@@ -441,7 +448,42 @@ class Engine:
         session.recording_policy = decision.recording
         log.info("call %s from %s to %s: rule %s -> %s", session.uuid, session.caller_number, event.destination,
                  decision.rule or "(default)", decision.step)
-        self._go(session, decision.step, now)
+        self._go(session, self._admitted(session, decision.step, now) if session.routings == 1 else decision.step,
+                 now)
+
+    def _admitted(self, session: CallSession, step: Step, now: float) -> Step:
+        """``step`` for a new caller if their node can carry them, else the overload step (``ccswitch.admission``);
+        one who goes at once (transferred, hung up) is not held."""
+        if isinstance(step, ToTransfer | ToHangup):
+            return step
+        load = load_of(self.calls.values(), session.node, self.recent_sessions.count(session.node, now))
+        rings = isinstance(step, ToQueue) and self._left_ringing(session, step.queue)
+        decision = admission.decide(self.capacities[session.node], self.config.overload.reserve, load,
+                                    needs_media=not rings)
+        if isinstance(decision, admission.Admit):
+            return step
+        self.overload_overflows[(session.node, decision.limit)] += 1
+        then = self.config.overload.then
+        if not decision.media_left and not isinstance(then, ToTransfer | ToHangup):  # no port to answer with
+            then = ToHangup(then.cause if isinstance(then, ToAnnouncement) else "NORMAL_CIRCUIT_CONGESTION")
+        log.warning("call %s: node %s is near its %s limit (%d channels, %d media ports, %d new in the last second; "
+                    "capacity %s): %s instead of %s", session.uuid, session.node, decision.limit.value, load.sessions,
+                    load.media, load.recent_sessions, self.capacities[session.node], then, step)
+        return then
+
+    def _note_switch_drop(self, session: CallSession, event: HungUp) -> None:
+        """A caller the switch itself hung up because it could not carry them (an answer with no RTP port left):
+        logged and counted, never silent (``ccswitch.admission`` exists so that this stays at 0)."""
+        if event.cause in admission.SWITCH_DROP_CAUSES and session.connected_at is None:
+            self.dropped_by_switch[(session.node, event.cause)] += 1
+            log.warning("call %s: dropped by node %s while %s: %s (%s)", session.uuid, session.node,
+                        session.phase.value, event.cause, admission.SWITCH_DROP_CAUSES[event.cause])
+
+    def node_capacity(self, node: str, max_sessions: int | None, sessions_per_second: int | None) -> None:
+        """What the switch reported of its limits at connect (configured values take precedence)."""
+        node_config = next(n for n in self.config.nodes if n.name == node)
+        self.capacities[node] = node_config.capacity(max_sessions, sessions_per_second)
+        log.info("FreeSWITCH node %s: capacity %s", node, self.capacities[node])
 
     def _on_app_completed(self, event: AppCompleted, now: float) -> None:
         if event.uuid in self.agent_legs and event.application == "bridge" and event.bridge_failure is not None:
@@ -494,6 +536,7 @@ class Engine:
         wait = now - session.queued_at
         session.phase = Phase.CONNECTED
         session.connected_at = now
+        session.answered, session.answer_by = True, None  # (a caller left ringing: the bridge answered them)
         session.caller_gone = False  # a callback's caller is back, on the call's own leg
         if session.preview is not None:  # dialled by the agent: it never waited in a queue
             log.info("call %s: agent %s connected to %s (campaign %s)", session.uuid, session.agent,
@@ -578,6 +621,7 @@ class Engine:
         session = self.calls.pop(event.uuid, None)
         if session is None:
             return
+        self._note_switch_drop(session, event)
         outcome = outcome_of(session)
         if session.phase in (Phase.QUEUED, Phase.OFFERING):
             assert session.entry is not None
@@ -732,6 +776,9 @@ class Engine:
                         self._overflow(self.calls[entry.call], queue.when_no_agents, "no agent logged in", now)
         for session in [s for s in self.calls.values() if s.phase is Phase.OFFERING and now > s.offer_deadline]:
             self._offer_lost(session, now)
+        for session in [s for s in self.calls.values() if s.phase is Phase.QUEUED and s.answer_by is not None
+                        and now >= s.answer_by]:
+            self._answer_ringing_caller(session)
         for session in [s for s in self.calls.values() if s.phase is Phase.REQUEUING and now > s.offer_deadline]:
             log.warning("call %s: no park event %.0f s after its transfer to queue %s: queuing it anyway",
                         session.uuid, OFFER_GRACE_S, session.requeue_to)
@@ -1021,8 +1068,11 @@ class Engine:
 
     # ----------------------------------------------------------------- queue
     def _enqueue(self, session: CallSession, step: ToQueue, now: float) -> None:
-        self._answer(session)
         queue = self.config.queues[step.queue]
+        if self._left_ringing(session, step.queue):
+            session.answer_by = now + queue.unanswered_wait_s
+        else:
+            self._answer(session)
         rejoined = self._rejoining(step.queue, session.caller_number, now)
         if rejoined is not None:
             log.info("call %s: %s called back within %d s: back at their place in %s", session.uuid,
@@ -1040,6 +1090,20 @@ class Engine:
             skills=step.skills,
         )
         self._join_queue(session, entry, now)
+
+    def _left_ringing(self, session: CallSession, queue: str) -> bool:
+        """Whether a caller who joins ``queue`` now waits unanswered (a toll-free line: no media, no RTP port, no
+        charge): they hear the carrier's ringback, the agent's answer answers them (the bridge does), and they are
+        answered after the queue's ``unanswered_wait_s`` if no agent has taken them by then."""
+        return not session.answered and session.connect_by is None and self.config.queues[queue].unanswered_wait_s > 0
+
+    def _answer_ringing_caller(self, session: CallSession) -> None:
+        """No agent took a caller left ringing in time: answer them before the carrier gives up; they wait on
+        with music (and announcements) at their place."""
+        log.info("call %s: no agent took it while it rang: answering it", session.uuid)
+        session.answer_by = None
+        self._answer(session)
+        self._start_music(session)
 
     def _rejoining(self, queue: str, caller: str, now: float) -> QueueEntry | None:
         """The place a caller left in ``queue`` by hanging up within its rejoin window, if any (taken once)."""
@@ -1174,6 +1238,7 @@ class Engine:
                          for index, (agent, leg) in enumerate(session.ringing.items()))
             for leg in legs:
                 self.agent_legs[leg.leg] = session.uuid
+            self.recent_sessions.created(session.node, now, len(legs))
             log.info("call %s offered to agent(s) %s (queue %s)", session.uuid, ", ".join(reserved), entry.queue)
             self._emit(session, [*self._music_off(session), ConnectAgent(
                 call=session.uuid,
@@ -1666,6 +1731,8 @@ class Engine:
             self.emit(node, effects)
 
     def _start_music(self, session: CallSession) -> None:
+        if not session.answered:  # left ringing: the caller hears the carrier's ringback, not our music
+            return
         session.music_on = True
         self._emit(session, [StartMusic(session.uuid, self._music(session))])
 

@@ -164,9 +164,11 @@ def command_for(effect: Effect) -> str:
 
 class Executor:
     def __init__(self, connections: Mapping[str, EslConnection], size: int = 64,
-                 on_command_done: Callable[[str, float], None] | None = None) -> None:
+                 on_command_done: Callable[[str, float], None] | None = None,
+                 on_command_failed: Callable[[str, Effect], None] | None = None) -> None:
         self.connections = connections
         self.on_command_done = on_command_done  # (node, seconds): command latency
+        self.on_command_failed = on_command_failed  # (node, effect): counted by command
         self.pool = gevent.pool.Pool(size)
         self._written: dict[str, gevent.event.Event] = {}  # call uuid -> set once its latest batch is written
 
@@ -213,11 +215,16 @@ class Executor:
             if failure is not None:
                 self._failed(node, effect, failure)
 
-    @staticmethod
-    def _failed(node: str, effect: Effect, failure: str) -> None:
-        # A caller who hung up a moment ago is normal: the hang-up event is on its way to the engine.
+    def _failed(self, node: str, effect: Effect, failure: str) -> None:
+        # A caller who hung up a moment ago is normal: the hang-up event is on its way to the engine. So it is for
+        # an answer refused for want of an RTP port (uuid_answer says -ERROR either way): the hang-up event's
+        # cause tells the engine which (ccswitch.admission).
         level = logging.INFO if any(gone in failure for gone in _CHANNEL_GONE) else logging.WARNING
-        log.log(level, "call %s: %s failed on node %s: %s", effect.call, type(effect).__name__, node, failure)
+        hint = " (gone, or refused: its hang-up cause will say)" if isinstance(effect, Answer) else ""
+        log.log(level, "call %s: %s failed on node %s: %s%s", effect.call, type(effect).__name__, node, failure,
+                hint)
+        if self.on_command_failed is not None:
+            self.on_command_failed(node, effect)
 
 
 def reply_text(reply: Frame) -> str:

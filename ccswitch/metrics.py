@@ -35,11 +35,15 @@ from prometheus_client.metrics_core import Metric
 
 from ccswitch.acd import Agent, QueueEntry
 from ccswitch.acd.agents import AgentState, count_by_state
+from ccswitch.admission import SWITCH_DROP_CAUSES, Limit
 from ccswitch.config import Config
+from ccswitch.config._fields import HANGUP_CAUSES
 from ccswitch.dialer import CampaignRun, DialOutcome, Lead, RunState
 from ccswitch.dialer.runner import Dialer
+from ccswitch.effects import Effect
 from ccswitch.engine import Engine
 from ccswitch.errors import StoreError
+from ccswitch.occupancy import load_of
 from ccswitch.stats import (
     QueueFigures,
     answered_within,
@@ -215,6 +219,10 @@ class Metrics:
         self.module_missing = Gauge("ccswitch_switch_module_missing", "1 while a module the configuration needs "
                                     "is not loaded on the node (asked at connect), 0 once it is.",
                                     ("node", "module"), registry=self.registry)
+        self.command_failures = counter("ccswitch_esl_command_failures", "Commands the switch answered -ERR (by "
+                                        "effect: Answer, ConnectAgent, StartMusic …).", ("node", "command"))
+        self.originate_failures = counter("ccswitch_originate_failures", "Originates (bgapi) that failed, by "
+                                          "FreeSWITCH's cause (other: a reply that names none).", ("node", "cause"))
         self.service_level_threshold = Gauge("ccswitch_queue_service_level_threshold_seconds", "Answered within "
                                              "this (inclusive) counts towards the queue's service level.",
                                              ("queue",), registry=self.registry)
@@ -226,6 +234,7 @@ class Metrics:
             self.esl_connected_gauge.labels(node).set(0)
             self.esl_reconnects.labels(node)
             self.command_seconds.labels(node)
+            self.command_failures.labels(node, "Answer")  # the one that turns a caller away
         for operation in STORE_OPERATIONS:
             self.store_seconds.labels(operation)
             self.store_errors.labels(operation)
@@ -325,6 +334,13 @@ class Metrics:
     def command_latency(self, node: str, seconds: float) -> None:
         self.command_seconds.labels(node).observe(seconds)
 
+    def command_failed(self, node: str, effect: Effect) -> None:
+        self.command_failures.labels(node, type(effect).__name__).inc()
+
+    def job_failed(self, node: str, reason: str) -> None:
+        cause = reason.split(" ", 1)[0]
+        self.originate_failures.labels(node, cause if cause in HANGUP_CAUSES else "other").inc()
+
     # -- helpers ---------------------------------------------------------------------------------------------
     def _record(self, queue: str, kind: OutcomeKind, seconds: float = 0.0) -> None:
         self.ledger.record(Outcome(self.now(), queue, kind, seconds))
@@ -421,7 +437,7 @@ class EngineCollector:
                                        labels=["fault", "cause"])
         for (fault, cause), count in sorted(self.engine.offer_failures.items()):
             failures.add_metric([fault, cause], count)
-        yield from (waiting, longest, by_state, occupied, callbacks, repaired, failures)
+        yield from (waiting, longest, by_state, occupied, callbacks, repaired, failures, *self._nodes())
         if self.per_agent:
             agent_state = GaugeMetricFamily("ccswitch_agent_state", "1 for the agent's current state.",
                                             labels=["agent", "state"])
@@ -429,6 +445,33 @@ class EngineCollector:
                 for state in AgentState:
                     agent_state.add_metric([agent.id, state.value], int(agent.state is state))
             yield agent_state
+
+
+    def _nodes(self) -> Iterator[Metric]:
+        """Per switch node: what the controller holds there, its capacity, and the callers admission turned away
+        or the switch dropped (every limit and known cause has a series from the start)."""
+        channels = GaugeMetricFamily("ccswitch_node_channels", "Channels the controller holds on the node: callers "
+                                     "and their agents' legs.", labels=["node"])
+        media = GaugeMetricFamily("ccswitch_node_media_ports", "Of them, those holding an RTP port (answered "
+                                  "callers, agent legs).", labels=["node"])
+        capacity = GaugeMetricFamily("ccswitch_node_capacity", "The node's limits: max sessions, sessions per "
+                                     "second, media ports.", labels=["node", "limit"])
+        overflows = CounterMetricFamily("ccswitch_admission_overflows", "New callers sent to the overload step "
+                                        "because the node neared a limit (the cause).", labels=["node", "cause"])
+        dropped = CounterMetricFamily("ccswitch_calls_dropped_by_switch", "Callers FreeSWITCH itself hung up for "
+                                      "want of capacity (no RTP port to answer with …), by hang-up cause.",
+                                      labels=["node", "cause"])
+        for node, limits in self.engine.capacities.items():
+            load = load_of(self.engine.calls.values(), node, 0)
+            channels.add_metric([node], load.sessions)
+            media.add_metric([node], load.media)
+            for limit, value in ((Limit.SESSIONS, limits.max_sessions), (Limit.RATE, limits.sessions_per_second),
+                                 (Limit.MEDIA, limits.media_ports)):
+                capacity.add_metric([node, limit.value], value)
+                overflows.add_metric([node, limit.value], self.engine.overload_overflows[(node, limit)])
+            for cause in SWITCH_DROP_CAUSES:
+                dropped.add_metric([node, cause], self.engine.dropped_by_switch[(node, cause)])
+        yield from (channels, media, capacity, overflows, dropped)
 
 
 class DialerCollector:

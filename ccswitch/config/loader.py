@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from ccswitch.acd.queues import STRATEGIES
 from ccswitch.acd.waiting import AnnouncementPrompts, Announcements, CallbackPolicy, ExitKey
+from ccswitch.admission import DEFAULT_RTP_END_PORT, DEFAULT_RTP_START_PORT, Reserve
 from ccswitch.config import _fields as f
 from ccswitch.config._reader import REQUIRED, Issues, Node
 from ccswitch.config.model import (
@@ -35,6 +36,7 @@ from ccswitch.config.model import (
     IvrMenu,
     LoginState,
     MediaConfig,
+    OverloadConfig,
     Paths,
     QueueConfig,
     RecordingsConfig,
@@ -50,7 +52,7 @@ from ccswitch.esl import commands
 from ccswitch.media import numbers
 from ccswitch.media.monitor import ALL_QUEUES, Supervisor
 from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy, check_template
-from ccswitch.routing.steps import ToHangup, ToIvr, ToQueue
+from ccswitch.routing.steps import ToHangup, ToIvr, ToQueue, ToVoicemail
 
 ENV_FILE = "environment"
 DEFAULT_STRATEGY = "longest-idle-agent"
@@ -60,7 +62,7 @@ _DIGITS = re.compile(r"[0-9*#]+")
 _RETRY_DEFAULTS = {"no_answer": 2 * 3600, "busy": 15 * 60, "machine": 4 * 3600, "failed": 30 * 60}
 _NEVER = "never"
 MAIN_KEYS = ("freeswitch", "store", "http", "history", "timezone", "service_level_s", "dialplan", "paths", "media",
-             "pause_reasons", "recordings")
+             "pause_reasons", "recordings", "overload")
 
 
 class ConfigErrors(ConfigError):
@@ -123,6 +125,7 @@ def _load(config_file: Path, env: Mapping[str, str], lead_rows: bool) -> tuple[C
     campaigns = _campaigns(issues, paths.campaigns, timezone, do_not_call, refs)
     if lead_rows:
         _check_lead_rows(issues, campaigns)
+    overload = _overload(main.section("overload"), refs)
     refs += _number_refs(main.section("media"), media.say_language, queues)
     prompts = _prompt_files(paths.sounds)
     _check_refs(issues, refs, queues, menus, prompts, issues.display(paths.sounds))
@@ -145,6 +148,7 @@ def _load(config_file: Path, env: Mapping[str, str], lead_rows: bool) -> tuple[C
         pause_reasons=pause_reasons,
         supervisors=MappingProxyType(supervisors),
         campaigns=MappingProxyType(campaigns),
+        overload=overload,
         unset=frozenset(key for key in MAIN_KEYS if key not in main.data),
     )
     return config, issues.errors
@@ -163,15 +167,21 @@ def _nodes(section: Node, env: Mapping[str, str]) -> tuple[EslNode, ...]:
         node = Node(section.issues, section.file, section.at("nodes"), {}).child(index, raw)
         if node is None:
             continue
-        node.known(("name", "host", "port", "password"))
-        nodes.append(
-            EslNode(
-                name=node.text("name", f"fs{index + 1}", token=f.NAME),
-                host=node.text("host", "127.0.0.1", token=f.HOST),
-                port=node.integer("port", 8021, 1, 65535),
-                password=node.text("password", "ClueCon", token=f.SECRET),
-            )
+        node.known(("name", "host", "port", "password", "max_sessions", "sessions_per_second", "rtp_start_port",
+                    "rtp_end_port"))
+        esl_node = EslNode(
+            name=node.text("name", f"fs{index + 1}", token=f.NAME),
+            host=node.text("host", "127.0.0.1", token=f.HOST),
+            port=node.integer("port", 8021, 1, 65535),
+            password=node.text("password", "ClueCon", token=f.SECRET),
+            max_sessions=node.optional_integer("max_sessions", 1, 1_000_000),
+            sessions_per_second=node.optional_integer("sessions_per_second", 2, 100_000),
+            rtp_start_port=node.integer("rtp_start_port", DEFAULT_RTP_START_PORT, 1024, 65535),
+            rtp_end_port=node.integer("rtp_end_port", DEFAULT_RTP_END_PORT, 1024, 65535),
         )
+        if esl_node.rtp_end_port <= esl_node.rtp_start_port:
+            node.error("rtp_end_port", "must be above rtp_start_port")
+        nodes.append(esl_node)
     _unique(section, "nodes", [n.name for n in nodes])
     if nodes:
         nodes[0] = _esl_env(section.issues, nodes[0], env)
@@ -237,6 +247,26 @@ def _http(section: Node, env: Mapping[str, str]) -> HttpConfig:
         env_node = Node(section.issues, ENV_FILE, "", {"CCSWITCH_HTTP_HOST": env["CCSWITCH_HTTP_HOST"]})
         host = env_node.text("CCSWITCH_HTTP_HOST", host, token=f.HOST)
     return HttpConfig(host, section.integer("port", 8080, 0, 65535))
+
+
+def _overload(section: Node, refs: list[f.Ref]) -> OverloadConfig:
+    """Admission: the reserve kept under each node limit, and the step callers beyond it take. A step that keeps
+    the caller on this node (a queue, an IVR menu, voicemail) would hold what admission protects."""
+    section.known(("reserve", "then"))
+    reserve = section.section("reserve")
+    reserve.known(("sessions", "sessions_per_second", "media_ports"))
+    default = OverloadConfig()
+    then = f.step_at(section, "then", refs, default.then)
+    if isinstance(then, ToQueue | ToIvr | ToVoicemail):
+        section.error("then", "expected an announce, hangup, callback or transfer step (a queue, menu or voicemail "
+                      "would keep the caller on the busy node)")
+        then = default.then
+    return OverloadConfig(
+        Reserve(reserve.integer("sessions", default.reserve.sessions, 0, 100_000),
+                reserve.integer("sessions_per_second", default.reserve.sessions_per_second, 0, 10_000),
+                reserve.integer("media_ports", default.reserve.media_ports, 0, 100_000)),
+        then,
+    )
 
 
 def _timezone(main: Node) -> ZoneInfo:
@@ -383,6 +413,7 @@ def _queues(
                 "callback",
                 "agent_announce",
                 "default_aht_s",
+                "unanswered_wait_s",
             )
         )
         overflow = f.step_at(node, "overflow", refs, ToHangup())
@@ -421,6 +452,7 @@ def _queues(
             callback=callback,
             agent_announce=f.prompt(node, "agent_announce", refs) if "agent_announce" in node.data else None,
             default_aht_s=node.integer("default_aht_s", 180, 1, 7200),
+            unanswered_wait_s=node.integer("unanswered_wait_s", 0, 0, 600),
         )
     return queues
 

@@ -12,10 +12,19 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from ccswitch.acd.waiting import Announcements, CallbackPolicy, ExitKey
+from ccswitch.admission import (
+    DEFAULT_MAX_SESSIONS,
+    DEFAULT_RTP_END_PORT,
+    DEFAULT_RTP_START_PORT,
+    DEFAULT_SESSIONS_PER_SECOND,
+    Capacity,
+    Reserve,
+    media_ports,
+)
 from ccswitch.errors import UnknownNameError
 from ccswitch.media.monitor import Supervisor
 from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy
-from ccswitch.routing.steps import Step, ToVoicemail
+from ccswitch.routing.steps import Step, ToHangup, ToVoicemail
 
 StoreBackend = Literal["memory", "redis"]
 LoginState = Literal["available", "logged_out"]
@@ -28,6 +37,26 @@ class EslNode:
     host: str
     port: int
     password: str
+    # The switch's own limits; None: read from the node at connect (``api status``), FreeSWITCH's default until then.
+    max_sessions: int | None = None
+    sessions_per_second: int | None = None
+    rtp_start_port: int = DEFAULT_RTP_START_PORT  # switch.conf.xml rtp-start-port / rtp-end-port: no command reads
+    rtp_end_port: int = DEFAULT_RTP_END_PORT  # them back, so they are configured here to match
+
+    def capacity(self, max_sessions: int | None = None, sessions_per_second: int | None = None) -> Capacity:
+        """The node's capacity: configured values first, then what the switch reported, then FreeSWITCH's
+        defaults."""
+        return Capacity(self.max_sessions or max_sessions or DEFAULT_MAX_SESSIONS,
+                        self.sessions_per_second or sessions_per_second or DEFAULT_SESSIONS_PER_SECOND,
+                        media_ports(self.rtp_start_port, self.rtp_end_port))
+
+
+@dataclass(frozen=True, slots=True)
+class OverloadConfig:
+    """Admission (``ccswitch.admission``): the reserve kept under each node limit, and where callers beyond it go."""
+
+    reserve: Reserve = field(default_factory=Reserve)
+    then: Step = field(default_factory=lambda: ToHangup("NORMAL_CIRCUIT_CONGESTION"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +205,7 @@ class QueueConfig:
     callback: CallbackPolicy | None = None  # a key that turns the wait into a callback
     agent_announce: str | None = None  # prompt the answering agent hears before the caller is put through
     default_aht_s: int = 180  # handle time assumed for the expected wait until the queue has handled a call
+    unanswered_wait_s: int = 0  # a caller who comes here unanswered waits ringing (no media) up to this (0: off)
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +313,7 @@ class Config:
     pause_reasons: tuple[str, ...] = ("break", "lunch", "training", "meeting")  # breaks agents may ask for
     supervisors: Mapping[str, Supervisor] = field(default_factory=lambda: MappingProxyType({}))
     campaigns: Mapping[str, CampaignConfig] = field(default_factory=lambda: MappingProxyType({}))
+    overload: OverloadConfig = field(default_factory=OverloadConfig)
     unset: frozenset[str] = frozenset()  # top-level keys ccswitch.yaml leaves out: their defaults apply
 
     @property
@@ -314,6 +345,7 @@ class Config:
     def steps(self) -> Iterator[Step]:
         """Every step the configuration names: dialplan rules and defaults, IVR options, queue overflows."""
         yield self.dialplan.default
+        yield self.overload.then
         yield from (rule.then for rule in self.dialplan.rules)
         for menu in self.menus.values():
             yield menu.on_failure

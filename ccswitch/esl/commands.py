@@ -416,6 +416,11 @@ def module_exists(module: str) -> str:
     return f"module_exists {_matching(_MODULE, module, 'module name', 'mod_ and lower-case letters, digits, _')}"
 
 
+def status() -> str:
+    """mod_commands status_function: uptime, sessions now, per second and their limits (``admission.limits_of``)."""
+    return "status"
+
+
 def dial_string(endpoint: str, variables: Mapping[str, str]) -> DialString:
     """``{k=v,...}endpoint``: the variables go to every leg the endpoint creates (not to the caller)."""
     pairs = _var_pairs(variables)

@@ -37,11 +37,10 @@ def _channel(switch: SimSwitch, uuid: str) -> Channel | None:
 
 
 def uuid_answer(switch: SimSwitch, args: str) -> str:
+    """mod_commands.c uuid_answer_function: ``-ERROR`` for a channel that is gone and for one that could not be
+    answered alike (no RTP port: sofia hangs it up, and the hang-up cause tells why)."""
     ch = _channel(switch, args.strip())
-    if ch is None:
-        return NO_CHANNEL
-    switch.answer(ch)
-    return "+OK\n"
+    return "+OK\n" if ch is not None and switch.answer(ch) else "-ERROR\n"
 
 
 def uuid_kill(switch: SimSwitch, args: str) -> str:
@@ -340,14 +339,16 @@ def status(switch: SimSwitch, args: str) -> str:
     days, hours = divmod(hours, 24)
     millis = int((up - int(up)) * 1000)
     live = sum(1 for ch in switch.live_channels() if ch.up)
+    resources = switch.resources
     lines = [
         f"UP 0 years, {days} days, {hours} hours, {minutes} minutes, {seconds} seconds, {millis} milliseconds, "
         "0 microseconds",
         "FreeSWITCH (Version 1.11.3-dev sim) is ready",
         f"{switch.sessions_since_startup} session(s) since startup",
         f"{live} session(s) - peak {live}, last 5min {live} ",
-        "0 session(s) per Sec out of max 30, peak 0, last 5min 0 ",
-        "1000 session(s) max",
+        f"{resources.last_second_created} session(s) per Sec out of max {resources.limits.sessions_per_second}, "
+        f"peak {resources.peak_per_second}, last 5min {resources.peak_per_second} ",
+        f"{resources.limits.max_sessions} session(s) max",
         "min idle cpu 0.00/99.00",
         "Current Stack Size/Max 240K/8192K",
     ]

@@ -431,8 +431,11 @@ def bridge(switch: SimSwitch, ch: Channel, arg: str) -> None:
     if leg is None:
         _bridge_failed(switch, ch, cause)
         return
-    if not ch.answered:
-        switch.answer(ch)
+    if not switch.answer(ch):  # no RTP port for the caller (sofia hangs it up): switch_ivr_originate.c "Media
+        switch.hangup(leg, "INCOMPATIBLE_DESTINATION")  # Establishment Failed" hangs the agent's leg up
+        leg.released.set()
+        switch.start_peer_session(leg)
+        return
     ch.set_var("originate_disposition", "SUCCESS")
     ch.set_var("DIALSTATUS", "SUCCESS")
     switch.start_peer_session(leg)

@@ -41,6 +41,7 @@ from ccswitch.sim.dialstring import (
     parse_inline_dialplan,
     switch_true,
 )
+from ccswitch.sim.limits import Resources, SwitchLimits
 from ccswitch.sim.people import AgentPhone, CallerScript, GatewayCallee
 from ccswitch.sim.say import Said
 from ccswitch.sim.variables import expand_variables
@@ -145,6 +146,7 @@ class SimSwitch:
         default_prompt_s: float = 1.0,
         seed: int = 1,
         modules: Iterable[str] = DEFAULT_MODULES,
+        limits: SwitchLimits | None = None,
     ) -> None:
         self.clock: Clock = clock or WallClock()
         self.hostname = hostname
@@ -162,6 +164,8 @@ class SimSwitch:
         self.heard: list[Heard] = []  # what was played to each channel, in the order it was heard
         self.sessions_since_startup = 0
         self.modules = set(modules)  # loaded (module_exists, load, unload); an app of a missing one is invalid
+        self.resources = Resources(limits or SwitchLimits(), self.started_at)
+        self.refused_calls: list[Hangup] = []  # INVITEs sofia answered 503 (no channel, no event): uuid, why
         # Global variables (global_getvar, the last resort of ${name}); vanilla vars.xml would add e.g. hold_music.
         self.global_variables: dict[str, str] = {"domain": domain, "hostname": hostname, "local_ip_v4": ipv4}
         # The XML dialplan execute_extension hunts in: the shipped ccswitch-features context (load_dialplan adds more).
@@ -366,11 +370,26 @@ class SimSwitch:
         self._channels[uuid] = ch
         return ch
 
+    def session_refused(self) -> str | None:
+        """switch_core_session_request_uuid's limits for a new channel: None, or why it is refused."""
+        return self.resources.request_session(len(self._channels), self.clock.now())
+
+    def _refused(self, uuid: str) -> bool:
+        """An INVITE over the limits: sofia answers 503 and makes no channel (sofia.c sofia_handle_sip_i_invite)."""
+        refused = self.session_refused()
+        if refused is not None:
+            log.info("call %s refused (503 Maximum Calls In Progress): %s", uuid, refused)
+            self.refused_calls.append(Hangup(uuid, refused))
+        return refused is not None
+
     def place_call(self, script: CallerScript, uuid: str | None = None, from_phone: str | None = None) -> str:
         """An inbound call from the trunk (external profile, context public, which parks it): fs-traces a. With
         ``from_phone``, the call comes from that registered phone instead (an agent dialling the service number):
-        internal profile, context default, authenticated by sofia as ``place_direct_call`` is, and parked alike."""
+        internal profile, context default, authenticated by sofia as ``place_direct_call`` is, and parked alike.
+        Past the switch's session limits the INVITE is answered 503 and no channel is made (``refused_calls``)."""
         uuid = uuid or str(uuid_lib.uuid4())
+        if self._refused(uuid):
+            return uuid
         name = f"sofia/external/{script.caller_number}@{self.domain}:5070"
         if from_phone is not None:
             name = f"sofia/internal/{from_phone}@{self.domain}"
@@ -419,8 +438,11 @@ class SimSwitch:
         (``sip_authorized``, then the directory user's ``user_name`` / ``domain_name`` ..., sofia.c
         sofia_handle_sip_i_invite) and the default context bridges it to ``user/<to>`` when ``to`` is a phone here,
         else through ``sofia/gateway/<gateway>/<to>``. It ends when either side hangs up: the far end after its
-        ``talk_s``, or ``hangup`` on either leg. Returns the calling phone's channel uuid."""
+        ``talk_s``, or ``hangup`` on either leg. Returns the calling phone's channel uuid (refused over the limits
+        as ``place_call``)."""
         uuid = uuid or str(uuid_lib.uuid4())
+        if self._refused(uuid):
+            return uuid
         name = f"sofia/internal/{from_extension}@{self.domain}"
         profile = CallerProfile(
             direction="inbound",
@@ -709,10 +731,17 @@ class SimSwitch:
             calling=("switch_core_codec.c", "switch_core_session_set_write_codec", 471),
         )
 
-    def answer(self, ch: Channel) -> None:
-        """Answer an inbound channel (uuid_answer / the answer app): fs-traces a after CHANNEL_PARK."""
-        if ch.answered or not ch.up:
-            return
+    def answer(self, ch: Channel) -> bool:
+        """Answer an inbound channel (uuid_answer / the answer app): fs-traces a after CHANNEL_PARK. False if it
+        could not be: gone, or no RTP port left (sofia then hangs it up, ``ccswitch.sim.limits``)."""
+        if ch.answered:
+            return True
+        if not ch.up:
+            return False
+        if not self.resources.take_port(ch.uuid):
+            log.info("channel %s: No audio RTP ports available!", ch.uuid)
+            self.hangup(ch, "DESTINATION_OUT_OF_ORDER")
+            return False
         self._media_up(ch)
         if ch.answer_state != "early":
             ch.answer_state = "early"
@@ -720,6 +749,7 @@ class SimSwitch:
             self.fire_channel(ch, "CHANNEL_PROGRESS_MEDIA")
             self.set_call_state(ch, "EARLY")
         self._mark_answered(ch)
+        return True
 
     def _mark_answered(self, ch: Channel) -> None:
         ch.answered = True
@@ -800,6 +830,7 @@ class SimSwitch:
         self.fire_channel(ch, "CHANNEL_DESTROY")
         self.enter_state(ch, "CS_DESTROY")
         self._channels.pop(ch.uuid, None)
+        self.resources.release_port(ch.uuid)
 
     # ---- transfer
     # --------------------------------------------------------------------------------------------
@@ -1024,6 +1055,11 @@ class SimSwitch:
         if isinstance(endpoint, str):
             ringing.cause = endpoint
             return
+        refused = self.session_refused()
+        if refused is not None:  # mod_sofia.c sofia_outgoing_channel: "Error Creating Session"
+            log.info("leg to %s refused: %s", ringing.target.endpoint, refused)
+            ringing.cause = "DESTINATION_OUT_OF_ORDER"
+            return
         uuid = variables.get("origination_uuid") or str(uuid_lib.uuid4())
         cid_name = variables.get("origination_caller_id_name") or (
             originator.profile.caller_id_name if originator else ""
@@ -1066,6 +1102,11 @@ class SimSwitch:
         self.enter_state(leg, "CS_INIT")
         leg.state = "CS_ROUTING"
         self.fire_channel(leg, "CHANNEL_CREATE")
+        if not self.resources.take_port(leg.uuid):  # sofia_glue_do_invite: "Port Error!"
+            log.info("leg %s: No audio RTP ports available!", leg.uuid)
+            ringing.channel = leg
+            self.hangup(leg, "DESTINATION_OUT_OF_ORDER")
+            return
         self.fire_channel(leg, "CHANNEL_ORIGINATE")
         self.enter_state(leg, "CS_ROUTING")
         self.enter_state(leg, "CS_CONSUME_MEDIA")

@@ -16,13 +16,19 @@ import yaml
 
 from ccswitch.config import check_config
 
-from . import test_campaigns_config, test_config_errors, test_routing_config, test_supervisors_config
+from . import (
+    test_campaigns_config,
+    test_config_errors,
+    test_overload_config,
+    test_routing_config,
+    test_supervisors_config,
+)
 from .conftest import REPO, Tree
 from .schema_support import describe, every_error, key_path, link_schemas, schema_errors, schema_name
 from .test_campaigns_config import CAMPAIGNS, PROMO, promo_with
 
 MODULES: tuple[ModuleType, ...] = (
-    test_config_errors, test_campaigns_config, test_routing_config, test_supervisors_config
+    test_config_errors, test_campaigns_config, test_routing_config, test_supervisors_config, test_overload_config
 )
 
 CROSS_FILE = "names a queue, menu or callback queue defined in another file: a schema sees one file"
@@ -30,6 +36,7 @@ PROMPT_FILE = "a prompt file must exist under sounds/: a schema sees no files"
 DATA_FILE = "a file it names must exist: a schema sees no files"
 TIME_ZONE = "the time zone database is the host's (zoneinfo): a list in a schema would go stale"
 ORDER = "start before end compares two times inside one text: no JSON Schema keyword compares values"
+PORT_ORDER = "the end of a port range above its start compares two values: no JSON Schema keyword can"
 OWN_NAME = "compares a value with the name of the mapping it is in: no JSON Schema keyword can"
 DURATION_RANGE = ("a duration's range depends on its unit (10s, 1m, 2h, 365d): a schema checks the form of the "
                   "text and the range of bare seconds only")
@@ -84,6 +91,8 @@ QUEUES, AGENTS, MAIN = "config/queues.yaml", "config/agents.yaml", "config/ccswi
 IVR, DIALPLAN, SUPERVISORS = "ivr/main.yaml", "dialplans/main.yaml", "config/supervisors.yaml"
 
 REFUSED = [
+    edit("test_an_overload_step_that_keeps_the_caller_on_the_node_is_refused", MAIN, "timezone:",
+         "overload:\n  then: {queue: operator}\ntimezone:", "overload.then"),
     edit("test_unknown_key_suggests_the_likely_one", QUEUES, "max_wait_s: 120", "max_wiat_s: 120",
          "support.max_wiat_s"),
     edit("test_bad_regular_expression", DIALPLAN, 'did: "88005550556"', "did_pattern: '^(8800'",
@@ -195,6 +204,9 @@ def remove(path: str) -> Callable[[Tree], object]:
 
 
 NOT_EXPRESSIBLE = [
+    edit("test_an_rtp_range_ending_before_it_starts_is_refused", MAIN, "      password: ClueCon",
+         "      password: ClueCon\n      rtp_start_port: 30000\n      rtp_end_port: 20000",
+         "freeswitch.nodes[0].rtp_end_port", PORT_ORDER),
     edit("test_unknown_queue_lists_the_known_ones", IVR, '"2": {queue: support}', '"2": {queue: supprt}',
          "main.options.2.queue", CROSS_FILE),
     edit("test_unknown_queue_in_a_dialplan_rule", DIALPLAN, "then: {ivr: main}", "then: {queue: supprt, priority: 5}",
@@ -241,6 +253,10 @@ NOT_A_DOCUMENT = [
 
 # Edits the config tests show the loader accepts: the schema accepts them too.
 ACCEPTED = [
+    edit("test_configured_limits_win_over_what_the_switch_reports", MAIN, "timezone:",
+         "overload:\n  reserve: {sessions: 5, media_ports: 2}\n"
+         "  then: {announce: queue/all_busy, cause: NORMAL_CIRCUIT_CONGESTION}\ntimezone:", ""),
+] + [
     edit("test_other_endpoints_are_accepted", AGENTS, "contact: user/1000,", f"contact: {contact},", "")
     for contact in ("user/1000@pbx.example.com", "sofia/gateway/carrier/79161234567", "loopback/1002/default")
 ] + [
@@ -271,6 +287,7 @@ ACCEPTED = [
 # Tests with no YAML mistake of their own, and why.
 WITHOUT_A_CASE = {
     "test_copy_of_shipped_config_is_clean": "the shipped files: test_schemas.py validates them",
+    "test_by_default_a_node_has_freeswitchs_capacity_and_overflow_hangs_up_with_congestion": "the shipped files",
     "test_environment_overrides_the_first_node_and_the_store": "environment variables, not a file",
     "test_bad_environment_values_are_reported": "environment variables, not a file",
     "test_environment_sets_the_http_listeners_address_for_a_container": "environment variables, not a file",

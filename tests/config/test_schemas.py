@@ -156,6 +156,17 @@ rules:
 """
 EVERY_KEY_EDITS = [
     ("config/ccswitch.yaml", "timezone:", "pause_reasons: [break, lunch]\ntimezone:"),
+    ("config/ccswitch.yaml", "      password: ClueCon", """\
+      password: ClueCon
+      max_sessions: 500
+      sessions_per_second: 50
+      rtp_start_port: 20000
+      rtp_end_port: 21000"""),
+    ("config/ccswitch.yaml", "timezone:", """\
+overload:
+  reserve: {sessions: 10, sessions_per_second: 3, media_ports: 10}
+  then: {announce: queue/all_busy, cause: NORMAL_CIRCUIT_CONGESTION}
+timezone:"""),
     ("config/ccswitch.yaml", "  music: local_stream://moh", "  say_language: en\n  music: local_stream://moh"),
     ("config/queues.yaml", "operator:", """\
 everything:
@@ -186,6 +197,7 @@ everything:
              confirm: queue/callback_confirm, attempts: 2, retry_s: 60, ring_timeout_s: 30}
   agent_announce: queue/agent_sales
   default_aht_s: 120
+  unanswered_wait_s: 40
 
 operator:"""),
     ("config/agents.yaml", '"1000":', """\

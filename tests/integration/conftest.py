@@ -23,6 +23,7 @@ from ccswitch.config import Config, load_config
 from ccswitch.controller import Controller
 from ccswitch.engine import Record
 from ccswitch.sim import AgentPhone, EslServer, SimSwitch
+from ccswitch.sim.limits import SwitchLimits
 from ccswitch.sim.switch import DEFAULT_MODULES
 from ccswitch.store.base import Store
 from ccswitch.store.memory import MemoryStore
@@ -72,12 +73,13 @@ class ContactCentre:
 
 def build(start: float = MONDAY_10AM, phones: tuple[AgentPhone, ...] | None = None,
           configure: Callable[[Config], Config] | None = None, record: Record | None = None,
-          modules: Iterable[str] = DEFAULT_MODULES, store: Store | None = None) -> ContactCentre:
-    """The shipped config (changed by ``configure``, if given) on a fresh simulator with ``modules`` loaded;
-    ``record`` receives the history records (contacts, agent states) as the controller writes them; ``store``: a
-    MemoryStore unless given."""
+          modules: Iterable[str] = DEFAULT_MODULES, store: Store | None = None,
+          limits: SwitchLimits | None = None) -> ContactCentre:
+    """The shipped config (changed by ``configure``, if given) on a fresh simulator with ``modules`` loaded and
+    ``limits`` (FreeSWITCH's defaults if not given); ``record`` receives the history records (contacts, agent
+    states) as the controller writes them; ``store``: a MemoryStore unless given."""
     clock = ScaledClock(SPEED, start=start)
-    switch = SimSwitch(clock=clock, modules=modules)
+    switch = SimSwitch(clock=clock, modules=modules, limits=limits)
     server = EslServer(switch, "127.0.0.1", 0, password="ClueCon")
     server.start()
     config = load_config(ROOT / "config" / "ccswitch.yaml", env={})

@@ -96,6 +96,6 @@ def test_prometheus_scrapes_the_controller_and_evaluates_the_dashboard_and_the_a
         data = prometheus.api("rules") or {"groups": []}
         return [rule for group in data["groups"] for rule in group["rules"]]
 
-    wait_until(lambda: len(rules()) == 6 and all(rule["health"] == "ok" for rule in rules()), timeout=10,
+    wait_until(lambda: len(rules()) == 8 and all(rule["health"] == "ok" for rule in rules()), timeout=10,
                what="every alert rule to be evaluated without error")
     assert [rule["name"] for rule in rules() if rule["state"] != "inactive"] == []

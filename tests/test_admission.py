@@ -1,0 +1,80 @@
+"""Admission (ccswitch.admission) as a table, and the port arithmetic of FreeSWITCH's allocator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ccswitch.admission import Admit, Capacity, Limit, NodeLoad, Overflow, Reserve, decide, limits_of, media_ports
+from ccswitch.occupancy import RecentSessions
+
+CAPACITY = Capacity(max_sessions=100, sessions_per_second=30, media_ports=50)
+RESERVE = Reserve(sessions=10, sessions_per_second=5, media_ports=4)
+
+# (sessions, media, created in the last second, needs media) -> decision. The caller's own channel is counted in
+# sessions (and in recent); an admitted caller needs one more channel and port for their agent's leg.
+TABLE = [
+    ((1, 0, 1, True), Admit()),
+    ((89, 40, 1, True), Admit()),  # 89 + agent leg = 90 = 100 - 10
+    ((90, 40, 1, True), Overflow(Limit.SESSIONS, True)),
+    ((100, 50, 1, True), Overflow(Limit.SESSIONS, False)),  # the reserve gone too: hang up unanswered
+    ((10, 5, 24, True), Admit()),  # 24 = 30 - 1 (FreeSWITCH's budget) - 5
+    ((10, 5, 25, True), Overflow(Limit.RATE, True)),
+    ((10, 44, 1, True), Admit()),  # 44 + own port + agent leg's = 46 = 50 - 4
+    ((10, 45, 1, True), Overflow(Limit.MEDIA, True)),
+    ((10, 45, 1, False), Admit()),  # left ringing, the caller needs the agent leg's port only
+    ((10, 46, 1, False), Overflow(Limit.MEDIA, True)),
+    ((10, 49, 1, True), Overflow(Limit.MEDIA, True)),  # one port left: enough for the overflow announcement
+    ((10, 50, 1, True), Overflow(Limit.MEDIA, False)),
+    ((95, 50, 29, True), Overflow(Limit.SESSIONS, False)),  # sessions are looked at first
+    ((50, 50, 29, True), Overflow(Limit.RATE, False)),  # then the rate
+]
+
+
+@pytest.mark.parametrize(("load", "expected"), TABLE, ids=[str(row[0]) for row in TABLE])
+def test_given_a_node_load_when_a_caller_arrives_then_the_table_decides(
+        load: tuple[int, int, int, bool], expected: Admit | Overflow) -> None:
+    sessions, media, recent, needs_media = load
+    assert decide(CAPACITY, RESERVE, NodeLoad(sessions, media, recent), needs_media) == expected
+
+
+def test_given_no_reserve_then_a_caller_is_admitted_up_to_the_switchs_own_limits() -> None:
+    none = Reserve(0, 0, 0)
+    assert decide(CAPACITY, none, NodeLoad(99, 48, 29), True) == Admit()
+    assert decide(CAPACITY, none, NodeLoad(100, 48, 1), True) == Overflow(Limit.SESSIONS, True)
+    assert decide(CAPACITY, none, NodeLoad(10, 49, 1), True) == Overflow(Limit.MEDIA, True)
+
+
+def test_without_a_per_second_reserve_the_rate_is_not_checked() -> None:
+    # the caller already got in: admitting them spends none of the switch's budget
+    assert decide(CAPACITY, Reserve(0, 0, 0), NodeLoad(10, 5, 45), True) == Admit()
+    assert decide(CAPACITY, Reserve(0, 1, 0), NodeLoad(10, 5, 29), True) == Overflow(Limit.RATE, True)
+
+
+@pytest.mark.parametrize(("start", "end", "ports"), [
+    (16384, 32768, 8193),  # FreeSWITCH's defaults: 16384, 16386 ... 32768
+    (16384, 16584, 101),
+    (16385, 16584, 100),  # an odd start is rounded up to the next even port
+    (16384, 16585, 101),  # an odd end down
+    (16384, 16385, 1),
+])
+def test_media_ports_count_even_ports_as_the_allocator_does(start: int, end: int, ports: int) -> None:
+    assert media_ports(start, end) == ports
+
+
+def test_limits_are_read_from_freeswitchs_status_reply() -> None:
+    trace = (Path(__file__).parent / "fixtures" / "fs-traces" / "f_api_and_command_replies.recv.raw").read_text()
+    status = trace[trace.index("UP 0 years"):]
+    assert limits_of(status) == (1000, 30)
+    assert limits_of("-ERR status Command not found!\n") == (None, None)
+
+
+def test_recent_sessions_are_counted_per_node_over_the_last_second() -> None:
+    recent = RecentSessions()
+    recent.created("fs1", 10.0)
+    recent.created("fs1", 10.5, count=2)  # a ring-all offer: two agent legs
+    recent.created("fs2", 10.6)
+    assert (recent.count("fs1", 10.9), recent.count("fs2", 10.9), recent.count("fs3", 10.9)) == (3, 1, 0)
+    assert recent.count("fs1", 11.0) == 2  # the first is a second old
+    assert recent.count("fs1", 11.6) == 0
