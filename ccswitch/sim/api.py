@@ -97,11 +97,8 @@ def uuid_broadcast(switch: SimSwitch, args: str) -> str:
     if ch is None:
         return NO_CHANNEL
     path, _, _legs = rest.rpartition(" ") if rest.endswith((" aleg", " bleg", " both")) else (rest, "", "")
-    message = Message("execute", parse_broadcast_path(path), event_lock=True)  # the switch locks broadcasts
-    if ch.bridged_with:  # the leg's own bridge thread runs it now (fs-traces l: playback during the bridge)
-        switch.run_in_bridge(ch, message)
-    else:
-        switch.queue_message(ch, message)
+    # The switch locks broadcasts; a bridged leg plays it during the bridge (fs-traces l).
+    switch.deliver_message(ch, Message("execute", parse_broadcast_path(path), event_lock=True))
     return "+OK Message sent\n"
 
 

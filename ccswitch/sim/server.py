@@ -281,7 +281,7 @@ class ClientSession:
         else:
             self.send(wire.command_reply("-ERR invalid command"))
             return
-        self.server.switch.queue_message(ch, message)
+        self.server.switch.deliver_message(ch, message)
         self.send(wire.command_reply("+OK"))
 
     def cmd_linger(self, rest: str, command: Command) -> None:

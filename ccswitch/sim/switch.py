@@ -644,6 +644,15 @@ class SimSwitch:
         ch.inbox.append(message)
         ch.wake()
 
+    def deliver_message(self, ch: Channel, message: Message) -> None:
+        """A private event (sendmsg, uuid_broadcast, a bound meta app) for ``ch``: a bridged leg's own bridge thread
+        runs it at once (switch_ivr_bridge.c audio_bridge_thread parses the leg's private events); any other leg
+        finds it in its queue when its current application next looks (switch_ivr_parse_all_messages)."""
+        if ch.bridged_with:
+            self.run_in_bridge(ch, message)
+        else:
+            self.queue_message(ch, message)
+
     def execute(self, ch: Channel, app: str, arg: str, app_uuid: str | None = None) -> bool:
         """switch_core_session_exec: CHANNEL_EXECUTE, run, CHANNEL_EXECUTE_COMPLETE. False: no such app (or its
         module is not loaded): then, as switch_core_session_execute_application_get_flags does, no event for it and
@@ -1352,15 +1361,12 @@ class SimSwitch:
     def _run_meta_app(self, ch: Channel, binding: MetaApp) -> None:
         """switch_ivr_broadcast of the bound ``app::arg`` (a bare path is played) on this leg or its partner, with
         ``hold-bleg`` (switch_ivr_bind_dtmf_meta_session adds SMF_HOLD_BLEG to every binding). A bridged leg's own
-        bridge thread runs it at once (``run_in_bridge``); any other leg finds it queued like a sendmsg."""
+        bridge thread runs it at once; any other leg finds it queued (``deliver_message``)."""
         target = self._channels.get(ch.bridged_with or "") if binding.on_partner else ch
         if target is None or not target.up:
             return
-        message = Message("execute", parse_broadcast_path(binding.app), hold_bleg=True, event_lock=True)
-        if target.bridged_with:
-            self.run_in_bridge(target, message)
-        else:
-            self.queue_message(target, message)
+        self.deliver_message(target, Message("execute", parse_broadcast_path(binding.app), hold_bleg=True,
+                                             event_lock=True))
 
     def _park_session(self, ch: Channel) -> None:
         """switch_ivr.c switch_ivr_park_session: CS_PARK, whose state handler parks the channel (switch_ivr_park,
