@@ -86,3 +86,7 @@ class StoreError(CcswitchError):
     """The shared-state store failed (Redis went away, a script failed)."""
 
     error_id = "store_unavailable"
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached at all (connection refused or lost, a timeout): an outage, not a bad answer."""

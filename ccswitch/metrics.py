@@ -8,8 +8,9 @@ Theory of operation. Three sources, none of which costs anything per event beyon
   rate and AHT over the last ``window_s`` and since local midnight are computed at scrape time.
 - **state** (calls waiting, longest wait, agents by state, occupancy) is read from the engine at scrape time by
   ``EngineCollector``: nothing is updated as calls move.
-- **controller health** (ESL connection per node, events, command latency, store latency and errors) comes from
-  small calls the controller makes (``esl_connected``, ``esl_event``, ``command_latency``) and ``InstrumentedStore``.
+- **controller health** (ESL connection per node, events, command latency, store latency, errors and outages) comes
+  from small calls the controller makes (``esl_connected``, ``esl_event``, ``command_latency``,
+  ``store_availability``) and ``InstrumentedStore``.
 - **the dialler** (lines in flight, calls by outcome, answer / machine / abandon ratios over each campaign's
   regulatory window and its limit) is read from the ``Dialer`` at scrape time by ``DialerCollector``.
 
@@ -212,6 +213,13 @@ class Metrics:
         self.store_seconds = Histogram("ccswitch_store_operation_seconds", "Store operation latency.",
                                        ("operation",), buckets=STORE_BUCKETS, registry=self.registry)
         self.store_errors = counter("ccswitch_store_errors", "Store operations that failed.", ("operation",))
+        self.store_available = Gauge("ccswitch_store_available", "1 while the shared store answers; 0 during an "
+                                     "outage, while the controller carries on with its own view and makes no offers.",
+                                     registry=self.registry)
+        self.store_outages = counter("ccswitch_store_outages", "Store outages, counted as they begin.", ())
+        self.store_outage_seconds = counter("ccswitch_store_outage_seconds", "Time spent in store outages, added "
+                                            "as each ends (on the controller's clock).", ())
+        self.store_unavailable_since: float | None = None  # for /healthz
         self.service_level_threshold = Gauge("ccswitch_queue_service_level_threshold_seconds", "Answered within "
                                              "this (inclusive) counts towards the queue's service level.",
                                              ("queue",), registry=self.registry)
@@ -223,6 +231,7 @@ class Metrics:
             self.esl_connected_gauge.labels(node).set(0)
             self.esl_reconnects.labels(node)
             self.command_seconds.labels(node)
+        self.store_available.set(1)
         for operation in STORE_OPERATIONS:
             self.store_seconds.labels(operation)
             self.store_errors.labels(operation)
@@ -309,6 +318,16 @@ class Metrics:
             self._ever_up.add(node)
         self.esl_up[node] = connected
         self.esl_connected_gauge.labels(node).set(int(connected))
+
+    def store_availability(self, available: bool, since: float) -> None:
+        """Call when a store outage begins (``available`` false) and when it ends; ``since``: the moment."""
+        if not available:
+            self.store_outages.inc()
+            self.store_unavailable_since = since
+        elif self.store_unavailable_since is not None:
+            self.store_outage_seconds.inc(max(0.0, since - self.store_unavailable_since))
+            self.store_unavailable_since = None
+        self.store_available.set(int(available))
 
     def esl_event(self, node: str, name: str) -> None:
         self.esl_events.labels(node, name).inc()
