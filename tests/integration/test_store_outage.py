@@ -1,0 +1,132 @@
+"""A Redis outage mid-traffic loses nothing: the controller, against the simulator over TCP and a private
+``redis-server`` killed and started again (empty) on the same port, keeps taking, answering and queuing calls on its
+own view, makes no offer until Redis is back, then writes its view through and drains the queue.
+
+Time on the switch runs ``SPEED`` times faster than real time, Redis is down in real time: an outage of
+``outage_s`` switch seconds (what callers, phones, ring timeouts, wrap-ups and the dialplan's fallback timer live
+through) is ``outage_s / SPEED`` real seconds of Redis being away. ``bench/faults.py`` runs 5 s and 30 s outages
+in real time at the bench's traffic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import gevent
+import pytest
+from metrics.conftest import http_get
+from store.redis_server import RedisServer, has_redis_server
+
+from ccswitch.acd import AgentState
+from ccswitch.clock import ScaledClock
+from ccswitch.config import load_config
+from ccswitch.controller import Controller
+from ccswitch.http import serve_http
+from ccswitch.sim import AgentPhone, CallerScript, EslServer, SimSwitch
+from ccswitch.store.redis_store import RedisStore
+
+from .conftest import MONDAY_10AM, wait_until
+from .switch_log import SwitchLog, at
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEED = 10.0
+CALL_EVERY_S = 5.0  # switch seconds between arrivals: about what support's five agents handle
+FALLBACK_S = 10.0  # the dialplan's sched_transfer (README): a call the controller has not taken by then is lost
+AFTER_RETURN_S = 30.0  # agents are judged this long (switch time) after Redis is back
+
+
+@pytest.fixture
+def redis() -> Iterator[RedisServer]:
+    if not has_redis_server():
+        pytest.skip("redis-server is not installed")
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("outage_s", [5.0, 30.0])
+def test_given_redis_dies_mid_traffic_then_no_call_is_lost_no_agent_is_stuck_and_health_tells(
+    redis: RedisServer, outage_s: float
+) -> None:
+    clock = ScaledClock(SPEED, start=MONDAY_10AM)
+    switch = SimSwitch(clock=clock)
+    log = SwitchLog(switch)
+    server = EslServer(switch, "127.0.0.1", 0, password="ClueCon")
+    server.start()
+    config = load_config(ROOT / "config" / "ccswitch.yaml", env={})
+    for agent in config.agents.values():
+        switch.add_phone(AgentPhone(agent.contact.removeprefix("user/"), answer_after_s=2.0, talk_s=10.0))
+    config = replace(config, nodes=(replace(config.nodes[0], host="127.0.0.1", port=server.port),))
+    controller = Controller(config, RedisStore(redis.url, "outage:", timeout_s=1.0), clock, tick_s=0.02,
+                            store_probe_s=0.05)
+    http = serve_http(controller.metrics, "127.0.0.1", 0, controller)
+    engine = controller.engine
+    placed: list[str] = []
+
+    def arrivals() -> None:
+        while True:
+            placed.append(switch.place_call(CallerScript(dtmf=("2",), patience_s=3600)))
+            gevent.sleep(CALL_EVERY_S / SPEED)
+
+    def health() -> tuple[int, dict[str, object]]:
+        status, body = http_get(f"http://127.0.0.1:{http.server_port}/healthz")
+        return status, json.loads(body)
+
+    def bridged(call: str) -> bool:
+        return bool(log.of(call, "CHANNEL_BRIDGE"))
+
+    feeder = None
+    try:
+        controller.start()
+        wait_until(lambda: all(c.connected for c in controller.connections.values()), what="ESL connected")
+        wait_until(lambda: not engine._unreconciled, what="the first reconcile")
+        feeder = gevent.spawn(arrivals)
+        wait_until(lambda: sum(map(bridged, placed)) >= 2, timeout=10, what="calls answered before the outage")
+
+        redis.stop()
+        down_at, before = clock.now(), len(placed)
+        wait_until(lambda: health()[0] == 503, timeout=5, what="/healthz to say degraded")
+        reasons = health()[1]["reasons"]
+        assert isinstance(reasons, list) and any(r.startswith("store unavailable since") for r in reasons)
+        wait_until(lambda: clock.now() >= down_at + outage_s, timeout=outage_s / SPEED + 5, what="the outage")
+        during = placed[before:]
+        redis.start()  # empty: the restarted Redis has lost everything
+        back_at = clock.now()
+        wait_until(lambda: health()[0] == 200, timeout=5, what="/healthz to say ok again")
+
+        wait_until(lambda: clock.now() >= back_at + AFTER_RETURN_S, timeout=AFTER_RETURN_S / SPEED + 5,
+                   what="30 s after the return")
+        stuck = {agent.id: agent.call for agent in engine.agents.values()
+                 if agent.state in (AgentState.RESERVED, AgentState.ON_CALL) and agent.call not in switch.channels}
+        assert stuck == {}
+        feeder.kill()
+
+        assert during, "no call arrived during the outage"
+        wait_until(lambda: all(map(bridged, placed)), timeout=30, what="every caller to reach an agent")
+        for call in placed:  # taken (fallback cancelled, answered) before the dialplan's fallback would fire
+            created, answered = log.of(call, "CHANNEL_CREATE"), log.of(call, "CHANNEL_ANSWER")
+            assert answered and at(answered[0]) - at(created[0]) < FALLBACK_S, call
+
+        # Everything ends; the restarted Redis holds what the controller holds (written through, then kept up).
+        wait_until(lambda: not switch.channels and all(a.state is AgentState.AVAILABLE
+                                                       for a in engine.agents.values()),
+                   timeout=30, what="every call to end and every agent to be available")
+        shared = RedisStore(redis.url, "outage:")
+        try:
+            assert {a.id: a for a in shared.agents()} == engine.agents
+            assert shared.all_entries() == {}
+        finally:
+            shared.close()
+        metrics = controller.metrics.registry
+        assert metrics.get_sample_value("ccswitch_store_outages_total") == 1
+        assert metrics.get_sample_value("ccswitch_store_available") == 1
+    finally:
+        if feeder is not None:
+            feeder.kill()
+        http.stop()
+        controller.stop()
+        server.stop()
+        switch.shutdown()
