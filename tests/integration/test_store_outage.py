@@ -10,6 +10,7 @@ in real time at the bench's traffic.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import replace
@@ -30,9 +31,10 @@ from ccswitch.store.redis_store import RedisStore
 
 from .conftest import MONDAY_10AM, wait_until
 from .switch_log import SwitchLog, at
+from .test_two_controllers import two_controllers, watch_double_offers
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEED = 10.0
+SPEED = 20.0
 CALL_EVERY_S = 5.0  # switch seconds between arrivals: about what support's five agents handle
 FALLBACK_S = 10.0  # the dialplan's sched_transfer (README): a call the controller has not taken by then is lost
 AFTER_RETURN_S = 30.0  # agents are judged this long (switch time) after Redis is back
@@ -92,7 +94,9 @@ def test_given_redis_dies_mid_traffic_then_no_call_is_lost_no_agent_is_stuck_and
         reasons = health()[1]["reasons"]
         assert isinstance(reasons, list) and any(r.startswith("store unavailable since") for r in reasons)
         wait_until(lambda: clock.now() >= down_at + outage_s, timeout=outage_s / SPEED + 5, what="the outage")
+        feeder.kill()  # what queued meanwhile is enough to drain
         during = placed[before:]
+        assert during, "no call arrived during the outage"
         redis.start()  # empty: the restarted Redis has lost everything
         back_at = clock.now()
         wait_until(lambda: health()[0] == 200, timeout=5, what="/healthz to say ok again")
@@ -102,9 +106,7 @@ def test_given_redis_dies_mid_traffic_then_no_call_is_lost_no_agent_is_stuck_and
         stuck = {agent.id: agent.call for agent in engine.agents.values()
                  if agent.state in (AgentState.RESERVED, AgentState.ON_CALL) and agent.call not in switch.channels}
         assert stuck == {}
-        feeder.kill()
 
-        assert during, "no call arrived during the outage"
         wait_until(lambda: all(map(bridged, placed)), timeout=30, what="every caller to reach an agent")
         for call in placed:  # taken (fallback cancelled, answered) before the dialplan's fallback would fire
             created, answered = log.of(call, "CHANNEL_CREATE"), log.of(call, "CHANNEL_ANSWER")
@@ -130,3 +132,47 @@ def test_given_redis_dies_mid_traffic_then_no_call_is_lost_no_agent_is_stuck_and
         controller.stop()
         server.stop()
         switch.shutdown()
+
+
+def test_given_two_controllers_share_the_redis_that_dies_mid_traffic_then_no_agent_is_offered_two_calls(
+    redis: RedisServer,
+) -> None:
+    clock = ScaledClock(SPEED, start=MONDAY_10AM)
+    with two_controllers(redis.url, clock, store_probe_s=0.05) as (_config, switches, controllers):
+        watcher, overlaps = watch_double_offers(switches)
+        placed: list[str] = []
+
+        def arrivals() -> None:
+            for turn in itertools.count():  # the two switches take turns
+                placed.append(switches[turn % 2].place_call(CallerScript(dtmf=("2",), patience_s=3600)))
+                gevent.sleep(CALL_EVERY_S / SPEED)
+
+        def answered() -> int:
+            return sum(c.engine.stats.queues["support"].answered for c in controllers)
+
+        feeder = gevent.spawn(arrivals)
+        try:
+            wait_until(lambda: answered() >= 2, timeout=10, what="calls answered before the outage")
+            redis.stop()
+            down_at, before = clock.now(), len(placed)
+            wait_until(lambda: not any(c.store.available for c in controllers), timeout=5,
+                       what="both controllers to notice the outage")
+            wait_until(lambda: clock.now() >= down_at + 30, timeout=30 / SPEED + 5, what="the outage")
+            redis.start()
+            wait_until(lambda: all(c.store.available for c in controllers), timeout=5, what="Redis back for both")
+        finally:
+            feeder.kill()
+        assert len(placed) > before, "no call arrived during the outage"
+        wait_until(lambda: answered() == len(placed), timeout=30, what="every call to be answered")
+        wait_until(lambda: not any(s.channels for s in switches) and all(
+            a.state is AgentState.AVAILABLE for c in controllers for a in c.engine.agents.values()),
+                   timeout=30, what="every call to end and every agent to be available")
+        watcher.kill()
+        assert overlaps == []
+        shared = RedisStore(redis.url, "two:")
+        try:
+            stored = {a.id: a for a in shared.agents()}
+        finally:
+            shared.close()
+        assert [c.engine.agents for c in controllers] == [stored, stored]
+
