@@ -234,8 +234,6 @@ class Controller:
                 log.exception("engine failed on %r", message)
             try:
                 self._dialler_step(message, now)
-            except StoreUnavailable as exc:  # campaigns wait for the store; the outage is logged once, by it
-                log.debug("dialler: %s, on %r", exc, message)
             except Exception:  # nor stop the dialler, or the dialler the engine
                 log.exception("dialler failed on %r", message)
 

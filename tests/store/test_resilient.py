@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ccswitch.acd import Agent, AgentState, QueueEntry
-from ccswitch.dialer import CampaignRun, RunState
+from ccswitch.dialer import CampaignRun, DialOutcome, Lead, LeadState, RunState
 from ccswitch.errors import StoreUnavailable
 from ccswitch.store.memory import MemoryStore
 from ccswitch.store.resilient import ResilientStore
@@ -107,7 +107,7 @@ def test_given_an_outage_then_no_agent_is_reserved_but_other_changes_are_kept(
     assert on_break is not None and store.get_agent("1000") == on_break
 
 
-def test_given_an_outage_then_campaign_data_waits_for_the_store(behind: FlakyStore, store: ResilientStore) -> None:
+def test_given_an_outage_then_what_only_the_store_holds_waits_for_it(behind: FlakyStore, store: ResilientStore) -> None:
     behind.down = True
     store.get_agent("1000")
     with pytest.raises(StoreUnavailable, match="store unavailable since"):
@@ -115,6 +115,47 @@ def test_given_an_outage_then_campaign_data_waits_for_the_store(behind: FlakySto
     run = CampaignRun("spring", RunState.RUNNING, NOW)
     with pytest.raises(StoreUnavailable):
         store.update_campaign_run(run, run)
+    with pytest.raises(StoreUnavailable):
+        store.leads("spring")
+    with pytest.raises(StoreUnavailable):
+        store.get_lead("spring", "+447700900001")  # never seen here
+
+
+def test_given_an_outage_then_no_lead_is_dialled_but_calls_in_progress_are_settled_and_written_on_return(
+    behind: FlakyStore, store: ResilientStore
+) -> None:
+    behind.put_leads("spring", [Lead("spring", "+447700900001"), Lead("spring", "+447700900002")])
+    first, second = behind.leads("spring")
+    ringing = store.update_lead(first, replace(first, state=LeadState.DIALLING, attempts=1, call="line1"))
+    assert ringing is not None
+    behind.down = True
+    assert store.update_lead(second, replace(second, state=LeadState.DIALLING, attempts=1, call="line2")) is None
+    assert store.get_lead("spring", second.phone) == second  # what the dialler re-reads after a refusal
+    done = store.update_lead(ringing, replace(ringing, state=LeadState.DONE, last_outcome=DialOutcome.PERSON_ANSWERED))
+    assert done is not None and done.version == ringing.version + 1
+    assert store.get_lead("spring", first.phone) == done
+    store.add_answer("spring", NOW, False, "line1")
+    assert store.trim_answers("spring", NOW + 1) == 0  # later
+    behind.down = False
+    assert store.write_through() is not None
+    assert behind.get_lead("spring", first.phone) == done
+    assert behind.get_lead("spring", second.phone) == second
+    assert behind.answers("spring", 0) == [(NOW, False)]
+
+
+def test_given_a_dial_met_the_outage_and_reached_the_store_then_it_is_undone(
+    behind: FlakyStore, store: ResilientStore
+) -> None:
+    behind.put_leads("spring", [Lead("spring", "+447700900001")])
+    (lead,) = behind.leads("spring")
+    behind.lose_next_reply = True
+    assert store.update_lead(lead, replace(lead, state=LeadState.DIALLING, attempts=1, call="line1")) is None
+    behind.down = False
+    stored_then = behind.get_lead("spring", lead.phone)
+    assert stored_then is not None and stored_then.state is LeadState.DIALLING  # nobody dials it, yet it is taken
+    assert store.write_through() is not None
+    stored = behind.get_lead("spring", lead.phone)
+    assert stored is not None and stored.state is LeadState.PENDING and stored.call is None
 
 
 def test_given_a_campaign_call_meets_the_outage_first_then_the_outage_begins(
