@@ -25,8 +25,9 @@ While the store is away:
 On return (``write_through``, from the controller greenlet, nothing else running), for each agent, and each lead
 changed here:
 
-* not changed here during the outage: the store's record stands (an agent is written from the view only if the
-  store lost it, e.g. a Redis restarted without persistence);
+* not changed here during the outage: the store's record stands (an agent is written from the view if the
+  store lost it, e.g. a Redis restarted without persistence; the leads of such a Redis are lost but for those
+  changed here: load the campaign again);
 * changed here: the view's record is written if the store's version is where we left it (or lower: the store
   lost its data; versions only grow), or one above with exactly the change whose reply the outage swallowed
   (it did reach the store). Otherwise another controller changed it meanwhile, and the store's record stands:
@@ -89,10 +90,10 @@ class _View(Generic[_K, _V]):
         return new
 
     def write_through(self, keys: Iterable[_K], stored: Callable[[_K], _V | None],
-                      compare_and_set: Callable[[_V, _V], _V | None], create: Callable[[_V], _V] | None
+                      compare_and_set: Callable[[_V, _V], _V | None], create: Callable[[_V], _V | None]
                       ) -> tuple[int, int]:
         """Write the records of ``keys`` as the module's docstring says; ``create`` writes one the store does not
-        have (None: leave it missing). Returns how many were written and how many changed here were kept as
+        have. Returns how many were written and how many changed here were kept as
         stored. Each write is in doubt until answered, so a write-through cut short and started over recognises
         its own writes."""
         written = kept = 0
@@ -108,13 +109,7 @@ class _View(Generic[_K, _V]):
                 continue  # (e.g. an agent we asked to reserve while the store was away: nothing changed)
             self.before.setdefault(key, None)
             self.in_doubt[key] = mine
-            if current is not None:
-                done = compare_and_set(current, mine)
-            elif create is not None:
-                done = create(mine)
-            else:
-                log.warning("%s %s is no longer in the store: not written again", self.kind, key)
-                continue
+            done = create(mine) if current is None else compare_and_set(current, mine)
             if done is None:  # written by someone else this very moment: theirs stands
                 kept += 1
                 continue
@@ -329,7 +324,7 @@ class ResilientStore:
             agents = self._agents.write_through(self._agents.records, stored.get, self._store.update_agent,
                                                 self._store.put_agent)
             leads = self._leads.write_through(self._leads.before, lambda key: self._store.get_lead(*key),
-                                              self._store.update_lead, None)
+                                              self._store.update_lead, self._put_lead)
             for entry in self._entries.values():
                 self._store.add_entry(entry)
             for queue, call in self._removed - self._entries.keys():
@@ -353,6 +348,11 @@ class ResilientStore:
         self.unavailable_since = None
         self._on_availability(True, now)
         return now_stored
+
+    def _put_lead(self, lead: Lead) -> Lead | None:
+        """A lead the store lost (a Redis restarted without persistence), with the progress we know of."""
+        self._store.put_leads(lead.campaign, [lead])
+        return self._store.get_lead(lead.campaign, lead.phone)
 
     def _outage(self, exc: StoreUnavailable) -> None:
         self.unavailable_since = self._now()
