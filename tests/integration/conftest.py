@@ -19,6 +19,7 @@ from ccswitch.config import Config, load_config
 from ccswitch.controller import Controller
 from ccswitch.engine import Record
 from ccswitch.sim import AgentPhone, EslServer, SimSwitch
+from ccswitch.store.base import Store
 from ccswitch.store.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,9 +50,11 @@ class ContactCentre:
 
 
 def build(start: float = MONDAY_10AM, phones: tuple[AgentPhone, ...] | None = None,
-          configure: Callable[[Config], Config] | None = None, record: Record | None = None) -> ContactCentre:
+          configure: Callable[[Config], Config] | None = None, record: Record | None = None,
+          store: Store | None = None) -> ContactCentre:
     """The shipped config (changed by ``configure``, if given) on a fresh simulator; ``record`` receives the
-    history records (contacts, agent states) as the controller writes them."""
+    history records (contacts, agent states) as the controller writes them; the store is a MemoryStore unless
+    given (a store outage ends within 50 ms of it answering again)."""
     clock = ScaledClock(SPEED, start=start)
     switch = SimSwitch(clock=clock)
     server = EslServer(switch, "127.0.0.1", 0, password="ClueCon")
@@ -65,7 +68,8 @@ def build(start: float = MONDAY_10AM, phones: tuple[AgentPhone, ...] | None = No
     for phone in phones or ():
         switch.set_phone(phone)
     node = replace(config.nodes[0], host="127.0.0.1", port=server.port)
-    controller = Controller(replace(config, nodes=(node,)), MemoryStore(), clock, tick_s=0.02, record=record)
+    controller = Controller(replace(config, nodes=(node,)), store or MemoryStore(), clock, tick_s=0.02, record=record,
+                            store_probe_s=0.05)
     return ContactCentre(switch, server, controller, clock)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,12 +25,14 @@ from ccswitch.acd import AgentState
 from ccswitch.clock import ScaledClock
 from ccswitch.config import load_config
 from ccswitch.controller import Controller
+from ccswitch.dialer import Lead, LeadState
 from ccswitch.http import serve_http
 from ccswitch.sim import AgentPhone, CallerScript, EslServer, SimSwitch
 from ccswitch.store.redis_store import RedisStore
 
-from .conftest import MONDAY_10AM, wait_until
+from .conftest import MONDAY_10AM, ContactCentre, wait_until
 from .switch_log import SwitchLog, at
+from .test_dialer import CAMPAIGN, callee, campaign_centre, lead, start
 from .test_two_controllers import two_controllers, watch_double_offers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,4 +177,36 @@ def test_given_two_controllers_share_the_redis_that_dies_mid_traffic_then_no_age
         finally:
             shared.close()
         assert [c.engine.agents for c in controllers] == [stored, stored]
+
+
+def test_given_redis_dies_while_a_campaign_dials_then_its_calls_settle_and_no_lead_is_dialled_twice(
+    centre_factory: Callable[..., ContactCentre], redis: RedisServer,
+) -> None:
+    leads = [lead(n) for n in range(1, 9)]
+    centre = campaign_centre(centre_factory, callee(**{f"n{n}": "person" for n in range(1, 9)}),
+                             store=RedisStore(redis.url, "dial:", timeout_s=1.0))
+    clock, controller = centre.clock, centre.controller
+
+    def stored_leads() -> list[Lead]:
+        shared = RedisStore(redis.url, "dial:")  # (a client of its own: Redis restarts under it)
+        try:
+            return shared.leads(CAMPAIGN)
+        finally:
+            shared.close()
+
+    start(centre, *leads)
+    wait_until(lambda: any(lead.state is LeadState.DIALLING for lead in stored_leads()), what="a lead being dialled")
+    dialling = {lead.phone for lead in stored_leads() if lead.state is LeadState.DIALLING}
+    redis.stop()
+    down_at = clock.now()
+    wait_until(lambda: not controller.store.available, what="the controller to notice the outage")
+    wait_until(lambda: clock.now() >= down_at + 30, timeout=30 / SPEED + 5, what="the outage")
+    redis.start()  # empty: the campaign must be loaded again, the leads written through come back as they are
+    wait_until(lambda: controller.store.available, timeout=5, what="Redis back")
+    # Leads the restarted Redis has: those the controller changed during the outage, written through.
+    settled = {lead.phone: lead for lead in stored_leads()}
+    assert dialling and all(settled[phone].state is not LeadState.DIALLING for phone in dialling), settled
+    originates = [c for c in centre.server.commands_received if c.startswith("bgapi originate")]
+    for phone, stored in settled.items():  # one originate per attempt: no lead was handed out twice
+        assert len([c for c in originates if f"cc_lead={phone}}}" in c]) == stored.attempts, phone
 
