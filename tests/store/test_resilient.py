@@ -49,6 +49,13 @@ def agent(agent_id: str, state: AgentState = AgentState.AVAILABLE, call: str | N
     return Agent(id=agent_id, state=state, since=NOW, call=call)
 
 
+def known(store: ResilientStore, agent_id: str) -> Agent:
+    """The agent as the store (or its view) has it."""
+    found = store.get_agent(agent_id)
+    assert found is not None
+    return found
+
+
 def entry(call: str, queue: str = "support") -> QueueEntry:
     return QueueEntry(call=call, queue=queue, priority=0, enqueued_at=NOW, seq=1)
 
@@ -99,8 +106,7 @@ def test_given_an_outage_then_no_agent_is_reserved_but_other_changes_are_kept(
     behind: FlakyStore, store: ResilientStore
 ) -> None:
     behind.down = True
-    free = store.get_agent("1000")
-    assert free is not None
+    free = known(store, "1000")
     assert store.update_agent(free, replace(free, state=AgentState.RESERVED, call="c1")) is None
     assert store.get_agent("1000") == free
     on_break = store.update_agent(free, replace(free, state=AgentState.ON_BREAK, break_reason="lunch"))
@@ -172,8 +178,7 @@ def test_when_the_store_returns_then_the_view_is_written_through_and_its_agents_
 ) -> None:
     store.add_entry(entry("c1"))
     behind.down = True
-    on_call = store.get_agent("1001")
-    assert on_call is not None
+    on_call = known(store, "1001")
     wrap_up = store.update_agent(on_call, replace(on_call, state=AgentState.WRAP_UP, call=None))
     assert wrap_up is not None
     available = store.update_agent(wrap_up, replace(wrap_up, state=AgentState.AVAILABLE))
@@ -197,8 +202,7 @@ def test_given_the_store_lost_its_data_when_it_returns_then_every_agent_and_entr
 ) -> None:
     store.add_entry(entry("c1"))
     behind.down = True
-    free = store.get_agent("1000")
-    assert free is not None
+    free = known(store, "1000")
     store.update_agent(free, replace(free, state=AgentState.ON_BREAK))
     MemoryStore.__init__(behind)  # a Redis restarted without persistence
     behind.down = False
@@ -213,8 +217,7 @@ def test_given_another_controller_changed_an_agent_we_changed_then_the_store_rec
     behind: FlakyStore, store: ResilientStore
 ) -> None:
     behind.down = True
-    free = store.get_agent("1000")
-    assert free is not None
+    free = known(store, "1000")
     store.update_agent(free, replace(free, state=AgentState.ON_BREAK))
     behind.down = False
     theirs = behind.update_agent(free, replace(free, state=AgentState.RESERVED, call="theirs"))  # a partition
@@ -226,8 +229,7 @@ def test_given_another_controller_changed_an_agent_we_changed_then_the_store_rec
 def test_given_the_write_that_met_the_outage_reached_the_store_then_it_is_taken_as_ours(
     behind: FlakyStore, store: ResilientStore
 ) -> None:
-    on_call = store.get_agent("1001")
-    assert on_call is not None
+    on_call = known(store, "1001")
     behind.lose_next_reply = True
     wrap_up = store.update_agent(on_call, replace(on_call, state=AgentState.WRAP_UP, call=None))
     assert wrap_up is not None and not store.available
@@ -241,8 +243,7 @@ def test_given_the_write_that_met_the_outage_reached_the_store_then_it_is_taken_
 def test_given_a_reservation_met_the_outage_and_reached_the_store_then_it_is_undone(
     behind: FlakyStore, store: ResilientStore
 ) -> None:
-    free = store.get_agent("1000")
-    assert free is not None
+    free = known(store, "1000")
     behind.lose_next_reply = True
     assert store.update_agent(free, replace(free, state=AgentState.RESERVED, call="c1")) is None  # not rung
     behind.down = False
@@ -257,8 +258,7 @@ def test_given_the_write_through_is_cut_short_then_the_next_one_recognises_its_o
     behind: FlakyStore, store: ResilientStore
 ) -> None:
     behind.down = True
-    on_call = store.get_agent("1001")
-    assert on_call is not None
+    on_call = known(store, "1001")
     store.update_agent(on_call, replace(on_call, state=AgentState.WRAP_UP, call=None))
     behind.down = False
     original_update = MemoryStore.update_agent
@@ -275,8 +275,7 @@ def test_given_the_write_through_is_cut_short_then_the_next_one_recognises_its_o
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(MemoryStore, "update_agent", update_then_cut)
         assert store.write_through() is None and not store.available  # the wrap-up did reach the store
-        wrap_up = store.get_agent("1001")
-        assert wrap_up is not None
+        wrap_up = known(store, "1001")
         store.update_agent(wrap_up, replace(wrap_up, state=AgentState.AVAILABLE))
         behind.down = False
         assert store.write_through() is not None
