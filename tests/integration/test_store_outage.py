@@ -10,14 +10,17 @@ in real time at the bench's traffic.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import gevent
 import pytest
+from gevent.server import StreamServer
 from metrics.conftest import http_get
 from store.redis_server import RedisServer, has_redis_server
 
@@ -136,11 +139,62 @@ def test_given_redis_dies_mid_traffic_then_no_call_is_lost_no_agent_is_stuck_and
         switch.shutdown()
 
 
-def test_given_two_controllers_share_the_redis_that_dies_mid_traffic_then_no_agent_is_offered_two_calls(
-    redis: RedisServer,
+class CuttableLink:
+    """A TCP relay to Redis that can be cut and mended: what a network partition does to the controller that
+    reaches Redis through it (its connections reset, new ones closed at once), while others still reach Redis."""
+
+    def __init__(self, port: int) -> None:
+        self._target = ("127.0.0.1", port)
+        self._sockets: list[socket.socket] = []
+        self._cut = False
+        self._server = StreamServer(("127.0.0.1", 0), self._relay)
+        self._server.start()
+        self.url = f"redis://127.0.0.1:{self._server.server_port}/0"
+
+    def cut(self) -> None:
+        self._cut = True
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self._sockets.clear()
+
+    def mend(self) -> None:
+        self._cut = False
+
+    def close(self) -> None:
+        self.cut()
+        self._server.stop()
+
+    def _relay(self, client: socket.socket, _address: object) -> None:
+        if self._cut:
+            client.close()
+            return
+        upstream = socket.create_connection(self._target)
+        self._sockets += [client, upstream]
+        gevent.joinall([gevent.spawn(_pump, client, upstream), gevent.spawn(_pump, upstream, client)])
+        client.close()
+        upstream.close()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.mark.parametrize("partition", [False, True], ids=["redis-dies", "one-controller-cut-off"])
+def test_given_two_controllers_share_redis_when_it_goes_away_for_one_or_both_then_no_agent_is_offered_two_calls(
+    redis: RedisServer, partition: bool
 ) -> None:
+    link = CuttableLink(redis.port)
+    # Redis dies for both controllers, or the first one alone loses it while the second goes on with it.
+    urls, (fail, recover) = ((link.url, redis.url), (link.cut, link.mend)) if partition else (
+        (redis.url, redis.url), (redis.stop, redis.start))
     clock = ScaledClock(SPEED, start=MONDAY_10AM)
-    with two_controllers(redis.url, clock, store_probe_s=0.05) as (_config, switches, controllers):
+    with contextlib.closing(link), two_controllers(urls, clock, store_probe_s=0.05) as (_, switches, controllers):
+        cut_off = controllers[:1] if partition else controllers
         watcher, overlaps = watch_double_offers(switches)
         placed: list[str] = []
 
@@ -155,13 +209,14 @@ def test_given_two_controllers_share_the_redis_that_dies_mid_traffic_then_no_age
         feeder = gevent.spawn(arrivals)
         try:
             wait_until(lambda: answered() >= 2, timeout=10, what="calls answered before the outage")
-            redis.stop()
+            fail()
             down_at, before = clock.now(), len(placed)
-            wait_until(lambda: not any(c.store.available for c in controllers), timeout=5,
-                       what="both controllers to notice the outage")
+            wait_until(lambda: not any(c.store.available for c in cut_off), timeout=5,
+                       what="the controllers cut off to notice")
             wait_until(lambda: clock.now() >= down_at + 30, timeout=30 / SPEED + 5, what="the outage")
-            redis.start()
-            wait_until(lambda: all(c.store.available for c in controllers), timeout=5, what="Redis back for both")
+            assert all(c.store.available for c in controllers if c not in cut_off)
+            recover()
+            wait_until(lambda: all(c.store.available for c in controllers), timeout=5, what="Redis back for all")
         finally:
             feeder.kill()
         assert len(placed) > before, "no call arrived during the outage"

@@ -39,13 +39,14 @@ def node_config(config: Config, name: str, port: int) -> Config:
 
 
 @contextmanager
-def two_controllers(redis_url: str, clock: ScaledClock, **controller_options: Any
+def two_controllers(redis_urls: tuple[str, str], clock: ScaledClock, **controller_options: Any
                     ) -> Iterator[tuple[Config, list[SimSwitch], list[Controller]]]:
-    """Two switches, each driven by its own controller, both controllers on the Redis at ``redis_url``; every
-    agent's phone answers on either switch (after 1 s, talking 10 s). Started and connected."""
+    """Two switches, each driven by its own controller, the controllers on one Redis (reached at ``redis_urls``,
+    one each: the same, or one through a link that can be cut); every agent's phone answers on either switch
+    (after 1 s, talking 10 s). Started and connected."""
     config = load_config(ROOT / "config" / "ccswitch.yaml", env={})
     switches, servers, controllers = [], [], []
-    for name in ("a", "b"):
+    for name, redis_url in zip(("a", "b"), redis_urls, strict=True):
         switch = SimSwitch(clock=clock)
         for agent in config.agents.values():  # every agent's phone answers on either node
             switch.add_phone(AgentPhone(agent.contact.removeprefix("user/"), answer_after_s=1.0, talk_s=10.0))
@@ -87,7 +88,7 @@ def watch_double_offers(switches: list[SimSwitch]) -> tuple[gevent.Greenlet, lis
 
 def test_two_controllers_on_one_redis_never_offer_one_agent_two_calls(redis_url: str) -> None:
     clock = ScaledClock(SPEED, start=MONDAY_10AM)
-    with two_controllers(redis_url, clock) as (config, switches, controllers):
+    with two_controllers((redis_url, redis_url), clock) as (config, switches, controllers):
         watcher, overlaps = watch_double_offers(switches)
         for switch in switches:
             for _ in range(CALLS_PER_NODE):
