@@ -93,9 +93,8 @@ class _View(Generic[_K, _V]):
                       compare_and_set: Callable[[_V, _V], _V | None], create: Callable[[_V], _V | None]
                       ) -> tuple[int, int]:
         """Write the records of ``keys`` as the module's docstring says; ``create`` writes one the store does not
-        have. Returns how many were written and how many changed here were kept as
-        stored. Each write is in doubt until answered, so a write-through cut short and started over recognises
-        its own writes."""
+        have. Returns how many were written and how many changed here were kept as stored. Each write is in doubt
+        until answered, so a write-through cut short and started over recognises its own writes."""
         written = kept = 0
         for key in list(keys):
             mine, current = self.records[key], stored(key)
