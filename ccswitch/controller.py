@@ -12,6 +12,10 @@ On every (re)connection the controller asks the node which of the modules the co
 its live channels, and lets the engine reconcile, so calls that ended while we were away are closed and parked
 calls are picked up again.
 
+The store is a ``ResilientStore``: when Redis goes away the engine carries on with this controller's own view (no
+event is dropped; no agent is reserved), a watcher greenlet pings Redis, and when it answers a ``_StoreBack``
+message writes the view through and hands the store's agents to the engine, between two events.
+
 The dialler (``ccswitch.dialer.runner``) lives in the same greenlet: each event, tick and reconcile goes to the
 engine first, then to the dialler, with the same ``now``; a failure in one does not stop the other.
 """
@@ -49,7 +53,7 @@ from ccswitch.dialer import CampaignRun, Lead, RunCommand
 from ccswitch.dialer.runner import CampaignStatus, Dialer, LoadResult
 from ccswitch.effects import Effect
 from ccswitch.engine import Engine, Record
-from ccswitch.errors import CcswitchError, ConfigError, UnknownNameError
+from ccswitch.errors import CcswitchError, ConfigError, StoreUnavailable, UnknownNameError
 from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection
 from ccswitch.esl.event import Event
@@ -61,6 +65,7 @@ from ccswitch.media.recording import RecordingSession
 from ccswitch.metrics import Metrics
 from ccswitch.stats import Stats
 from ccswitch.store.base import Store
+from ccswitch.store.resilient import ResilientStore
 from ccswitch.switch_modules import Requirement, describe, missing_requirements, required_modules
 
 log = logging.getLogger(__name__)
@@ -69,6 +74,7 @@ INBOX_SIZE = 100_000
 LEADS_IMPORT_TIMEOUT_S = 3600.0  # how long a load waits for its import (which goes on if the wait ends)
 _BATCH_TIMEOUT_S = 60.0  # the controller greenlet takes an import's batch of leads within this, however busy
 _YIELD_EVERY = 32  # messages handled in a row before the controller greenlet lets others run
+STORE_PROBE_S = 1.0  # during a store outage, how often (real seconds) the watcher asks whether it is back
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,27 +110,35 @@ class _Request:
 
 
 @dataclass(frozen=True, slots=True)
+class _StoreBack:
+    """The store answers again after an outage: write this controller's view through."""
+
+
+@dataclass(frozen=True, slots=True)
 class _Stop:
     pass
 
 
-_Message = tuple[str, ChannelEvent] | _Tick | _ModulesChecked | _ChannelsRequested | _Reconcile | _Request | _Stop
+_Message = (tuple[str, ChannelEvent] | _Tick | _ModulesChecked | _ChannelsRequested | _Reconcile | _Request | _StoreBack
+            | _Stop)
 _T = TypeVar("_T")
 
 
 class Controller:
     def __init__(self, config: Config, store: Store, clock: Clock, tick_s: float = 0.5,
-                 stats: Stats | None = None, record: Record | None = None) -> None:
+                 stats: Stats | None = None, record: Record | None = None, store_probe_s: float = STORE_PROBE_S
+                 ) -> None:
         self.config = config
         self.clock = clock
         self.tick_s = tick_s
         self.metrics = Metrics(config, clock.now)
         stats = stats or Stats.for_config(config)
         stats.sink = self.metrics
-        shared = self.metrics.instrument(store)
-        self.engine = Engine(config, shared, self._emit, stats, record)
+        self.store = ResilientStore(self.metrics.instrument(store), clock.now, self.metrics.store_availability)
+        self.store_probe_s = store_probe_s
+        self.engine = Engine(config, self.store, self._emit, stats, record)
         self.metrics.watch(self.engine)
-        self.dialer = Dialer(config, shared, self.engine, self._emit, record)
+        self.dialer = Dialer(config, self.store, self.engine, self._emit, record)
         self.metrics.watch_dialer(self.dialer)
         self.lead_imports = LeadImports(self._add_leads, clock)
         self.inbox: gevent.queue.Queue[_Message] = gevent.queue.Queue(maxsize=INBOX_SIZE)
@@ -141,6 +155,8 @@ class Controller:
         self.gone = GoneChannels()  # touched by the controller greenlet only, as the engine
         self._run_greenlet = gevent.Greenlet(self._run)
         self._ticker_greenlet = gevent.Greenlet(self._ticker)
+        self._store_watcher = gevent.Greenlet(self._watch_store)
+        self._store_back_queued = False
         self._stopping = False
 
     def start(self) -> None:
@@ -149,6 +165,7 @@ class Controller:
         gc.freeze()  # what start-up built lives for ever: keep it out of the collector's full passes
         self._run_greenlet.start()
         self._ticker_greenlet.start()
+        self._store_watcher.start()
         for connection in self.connections.values():
             connection.start()
 
@@ -158,6 +175,7 @@ class Controller:
             connection.stop()
         self._ticker_greenlet.kill()
         self.lead_imports.stop()
+        self._store_watcher.kill()
         self.inbox.put(_Stop())  # the controller greenlet finishes what is queued before it, then ends
         self._run_greenlet.join(timeout=5)
         self.executor.join(timeout=5)
@@ -223,6 +241,26 @@ class Controller:
             gevent.sleep(self.tick_s)
             self.inbox.put(_Tick())
 
+    def _watch_store(self) -> None:
+        """During a store outage, ask the store behind whether it answers again; when it does, queue the write-
+        through behind the events already waiting (the ping runs here, so a store that hangs stalls no event)."""
+        while True:
+            gevent.sleep(self.store_probe_s)
+            if self.store.available or self._store_back_queued:
+                continue
+            try:
+                self.store.ping()
+            except StoreUnavailable:
+                continue
+            self._store_back_queued = True
+            self.inbox.put(_StoreBack())
+
+    def _store_back(self) -> None:
+        self._store_back_queued = False
+        agents = self.store.write_through()
+        if agents is not None:  # (else it failed again: the watcher goes on asking)
+            self.engine.adopt_stored_agents(agents)
+
     def _run(self) -> None:
         handled = 0
         while True:
@@ -246,6 +284,8 @@ class Controller:
                     self._reconcile(message, now)
                 elif isinstance(message, _Request):
                     self._serve(message, now)
+                elif isinstance(message, _StoreBack):
+                    self._store_back()
             except Exception:  # one bad event must not stop the contact centre
                 log.exception("engine failed on %r", message)
             try:

@@ -827,6 +827,15 @@ class Engine:
                 self.agents[stored.id] = stored
                 self.router.update_agent(stored)
 
+    def adopt_stored_agents(self, stored: Iterable[Agent]) -> None:
+        """Take the store's agent records as they are, whatever their versions: after a store outage, when what
+        this controller changed meanwhile has been written through (``ccswitch.store.resilient``), the store is
+        the truth, and the next compare-and-set must start from its versions."""
+        for agent in stored:
+            if agent.id in self.agents:
+                self.agents[agent.id] = agent
+                self.router.update_agent(agent)
+
     # ----------------------------------------------------------------- reconnect
     def channels_requested(self, node: str) -> None:
         """The controller is about to ask ``node`` for its channels: what is known now is what the list can

@@ -105,3 +105,7 @@ class ListenError(CcswitchError):
         self.host = host
         self.port = port
         super().__init__(f"{setting}: cannot listen on {host}:{port}: {reason}")
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached at all (connection refused or lost, a timeout): an outage, not a bad answer."""

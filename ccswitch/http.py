@@ -457,11 +457,17 @@ def serve_http(metrics: Metrics, host: str, port: int, controller: Controller | 
 
 
 def _health(metrics: Metrics, start_response: StartResponse) -> Iterable[bytes]:
-    """200 while every FreeSWITCH node's event socket is up, 503 otherwise; the body says which."""
+    """200 while every FreeSWITCH node's event socket is up and the store answers, 503 otherwise; the body says
+    which (``reasons``, one sentence each)."""
     esl = dict(metrics.esl_up)
-    healthy = all(esl.values())
-    status = "200 OK" if healthy else "503 Service Unavailable"
-    return _reply(start_response, status, {"status": "ok" if healthy else "degraded", "esl_connected": esl})
+    reasons = [f"FreeSWITCH node {node}: event socket down" for node, up in esl.items() if not up]
+    since = metrics.store_unavailable_since
+    if since is not None:
+        reasons.append(f"store unavailable since {datetime.fromtimestamp(since, UTC).isoformat(timespec='seconds')}"
+                       f" ({metrics.now() - since:.0f} s): calls are queued, no new offers until it is back")
+    status = "503 Service Unavailable" if reasons else "200 OK"
+    return _reply(start_response, status, {"status": "degraded" if reasons else "ok", "esl_connected": esl,
+                                           "store_available": since is None, "reasons": reasons})
 
 
 def _error(start_response: StartResponse, exc: CcswitchError) -> list[bytes]:

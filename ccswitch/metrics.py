@@ -8,8 +8,9 @@ Theory of operation. Three sources, none of which costs anything per event beyon
   rate and AHT over the last ``window_s`` and since local midnight are computed at scrape time.
 - **state** (calls waiting, longest wait, agents by state, occupancy) is read from the engine at scrape time by
   ``EngineCollector``: nothing is updated as calls move.
-- **controller health** (ESL connection per node, events, command latency, store latency and errors) comes from
-  small calls the controller makes (``esl_connected``, ``esl_event``, ``command_latency``) and ``InstrumentedStore``.
+- **controller health** (ESL connection per node, events, command latency, store latency, errors and outages) comes
+  from small calls the controller makes (``esl_connected``, ``esl_event``, ``command_latency``,
+  ``store_availability``) and ``InstrumentedStore``.
 - **the dialler** (lines in flight, calls by outcome, answer / machine / abandon ratios over each campaign's
   regulatory window and its limit) is read from the ``Dialer`` at scrape time by ``DialerCollector``.
 
@@ -223,6 +224,13 @@ class Metrics:
                                         "effect: Answer, ConnectAgent, StartMusic …).", ("node", "command"))
         self.originate_failures = counter("ccswitch_originate_failures", "Originates (bgapi) that failed, by "
                                           "FreeSWITCH's cause (other: a reply that names none).", ("node", "cause"))
+        self.store_available = Gauge("ccswitch_store_available", "1 while the shared store answers; 0 during an "
+                                     "outage, while the controller carries on with its own view and makes no offers.",
+                                     registry=self.registry)
+        self.store_outages = counter("ccswitch_store_outages", "Store outages, counted as they begin.", ())
+        self.store_outage_seconds = counter("ccswitch_store_outage_seconds", "Time spent in store outages, added "
+                                            "as each ends (on the controller's clock).", ())
+        self.store_unavailable_since: float | None = None  # for /healthz
         self.service_level_threshold = Gauge("ccswitch_queue_service_level_threshold_seconds", "Answered within "
                                              "this (inclusive) counts towards the queue's service level.",
                                              ("queue",), registry=self.registry)
@@ -235,6 +243,7 @@ class Metrics:
             self.esl_reconnects.labels(node)
             self.command_seconds.labels(node)
             self.command_failures.labels(node, "Answer")  # the one that turns a caller away
+        self.store_available.set(1)
         for operation in STORE_OPERATIONS:
             self.store_seconds.labels(operation)
             self.store_errors.labels(operation)
@@ -327,6 +336,16 @@ class Metrics:
         absent = set(missing)
         for module in needed:
             self.module_missing.labels(node, module).set(int(module in absent))
+
+    def store_availability(self, available: bool, since: float) -> None:
+        """Call when a store outage begins (``available`` false) and when it ends; ``since``: the moment."""
+        if not available:
+            self.store_outages.inc()
+            self.store_unavailable_since = since
+        elif self.store_unavailable_since is not None:
+            self.store_outage_seconds.inc(max(0.0, since - self.store_unavailable_since))
+            self.store_unavailable_since = None
+        self.store_available.set(int(available))
 
     def esl_event(self, node: str, name: str) -> None:
         self.esl_events.labels(node, name).inc()

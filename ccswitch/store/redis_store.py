@@ -18,8 +18,9 @@ Keys (all under ``key_prefix``, used verbatim, e.g. ``"ccswitch:"``):
   client-side by call uuid (Redis would order them by the whole member).
 
 redis-py's automatic retries are turned off: re-sending a compare-and-set whose reply was lost would see its
-own write, report a lost race and leave the agent reserved for nobody. Failures surface as ``StoreError``; the
-engine decides what to do.
+own write, report a lost race and leave the agent reserved for nobody. Failures surface as ``StoreError``;
+``StoreUnavailable`` when Redis cannot be reached at all (refused, lost connection, timeout, still loading its data
+after a restart), which ``ccswitch.store.resilient`` rides out.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from redis.retry import Retry
 
 from ccswitch.acd import Agent, AgentState, QueueEntry, in_order
 from ccswitch.dialer import CampaignRun, DialOutcome, Lead, LeadState, RunState
-from ccswitch.errors import StoreError
+from ccswitch.errors import StoreError, StoreUnavailable
 from ccswitch.store.base import (
     check_answer,
     check_bound,
@@ -269,6 +270,8 @@ class RedisStore:
     def _failures(self, action: str) -> Iterator[None]:
         try:
             yield
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise StoreUnavailable(f"{self._where}: {action} failed: {exc}") from exc
         except redis.RedisError as exc:
             raise StoreError(f"{self._where}: {action} failed: {exc}") from exc
 

@@ -77,7 +77,8 @@ def build(start: float = MONDAY_10AM, phones: tuple[AgentPhone, ...] | None = No
           limits: SwitchLimits | None = None) -> ContactCentre:
     """The shipped config (changed by ``configure``, if given) on a fresh simulator with ``modules`` loaded and
     ``limits`` (FreeSWITCH's defaults if not given); ``record`` receives the history records (contacts, agent
-    states) as the controller writes them; ``store``: a MemoryStore unless given."""
+    states) as the controller writes them; the store is a MemoryStore unless given (a store outage ends within
+    50 ms of it answering again)."""
     clock = ScaledClock(SPEED, start=start)
     switch = SimSwitch(clock=clock, modules=modules, limits=limits)
     server = EslServer(switch, "127.0.0.1", 0, password="ClueCon")
@@ -91,7 +92,8 @@ def build(start: float = MONDAY_10AM, phones: tuple[AgentPhone, ...] | None = No
     for phone in phones or ():
         switch.set_phone(phone)
     node = replace(config.nodes[0], host="127.0.0.1", port=server.port)
-    controller = Controller(replace(config, nodes=(node,)), store or MemoryStore(), clock, tick_s=0.02, record=record)
+    controller = Controller(replace(config, nodes=(node,)), store or MemoryStore(), clock, tick_s=0.02, record=record,
+                            store_probe_s=0.05)
     return ContactCentre(switch, server, controller, clock)
 
 

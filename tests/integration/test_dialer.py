@@ -27,6 +27,7 @@ from ccswitch.http import serve_http
 from ccswitch.media.recording import RecordingMode, RecordingPolicy
 from ccswitch.sim import AgentPhone, GatewayCallee
 from ccswitch.sim.dialstring import AppCall
+from ccswitch.store.base import Store
 
 from .conftest import ContactCentre, wait_until
 from .test_monitoring import call
@@ -52,15 +53,16 @@ def callee(**outcomes: str) -> GatewayCallee:
 
 def campaign_centre(centre_factory: Callable[..., ContactCentre], gateway: GatewayCallee,
                     phones: tuple[AgentPhone, ...] = QUICK_AGENTS, records: list[HistoryRecord] | None = None,
-                    **changes: object) -> ContactCentre:
-    """``records``, if given, receives the history records the controller writes."""
+                    store: Store | None = None, **changes: object) -> ContactCentre:
+    """``records``, if given, receives the history records the controller writes; ``store``: the controller's
+    (a MemoryStore if not given)."""
     def configure(config: Config) -> Config:
         promo = replace(config.campaigns[CAMPAIGN], mode="progressive", max_lines_per_agent=1, days=frozenset(),
                         hours=(HourRange(0, 1440),))
         return replace(config, campaigns=MappingProxyType({CAMPAIGN: replace(promo, **changes)}))
 
     record = records.append if records is not None else None
-    centre = centre_factory(configure=configure, phones=phones, record=record)
+    centre = centre_factory(configure=configure, phones=phones, record=record, store=store)
     centre.switch.gateway_callee = gateway
     return centre
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -177,11 +178,39 @@ def test_http_serves_metrics_and_health_which_turns_503_while_a_node_is_down(con
             return http_get(f"http://127.0.0.1:{server.server_port}{path}")
 
         status, body = client("/healthz")
-        assert (status, body) == (503, '{"status": "degraded", "esl_connected": {"fs1": false}}')
+        assert (status, json.loads(body)) == (503, {"status": "degraded", "esl_connected": {"fs1": False},
+                                                    "store_available": True,
+                                                    "reasons": ["FreeSWITCH node fs1: event socket down"]})
         metrics.esl_connected("fs1", True)
-        assert client("/healthz") == (200, '{"status": "ok", "esl_connected": {"fs1": true}}')
+        assert client("/healthz") == (200, '{"status": "ok", "esl_connected": {"fs1": true}, "store_available": '
+                                           'true, "reasons": []}')
         status, body = client("/metrics")
         assert status == 200 and 'ccswitch_esl_connected{node="fs1"} 1.0' in body
         assert client("/nothing")[0] == 404
     finally:
         server.stop()
+
+
+def test_a_store_outage_turns_health_503_with_its_start_and_is_counted_with_its_length(config: Config) -> None:
+    time = ManualTime(TEN_AM)
+    metrics = Metrics(config, time)
+    metrics.esl_connected("fs1", True)
+    server = serve_http(metrics, "127.0.0.1", 0)
+    try:
+        assert value(metrics, "ccswitch_store_available") == 1
+        metrics.store_availability(False, TEN_AM)
+        time.value += 12
+        status, body = http_get(f"http://127.0.0.1:{server.server_port}/healthz")
+        started = datetime.fromtimestamp(TEN_AM, ZoneInfo("UTC")).isoformat(timespec="seconds")
+        assert (status, json.loads(body)) == (503, {
+            "status": "degraded", "esl_connected": {"fs1": True}, "store_available": False,
+            "reasons": [f"store unavailable since {started} (12 s): calls are queued, no new offers until it is back"]})
+        assert value(metrics, "ccswitch_store_available") == 0
+        metrics.store_availability(True, TEN_AM + 12)
+        assert http_get(f"http://127.0.0.1:{server.server_port}/healthz")[0] == 200
+    finally:
+        server.stop()
+    assert value(metrics, "ccswitch_store_available") == 1
+    assert value(metrics, "ccswitch_store_outages_total") == 1
+    assert value(metrics, "ccswitch_store_outage_seconds_total") == 12
+

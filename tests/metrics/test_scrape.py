@@ -75,7 +75,8 @@ def test_a_waiting_call_shows_live_and_its_outcome_is_counted_once_answered(mete
     assert (sample(after, "ccswitch_esl_events_received_total", node="fs1", event="CHANNEL_PARK") or 0) >= 1
     assert (sample(after, "ccswitch_esl_command_seconds_count", node="fs1") or 0) >= 3
     assert (sample(after, "ccswitch_store_operation_seconds_count", operation="update_agent") or 0) >= 1
-    assert metered.get("/healthz") == (200, '{"status": "ok", "esl_connected": {"fs1": true}}')
+    assert metered.get("/healthz") == (200, '{"status": "ok", "esl_connected": {"fs1": true}, "store_available": '
+                                            'true, "reasons": []}')
 
 
 def panel_exprs(panels: list[dict[str, object]]) -> Iterator[str]:

@@ -27,13 +27,17 @@ def answers_ping(url: str) -> bool:
 
 
 class RedisServer:
-    """One ``redis-server`` process of our own; ``stop()`` kills it (tests may call it early)."""
+    """One ``redis-server`` process of our own; ``stop()`` kills it (tests may call it early), ``start()`` starts
+    it again on the same port, empty (no persistence): a Redis restarted after a crash."""
 
     def __init__(self) -> None:
-        port = free_port()
-        self.url = f"redis://127.0.0.1:{port}/0"
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.start()
+
+    def start(self) -> None:
         self._process = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -41,7 +45,7 @@ class RedisServer:
         while not answers_ping(self.url):
             if self._process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"redis-server on port {port} did not start")
+                raise RuntimeError(f"redis-server on port {self.port} did not start")
             time.sleep(0.01)
 
     def stop(self) -> None:

@@ -1,4 +1,6 @@
-"""One contract, two stores: every test here runs against MemoryStore and a real Redis."""
+"""One contract, two stores: every test here runs against MemoryStore and a real Redis, and against a real Redis
+behind the ResilientStore the controller puts in front of it (which passes everything through while Redis
+answers)."""
 
 from __future__ import annotations
 
@@ -14,22 +16,23 @@ import redis
 
 from ccswitch.acd import Agent, AgentState, Offer, QueueEntry, apply, new_agent
 from ccswitch.dialer import CampaignRun, DialOutcome, Lead, LeadState, RunCommand, RunState, apply_command, new_run
-from ccswitch.errors import InvalidTransition, StoreError
+from ccswitch.errors import InvalidTransition, StoreError, StoreUnavailable
 from ccswitch.store import MemoryStore, RedisStore, Store, open_store
+from ccswitch.store.resilient import ResilientStore
 
 from .redis_server import RedisServer, free_port
 
 NOW = 1_712_345_678.123456  # more digits than a float32 or Lua's cjson would keep
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "resilient"])
 def store(request: pytest.FixtureRequest) -> Iterator[Store]:
     if request.param == "memory":
         yield MemoryStore()
         return
     url = request.getfixturevalue("redis_url")
     redis_store = RedisStore(url, key_prefix=f"test:{uuid.uuid4().hex}:")
-    yield redis_store
+    yield redis_store if request.param == "redis" else ResilientStore(redis_store, lambda: NOW)
     redis_store.close()
 
 
@@ -502,12 +505,12 @@ def test_given_a_corrupt_answer_then_store_error(redis_url: str) -> None:
         store.close()
 
 
-def test_given_redis_goes_away_then_every_operation_raises_store_error(private_redis: RedisServer) -> None:
+def test_given_redis_goes_away_then_every_operation_raises_store_unavailable(private_redis: RedisServer) -> None:
     store = RedisStore(private_redis.url, key_prefix="test:", timeout_s=2)
     store.put_agent(available("1001"))
     private_redis.stop()
     for name, operation in _operations(store).items():
-        with pytest.raises(StoreError, match="failed") as caught:
+        with pytest.raises(StoreUnavailable, match="failed") as caught:
             operation()
         assert caught.value.__cause__ is not None, name
     store.close()
