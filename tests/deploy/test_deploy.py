@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
+from ccswitch.cli import main as main_command
 from ccswitch.config import check_config, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,7 +132,11 @@ def test_every_file_the_dockerfile_copies_exists_and_its_layout_passes_ccswitch_
     config = load_config(main, env={})
     assert config.history_url == f"sqlite:///{tmp_path}/var/lib/ccswitch/history.sqlite"
     assert config.paths.sounds == tmp_path / "opt/ccswitch/sounds"
-    assert any(f"ccswitch check --config {LAYOUT_CONFIG}" in run for run in instructions("RUN"))  # when built
+    (check,) = [run for run in instructions("RUN") if f"ccswitch check --config {LAYOUT_CONFIG}" in run]  # when built
+    # The layout warns (the placeholder ESL password): exit 3, which the build must let through, and errors not.
+    result = CliRunner().invoke(main_command, ["check", "--config", str(main)], env={"CCSWITCH_ESL_PASSWORD": None})
+    assert result.exit_code == 3, result.output
+    assert f"ccswitch check --config {LAYOUT_CONFIG} || [ $? -eq 3 ]" in check
     assert [json.loads(entry) for entry in instructions("ENTRYPOINT")] == [["/opt/ccswitch/.venv/bin/ccswitch"]]
     assert [json.loads(cmd) for cmd in instructions("CMD")] == [["run", "--config", LAYOUT_CONFIG]]
 
