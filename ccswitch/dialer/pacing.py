@@ -367,16 +367,18 @@ class PacingPolicy:
     @classmethod
     def cancelling(cls, ring_timeout: float, min_ring: float = MIN_RING_SECONDS) -> PacingPolicy:
         """The cancelling pacer the controller runs and bench/dialer.py measures: dial for up to 2x the limit,
-        counting none of a line's risk after ``min_ring``; hang up a line past it while going removes more than 10x
-        the allowance in abandon risk over the next 3 s per person lost (at 3 % and the full allowance: 0.3); keep 4
-        abandons of the budget back (the hour's budget is small with few agents, and abandons come in bursts)."""
+        counting none of a line's risk after ``min_ring``; hang up a line past it while going removes more than 12x
+        the allowance in abandon risk over the next 3 s per person lost (0.36 at 3 % and the full allowance); keep
+        4 abandons of the budget back and taper from 40 % of it unspent (an hour's budget is small with few agents,
+        and abandons come in bursts)."""
         return cls(
             ring_timeout=ring_timeout,
             min_ring=min_ring,
             max_risk=2.0,
-            cancel_risk=10.0,
-            late_weight=0.0,
+            taper=0.4,
             reserve_abandons=4.0,
+            cancel_risk=12.0,
+            late_weight=0.0,
         )
 
 
