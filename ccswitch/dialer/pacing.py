@@ -26,15 +26,16 @@ launches the largest ``n`` whose bound is within the *allowance* — and never f
 at all (:func:`progressive_lines`: one per free agent not already held by a ringing line or one being classified).
 
 The allowance spends the campaign's :class:`AbandonLedger` budget (``limit x person answers - abandons``, less a
-reserve for answers still in flight, which abandon in bursts), in the tighter of the regulator's window and the
-last hour (:meth:`AbandonLedger.pacing_budget`: a day's budget saved in quiet hours must not let one hour go over
-the limit): ``max_risk x limit`` while at least ``taper`` of the budget is unspent, sliding down to a floor of
+reserve for answers still in flight, which abandon in bursts), in the tighter of the regulator's window and the last
+hour (:meth:`AbandonLedger.pacing_budget`: a day's budget saved in quiet hours must not let one hour go over the
+limit): ``max_risk x limit`` while at least ``taper`` of the budget is unspent, sliding down to a floor of
 ``min_risk x limit`` as it is spent, and the floor while it is over budget. The floor is under the limit, so the
 answers its lines bring pull the rate down, and faster than progressive dialling would: falling back to progressive
 starves the window of answers (and idles the agents), so as old answers age out of it the rate can still rise. A
-campaign with no answers yet has no budget and starts progressive. What keeps occupancy below its ceiling
-``talk / (talk + wrap-up)`` is mostly agents waiting for the next person answer: which lines a person answers, and
-when, is noise no forecast removes, so more occupancy costs abandons (or given-up lines) at a steep rate.
+campaign with no answers yet, or none in the last hour (a new day), has no budget and starts progressive. What keeps
+occupancy below its ceiling ``talk / (talk + wrap-up)`` is mostly agents waiting for the next person answer: which
+lines a person answers, and when, is noise no forecast removes, so more occupancy costs abandons (or given-up lines)
+at a steep rate.
 
 Giving lines up (:func:`lines_to_cancel`, :func:`pace`; off unless ``cancel_risk`` is finite). A line that has rung
 ``min_ring`` (never under the legal 15 s, :data:`MIN_RING_SECONDS`) may be hung up before anyone answers it: a
@@ -346,7 +347,7 @@ class PacingPolicy:
     reserve_abandons: float = 3.0  # budget kept back for answers still in flight
     forecast_step: int = 3  # seconds between the points ahead at which supply and demand are compared
     min_ring: float = MIN_RING_SECONDS  # a ringing line may be hung up once dialled this long (at least the legal 15 s)
-    cancel_risk: float = math.inf  # hang up a line past min_ring whose abandon risk exceeds this x the allowance
+    cancel_risk: float = math.inf  # hang up a line past min_ring whose yield exceeds this x the allowance
     late_weight: float = 1.0  # share of a new line's risk counted for answers after min_ring (it may be cancelled)
     cancel_horizon: float = 3.0  # seconds ahead in which a ringing line's answers count when deciding to hang it up
 
@@ -494,7 +495,7 @@ def lines_to_cancel(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> t
     for age in by_age:
         unresolved = 1.0 - (p + m) * delay.at(age)
         answers[age] = [p * share / unresolved for share in _answer_share(delay, ring_limit, ahead, age)]
-        persons[age] = p * (delay.at(ring_limit) - delay.at(age)) / unresolved
+        persons[age], _ = unseen_outcome(p, m, delay, age, policy.ring_timeout)
     allowance = max(abandon_allowance(inp.budget, policy), policy.min_risk * inp.budget.limit)
     threshold = policy.cancel_risk * allowance
     forecast = _Forecast.of(inp, policy)

@@ -15,7 +15,16 @@ from ccswitch.acd.agents import Agent, AgentState, TakeBreak
 from ccswitch.channel_events import AmdCompleted, AppCompleted, Bridged, HungUp, JobFailed, Parked
 from ccswitch.config import Config
 from ccswitch.config.model import Blast, CampaignConfig, HourRange
-from ccswitch.dialer import DialOutcome, Lead, LeadState, PacingPolicy, RunCommand, RunState, unseen_outcome
+from ccswitch.dialer import (
+    DialOutcome,
+    Lead,
+    LeadState,
+    PacingPolicy,
+    RunCommand,
+    RunState,
+    abandon_allowance,
+    unseen_outcome,
+)
 from ccswitch.dialer.runner import (
     CONNECT_WITHIN_S,
     PREVIEW_SKIP_S,
@@ -575,6 +584,24 @@ def test_predictive_dials_progressively_until_the_ledger_has_budget_then_more_wi
     assert 4 < wanted <= 12  # at most 3 lines per staffed agent
     break_all(rig, SALES[:2], MONDAY_10AM)
     assert rig.dialer.lines_wanted("promo-nov", MONDAY_10AM) <= 6
+
+
+def test_predictive_spends_the_last_hours_budget_when_it_is_tighter_than_the_days(config: Config) -> None:
+    rig = rig_with(config, mode="predictive", max_lines_per_agent=3)
+    rig.dialer.load("promo-nov", leads(40), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    ledger = rig.dialer.campaigns["promo-nov"].ledger
+    for second in range(4000):  # earlier today: 4000 answers, none abandoned
+        ledger.record(MONDAY_10AM - 9000 + second / 2, answered_person=True, abandoned=False)
+    for second in range(400):  # this hour: 400 more
+        ledger.record(MONDAY_10AM - 3000 + second, answered_person=True, abandoned=False)
+    calm = rig.dialer.lines_wanted("promo-nov", MONDAY_10AM)
+    for second in range(20):  # then 14 of 20 abandoned: 14 of 420 this hour, 14 of 4420 today (most unspent)
+        ledger.record(MONDAY_10AM - 600 + second, answered_person=True, abandoned=second < 14)
+    assert ledger.budget(MONDAY_10AM).rate < 0.01 and ledger.pacing_budget(MONDAY_10AM).rate > 0.03
+    in_full = abandon_allowance(ledger.budget(MONDAY_10AM), PacingPolicy.cancelling(32.0, 17.0))
+    assert in_full == pytest.approx(0.06)  # the day's budget would allow the most
+    assert 4 <= rig.dialer.lines_wanted("promo-nov", MONDAY_10AM) < calm  # only the floor's risk per line
 
 
 def test_a_predictive_campaign_that_rings_only_its_minimum_has_nothing_to_cancel(config: Config) -> None:
