@@ -49,6 +49,7 @@ from ccswitch.dialer.pacing import (
     lines_to_dial,
     pace,
     progressive_lines,
+    unseen_outcome,
 )
 
 __all__ = [
@@ -95,4 +96,5 @@ __all__ = [
     "progressive_lines",
     "read_do_not_call",
     "read_leads",
+    "unseen_outcome",
 ]

@@ -13,39 +13,47 @@ independent Bernoulli variables (mean and variance, then a normal approximation)
   goes first, so outbound yields);
 * demand ``D(t)``: person answers by ``t`` from the lines already ringing — a line that has rung ``a`` seconds is
   answered by a person in ``(a, a + t]`` with probability ``p·(F(a+t) - F(a)) / (1 - (p+m)·F(a))`` (``m`` the
-  machine rate, ``F`` the delay CDF: a line still ringing is less likely to be answered at all) — plus the other new
-  lines of this decision, each with probability ``p·F(t)``.
+  machine rate, ``F`` the delay CDF: a line still ringing is less likely to be answered at all) — plus each line
+  answered and still being classified by answering-machine detection, a person with probability ``p / (p+m)``
+  (counting it as a person for sure would keep an agent idle for every machine), plus the other new lines of this
+  decision, each with probability ``p·F(t)``.
 
 The idle-agent pool at ``t`` is at least ``S(t) - D(t)`` (abandoned answers take no agent), so a new line answered
 by a person at ``t`` can only be abandoned if ``S(t) - D(t) < 1``. Given the forecast (lines launched in later
 seconds are not in it; the ledger feedback below covers them) its abandon probability is at most
 ``Σ_t P(answer delay in the step ending at t) · P(S(t) - D(t) < 1)`` (:func:`abandon_probability`). The pacer
 launches the largest ``n`` whose bound is within the *allowance* — and never fewer than the lines that cannot abandon
-at all (:func:`progressive_lines`: one per free agent not already held by a ringing line).
+at all (:func:`progressive_lines`: one per free agent not already held by a ringing line or one being classified).
 
-The allowance spends the campaign's :class:`AbandonLedger` budget (``limit x person answers - abandons`` in the
-regulator's window, less a reserve for answers still in flight, which abandon in bursts): ``max_risk x limit``
-while at least ``taper`` of the window's budget is unspent, sliding down to a floor of ``min_risk x limit`` as it
-is spent, and the floor while the window is over budget. The floor is far under the limit, so the answers its lines
-bring pull the window's rate down, and faster than progressive dialling would: falling back to progressive starves
-the window of answers (and idles the agents), so as old answers age out of it the rate can still rise. A campaign
-with no answers yet has no budget and starts progressive. Being a bound on each new line's risk, the allowance caps
-the abandon rate without spending right up to it; bench/dialer.py measures how close it gets. What keeps occupancy
-below its ceiling ``talk / (talk + wrap-up)`` there is mostly agents waiting for the next person answer: which
-lines a person answers, and when, is noise no forecast removes, so more occupancy costs abandons at a steep rate.
+The allowance spends the campaign's :class:`AbandonLedger` budget (``limit x person answers - abandons``, less a
+reserve for answers still in flight, which abandon in bursts), in the tighter of the regulator's window and the last
+hour (:meth:`AbandonLedger.pacing_budget`: a day's budget saved in quiet hours must not let one hour go over the
+limit): ``max_risk x limit`` while at least ``taper`` of the budget is unspent, sliding down to a floor of
+``min_risk x limit`` as it is spent, and the floor while it is over budget. The floor is under the limit, so the
+answers its lines bring pull the rate down, and faster than progressive dialling would: falling back to progressive
+starves the window of answers (and idles the agents), so as old answers age out of it the rate can still rise. A
+campaign with no answers yet, or none in the last hour (a new day), has no budget and starts progressive. What keeps
+occupancy below its ceiling ``talk / (talk + wrap-up)`` is mostly agents waiting for the next person answer: which
+lines a person answers, and when, is noise no forecast removes, so more occupancy costs abandons (or given-up lines)
+at a steep rate.
 
-Cancelling (:func:`lines_to_cancel`, :func:`pace`; off unless ``cancel_risk`` is finite). A line that has rung
-``min_ring`` (never under the legal 15 s, :data:`MIN_RING_SECONDS`) may be hung up before anyone answers it: that is
-a no-answer to retry later, not an abandoned call. Each tick, before dialling, the same forecast gives each such line
-its abandon probability if a person answers it, ``Σ_t w(t) · P(S(t) - D'(t) < 1) / Σ_t w(t)`` (``w`` its chance of
-a person answer in the step ending at ``t``, ``D'`` the demand without it); while the riskiest is above
-``cancel_risk x`` the allowance (at least ``min_risk x limit``), it is hung up (ties: the longest rung) and the
-forecast loses its answers. Lines that free agents hold are never given up. With cancelling on, a new line's answers
-after ``min_ring`` can be shed once supply turns out short, so only ``late_weight`` of their risk counts when
-dialling, and ``max_risk`` may exceed 1: the pacer dials more, and sheds late what the agents cannot take.
-bench/dialer.py measures it. A controller that cancels learns nothing of the cancelled line's fate, so it should
-leave it out of the estimators (counting it as a no-answer would bias the answer rate low, and the pacer
-aggressive); the ones it keeps then lean slightly high (cautious).
+Giving lines up (:func:`lines_to_cancel`, :func:`pace`; off unless ``cancel_risk`` is finite). A line that has rung
+``min_ring`` (never under the legal 15 s, :data:`MIN_RING_SECONDS`) may be hung up before anyone answers it: a
+no-answer to retry later, not an abandoned call, but a person who would have answered it later is lost for now.
+Each tick, before dialling, the forecast gives each such line its *yield*: the abandon risk its going removes in
+the next ``cancel_horizon`` seconds (``Σ w(t) · P(S(t) - D'(t) < 1)`` over those points, ``w`` its chance of a
+person answer in the step ending at ``t``, ``D'`` the demand without it), divided by what its going costs, the
+chance ``π`` that a person answers it at all before the ring timeout. A line unlikely to be answered by a person
+soon, or likely to be answered by one later, yields little; the ratio is the hazard of the answer-time distribution
+at the line's age. While the best yield exceeds ``cancel_risk x`` the allowance (at least ``min_risk x limit``),
+that line is hung up (ties: the longest rung) and the forecast loses its answers: only as many lines as the
+forecast's shortage in the next seconds needs. A shortage further ahead waits: the line can still go when it is
+near, and by then the forecast knows more. Lines that free agents hold are never given up. With cancelling on, a
+new line's answers after ``min_ring`` can be shed once supply turns out short, so only ``late_weight`` of their
+risk counts when dialling, and ``max_risk`` may exceed 1. A controller that cancels never learns the cancelled
+line's fate: it records in its estimators what the model expects of it (:func:`unseen_outcome`,
+:meth:`DelayEstimator.record_unseen`); left out, the answer rate would lean high and the delays early (only late
+answers are ever cut short), and the pacer would dial too little.
 
 The estimators feed the model and fade old data with a half-life, so the pacer follows drifting answer rates; their
 Beta / pseudo-count priors make the first minutes conservative (a high answer rate, long talk times), and callers
@@ -67,6 +75,7 @@ DEFAULT_RING_SECONDS = 30.0  # how long a campaign's line rings unless it says o
 ABANDON_GRACE_SECONDS = 2.0  # a person answered with no agent within this is an abandoned call
 DEFAULT_ABANDON_LIMIT = 0.03
 OFCOM_WINDOW_SECONDS = 24 * 3600.0
+PACING_WINDOW_SECONDS = 3600.0  # the pacer keeps every rolling hour within the limit, whatever the window
 US_TSR_WINDOW_SECONDS = 30 * 24 * 3600.0
 
 
@@ -161,30 +170,65 @@ class AbandonBudget:
 
 
 class AbandonLedger:
-    """Per-campaign record of person-answered calls and abandons over a rolling window (time is an argument)."""
+    """Per-campaign record of person-answered calls and abandons over a rolling window (time is an argument).
 
-    def __init__(self, window_seconds: float = OFCOM_WINDOW_SECONDS, limit: float = DEFAULT_ABANDON_LIMIT) -> None:
-        if window_seconds <= 0.0 or not 0.0 <= limit < 1.0:
-            raise ValueError("the window must be positive and the limit a share in [0, 1)")
+    The pacer spends :meth:`pacing_budget`: the tighter of the window's budget and the last ``pacing_seconds``'
+    (an hour): a day's budget saved up in quiet hours would otherwise let one busy hour go over the limit, and every
+    rolling hour within the limit keeps any longer window within it too.
+    """
+
+    def __init__(
+        self,
+        window_seconds: float = OFCOM_WINDOW_SECONDS,
+        limit: float = DEFAULT_ABANDON_LIMIT,
+        pacing_seconds: float = PACING_WINDOW_SECONDS,
+    ) -> None:
+        if window_seconds <= 0.0 or pacing_seconds <= 0.0 or not 0.0 <= limit < 1.0:
+            raise ValueError("the windows must be positive and the limit a share in [0, 1)")
         self.window_seconds = window_seconds
+        self.pacing_seconds = pacing_seconds
         self.limit = limit
-        self._entries: deque[tuple[float, bool]] = deque()  # (time, abandoned) per person-answered call
-        self._abandoned = 0
+        self._window = _Tally()
+        self._recent = _Tally()
 
     def record(self, time: float, answered_person: bool, abandoned: bool) -> None:
         if abandoned and not answered_person:
             raise ValueError("only a call answered by a person can be abandoned")
-        if self._entries and time < self._entries[-1][0]:
+        if self._window.entries and time < self._window.entries[-1][0]:
             raise ValueError("ledger records must come in time order")
         if answered_person:
-            self._entries.append((time, abandoned))
-            self._abandoned += abandoned
+            self._window.add(time, abandoned)
+            self._recent.add(time, abandoned)
 
     def budget(self, now: float) -> AbandonBudget:
-        while self._entries and self._entries[0][0] <= now - self.window_seconds:
-            _, abandoned = self._entries.popleft()
-            self._abandoned -= abandoned
-        return AbandonBudget(limit=self.limit, answered=len(self._entries), abandoned=self._abandoned)
+        """The window's answers and abandons (what the regulator counts)."""
+        self._window.forget(now - self.window_seconds)
+        return AbandonBudget(limit=self.limit, answered=len(self._window.entries), abandoned=self._window.abandoned)
+
+    def pacing_budget(self, now: float) -> AbandonBudget:
+        """The budget the pacer spends: the window's or the last ``pacing_seconds``', whichever has less left."""
+        self._recent.forget(now - min(self.pacing_seconds, self.window_seconds))
+        recent = AbandonBudget(limit=self.limit, answered=len(self._recent.entries), abandoned=self._recent.abandoned)
+        window = self.budget(now)
+        return window if window.remaining < recent.remaining else recent
+
+
+class _Tally:
+    """Person answers (time, abandoned) in time order, and how many of them were abandoned."""
+
+    def __init__(self) -> None:
+        self.entries: deque[tuple[float, bool]] = deque()
+        self.abandoned = 0
+
+    def add(self, time: float, abandoned: bool) -> None:
+        self.entries.append((time, abandoned))
+        self.abandoned += abandoned
+
+    def forget(self, until: float) -> None:
+        """Drop the entries at or before ``until``."""
+        while self.entries and self.entries[0][0] <= until:
+            _, abandoned = self.entries.popleft()
+            self.abandoned -= abandoned
 
 
 # -- estimators (immutable: record returns a new estimator) -------------------------------------------------
@@ -201,7 +245,8 @@ class RateEstimator:
     trials: float = 0.0
     updated_at: float = 0.0
 
-    def record(self, now: float, hit: bool) -> RateEstimator:
+    def record(self, now: float, hit: float) -> RateEstimator:
+        """One dial's outcome: ``True``/``False``, or the chance of a hit for a line hung up before it had one."""
         fade = _fade(now - self.updated_at, self.half_life)
         return replace(self, hits=self.hits * fade + hit, trials=self.trials * fade + 1.0, updated_at=now)
 
@@ -231,6 +276,21 @@ class DelayEstimator:
         fade = _fade(now - self.updated_at, self.half_life)
         counts = [count * fade for count in self.counts or [0.0] * self.prior.seconds]
         counts[min(max(0, int(delay)), len(counts) - 1)] += 1.0
+        return replace(self, counts=tuple(counts), updated_at=now)
+
+    def record_unseen(self, now: float, rang: float, answered: float) -> DelayEstimator:
+        """A line hung up after ringing ``rang`` s, which would have been answered with probability ``answered``:
+        that much weight spread over the later delays as the histogram has them (leaving it out would bias the
+        delays early: only the late answers are ever cut short)."""
+        later = self.distribution(now)
+        first = min(max(0, int(rang)), later.seconds - 1)
+        beyond = 1.0 - later.at(first)
+        if answered <= 0.0 or beyond <= 0.0:
+            return self
+        fade = _fade(now - self.updated_at, self.half_life)
+        counts = [count * fade for count in self.counts or [0.0] * self.prior.seconds]
+        for second in range(first, later.seconds):
+            counts[second] += answered * (later.at(second + 1) - later.at(second)) / beyond
         return replace(self, counts=tuple(counts), updated_at=now)
 
     def distribution(self, now: float) -> DelayDistribution:
@@ -287,8 +347,9 @@ class PacingPolicy:
     reserve_abandons: float = 3.0  # budget kept back for answers still in flight
     forecast_step: int = 3  # seconds between the points ahead at which supply and demand are compared
     min_ring: float = MIN_RING_SECONDS  # a ringing line may be hung up once dialled this long (at least the legal 15 s)
-    cancel_risk: float = math.inf  # hang up a line past min_ring whose abandon risk exceeds this x the allowance
+    cancel_risk: float = math.inf  # hang up a line past min_ring whose yield exceeds this x the allowance
     late_weight: float = 1.0  # share of a new line's risk counted for answers after min_ring (it may be cancelled)
+    cancel_horizon: float = 3.0  # seconds ahead in which a ringing line's answers count when deciding to hang it up
 
     def __post_init__(self) -> None:
         if self.ring_timeout < MIN_RING_SECONDS:
@@ -301,12 +362,25 @@ class PacingPolicy:
             raise ValueError("min_risk must be under the limit (below 1) and at most max_risk")
         if self.forecast_step < 1:
             raise ValueError("forecast_step must be a positive number of seconds")
+        if self.cancel_horizon <= 0.0:
+            raise ValueError("cancel_horizon must be a positive number of seconds")
 
     @classmethod
     def cancelling(cls, ring_timeout: float, min_ring: float = MIN_RING_SECONDS) -> PacingPolicy:
-        """The cancelling pacer bench/dialer.py measures: dial for up to 3x the limit, counting none of a line's
-        risk after ``min_ring``, and hang up lines past it whose risk exceeds 3x the allowance."""
-        return cls(ring_timeout=ring_timeout, min_ring=min_ring, max_risk=3.0, cancel_risk=3.0, late_weight=0.0)
+        """The cancelling pacer the controller runs and bench/dialer.py measures: dial for up to 2x the limit,
+        counting none of a line's risk after ``min_ring``; hang up a line past it while going removes more than 12x
+        the allowance in abandon risk over the next 3 s per person lost (0.36 at 3 % and the full allowance); keep
+        4 abandons of the budget back and taper from 40 % of it unspent (an hour's budget is small with few agents,
+        and abandons come in bursts)."""
+        return cls(
+            ring_timeout=ring_timeout,
+            min_ring=min_ring,
+            max_risk=2.0,
+            taper=0.4,
+            reserve_abandons=4.0,
+            cancel_risk=12.0,
+            late_weight=0.0,
+        )
 
 
 @dataclass(frozen=True)
@@ -325,15 +399,31 @@ class PacerInput:
     budget: AbandonBudget
     inbound_waiting: int = 0  # inbound calls queued for these (blended) agents: they go first
     inbound_per_second: float = 0.0  # expected inbound arrivals for these agents
+    detecting: int = 0  # answered lines that answering-machine detection is still classifying: person or machine?
 
     def __post_init__(self) -> None:
         if not (0.0 <= self.person_rate <= 1.0 and 0.0 <= self.machine_rate <= 1.0 - self.person_rate):
             raise ValueError("person and machine rates must be shares summing to at most 1")
 
 
+def unseen_outcome(
+    person_rate: float, machine_rate: float, delay: DelayDistribution, rang: float, ring_timeout: float
+) -> tuple[float, float]:
+    """For a line hung up unanswered after ringing ``rang`` s: the chances that a person, or a machine, would have
+    answered it before ``ring_timeout``. A controller that cancels lines records these in its estimators in place of
+    the outcome it never sees (:meth:`RateEstimator.record`, :meth:`DelayEstimator.record_unseen`)."""
+    age, ring_limit = int(rang), int(ring_timeout)
+    unresolved = 1.0 - (person_rate + machine_rate) * delay.at(age)
+    if unresolved <= 0.0 or age >= ring_limit:
+        return 0.0, 0.0
+    later = (delay.at(ring_limit) - delay.at(age)) / unresolved
+    return person_rate * later, machine_rate * later
+
+
 def progressive_lines(inp: PacerInput) -> int:
-    """Lines that cannot be abandoned: one per free agent not already held by a ringing line or an inbound call."""
-    return max(0, inp.agents_free - inp.inbound_waiting - len(inp.ringing_for))
+    """Lines that cannot be abandoned: one per free agent not already held by a ringing line, a line being
+    classified (it may be a person) or an inbound call."""
+    return max(0, inp.agents_free - inp.inbound_waiting - inp.detecting - len(inp.ringing_for))
 
 
 def abandon_allowance(budget: AbandonBudget, policy: PacingPolicy = PacingPolicy()) -> float:
@@ -379,14 +469,17 @@ def lines_to_dial(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> int
 def lines_to_cancel(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> tuple[int, ...]:
     """Which ringing lines to hang up now, as indices into ``inp.ringing_for`` (see the module docstring).
 
-    Only lines dialled at least ``policy.min_ring`` ago (and not yet at the ring timeout) may go; a line goes while
-    the riskiest of them would be abandoned, if a person answers it, with a probability above ``cancel_risk x`` the
-    allowance (at least ``min_risk x limit``); the lines that free agents hold are never given up.
+    Only lines dialled at least ``policy.min_ring`` ago (and not yet at the ring timeout) may go. A line's *yield* is
+    the abandon risk its going removes within ``cancel_horizon`` seconds (a person answering it then with no agent
+    free), per person it loses (the chance a person answers it before the ring timeout). The line of highest yield
+    goes while that yield exceeds ``cancel_risk x`` the allowance (at least ``min_risk x limit``), and the forecast
+    loses its answers; the lines that free agents hold are never given up.
     """
     if policy.cancel_risk == math.inf or inp.person_rate <= 0.0:
         return ()
     delay, step = inp.answer_delay, policy.forecast_step
     ahead = range(step, delay.seconds + step, step)
+    near = sum(t <= max(step, policy.cancel_horizon) for t in ahead)  # points ahead at which a going line counts
     ring_limit = int(policy.ring_timeout)
     p, m = inp.person_rate, inp.machine_rate
     by_age: dict[int, list[int]] = {}  # whole seconds rung -> indices of such lines, the longest rung first
@@ -394,24 +487,30 @@ def lines_to_cancel(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> t
         age = int(inp.ringing_for[index])
         if inp.ringing_for[index] >= policy.min_ring and age < ring_limit and 1.0 - (p + m) * delay.at(age) > 0.0:
             by_age.setdefault(age, []).append(index)
-    most = len(inp.ringing_for) - max(0, inp.agents_free - inp.inbound_waiting)
+    most = len(inp.ringing_for) - max(0, inp.agents_free - inp.inbound_waiting - inp.detecting)
     if not by_age or most <= 0:
         return ()
-    answers = {  # P(a person answers the line by t), for each t ahead
-        age: [p * share / (1.0 - (p + m) * delay.at(age)) for share in _answer_share(delay, ring_limit, ahead, age)]
-        for age in by_age
-    }
+    answers: dict[int, list[float]] = {}  # P(a person answers the line by t), for each t ahead
+    persons: dict[int, float] = {}  # P(a person answers the line before the ring timeout): what going costs
+    for age in by_age:
+        unresolved = 1.0 - (p + m) * delay.at(age)
+        answers[age] = [p * share / unresolved for share in _answer_share(delay, ring_limit, ahead, age)]
+        persons[age], _ = unseen_outcome(p, m, delay, age, policy.ring_timeout)
     allowance = max(abandon_allowance(inp.budget, policy), policy.min_risk * inp.budget.limit)
     threshold = policy.cancel_risk * allowance
     forecast = _Forecast.of(inp, policy)
     margin, variance = list(forecast.margin_mean), list(forecast.margin_variance)
     cancelled: list[int] = []
     while len(cancelled) < most:
-        risks = {age: _line_risk(margin, variance, answers[age]) for age, lines in by_age.items() if lines}
-        if not risks:
+        yields = {
+            age: _abandon_risk(margin[:near], variance[:near], answers[age][:near]) / persons[age]
+            for age, lines in by_age.items()
+            if lines and persons[age] > 0.0
+        }
+        if not yields:
             break
-        age = max(risks, key=lambda each: (risks[each], each))
-        if risks[age] <= threshold:
+        age = max(yields, key=lambda each: (yields[each], each))
+        if yields[age] <= threshold:
             break
         cancelled.append(by_age[age].pop(0))
         for k, q in enumerate(answers[age]):
@@ -420,8 +519,8 @@ def lines_to_cancel(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> t
     return tuple(sorted(cancelled))
 
 
-def _line_risk(margin: list[float], variance: list[float], answered_by: list[float]) -> float:
-    """P(no agent for a ringing line | a person answers it), from the margin that counts it (mean, variance)."""
+def _abandon_risk(margin: list[float], variance: list[float], answered_by: list[float]) -> float:
+    """P(a person answers a ringing line and finds no agent), from the margin that counts it (mean, variance)."""
     risk = 0.0
     before = 0.0
     for mean, spread_squared, by in zip(margin, variance, answered_by, strict=True):
@@ -433,7 +532,7 @@ def _line_risk(margin: list[float], variance: list[float], answered_by: list[flo
         spread = math.sqrt(max(0.0, spread_squared - by * (1.0 - by)))
         no_agent = (1.0 if others < 0.5 else 0.0) if spread == 0.0 else _normal_cdf((0.5 - others) / spread)
         risk += weight * no_agent
-    return risk / before if before > 0.0 else 0.0
+    return risk
 
 
 @dataclass(frozen=True)
@@ -528,6 +627,9 @@ class _Forecast:
                 means.append([-count * q for q in answers])
                 variances.append([count * q * (1.0 - q) for q in answers])
 
+        detected = p / (p + m) if p + m > 0.0 else 0.0  # P(a line being classified is a person)
+        means.append([-inp.detecting * detected] * len(ahead))
+        variances.append([inp.detecting * detected * (1.0 - detected)] * len(ahead))
         free_now = inp.agents_free - inp.inbound_waiting
         wrap_ends = sorted(inp.wrap_up_left)
         mean = [

@@ -25,7 +25,7 @@ Cancelling (predictive, and only when the campaign's lines ring longer than its 
 or stopped campaigns too, while their lines ring): before launching, the pacer may hang up lines that rang
 ``min_ring_s`` (plus call set-up) and that it expects no agent to be free for (``pacing.lines_to_cancel``);
 ``Hangup(ORIGINATOR_CANCEL)``, then the leg's hang-up settles the lead as no answer (retried later). Nobody
-answered, so it is no abandoned call; the estimators do not count it.
+answered, so it is no abandoned call; the estimators count what it would have been (``pacing.unseen_outcome``).
 
 Preview: an available agent of the campaign's queue asks for a lead (``preview``): the next dialable one not shown
 to anyone else, and they are reserved for it (``Engine.preview``: no queue call is offered to them meanwhile). They
@@ -129,6 +129,7 @@ from ccswitch.dialer.pacing import (
     lines_to_cancel,
     lines_to_dial,
     progressive_lines,
+    unseen_outcome,
 )
 from ccswitch.effects import DetectMachine, Effect, Hangup, Originate, Play
 from ccswitch.engine import Engine, Record
@@ -886,8 +887,9 @@ class Dialer:
             self._ledger(campaign, line, now, abandoned=True)
             self._lead_outcome(campaign, line, DialOutcome.ABANDONED, now)
         elif line.state is LineState.CANCELLING:
-            # We hung it up unanswered: a no-answer for the lead, but nothing for the estimators (had it rung on,
-            # it might have been answered; counted as a no-answer, the answer rate would lean low).
+            # We hung it up unanswered: a no-answer for the lead; the estimators took its expected outcome when we
+            # hung it up (had it rung on, it might have been answered; counted as a no-answer, the answer rate
+            # would lean low).
             log.info("line %s (%s): cancelled after the minimum ring (%s)", line.uuid, line.phone, cause)
             self._lead_outcome(campaign, line, DialOutcome.NO_ANSWER, now)
         elif line.state is LineState.DETECTING and cause == "DESTINATION_OUT_OF_ORDER" \
@@ -1008,12 +1010,20 @@ class Dialer:
             return
         supply = agent_supply(self.engine.agents, self._members(), self._waiting(), campaign.config.queue, now)
         inp, ringing = self._pacer_input(campaign, supply, now)
+        estimates = campaign.estimates
+        person, machine = estimates.person.mean(now), estimates.machine.mean(now)
         for index in lines_to_cancel(inp, policy):
             line = ringing[index]
             if line.campaign != campaign.config.name:
                 continue  # another campaign's line on the same queue: that campaign decides
-            log.info("line %s (%s): rang %.0f s, no agent expected for it: hung up", line.uuid, line.phone,
-                     now - line.dialled_at)
+            rang = now - line.dialled_at
+            log.info("line %s (%s): rang %.0f s, no agent expected for it: hung up", line.uuid, line.phone, rang)
+            # Its outcome is never seen: the estimators take what it would have been, as the model expects.
+            would_person, would_machine = unseen_outcome(person, machine, estimates.delay_now, rang,
+                                                         policy.ring_timeout)
+            estimates.person = estimates.person.record(now, would_person)
+            estimates.machine = estimates.machine.record(now, would_machine)
+            estimates.delay = estimates.delay.record_unseen(now, rang, would_person + would_machine)
             self._replace(move(line, LineEvent.CANCELLED))
             self.emit(line.node, [Hangup(line.uuid, "ORIGINATOR_CANCEL")])
 
@@ -1036,9 +1046,9 @@ class Dialer:
             answer_delay=estimates.delay_now,
             talk_time=estimates.talk_now,
             wrap_up_seconds=float(self.config.queues[config.queue].wrap_up_s),
-            budget=campaign.ledger.budget(now),
-            # Answered lines being classified may each be a person: they hold an agent like a waiting call.
-            inbound_waiting=supply.held_by_inbound + detecting,
+            budget=campaign.ledger.pacing_budget(now),
+            inbound_waiting=supply.held_by_inbound,
+            detecting=detecting,
         )
         return inp, ringing
 

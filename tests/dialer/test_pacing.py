@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import random
-from dataclasses import replace
+from dataclasses import MISSING, fields, replace
 
 import pytest
 
@@ -23,7 +24,7 @@ from ccswitch.dialer import (
     lines_to_dial,
     progressive_lines,
 )
-from ccswitch.dialer.pacing import MIN_RING_SECONDS, PacingDecision, lines_to_cancel, pace
+from ccswitch.dialer.pacing import MIN_RING_SECONDS, PacingDecision, lines_to_cancel, pace, unseen_outcome
 
 PLENTY = AbandonBudget(limit=0.03, answered=1000, abandoned=0)
 SPENT = AbandonBudget(limit=0.03, answered=1000, abandoned=30)
@@ -277,15 +278,16 @@ def test_delay_weights_must_be_usable() -> None:
 
 
 @pytest.mark.parametrize("changes", [{"min_ring": 14.0}, {"min_ring": 31.0}, {"late_weight": 1.5},
-                                     {"cancel_risk": -1.0}])
+                                     {"cancel_risk": -1.0}, {"cancel_horizon": 0.0}])
 def test_cancelling_knobs_are_checked(changes: dict[str, float]) -> None:
-    with pytest.raises(ValueError, match=r"min_ring|cancel_risk"):
+    with pytest.raises(ValueError, match=r"min_ring|cancel_risk|cancel_horizon"):
         PacingPolicy(ring_timeout=30.0, **changes)
 
 
 # -- cancelling lines that rang the minimum ------------------------------------------------------------------------
 
-CANCELLING = PacingPolicy(cancel_risk=1.0)  # hang up a line whose risk exceeds the allowance (3 % with PLENTY)
+# hang up a line whose abandon risk within 6 s per person lost exceeds the allowance (3 % with PLENTY)
+CANCELLING = PacingPolicy(cancel_risk=1.0, cancel_horizon=6.0)
 SURE_AT_19 = DelayDistribution.uniform(19, 20)  # every answer 19-20 s after dialling
 
 
@@ -301,7 +303,7 @@ def test_given_cancelling_off_when_pacing_then_no_line_is_hung_up() -> None:
 
 
 def test_given_a_sure_answer_and_no_agent_when_it_rang_the_minimum_then_it_is_hung_up() -> None:
-    # margin without the line: 0 agents, so its answer at 19-20 s is abandoned for sure: risk 1 > 3 %
+    # margin without the line: 0 agents, so its answer 3-4 s from now is abandoned for sure: yield 1 > 3 %
     inp = sure(agents_free=0, ringing_for=(10.0, 16.0))
     assert lines_to_cancel(inp, CANCELLING) == (1,)  # the line at 10 s has not rung the legal 15 s yet
 
@@ -315,14 +317,14 @@ def test_given_a_line_under_the_minimum_ring_when_it_is_doomed_then_it_still_rin
 
 def test_given_two_sure_answers_and_one_agent_then_the_later_answer_goes() -> None:
     # the 17.5 s line is answered within 3 s and takes the agent (risk 0); the 16 s one, answered 3-6 s from now,
-    # finds nobody (risk 1)
+    # finds nobody (risk 1, and a person for sure: yield 1)
     inp = sure(agents_free=1, ringing_for=(16.0, 17.5))
     assert lines_to_cancel(inp, CANCELLING) == (0,)
     assert pace(inp, CANCELLING) == PacingDecision(cancel=(0,), dial=0)  # a new line would meet no agent
 
 
 def test_given_two_sure_answers_at_the_same_time_and_one_agent_then_the_longest_rung_goes() -> None:
-    # both risk 1 (margin 1 - 2 answers): the tie goes to the older line; without it the other's margin is 1
+    # both yield 1 (margin 1 - 2 answers): the tie goes to the older line; without it the other's margin is 1
     assert lines_to_cancel(sure(agents_free=1, ringing_for=(16.2, 16.7)), CANCELLING) == (1,)
 
 
@@ -333,16 +335,17 @@ def test_given_as_many_free_agents_as_lines_then_none_is_hung_up() -> None:
 def test_given_coin_flip_answers_when_cancelling_then_the_risk_is_the_normal_bound() -> None:
     # one agent; two lines at 14 s (too young to cancel) and one at 16 s, each a person with p = 0.5, all answered
     # by 6 s from now. Without the 16 s line the margin at 6 s is 1 - 0.5 - 0.5 = 0, variance 0.5, so its risk is
-    # P(margin < 0.5) = Phi(0.5 / sqrt(0.5)) = 0.7602: hung up when the threshold (cancel_risk x 3 %) is under it.
+    # 0.5 x P(margin < 0.5) = 0.5 x Phi(0.5 / sqrt(0.5)); per person lost (0.5) that is 0.7602: hung up when the
+    # threshold (cancel_risk x 3 %) is under it.
     inp = sure(person_rate=0.5, ringing_for=(14.0, 16.0, 14.0))
     risk = 0.5 * math.erfc(-(0.5 / math.sqrt(0.5)) / math.sqrt(2))
     assert risk == pytest.approx(0.7602, abs=1e-4)
-    assert lines_to_cancel(inp, PacingPolicy(cancel_risk=risk / 0.03 - 0.01)) == (1,)
-    assert lines_to_cancel(inp, PacingPolicy(cancel_risk=risk / 0.03 + 0.01)) == ()
+    assert lines_to_cancel(inp, replace(CANCELLING, cancel_risk=risk / 0.03 - 0.01)) == (1,)
+    assert lines_to_cancel(inp, replace(CANCELLING, cancel_risk=risk / 0.03 + 0.01)) == ()
     # a spent budget lowers the threshold with the allowance: to its floor, 0.1 x 3 %
     spent = replace(inp, budget=SPENT)
-    assert lines_to_cancel(spent, PacingPolicy(cancel_risk=risk / 0.003 - 0.1)) == (1,)
-    assert lines_to_cancel(spent, PacingPolicy(cancel_risk=risk / 0.003 + 0.1)) == ()
+    assert lines_to_cancel(spent, replace(CANCELLING, cancel_risk=risk / 0.003 - 0.1)) == (1,)
+    assert lines_to_cancel(spent, replace(CANCELLING, cancel_risk=risk / 0.003 + 0.1)) == ()
 
 
 def test_late_weight_discounts_the_risk_of_answers_after_the_minimum_ring() -> None:
@@ -361,3 +364,134 @@ def test_given_equal_inputs_when_cancelling_then_equal_answers() -> None:
     assert lines_to_cancel(inp, CANCELLING) == lines_to_cancel(inp, CANCELLING)
     cancelled = lines_to_cancel(inp, CANCELLING)
     assert cancelled and all(inp.ringing_for[i] >= MIN_RING_SECONDS for i in cancelled)
+
+
+# -- lines being classified by answering-machine detection --------------------------------------------------------
+
+
+def test_given_a_line_being_classified_when_pacing_then_it_is_a_person_only_with_the_person_share() -> None:
+    # one free agent; a line in detection is a person with 0.5 / (0.5 + 0.5): the margin for a new line answered
+    # at 10 s is 1 - 0.5 (mean), variance 0.25, so P(margin < 0.5) = Phi(0) = 0.5. Held as a waiting call, the
+    # agent would be gone for sure.
+    inp = lone(person_rate=0.5, machine_rate=0.5, answer_delay=DelayDistribution.uniform(9, 10), detecting=1)
+    assert abandon_probability(inp, 1, PacingPolicy(forecast_step=1)) == pytest.approx(0.5)
+    held = replace(inp, detecting=0, inbound_waiting=1)
+    assert abandon_probability(held, 1, PacingPolicy(forecast_step=1)) == 1.0
+
+
+def test_given_a_line_being_classified_when_dialling_progressively_then_it_holds_an_agent() -> None:
+    assert progressive_lines(lone(agents_free=3, detecting=1, ringing_for=(4.0,))) == 1
+
+
+# -- which lines go: abandon risk removed soon, per person lost ---------------------------------------------------
+
+HALF_5_30 = {"person_rate": 0.5, "machine_rate": 0.0, "answer_delay": DelayDistribution.uniform(5, 30)}
+
+
+def test_given_no_agent_at_all_then_a_line_goes_when_its_near_risk_per_person_lost_exceeds_the_threshold() -> None:
+    # No agent will be free: a person answering the 16 s line within 3 s is abandoned for sure. It is answered by
+    # a person within 3 s with 0.5 * 3/25 / u and ever with 0.5 * 14/25 / u (u = 1 - 0.5 * 11/25): its yield is
+    # 3/14 = 0.2143 abandons avoided per person lost. The threshold is cancel_risk x 3 %.
+    inp = lone(agents_free=0, ringing_for=(16.0,), **HALF_5_30)
+    assert lines_to_cancel(inp, PacingPolicy(cancel_risk=0.2143 / 0.03 - 0.01)) == (0,)
+    assert lines_to_cancel(inp, PacingPolicy(cancel_risk=0.2143 / 0.03 + 0.01)) == ()
+    # a horizon of 6 s doubles the answers counted: yield 6/14
+    assert lines_to_cancel(inp, PacingPolicy(cancel_risk=0.4286 / 0.03 - 0.01, cancel_horizon=6.0)) == (0,)
+
+
+def test_given_two_lines_and_no_agent_then_the_one_least_likely_to_reach_a_person_goes_first() -> None:
+    # the 27 s line yields 3/3 = 1 (all of what it may still bring comes within 3 s); the 16 s line 3/14: at a
+    # threshold of 0.3 only the old one goes, though both would be abandoned if answered
+    inp = lone(agents_free=0, ringing_for=(16.0, 27.0), **HALF_5_30)
+    assert lines_to_cancel(inp, PacingPolicy(cancel_risk=10.0)) == (1,)
+    assert lines_to_cancel(inp, PacingPolicy(cancel_risk=5.0)) == (0, 1)
+
+
+def test_a_line_whose_answers_fall_after_the_horizon_is_left_to_ring() -> None:
+    # answers come 25-30 s after dialling; at 16 s none falls within the next 3 s: nothing to gain by hanging up yet
+    inp = lone(agents_free=0, ringing_for=(16.0,), person_rate=0.5, machine_rate=0.0,
+               answer_delay=DelayDistribution.uniform(25, 30))
+    assert lines_to_cancel(inp, PacingPolicy(cancel_risk=0.01)) == ()
+
+
+# -- lines hung up unanswered: what the estimators record ---------------------------------------------------------
+
+
+def test_unseen_outcome_is_the_chance_of_an_answer_after_the_hang_up() -> None:
+    # rang 15 s of answers uniform in 5-30 s: unresolved 1 - 0.4 * 10/25 = 0.84; answered later 15/25 / 0.84
+    person, machine = unseen_outcome(0.25, 0.15, DelayDistribution.uniform(5, 30), 15.0, 30.0)
+    assert person == pytest.approx(0.25 * 0.6 / 0.84)
+    assert machine == pytest.approx(0.15 * 0.6 / 0.84)
+    assert unseen_outcome(0.25, 0.15, DelayDistribution.uniform(5, 30), 30.0, 30.0) == (0.0, 0.0)
+
+
+def test_rate_estimator_takes_a_share_for_an_unseen_outcome() -> None:
+    estimator = RateEstimator(prior_rate=0.5, prior_weight=50.0).record(0.0, 0.2)
+    assert estimator.mean(0.0) == pytest.approx((25.0 + 0.2) / 51.0)
+
+
+def test_delay_estimator_spreads_an_unseen_answer_over_the_later_seconds() -> None:
+    # prior uniform over 0-4 s worth 4 answers (1 a second); a line hung up at 2 s, answered later with 0.5:
+    # 0.25 more in each of [2, 3) and [3, 4)
+    estimator = DelayEstimator(prior=DelayDistribution.uniform(0, 4), prior_weight=4.0)
+    learned = estimator.record_unseen(0.0, 2.0, 0.5).distribution(0.0)
+    assert learned.cumulative == pytest.approx((1 / 4.5, 2 / 4.5, 3.25 / 4.5, 1.0))
+    assert estimator.record_unseen(0.0, 2.0, 0.0) == estimator
+
+
+# -- the pacer's budget: the window's, or the last hour's if tighter ------------------------------------------------
+
+
+def test_given_a_quiet_day_when_one_hour_abandons_too_much_then_the_pacer_spends_the_hours_budget() -> None:
+    ledger = AbandonLedger(limit=0.03)  # 24 h window
+    for second in range(100):
+        ledger.record(float(second), answered_person=True, abandoned=False)
+    for second in range(4000, 4010):
+        ledger.record(float(second), answered_person=True, abandoned=second < 4003)
+    assert ledger.budget(4010.0) == AbandonBudget(limit=0.03, answered=110, abandoned=3)  # 2.7 %: within
+    assert ledger.pacing_budget(4010.0) == AbandonBudget(limit=0.03, answered=10, abandoned=3)  # 30 % this hour
+
+
+def test_given_a_day_over_its_limit_when_the_hour_is_calm_then_the_pacer_spends_the_days_budget() -> None:
+    ledger = AbandonLedger(limit=0.03)
+    for second in range(100):
+        ledger.record(float(second), answered_person=True, abandoned=second < 10)
+    for second in range(4000, 4010):
+        ledger.record(float(second), answered_person=True, abandoned=False)
+    assert ledger.pacing_budget(4010.0) == ledger.budget(4010.0) == AbandonBudget(0.03, 110, 10)
+
+
+def test_a_pacing_window_longer_than_the_window_is_the_window() -> None:
+    ledger = AbandonLedger(window_seconds=600.0, limit=0.03)
+    ledger.record(0.0, answered_person=True, abandoned=True)
+    ledger.record(700.0, answered_person=True, abandoned=False)
+    assert ledger.pacing_budget(700.0) == ledger.budget(700.0) == AbandonBudget(0.03, 1, 0)
+
+
+# -- the interface another simulation drives ----------------------------------------------------------------------
+
+
+def test_the_pacers_interface_is_pinned() -> None:
+    # Another simulation drives the pacer through these; changing them breaks it (add fields with defaults only).
+    assert [(f.name, f.default) for f in fields(PacerInput)] == [
+        ("agents_free", MISSING), ("talking_for", MISSING), ("wrap_up_left", MISSING), ("ringing_for", MISSING),
+        ("person_rate", MISSING), ("machine_rate", MISSING), ("answer_delay", MISSING), ("talk_time", MISSING),
+        ("wrap_up_seconds", MISSING), ("budget", MISSING), ("inbound_waiting", 0), ("inbound_per_second", 0.0),
+        ("detecting", 0),
+    ]
+    assert [f.name for f in fields(PacingDecision)] == ["cancel", "dial"]
+    assert [f.name for f in fields(AbandonBudget)] == ["limit", "answered", "abandoned"]
+    assert all(f.default is not MISSING for f in fields(PacingPolicy))  # PacingPolicy() is always a pacer
+    for function, returns in ((pace, "PacingDecision"), (lines_to_dial, "int"), (lines_to_cancel, "tuple[int, ...]")):
+        signature = inspect.signature(function)
+        assert list(signature.parameters) == ["inp", "policy"]
+        assert signature.parameters["policy"].default == PacingPolicy()
+        assert signature.return_annotation == returns
+    assert list(inspect.signature(abandon_probability).parameters) == ["inp", "new_lines", "policy"]
+    assert list(inspect.signature(abandon_allowance).parameters) == ["budget", "policy"]
+    assert list(inspect.signature(progressive_lines).parameters) == ["inp"]
+    decision = pace(observe(), PacingPolicy.cancelling(ring_timeout=30.0))
+    assert isinstance(decision, PacingDecision) and isinstance(decision.dial, int)
+    assert all(isinstance(index, int) and 0 <= index < len(observe().ringing_for) for index in decision.cancel)
+    assert isinstance(lines_to_dial(observe()), int)
+    assert isinstance(lines_to_cancel(observe()), tuple)

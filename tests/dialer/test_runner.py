@@ -16,7 +16,16 @@ from ccswitch.acd.agents import Agent, AgentState, TakeBreak
 from ccswitch.channel_events import AmdCompleted, AppCompleted, Bridged, HungUp, JobFailed, Parked
 from ccswitch.config import Config
 from ccswitch.config.model import Blast, CampaignConfig, HourRange
-from ccswitch.dialer import DialOutcome, Lead, LeadState, PacingPolicy, RunCommand, RunState
+from ccswitch.dialer import (
+    DialOutcome,
+    Lead,
+    LeadState,
+    PacingPolicy,
+    RunCommand,
+    RunState,
+    abandon_allowance,
+    unseen_outcome,
+)
 from ccswitch.dialer.runner import (
     CONNECT_WITHIN_S,
     PREVIEW_SKIP_S,
@@ -602,6 +611,24 @@ def test_predictive_dials_progressively_until_the_ledger_has_budget_then_more_wi
     assert rig.dialer.lines_wanted("promo-nov", MONDAY_10AM) <= 6
 
 
+def test_predictive_spends_the_last_hours_budget_when_it_is_tighter_than_the_days(config: Config) -> None:
+    rig = rig_with(config, mode="predictive", max_lines_per_agent=3)
+    rig.dialer.load("promo-nov", leads(40), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    ledger = rig.dialer.campaigns["promo-nov"].ledger
+    for second in range(4000):  # earlier today: 4000 answers, none abandoned
+        ledger.record(MONDAY_10AM - 9000 + second / 2, answered_person=True, abandoned=False)
+    for second in range(400):  # this hour: 400 more
+        ledger.record(MONDAY_10AM - 3000 + second, answered_person=True, abandoned=False)
+    calm = rig.dialer.lines_wanted("promo-nov", MONDAY_10AM)
+    for second in range(20):  # then 14 of 20 abandoned: 14 of 420 this hour, 14 of 4420 today (most unspent)
+        ledger.record(MONDAY_10AM - 600 + second, answered_person=True, abandoned=second < 14)
+    assert ledger.budget(MONDAY_10AM).rate < 0.01 and ledger.pacing_budget(MONDAY_10AM).rate > 0.03
+    in_full = abandon_allowance(ledger.budget(MONDAY_10AM), PacingPolicy.cancelling(32.0, 17.0))
+    assert in_full == pytest.approx(0.06)  # the day's budget would allow the most
+    assert 4 <= rig.dialer.lines_wanted("promo-nov", MONDAY_10AM) < calm  # only the floor's risk per line
+
+
 def test_a_predictive_campaign_that_rings_only_its_minimum_has_nothing_to_cancel(config: Config) -> None:
     promo = campaign(config, mode="predictive", ring_timeout_s=20)
     assert pacing_policy(promo) == PacingPolicy(ring_timeout=22.0)  # the switch gives up when a cancel could
@@ -621,7 +648,7 @@ def test_predictive_hangs_up_lines_that_rang_the_minimum_when_no_agent_will_be_f
     assert len(legs) == 4
     break_all(rig, SALES, MONDAY_10AM + 1)
     estimates = rig.dialer.campaigns["promo-nov"].estimates
-    person_before = estimates.person
+    person_before, machine_before = estimates.person, estimates.machine
     rig.tick(MONDAY_10AM + 21.5)
     assert rig.effects.take() == []  # not before the minimum
     rig.tick(MONDAY_10AM + 22)
@@ -642,7 +669,11 @@ def test_predictive_hangs_up_lines_that_rang_the_minimum_when_no_agent_will_be_f
     assert (totals[DialOutcome.NO_ANSWER], totals[DialOutcome.ABANDONED]) == (3, 1)
     assert rig.lead("+447700900001").abandoned_at == MONDAY_10AM + 22.2  # (the 72-hour rule)
     assert sorted(contact.outcome for contact in rig.contacts().values()) == ["abandoned"] + ["no_answer"] * 3
-    assert estimates.person == person_before  # the pacer learns nothing from a line it hung up
+    # what each hung-up line would have been, as the model expects, went into the estimators when it was hung up
+    would_person, _ = unseen_outcome(person_before.mean(MONDAY_10AM + 22), machine_before.mean(MONDAY_10AM + 22),
+                                     estimates.delay_now, 22.0, 35.0)
+    assert 0.0 < would_person < 0.5
+    assert (estimates.person.trials, estimates.person.hits) == pytest.approx((4.0, 4 * would_person))
     budget = rig.dialer.campaigns["promo-nov"].ledger.budget(MONDAY_10AM + 23)
     assert (budget.answered, budget.abandoned) == (1, 1)
 
@@ -666,10 +697,12 @@ def test_predictive_keeps_ringing_the_lines_that_free_agents_hold(config: Config
     rig.tick(MONDAY_10AM)
     assert len(rig.effects.originated()) == 4
     break_all(rig, SALES[:2], MONDAY_10AM + 1)  # two agents left for four lines
-    rig.tick(MONDAY_10AM + 22)
-    hangups = [effect for effect in rig.effects.take() if isinstance(effect, Hangup)]
-    assert len(hangups) == 2  # no answers yet, so no budget: any risk for the other two is too much
-    assert sum(line.state is LineState.RINGING for line in rig.dialer.lines.values()) == 2
+    hangups = []
+    for second in range(22, 35):  # from the minimum ring to the ring timeout
+        rig.tick(MONDAY_10AM + second)
+        hangups += [effect for effect in rig.effects.take() if isinstance(effect, Hangup)]
+        assert sum(line.state is LineState.RINGING for line in rig.dialer.lines.values()) >= 2
+    assert len(hangups) <= 2
 
 
 def test_lines_being_classified_hold_an_agent_like_ringing_ones(rig: Rig) -> None:
