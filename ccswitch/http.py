@@ -1,5 +1,6 @@
-"""The controller's HTTP server (gevent): ``/metrics`` for Prometheus, ``/healthz`` for load balancers, and the
-operations API under ``/api`` (agents log in/out and take breaks; supervisors see queues and agents).
+"""The controller's HTTP server (gevent's WSGI server): ``/metrics`` for Prometheus, ``/healthz`` for load balancers,
+and the operations API under ``/api``, a Flask app (agents log in/out and take breaks; supervisors see queues and
+agents). ``ROUTES`` is every API endpoint; ``GET /api/openapi.json`` describes them (OpenAPI 3.1).
 
 ``GET /api/info``: the controller's version and its configured time zone (times in the API are epoch seconds; the CLI
 shows them in this zone).
@@ -38,12 +39,17 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+import werkzeug.exceptions
+from flask import Flask, Response, request
 from gevent.pywsgi import WSGIServer
 from prometheus_client import make_wsgi_app
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
 
 from ccswitch import __version__
 from ccswitch.acd.agents import Agent, AgentEvent, Login, Logout, Ready, TakeBreak, count_by_state
@@ -91,23 +97,23 @@ def _queue_names(body: Mapping[str, Any]) -> tuple[str, ...] | None:
     return tuple(queues)
 
 
-_STATUS = {"config_invalid": "422 Unprocessable Entity", "unknown_name": "404 Not Found",
-           "invalid_transition": "409 Conflict", "bad_request": "400 Bad Request", "not_found": "404 Not Found",
-           "method_not_allowed": "405 Method Not Allowed", "body_too_large": "413 Content Too Large",
-           "unsupported_media_type": "415 Unsupported Media Type",
-           UnsafeValueError.error_id: "400 Bad Request", NotAuthorised.error_id: "403 Forbidden",
-           DataFileError.error_id: "422 Unprocessable Entity"}
+_STATUS = {"config_invalid": 422, "unknown_name": 404, "invalid_transition": 409, "bad_request": 400,
+           "not_found": 404, "method_not_allowed": 405, "body_too_large": 413, "unsupported_media_type": 415,
+           UnsafeValueError.error_id: 400, NotAuthorised.error_id: 403, DataFileError.error_id: 422}
 _CALL_ACTIONS = {action.value: action for action in CallAction}
 
 
 _RECORDING_ACTIONS = {"pause": True, "resume": False}
+_RUN_COMMANDS = {command.value: command for command in RunCommand}
+_PREVIEW_ACTIONS = {"preview": "show", "dial": "dial", "skip": "skip"}
 
 
 def make_app(metrics: Metrics, controller: Controller | None = None, history: History | None = None
              ) -> WSGIApplication:
-    """The WSGI app; the ``/api`` routes are served when a controller is given (``/api/recordings`` reads
-    ``history``)."""
+    """The WSGI app; the ``/api`` routes (a Flask app) are served when a controller is given (``/api/recordings``
+    reads ``history``)."""
     metrics_app = make_wsgi_app(metrics.registry)
+    api = api_app(controller, history)
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -116,12 +122,7 @@ def make_app(metrics: Metrics, controller: Controller | None = None, history: Hi
             return body
         if path == "/healthz":
             return _health(metrics, start_response)
-        if controller is not None and path.startswith("/api/"):
-            try:
-                return _reply(start_response, "200 OK", _api(controller, history, environ, path.split("/")[2:]))
-            except CcswitchError as exc:
-                return _error(start_response, exc)
-        return _error(start_response, NotFound("no such path (the API is under /api/, metrics at /metrics)"))
+        return api.wsgi_app(environ, start_response)
 
     return app
 
@@ -136,137 +137,193 @@ _LOGIN = 16 * 1024
 _MAX_NAME = 64
 
 
+class _NameConverter(BaseConverter):
+    """A path segment that can name something: at most ``_MAX_NAME`` characters (a longer one is no route: 404)."""
+
+    regex = f"[^/]{{1,{_MAX_NAME}}}"
+
+
 @dataclass(frozen=True, slots=True)
-class _Endpoint:
-    run: Callable[[Mapping[str, Any]], object]  # given the request's JSON body ({} for GET and DELETE)
-    max_body: int = 0  # bytes of JSON a POST may carry
+class ApiRequest:
+    """What a route's handler is given: the controller, the path's parameters, the JSON body ({} for GET and
+    DELETE), the query string (last value of each name) and the controller clock's ``now``."""
+
+    controller: Controller
+    history: History | None
+    params: Mapping[str, str]
+    body: Mapping[str, Any]
+    query: Mapping[str, str]
+    now: float
 
 
-_Resource = dict[str, _Endpoint]  # method → endpoint
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One API endpoint: a Flask rule (``<name:…>`` for a segment that names something, ``<any(…):…>`` for a
+    choice), one method, its handler and how many bytes of JSON a POST may carry."""
+
+    method: str
+    rule: str
+    run: Callable[[ApiRequest], object]
+    max_body: int = 0
 
 
-def _api(controller: Controller, history: History | None, environ: WSGIEnvironment, parts: list[str]) -> object:
-    """404 for a path no resource has, 405 (with the allowed methods) for a method it does not take; a POST
-    needs a JSON content type (415) and a body within the endpoint's limit (413)."""
-    if any(len(part) > _MAX_NAME for part in parts):
-        raise NotFound("no such API route")
-    resource = _resource(controller, history, environ, parts)
-    if resource is None:
-        raise NotFound("no such API route")
-    method = environ.get("REQUEST_METHOD", "GET")
-    endpoint = resource.get(method)
-    if endpoint is None:
-        raise MethodNotAllowed(tuple(sorted(resource)))
-    return endpoint.run(_json_body(environ, endpoint.max_body) if method == "POST" else {})
+def api_app(controller: Controller | None, history: History | None) -> Flask:
+    """The Flask app of the API: ``ROUTES`` when there is a controller, and the JSON errors for every path (404
+    for a path no route has, 405 with ``Allow`` for a method it does not take; a POST needs a JSON content type
+    (415) and a body within the route's limit (413))."""
+    app = Flask(__name__)
+    app.url_map.converters["name"] = _NameConverter
+    app.url_map.strict_slashes = False  # "/api/agents/" is no route (404), not a redirect
+    if controller is not None:
+        for route in ROUTES:
+            app.add_url_rule(route.rule, f"{route.method} {route.rule}", _view(route, controller, history),
+                             methods=[route.method], provide_automatic_options=False)
+    app.register_error_handler(CcswitchError, _error)
+    app.register_error_handler(HTTPException, _http_error)
+    return app
 
 
-def _resource(controller: Controller, history: History | None, environ: WSGIEnvironment, parts: list[str]
-              ) -> _Resource | None:
-    engine, now = controller.engine, controller.clock.now()
-    match parts:
-        case ["agents"]:
-            return {"GET": _Endpoint(lambda _: [_agent_view(controller, agent, now)
-                                                for agent in engine.agents.values()])}
-        case ["agents", agent_id]:
-            return {"GET": _Endpoint(lambda _: _agent_view(controller, _known_agent(controller, agent_id), now))}
-        case ["agents", agent_id, action] if action in _ACTIONS:
-            def agent_action(body: Mapping[str, Any]) -> object:
-                _known_agent(controller, agent_id)
-                return _agent_view(controller, controller.agent_action(agent_id, _ACTIONS[action](body)), now)
-            return {"POST": _Endpoint(agent_action, _LOGIN if action == "login" else _FEW_FIELDS)}
-        case ["queues"]:
-            def queues(_: Mapping[str, Any]) -> object:
-                waiting = waiting_by_queue(engine.queued_entries(), controller.config.queues, now)
-                return [_queue_view(controller, name, count, longest) for name, (count, longest) in waiting.items()]
-            return {"GET": _Endpoint(queues)}
-        case ["calls", call, "recording", action] if action in _RECORDING_ACTIONS:
-            return {"POST": _Endpoint(
-                lambda _: _recording_view(controller.recording(call, _RECORDING_ACTIONS[action])), _NO_FIELDS)}
-        case ["calls", target, action] if action in _CALL_ACTIONS:
-            return {"POST": _Endpoint(lambda body: _call_control(controller, target, _CALL_ACTIONS[action], body),
-                                      _FEW_FIELDS)}
-        case ["recordings"]:
-            def recordings(_: Mapping[str, Any]) -> object:
-                if history is None:
-                    raise StoreError("no contact history is open on this controller")
-                return [_recorded_contact(record) for record in _recordings(controller, history, environ)]
-            return {"GET": _Endpoint(recordings)}
-        case ["monitor", *rest]:
-            return _monitor_resource(controller, rest)
-        case ["campaigns", *rest]:
-            return _campaign_resource(controller, rest)
-        case ["reload"]:
-            return {"POST": _Endpoint(lambda _: asdict(controller.reload()), _NO_FIELDS)}
-        case ["route"]:
-            return {"GET": _Endpoint(lambda _: _route(controller, environ))}
-        case ["info"]:
-            return {"GET": _Endpoint(lambda _: {"version": __version__, "timezone": controller.config.timezone.key})}
-    return None
+def _view(route: Route, controller: Controller, history: History | None) -> Callable[..., Response]:
+    def view(**params: str) -> Response:
+        body = _json_body(request.environ, route.max_body) if route.method == "POST" else {}
+        query = {name: values[-1] for name, values in parse_qs(request.environ.get("QUERY_STRING", "")).items()}
+        api_request = ApiRequest(controller, history, params, body, query, controller.clock.now())
+        return _response(200, route.run(api_request))
+
+    return view
 
 
-def _monitor_resource(controller: Controller, parts: list[str]) -> _Resource | None:
-    engine = controller.engine
-    match parts:
-        case []:
-            def start(body: Mapping[str, Any]) -> object:
-                targets = [text for text in (_text(body, "agent"), _text(body, "call")) if text]
-                supervisor = _text(body, "supervisor")
-                if len(targets) != 1 or supervisor is None:
-                    raise BadRequest('give "supervisor" and one of "agent" or "call"')
-                return _monitor_view(controller, controller.monitor(supervisor, targets[0], _mode(body)))
-            return {
-                "GET": _Endpoint(lambda _: {
-                    "active": [_monitor_view(controller, session) for session in engine.monitors.values()],
-                    "log": [{**asdict(entry), "mode": entry.mode.value} for entry in engine.monitor_log]}),
-                "POST": _Endpoint(start, _FEW_FIELDS),
-            }
-        case [session, "mode"]:
-            return {"POST": _Endpoint(
-                lambda body: _monitor_view(controller, controller.monitor_mode(session, _mode(body))), _FEW_FIELDS)}
-        case [session]:
-            return {"DELETE": _Endpoint(lambda _: _monitor_view(controller, controller.stop_monitor(session)))}
-    return None
+def _agents(api: ApiRequest) -> object:
+    return [_agent_view(api.controller, agent, api.now) for agent in api.controller.engine.agents.values()]
 
 
-# -- outbound campaigns --------------------------------------------------------------------------------------------
-
-_RUN_COMMANDS = {command.value: command for command in RunCommand}
-_PREVIEW_ACTIONS = {"preview": "show", "dial": "dial", "skip": "skip"}
+def _agent(api: ApiRequest) -> object:
+    return _agent_view(api.controller, _known_agent(api.controller, api.params["agent"]), api.now)
 
 
-def _campaign_resource(controller: Controller, parts: list[str]) -> _Resource | None:
-    """``GET /api/campaigns`` (every campaign's status), ``GET /api/campaigns/<name>``; ``POST
-    /api/campaigns/<name>/load`` (import its leads file), ``…/start|pause|resume|stop``; ``POST
-    /api/campaigns/<name>/dispositions {"phone": "+447700900001", "disposition": "sale"}``; ``POST
-    /api/campaigns/<name>/preview|dial|skip {"agent": "1001"}``: show the agent a lead (reserving them), dial it,
-    or skip it."""
-    match parts:
-        case []:
-            return {"GET": _Endpoint(lambda _: [campaign_view(status) for status in controller.campaign_statuses()])}
-        case [name]:
-            return {"GET": _Endpoint(lambda _: campaign_view(controller.campaign_status(name)))}
-        case [name, "load"]:
-            return {"POST": _Endpoint(lambda _: asdict(controller.campaign_load(name)), _NO_FIELDS)}
-        case [name, command] if command in _RUN_COMMANDS:
-            def run(_: Mapping[str, Any]) -> object:
-                done = controller.campaign_command(name, _RUN_COMMANDS[command])
-                return {"campaign": done.campaign, "state": done.state.value, "since": done.since}
-            return {"POST": _Endpoint(run, _NO_FIELDS)}
-        case [name, "dispositions"]:
-            def dispose(body: Mapping[str, Any]) -> object:
-                phone, disposition = _text(body, "phone"), _text(body, "disposition")
-                if phone is None or disposition is None:
-                    raise BadRequest('give "phone" and "disposition"')
-                return _lead_view(controller.campaign_dispose(name, phone, disposition))
-            return {"POST": _Endpoint(dispose, _FEW_FIELDS)}
-        case [name, action] if action in _PREVIEW_ACTIONS:
-            def preview(body: Mapping[str, Any]) -> object:
-                agent = _text(body, "agent")
-                if agent is None:
-                    raise BadRequest('give "agent"')
-                return _lead_view(controller.campaign_preview(name, agent, _PREVIEW_ACTIONS[action]))
-            return {"POST": _Endpoint(preview, _FEW_FIELDS)}
-    return None
+def _agent_action(api: ApiRequest) -> object:
+    agent_id = api.params["agent"]
+    _known_agent(api.controller, agent_id)
+    event = _ACTIONS[api.params.get("action", "login")](api.body)
+    return _agent_view(api.controller, api.controller.agent_action(agent_id, event), api.now)
+
+
+def _queues(api: ApiRequest) -> object:
+    waiting = waiting_by_queue(api.controller.engine.queued_entries(), api.controller.config.queues, api.now)
+    return [_queue_view(api.controller, name, count, longest) for name, (count, longest) in waiting.items()]
+
+
+def _recordings(api: ApiRequest) -> object:
+    if api.history is None:
+        raise StoreError("no contact history is open on this controller")
+    since = 0.0
+    if "since" in api.query:
+        try:
+            since = day_bounds(date.fromisoformat(api.query["since"]), api.controller.config.timezone)[0]
+        except ValueError as exc:
+            raise BadRequest(f"since must be a day YYYY-MM-DD: {exc}") from exc
+    records = api.history.recordings_since(since, agent=api.query.get("agent"), queue=api.query.get("queue"))
+    return [_recorded_contact(record) for record in records]
+
+
+def _monitors(api: ApiRequest) -> object:
+    engine = api.controller.engine
+    return {"active": [_monitor_view(api.controller, session) for session in engine.monitors.values()],
+            "log": [{**asdict(entry), "mode": entry.mode.value} for entry in engine.monitor_log]}
+
+
+def _monitor_start(api: ApiRequest) -> object:
+    targets = [text for text in (_text(api.body, "agent"), _text(api.body, "call")) if text]
+    supervisor = _text(api.body, "supervisor")
+    if len(targets) != 1 or supervisor is None:
+        raise BadRequest('give "supervisor" and one of "agent" or "call"')
+    return _monitor_view(api.controller, api.controller.monitor(supervisor, targets[0], _mode(api.body)))
+
+
+def _campaign_run(api: ApiRequest) -> object:
+    done = api.controller.campaign_command(api.params["name"], _RUN_COMMANDS[api.params["command"]])
+    return {"campaign": done.campaign, "state": done.state.value, "since": done.since}
+
+
+def _campaign_dispose(api: ApiRequest) -> object:
+    phone, disposition = _text(api.body, "phone"), _text(api.body, "disposition")
+    if phone is None or disposition is None:
+        raise BadRequest('give "phone" and "disposition"')
+    return _lead_view(api.controller.campaign_dispose(api.params["name"], phone, disposition))
+
+
+def _campaign_preview(api: ApiRequest) -> object:
+    agent = _text(api.body, "agent")
+    if agent is None:
+        raise BadRequest('give "agent"')
+    action = _PREVIEW_ACTIONS[api.params["action"]]
+    return _lead_view(api.controller.campaign_preview(api.params["name"], agent, action))
+
+
+def _route(api: ApiRequest) -> object:
+    """``GET /api/route?did=&caller=&at=``: how the running configuration routes such a call, as ``ccswitch route
+    --json`` shows it (``at``: local time in the dialplan's zone, or ISO 8601 with an offset; default now)."""
+    did = api.query.get("did")
+    if not did:
+        raise BadRequest('give "did", the dialled number')
+    config = api.controller.config
+    try:
+        at = (parse_at(api.query["at"], config.dialplan.timezone) if api.query.get("at")
+              else datetime.fromtimestamp(api.now, UTC))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc
+    return explanation_document(explain_route(config, did, api.query.get("caller", ""), at))
+
+
+def openapi_document() -> object:
+    """The OpenAPI 3.1 description of ``ROUTES`` (kept by hand beside this module; a test holds the two equal)."""
+    return json.loads(resources.files("ccswitch").joinpath("openapi.json").read_text())
+
+
+def _choice(names: Iterable[str]) -> str:
+    return f"any({', '.join(names)})"
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/api/info", lambda api: {"version": __version__, "timezone": api.controller.config.timezone.key}),
+    Route("GET", "/api/agents", _agents),
+    Route("GET", "/api/agents/<name:agent>", _agent),
+    Route("POST", "/api/agents/<name:agent>/login", _agent_action, _LOGIN),
+    Route("POST", f"/api/agents/<name:agent>/<{_choice(a for a in _ACTIONS if a != 'login')}:action>", _agent_action,
+          _FEW_FIELDS),
+    Route("GET", "/api/queues", _queues),
+    Route("POST", f"/api/calls/<name:call>/recording/<{_choice(_RECORDING_ACTIONS)}:action>",
+          lambda api: _recording_view(api.controller.recording(api.params["call"],
+                                                               _RECORDING_ACTIONS[api.params["action"]])),
+          _NO_FIELDS),
+    Route("POST", f"/api/calls/<name:target>/<{_choice(_CALL_ACTIONS)}:action>",
+          lambda api: _call_control(api.controller, api.params["target"], _CALL_ACTIONS[api.params["action"]],
+                                    api.body), _FEW_FIELDS),
+    Route("GET", "/api/recordings", _recordings),
+    Route("GET", "/api/monitor", _monitors),
+    Route("POST", "/api/monitor", _monitor_start, _FEW_FIELDS),
+    Route("POST", "/api/monitor/<name:session>/mode",
+          lambda api: _monitor_view(api.controller, api.controller.monitor_mode(api.params["session"],
+                                                                                _mode(api.body))), _FEW_FIELDS),
+    Route("DELETE", "/api/monitor/<name:session>",
+          lambda api: _monitor_view(api.controller, api.controller.stop_monitor(api.params["session"]))),
+    Route("GET", "/api/campaigns",
+          lambda api: [campaign_view(status) for status in api.controller.campaign_statuses()]),
+    Route("GET", "/api/campaigns/<name:name>",
+          lambda api: campaign_view(api.controller.campaign_status(api.params["name"]))),
+    Route("POST", "/api/campaigns/<name:name>/load",
+          lambda api: asdict(api.controller.campaign_load(api.params["name"])), _NO_FIELDS),
+    Route("POST", f"/api/campaigns/<name:name>/<{_choice(_RUN_COMMANDS)}:command>", _campaign_run, _NO_FIELDS),
+    Route("POST", "/api/campaigns/<name:name>/dispositions", _campaign_dispose, _FEW_FIELDS),
+    Route("POST", f"/api/campaigns/<name:name>/<{_choice(_PREVIEW_ACTIONS)}:action>", _campaign_preview, _FEW_FIELDS),
+    Route("POST", "/api/reload", lambda api: asdict(api.controller.reload()), _NO_FIELDS),
+    Route("GET", "/api/route", _route),
+    Route("GET", "/api/openapi.json", lambda api: openapi_document()),
+)
+"""Every API endpoint. ``GET /api/campaigns[/<name>]``; ``POST /api/campaigns/<name>/load`` imports its leads
+file, ``…/start|pause|resume|stop`` runs it; ``POST /api/campaigns/<name>/dispositions {"phone": "+447700900001",
+"disposition": "sale"}``; ``POST /api/campaigns/<name>/preview|dial|skip {"agent": "1001"}`` shows the agent a lead
+(reserving them), dials it or skips it."""
 
 
 def campaign_view(status: CampaignStatus) -> dict[str, object]:
@@ -329,37 +386,6 @@ def _monitor_view(controller: Controller, session: MonitorSession) -> dict[str, 
     return {"id": session.supervisor_leg, "supervisor": session.supervisor, "agent": call.agent if call else None,
             "call": session.call, "mode": session.mode.value, "started_at": session.started_at,
             "ended_at": session.ended_at}
-
-
-def _query(environ: WSGIEnvironment) -> dict[str, str]:
-    return {name: values[-1] for name, values in parse_qs(environ.get("QUERY_STRING", "")).items()}
-
-
-def _route(controller: Controller, environ: WSGIEnvironment) -> dict[str, Any]:
-    """``GET /api/route?did=&caller=&at=``: how the running configuration routes such a call, as ``ccswitch route
-    --json`` shows it (``at``: local time in the dialplan's zone, or ISO 8601 with an offset; default now)."""
-    query = _query(environ)
-    did = query.get("did")
-    if not did:
-        raise BadRequest('give "did", the dialled number')
-    config = controller.config
-    try:
-        at = (parse_at(query["at"], config.dialplan.timezone) if query.get("at")
-              else datetime.fromtimestamp(controller.clock.now(), UTC))
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from exc
-    return explanation_document(explain_route(config, did, query.get("caller", ""), at))
-
-
-def _recordings(controller: Controller, history: History, environ: WSGIEnvironment) -> list[ContactRecord]:
-    query = _query(environ)
-    since = 0.0
-    if "since" in query:
-        try:
-            since = day_bounds(date.fromisoformat(query["since"]), controller.config.timezone)[0]
-        except ValueError as exc:
-            raise BadRequest(f"since must be a day YYYY-MM-DD: {exc}") from exc
-    return history.recordings_since(since, agent=query.get("agent"), queue=query.get("queue"))
 
 
 def _recording_view(session: RecordingSession) -> dict[str, object]:
@@ -461,16 +487,31 @@ def _health(metrics: Metrics, start_response: StartResponse) -> Iterable[bytes]:
     return _reply(start_response, status, {"status": "ok" if healthy else "degraded", "esl_connected": esl})
 
 
-def _error(start_response: StartResponse, exc: CcswitchError) -> list[bytes]:
-    status = "422 Unprocessable Entity" if isinstance(exc, UnknownChoiceError) else _STATUS.get(
-        exc.error_id, "503 Service Unavailable")
+def _error(exc: CcswitchError) -> Response:
+    status = 422 if isinstance(exc, UnknownChoiceError) else _STATUS.get(exc.error_id, 503)
     allow = [("Allow", ", ".join(exc.allowed))] if isinstance(exc, MethodNotAllowed) else []
-    return _reply(start_response, status, {"error": exc.error_id, "message": str(exc)}, allow)
+    return _response(status, {"error": exc.error_id, "message": str(exc)}, allow)
 
 
-def _reply(start_response: StartResponse, status: str, document: object,
-           headers: list[tuple[str, str]] | None = None) -> list[bytes]:
+def _http_error(exc: HTTPException) -> Response:
+    """Werkzeug's refusals (no such route, a method the route does not take) in the API's JSON with stable ids."""
+    if isinstance(exc, werkzeug.exceptions.MethodNotAllowed):
+        methods = sorted(set(exc.valid_methods or ()) - {"HEAD", "OPTIONS"})
+        return _error(MethodNotAllowed(tuple(methods)))
+    if isinstance(exc, werkzeug.exceptions.NotFound):
+        if request.path.startswith("/api/"):
+            return _error(NotFound("no such API route"))
+        return _error(NotFound("no such path (the API is under /api/, metrics at /metrics)"))
+    return _error(BadRequest("the request is malformed"))
+
+
+def _response(status: int, document: object, headers: list[tuple[str, str]] | None = None) -> Response:
+    return Response(json.dumps(document), status, [("X-Content-Type-Options", "nosniff"), *(headers or [])],
+                    mimetype="application/json")
+
+
+def _reply(start_response: StartResponse, status: str, document: object) -> list[bytes]:
     body = json.dumps(document).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-                            ("X-Content-Type-Options", "nosniff"), *(headers or [])])
+                            ("X-Content-Type-Options", "nosniff")])
     return [body]
