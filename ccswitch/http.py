@@ -18,13 +18,19 @@ Outbound campaigns: ``GET /api/campaigns[/<name>]``; ``POST /api/campaigns/<name
 
 Routing on paper: ``GET /api/route?did=&caller=&at=`` explains how the running configuration routes such a call.
 
-Supervisors: ``POST /api/monitor {"supervisor", "agent" | "call", "mode"}`` starts listening, whispering or
+Supervisors: ``POST /api/monitor {"agent" | "call", "mode"}`` (the supervisor is the logged-in user; without
+users, a ``"supervisor"`` field) starts listening, whispering or
 barging (the session id is the supervisor's leg uuid); ``POST /api/monitor/<id>/mode {"mode"}`` switches;
 ``DELETE /api/monitor/<id>`` stops; ``GET /api/monitor`` lists active sessions and the recent log.
 
-The API has no authentication of its own: bind it to loopback (the default) or put it behind a proxy that
-authenticates. A POST must carry ``Content-Type: application/json`` (415 otherwise: a browser's form post must not run
-an action) and a body within its endpoint's limit (413). Errors are JSON ``{"error": <stable id>, "message": ...}``:
+Users (``paths.users``, ``ccswitch user``): once there is one, every route but ``POST /api/session`` (log in) and
+``GET /api/openapi.json`` needs a session cookie or ``Authorization: Bearer <token>`` (401 ``not_authenticated``)
+and the route's ``Access`` for the user's role (403 ``forbidden``); a browser's POST and DELETE also carry the
+session's ``X-CSRF-Token``; failed log-ins are rate-limited (429 ``too_many_attempts``); every POST and DELETE is
+audited. Without users the API is open, and ``ccswitch run`` serves it on loopback only.
+
+A POST must carry ``Content-Type: application/json`` (415 otherwise: a browser's form post must not run an action)
+and a body within its endpoint's limit (413). Errors are JSON ``{"error": <stable id>, "message": ...}``:
 404 ``not_found`` (no such route) or ``unknown_name`` (the path names nothing), 405 ``method_not_allowed`` (with
 ``Allow``), 409 ``invalid_transition``, 400 ``bad_request`` / ``unsafe_value``, 413 ``body_too_large``, 415
 ``unsupported_media_type``, 422 ``unknown_name`` for a body value that is none of the configured choices (a break
@@ -36,6 +42,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -53,6 +60,9 @@ from werkzeug.routing import BaseConverter
 
 from ccswitch import __version__
 from ccswitch.acd.agents import Agent, AgentEvent, Login, Logout, Ready, TakeBreak, count_by_state
+from ccswitch.auth.access import Access, Subject, allowed
+from ccswitch.auth.gate import SESSION_S, Forbidden, Gate, NotAuthenticated, TooManyAttempts
+from ccswitch.auth.users import Role, User
 from ccswitch.calls import CallAction
 from ccswitch.dialer import Lead, RunCommand
 from ccswitch.dialer.runner import CampaignStatus
@@ -65,7 +75,7 @@ from ccswitch.errors import (
     UnknownNameError,
     UnsafeValueError,
 )
-from ccswitch.history.model import ContactRecord
+from ccswitch.history.model import AuditRecord, ContactRecord
 from ccswitch.history.storage import History
 from ccswitch.media.monitor import MonitorMode, MonitorSession, NotAuthorised
 from ccswitch.media.recording import RecordingSession
@@ -99,7 +109,8 @@ def _queue_names(body: Mapping[str, Any]) -> tuple[str, ...] | None:
 
 _STATUS = {"config_invalid": 422, "unknown_name": 404, "invalid_transition": 409, "bad_request": 400,
            "not_found": 404, "method_not_allowed": 405, "body_too_large": 413, "unsupported_media_type": 415,
-           UnsafeValueError.error_id: 400, NotAuthorised.error_id: 403, DataFileError.error_id: 422}
+           UnsafeValueError.error_id: 400, NotAuthorised.error_id: 403, DataFileError.error_id: 422,
+           NotAuthenticated.error_id: 401, Forbidden.error_id: 403, TooManyAttempts.error_id: 429}
 _CALL_ACTIONS = {action.value: action for action in CallAction}
 
 
@@ -108,12 +119,14 @@ _RUN_COMMANDS = {command.value: command for command in RunCommand}
 _PREVIEW_ACTIONS = {"preview": "show", "dial": "dial", "skip": "skip"}
 
 
-def make_app(metrics: Metrics, controller: Controller | None = None, history: History | None = None
-             ) -> WSGIApplication:
+def make_app(metrics: Metrics, controller: Controller | None = None, history: History | None = None,
+             gate: Gate | None = None, audit: Callable[[AuditRecord], object] | None = None) -> WSGIApplication:
     """The WSGI app; the ``/api`` routes (a Flask app) are served when a controller is given (``/api/recordings``
-    reads ``history``)."""
+    reads ``history``). With ``gate`` and users in its file, every route but logging in and the API's description
+    needs a session or a token and the route's role; ``audit`` is given every POST and DELETE (who, what, when,
+    from where, and its status)."""
     metrics_app = make_wsgi_app(metrics.registry)
-    api = api_app(controller, history)
+    api = api_app(controller, history, gate, audit)
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -154,43 +167,164 @@ class ApiRequest:
     body: Mapping[str, Any]
     query: Mapping[str, str]
     now: float
+    user: User | None  # None: no users are configured (the API is open, on loopback only)
+    gate: Gate | None
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
     """One API endpoint: a Flask rule (``<name:…>`` for a segment that names something, ``<any(…):…>`` for a
-    choice), one method, its handler and how many bytes of JSON a POST may carry."""
+    choice), one method, who may use it, its handler and how many bytes of JSON a POST may carry."""
 
     method: str
     rule: str
+    access: Access
     run: Callable[[ApiRequest], object]
     max_body: int = 0
 
 
-def api_app(controller: Controller | None, history: History | None) -> Flask:
+def api_app(controller: Controller | None, history: History | None, gate: Gate | None = None,
+            audit: Callable[[AuditRecord], object] | None = None) -> Flask:
     """The Flask app of the API: ``ROUTES`` when there is a controller, and the JSON errors for every path (404
-    for a path no route has, 405 with ``Allow`` for a method it does not take; a POST needs a JSON content type
-    (415) and a body within the route's limit (413))."""
+    for a path no route has, 405 with ``Allow`` for a method it does not take; 401 without credentials, 403 for the
+    wrong role; a POST needs a JSON content type (415) and a body within the route's limit (413))."""
     app = Flask(__name__)
     app.url_map.converters["name"] = _NameConverter
     app.url_map.strict_slashes = False  # "/api/agents/" is no route (404), not a redirect
     if controller is not None:
         for route in ROUTES:
-            app.add_url_rule(route.rule, f"{route.method} {route.rule}", _view(route, controller, history),
+            app.add_url_rule(route.rule, f"{route.method} {route.rule}", _view(route, controller, history, gate, audit),
                              methods=[route.method], provide_automatic_options=False)
     app.register_error_handler(CcswitchError, _error)
     app.register_error_handler(HTTPException, _http_error)
     return app
 
 
-def _view(route: Route, controller: Controller, history: History | None) -> Callable[..., Response]:
+def _view(route: Route, controller: Controller, history: History | None, gate: Gate | None,
+          audit: Callable[[AuditRecord], object] | None) -> Callable[..., Response]:
     def view(**params: str) -> Response:
-        body = _json_body(request.environ, route.max_body) if route.method == "POST" else {}
-        query = {name: values[-1] for name, values in parse_qs(request.environ.get("QUERY_STRING", "")).items()}
-        api_request = ApiRequest(controller, history, params, body, query, controller.clock.now())
-        return _response(200, route.run(api_request))
+        user: User | None = None
+        body: Mapping[str, Any] = {}
+        status = 200
+        try:
+            user = _authenticate(gate, route)
+            body = _json_body(request.environ, route.max_body) if route.method == "POST" else {}
+            if user is not None and not allowed(user, route.access, _subject(controller, params, body),
+                                                _supervises(controller, user)):
+                raise Forbidden(f"a {user.role.value} may not do this")
+            query = {name: values[-1] for name, values in parse_qs(request.environ.get("QUERY_STRING", "")).items()}
+            api_request = ApiRequest(controller, history, params, body, query, controller.clock.now(), user, gate)
+            result = route.run(api_request)
+            return result if isinstance(result, Response) else _response(200, result)
+        except CcswitchError as exc:
+            status = _status(exc)
+            raise
+        finally:
+            if audit is not None and route.method != "GET":
+                audit(_audit_record(controller.clock.now(), user, body, route, status))
 
     return view
+
+
+_SESSION_COOKIE = "ccswitch_session"
+_CSRF_HEADER = "X-CSRF-Token"
+
+
+def _authenticate(gate: Gate | None, route: Route) -> User | None:
+    """The request's user: from ``Authorization: Bearer <token>``, else the session cookie (whose POST and DELETE
+    must carry the session's CSRF token). None when no users are configured, or on a public route."""
+    if gate is None or route.access is Access.PUBLIC or not gate.enabled:
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        user = gate.bearer(token.strip())
+        if user is None:
+            raise NotAuthenticated("the token is not valid")
+        return user
+    found = gate.session(request.cookies.get(_SESSION_COOKIE, ""))
+    if found is None:
+        raise NotAuthenticated("log in (POST /api/session) or send Authorization: Bearer <token>")
+    session, user = found
+    if route.method != "GET" and not gate.csrf_matches(session, request.headers.get(_CSRF_HEADER, "")):
+        raise Forbidden(f"a browser's {route.method} must carry the session's {_CSRF_HEADER}")
+    return user
+
+
+def _subject(controller: Controller, params: Mapping[str, str], body: Mapping[str, Any]) -> Subject:
+    """The agent a request acts on and their queues: the path's agent, the agent on the path's call (by agent id
+    or call uuid; the call's queue), or the body's agent (a preview campaign's lead)."""
+    engine, config = controller.engine, controller.config
+    agent_id = params.get("agent") or params.get("target") or params.get("call")
+    call = engine.calls.get(agent_id or "")
+    if call is not None:
+        return Subject(call.agent, frozenset({call.entry.queue} if call.entry else ()))
+    agent_id = agent_id or _text(body, "agent")
+    if agent_id is None or agent_id not in config.agents:
+        return Subject(agent_id)
+    agent = engine.agents.get(agent_id)
+    on_call = engine.calls.get(agent.call or "") if agent else None
+    if on_call is not None and on_call.entry is not None:
+        return Subject(agent_id, frozenset({on_call.entry.queue}))
+    return Subject(agent_id, frozenset(config.agents[agent_id].queues))
+
+
+def _supervises(controller: Controller, user: User) -> Callable[[str], bool]:
+    supervisor = controller.config.supervisors.get(user.supervisor or "")
+    return (lambda queue: False) if supervisor is None else supervisor.may_monitor
+
+
+def _audit_record(now: float, user: User | None, body: Mapping[str, Any], route: Route, status: int
+                  ) -> AuditRecord:
+    actor = user.name if user else "-"
+    if route.access is Access.PUBLIC:  # a log-in: the name it tried
+        actor = str(body.get("user", "-"))[:_MAX_NAME]
+    return AuditRecord(secrets.token_hex(16), now, actor, user.role.value if user else "-",
+                       request.remote_addr or "-", f"{route.method} {request.path[:512]}", status)
+
+
+def _log_in(api: ApiRequest) -> object:
+    """``POST /api/session {"user", "password"}``: a session cookie (HttpOnly, SameSite=Strict, Secure over
+    HTTPS) and the CSRF token the page sends back in ``X-CSRF-Token``."""
+    if api.gate is None or not api.gate.enabled:
+        raise NotAuthenticated("no users are configured: the API is open (on loopback only)")
+    name, password = _text(api.body, "user"), api.body.get("password")
+    if name is None or not isinstance(password, str) or len(password) > 1024:
+        raise BadRequest('give "user" and "password"')
+    session = api.gate.log_in(name, password, request.remote_addr or "-")
+    user = api.gate.users[session.user]
+    reply = _response(200, {**_user_view(user), "csrf": session.csrf})
+    reply.set_cookie(_SESSION_COOKIE, session.id, max_age=SESSION_S, httponly=True, samesite="Strict",
+                     secure=request.is_secure or request.headers.get("X-Forwarded-Proto") == "https", path="/")
+    return reply
+
+
+def _whoami(api: ApiRequest) -> object:
+    assert api.user is not None and api.gate is not None  # Access.USER: not served without a user
+    found = api.gate.session(request.cookies.get(_SESSION_COOKIE, ""))
+    return {**_user_view(api.user), "csrf": found[0].csrf if found else None}
+
+
+def _log_out(api: ApiRequest) -> object:
+    assert api.gate is not None
+    api.gate.log_out(request.cookies.get(_SESSION_COOKIE, ""))
+    reply = _response(200, {"logged_out": True})
+    reply.delete_cookie(_SESSION_COOKIE, path="/", httponly=True, samesite="Strict")
+    return reply
+
+
+def _user_view(user: User) -> dict[str, object]:
+    return {"user": user.name, "role": user.role.value, "agent": user.agent, "supervisor": user.supervisor}
+
+
+def _own_session(api: ApiRequest) -> str:
+    """A monitoring session the user may change: their own (an admin: anyone's)."""
+    session_id = api.params["session"]
+    session = api.controller.engine.monitors.get(session_id)
+    user = api.user
+    if user is not None and user.role is not Role.ADMIN and session is not None \
+            and session.supervisor != user.supervisor:
+        raise Forbidden("this is another supervisor's session")
+    return session_id
 
 
 def _agents(api: ApiRequest) -> object:
@@ -233,8 +367,13 @@ def _monitors(api: ApiRequest) -> object:
 
 
 def _monitor_start(api: ApiRequest) -> object:
+    """The supervisor is the logged-in person; only an API without users takes them from the body."""
     targets = [text for text in (_text(api.body, "agent"), _text(api.body, "call")) if text]
     supervisor = _text(api.body, "supervisor")
+    if api.user is not None:
+        if supervisor not in (None, api.user.supervisor):
+            raise Forbidden("you monitor as yourself: leave out \"supervisor\"")
+        supervisor = api.user.supervisor
     if len(targets) != 1 or supervisor is None:
         raise BadRequest('give "supervisor" and one of "agent" or "call"')
     return _monitor_view(api.controller, api.controller.monitor(supervisor, targets[0], _mode(api.body)))
@@ -285,40 +424,46 @@ def _choice(names: Iterable[str]) -> str:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("GET", "/api/info", lambda api: {"version": __version__, "timezone": api.controller.config.timezone.key}),
-    Route("GET", "/api/agents", _agents),
-    Route("GET", "/api/agents/<name:agent>", _agent),
-    Route("POST", "/api/agents/<name:agent>/login", _agent_action, _LOGIN),
-    Route("POST", f"/api/agents/<name:agent>/<{_choice(a for a in _ACTIONS if a != 'login')}:action>", _agent_action,
-          _FEW_FIELDS),
-    Route("GET", "/api/queues", _queues),
-    Route("POST", f"/api/calls/<name:call>/recording/<{_choice(_RECORDING_ACTIONS)}:action>",
+    Route("GET", "/api/openapi.json", Access.PUBLIC, lambda api: openapi_document()),
+    Route("POST", "/api/session", Access.PUBLIC, _log_in, _FEW_FIELDS),
+    Route("GET", "/api/session", Access.USER, _whoami),
+    Route("DELETE", "/api/session", Access.USER, _log_out),
+    Route("GET", "/api/info", Access.USER,
+          lambda api: {"version": __version__, "timezone": api.controller.config.timezone.key}),
+    Route("GET", "/api/agents", Access.SUPERVISOR, _agents),
+    Route("GET", "/api/agents/<name:agent>", Access.AGENT, _agent),
+    Route("POST", "/api/agents/<name:agent>/login", Access.AGENT, _agent_action, _LOGIN),
+    Route("POST", f"/api/agents/<name:agent>/<{_choice(a for a in _ACTIONS if a != 'login')}:action>", Access.AGENT,
+          _agent_action, _FEW_FIELDS),
+    Route("GET", "/api/queues", Access.SUPERVISOR, _queues),
+    Route("POST", f"/api/calls/<name:call>/recording/<{_choice(_RECORDING_ACTIONS)}:action>", Access.AGENT,
           lambda api: _recording_view(api.controller.recording(api.params["call"],
                                                                _RECORDING_ACTIONS[api.params["action"]])),
           _NO_FIELDS),
-    Route("POST", f"/api/calls/<name:target>/<{_choice(_CALL_ACTIONS)}:action>",
+    Route("POST", f"/api/calls/<name:target>/<{_choice(_CALL_ACTIONS)}:action>", Access.AGENT,
           lambda api: _call_control(api.controller, api.params["target"], _CALL_ACTIONS[api.params["action"]],
                                     api.body), _FEW_FIELDS),
-    Route("GET", "/api/recordings", _recordings),
-    Route("GET", "/api/monitor", _monitors),
-    Route("POST", "/api/monitor", _monitor_start, _FEW_FIELDS),
-    Route("POST", "/api/monitor/<name:session>/mode",
-          lambda api: _monitor_view(api.controller, api.controller.monitor_mode(api.params["session"],
+    Route("GET", "/api/recordings", Access.SUPERVISOR, _recordings),
+    Route("GET", "/api/monitor", Access.SUPERVISOR, _monitors),
+    Route("POST", "/api/monitor", Access.MONITOR, _monitor_start, _FEW_FIELDS),
+    Route("POST", "/api/monitor/<name:session>/mode", Access.MONITOR,
+          lambda api: _monitor_view(api.controller, api.controller.monitor_mode(_own_session(api),
                                                                                 _mode(api.body))), _FEW_FIELDS),
-    Route("DELETE", "/api/monitor/<name:session>",
-          lambda api: _monitor_view(api.controller, api.controller.stop_monitor(api.params["session"]))),
-    Route("GET", "/api/campaigns",
+    Route("DELETE", "/api/monitor/<name:session>", Access.MONITOR,
+          lambda api: _monitor_view(api.controller, api.controller.stop_monitor(_own_session(api)))),
+    Route("GET", "/api/campaigns", Access.SUPERVISOR,
           lambda api: [campaign_view(status) for status in api.controller.campaign_statuses()]),
-    Route("GET", "/api/campaigns/<name:name>",
+    Route("GET", "/api/campaigns/<name:name>", Access.SUPERVISOR,
           lambda api: campaign_view(api.controller.campaign_status(api.params["name"]))),
-    Route("POST", "/api/campaigns/<name:name>/load",
+    Route("POST", "/api/campaigns/<name:name>/load", Access.ADMIN,
           lambda api: asdict(api.controller.campaign_load(api.params["name"])), _NO_FIELDS),
-    Route("POST", f"/api/campaigns/<name:name>/<{_choice(_RUN_COMMANDS)}:command>", _campaign_run, _NO_FIELDS),
-    Route("POST", "/api/campaigns/<name:name>/dispositions", _campaign_dispose, _FEW_FIELDS),
-    Route("POST", f"/api/campaigns/<name:name>/<{_choice(_PREVIEW_ACTIONS)}:action>", _campaign_preview, _FEW_FIELDS),
-    Route("POST", "/api/reload", lambda api: asdict(api.controller.reload()), _NO_FIELDS),
-    Route("GET", "/api/route", _route),
-    Route("GET", "/api/openapi.json", lambda api: openapi_document()),
+    Route("POST", f"/api/campaigns/<name:name>/<{_choice(_RUN_COMMANDS)}:command>", Access.ADMIN, _campaign_run,
+          _NO_FIELDS),
+    Route("POST", "/api/campaigns/<name:name>/dispositions", Access.SUPERVISOR, _campaign_dispose, _FEW_FIELDS),
+    Route("POST", f"/api/campaigns/<name:name>/<{_choice(_PREVIEW_ACTIONS)}:action>", Access.AGENT,
+          _campaign_preview, _FEW_FIELDS),
+    Route("POST", "/api/reload", Access.ADMIN, lambda api: asdict(api.controller.reload()), _NO_FIELDS),
+    Route("GET", "/api/route", Access.SUPERVISOR, _route),
 )
 """Every API endpoint. ``GET /api/campaigns[/<name>]``; ``POST /api/campaigns/<name>/load`` imports its leads
 file, ``…/start|pause|resume|stop`` runs it; ``POST /api/campaigns/<name>/dispositions {"phone": "+447700900001",
@@ -466,10 +611,11 @@ class UnsupportedMediaType(CcswitchError):
 
 
 def serve_http(metrics: Metrics, host: str, port: int, controller: Controller | None = None,
-               history: History | None = None, setting: str = "http.port") -> WSGIServer:
+               history: History | None = None, setting: str = "http.port", gate: Gate | None = None,
+               audit: Callable[[AuditRecord], object] | None = None) -> WSGIServer:
     """Start serving in the background; ``port`` 0 picks a free port (read it from ``server.server_port``).
     Stop with ``server.stop()``. A port that cannot be opened raises ListenError naming ``setting``."""
-    server = WSGIServer((host, port), make_app(metrics, controller, history), log=None, error_log=log)
+    server = WSGIServer((host, port), make_app(metrics, controller, history, gate, audit), log=None, error_log=log)
     try:
         server.start()
     except OSError as exc:
@@ -487,10 +633,19 @@ def _health(metrics: Metrics, start_response: StartResponse) -> Iterable[bytes]:
     return _reply(start_response, status, {"status": "ok" if healthy else "degraded", "esl_connected": esl})
 
 
+def _status(exc: CcswitchError) -> int:
+    return 422 if isinstance(exc, UnknownChoiceError) else _STATUS.get(exc.error_id, 503)
+
+
 def _error(exc: CcswitchError) -> Response:
-    status = 422 if isinstance(exc, UnknownChoiceError) else _STATUS.get(exc.error_id, 503)
-    allow = [("Allow", ", ".join(exc.allowed))] if isinstance(exc, MethodNotAllowed) else []
-    return _response(status, {"error": exc.error_id, "message": str(exc)}, allow)
+    headers = []
+    if isinstance(exc, MethodNotAllowed):
+        headers.append(("Allow", ", ".join(exc.allowed)))
+    elif isinstance(exc, NotAuthenticated):
+        headers.append(("WWW-Authenticate", 'Bearer realm="ccswitch"'))
+    elif isinstance(exc, TooManyAttempts):
+        headers.append(("Retry-After", str(exc.retry_after)))
+    return _response(_status(exc), {"error": exc.error_id, "message": str(exc)}, headers)
 
 
 def _http_error(exc: HTTPException) -> Response:

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from ccswitch.acd.agents import AgentState
-from ccswitch.http import api_app, openapi_document, serve_http
+from ccswitch.http import ROUTES, api_app, openapi_document, serve_http
 
 from .conftest import ContactCentre, api_call
 
@@ -24,15 +24,17 @@ def _flask_routes(centre: ContactCentre) -> set[tuple[str, str]]:
     choices (the document names each action's path), a ``<name:…>`` segment for a ``{…}`` parameter."""
     routes = set()
     for rule in api_app(centre.controller, None).url_map.iter_rules():
-        if not rule.rule.startswith("/api/"):
-            continue
-        paths = [rule.rule]
-        for match in _CONVERTER.finditer(rule.rule):
-            names = [name.strip() for name in match[2].split(",")] if match[1] == "any" else ["{" + match[3] + "}"]
-            paths = [path.replace(match[0], name) for path in paths for name in names]
-        routes |= {(path, method.lower()) for path in paths for method in rule.methods or ()
-                   if method not in ("HEAD", "OPTIONS")}
+        if rule.rule.startswith("/api/"):
+            routes |= _rule_paths(rule.rule, rule.methods or set())
     return routes
+
+
+def _rule_paths(rule: str, methods: set[str]) -> set[tuple[str, str]]:
+    paths = [rule]
+    for match in _CONVERTER.finditer(rule):
+        names = [name.strip() for name in match[2].split(",")] if match[1] == "any" else ["{" + match[3] + "}"]
+        paths = [path.replace(match[0], name) for path in paths for name in names]
+    return {(path, method.lower()) for path in paths for method in methods if method not in ("HEAD", "OPTIONS")}
 
 
 def _documented() -> set[tuple[str, str]]:
@@ -51,6 +53,12 @@ def test_each_documented_path_parameter_is_in_its_path() -> None:
         for operation in item.values():
             names = {parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "path"}
             assert names == set(re.findall(r"\{([a-z_]+)\}", path)), path
+
+
+def test_each_operation_names_its_routes_access() -> None:
+    for route in ROUTES:
+        for (path, method) in _rule_paths(route.rule, {route.method}):
+            assert DOCUMENT["paths"][path][method]["x-access"] == route.access.value, (path, method)
 
 
 def test_the_agent_states_are_the_engines() -> None:
