@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from ccswitch.acd.agents import AgentState
 from ccswitch.auth.access import Access
 from ccswitch.auth.gate import Gate
 from ccswitch.auth.users import load_users, save_users
+from ccswitch.cli import main
 from ccswitch.history.model import AuditRecord
 from ccswitch.http import ROUTES, Route, serve_http
 
@@ -163,3 +165,11 @@ def test_a_removed_user_s_token_and_session_stop_working_at_once(api: Api) -> No
     save_users(api.users_file, users)
     assert request(f"{api.url}/api/queues", "GET", None, sam)[0] == 401
     assert request(f"{api.url}/api/queues", "GET", None, {"Cookie": _cookie(headers)})[0] == 401
+
+
+def test_the_cli_sends_the_token_in_ccswitch_token(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    refused = CliRunner().invoke(main, ["agent", "list", "--url", api.url])
+    assert refused.exit_code == 1 and "Bearer" in refused.output
+    monkeypatch.setenv("CCSWITCH_TOKEN", api.tokens["sam"])
+    listed = CliRunner().invoke(main, ["agent", "list", "--url", api.url])
+    assert listed.exit_code == 0 and "1001" in listed.output

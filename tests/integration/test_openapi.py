@@ -12,6 +12,7 @@ import pytest
 
 from ccswitch.acd.agents import AgentState
 from ccswitch.http import ROUTES, api_app, openapi_document, serve_http
+from ccswitch.media.monitor import MonitorMode
 
 from .conftest import ContactCentre, api_call
 
@@ -61,9 +62,11 @@ def test_each_operation_names_its_routes_access() -> None:
             assert DOCUMENT["paths"][path][method]["x-access"] == route.access.value, (path, method)
 
 
-def test_the_agent_states_are_the_engines() -> None:
+def test_the_agent_states_and_monitor_modes_are_the_engines() -> None:
     states = DOCUMENT["components"]["schemas"]["Agent"]["properties"]["state"]["enum"]
     assert sorted(states) == sorted(state.value for state in AgentState)
+    modes = DOCUMENT["components"]["schemas"]["MonitorSession"]["properties"]["mode"]["enum"]
+    assert modes == [mode.value for mode in MonitorMode]
 
 
 @pytest.fixture
