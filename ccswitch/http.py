@@ -43,16 +43,20 @@ import errno
 import json
 import logging
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+import gevent
 import werkzeug.exceptions
-from flask import Flask, Response, request
+from flask import Flask, Response, request, send_from_directory
 from gevent.pywsgi import WSGIServer
 from prometheus_client import make_wsgi_app
 from werkzeug.exceptions import HTTPException
@@ -82,6 +86,7 @@ from ccswitch.media.recording import RecordingSession
 from ccswitch.metrics import Metrics, waiting_by_queue
 from ccswitch.reports import day_bounds
 from ccswitch.routing.explain import explain_route, explanation_document, parse_at
+from ccswitch.web import live
 
 if TYPE_CHECKING:
     from ccswitch.controller import Controller
@@ -188,16 +193,32 @@ def api_app(controller: Controller | None, history: History | None, gate: Gate |
     """The Flask app of the API: ``ROUTES`` when there is a controller, and the JSON errors for every path (404
     for a path no route has, 405 with ``Allow`` for a method it does not take; 401 without credentials, 403 for the
     wrong role; a POST needs a JSON content type (415) and a body within the route's limit (413))."""
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=str(_PAGES), static_url_path="/static")
     app.url_map.converters["name"] = _NameConverter
     app.url_map.strict_slashes = False  # "/api/agents/" is no route (404), not a redirect
     if controller is not None:
         for route in ROUTES:
             app.add_url_rule(route.rule, f"{route.method} {route.rule}", _view(route, controller, history, gate, audit),
                              methods=[route.method], provide_automatic_options=False)
+        for page in ("desk", "wallboard"):  # the pages themselves hold no data: they log in and read the API
+            app.add_url_rule(f"/{page}", page, partial(send_from_directory, _PAGES, "page.html"))
     app.register_error_handler(CcswitchError, _error)
     app.register_error_handler(HTTPException, _http_error)
+    app.after_request(_page_headers)
     return app
+
+
+_PAGES = Path(__file__).resolve().parent / "web" / "static"
+# The pages run only their own scripts and styles and talk only to this origin; no other site may frame them.
+_CONTENT_SECURITY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                     "connect-src 'self'; frame-ancestors 'none'; form-action 'none'; base-uri 'none'")
+
+
+def _page_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", _CONTENT_SECURITY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
 
 
 def _view(route: Route, controller: Controller, history: History | None, gate: Gate | None,
@@ -314,6 +335,38 @@ def _log_out(api: ApiRequest) -> object:
 
 def _user_view(user: User) -> dict[str, object]:
     return {"user": user.name, "role": user.role.value, "agent": user.agent, "supervisor": user.supervisor}
+
+
+# A page's stream: the snapshot is read this often and sent when it changed (figures in whole seconds change each
+# second); a stream ends after STREAM_S and the browser's EventSource reconnects by itself.
+_SNAPSHOT_EVERY_S = 0.25
+_STREAM_S = 300.0
+
+
+def _events(api: ApiRequest) -> Response:
+    """``GET /api/events``: Server-Sent Events, each a JSON snapshot: an agent's desk for an agent user, the
+    wallboard of their granted queues for a supervisor (an admin, or an API without users: every queue)."""
+    controller, user = api.controller, api.user
+    previous = live.previous_contacts(api.history)
+    may_see = (lambda queue: True) if user is None or user.role is Role.ADMIN else _supervises(controller, user)
+
+    def snapshot() -> dict[str, object]:
+        now = controller.clock.now()
+        if user is not None and user.role is Role.AGENT and user.agent is not None:
+            return live.desk(controller, user.agent, previous, now)
+        return live.wallboard(controller, may_see, now)
+
+    def stream() -> Iterator[str]:
+        last, ends_at = "", time.monotonic() + _STREAM_S
+        while time.monotonic() < ends_at:
+            document = json.dumps(snapshot())
+            if document != last:
+                yield f"data: {document}\n\n"
+                last = document
+            gevent.sleep(_SNAPSHOT_EVERY_S)
+
+    return Response(stream(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 def _own_session(api: ApiRequest) -> str:
@@ -464,6 +517,7 @@ ROUTES: tuple[Route, ...] = (
           _campaign_preview, _FEW_FIELDS),
     Route("POST", "/api/reload", Access.ADMIN, lambda api: asdict(api.controller.reload()), _NO_FIELDS),
     Route("GET", "/api/route", Access.SUPERVISOR, _route),
+    Route("GET", "/api/events", Access.USER, _events),
 )
 """Every API endpoint. ``GET /api/campaigns[/<name>]``; ``POST /api/campaigns/<name>/load`` imports its leads
 file, ``…/start|pause|resume|stop`` runs it; ``POST /api/campaigns/<name>/dispositions {"phone": "+447700900001",

@@ -5,6 +5,7 @@ CSRF, tokens, log-in rate limits, and the audit history of privileged actions.""
 from __future__ import annotations
 
 import re
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,8 @@ def _body(route: Route) -> dict[str, str] | None:
 def test_the_walk_covers_every_route_and_only_logging_in_and_the_description_are_public() -> None:
     assert {(route.method, route.rule) for route in ROUTES if route.access is Access.PUBLIC} == {
         ("GET", "/api/openapi.json"), ("POST", "/api/session")}
-    assert {route.rule for route in ROUTES if route.access is Access.USER} == {"/api/info", "/api/session"}
+    users = {route.rule for route in ROUTES if route.access is Access.USER}
+    assert users == {"/api/info", "/api/session", "/api/events"}
     assert all(route.access in WRONG_ROLE for route in ROUTES if route.access not in (Access.PUBLIC, Access.USER))
 
 
@@ -173,3 +175,15 @@ def test_the_cli_sends_the_token_in_ccswitch_token(api: Api, monkeypatch: pytest
     monkeypatch.setenv("CCSWITCH_TOKEN", api.tokens["sam"])
     listed = CliRunner().invoke(main, ["agent", "list", "--url", api.url])
     assert listed.exit_code == 0 and "1001" in listed.output
+
+
+def test_the_pages_are_served_with_a_policy_that_runs_only_their_own_scripts(api: Api) -> None:
+    with urllib.request.urlopen(f"{api.url}/desk", timeout=5) as page:
+        assert page.headers["Content-Type"].startswith("text/html")
+        policy = page.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert b"/static/common.js" in page.read()
+    for name in ("common.js", "desk.js", "wallboard.js"):
+        with urllib.request.urlopen(f"{api.url}/static/{name}", timeout=5) as script:
+            source = script.read().decode()
+        assert "innerHTML" not in source and "insertAdjacentHTML" not in source and "eval(" not in source, name
