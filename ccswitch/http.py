@@ -348,7 +348,7 @@ def _events(api: ApiRequest) -> Response:
     wallboard of their granted queues for a supervisor (an admin, or an API without users: every queue)."""
     controller, user = api.controller, api.user
     previous = live.previous_contacts(api.history)
-    may_see = (lambda queue: True) if user is None or user.role is Role.ADMIN else _supervises(controller, user)
+    may_see = _may_see(api)
 
     def snapshot() -> dict[str, object]:
         now = controller.clock.now()
@@ -380,8 +380,19 @@ def _own_session(api: ApiRequest) -> str:
     return session_id
 
 
+def _may_see(api: ApiRequest) -> Callable[[str], bool]:
+    """The queues whose figures and agents the user sees: a supervisor's granted ones; everyone's for an admin or
+    an API without users."""
+    user = api.user
+    return (lambda queue: True) if user is None or user.role is Role.ADMIN else _supervises(api.controller, user)
+
+
 def _agents(api: ApiRequest) -> object:
-    return [_agent_view(api.controller, agent, api.now) for agent in api.controller.engine.agents.values()]
+    """Every agent; a supervisor's, those of their granted queues."""
+    may_see, config = _may_see(api), api.controller.config
+    supervisor = api.user is not None and api.user.role is Role.SUPERVISOR
+    return [_agent_view(api.controller, agent, api.now) for agent in api.controller.engine.agents.values()
+            if not supervisor or any(map(may_see, config.agents[agent.id].queues))]
 
 
 def _agent(api: ApiRequest) -> object:
@@ -397,7 +408,9 @@ def _agent_action(api: ApiRequest) -> object:
 
 def _queues(api: ApiRequest) -> object:
     waiting = waiting_by_queue(api.controller.engine.queued_entries(), api.controller.config.queues, api.now)
-    return [_queue_view(api.controller, name, count, longest) for name, (count, longest) in waiting.items()]
+    may_see = _may_see(api)
+    return [_queue_view(api.controller, name, count, longest) for name, (count, longest) in waiting.items()
+            if may_see(name)]
 
 
 def _recordings(api: ApiRequest) -> object:

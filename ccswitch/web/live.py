@@ -35,7 +35,7 @@ def desk(controller: Controller, agent_id: str, previous: Previous, now: float) 
         "kind": "desk", "agent": agent_id, "name": config.agents[agent_id].name if agent_id in config.agents else "",
         "state": agent.state.value if agent else None, "reason": agent.break_reason if agent else None,
         "in_state_s": round(now - agent.since) if agent else 0, "calls_handled": agent.calls_handled if agent else 0,
-        "reasons": list(config.pause_reasons),
+        "reasons": list(config.pause_reasons), "timezone": config.timezone.key,
         "call": None if call is None else card(controller, call, previous, now),
         "preview_campaigns": sorted(name for name, campaign in config.campaigns.items()
                                     if campaign.mode == "preview" and agent_id in config.members(campaign.queue)),

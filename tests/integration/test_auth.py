@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 from click.testing import CliRunner
@@ -187,3 +188,16 @@ def test_the_pages_are_served_with_a_policy_that_runs_only_their_own_scripts(api
         with urllib.request.urlopen(f"{api.url}/static/{name}", timeout=5) as script:
             source = script.read().decode()
         assert "innerHTML" not in source and "insertAdjacentHTML" not in source and "eval(" not in source, name
+
+
+def test_a_supervisor_sees_the_queues_and_agents_they_are_granted(api: Api, centre: ContactCentre) -> None:
+    config = centre.controller.config
+    support_only = replace(config, supervisors=MappingProxyType(
+        {"2001": replace(config.supervisors["2001"], queues=frozenset({"support"}))}))
+    centre.controller.config = centre.controller.engine.config = support_only
+    sam, root = bearer(api.tokens["sam"]), bearer(api.tokens["root"])
+    assert [queue["name"] for queue in request(f"{api.url}/api/queues", "GET", None, sam)[1]] == ["support"]
+    seen = {agent["id"] for agent in request(f"{api.url}/api/agents", "GET", None, sam)[1]}
+    assert seen == set(config.members("support"))
+    assert len(request(f"{api.url}/api/agents", "GET", None, root)[1]) == len(config.agents)
+    assert request(f"{api.url}/api/agents/1001/break", "POST", {"reason": "lunch"}, sam)[0] == 403  # sales only

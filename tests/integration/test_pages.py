@@ -14,14 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from history.records import contact
 
 from ccswitch.acd.agents import AgentState, Ready, TakeBreak
 from ccswitch.auth.gate import Gate
+from ccswitch.history import open_history
 from ccswitch.http import serve_http
 from ccswitch.sim import AgentPhone, CallerScript
 
 from .auth_support import PASSWORD, write_users
 from .conftest import ContactCentre
+from .test_dialer import CAMPAIGN, callee, campaign_centre, lead, start
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 if CHROMIUM is None or DRIVER is None:
@@ -53,10 +56,13 @@ def desk(centre_factory: Callable[..., ContactCentre], tmp_path: Path) -> Iterat
     centre = centre_factory(phones=(*phones, AgentPhone("2001", answer_after_s=0.5, talk_s=3600)))
     users_file = tmp_path / "users.yaml"
     write_users(users_file)
-    server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller,
+    history = open_history(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    history.record_contact(contact("earlier-call", queue="support", agent="1005"))  # the caller called before
+    server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller, history,
                         gate=Gate(users_file, centre.controller.clock.now))
     yield Desk(centre, f"http://127.0.0.1:{server.server_port}")
     server.stop()
+    history.close()
 
 
 @pytest.fixture
@@ -130,6 +136,7 @@ def test_an_agent_goes_ready_takes_a_call_holds_and_transfers_it(desk: Desk, bro
     until(browser, lambda: bool(browser.find_elements(By.CSS_SELECTOR, "#card.talking")), "the call connected")
     assert text(browser, "ivr-path") == "main:1" and text(browser, "queue") == "sales"
     assert text(browser, "did") == "88005550556" and text(browser, "rule")
+    assert "support · 1005 · answered" in text(browser, "previous")  # their call of last week, from the history
     screenshot(browser, "desk")
 
     click(browser, "hold")
@@ -169,7 +176,8 @@ def test_the_wallboard_follows_the_queue_and_a_supervisor_barges(desk: Desk, bro
     click(browser, f"barge-{support[0]}")
     until(browser, lambda: any(s.supervisor == "2001" and s.call == caller and s.mode.value == "barge"
                                for s in engine.monitors.values()), "the supervisor to barge in")
-    until(browser, lambda: browser.execute_script(f"return document.getElementById('barge-{support[0]}').className")
+    until(browser, lambda: browser.execute_script("const found = document.getElementById(arguments[0]);"
+                                                  "return found && found.className;", f"barge-{support[0]}")
           == "active", "the board to show the barge")
 
 
@@ -177,3 +185,23 @@ def test_the_pages_speak_russian(desk: Desk, browser: WebDriver) -> None:
     log_in(browser, f"{desk.url}/wallboard?lang=ru", "sam")
     until(browser, lambda: "Ждут" in text(browser, "queue-support"), "the board in Russian")
     assert browser.title == "Табло"
+
+
+def test_an_agent_previews_a_lead_and_dials_it(centre_factory: Callable[..., ContactCentre], tmp_path: Path,
+                                               browser: WebDriver) -> None:
+    centre = campaign_centre(centre_factory, callee(n1="person"), mode="preview", abandon_message=None)
+    start(centre, lead(1))
+    users_file = tmp_path / "users.yaml"
+    write_users(users_file)
+    server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller,
+                        gate=Gate(users_file, centre.controller.clock.now))
+    try:
+        log_in(browser, f"http://127.0.0.1:{server.server_port}/desk?lang=en", "alice")
+        click(browser, f"next-{CAMPAIGN}")
+        until(browser, lambda: text(browser, "lead") == f"Lead: {lead(1).phone} — Lead 1", "the lead shown")
+        assert centre.controller.engine.agents["1001"].state is AgentState.RESERVED
+        click(browser, f"dial-{CAMPAIGN}")
+        until(browser, lambda: centre.controller.engine.agents["1001"].state is AgentState.ON_CALL,
+              "alice to talk to the lead she dialled")
+    finally:
+        server.stop()

@@ -26,12 +26,12 @@ function stateSection(desk) {
     el("div", {class: "handled"}, `${t("handled")}: ${desk.calls_handled}`));
 }
 
-function cardSection(call) {
+function cardSection(call, timeZone) {
   if (!call) return el("section", {id: "card", class: "idle"}, el("h2", {}, t("noCall")));
   const previous = call.previous.length
     ? el("ul", {id: "previous"}, ...call.previous.map((contact) => el("li", {},
-        `${new Date(contact.started_at * 1000).toLocaleString(lang)} · ${contact.channel} · ${contact.queue || "-"} · `
-        + `${contact.agent || "-"} · ${contact.outcome}${contact.disposition ? ` · ${contact.disposition}` : ""}`)))
+        `${new Date(contact.started_at * 1000).toLocaleString(lang, {timeZone})} · ${contact.channel} · `
+        + `${contact.queue || "-"} · ${contact.agent || "-"} · ${contact.outcome}${contact.disposition ? ` · ${contact.disposition}` : ""}`)))
     : el("p", {id: "previous"}, t("none"));
   const badges = [call.vip ? el("span", {class: "badge vip", id: "vip"}, t("vip")) : null,
                   call.held ? el("span", {class: "badge"}, t("hold")) : null,
@@ -86,9 +86,10 @@ function previewSection(campaigns) {
                                         {agent: agentId}).then(show);
   return el("section", {id: "preview"}, el("h2", {}, t("preview")),
     ...campaigns.map((campaign) => el("div", {class: "buttons"}, el("strong", {}, campaign),
-      el("button", {onclick: () => run(campaign, "preview")}, t("nextLead")),
-      el("button", {onclick: () => run(campaign, "dial")}, t("dial")),
-      el("button", {onclick: () => run(campaign, "skip").then(() => show(null))}, t("skip")))), shown);
+      el("button", {id: `next-${campaign}`, onclick: () => run(campaign, "preview")}, t("nextLead")),
+      el("button", {id: `dial-${campaign}`, onclick: () => run(campaign, "dial")}, t("dial")),
+      el("button", {id: `skip-${campaign}`, onclick: () => run(campaign, "skip").then(() => show(null))},
+         t("skip")))), shown);
 }
 
 const parts = {};
@@ -107,7 +108,7 @@ function render(desk, me) {
   }
   const call = desk.call;
   replace(parts.state, stateSection(desk));
-  replace(parts.card, cardSection(call));
+  replace(parts.card, cardSection(call, desk.timezone));  // times in the contact centre's configured zone
   replace(parts.controls, controlsSection(call));
   parts.transfer.hidden = !(call && call.connected);
 }
