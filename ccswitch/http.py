@@ -439,6 +439,8 @@ def _monitor_start(api: ApiRequest) -> object:
     if api.user is not None:
         if supervisor not in (None, api.user.supervisor):
             raise Forbidden("you monitor as yourself: leave out \"supervisor\"")
+        if api.user.supervisor is None:
+            raise Forbidden(f"user {api.user.name} has no supervisor id to monitor as (ccswitch user add --supervisor)")
         supervisor = api.user.supervisor
     if len(targets) != 1 or supervisor is None:
         raise BadRequest('give "supervisor" and one of "agent" or "call"')

@@ -201,3 +201,8 @@ def test_a_supervisor_sees_the_queues_and_agents_they_are_granted(api: Api, cent
     assert seen == set(config.members("support"))
     assert len(request(f"{api.url}/api/agents", "GET", None, root)[1]) == len(config.agents)
     assert request(f"{api.url}/api/agents/1001/break", "POST", {"reason": "lunch"}, sam)[0] == 403  # sales only
+
+
+def test_an_admin_without_a_supervisor_id_cannot_monitor(api: Api) -> None:
+    status, reply, _ = request(f"{api.url}/api/monitor", "POST", {"agent": "1001"}, bearer(api.tokens["root"]))
+    assert (status, reply["error"]) == (403, "forbidden") and "supervisor id" in str(reply["message"])
