@@ -15,6 +15,7 @@ import os
 import secrets
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -56,12 +57,15 @@ def hash_password(password: str) -> str:
 def password_matches(user: User | None, password: str) -> bool:
     """Whether ``password`` is ``user``'s; an unknown user costs a hash too, so timing does not tell who exists."""
     try:
-        return _HASHER.verify(user.password if user and user.password else _DUMMY_HASH, password) and user is not None
+        return _HASHER.verify(user.password if user and user.password else _dummy_hash(), password) and user is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
-_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+@cache
+def _dummy_hash() -> str:
+    """Made on first need, not at import: hashing takes a noticeable moment, and nothing else runs meanwhile."""
+    return _HASHER.hash(secrets.token_hex(16))
 
 
 def token_digest(token: str) -> str:
