@@ -206,7 +206,9 @@ def run(config_path: Path) -> None:
     try:
         config = load_config(config_path)
         for exposed in http_exposed(config):  # an API beyond loopback without users: refused, not only warned
-            raise click.ClickException(str(exposed))
+            if os.environ.get("CCSWITCH_HTTP_OPEN") != "1":  # unless the port is known private (a container's)
+                raise click.ClickException(f"{exposed}; or, where only the host's loopback reaches the port (a "
+                                           "container published on 127.0.0.1), set CCSWITCH_HTTP_OPEN=1")
         _check_recordings(config)
         store = open_store(config.store.backend, config.store.url, config.store.key_prefix)
         history = open_history(config.history_url)

@@ -52,3 +52,10 @@ def test_run_refuses_an_api_beyond_loopback_without_users(tree: Tree) -> None:
     result = CliRunner().invoke(main, ["run", "--config", str(tree.config_file)])
     assert result.exit_code == 1
     assert "http.host" in result.output and "ccswitch user add" in result.output
+
+
+def test_run_serves_an_open_api_beyond_loopback_only_when_told_the_port_is_private(tree: Tree) -> None:
+    tree.edit("config/ccswitch.yaml", "http:\n  host: 127.0.0.1", "http:\n  host: 0.0.0.0")
+    result = CliRunner().invoke(main, ["run", "--config", str(tree.config_file)], env={"CCSWITCH_HTTP_OPEN": "1"})
+    assert result.exit_code == 1
+    assert "recordings directory" in result.output  # the next start-up check: the API's was passed
