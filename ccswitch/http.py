@@ -204,6 +204,7 @@ def api_app(controller: Controller | None, history: History | None, gate: Gate |
             app.add_url_rule(f"/{page}", page, partial(send_from_directory, _PAGES, "page.html"))
     app.register_error_handler(CcswitchError, _error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _internal_error)
     app.after_request(_page_headers)
     return app
 
@@ -239,6 +240,9 @@ def _view(route: Route, controller: Controller, history: History | None, gate: G
             return result if isinstance(result, Response) else _response(200, result)
         except CcswitchError as exc:
             status = _status(exc)
+            raise
+        except Exception:
+            status = 500
             raise
         finally:
             if audit is not None and route.method != "GET":
@@ -732,6 +736,12 @@ def _http_error(exc: HTTPException) -> Response:
 def _response(status: int, document: object, headers: list[tuple[str, str]] | None = None) -> Response:
     return Response(json.dumps(document), status, [("X-Content-Type-Options", "nosniff"), *(headers or [])],
                     mimetype="application/json")
+
+
+def _internal_error(exc: Exception) -> Response:
+    """A fault of ours: logged with its traceback, answered in the API's JSON without any detail."""
+    log.error("HTTP %s %s failed", request.method, request.path[:200], exc_info=exc)
+    return _response(500, {"error": "internal_error", "message": "the controller failed on this request (logged)"})
 
 
 def _reply(start_response: StartResponse, status: str, document: object) -> list[bytes]:

@@ -206,3 +206,14 @@ def test_a_supervisor_sees_the_queues_and_agents_they_are_granted(api: Api, cent
 def test_an_admin_without_a_supervisor_id_cannot_monitor(api: Api) -> None:
     status, reply, _ = request(f"{api.url}/api/monitor", "POST", {"agent": "1001"}, bearer(api.tokens["root"]))
     assert (status, reply["error"]) == (403, "forbidden") and "supervisor id" in str(reply["message"])
+
+
+def test_a_fault_of_ours_is_a_json_500_and_audited_as_one(api: Api, centre: ContactCentre,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(centre.controller, "reload", broken)
+    status, reply, _ = request(f"{api.url}/api/reload", "POST", {}, bearer(api.tokens["root"]))
+    assert (status, reply["error"]) == (500, "internal_error") and "a bug" not in str(reply["message"])
+    assert [(record.action, record.status) for record in api.audit] == [("POST /api/reload", 500)]
