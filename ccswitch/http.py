@@ -311,7 +311,7 @@ def _log_in(api: ApiRequest) -> object:
     """``POST /api/session {"user", "password"}``: a session cookie (HttpOnly, SameSite=Strict, Secure over
     HTTPS) and the CSRF token the page sends back in ``X-CSRF-Token``."""
     if api.gate is None or not api.gate.enabled:
-        raise NotAuthenticated("no users are configured: the API is open (on loopback only)")
+        raise _no_users()
     name, password = _text(api.body, "user"), api.body.get("password")
     if name is None or not isinstance(password, str) or len(password) > 1024:
         raise BadRequest('give "user" and "password"')
@@ -323,14 +323,20 @@ def _log_in(api: ApiRequest) -> object:
     return reply
 
 
+def _no_users() -> NotAuthenticated:
+    return NotAuthenticated("no users are configured: the API is open (on loopback only)")
+
+
 def _whoami(api: ApiRequest) -> object:
-    assert api.user is not None and api.gate is not None  # Access.USER: not served without a user
+    if api.user is None or api.gate is None:
+        raise _no_users()
     found = api.gate.session(request.cookies.get(_SESSION_COOKIE, ""))
     return {**_user_view(api.user), "csrf": found[0].csrf if found else None}
 
 
 def _log_out(api: ApiRequest) -> object:
-    assert api.gate is not None
+    if api.gate is None:
+        raise _no_users()
     api.gate.log_out(request.cookies.get(_SESSION_COOKIE, ""))
     reply = _response(200, {"logged_out": True})
     reply.delete_cookie(_SESSION_COOKIE, path="/", httponly=True, samesite="Strict")
