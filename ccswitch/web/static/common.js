@@ -122,6 +122,11 @@ function follow(me, render) {
   replace(document.getElementById("who"), `${me.user} (${me.agent || me.supervisor || me.role})`, " ", out);
   const source = new EventSource("/api/events");
   source.onmessage = (event) => render(JSON.parse(event.data), me);
+  // The stream ends every few minutes and EventSource reconnects by itself; a session that ended meanwhile (logged
+  // out elsewhere, expired, the user removed) shows the log-in form again instead of stale figures.
+  source.onerror = async () => {
+    if ((await fetch("/api/session", {credentials: "same-origin"})).status === 401) location.reload();
+  };
 }
 
 // The page's own script, by its path: /desk or /wallboard (one HTML shell for both).
