@@ -209,6 +209,7 @@ def run(config_path: Path) -> None:
             if os.environ.get("CCSWITCH_HTTP_OPEN") != "1":  # unless the port is known private (a container's)
                 raise click.ClickException(f"{exposed}; or, where only the host's loopback reaches the port (a "
                                            "container published on 127.0.0.1), set CCSWITCH_HTTP_OPEN=1")
+        gate = Gate(config.paths.users, time.time)
         _check_recordings(config)
         store = open_store(config.store.backend, config.store.url, config.store.key_prefix)
         history = open_history(config.history_url)
@@ -218,7 +219,7 @@ def run(config_path: Path) -> None:
     controller = Controller(config, store, WallClock(), record=writer.submit)
     try:  # before connecting anything: a port already taken is one line naming the setting, not a traceback
         http_server = serve_http(controller.metrics, config.http.host, config.http.port, controller, history,
-                                 setting=f"{config_path}: http.port", gate=Gate(config.paths.users, time.time),
+                                 setting=f"{config_path}: http.port", gate=gate,
                                  audit=writer.submit)
     except CcswitchError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -9,6 +9,7 @@ echo the session's CSRF token in ``X-CSRF-Token``; a request with a bearer token
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,9 @@ from pathlib import Path
 
 from ccswitch.auth import limits
 from ccswitch.auth.users import User, load_users, password_matches, token_digest
-from ccswitch.errors import CcswitchError
+from ccswitch.errors import CcswitchError, ConfigError
+
+log = logging.getLogger(__name__)
 
 SESSION_S = 12 * 3600  # a working day and a bit; then log in again
 _MAX_BUCKETS = 10_000  # full buckets are forgotten beyond this many keys
@@ -50,6 +53,7 @@ class Gate:
     """Users from ``users_file`` (re-read when its modification time changes), sessions and log-in buckets."""
 
     def __init__(self, users_file: Path, clock: Callable[[], float]) -> None:
+        """Raises ConfigError when ``users_file`` is malformed: at start-up that stops ``ccswitch run``."""
         self.users_file = users_file
         self._clock = clock
         self._users: dict[str, User] = {}
@@ -57,6 +61,7 @@ class Gate:
         self._seen: float | None = None
         self._sessions: dict[str, Session] = {}
         self._buckets: dict[tuple[str, str], limits.Bucket] = {}
+        self._users = load_users(users_file)
 
     @property
     def users(self) -> dict[str, User]:
@@ -65,9 +70,12 @@ class Gate:
         except FileNotFoundError:
             stamp = None
         if stamp != self._seen:
-            self._users = load_users(self.users_file)
-            self._by_token = {digest: user for user in self._users.values() for digest in user.tokens.values()}
             self._seen = stamp
+            try:
+                self._users = load_users(self.users_file)
+            except ConfigError as exc:  # a hand edit gone wrong: the users as they were, until it is fixed
+                log.error("users not re-read, the previous ones stay: %s", exc)
+            self._by_token = {digest: user for user in self._users.values() for digest in user.tokens.values()}
         return self._users
 
     @property

@@ -59,3 +59,9 @@ def test_run_serves_an_open_api_beyond_loopback_only_when_told_the_port_is_priva
     result = CliRunner().invoke(main, ["run", "--config", str(tree.config_file)], env={"CCSWITCH_HTTP_OPEN": "1"})
     assert result.exit_code == 1
     assert "recordings directory" in result.output  # the next start-up check: the API's was passed
+
+
+def test_run_refuses_a_malformed_users_file_naming_it(tree: Tree) -> None:
+    tree.write("config/users.yaml", "alice: {role: agent}\n")
+    result = CliRunner().invoke(main, ["run", "--config", str(tree.config_file)])
+    assert result.exit_code == 1 and "users.yaml: alice.agent: an agent user needs the agent id" in result.output

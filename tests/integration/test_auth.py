@@ -217,3 +217,8 @@ def test_a_fault_of_ours_is_a_json_500_and_audited_as_one(api: Api, centre: Cont
     status, reply, _ = request(f"{api.url}/api/reload", "POST", {}, bearer(api.tokens["root"]))
     assert (status, reply["error"]) == (500, "internal_error") and "a bug" not in str(reply["message"])
     assert [(record.action, record.status) for record in api.audit] == [("POST /api/reload", 500)]
+
+
+def test_a_users_file_broken_while_running_keeps_the_users_it_had(api: Api) -> None:
+    api.users_file.write_text("alice: [not, a, mapping]\n")
+    assert request(f"{api.url}/api/queues", "GET", None, bearer(api.tokens["sam"]))[0] == 200
