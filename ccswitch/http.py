@@ -195,7 +195,6 @@ def api_app(controller: Controller | None, history: History | None, gate: Gate |
     wrong role; a POST needs a JSON content type (415) and a body within the route's limit (413))."""
     app = Flask(__name__, static_folder=str(_PAGES), static_url_path="/static")
     app.url_map.converters["name"] = _NameConverter
-    app.url_map.strict_slashes = False  # "/api/agents/" is no route (404), not a redirect
     if controller is not None:
         for route in ROUTES:
             app.add_url_rule(route.rule, f"{route.method} {route.rule}", _view(route, controller, history, gate, audit),

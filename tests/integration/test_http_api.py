@@ -22,7 +22,8 @@ def url(centre: ContactCentre) -> Iterator[str]:
     server.stop()
 
 
-@pytest.mark.parametrize("path", ["/api/nosuch", "/api/agents/1001/dance", "/api/campaigns/x/y/z", "/nosuch"])
+@pytest.mark.parametrize("path", ["/api/nosuch", "/api/agents/1001/dance", "/api/campaigns/x/y/z", "/nosuch",
+                                  "/api/agents/"])
 def test_a_path_no_resource_has_is_404_not_found(url: str, path: str) -> None:
     status, reply, _ = api_call(url + path, "GET")
     assert (status, reply["error"]) == (404, "not_found")
