@@ -27,6 +27,7 @@ from ccswitch.media.monitor import MonitorMode  # noqa: E402
 from ccswitch.times import CLOCK, shown, with_iso_times  # noqa: E402
 
 if TYPE_CHECKING:
+    from ccswitch.auth.users import User
     from ccswitch.config import Config
     from ccswitch.controller import Controller
 
@@ -193,8 +194,10 @@ def route_call(config_path: Path, did: str, caller: str, at_text: str | None, as
 @config_option
 def run(config_path: Path) -> None:
     """Run the controller against the FreeSWITCH node(s) in the config, until SIGINT/SIGTERM."""
+    from ccswitch.auth.gate import Gate
     from ccswitch.clock import WallClock
     from ccswitch.config import load_config
+    from ccswitch.config.warnings import http_exposed
     from ccswitch.controller import Controller
     from ccswitch.history import HistoryWriter, open_history
     from ccswitch.http import serve_http
@@ -202,6 +205,11 @@ def run(config_path: Path) -> None:
 
     try:
         config = load_config(config_path)
+        for exposed in http_exposed(config):  # an API beyond loopback without users: refused, not only warned
+            if os.environ.get("CCSWITCH_HTTP_OPEN") != "1":  # unless the port is known private (a container's)
+                raise click.ClickException(f"{exposed}; or, where only the host's loopback reaches the port (a "
+                                           "container published on 127.0.0.1), set CCSWITCH_HTTP_OPEN=1")
+        gate = Gate(config.paths.users, time.time)
         _check_recordings(config)
         store = open_store(config.store.backend, config.store.url, config.store.key_prefix)
         history = open_history(config.history_url)
@@ -211,7 +219,8 @@ def run(config_path: Path) -> None:
     controller = Controller(config, store, WallClock(), record=writer.submit)
     try:  # before connecting anything: a port already taken is one line naming the setting, not a traceback
         http_server = serve_http(controller.metrics, config.http.host, config.http.port, controller, history,
-                                 setting=f"{config_path}: http.port")
+                                 setting=f"{config_path}: http.port", gate=gate,
+                                 audit=writer.submit)
     except CcswitchError as exc:
         raise click.ClickException(str(exc)) from exc
     controller.start()
@@ -563,8 +572,10 @@ def _api(config_path: Path | None, url: str | None, method: str, path: str, body
             raise click.ClickException(str(exc)) from exc
         url = f"http://{'127.0.0.1' if http.host in ('0.0.0.0', '::') else http.host}:{http.port}"
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url.rstrip("/") + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if os.environ.get("CCSWITCH_TOKEN"):  # an API token (ccswitch user token) when the controller has users
+        headers["Authorization"] = f"Bearer {os.environ['CCSWITCH_TOKEN']}"
+    request = urllib.request.Request(url.rstrip("/") + path, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.load(response)
@@ -737,15 +748,17 @@ def _monitor_line(session: dict[str, Any]) -> str:
 
 
 def _monitor_start(mode: str, doc: str) -> None:
-    def command(config_path: Path, url: str | None, supervisor: str, agent_id: str | None, call: str | None) -> None:
+    def command(config_path: Path, url: str | None, supervisor: str | None, agent_id: str | None,
+                call: str | None) -> None:
         if (agent_id is None) == (call is None):
             raise click.UsageError("give one of --agent or --call")
         target = {"agent": agent_id} if agent_id is not None else {"call": call}
-        click.echo(_monitor_line(_api(config_path, url, "POST", "/api/monitor",
-                                      {"supervisor": supervisor, **target, "mode": mode})))
+        who = {} if supervisor is None else {"supervisor": supervisor}
+        click.echo(_monitor_line(_api(config_path, url, "POST", "/api/monitor", {**who, **target, "mode": mode})))
 
     _api_command(monitor, mode, doc, command,
-                 click.option("--supervisor", required=True, help="Supervisor id (supervisors.yaml)."),
+                 click.option("--supervisor", help="Supervisor id (supervisors.yaml); with users configured, the "
+                                                   "token's user is the supervisor."),
                  click.option("--agent", "agent_id", help="The agent whose call to monitor."),
                  click.option("--call", help="The caller's call uuid."))
 
@@ -978,3 +991,118 @@ def campaign_dispose(config_path: Path, url: str | None, name: str, phone: str, 
                 {"phone": phone, "disposition": disposition})
     when = f", again from {shown(lead['next_at'], tz, '%Y-%m-%d %H:%M')}" if lead["next_at"] is not None else ""
     click.echo(f"{lead['phone']}: {lead['disposition']} -> {lead['state']}{when}")
+
+
+@main.group()
+def user() -> None:
+    """The people who may use the HTTP API and the pages (paths.users): add, passwd, token, remove, list."""
+
+
+def _users_file(config_path: Path) -> Path:
+    from ccswitch.config import load_config
+
+    try:
+        return load_config(config_path).paths.users
+    except CcswitchError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _read_users(path: Path) -> dict[str, "User"]:
+    from ccswitch.auth.users import load_users
+
+    try:
+        return load_users(path)
+    except CcswitchError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _new_password(name: str) -> str:
+    password: str = click.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@user.command("add")
+@config_option
+@click.argument("name")
+@click.option("--role", type=click.Choice(["agent", "supervisor", "admin"]), required=True)
+@click.option("--agent", "agent_id", help="The agent id (agents.yaml) an agent user works as.")
+@click.option("--supervisor", help="The supervisor id (supervisors.yaml) a supervisor (or admin) monitors as.")
+def user_add(config_path: Path, name: str, role: str, agent_id: str | None, supervisor: str | None) -> None:
+    """Add a user; asks for the password (stored as an argon2 hash, never as typed)."""
+    from ccswitch.auth.users import Role, User, save_users, with_password
+
+    path = _users_file(config_path)
+    users = _read_users(path)
+    if name in users:
+        raise click.ClickException(f"user {name} exists (ccswitch user passwd changes the password)")
+    if (role == "agent" and agent_id is None) or (role == "supervisor" and supervisor is None):
+        raise click.UsageError(f"a {role} user needs --{role}")
+    try:
+        users[name] = with_password(User(name, Role(role), agent=agent_id, supervisor=supervisor),
+                                    _new_password(name))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    save_users(path, users)
+    click.echo(f"added {role} {name} to {path}")
+
+
+@user.command("passwd")
+@config_option
+@click.argument("name")
+def user_passwd(config_path: Path, name: str) -> None:
+    """Set a user's password (their sessions go on until they log out or expire)."""
+    from ccswitch.auth.users import save_users, with_password
+
+    path = _users_file(config_path)
+    users = _read_users(path)
+    if name not in users:
+        raise click.ClickException(f"no user {name} in {path}")
+    try:
+        users[name] = with_password(users[name], _new_password(name))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    save_users(path, users)
+    click.echo(f"password of {name} changed")
+
+
+@user.command("token")
+@config_option
+@click.argument("name")
+@click.argument("label")
+def user_token(config_path: Path, name: str, label: str) -> None:
+    """Make an API token for a user's scripts (shown once: only its SHA-256 is kept); a LABEL used before is
+    replaced. Send it as CCSWITCH_TOKEN to the CLI, as 'Authorization: Bearer <token>' to the API."""
+    from ccswitch.auth.users import new_token, save_users, with_token
+
+    path = _users_file(config_path)
+    users = _read_users(path)
+    if name not in users:
+        raise click.ClickException(f"no user {name} in {path}")
+    token = new_token()
+    users[name] = with_token(users[name], label, token)
+    save_users(path, users)
+    click.echo(token)
+
+
+@user.command("remove")
+@config_option
+@click.argument("name")
+def user_remove(config_path: Path, name: str) -> None:
+    """Remove a user: their sessions and tokens stop working at once."""
+    from ccswitch.auth.users import save_users
+
+    path = _users_file(config_path)
+    users = _read_users(path)
+    if users.pop(name, None) is None:
+        raise click.ClickException(f"no user {name} in {path}")
+    save_users(path, users)
+    click.echo(f"removed {name}")
+
+
+@user.command("list")
+@config_option
+def user_list(config_path: Path) -> None:
+    """Every user: role, agent or supervisor id, token labels."""
+    for each in _read_users(_users_file(config_path)).values():
+        bound = each.agent or each.supervisor or "-"
+        click.echo(f"{each.name:<16} {each.role.value:<11} {bound:<8} {', '.join(each.tokens) or '-'}")

@@ -286,7 +286,8 @@ def _pause_reasons(main: Node) -> tuple[str, ...]:
 
 
 def _paths(section: Node, root: Path) -> Paths:
-    section.known(("dialplans", "ivr", "queues", "agents", "sounds", "supervisors", "campaigns", "do_not_call"))
+    section.known(("dialplans", "ivr", "queues", "agents", "sounds", "supervisors", "campaigns", "do_not_call",
+                   "users"))
 
     def path(key: str, default: str) -> Path:
         return (root / section.text(key, default)).resolve()
@@ -302,6 +303,7 @@ def _paths(section: Node, root: Path) -> Paths:
         supervisors=path("supervisors", "supervisors.yaml"),
         campaigns=path("campaigns", "campaigns.yaml"),
         do_not_call=(root / do_not_call).resolve() if do_not_call else None,
+        users=path("users", "users.yaml"),
     )
 
 

@@ -84,6 +84,7 @@ class Paths:
     supervisors: Path
     campaigns: Path
     do_not_call: Path | None  # numbers no campaign may dial; None: no global list
+    users: Path  # who may use the HTTP API (ccswitch.auth.users); no file or no users: the API is open, on loopback
 
 
 @dataclass(frozen=True, slots=True)

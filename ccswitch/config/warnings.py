@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ccswitch.auth.users import users_configured
 from ccswitch.config._reader import display_path
 from ccswitch.config.loader import MAIN_KEYS
 from ccswitch.config.model import Config, DialplanRule
@@ -78,13 +79,14 @@ def default_esl_password(config: Config) -> list[ConfigWarning]:
 
 
 def http_exposed(config: Config) -> list[ConfigWarning]:
-    """The operations API has no authentication of its own: it must listen on loopback only."""
-    if _is_loopback(config.http.host):
+    """Without users (``paths.users``) the operations API has no authentication: it must listen on loopback only
+    (``ccswitch run`` refuses otherwise)."""
+    if _is_loopback(config.http.host) or users_configured(config.paths.users):
         return []
     return [ConfigWarning("http_exposed", _main_file(config), "http.host",
-                          f"{config.http.host} serves the operations API, which has no authentication, beyond this "
-                          f"host: anyone who reaches port {config.http.port} can log agents out, hang up and "
-                          "transfer calls and listen in; bind 127.0.0.1 and put an authenticating proxy in front")]
+                          f"{config.http.host} serves the operations API, which has no authentication (no users in "
+                          f"{config.paths.users.name}), beyond this host: 'ccswitch run' refuses to start; add users "
+                          "with 'ccswitch user add' or bind 127.0.0.1")]
 
 
 def _is_loopback(host: str) -> bool:

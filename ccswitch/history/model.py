@@ -120,7 +120,21 @@ class DispositionRecord:
     at: float
 
 
-HistoryRecord = ContactRecord | AgentStateRecord | OpenAgentState | MonitoringRecord | DispositionRecord
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """A privileged action through the API: who (the user and their role), what (method and path, and the HTTP
+    status it got: refusals are kept too), when, and from where (the client's address)."""
+
+    id: str  # unique per request: a re-sent batch is not written twice
+    at: float
+    actor: str
+    role: str
+    address: str
+    action: str  # "POST /api/reload"
+    status: int
+
+
+HistoryRecord = ContactRecord | AgentStateRecord | OpenAgentState | MonitoringRecord | DispositionRecord | AuditRecord
 
 _NOT_DIGITS = re.compile(r"\D")
 _WRITTEN_NUMBER = re.compile(r"\+?[0-9 ().-]*[0-9][0-9 ().-]*")

@@ -105,4 +105,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             reason TEXT
         )""",
     )),
+    Migration(6, "the audit history of privileged API actions", (
+        """CREATE TABLE audit (
+            id TEXT PRIMARY KEY,
+            at DOUBLE PRECISION NOT NULL,
+            actor TEXT NOT NULL,
+            role TEXT NOT NULL,
+            address TEXT NOT NULL,
+            action TEXT NOT NULL,
+            status INTEGER NOT NULL
+        )""",
+        "CREATE INDEX audit_by_time ON audit (at)",
+    )),
 )

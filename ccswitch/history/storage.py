@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from ccswitch.errors import StoreError
 from ccswitch.history.model import (
     AgentStateRecord,
+    AuditRecord,
     ContactRecord,
     DispositionRecord,
     HistoryRecord,
@@ -76,6 +77,7 @@ _CONTACT_COLUMNS = tuple(field.name for field in fields(ContactRecord))
 _STATE_COLUMNS = tuple(field.name for field in fields(AgentStateRecord))
 _MONITORING_COLUMNS = tuple(field.name for field in fields(MonitoringRecord))
 _OPEN_STATE_COLUMNS = tuple(field.name for field in fields(OpenAgentState))
+_AUDIT_COLUMNS = tuple(field.name for field in fields(AuditRecord))
 
 
 def _insert(table: str, columns: Sequence[str]) -> str:
@@ -87,6 +89,7 @@ _INSERT_CONTACT = _insert("contacts", (*_CONTACT_COLUMNS, "caller_key"))
 _INSERT_STATE = _insert("agent_states", _STATE_COLUMNS)
 _INSERT_MONITORING = _insert("monitoring", _MONITORING_COLUMNS)
 _SELECT_MONITORING = f"SELECT {', '.join(_MONITORING_COLUMNS)} FROM monitoring"
+_INSERT_AUDIT = _insert("audit", _AUDIT_COLUMNS)
 _INSERT_DISPOSITION = _insert("dispositions", ("disposed_call", "disposed", "disposed_at"))
 _INSERT_OPEN_STATE = _insert("agent_open_states", _OPEN_STATE_COLUMNS)
 _SELECT_OPEN_STATES = f"SELECT {', '.join(_OPEN_STATE_COLUMNS)} FROM agent_open_states"
@@ -146,12 +149,13 @@ class History:
         states = [_state_row(r) for r in records if isinstance(r, AgentStateRecord)]
         monitoring = [tuple(getattr(r, name) for name in _MONITORING_COLUMNS)
                       for r in records if isinstance(r, MonitoringRecord)]
+        audit = [tuple(getattr(r, name) for name in _AUDIT_COLUMNS) for r in records if isinstance(r, AuditRecord)]
         dispositions = [(r.call_uuid, r.disposition, r.at) for r in records if isinstance(r, DispositionRecord)]
         open_states = [tuple(getattr(r, name) for name in _OPEN_STATE_COLUMNS)
                        for r in records if isinstance(r, OpenAgentState)]
         with self._transaction(f"write {len(records)} records", ("BEGIN",)) as cursor:
             for insert, rows in ((_INSERT_CONTACT, contacts), (_INSERT_STATE, states),
-                                 (_INSERT_MONITORING, monitoring)):
+                                 (_INSERT_MONITORING, monitoring), (_INSERT_AUDIT, audit)):
                 if rows:
                     cursor.executemany(self.dialect.sql(insert), rows)
             for row in dispositions:  # a new disposition of the same call replaces the last
@@ -215,6 +219,12 @@ class History:
         where, params = _overlapping(start, end, "supervisor", supervisor)
         rows = self._query(f"{_SELECT_MONITORING} WHERE {where} ORDER BY started_at, session", params)
         return [MonitoringRecord(**dict(zip(_MONITORING_COLUMNS, row, strict=True))) for row in rows]
+
+    def audit_between(self, start: float, end: float) -> list[AuditRecord]:
+        """Privileged API actions in [start, end), oldest first."""
+        rows = self._query(f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM audit WHERE at >= ? AND at < ? ORDER BY at, id",
+                           [start, end])
+        return [AuditRecord(**dict(zip(_AUDIT_COLUMNS, row, strict=True))) for row in rows]
 
     def schema_version(self) -> int:
         return int(self._query("SELECT COALESCE(MAX(version), 0) FROM schema_version", ())[0][0])

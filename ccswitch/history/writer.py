@@ -25,6 +25,7 @@ from gevent.threadpool import ThreadPool
 
 from ccswitch.errors import StoreError
 from ccswitch.history.model import (
+    AuditRecord,
     ContactRecord,
     DispositionRecord,
     HistoryRecord,
@@ -51,6 +52,8 @@ def describe(record: HistoryRecord) -> str:
         return f"disposition {record.disposition} of call {record.call_uuid}"
     if isinstance(record, OpenAgentState):
         return f"agent {record.agent} {record.state} since {record.started_at:.3f}"
+    if isinstance(record, AuditRecord):
+        return f"audit {record.action} by {record.actor}"
     return f"agent {record.agent} {record.state}@{record.started_at:.3f}"
 
 

@@ -44,7 +44,8 @@ def _loaded_files(config_file: Path) -> dict[Path, str]:
     files |= {path: "dialplan" for path in sorted(paths.dialplans.glob("*.yaml"))}
     files |= {path: "ivr" for path in sorted(paths.ivr.glob("*.yaml"))}
     for name, path in (("queues", paths.queues), ("agents", paths.agents),
-                       ("supervisors", paths.supervisors), ("campaigns", paths.campaigns)):
+                       ("supervisors", paths.supervisors), ("campaigns", paths.campaigns),
+                       ("users", paths.users)):
         if path.exists():
             files[path] = name
     return files

@@ -147,3 +147,11 @@ def test_a_warning_reads_like_an_error_with_the_word_warning() -> None:
     assert str(ConfigWarning("x", "dialplans/main.yaml", "rules[2]", "never matches")) == (
         "dialplans/main.yaml: rules[2]: warning: never matches")
 
+
+
+def test_an_api_beyond_loopback_with_users_configured_is_no_warning(tmp_path: Path) -> None:
+    users = tmp_path / "users.yaml"
+    users.write_text('root: {role: admin, password: "$argon2id$v=19$m=65536,t=3,p=4$x$y"}\n')
+    exposed = replace(SHIPPED, http=replace(SHIPPED.http, host="0.0.0.0"))
+
+    assert http_exposed(replace(exposed, paths=replace(exposed.paths, users=users))) == []

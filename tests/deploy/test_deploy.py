@@ -173,6 +173,7 @@ def test_compose_starts_ccswitch_with_redis_prometheus_and_grafana_from_files_th
 def test_the_container_listens_for_prometheus_and_stores_in_redis(tmp_path: Path) -> None:
     config = load_config(build_layout(tmp_path), env=container_env())
     assert (config.http.host, config.store.backend, config.store.url) == ("0.0.0.0", "redis", "redis://redis:6379/0")
+    assert container_env()["CCSWITCH_HTTP_OPEN"] == "1"  # no users: 'run' serves 0.0.0.0 as published on loopback
     assert config.nodes[0].host == "fs.example.net"
     assert instructions("EXPOSE") == [str(config.http.port)]
     assert compose()["services"]["ccswitch"]["ports"] == [f"127.0.0.1:{config.http.port}:{config.http.port}"]

@@ -17,6 +17,7 @@ from ccswitch.history import (
     default_history_url,
     open_history,
 )
+from ccswitch.history.model import AuditRecord
 
 from .conftest import Database, terminate_connections
 from .records import T0, contact, state
@@ -195,6 +196,14 @@ def test_monitoring_sessions_by_supervisor_overlapping_the_window(history: Histo
     assert history.monitoring_between(T0 + 10, T0 + 20) == [first]
     assert history.monitoring_between(T0, T0 + 100) == [first, other]
     assert history.monitoring_between(T0, T0 + 100, supervisor="2002") == [other]
+
+
+def test_audited_actions_are_kept_once_and_read_back_by_time(history: History) -> None:
+    reload = AuditRecord("a1", T0, "root", "admin", "10.0.0.7", "POST /api/reload", 200)
+    refused = AuditRecord("a2", T0 + 5, "alice", "agent", "10.0.0.8", "POST /api/reload", 403)
+    history.record_batch([refused, reload, reload])
+    assert history.audit_between(T0, T0 + 10) == [reload, refused]
+    assert history.audit_between(T0 + 1, T0 + 10) == [refused]
 
 
 def test_a_disposition_set_after_the_call_is_read_back_with_its_contact_and_the_last_one_wins(

@@ -22,7 +22,8 @@ def url(centre: ContactCentre) -> Iterator[str]:
     server.stop()
 
 
-@pytest.mark.parametrize("path", ["/api/nosuch", "/api/agents/1001/dance", "/api/campaigns/x/y/z", "/nosuch"])
+@pytest.mark.parametrize("path", ["/api/nosuch", "/api/agents/1001/dance", "/api/campaigns/x/y/z", "/nosuch",
+                                  "/api/agents/"])
 def test_a_path_no_resource_has_is_404_not_found(url: str, path: str) -> None:
     status, reply, _ = api_call(url + path, "GET")
     assert (status, reply["error"]) == (404, "not_found")
@@ -108,3 +109,10 @@ def test_long_or_malformed_values_are_refused_without_quoting_them(url: str) -> 
 def test_info_names_the_version_and_the_configured_time_zone(url: str) -> None:
     status, reply, _ = api_call(f"{url}/api/info", "GET")
     assert (status, reply) == (200, {"version": __version__, "timezone": "Europe/Moscow"})
+
+
+@pytest.mark.parametrize(("method", "body"), [
+    ("GET", None), ("DELETE", None), ("POST", {"user": "a", "password": "b"})])
+def test_without_users_there_is_no_session_to_have(url: str, method: str, body: object) -> None:
+    status, reply, _ = api_call(f"{url}/api/session", method, body)
+    assert (status, reply["error"]) == (401, "not_authenticated") and "no users" in str(reply["message"])

@@ -1,0 +1,130 @@
+"""The live side of authentication: the users file (re-read when it changes), log-in with its rate limits, the
+sessions of logged-in browsers and the API tokens of scripts.
+
+A session is a random 256-bit id in a cookie, kept here in memory with its user, its CSRF token and its expiry: a
+restart logs everyone out (they log in again), and logging out ends it at once. A browser's POST and DELETE must
+echo the session's CSRF token in ``X-CSRF-Token``; a request with a bearer token has no cookie to abuse and needs none.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ccswitch.auth import limits
+from ccswitch.auth.users import User, load_users, password_matches, token_digest
+from ccswitch.errors import CcswitchError, ConfigError
+
+log = logging.getLogger(__name__)
+
+SESSION_S = 12 * 3600  # a working day and a bit; then log in again
+_MAX_BUCKETS = 10_000  # full buckets are forgotten beyond this many keys
+
+
+class NotAuthenticated(CcswitchError):
+    error_id = "not_authenticated"
+
+
+class Forbidden(CcswitchError):
+    error_id = "forbidden"
+
+
+class TooManyAttempts(CcswitchError):
+    error_id = "too_many_attempts"
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too many failed log-ins: try again in {int(retry_after) + 1} s")
+        self.retry_after = int(retry_after) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    id: str
+    user: str
+    csrf: str
+    expires_at: float
+
+
+class Gate:
+    """Users from ``users_file`` (re-read when its modification time changes), sessions and log-in buckets."""
+
+    def __init__(self, users_file: Path, clock: Callable[[], float]) -> None:
+        """Raises ConfigError when ``users_file`` is malformed: at start-up that stops ``ccswitch run``."""
+        self.users_file = users_file
+        self._clock = clock
+        self._users: dict[str, User] = {}
+        self._by_token: dict[str, User] = {}
+        self._seen: float | None = None
+        self._sessions: dict[str, Session] = {}
+        self._buckets: dict[tuple[str, str], limits.Bucket] = {}
+        self._users = load_users(users_file)
+
+    @property
+    def users(self) -> dict[str, User]:
+        try:
+            stamp = self.users_file.stat().st_mtime_ns
+        except FileNotFoundError:
+            stamp = None
+        if stamp != self._seen:
+            self._seen = stamp
+            try:
+                self._users = load_users(self.users_file)
+            except ConfigError as exc:  # a hand edit gone wrong: the users as they were, until it is fixed
+                log.error("users not re-read, the previous ones stay: %s", exc)
+            self._by_token = {digest: user for user in self._users.values() for digest in user.tokens.values()}
+        return self._users
+
+    @property
+    def enabled(self) -> bool:
+        """Authentication is on once the users file has a user."""
+        return bool(self.users)
+
+    def log_in(self, name: str, password: str, address: str) -> Session:
+        """A new session for ``name``; refused (TooManyAttempts) while the user's or the address's bucket is empty,
+        before the password is even checked."""
+        now = self._clock()
+        keys = ((("user", name), limits.PER_USER), (("address", address), limits.PER_ADDRESS))
+        wait = max(limits.retry_after(self._buckets.get(key), now, rule) for key, rule in keys)
+        if wait > 0:
+            raise TooManyAttempts(wait)
+        user = self.users.get(name)
+        if not password_matches(user, password) or user is None:
+            for key, rule in keys:
+                self._buckets[key] = limits.penalise(self._buckets.get(key), now, rule)
+            self._forget_full_buckets(now)
+            raise NotAuthenticated("wrong user name or password")
+        session = Session(secrets.token_urlsafe(32), name, secrets.token_urlsafe(32), now + SESSION_S)
+        self._sessions[session.id] = session
+        return session
+
+    def log_out(self, session_id: str) -> None:
+        self._sessions.pop(session_id, None)
+
+    def session(self, session_id: str) -> tuple[Session, User] | None:
+        """The live session ``session_id`` and its user (None when unknown, expired, or the user was removed)."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            return None
+        user = self.users.get(session.user)
+        if user is None or session.expires_at <= self._clock():
+            self._sessions.pop(session_id, None)
+            return None
+        return session, user
+
+    def bearer(self, token: str) -> User | None:
+        self.users  # noqa: B018 (re-read a changed file first)
+        return self._by_token.get(token_digest(token))
+
+    @staticmethod
+    def csrf_matches(session: Session, sent: str) -> bool:
+        return hmac.compare_digest(session.csrf.encode(), sent.encode())
+
+    def _forget_full_buckets(self, now: float) -> None:
+        if len(self._buckets) > _MAX_BUCKETS:
+            rules = {"user": limits.PER_USER, "address": limits.PER_ADDRESS}
+            self._buckets = {key: bucket for key, bucket in self._buckets.items()
+                             if not limits.is_full(bucket, now, rules[key[0]])}

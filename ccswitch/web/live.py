@@ -1,0 +1,142 @@
+"""What the pages show, as JSON snapshots of the controller's state: an agent's own desk (their state, the current
+call's card, their preview campaigns) and the wallboard (the queues and agents a supervisor is granted).
+
+The stream (``ccswitch.http``) reads a snapshot a few times a second and sends it when it changed, so a page sees an
+event within a second of it without the engine knowing about pages. Reads only: the controller greenlet is the
+only writer, and gevent does not switch in the middle of a snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from ccswitch.calls import CallSession
+from ccswitch.history.storage import History
+from ccswitch.metrics import waiting_by_queue
+from ccswitch.routing.explain import explain_route
+
+if TYPE_CHECKING:
+    from ccswitch.controller import Controller
+
+PREVIOUS_CONTACTS = 5
+
+
+Previous = Callable[[CallSession], list[dict[str, str | float | None]]]
+
+
+def desk(controller: Controller, agent_id: str, previous: Previous, now: float) -> dict[str, object]:
+    """An agent's desk: state and reason, the call they are on (or ringing), their preview campaigns."""
+    engine, config = controller.engine, controller.config
+    agent = engine.agents.get(agent_id)
+    call = _agents_call(controller, agent_id)
+    return {
+        "kind": "desk", "agent": agent_id, "name": config.agents[agent_id].name if agent_id in config.agents else "",
+        "state": agent.state.value if agent else None, "reason": agent.break_reason if agent else None,
+        "in_state_s": round(now - agent.since) if agent else 0, "calls_handled": agent.calls_handled if agent else 0,
+        "reasons": list(config.pause_reasons), "timezone": config.timezone.key,
+        "call": None if call is None else card(controller, call, previous, now),
+        "preview_campaigns": sorted(name for name, campaign in config.campaigns.items()
+                                    if campaign.mode == "preview" and agent_id in config.members(campaign.queue)),
+    }
+
+
+def _agents_call(controller: Controller, agent_id: str) -> CallSession | None:
+    agent = controller.engine.agents.get(agent_id)
+    if agent is not None and agent.call in controller.engine.calls:
+        return controller.engine.calls[agent.call]
+    return next((call for call in controller.engine.calls.values() if agent_id in call.ringing), None)
+
+
+def card(controller: Controller, call: CallSession, previous: Previous, now: float) -> dict[str, object]:
+    """The current call's card: who calls, the DID and the dialplan rule that brought them, their IVR path, the
+    queue, how long they waited, priority and VIP, what the agent's controls are, the caller's last contacts."""
+    config = controller.config
+    entry = call.entry
+    queue = config.queues.get(entry.queue) if entry else None
+    waited_from = entry.enqueued_at if entry else call.arrived_at
+    controls = call.controls
+    return {
+        "uuid": call.uuid, "caller_number": call.caller_number, "caller_name": call.caller_name,
+        "did": call.destination, "rule": _rule(controller, call), "ivr_path": list(call.ivr_path),
+        "queue": entry.queue if entry else None, "priority": entry.priority if entry else 0,
+        "vip": queue is not None and call.caller_number in queue.vip_numbers,
+        "waited_s": round((call.connected_at or now) - waited_from), "connected": call.connected_at is not None,
+        "talk_s": round(now - call.connected_at) if call.connected_at else 0,
+        "held": bool(controls and controls.held), "muted": bool(controls and controls.muted),
+        "consulting": call.consult.state.value if call.consult is not None else None,
+        "recording": call.recording.state.value if call.recording else None,
+        "previous": previous(call),
+    }
+
+
+def _rule(controller: Controller, call: CallSession) -> str | None:
+    if not call.destination:
+        return None
+    at = datetime.fromtimestamp(call.arrived_at, UTC)
+    return explain_route(controller.config, call.destination, call.caller_number, at).route.rule
+
+
+def previous_contacts(history: History | None) -> Previous:
+    """The caller's last contacts from the history, read once per call (a stream asks a few times a second)."""
+    cache: dict[str, list[dict[str, str | float | None]]] = {}
+
+    def previous(call: CallSession) -> list[dict[str, str | float | None]]:
+        if call.uuid not in cache:
+            cache.clear()
+            cache[call.uuid] = _previous(history, call)
+        return cache[call.uuid]
+
+    return previous
+
+
+def _previous(history: History | None, call: CallSession) -> list[dict[str, str | float | None]]:
+    if history is None or not call.caller_number:
+        return []
+    return [{"started_at": record.started_at, "channel": record.channel, "queue": record.queue,
+             "agent": record.agent, "outcome": record.outcome, "disposition": record.disposition}
+            for record in history.contacts_by_phone(call.caller_number, PREVIOUS_CONTACTS + 1)
+            if record.call_uuid != call.uuid][:PREVIOUS_CONTACTS]
+
+
+def wallboard(controller: Controller, may_see: Callable[[str], bool], now: float) -> dict[str, object]:
+    """Per queue (those ``may_see`` allows): waiting, longest wait, service level, ASA, abandon rate, agents by
+    state; per agent of those queues: state and time in it, current contact, calls handled; active monitoring."""
+    engine, config = controller.engine, controller.config
+    waiting = waiting_by_queue(engine.queued_entries(), config.queues, now)
+    queues = []
+    for name, (count, longest) in waiting.items():
+        if not may_see(name):
+            continue
+        figures = engine.stats.queues[name]
+        members = engine.members(name)
+        by_state: dict[str, int] = {}
+        for agent_id in members:
+            agent = engine.agents.get(agent_id)
+            if agent is not None:
+                by_state[agent.state.value] = by_state.get(agent.state.value, 0) + 1
+        service_level = figures.service_level
+        queues.append({
+            "name": name, "waiting": count, "longest_wait_s": round(longest), "answered": figures.answered,
+            "abandoned": figures.abandoned,
+            "service_level": None if service_level is None else round(100 * service_level, 1),
+            "asa_s": round(figures.total_answer_wait / figures.answered, 1) if figures.answered else None,
+            "abandon_rate": round(100 * figures.abandoned / figures.offered, 1) if figures.offered else None,
+            "agents": by_state})
+    seen = {queue["name"] for queue in queues}
+    agents = []
+    for agent_id, agent in sorted(engine.agents.items()):
+        agent_queues = config.agents[agent_id].queues if agent_id in config.agents else ()
+        if not seen.intersection(agent_queues):
+            continue
+        call = engine.calls.get(agent.call or "")
+        agents.append({"id": agent_id, "name": config.agents[agent_id].name, "state": agent.state.value,
+                       "reason": agent.break_reason, "in_state_s": round(now - agent.since),
+                       "handled": agent.calls_handled, "call": agent.call,
+                       "caller": call.caller_number if call else None,
+                       "queue": call.entry.queue if call and call.entry else None})
+    monitors = [{"id": session.supervisor_leg, "supervisor": session.supervisor, "call": session.call,
+                 "agent": engine.calls[session.call].agent if session.call in engine.calls else None,
+                 "mode": session.mode.value} for session in engine.monitors.values()]
+    return {"kind": "wallboard", "queues": queues, "agents": agents, "monitors": monitors}

@@ -1,0 +1,207 @@
+"""The agent desktop and the wallboard in a real headless browser (Debian's chromium through chromium-driver),
+against the controller and the simulator: as an agent and a supervisor would use them.
+
+Skipped, saying why, where chromium or chromedriver is not installed (.ci/run installs both). With
+CCSWITCH_SCREENSHOTS=<folder> the tests also save the pages there (the README's docs/*.png come from such a run).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from history.records import contact
+
+from ccswitch.acd.agents import AgentState, Ready, TakeBreak
+from ccswitch.auth.gate import Gate
+from ccswitch.history import open_history
+from ccswitch.http import serve_http
+from ccswitch.sim import AgentPhone, CallerScript
+
+from .auth_support import PASSWORD, write_users
+from .conftest import ContactCentre
+from .test_dialer import CAMPAIGN, callee, campaign_centre, lead, start
+
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+if CHROMIUM is None or DRIVER is None:
+    pytest.skip("the browser tests need Debian's chromium and chromium-driver (apt-get install chromium "
+                "chromium-driver)", allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1100,720")
+
+
+@dataclass
+class Desk:
+    centre: ContactCentre
+    url: str
+
+
+@pytest.fixture
+def desk(centre_factory: Callable[..., ContactCentre], tmp_path: Path) -> Iterator[Desk]:
+    """Phones answer in a second and talk for an hour; supervisor 2001's phone answers too."""
+    phones = tuple(AgentPhone(f"10{n:02d}", answer_after_s=1.0, talk_s=3600) for n in range(10))
+    centre = centre_factory(phones=(*phones, AgentPhone("2001", answer_after_s=0.5, talk_s=3600)))
+    users_file = tmp_path / "users.yaml"
+    write_users(users_file)
+    history = open_history(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    history.record_contact(contact("earlier-call", queue="support", agent="1005"))  # the caller called before
+    server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller, history,
+                        gate=Gate(users_file, centre.controller.clock.now))
+    yield Desk(centre, f"http://127.0.0.1:{server.server_port}")
+    server.stop()
+    history.close()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[WebDriver]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'chromium'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(DRIVER)))
+    yield driver
+    driver.quit()
+
+
+def until(browser: WebDriver, condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    WebDriverWait(browser, timeout, poll_frequency=0.05).until(lambda _: condition(), message=f"waiting for {what}")
+
+
+def text(browser: WebDriver, element_id: str) -> str:
+    """The element's text now ("" while there is none): read in the page, as the page redraws every second."""
+    return str(browser.execute_script("const found = document.getElementById(arguments[0]);"
+                                      "return found ? found.textContent : '';", element_id))
+
+
+def log_in(browser: WebDriver, url: str, user: str) -> None:
+    browser.get(url)
+    until(browser, lambda: bool(browser.find_elements(By.ID, "user")), "the log-in form")
+    browser.find_element(By.ID, "user").send_keys(user)
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "login-button").click()
+
+
+def click(browser: WebDriver, element_id: str) -> None:
+    """A real click on the button, once it is there (again, if the page redrew it just then)."""
+    def clicked() -> bool:
+        try:
+            browser.find_element(By.ID, element_id).click()
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+        return True
+
+    until(browser, clicked, f"a click on #{element_id}")
+
+
+def screenshot(browser: WebDriver, name: str) -> None:
+    folder = os.environ.get("CCSWITCH_SCREENSHOTS")
+    if folder:
+        browser.save_screenshot(str(Path(folder) / f"{name}.png"))
+
+
+def fetch_status(browser: WebDriver, method: str, path: str) -> int:
+    """A request from the page itself, with its session cookie and CSRF token: what the agent could try."""
+    return int(browser.execute_async_script(
+        "const done = arguments[2];"
+        "fetch(arguments[1], {method: arguments[0], headers: {'Content-Type': 'application/json',"
+        " 'X-CSRF-Token': csrf}, body: '{}'}).then((reply) => done(reply.status));", method, path))
+
+
+def test_an_agent_goes_ready_takes_a_call_holds_and_transfers_it(desk: Desk, browser: WebDriver) -> None:
+    controller, engine = desk.centre.controller, desk.centre.controller.engine
+    for agent in controller.config.members("sales"):  # alice (1001) among them: she alone comes back
+        controller.agent_action(agent, TakeBreak("lunch"))
+    log_in(browser, f"{desk.url}/desk?lang=en", "alice")
+    until(browser, lambda: "on break (lunch)" in text(browser, "state"), "alice's state on her desk")
+    click(browser, "ready")
+    until(browser, lambda: engine.agents["1001"].state is AgentState.AVAILABLE, "alice to be available")
+    until(browser, lambda: text(browser, "state").startswith("available"), "the desk to say so")
+
+    caller = desk.centre.switch.place_call(CallerScript(dtmf=("1",), caller_number="79161234567",
+                                                        caller_name="Ivan Petrov"))
+    until(browser, lambda: "79161234567 — Ivan Petrov" in text(browser, "caller"), "the caller on the card")
+    until(browser, lambda: bool(browser.find_elements(By.CSS_SELECTOR, "#card.talking")), "the call connected")
+    assert text(browser, "ivr-path") == "main:1" and text(browser, "queue") == "sales"
+    assert text(browser, "did") == "88005550556" and text(browser, "rule")
+    assert "support · 1005 · answered" in text(browser, "previous")  # their call of last week, from the history
+    screenshot(browser, "desk")
+
+    click(browser, "hold")
+    until(browser, lambda: bool(engine.calls[caller].controls and engine.calls[caller].controls.held), "hold")
+    click(browser, "unhold")
+    until(browser, lambda: not engine.calls[caller].controls or not engine.calls[caller].controls.held, "unhold")
+
+    assert fetch_status(browser, "POST", "/api/calls/1002/hold") == 403  # another agent's call
+    assert fetch_status(browser, "POST", "/api/agents/1002/logout") == 403
+    assert engine.agents["1002"].state is AgentState.ON_BREAK
+
+    browser.find_element(By.ID, "transfer-to").send_keys("queue:support")
+    click(browser, "transfer-blind")
+    until(browser, lambda: engine.calls[caller].agent not in (None, "1001"), "a support agent to answer")
+    assert engine.calls[caller].entry is not None and engine.calls[caller].entry.queue == "support"
+    until(browser, lambda: text(browser, "state").startswith("wrap-up"), "alice's desk in wrap-up")
+
+
+def test_the_wallboard_follows_the_queue_and_a_supervisor_barges(desk: Desk, browser: WebDriver) -> None:
+    controller, engine = desk.centre.controller, desk.centre.controller.engine
+    support = controller.config.members("support")
+    for agent in support:
+        controller.agent_action(agent, TakeBreak("meeting"))
+    log_in(browser, f"{desk.url}/wallboard?lang=en&waiting=1", "sam")
+    until(browser, lambda: text(browser, "waiting-support").startswith("0"), "the support queue on the board")
+
+    caller = desk.centre.switch.place_call(CallerScript(dtmf=("2",), patience_s=3600))
+    until(browser, lambda: text(browser, "waiting-support").startswith("1"), "one caller waiting")
+    assert browser.execute_script("return document.getElementById('waiting-support').className") == "figure red"
+
+    controller.agent_action(support[0], Ready())
+    until(browser, lambda: text(browser, "waiting-support").startswith("0"), "the call answered")
+    until(browser, lambda: "on call" in text(browser, f"agent-{support[0]}"), "the agent on call on the board")
+    until(browser, lambda: text(browser, "sl-support") != "—", "the service level counted")
+    screenshot(browser, "wallboard")
+
+    click(browser, f"barge-{support[0]}")
+    until(browser, lambda: any(s.supervisor == "2001" and s.call == caller and s.mode.value == "barge"
+                               for s in engine.monitors.values()), "the supervisor to barge in")
+    until(browser, lambda: browser.execute_script("const found = document.getElementById(arguments[0]);"
+                                                  "return found && found.className;", f"barge-{support[0]}")
+          == "active", "the board to show the barge")
+
+
+def test_the_pages_speak_russian(desk: Desk, browser: WebDriver) -> None:
+    log_in(browser, f"{desk.url}/wallboard?lang=ru", "sam")
+    until(browser, lambda: "Ждут" in text(browser, "queue-support"), "the board in Russian")
+    assert browser.title == "Табло"
+
+
+def test_an_agent_previews_a_lead_and_dials_it(centre_factory: Callable[..., ContactCentre], tmp_path: Path,
+                                               browser: WebDriver) -> None:
+    centre = campaign_centre(centre_factory, callee(n1="person"), mode="preview", abandon_message=None)
+    start(centre, lead(1))
+    users_file = tmp_path / "users.yaml"
+    write_users(users_file)
+    server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller,
+                        gate=Gate(users_file, centre.controller.clock.now))
+    try:
+        log_in(browser, f"http://127.0.0.1:{server.server_port}/desk?lang=en", "alice")
+        click(browser, f"next-{CAMPAIGN}")
+        until(browser, lambda: text(browser, "lead") == f"Lead: {lead(1).phone} — Lead 1", "the lead shown")
+        assert centre.controller.engine.agents["1001"].state is AgentState.RESERVED
+        click(browser, f"dial-{CAMPAIGN}")
+        until(browser, lambda: centre.controller.engine.agents["1001"].state is AgentState.ON_CALL,
+              "alice to talk to the lead she dialled")
+    finally:
+        server.stop()
