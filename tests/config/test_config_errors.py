@@ -287,6 +287,17 @@ def test_environment_overrides_the_first_node_and_the_store(tree: Tree) -> None:
     assert (config.store.backend, config.store.url) == ("redis", "redis://cache:6379/2")
 
 
+def test_a_sentinel_url_selects_redis_behind_sentinel_and_a_broken_one_is_reported_without_its_password(
+    tree: Tree,
+) -> None:
+    url = "redis+sentinel://:s3cret@s1:26379,s2:26379/ccs/1"
+    config = load_config(tree.config_file, env={"CCSWITCH_REDIS_URL": url})
+    assert (config.store.backend, config.store.url) == ("redis", url)
+
+    assert problems(tree, {"CCSWITCH_REDIS_URL": "redis+sentinel://:s3cret@s1:26379,s2:99999/ccs"}) == [
+        "environment: CCSWITCH_REDIS_URL: a redis+sentinel:// URL: a sentinel's port must be a number 1..65535"]
+
+
 def test_environment_sets_the_http_listeners_address_for_a_container(tree: Tree) -> None:
     assert load_config(tree.config_file, env={}).http.host == "127.0.0.1"
     assert load_config(tree.config_file, env={"CCSWITCH_HTTP_HOST": "0.0.0.0"}).http.host == "0.0.0.0"
