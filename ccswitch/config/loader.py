@@ -193,7 +193,7 @@ def _esl_env(issues: Issues, node: EslNode, env: Mapping[str, str]) -> EslNode:
 
 
 def _store(section: Node, env: Mapping[str, str]) -> StoreConfig:
-    section.known(("backend", "url", "key_prefix"))
+    section.known(("backend", "url", "key_prefix", "lease_s"))
     backend = cast(StoreBackend, section.choice("backend", "memory", get_args(StoreBackend)))
     url = section.text("url", "redis://127.0.0.1:6379/0")
     env_url = env.get("CCSWITCH_REDIS_URL")
@@ -211,7 +211,10 @@ def _store(section: Node, env: Mapping[str, str]) -> StoreConfig:
     prefix = section.text("key_prefix", "ccswitch:")
     if not re.fullmatch(r"[A-Za-z0-9_:.-]+", prefix):
         section.error("key_prefix", f"unsafe value {prefix!r} (allowed: letters, digits and _ : . -)")
-    return StoreConfig(backend, url, prefix)
+    lease_s = section.integer("lease_s", 0, 0, 60)
+    if lease_s and backend != "redis":
+        section.error("lease_s", "leases are kept in Redis: set backend: redis (or CCSWITCH_REDIS_URL)")
+    return StoreConfig(backend, url, prefix, lease_s)
 
 
 def _history_url(section: Node, env: Mapping[str, str], config_dir: Path) -> str:

@@ -195,6 +195,11 @@ def remove(path: str) -> Callable[[Tree], object]:
 
 
 NOT_EXPRESSIBLE = [
+    edit("test_a_broken_sentinel_url_is_reported_without_its_password", MAIN, "url: redis://127.0.0.1:6379/0",
+         'url: "redis+sentinel://:s3cret@s1:99999/ccs"', "store.url",
+         "a URL's parts (hosts, ports, service, database) are read by a parser: a pattern would repeat it"),
+    edit("test_leases_need_the_redis_store", MAIN, "  backend: memory", "  backend: memory\n  lease_s: 3",
+         "store.lease_s", "CCSWITCH_REDIS_URL selects redis from the environment, which a schema does not see"),
     edit("test_unknown_queue_lists_the_known_ones", IVR, '"2": {queue: support}', '"2": {queue: supprt}',
          "main.options.2.queue", CROSS_FILE),
     edit("test_unknown_queue_in_a_dialplan_rule", DIALPLAN, "then: {ivr: main}", "then: {queue: supprt, priority: 5}",
@@ -241,6 +246,9 @@ NOT_A_DOCUMENT = [
 
 # Edits the config tests show the loader accepts: the schema accepts them too.
 ACCEPTED = [
+    edit("test_a_sentinel_url_selects_redis_behind_sentinel_from_the_file_or_the_environment", MAIN,
+         "url: redis://127.0.0.1:6379/0", 'url: "redis+sentinel://:s3cret@s1:26379,s2:26379/ccs/1"', ""),
+] + [
     edit("test_other_endpoints_are_accepted", AGENTS, "contact: user/1000,", f"contact: {contact},", "")
     for contact in ("user/1000@pbx.example.com", "sofia/gateway/carrier/79161234567", "loopback/1002/default")
 ] + [

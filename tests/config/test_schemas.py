@@ -157,6 +157,7 @@ rules:
 EVERY_KEY_EDITS = [
     ("config/ccswitch.yaml", "timezone:", "pause_reasons: [break, lunch]\ntimezone:"),
     ("config/ccswitch.yaml", "  music: local_stream://moh", "  say_language: en\n  music: local_stream://moh"),
+    ("config/ccswitch.yaml", "  backend: memory", "  backend: redis\n  lease_s: 3"),
     ("config/queues.yaml", "operator:", """\
 everything:
   strategy: skills-based
