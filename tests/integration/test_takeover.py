@@ -5,7 +5,8 @@ switch: the other takes the switch over once the lease lapses and carries every 
 the ringing ones connect when the agent answers, the waiting ones and the newcomer reach agents; no agent is ever
 rung or bridged for two calls at once.
 
-And a controller that finds its switch taken by another (it was stalled past its lease) stops.
+A controller that finds its switch taken by another (it was stalled past its lease) stops; one that stops cleanly
+hands its switch over at once.
 
 The takeover runs in real time (the child has a wall clock): the lease lapses in real seconds.
 """
@@ -168,6 +169,27 @@ def test_given_another_controller_took_its_switch_then_a_controller_stops(redis_
         wait_until(lost.is_set, timeout=LEASE_S, what="the controller to see it lost the switch")
     finally:
         controller.stop()
+        rival.close()
+        leases.close()
+        centre.server.stop()
+        centre.switch.shutdown()
+
+
+def test_given_a_controller_stops_cleanly_then_another_takes_its_switch_at_once(redis_url: str) -> None:
+    centre = build()
+    leases = NodeLeases(redis_url, PREFIX, "leaving", LEASE_S)
+    rival = NodeLeases(redis_url, PREFIX, "rival", LEASE_S)
+    controller = Controller(centre.controller.config, RedisStore(redis_url, PREFIX), centre.clock, tick_s=0.02,
+                            leases=leases)
+    try:
+        controller.start()
+        wait_until(lambda: controller.held == {"fs1"}, what="the controller to run the switch")
+        assert rival.hold(["fs1"]) == set()
+
+        controller.stop()
+
+        assert rival.hold(["fs1"]) == {"fs1"}  # released: not after the lease lapses
+    finally:
         rival.close()
         leases.close()
         centre.server.stop()
