@@ -13,12 +13,10 @@ rather than failed store operations:
   up, or a new master whose replicas have not caught up). The connection is dropped, so that the next one asks
   the sentinels for the master again.
 
-Why ``min-replicas-to-write`` matters: when a failover is asked for while the old master runs (``SENTINEL
-FAILOVER``), the sentinels leave the old master a master for about ten seconds before they make it a replica, and a
-client connected to it goes on writing there; those writes are thrown away then. With ``min-replicas-to-write 1``
-the old master refuses writes once no replica follows it (about a second after the promotion, when the other
-replica is moved to the new master), and the refusal sends the client to the new master: it narrows the loss
-without closing it (measured: README, "Redis behind Sentinel"). A crash, or ``SHUTDOWN``, loses nothing.
+``NOREPLICAS`` comes only from a master set up with ``min-replicas-to-write``: that narrows what a ``SENTINEL
+FAILOVER`` of a running master loses (it stops writing once no replica follows it), at the price of a new master
+that refuses writes, after a crash, until a replica follows it; the README weighs both. A crash, or ``SHUTDOWN``,
+loses nothing either way.
 
 A command in flight when the master dies is not re-sent (its reply is lost, it may have run): ``StoreError``.
 """

@@ -1,11 +1,9 @@
 """A real Redis Sentinel set-up on loopback for tests: a master, two replicas and three sentinels, each a private
 ``redis-server`` process on a free port with its files in a temporary directory; ``stop()`` ends them all.
 
-Set up as the README recommends: a password, ``min-replicas-to-write 1`` (two replicas, so that a master that
-lost one still writes) and ``repl-diskless-sync-delay 0`` (a replica that needs a full copy from a new master gets
-it at once, rather than after 5 s during which the master, with no replica, refuses writes). Sentinel cannot be
-given port 0 (it announces its port to the others), so free ports are picked first. The sentinels judge a master
-down after ``DOWN_AFTER_MS`` and agree with a quorum of two.
+Set up with a password (``requirepass``, ``masterauth``, ``sentinel auth-pass``). Sentinel cannot be given port 0
+(it announces its port to the others), so free ports are picked first. The sentinels judge a master down after
+``DOWN_AFTER_MS`` and agree with a quorum of two.
 """
 
 from __future__ import annotations
@@ -85,8 +83,7 @@ class SentinelCluster:
         port = free_port()
         self._spawn(port, ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                            "--appendonly", "no", "--dir", self._dir.name, "--requirepass", PASSWORD,
-                           "--masterauth", PASSWORD, "--min-replicas-to-write", "1",
-                           "--repl-diskless-sync-delay", "0", *options])
+                           "--masterauth", PASSWORD, *options])
         wait_for(lambda: answers_ping(f"redis://:{quote(PASSWORD, safe='')}@127.0.0.1:{port}"), 10,
                  f"redis-server on port {port}")
         return port
