@@ -8,8 +8,10 @@ import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
+import socket  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+import uuid  # noqa: E402
 from collections.abc import Callable, Collection  # noqa: E402
 from dataclasses import asdict  # noqa: E402
 from datetime import datetime, tzinfo  # noqa: E402
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from ccswitch.auth.users import User
     from ccswitch.config import Config
     from ccswitch.controller import Controller
+    from ccswitch.store.leases import NodeLeases
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +219,10 @@ def run(config_path: Path) -> None:
     except CcswitchError as exc:
         raise click.ClickException(str(exc)) from exc
     writer = HistoryWriter(history)
-    controller = Controller(config, store, WallClock(), record=writer.submit)
+    leases = _leases(config)
+    lease_lost = gevent.event.Event()
+    controller = Controller(config, store, WallClock(), record=writer.submit, leases=leases,
+                            on_lease_lost=lease_lost.set)
     try:  # before connecting anything: a port already taken is one line naming the setting, not a traceback
         http_server = serve_http(controller.metrics, config.http.host, config.http.port, controller, history,
                                  setting=f"{config_path}: http.port", gate=gate,
@@ -229,12 +235,27 @@ def run(config_path: Path) -> None:
     gevent.signal_handler(signal.SIGINT, stopping.set)
     gevent.signal_handler(signal.SIGHUP, lambda: gevent.spawn(_reload, controller))
     click.echo(f"ccswitch running: {', '.join(f'{n.name}={n.host}:{n.port}' for n in config.nodes)}")
-    stopping.wait()
+    gevent.wait([stopping, lease_lost], count=1)
     http_server.stop()
     controller.stop()
     writer.close()
     history.close()
     store.close()
+    if leases is not None:
+        leases.close()
+    if lease_lost.is_set():
+        raise click.ClickException("stopped: another controller runs this controller's nodes now (lease lost)")
+
+
+def _leases(config: "Config") -> "NodeLeases | None":
+    """With ``store.lease_s``, this controller shares its nodes with the others attached to them, by leases in
+    Redis under an id of its own (host, process and a random part, for the logs)."""
+    from ccswitch.store.leases import NodeLeases
+
+    if not config.store.lease_s:
+        return None
+    me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return NodeLeases(config.store.url, config.store.key_prefix, me, config.store.lease_s)
 
 
 def _reload(controller: "Controller") -> None:

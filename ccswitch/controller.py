@@ -16,6 +16,14 @@ The store is a ``ResilientStore``: when Redis goes away the engine carries on wi
 event is dropped; no agent is reserved), a watcher greenlet pings Redis, and when it answers a ``_StoreBack``
 message writes the view through and hands the store's agents to the engine, between two events.
 
+With node leases (``store.lease_s``: several controllers attached to the same nodes, sharing one Redis), a
+controller runs only the nodes it holds (``ccswitch.store.leases``): it connects to a node once it holds it. A
+keeper greenlet renews the lease; when another controller's lease lapses (it died), the keeper takes its nodes,
+tells the engine to judge the calls the dead controller left as a restart's (``Engine.take_over``), and connects:
+the reconcile that follows adopts them from the store and the node's ``show channels``. A controller that loses a
+node it held, or cannot renew its lease for its whole time to live, stops (``on_lease_lost``) rather than act beside
+the node's new owner.
+
 The dialler (``ccswitch.dialer.runner``) lives in the same greenlet: each event, tick and reconcile goes to the
 engine first, then to the dialler, with the same ``now``; a failure in one does not stop the other.
 """
@@ -25,6 +33,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -65,6 +74,7 @@ from ccswitch.media.recording import RecordingSession
 from ccswitch.metrics import Metrics
 from ccswitch.stats import Stats
 from ccswitch.store.base import Store
+from ccswitch.store.leases import NodeLeases
 from ccswitch.store.resilient import ResilientStore
 from ccswitch.switch_modules import Requirement, describe, missing_requirements, required_modules
 
@@ -102,6 +112,13 @@ class _ChannelsRequested:
 
 
 @dataclass(frozen=True, slots=True)
+class _TakeOver:
+    """This controller holds ``nodes`` now (at start, or after their controller's lease lapsed)."""
+
+    nodes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class _Request:
     """An operation asked for from outside the controller greenlet (HTTP, CLI): ``run(now)`` on the engine."""
 
@@ -119,16 +136,18 @@ class _Stop:
     pass
 
 
-_Message = (tuple[str, ChannelEvent] | _Tick | _ModulesChecked | _ChannelsRequested | _Reconcile | _Request | _StoreBack
-            | _Stop)
+_Message = (tuple[str, ChannelEvent] | _Tick | _ModulesChecked | _ChannelsRequested | _Reconcile | _TakeOver
+            | _Request | _StoreBack | _Stop)
 _T = TypeVar("_T")
 
 
 class Controller:
     def __init__(self, config: Config, store: Store, clock: Clock, tick_s: float = 0.5,
-                 stats: Stats | None = None, record: Record | None = None, store_probe_s: float = STORE_PROBE_S
-                 ) -> None:
+                 stats: Stats | None = None, record: Record | None = None, store_probe_s: float = STORE_PROBE_S,
+                 leases: NodeLeases | None = None, on_lease_lost: Callable[[], None] | None = None) -> None:
         self.config = config
+        self.leases = leases
+        self.on_lease_lost = on_lease_lost or self.stop
         self.clock = clock
         self.tick_s = tick_s
         self.metrics = Metrics(config, clock.now)
@@ -157,6 +176,8 @@ class Controller:
         self._ticker_greenlet = gevent.Greenlet(self._ticker)
         self._store_watcher = gevent.Greenlet(self._watch_store)
         self._store_back_queued = False
+        self._lease_greenlet = gevent.Greenlet(self._keep_leases)
+        self.held: set[str] = set()  # nodes this controller runs (every node, without leases)
         self._stopping = False
 
     def start(self) -> None:
@@ -166,11 +187,17 @@ class Controller:
         self._run_greenlet.start()
         self._ticker_greenlet.start()
         self._store_watcher.start()
+        if self.leases is not None:
+            self._lease_greenlet.start()
+            return
+        self.held = set(self.connections)
         for connection in self.connections.values():
             connection.start()
 
     def stop(self) -> None:
         self._stopping = True
+        if self.leases is not None and gevent.getcurrent() is not self._lease_greenlet:
+            self._lease_greenlet.kill()
         for connection in self.connections.values():
             connection.stop()
         self._ticker_greenlet.kill()
@@ -179,6 +206,11 @@ class Controller:
         self.inbox.put(_Stop())  # the controller greenlet finishes what is queued before it, then ends
         self._run_greenlet.join(timeout=5)
         self.executor.join(timeout=5)
+        if self.leases is not None and self.held:
+            try:  # its nodes go to another controller at once rather than when the lease lapses
+                self.leases.release()
+            except CcswitchError as exc:
+                log.warning("controller %s: lease not released (it lapses by itself): %s", self.leases.me, exc)
 
     # Called from ESL reader greenlets: translate and enqueue, nothing else.
     def _on_event(self, node: str, event: Event) -> None:
@@ -236,6 +268,41 @@ class Controller:
     def _node_capacity(self, node: str, max_sessions: int | None, per_second: int | None, _now: float) -> None:
         self.engine.node_capacity(node, max_sessions, per_second)
 
+    def _keep_leases(self) -> None:
+        """Renew this controller's lease and take the nodes nobody live holds; stop if a held node is lost."""
+        assert self.leases is not None
+        renewed_at = time.monotonic()  # (when the last renewal was asked for: the lease lives from no earlier)
+        while not self._stopping:
+            asked_at = time.monotonic()
+            try:
+                owned = self.leases.hold(list(self.connections))
+                renewed_at = asked_at
+            except CcswitchError as exc:
+                log.warning("controller %s: lease not renewed: %s", self.leases.me, exc)
+                # Stop before the lease can have lapsed: the next attempt may take a whole renewal period.
+                if self.held and time.monotonic() + self.leases.renew_every_s >= renewed_at + self.leases.ttl_s:
+                    self._lease_lost(self.held, "not renewed in time")
+                    return
+                gevent.sleep(self.leases.renew_every_s)
+                continue
+            if self.held - owned:
+                self._lease_lost(self.held - owned, "now held by another controller")
+                return
+            taken = owned - self.held
+            if taken:
+                log.warning("controller %s: running node(s) %s", self.leases.me, ", ".join(sorted(taken)))
+                self.held |= taken
+                self.inbox.put(_TakeOver(tuple(sorted(taken))))  # before any of their events or channel lists
+                for node in taken:
+                    self.connections[node].start()
+            gevent.sleep(self.leases.renew_every_s)
+
+    def _lease_lost(self, nodes: set[str], why: str) -> None:
+        assert self.leases is not None
+        log.critical("controller %s: lease on node(s) %s lost (%s): stopping, another controller runs them",
+                     self.leases.me, ", ".join(sorted(nodes)), why)
+        self.on_lease_lost()
+
     def _ticker(self) -> None:
         while True:
             gevent.sleep(self.tick_s)
@@ -282,6 +349,8 @@ class Controller:
                     self.engine.channels_requested(message.node)
                 elif isinstance(message, _Reconcile):
                     self._reconcile(message, now)
+                elif isinstance(message, _TakeOver):
+                    self.engine.take_over(message.nodes)
                 elif isinstance(message, _Request):
                     self._serve(message, now)
                 elif isinstance(message, _StoreBack):

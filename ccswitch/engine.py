@@ -843,6 +843,15 @@ class Engine:
         for lost by the ``reconcile`` that follows."""
         self._known_at_request[node] = {*self.calls, *self.agent_legs, *self.direct_calls, *self.monitors}
 
+    def take_over(self, nodes: Iterable[str]) -> None:
+        """This controller runs ``nodes`` now, which another controller sharing the store ran until its lease
+        lapsed: its last agent writes are read, and the queue entries it left wait, as a previous run's, for each
+        node's reconcile to say whether their call lives (waiting, ringing, talking calls are adopted then)."""
+        self._refresh_agents()
+        self._orphans.update({entry.call: entry for entries in self.store.all_entries().values() for entry in entries
+                              if entry.queue in self.waiting and entry.call not in self.calls})
+        self._unreconciled.update(nodes)
+
     @_flushing
     def reconcile(self, node: str, live: Iterable[str], parked: Iterable[Parked], now: float,
                   phone_legs: Iterable[PhoneLeg] = ()) -> None:

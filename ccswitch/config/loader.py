@@ -53,6 +53,7 @@ from ccswitch.media import numbers
 from ccswitch.media.monitor import ALL_QUEUES, Supervisor
 from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy, check_template
 from ccswitch.routing.steps import ToHangup, ToIvr, ToQueue, ToVoicemail
+from ccswitch.store.sentinel_url import is_sentinel_url, parse_sentinel_url
 
 ENV_FILE = "environment"
 DEFAULT_STRATEGY = "longest-idle-agent"
@@ -208,20 +209,28 @@ def _esl_env(issues: Issues, node: EslNode, env: Mapping[str, str]) -> EslNode:
 
 
 def _store(section: Node, env: Mapping[str, str]) -> StoreConfig:
-    section.known(("backend", "url", "key_prefix"))
+    section.known(("backend", "url", "key_prefix", "lease_s"))
     backend = cast(StoreBackend, section.choice("backend", "memory", get_args(StoreBackend)))
     url = section.text("url", "redis://127.0.0.1:6379/0")
     env_url = env.get("CCSWITCH_REDIS_URL")
     if env_url:
         backend, url = "redis", env_url
-    if not re.match(r"(redis|rediss|unix)://", url):
-        where = Node(section.issues, ENV_FILE, "", {}) if env_url else section
-        problem = f"{url!r} is not a redis://, rediss:// or unix:// URL"
+    where = Node(section.issues, ENV_FILE, "", {}) if env_url else section
+    if is_sentinel_url(url):
+        try:
+            parse_sentinel_url(url)
+        except ValueError as exc:  # says which part is wrong, never the URL (a password)
+            where.error("CCSWITCH_REDIS_URL" if env_url else "url", f"a redis+sentinel:// URL: {exc}")
+    elif not re.match(r"(redis|rediss|unix)://", url):
+        problem = f"{url!r} is not a redis://, rediss://, unix:// or redis+sentinel:// URL"
         where.error("CCSWITCH_REDIS_URL" if env_url else "url", problem)
     prefix = section.text("key_prefix", "ccswitch:")
     if not re.fullmatch(r"[A-Za-z0-9_:.-]+", prefix):
         section.error("key_prefix", f"unsafe value {prefix!r} (allowed: letters, digits and _ : . -)")
-    return StoreConfig(backend, url, prefix)
+    lease_s = section.integer("lease_s", 0, 0, 60)
+    if lease_s and backend != "redis":
+        section.error("lease_s", "leases are kept in Redis: set backend: redis (or CCSWITCH_REDIS_URL)")
+    return StoreConfig(backend, url, prefix, lease_s)
 
 
 def _history_url(section: Node, env: Mapping[str, str], config_dir: Path) -> str:

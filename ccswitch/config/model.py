@@ -64,6 +64,7 @@ class StoreConfig:
     backend: StoreBackend
     url: str
     key_prefix: str
+    lease_s: int = 0  # > 0: controllers attached to the same nodes share them by leases (ccswitch.store.leases)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,8 +32,6 @@ from dataclasses import asdict, replace
 from typing import Any, cast
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from ccswitch.acd import Agent, AgentState, QueueEntry, in_order
 from ccswitch.dialer import CampaignRun, DialOutcome, Lead, LeadState, RunState
@@ -46,6 +44,7 @@ from ccswitch.store.base import (
     check_same_lead,
     check_same_run,
 )
+from ccswitch.store.redis_client import connect
 
 # KEYS: agents hash, versions hash. ARGV: agent id, expected version, new JSON. Returns new version or nil.
 _COMPARE_AND_SET = """
@@ -84,16 +83,7 @@ return redis.call('ZADD', KEYS[1], ARGV[1], call .. ARGV[3])
 
 class RedisStore:
     def __init__(self, url: str, key_prefix: str, timeout_s: float = 5.0) -> None:
-        self._client = redis.Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_timeout=timeout_s,
-            socket_connect_timeout=timeout_s,
-            retry=Retry(NoBackoff(), 0),
-        )
-        kwargs = self._client.connection_pool.connection_kwargs
-        # Where, for error messages: never the URL itself, which may hold a password.
-        self._where = f"redis {kwargs.get('host', kwargs.get('path', '?'))}:{kwargs.get('port', '')}"
+        self._client, self._where = connect(url, timeout_s)  # _where, for errors: never the URL (a password)
         self._agents_key = f"{key_prefix}agents"
         self._versions_key = f"{key_prefix}agent-versions"
         self._queues_key = f"{key_prefix}queues"

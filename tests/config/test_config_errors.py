@@ -287,6 +287,34 @@ def test_environment_overrides_the_first_node_and_the_store(tree: Tree) -> None:
     assert (config.store.backend, config.store.url) == ("redis", "redis://cache:6379/2")
 
 
+SENTINEL_URL = "redis+sentinel://:s3cret@s1:26379,s2:26379/ccs/1"
+
+
+def test_a_sentinel_url_selects_redis_behind_sentinel_from_the_file_or_the_environment(tree: Tree) -> None:
+    from_env = load_config(tree.config_file, env={"CCSWITCH_REDIS_URL": SENTINEL_URL})
+    tree.edit("config/ccswitch.yaml", "url: redis://127.0.0.1:6379/0", f'url: "{SENTINEL_URL}"')
+    tree.edit("config/ccswitch.yaml", "backend: memory", "backend: redis")
+    from_file = load_config(tree.config_file, env={})
+
+    assert (from_env.store.backend, from_env.store.url) == (from_file.store.backend, from_file.store.url) == (
+        "redis", SENTINEL_URL)
+
+
+def test_a_broken_sentinel_url_is_reported_without_its_password(tree: Tree) -> None:
+    tree.edit("config/ccswitch.yaml", "url: redis://127.0.0.1:6379/0", 'url: "redis+sentinel://:s3cret@s1:99999/ccs"')
+
+    assert problems(tree) == [
+        "config/ccswitch.yaml: store.url: a redis+sentinel:// URL: a sentinel's port must be a number 1..65535"]
+
+
+def test_leases_need_the_redis_store(tree: Tree) -> None:
+    tree.edit("config/ccswitch.yaml", "  backend: memory", "  backend: memory\n  lease_s: 3")
+
+    assert problems(tree) == [
+        "config/ccswitch.yaml: store.lease_s: leases are kept in Redis: set backend: redis (or CCSWITCH_REDIS_URL)"]
+    assert load_config(tree.config_file, env={"CCSWITCH_REDIS_URL": "redis://cache:6379/0"}).store.lease_s == 3
+
+
 def test_environment_sets_the_http_listeners_address_for_a_container(tree: Tree) -> None:
     assert load_config(tree.config_file, env={}).http.host == "127.0.0.1"
     assert load_config(tree.config_file, env={"CCSWITCH_HTTP_HOST": "0.0.0.0"}).http.host == "0.0.0.0"

@@ -207,6 +207,11 @@ NOT_EXPRESSIBLE = [
     edit("test_an_rtp_range_ending_before_it_starts_is_refused", MAIN, "      password: ClueCon",
          "      password: ClueCon\n      rtp_start_port: 30000\n      rtp_end_port: 20000",
          "freeswitch.nodes[0].rtp_end_port", PORT_ORDER),
+    edit("test_a_broken_sentinel_url_is_reported_without_its_password", MAIN, "url: redis://127.0.0.1:6379/0",
+         'url: "redis+sentinel://:s3cret@s1:99999/ccs"', "store.url",
+         "a URL's parts (hosts, ports, service, database) are read by a parser: a pattern would repeat it"),
+    edit("test_leases_need_the_redis_store", MAIN, "  backend: memory", "  backend: memory\n  lease_s: 3",
+         "store.lease_s", "CCSWITCH_REDIS_URL selects redis from the environment, which a schema does not see"),
     edit("test_unknown_queue_lists_the_known_ones", IVR, '"2": {queue: support}', '"2": {queue: supprt}',
          "main.options.2.queue", CROSS_FILE),
     edit("test_unknown_queue_in_a_dialplan_rule", DIALPLAN, "then: {ivr: main}", "then: {queue: supprt, priority: 5}",
@@ -256,6 +261,8 @@ ACCEPTED = [
     edit("test_configured_limits_win_over_what_the_switch_reports", MAIN, "timezone:",
          "overload:\n  reserve: {sessions: 5, media_ports: 2}\n"
          "  then: {announce: queue/all_busy, cause: NORMAL_CIRCUIT_CONGESTION}\ntimezone:", ""),
+    edit("test_a_sentinel_url_selects_redis_behind_sentinel_from_the_file_or_the_environment", MAIN,
+         "url: redis://127.0.0.1:6379/0", 'url: "redis+sentinel://:s3cret@s1:26379,s2:26379/ccs/1"', ""),
 ] + [
     edit("test_other_endpoints_are_accepted", AGENTS, "contact: user/1000,", f"contact: {contact},", "")
     for contact in ("user/1000@pbx.example.com", "sofia/gateway/carrier/79161234567", "loopback/1002/default")

@@ -169,6 +169,7 @@ overload:
   then: {announce: queue/all_busy, cause: NORMAL_CIRCUIT_CONGESTION}
 timezone:"""),
     ("config/ccswitch.yaml", "  music: local_stream://moh", "  say_language: en\n  music: local_stream://moh"),
+    ("config/ccswitch.yaml", "  backend: memory", "  backend: redis\n  lease_s: 3"),
     ("config/queues.yaml", "operator:", """\
 everything:
   strategy: skills-based

@@ -1,0 +1,125 @@
+"""What a Redis Sentinel failover costs the store: a real master, two replicas and three sentinels on loopback
+(``tests/store/sentinel_cluster.py``: ``min-replicas-to-write 1``, the master judged down after 1 s), a writer
+doing an agent compare-and-set every 5 ms through ``RedisStore`` on a ``redis+sentinel://`` URL, and the master
+made to go away one of three ways:
+
+- ``kill``: kill -9 (a crash, a host gone);
+- ``shutdown``: ``SHUTDOWN`` (a planned move: Redis waits for its replicas before it exits);
+- ``failover``: ``SENTINEL FAILOVER`` while the master keeps running.
+
+Printed for each: when the sentinels named the new master, store operations that failed, writes lost (compare-and-
+sets that succeeded but are not on the new master: the stored version is behind the writer's count), and the longest
+pause of one operation. Needs ``redis-server``.
+
+    .venv/bin/python bench/sentinel_failover.py [--runs 1] [--after 12]
+"""
+
+from __future__ import annotations
+
+from gevent import monkey
+
+monkey.patch_all()  # before redis-py is imported: the writer and the clock must share the hub
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+import redis  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test suite's Sentinel set-up
+
+from store.sentinel_cluster import SERVICE, SentinelCluster  # noqa: E402
+
+from ccswitch.acd import agents as agent_fsm  # noqa: E402
+from ccswitch.errors import StoreError  # noqa: E402
+from ccswitch.store.redis_store import RedisStore  # noqa: E402
+
+WRITE_EVERY_S = 0.005
+
+
+@dataclass
+class Run:
+    switched_after_s: float = 0.0
+    failed: int = 0
+    succeeded: int = 0
+    lost: int = 0
+    longest_s: float = 0.0
+
+
+def take_master_away(cluster: SentinelCluster, how: str) -> None:
+    master = cluster.master()
+    if how == "kill":
+        cluster.kill(master)
+    elif how == "shutdown":
+        with contextlib.suppress(redis.ConnectionError):  # the server closes the connection as it exits
+            cluster.server(master).shutdown()
+    else:
+        cluster.sentinel(cluster.sentinel_ports[0]).execute_command("SENTINEL", "FAILOVER", SERVICE)
+
+
+def measure(how: str, after_s: float) -> Run:
+    cluster = SentinelCluster()
+    run = Run()
+    store = RedisStore(cluster.url, "bench:")
+    try:
+        agent = store.put_agent(agent_fsm.new_agent("1001", 0.0))
+        written = agent.version
+        stopping = False
+
+        def writer() -> None:
+            nonlocal agent, written
+            while not stopping:
+                started = time.monotonic()
+                try:
+                    stored = store.update_agent(agent, agent)
+                    if stored is None:  # the master we wrote to lost our writes: start from what is there
+                        fresh = store.get_agent("1001")
+                        assert fresh is not None
+                        run.lost += written - fresh.version
+                        agent, written = fresh, fresh.version
+                    else:
+                        agent, written = stored, stored.version
+                        run.succeeded += 1
+                except StoreError:
+                    run.failed += 1
+                run.longest_s = max(run.longest_s, time.monotonic() - started)
+                gevent.sleep(WRITE_EVERY_S)
+
+        greenlet = gevent.spawn(writer)
+        gevent.sleep(1.0)
+        old = cluster.master()
+        started = time.monotonic()
+        take_master_away(cluster, how)
+        while cluster.master() == old:
+            gevent.sleep(0.01)
+        run.switched_after_s = time.monotonic() - started
+        gevent.sleep(after_s)  # past the old master's conversion to a replica (about 10 s after the promotion)
+        stopping = True
+        greenlet.join()
+        final = store.get_agent("1001")
+        assert final is not None
+        run.lost += written - final.version
+        return run
+    finally:
+        store.close()
+        cluster.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=1, help="runs of each way")
+    parser.add_argument("--after", type=float, default=12.0, help="seconds of writes after the new master is named")
+    args = parser.parse_args()
+    print(f"{'master':<10}{'new master named (s)':>22}{'ops failed':>12}{'writes lost':>13}{'longest op (s)':>16}")
+    for how in ("kill", "shutdown", "failover"):
+        for _ in range(args.runs):
+            run = measure(how, args.after)
+            print(f"{how:<10}{run.switched_after_s:>22.2f}{run.failed:>12}{run.lost:>13}{run.longest_s:>16.2f}")
+
+
+if __name__ == "__main__":
+    main()
