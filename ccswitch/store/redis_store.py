@@ -18,7 +18,9 @@ Keys (all under ``key_prefix``, used verbatim, e.g. ``"ccswitch:"``):
   client-side by call uuid (Redis would order them by the whole member).
 
 redis-py's automatic retries are turned off: re-sending a compare-and-set whose reply was lost would see its
-own write, report a lost race and leave the agent reserved for nobody. Failures surface as ``StoreError``;
+own write, report a lost race and leave the agent reserved for nobody. The one re-send is behind Sentinel
+(``ccswitch.store.redis_client``): a command the master refused (``READONLY``, ``NOREPLICAS``) did nothing, so it
+is sent again to the master the sentinels name, within the store's timeout. Failures surface as ``StoreError``;
 ``StoreUnavailable`` when Redis cannot be reached at all (refused, lost connection, timeout, still loading its data
 after a restart), which ``ccswitch.store.resilient`` rides out.
 """
