@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import cast, get_args
 from zoneinfo import ZoneInfo
 
+from ccswitch import validators
 from ccswitch.config import _fields as f
 from ccswitch.config._common import _flag, _name, _optional_entries
 from ccswitch.config._platform import _recording_policy
@@ -17,7 +18,6 @@ from ccswitch.config.model import Blast, CampaignConfig, DialMode, Disposition, 
 from ccswitch.dialer.leads import check_leads_file, normalise_phone, read_do_not_call, read_leads_header
 from ccswitch.dialer.pacing import DEFAULT_ABANDON_LIMIT, DEFAULT_RING_SECONDS, MIN_RING_SECONDS, OFCOM_WINDOW_SECONDS
 from ccswitch.errors import DataFileError, UnsafeValueError
-from ccswitch.esl import commands
 
 _RETRY_DEFAULTS = {"no_answer": 2 * 3600, "busy": 15 * 60, "machine": 4 * 3600, "failed": 30 * 60}
 _NEVER = "never"
@@ -138,17 +138,17 @@ def _caller_id_number(node: Node) -> str:
 def _caller_id_name(node: Node, number: str) -> str:
     """What the called person's phone shows beside the number [the number: FreeSWITCH's own default is its name]."""
     name = node.text("caller_id_name", number, numbers=True)
-    if commands.caller_id_text(name) != name:
-        allowed = f"letters, digits, single spaces and {commands.CALLER_ID_PUNCTUATION.strip()}"
+    if validators.caller_id_text(name) != name:
+        allowed = f"letters, digits, single spaces and {validators.CALLER_ID_PUNCTUATION.strip()}"
         node.error("caller_id_name", f"unsafe value {name!r} (allowed: {allowed}, at most "
-                                     f"{commands.CALLER_ID_MAX_CHARS} characters)")
+                                     f"{validators.CALLER_ID_MAX_CHARS} characters)")
     return name
 
 
 def _gateway(node: Node) -> str:
     gateway = node.text("gateway")
     try:
-        return commands.gateway(gateway) if gateway else gateway
+        return validators.gateway(gateway) if gateway else gateway
     except UnsafeValueError as exc:
         node.error("gateway", str(exc))
         return gateway
