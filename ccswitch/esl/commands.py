@@ -121,19 +121,22 @@ from dataclasses import dataclass, field
 from typing import NewType
 
 from ccswitch.errors import UnsafeValueError
+from ccswitch.validators import CALLER_ID_MAX_CHARS as CALLER_ID_MAX_CHARS
+from ccswitch.validators import CALLER_ID_PUNCTUATION as CALLER_ID_PUNCTUATION
+from ccswitch.validators import NAME as _NAME
+from ccswitch.validators import caller_id_text as caller_id_text
+from ccswitch.validators import gateway as gateway
+from ccswitch.validators import is_letter_or_digit as _is_letter_or_digit
+from ccswitch.validators import matching as _matching
+from ccswitch.validators import unsafe as _unsafe
 
 DialString = NewType("DialString", str)
 """A dial string built by ``dial_string()``; ``originate()`` takes nothing else."""
-
-CALLER_ID_MAX_CHARS = 48
-CALLER_ID_PUNCTUATION = " .-_+@"
-"""Besides letters (any script) and the digits 0-9, the only characters ``caller_id_text`` keeps."""
 
 _UUID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,35}")
 _DIGITS = re.compile(r"[0-9*#A-D]{1,64}")
 _TERMINATORS = re.compile(r"[0-9*#]{1,12}")
 _EXTENSION = re.compile(r"[A-Za-z0-9_.+*#][A-Za-z0-9_.+*#-]{0,63}")
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 _APP = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _PHONE = re.compile(r"\+?[0-9]{3,20}")
@@ -178,25 +181,6 @@ _CONNECT_AGENT_VARS = frozenset(
 _EMPTY_ARG = "''"  # an empty positional argument in a space-split list
 
 
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:77]}..."
-
-
-def _unsafe(role: str, value: object, allowed: str) -> UnsafeValueError:
-    return UnsafeValueError(f"{role} {_shown(value)} can't go into a FreeSWITCH command (allowed: {allowed})")
-
-
-def _matching(pattern: re.Pattern[str], value: str, role: str, allowed: str) -> str:
-    if not isinstance(value, str) or not pattern.fullmatch(value):
-        raise _unsafe(role, value, allowed)
-    return value
-
-
-def _is_letter_or_digit(char: str) -> bool:
-    return char.isalpha() or char in "0123456789"
-
-
 # Validators
 
 
@@ -211,11 +195,6 @@ def digits(value: str, role: str = "DTMF digits") -> str:
 
 def extension(value: str, role: str = "extension") -> str:
     return _matching(_EXTENSION, value, role, "1-64 letters, digits and _ . + * # -, not starting with '-'")
-
-
-def gateway(value: str, role: str = "gateway") -> str:
-    """A sofia gateway name, as it appears in ``sofia/gateway/<name>/<number>``."""
-    return _matching(_NAME, value, role, "1-64 letters, digits and _ . -, not starting with '.' or '-'")
 
 
 def sound_path(value: str, role: str = "sound path") -> str:
@@ -274,20 +253,6 @@ def dial_endpoint(value: str, role: str = "dial endpoint") -> str:
 
 def hangup_cause(value: str, role: str = "hangup cause") -> str:
     return _matching(_HANGUP_CAUSE, value, role, "UPPER_SNAKE_CASE, e.g. NORMAL_CLEARING")
-
-
-def caller_id_text(value: str) -> str:
-    """Caller-controlled text (display name, number) made safe wherever a command carries it; never raises.
-
-    Survives: letters of any script, the digits 0-9, and ``. - _ + @``; any whitespace becomes one space;
-    everything else (``, { } [ ] ' " \\ $ ^ | : % / = ;``, control characters, emoji...) is dropped. The
-    result has no leading or trailing space, is at most ``CALLER_ID_MAX_CHARS`` characters and may be empty.
-    """
-    kept = "".join(
-        char if _is_letter_or_digit(char) or char in CALLER_ID_PUNCTUATION else " " if char.isspace() else ""
-        for char in value
-    )
-    return " ".join(kept.split())[:CALLER_ID_MAX_CHARS].rstrip(" ")
 
 
 def _one_line(value: str, role: str) -> str:
