@@ -101,7 +101,11 @@ def _store(section: Node, env: Mapping[str, str]) -> StoreConfig:
         except ValueError as exc:  # says which part is wrong, never the URL (a password)
             where.error("CCSWITCH_REDIS_URL" if env_url else "url", f"a redis+sentinel:// URL: {exc}")
     elif not re.match(r"(redis|rediss|unix)://", url):
-        problem = f"{url!r} is not a redis://, rediss://, unix:// or redis+sentinel:// URL"
+        scheme = url.partition("://")[0]
+        # Never the URL itself, which may hold a password: at most a plain scheme name.
+        shown = f"a {scheme!r} URL" if "://" in url and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,19}", scheme) else (
+            "not a URL")
+        problem = f"{shown}: expected redis://, rediss://, unix:// or redis+sentinel://"
         where.error("CCSWITCH_REDIS_URL" if env_url else "url", problem)
     prefix = section.text("key_prefix", "ccswitch:")
     if not re.fullmatch(r"[A-Za-z0-9_:.-]+", prefix):

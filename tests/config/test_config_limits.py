@@ -60,3 +60,16 @@ def test_deep_nesting_is_an_error_not_a_crash(tree: Tree) -> None:
 @pytest.mark.parametrize(("text", "problem"), [(b"x: \xff\xfe\n", "not UTF-8 text: invalid start byte at byte 3")])
 def test_a_file_that_is_not_utf8_names_the_byte(tree: Tree, text: bytes, problem: str) -> None:
     assert problems_of(tree, text) == [f"{FILE}: {problem}"]
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [("http://ops:s3cret@redis.example:6379/0", "a 'http' URL: expected redis://, rediss://, unix:// or "
+      "redis+sentinel://"),
+     ("ops:s3cret@redis.example:6379", "not a URL: expected redis://, rediss://, unix:// or redis+sentinel://")],
+)
+def test_a_store_url_of_the_wrong_kind_is_reported_without_repeating_it(tree: Tree, url: str, problem: str) -> None:
+    # The URL may carry a password: the message names at most its scheme.
+    problems = [str(error) for error in check_config(tree.config_file, env={"CCSWITCH_REDIS_URL": url})]
+    assert problems == [f"environment: CCSWITCH_REDIS_URL: {problem}"]
+    assert not any("s3cret" in text for text in problems)
