@@ -1067,6 +1067,15 @@ def user_add(config_path: Path, name: str, role: str, agent_id: str | None, supe
     click.echo(f"added {role} {name} to {path}")
 
 
+def _users_with(config_path: Path, name: str) -> tuple[Path, dict[str, "User"]]:
+    """The users file and its users, which must include ``name``."""
+    path = _users_file(config_path)
+    users = _read_users(path)
+    if name not in users:
+        raise click.ClickException(f"no user {name} in {path}")
+    return path, users
+
+
 @user.command("passwd")
 @config_option
 @click.argument("name")
@@ -1074,10 +1083,7 @@ def user_passwd(config_path: Path, name: str) -> None:
     """Set a user's password (their sessions go on until they log out or expire)."""
     from ccswitch.auth.users import save_users, with_password
 
-    path = _users_file(config_path)
-    users = _read_users(path)
-    if name not in users:
-        raise click.ClickException(f"no user {name} in {path}")
+    path, users = _users_with(config_path, name)
     try:
         users[name] = with_password(users[name], _new_password(name))
     except ValueError as exc:
@@ -1095,10 +1101,7 @@ def user_token(config_path: Path, name: str, label: str) -> None:
     replaced. Send it as CCSWITCH_TOKEN to the CLI, as 'Authorization: Bearer <token>' to the API."""
     from ccswitch.auth.users import new_token, save_users, with_token
 
-    path = _users_file(config_path)
-    users = _read_users(path)
-    if name not in users:
-        raise click.ClickException(f"no user {name} in {path}")
+    path, users = _users_with(config_path, name)
     token = new_token()
     users[name] = with_token(users[name], label, token)
     save_users(path, users)
