@@ -115,6 +115,10 @@ def check(config_path: Path, strict: bool, as_json: bool, ask_switch: bool) -> N
     except ConfigError as exc:
         errors = [exc]
     warnings = [] if errors else config_warnings(config)
+    if not errors:  # the users file needs the agents and supervisors it names
+        from ccswitch.auth.check import check_users
+        errors, user_warnings = check_users(config)
+        warnings += user_warnings
     loaded = None if errors else summary(config)
     status = CHECK_ERRORS if errors or (warnings and strict) else CHECK_WARNINGS if warnings else 0
     if as_json:
