@@ -1,8 +1,9 @@
 """The live side of authentication: the users file (re-read when it changes), log-in with its rate limits, the
 sessions of logged-in browsers and the API tokens of scripts.
 
-A session is a random 256-bit id in a cookie, kept here in memory with its user, its CSRF token and its expiry: a
-restart logs everyone out (they log in again), and logging out ends it at once. A browser's POST and DELETE must
+A session is a random 256-bit id in a cookie, kept with its user, its CSRF token and its expiry in the configured
+store (``ccswitch.auth.sessions``: memory, where a restart logs everyone out; or Redis, where sessions survive a
+restart); logging out ends it at once, and so does removing the user. A browser's POST and DELETE must
 echo the session's CSRF token in ``X-CSRF-Token``; a request with a bearer token has no cookie to abuse and needs none.
 """
 
@@ -12,10 +13,10 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from ccswitch.auth import limits
+from ccswitch.auth.sessions import MemorySessions, Session, Sessions
 from ccswitch.auth.users import User, load_users, password_matches, token_digest
 from ccswitch.errors import CcswitchError, ConfigError
 
@@ -41,25 +42,18 @@ class TooManyAttempts(CcswitchError):
         self.retry_after = int(retry_after) + 1
 
 
-@dataclass(frozen=True, slots=True)
-class Session:
-    id: str
-    user: str
-    csrf: str
-    expires_at: float
-
-
 class Gate:
-    """Users from ``users_file`` (re-read when its modification time changes), sessions and log-in buckets."""
+    """Users from ``users_file`` (re-read when its modification time changes), sessions (in ``sessions``; this
+    process's memory by default) and log-in buckets."""
 
-    def __init__(self, users_file: Path, clock: Callable[[], float]) -> None:
+    def __init__(self, users_file: Path, clock: Callable[[], float], sessions: Sessions | None = None) -> None:
         """Raises ConfigError when ``users_file`` is malformed: at start-up that stops ``ccswitch run``."""
         self.users_file = users_file
         self._clock = clock
         self._users: dict[str, User] = {}
         self._by_token: dict[str, User] = {}
         self._seen: float | None = None
-        self._sessions: dict[str, Session] = {}
+        self._sessions = MemorySessions() if sessions is None else sessions
         self._buckets: dict[tuple[str, str], limits.Bucket] = {}
         self._users = load_users(users_file)
 
@@ -98,20 +92,21 @@ class Gate:
             self._forget_full_buckets(now)
             raise NotAuthenticated("wrong user name or password")
         session = Session(secrets.token_urlsafe(32), name, secrets.token_urlsafe(32), now + SESSION_S)
-        self._sessions[session.id] = session
+        self._sessions.put(session, SESSION_S)
         return session
 
     def log_out(self, session_id: str) -> None:
-        self._sessions.pop(session_id, None)
+        if session_id:
+            self._sessions.delete(session_id)
 
     def session(self, session_id: str) -> tuple[Session, User] | None:
         """The live session ``session_id`` and its user (None when unknown, expired, or the user was removed)."""
-        session = self._sessions.get(session_id)
+        session = self._sessions.get(session_id) if session_id else None
         if session is None:
             return None
         user = self.users.get(session.user)
         if user is None or session.expires_at <= self._clock():
-            self._sessions.pop(session_id, None)
+            self._sessions.delete(session_id)
             return None
         return session, user
 
