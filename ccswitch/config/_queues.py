@@ -1,4 +1,4 @@
-"""queues/*.yaml: queues, their announcements, exit keys, callbacks and VIP numbers."""
+"""queues/*.yaml: queues, their announcements, exit keys, callbacks, VIP numbers and after-call dispositions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from ccswitch.acd.queues import STRATEGIES
 from ccswitch.acd.waiting import AnnouncementPrompts, Announcements, CallbackPolicy, ExitKey
 from ccswitch.config import _fields as f
-from ccswitch.config._common import _flag, _name
+from ccswitch.config._common import _flag, _name, _unique
 from ccswitch.config._platform import _recording_policy
 from ccswitch.config._reader import REQUIRED, Issues, Node
 from ccswitch.config.model import QueueConfig
@@ -61,6 +61,7 @@ def _queues(
                 "agent_announce",
                 "default_aht_s",
                 "unanswered_wait_s",
+                "dispositions",
             )
         )
         overflow = f.step_at(node, "overflow", refs, ToHangup())
@@ -100,6 +101,7 @@ def _queues(
             agent_announce=f.prompt(node, "agent_announce", refs) if "agent_announce" in node.data else None,
             default_aht_s=node.integer("default_aht_s", 180, 1, 7200),
             unanswered_wait_s=node.integer("unanswered_wait_s", 0, 0, 600),
+            dispositions=_dispositions(node),
         )
     return queues
 
@@ -165,6 +167,17 @@ def _key(section: Node) -> str:
     if key and not re.fullmatch(r"[0-9*#]", key):
         section.error("key", f"expected one key of 0-9 * #, got {key!r}")
     return key
+
+
+def _dispositions(node: Node) -> tuple[str, ...]:
+    """``dispositions: [resolved, escalated]``: what an agent may set after a call of this queue [none]."""
+    names = [str(name) for name in node.items("dispositions")]
+    for name in names:
+        problem = f.NAME.check(name)
+        if problem:
+            node.error("dispositions", f"bad disposition name: {problem}")
+    _unique(node, "dispositions", names)
+    return tuple(names)
 
 
 def _vip_numbers(node: Node) -> list[str]:

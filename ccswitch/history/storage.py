@@ -172,6 +172,17 @@ class History:
                            (phone_key(number), limit))
         return [_contact_from_row(row) for row in rows]
 
+    def contact(self, call_uuid: str) -> ContactRecord | None:
+        """The call's record (with its latest disposition), None until it is written."""
+        rows = self._query(f"{_SELECT_CONTACTS} WHERE call_uuid = ?", (call_uuid,))
+        return _contact_from_row(rows[0]) if rows else None
+
+    def last_contact_of(self, agent: str, ended_since: float) -> ContactRecord | None:
+        """The agent's call that ended last, at ``ended_since`` or later (the ended-at index bounds the search)."""
+        rows = self._query(f"{_SELECT_CONTACTS} WHERE ended_at >= ? AND agent = ? ORDER BY ended_at DESC LIMIT 1",
+                           (ended_since, agent))
+        return _contact_from_row(rows[0]) if rows else None
+
     def contacts_between(self, start: float, end: float, queue: str | None = None) -> list[ContactRecord]:
         """Contacts alive at some moment of [start, end) (oldest first), so every call that entered a queue in
         the window is there whenever it started or ended."""

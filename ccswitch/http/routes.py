@@ -9,7 +9,7 @@ from importlib import resources
 
 from ccswitch import __version__
 from ccswitch.auth.access import Access
-from ccswitch.http import agents, calls, campaigns, events, session
+from ccswitch.http import agents, calls, campaigns, dispositions, events, session
 from ccswitch.http.request import FEW_FIELDS, LOGIN, NO_FIELDS, ApiRequest, Route, choice
 
 
@@ -37,6 +37,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/agents/<name:agent>/login", Access.AGENT, agents.agent_action, LOGIN),
     Route("POST", f"/api/agents/<name:agent>/<{choice(a for a in agents.ACTIONS if a != 'login')}:action>",
           Access.AGENT, agents.agent_action, FEW_FIELDS),
+    Route("POST", "/api/agents/<name:agent>/disposition", Access.AGENT, dispositions.dispose, FEW_FIELDS),
     Route("GET", "/api/queues", Access.SUPERVISOR, agents.queues),
     Route("POST", f"/api/calls/<name:call>/recording/<{choice(calls.RECORDING_ACTIONS)}:action>", Access.AGENT,
           calls.recording, NO_FIELDS),

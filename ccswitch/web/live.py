@@ -51,7 +51,8 @@ def _agents_call(controller: Controller, agent_id: str) -> CallSession | None:
 
 def card(controller: Controller, call: CallSession, previous: Previous, now: float) -> dict[str, object]:
     """The current call's card: who calls, the DID and the dialplan rule that brought them, their IVR path, the
-    queue, how long they waited, priority and VIP, what the agent's controls are, the caller's last contacts."""
+    queue, how long they waited, priority and VIP, what the agent's controls are, the caller's last contacts, and the
+    dispositions the agent may set on it (its queue's)."""
     config = controller.config
     entry = call.entry
     queue = config.queues.get(entry.queue) if entry else None
@@ -68,6 +69,7 @@ def card(controller: Controller, call: CallSession, previous: Previous, now: flo
         "consulting": call.consult.state.value if call.consult is not None else None,
         "recording": call.recording.state.value if call.recording else None,
         "previous": previous(call),
+        "dispositions": list(queue.dispositions) if queue is not None and call.campaign is None else [],
     }
 
 

@@ -19,6 +19,7 @@ const WORDS = {
     available: "available", on_break: "on break", reserved: "reserved", on_call: "on call", wrap_up: "wrap-up",
     logged_out: "logged out", ringing: "Ringing", talking: "Talking", consulting: "consulting",
     three_way: "three-way", monitoring: "Monitoring", seconds: "s", wallboard: "Wallboard", desk: "Agent desktop",
+    disposition: "After-call disposition", save: "Save", saved: "Saved",
   },
   ru: {
     user: "Пользователь", password: "Пароль", login: "Войти", logout: "Выйти",
@@ -38,6 +39,7 @@ const WORDS = {
     wrap_up: "постобработка", logged_out: "не в сети", ringing: "Входящий", talking: "Разговор",
     consulting: "консультация", three_way: "конференция", monitoring: "Прослушивание", seconds: "с",
     wallboard: "Табло", desk: "Рабочее место оператора",
+    disposition: "Результат обращения", save: "Сохранить", saved: "Сохранено",
   },
 };
 

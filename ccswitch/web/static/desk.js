@@ -92,6 +92,24 @@ function previewSection(campaigns) {
          t("skip")))), shown);
 }
 
+// The after-call disposition: offered for the last call whose queue has dispositions, during it and after it
+// (in wrap-up and until the next call), so the agent can set it when the card is gone.
+let lastCall = null;
+
+function dispositionSection() {
+  if (!lastCall) return el("section", {id: "after-call", hidden: ""});
+  const choices = el("select", {id: "disposition"},
+                     ...lastCall.choices.map((choice) => el("option",
+                       choice === lastCall.saved ? {value: choice, selected: ""} : {value: choice}, choice)));
+  const call = lastCall;
+  const save = () => api("POST", `/api/agents/${encodeURIComponent(agentId)}/disposition`,
+                         {call: call.uuid, disposition: choices.value})
+    .then((done) => { call.saved = done.disposition; replace(parts.disposition, dispositionSection()); });
+  return el("section", {id: "after-call"}, el("h2", {}, t("disposition")),
+    el("div", {class: "buttons"}, choices, el("button", {id: "dispose", onclick: save}, t("save"))),
+    el("div", {id: "disposition-saved"}, call.saved ? `${t("saved")}: ${call.saved}` : ""));
+}
+
 const parts = {};
 
 function render(desk, me) {
@@ -103,14 +121,20 @@ function render(desk, me) {
     parts.card = el("div");
     parts.controls = el("div");
     parts.transfer = transferSection();
+    parts.disposition = el("div");
     parts.preview = desk.preview_campaigns.length ? previewSection(desk.preview_campaigns) : null;
-    replace(main, parts.state, el("div", {class: "call"}, parts.card, parts.controls, parts.transfer), parts.preview);
+    replace(main, parts.state, el("div", {class: "call"}, parts.card, parts.controls, parts.transfer,
+                                  parts.disposition), parts.preview);
   }
   const call = desk.call;
   replace(parts.state, stateSection(desk));
   replace(parts.card, cardSection(call, desk.timezone));  // times in the contact centre's configured zone
   replace(parts.controls, controlsSection(call));
   parts.transfer.hidden = !(call && call.connected);
+  if (call && call.connected && call.dispositions.length && (!lastCall || lastCall.uuid !== call.uuid)) {
+    lastCall = {uuid: call.uuid, choices: call.dispositions, saved: null};  // redrawn only when the call changes:
+    replace(parts.disposition, dispositionSection());                       // the agent's choice stays selected
+  }
 }
 
 document.getElementById("title").textContent = t("desk");
