@@ -18,7 +18,8 @@ from history.records import contact
 
 from ccswitch.acd.agents import AgentState, Ready, TakeBreak
 from ccswitch.auth.gate import Gate
-from ccswitch.history import open_history
+from ccswitch.history import HistoryWriter, open_history
+from ccswitch.history.storage import History
 from ccswitch.http import serve_http
 from ccswitch.sim import AgentPhone, CallerScript
 
@@ -36,7 +37,7 @@ from selenium.common.exceptions import NoSuchElementException, StaleElementRefer
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -47,21 +48,27 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 class Desk:
     centre: ContactCentre
     url: str
+    history: History
+    writer: HistoryWriter
 
 
 @pytest.fixture
 def desk(centre_factory: Callable[..., ContactCentre], tmp_path: Path) -> Iterator[Desk]:
-    """Phones answer in a second and talk for an hour; supervisor 2001's phone answers too."""
-    phones = tuple(AgentPhone(f"10{n:02d}", answer_after_s=1.0, talk_s=3600) for n in range(10))
-    centre = centre_factory(phones=(*phones, AgentPhone("2001", answer_after_s=0.5, talk_s=3600)))
-    users_file = tmp_path / "users.yaml"
-    write_users(users_file)
+    """Phones answer in a second and talk for an hour; supervisor 2001's phone answers too. The controller writes
+    the contact history the desk reads."""
     history = open_history(f"sqlite:///{tmp_path / 'history.sqlite'}")
     history.record_contact(contact("earlier-call", queue="support", agent="1005"))  # the caller called before
+    writer = HistoryWriter(history)
+    phones = tuple(AgentPhone(f"10{n:02d}", answer_after_s=1.0, talk_s=3600) for n in range(10))
+    centre = centre_factory(phones=(*phones, AgentPhone("2001", answer_after_s=0.5, talk_s=3600)),
+                            record=writer.submit)
+    users_file = tmp_path / "users.yaml"
+    write_users(users_file)
     server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller, history,
                         gate=Gate(users_file, centre.controller.clock.now))
-    yield Desk(centre, f"http://127.0.0.1:{server.server_port}")
+    yield Desk(centre, f"http://127.0.0.1:{server.server_port}", history, writer)
     server.stop()
+    writer.close()
     history.close()
 
 
@@ -153,6 +160,28 @@ def test_an_agent_goes_ready_takes_a_call_holds_and_transfers_it(desk: Desk, bro
     until(browser, lambda: engine.calls[caller].agent not in (None, "1001"), "a support agent to answer")
     assert engine.calls[caller].entry is not None and engine.calls[caller].entry.queue == "support"
     until(browser, lambda: text(browser, "state").startswith("wrap-up"), "alice's desk in wrap-up")
+
+
+def test_an_agent_sets_the_disposition_after_the_call(desk: Desk, browser: WebDriver) -> None:
+    controller, engine = desk.centre.controller, desk.centre.controller.engine
+    for agent in controller.config.members("sales"):  # alice (1001) alone takes the call
+        if agent != "1001":
+            controller.agent_action(agent, TakeBreak("lunch"))
+    log_in(browser, f"{desk.url}/desk?lang=en", "alice")
+    caller = desk.centre.switch.place_call(CallerScript(dtmf=("1",), caller_number="79161234567"))
+    until(browser, lambda: bool(browser.find_elements(By.CSS_SELECTOR, "#card.talking")), "the call connected")
+    click(browser, "hangup")
+    until(browser, lambda: caller not in engine.calls, "the call to end")
+    until(browser, lambda: text(browser, "card") == "No call", "the card gone")
+    assert text(browser, "disposition") == "salequote_sentnot_interestedwrong_number"  # sales' dispositions
+    until(browser, lambda: desk.writer.flush(0.1) and desk.history.contact(caller) is not None, "the call written")
+
+    Select(browser.find_element(By.ID, "disposition")).select_by_value("not_interested")
+    click(browser, "dispose")
+    until(browser, lambda: text(browser, "disposition-saved") == "Saved: not_interested", "the desk to confirm")
+    until(browser, lambda: desk.writer.flush(0.1), "the disposition written")
+    record = desk.history.contact(caller)
+    assert record is not None and (record.agent, record.disposition) == ("1001", "not_interested")
 
 
 def test_the_wallboard_follows_the_queue_and_a_supervisor_barges(desk: Desk, browser: WebDriver) -> None:
