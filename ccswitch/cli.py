@@ -202,6 +202,7 @@ def route_call(config_path: Path, did: str, caller: str, at_text: str | None, as
 def run(config_path: Path) -> None:
     """Run the controller against the FreeSWITCH node(s) in the config, until SIGINT/SIGTERM."""
     from ccswitch.auth.gate import Gate
+    from ccswitch.auth.oidc import single_sign_on
     from ccswitch.auth.sessions import open_sessions
     from ccswitch.clock import WallClock
     from ccswitch.config import load_config
@@ -217,7 +218,8 @@ def run(config_path: Path) -> None:
             if os.environ.get("CCSWITCH_HTTP_OPEN") != "1":  # unless the port is known private (a container's)
                 raise click.ClickException(f"{exposed}; or, where only the host's loopback reaches the port (a "
                                            "container published on 127.0.0.1), set CCSWITCH_HTTP_OPEN=1")
-        gate = Gate(config.paths.users, time.time, open_sessions(config.store))
+        gate = Gate(config.paths.users, time.time, open_sessions(config.store),
+                    single_sign_on(config.http.sso, os.environ))
         _check_recordings(config)
         store = open_store(config.store.backend, config.store.url, config.store.key_prefix)
         history = open_history(config.history_url)

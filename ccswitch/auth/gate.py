@@ -14,11 +14,15 @@ import logging
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ccswitch.auth import limits
 from ccswitch.auth.sessions import MemorySessions, Session, Sessions
 from ccswitch.auth.users import User, load_users, password_matches, token_digest
 from ccswitch.errors import CcswitchError, ConfigError
+
+if TYPE_CHECKING:
+    from ccswitch.auth.oidc import SingleSignOn
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +50,8 @@ class Gate:
     """Users from ``users_file`` (re-read when its modification time changes), sessions (in ``sessions``; this
     process's memory by default) and log-in buckets."""
 
-    def __init__(self, users_file: Path, clock: Callable[[], float], sessions: Sessions | None = None) -> None:
+    def __init__(self, users_file: Path, clock: Callable[[], float], sessions: Sessions | None = None,
+                 sso: SingleSignOn | None = None) -> None:
         """Raises ConfigError when ``users_file`` is malformed: at start-up that stops ``ccswitch run``."""
         self.users_file = users_file
         self._clock = clock
@@ -54,6 +59,7 @@ class Gate:
         self._by_token: dict[str, User] = {}
         self._seen: float | None = None
         self._sessions = MemorySessions() if sessions is None else sessions
+        self.sso = sso  # log-in through an OpenID Connect provider, when configured (http.sso)
         self._buckets: dict[tuple[str, str], limits.Bucket] = {}
         self._users = load_users(users_file)
 
@@ -91,7 +97,11 @@ class Gate:
                 self._buckets[key] = limits.penalise(self._buckets.get(key), now, rule)
             self._forget_full_buckets(now)
             raise NotAuthenticated("wrong user name or password")
-        session = Session(secrets.token_urlsafe(32), name, secrets.token_urlsafe(32), now + SESSION_S)
+        return self.open_session(name)
+
+    def open_session(self, name: str) -> Session:
+        """A new session for user ``name``, who has proved who they are (a password, or single sign-on)."""
+        session = Session(secrets.token_urlsafe(32), name, secrets.token_urlsafe(32), self._clock() + SESSION_S)
         self._sessions.put(session, SESSION_S)
         return session
 

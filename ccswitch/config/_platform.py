@@ -22,6 +22,7 @@ from ccswitch.config.model import (
     Paths,
     QueueConfig,
     RecordingsConfig,
+    SsoConfig,
     StoreBackend,
     StoreConfig,
 )
@@ -133,12 +134,32 @@ def _history_url(section: Node, env: Mapping[str, str], config_dir: Path) -> str
 def _http(section: Node, env: Mapping[str, str]) -> HttpConfig:
     """``CCSWITCH_HTTP_HOST`` overrides the address: a container listens on all of its interfaces, a host on
     loopback, with one configuration file."""
-    section.known(("host", "port"))
+    section.known(("host", "port", "sso"))
     host = section.text("host", "127.0.0.1", token=f.HOST)
     if env.get("CCSWITCH_HTTP_HOST"):
         env_node = Node(section.issues, ENV_FILE, "", {"CCSWITCH_HTTP_HOST": env["CCSWITCH_HTTP_HOST"]})
         host = env_node.text("CCSWITCH_HTTP_HOST", host, token=f.HOST)
-    return HttpConfig(host, section.integer("port", 8080, 0, 65535))
+    sso = _sso(section.section("sso")) if section.raw("sso") is not None else None
+    return HttpConfig(host, section.integer("port", 8080, 0, 65535), sso)
+
+
+# An https URL; plain http only to this host's loopback (a provider on the same machine, as in the tests).
+_URL = re.compile(r"https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?|http://(127\.0\.0\.1|localhost)(:[0-9]+)?"
+                  r"(/[A-Za-z0-9._~/-]*)?")
+
+
+def _sso(section: Node) -> SsoConfig:
+    """``http.sso: {issuer, client_id, redirect_uri, user_claim}``: log-in through an OpenID Connect provider."""
+    section.known(("issuer", "client_id", "redirect_uri", "user_claim"))
+    urls = {}
+    for key in ("issuer", "redirect_uri"):
+        urls[key] = section.text(key)
+        if urls[key] and not _URL.fullmatch(urls[key]):
+            section.error(key, "expected an https:// URL (http:// only on 127.0.0.1 or localhost)")
+    if urls["redirect_uri"] and not urls["redirect_uri"].endswith("/api/sso/callback"):
+        section.error("redirect_uri", "expected this controller's <base URL>/api/sso/callback")
+    return SsoConfig(urls["issuer"].rstrip("/"), section.text("client_id", token=f.NAME), urls["redirect_uri"],
+                     section.text("user_claim", "preferred_username", token=f.NAME))
 
 
 def _overload(section: Node, refs: list[f.Ref]) -> OverloadConfig:

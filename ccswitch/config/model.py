@@ -68,9 +68,21 @@ class StoreConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SsoConfig:
+    """Single sign-on with an OpenID Connect provider (``ccswitch.auth.oidc``); the client secret, if the provider
+    gave one, comes from ``CCSWITCH_SSO_CLIENT_SECRET``, never a file."""
+
+    issuer: str  # discovery at <issuer>/.well-known/openid-configuration
+    client_id: str
+    redirect_uri: str  # this controller's <base URL>/api/sso/callback, as registered with the provider
+    user_claim: str = "preferred_username"  # the ID token's claim that names the user in users.yaml
+
+
+@dataclass(frozen=True, slots=True)
 class HttpConfig:
     host: str
     port: int
+    sso: SsoConfig | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,7 +106,9 @@ def _view(route: Route, controller: Controller, history: History | None, gate: G
             query = {name: values[-1] for name, values in parse_qs(request.environ.get("QUERY_STRING", "")).items()}
             api_request = ApiRequest(controller, history, params, body, query, controller.clock.now(), user, gate)
             result = route.run(api_request)
-            return result if isinstance(result, Response) else json_response(200, result)
+            response = result if isinstance(result, Response) else json_response(200, result)
+            status = response.status_code
+            return response
         except CcswitchError as exc:
             status = status_of(exc)
             raise
@@ -114,7 +116,7 @@ def _view(route: Route, controller: Controller, history: History | None, gate: G
             status = 500
             raise
         finally:
-            if audit is not None and route.method != "GET":
+            if audit is not None and (route.method != "GET" or route.audited):
                 audit(_audit_record(controller.clock.now(), user, body, route, status))
 
     return view

@@ -54,13 +54,15 @@ class ApiRequest:
 @dataclass(frozen=True, slots=True)
 class Route:
     """One API endpoint: a Flask rule (``<name:…>`` for a segment that names something, ``<any(…):…>`` for a
-    choice), one method, who may use it, its handler and how many bytes of JSON a POST may carry."""
+    choice), one method, who may use it, its handler and how many bytes of JSON a POST may carry. Every POST and
+    DELETE is audited, and a GET that logs a person in (``audited``)."""
 
     method: str
     rule: str
     access: Access
     run: Callable[[ApiRequest], object]
     max_body: int = 0
+    audited: bool = False
 
 
 def choice(names: Iterable[str]) -> str:

@@ -1,18 +1,24 @@
 """Who is asking: a browser's session cookie (with its CSRF token) or a script's bearer token, and the routes that
-log a person in and out (``/api/session``)."""
+log a person in and out (``/api/session``, and single sign-on: ``/api/sso/login`` and ``/api/sso/callback``)."""
 
 from __future__ import annotations
 
-from flask import request
+import hmac
+
+from flask import Response, request
 
 from ccswitch.auth.access import Access
 from ccswitch.auth.gate import SESSION_S, Forbidden, Gate, NotAuthenticated
+from ccswitch.auth.oidc import FLOW_S, SingleSignOn
+from ccswitch.auth.sessions import Session
 from ccswitch.auth.users import User
-from ccswitch.http.errors import BadRequest, json_response
+from ccswitch.http.errors import BadRequest, NotFound, json_response
 from ccswitch.http.request import ApiRequest, Route, text
 
 SESSION_COOKIE = "ccswitch_session"
 CSRF_HEADER = "X-CSRF-Token"
+SSO_COOKIE = "ccswitch_sso"
+_PAGES = ("/desk", "/wallboard")
 
 
 def authenticate(gate: Gate | None, route: Route) -> User | None:
@@ -46,9 +52,59 @@ def log_in(api: ApiRequest) -> object:
     session = api.gate.log_in(name, password, request.remote_addr or "-")
     user = api.gate.users[session.user]
     reply = json_response(200, {**_user_view(user), "csrf": session.csrf})
-    reply.set_cookie(SESSION_COOKIE, session.id, max_age=SESSION_S, httponly=True, samesite="Strict",
-                     secure=request.is_secure or request.headers.get("X-Forwarded-Proto") == "https", path="/")
+    _set_session_cookie(reply, session)
     return reply
+
+
+def _set_session_cookie(reply: Response, session: Session) -> None:
+    reply.set_cookie(SESSION_COOKIE, session.id, max_age=SESSION_S, httponly=True, samesite="Strict",
+                     secure=_over_https(), path="/")
+
+
+def _over_https() -> bool:
+    return request.is_secure or request.headers.get("X-Forwarded-Proto") == "https"
+
+
+def sso_login(api: ApiRequest) -> Response:
+    """``GET /api/sso/login?next=/desk``: off to the OpenID Connect provider (302), the flow's state in a cookie
+    (SameSite=Lax: the provider's redirect back is a navigation from another site, which a Strict cookie misses)."""
+    sso = _sso(api)
+    next_path = api.query.get("next", _PAGES[0])
+    url, state = sso.start(next_path if next_path in _PAGES else _PAGES[0])  # our own pages only: no open redirect
+    reply = _redirect(url)
+    reply.set_cookie(SSO_COOKIE, state, max_age=int(FLOW_S), httponly=True, samesite="Lax", secure=_over_https(),
+                     path="/api/sso")
+    return reply
+
+
+def sso_callback(api: ApiRequest) -> Response:
+    """``GET /api/sso/callback?state=&code=``: the provider sends the browser back; the code is exchanged and the ID
+    token verified (``ccswitch.auth.oidc``), and its user, who must be in users.yaml, gets a session (302 to the
+    page the log-in started from)."""
+    sso, gate = _sso(api), api.gate
+    assert gate is not None  # _sso has checked
+    state, code = api.query.get("state", ""), api.query.get("code", "")
+    if "error" in api.query or not code:
+        raise NotAuthenticated("the provider did not log you in")
+    if not state or not hmac.compare_digest(state.encode(), request.cookies.get(SSO_COOKIE, "").encode()):
+        raise NotAuthenticated("this log-in was not started in this browser: start again at /api/sso/login")
+    name, next_path = sso.finish(state, code)
+    if name not in gate.users:
+        raise Forbidden(f"{name[:64]} signed on, but is not a user here (ccswitch user add)")
+    reply = _redirect(next_path)
+    _set_session_cookie(reply, gate.open_session(name))
+    reply.delete_cookie(SSO_COOKIE, path="/api/sso", httponly=True, samesite="Lax")
+    return reply
+
+
+def _redirect(location: str) -> Response:
+    return Response("", 302, {"Location": location, "Cache-Control": "no-store"})
+
+
+def _sso(api: ApiRequest) -> SingleSignOn:
+    if api.gate is None or api.gate.sso is None or not api.gate.enabled:
+        raise NotFound("single sign-on is not configured (http.sso, and users in users.yaml)")
+    return api.gate.sso
 
 
 def _no_users() -> NotAuthenticated:
