@@ -4,8 +4,9 @@ configuration files are, with every problem at once.
 Errors: the file does not read (YAML, a duplicate user, not a mapping), an unknown key or role, an agent user
 without an agent id of agents.yaml, a supervisor user without a supervisor id of supervisors.yaml, a password that
 is not an argon2 hash (a plain password typed into the file: never quoted back), a token that is not a SHA-256
-digest. Warnings: a user who cannot log in (no password, no token), two users bound to one agent (the audit and
-the desk could not tell them apart). No file is no users: the API is open (``http_exposed`` warns beyond loopback).
+digest. Warnings: a user who cannot log in (no password, no token, no single sign-on), two users bound to one
+agent (the audit and the desk could not tell them apart). No file is no users: the API is open (``http_exposed``
+warns beyond loopback).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def check_users(config: Config) -> tuple[list[ConfigError], list[ConfigWarning]]
         agent = _user(config, user)
         if agent is not None:
             users_of_agent.setdefault(agent, []).append(name)
-        if not user.raw("password") and not user.raw("tokens"):
+        if not user.raw("password") and not user.raw("tokens") and config.http.sso is None:
             warnings.append(ConfigWarning("user_cannot_log_in", top.file, name,
                                           f"no password and no token: set one with 'ccswitch user passwd {name}'"))
     for agent, names in users_of_agent.items():

@@ -87,3 +87,11 @@ def test_json_lists_the_users_files_errors(tree: Tree) -> None:
     assert code == 1
     assert json.loads(output)["errors"] == [{"file": "config/users.yaml", "key_path": "alice.agent",
                                              "problem": "unknown agent '9999' (not in agents.yaml)"}]
+
+
+def test_with_single_sign_on_a_user_needs_no_password(tree: Tree) -> None:
+    tree.edit("config/ccswitch.yaml", "http:\n  host: 127.0.0.1",
+              "http:\n  host: 127.0.0.1\n  sso: {issuer: https://login.example.com, client_id: ccswitch, "
+              "redirect_uri: https://cc.example.com/api/sso/callback}")
+    code, output = _check(tree, 'root: {role: admin}\n')
+    assert code == 0, output

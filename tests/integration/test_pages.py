@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pytest
 from history.records import contact
+from store.redis_server import free_port
 
 from ccswitch.acd.agents import AgentState, Ready, TakeBreak
 from ccswitch.auth.gate import Gate
+from ccswitch.auth.oidc import SingleSignOn
+from ccswitch.config.model import SsoConfig
 from ccswitch.history import HistoryWriter, open_history
 from ccswitch.history.storage import History
 from ccswitch.http import serve_http
@@ -25,6 +28,7 @@ from ccswitch.sim import AgentPhone, CallerScript
 
 from .auth_support import PASSWORD, write_users
 from .conftest import ContactCentre
+from .oidc_provider import CLIENT_ID, Provider
 from .test_dialer import CAMPAIGN, callee, campaign_centre, lead, start
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -234,3 +238,23 @@ def test_an_agent_previews_a_lead_and_dials_it(centre_factory: Callable[..., Con
               "alice to talk to the lead she dialled")
     finally:
         server.stop()
+
+
+def test_a_person_signs_on_through_the_provider_and_gets_their_desk(centre: ContactCentre, tmp_path: Path,
+                                                                   browser: WebDriver) -> None:
+    provider = Provider(person="alice")
+    provider_server = provider.serve()
+    users_file = tmp_path / "users.yaml"
+    write_users(users_file)
+    port = free_port()
+    sso = SingleSignOn(SsoConfig(provider.issuer, CLIENT_ID, f"http://127.0.0.1:{port}/api/sso/callback"))
+    server = serve_http(centre.controller.metrics, "127.0.0.1", port, centre.controller,
+                        gate=Gate(users_file, centre.controller.clock.now, sso=sso))
+    try:
+        browser.get(f"http://127.0.0.1:{port}/api/sso/login?next=/desk")  # the provider sends the browser back
+        until(browser, lambda: browser.current_url == f"http://127.0.0.1:{port}/desk", "the desk")
+        until(browser, lambda: text(browser, "who").startswith("alice (1001)"), "alice logged in on her desk")
+        assert text(browser, "state")  # her state, from the live stream
+    finally:
+        server.stop()
+        provider_server.stop()
