@@ -1,7 +1,7 @@
 """The controller's HTTP server (gevent's WSGI server): ``/metrics`` for Prometheus, ``/healthz`` for load balancers,
 and the operations API under ``/api``, a Flask app (agents log in/out and take breaks; supervisors see queues and
-agents). ``ROUTES`` (``routes``) is every API endpoint, its handlers by area (``agents``, ``calls``,
-``campaigns``, ``session``, ``events``); ``GET /api/openapi.json`` describes them (OpenAPI 3.1).
+agents). ``ROUTES`` (``routes``) is every API endpoint, its handlers by area (``agents``, ``dispositions``,
+``calls``, ``campaigns``, ``session``, ``events``); ``GET /api/openapi.json`` describes them (OpenAPI 3.1).
 
 ``GET /api/info``: the controller's version and its configured time zone (times in the API are epoch seconds; the CLI
 shows them in this zone).
@@ -11,7 +11,8 @@ Calls: ``POST /api/calls/<uuid>/recording/pause|resume`` masks or unmasks a runn
 
 Agent call control on a connected call (``<target>``: the call uuid or the agent id): ``POST
 /api/calls/<target>/hold|unhold|mute|unmute``; ``POST /api/calls/<target>/transfer {"to": "1000", "context":
-"default"}`` (an extension or external number) or ``{"queue": "sales"}``.
+"default"}`` (an extension or external number) or ``{"queue": "sales"}``. After the call: ``POST
+/api/agents/<agent>/disposition {"disposition", "call"}`` (one of the call's queue's dispositions).
 
 Outbound campaigns: ``GET /api/campaigns[/<name>]``; ``POST /api/campaigns/<name>/load|start|pause|resume|stop``;
 ``POST /api/campaigns/<name>/dispositions {"phone", "disposition"}``; preview campaigns: ``POST
@@ -24,11 +25,12 @@ users, a ``"supervisor"`` field) starts listening, whispering or
 barging (the session id is the supervisor's leg uuid); ``POST /api/monitor/<id>/mode {"mode"}`` switches;
 ``DELETE /api/monitor/<id>`` stops; ``GET /api/monitor`` lists active sessions and the recent log.
 
-Users (``paths.users``, ``ccswitch user``): once there is one, every route but ``POST /api/session`` (log in) and
-``GET /api/openapi.json`` needs a session cookie or ``Authorization: Bearer <token>`` (401 ``not_authenticated``)
-and the route's ``Access`` for the user's role (403 ``forbidden``); a browser's POST and DELETE also carry the
-session's ``X-CSRF-Token``; failed log-ins are rate-limited (429 ``too_many_attempts``); every POST and DELETE is
-audited. Without users the API is open, and ``ccswitch run`` serves it on loopback only.
+Users (``paths.users``, ``ccswitch user``): once there is one, every route but ``POST /api/session`` (log in),
+``GET /api/sso/login|callback`` (single sign-on, ``http.sso``) and ``GET /api/openapi.json`` needs a session
+cookie or ``Authorization: Bearer <token>`` (401 ``not_authenticated``) and the route's ``Access`` for the user's
+role (403 ``forbidden``); a browser's POST and DELETE also carry the session's ``X-CSRF-Token``; failed log-ins are
+rate-limited (429 ``too_many_attempts``); every POST and DELETE is audited, and every single sign-on. Without
+users the API is open, and ``ccswitch run`` serves it on loopback only.
 
 A POST must carry ``Content-Type: application/json`` (415 otherwise: a browser's form post must not run an action)
 and a body within its endpoint's limit (413). Errors are JSON ``{"error": <stable id>, "message": ...}``:
