@@ -254,7 +254,7 @@ def test_a_person_signs_on_through_the_provider_and_gets_their_desk(centre: Cont
         browser.get(f"http://127.0.0.1:{port}/api/sso/login?next=/desk")  # the provider sends the browser back
         until(browser, lambda: browser.current_url == f"http://127.0.0.1:{port}/desk", "the desk")
         until(browser, lambda: text(browser, "who").startswith("alice (1001)"), "alice logged in on her desk")
-        assert text(browser, "state")  # her state, from the live stream
+        until(browser, lambda: bool(text(browser, "state")), "her state, from the live stream")
     finally:
         server.stop()
         provider_server.stop()
