@@ -143,6 +143,7 @@ _PHONE = re.compile(r"\+?[0-9]{3,20}")
 _PHONE_ALLOWED = "3-20 digits, optionally after '+'"
 _HANGUP_CAUSE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 _EVENT_NAME = re.compile(r"[A-Za-z0-9_]+(::[A-Za-z0-9_-]+)*")
+_CONTROL_CHAR = re.compile(r"[\x00-\x1f\x7f]")
 _SEGMENT = r"[A-Za-z0-9_.+@=-]+"
 _FILE_PATH = re.compile(rf"/?{_SEGMENT}(/{_SEGMENT})*")
 _SOUND_STREAM = re.compile(
@@ -257,7 +258,7 @@ def hangup_cause(value: str, role: str = "hangup cause") -> str:
 
 def _one_line(value: str, role: str) -> str:
     """Non-empty text without control characters: it can neither end the command nor add a header line."""
-    if not isinstance(value, str) or not value or any(ord(char) < 0x20 or char == "\x7f" for char in value):
+    if not isinstance(value, str) or not value or _CONTROL_CHAR.search(value):  # (a regex: every command passes here)
         raise _unsafe(role, value, "one non-empty line without control characters")
     return value
 
