@@ -3,6 +3,7 @@ contact record it leaves in the history. Data and pure functions; the engine (``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -38,6 +39,10 @@ class DialOutPlan:
     gateway: str
     caller_id_number: str
     ring_timeout_s: int
+
+
+LOAD_FIELDS = frozenset({"node", "caller_gone", "preview", "connected_at", "answered", "ringing", "agent_leg",
+                         "phase"})  # what ``ccswitch.occupancy.call_load`` reads
 
 
 @dataclass
@@ -93,6 +98,14 @@ class CallSession:
     rejoin_agent: ctl.AttendedTransfer | None = None  # bridge the caller with the agent again once their leg parks
     recording_policy: rec.RecordingPolicy | None = None  # the dialplan rule's, over the queue's
     answer_by: float | None = None  # left ringing in a queue (``unanswered_wait_s``): answered then, if not before
+    on_load_change: Callable[[CallSession], None] | None = field(default=None, init=False, repr=False, compare=False)
+    # told whenever a field of ``LOAD_FIELDS`` is assigned: the engine's count of channels per node
+    # (``ccswitch.occupancy.NodeLoads``); ``ringing`` is therefore only ever replaced, never changed in place
+
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+        if name in LOAD_FIELDS and self.on_load_change is not None:
+            self.on_load_change(self)
 
     @property
     def channel_expected(self) -> bool:

@@ -107,7 +107,7 @@ from ccswitch.media import monitor as mon
 from ccswitch.media import recording as rec
 from ccswitch.media.monitor import MonitorMode, MonitorSession
 from ccswitch.media.recording import RecordingEvent, RecordingSession, RecordingState
-from ccswitch.occupancy import RecentSessions, load_of
+from ccswitch.occupancy import CallTable, NodeLoads, RecentSessions
 from ccswitch.routing import ivr
 from ccswitch.routing.dialplan import route
 from ccswitch.routing.steps import (
@@ -182,7 +182,7 @@ class Engine:
         self.emit = emit
         self.record: Record = record or (lambda _record: None)
         self.stats = stats or Stats.for_config(config)
-        self.calls: dict[str, CallSession] = {}
+        self.calls = CallTable(NodeLoads())
         self.agent_legs: dict[str, str] = {}  # agent leg uuid -> caller uuid
         self.agents: dict[str, Agent] = {}
         self.waiting: dict[str, dict[str, QueueEntry]] = {name: {} for name in config.queues}  # queue -> call -> entry
@@ -456,7 +456,7 @@ class Engine:
         one who goes at once (transferred, hung up) is not held."""
         if isinstance(step, ToTransfer | ToHangup):
             return step
-        load = load_of(self.calls.values(), session.node, self.recent_sessions.count(session.node, now))
+        load = self.calls.loads.load(session.node, self.recent_sessions.count(session.node, now))
         rings = isinstance(step, ToQueue) and self._left_ringing(session, step.queue)
         decision = admission.decide(self.capacities[session.node], self.config.overload.reserve, load,
                                     needs_media=not rings)
@@ -527,7 +527,9 @@ class Engine:
             winner = next(iter(session.ringing))
         if winner is None:
             return
-        session.agent, session.agent_leg = winner, session.ringing.pop(winner) or event.other_leg
+        others = dict(session.ringing)
+        leg = others.pop(winner)
+        session.agent, session.agent_leg, session.ringing = winner, leg or event.other_leg, others
         self._agent_event(winner, agent_fsm.Answered(session.uuid), now)
         for other in session.ringing:  # ring-all: the others lost the race, through no fault of theirs
             self._agent_event(other, agent_fsm.CallEnded(session.uuid, 0), now)

@@ -44,7 +44,6 @@ from ccswitch.dialer.runner import Dialer
 from ccswitch.effects import Effect
 from ccswitch.engine import Engine
 from ccswitch.errors import StoreError
-from ccswitch.occupancy import load_of
 from ccswitch.stats import (
     QueueFigures,
     answered_within,
@@ -481,7 +480,7 @@ class EngineCollector:
                                       "want of capacity (no RTP port to answer with …), by hang-up cause.",
                                       labels=["node", "cause"])
         for node, limits in self.engine.capacities.items():
-            load = load_of(self.engine.calls.values(), node, 0)
+            load = self.engine.calls.loads.load(node, 0)
             channels.add_metric([node], load.sessions)
             media.add_metric([node], load.media)
             for limit, value in ((Limit.SESSIONS, limits.max_sessions), (Limit.RATE, limits.sessions_per_second),
