@@ -568,6 +568,9 @@ class InstrumentedStore:
     def put_agent(self, agent: Agent) -> Agent:
         return self._timed("put_agent", self._store.put_agent, agent)
 
+    def restore_agent(self, agent: Agent) -> Agent:
+        return self._timed("restore_agent", self._store.restore_agent, agent)
+
     def update_agent(self, old: Agent, new: Agent) -> Agent | None:
         return self._timed("update_agent", self._store.update_agent, old, new)
 

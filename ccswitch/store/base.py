@@ -30,6 +30,13 @@ class Store(Protocol):
         """Write unconditionally (first login, config load); returns the record with its new version."""
         ...
 
+    def restore_agent(self, agent: Agent) -> Agent:
+        """Write ``agent`` with its own version if the store has no record of it or an older version; returns the
+        record the store holds afterwards (``agent``, or the newer one that stood). For a store that lost its data
+        (a Redis restarted empty): the controllers that kept a view put back what they saw, and the most recent
+        view wins whoever writes first."""
+        ...
+
     def update_agent(self, old: Agent, new: Agent) -> Agent | None:
         """Store ``new`` only if the stored version still equals ``old.version`` (missing agent: 0).
 

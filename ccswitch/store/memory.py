@@ -42,6 +42,11 @@ class MemoryStore:
     def put_agent(self, agent: Agent) -> Agent:
         return self._write(agent, self._version_of(agent.id) + 1)
 
+    def restore_agent(self, agent: Agent) -> Agent:
+        if self._version_of(agent.id) < agent.version:
+            return self._write(agent, agent.version)
+        return self._agents[agent.id]
+
     def update_agent(self, old: Agent, new: Agent) -> Agent | None:
         check_same_agent(old, new)
         if self._version_of(old.id) != old.version:

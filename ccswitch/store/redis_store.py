@@ -58,6 +58,18 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 """
 
+# KEYS: agents hash, versions hash. ARGV: agent id, its version, its JSON. Writes it if the stored version is lower
+# (or none); returns the stored version and JSON afterwards.
+_RESTORE = """
+local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if current < tonumber(ARGV[2]) then
+    redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+    redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+    return {tonumber(ARGV[2]), ARGV[3]}
+end
+return {current, redis.call('HGET', KEYS[1], ARGV[1])}
+"""
+
 # KEYS: records hash, versions hash. ARGV: id, JSON, id, JSON, ... Adds the absent ones at version 1; returns the
 # 0-based indexes of the pairs added.
 _ADD_ABSENT = """
@@ -96,6 +108,7 @@ class RedisStore:
         self._run_versions_key = f"{key_prefix}campaign-run-versions"
         self._compare_and_set = self._client.register_script(_COMPARE_AND_SET)
         self._add_absent = self._client.register_script(_ADD_ABSENT)
+        self._restore = self._client.register_script(_RESTORE)
         self._add_answer = self._client.register_script(_ADD_ANSWER)
 
     def get_agent(self, agent_id: str) -> Agent | None:
@@ -121,6 +134,12 @@ class RedisStore:
             pipe.hincrby(self._versions_key, agent.id, 1)
             _, version = pipe.execute()
             return _with_version(agent, version)
+
+    def restore_agent(self, agent: Agent) -> Agent:
+        with self._failures("restore agent " + agent.id):
+            version, record = self._restore(keys=[self._agents_key, self._versions_key],
+                                            args=[agent.id, agent.version, _encode_agent(agent)])
+            return self._decode_agent(record, version)
 
     def update_agent(self, old: Agent, new: Agent) -> Agent | None:
         check_same_agent(old, new)

@@ -120,6 +120,18 @@ def test_missing_agent_counts_as_version_zero(store: Store) -> None:
     assert store.update_agent(fresh, fresh) is None  # a second creator loses
 
 
+def test_restoring_a_lost_agent_keeps_its_version_and_the_newest_restored_record_wins(store: Store) -> None:
+    reserved = replace(apply(available("1001"), Offer("call-1"), NOW), version=7)  # a stale view: version 7
+    on_call = replace(available("1001"), state=AgentState.ON_CALL, call="call-1", version=8)  # the fresher one
+    assert store.restore_agent(reserved) == reserved  # lost: put back as it was, version included
+    assert store.restore_agent(on_call) == on_call  # newer: replaces it
+    assert store.restore_agent(reserved) == on_call  # older: the newer record stands, and is returned
+    assert store.restore_agent(replace(reserved, version=8)) == on_call  # equal: the stored one stands
+    assert store.get_agent("1001") == on_call
+    wrapping_up = store.update_agent(on_call, replace(on_call, state=AgentState.WRAP_UP))
+    assert wrapping_up is not None and wrapping_up.version == 9  # compare-and-set goes on from 8
+
+
 def test_update_refuses_to_mix_two_agents(store: Store) -> None:
     old = store.put_agent(available("1001"))
     with pytest.raises(ValueError, match="1002"):
@@ -444,6 +456,7 @@ def _operations(store: RedisStore) -> dict[str, Callable[[], object]]:
         "agents": store.agents,
         "put_agent": lambda: store.put_agent(agent),
         "update_agent": lambda: store.update_agent(agent, agent),
+        "restore_agent": lambda: store.restore_agent(agent),
         "add_entry": lambda: store.add_entry(entry("a")),
         "remove_entry": lambda: store.remove_entry("support", "a"),
         "entries": lambda: store.entries("support"),
