@@ -323,8 +323,10 @@ class Controller:
             self.inbox.put(_StoreBack())
 
     def _store_back(self) -> None:
-        self._store_back_queued = False
-        agents = self.store.write_through()
+        try:
+            agents = self.store.write_through()
+        finally:  # not before: the watcher runs while the write-through waits on Redis, and would queue another
+            self._store_back_queued = False
         if agents is not None:  # (else it failed again: the watcher goes on asking)
             self.engine.adopt_stored_agents(agents)
 
