@@ -120,9 +120,16 @@ def test_given_redis_dies_mid_traffic_then_no_call_is_lost_no_agent_is_stuck_and
 
         wait_until(lambda: clock.now() >= back_at + AFTER_RETURN_S, timeout=AFTER_RETURN_S / SPEED + 5,
                    what="30 s after the return")
-        stuck = {agent.id: agent.call for agent in engine.agents.values()
-                 if agent.state in (AgentState.RESERVED, AgentState.ON_CALL) and agent.call not in switch.channels}
-        assert stuck == {}
+
+        def stuck() -> dict[str, str | None]:
+            return {agent.id: agent.call for agent in engine.agents.values()
+                    if agent.state in (AgentState.RESERVED, AgentState.ON_CALL) and agent.call not in switch.channels}
+
+        # A stuck agent stays stuck; one whose call's hang-up is still on its way (a loaded machine's controller
+        # lags the switch by a second or two) is freed within the wait.
+        with contextlib.suppress(AssertionError):
+            wait_until(lambda: not stuck(), timeout=5, what="no agent on a call the switch no longer has")
+        assert stuck() == {}
 
         wait_until(lambda: all(map(bridged, placed)), timeout=30, what="every caller to reach an agent")
         for call in placed:  # taken (fallback cancelled, answered) before the dialplan's fallback would fire
