@@ -372,6 +372,8 @@ class Controller:
             self.dialer.tick(now)
         elif isinstance(message, _ModulesChecked):
             self.dialer.modules_missing(message.node, message.missing, now)
+        elif isinstance(message, _TakeOver):
+            self.dialer.take_over(message.nodes, now)
         elif isinstance(message, _Reconcile):
             parked = [uuid for uuid in map(parked_outbound_from_channel_row, message.rows) if uuid is not None]
             live = [row["uuid"] for row in message.rows if "uuid" in row]

@@ -598,6 +598,9 @@ class InstrumentedStore:
     def leads(self, campaign: str) -> list[Lead]:
         return self._timed("leads", self._store.leads, campaign)
 
+    def dialling_leads(self, campaign: str) -> list[Lead]:
+        return self._timed("dialling_leads", self._store.dialling_leads, campaign)
+
     def update_lead(self, old: Lead, new: Lead) -> Lead | None:
         return self._timed("update_lead", self._store.update_lead, old, new)
 

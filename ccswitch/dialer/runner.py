@@ -508,14 +508,19 @@ class Dialer:
     def _fresh(self, campaign: CampaignConfig, now: float) -> _Campaign:
         """A campaign as the store has it: run, leads, and the answers of the abandon window so far."""
         leads = {lead.phone: lead for lead in self.store.leads(campaign.name)}
+        ledger, ledger_at = self._stored_ledger(campaign, now)
+        return _Campaign(campaign, self.store.get_campaign_run(campaign.name), leads, ledger,
+                         _Estimates.new(ring_seconds(campaign), now), OutcomeWindow(campaign.abandon_window_s),
+                         ledger_at=ledger_at)
+
+    def _stored_ledger(self, campaign: CampaignConfig, now: float) -> tuple[AbandonLedger, float]:
+        """The abandon window's answers as the store has them (every controller's), and the last one's time."""
         ledger = AbandonLedger(campaign.abandon_window_s, campaign.abandon_limit)
         ledger_at = 0.0
         for at, abandoned in self.store.answers(campaign.name, now - campaign.abandon_window_s):
             ledger_at = max(ledger_at, at)
             ledger.record(ledger_at, answered_person=True, abandoned=abandoned)
-        return _Campaign(campaign, self.store.get_campaign_run(campaign.name), leads, ledger,
-                         _Estimates.new(ring_seconds(campaign), now), OutcomeWindow(campaign.abandon_window_s),
-                         ledger_at=ledger_at)
+        return ledger, ledger_at
 
     def reload(self, config: Config, now: float) -> None:
         """New campaign settings (lists, windows, retries, limits); a campaign's figures and lines carry on."""
@@ -1081,7 +1086,22 @@ class Dialer:
         busy = Counter(line.node for line in self.lines.values())
         return min((node.name for node in self.config.nodes), key=lambda name: busy[name])
 
-    # ----------------------------------------------------------------- reconnect, restart
+    # ----------------------------------------------------------------- reconnect, restart, take-over
+    def take_over(self, nodes: Iterable[str], now: float) -> None:
+        """This controller runs ``nodes`` now, maybe after another controller that ran them died (its lease lapsed).
+        Its campaign lines there are followed as a restart's are (``reconcile``, which comes next for each node),
+        so first read again what only it knew: the leads it was dialling, the campaigns' runs (it may have started
+        or paused one) and the answers of the abandon windows (its abandons count against the same limit)."""
+        self._unreconciled.update(nodes)
+        for campaign in self.campaigns.values():
+            name = campaign.config.name
+            campaign.run = self.store.get_campaign_run(name)
+            for lead in self.store.dialling_leads(name):
+                known = campaign.leads.get(lead.phone)
+                if known is None or known.version < lead.version:
+                    campaign.keep(lead)
+            campaign.ledger, campaign.ledger_at = self._stored_ledger(campaign.config, now)
+
     def reconcile(self, node: str, live: Iterable[str], parked_outbound: Iterable[str], now: float) -> None:
         """After (re)connecting to ``node``: lines it no longer has ended while we were away; after a restart, the
         previous run's calls it still has are followed again. Once every node has reported, leads left DIALLING

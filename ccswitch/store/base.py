@@ -78,6 +78,11 @@ class Store(Protocol):
         """The campaign's leads by ``position`` (import order)."""
         ...
 
+    def dialling_leads(self, campaign: str) -> list[Lead]:
+        """The campaign's leads in ``DIALLING`` (a line is up for each, run by some controller), found without
+        reading every lead: what a controller taking over a dead one's switch must follow."""
+        ...
+
     def update_lead(self, old: Lead, new: Lead) -> Lead | None:
         """Compare-and-set on the lead's version, as ``update_agent`` (a lead not stored counts as version 0)."""
         ...

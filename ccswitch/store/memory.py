@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from ccswitch.acd import Agent, QueueEntry, in_order
-from ccswitch.dialer import CampaignRun, Lead
+from ccswitch.dialer import CampaignRun, Lead, LeadState
 from ccswitch.store.base import (
     check_answer,
     check_bound,
@@ -84,6 +84,9 @@ class MemoryStore:
 
     def leads(self, campaign: str) -> list[Lead]:
         return list(self._leads.get(campaign, {}).values())
+
+    def dialling_leads(self, campaign: str) -> list[Lead]:
+        return [lead for lead in self._leads.get(campaign, {}).values() if lead.state is LeadState.DIALLING]
 
     def update_lead(self, old: Lead, new: Lead) -> Lead | None:
         check_same_lead(old, new)

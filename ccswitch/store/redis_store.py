@@ -70,17 +70,36 @@ end
 return {current, redis.call('HGET', KEYS[1], ARGV[1])}
 """
 
-# KEYS: records hash, versions hash. ARGV: id, JSON, id, JSON, ... Adds the absent ones at version 1; returns the
-# 0-based indexes of the pairs added.
-_ADD_ABSENT = """
+# KEYS: leads hash, versions hash, dialling set. ARGV: phone, JSON, '1' if dialling else '0', phone, ... Adds the
+# absent ones at version 1 (and to the dialling set if dialling); returns the 0-based indexes of the leads added.
+_ADD_ABSENT_LEADS = """
 local added = {}
-for i = 1, #ARGV, 2 do
+for i = 1, #ARGV, 3 do
     if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
         redis.call('HSET', KEYS[2], ARGV[i], 1)
-        added[#added + 1] = (i - 1) / 2
+        if ARGV[i + 2] == '1' then
+            redis.call('SADD', KEYS[3], ARGV[i])
+        end
+        added[#added + 1] = (i - 1) / 3
     end
 end
 return added
+"""
+
+# KEYS: leads hash, versions hash, dialling set. ARGV: phone, expected version, new JSON, '1' if the new lead is
+# dialling else '0'. The compare-and-set above, keeping the set of leads being dialled in the same step.
+_UPDATE_LEAD = """
+local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if current ~= tonumber(ARGV[2]) then
+    return false
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+if ARGV[4] == '1' then
+    redis.call('SADD', KEYS[3], ARGV[1])
+else
+    redis.call('SREM', KEYS[3], ARGV[1])
+end
+return redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 """
 _LEADS_PER_SCRIPT = 1000  # one script call blocks Redis: keep each short
 
@@ -107,7 +126,8 @@ class RedisStore:
         self._runs_key = f"{key_prefix}campaign-runs"
         self._run_versions_key = f"{key_prefix}campaign-run-versions"
         self._compare_and_set = self._client.register_script(_COMPARE_AND_SET)
-        self._add_absent = self._client.register_script(_ADD_ABSENT)
+        self._add_absent_leads = self._client.register_script(_ADD_ABSENT_LEADS)
+        self._update_lead = self._client.register_script(_UPDATE_LEAD)
         self._restore = self._client.register_script(_RESTORE)
         self._add_answer = self._client.register_script(_ADD_ANSWER)
 
@@ -191,8 +211,10 @@ class RedisStore:
                 batch = leads[start : start + _LEADS_PER_SCRIPT]
                 first = int(self._client.incrby(f"{self._prefix}lead-positions:{campaign}", len(batch))) - len(batch)
                 positioned = [replace(lead, position=first + offset) for offset, lead in enumerate(batch)]
-                args = [part for lead in positioned for part in (lead.phone, _encode_lead(lead))]
-                indexes = self._add_absent(keys=list(self._lead_keys(campaign)), args=args)
+                args = [part for lead in positioned
+                        for part in (lead.phone, _encode_lead(lead), _dialling_flag(lead))]
+                indexes = self._add_absent_leads(keys=[*self._lead_keys(campaign), self._dialling_key(campaign)],
+                                                 args=args)
                 added += [replace(positioned[int(index)], version=1) for index in indexes]
         return added
 
@@ -215,11 +237,26 @@ class RedisStore:
             leads = [self._decode_lead(record, versions.get(phone)) for phone, record in records.items()]
             return sorted(leads, key=lambda lead: lead.position)
 
+    def dialling_leads(self, campaign: str) -> list[Lead]:
+        records_key, versions_key = self._lead_keys(campaign)
+        with self._failures(f"read the leads being dialled of campaign {campaign}"):
+            phones = sorted(str(phone) for phone in self._client.smembers(self._dialling_key(campaign)))
+            if not phones:
+                return []
+            pipe = self._client.pipeline(transaction=True)
+            pipe.hmget(records_key, phones)
+            pipe.hmget(versions_key, phones)
+            records, versions = pipe.execute()
+            leads = [self._decode_lead(record, version)
+                     for record, version in zip(records, versions, strict=True) if record is not None]
+            return [lead for lead in leads if lead.state is LeadState.DIALLING]
+
     def update_lead(self, old: Lead, new: Lead) -> Lead | None:
         check_same_lead(old, new)
         with self._failures(f"update lead {old.phone} of campaign {old.campaign}"):
-            version = self._compare_and_set(
-                keys=list(self._lead_keys(old.campaign)), args=[old.phone, old.version, _encode_lead(new)]
+            version = self._update_lead(
+                keys=[*self._lead_keys(old.campaign), self._dialling_key(old.campaign)],
+                args=[old.phone, old.version, _encode_lead(new), _dialling_flag(new)],
             )
             return None if version is None else replace(new, version=int(version))
 
@@ -273,6 +310,9 @@ class RedisStore:
 
     def _lead_keys(self, campaign: str) -> tuple[str, str]:
         return f"{self._prefix}leads:{campaign}", f"{self._prefix}lead-versions:{campaign}"
+
+    def _dialling_key(self, campaign: str) -> str:
+        return f"{self._prefix}leads-dialling:{campaign}"
 
     def _answers_key(self, campaign: str) -> str:
         return f"{self._prefix}answers:{campaign}"
@@ -328,6 +368,10 @@ class RedisStore:
             return QueueEntry(**json.loads(record))
         except (ValueError, TypeError) as exc:
             raise StoreError(f"{self._where}: corrupt queue entry {record!r}: {exc}") from exc
+
+
+def _dialling_flag(lead: Lead) -> str:
+    return "1" if lead.state is LeadState.DIALLING else "0"
 
 
 def _encode_agent(agent: Agent) -> str:

@@ -296,6 +296,9 @@ class ResilientStore:
     def leads(self, campaign: str) -> list[Lead]:
         return self._store_only(self._store.leads, campaign)
 
+    def dialling_leads(self, campaign: str) -> list[Lead]:
+        return self._store_only(self._store.dialling_leads, campaign)
+
     def get_campaign_run(self, campaign: str) -> CampaignRun | None:
         return self._store_only(self._store.get_campaign_run, campaign)
 

@@ -285,6 +285,25 @@ def test_given_two_writers_from_one_lead_version_then_exactly_one_wins(store: St
     assert store.get_lead("promo", "100") == first
 
 
+def test_the_leads_being_dialled_are_found_as_they_go_in_and_out_of_dialling(store: Store) -> None:
+    lost = replace(lead("300"), state=LeadState.DIALLING, attempts=1, call="leg-0")  # e.g. written back after an
+    store.put_leads("promo", [lead("100"), lead("200"), lost])  # outage, dialling
+    store.put_leads("winter", [replace(lead("100", "winter"), state=LeadState.DIALLING, call="leg-w")])
+    assert [each.phone for each in store.dialling_leads("promo")] == ["300"]
+    first, second = store.get_lead("promo", "100"), store.get_lead("promo", "200")
+    assert first is not None and second is not None
+    dialling = store.update_lead(first, replace(first, state=LeadState.DIALLING, attempts=1, call="leg-1"))
+    assert store.update_lead(replace(second, version=9), replace(second, state=LeadState.DIALLING)) is None  # lost
+    assert dialling is not None
+    assert sorted(store.dialling_leads("promo"), key=lambda each: each.phone) == [dialling, store.get_lead(
+        "promo", "300")]
+    done = store.update_lead(dialling, replace(dialling, state=LeadState.DONE, call=None))
+    assert done is not None
+    assert [each.phone for each in store.dialling_leads("promo")] == ["300"]
+    assert [each.phone for each in store.dialling_leads("winter")] == ["100"]
+    assert store.dialling_leads("none") == []
+
+
 def test_missing_lead_counts_as_version_zero(store: Store) -> None:
     fresh = lead("100")
     assert store.update_lead(replace(fresh, version=1), fresh) is None
@@ -457,6 +476,7 @@ def _operations(store: RedisStore) -> dict[str, Callable[[], object]]:
         "put_agent": lambda: store.put_agent(agent),
         "update_agent": lambda: store.update_agent(agent, agent),
         "restore_agent": lambda: store.restore_agent(agent),
+        "dialling_leads": lambda: store.dialling_leads("promo"),
         "add_entry": lambda: store.add_entry(entry("a")),
         "remove_entry": lambda: store.remove_entry("support", "a"),
         "entries": lambda: store.entries("support"),
