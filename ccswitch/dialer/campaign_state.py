@@ -101,6 +101,12 @@ class CampaignState:
     def running(self) -> bool:
         return self.run is not None and self.run.state is RunState.RUNNING
 
+    @property
+    def preview(self) -> bool:
+        """Its agents dial the leads they are shown (``dialer.preview``): no pacing, no detection, no ledger (nobody
+        can be abandoned), and the ACD times the call out (it rings the agent first)."""
+        return self.config.mode == "preview"
+
     # ----------------------------------------------------------------- the run
     def set_run(self, old: CampaignRun, new: CampaignRun) -> CampaignRun:
         """Compare-and-set the run (``old`` = ``new`` of version 0 creates it)."""

@@ -76,7 +76,7 @@ class LineKeeper:
         elif isinstance(event, Bridged):
             line = lines.get(event.uuid) or lines.get(event.other_leg)
             if line is not None and (line.state is LineState.WAITING or (
-                    line.state is LineState.RINGING and self._campaign(line).config.mode == "preview")):
+                    line.state is LineState.RINGING and self._campaign(line).preview)):  # bridged from the agent
                 self._connected(line, now)
         elif isinstance(event, HungUp):
             line = lines.get(event.uuid)
@@ -167,7 +167,7 @@ class LineKeeper:
 
     def _connected(self, line: Line, now: float) -> None:
         campaign = self._campaign(line)
-        if campaign.config.mode != "preview":  # (a preview call cannot be abandoned: not in the ledger)
+        if not campaign.preview:
             campaign.record_answer(line, now, abandoned=False)
         campaign.lead_outcome(line, DialOutcome.PERSON_ANSWERED, now)
         self._replace(move(line, LineEvent.CONNECTED, connected_at=now))
@@ -246,7 +246,7 @@ class LineKeeper:
             self._abandoned(line, now, f"no agent within {CONNECT_WITHIN_S:g} s")
         elif line.state in (LineState.RINGING, LineState.CANCELLING) \
                 and now > line.dialled_at + campaign.ring_s + LINE_GRACE_S \
-                and campaign.config.mode != "preview":  # (the ACD's offer)
+                and not campaign.preview:
             log.warning("line %s (%s): no outcome of the originate in time: taken back", line.uuid, line.phone)
             self.state.emit(line.node, [Hangup(line.uuid, "ORIGINATOR_CANCEL")])
             self.gone(line, "LOST", now)
@@ -270,7 +270,7 @@ class LineKeeper:
         if with_agent:
             log.info("line %s (%s): talking to an agent, taken back", line.uuid, lead.phone)
             self._replace(replace(line, state=LineState.CONNECTED, answered_at=now, handed_at=now, connected_at=now))
-            if campaign.config.mode != "preview":
+            if not campaign.preview:
                 campaign.record_answer(line, now, abandoned=False)
             campaign.lead_outcome(line, DialOutcome.PERSON_ANSWERED, now)
         elif parked:

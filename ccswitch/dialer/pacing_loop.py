@@ -93,7 +93,7 @@ class PacingLoop:
                 self.state.store.trim_answers(campaign.config.name, now - campaign.config.abandon_window_s)
             if campaign.config.mode == "predictive":  # (paused or stopped too: its lines still ring)
                 self._cancel(campaign, now)
-            if campaign.running and campaign.config.mode != "preview":
+            if campaign.running and not campaign.preview:
                 self._launch(campaign, now)
 
     def lines_wanted(self, campaign: CampaignState, now: float) -> int:
@@ -124,7 +124,7 @@ class PacingLoop:
         candidates = (lead for lead in campaign.leads.values()
                       if lead.state in (LeadState.PENDING, LeadState.RETRY)
                       and (lead.next_at is None or lead.next_at <= now))
-        picked = next_leads(config, candidates, now, wanted, agent_reserved=config.mode == "preview")
+        picked = next_leads(config, candidates, now, wanted)
         if len(picked) < wanted:
             campaign.idle_until = now + PICK_IDLE_S
         for lead in picked:

@@ -9,9 +9,10 @@ reached (``Acd.preview_ended``: busy, no answer, failed, the agent's own phone n
 
 An available agent of the campaign's queue asks for a lead (``show``). They dial it (``dial``; or it is dialled by
 itself after ``preview_dial_after_s``) or skip it (``skip``: not shown again for ``PREVIEW_SKIP_S``). The line's
-uuid is the lead's leg, chosen here when the lead is shown. Bridged: answered by a person (no detection, no
-ledger: nobody can be abandoned). Which lead an agent previews is kept in memory: after a restart the agent asks
-again.
+uuid is the lead's leg, chosen here when the lead is shown, on the node chosen here. Bridged: answered by a person
+(no detection, no ledger: nobody can be abandoned); the dialler reads that bridge itself, as it does every line's
+(``line_events``), since the ACD reports only the lead not reached. Which lead an agent previews is kept in memory:
+after a restart the agent asks again.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class Previews:
         agent not free or previewing another campaign's lead; UnknownNameError: campaign or agent."""
         campaign = self.state.campaign(name)
         config = campaign.config
-        if config.mode != "preview":
+        if not campaign.preview:
             raise InvalidTransition(f"campaign {name} dials {config.mode}: only a preview campaign shows leads")
         if not campaign.running:
             state = campaign.run.state.value if campaign.run else "not loaded"
