@@ -37,10 +37,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
 
-from ccswitch.clock import time_zone
 from ccswitch.config.model import CampaignConfig, within
 from ccswitch.dialer.leads import DialOutcome, Lead, LeadState, on_list
 from ccswitch.errors import InvalidTransition, UnknownChoiceError
+from ccswitch.validators import time_zone
 
 ABANDONED_REDIAL_SECONDS = 72 * 3600.0  # no repeat call to an abandoned person without a guaranteed agent
 

@@ -27,8 +27,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from ccswitch.clock import time_zone
 from ccswitch.errors import DataFileError
+from ccswitch.validators import time_zone
 
 PHONE, NAME, TIMEZONE = "phone", "name", "timezone"
 _PHONE = re.compile(r"\+?[0-9]{3,15}")
