@@ -102,7 +102,8 @@ def check(config_path: Path, strict: bool, as_json: bool, ask_switch: bool) -> N
     import json
     from dataclasses import asdict
 
-    from ccswitch.config import ConfigErrors, load_config
+    from ccswitch.campaign_files import load_config
+    from ccswitch.config import ConfigErrors
     from ccswitch.config.summary import summary, summary_paragraph
     from ccswitch.config.warnings import config_warnings
 
@@ -174,7 +175,7 @@ def route_call(config_path: Path, did: str, caller: str, at_text: str | None, as
     import json
     from datetime import UTC
 
-    from ccswitch.config import load_config
+    from ccswitch.campaign_files import load_config
     from ccswitch.routing.explain import explain_route, explanation_document, explanation_lines, parse_at
 
     try:
@@ -198,8 +199,8 @@ def route_call(config_path: Path, did: str, caller: str, at_text: str | None, as
 def run(config_path: Path) -> None:
     """Run the controller against the FreeSWITCH node(s) in the config, until SIGINT/SIGTERM."""
     from ccswitch.auth.gate import Gate
+    from ccswitch.campaign_files import load_config
     from ccswitch.clock import WallClock
-    from ccswitch.config import load_config
     from ccswitch.config.warnings import http_exposed
     from ccswitch.controller import Controller
     from ccswitch.history import HistoryWriter, open_history
@@ -358,7 +359,7 @@ def erlang(calls_per_hour: float, aht: float, target_sl: str, ivr: float, blocki
 @json_option
 def history(config_path: Path, number: str, limit: int, as_json: bool) -> None:
     """A customer's contacts by phone number, newest first (+79161234567, 79161234567 and 89161234567 match)."""
-    from ccswitch.config import load_config
+    from ccswitch.campaign_files import load_config
     from ccswitch.history import is_phone_number, open_history
     from ccswitch.reports import history_table
 
@@ -411,7 +412,7 @@ def _report_options(command: Callable[..., None]) -> Callable[..., None]:
 def report_interval(config_path: Path, day: datetime, fmt: str, output: Path | None, queue: str | None,
                     minutes: str) -> None:
     """Per interval: offered, answered, abandoned, service level, ASA, AHT."""
-    from ccswitch.config import load_config
+    from ccswitch.campaign_files import load_config
     from ccswitch.history import open_history
     from ccswitch.reports import busy_span, load_interval_report, write_interval_chart, write_interval_csv
 
@@ -442,7 +443,7 @@ def report_interval(config_path: Path, day: datetime, fmt: str, output: Path | N
 def report_agent(config_path: Path, day: datetime, fmt: str, output: Path | None) -> None:
     """Per agent: time in each state (the state an agent is still in counts up to now), calls answered, talk time,
     AHT."""
-    from ccswitch.config import load_config
+    from ccswitch.campaign_files import load_config
     from ccswitch.history import open_history
     from ccswitch.reports import load_agent_report, write_agent_chart, write_agent_csv
 
@@ -470,7 +471,7 @@ def report_agent(config_path: Path, day: datetime, fmt: str, output: Path | None
 def report_campaign(config_path: Path, day: datetime, fmt: str, output: Path | None, campaign: str | None) -> None:
     """Per campaign, or per hour of one: dialled, answered by a person, connected, abandoned (and the rate), machine,
     busy, no answer, failed, answer rate, talk time."""
-    from ccswitch.config import load_config
+    from ccswitch.campaign_files import load_config
     from ccswitch.history import open_history
     from ccswitch.reports import (
         busy_hours,
@@ -527,7 +528,7 @@ def recordings() -> None:
 def recordings_list(config_path: Path, agent: str | None, queue: str | None, since: datetime | None,
                     limit: int, as_json: bool) -> None:
     """Recordings: start (local time), queue, agent, caller, length, file path (as FreeSWITCH wrote it)."""
-    from ccswitch.config import load_config
+    from ccswitch.campaign_files import load_config
     from ccswitch.history import open_history
     from ccswitch.reports import day_bounds, recordings_table
 
@@ -583,7 +584,7 @@ def _api(config_path: Path | None, url: str | None, method: str, path: str, body
     import urllib.error
     import urllib.request
 
-    from ccswitch.config import load_config
+    from ccswitch.campaign_files import load_config
 
     if url is None:
         assert config_path is not None
@@ -815,7 +816,7 @@ def monitor_stop(config_path: Path, url: str | None, session_id: str) -> None:
 @json_option
 def monitor_history(config_path: Path, day: datetime | None, supervisor: str | None, as_json: bool) -> None:
     """Every monitoring session of a day from the contact history: who, whose call, each mode and why it ended."""
-    from ccswitch.config import load_config
+    from ccswitch.campaign_files import load_config
     from ccswitch.history import open_history
     from ccswitch.reports import day_bounds
 
@@ -1020,7 +1021,7 @@ def user() -> None:
 
 
 def _users_file(config_path: Path) -> Path:
-    from ccswitch.config import load_config
+    from ccswitch.campaign_files import load_config
 
     try:
         return load_config(config_path).paths.users
