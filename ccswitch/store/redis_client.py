@@ -32,7 +32,7 @@ from redis.exceptions import ReadOnlyError
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelManagedConnection
 
-from ccswitch.store.sentinel_url import is_sentinel_url, parse_sentinel_url
+from ccswitch.sentinel_url import is_sentinel_url, parse_sentinel_url
 
 RECONNECT_EVERY_S = 0.1
 _NO_REPLICAS = "NOREPLICAS"  # the reply's error code (redis-py has no exception class for it)
