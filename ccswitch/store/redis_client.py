@@ -1,5 +1,5 @@
 """How the Redis store reaches Redis: one server (``redis://``, ``rediss://``, ``unix://``), or the master of a
-service that Redis Sentinel keeps available (``redis+sentinel://…``, ``ccswitch.store.sentinel_url``), found and
+service that Redis Sentinel keeps available (``redis+sentinel://…``, ``ccswitch.sentinel_url``), found and
 followed through failovers by redis-py's own ``redis.sentinel.Sentinel``.
 
 Neither client re-sends a command whose reply was lost (``ccswitch.store.redis_store`` says why). Behind Sentinel,
