@@ -32,7 +32,6 @@ def check(config_path: Path, strict: bool, as_json: bool, ask_switch: bool) -> N
     """Validate every YAML file and referenced prompt, without touching the network (unless --switch), and warn
     about what would hurt in production; end with a summary of what was loaded. Exit status: 0 clean, 1 errors (or
     warnings with --strict), 3 warnings only."""
-
     from ccswitch.campaign_files import load_config
     from ccswitch.config import ConfigErrors
     from ccswitch.config.summary import summary, summary_paragraph
