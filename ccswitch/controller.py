@@ -46,6 +46,7 @@ from gevent.event import AsyncResult
 from ccswitch.acd.agents import Agent, AgentEvent
 from ccswitch.admission import limits_of
 from ccswitch.calls import CallAction, CallControl, ReloadSummary
+from ccswitch.campaign_files import load_config
 from ccswitch.channel_events import (
     SUBSCRIBED_EVENTS,
     ChannelEvent,
@@ -57,7 +58,7 @@ from ccswitch.channel_events import (
 )
 from ccswitch.channel_list import read_channels
 from ccswitch.clock import Clock
-from ccswitch.config import CampaignConfig, Config, load_config
+from ccswitch.config import CampaignConfig, Config
 from ccswitch.dialer import CampaignRun, Lead, RunCommand
 from ccswitch.dialer.runner import CampaignStatus, Dialer, LoadResult
 from ccswitch.effects import Effect

@@ -28,7 +28,7 @@ from ccswitch.config.model import (
 from ccswitch.media import numbers
 from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy, check_template
 from ccswitch.routing.steps import ToIvr, ToQueue, ToVoicemail
-from ccswitch.store.sentinel_url import is_sentinel_url, parse_sentinel_url
+from ccswitch.sentinel_url import is_sentinel_url, parse_sentinel_url
 
 DEFAULT_PAUSE_REASONS = ("break", "lunch", "training", "meeting")
 _DEFAULT_NODE = {"name": "fs1", "host": "127.0.0.1", "port": 8021, "password": "ClueCon"}

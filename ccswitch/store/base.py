@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ccswitch.acd import Agent, QueueEntry
-from ccswitch.dialer import CampaignRun, Lead
+from ccswitch.outbound import CampaignRun, Lead
 
 
 class Store(Protocol):

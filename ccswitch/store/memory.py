@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from ccswitch.acd import Agent, QueueEntry, in_order
-from ccswitch.dialer import CampaignRun, Lead, LeadState
+from ccswitch.outbound import CampaignRun, Lead, LeadState
 from ccswitch.store.base import (
     check_answer,
     check_bound,

@@ -36,8 +36,8 @@ from typing import Any, cast
 import redis
 
 from ccswitch.acd import Agent, AgentState, QueueEntry, in_order
-from ccswitch.dialer import CampaignRun, DialOutcome, Lead, LeadState, RunState
 from ccswitch.errors import StoreError, StoreUnavailable
+from ccswitch.outbound import CampaignRun, DialOutcome, Lead, LeadState, RunState
 from ccswitch.store.base import (
     check_answer,
     check_bound,

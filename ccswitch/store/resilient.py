@@ -50,8 +50,8 @@ from dataclasses import replace
 from typing import Generic, ParamSpec, TypeVar
 
 from ccswitch.acd import Agent, AgentState, QueueEntry, in_order
-from ccswitch.dialer import CampaignRun, Lead, LeadState
 from ccswitch.errors import StoreUnavailable
+from ccswitch.outbound import CampaignRun, Lead, LeadState
 from ccswitch.store.base import Store
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from types import ModuleType
 import pytest
 import yaml
 
-from ccswitch.config import check_config
+from ccswitch.campaign_files import check_config
 
 from . import (
     test_campaigns_config,
