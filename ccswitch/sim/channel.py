@@ -11,14 +11,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import gevent.event
 
 from ccswitch.sim.dialstring import AppCall
-
-if TYPE_CHECKING:
-    from ccswitch.sim.people import AgentPhone, CallerScript
+from ccswitch.sim.scripts import AgentPhone, CallerScript
 
 STATE_NUMBERS = {
     "CS_NEW": 0,
