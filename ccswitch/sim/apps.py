@@ -559,7 +559,7 @@ def execute_extension(switch: CallSwitch, ch: Channel, arg: str) -> None:
 
 def event(switch: CallSwitch, ch: Channel, arg: str) -> None:
     """mod_dptools.c event_function: ``Name=value,...`` (comma-separated, at most 25, spaces around each name and
-    value dropped) fires an event from this channel (``SimSwitch.fire_application_event``)."""
+    value dropped) fires an event from this channel (``SwitchCore.fire_application_event``)."""
     fields = []
     for item in separate_string(arg, ",")[:25]:
         name, separator, value = item.partition("=")

@@ -19,7 +19,7 @@ import gevent
 
 from ccswitch.clock import Clock, WallClock
 from ccswitch.feature_codes import dialplan_xml
-from ccswitch.sim.channel import CallerProfile, Channel, Eavesdrop, Heard
+from ccswitch.sim.channel import CALL_STATE_NUMBERS, CallerProfile, Channel, Eavesdrop, Heard
 from ccswitch.sim.core_db import ChannelsTable
 from ccswitch.sim.dialstring import AppCall, parse_inline_dialplan
 from ccswitch.sim.limits import Resources, SwitchLimits
@@ -314,17 +314,7 @@ class SwitchCore:
     def set_call_state(self, ch: Channel, call_state: str) -> None:
         original = ch.call_state
         ch.call_state = call_state
-        number = {
-            "DOWN": 0,
-            "DIALING": 1,
-            "RINGING": 2,
-            "EARLY": 3,
-            "ACTIVE": 4,
-            "HELD": 5,
-            "RING_WAIT": 6,
-            "HANGUP": 7,
-            "UNHELD": 8,
-        }[call_state]
+        number = CALL_STATE_NUMBERS[call_state]
         self.fire_channel(
             ch,
             "CHANNEL_CALLSTATE",
