@@ -15,6 +15,7 @@ from types import MappingProxyType
 from ccswitch.config import _fields as f
 from ccswitch.config._agents import _agents, _supervisors
 from ccswitch.config._campaigns import _campaigns, _check_lead_rows, _numbers
+from ccswitch.config._chat import _chatbots
 from ccswitch.config._platform import (
     _history_url,
     _http,
@@ -99,6 +100,7 @@ def _load(config_file: Path, env: Mapping[str, str], lead_rows: bool) -> tuple[C
     if lead_rows:
         _check_lead_rows(issues, campaigns)
     overload = _overload(main.section("overload"), refs)
+    chatbots = _chatbots(issues, paths.chatbots, dialplans, refs)
     refs += _number_refs(main.section("media"), media.say_language, queues)
     prompts = _prompt_files(paths.sounds)
     _check_refs(issues, refs, queues, menus, prompts, issues.display(paths.sounds))
@@ -122,6 +124,7 @@ def _load(config_file: Path, env: Mapping[str, str], lead_rows: bool) -> tuple[C
         supervisors=MappingProxyType(supervisors),
         campaigns=MappingProxyType(campaigns),
         overload=overload,
+        chatbots=MappingProxyType(chatbots),
         unset=frozenset(key for key in MAIN_KEYS if key not in main.data),
     )
     return config, issues.errors
