@@ -50,7 +50,7 @@ def _bot(node: Node, name: str, folder: Path, dialplans: Mapping[str, Dialplan],
     refs.append(f.Ref("queue", queue, node.file, node.at("queue")))
     calendar = _calendar(node.section("calendar"), dialplans) if "calendar" in node.data else None
     catalogue = _catalogue(node, folder, catalogues) if "catalogue" in node.data else None
-    intents = _intents(node.section("intents"), has_calendar=calendar is not None,
+    intents = _intents(node.section("intents"), has_calendar="calendar" in node.data,
                        has_catalogue="catalogue" in node.data)
     return ChatBot(
         name=name,

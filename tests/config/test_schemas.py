@@ -45,7 +45,7 @@ def _loaded_files(config_file: Path) -> dict[Path, str]:
     files |= {path: "ivr" for path in sorted(paths.ivr.glob("*.yaml"))}
     for name, path in (("queues", paths.queues), ("agents", paths.agents),
                        ("supervisors", paths.supervisors), ("campaigns", paths.campaigns),
-                       ("users", paths.users)):
+                       ("users", paths.users), ("chatbots", paths.chatbots)):
         if path.exists():
             files[path] = name
     return files
@@ -240,6 +240,36 @@ preview-all:
   preview_dial_after_s: 30
 
 renewals:"""),
+    ("config/chatbots.yaml", "shop:", """\
+every-key:
+  queue: support
+  language: en
+  calendar: {dialplan: main, rule: business-hours}
+  catalogue: catalogue.csv
+  currency: RUB
+  max_misses_in_row: 5
+  texts:
+    greeting: {en: "greeting"}
+    fallback: {en: "fallback"}
+    handover: {en: "handover"}
+    handover_closed: {en: "{hours} {next}"}
+    hours_open: {en: "{hours}"}
+    hours_closed: {en: "{hours} {next}"}
+    wait: {en: "{minutes}"}
+    wait_unknown: {en: "wait_unknown"}
+    price: {en: "{name} {price}"}
+    no_price: {en: "{name}"}
+    in_stock: {en: "{name} {stock}"}
+    out_of_stock: {en: "{name}"}
+    stock_unknown: {en: "{name}"}
+    promotion: {en: "{name} {promotion}"}
+    no_promotions: {en: "no_promotions"}
+    which_item: {en: "{items}"}
+  intents:
+    faq: {keywords: {en: [faq]}, patterns: ["^faq$"], reply: {en: See the FAQ, ru: Смотрите FAQ}}
+    price: {keywords: {en: [price], ru: [цена]}, patterns: "\\\\bcost\\\\b"}
+
+shop:"""),
 ]
 
 # Lower bounds the loader takes from another key, which a schema cannot follow (it checks the fixed bound).
