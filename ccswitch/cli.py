@@ -1130,3 +1130,8 @@ def user_list(config_path: Path) -> None:
     for each in _read_users(_users_file(config_path)).values():
         bound = each.agent or each.supervisor or "-"
         click.echo(f"{each.name:<16} {each.role.value:<11} {bound:<8} {', '.join(each.tokens) or '-'}")
+
+
+from ccswitch.cli_bot import bot_command  # noqa: E402  (its own module: it imports config_option from here)
+
+main.add_command(bot_command)
