@@ -1132,6 +1132,6 @@ def user_list(config_path: Path) -> None:
         click.echo(f"{each.name:<16} {each.role.value:<11} {bound:<8} {', '.join(each.tokens) or '-'}")
 
 
-from ccswitch.cli_bot import bot_command  # noqa: E402  (its own module: it imports config_option from here)
+from ccswitch.cli_bot import bot_command  # noqa: E402
 
-main.add_command(bot_command)
+main.add_command(config_option(bot_command))

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ccswitch.cli import config_option
 from ccswitch.errors import CcswitchError
 
 if TYPE_CHECKING:
@@ -20,8 +19,7 @@ if TYPE_CHECKING:
     from ccswitch.config.model import ChatBot
 
 
-@click.command("bot")
-@config_option
+@click.command("bot")  # --config: added by ccswitch.cli, which owns that option
 @click.option("--bot", "name", help="The bot in chatbots.yaml [the only one].")
 @click.option("--at", "at_text", help='The time of every message: "2026-12-08 19:30" in the dialplan\'s time zone, or '
                                       "ISO 8601 with an offset [now, at each message].")
