@@ -177,7 +177,7 @@ def _greet(bot: ChatBot, conversation: Conversation, _event: Opened, moment: _Mo
 
 
 def _answer(bot: ChatBot, conversation: Conversation, event: CustomerMessage, moment: _Moment) -> Turn:
-    text = printable(event.text)[:MAX_MESSAGE_CHARS]
+    text = printable(event.text[:MAX_MESSAGE_CHARS])  # cut first: a huge message costs no more than this
     conversation = replace(conversation, state=BotState.TALKING,
                            language=detect_language(normalise(text), conversation.language),
                            transcript=_added(conversation.transcript, Line(moment.now, "customer", text)))

@@ -27,7 +27,6 @@ MAX_PATTERN_CHARS = 200
 MAX_COST = 5_000_000  # worst-case steps of one search; about 10 ms of Python's re
 
 _QUANTIFIER = re.compile(r"(?:([*+?])|\{(\d*)(,?)(\d*)\})[?+]?")
-_GROUP_OPENERS = ("(?:",)
 
 
 class UnsafePattern(ValueError):
@@ -78,7 +77,7 @@ def _choices(text: str) -> int:
         elif char == "[":
             position, last_atom = _class_end(text, position), "char"
         elif char == "(":
-            if text.startswith("(?", position) and not text.startswith(_GROUP_OPENERS, position):
+            if text.startswith("(?", position) and not text.startswith("(?:", position):
                 raise UnsafePattern("only (…) and (?:…) groups are allowed: no look-arounds, back-references, "
                                     "conditionals or inline flags")
             branches.append(1)
