@@ -12,7 +12,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, get_args
@@ -31,6 +31,7 @@ MAX_PATTERNS = 20  # per intent
 MAX_CATALOGUE_BYTES = 1024 * 1024
 MAX_CATALOGUE_ITEMS = 5000
 CATALOGUE_COLUMNS = ("sku", "name_en", "name_ru", "keywords", "price", "stock", "promotion_en", "promotion_ru")
+_PRICE = re.compile(r"[0-9]{1,12}(?:[.,][0-9]{1,2})?")  # "4,990" is refused, not read as 4.99
 _NEEDS_CATALOGUE: tuple[Answer, ...] = ("price", "availability", "promotions")
 # Words of item names too common to name an item.
 _NOT_NAMING = frozenset({"the", "and", "for", "with", "of", "a", "an", "и", "в", "на", "с", "для", "по"})
@@ -300,13 +301,12 @@ def _item(issues: Issues, file: str, line: int, row: dict[str | Any, str | Any]
         return None
     price = None
     if cell["price"]:
-        try:
-            price = Decimal(cell["price"].replace(" ", "").replace(",", "."))
-        except InvalidOperation:
-            price = Decimal(-1)
-        if not price.is_finite() or price < 0 or price >= 10**12:
-            problem(f"price: expected a number of at least 0, got {cell['price']!r}")
+        digits = cell["price"].replace(" ", "")
+        if not _PRICE.fullmatch(digits):
+            problem(f"price: expected a number such as 4990 or 12.50 (spaces between thousands, '.' or ',' before "
+                    f"at most two decimals), got {cell['price']!r}")
             return None
+        price = Decimal(digits.replace(",", "."))
     stock = None
     if cell["stock"]:
         if not cell["stock"].isdigit() or len(cell["stock"]) > 9:

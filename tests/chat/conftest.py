@@ -17,8 +17,12 @@ REPO = Path(__file__).resolve().parents[2]
 def make_bot(tmp_path: Path) -> object:
     """``make_bot(yaml, catalogue=None)``: the bot ``test`` defined by ``yaml`` (a bot's settings), with the
     shipped dialplans and queues."""
-    for folder in ("config", "dialplans", "ivr", "sounds"):
+    for folder in ("config", "dialplans", "ivr"):
         shutil.copytree(REPO / folder, tmp_path / folder)
+    for wav in (REPO / "sounds").rglob("*.wav"):  # the loader checks that prompts exist, not what they hold
+        stand_in = tmp_path / "sounds" / wav.relative_to(REPO / "sounds")
+        stand_in.parent.mkdir(parents=True, exist_ok=True)
+        stand_in.touch()
 
     def make(settings: str, catalogue: str | None = None) -> ChatBot:
         if catalogue is not None:

@@ -5,6 +5,7 @@ closed on the holidays of dialplans/main.yaml."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from ccswitch.chat.bot import (
     Opened,
     PersonRequested,
     Turn,
+    format_price,
     new_conversation,
     step,
 )
@@ -90,6 +92,10 @@ def test_prices_name_the_items_or_ask_which(shop: ChatBot) -> None:
     assert say(shop, "how much is a router?").replies == ("Router X1: 4 990 ₽.", "Router X2 Pro: 8 990 ₽.")
     assert say(shop, "цена?").replies == ("Какой товар вас интересует? Например: Роутер X1, Роутер X2 Pro, "
                                           "Телефон A5, Кабель USB-C 1 м, Гарнитура H3.",)
+
+
+def test_prices_show_kopecks_only_when_there_are_some() -> None:
+    assert (format_price(Decimal("12990.5"), "₽"), format_price(Decimal(390), "")) == ("12 990.50 ₽", "390")
 
 
 def test_availability_in_stock_out_of_stock_and_unknown(shop: ChatBot) -> None:

@@ -114,14 +114,19 @@ def test_bad_catalogue_rows_are_reported_with_their_line_numbers(tree: Tree) -> 
                                    "bad sku,Thing,,,1,1,,\n"
                                    "nameless,,,,1,1,,\n"
                                    "dear,Dear,,,-5,1,,\n"
+                                   "thousands,Thousands,,,\"4,990\",1,,\n"
+                                   "spaced,Spaced,,,\"12 990,50\",1,,\n"
                                    "many,Many,,,5,lots,,\n"
                                    "router-x1,Again,,,1,1,,\n")
     assert problems(tree) == [
         f"{CATALOGUE}: line 3: sku: 'bad sku' is not letters, digits, '_' and '-'",
         f"{CATALOGUE}: line 4: name_en, name_ru: the item needs a name",
-        f"{CATALOGUE}: line 5: price: expected a number of at least 0, got '-5'",
-        f"{CATALOGUE}: line 6: stock: expected a whole number of at least 0, got 'lots'",
-        f"{CATALOGUE}: line 7: sku 'router-x1' listed twice",
+        f"{CATALOGUE}: line 5: price: expected a number such as 4990 or 12.50 (spaces between thousands, '.' or ',' "
+        "before at most two decimals), got '-5'",
+        f"{CATALOGUE}: line 6: price: expected a number such as 4990 or 12.50 (spaces between thousands, '.' or ',' "
+        "before at most two decimals), got '4,990'",
+        f"{CATALOGUE}: line 8: stock: expected a whole number of at least 0, got 'lots'",
+        f"{CATALOGUE}: line 9: sku 'router-x1' listed twice",
     ]
     tree.write(CATALOGUE, "sku,title\nx,X\n")
     assert problems(tree) == [f"{CATALOGUE}: line 1: expected the columns sku, name_en and/or name_ru, and optionally "
