@@ -23,14 +23,16 @@ if TYPE_CHECKING:
 @click.option("--bot", "name", help="The bot in chatbots.yaml [the only one].")
 @click.option("--at", "at_text", help='The time of every message: "2026-12-08 19:30" in the dialplan\'s time zone, or '
                                       "ISO 8601 with an offset [now, at each message].")
-@click.option("--wait", "wait_s", type=click.FloatRange(min=0), help="The expected wait for a person, in seconds, "
-                                                                     "as the router would supply it [unknown].")
+@click.option("--wait", "wait_s", type=click.FloatRange(min=0),
+              help="The expected wait for a person, in seconds, as the router would supply it [an estimate from the "
+                   "configuration: the first in line, the bot's queue's default_aht_s over its agents].")
 @click.option("--intents", "show_intents", is_flag=True, help="List the bot's intents with their words and stop.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line for each message read.")
 def bot_command(config_path: Path, name: str | None, at_text: str | None, wait_s: float | None, show_intents: bool,
                 as_json: bool) -> None:
     """Talk to a chatbot: each line on standard input is a customer message. A handed-over conversation ends with
     the transcript the agent would get, and the next line starts a new one."""
+    from ccswitch.acd.waiting import expected_wait_s
     from ccswitch.chat.bot import CustomerMessage, Opened, new_conversation, step
     from ccswitch.config import load_config
     from ccswitch.routing.explain import parse_at
@@ -47,6 +49,9 @@ def bot_command(config_path: Path, name: str | None, at_text: str | None, wait_s
         at = parse_at(at_text, config.timezone) if at_text else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--at'") from exc
+    if wait_s is None:
+        queue = config.queues[bot.queue]
+        wait_s = expected_wait_s(1, len(config.members(bot.queue)), queue.default_aht_s)
     interactive = sys.stdin.isatty() and not as_json
     conversation = None
     while True:

@@ -28,13 +28,13 @@ Every allowed transition is one row of ``_TRANSITIONS`` ((state, event type) →
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from ccswitch.acd.waiting import whole_minutes
 from ccswitch.chat.hours import describe_hours, describe_moment, is_open, next_opening
 from ccswitch.chat.text import Language, detect_language, fill, normalise, printable
 from ccswitch.config.model import CatalogueItem, ChatBot
@@ -228,7 +228,7 @@ def _compose(bot: ChatBot, language: Language, answer: str, reply: Mapping[Langu
     if answer == "wait":
         if moment.expected_wait_s is None:
             return [_text(bot, "wait_unknown", language)]
-        return [_text(bot, "wait", language, minutes=str(max(1, math.ceil(moment.expected_wait_s / 60))))]
+        return [_text(bot, "wait", language, minutes=str(whole_minutes(moment.expected_wait_s)))]
     if answer == "promotions":
         offered = [item for item in items or _all_items(bot) if item.promotions][:MAX_ITEMS_LISTED]
         return [_text(bot, "promotion", language, name=item.names[language], promotion=item.promotions[language])

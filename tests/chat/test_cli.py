@@ -66,3 +66,10 @@ def test_an_unknown_bot_or_time_is_refused() -> None:
 
     code, output = run("--at", "tomorrow", text="")
     assert code == 2 and "bad time 'tomorrow'" in output
+
+
+def test_without_wait_the_wait_is_estimated_from_the_queues_agents_and_handle_time() -> None:
+    # sales: 4 agents, default_aht_s 180: the first in line waits 45 s, "about 1 min"
+    _, output = run("--at", "2026-12-08 10:00", text="how long is the wait?\n")
+
+    assert output.splitlines()[-1] == "bot: A person can answer in about 1 min."
