@@ -6,7 +6,7 @@ from gevent import monkey
 monkey.patch_all()
 
 # Importing a command module registers its commands on ``main``.
-from ccswitch.cli import _campaigns, _check, _erlang, _operations, _reports, _run, _users  # noqa: E402, F401
+from ccswitch.cli import _bot, _campaigns, _check, _erlang, _operations, _reports, _run, _users  # noqa: E402, F401
 from ccswitch.cli._check import CHECK_ERRORS, CHECK_WARNINGS  # noqa: E402
 from ccswitch.cli._root import main  # noqa: E402
 

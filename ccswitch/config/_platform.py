@@ -179,7 +179,7 @@ def _pause_reasons(main: Node) -> tuple[str, ...]:
 
 def _paths(section: Node, root: Path) -> Paths:
     section.known(("dialplans", "ivr", "queues", "agents", "sounds", "supervisors", "campaigns", "do_not_call",
-                   "users"))
+                   "users", "chatbots"))
 
     def path(key: str, default: str) -> Path:
         return (root / section.text(key, default)).resolve()
@@ -196,6 +196,7 @@ def _paths(section: Node, root: Path) -> Paths:
         campaigns=path("campaigns", "campaigns.yaml"),
         do_not_call=(root / do_not_call).resolve() if do_not_call else None,
         users=path("users", "users.yaml"),
+        chatbots=path("chatbots", "chatbots.yaml"),
     )
 
 

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from ccswitch.config import _fields as f
 from ccswitch.config._agents import _agents, _supervisors
 from ccswitch.config._campaigns import _campaigns, _numbers
+from ccswitch.config._chat import _chatbots
 from ccswitch.config._platform import (
     _history_url,
     _http,
@@ -103,6 +104,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     do_not_call = _numbers(paths_section, "do_not_call", paths.do_not_call) if paths.do_not_call else frozenset()
     campaigns = _campaigns(issues, paths.campaigns, timezone, do_not_call, refs)
     overload = _overload(main.section("overload"), refs)
+    chatbots = _chatbots(issues, paths.chatbots, dialplans, refs)
     refs += _number_refs(main.section("media"), media.say_language, queues)
     prompts = _prompt_files(paths.sounds)
     _check_refs(issues, refs, queues, menus, prompts, issues.display(paths.sounds))
@@ -126,6 +128,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
         supervisors=MappingProxyType(supervisors),
         campaigns=MappingProxyType(campaigns),
         overload=overload,
+        chatbots=MappingProxyType(chatbots),
         unset=frozenset(key for key in MAIN_KEYS if key not in main.data),
     )
     return config, issues.errors

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
@@ -21,6 +22,8 @@ from ccswitch.admission import (
     Reserve,
     media_ports,
 )
+from ccswitch.chat.defaults import Answer
+from ccswitch.chat.text import Keyword, Language, WordIndex
 from ccswitch.errors import UnknownNameError
 from ccswitch.media.monitor import Supervisor
 from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy
@@ -86,6 +89,7 @@ class Paths:
     campaigns: Path
     do_not_call: Path | None  # numbers no campaign may dial; None: no global list
     users: Path  # who may use the HTTP API (ccswitch.auth.users); no file or no users: the API is open, on loopback
+    chatbots: Path  # the chatbots in front of chat queues (ccswitch.chat); no file means none
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +300,57 @@ class CampaignConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BotCalendar:
+    """A chatbot's opening hours: those of a dialplan rule. The bot is open when that dialplan routes a contact
+    for ``did`` (the rule's number) by that rule, so the rules above it (holidays) close it too."""
+
+    dialplan: Dialplan
+    rule: DialplanRule
+    did: str
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueItem:
+    sku: str
+    names: Mapping[Language, str]
+    price: Decimal | None  # None: not priced (the bot says to ask a person)
+    stock: int | None  # None: not known
+    promotions: Mapping[Language, str]  # the item's current offer, per language; empty: none
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    file: Path
+    items: tuple[CatalogueItem, ...]
+    index: WordIndex  # the items' names and keywords → item positions
+
+
+@dataclass(frozen=True, slots=True)
+class BotIntent:
+    name: str
+    answer: Answer
+    keywords: tuple[Keyword, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    reply: Mapping[Language, str] = field(default_factory=lambda: MappingProxyType({}))  # answer "reply" only
+
+
+@dataclass(frozen=True, slots=True)
+class ChatBot:
+    """A chatbot in front of a chat queue (``chatbots.yaml``), run by ``ccswitch.chat.bot``."""
+
+    name: str
+    queue: str  # where it hands the customer over to a person
+    language: Language  # of the greeting, until the customer writes
+    intents: tuple[BotIntent, ...]  # in the order they win a tie
+    intent_index: WordIndex  # the intents' keywords → intent positions
+    texts: Mapping[str, Mapping[Language, str]]  # every key of ccswitch.chat.defaults.TEXT_FIELDS
+    max_misses_in_row: int  # messages not understood in a row before a person takes over
+    currency: str = ""
+    calendar: BotCalendar | None = None
+    catalogue: Catalogue | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     config_file: Path
     nodes: tuple[EslNode, ...]
@@ -316,6 +371,7 @@ class Config:
     supervisors: Mapping[str, Supervisor] = field(default_factory=lambda: MappingProxyType({}))
     campaigns: Mapping[str, CampaignConfig] = field(default_factory=lambda: MappingProxyType({}))
     overload: OverloadConfig = field(default_factory=OverloadConfig)
+    chatbots: Mapping[str, ChatBot] = field(default_factory=lambda: MappingProxyType({}))
     unset: frozenset[str] = frozenset()  # top-level keys ccswitch.yaml leaves out: their defaults apply
 
     @property

@@ -18,6 +18,7 @@ from ccswitch.campaign_files import check_config
 
 from . import (
     test_campaigns_config,
+    test_chatbots_config,
     test_config_errors,
     test_overload_config,
     test_routing_config,
@@ -28,7 +29,8 @@ from .schema_support import describe, every_error, key_path, link_schemas, schem
 from .test_campaigns_config import CAMPAIGNS, PROMO, promo_with
 
 MODULES: tuple[ModuleType, ...] = (
-    test_config_errors, test_campaigns_config, test_routing_config, test_supervisors_config, test_overload_config
+    test_config_errors, test_campaigns_config, test_routing_config, test_supervisors_config, test_overload_config,
+    test_chatbots_config,
 )
 
 CROSS_FILE = "names a queue, menu or callback queue defined in another file: a schema sees one file"
@@ -38,6 +40,8 @@ TIME_ZONE = "the time zone database is the host's (zoneinfo): a list in a schema
 ORDER = "start before end compares two times inside one text: no JSON Schema keyword compares values"
 PORT_ORDER = "the end of a port range above its start compares two values: no JSON Schema keyword can"
 OWN_NAME = "compares a value with the name of the mapping it is in: no JSON Schema keyword can"
+SAFE_PATTERN = ("a pattern's safety and cost are judged by reading its parts: a schema checks its length and that it "
+                "compiles")
 DURATION_RANGE = ("a duration's range depends on its unit (10s, 1m, 2h, 365d): a schema checks the form of the "
                   "text and the range of bare seconds only")
 
@@ -89,6 +93,14 @@ RECORDING = "recording: {mode: sample, sample_percent: 50, stereo: true, announc
 TEMPLATE = 'path_template: "%Y/%m/%d/{queue}/{uuid}.wav"'
 QUEUES, AGENTS, MAIN = "config/queues.yaml", "config/agents.yaml", "config/ccswitch.yaml"
 IVR, DIALPLAN, SUPERVISORS = "ivr/main.yaml", "dialplans/main.yaml", "config/supervisors.yaml"
+BOTS, BOT_PATTERN = "config/chatbots.yaml", "patterns: ['\\bhow soon\\b.{0,30}\\b(?:get|arrive)']"
+PLAIN_BOT = "plain:\n  queue: support\n  intents:\n"
+
+
+def bot_pattern(pattern: str, why_not: str = "") -> Case:
+    return edit("test_unsafe_patterns_are_refused", BOTS, BOT_PATTERN, f"patterns: [{pattern}]",
+                "shop.intents.delivery.patterns[0]", why_not)
+
 
 REFUSED = [
     edit("test_an_overload_step_that_keeps_the_caller_on_the_node_is_refused", MAIN, "timezone:",
@@ -196,6 +208,12 @@ REFUSED = [
           "2003.queues"),
     write("test_mistakes_name_the_file_and_key", SUPERVISORS, '"2003": {contact: "user/2003;x", queues: [sales]}\n',
           "2003.contact"),
+    bot_pattern("'(open'"),
+    bot_pattern("'" + "a" * 201 + "'"),
+    write("test_intent_mistakes", BOTS, PLAIN_BOT + "    faq: {keywords: {en: [faq]}}\n", "plain.intents.faq.reply"),
+    write("test_intent_mistakes", BOTS, PLAIN_BOT + "    empty: {reply: {en: Hi}}\n", "plain.intents.empty"),
+    edit("test_texts_may_use_only_their_fields", BOTS, "  texts:\n",
+         "  texts:\n    wait: {en: 'About {minutes} min, {name}'}\n", "shop.texts.wait.en"),
 ]
 
 
@@ -247,6 +265,17 @@ NOT_EXPRESSIBLE = [
          "queues: [operatr], login: available}", "1008.queues[0]", CROSS_FILE),
     edit("test_mistakes_name_the_file_and_key", SUPERVISORS, "queues: [sales, support]", "queues: [sales, supprt]",
          "2001.queues[1]", CROSS_FILE),
+    edit("test_unknown_queue_and_calendar", BOTS, "queue: sales", "queue: salse", "shop.queue", CROSS_FILE),
+    edit("test_unknown_queue_and_calendar", BOTS, "rule: business-hours", "rule: office-hours", "shop.calendar.rule",
+         CROSS_FILE),
+    edit("test_unknown_queue_and_calendar", BOTS, "dialplan: main", "dialplan: mian", "shop.calendar.dialplan",
+         CROSS_FILE),
+    *(bot_pattern(pattern, SAFE_PATTERN) for pattern in ("'(a+)+$'", "'(\\w)\\1'", "'(?<=a)b'", "'a.*b.*c'", "'x*'")),
+    write("test_intent_mistakes", BOTS, PLAIN_BOT + "    hours: {keywords: {en: [open]}}\n", "plain.intents.hours",
+          "depends on whether the bot has a calendar (a catalogue for price, availability, promotions): the loader "
+          "says so at the intent, where a schema's if/then would point at the bot"),
+    edit("test_missing_catalogue_file", BOTS, "catalogue: catalogue.csv", "catalogue: nope.csv", "shop.catalogue",
+         DATA_FILE),
 ]
 
 # No document reaches a schema: the editor's YAML parser reports these, as ccswitch's does.
@@ -289,6 +318,8 @@ ACCEPTED = [
           + "  blast: {prompt: campaigns/machine, ivr: main}\n", ""),
     edit("test_leap_days_are_dates", DIALPLAN, '"02-23"', '"02-29", 2028-02-29', ""),
     write("test_every_queue_with_a_star", SUPERVISORS, '"2002": {contact: user/2002, queues: "*"}\n', ""),
+    write("test_a_bot_without_calendar_or_catalogue_has_no_intents_that_need_them", BOTS, "plain: {queue: support}\n",
+          ""),
 ]
 
 # Tests with no YAML mistake of their own, and why.
@@ -310,6 +341,10 @@ WITHOUT_A_CASE = {
     "test_defaults_keep_the_shipped_behaviour": "the shipped files",
     "test_the_shipped_supervisor_monitors_sales_and_support": "the shipped files",
     "test_no_file_means_no_supervisors": "no file",
+    "test_the_shipped_bot_fronts_sales_with_the_business_hours_and_the_catalogue": "the shipped files",
+    "test_no_file_means_no_bots": "no file",
+    "test_catalogue_too_large": "a CSV file",
+    "test_bad_catalogue_rows_are_reported_with_their_line_numbers": "a CSV file",
 }
 
 
