@@ -30,6 +30,7 @@ PURE_CORE = {
     "ccswitch.routing": "dialplan matching and IVR steps: (menu, digits, now) -> next step and effects",
     "ccswitch.acd": "agent state machine, queue order, agent choice: tables and functions of (state, event, now)",
     "ccswitch.media": "recording, monitoring and call-control decisions, returned as effects",
+    "ccswitch.chat": "the chatbot: (bot, conversation, message, now) -> replies and maybe a handover",
     "ccswitch.dialer.pacing": "the pacer: counts and estimates in, lines to dial out",
     "ccswitch.dialer.leads": "the leads file's line rules (it reads only the file it is handed)",
     "ccswitch.dialer.campaign": "lead and campaign-run transitions",
