@@ -132,6 +132,12 @@ class Previews:
         if line is not None and line.state is LineState.RINGING:
             self.lines.gone(line, cause, now)
 
+    def withdraw(self, name: str, now: float) -> None:
+        """Campaign ``name`` is gone from the configuration: the agents previewing its leads are let go."""
+        for preview in [p for p in self.shown.values() if p.campaign == name]:
+            log.info("campaign %s was removed: agent %s no longer previews %s", name, preview.agent, preview.phone)
+            self._end(preview, now)
+
     def _of(self, name: str, agent_id: str) -> Preview:
         self.state.campaign(name)
         preview = self.shown.get(agent_id)

@@ -129,6 +129,7 @@ class Dialer:
             else:
                 known.reconfigure(campaign)
         for name in [name for name in self.campaigns if name not in config.campaigns]:
+            self._previews.withdraw(name, now)
             if not any(line.campaign == name for line in self.lines.values()):
                 del self.campaigns[name]
 
