@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from ccswitch.acd.capacity import VOICE_ONLY, AgentCapacity
 from ccswitch.acd.waiting import Announcements, CallbackPolicy, ExitKey
 from ccswitch.admission import (
     DEFAULT_MAX_SESSIONS,
@@ -232,6 +233,7 @@ class AgentConfig:
     reject_delay_s: int = 0
     busy_delay_s: int = 0
     no_answer_delay_s: int = 0
+    capacity: AgentCapacity = VOICE_ONLY  # how many contacts of which channels at once (ccswitch.acd.capacity)
 
 
 @dataclass(frozen=True, slots=True)

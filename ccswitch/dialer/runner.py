@@ -97,6 +97,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from ccswitch.acd.agents import Agent, AgentState
+from ccswitch.acd.capacity import Channel
 from ccswitch.calls import DialOutPlan
 from ccswitch.channel_events import AmdCompleted, AppCompleted, Bridged, ChannelEvent, HungUp, JobFailed, Parked
 from ccswitch.config import Config
@@ -1151,7 +1152,8 @@ class Dialer:
         """The history record of a line the engine never had, as the engine would write it: the lead's number and
         name as the caller, from the originate to ``now``."""
         lead = self.campaigns[line.campaign].leads.get(line.phone)
-        return ContactRecord(call_uuid=line.uuid, channel="voice", direction="outbound", started_at=line.dialled_at,
+        return ContactRecord(call_uuid=line.uuid, channel=Channel.VOICE, direction="outbound",
+                             started_at=line.dialled_at,
                              ended_at=now, caller_number=line.phone, caller_name=lead.name if lead else "",
                              destination=line.phone, outcome=outcome, hangup_cause=cause, campaign=line.campaign)
 
