@@ -209,6 +209,7 @@ class QueueConfig:
     agent_announce: str | None = None  # prompt the answering agent hears before the caller is put through
     default_aht_s: int = 180  # handle time assumed for the expected wait until the queue has handled a call
     unanswered_wait_s: int = 0  # a caller who comes here unanswered waits ringing (no media) up to this (0: off)
+    capacity: AgentCapacity | None = None  # the default of the agents who serve it first (ccswitch.config._capacity)
 
 
 @dataclass(frozen=True, slots=True)
