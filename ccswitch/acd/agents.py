@@ -66,7 +66,12 @@ class AgentState(enum.Enum):
 
 # Logged in and not on a break: the capacity model decides the rest. The voice states are the queue call's phases.
 _TAKES_OFFERS = frozenset({AgentState.AVAILABLE, AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP})
-_VOICE_PHASE = {AgentState.RESERVED: Phase.OFFERED, AgentState.ON_CALL: Phase.ACTIVE, AgentState.WRAP_UP: Phase.WRAP_UP}
+_QUEUE_CALL: dict[AgentState, tuple[Held, ...]] = {
+    AgentState.RESERVED: (Held(Channel.VOICE, Phase.OFFERED),),
+    AgentState.ON_CALL: (Held(Channel.VOICE, Phase.ACTIVE),),
+    AgentState.WRAP_UP: (Held(Channel.VOICE, Phase.WRAP_UP),),
+}
+_DIRECT_CALL = (Held(Channel.VOICE, Phase.ACTIVE),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,19 +104,20 @@ class Agent:
     def held(self) -> tuple[Held, ...]:
         """The contacts in progress, as the capacity model sees them: the queue call in its phase, and each
         direct call (a call on the agent's phone is a voice contact, whoever placed it)."""
-        phase = _VOICE_PHASE.get(self.state)
-        queue_call = () if phase is None else (Held(Channel.VOICE, phase),)
-        return queue_call + (Held(Channel.VOICE),) * self.direct_calls
+        queue_call = _QUEUE_CALL.get(self.state, ())
+        return queue_call + _DIRECT_CALL * self.direct_calls if self.direct_calls else queue_call
 
     def offerable(self, capacity: AgentCapacity, now: float) -> frozenset[Channel]:
         """The channels routing may offer this agent at ``now``: none while logged out, on a break or delayed
         after a miss; otherwise what their capacity leaves beside the contacts they hold."""
-        if self.state not in _TAKES_OFFERS or self.not_before > now:
-            return frozenset()
-        return offerable(capacity, self.held())
+        return offerable(capacity, self.held()) if self._open_to_offers(now) else frozenset()
 
     def can_take(self, channel: Channel, capacity: AgentCapacity, now: float) -> bool:
-        return self.state in _TAKES_OFFERS and self.not_before <= now and can_take(capacity, self.held(), channel)
+        """Routing may offer this agent a contact of ``channel`` at ``now`` (as ``offerable``, for one channel)."""
+        return self._open_to_offers(now) and can_take(capacity, self.held(), channel)
+
+    def _open_to_offers(self, now: float) -> bool:
+        return self.state in _TAKES_OFFERS and self.not_before <= now
 
     def can_take_calls(self, now: float) -> bool:
         """Routing may offer this agent a queue call at ``now`` (an agent who handles voice only)."""

@@ -16,7 +16,8 @@ holds carry on through a call and its wrap-up.
 
 ``can_take`` is the one decision: every contact in progress is allowed by the channel's rules, and what they cost
 plus the new contact's cost fits in the total. Its cost is one pass over what the agent holds (a handful of
-contacts at most: the total bounds them).
+contacts at most: the total bounds them). ``offerable`` (every channel at once, what routing asks on each change of
+an agent) remembers its answers per shape of held contacts, so that routing pays a dictionary lookup.
 
 The default, ``VOICE_ONLY``, is one voice contact that costs the whole capacity: a queue call when the agent holds
 nothing, as before there were channels.
@@ -94,6 +95,10 @@ class AgentCapacity:
     total: int = 1
     costs: Mapping[Channel, int] = field(default_factory=lambda: MappingProxyType({Channel.VOICE: 1}))
     offer_during: Mapping[Channel, frozenset[Activity]] = field(default_factory=lambda: DEFAULT_OFFER_DURING)
+    # ``offerable``'s answers by what is held: routing asks on every agent change, and an agent's contacts in
+    # progress take few shapes, so most answers are one dictionary lookup. Not part of the value.
+    _known: dict[tuple[Held, ...], frozenset[Channel]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def cost(self, channel: Channel) -> int:
         """What a held contact of ``channel`` spends; a channel no longer handled (the configuration changed
@@ -130,7 +135,15 @@ def can_take(capacity: AgentCapacity, held: Iterable[Held], channel: Channel) ->
     return spent + cost <= capacity.total
 
 
-def offerable(capacity: AgentCapacity, held: Iterable[Held]) -> frozenset[Channel]:
-    """The channels an agent holding ``held`` may be offered now."""
-    contacts = tuple(held)
-    return frozenset(channel for channel in capacity.costs if can_take(capacity, contacts, channel))
+_KNOWN_SHAPES = 4096  # beyond this many shapes of held contacts the answers are forgotten and learnt again
+
+
+def offerable(capacity: AgentCapacity, held: tuple[Held, ...]) -> frozenset[Channel]:
+    """The channels an agent holding ``held`` may be offered now (``can_take`` for each channel handled)."""
+    known = capacity._known.get(held)
+    if known is None:
+        if len(capacity._known) >= _KNOWN_SHAPES:
+            capacity._known.clear()
+        known = capacity._known[held] = frozenset(
+            channel for channel in capacity.costs if can_take(capacity, held, channel))
+    return known

@@ -69,6 +69,8 @@ _Bucket = tuple[_Requirement, int]  # requirement, highest open tier level
 _FreeKey = tuple[int, tuple[float | int | str, ...], str]  # level, strategy key (ends with the id), agent id
 _Candidate = tuple[tuple[float, float, int, str], int, str, str | None]  # order, tiebreak, call, proposed by
 _CALL, _AGENT = "call", "agent"
+# Channels as bits, so that checking one against what an agent may be offered is an integer AND while matching.
+_CHANNEL_BIT = {channel: 1 << index for index, channel in enumerate(Channel)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +106,7 @@ class Router:
         # that what an agent meets is a few big-int ORs.
         self._signatures: dict[str, list[_Requirement]] = {queue: [] for queue in self._rules}
         self._skill_masks: dict[str, dict[str, dict[int, int]]] = {queue: {} for queue in self._rules}
-        self._channel_masks: dict[str, dict[Channel, int]] = {queue: {} for queue in self._rules}
+        self._channel_masks: dict[str, dict[int, int]] = {queue: {} for queue in self._rules}  # by channel bit
         self._signatures_of: dict[tuple[str, str], tuple[int, int]] = {}  # (agent, queue) → requirements seen, met
         self._signature_bit: dict[tuple[str, _Requirement], int] = {}
         self._waiting_mask: dict[str, int] = dict.fromkeys(self._rules, 0)  # requirements with calls (maybe stale)
@@ -114,7 +116,7 @@ class Router:
         self._taken: set[str] = set()  # dispatched; free again only after the engine reports them
         self._free: dict[str, list[_FreeKey]] = {queue: [] for queue in self._rules}
         self._free_keys: dict[str, dict[str, _FreeKey]] = {}  # agent → queue → key in that queue's list
-        self._offerable: dict[str, frozenset[Channel]] = {}  # free agent → the channels they may be offered
+        self._offerable: dict[str, int] = {}  # free agent → the channels they may be offered, as channel bits
         self._unplaced: dict[str, QueueEntry] = {}
         self._waiting: dict[str, _Waiting] = {}
         self._buckets: dict[str, dict[_Bucket, list[tuple[tuple[float, float, int, str], int, str]]]] = {
@@ -248,7 +250,7 @@ class Router:
         capacity = self._capacity.get(agent_id, VOICE_ONLY)
         offerable = agent.offerable(capacity, now)
         if offerable:
-            self._offerable[agent_id] = offerable
+            self._offerable[agent_id] = sum(_CHANNEL_BIT[channel] for channel in offerable)
             keys = self._free_keys[agent_id] = {}
             for queue, member in self._serving[agent_id]:
                 keys[queue] = (member.level, self._strategies[queue].agent_key(agent, member), agent_id)
@@ -279,8 +281,9 @@ class Router:
             aging_s, levels = self._rules[queue].aging_s, self._levels[queue]
             buckets, signatures = self._buckets[queue], self._signatures[queue]
             of_channels = 0
-            for channel in offerable:
-                of_channels |= self._channel_masks[queue].get(channel, 0)
+            for channel_bit, requirements in self._channel_masks[queue].items():
+                if offerable & channel_bit:
+                    of_channels |= requirements
             mask = self._signatures_met(agent_id, queue) & self._waiting_mask[queue] & of_channels
             while mask:
                 lowest = mask & -mask
@@ -303,7 +306,8 @@ class Router:
         self._signatures[queue].append(required)
         self._signature_bit[(queue, required)] = bit
         channel, skills = required
-        self._channel_masks[queue][channel] = self._channel_masks[queue].get(channel, 0) | bit
+        channel_bit = _CHANNEL_BIT[channel]
+        self._channel_masks[queue][channel_bit] = self._channel_masks[queue].get(channel_bit, 0) | bit
         for name, level in skills:
             by_level = self._skill_masks[queue].setdefault(name, {})
             by_level[level] = by_level.get(level, 0) | bit
@@ -338,12 +342,12 @@ class Router:
     def _pick_agents(self, waiting: _Waiting) -> tuple[str, ...]:
         """The call's best eligible free agents: one, or all of them for ring-all / ring-progressively."""
         entry, queue = waiting.entry, waiting.entry.queue
-        strategy = self._strategies[queue]
+        strategy, channel_bit = self._strategies[queue], _CHANNEL_BIT[entry.channel]
         eligible = (
             key
             for key in self._in_rank_order(queue, waiting.open_level)
-            if key[0] <= waiting.open_level and entry.channel in self._offerable[key[2]]
-            and self._qualifies(key[2], entry.skills)
+            if key[0] <= waiting.open_level and self._qualifies(key[2], entry.skills)
+            and self._offerable[key[2]] & channel_bit
         )
         if strategy.ring is not Ring.ONE:
             return tuple(dict.fromkeys(key[2] for key in eligible))

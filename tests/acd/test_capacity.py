@@ -160,6 +160,17 @@ def test_a_held_contact_from_json_names_becomes_typed() -> None:
         Held("fax", "active")  # type: ignore[arg-type]
 
 
+def test_offerable_answers_the_same_from_memory_and_after_forgetting(monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh = capacity(3, voice=3, chat=1)
+    shapes = [(), chats(1), chats(3), (Held(C.VOICE, P.WRAP_UP),), (Held(C.VOICE),)]
+    expected = [{C.VOICE, C.CHAT}, {C.CHAT}, set(), {C.CHAT}, set()]
+    assert [offerable(fresh, shape) for shape in shapes] == expected
+    assert [offerable(fresh, shape) for shape in shapes] == expected  # remembered
+    monkeypatch.setattr("ccswitch.acd.capacity._KNOWN_SHAPES", 2)
+    assert [offerable(capacity(3, voice=3, chat=1), shape) for shape in shapes * 2] == expected * 2
+    assert fresh == capacity(3, voice=3, chat=1)  # what is remembered is not part of the value
+
+
 # ------------------------------------------------------------------------------------------- the agent's side
 
 @pytest.mark.parametrize(("state", "expected"), [
