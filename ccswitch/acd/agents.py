@@ -124,7 +124,6 @@ class Agent:
         return self.can_take(Channel.VOICE, VOICE_ONLY, now)
 
 
-
 @dataclass(frozen=True, slots=True)
 class Login:
     """``queues``: serve only these of the agent's queues until they log out (None: all of them)."""

@@ -24,7 +24,7 @@ Data kept so that each step is cheap, whatever the number of waiting calls:
   free, so the best eligible agent is the first in the list that passes the call's channel and skills
   (skills-based and ring-all look at every free member of the queue with an open level). An agent is free when
   their capacity (``ccswitch.acd.capacity``) lets them be offered some channel now; which channels is worked out
-  once, when the agent is reported, so each check while matching is a set lookup.
+  once, when the agent is reported, as channel bits, so each check while matching is an integer AND.
 * timers (a heap): tier levels opening for a call, delays after a miss ending for an agent.
 
 Removed calls leave stale heap items behind; each waiting call carries a token and a heap item counts only while
