@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from ccswitch.acd.capacity import Channel
 from ccswitch.acd.queues import QueueEntry
 from ccswitch.config import Config
 from ccswitch.history.model import ContactRecord, Outcome
@@ -200,7 +201,7 @@ def contact_record(session: CallSession, outcome: Outcome, cause: str, now: floa
         talk_s = (session.talk_ended_at or now) - session.connected_at
     return ContactRecord(
         call_uuid=session.contact_uuid or session.uuid,
-        channel="voice",
+        channel=Channel.VOICE,
         direction="outbound" if session.campaign else "inbound",
         started_at=session.arrived_at,
         ended_at=now,

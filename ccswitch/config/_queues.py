@@ -8,6 +8,7 @@ from pathlib import Path
 from ccswitch.acd.queues import STRATEGIES
 from ccswitch.acd.waiting import AnnouncementPrompts, Announcements, CallbackPolicy, ExitKey
 from ccswitch.config import _fields as f
+from ccswitch.config._capacity import _capacity
 from ccswitch.config._common import _flag, _name
 from ccswitch.config._platform import _recording_policy
 from ccswitch.config._reader import REQUIRED, Issues, Node
@@ -61,6 +62,7 @@ def _queues(
                 "agent_announce",
                 "default_aht_s",
                 "unanswered_wait_s",
+                "capacity",
             )
         )
         overflow = f.step_at(node, "overflow", refs, ToHangup())
@@ -100,6 +102,7 @@ def _queues(
             agent_announce=f.prompt(node, "agent_announce", refs) if "agent_announce" in node.data else None,
             default_aht_s=node.integer("default_aht_s", 180, 1, 7200),
             unanswered_wait_s=node.integer("unanswered_wait_s", 0, 0, 600),
+            capacity=_capacity(node),
         )
     return queues
 

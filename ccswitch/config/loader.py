@@ -96,7 +96,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     timezone = _timezone(main)
     pause_reasons = _pause_reasons(main)
     queues = _queues(issues, paths.queues, media.music, service_level_s, refs)
-    agents = _agents(issues, paths.agents, refs)
+    agents = _agents(issues, paths.agents, refs, {name: queue.capacity for name, queue in queues.items()})
     supervisors = _supervisors(issues, paths.supervisors, refs)
     menus = _menus(issues, paths.ivr, refs)
     dialplans = _dialplans(issues, paths.dialplans, timezone, refs)

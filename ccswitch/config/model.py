@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from ccswitch.acd.capacity import VOICE_ONLY, AgentCapacity
 from ccswitch.acd.waiting import Announcements, CallbackPolicy, ExitKey
 from ccswitch.admission import (
     DEFAULT_MAX_SESSIONS,
@@ -212,6 +213,7 @@ class QueueConfig:
     agent_announce: str | None = None  # prompt the answering agent hears before the caller is put through
     default_aht_s: int = 180  # handle time assumed for the expected wait until the queue has handled a call
     unanswered_wait_s: int = 0  # a caller who comes here unanswered waits ringing (no media) up to this (0: off)
+    capacity: AgentCapacity | None = None  # the default of the agents who serve it first (ccswitch.config._capacity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +238,7 @@ class AgentConfig:
     reject_delay_s: int = 0
     busy_delay_s: int = 0
     no_answer_delay_s: int = 0
+    capacity: AgentCapacity = VOICE_ONLY  # how many contacts of which channels at once (ccswitch.acd.capacity)
 
 
 @dataclass(frozen=True, slots=True)

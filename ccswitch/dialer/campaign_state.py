@@ -20,6 +20,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ccswitch.acd.capacity import Channel
 from ccswitch.config import Config
 from ccswitch.config.model import CampaignConfig
 from ccswitch.dialer.acd_port import Acd, Emit, Record
@@ -196,8 +197,9 @@ class CampaignState:
         """The history record of a line the ACD never had, as the ACD would write it: the lead's number and name
         as the caller, from the originate to ``now``."""
         lead = self.leads.get(line.phone)
-        return ContactRecord(call_uuid=line.uuid, channel="voice", direction="outbound", started_at=line.dialled_at,
-                             ended_at=now, caller_number=line.phone, caller_name=lead.name if lead else "",
+        return ContactRecord(call_uuid=line.uuid, channel=Channel.VOICE, direction="outbound",
+                             started_at=line.dialled_at, ended_at=now, caller_number=line.phone,
+                             caller_name=lead.name if lead else "",
                              destination=line.phone, outcome=outcome, hangup_cause=cause, campaign=line.campaign)
 
 

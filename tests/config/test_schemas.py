@@ -21,12 +21,14 @@ from typing import Any, get_args
 import pytest
 from click.testing import CliRunner
 
+from ccswitch.acd.capacity import Channel
 from ccswitch.acd.queues import STRATEGIES
 from ccswitch.chat.defaults import BUILT_IN, TEXT_FIELDS
 from ccswitch.chat.patterns import MAX_PATTERN_CHARS
 from ccswitch.cli import main
 from ccswitch.config import _fields as f
 from ccswitch.config import check_config, load_config
+from ccswitch.config._capacity import WRAP_UP_SUFFIX
 from ccswitch.config._chat import MAX_KEYWORDS, MAX_PATTERNS
 from ccswitch.config._reader import Node, Token
 from ccswitch.config.model import DialMode, LoginState, StoreBackend
@@ -119,6 +121,8 @@ def test_enums_are_the_loaders() -> None:
     assert queue["strategy"]["enum"] == list(STRATEGIES)
     assert campaign["mode"]["enum"] == list(get_args(DialMode))
     assert _schema("agents")["definitions"]["agent"]["properties"]["login"]["enum"] == list(get_args(LoginState))
+    assert COMMON["channel"]["enum"] == list(Channel)
+    assert COMMON["activity"]["enum"] == [f"{channel}{end}" for channel in Channel for end in ("", WRAP_UP_SUFFIX)]
     assert _schema("ccswitch")["properties"]["store"]["properties"]["backend"]["enum"] == list(get_args(StoreBackend))
 
 
@@ -221,11 +225,13 @@ everything:
   agent_announce: queue/agent_sales
   default_aht_s: 120
   unanswered_wait_s: 40
+  capacity: {total: 3, cost: {voice: 3, chat: 1}, offer_during: {chat: [chat, voice-wrap-up]}}
 
 operator:"""),
     ("config/agents.yaml", '"1000":', """\
 "2500": {name: Every Key, contact: user/2500, queues: [sales, {queue: support, level: 2, position: 3}], wrap_up_s: 5,
-         login: logged_out, skills: {english: 5}, reject_delay_s: 1, busy_delay_s: 1, no_answer_delay_s: 1}
+         login: logged_out, skills: {english: 5}, reject_delay_s: 1, busy_delay_s: 1, no_answer_delay_s: 1,
+         capacity: {total: 4, cost: {voice: 2, chat: 1}, offer_during: {voice: chat}}}
 "1000":"""),
     ("config/campaigns.yaml", "renewals:", """\
 blast-all:

@@ -1,12 +1,12 @@
 """One contract, two stores: every test here runs against MemoryStore and a real Redis, and against a real Redis
 behind the ResilientStore the controller puts in front of it (which passes everything through while Redis
-answers)."""
+answers): the ``store`` fixture (conftest)."""
 
 from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 
 import gevent
@@ -14,36 +14,14 @@ import gevent.event
 import pytest
 import redis
 
-from ccswitch.acd import Agent, AgentState, Offer, QueueEntry, apply, new_agent
+from ccswitch.acd import VOICE_ONLY, Agent, AgentState, Channel, Offer, Phase, QueueEntry, apply, new_agent
 from ccswitch.dialer import CampaignRun, DialOutcome, Lead, LeadState, RunCommand, RunState, apply_command, new_run
 from ccswitch.errors import InvalidTransition, StoreError, StoreUnavailable
 from ccswitch.store import MemoryStore, RedisStore, Store, open_store
-from ccswitch.store.resilient import ResilientStore
 
 from .redis_server import RedisServer, free_port
 
 NOW = 1_712_345_678.123456  # more digits than a float32 or Lua's cjson would keep
-
-
-@pytest.fixture(params=["memory", "redis", "resilient"])
-def store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    url = request.getfixturevalue("redis_url")
-    redis_store = RedisStore(url, key_prefix=f"test:{uuid.uuid4().hex}:")
-    yield redis_store if request.param == "redis" else ResilientStore(redis_store, lambda: NOW)
-    redis_store.close()
-
-
-@pytest.fixture
-def two_redis_clients(redis_url: str) -> Iterator[tuple[RedisStore, RedisStore]]:
-    """Two controllers sharing one Redis: separate clients, same key prefix."""
-    prefix = f"test:{uuid.uuid4().hex}:"
-    first, second = RedisStore(redis_url, prefix), RedisStore(redis_url, prefix)
-    yield first, second
-    first.close()
-    second.close()
 
 
 def available(agent_id: str) -> Agent:
@@ -491,6 +469,10 @@ def _operations(store: RedisStore) -> dict[str, Callable[[], object]]:
         "add_answer": lambda: store.add_answer("promo", NOW, False, "leg-1"),
         "answers": lambda: store.answers("promo", NOW),
         "trim_answers": lambda: store.trim_answers("promo", NOW),
+        "reserve_contact": lambda: store.reserve_contact("1001", "call-1", Channel.VOICE, VOICE_ONLY),
+        "set_contact_phase": lambda: store.set_contact_phase("1001", "call-1", Phase.ACTIVE),
+        "release_contact": lambda: store.release_contact("1001", "call-1"),
+        "held_contacts": lambda: store.held_contacts("1001"),
     }
 
 
