@@ -8,8 +8,9 @@ its channel. Read the domains in this order, each top to bottom:
 - ``call_control``: the connected call (hold, mute, transfers, consultations, feature codes, recording);
 - ``monitoring``: supervisors listening, whispering, barging;
 - ``direct_calls``: agents' phones busy outside the queues;
-- ``recovery``: reconcile, adopt, take over, orphans;
-- ``view``: what metrics read of the engine.
+- ``recovery``: reconcile, adopt, take over, orphans.
+
+Metrics read the engine through ``ccswitch.metrics.EngineView``, which ``Engine`` satisfies.
 
 What a call is (``CallSession``, its ``Phase``) and the history record it leaves live in ``ccswitch.calls``.
 """

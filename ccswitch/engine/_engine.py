@@ -46,6 +46,7 @@ from ccswitch.errors import InvalidTransition, StoreError, UnknownChoiceError, U
 from ccswitch.media import control as ctl
 from ccswitch.media.monitor import MonitorMode, MonitorSession
 from ccswitch.media.recording import RecordingSession
+from ccswitch.occupancy import load_of
 from ccswitch.routing.steps import Step
 from ccswitch.stats import Stats
 from ccswitch.store.base import Store
@@ -356,6 +357,10 @@ class Engine:
         """The agents configured to serve ``queue`` (logged in or not)."""
         return self.core.members[queue]
 
+    def node_load(self, node: str) -> admission.NodeLoad:
+        """The channels and media ports this controller holds on ``node`` (no new ones counted)."""
+        return load_of(self.calls.values(), node, 0)
+
     def queued_entries(self) -> list[QueueEntry]:
         """Every call in a queue now: waiting, or ringing an agent (its entry stays until the bridge)."""
         return [session.entry for session in self.calls.values()
@@ -365,8 +370,8 @@ class Engine:
     def _flush(self) -> None:
         self.core.flush()
 
-    # The state the controller, the dialler, the API, the pages and the tests read (``ccswitch.engine.view`` is what
-    # metrics read), kept by the domain that owns it.
+    # The state the controller, the dialler, the API, the pages and the tests read (``ccswitch.metrics.EngineView`` is
+    # what metrics read), kept by the domain that owns it.
     @property
     def config(self) -> Config:
         return self.core.config
