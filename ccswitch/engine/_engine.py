@@ -1,9 +1,10 @@
 """The engine: the one place where channel events, pure decisions, shared state and effects meet.
 
 It wires the domains (explicitly, here: no discovery) and hands each event to the domain that owns its channel
-(``_owner_of``: "who owns this channel?"). Each public entry point decides, then hands the step's effects to
-``emit`` in one batch per call when it returns. The engine never touches a socket: it is driven by
-``handle``/``tick``/``reconcile`` from the controller greenlet (``ccswitch.controller``). Time comes in as ``now``.
+(``_owner_of``: "who owns this channel?", answered with a ``ChannelRole``). Each public entry point decides, then
+hands the step's effects to ``emit`` in one batch per call when it returns. The engine never touches a socket: it
+is driven by ``handle``/``tick``/``reconcile`` from the controller greenlet (``ccswitch.controller``). Time comes in
+as ``now``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from ccswitch import admission
 from ccswitch.acd import agents as agent_fsm
 from ccswitch.acd.agents import Agent, AgentState
 from ccswitch.acd.queues import QueueEntry
-from ccswitch.acd.router import Router
 from ccswitch.calls import CallAction, CallControl, CallSession, DialOutPlan, MonitorLogEntry, Phase, ReloadSummary
 from ccswitch.channel_events import (
     AppCompleted,
@@ -72,7 +72,7 @@ def _flushing(step: Callable[Concatenate[Engine, _P], _R]) -> Callable[Concatena
     return run
 
 
-class Channel(enum.Enum):
+class ChannelRole(enum.Enum):
     """What a channel is to the engine, which says which domain owns it."""
 
     CONSULT_LEG = "the party an agent consults"  # call control
@@ -93,19 +93,19 @@ class Engine:
         self.dial_outs = DialOuts(self.core)
         self.inbound = InboundPath(self.core)
         self.direct = DirectCalls(self.core)
-        self.recovery = Recovery(self.core, self.offers, self.live, self.monitoring, self.direct, self._route)
+        self.recovery = Recovery(self.core, self.offers, self.live, self.monitoring, self.direct, self._deliver)
         # The domains that call each other.
         self.live.inbound, self.live.offers = self.inbound, self.offers
         self.offers.dial_outs, self.offers.live = self.dial_outs, self.live
         self.dial_outs.inbound, self.dial_outs.offers = self.inbound, self.offers
         self.inbound.dial_outs, self.inbound.live, self.inbound.offers = self.dial_outs, self.live, self.offers
         self.direct.offers = self.offers
-        self._on_end: Mapping[Channel, Callable[[HungUp, float], None]] = {
-            Channel.CONSULT_LEG: self.live.consult_leg_ended,
-            Channel.AGENT_LEG: self.live.agent_leg_ended,
-            Channel.CALLBACK: lambda event, now: self.dial_outs.caller_hung_up(self.core.calls[event.uuid], now),
-            Channel.CALLEE_LEG: self.dial_outs.callee_leg_ended,
-            Channel.CALLER: self.inbound.caller_hung_up,
+        self._on_end: Mapping[ChannelRole, Callable[[HungUp, float], None]] = {
+            ChannelRole.CONSULT_LEG: self.live.consult_leg_ended,
+            ChannelRole.AGENT_LEG: self.live.agent_leg_ended,
+            ChannelRole.CALLBACK: self.dial_outs.callback_channel_ended,
+            ChannelRole.CALLEE_LEG: self.dial_outs.callee_leg_ended,
+            ChannelRole.CALLER: self.inbound.caller_hung_up,
         }
         self._next_refresh = 0.0
 
@@ -152,34 +152,34 @@ class Engine:
     # ----------------------------------------------------------------- the switch's events
     @_flushing
     def handle(self, node: str, event: ChannelEvent, now: float) -> None:
-        self._route(node, event, now)
+        self._deliver(node, event, now)
 
-    def _owner_of(self, uuid: str) -> Channel | None:
+    def _owner_of(self, uuid: str) -> ChannelRole | None:
         """Who owns this channel (None: a channel the engine does not know)."""
         if uuid in self.live.consult_legs:
-            return Channel.CONSULT_LEG
+            return ChannelRole.CONSULT_LEG
         if uuid in self.monitoring.monitors:
-            return Channel.SUPERVISOR_LEG
+            return ChannelRole.SUPERVISOR_LEG
         if uuid in self.core.agent_legs:
-            return Channel.AGENT_LEG
+            return ChannelRole.AGENT_LEG
         session = self.core.calls.get(uuid)
         if session is None:
             return None
         if session.phase is Phase.CALLBACK:
-            return Channel.CALLBACK
+            return ChannelRole.CALLBACK
         if session.phase is Phase.OFFERING and session.callee_leg == uuid:
-            return Channel.CALLEE_LEG
-        return Channel.CALLER
+            return ChannelRole.CALLEE_LEG
+        return ChannelRole.CALLER
 
-    def _route(self, node: str, event: ChannelEvent, now: float) -> None:
+    def _deliver(self, node: str, event: ChannelEvent, now: float) -> None:
         """The event to the domain that owns its channel."""
         if isinstance(event, Parked):
-            if self._owner_of(event.uuid) is Channel.AGENT_LEG:
+            if self._owner_of(event.uuid) is ChannelRole.AGENT_LEG:
                 self._agent_leg_parked(event.uuid)
             else:
                 self.inbound.parked(node, event, now)
         elif isinstance(event, AppCompleted):
-            if self._owner_of(event.uuid) is Channel.AGENT_LEG:
+            if self._owner_of(event.uuid) is ChannelRole.AGENT_LEG:
                 self._agent_leg_app_completed(event, now)
             else:
                 self.inbound.app_completed(event, now)
@@ -191,27 +191,27 @@ class Engine:
         elif isinstance(event, HungUp):
             self._on_hung_up(event, now)
         elif isinstance(event, Dtmf):
-            if self._owner_of(event.uuid) is Channel.SUPERVISOR_LEG:
+            if self._owner_of(event.uuid) is ChannelRole.SUPERVISOR_LEG:
                 self.monitoring.on_key(event, now)
             else:
                 self.inbound.on_key(event, now)
         elif isinstance(event, PhoneChannel):
-            if self._owner_of(event.uuid) not in (Channel.AGENT_LEG, Channel.SUPERVISOR_LEG):
+            if self._owner_of(event.uuid) not in (ChannelRole.AGENT_LEG, ChannelRole.SUPERVISOR_LEG):
                 self.direct.on_phone_channel(node, event, now)
         elif isinstance(event, FeatureCode):
             self.live.on_feature(event, now)
         elif isinstance(event, JobFailed):
             owner = self._owner_of(event.job)
-            if owner is Channel.SUPERVISOR_LEG:  # the supervisor's phone never rang
+            if owner is ChannelRole.SUPERVISOR_LEG:  # the supervisor's phone never rang
                 self.monitoring.job_failed(event, now)
-            elif owner is Channel.AGENT_LEG:  # a callback's or preview's agent did not answer
+            elif owner is ChannelRole.AGENT_LEG:  # a callback's or preview's agent did not answer
                 self.dial_outs.agent_leg_failed(event, now)
 
     def _on_hung_up(self, event: HungUp, now: float) -> None:
         """A channel ended. Whatever it was, a direct call on it ends and supervisors listening to it are told
         first (the consulted party's leg is neither); then its owner acts."""
         owner = self._owner_of(event.uuid)
-        if owner is not Channel.CONSULT_LEG:
+        if owner is not ChannelRole.CONSULT_LEG:
             self.direct.channel_ended(event, now)
             self.monitoring.channel_ended(event, now)
         handler = self._on_end.get(owner) if owner is not None else None
@@ -415,14 +415,6 @@ class Engine:
     @property
     def waiting(self) -> dict[str, dict[str, QueueEntry]]:
         return self.core.waiting
-
-    @property
-    def router(self) -> Router:
-        return self.core.router
-
-    @property
-    def agent_legs(self) -> dict[str, str]:
-        return self.core.agent_legs
 
     @property
     def direct_calls(self) -> dict[str, tuple[str, str]]:

@@ -162,7 +162,7 @@ class DialOuts:
 
     def callback_requested(self, session: CallSession, policy: wait.CallbackPolicy, now: float) -> None:
         """The caller keeps their place and hangs up after the confirmation; the place waits for an agent once
-        they have gone (``caller_left``). Kept in the store, so a restart keeps it too."""
+        they have gone (``callback_channel_ended``). Kept in the store, so a restart keeps it too."""
         assert session.entry is not None
         core = self.core
         core.waiting[session.entry.queue].pop(session.uuid, None)
@@ -177,9 +177,10 @@ class DialOuts:
         log.info("call %s: %s asked to be called back (queue %s)", session.uuid, session.caller_number,
                  session.entry.queue)
 
-    def caller_hung_up(self, session: CallSession, now: float) -> None:
+    def callback_channel_ended(self, event: HungUp, now: float) -> None:
         """The channel of a callback waiting for an agent ended: its caller, who hung up after the confirmation
         (the place now waits for an agent), or the leg of an attempt that failed, waiting for a retry."""
+        session = self.core.calls[event.uuid]
         if session.caller_gone:
             return
         assert session.entry is not None
