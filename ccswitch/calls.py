@@ -215,7 +215,7 @@ class ReloadSummary:
         return "; ".join(changes) or "no queues or agents added or removed"
 
 
-def outcome_of(session: CallSession) -> Outcome:
+def outcome_of(session: Contact) -> Outcome:
     """How the contact ended, decided when the caller hangs up (before the queue bookkeeping changes phase)."""
     if session.outcome == "transferred":  # by the dialplan, or by the agent after answering
         return session.outcome

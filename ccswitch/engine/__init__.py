@@ -17,7 +17,7 @@ What a call is (``CallSession``, its ``Phase``) and the history record it leaves
 
 from ccswitch.calls import CallAction, Phase
 from ccswitch.engine._engine import Engine
-from ccswitch.engine.core import OFFER_GRACE_S, Emit, Record
-from ccswitch.engine.dial_outs import PreviewEnded
+from ccswitch.engine.core import OFFER_GRACE_S, Record
 
-__all__ = ["OFFER_GRACE_S", "CallAction", "Emit", "Engine", "Phase", "PreviewEnded", "Record"]
+__all__ = ["OFFER_GRACE_S", "CallAction", "Engine", "Phase", "Record"]  # what the controller, the dialler and the
+# tests import

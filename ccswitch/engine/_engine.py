@@ -94,7 +94,7 @@ class Engine:
         self.inbound = InboundPath(self.core)
         self.direct = DirectCalls(self.core)
         self.recovery = Recovery(self.core, self.offers, self.live, self.monitoring, self.direct, self._deliver)
-        # The domains that call each other.
+        # The domains that call each other are handed their peers once all exist.
         self.live.inbound, self.live.offers = self.inbound, self.offers
         self.offers.dial_outs, self.offers.live = self.dial_outs, self.live
         self.dial_outs.inbound, self.dial_outs.offers = self.inbound, self.offers
