@@ -214,6 +214,7 @@ class Engine:
         if owner is not ChannelRole.CONSULT_LEG:
             self.direct.channel_ended(event, now)
             self.monitoring.channel_ended(event, now)
+            owner = self._owner_of(event.uuid)  # (the end of a direct call may have offered calls meanwhile)
         handler = self._on_end.get(owner) if owner is not None else None
         if handler is not None:
             handler(event, now)
