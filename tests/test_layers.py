@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Mapping
 from functools import cache
-from itertools import pairwise
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "ccswitch"
@@ -65,11 +64,6 @@ CONFIG_MUST_NOT_IMPORT = (
 ENGINE = "ccswitch.engine"
 COMPOSITION_ROOT = "ccswitch.controller"  # wires the engine to the switch, the store, the dialler and the metrics
 
-# Violations other branches remove; the main session empties this at merge. A pair (importer, imported) names one
-# import, a frozenset of modules one cycle.
-KNOWN_VIOLATIONS: set[tuple[str, str] | frozenset[str]] = {
-    ("ccswitch.metrics", "ccswitch.engine"),  # h/engine: metrics read from a view, not from the engine
-}
 
 
 def module_name(path: Path) -> str:
@@ -213,37 +207,20 @@ def cycles(graph: Graph) -> list[frozenset[str]]:
     return found
 
 
-def _unknown(chains: Iterable[str]) -> list[str]:
-    """The chains of imports (``a -> b -> c``) with no step that is a known violation."""
-    return [chain for chain in chains if not any(step in KNOWN_VIOLATIONS for step in _steps(chain))]
-
-
-def _steps(chain: str) -> list[tuple[str, str]]:
-    modules = chain.split(" -> ")
-    return list(pairwise(modules))
-
-
 def test_the_pure_core_imports_no_shell_module() -> None:
-    assert _unknown(pure_core_violations(import_graph())) == []
+    assert pure_core_violations(import_graph()) == []
 
 
 def test_the_configuration_imports_no_esl_dialler_acd_decisions_or_engine() -> None:
-    assert _unknown(config_violations(import_graph())) == []
+    assert config_violations(import_graph()) == []
 
 
 def test_only_the_composition_root_imports_the_engine() -> None:
-    assert engine_importers(import_graph()) - KNOWN_VIOLATIONS == set()
+    assert engine_importers(import_graph()) == set()
 
 
 def test_no_import_cycle() -> None:
-    assert set(cycles(import_graph())) - KNOWN_VIOLATIONS == set()
-
-
-def test_every_known_violation_is_still_there() -> None:
-    # An entry its branch has removed must go too, or it would hide the same violation coming back.
-    graph = import_graph()
-    present = engine_importers(graph) | set(cycles(graph))
-    assert {known for known in KNOWN_VIOLATIONS if known not in present} == set()
+    assert cycles(import_graph()) == []
 
 
 def test_every_pure_core_entry_names_modules_that_exist() -> None:

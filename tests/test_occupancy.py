@@ -15,7 +15,8 @@ PLAN = DialOutPlan("79001234567", "gw", "88005550556", 30)
 
 
 def a_call(uuid: str, node: str) -> CallSession:
-    return CallSession(uuid, node, "79001112233", "", "88005550556", 0.0)
+    return CallSession(uuid=uuid, node=node, caller_number="79001112233", caller_name="", destination="88005550556",
+                       arrived_at=0.0)
 
 
 def assert_counts_match(table: CallTable) -> None:
