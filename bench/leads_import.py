@@ -38,8 +38,8 @@ from typing import TypeVar  # noqa: E402
 import gevent  # noqa: E402
 
 import ccswitch  # noqa: E402
+from ccswitch.campaign_files import load_config  # noqa: E402
 from ccswitch.clock import WallClock  # noqa: E402
-from ccswitch.config import load_config  # noqa: E402
 from ccswitch.controller import Controller  # noqa: E402
 from ccswitch.sim import EslServer, SimSwitch  # noqa: E402
 from ccswitch.store.memory import MemoryStore  # noqa: E402

@@ -1,13 +1,26 @@
 """Calls as the engine keeps them: a session per caller's channel, its phases, what agents can do to it, and the
-contact record it leaves in the history. Data and pure functions; the engine (``ccswitch.engine``) moves them."""
+contact record it leaves in the history. Data and pure functions; the engine (``ccswitch.engine``) moves them.
+
+What any contact has (``Contact``: who, which queue entry, which agent, when, how it ended, its ``Phase``) is apart
+from what only a phone call has (``CallSession``: the node and legs, IVR, music, recording, transfers, callbacks,
+previews), so that a contact of another channel can share the queues and agents without the voice fields.
+
+A contact's ``Phase`` moves only along ``PHASE_TRANSITIONS`` (``Contact.move_to``); any other move raises
+``InvalidTransition``. ``ENDED`` is not final: a call its agent or the dialplan transferred away may park here again
+and be routed anew (``ccswitch.engine.inbound``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import ClassVar
 
+from ccswitch.acd.capacity import Channel
 from ccswitch.acd.queues import QueueEntry
 from ccswitch.config import Config
+from ccswitch.errors import InvalidTransition
 from ccswitch.history.model import ContactRecord, Outcome
 from ccswitch.media import control as ctl
 from ccswitch.media import recording as rec
@@ -29,6 +42,27 @@ class Phase(Enum):
     ENDED = "ended"
 
 
+_P = Phase
+_ROUTED = frozenset({_P.IVR, _P.QUEUED, _P.CALLBACK, _P.ANNOUNCING, _P.ENDED})  # where a routing step leads
+# Every move a contact's phase may make (staying in a phase is no move); anything else is the engine's bug.
+PHASE_TRANSITIONS: dict[Phase, frozenset[Phase]] = {
+    # New arrivals start in IVR until their first step; a call taken back after a restart goes straight to where
+    # the store or the agents' phones say it was.
+    _P.IVR: _ROUTED | {_P.OFFERING, _P.CONNECTED},
+    _P.ANNOUNCING: frozenset({_P.ENDED}),  # the prompt (or the message) ends, then the call
+    _P.QUEUED: frozenset({_P.OFFERING, _P.CALLBACK, _P.ENDED}),  # offered; a callback at its place; abandoned or
+    # overflowed
+    _P.OFFERING: frozenset({_P.CONNECTED, _P.QUEUED, _P.CALLBACK, _P.ENDED}),  # answered; back to its place (a
+    # failed or lost offer, a callback's customer not reached); abandoned, overflowed, a preview not reached
+    _P.CONNECTED: frozenset({_P.ENDED}),
+    _P.REQUEUING: _ROUTED,  # parked after the transfer: joins the queue (or its full / nobody-logged-in step)
+    _P.CALLBACK: frozenset({_P.OFFERING}),  # an agent takes the callback
+    _P.PREVIEW: frozenset({_P.OFFERING, _P.ENDED}),  # dialled, or skipped
+    _P.ENDED: _ROUTED | {_P.REQUEUING},  # overflowed to a step; routed again after a transfer; transferred to a
+    # queue by its agent
+}
+
+
 @dataclass(frozen=True, slots=True)
 class DialOutPlan:
     """How an agent's phone dials the customer: ``number`` through ``gateway``, showing ``caller_id_number``, ringing
@@ -40,59 +74,88 @@ class DialOutPlan:
     ring_timeout_s: int
 
 
-@dataclass
-class CallSession:
-    """What the engine knows about one caller's channel."""
+LOAD_FIELDS = frozenset({"node", "caller_gone", "preview", "connected_at", "answered", "ringing", "agent_leg",
+                         "phase"})  # what ``ccswitch.occupancy.call_load`` reads
+
+
+@dataclass(kw_only=True)
+class Contact:
+    """What any contact has, whatever its channel: who, the queue entry it waits on, the agent who took it, its
+    times and outcome, and where it is in its life (``phase``, moved by ``move_to``)."""
+
+    CHANNEL: ClassVar[Channel]  # the history's ``channel`` of the contacts of this class
 
     uuid: str
-    node: str
     caller_number: str
     caller_name: str
     destination: str
     arrived_at: float
     phase: Phase = Phase.IVR
+    entry: QueueEntry | None = None
+    ringing: dict[str, str] = field(default_factory=dict)  # agent id -> leg uuid ("" if unknown) while offering
+    offer_deadline: float = 0.0  # by then the offer must have bridged or failed, or it is taken back
+    agent: str | None = None  # the agent who answered
+    connected_at: float | None = None
+    outcome: Outcome | None = None  # set by the step that ended the routing: announce, transfer, hangup, overflow
+    transferred_to: str | None = None
+    queued_at: float = 0.0  # joined its (last) queue; the wait is counted from here, even for a caller who
+    # rejoined at an earlier place
+    left_queue_at: float | None = None  # abandoned or overflowed
+    talk_ended_at: float | None = None
+    wrap_up_s: float = 0.0
+    contact_uuid: str = ""  # the contact's uuid in the history, if not the session's: a callback's first channel
+    campaign: str | None = None  # an outbound contact of this campaign, answered by a person
+
+    def move_to(self, phase: Phase) -> None:
+        """Enter ``phase``; InvalidTransition (nothing changed) if ``PHASE_TRANSITIONS`` has no such move."""
+        if phase is not self.phase and phase not in PHASE_TRANSITIONS[self.phase]:
+            raise InvalidTransition(f"call {self.uuid}: no move from phase {self.phase.value} to {phase.value}")
+        self.phase = phase
+
+
+@dataclass(kw_only=True)
+class CallSession(Contact):
+    """What the engine knows about one caller's channel: a contact, and what only a phone call has."""
+
+    CHANNEL: ClassVar[Channel] = Channel.VOICE
+
+    node: str
     answered: bool = False
     ivr: ivr.IvrState | None = None
     pending_tag: str | None = None
     hangup_cause: str = "NORMAL_CLEARING"
-    entry: QueueEntry | None = None
-    ringing: dict[str, str] = field(default_factory=dict)  # agent id -> leg uuid ("" if unknown) while offering
     music_on: bool = False  # waiting music started (running or still queued on the channel)
-    offer_deadline: float = 0.0  # by then the offer must have bridged or failed, or it is taken back
-    agent: str | None = None  # the agent who answered
     agent_leg: str | None = None
-    connected_at: float | None = None
     tags_used: int = 0  # announcement tags
     ivr_seq: int = 0  # last IVR tag number, so tags stay unique if the call re-enters an IVR
     ivr_path: list[str] = field(default_factory=list)  # "menu:digits", as pressed
-    outcome: Outcome | None = None  # set by the step that ended the routing: announce, transfer, hangup, overflow
-    transferred_to: str | None = None
-    left_queue_at: float | None = None  # abandoned or overflowed
-    talk_ended_at: float | None = None
-    wrap_up_s: float = 0.0
     overflows: int = 0  # queues that were full for this call
     routings: int = 0  # times the dialplan routed it: once, and again each time a transfer parks it here again
     recording: RecordingSession | None = None
     controls: ctl.AgentLegControls | None = None  # hold / mute on the connected agent's leg
     requeue_to: str | None = None  # the queue a blind transfer sends the call to (phase REQUEUING)
-    queued_at: float = 0.0  # joined its (last) queue; the wait is counted from here, even for a caller who
-    # rejoined at an earlier place
     next_announcement: float | None = None  # when the waiting caller hears the next periodic announcement
     caller_gone: bool = False  # a callback: the caller's channel has ended; the agent's and the callee's follow
     callee_leg: str | None = None  # a callback, a preview: the leg the agent's phone dials the customer on (the
     # session's uuid, the B-leg of the agent's bridge while it lasts)
-    contact_uuid: str = ""  # the contact's uuid in the history, if not the session's: a callback's first channel
     preview: DialOutPlan | None = None  # a campaign's lead an agent dials from their phone (the session's uuid is
     # the leg it is dialled on)
     message_path: str | None = None  # where the caller's message goes (voicemail step) ...
     message_recorded: bool = False  # ... once ``record`` has run: a caller gone during the prompt left none
-    campaign: str | None = None  # an outbound call of this campaign, answered by a person
     connect_by: tuple[float, Step] | None = None  # an outbound call: connected to an agent by then, or this step
     consult: ctl.AttendedTransfer | None = None  # the agent's attended transfer or three-way call in progress
     consult_target: str | None = None  # where the agent consults (the extension dialled)
     rejoin_agent: ctl.AttendedTransfer | None = None  # bridge the caller with the agent again once their leg parks
     recording_policy: rec.RecordingPolicy | None = None  # the dialplan rule's, over the queue's
     answer_by: float | None = None  # left ringing in a queue (``unanswered_wait_s``): answered then, if not before
+    on_load_change: Callable[[CallSession], None] | None = field(default=None, init=False, repr=False, compare=False)
+    # told whenever a field of ``LOAD_FIELDS`` is assigned: the engine's count of channels per node
+    # (``ccswitch.occupancy.NodeLoads``); ``ringing`` is therefore only ever replaced, never changed in place
+
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+        if name in LOAD_FIELDS and self.on_load_change is not None:
+            self.on_load_change(self)
 
     @property
     def channel_expected(self) -> bool:
@@ -166,7 +229,7 @@ class ReloadSummary:
         return "; ".join(changes) or "no queues or agents added or removed"
 
 
-def outcome_of(session: CallSession) -> Outcome:
+def outcome_of(session: Contact) -> Outcome:
     """How the contact ended, decided when the caller hangs up (before the queue bookkeeping changes phase)."""
     if session.outcome == "transferred":  # by the dialplan, or by the agent after answering
         return session.outcome
@@ -187,7 +250,7 @@ def contact_record(session: CallSession, outcome: Outcome, cause: str, now: floa
         talk_s = (session.talk_ended_at or now) - session.connected_at
     return ContactRecord(
         call_uuid=session.contact_uuid or session.uuid,
-        channel="voice",
+        channel=session.CHANNEL,
         direction="outbound" if session.campaign else "inbound",
         started_at=session.arrived_at,
         ended_at=now,

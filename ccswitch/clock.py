@@ -9,17 +9,8 @@ from __future__ import annotations
 
 import time
 from typing import Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import gevent
-
-
-def time_zone(name: str) -> ZoneInfo:
-    """The IANA time zone ``name``; ``ValueError`` saying so in words a person can act on."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Europe/Moscow)") from None
 
 
 class Clock(Protocol):

@@ -46,6 +46,7 @@ from gevent.event import AsyncResult
 from ccswitch.acd.agents import Agent, AgentEvent
 from ccswitch.admission import limits_of
 from ccswitch.calls import CallAction, CallControl, ReloadSummary
+from ccswitch.campaign_files import load_config
 from ccswitch.channel_events import (
     SUBSCRIBED_EVENTS,
     ChannelEvent,
@@ -57,7 +58,7 @@ from ccswitch.channel_events import (
 )
 from ccswitch.channel_list import read_channels
 from ccswitch.clock import Clock
-from ccswitch.config import CampaignConfig, Config, load_config
+from ccswitch.config import CampaignConfig, Config
 from ccswitch.dialer import CampaignRun, Lead, RunCommand
 from ccswitch.dialer.runner import CampaignStatus, Dialer, LoadResult
 from ccswitch.effects import Effect
@@ -323,8 +324,10 @@ class Controller:
             self.inbox.put(_StoreBack())
 
     def _store_back(self) -> None:
-        self._store_back_queued = False
-        agents = self.store.write_through()
+        try:
+            agents = self.store.write_through()
+        finally:  # not before: the watcher runs while the write-through waits on Redis, and would queue another
+            self._store_back_queued = False
         if agents is not None:  # (else it failed again: the watcher goes on asking)
             self.engine.adopt_stored_agents(agents)
 
@@ -370,6 +373,8 @@ class Controller:
             self.dialer.tick(now)
         elif isinstance(message, _ModulesChecked):
             self.dialer.modules_missing(message.node, message.missing, now)
+        elif isinstance(message, _TakeOver):
+            self.dialer.take_over(message.nodes, now)
         elif isinstance(message, _Reconcile):
             parked = [uuid for uuid in map(parked_outbound_from_channel_row, message.rows) if uuid is not None]
             live = [row["uuid"] for row in message.rows if "uuid" in row]

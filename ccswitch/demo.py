@@ -24,8 +24,9 @@ import gevent
 import gevent.event
 
 from ccswitch.acd.agents import AgentState, count_by_state
+from ccswitch.campaign_files import load_config
 from ccswitch.clock import ScaledClock
-from ccswitch.config import Config, load_config
+from ccswitch.config import Config
 from ccswitch.controller import Controller
 from ccswitch.errors import CcswitchError
 from ccswitch.history import HistoryWriter, open_history

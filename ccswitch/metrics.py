@@ -6,8 +6,9 @@ Theory of operation. Three sources, none of which costs anything per event beyon
   as it counts it (``Metrics`` is its ``sink``). They feed counters, the wait histogram, and an ``OutcomeLedger``
   from which the service level (three variants, counted by ``QueueFigures`` as ``Stats`` counts them), ASA, abandon
   rate and AHT over the last ``window_s`` and since local midnight are computed at scrape time.
-- **state** (calls waiting, longest wait, agents by state, occupancy) is read from the engine at scrape time by
-  ``EngineCollector``: nothing is updated as calls move.
+- **state** (calls waiting, longest wait, agents by state, occupancy) is read at scrape time by ``EngineCollector``
+  from an ``EngineView`` (what the engine shows of itself; this module does not import it): nothing is updated as
+  calls move.
 - **controller health** (ESL connection per node, events, command latency, store latency, errors and outages) comes
   from small calls the controller makes (``esl_connected``, ``esl_event``, ``command_latency``,
   ``store_availability``) and ``InstrumentedStore``.
@@ -27,24 +28,22 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from ccswitch.acd import Agent, QueueEntry
+from ccswitch.acd import Agent, AgentCapacity, Channel, Held, Phase, QueueEntry
 from ccswitch.acd.agents import AgentState, count_by_state
-from ccswitch.admission import SWITCH_DROP_CAUSES, Limit
+from ccswitch.admission import SWITCH_DROP_CAUSES, Capacity, Limit, NodeLoad
 from ccswitch.config import Config
 from ccswitch.config._fields import HANGUP_CAUSES
 from ccswitch.dialer import CampaignRun, DialOutcome, Lead, RunState
 from ccswitch.dialer.runner import Dialer
 from ccswitch.effects import Effect
-from ccswitch.engine import Engine
 from ccswitch.errors import StoreError
-from ccswitch.occupancy import load_of
 from ccswitch.stats import (
     QueueFigures,
     answered_within,
@@ -269,7 +268,7 @@ class Metrics:
             for family in (self.agent_handled, self.agent_talk_seconds, self.agent_missed):
                 family.labels(agent)
 
-    def watch(self, engine: Engine) -> None:
+    def watch(self, engine: EngineView) -> None:
         """Expose the engine's live state (calls waiting, agents by state…) at every scrape."""
         self.registry.register(EngineCollector(engine, self.now, self.per_agent))
 
@@ -412,11 +411,44 @@ class _LedgerCollector:
         yield from families.values()
 
 
+class EngineView(Protocol):
+    """What metrics read of the engine (``ccswitch.engine.Engine`` provides it), all of it read-only."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def agents(self) -> Mapping[str, Agent]: ...
+
+    def members(self, queue: str) -> tuple[str, ...]: ...
+
+    def queued_entries(self) -> list[QueueEntry]: ...
+
+    def callbacks_pending(self) -> dict[str, int]: ...
+
+    @property
+    def stuck_offers_repaired(self) -> int: ...
+
+    @property
+    def offer_failures(self) -> Mapping[tuple[str, str], int]: ...  # (fault, cause) -> failed offers
+
+    @property
+    def capacities(self) -> Mapping[str, Capacity]: ...  # node -> its limits
+
+    def node_load(self, node: str) -> NodeLoad: ...  # the channels and media ports the engine holds on ``node``
+
+    @property
+    def overload_overflows(self) -> Mapping[tuple[str, Limit], int]: ...  # (node, limit) -> callers turned away
+
+    @property
+    def dropped_by_switch(self) -> Mapping[tuple[str, str], int]: ...  # (node, hang-up cause) -> callers
+
+
 class EngineCollector:
     """The engine's live state, read at scrape time (the engine is only touched by its own greenlet, and a
     scrape does no I/O while reading, so it sees a consistent moment)."""
 
-    def __init__(self, engine: Engine, now: Callable[[], float], per_agent: bool = False) -> None:
+    def __init__(self, engine: EngineView, now: Callable[[], float], per_agent: bool = False) -> None:
         self.engine = engine
         self.now = now
         self.per_agent = per_agent
@@ -481,15 +513,15 @@ class EngineCollector:
                                       "want of capacity (no RTP port to answer with …), by hang-up cause.",
                                       labels=["node", "cause"])
         for node, limits in self.engine.capacities.items():
-            load = load_of(self.engine.calls.values(), node, 0)
+            load = self.engine.node_load(node)
             channels.add_metric([node], load.sessions)
             media.add_metric([node], load.media)
             for limit, value in ((Limit.SESSIONS, limits.max_sessions), (Limit.RATE, limits.sessions_per_second),
                                  (Limit.MEDIA, limits.media_ports)):
                 capacity.add_metric([node, limit.value], value)
-                overflows.add_metric([node, limit.value], self.engine.overload_overflows[(node, limit)])
+                overflows.add_metric([node, limit.value], self.engine.overload_overflows.get((node, limit), 0))
             for cause in SWITCH_DROP_CAUSES:
-                dropped.add_metric([node, cause], self.engine.dropped_by_switch[(node, cause)])
+                dropped.add_metric([node, cause], self.engine.dropped_by_switch.get((node, cause), 0))
         yield from (channels, media, capacity, overflows, dropped)
 
 
@@ -569,6 +601,9 @@ class InstrumentedStore:
     def put_agent(self, agent: Agent) -> Agent:
         return self._timed("put_agent", self._store.put_agent, agent)
 
+    def restore_agent(self, agent: Agent) -> Agent:
+        return self._timed("restore_agent", self._store.restore_agent, agent)
+
     def update_agent(self, old: Agent, new: Agent) -> Agent | None:
         return self._timed("update_agent", self._store.update_agent, old, new)
 
@@ -596,6 +631,9 @@ class InstrumentedStore:
     def leads(self, campaign: str) -> list[Lead]:
         return self._timed("leads", self._store.leads, campaign)
 
+    def dialling_leads(self, campaign: str) -> list[Lead]:
+        return self._timed("dialling_leads", self._store.dialling_leads, campaign)
+
     def update_lead(self, old: Lead, new: Lead) -> Lead | None:
         return self._timed("update_lead", self._store.update_lead, old, new)
 
@@ -604,6 +642,18 @@ class InstrumentedStore:
 
     def update_campaign_run(self, old: CampaignRun, new: CampaignRun) -> CampaignRun | None:
         return self._timed("update_campaign_run", self._store.update_campaign_run, old, new)
+
+    def reserve_contact(self, agent_id: str, contact: str, channel: Channel, capacity: AgentCapacity) -> bool:
+        return self._timed("reserve_contact", self._store.reserve_contact, agent_id, contact, channel, capacity)
+
+    def set_contact_phase(self, agent_id: str, contact: str, phase: Phase) -> bool:
+        return self._timed("set_contact_phase", self._store.set_contact_phase, agent_id, contact, phase)
+
+    def release_contact(self, agent_id: str, contact: str) -> bool:
+        return self._timed("release_contact", self._store.release_contact, agent_id, contact)
+
+    def held_contacts(self, agent_id: str) -> dict[str, Held]:
+        return self._timed("held_contacts", self._store.held_contacts, agent_id)
 
     def add_answer(self, campaign: str, at: float, abandoned: bool, call: str) -> None:
         self._timed("add_answer", self._store.add_answer, campaign, at, abandoned, call)

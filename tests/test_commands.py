@@ -569,3 +569,16 @@ def test_file_string_plays_files_in_order_and_refuses_a_path_that_could_split_th
     for paths in (["/s/a.wav!/etc/passwd"], ["/s/a b.wav"], ["/s/${x}.wav"], []):
         with pytest.raises(UnsafeValueError):
             c.file_string(paths)
+
+
+@pytest.mark.parametrize("char", [chr(code) for code in (*range(0x20), 0x7F)])
+def test_a_control_character_anywhere_in_an_api_command_is_refused(char: str) -> None:
+    for command in (f"{char}status", f"status{char}", f"uuid_kill {CALL}{char}x"):
+        with pytest.raises(UnsafeValueError, match="API command"):
+            c.api(command)
+        with pytest.raises(UnsafeValueError, match="API command"):
+            c.bgapi(command, JOB)
+
+
+def test_spaces_and_other_scripts_pass_through_an_api_command_unchanged() -> None:
+    assert c.api("uuid_setvar x caller Иван Петров ~ü") == "api uuid_setvar x caller Иван Петров ~ü"

@@ -39,6 +39,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ccswitch.acd.capacity import VOICE_ONLY, AgentCapacity, Channel, Held, Phase, can_take, offerable
 from ccswitch.errors import InvalidTransition, UnknownChoiceError
 
 NO_ANSWER_BREAK = "no-answer"
@@ -61,6 +62,16 @@ class AgentState(enum.Enum):
     RESERVED = "reserved"
     ON_CALL = "on_call"
     WRAP_UP = "wrap_up"
+
+
+# Logged in and not on a break: the capacity model decides the rest. The voice states are the queue call's phases.
+_TAKES_OFFERS = frozenset({AgentState.AVAILABLE, AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP})
+_QUEUE_CALL: dict[AgentState, tuple[Held, ...]] = {
+    AgentState.RESERVED: (Held(Channel.VOICE, Phase.OFFERED),),
+    AgentState.ON_CALL: (Held(Channel.VOICE, Phase.ACTIVE),),
+    AgentState.WRAP_UP: (Held(Channel.VOICE, Phase.WRAP_UP),),
+}
+_DIRECT_CALL = (Held(Channel.VOICE, Phase.ACTIVE),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +101,27 @@ class Agent:
         """Logged in to ``queue`` (one of their configured queues), whatever their state."""
         return self.state is not AgentState.LOGGED_OUT and (self.queues is None or queue in self.queues)
 
+    def held(self) -> tuple[Held, ...]:
+        """The contacts in progress, as the capacity model sees them: the queue call in its phase, and each
+        direct call (a call on the agent's phone is a voice contact, whoever placed it)."""
+        queue_call = _QUEUE_CALL.get(self.state, ())
+        return queue_call + _DIRECT_CALL * self.direct_calls if self.direct_calls else queue_call
+
+    def offerable(self, capacity: AgentCapacity, now: float) -> frozenset[Channel]:
+        """The channels routing may offer this agent at ``now``: none while logged out, on a break or delayed
+        after a miss; otherwise what their capacity leaves beside the contacts they hold."""
+        return offerable(capacity, self.held()) if self._open_to_offers(now) else frozenset()
+
+    def can_take(self, channel: Channel, capacity: AgentCapacity, now: float) -> bool:
+        """Routing may offer this agent a contact of ``channel`` at ``now`` (as ``offerable``, for one channel)."""
+        return self._open_to_offers(now) and can_take(capacity, self.held(), channel)
+
+    def _open_to_offers(self, now: float) -> bool:
+        return self.state in _TAKES_OFFERS and self.not_before <= now
+
     def can_take_calls(self, now: float) -> bool:
-        """Routing may offer this agent a call at ``now``."""
-        return self.state is AgentState.AVAILABLE and self.direct_calls == 0 and self.not_before <= now
+        """Routing may offer this agent a queue call at ``now`` (an agent who handles voice only)."""
+        return self.can_take(Channel.VOICE, VOICE_ONLY, now)
 
 
 @dataclass(frozen=True, slots=True)

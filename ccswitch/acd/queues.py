@@ -13,13 +13,16 @@ what lets ``ccswitch.acd.router`` keep calls in heaps. Across queues calls compa
 
 Who may take a call
 -------------------
-An agent may take a call when they can take calls at all (``Agent.can_take_calls``: available, not delayed
-after a miss, not on a direct call), belong to the call's queue, have every skill the call requires at its
-level or above, and their tier level is open for the call. Tiers follow mod_callcenter's tier rules
-(mod_callcenter.c ``agents_callback``): with ``tier_rules_apply``, an agent of level L gets a call only after
-it has waited ``tier_wait_s`` (times L with ``tier_wait_multiply_level``); the queue's lowest configured level is
-open at once (mod_callcenter's default ``tier-rule-no-agent-no-wait``, decided on the configured levels rather
-than on who is logged in). Without tier rules every level is open, and a lower level still comes first.
+A waiting entry is a contact of some channel (``QueueEntry.channel``; a call unless it says). An agent may take
+it when routing may offer them that channel now (``Agent.offerable``: logged in, not on a break, not delayed
+after a miss, and their capacity, ``ccswitch.acd.capacity``, leaves room for it beside the contacts they hold:
+with the default voice-only capacity, available and not on a direct call), belong to the call's queue, have
+every skill the call requires at its level or above, and their tier level is open for the call. Tiers follow
+mod_callcenter's tier rules (mod_callcenter.c ``agents_callback``): with ``tier_rules_apply``, an agent of
+level L gets a call only after it has waited ``tier_wait_s`` (times L with ``tier_wait_multiply_level``); the
+queue's lowest configured level is open at once (mod_callcenter's default ``tier-rule-no-agent-no-wait``,
+decided on the configured levels rather than on who is logged in). Without tier rules every level is open, and
+a lower level still comes first.
 
 Who gets it: the queue's *strategy* (``STRATEGIES``) ranks eligible agents after their level, best first.
 ring-all and ring-progressively hand the call to every eligible agent at once (``Dispatch.agents``);
@@ -38,6 +41,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ccswitch.acd.agents import Agent
+from ccswitch.acd.capacity import VOICE_ONLY, AgentCapacity, Channel
 from ccswitch.errors import UnknownNameError
 
 SkillLevels = tuple[tuple[str, int], ...]
@@ -62,9 +66,11 @@ class QueueEntry:
     attempts: int = 0
     skills: SkillLevels = ()  # required minimum levels
     callback: str = ""  # the number to call back: the caller hung up and keeps this place
+    channel: Channel = Channel.VOICE  # a queue entry is a contact of any channel ("call" is its id)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "skills", skill_levels(self.skills))
+        object.__setattr__(self, "channel", Channel(self.channel))  # a JSON round trip brings the name
 
 
 def order_key(entry: QueueEntry) -> tuple[int, float, int]:
@@ -246,19 +252,24 @@ def plan_dispatches(
     rules: Mapping[str, QueueRules] | None = None,
     skills: Mapping[str, Mapping[str, int]] | None = None,
     last_offered: Mapping[str, str] | None = None,
+    capacity: Mapping[str, AgentCapacity] | None = None,
 ) -> tuple[list[Dispatch], dict[str, str]]:
     """Which waiting calls go to which agents now, best calls first, and the queues' round-robin pointers after.
 
     The reference planner: every waiting call of a queue with someone free, in one global order
     (``urgency_key``), takes the best eligible agents no better call took. An agent in two queues thus gets the
     better of their calls, and no agent appears twice. ``last_offered`` maps queue → the agent last offered one
-    of its calls (round-robin's pointer). Cost: O(C log C + C * M) for C calls of staffed queues and M
-    memberships; ``Router`` is the fast equivalent.
+    of its calls (round-robin's pointer); ``capacity`` maps agent → their capacity (default ``VOICE_ONLY``). An
+    agent gets one contact per plan: what is left of their capacity is known again once it is reserved. Cost:
+    O(C log C + C * M) for C calls of staffed queues and M memberships; ``Router`` is the fast equivalent.
     """
     rules_of = rules or {}
     skills_of = skills or {}
     pointers = dict(last_offered or {})
-    free = {agent_id for agent_id, agent in agents.items() if agent.can_take_calls(now)}
+    capacity_of = capacity or {}
+    offerable = {agent_id: agent.offerable(capacity_of.get(agent_id, VOICE_ONLY), now)
+                 for agent_id, agent in agents.items()}
+    free = {agent_id for agent_id, channels in offerable.items() if channels}
     tiers = {queue: as_members(members.get(queue, ())) for queue in waiting}
     staffed = [queue for queue in waiting if any(m.agent in free for m in tiers[queue])]
     queue_rules = {queue: rules_of.get(queue, QueueRules()) for queue in staffed}
@@ -276,6 +287,7 @@ def plan_dispatches(
             (member, agents[member.agent])
             for member in queue_tiers
             if member.agent in free
+            and entry.channel in offerable[member.agent]
             and agents[member.agent].serves(entry.queue)
             and has_skills(skills_of.get(member.agent, {}), entry.skills)
             and now >= level_opens_at(entry, member.level, rule, lowest)

@@ -14,14 +14,17 @@ level opened), and agents who became free (or whose reject/busy/no-answer delay 
 
 Data kept so that each step is cheap, whatever the number of waiting calls:
 
-* waiting calls, per queue, in heaps of calls that require the same skills *and* have the same tier levels open
-  (bucket ``(skills, open level)``), ordered by ``queue_key`` (time-invariant even with aging). An agent scans
-  the heads of the buckets of their queues that their skills and level allow (the skill requirements each agent
-  meets are remembered per queue): O(queues * requirements met * levels) per proposal, whatever the number of
+* waiting calls (contacts of any channel), per queue, in heaps of calls of the same channel that require the
+  same skills *and* have the same tier levels open (bucket ``((channel, skills), open level)``), ordered by
+  ``queue_key`` (time-invariant even with aging). An agent scans the heads of the buckets of their queues that
+  the channels they may be offered now, their skills and their level allow (the requirements each agent meets are
+  remembered per queue, as bit masks): O(queues * requirements met * levels) per proposal, whatever the number of
   calls. A call moves to the next bucket when its next level opens (a timer), at most once per tier level.
 * free agents, per queue, in a list sorted by (level, strategy key): the key does not change while an agent is
-  free, so the best eligible agent is the first in the list that passes the call's skills (skills-based and
-  ring-all look at every free member of the queue with an open level).
+  free, so the best eligible agent is the first in the list that passes the call's channel and skills
+  (skills-based and ring-all look at every free member of the queue with an open level). An agent is free when
+  their capacity (``ccswitch.acd.capacity``) lets them be offered some channel now; which channels is worked out
+  once, when the agent is reported, as channel bits, so each check while matching is an integer AND.
 * timers (a heap): tier levels opening for a call, delays after a miss ending for an agent.
 
 Removed calls leave stale heap items behind; each waiting call carries a token and a heap item counts only while
@@ -39,7 +42,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ccswitch.acd.agents import Agent, AgentState
+from ccswitch.acd.agents import Agent
+from ccswitch.acd.capacity import VOICE_ONLY, AgentCapacity, Channel
 from ccswitch.acd.queues import (
     Dispatch,
     Member,
@@ -60,10 +64,13 @@ from ccswitch.errors import UnknownNameError
 if TYPE_CHECKING:
     from ccswitch.config.model import Config
 
-_Bucket = tuple[SkillLevels, int]  # required skills, highest open tier level
+_Requirement = tuple[Channel, SkillLevels]  # the channel and the skills of a waiting call
+_Bucket = tuple[_Requirement, int]  # requirement, highest open tier level
 _FreeKey = tuple[int, tuple[float | int | str, ...], str]  # level, strategy key (ends with the id), agent id
 _Candidate = tuple[tuple[float, float, int, str], int, str, str | None]  # order, tiebreak, call, proposed by
 _CALL, _AGENT = "call", "agent"
+# Channels as bits, so that checking one against what an agent may be offered is an integer AND while matching.
+_CHANNEL_BIT = {channel: 1 << index for index, channel in enumerate(Channel)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +88,7 @@ class Router:
         members: Mapping[str, Sequence[Member | str]],
         rules: Mapping[str, QueueRules] | None = None,
         skills: Mapping[str, Mapping[str, int]] | None = None,
+        capacity: Mapping[str, AgentCapacity] | None = None,
     ) -> None:
         self._rules = {queue: (rules or {}).get(queue, QueueRules()) for queue in members}
         self._strategies = {queue: strategy_of(queue, rule) for queue, rule in self._rules.items()}
@@ -91,13 +99,16 @@ class Router:
             for member in tiers.values():
                 self._queues_of.setdefault(member.agent, []).append((queue, member))
         self._skills = {agent_id: dict(levels) for agent_id, levels in (skills or {}).items()}
+        self._capacity = dict(capacity or {})
         self._qualified: dict[tuple[str, SkillLevels], bool] = {}
-        # Every skill requirement seen per queue, numbered as first seen, and as bit masks: queue → skill →
-        # required level → the requirements asking that level, so that what an agent meets is a few big-int ORs.
-        self._signatures: dict[str, list[SkillLevels]] = {queue: [] for queue in self._rules}
+        # Every requirement seen per queue, numbered as first seen, and as bit masks: queue → skill → required
+        # level → the requirements asking that level, and queue → channel → the requirements of that channel, so
+        # that what an agent meets is a few big-int ORs.
+        self._signatures: dict[str, list[_Requirement]] = {queue: [] for queue in self._rules}
         self._skill_masks: dict[str, dict[str, dict[int, int]]] = {queue: {} for queue in self._rules}
+        self._channel_masks: dict[str, dict[int, int]] = {queue: {} for queue in self._rules}  # by channel bit
         self._signatures_of: dict[tuple[str, str], tuple[int, int]] = {}  # (agent, queue) → requirements seen, met
-        self._signature_bit: dict[tuple[str, SkillLevels], int] = {}
+        self._signature_bit: dict[tuple[str, _Requirement], int] = {}
         self._waiting_mask: dict[str, int] = dict.fromkeys(self._rules, 0)  # requirements with calls (maybe stale)
         self._agents: dict[str, Agent] = {}
         self._serving: dict[str, list[tuple[str, Member]]] = {}  # agent → the queues they are logged in to now
@@ -105,6 +116,7 @@ class Router:
         self._taken: set[str] = set()  # dispatched; free again only after the engine reports them
         self._free: dict[str, list[_FreeKey]] = {queue: [] for queue in self._rules}
         self._free_keys: dict[str, dict[str, _FreeKey]] = {}  # agent → queue → key in that queue's list
+        self._offerable: dict[str, int] = {}  # free agent → the channels they may be offered, as channel bits
         self._unplaced: dict[str, QueueEntry] = {}
         self._waiting: dict[str, _Waiting] = {}
         self._buckets: dict[str, dict[_Bucket, list[tuple[tuple[float, float, int, str], int, str]]]] = {
@@ -136,7 +148,8 @@ class Router:
             )
             for name, queue in config.queues.items()
         }
-        return cls(members, rules, {agent.id: agent.skills for agent in config.agents.values()})
+        return cls(members, rules, {agent.id: agent.skills for agent in config.agents.values()},
+                   {agent.id: agent.capacity for agent in config.agents.values()})
 
     # ------------------------------------------------------------------------------------- reports
     def update_agent(self, agent: Agent) -> None:
@@ -218,12 +231,12 @@ class Router:
         open_count = sum(1 for when in opens_at if now >= when)  # open levels are a prefix: waits grow by level
         token = next(self._tokens)
         self._waiting[entry.call] = _Waiting(entry, levels[open_count - 1], token)
-        buckets = self._buckets[entry.queue]
-        if (entry.skills, levels[-1]) not in buckets:
-            self._new_signature(entry.queue, entry.skills)
-            buckets.update({(entry.skills, level): [] for level in levels})  # kept when empty
-        heap = buckets[(entry.skills, levels[open_count - 1])]
-        self._waiting_mask[entry.queue] |= self._signature_bit[(entry.queue, entry.skills)]
+        buckets, requirement = self._buckets[entry.queue], (entry.channel, entry.skills)
+        if (requirement, levels[-1]) not in buckets:
+            self._new_signature(entry.queue, requirement)
+            buckets.update({(requirement, level): [] for level in levels})  # kept when empty
+        heap = buckets[(requirement, levels[open_count - 1])]
+        self._waiting_mask[entry.queue] |= self._signature_bit[(entry.queue, requirement)]
         heapq.heappush(heap, (queue_key(entry, rules.aging_s), token, entry.call))
         if open_count < len(levels):
             heapq.heappush(self._timers, (opens_at[open_count], token, _CALL, entry.call))
@@ -234,17 +247,21 @@ class Router:
         agent = self._agents[agent_id]
         if agent_id in self._taken:
             return False
-        if agent.can_take_calls(now):
+        capacity = self._capacity.get(agent_id, VOICE_ONLY)
+        offerable = agent.offerable(capacity, now)
+        if offerable:
+            self._offerable[agent_id] = sum(_CHANNEL_BIT[channel] for channel in offerable)
             keys = self._free_keys[agent_id] = {}
             for queue, member in self._serving[agent_id]:
                 keys[queue] = (member.level, self._strategies[queue].agent_key(agent, member), agent_id)
                 insort(self._free[queue], keys[queue])
             return True
-        if agent.state is AgentState.AVAILABLE and agent.direct_calls == 0:
+        if agent.not_before > now and agent.offerable(capacity, agent.not_before):
             heapq.heappush(self._timers, (agent.not_before, next(self._tokens), _AGENT, agent_id))
         return False
 
     def _drop_free(self, agent_id: str) -> None:
+        self._offerable.pop(agent_id, None)
         for queue, key in self._free_keys.pop(agent_id, {}).items():
             free = self._free[queue]
             del free[bisect_left(free, key)]
@@ -259,10 +276,15 @@ class Router:
     def _propose(self, agent_id: str, now: float, candidates: list[_Candidate]) -> None:
         """Add the best waiting call the free agent may take to the candidates."""
         best: tuple[tuple[float, float, int, str], str] | None = None
+        offerable = self._offerable[agent_id]
         for queue, member in self._serving[agent_id]:
             aging_s, levels = self._rules[queue].aging_s, self._levels[queue]
             buckets, signatures = self._buckets[queue], self._signatures[queue]
-            mask = self._signatures_met(agent_id, queue) & self._waiting_mask[queue]
+            of_channels = 0
+            for channel_bit, requirements in self._channel_masks[queue].items():
+                if offerable & channel_bit:
+                    of_channels |= requirements
+            mask = self._signatures_met(agent_id, queue) & self._waiting_mask[queue] & of_channels
             while mask:
                 lowest = mask & -mask
                 mask ^= lowest
@@ -279,17 +301,20 @@ class Router:
         if best is not None:
             heapq.heappush(candidates, (best[0], next(self._tokens), best[1], agent_id))
 
-    def _new_signature(self, queue: str, required: SkillLevels) -> None:
+    def _new_signature(self, queue: str, required: _Requirement) -> None:
         bit = 1 << len(self._signatures[queue])
         self._signatures[queue].append(required)
         self._signature_bit[(queue, required)] = bit
-        for name, level in required:
+        channel, skills = required
+        channel_bit = _CHANNEL_BIT[channel]
+        self._channel_masks[queue][channel_bit] = self._channel_masks[queue].get(channel_bit, 0) | bit
+        for name, level in skills:
             by_level = self._skill_masks[queue].setdefault(name, {})
             by_level[level] = by_level.get(level, 0) | bit
 
     def _signatures_met(self, agent_id: str, queue: str) -> int:
-        """The skill requirements seen in ``queue`` that the agent meets, as a bit mask (recomputed only when
-        new requirements appear)."""
+        """The requirements seen in ``queue`` whose skills the agent has, as a bit mask (recomputed only when new
+        requirements appear)."""
         seen = len(self._signatures[queue])
         known = self._signatures_of.get((agent_id, queue))
         if known is not None and known[0] == seen:
@@ -317,11 +342,12 @@ class Router:
     def _pick_agents(self, waiting: _Waiting) -> tuple[str, ...]:
         """The call's best eligible free agents: one, or all of them for ring-all / ring-progressively."""
         entry, queue = waiting.entry, waiting.entry.queue
-        strategy = self._strategies[queue]
+        strategy, channel_bit = self._strategies[queue], _CHANNEL_BIT[entry.channel]
         eligible = (
             key
             for key in self._in_rank_order(queue, waiting.open_level)
             if key[0] <= waiting.open_level and self._qualifies(key[2], entry.skills)
+            and self._offerable[key[2]] & channel_bit
         )
         if strategy.ring is not Ring.ONE:
             return tuple(dict.fromkeys(key[2] for key in eligible))

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import cast, get_args
 
+from ccswitch.acd.capacity import AgentCapacity
 from ccswitch.config import _fields as f
+from ccswitch.config._capacity import _capacity, agent_capacity
 from ccswitch.config._common import _name, _optional_entries, _unique
 from ccswitch.config._reader import Issues, Node
 from ccswitch.config.model import AgentConfig, LoginState, Tier
 from ccswitch.media.monitor import ALL_QUEUES, Supervisor
 
 
-def _agents(issues: Issues, file: Path, refs: list[f.Ref]) -> dict[str, AgentConfig]:
+def _agents(issues: Issues, file: Path, refs: list[f.Ref],
+            queue_capacity: Mapping[str, AgentCapacity | None]) -> dict[str, AgentConfig]:
+    """``queue_capacity``: each queue's ``capacity`` (None: none), the default of the agents serving it."""
     top = issues.read_yaml(file)
     agents: dict[str, AgentConfig] = {}
     if top is None:
@@ -34,6 +39,7 @@ def _agents(issues: Issues, file: Path, refs: list[f.Ref]) -> dict[str, AgentCon
                 "reject_delay_s",
                 "busy_delay_s",
                 "no_answer_delay_s",
+                "capacity",
             )
         )
         tiers = _tiers(node, len(agents) + 1, refs)
@@ -52,6 +58,7 @@ def _agents(issues: Issues, file: Path, refs: list[f.Ref]) -> dict[str, AgentCon
             reject_delay_s=node.integer("reject_delay_s", 0, 0, 3600),
             busy_delay_s=node.integer("busy_delay_s", 0, 0, 3600),
             no_answer_delay_s=node.integer("no_answer_delay_s", 0, 0, 3600),
+            capacity=agent_capacity(_capacity(node), [tier.queue for tier in tiers], queue_capacity),
         )
     return agents
 

@@ -1,9 +1,8 @@
-"""campaigns.yaml: outbound campaigns, their retry delays, dispositions and blasts, the do-not-call lists and the
-leads files' headers (every row with ``lead_rows``)."""
+"""campaigns.yaml: outbound campaigns, their retry delays, dispositions and blasts, and the do-not-call lists (the
+leads files are checked by ``ccswitch.campaign_files``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import cast, get_args
@@ -15,9 +14,9 @@ from ccswitch.config._common import _flag, _name, _optional_entries
 from ccswitch.config._platform import _recording_policy
 from ccswitch.config._reader import Issues, Node
 from ccswitch.config.model import Blast, CampaignConfig, DialMode, Disposition, RetryDelays
-from ccswitch.dialer.leads import check_leads_file, normalise_phone, read_do_not_call, read_leads_header
-from ccswitch.dialer.pacing import DEFAULT_ABANDON_LIMIT, DEFAULT_RING_SECONDS, MIN_RING_SECONDS, OFCOM_WINDOW_SECONDS
 from ccswitch.errors import DataFileError, UnsafeValueError
+from ccswitch.outbound import DEFAULT_ABANDON_LIMIT, DEFAULT_RING_SECONDS, MIN_RING_SECONDS, OFCOM_WINDOW_SECONDS
+from ccswitch.phone_numbers import normalise_phone, read_do_not_call
 
 _RETRY_DEFAULTS = {"no_answer": 2 * 3600, "busy": 15 * 60, "machine": 4 * 3600, "failed": 30 * 60}
 _NEVER = "never"
@@ -86,8 +85,6 @@ def _campaign(
     own_file, leads_file = node.optional_text("do_not_call"), node.optional_text("leads")
     own = _numbers(node, "do_not_call", folder / own_file) if own_file else frozenset()
     leads = (folder / leads_file).resolve() if leads_file else None
-    if leads is not None:
-        _check_leads(node, leads)
     return CampaignConfig(
         name=name,
         caller_id_number=caller_id_number,
@@ -275,29 +272,6 @@ def _numbers(node: Node, key: str, path: Path) -> frozenset[str]:
     except DataFileError as exc:
         _data_file_problems(node.issues, path, exc)
         return frozenset()
-
-
-def _check_leads(node: Node, path: Path) -> None:
-    """The file is there and its header (first line) is right; the rows are ``_check_lead_rows``'s."""
-    if not path.is_file():
-        node.error("leads", f"file not found: {node.issues.display(path)}")
-        return
-    try:
-        read_leads_header(path)
-    except DataFileError as exc:
-        _data_file_problems(node.issues, path, exc)
-
-
-def _check_lead_rows(issues: Issues, campaigns: Mapping[str, CampaignConfig]) -> None:
-    """Every bad row of the campaigns' leads files (those found, with a right header), streamed."""
-    for campaign in campaigns.values():
-        path = campaign.leads
-        if path is None or not path.is_file() or any(e.file == issues.display(path) for e in issues.errors):
-            continue
-        try:
-            check_leads_file(campaign.name, path)
-        except DataFileError as exc:
-            _data_file_problems(issues, path, exc)
 
 
 def _data_file_problems(issues: Issues, path: Path, error: DataFileError) -> None:

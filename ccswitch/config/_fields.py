@@ -9,10 +9,10 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ccswitch.clock import time_zone
 from ccswitch.config._reader import Node, Token
 from ccswitch.config.model import HourRange, IvrChoice, Repeat, Say
 from ccswitch.routing.steps import Step, ToAnnouncement, ToCallback, ToHangup, ToIvr, ToQueue, ToTransfer, ToVoicemail
+from ccswitch.validators import time_zone
 
 NAME = Token(re.compile(r"[A-Za-z0-9_-]+"), "letters, digits, '_' and '-'")
 PROMPT = Token(

@@ -29,7 +29,7 @@ from ccswitch.config.model import (
 from ccswitch.media import numbers
 from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy, check_template
 from ccswitch.routing.steps import ToIvr, ToQueue, ToVoicemail
-from ccswitch.store.sentinel_url import is_sentinel_url, parse_sentinel_url
+from ccswitch.sentinel_url import is_sentinel_url, parse_sentinel_url
 
 DEFAULT_PAUSE_REASONS = ("break", "lunch", "training", "meeting")
 _DEFAULT_NODE = {"name": "fs1", "host": "127.0.0.1", "port": 8021, "password": "ClueCon"}
@@ -200,7 +200,7 @@ def _pause_reasons(main: Node) -> tuple[str, ...]:
 
 def _paths(section: Node, root: Path) -> Paths:
     section.known(("dialplans", "ivr", "queues", "agents", "sounds", "supervisors", "campaigns", "do_not_call",
-                   "users"))
+                   "users", "chatbots"))
 
     def path(key: str, default: str) -> Path:
         return (root / section.text(key, default)).resolve()
@@ -217,6 +217,7 @@ def _paths(section: Node, root: Path) -> Paths:
         campaigns=path("campaigns", "campaigns.yaml"),
         do_not_call=(root / do_not_call).resolve() if do_not_call else None,
         users=path("users", "users.yaml"),
+        chatbots=path("chatbots", "chatbots.yaml"),
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from ccswitch.acd.queues import STRATEGIES
 from ccswitch.acd.waiting import AnnouncementPrompts, Announcements, CallbackPolicy, ExitKey
 from ccswitch.config import _fields as f
+from ccswitch.config._capacity import _capacity
 from ccswitch.config._common import _flag, _name, _unique
 from ccswitch.config._platform import _recording_policy
 from ccswitch.config._reader import REQUIRED, Issues, Node
@@ -62,6 +63,7 @@ def _queues(
                 "default_aht_s",
                 "unanswered_wait_s",
                 "dispositions",
+                "capacity",
             )
         )
         overflow = f.step_at(node, "overflow", refs, ToHangup())
@@ -102,6 +104,7 @@ def _queues(
             default_aht_s=node.integer("default_aht_s", 180, 1, 7200),
             unanswered_wait_s=node.integer("unanswered_wait_s", 0, 0, 600),
             dispositions=_dispositions(node),
+            capacity=_capacity(node),
         )
     return queues
 

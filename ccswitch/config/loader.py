@@ -14,7 +14,8 @@ from types import MappingProxyType
 
 from ccswitch.config import _fields as f
 from ccswitch.config._agents import _agents, _supervisors
-from ccswitch.config._campaigns import _campaigns, _check_lead_rows, _numbers
+from ccswitch.config._campaigns import _campaigns, _numbers
+from ccswitch.config._chat import _chatbots
 from ccswitch.config._platform import (
     _history_url,
     _http,
@@ -49,28 +50,34 @@ class ConfigErrors(ConfigError):
 
 
 def check_config(path: str | Path, env: Mapping[str, str] | None = None) -> list[ConfigError]:
-    """Every problem in the configuration rooted at ``path`` (``config/ccswitch.yaml``), every row of the
-    campaigns' leads files included (as ``ccswitch check``); empty when valid."""
-    return _load(Path(path), os.environ if env is None else env, lead_rows=True)[1]
+    """Every problem in the configuration rooted at ``path`` (``config/ccswitch.yaml``); empty when valid. The
+    campaigns' leads files are not read: ``ccswitch.campaign_files.check_config`` adds them (``ccswitch check``)."""
+    return read_config(path, env)[1]
 
 
-def load_config(path: str | Path, env: Mapping[str, str] | None = None, *, lead_rows: bool = False) -> Config:
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
     """The configuration rooted at ``path``; raises ``ConfigErrors`` (a ``ConfigError``) listing all problems.
 
     ``env`` defaults to ``os.environ``: CCSWITCH_ESL_HOST / _PORT / _PASSWORD override the first FreeSWITCH
     node, CCSWITCH_REDIS_URL selects the redis store at that URL, CCSWITCH_DIALPLAN picks the active dialplan,
     CCSWITCH_HISTORY_URL sets the contact-history database, CCSWITCH_HTTP_HOST the HTTP listener's address.
 
-    Of a campaign's leads file only the header is read (it may hold millions of rows: the controller imports it
-    in the background, ``ccswitch.lead_import``); ``lead_rows`` checks every row too (``ccswitch check``).
+    A campaign's leads file is only located, not opened (it may hold millions of rows, in the dialler's format):
+    ``ccswitch.campaign_files.load_config`` checks it too, as the controller and the CLI load a configuration.
     """
-    config, errors = _load(Path(path), os.environ if env is None else env, lead_rows)
+    config, errors = read_config(path, env)
     if errors or config is None:
         raise ConfigErrors(errors)
     return config
 
 
-def _load(config_file: Path, env: Mapping[str, str], lead_rows: bool) -> tuple[Config | None, list[ConfigError]]:
+def read_config(path: str | Path, env: Mapping[str, str] | None = None) -> tuple[Config | None, list[ConfigError]]:
+    """The configuration rooted at ``path`` as far as it could be built (None: the main file did not read) and
+    every problem found; for callers that add checks of their own before deciding (``ccswitch.campaign_files``)."""
+    return _load(Path(path), os.environ if env is None else env)
+
+
+def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, list[ConfigError]]:
     issues = Issues(config_file.resolve().parent.parent)
     main = issues.read_yaml(config_file)
     if main is None:
@@ -89,16 +96,15 @@ def _load(config_file: Path, env: Mapping[str, str], lead_rows: bool) -> tuple[C
     timezone = _timezone(main)
     pause_reasons = _pause_reasons(main)
     queues = _queues(issues, paths.queues, media.music, service_level_s, refs)
-    agents = _agents(issues, paths.agents, refs)
+    agents = _agents(issues, paths.agents, refs, {name: queue.capacity for name, queue in queues.items()})
     supervisors = _supervisors(issues, paths.supervisors, refs)
     menus = _menus(issues, paths.ivr, refs)
     dialplans = _dialplans(issues, paths.dialplans, timezone, refs)
     dialplan = _active_dialplan(main, env, dialplans)
     do_not_call = _numbers(paths_section, "do_not_call", paths.do_not_call) if paths.do_not_call else frozenset()
     campaigns = _campaigns(issues, paths.campaigns, timezone, do_not_call, refs)
-    if lead_rows:
-        _check_lead_rows(issues, campaigns)
     overload = _overload(main.section("overload"), refs)
+    chatbots = _chatbots(issues, paths.chatbots, dialplans, refs)
     refs += _number_refs(main.section("media"), media.say_language, queues)
     prompts = _prompt_files(paths.sounds)
     _check_refs(issues, refs, queues, menus, prompts, issues.display(paths.sounds))
@@ -122,6 +128,7 @@ def _load(config_file: Path, env: Mapping[str, str], lead_rows: bool) -> tuple[C
         supervisors=MappingProxyType(supervisors),
         campaigns=MappingProxyType(campaigns),
         overload=overload,
+        chatbots=MappingProxyType(chatbots),
         unset=frozenset(key for key in MAIN_KEYS if key not in main.data),
     )
     return config, issues.errors
@@ -150,4 +157,4 @@ def _check_refs(
             issues.add(ref.file, ref.key_path, f"unknown {ref.kind} {ref.name!r} (known: {names})")
 
 
-__all__ = ["ConfigErrors", "check_config", "load_config"]
+__all__ = ["ConfigErrors", "check_config", "load_config", "read_config"]

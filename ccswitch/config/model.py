@@ -6,11 +6,13 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from ccswitch.acd.capacity import VOICE_ONLY, AgentCapacity
 from ccswitch.acd.waiting import Announcements, CallbackPolicy, ExitKey
 from ccswitch.admission import (
     DEFAULT_MAX_SESSIONS,
@@ -21,6 +23,8 @@ from ccswitch.admission import (
     Reserve,
     media_ports,
 )
+from ccswitch.chat.defaults import Answer
+from ccswitch.chat.text import Keyword, Language, WordIndex
 from ccswitch.errors import UnknownNameError
 from ccswitch.media.monitor import Supervisor
 from ccswitch.media.recording import DEFAULT_TEMPLATE, RecordingMode, RecordingPolicy
@@ -98,6 +102,7 @@ class Paths:
     campaigns: Path
     do_not_call: Path | None  # numbers no campaign may dial; None: no global list
     users: Path  # who may use the HTTP API (ccswitch.auth.users); no file or no users: the API is open, on loopback
+    chatbots: Path  # the chatbots in front of chat queues (ccswitch.chat); no file means none
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +226,7 @@ class QueueConfig:
     default_aht_s: int = 180  # handle time assumed for the expected wait until the queue has handled a call
     unanswered_wait_s: int = 0  # a caller who comes here unanswered waits ringing (no media) up to this (0: off)
     dispositions: tuple[str, ...] = ()  # what an agent may set after a call of this queue (the contact history)
+    capacity: AgentCapacity | None = None  # the default of the agents who serve it first (ccswitch.config._capacity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +251,7 @@ class AgentConfig:
     reject_delay_s: int = 0
     busy_delay_s: int = 0
     no_answer_delay_s: int = 0
+    capacity: AgentCapacity = VOICE_ONLY  # how many contacts of which channels at once (ccswitch.acd.capacity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +316,57 @@ class CampaignConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BotCalendar:
+    """A chatbot's opening hours: those of a dialplan rule. The bot is open when that dialplan routes a contact
+    for ``did`` (the rule's number) by that rule, so the rules above it (holidays) close it too."""
+
+    dialplan: Dialplan
+    rule: DialplanRule
+    did: str
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueItem:
+    sku: str
+    names: Mapping[Language, str]
+    price: Decimal | None  # None: not priced (the bot says to ask a person)
+    stock: int | None  # None: not known
+    promotions: Mapping[Language, str]  # the item's current offer, per language; empty: none
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    file: Path
+    items: tuple[CatalogueItem, ...]
+    index: WordIndex  # the items' names and keywords → item positions
+
+
+@dataclass(frozen=True, slots=True)
+class BotIntent:
+    name: str
+    answer: Answer
+    keywords: tuple[Keyword, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    reply: Mapping[Language, str] = field(default_factory=lambda: MappingProxyType({}))  # answer "reply" only
+
+
+@dataclass(frozen=True, slots=True)
+class ChatBot:
+    """A chatbot in front of a chat queue (``chatbots.yaml``), run by ``ccswitch.chat.bot``."""
+
+    name: str
+    queue: str  # where it hands the customer over to a person
+    language: Language  # of the greeting, until the customer writes
+    intents: tuple[BotIntent, ...]  # in the order they win a tie
+    intent_index: WordIndex  # the intents' keywords → intent positions
+    texts: Mapping[str, Mapping[Language, str]]  # every key of ccswitch.chat.defaults.TEXT_FIELDS
+    max_misses_in_row: int  # messages not understood in a row before a person takes over
+    currency: str = ""
+    calendar: BotCalendar | None = None
+    catalogue: Catalogue | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     config_file: Path
     nodes: tuple[EslNode, ...]
@@ -329,6 +387,7 @@ class Config:
     supervisors: Mapping[str, Supervisor] = field(default_factory=lambda: MappingProxyType({}))
     campaigns: Mapping[str, CampaignConfig] = field(default_factory=lambda: MappingProxyType({}))
     overload: OverloadConfig = field(default_factory=OverloadConfig)
+    chatbots: Mapping[str, ChatBot] = field(default_factory=lambda: MappingProxyType({}))
     unset: frozenset[str] = frozenset()  # top-level keys ccswitch.yaml leaves out: their defaults apply
 
     @property

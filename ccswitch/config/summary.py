@@ -22,6 +22,7 @@ def summary(config: Config) -> dict[str, Any]:
         "agents": len(config.agents),
         "supervisors": len(config.supervisors),
         "campaigns": list(config.campaigns),
+        "chatbots": {name: bot.queue for name, bot in config.chatbots.items()},
         "timezone": str(config.timezone),
         "switch_nodes": [{"name": node.name, "host": node.host, "port": node.port} for node in config.nodes],
         "store": config.store.backend,
@@ -46,5 +47,6 @@ def summary_paragraph(loaded: dict[str, Any]) -> str:
             f"{_named(loaded['menus'], 'IVR menu')}; "
             f"{_named(loaded['queues'], 'queue')}; {_count(loaded['agents'], 'agent')}; "
             f"{_count(loaded['supervisors'], 'supervisor')}; {_named(loaded['campaigns'], 'campaign')}; "
+            f"{_named([f'{name} for {queue}' for name, queue in loaded['chatbots'].items()], 'chatbot')}; "
             f"time zone {loaded['timezone']}; {_count(len(loaded['switch_nodes']), 'switch node')} ({nodes}); "
             f"{loaded['store']} store; HTTP API on {loaded['http']}.")

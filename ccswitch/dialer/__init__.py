@@ -20,11 +20,7 @@ from ccswitch.dialer.leads import (
     Lead,
     LeadFile,
     LeadState,
-    normalise_phone,
-    on_list,
-    parse_do_not_call,
     parse_leads,
-    read_do_not_call,
     read_leads,
 )
 from ccswitch.dialer.pacing import (
@@ -51,6 +47,7 @@ from ccswitch.dialer.pacing import (
     progressive_lines,
     unseen_outcome,
 )
+from ccswitch.phone_numbers import normalise_phone, on_list, parse_do_not_call, read_do_not_call
 
 __all__ = [
     "ABANDONED_REDIAL_SECONDS",

@@ -33,14 +33,17 @@ from __future__ import annotations
 import enum
 import heapq
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
 
-from ccswitch.clock import time_zone
 from ccswitch.config.model import CampaignConfig, within
-from ccswitch.dialer.leads import DialOutcome, Lead, LeadState, on_list
 from ccswitch.errors import InvalidTransition, UnknownChoiceError
+from ccswitch.outbound import CampaignRun as CampaignRun
+from ccswitch.outbound import DialOutcome, Lead, LeadState
+from ccswitch.outbound import RunState as RunState
+from ccswitch.phone_numbers import on_list
+from ccswitch.validators import time_zone
 
 ABANDONED_REDIAL_SECONDS = 72 * 3600.0  # no repeat call to an abandoned person without a guaranteed agent
 
@@ -147,13 +150,6 @@ def _check(lead: Lead, move: str) -> None:
 # -- campaign runs -------------------------------------------------------------------------------------------------
 
 
-class RunState(enum.Enum):
-    LOADED = "loaded"
-    RUNNING = "running"
-    PAUSED = "paused"
-    STOPPED = "stopped"
-
-
 class RunCommand(enum.Enum):
     START = "start"
     PAUSE = "pause"
@@ -172,14 +168,6 @@ _RUN_TRANSITIONS: Mapping[tuple[RunState, RunCommand], RunState] = MappingProxyT
         (RunState.STOPPED, RunCommand.START): RunState.RUNNING,
     }
 )
-
-
-@dataclass(frozen=True, slots=True)
-class CampaignRun:
-    campaign: str
-    state: RunState
-    since: float
-    version: int = 0  # the store's, as for agents and leads
 
 
 def new_run(campaign: str, now: float) -> CampaignRun:

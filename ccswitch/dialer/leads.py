@@ -1,101 +1,47 @@
 """Leads: the record kept for each number a campaign dials, and the files leads come from.
 
 A leads CSV has a header row naming its columns: ``phone`` (required), ``name``, ``timezone`` (an IANA name such
-as Asia/Vladivostok; empty: the campaign's) and any others, kept in order as the lead's custom fields. A
-do-not-call list has one number per line; ``#`` starts a comment. Both normalise numbers alike (spaces, dashes,
-dots and brackets dropped; 3-15 digits left, optionally after one leading '+'), and a number on a list matches a
-lead with or without the '+'. Every bad line is reported with its line number in one ``DataFileError``.
+as Asia/Vladivostok; empty: the campaign's) and any others, kept in order as the lead's custom fields. Numbers
+are normalised as on a do-not-call list (``ccswitch.phone_numbers``). Every bad line is reported with its line
+number in one ``DataFileError``.
 
 A leads file may hold millions of rows, so it is never read whole: ``read_leads_header`` reads its first line
-(what the configuration loader checks), and a ``LeadReader`` streams it a batch of rows at a time, holding one
-batch, hashing the bytes as they go by (the file's ``Fingerprint``). ``check_leads_file`` is one such pass that keeps
-nothing (``ccswitch check``); ``ccswitch.lead_import`` makes two (check every line, then import). ``parse_leads``
-and ``read_leads`` give a small file's leads at once.
+(what ``ccswitch.campaign_files`` checks at load), and a ``LeadReader`` streams it a batch of rows at a time,
+holding one batch, hashing the bytes as they go by (the file's ``Fingerprint``). ``check_leads_file`` is one such
+pass that keeps nothing (``ccswitch check``); ``ccswitch.lead_import`` makes two (check every line, then import).
+``parse_leads`` and ``read_leads`` give a small file's leads at once.
 """
 
 from __future__ import annotations
 
 import csv
-import enum
 import hashlib
 import io
 import itertools
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from ccswitch.clock import time_zone
 from ccswitch.errors import DataFileError
+from ccswitch.outbound import DialOutcome as DialOutcome
+from ccswitch.outbound import Lead as Lead
+from ccswitch.outbound import LeadState as LeadState
+from ccswitch.phone_numbers import Problems, read_text
+from ccswitch.phone_numbers import normalise_phone as normalise_phone
+from ccswitch.validators import time_zone
 
 PHONE, NAME, TIMEZONE = "phone", "name", "timezone"
-_PHONE = re.compile(r"\+?[0-9]{3,15}")
-_FORMATTING = re.compile(r"[\s().-]")
-_MAX_PROBLEMS = 20  # a wholly wrong file should not print a line per row
 CHECK_BATCH_ROWS = 10_000  # rows a check holds at once
 _LINE_ENDS = re.compile(r"(?<=\n)(?=.)", re.DOTALL)  # between a line's end and the next line
-
-
-class LeadState(enum.Enum):
-    PENDING = "pending"  # not dialled yet
-    DIALLING = "dialling"  # a call is out (``Lead.call``)
-    ANSWERED = "answered"  # a person is with an agent, whose disposition decides what follows
-    RETRY = "retry"  # to be dialled again from ``next_at``
-    DONE = "done"  # finished: ``disposition`` (an agent's) or ``last_outcome`` says how
-    DNC = "dnc"  # on a do-not-call list, or asked not to be called again
-
-
-class DialOutcome(enum.Enum):
-    """How a call out ended, as the engine saw it."""
-
-    PERSON_ANSWERED = "person_answered"  # and an agent took it (or, in a blast, the message played)
-    MACHINE = "machine"
-    BUSY = "busy"
-    NO_ANSWER = "no_answer"
-    FAILED = "failed"  # the gateway or the network refused the call
-    ABANDONED = "abandoned"  # a person answered, no agent was free within 2 s: they heard the abandon message
-
-
-@dataclass(frozen=True, slots=True)
-class Lead:
-    campaign: str
-    phone: str  # normalised (``normalise_phone``): one lead per number in a campaign
-    name: str = ""
-    timezone: str | None = None  # IANA name; None: the campaign's
-    extra: tuple[tuple[str, str], ...] = ()  # the CSV's other columns and their values, in order
-    state: LeadState = LeadState.PENDING
-    attempts: int = 0  # calls placed so far
-    next_at: float | None = None  # RETRY: not dialled before this
-    call: str | None = None  # the uuid of the call out (DIALLING, ANSWERED)
-    last_outcome: DialOutcome | None = None
-    abandoned_at: float | None = None  # when a call to this person was last abandoned
-    disposition: str | None = None  # the agent's, once set
-    position: int = 0  # import order; the store's to set, like version
-    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class LeadFile:
     leads: tuple[Lead, ...]
     duplicates: tuple[int, ...]  # lines whose number an earlier line already has: skipped
-
-
-def normalise_phone(text: str) -> str:
-    """``+7 (916) 123-45-67`` → ``+79161234567``; ``ValueError`` saying what is wrong otherwise."""
-    phone = _FORMATTING.sub("", text)
-    if not _PHONE.fullmatch(phone):
-        raise ValueError(
-            f"bad phone number {text!r} (3-15 digits, optionally after '+'; spaces, dashes, dots and brackets "
-            "are ignored)"
-        )
-    return phone
-
-
-def on_list(numbers: Collection[str], phone: str) -> bool:
-    """Whether ``phone`` is on a do-not-call list read by ``read_do_not_call`` (with or without its '+')."""
-    return phone.removeprefix("+") in numbers
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +85,7 @@ def parse_leads(campaign: str, text: str, file: str = "leads") -> LeadFile:
 
 
 def read_leads(campaign: str, path: Path) -> LeadFile:
-    return parse_leads(campaign, _read(path), str(path))
+    return parse_leads(campaign, read_text(path), str(path))
 
 
 def read_leads_header(path: Path) -> tuple[str, ...]:
@@ -228,30 +174,6 @@ class LeadReader:
         self.close()
 
 
-class Problems:
-    """A file's bad lines: the first ``_MAX_PROBLEMS`` kept, the rest only counted (a wholly wrong file of a
-    million rows must not fill memory or the screen)."""
-
-    def __init__(self) -> None:
-        self.kept: list[tuple[int, str]] = []
-        self.more = 0
-
-    def add(self, line: int, problem: str) -> None:
-        if len(self.kept) < _MAX_PROBLEMS:
-            self.kept.append((line, problem))
-        else:
-            self.more += 1
-
-    def __len__(self) -> int:
-        return len(self.kept) + self.more
-
-    def raise_any(self, file: str) -> None:
-        if self.more:
-            raise DataFileError(file, [*self.kept, (0, f"... and {self.more} more bad lines")])
-        if self.kept:
-            raise DataFileError(file, self.kept)
-
-
 class _Rows:
     """The rows of a leads CSV's lines: the header is read and checked at once; iterating gives each data row's
     first line and its lead (None: blank, or bad and added to ``problems``)."""
@@ -313,26 +235,6 @@ def _lines(binary: BinaryIO, digest: hashlib.blake2b, file: str) -> Iterator[str
             yield text
 
 
-def parse_do_not_call(text: str, file: str = "do-not-call") -> frozenset[str]:
-    """The numbers of a do-not-call text, without leading '+' (match them with ``on_list``)."""
-    numbers: set[str] = set()
-    problems = Problems()
-    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
-        entry = line.partition("#")[0].strip()
-        if not entry:
-            continue
-        try:
-            numbers.add(normalise_phone(entry).removeprefix("+"))
-        except ValueError as exc:
-            problems.add(number, str(exc))
-    problems.raise_any(file)
-    return frozenset(numbers)
-
-
-def read_do_not_call(path: Path) -> frozenset[str]:
-    return parse_do_not_call(_read(path), str(path))
-
-
 def _check_header(file: str, columns: list[str]) -> None:
     problems: list[tuple[int, str]] = []
     if not columns:
@@ -367,12 +269,3 @@ def _lead(campaign: str, values: dict[str, str], line: int, problems: Problems) 
         return None
     extra = tuple((column, value) for column, value in values.items() if column not in (PHONE, NAME, TIMEZONE))
     return Lead(campaign, phone, name=values.get(NAME, ""), timezone=zone or None, extra=extra)
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise DataFileError(str(path), [(0, f"cannot read file: {exc.strerror or exc}")]) from exc
-    except UnicodeDecodeError as exc:
-        raise DataFileError(str(path), [(0, f"not UTF-8 text: {exc.reason} at byte {exc.start}")]) from exc

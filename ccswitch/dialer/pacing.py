@@ -70,11 +70,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-MIN_RING_SECONDS = 15.0  # Ofcom: ring at least 15 s before giving up on an unanswered line
-DEFAULT_RING_SECONDS = 30.0  # how long a campaign's line rings unless it says otherwise (VICIdial's is 26 s)
+from ccswitch.outbound import DEFAULT_ABANDON_LIMIT as DEFAULT_ABANDON_LIMIT
+from ccswitch.outbound import DEFAULT_RING_SECONDS as DEFAULT_RING_SECONDS
+from ccswitch.outbound import MIN_RING_SECONDS as MIN_RING_SECONDS
+from ccswitch.outbound import OFCOM_WINDOW_SECONDS as OFCOM_WINDOW_SECONDS
+
 ABANDON_GRACE_SECONDS = 2.0  # a person answered with no agent within this is an abandoned call
-DEFAULT_ABANDON_LIMIT = 0.03
-OFCOM_WINDOW_SECONDS = 24 * 3600.0
 PACING_WINDOW_SECONDS = 3600.0  # the pacer keeps every rolling hour within the limit, whatever the window
 US_TSR_WINDOW_SECONDS = 30 * 24 * 3600.0
 

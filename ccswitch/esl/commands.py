@@ -118,31 +118,34 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NewType
 
 from ccswitch.errors import UnsafeValueError
 from ccswitch.validators import CALLER_ID_MAX_CHARS as CALLER_ID_MAX_CHARS
 from ccswitch.validators import CALLER_ID_PUNCTUATION as CALLER_ID_PUNCTUATION
 from ccswitch.validators import NAME as _NAME
+from ccswitch.validators import VAR_NAME as _VAR_NAME
+from ccswitch.validators import DialString as DialString
 from ccswitch.validators import caller_id_text as caller_id_text
+from ccswitch.validators import dial_endpoint as dial_endpoint
+from ccswitch.validators import dial_string as dial_string
+from ccswitch.validators import dialplan_context
+from ccswitch.validators import extension as extension
 from ccswitch.validators import gateway as gateway
-from ccswitch.validators import is_letter_or_digit as _is_letter_or_digit
+from ccswitch.validators import hangup_cause as hangup_cause
 from ccswitch.validators import matching as _matching
 from ccswitch.validators import unsafe as _unsafe
+from ccswitch.validators import uuid as uuid
+from ccswitch.validators import var_name as var_name
+from ccswitch.validators import var_value as var_value
+from ccswitch.validators import variable_pairs as _var_pairs
 
-DialString = NewType("DialString", str)
-"""A dial string built by ``dial_string()``; ``originate()`` takes nothing else."""
-
-_UUID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,35}")
 _DIGITS = re.compile(r"[0-9*#A-D]{1,64}")
 _TERMINATORS = re.compile(r"[0-9*#]{1,12}")
-_EXTENSION = re.compile(r"[A-Za-z0-9_.+*#][A-Za-z0-9_.+*#-]{0,63}")
 _APP = re.compile(r"[a-z][a-z0-9_]{0,63}")
-_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _PHONE = re.compile(r"\+?[0-9]{3,20}")
 _PHONE_ALLOWED = "3-20 digits, optionally after '+'"
-_HANGUP_CAUSE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 _EVENT_NAME = re.compile(r"[A-Za-z0-9_]+(::[A-Za-z0-9_-]+)*")
+_CONTROL_CHAR = re.compile(r"[\x00-\x1f\x7f]")
 _SEGMENT = r"[A-Za-z0-9_.+@=-]+"
 _FILE_PATH = re.compile(rf"/?{_SEGMENT}(/{_SEGMENT})*")
 _SOUND_STREAM = re.compile(
@@ -150,19 +153,8 @@ _SOUND_STREAM = re.compile(
     r"|silence_stream://-?[0-9]{1,7}(,[0-9]{1,5})?"
     r"|tone_stream://[A-Za-z0-9%(),.;=+#*-]{1,256}"
 )
-_USER = r"[A-Za-z0-9_.+*#-]+"
-_HOST = r"[A-Za-z0-9.-]+(:[0-9]{1,5})?"
-_DIAL_ENDPOINT = re.compile(
-    rf"user/{_USER}(@{_HOST})?"
-    rf"|sofia/gateway/{_NAME.pattern}/{_USER}"
-    rf"|sofia/{_NAME.pattern}/{_USER}(@{_HOST})?"
-    rf"|loopback/{_USER}(/{_NAME.pattern}){{0,2}}"
-    rf"|error/{_HANGUP_CAUSE.pattern}"
-)
 _DIGITS_REGEXP = re.compile(r"[0-9*#A-D|()\[\]^.+?{},-]|\\d")  # one token: a char, or the class \d
-_VALUE_PUNCTUATION = " ._+@/:=#*-"
 _MAX_PATH_CHARS = 512
-_MAX_VALUE_CHARS = 256
 
 # Variables connect_agent sets itself; extra_vars may not override them.
 _CONNECT_AGENT_VARS = frozenset(
@@ -181,20 +173,11 @@ _CONNECT_AGENT_VARS = frozenset(
 _EMPTY_ARG = "''"  # an empty positional argument in a space-split list
 
 
-# Validators
-
-
-def uuid(value: str, role: str = "channel uuid") -> str:
-    """A FreeSWITCH uuid (8-4-4-4-12 hex) or any token of our own for ``origination_uuid``/``Job-UUID``."""
-    return _matching(_UUID, value, role, "1-36 letters, digits and '-', not starting with '-'")
+# Validators (more in ``ccswitch.validators``, re-exported above)
 
 
 def digits(value: str, role: str = "DTMF digits") -> str:
     return _matching(_DIGITS, value, role, "1-64 of 0-9 * # A-D")
-
-
-def extension(value: str, role: str = "extension") -> str:
-    return _matching(_EXTENSION, value, role, "1-64 letters, digits and _ . + * # -, not starting with '-'")
 
 
 def sound_path(value: str, role: str = "sound path") -> str:
@@ -223,41 +206,13 @@ def _file_path(value: str, role: str) -> str:
     raise _unsafe(role, value, "a file path of letters, digits and _ . + @ = - /")
 
 
-def var_name(value: str, role: str = "channel variable name") -> str:
-    return _matching(_VAR_NAME, value, role, "[A-Za-z_][A-Za-z0-9_]*, at most 64 chars")
 
 
-def var_value(value: str, role: str = "channel variable value") -> str:
-    """A config-supplied value that must survive a ``{}`` block, a quoted argument and an inline app list."""
-    allowed = f"1-{_MAX_VALUE_CHARS} letters, digits, inner spaces and {_VALUE_PUNCTUATION.strip()}, no ':_:'"
-    if (
-        not isinstance(value, str)
-        or not 0 < len(value) <= _MAX_VALUE_CHARS
-        or value != value.strip(" ")
-        or ":_:" in value
-        or not all(_is_letter_or_digit(char) or char in _VALUE_PUNCTUATION for char in value)
-    ):
-        raise _unsafe(role, value, allowed)
-    return value
-
-
-def dial_endpoint(value: str, role: str = "dial endpoint") -> str:
-    return _matching(
-        _DIAL_ENDPOINT,
-        value,
-        role,
-        "user/<ext>[@domain], sofia/gateway/<gw>/<number>, sofia/<profile>/<user>[@host[:port]], "
-        "loopback/<ext>[/<context>[/<dialplan>]] or error/<CAUSE>",
-    )
-
-
-def hangup_cause(value: str, role: str = "hangup cause") -> str:
-    return _matching(_HANGUP_CAUSE, value, role, "UPPER_SNAKE_CASE, e.g. NORMAL_CLEARING")
 
 
 def _one_line(value: str, role: str) -> str:
     """Non-empty text without control characters: it can neither end the command nor add a header line."""
-    if not isinstance(value, str) or not value or any(ord(char) < 0x20 or char == "\x7f" for char in value):
+    if not isinstance(value, str) or not value or _CONTROL_CHAR.search(value):  # (a regex: every command passes here)
         raise _unsafe(role, value, "one non-empty line without control characters")
     return value
 
@@ -337,7 +292,7 @@ def uuid_transfer(channel_uuid: str, destination: str, context: str, dialplan: s
     return (
         f"uuid_transfer {uuid(channel_uuid)} {extension(destination, 'transfer destination')} "
         f"{_matching(_NAME, dialplan, 'dialplan', 'a dialplan name')} "
-        f"{_matching(_NAME, context, 'dialplan context', 'a context name')}"
+        f"{dialplan_context(context)}"
     )
 
 
@@ -386,16 +341,6 @@ def status() -> str:
     return "status"
 
 
-def dial_string(endpoint: str, variables: Mapping[str, str]) -> DialString:
-    """``{k=v,...}endpoint``: the variables go to every leg the endpoint creates (not to the caller)."""
-    pairs = _var_pairs(variables)
-    block = f"{{{pairs}}}" if pairs else ""
-    return DialString(f"{block}{dial_endpoint(endpoint)}")
-
-
-def _var_pairs(variables: Mapping[str, str]) -> str:
-    """``k=v,k=v`` for a ``{}`` or ``[]`` block, every name and value validated."""
-    return ",".join(f"{var_name(name)}={var_value(value, f'{name} value')}" for name, value in variables.items())
 
 
 def originate(dial: DialString, app: str, app_arg: str = "") -> str:

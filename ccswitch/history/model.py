@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-Channel = Literal["voice", "chat", "email", "sms"]
+from ccswitch.acd.capacity import Channel
+
 Direction = Literal["inbound", "outbound"]
 Outcome = Literal[
     "answered",  # bridged to an agent
@@ -61,6 +62,9 @@ class ContactRecord:
     campaign: str | None = None  # a dialler campaign's call (outbound); the campaign report groups by it
     recording_started_at: float | None = None  # with recording_path: when the recording began (the bridge)
     recording_s: float | None = None  # its length: to the caller's hang-up, masked stretches included
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "channel", Channel(self.channel))  # the database and JSON bring the name
 
     @property
     def caller_key(self) -> str:

@@ -33,9 +33,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
 
+from ccswitch import validators
 from ccswitch.effects import BridgeLegs, Effect, HangupLeg, HoldLeg, MuteLeg, Requeue, RunInline, SetLegVar, Transfer
 from ccswitch.errors import InvalidTransition
-from ccswitch.esl import commands
 
 AnyEffect = Effect | Requeue  # Requeue is carried out by the engine itself
 
@@ -69,7 +69,10 @@ def set_mute(controls: AgentLegControls, muted: bool) -> tuple[AgentLegControls,
 def transfer_to_extension(call: str, destination: str, context: str) -> list[AnyEffect]:
     """Blind transfer to an extension, or an external number that ``context`` routes to a gateway. Raises
     UnsafeValueError for a destination or context FreeSWITCH must not be given, before anything is sent."""
-    commands.uuid_transfer(call, destination, context)  # the executor's own validation, run now
+    # the executor's own validation (commands.uuid_transfer), run now
+    validators.uuid(call)
+    validators.extension(destination, "transfer destination")
+    validators.dialplan_context(context)
     return [Transfer(call, destination, context)]
 
 
@@ -107,7 +110,7 @@ def consult(
     call: str, agent_leg: str, target_leg: str, endpoint: str, ring_timeout_s: int, caller_is_bleg: bool = False
 ) -> tuple[AttendedTransfer, list[AnyEffect]]:
     """The agent rings ``endpoint``; the caller waits parked (the engine starts music on its CHANNEL_PARK)."""
-    dial = commands.dial_string(endpoint, {"origination_uuid": target_leg, "leg_timeout": str(ring_timeout_s)})
+    dial = validators.dial_string(endpoint, {"origination_uuid": target_leg, "leg_timeout": str(ring_timeout_s)})
     if caller_is_bleg:  # (and L, whose bridge app it was, must park after the target, not hang up)
         stay = [SetLegVar(call, call, "park_after_bridge", "true"),
                 SetLegVar(call, agent_leg, "hangup_after_bridge", "false")]

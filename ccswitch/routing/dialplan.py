@@ -9,7 +9,7 @@ Each condition a rule may set is one row of ``CONDITIONS``: whether it holds for
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -89,15 +89,15 @@ def _pattern_text(rule: DialplanRule, key: str) -> str:
     return pattern.pattern if pattern is not None else ""
 
 
-def day_names(days: frozenset[int]) -> str:
-    """``{0, 1, 2, 3, 4, 6}`` → ``mon-fri, sun``."""
+def day_names(days: frozenset[int], names: Sequence[str] = DAYS) -> str:
+    """``{0, 1, 2, 3, 4, 6}`` → ``mon-fri, sun`` (``names``: the days' names, Monday first)."""
     runs: list[list[int]] = []
     for day in sorted(days):
         if runs and runs[-1][-1] == day - 1:
             runs[-1].append(day)
         else:
             runs.append([day])
-    return ", ".join(DAYS[run[0]] if len(run) == 1 else f"{DAYS[run[0]]}-{DAYS[run[-1]]}" for run in runs)
+    return ", ".join(names[run[0]] if len(run) == 1 else f"{names[run[0]]}-{names[run[-1]]}" for run in runs)
 
 
 def hour_ranges(hours: tuple[HourRange, ...]) -> str:

@@ -14,17 +14,14 @@ it early with neither variable set.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ccswitch.sim.channel import Channel
-    from ccswitch.sim.switch import SimSwitch
+from ccswitch.sim.channel import Channel
+from ccswitch.sim.core import SwitchCore
 
 TOTAL_ANALYSIS_S = 5.0  # mod_amd's total_analysis_time default (ms 5000)
 _DECISIONS = {"person": ("HUMAN", "HUMAN"), "machine": ("MACHINE", "LONGGREETING")}
 
 
-def amd(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def amd(switch: SwitchCore, ch: Channel, arg: str) -> None:
     decision = _DECISIONS.get(ch.callee or "")
     seconds = switch.gateway_callee.amd_s if decision else TOTAL_ANALYSIS_S
     switch.wait([ch], seconds, lambda: ch.interrupted)

@@ -7,7 +7,6 @@ import json
 import time
 import uuid as uuid_lib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import gevent
 
@@ -21,11 +20,9 @@ from ccswitch.sim.dialstring import (
     split_command_args,
     switch_true,
 )
+from ccswitch.sim.switch import SimSwitch
 
-if TYPE_CHECKING:
-    from ccswitch.sim.switch import SimSwitch
-
-Api = Callable[["SimSwitch", str], str]
+Api = Callable[[SimSwitch, str], str]
 VERSION = "FreeSWITCH Version 1.11.3-dev+sim~64bit (sim)"
 NO_CHANNEL = "-ERR No such channel!\n"
 AUDIO_USAGE = "-USAGE: <uuid> [start [read|write] [mute|level <level>]|stop]\n"
@@ -231,7 +228,7 @@ def uuid_bridge(switch: SimSwitch, args: str) -> str:
 
 def uuid_transfer(switch: SimSwitch, args: str) -> str:
     """``<uuid> [-bleg|-both] <dest> [dialplan] [context]`` (mod_commands.c transfer_function ->
-    switch_ivr_session_transfer, ``SimSwitch.transfer``)."""
+    switch_ivr_session_transfer, ``CallSwitch.transfer``)."""
     parts = split_command_args(args)
     if len(parts) < 2:
         return "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"

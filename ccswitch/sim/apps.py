@@ -12,25 +12,22 @@ import re
 import wave
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from ccswitch.sim import people
 from ccswitch.sim.amd import amd
-from ccswitch.sim.channel import Eavesdrop, Heard, MetaApp, MetaBindings
+from ccswitch.sim.calls import CallSwitch
+from ccswitch.sim.channel import Q850, Channel, Eavesdrop, Heard, MetaApp, MetaBindings
 from ccswitch.sim.dialstring import atoi, parse_dial_string, separate_string, split_command_args, switch_true
 from ccswitch.sim.say import EN_TYPES, MODELLED_TYPES, Said, spoken_files
 
-if TYPE_CHECKING:
-    from ccswitch.sim.channel import Channel
-    from ccswitch.sim.switch import SimSwitch
-
 log = logging.getLogger(__name__)
 
-App = Callable[["SimSwitch", "Channel", str], None]
+App = Callable[[CallSwitch, Channel, str], None]
 ENDLESS = None
 SAY_SYNTAX = "<module_name>[:<lang>] <say_type> <say_method> [<say_gender>] <text>"
 
 
-def prompt_seconds(switch: SimSwitch, path: str) -> float | None:
+def prompt_seconds(switch: CallSwitch, path: str) -> float | None:
     """How long a playback lasts (None: until broken): a WAV file's own length, tone_stream segments (endless
     with ``loops=-1``), silence_stream://<ms>, endless local_stream://, file_string:// the sum of its files;
     anything else (a relative sound such as ``digits/5.wav`` too) ``default_prompt_s``."""
@@ -66,7 +63,7 @@ def _playback_headers(path: str) -> list[tuple[str, str]]:
 
 
 def play(
-    switch: SimSwitch,
+    switch: CallSwitch,
     ch: Channel,
     path: str,
     on_dtmf: Callable[[str], bool] | None = None,
@@ -129,7 +126,7 @@ def play(
     switch.fire_channel(ch, "PLAYBACK_STOP", post=[*headers, ("Playback-Status", status)])
 
 
-def _heard(switch: SimSwitch, ch: Channel, path: str, start_s: float, end_s: float, length_s: float | None) -> None:
+def _heard(switch: CallSwitch, ch: Channel, path: str, start_s: float, end_s: float, length_s: float | None) -> None:
     if end_s > start_s:
         switch.heard.append(Heard(ch.uuid, path, start_s, end_s, length_s))
 
@@ -147,14 +144,14 @@ def _is_terminator(ch: Channel, digit: str) -> bool:
     return True
 
 
-def playback(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def playback(switch: CallSwitch, ch: Channel, arg: str) -> None:
     """mod_dptools.c playback_function."""
     ch.set_var("playback_terminator_used", None)  # set to "" there, which no event shows
     play(switch, ch, arg, on_dtmf=lambda digit: _is_terminator(ch, digit))
     ch.set_var("current_application_response", "FILE PLAYED")
 
 
-def say(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def say(switch: CallSwitch, ch: Channel, arg: str) -> None:
     """mod_dptools.c say_function: ``<module>[:<lang>] <type> <method> [<gender>] <text>``, split on blanks into
     at most five (the fifth keeps the rest); anything but four or five is a usage error that says nothing. Sets no
     application response."""
@@ -179,7 +176,7 @@ def say(switch: SimSwitch, ch: Channel, arg: str) -> None:
         play(switch, ch, path, on_dtmf=lambda digit: _is_terminator(ch, digit))
 
 
-def record(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def record(switch: CallSwitch, ch: Channel, arg: str) -> None:
     """mod_dptools.c record_function, switch_ivr_play_say.c switch_ivr_record_file_event:
     ``<path> [[+]<time_limit_secs>] [<silence_thresh>] [<silence_hits>]``.
 
@@ -205,7 +202,7 @@ def record(switch: SimSwitch, ch: Channel, arg: str) -> None:
     switch.set_read_codec(ch, ("L16", "8000", "128000"))
     switch.fire_channel(ch, "RECORD_START", post=[("Record-File-Path", path)], calling=_RECORD_START)
     started = switch.clock.now()
-    speaking_s = ch.caller.message_s if ch.caller is not None else 0.0
+    speaking_s = people.message_s(ch)
     silence_end = started + speaking_s + silence_hits if thresh else None
     # FreeSWITCH compares whole epoch seconds (``now - start > limit``): up to a second later than modelled here
     limit_end = started + limit if limit else None
@@ -234,48 +231,39 @@ _RECORD_START = ("switch_ivr_play_say.c", "switch_ivr_record_file_event", 774)
 _RECORD_STOP = ("switch_ivr_play_say.c", "switch_ivr_record_file_event", 1037)
 
 
-def answer(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def answer(switch: CallSwitch, ch: Channel, arg: str) -> None:
     switch.answer(ch)
 
 
-def ring_ready(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def ring_ready(switch: CallSwitch, ch: Channel, arg: str) -> None:
     switch.ring_ready(ch)
 
 
-def park(switch: SimSwitch, ch: Channel, arg: str) -> None:
-    """switch_ivr_park: queued sendmsg / broadcast apps run inside park, queued digits are dequeued (DTMF) and
-    dropped; transfers and hang-ups end it."""
-    ch.parked = True
-    switch.fire_channel(ch, "CHANNEL_PARK")
-    while not ch.interrupted:
-        switch.drain_inbox(ch)
-        while ch.dtmf_queue and not ch.interrupted:  # dequeued and dropped: only the DTMF event shows it
-            switch.dequeue_dtmf(ch)
-        switch.wait([ch], None, lambda: ch.interrupted or switch.runnable(ch) or bool(ch.dtmf_queue))
-    ch.parked = False
-    switch.fire_channel(ch, "CHANNEL_UNPARK")
+def park(switch: CallSwitch, ch: Channel, arg: str) -> None:
+    """mod_dptools.c park_function: switch_ivr_park (``SessionSwitch.park``)."""
+    switch.park(ch)
 
 
-def hangup(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def hangup(switch: CallSwitch, ch: Channel, arg: str) -> None:
     switch.hangup(ch, arg.strip() or "NORMAL_CLEARING")
 
 
-def sleep(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def sleep(switch: CallSwitch, ch: Channel, arg: str) -> None:
     """switch_ivr.c switch_ivr_sleep: a break ends it and is taken (CF_BREAK cleared)."""
     switch.app_wait(ch, int(arg or "0") / 1000, lambda: ch.interrupted or ch.break_requested)
     ch.break_requested = False
 
 
-def set_var(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def set_var(switch: CallSwitch, ch: Channel, arg: str) -> None:
     name, _, value = arg.partition("=")
     ch.set_var(name.strip(), value or None)
 
 
-def unset_var(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def unset_var(switch: CallSwitch, ch: Channel, arg: str) -> None:
     ch.set_var(arg.strip(), None)
 
 
-def multiset(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def multiset(switch: CallSwitch, ch: Channel, arg: str) -> None:
     # mod_dptools multiset: blank-separated name=value pairs, optionally ^^<sep> to choose the separator.
     custom_separator = arg.startswith("^^") and len(arg) > 2
     pairs = separate_string(arg[3:], arg[2]) if custom_separator else split_command_args(arg)
@@ -283,7 +271,7 @@ def multiset(switch: SimSwitch, ch: Channel, arg: str) -> None:
         set_var(switch, ch, pair)
 
 
-def export(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def export(switch: CallSwitch, ch: Channel, arg: str) -> None:
     name, _, value = arg.partition("=")
     name = name.removeprefix("nolocal:").strip()
     if not arg.startswith("nolocal:"):
@@ -292,11 +280,11 @@ def export(switch: SimSwitch, ch: Channel, arg: str) -> None:
     ch.set_var("export_vars", ",".join([*exported, name]) if name not in exported else ",".join(exported))
 
 
-def log_app(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def log_app(switch: CallSwitch, ch: Channel, arg: str) -> None:
     """Nothing to simulate: the log line itself."""
 
 
-def play_and_get_digits(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def play_and_get_digits(switch: CallSwitch, ch: Channel, arg: str) -> None:
     """mod_dptools play_and_get_digits: <min> <max> <tries> <timeout ms> <terminators> <file> <invalid file>
     <var name> <regexp> [<digit timeout ms>] [<transfer on failure>]. The simulated caller keys the next
     scripted
@@ -308,12 +296,12 @@ def play_and_get_digits(switch: SimSwitch, ch: Channel, arg: str) -> None:
     var_name = args[7] if len(args) > 7 else ""
     pattern = args[8] if len(args) > 8 else ""
     for _ in range(max(1, tries)):
-        digits = _next_digits(ch)
+        digits = people.menu_choice(ch)
         if digits is None:
             play(switch, ch, prompt)
             switch.app_wait(ch, timeout_ms / 1000, lambda: ch.interrupted)
         else:
-            delay = ch.caller.dtmf_delay_s if ch.caller else 1.0
+            delay = people.menu_choice_delay_s(ch)
             pressed_at = switch.clock.now() + delay
             play(switch, ch, prompt, stop_at=pressed_at)
             switch.app_wait(ch, pressed_at - switch.clock.now(), lambda: ch.interrupted)
@@ -333,7 +321,7 @@ def play_and_get_digits(switch: SimSwitch, ch: Channel, arg: str) -> None:
 READ_BUFFER = 128  # mod_dptools.c read_function: char digit_buffer[128]
 
 
-def read(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def read(switch: CallSwitch, ch: Channel, arg: str) -> None:
     """mod_dptools.c read_function -> switch_ivr_play_say.c switch_ivr_read: ``<min> <max> <sound file> <variable
     name> <timeout ms> <terminators> [<digit timeout ms>]``, blank-split. ``min`` is at least 1, ``max`` at least
     ``min``, the timeout at least 1000 ms, the terminators ``#`` when none are given (``=`` first: one is required),
@@ -394,7 +382,7 @@ def read(switch: SimSwitch, ch: Channel, arg: str) -> None:
 
 
 def _collect_digits(
-    switch: SimSwitch, ch: Channel, digits: str, maximum: int, terminators: str, first_ms: int, digit_ms: int
+    switch: CallSwitch, ch: Channel, digits: str, maximum: int, terminators: str, first_ms: int, digit_ms: int
 ) -> tuple[str, str, str]:
     """switch_ivr.c switch_ivr_collect_digits_count: (digits, the terminator keyed or "", read result)."""
     for i, digit in enumerate(digits):  # a terminator keyed during the prompt
@@ -416,14 +404,7 @@ def _collect_digits(
                 return digits, "", "success"
 
 
-def _next_digits(ch: Channel) -> str | None:
-    if ch.caller is None or ch.dtmf_used >= len(ch.caller.dtmf):
-        return None
-    ch.dtmf_used += 1
-    return ch.caller.dtmf[ch.dtmf_used - 1]
-
-
-def bridge(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def bridge(switch: CallSwitch, ch: Channel, arg: str) -> None:
     """mod_dptools audio_bridge_function: originate the B-leg, bridge, then the after-bridge rules."""
     if not parse_dial_string(arg):
         return
@@ -457,7 +438,7 @@ _DIALSTATUS = {
 _ALWAYS_CONTINUE = frozenset({"NO_ANSWER", "NO_USER_RESPONSE", "ORIGINATOR_CANCEL"})
 
 
-def _bridge_failed(switch: SimSwitch, ch: Channel, cause: str) -> None:
+def _bridge_failed(switch: CallSwitch, ch: Channel, cause: str) -> None:
     ch.set_var("originate_disposition", cause)
     ch.set_var("DIALSTATUS", _DIALSTATUS.get(cause, cause))
     ch.set_var("originate_failed_cause", cause)
@@ -470,8 +451,6 @@ def continues_on_fail(continue_on_fail: str | None, cause: str) -> bool:
     names
     (or Q.850 numbers) on those; when unset, only no-answer-like causes continue. ``false`` never
     continues."""
-    from ccswitch.sim.channel import Q850
-
     if continue_on_fail is None:
         return cause in _ALWAYS_CONTINUE
     if switch_true(continue_on_fail):
@@ -480,7 +459,7 @@ def continues_on_fail(continue_on_fail: str | None, cause: str) -> bool:
     return cause in listed or str(Q850.get(cause, -1)) in listed
 
 
-def eavesdrop(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def eavesdrop(switch: CallSwitch, ch: Channel, arg: str) -> None:
     """mod_dptools.c eavesdrop_function: the flags come from this channel's ``eavesdrop_*`` variables."""
     variables = ch.variables
     dtmf = variables.get("eavesdrop_enable_dtmf")
@@ -494,7 +473,7 @@ def eavesdrop(switch: SimSwitch, ch: Channel, arg: str) -> None:
     )
 
 
-def three_way(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def three_way(switch: CallSwitch, ch: Channel, arg: str) -> None:
     """mod_dptools.c three_way_function: eavesdrop with both directions mixed in and no DTMF."""
     _eavesdrop_session(switch, ch, arg.strip(), mux_read=True, mux_write=True, dtmf=False)
 
@@ -504,7 +483,7 @@ _EAVESDROP_DIGITS = {"0": (False, False), "1": (True, False), "2": (False, True)
 
 
 def _eavesdrop_session(
-    switch: SimSwitch, ch: Channel, target_uuid: str, mux_read: bool, mux_write: bool, dtmf: bool
+    switch: CallSwitch, ch: Channel, target_uuid: str, mux_read: bool, mux_write: bool, dtmf: bool
 ) -> None:
     """A media bug on the target until this channel or the target goes, or ``*`` (fs-traces d)."""
     target = switch.channel(target_uuid)
@@ -537,7 +516,7 @@ def _eavesdrop_session(
 BIND_SYNTAX = "<key> [a|b|ab] [a|b|o|s|i|1] <app>"
 
 
-def bind_meta_app(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def bind_meta_app(switch: CallSwitch, ch: Channel, arg: str) -> None:
     """mod_dptools.c dtmf_bind_function: ``<key> [a|b|ab] [a|b|o|s|i|1] <app>`` blank-split into four, the app
     keeping the rest of the line. Modelled: listening to the digits this leg's phone sends (``a``, the
     receive side of switch_ivr_bind_dtmf_meta_session), running the app on this leg (``s``, ``a``, the default) or
@@ -557,7 +536,7 @@ def bind_meta_app(switch: SimSwitch, ch: Channel, arg: str) -> None:
     ch.meta.apps[key] = MetaApp(app, on_partner=("o" in run or "b" in run) and "s" not in run, once="1" in run)
 
 
-def execute_extension(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def execute_extension(switch: CallSwitch, ch: Channel, arg: str) -> None:
     """mod_dptools.c exe_function -> switch_core_session.c switch_core_session_execute_exten: ``<extension>
     <dialplan> <context>``: hunt ``extension`` (as the destination number) in the context and run its
     applications here, each with its own CHANNEL_EXECUTE / _COMPLETE. The simulator knows the XML dialplan in
@@ -578,9 +557,9 @@ def execute_extension(switch: SimSwitch, ch: Channel, arg: str) -> None:
         switch.execute(ch, call.app, call.arg)
 
 
-def event(switch: SimSwitch, ch: Channel, arg: str) -> None:
+def event(switch: CallSwitch, ch: Channel, arg: str) -> None:
     """mod_dptools.c event_function: ``Name=value,...`` (comma-separated, at most 25, spaces around each name and
-    value dropped) fires an event from this channel (``SimSwitch.fire_application_event``)."""
+    value dropped) fires an event from this channel (``SwitchCore.fire_application_event``)."""
     fields = []
     for item in separate_string(arg, ",")[:25]:
         name, separator, value = item.partition("=")

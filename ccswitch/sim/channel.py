@@ -11,14 +11,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import gevent.event
 
 from ccswitch.sim.dialstring import AppCall
-
-if TYPE_CHECKING:
-    from ccswitch.sim.people import AgentPhone, CallerScript
+from ccswitch.sim.scripts import CallerScript
 
 STATE_NUMBERS = {
     "CS_NEW": 0,
@@ -292,10 +289,9 @@ class Channel:
     reached_person: bool = False
     reported: gevent.event.Event = field(default_factory=gevent.event.Event)
     released: gevent.event.Event = field(default_factory=gevent.event.Event)
-    # Legs its bridge cancelled as it hung up: they finish in step with it (SimSwitch._finish, trace k).
+    # Legs its bridge cancelled as it hung up: they finish in step with it (SessionSwitch._finish, trace k).
     cancelled_legs: list[Channel] = field(default_factory=list)
     caller: CallerScript | None = None
-    phone: AgentPhone | None = None
     dtmf_used: int = 0
     recording: str | None = None
     recording_stereo: bool = False

@@ -4,10 +4,9 @@ error."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ccswitch.sim.switch import Behaviour, SimSwitch
+from ccswitch.sim.core import SwitchCore
+from ccswitch.sim.people import Behaviour
 
 
 @dataclass(frozen=True)
@@ -19,10 +18,8 @@ class Endpoint:
     callee: str | None = None  # a gateway callee: person, machine, busy or no_answer (the amd application asks)
 
 
-def resolve(switch: SimSwitch, endpoint: str) -> Endpoint | str:
+def resolve(switch: SwitchCore, endpoint: str) -> Endpoint | str:
     """The endpoint to ring, or the hang-up cause that fails the leg at once."""
-    from ccswitch.sim.switch import Behaviour
-
     kind, _, rest = endpoint.partition("/")
     if kind == "error":
         return rest.upper() or "DESTINATION_OUT_OF_ORDER"
@@ -35,16 +32,13 @@ def resolve(switch: SimSwitch, endpoint: str) -> Endpoint | str:
             extension,
             f"sofia/internal/{extension}@{switch.domain}:5060",
             f"{extension}@{domain or switch.domain}",
-            Behaviour(phone.behaviour, phone.answer_after_s, phone.busy_after_s, phone.talk_s),
+            Behaviour.of_phone(phone),
         )
     if endpoint.startswith("sofia/gateway/"):
         number = endpoint.rsplit("/", 1)[-1]
         callee = switch.gateway_callee
         outcome = callee.outcome(switch.rng, number)
-        talk = callee.machine_s if outcome == "machine" else callee.talk_s
-        kind_of = {"person": "answer", "machine": "answer", "busy": "busy"}.get(outcome, "no_answer")
-        behaviour = Behaviour(kind_of, callee.answer_after_s, callee.busy_after_s, talk)
-        return Endpoint(number, endpoint, "", behaviour, outcome)
+        return Endpoint(number, endpoint, "", Behaviour.of_callee(callee, outcome), outcome)
     if kind == "loopback":
         # loopback/<ext>[/<context>[/<dialplan>]]: the extension goes through the dialplan; here an agent's
         # extension rings their phone (as the default context's user/ bridge would), anything else answers.

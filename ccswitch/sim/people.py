@@ -1,90 +1,132 @@
-"""Simulated people: callers dialling in, agents' phones, and the callees behind an outbound gateway."""
+"""Simulated people: how callers, agents' phones and the callees behind an outbound gateway act on the switch, as
+their scripts (``ccswitch.sim.scripts``) say: a caller gives up, keys digits, keys menu choices and speaks a message;
+the phone at the far end of a leg answers or refuses when its time comes; a caller or callee hangs up after talking.
+Scripted traffic (``run_load``, ``poisson_arrivals``) places calls as callers would."""
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from ccswitch.sim.switch import SimSwitch
+from ccswitch.clock import Clock
+from ccswitch.sim.channel import Channel
+from ccswitch.sim.scripts import AgentPhone, CalleeOutcome, CallerScript, GatewayCallee, PhoneBehaviour
+from ccswitch.sim.session import SessionSwitch
 
-# wrong_codec: answers 200 OK with only a codec the call did not offer (PCMA against a PCMU caller); not_acceptable:
-# refuses the INVITE with 488 Not Acceptable Here. FreeSWITCH ends both legs INCOMPATIBLE_DESTINATION (trace n).
-PhoneBehaviour = Literal["answer", "no_answer", "busy", "unregistered", "wrong_codec", "not_acceptable"]
-CalleeOutcome = Literal["person", "machine", "busy", "no_answer"]
+__all__ = [
+    "AgentPhone",
+    "Behaviour",
+    "CalleeOutcome",
+    "CallerScript",
+    "GatewayCallee",
+    "PhoneBehaviour",
+    "poisson_arrivals",
+    "run_load",
+]
 
-
-@dataclass(frozen=True)
-class CallerScript:
-    """One inbound caller. ``dtmf`` holds what they key in for each play_and_get_digits prompt, in order (pressed
-    ``dtmf_delay_s`` after the prompt starts); once exhausted they press nothing there. ``keys`` are keypresses at
-    fixed times, ``(seconds after the call was placed, digits)``: the channel queues them (no event) once its media
-    is up (RFC 2833 digits travel in RTP, so earlier ones are lost), and a DTMF event fires when an application
-    dequeues them (playback, say, park, a bridge); play_and_get_digits leaves them queued. They hang up after
-    ``patience_s`` unless talking to a person by then, and after ``talk_s`` of talking if set (otherwise the agent
-    ends the call). When a ``record`` application runs (voicemail) they speak for ``message_s``, then stay
-    silent."""
-
-    destination: str = "88005550556"
-    caller_number: str = "79161234567"
-    caller_name: str = "Sim Caller"
-    dtmf: tuple[str, ...] = ()
-    patience_s: float = 120.0
-    talk_s: float | None = None
-    dtmf_delay_s: float = 1.0
-    keys: tuple[tuple[float, str], ...] = ()
-    message_s: float = 10.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class AgentPhone:
-    """An agent's registered phone: how it reacts when rung, and how long after answering the agent hangs up
-    (``talk_s`` counts from the answer, so it includes an announcement played to the agent before the bridge).
-    ``busy_after_s`` is also when a ``not_acceptable`` phone refuses, ``answer_after_s`` when a ``wrong_codec`` one
-    answers."""
+class Behaviour:
+    """How the far end of an outbound leg reacts: ``answer`` after ``answer_after_s`` and hang up after
+    ``talk_s``, ``busy`` after ``busy_after_s``, ``no_answer``, or fail for want of a common codec: ``wrong_codec``
+    (a 200 after ``answer_after_s``) or ``not_acceptable`` (a 488 after ``busy_after_s``)."""
 
-    extension: str
-    behaviour: PhoneBehaviour = "answer"
+    kind: str
     answer_after_s: float = 1.0
-    talk_s: float = 30.0
     busy_after_s: float = 0.2
-
-
-@dataclass(frozen=True)
-class GatewayCallee:
-    """Who answers numbers dialled through ``sofia/gateway/<gw>/<number>`` (by ``originate`` or ``bridge``): one
-    outcome per call, drawn with the given probabilities (the rest is no answer, until the leg's timeout). A person
-    answers after ``answer_after_s`` and hangs up ``talk_s`` later; a machine answers alike, plays its message for
-    ``machine_s`` (nothing the switch sees) and hangs up; busy refuses after ``busy_after_s`` (USER_BUSY).
-    ``numbers`` fixes the outcome for some numbers (as dialled, e.g. ``+447700900001``). Answering-machine detection
-    (the ``amd`` application) tells a person from a machine ``amd_s`` after it starts."""
-
-    person_probability: float = 0.6
-    machine_probability: float = 0.2
-    busy_probability: float = 0.1
-    answer_after_s: float = 3.0
     talk_s: float = 30.0
-    machine_s: float = 8.0
-    busy_after_s: float = 1.0
-    numbers: tuple[tuple[str, CalleeOutcome], ...] = ()
-    amd_s: float = 1.5
 
-    def outcome(self, rng: random.Random, number: str = "") -> CalleeOutcome:
-        fixed = dict(self.numbers).get(number)
-        if fixed is not None:
-            return fixed
-        draw = rng.random()
-        for outcome, probability in (
-            ("person", self.person_probability),
-            ("machine", self.machine_probability),
-            ("busy", self.busy_probability),
-        ):
-            if draw < probability:
-                return outcome  # type: ignore[return-value]
-            draw -= probability
-        return "no_answer"
+    @classmethod
+    def of_phone(cls, phone: AgentPhone) -> Behaviour:
+        return cls(phone.behaviour, phone.answer_after_s, phone.busy_after_s, phone.talk_s)
+
+    @classmethod
+    def of_callee(cls, callee: GatewayCallee, outcome: CalleeOutcome) -> Behaviour:
+        """A person or a machine answers (the machine talks for ``machine_s``: its message), busy refuses, anyone
+        else lets it ring."""
+        talk = callee.machine_s if outcome == "machine" else callee.talk_s
+        kind = {"person": "answer", "machine": "answer", "busy": "busy"}.get(outcome, "no_answer")
+        return cls(kind, callee.answer_after_s, callee.busy_after_s, talk)
+
+    @property
+    def acts_after_s(self) -> float | None:
+        """How long after its leg starts ringing the far end answers or refuses (None: it never does)."""
+        after = {"answer": self.answer_after_s, "busy": self.busy_after_s,
+                 "wrong_codec": self.answer_after_s, "not_acceptable": self.busy_after_s}
+        return after.get(self.kind)
+
+
+def caller_gives_up(switch: SessionSwitch, ch: Channel) -> None:
+    """An inbound caller hangs up after their ``patience_s`` unless they reached a person by then."""
+    assert ch.caller is not None
+    switch.clock.sleep(ch.caller.patience_s)
+    if ch.up and not ch.reached_person:
+        log.info("caller %s gives up after %.1fs", ch.uuid, ch.caller.patience_s)
+        switch.hangup(ch, "NORMAL_CLEARING")
+
+
+def caller_keys(switch: SessionSwitch, ch: Channel) -> None:
+    """An inbound caller's ``keys`` at their times: lost before the call has media (RFC 2833 travels in RTP)."""
+    assert ch.caller is not None
+    placed = ch.profile.created_us / 1_000_000
+    for at, digits in sorted(ch.caller.keys):
+        switch.clock.sleep(at - (switch.clock.now() - placed))
+        if not ch.up:
+            return
+        if ch.media_up:
+            switch.receive_dtmf(ch, digits, source="RTP")
+        else:
+            log.info("caller %s keys %s before the call has media: lost", ch.uuid, digits)
+
+
+def menu_choice(ch: Channel) -> str | None:
+    """The digits a caller keys at their next play_and_get_digits prompt (None: their script has no more)."""
+    if ch.caller is None or ch.dtmf_used >= len(ch.caller.dtmf):
+        return None
+    ch.dtmf_used += 1
+    return ch.caller.dtmf[ch.dtmf_used - 1]
+
+
+def menu_choice_delay_s(ch: Channel) -> float:
+    """How long after a play_and_get_digits prompt starts the caller keys their choice."""
+    return ch.caller.dtmf_delay_s if ch.caller else 1.0
+
+
+def message_s(ch: Channel) -> float:
+    """How long the person on ``ch`` speaks when recorded (a caller leaving a voicemail); nobody else speaks."""
+    return ch.caller.message_s if ch.caller is not None else 0.0
+
+
+def caller_reaches_person(switch: SessionSwitch, ch: Channel) -> None:
+    """``ch`` is bridged: an inbound caller on it talks to a person now (no longer giving up), for their
+    ``talk_s`` if set (otherwise the other side ends the call)."""
+    if ch.caller is not None:
+        ch.reached_person = True
+        if ch.caller.talk_s is not None:
+            hangs_up_after(switch, ch, ch.caller.talk_s)
+
+
+def hangs_up_after(switch: SessionSwitch, ch: Channel, talk_s: float) -> None:
+    """The person on ``ch`` hangs up ``talk_s`` from now, if the call is still up then."""
+    switch.after(talk_s, _hangs_up, switch, ch)
+
+
+def _hangs_up(switch: SessionSwitch, ch: Channel) -> None:
+    if ch.up:
+        switch.hangup(ch, "NORMAL_CLEARING")
+
+
+class CallPlacer(Protocol):
+    """What scripted traffic needs of a switch: its clock, and a caller's call placed (``SimSwitch.place_call``)."""
+
+    clock: Clock
+
+    def place_call(self, script: CallerScript, uuid: str | None = None, from_phone: str | None = None) -> str: ...
 
 
 def poisson_arrivals(
@@ -102,7 +144,7 @@ def poisson_arrivals(
     return arrivals
 
 
-def run_load(switch: SimSwitch, arrivals: Sequence[tuple[float, CallerScript]]) -> Iterator[str]:
+def run_load(switch: CallPlacer, arrivals: Sequence[tuple[float, CallerScript]]) -> Iterator[str]:
     """Place each scripted call at its offset (in the switch clock's seconds); yields the call uuids as
     placed."""
     start = switch.clock.now()

@@ -9,6 +9,11 @@ restarted controller finds every lead where it was left. A campaign's answer led
 abandoned or not, for the regulator's rolling abandon-rate window) is shared the same way and keyed by call, so a
 call written twice, by a retry or by two controllers, counts once. Failures of the backing service raise
 ``StoreError``.
+
+The contacts each agent holds (``held_contacts``: contact id → channel and phase) are the store's too:
+``reserve_contact`` adds one only if the agent's capacity (``ccswitch.acd.capacity``) lets them take it beside
+what they hold, as one atomic step across every controller sharing the store, so that parallel offers never take
+an agent past their capacity.
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ import math
 from collections.abc import Sequence
 from typing import Protocol
 
-from ccswitch.acd import Agent, QueueEntry
-from ccswitch.dialer import CampaignRun, Lead
+from ccswitch.acd import Agent, AgentCapacity, Channel, Held, Phase, QueueEntry
+from ccswitch.outbound import CampaignRun, Lead
 
 
 class Store(Protocol):
@@ -28,6 +33,13 @@ class Store(Protocol):
 
     def put_agent(self, agent: Agent) -> Agent:
         """Write unconditionally (first login, config load); returns the record with its new version."""
+        ...
+
+    def restore_agent(self, agent: Agent) -> Agent:
+        """Write ``agent`` with its own version if the store has no record of it or an older version; returns the
+        record the store holds afterwards (``agent``, or the newer one that stood). For a store that lost its data
+        (a Redis restarted empty): the controllers that kept a view put back what they saw, and the most recent
+        view wins whoever writes first."""
         ...
 
     def update_agent(self, old: Agent, new: Agent) -> Agent | None:
@@ -58,6 +70,29 @@ class Store(Protocol):
         """The next arrival number: increasing across every controller sharing the store."""
         ...
 
+    def reserve_contact(self, agent_id: str, contact: str, channel: Channel, capacity: AgentCapacity) -> bool:
+        """Hold ``contact`` for the agent (phase OFFERED) if ``capacity`` lets them take a contact of ``channel``
+        beside the contacts the store says they hold (``ccswitch.acd.capacity.can_take``), in one atomic step.
+
+        True if held now, also when it already was (a retry after a lost reply finds its own reservation); False
+        if the capacity refuses it.
+        """
+        ...
+
+    def set_contact_phase(self, agent_id: str, contact: str, phase: Phase) -> bool:
+        """Move a held contact to ``phase`` (answered: ACTIVE; after-contact work: WRAP_UP); phases only move
+        forward, so this never needs room. False if the agent does not hold it."""
+        ...
+
+    def release_contact(self, agent_id: str, contact: str) -> bool:
+        """The contact is over for the agent (ended, missed, or taken back): its capacity is free again; False if
+        they did not hold it."""
+        ...
+
+    def held_contacts(self, agent_id: str) -> dict[str, Held]:
+        """The contacts the agent holds, by contact id."""
+        ...
+
     def put_leads(self, campaign: str, leads: Sequence[Lead]) -> list[Lead]:
         """Add the leads whose number the campaign does not have yet, with version 1 and ``position`` after
         every lead it has (their order in ``leads``); stored leads keep their progress. Returns the leads added,
@@ -69,6 +104,11 @@ class Store(Protocol):
 
     def leads(self, campaign: str) -> list[Lead]:
         """The campaign's leads by ``position`` (import order)."""
+        ...
+
+    def dialling_leads(self, campaign: str) -> list[Lead]:
+        """The campaign's leads in ``DIALLING`` (a line is up for each, run by some controller), found without
+        reading every lead: what a controller taking over a dead one's switch must follow."""
         ...
 
     def update_lead(self, old: Lead, new: Lead) -> Lead | None:

@@ -1,7 +1,7 @@
 """In-process store, the embedded default.
 
 Under gevent one thread runs everything and no method here yields, so each method (``update_agent``'s
-compare-and-set included) is atomic without locks.
+compare-and-set and ``reserve_contact``'s check-and-hold included) is atomic without locks.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TypeVar
 
-from ccswitch.acd import Agent, QueueEntry, in_order
-from ccswitch.dialer import CampaignRun, Lead
+from ccswitch.acd import Agent, AgentCapacity, Channel, Held, Phase, QueueEntry, can_take, in_order
+from ccswitch.outbound import CampaignRun, Lead, LeadState
 from ccswitch.store.base import (
     check_answer,
     check_bound,
@@ -32,6 +32,7 @@ class MemoryStore:
         self._leads: dict[str, dict[str, Lead]] = {}  # campaign → phone → lead, in position order
         self._runs: dict[str, CampaignRun] = {}
         self._answers: dict[str, dict[str, tuple[float, bool]]] = {}  # campaign → call → (time, abandoned)
+        self._held: dict[str, dict[str, Held]] = {}  # agent → contact → what it is
 
     def get_agent(self, agent_id: str) -> Agent | None:
         return self._agents.get(agent_id)
@@ -41,6 +42,11 @@ class MemoryStore:
 
     def put_agent(self, agent: Agent) -> Agent:
         return self._write(agent, self._version_of(agent.id) + 1)
+
+    def restore_agent(self, agent: Agent) -> Agent:
+        if self._version_of(agent.id) < agent.version:
+            return self._write(agent, agent.version)
+        return self._agents[agent.id]
 
     def update_agent(self, old: Agent, new: Agent) -> Agent | None:
         check_same_agent(old, new)
@@ -64,6 +70,28 @@ class MemoryStore:
         self._seq += 1
         return self._seq
 
+    def reserve_contact(self, agent_id: str, contact: str, channel: Channel, capacity: AgentCapacity) -> bool:
+        held = self._held.setdefault(agent_id, {})
+        if contact in held:
+            return True
+        if not can_take(capacity, held.values(), channel):
+            return False
+        held[contact] = Held(channel, Phase.OFFERED)
+        return True
+
+    def set_contact_phase(self, agent_id: str, contact: str, phase: Phase) -> bool:
+        held = self._held.get(agent_id, {})
+        if contact not in held:
+            return False
+        held[contact] = replace(held[contact], phase=phase)
+        return True
+
+    def release_contact(self, agent_id: str, contact: str) -> bool:
+        return self._held.get(agent_id, {}).pop(contact, None) is not None
+
+    def held_contacts(self, agent_id: str) -> dict[str, Held]:
+        return dict(self._held.get(agent_id, {}))
+
     def put_leads(self, campaign: str, leads: Sequence[Lead]) -> list[Lead]:
         check_campaign(campaign, leads)
         stored = self._leads.setdefault(campaign, {})
@@ -79,6 +107,9 @@ class MemoryStore:
 
     def leads(self, campaign: str) -> list[Lead]:
         return list(self._leads.get(campaign, {}).values())
+
+    def dialling_leads(self, campaign: str) -> list[Lead]:
+        return [lead for lead in self._leads.get(campaign, {}).values() if lead.state is LeadState.DIALLING]
 
     def update_lead(self, old: Lead, new: Lead) -> Lead | None:
         check_same_lead(old, new)

@@ -1,5 +1,5 @@
 """How the Redis store reaches Redis: one server (``redis://``, ``rediss://``, ``unix://``), or the master of a
-service that Redis Sentinel keeps available (``redis+sentinel://…``, ``ccswitch.store.sentinel_url``), found and
+service that Redis Sentinel keeps available (``redis+sentinel://…``, ``ccswitch.sentinel_url``), found and
 followed through failovers by redis-py's own ``redis.sentinel.Sentinel``.
 
 Neither client re-sends a command whose reply was lost (``ccswitch.store.redis_store`` says why). Behind Sentinel,
@@ -32,7 +32,7 @@ from redis.exceptions import ReadOnlyError
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelManagedConnection
 
-from ccswitch.store.sentinel_url import is_sentinel_url, parse_sentinel_url
+from ccswitch.sentinel_url import is_sentinel_url, parse_sentinel_url
 
 RECONNECT_EVERY_S = 0.1
 _NO_REPLICAS = "NOREPLICAS"  # the reply's error code (redis-py has no exception class for it)

@@ -12,6 +12,10 @@ Keys (all under ``key_prefix``, used verbatim, e.g. ``"ccswitch:"``):
 * ``leads:<campaign>`` / ``lead-versions:<campaign>`` — hashes phone → JSON lead (without version) / version,
   as for agents; ``lead-positions:<campaign>`` — the counter that numbers imported leads;
 * ``campaign-runs`` / ``campaign-run-versions`` — hashes campaign → JSON run state (without version) / version;
+* ``held:<agent>`` — hash contact id → JSON ``{"channel", "phase"}``: the contacts the agent holds.
+  ``reserve_contact`` WATCHes it, reads it, asks the capacity model (``ccswitch.acd.capacity.can_take``, the one
+  place the rules live: a Lua copy of them would be a second) and writes in MULTI/EXEC, so a reservation decided
+  on contacts another controller changed meanwhile is not written and is decided again;
 * ``answers:<campaign>`` — sorted set of the campaign's person-answered calls, member ``<call uuid>:<1|0>``
   (abandoned or not), score the answer time (a double, exact: redis-py sends ``repr``); a script adds a call only
   if neither of its two members is there, so the first write of a call wins. Equal scores are re-sorted
@@ -35,9 +39,9 @@ from typing import Any, cast
 
 import redis
 
-from ccswitch.acd import Agent, AgentState, QueueEntry, in_order
-from ccswitch.dialer import CampaignRun, DialOutcome, Lead, LeadState, RunState
+from ccswitch.acd import Agent, AgentCapacity, AgentState, Channel, Held, Phase, QueueEntry, can_take, in_order
 from ccswitch.errors import StoreError, StoreUnavailable
+from ccswitch.outbound import CampaignRun, DialOutcome, Lead, LeadState, RunState
 from ccswitch.store.base import (
     check_answer,
     check_bound,
@@ -58,17 +62,48 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 """
 
-# KEYS: records hash, versions hash. ARGV: id, JSON, id, JSON, ... Adds the absent ones at version 1; returns the
-# 0-based indexes of the pairs added.
-_ADD_ABSENT = """
+# KEYS: agents hash, versions hash. ARGV: agent id, its version, its JSON. Writes it if the stored version is lower
+# (or none); returns the stored version and JSON afterwards.
+_RESTORE = """
+local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if current < tonumber(ARGV[2]) then
+    redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+    redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+    return {tonumber(ARGV[2]), ARGV[3]}
+end
+return {current, redis.call('HGET', KEYS[1], ARGV[1])}
+"""
+
+# KEYS: leads hash, versions hash, dialling set. ARGV: phone, JSON, '1' if dialling else '0', phone, ... Adds the
+# absent ones at version 1 (and to the dialling set if dialling); returns the 0-based indexes of the leads added.
+_ADD_ABSENT_LEADS = """
 local added = {}
-for i = 1, #ARGV, 2 do
+for i = 1, #ARGV, 3 do
     if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
         redis.call('HSET', KEYS[2], ARGV[i], 1)
-        added[#added + 1] = (i - 1) / 2
+        if ARGV[i + 2] == '1' then
+            redis.call('SADD', KEYS[3], ARGV[i])
+        end
+        added[#added + 1] = (i - 1) / 3
     end
 end
 return added
+"""
+
+# KEYS: leads hash, versions hash, dialling set. ARGV: phone, expected version, new JSON, '1' if the new lead is
+# dialling else '0'. The compare-and-set above, keeping the set of leads being dialled in the same step.
+_UPDATE_LEAD = """
+local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if current ~= tonumber(ARGV[2]) then
+    return false
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+if ARGV[4] == '1' then
+    redis.call('SADD', KEYS[3], ARGV[1])
+else
+    redis.call('SREM', KEYS[3], ARGV[1])
+end
+return redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 """
 _LEADS_PER_SCRIPT = 1000  # one script call blocks Redis: keep each short
 
@@ -83,6 +118,20 @@ return redis.call('ZADD', KEYS[1], ARGV[1], call .. ARGV[3])
 """
 
 
+# KEYS: an agent's held contacts hash. ARGV: contact, JSON. Replaces the contact's record only if it is there.
+_REPLACE_PRESENT = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+    return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
+# Each lost WATCH race means another controller changed the agent's contacts: a handful at most per reservation
+# (their capacity bounds what can be added), so running out of attempts means something is wrong.
+_RESERVE_ATTEMPTS = 100
+
+
 class RedisStore:
     def __init__(self, url: str, key_prefix: str, timeout_s: float = 5.0) -> None:
         self._client, self._where = connect(url, timeout_s)  # _where, for errors: never the URL (a password)
@@ -95,8 +144,11 @@ class RedisStore:
         self._runs_key = f"{key_prefix}campaign-runs"
         self._run_versions_key = f"{key_prefix}campaign-run-versions"
         self._compare_and_set = self._client.register_script(_COMPARE_AND_SET)
-        self._add_absent = self._client.register_script(_ADD_ABSENT)
+        self._add_absent_leads = self._client.register_script(_ADD_ABSENT_LEADS)
+        self._update_lead = self._client.register_script(_UPDATE_LEAD)
+        self._restore = self._client.register_script(_RESTORE)
         self._add_answer = self._client.register_script(_ADD_ANSWER)
+        self._replace_present = self._client.register_script(_REPLACE_PRESENT)
 
     def get_agent(self, agent_id: str) -> Agent | None:
         with self._failures("get agent " + agent_id):
@@ -121,6 +173,12 @@ class RedisStore:
             pipe.hincrby(self._versions_key, agent.id, 1)
             _, version = pipe.execute()
             return _with_version(agent, version)
+
+    def restore_agent(self, agent: Agent) -> Agent:
+        with self._failures("restore agent " + agent.id):
+            version, record = self._restore(keys=[self._agents_key, self._versions_key],
+                                            args=[agent.id, agent.version, _encode_agent(agent)])
+            return self._decode_agent(record, version)
 
     def update_agent(self, old: Agent, new: Agent) -> Agent | None:
         check_same_agent(old, new)
@@ -164,6 +222,45 @@ class RedisStore:
         with self._failures("next arrival number"):
             return int(self._client.incr(self._seq_key))
 
+    def reserve_contact(self, agent_id: str, contact: str, channel: Channel, capacity: AgentCapacity) -> bool:
+        key = self._held_key(agent_id)
+        with self._failures(f"reserve {channel} contact {contact} for agent {agent_id}"):
+            for _ in range(_RESERVE_ATTEMPTS):
+                with self._client.pipeline(transaction=True) as pipe:
+                    try:
+                        pipe.watch(key)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+                        records = pipe.hgetall(key)  # immediate while watching
+                        if contact in records:
+                            return True
+                        if not can_take(capacity, (self._decode_held(record) for record in records.values()),
+                                        channel):
+                            return False
+                        pipe.multi()
+                        pipe.hset(key, contact, _encode_held(Held(channel, Phase.OFFERED)))
+                        pipe.execute()
+                        return True
+                    except redis.WatchError:
+                        continue  # another controller changed their contacts: decide again on what is there now
+            raise StoreError(f"{self._where}: reserve contact {contact} for agent {agent_id}: their contacts changed "
+                             f"under each of {_RESERVE_ATTEMPTS} attempts")
+
+    def set_contact_phase(self, agent_id: str, contact: str, phase: Phase) -> bool:
+        with self._failures(f"move contact {contact} of agent {agent_id} to {phase.value}"):
+            held = self.held_contacts(agent_id).get(contact)
+            if held is None:
+                return False
+            record = _encode_held(Held(held.channel, phase))
+            return bool(self._replace_present(keys=[self._held_key(agent_id)], args=[contact, record]))
+
+    def release_contact(self, agent_id: str, contact: str) -> bool:
+        with self._failures(f"release contact {contact} of agent {agent_id}"):
+            return bool(self._client.hdel(self._held_key(agent_id), contact))
+
+    def held_contacts(self, agent_id: str) -> dict[str, Held]:
+        with self._failures(f"read the contacts of agent {agent_id}"):
+            records = self._client.hgetall(self._held_key(agent_id))
+            return {str(contact): self._decode_held(record) for contact, record in records.items()}
+
     def put_leads(self, campaign: str, leads: Sequence[Lead]) -> list[Lead]:
         check_campaign(campaign, leads)
         added: list[Lead] = []
@@ -172,8 +269,10 @@ class RedisStore:
                 batch = leads[start : start + _LEADS_PER_SCRIPT]
                 first = int(self._client.incrby(f"{self._prefix}lead-positions:{campaign}", len(batch))) - len(batch)
                 positioned = [replace(lead, position=first + offset) for offset, lead in enumerate(batch)]
-                args = [part for lead in positioned for part in (lead.phone, _encode_lead(lead))]
-                indexes = self._add_absent(keys=list(self._lead_keys(campaign)), args=args)
+                args = [part for lead in positioned
+                        for part in (lead.phone, _encode_lead(lead), _dialling_flag(lead))]
+                indexes = self._add_absent_leads(keys=[*self._lead_keys(campaign), self._dialling_key(campaign)],
+                                                 args=args)
                 added += [replace(positioned[int(index)], version=1) for index in indexes]
         return added
 
@@ -196,11 +295,26 @@ class RedisStore:
             leads = [self._decode_lead(record, versions.get(phone)) for phone, record in records.items()]
             return sorted(leads, key=lambda lead: lead.position)
 
+    def dialling_leads(self, campaign: str) -> list[Lead]:
+        records_key, versions_key = self._lead_keys(campaign)
+        with self._failures(f"read the leads being dialled of campaign {campaign}"):
+            phones = sorted(str(phone) for phone in self._client.smembers(self._dialling_key(campaign)))
+            if not phones:
+                return []
+            pipe = self._client.pipeline(transaction=True)
+            pipe.hmget(records_key, phones)
+            pipe.hmget(versions_key, phones)
+            records, versions = pipe.execute()
+            leads = [self._decode_lead(record, version)
+                     for record, version in zip(records, versions, strict=True) if record is not None]
+            return [lead for lead in leads if lead.state is LeadState.DIALLING]
+
     def update_lead(self, old: Lead, new: Lead) -> Lead | None:
         check_same_lead(old, new)
         with self._failures(f"update lead {old.phone} of campaign {old.campaign}"):
-            version = self._compare_and_set(
-                keys=list(self._lead_keys(old.campaign)), args=[old.phone, old.version, _encode_lead(new)]
+            version = self._update_lead(
+                keys=[*self._lead_keys(old.campaign), self._dialling_key(old.campaign)],
+                args=[old.phone, old.version, _encode_lead(new), _dialling_flag(new)],
             )
             return None if version is None else replace(new, version=int(version))
 
@@ -255,6 +369,12 @@ class RedisStore:
     def _lead_keys(self, campaign: str) -> tuple[str, str]:
         return f"{self._prefix}leads:{campaign}", f"{self._prefix}lead-versions:{campaign}"
 
+    def _dialling_key(self, campaign: str) -> str:
+        return f"{self._prefix}leads-dialling:{campaign}"
+
+    def _held_key(self, agent_id: str) -> str:
+        return f"{self._prefix}held:{agent_id}"
+
     def _answers_key(self, campaign: str) -> str:
         return f"{self._prefix}answers:{campaign}"
 
@@ -304,6 +424,12 @@ class RedisStore:
             raise StoreError(f"{self._where}: corrupt answer {member!r}")
         return at, call, flag == "1"
 
+    def _decode_held(self, record: bytes | str) -> Held:
+        try:
+            return Held(**json.loads(record))
+        except (ValueError, TypeError) as exc:
+            raise StoreError(f"{self._where}: corrupt held contact {record!r}: {exc}") from exc
+
     def _decode_entry(self, record: bytes | str) -> QueueEntry:
         try:
             return QueueEntry(**json.loads(record))
@@ -311,11 +437,19 @@ class RedisStore:
             raise StoreError(f"{self._where}: corrupt queue entry {record!r}: {exc}") from exc
 
 
+def _dialling_flag(lead: Lead) -> str:
+    return "1" if lead.state is LeadState.DIALLING else "0"
+
+
 def _encode_agent(agent: Agent) -> str:
     fields = asdict(agent)
     del fields["version"]
     fields["state"] = agent.state.value
     return json.dumps(fields)
+
+
+def _encode_held(held: Held) -> str:
+    return json.dumps({"channel": held.channel.value, "phase": held.phase.value})
 
 
 def _encode_lead(lead: Lead) -> str:

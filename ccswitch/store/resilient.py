@@ -25,9 +25,12 @@ While the store is away:
 On return (``write_through``, from the controller greenlet, nothing else running), for each agent, and each lead
 changed here:
 
-* not changed here during the outage: the store's record stands (an agent is written from the view if the
-  store lost it, e.g. a Redis restarted without persistence; the leads of such a Redis are lost but for those
-  changed here: load the campaign again);
+* not changed here during the outage: the store's record stands, unless the store lost it (a Redis restarted
+  without persistence): then the agent is put back from the view *with its version*, and only over an older
+  version (``Store.restore_agent``, one atomic step). Every controller that shares the store puts back what it
+  saw, so the most recent record anyone saw wins, whoever writes first: a controller whose view was stale (it
+  last read an agent reserved for another controller's call) can't leave that agent reserved for a call nobody
+  knows. (The leads of such a Redis are lost but for those changed here: load the campaign again);
 * changed here: the view's record is written if the store's version is where we left it (or lower: the store
   lost its data; versions only grow), or one above with exactly the change whose reply the outage swallowed
   (it did reach the store). Otherwise another controller changed it meanwhile, and the store's record stands:
@@ -46,9 +49,9 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import replace
 from typing import Generic, ParamSpec, TypeVar
 
-from ccswitch.acd import Agent, AgentState, QueueEntry, in_order
-from ccswitch.dialer import CampaignRun, Lead, LeadState
+from ccswitch.acd import Agent, AgentCapacity, AgentState, Channel, Held, Phase, QueueEntry, in_order
 from ccswitch.errors import StoreUnavailable
+from ccswitch.outbound import CampaignRun, Lead, LeadState
 from ccswitch.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -90,25 +93,29 @@ class _View(Generic[_K, _V]):
         return new
 
     def write_through(self, keys: Iterable[_K], stored: Callable[[_K], _V | None],
-                      compare_and_set: Callable[[_V, _V], _V | None], create: Callable[[_V], _V | None]
+                      compare_and_set: Callable[[_V, _V], _V | None], restore: Callable[[_V], _V | None]
                       ) -> tuple[int, int]:
-        """Write the records of ``keys`` as the module's docstring says; ``create`` writes one the store does not
-        have. Returns how many were written and how many changed here were kept as stored. Each write is in doubt
-        until answered, so a write-through cut short and started over recognises its own writes."""
+        """Write the records of ``keys`` as the module's docstring says; ``restore`` puts back a record the store
+        lost, with its version, unless the store has a newer one by then (``None``). Returns how many were written
+        and how many changed here were kept as stored. Each write is in doubt until answered, so a write-through
+        cut short and started over recognises its own writes."""
         written = kept = 0
         for key in list(keys):
             mine, current = self.records[key], stored(key)
-            if current is not None and (key not in self.before or not self._ours(key, current)):
-                if key in self.before:
-                    log.warning("%s %s was changed by another controller while the store was away: the store's "
-                                "record stands", self.kind, key)
-                    kept += 1
+            if key not in self.before:
+                if current is None or current.version < mine.version:  # lost, or put back from an older view
+                    restore(mine)
+                continue
+            if current is not None and not self._ours(key, current):
+                log.warning("%s %s was changed by another controller while the store was away: the store's record "
+                            "stands", self.kind, key)
+                kept += 1
                 continue
             if current is not None and _same_record(current, mine):
                 continue  # (e.g. an agent we asked to reserve while the store was away: nothing changed)
             self.before.setdefault(key, None)
             self.in_doubt[key] = mine
-            done = create(mine) if current is None else compare_and_set(current, mine)
+            done = restore(mine) if current is None else compare_and_set(current, mine)
             if done is None:  # written by someone else this very moment: theirs stands
                 kept += 1
                 continue
@@ -176,6 +183,9 @@ class ResilientStore:
                 self._agents.doubt(None, agent)
         known = self._agents.records.get(agent.id)
         return self._agents.changed_here(None, replace(agent, version=(0 if known is None else known.version) + 1))
+
+    def restore_agent(self, agent: Agent) -> Agent:
+        return self._agents.seen(self._store_only(self._store.restore_agent, agent))
 
     def update_agent(self, old: Agent, new: Agent) -> Agent | None:
         if self.available:
@@ -286,6 +296,9 @@ class ResilientStore:
     def leads(self, campaign: str) -> list[Lead]:
         return self._store_only(self._store.leads, campaign)
 
+    def dialling_leads(self, campaign: str) -> list[Lead]:
+        return self._store_only(self._store.dialling_leads, campaign)
+
     def get_campaign_run(self, campaign: str) -> CampaignRun | None:
         return self._store_only(self._store.get_campaign_run, campaign)
 
@@ -294,6 +307,18 @@ class ResilientStore:
 
     def answers(self, campaign: str, since: float) -> list[tuple[float, bool]]:
         return self._store_only(self._store.answers, campaign, since)
+
+    def reserve_contact(self, agent_id: str, contact: str, channel: Channel, capacity: AgentCapacity) -> bool:
+        return self._store_only(self._store.reserve_contact, agent_id, contact, channel, capacity)
+
+    def set_contact_phase(self, agent_id: str, contact: str, phase: Phase) -> bool:
+        return self._store_only(self._store.set_contact_phase, agent_id, contact, phase)
+
+    def release_contact(self, agent_id: str, contact: str) -> bool:
+        return self._store_only(self._store.release_contact, agent_id, contact)
+
+    def held_contacts(self, agent_id: str) -> dict[str, Held]:
+        return self._store_only(self._store.held_contacts, agent_id)
 
     def _store_only(self, call: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
         """What only the store can answer: refused during an outage, and the failure that starts one starts it."""
@@ -321,7 +346,7 @@ class ResilientStore:
         try:
             stored = {agent.id: agent for agent in self._store.agents()}
             agents = self._agents.write_through(self._agents.records, stored.get, self._store.update_agent,
-                                                self._store.put_agent)
+                                                self._restore_agent)
             leads = self._leads.write_through(self._leads.before, lambda key: self._store.get_lead(*key),
                                               self._store.update_lead, self._put_lead)
             for entry in self._entries.values():
@@ -347,6 +372,10 @@ class ResilientStore:
         self.unavailable_since = None
         self._on_availability(True, now)
         return now_stored
+
+    def _restore_agent(self, agent: Agent) -> Agent | None:
+        restored = self._store.restore_agent(agent)
+        return restored if restored.version == agent.version and _same_record(restored, agent) else None
 
     def _put_lead(self, lead: Lead) -> Lead | None:
         """A lead the store lost (a Redis restarted without persistence), with the progress we know of."""

@@ -44,7 +44,7 @@ def desk(controller: Controller, agent_id: str, previous: Previous, now: float) 
 
 def _agents_call(controller: Controller, agent_id: str) -> CallSession | None:
     agent = controller.engine.agents.get(agent_id)
-    if agent is not None and agent.call in controller.engine.calls:
+    if agent is not None and agent.call is not None and agent.call in controller.engine.calls:
         return controller.engine.calls[agent.call]
     return next((call for call in controller.engine.calls.values() if agent_id in call.ringing), None)
 

@@ -21,16 +21,23 @@ from ccswitch.acd import (
     plan_dispatches,
 )
 from ccswitch.acd.agents import Login, apply, new_agent
+from ccswitch.acd.capacity import DEFAULT_OFFER_DURING, VOICE_ONLY, AgentCapacity, Channel, handling
 from ccswitch.errors import UnknownNameError
 
 SKILLS = ("en", "de", "billing")
+ONE_CALL_OR_THREE_CHATS = AgentCapacity(3, {Channel.VOICE: 3, Channel.CHAT: 1})
+CHAT_ONLY = AgentCapacity(2, {Channel.CHAT: 1})
+CALL_BESIDE_CHATS = AgentCapacity(4, {Channel.VOICE: 2, Channel.CHAT: 1},
+                                  {**DEFAULT_OFFER_DURING, Channel.VOICE: handling(Channel.CHAT)})
+CAPACITIES = (VOICE_ONLY, ONE_CALL_OR_THREE_CHATS, CHAT_ONLY, CALL_BESIDE_CHATS)
 
 
 class Centre:
     """A random centre and the model state the reference plans from."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, channels: bool = False) -> None:
         self.rng = rng
+        self.channels = channels
         self.now = 1000.0
         self.queues = [f"q{n}" for n in range(rng.randint(1, 3))]
         self.rules = {
@@ -51,7 +58,9 @@ class Centre:
         self.skills = {
             a: {skill: rng.randint(1, 3) for skill in SKILLS if rng.random() < 0.6} for a in agent_ids
         }
+        self.capacity = {a: rng.choice(CAPACITIES) for a in agent_ids} if channels else {}
         state = [AgentState.AVAILABLE, AgentState.ON_CALL, AgentState.ON_BREAK, AgentState.LOGGED_OUT]
+        state += [AgentState.WRAP_UP] if channels else []
         self.agents = {a: self.agent(a, rng.choice(state)) for a in agent_ids}
         self.waiting: dict[str, list[QueueEntry]] = {queue: [] for queue in self.queues}
         self.pointers: dict[str, str] = {}
@@ -71,21 +80,24 @@ class Centre:
         skills = {skill: self.rng.randint(1, 3) for skill in SKILLS if self.rng.random() < 0.3}
         queue = self.rng.choice(self.queues)
         at = self.now - self.rng.choice([0, 0, 5, 30])
-        call = QueueEntry(f"c{self.seq}", queue, self.rng.randint(0, 2), at, self.seq, skills=skills)
+        channel = self.rng.choice([Channel.VOICE, Channel.CHAT]) if self.channels else Channel.VOICE
+        call = QueueEntry(f"c{self.seq}", queue, self.rng.randint(0, 2), at, self.seq, skills=skills,
+                          channel=channel)
         self.waiting[queue].append(call)
         return call
 
     def plan(self) -> tuple[list[Dispatch], dict[str, str]]:
         return plan_dispatches(
-            self.waiting, self.agents, self.members, self.now, self.rules, self.skills, self.pointers
+            self.waiting, self.agents, self.members, self.now, self.rules, self.skills, self.pointers, self.capacity
         )
 
 
+@pytest.mark.parametrize("channels", [False, True], ids=["voice", "voice-and-chat"])
 @pytest.mark.parametrize("seed", range(300))
-def test_router_decides_exactly_like_the_reference(seed: int) -> None:
+def test_router_decides_exactly_like_the_reference(seed: int, channels: bool) -> None:
     rng = random.Random(seed)
-    centre = Centre(rng)
-    router = Router(centre.members, centre.rules, centre.skills)
+    centre = Centre(rng, channels)
+    router = Router(centre.members, centre.rules, centre.skills, centre.capacity)
     for each in centre.agents.values():
         router.update_agent(each)
     for _ in range(60):
@@ -95,7 +107,8 @@ def test_router_decides_exactly_like_the_reference(seed: int) -> None:
         elif action == "free":
             agent_id = rng.choice(sorted(centre.agents))
             delay = rng.choice([0, 0, 0, 7])
-            freed = centre.agent(agent_id, AgentState.AVAILABLE, not_before=centre.now + delay)
+            state = rng.choice([AgentState.AVAILABLE, AgentState.WRAP_UP]) if channels else AgentState.AVAILABLE
+            freed = centre.agent(agent_id, state, not_before=centre.now + delay)
             centre.agents[agent_id] = freed
             router.update_agent(freed)
         elif action == "busy":
@@ -204,3 +217,44 @@ def test_given_an_agent_logged_in_to_one_of_their_queues_then_only_its_calls_are
     router.add_call(QueueEntry("sales-call", "sales", 0, 1.0, 2))
     (offer,) = router.next_offers(2.0)
     assert offer.entry.call == "sales-call" and offer.agents == ("1001",)
+
+
+def contact(name: str, channel: Channel, at: float) -> QueueEntry:
+    return QueueEntry(name, "q", 0, at, int(at), channel=channel)
+
+
+def offers(agent: Agent, capacity: AgentCapacity, *entries: QueueEntry) -> list[tuple[str, tuple[str, ...]]]:
+    router = Router({"q": [agent.id]}, capacity={agent.id: capacity})
+    router.update_agent(agent)
+    for entry in entries:
+        router.add_call(entry)
+    return [(dispatch.entry.call, dispatch.agents) for dispatch in router.next_offers(100.0)]
+
+
+@pytest.mark.parametrize(("chat_at", "call_at", "first"), [(5.0, 10.0, "chat"), (10.0, 5.0, "call")])
+def test_an_agent_of_both_channels_is_offered_the_oldest_entry_whatever_its_channel(
+        chat_at: float, call_at: float, first: str) -> None:
+    entries = contact("chat", Channel.CHAT, chat_at), contact("call", Channel.VOICE, call_at)
+    assert offers(available("a"), ONE_CALL_OR_THREE_CHATS, *entries) == [(first, ("a",))]
+
+
+def test_an_agent_who_handles_voice_only_is_never_offered_an_older_chat() -> None:
+    entries = contact("chat", Channel.CHAT, 1.0), contact("call", Channel.VOICE, 9.0)
+    assert offers(available("a"), VOICE_ONLY, *entries) == [("call", ("a",))]
+
+
+def test_a_chat_only_agent_is_never_offered_an_older_call() -> None:
+    entries = contact("call", Channel.VOICE, 1.0), contact("chat", Channel.CHAT, 9.0)
+    assert offers(available("a"), CHAT_ONLY, *entries) == [("chat", ("a",))]
+
+
+def test_an_agent_in_wrap_up_after_a_call_is_offered_a_chat_but_not_the_older_call() -> None:
+    in_wrap_up = replace(available("a"), state=AgentState.WRAP_UP)
+    entries = contact("call", Channel.VOICE, 1.0), contact("chat", Channel.CHAT, 9.0)
+    assert offers(in_wrap_up, ONE_CALL_OR_THREE_CHATS, *entries) == [("chat", ("a",))]
+    assert offers(in_wrap_up, VOICE_ONLY, *entries) == []
+
+
+def test_an_agent_on_a_call_is_offered_nothing_even_with_room_left_for_chats() -> None:
+    on_call = replace(available("a"), state=AgentState.ON_CALL, call="x")
+    assert offers(on_call, CALL_BESIDE_CHATS, contact("chat", Channel.CHAT, 1.0)) == []

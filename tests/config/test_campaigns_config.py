@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ccswitch.config import Blast, ConfigErrors, Disposition, HourRange, RetryDelays, check_config, load_config
+from ccswitch.campaign_files import check_config, load_config
+from ccswitch.config import Blast, ConfigErrors, Disposition, HourRange, RetryDelays
 from ccswitch.dialer import on_list, read_leads
 
 from .conftest import REPO, Tree

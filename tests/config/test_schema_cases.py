@@ -14,10 +14,12 @@ from types import ModuleType
 import pytest
 import yaml
 
-from ccswitch.config import check_config
+from ccswitch.campaign_files import check_config
 
 from . import (
     test_campaigns_config,
+    test_capacity_config,
+    test_chatbots_config,
     test_config_errors,
     test_overload_config,
     test_routing_config,
@@ -28,7 +30,9 @@ from .schema_support import describe, every_error, key_path, link_schemas, schem
 from .test_campaigns_config import CAMPAIGNS, PROMO, promo_with
 
 MODULES: tuple[ModuleType, ...] = (
-    test_config_errors, test_campaigns_config, test_routing_config, test_supervisors_config, test_overload_config
+    test_config_errors, test_campaigns_config, test_routing_config, test_supervisors_config, test_overload_config,
+    test_chatbots_config,
+    test_capacity_config,
 )
 
 CROSS_FILE = "names a queue, menu or callback queue defined in another file: a schema sees one file"
@@ -38,6 +42,10 @@ TIME_ZONE = "the time zone database is the host's (zoneinfo): a list in a schema
 ORDER = "start before end compares two times inside one text: no JSON Schema keyword compares values"
 PORT_ORDER = "the end of a port range above its start compares two values: no JSON Schema keyword can"
 OWN_NAME = "compares a value with the name of the mapping it is in: no JSON Schema keyword can"
+SAFE_PATTERN = ("a pattern's safety and cost are judged by reading its parts: a schema checks its length and that it "
+                "compiles")
+TWO_VALUES = "compares two values of one mapping: no JSON Schema keyword can"
+TWO_MAPPINGS = "the keys of one mapping must be keys of another: no JSON Schema keyword compares them"
 DURATION_RANGE = ("a duration's range depends on its unit (10s, 1m, 2h, 365d): a schema checks the form of the "
                   "text and the range of bare seconds only")
 
@@ -79,6 +87,15 @@ def write(source: str, file: str, text: str, key_path: str, why_not: str = "") -
     return Case(source, file, lambda tree: tree.write(file, text), f"{file}: {key_path}", why_not)
 
 
+def capacity(source: str, settings: str, key: str, why_not: str = "") -> Case:
+    """Agent 1008 with ``capacity: <settings>``; the problem at ``1008.capacity.<key>``."""
+    return edit(source, AGENTS, "queues: [operator], login: available}",
+                f"queues: [operator], login: available, capacity: {settings}}}", f"1008.capacity{key}", why_not)
+
+
+CAPACITY_MISTAKE = "test_capacity_mistakes_are_reported_at_their_key"
+
+
 def disposition(settings: str, key: str, why_not: str = "") -> Case:
     return write("test_disposition_mistake", CAMPAIGNS,
                  PROMO.replace("dispositions: {sale: {}}", f"dispositions: {{sale: {settings}}}"),
@@ -89,6 +106,14 @@ RECORDING = "recording: {mode: sample, sample_percent: 50, stereo: true, announc
 TEMPLATE = 'path_template: "%Y/%m/%d/{queue}/{uuid}.wav"'
 QUEUES, AGENTS, MAIN = "config/queues.yaml", "config/agents.yaml", "config/ccswitch.yaml"
 IVR, DIALPLAN, SUPERVISORS = "ivr/main.yaml", "dialplans/main.yaml", "config/supervisors.yaml"
+BOTS, BOT_PATTERN = "config/chatbots.yaml", "patterns: ['\\bhow soon\\b.{0,30}\\b(?:get|arrive)']"
+PLAIN_BOT = "plain:\n  queue: support\n  intents:\n"
+
+
+def bot_pattern(pattern: str, why_not: str = "") -> Case:
+    return edit("test_unsafe_patterns_are_refused", BOTS, BOT_PATTERN, f"patterns: [{pattern}]",
+                "shop.intents.delivery.patterns[0]", why_not)
+
 
 REFUSED = [
     edit("test_an_overload_step_that_keeps_the_caller_on_the_node_is_refused", MAIN, "timezone:",
@@ -196,6 +221,27 @@ REFUSED = [
           "2003.queues"),
     write("test_mistakes_name_the_file_and_key", SUPERVISORS, '"2003": {contact: "user/2003;x", queues: [sales]}\n',
           "2003.contact"),
+    bot_pattern("'(open'"),
+    bot_pattern("'" + "a" * 201 + "'"),
+    write("test_intent_mistakes", BOTS, PLAIN_BOT + "    faq: {keywords: {en: [faq]}}\n", "plain.intents.faq.reply"),
+    write("test_intent_mistakes", BOTS, PLAIN_BOT + "    empty: {reply: {en: Hi}}\n", "plain.intents.empty"),
+    edit("test_texts_may_use_only_their_fields", BOTS, "  texts:\n",
+         "  texts:\n    wait: {en: 'About {minutes} min, {name}'}\n", "shop.texts.wait.en"),
+    *(capacity(CAPACITY_MISTAKE, settings, key) for settings, key in (
+        ("{total: 3, cost: {chat: -1}}", ".cost.chat"),
+        ("{total: 3, cost: {chat: 0}}", ".cost.chat"),
+        ("{total: 3, cost: {fax: 1}}", ".cost.fax"),
+        ("{total: 3, cost: {}}", ".cost"),
+        ("{total: 3}", ".cost"),
+        ("{cost: {voice: 1}}", ".total"),
+        ("{total: 0, cost: {voice: 1}}", ".total"),
+        ("{total: 3, cost: {chat: 1}, limit: 2}", ".limit"),
+        ("{total: 3, cost: {chat: 1}, offer_during: {telegram: [chat]}}", ".offer_during.telegram"),
+        ("{total: 3, cost: {chat: 1}, offer_during: {chat: [chat, fax-wrap-up]}}", ".offer_during.chat[1]"),
+        ("{total: 3, cost: {voice: 1}, offer_during: {voice: [voice-wrap-up]}}", ".offer_during.voice"),
+        ("{total: 3, cost: {voice: 1}, offer_during: {voice: voice}}", ".offer_during.voice"),
+    )),
+    capacity("test_a_capacity_that_is_not_a_mapping_is_refused", "3", ""),
 ]
 
 
@@ -247,6 +293,20 @@ NOT_EXPRESSIBLE = [
          "queues: [operatr], login: available}", "1008.queues[0]", CROSS_FILE),
     edit("test_mistakes_name_the_file_and_key", SUPERVISORS, "queues: [sales, support]", "queues: [sales, supprt]",
          "2001.queues[1]", CROSS_FILE),
+    edit("test_unknown_queue_and_calendar", BOTS, "queue: sales", "queue: salse", "shop.queue", CROSS_FILE),
+    edit("test_unknown_queue_and_calendar", BOTS, "rule: business-hours", "rule: office-hours", "shop.calendar.rule",
+         CROSS_FILE),
+    edit("test_unknown_queue_and_calendar", BOTS, "dialplan: main", "dialplan: mian", "shop.calendar.dialplan",
+         CROSS_FILE),
+    *(bot_pattern(pattern, SAFE_PATTERN) for pattern in ("'(a+)+$'", "'(\\w)\\1'", "'(?<=a)b'", "'a.*b.*c'", "'x*'")),
+    write("test_intent_mistakes", BOTS, PLAIN_BOT + "    hours: {keywords: {en: [open]}}\n", "plain.intents.hours",
+          "depends on whether the bot has a calendar (a catalogue for price, availability, promotions): the loader "
+          "says so at the intent, where a schema's if/then would point at the bot"),
+    edit("test_missing_catalogue_file", BOTS, "catalogue: catalogue.csv", "catalogue: nope.csv", "shop.catalogue",
+         DATA_FILE),
+    capacity(CAPACITY_MISTAKE, "{total: 3, cost: {voice: 4}}", ".cost.voice", TWO_VALUES),
+    capacity(CAPACITY_MISTAKE, "{total: 3, cost: {chat: 1}, offer_during: {email: [chat]}}", ".offer_during.email",
+             TWO_MAPPINGS),
 ]
 
 # No document reaches a schema: the editor's YAML parser reports these, as ccswitch's does.
@@ -289,6 +349,19 @@ ACCEPTED = [
           + "  blast: {prompt: campaigns/machine, ivr: main}\n", ""),
     edit("test_leap_days_are_dates", DIALPLAN, '"02-23"', '"02-29", 2028-02-29', ""),
     write("test_every_queue_with_a_star", SUPERVISORS, '"2002": {contact: user/2002, queues: "*"}\n', ""),
+    write("test_a_bot_without_calendar_or_catalogue_has_no_intents_that_need_them", BOTS, "plain: {queue: support}\n",
+          ""),
+    capacity("test_an_agents_capacity_is_read_with_the_default_rules_for_channels_it_leaves_out",
+             "{total: 4, cost: {voice: 2, chat: 1}, offer_during: {voice: [chat]}}", ""),
+    capacity("test_wrap_up_activities_and_a_single_name_for_a_list_of_one",
+             "{total: 3, cost: {chat: 1}, offer_during: {chat: voice-wrap-up}}", ""),
+    *(edit(source, QUEUES, "operator:\n  strategy: longest-idle-agent\n",
+           "operator:\n  strategy: longest-idle-agent\n  capacity: {total: 3, cost: {voice: 3, chat: 1}}\n", "")
+      for source in ("test_a_queues_capacity_is_the_default_of_its_agents_and_an_agents_own_wins",
+                     "test_the_router_gets_each_agents_capacity")),
+    edit("test_the_first_of_an_agents_queues_with_a_capacity_gives_it", QUEUES,
+         "support:\n  strategy: longest-idle-agent\n",
+         "support:\n  strategy: longest-idle-agent\n  capacity: {total: 2, cost: {voice: 2, sms: 1}}\n", ""),
 ]
 
 # Tests with no YAML mistake of their own, and why.
@@ -310,6 +383,11 @@ WITHOUT_A_CASE = {
     "test_defaults_keep_the_shipped_behaviour": "the shipped files",
     "test_the_shipped_supervisor_monitors_sales_and_support": "the shipped files",
     "test_no_file_means_no_supervisors": "no file",
+    "test_the_shipped_bot_fronts_sales_with_the_business_hours_and_the_catalogue": "the shipped files",
+    "test_no_file_means_no_bots": "no file",
+    "test_catalogue_too_large": "a CSV file",
+    "test_bad_catalogue_rows_are_reported_with_their_line_numbers": "a CSV file",
+    "test_without_capacity_settings_every_agent_takes_one_call_at_a_time": "the shipped files",
 }
 
 

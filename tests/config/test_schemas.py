@@ -21,10 +21,15 @@ from typing import Any, get_args
 import pytest
 from click.testing import CliRunner
 
+from ccswitch.acd.capacity import Channel
 from ccswitch.acd.queues import STRATEGIES
+from ccswitch.chat.defaults import BUILT_IN, TEXT_FIELDS
+from ccswitch.chat.patterns import MAX_PATTERN_CHARS
 from ccswitch.cli import main
 from ccswitch.config import _fields as f
 from ccswitch.config import check_config, load_config
+from ccswitch.config._capacity import WRAP_UP_SUFFIX
+from ccswitch.config._chat import MAX_KEYWORDS, MAX_PATTERNS
 from ccswitch.config._reader import Node, Token
 from ccswitch.config.model import DialMode, LoginState, StoreBackend
 from ccswitch.config.schemas import FOLDER, NAMES, schema_path
@@ -45,7 +50,7 @@ def _loaded_files(config_file: Path) -> dict[Path, str]:
     files |= {path: "ivr" for path in sorted(paths.ivr.glob("*.yaml"))}
     for name, path in (("queues", paths.queues), ("agents", paths.agents),
                        ("supervisors", paths.supervisors), ("campaigns", paths.campaigns),
-                       ("users", paths.users)):
+                       ("users", paths.users), ("chatbots", paths.chatbots)):
         if path.exists():
             files[path] = name
     return files
@@ -116,6 +121,8 @@ def test_enums_are_the_loaders() -> None:
     assert queue["strategy"]["enum"] == list(STRATEGIES)
     assert campaign["mode"]["enum"] == list(get_args(DialMode))
     assert _schema("agents")["definitions"]["agent"]["properties"]["login"]["enum"] == list(get_args(LoginState))
+    assert COMMON["channel"]["enum"] == list(Channel)
+    assert COMMON["activity"]["enum"] == [f"{channel}{end}" for channel in Channel for end in ("", WRAP_UP_SUFFIX)]
     assert _schema("ccswitch")["properties"]["store"]["properties"]["backend"]["enum"] == list(get_args(StoreBackend))
 
 
@@ -134,6 +141,24 @@ def test_other_patterns_name_the_loaders_values() -> None:
     assert [set(each.split("|")) for each in fields] == [set(TEMPLATE_FIELDS)] * 3
     assert gateway["pattern"] == f"^{commands._NAME.pattern}$"
     assert f"{{1,{commands.CALLER_ID_MAX_CHARS}}}" in name["pattern"]
+
+
+def test_chatbot_texts_and_limits_are_the_loaders() -> None:
+    bot = _schema("chatbots")["definitions"]["bot"]["properties"]
+    definitions = _schema("chatbots")["definitions"]
+    texts = bot["texts"]["properties"]
+    check = validator("chatbots")
+
+    assert set(texts) == set(TEXT_FIELDS)
+    for key, fields in TEXT_FIELDS.items():
+        pattern = re.compile(texts[key]["properties"]["en"]["pattern"])
+        assert all(pattern.search(f"a {{{field}}} b {{ c }}") for field in fields), key
+        assert not pattern.search("{unknown_field}"), key
+    assert set(bot["intents"]["properties"]) == set(BUILT_IN)
+    assert definitions["pattern"]["maxLength"] == MAX_PATTERN_CHARS
+    assert definitions["keywords"]["properties"]["en"]["maxItems"] == MAX_KEYWORDS
+    assert definitions["patterns"]["anyOf"][1]["maxItems"] == MAX_PATTERNS
+    assert check.is_valid({"shop": {"queue": "sales", "intents": {"faq": {"patterns": "^faq$", "reply": {"en": "x"}}}}})
 
 
 # --- probing the schemas where the loader checks keys and ranges -----------------------------------------------
@@ -202,11 +227,13 @@ everything:
   agent_announce: queue/agent_sales
   default_aht_s: 120
   unanswered_wait_s: 40
+  capacity: {total: 3, cost: {voice: 3, chat: 1}, offer_during: {chat: [chat, voice-wrap-up]}}
 
 operator:"""),
     ("config/agents.yaml", '"1000":', """\
 "2500": {name: Every Key, contact: user/2500, queues: [sales, {queue: support, level: 2, position: 3}], wrap_up_s: 5,
-         login: logged_out, skills: {english: 5}, reject_delay_s: 1, busy_delay_s: 1, no_answer_delay_s: 1}
+         login: logged_out, skills: {english: 5}, reject_delay_s: 1, busy_delay_s: 1, no_answer_delay_s: 1,
+         capacity: {total: 4, cost: {voice: 2, chat: 1}, offer_during: {voice: chat}}}
 "1000":"""),
     ("config/campaigns.yaml", "renewals:", """\
 blast-all:
@@ -242,6 +269,36 @@ preview-all:
   preview_dial_after_s: 30
 
 renewals:"""),
+    ("config/chatbots.yaml", "shop:", """\
+every-key:
+  queue: support
+  language: en
+  calendar: {dialplan: main, rule: business-hours}
+  catalogue: catalogue.csv
+  currency: RUB
+  max_misses_in_row: 5
+  texts:
+    greeting: {en: "greeting"}
+    fallback: {en: "fallback"}
+    handover: {en: "handover"}
+    handover_closed: {en: "{hours} {next}"}
+    hours_open: {en: "{hours}"}
+    hours_closed: {en: "{hours} {next}"}
+    wait: {en: "{minutes}"}
+    wait_unknown: {en: "wait_unknown"}
+    price: {en: "{name} {price}"}
+    no_price: {en: "{name}"}
+    in_stock: {en: "{name} {stock}"}
+    out_of_stock: {en: "{name}"}
+    stock_unknown: {en: "{name}"}
+    promotion: {en: "{name} {promotion}"}
+    no_promotions: {en: "no_promotions"}
+    which_item: {en: "{items}"}
+  intents:
+    faq: {keywords: {en: [faq]}, patterns: ["^faq$"], reply: {en: See the FAQ, ru: Смотрите FAQ}}
+    price: {keywords: {en: [price], ru: [цена]}, patterns: "\\\\bcost\\\\b"}
+
+shop:"""),
 ]
 
 # Lower bounds the loader takes from another key, which a schema cannot follow (it checks the fixed bound).

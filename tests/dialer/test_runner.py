@@ -817,6 +817,16 @@ def test_a_skipped_lead_frees_the_agent_and_is_not_shown_again_for_a_while(previ
     assert preview.effects.originated() == []
 
 
+def test_a_campaign_removed_by_a_reload_lets_its_previewing_agents_go(preview: Rig) -> None:
+    preview.dialer.preview("promo-nov", "1000", MONDAY_10AM)
+    without = replace(preview.config, campaigns=MappingProxyType({}))
+    preview.dialer.reload(without, MONDAY_10AM + 1)
+    preview.tick(MONDAY_10AM + 2)  # (its tick once failed on the preview of a campaign it no longer had)
+    assert preview.engine.agents["1000"].state is AgentState.AVAILABLE
+    assert preview.dialer.previews == {} and "promo-nov" not in preview.dialer.campaigns
+    assert preview.effects.originated() == []
+
+
 def test_a_preview_is_dialled_by_itself_after_the_campaigns_delay(config: Config) -> None:
     rig = rig_with(config, mode="preview", abandon_message=None, preview_dial_after_s=20)
     rig.dialer.load("promo-nov", leads(1), MONDAY_10AM)

@@ -74,12 +74,12 @@ class ContactCentre:
 def build(start: float = MONDAY_10AM, phones: tuple[AgentPhone, ...] | None = None,
           configure: Callable[[Config], Config] | None = None, record: Record | None = None,
           modules: Iterable[str] = DEFAULT_MODULES, store: Store | None = None,
-          limits: SwitchLimits | None = None) -> ContactCentre:
+          limits: SwitchLimits | None = None, speed: float = SPEED) -> ContactCentre:
     """The shipped config (changed by ``configure``, if given) on a fresh simulator with ``modules`` loaded and
     ``limits`` (FreeSWITCH's defaults if not given); ``record`` receives the history records (contacts, agent
     states) as the controller writes them; the store is a MemoryStore unless given (a store outage ends within
-    50 ms of it answering again)."""
-    clock = ScaledClock(SPEED, start=start)
+    50 ms of it answering again). ``speed``: simulated seconds per real second."""
+    clock = ScaledClock(speed, start=start)
     switch = SimSwitch(clock=clock, modules=modules, limits=limits)
     server = EslServer(switch, "127.0.0.1", 0, password="ClueCon")
     server.start()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import logging
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -24,7 +25,7 @@ from gevent.server import StreamServer
 from metrics.conftest import http_get
 from store.redis_server import RedisServer, has_redis_server
 
-from ccswitch.acd import AgentState
+from ccswitch.acd import Agent, AgentState
 from ccswitch.clock import ScaledClock
 from ccswitch.config import load_config
 from ccswitch.controller import Controller
@@ -43,6 +44,7 @@ SPEED = 20.0
 CALL_EVERY_S = 5.0  # switch seconds between arrivals: about what support's five agents handle
 FALLBACK_S = 10.0  # the dialplan's sched_transfer (README): a call the controller has not taken by then is lost
 AFTER_RETURN_S = 30.0  # agents are judged this long (switch time) after Redis is back
+STORE_TIMEOUT_S = 0.2  # real seconds: 4 s of switch time, within the dialplan's fallback (a hung Redis costs this)
 
 
 @pytest.fixture
@@ -54,10 +56,14 @@ def redis() -> Iterator[RedisServer]:
     server.stop()
 
 
-@pytest.mark.parametrize("outage_s", [5.0, 30.0])
+@pytest.mark.parametrize(("outage_s", "hangs"), [(5.0, False), (30.0, False), (5.0, True)],
+                         ids=["dies-5s", "dies-30s", "hangs-5s"])
 def test_given_redis_dies_mid_traffic_then_no_call_is_lost_no_agent_is_stuck_and_health_tells(
-    redis: RedisServer, outage_s: float
+    redis: RedisServer, outage_s: float, hangs: bool
 ) -> None:
+    """``hangs``: Redis freezes (SIGSTOP) instead of dying, and comes back with its data: the first command to meet
+    it waits for the client's timeout (``STORE_TIMEOUT_S``), once; the calls of the outage are answered from the
+    controller's view without waiting."""
     clock = ScaledClock(SPEED, start=MONDAY_10AM)
     switch = SimSwitch(clock=clock)
     log = SwitchLog(switch)
@@ -67,8 +73,8 @@ def test_given_redis_dies_mid_traffic_then_no_call_is_lost_no_agent_is_stuck_and
     for agent in config.agents.values():
         switch.add_phone(AgentPhone(agent.contact.removeprefix("user/"), answer_after_s=2.0, talk_s=10.0))
     config = replace(config, nodes=(replace(config.nodes[0], host="127.0.0.1", port=server.port),))
-    controller = Controller(config, RedisStore(redis.url, "outage:", timeout_s=1.0), clock, tick_s=0.02,
-                            store_probe_s=0.05)
+    controller = Controller(config, RedisStore(redis.url, "outage:", timeout_s=STORE_TIMEOUT_S), clock,
+                            tick_s=0.02, store_probe_s=0.05)
     http = serve_http(controller.metrics, "127.0.0.1", 0, controller)
     engine = controller.engine
     placed: list[str] = []
@@ -93,7 +99,10 @@ def test_given_redis_dies_mid_traffic_then_no_call_is_lost_no_agent_is_stuck_and
         feeder = gevent.spawn(arrivals)
         wait_until(lambda: sum(map(bridged, placed)) >= 2, timeout=10, what="calls answered before the outage")
 
-        redis.stop()
+        if hangs:
+            redis.hang()
+        else:
+            redis.stop()
         down_at, before = clock.now(), len(placed)
         wait_until(lambda: health()[0] == 503, timeout=5, what="/healthz to say degraded")
         reasons = health()[1]["reasons"]
@@ -102,15 +111,25 @@ def test_given_redis_dies_mid_traffic_then_no_call_is_lost_no_agent_is_stuck_and
         feeder.kill()  # what queued meanwhile is enough to drain
         during = placed[before:]
         assert during, "no call arrived during the outage"
-        redis.start()  # empty: the restarted Redis has lost everything
+        if hangs:
+            redis.wake()  # with everything it held
+        else:
+            redis.start()  # empty: the restarted Redis has lost everything
         back_at = clock.now()
         wait_until(lambda: health()[0] == 200, timeout=5, what="/healthz to say ok again")
 
         wait_until(lambda: clock.now() >= back_at + AFTER_RETURN_S, timeout=AFTER_RETURN_S / SPEED + 5,
                    what="30 s after the return")
-        stuck = {agent.id: agent.call for agent in engine.agents.values()
-                 if agent.state in (AgentState.RESERVED, AgentState.ON_CALL) and agent.call not in switch.channels}
-        assert stuck == {}
+
+        def stuck() -> dict[str, str | None]:
+            return {agent.id: agent.call for agent in engine.agents.values()
+                    if agent.state in (AgentState.RESERVED, AgentState.ON_CALL) and agent.call not in switch.channels}
+
+        # A stuck agent stays stuck; one whose call's hang-up is still on its way (a loaded machine's controller
+        # lags the switch by a second or two) is freed within the wait.
+        with contextlib.suppress(AssertionError):
+            wait_until(lambda: not stuck(), timeout=5, what="no agent on a call the switch no longer has")
+        assert stuck() == {}
 
         wait_until(lambda: all(map(bridged, placed)), timeout=30, what="every caller to reach an agent")
         for call in placed:  # taken (fallback cancelled, answered) before the dialplan's fallback would fire
@@ -265,3 +284,35 @@ def test_given_redis_dies_while_a_campaign_dials_then_its_calls_settle_and_no_le
     for phone, stored in settled.items():  # one originate per attempt: no lead was handed out twice
         assert len([c for c in originates if f"cc_lead={phone}}}" in c]) == stored.attempts, phone
 
+
+
+class SlowAgentsStore(RedisStore):
+    """A Redis store whose agent listing takes ``delay_s`` once ``slow`` is set: a write-through that waits on Redis
+    while the controller's other greenlets run."""
+
+    slow = False
+    delay_s = 0.3
+
+    def agents(self) -> list[Agent]:
+        if self.slow:
+            gevent.sleep(self.delay_s)
+        return super().agents()
+
+
+def test_a_write_through_that_waits_on_redis_is_done_once(
+    centre_factory: Callable[..., ContactCentre], redis: RedisServer, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The watcher pings every 50 ms; the write-through reads the agents for 300 ms. It used to queue a second
+    write-through meanwhile, which then failed in the engine ("no outage to end")."""
+    store = SlowAgentsStore(redis.url, "slow:", timeout_s=1.0)
+    centre = centre_factory(store=store)
+    controller = centre.controller
+    redis.stop()
+    wait_until(lambda: not controller.store.available, what="the controller to notice the outage")
+    store.slow = True
+    redis.start()
+    wait_until(lambda: controller.store.available, timeout=5, what="Redis back")
+    gevent.sleep(5 * SlowAgentsStore.delay_s)  # time for a second write-through to be queued and run, if it was
+    assert [r.message for r in caplog.records if r.message.startswith("store available again")][1:] == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR
+            and "store unavailable" not in r.getMessage()] == []

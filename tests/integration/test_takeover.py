@@ -14,10 +14,13 @@ The takeover runs in real time (the child has a wall clock): the lease lapses in
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,13 +33,16 @@ from ccswitch.acd import AgentState
 from ccswitch.clock import WallClock
 from ccswitch.config import load_config
 from ccswitch.controller import Controller
+from ccswitch.dialer import DialOutcome, LeadState, new_run
 from ccswitch.engine import Phase
-from ccswitch.sim import AgentPhone, CallerScript, EslServer, SimSwitch
+from ccswitch.sim import AgentPhone, CallerScript, EslServer, GatewayCallee, SimSwitch
+from ccswitch.sim.dialstring import AppCall
 from ccswitch.store.leases import NodeLeases
 from ccswitch.store.redis_store import RedisStore
 
 from .conftest import ROOT, build, wait_until
 from .switch_log import SwitchLog
+from .test_dialer import CAMPAIGN, SALES, lead
 
 LEASE_S = 2
 PREFIX = "ccswitch:"  # the shipped key_prefix
@@ -194,3 +200,98 @@ def test_given_a_controller_stops_cleanly_then_another_takes_its_switch_at_once(
         leases.close()
         centre.server.stop()
         centre.switch.shutdown()
+
+
+def campaign_tree(root: Path) -> tuple[Path, int]:
+    """``config_tree`` with promo-nov progressive (a line per free agent) at any hour of any day; and the port of
+    the controller's HTTP API."""
+    main_file = config_tree(root)
+    campaigns = root / "config" / "campaigns.yaml"
+    text = campaigns.read_text().replace("  mode: predictive\n", "  mode: progressive\n", 1)
+    text = text.replace('  window: {days: mon-fri, hours: "09:00-21:00"}\n',
+                        '  window: {days: [mon-fri, sat, sun], hours: "00:00-24:00"}\n', 1)
+    text = text.replace("  max_lines_per_agent: 3\n", "", 1)
+    campaigns.write_text(text)
+    port = re.search(r"\n  port: (\d+)", main_file.read_text())
+    assert port is not None
+    return main_file, int(port.group(1))
+
+
+def test_given_the_running_controller_is_killed_while_it_dials_then_the_standby_follows_its_lines(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """The standby read the campaign before it started (leads pending, run loaded); the running controller starts
+    it and dials a lead per sales agent, and is killed while those lines ring. Once it takes the switch over, the
+    standby follows each line: the person answers, is detected and put through to an agent; no lead is dialled
+    twice or left 'dialling' with nobody following its call."""
+    sim = SimSwitch()
+    for extension in SALES:
+        sim.add_phone(AgentPhone(extension, answer_after_s=0.3, talk_s=3.0))
+    people = {lead(n).phone: "person" for n in range(1, len(SALES) + 1)}
+    sim.gateway_callee = GatewayCallee(person_probability=0.0, machine_probability=0.0, busy_probability=0.0,
+                                       numbers=tuple(people.items()), answer_after_s=8.0, amd_s=1.0, talk_s=3.0)
+    log = SwitchLog(sim)
+    server = EslServer(sim, "127.0.0.1", 0, password="ClueCon")
+    server.start()
+    main_file, http_port = campaign_tree(tmp_path)
+    env = {"CCSWITCH_ESL_HOST": "127.0.0.1", "CCSWITCH_ESL_PORT": str(server.port), "CCSWITCH_REDIS_URL": redis_url}
+    store = RedisStore(redis_url, PREFIX)
+    store.put_leads(CAMPAIGN, [lead(n) for n in range(1, len(SALES) + 1)])
+    store.update_campaign_run(new_run(CAMPAIGN, time.time()), new_run(CAMPAIGN, time.time()))
+    first = subprocess.Popen([sys.executable, "-m", "ccswitch", "--log-level", "INFO", "run", "--config",
+                              str(main_file)], env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    standby_leases = NodeLeases(redis_url, PREFIX, "standby", LEASE_S)
+    standby = Controller(load_config(main_file, env=env), RedisStore(redis_url, PREFIX), WallClock(), tick_s=0.05,
+                         leases=standby_leases)
+
+    def dialling() -> list[str]:
+        return sorted(lead.phone for lead in store.leads(CAMPAIGN) if lead.state is LeadState.DIALLING)
+
+    try:
+        wait_until(lambda: standby_leases.owners().get("fs1", "standby") != "standby", timeout=30,
+                   what="the first controller to run the switch")
+        standby.start()  # it reads the campaign now: loaded, every lead pending
+        wait_until(lambda: post_json(http_port, f"/api/campaigns/{CAMPAIGN}/start") == 200, timeout=10,
+                   what="the first controller to start the campaign")
+        wait_until(lambda: dialling() == sorted(people), timeout=10, what="a line for each lead")
+        lines = {lead.phone: lead.call for lead in store.leads(CAMPAIGN)}
+
+        first.kill()  # kill -9, the lines still ringing (a person answers 8 s after the dial)
+        first.wait(timeout=10)
+        wait_until(lambda: standby.held == {"fs1"} and not standby.engine._unreconciled, timeout=15,
+                   what="the standby to take the switch over")
+        abandon_message = AppCall("playback", standby.config.prompt_path("campaigns/abandoned"))
+
+        def taken_care_of(call: str) -> bool:  # put through to an agent, or (no agent within the 2 s a person may
+            # be kept waiting: a loaded machine) told so with the campaign's abandon message
+            return bool(log.of(call, "CHANNEL_BRIDGE")) or abandon_message in sim.apps_on(call)
+
+        wait_until(lambda: all(taken_care_of(str(call)) for call in lines.values()), timeout=20,
+                   what="the standby to take care of each person who answers")
+        assert any(log.of(str(call), "CHANNEL_BRIDGE") for call in lines.values())
+        wait_until(lambda: dialling() == [], timeout=20, what="no lead left dialling")
+        originates = [c for c in server.commands_received if c.startswith("bgapi originate")]
+        assert {phone: len([c for c in originates if f"cc_lead={phone}}}" in c]) for phone in people} == dict.fromkeys(
+            people, 1)
+        settled = {lead.phone: (lead.attempts, lead.last_outcome) for lead in store.leads(CAMPAIGN)}
+        assert set(settled.values()) <= {(1, DialOutcome.PERSON_ANSWERED), (1, DialOutcome.ABANDONED)}, settled
+    finally:
+        standby.stop()
+        standby_leases.close()
+        store.close()
+        if first.poll() is None:
+            first.kill()
+            first.wait(timeout=10)
+        server.stop()
+        sim.shutdown()
+
+
+def post_json(port: int, path: str) -> int:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status)
+    except (urllib.error.URLError, ConnectionError):
+        return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -48,8 +49,18 @@ class RedisServer:
                 raise RuntimeError(f"redis-server on port {self.port} did not start")
             time.sleep(0.01)
 
+    def hang(self) -> None:
+        """Freeze the process (SIGSTOP): connections stay open and nothing answers, as with a Redis stuck on a
+        slow disk or a host that stopped responding."""
+        self._process.send_signal(signal.SIGSTOP)
+
+    def wake(self) -> None:
+        """Let a hung process go on (SIGCONT), with its data."""
+        self._process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self._process.poll() is None:
+            self.wake()  # (a frozen process dies of SIGKILL too, but may keep its port until reaped)
             self._process.kill()
             self._process.wait(timeout=10)
 

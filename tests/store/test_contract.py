@@ -1,12 +1,12 @@
 """One contract, two stores: every test here runs against MemoryStore and a real Redis, and against a real Redis
 behind the ResilientStore the controller puts in front of it (which passes everything through while Redis
-answers)."""
+answers): the ``store`` fixture (conftest)."""
 
 from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 
 import gevent
@@ -14,36 +14,14 @@ import gevent.event
 import pytest
 import redis
 
-from ccswitch.acd import Agent, AgentState, Offer, QueueEntry, apply, new_agent
+from ccswitch.acd import VOICE_ONLY, Agent, AgentState, Channel, Offer, Phase, QueueEntry, apply, new_agent
 from ccswitch.dialer import CampaignRun, DialOutcome, Lead, LeadState, RunCommand, RunState, apply_command, new_run
 from ccswitch.errors import InvalidTransition, StoreError, StoreUnavailable
 from ccswitch.store import MemoryStore, RedisStore, Store, open_store
-from ccswitch.store.resilient import ResilientStore
 
 from .redis_server import RedisServer, free_port
 
 NOW = 1_712_345_678.123456  # more digits than a float32 or Lua's cjson would keep
-
-
-@pytest.fixture(params=["memory", "redis", "resilient"])
-def store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    url = request.getfixturevalue("redis_url")
-    redis_store = RedisStore(url, key_prefix=f"test:{uuid.uuid4().hex}:")
-    yield redis_store if request.param == "redis" else ResilientStore(redis_store, lambda: NOW)
-    redis_store.close()
-
-
-@pytest.fixture
-def two_redis_clients(redis_url: str) -> Iterator[tuple[RedisStore, RedisStore]]:
-    """Two controllers sharing one Redis: separate clients, same key prefix."""
-    prefix = f"test:{uuid.uuid4().hex}:"
-    first, second = RedisStore(redis_url, prefix), RedisStore(redis_url, prefix)
-    yield first, second
-    first.close()
-    second.close()
 
 
 def available(agent_id: str) -> Agent:
@@ -118,6 +96,18 @@ def test_missing_agent_counts_as_version_zero(store: Store) -> None:
     created = store.update_agent(fresh, fresh)
     assert created == replace(fresh, version=1)
     assert store.update_agent(fresh, fresh) is None  # a second creator loses
+
+
+def test_restoring_a_lost_agent_keeps_its_version_and_the_newest_restored_record_wins(store: Store) -> None:
+    reserved = replace(apply(available("1001"), Offer("call-1"), NOW), version=7)  # a stale view: version 7
+    on_call = replace(available("1001"), state=AgentState.ON_CALL, call="call-1", version=8)  # the fresher one
+    assert store.restore_agent(reserved) == reserved  # lost: put back as it was, version included
+    assert store.restore_agent(on_call) == on_call  # newer: replaces it
+    assert store.restore_agent(reserved) == on_call  # older: the newer record stands, and is returned
+    assert store.restore_agent(replace(reserved, version=8)) == on_call  # equal: the stored one stands
+    assert store.get_agent("1001") == on_call
+    wrapping_up = store.update_agent(on_call, replace(on_call, state=AgentState.WRAP_UP))
+    assert wrapping_up is not None and wrapping_up.version == 9  # compare-and-set goes on from 8
 
 
 def test_update_refuses_to_mix_two_agents(store: Store) -> None:
@@ -271,6 +261,25 @@ def test_given_two_writers_from_one_lead_version_then_exactly_one_wins(store: St
     assert first is not None and first.call == "leg-1" and first.version == 2
     assert second is None
     assert store.get_lead("promo", "100") == first
+
+
+def test_the_leads_being_dialled_are_found_as_they_go_in_and_out_of_dialling(store: Store) -> None:
+    lost = replace(lead("300"), state=LeadState.DIALLING, attempts=1, call="leg-0")  # e.g. written back after an
+    store.put_leads("promo", [lead("100"), lead("200"), lost])  # outage, dialling
+    store.put_leads("winter", [replace(lead("100", "winter"), state=LeadState.DIALLING, call="leg-w")])
+    assert [each.phone for each in store.dialling_leads("promo")] == ["300"]
+    first, second = store.get_lead("promo", "100"), store.get_lead("promo", "200")
+    assert first is not None and second is not None
+    dialling = store.update_lead(first, replace(first, state=LeadState.DIALLING, attempts=1, call="leg-1"))
+    assert store.update_lead(replace(second, version=9), replace(second, state=LeadState.DIALLING)) is None  # lost
+    assert dialling is not None
+    assert sorted(store.dialling_leads("promo"), key=lambda each: each.phone) == [dialling, store.get_lead(
+        "promo", "300")]
+    done = store.update_lead(dialling, replace(dialling, state=LeadState.DONE, call=None))
+    assert done is not None
+    assert [each.phone for each in store.dialling_leads("promo")] == ["300"]
+    assert [each.phone for each in store.dialling_leads("winter")] == ["100"]
+    assert store.dialling_leads("none") == []
 
 
 def test_missing_lead_counts_as_version_zero(store: Store) -> None:
@@ -444,6 +453,8 @@ def _operations(store: RedisStore) -> dict[str, Callable[[], object]]:
         "agents": store.agents,
         "put_agent": lambda: store.put_agent(agent),
         "update_agent": lambda: store.update_agent(agent, agent),
+        "restore_agent": lambda: store.restore_agent(agent),
+        "dialling_leads": lambda: store.dialling_leads("promo"),
         "add_entry": lambda: store.add_entry(entry("a")),
         "remove_entry": lambda: store.remove_entry("support", "a"),
         "entries": lambda: store.entries("support"),
@@ -458,6 +469,10 @@ def _operations(store: RedisStore) -> dict[str, Callable[[], object]]:
         "add_answer": lambda: store.add_answer("promo", NOW, False, "leg-1"),
         "answers": lambda: store.answers("promo", NOW),
         "trim_answers": lambda: store.trim_answers("promo", NOW),
+        "reserve_contact": lambda: store.reserve_contact("1001", "call-1", Channel.VOICE, VOICE_ONLY),
+        "set_contact_phase": lambda: store.set_contact_phase("1001", "call-1", Phase.ACTIVE),
+        "release_contact": lambda: store.release_contact("1001", "call-1"),
+        "held_contacts": lambda: store.held_contacts("1001"),
     }
 
 

@@ -213,6 +213,34 @@ def test_given_the_store_lost_its_data_when_it_returns_then_every_agent_and_entr
     assert behind.entries("support") == [entry("c1")]
 
 
+@pytest.mark.parametrize("stale_first", [True, False])
+def test_given_two_controllers_and_the_store_lost_its_data_then_the_freshest_view_wins_whoever_returns_first(
+    behind: FlakyStore, store: ResilientStore, stale_first: bool
+) -> None:
+    """The race seen with two controllers on a Redis restarted empty: the other controller last read agent 1000
+    reserved for our call; we connected it and the call ended before the outage. Had the stale view been put back
+    first at a new version 1, ours would have been 'not changed here' and the agent stuck reserved for a call that
+    no controller knows."""
+    other = ResilientStore(behind, lambda: NOW)
+    free = known(store, "1000")
+    reserved = store.update_agent(free, replace(free, state=AgentState.RESERVED, call="c1"))
+    assert reserved is not None
+    other.agents()  # the other controller's view: 1000 reserved for c1, and it reads no more
+    on_call = store.update_agent(reserved, replace(reserved, state=AgentState.ON_CALL))
+    assert on_call is not None
+    done = store.update_agent(on_call, replace(on_call, state=AgentState.AVAILABLE, call=None))
+    assert done is not None
+    behind.down = True
+    for controller in (store, other):
+        controller.get_agent("1001")  # each meets the outage
+    MemoryStore.__init__(behind)  # a Redis restarted without persistence
+    behind.down = False
+    for controller in ((other, store) if stale_first else (store, other)):
+        assert controller.write_through() is not None
+    assert behind.get_agent("1000") == done
+    assert known(other, "1000") == known(store, "1000") == done
+
+
 def test_given_another_controller_changed_an_agent_we_changed_then_the_store_record_stands(
     behind: FlakyStore, store: ResilientStore
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ccswitch.store.sentinel_url import SentinelUrl, parse_sentinel_url
+from ccswitch.sentinel_url import SentinelUrl, parse_sentinel_url
 
 
 def test_given_the_shortest_form_then_one_sentinel_on_the_default_port_db_0_and_no_password() -> None:

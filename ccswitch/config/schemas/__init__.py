@@ -11,7 +11,7 @@ from pathlib import Path
 
 FOLDER = Path(__file__).resolve().parent
 # The file each schema describes (``common`` is shared definitions, not a file of its own).
-NAMES = ("ccswitch", "dialplan", "ivr", "queues", "agents", "supervisors", "campaigns", "users", "common")
+NAMES = ("ccswitch", "dialplan", "ivr", "queues", "agents", "supervisors", "campaigns", "users", "chatbots", "common")
 
 
 def schema_path(name: str) -> Path:

@@ -1,0 +1,211 @@
+"""The pacing loop: each tick, for every RUNNING campaign, how many lines to launch, which leads, and the
+originates; for predictive campaigns, which ringing lines to cancel. The maths is ``pacing``'s; this reads the
+ACD's agents and waiting calls (never changes them) and the lines in flight.
+
+How many: *progressive* one per free agent of the campaign's queue not already held by a line ringing or being
+classified, or by an inbound call waiting for them (blended agents: inbound goes first); *predictive* what the pacer
+says (``pacing.lines_to_dial``, spending the campaign's ``AbandonLedger``), at least the progressive number and at
+most ``max_lines_per_agent`` lines in flight per staffed agent; *blast* ``max_lines_per_agent`` lines per staffed
+agent of its queue, none while calls wait there; *preview* none: agents dial the leads they are shown
+(``dialer.preview``).
+
+Which: ``campaign.next_leads`` (retries due first, DNC, calling window and the 72-hour rule applied); each lead
+moves to DIALLING with the store's compare-and-set (so no two controllers dial one lead for one attempt) and is
+originated::
+
+    bgapi originate {origination_uuid=<line>,origination_caller_id_number=<campaign number>,
+        origination_caller_id_name=<campaign name>,originate_timeout=<ring_timeout_s + 2>,ignore_early_media=true,
+        cc_campaign=<name>,cc_lead=<phone>}sofia/gateway/<gateway>/<phone> &park()
+
+Cancelling (predictive, and only when the campaign's lines ring longer than its minimum, ``pacing_policy``; paused
+or stopped campaigns too, while their lines ring): before launching, the pacer may hang up lines that rang
+``min_ring_s`` (plus call set-up) and that it expects no agent to be free for (``pacing.lines_to_cancel``);
+``Hangup(ORIGINATOR_CANCEL)``, then the leg's hang-up settles the lead as no answer (retried later). Nobody
+answered, so it is no abandoned call; the estimators count what it would have been (``pacing.unseen_outcome``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid as uuidlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ccswitch.acd.agents import Agent, AgentState
+from ccswitch.dialer.campaign import next_leads, on_dial
+from ccswitch.dialer.campaign_state import CampaignState, DialerState, pacing_policy
+from ccswitch.dialer.leads import Lead, LeadState
+from ccswitch.dialer.lines import IN_FLIGHT, Line, LineEvent, LineState, move
+from ccswitch.dialer.pacing import PacerInput, lines_to_cancel, lines_to_dial, progressive_lines, unseen_outcome
+from ccswitch.effects import Hangup, Originate
+
+log = logging.getLogger(__name__)
+
+PICK_IDLE_S = 5.0  # a pick that found fewer leads than lines wanted is not tried again before this (it reads all)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSupply:
+    """The agents of a campaign's queue now, as the pacer needs them."""
+
+    free: int  # can take a call now
+    talking_for: tuple[float, ...]  # per agent on a call: seconds so far
+    wrap_up_left: tuple[float, ...]  # per agent in wrap-up: seconds left
+    staffed: int  # logged in to the queue and not on break
+    held_by_inbound: int  # free agents whom calls already waiting in their queues will take first
+
+
+def agent_supply(agents: Mapping[str, Agent], members: Mapping[str, Sequence[str]], waiting: Mapping[str, int],
+                 queue: str, now: float) -> AgentSupply:
+    """The agents of ``queue`` (``members``: the agent ids of every queue; ``waiting``: calls waiting per queue).
+
+    A free agent is held by inbound when a call waits in any queue they serve: each waiting call holds one such
+    agent, queues taken in name order, agents in the queue's order (blended agents serve inbound first)."""
+    serving = [agents[agent_id] for agent_id in members[queue] if agent_id in agents and agents[agent_id].serves(queue)]
+    free = [agent for agent in serving if agent.can_take_calls(now)]
+    talking = tuple(now - agent.since for agent in serving if agent.state is AgentState.ON_CALL)
+    wrapping = tuple(max(0.0, (agent.wrap_until or now) - now) for agent in serving
+                     if agent.state is AgentState.WRAP_UP)
+    staffed = sum(1 for agent in serving if agent.state not in (AgentState.LOGGED_OUT, AgentState.ON_BREAK))
+    unheld = {agent.id for agent in free}
+    held = 0
+    for name in sorted(waiting):
+        calls = waiting[name]
+        for agent_id in members.get(name, ()):
+            if calls <= 0:
+                break
+            if agent_id in unheld and agents[agent_id].serves(name):
+                unheld.discard(agent_id)
+                held += 1
+                calls -= 1
+    return AgentSupply(len(free), talking, wrapping, staffed, held)
+
+
+class PacingLoop:
+    def __init__(self, state: DialerState) -> None:
+        self.state = state
+
+    def tick(self, now: float) -> None:
+        """Every campaign's turn: its figures kept to the window, cancels, then new lines if it runs."""
+        for campaign in self.state.campaigns.values():
+            if campaign.estimates.refresh(now):  # once a minute: the store forgets what left the window
+                self.state.store.trim_answers(campaign.config.name, now - campaign.config.abandon_window_s)
+            if campaign.config.mode == "predictive":  # (paused or stopped too: its lines still ring)
+                self._cancel(campaign, now)
+            if campaign.running and not campaign.preview:
+                self._launch(campaign, now)
+
+    def lines_wanted(self, campaign: CampaignState, now: float) -> int:
+        """How many lines the campaign should launch now (see the module docstring)."""
+        config = campaign.config
+        acd = self.state.acd
+        supply = agent_supply(acd.agents, self._members(), self._waiting(), config.queue, now)
+        mine = [line for line in self.state.lines.values() if line.campaign == config.name]
+        if config.mode == "blast":
+            if len(acd.waiting.get(config.queue, ())):
+                return 0  # blended: callers wait for these agents
+            in_flight = sum(1 for line in mine if line.state in IN_FLIGHT)
+            return max(0, config.max_lines_per_agent * supply.staffed - in_flight)
+        inp, _ = self._pacer_input(campaign, supply, now)
+        if config.mode == "progressive":
+            return progressive_lines(inp)
+        in_flight = sum(1 for line in mine if line.state in (LineState.RINGING, LineState.DETECTING))
+        cap = config.max_lines_per_agent * supply.staffed - in_flight
+        return max(0, min(lines_to_dial(inp, pacing_policy(config)), cap))
+
+    def _launch(self, campaign: CampaignState, now: float) -> None:
+        if now < campaign.idle_until:
+            return
+        wanted = self.lines_wanted(campaign, now)
+        if wanted <= 0:
+            return
+        config = campaign.config
+        candidates = (lead for lead in campaign.leads.values()
+                      if lead.state in (LeadState.PENDING, LeadState.RETRY)
+                      and (lead.next_at is None or lead.next_at <= now))
+        picked = next_leads(config, candidates, now, wanted)
+        if len(picked) < wanted:
+            campaign.idle_until = now + PICK_IDLE_S
+        for lead in picked:
+            self._dial(campaign, lead, now)
+
+    def _cancel(self, campaign: CampaignState, now: float) -> None:
+        """Predictive: hang up the campaign's lines that rang the minimum and that the pacer says no agent will be
+        free for (``pacing.lines_to_cancel``); only when the campaign rings longer than its minimum."""
+        policy = pacing_policy(campaign.config)
+        name = campaign.config.name
+        if policy.cancel_risk == math.inf or not any(
+                line.campaign == name and line.state is LineState.RINGING for line in self.state.lines.values()):
+            return
+        supply = agent_supply(self.state.acd.agents, self._members(), self._waiting(), campaign.config.queue, now)
+        inp, ringing = self._pacer_input(campaign, supply, now)
+        estimates = campaign.estimates
+        person, machine = estimates.person.mean(now), estimates.machine.mean(now)
+        for index in lines_to_cancel(inp, policy):
+            line = ringing[index]
+            if line.campaign != campaign.config.name:
+                continue  # another campaign's line on the same queue: that campaign decides
+            rang = now - line.dialled_at
+            log.info("line %s (%s): rang %.0f s, no agent expected for it: hung up", line.uuid, line.phone, rang)
+            # Its outcome is never seen: the estimators take what it would have been, as the model expects.
+            would_person, would_machine = unseen_outcome(person, machine, estimates.delay_now, rang,
+                                                         policy.ring_timeout)
+            estimates.person = estimates.person.record(now, would_person)
+            estimates.machine = estimates.machine.record(now, would_machine)
+            estimates.delay = estimates.delay.record_unseen(now, rang, would_person + would_machine)
+            cancelled = move(line, LineEvent.CANCELLED)
+            assert cancelled is not None
+            self.state.lines[line.uuid] = cancelled
+            self.state.emit(line.node, [Hangup(line.uuid, "ORIGINATOR_CANCEL")])
+
+    def _pacer_input(self, campaign: CampaignState, supply: AgentSupply,
+                     now: float) -> tuple[PacerInput, list[Line]]:
+        """What the pacer sees of the campaign's queue now, and the ringing lines in ``ringing_for``'s order."""
+        config = campaign.config
+        same_queue = [line for line in self.state.lines.values()
+                      if self.state.campaigns[line.campaign].config.queue == config.queue]
+        ringing = [line for line in same_queue if line.state is LineState.RINGING]
+        detecting = sum(1 for line in same_queue if line.state is LineState.DETECTING)
+        estimates = campaign.estimates
+        person = estimates.person.upper(now)
+        inp = PacerInput(
+            agents_free=supply.free,
+            talking_for=supply.talking_for,
+            wrap_up_left=supply.wrap_up_left,
+            ringing_for=tuple(now - line.dialled_at for line in ringing),
+            person_rate=person,
+            machine_rate=min(estimates.machine.upper(now), 1.0 - person),
+            answer_delay=estimates.delay_now,
+            talk_time=estimates.talk_now,
+            wrap_up_seconds=float(self.state.config.queues[config.queue].wrap_up_s),
+            budget=campaign.ledger.pacing_budget(now),
+            inbound_waiting=supply.held_by_inbound,
+            detecting=detecting,
+        )
+        return inp, ringing
+
+    def _members(self) -> dict[str, Sequence[str]]:
+        return {queue: self.state.acd.members(queue) for queue in self.state.config.queues}
+
+    def _waiting(self) -> dict[str, int]:
+        return {queue: len(calls) for queue, calls in self.state.acd.waiting.items() if calls}
+
+    def _dial(self, campaign: CampaignState, lead: Lead, now: float) -> None:
+        config = campaign.config
+        call = str(uuidlib.uuid4())
+        if campaign.write_lead(lead, on_dial(lead, call)) is None:
+            return  # another controller dialled it first
+        node = self.state.quietest_node()
+        self.state.lines[call] = Line(call, node, config.name, lead.phone, LineState.RINGING, now)
+        variables = (
+            ("origination_caller_id_number", config.caller_id_number),
+            ("origination_caller_id_name", config.caller_id_name),
+            ("originate_timeout", str(campaign.ring_s)),
+            ("ignore_early_media", "true"),
+            ("cc_campaign", config.name),
+            ("cc_lead", lead.phone),
+        )
+        log.info("campaign %s: dialling %s (attempt %d) as line %s", config.name, lead.phone, lead.attempts + 1, call)
+        self.state.emit(node, [Originate(call, call, f"sofia/gateway/{config.gateway}/{lead.phone}", variables, "park",
+                                         "")])
