@@ -65,271 +65,58 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from ccswitch.dialer.estimators import (
+    DelayDistribution,
+    DelayEstimator,
+    LogNormal,
+    RateEstimator,
+    TalkTimeEstimator,
+    normal_cdf,
+)
+from ccswitch.dialer.ledger import (
+    DEFAULT_ABANDON_LIMIT,
+    OFCOM_WINDOW_SECONDS,
+    PACING_WINDOW_SECONDS,
+    US_TSR_WINDOW_SECONDS,
+    AbandonBudget,
+    AbandonLedger,
+)
+
+__all__ = [  # the models and the ledger are re-exported: callers import the pacer's vocabulary from here
+    "ABANDON_GRACE_SECONDS",
+    "DEFAULT_ABANDON_LIMIT",
+    "DEFAULT_RING_SECONDS",
+    "MIN_RING_SECONDS",
+    "OFCOM_WINDOW_SECONDS",
+    "PACING_WINDOW_SECONDS",
+    "US_TSR_WINDOW_SECONDS",
+    "AbandonBudget",
+    "AbandonLedger",
+    "DelayDistribution",
+    "DelayEstimator",
+    "LogNormal",
+    "PacerInput",
+    "PacingDecision",
+    "PacingPolicy",
+    "RateEstimator",
+    "TalkTimeEstimator",
+    "abandon_allowance",
+    "abandon_probability",
+    "lines_to_cancel",
+    "lines_to_dial",
+    "pace",
+    "progressive_lines",
+    "unseen_outcome",
+]
+
 MIN_RING_SECONDS = 15.0  # Ofcom: ring at least 15 s before giving up on an unanswered line
 DEFAULT_RING_SECONDS = 30.0  # how long a campaign's line rings unless it says otherwise (VICIdial's is 26 s)
 ABANDON_GRACE_SECONDS = 2.0  # a person answered with no agent within this is an abandoned call
-DEFAULT_ABANDON_LIMIT = 0.03
-OFCOM_WINDOW_SECONDS = 24 * 3600.0
-PACING_WINDOW_SECONDS = 3600.0  # the pacer keeps every rolling hour within the limit, whatever the window
-US_TSR_WINDOW_SECONDS = 30 * 24 * 3600.0
-
-
-def _fade(elapsed: float, half_life: float) -> float:
-    """Weight left on an observation ``elapsed`` seconds old."""
-    return math.exp(-math.log(2.0) * max(0.0, elapsed) / half_life)
-
-
-def _normal_cdf(x: float) -> float:
-    return 0.5 * math.erfc(-x / math.sqrt(2.0))
-
-
-# -- distributions (frozen snapshots the pacer reads) ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LogNormal:
-    """Talk time: ``ln(seconds)`` is normal with mean ``mu`` and deviation ``sigma``."""
-
-    mu: float
-    sigma: float
-
-    @classmethod
-    def from_mean(cls, mean: float, sigma: float) -> LogNormal:
-        return cls(mu=math.log(mean) - sigma * sigma / 2.0, sigma=sigma)
-
-    @property
-    def mean(self) -> float:
-        return math.exp(self.mu + self.sigma * self.sigma / 2.0)
-
-    def cdf(self, seconds: float) -> float:
-        if seconds <= 0.0:
-            return 0.0
-        return _normal_cdf((math.log(seconds) - self.mu) / self.sigma)
-
-
-@dataclass(frozen=True)
-class DelayDistribution:
-    """Answer delay as a 1-second histogram: ``cumulative[i]`` is ``P(delay ≤ i + 1 s)``; the last is 1."""
-
-    cumulative: tuple[float, ...]
-
-    @classmethod
-    def from_weights(cls, weights: tuple[float, ...] | list[float]) -> DelayDistribution:
-        """From non-negative weights per second ``[0,1), [1,2), …``."""
-        total = sum(weights)
-        if total <= 0.0 or min(weights) < 0.0:
-            raise ValueError("answer-delay weights must be non-negative with a positive sum")
-        running = 0.0
-        cumulative = []
-        for weight in weights:
-            running += weight
-            cumulative.append(running / total)
-        cumulative[-1] = 1.0
-        return cls(tuple(cumulative))
-
-    @classmethod
-    def uniform(cls, low: int, high: int) -> DelayDistribution:
-        return cls.from_weights([0.0] * low + [1.0] * (high - low))
-
-    @property
-    def seconds(self) -> int:
-        """The longest delay, rounded up to a whole second."""
-        return len(self.cumulative)
-
-    def at(self, whole_seconds: int) -> float:
-        """``P(delay ≤ whole_seconds)``."""
-        if whole_seconds <= 0:
-            return 0.0
-        return self.cumulative[min(whole_seconds, len(self.cumulative)) - 1]
-
-
-# -- the abandon ledger ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AbandonBudget:
-    """Person answers and abandons inside the regulator's window, against the campaign's limit."""
-
-    limit: float
-    answered: int
-    abandoned: int
-
-    @property
-    def rate(self) -> float:
-        return self.abandoned / self.answered if self.answered else 0.0
-
-    @property
-    def remaining(self) -> float:
-        """Abandons still allowed before the window's rate would exceed the limit (negative when over)."""
-        return self.limit * self.answered - self.abandoned
-
-
-class AbandonLedger:
-    """Per-campaign record of person-answered calls and abandons over a rolling window (time is an argument).
-
-    The pacer spends :meth:`pacing_budget`: the tighter of the window's budget and the last ``pacing_seconds``'
-    (an hour): a day's budget saved up in quiet hours would otherwise let one busy hour go over the limit, and every
-    rolling hour within the limit keeps any longer window within it too.
-    """
-
-    def __init__(
-        self,
-        window_seconds: float = OFCOM_WINDOW_SECONDS,
-        limit: float = DEFAULT_ABANDON_LIMIT,
-        pacing_seconds: float = PACING_WINDOW_SECONDS,
-    ) -> None:
-        if window_seconds <= 0.0 or pacing_seconds <= 0.0 or not 0.0 <= limit < 1.0:
-            raise ValueError("the windows must be positive and the limit a share in [0, 1)")
-        self.window_seconds = window_seconds
-        self.pacing_seconds = pacing_seconds
-        self.limit = limit
-        self._window = _Tally()
-        self._recent = _Tally()
-
-    def record(self, time: float, answered_person: bool, abandoned: bool) -> None:
-        if abandoned and not answered_person:
-            raise ValueError("only a call answered by a person can be abandoned")
-        if self._window.entries and time < self._window.entries[-1][0]:
-            raise ValueError("ledger records must come in time order")
-        if answered_person:
-            self._window.add(time, abandoned)
-            self._recent.add(time, abandoned)
-
-    def budget(self, now: float) -> AbandonBudget:
-        """The window's answers and abandons (what the regulator counts)."""
-        self._window.forget(now - self.window_seconds)
-        return AbandonBudget(limit=self.limit, answered=len(self._window.entries), abandoned=self._window.abandoned)
-
-    def pacing_budget(self, now: float) -> AbandonBudget:
-        """The budget the pacer spends: the window's or the last ``pacing_seconds``', whichever has less left."""
-        self._recent.forget(now - min(self.pacing_seconds, self.window_seconds))
-        recent = AbandonBudget(limit=self.limit, answered=len(self._recent.entries), abandoned=self._recent.abandoned)
-        window = self.budget(now)
-        return window if window.remaining < recent.remaining else recent
-
-
-class _Tally:
-    """Person answers (time, abandoned) in time order, and how many of them were abandoned."""
-
-    def __init__(self) -> None:
-        self.entries: deque[tuple[float, bool]] = deque()
-        self.abandoned = 0
-
-    def add(self, time: float, abandoned: bool) -> None:
-        self.entries.append((time, abandoned))
-        self.abandoned += abandoned
-
-    def forget(self, until: float) -> None:
-        """Drop the entries at or before ``until``."""
-        while self.entries and self.entries[0][0] <= until:
-            _, abandoned = self.entries.popleft()
-            self.abandoned -= abandoned
-
-
-# -- estimators (immutable: record returns a new estimator) -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RateEstimator:
-    """Share of dials with some outcome: a Beta prior worth ``prior_weight`` dials plus data fading by half-life."""
-
-    prior_rate: float
-    prior_weight: float
-    half_life: float = 600.0
-    hits: float = 0.0
-    trials: float = 0.0
-    updated_at: float = 0.0
-
-    def record(self, now: float, hit: float) -> RateEstimator:
-        """One dial's outcome: ``True``/``False``, or the chance of a hit for a line hung up before it had one."""
-        fade = _fade(now - self.updated_at, self.half_life)
-        return replace(self, hits=self.hits * fade + hit, trials=self.trials * fade + 1.0, updated_at=now)
-
-    def mean(self, now: float) -> float:
-        fade = _fade(now - self.updated_at, self.half_life)
-        weight = self.prior_weight + self.trials * fade
-        return (self.prior_rate * self.prior_weight + self.hits * fade) / weight
-
-    def upper(self, now: float, z: float = 1.0) -> float:
-        """A credible upper bound: the posterior mean plus ``z`` posterior deviations."""
-        mean = self.mean(now)
-        weight = self.prior_weight + self.trials * _fade(now - self.updated_at, self.half_life)
-        return min(1.0, mean + z * math.sqrt(mean * (1.0 - mean) / (weight + 1.0)))
-
-
-@dataclass(frozen=True)
-class DelayEstimator:
-    """Answer-delay histogram: a prior worth ``prior_weight`` answers plus answers fading by half-life."""
-
-    prior: DelayDistribution
-    prior_weight: float
-    half_life: float = 1800.0
-    counts: tuple[float, ...] = ()
-    updated_at: float = 0.0
-
-    def record(self, now: float, delay: float) -> DelayEstimator:
-        fade = _fade(now - self.updated_at, self.half_life)
-        counts = [count * fade for count in self.counts or [0.0] * self.prior.seconds]
-        counts[min(max(0, int(delay)), len(counts) - 1)] += 1.0
-        return replace(self, counts=tuple(counts), updated_at=now)
-
-    def record_unseen(self, now: float, rang: float, answered: float) -> DelayEstimator:
-        """A line hung up after ringing ``rang`` s, which would have been answered with probability ``answered``:
-        that much weight spread over the later delays as the histogram has them (leaving it out would bias the
-        delays early: only the late answers are ever cut short)."""
-        later = self.distribution(now)
-        first = min(max(0, int(rang)), later.seconds - 1)
-        beyond = 1.0 - later.at(first)
-        if answered <= 0.0 or beyond <= 0.0:
-            return self
-        fade = _fade(now - self.updated_at, self.half_life)
-        counts = [count * fade for count in self.counts or [0.0] * self.prior.seconds]
-        for second in range(first, later.seconds):
-            counts[second] += answered * (later.at(second + 1) - later.at(second)) / beyond
-        return replace(self, counts=tuple(counts), updated_at=now)
-
-    def distribution(self, now: float) -> DelayDistribution:
-        fade = _fade(now - self.updated_at, self.half_life)
-        prior_mass = [self.prior.at(i + 1) - self.prior.at(i) for i in range(self.prior.seconds)]
-        counts = self.counts or (0.0,) * self.prior.seconds
-        weights = [self.prior_weight * prior + count * fade for prior, count in zip(prior_mass, counts, strict=True)]
-        return DelayDistribution.from_weights(weights)
-
-
-@dataclass(frozen=True)
-class TalkTimeEstimator:
-    """Lognormal talk time from fading moments of ``ln(seconds)`` plus a prior worth ``prior_weight`` calls."""
-
-    prior: LogNormal
-    prior_weight: float
-    half_life: float = 1800.0
-    weight: float = 0.0
-    log_sum: float = 0.0
-    log_square_sum: float = 0.0
-    updated_at: float = 0.0
-
-    def record(self, now: float, seconds: float) -> TalkTimeEstimator:
-        fade = _fade(now - self.updated_at, self.half_life)
-        log = math.log(max(seconds, 1.0))
-        return replace(
-            self,
-            weight=self.weight * fade + 1.0,
-            log_sum=self.log_sum * fade + log,
-            log_square_sum=self.log_square_sum * fade + log * log,
-            updated_at=now,
-        )
-
-    def distribution(self, now: float) -> LogNormal:
-        fade = _fade(now - self.updated_at, self.half_life)
-        total = self.prior_weight + self.weight * fade
-        mu = (self.prior_weight * self.prior.mu + self.log_sum * fade) / total
-        second = (self.prior_weight * (self.prior.sigma**2 + self.prior.mu**2) + self.log_square_sum * fade) / total
-        return LogNormal(mu=mu, sigma=math.sqrt(max(second - mu * mu, 0.01)))
 
 
 # -- the pacer ---------------------------------------------------------------------------------------------------
@@ -530,7 +317,7 @@ def _abandon_risk(margin: list[float], variance: list[float], answered_by: list[
             continue
         others = mean + by  # the margin without this line
         spread = math.sqrt(max(0.0, spread_squared - by * (1.0 - by)))
-        no_agent = (1.0 if others < 0.5 else 0.0) if spread == 0.0 else _normal_cdf((0.5 - others) / spread)
+        no_agent = (1.0 if others < 0.5 else 0.0) if spread == 0.0 else normal_cdf((0.5 - others) / spread)
         risk += weight * no_agent
     return risk
 
@@ -658,6 +445,6 @@ class _Forecast:
             margin = mean - others * by
             spread = math.sqrt(variance + others * by * (1.0 - by))
             # an integer margin below 1 means no agent is left for this answer (continuity-corrected at 0.5)
-            no_agent = (1.0 if margin < 0.5 else 0.0) if spread == 0.0 else _normal_cdf((0.5 - margin) / spread)
+            no_agent = (1.0 if margin < 0.5 else 0.0) if spread == 0.0 else normal_cdf((0.5 - margin) / spread)
             total += weight * no_agent
         return total
