@@ -27,24 +27,25 @@ at all (:func:`progressive_lines`: one per free agent not already held by a ring
 
 The allowance spends the campaign's :class:`AbandonLedger` budget (``limit x person answers - abandons``), in the
 tighter of the regulator's window and the last hour (:meth:`AbandonLedger.pacing_budget`: a day's budget saved in
-quiet hours must not let one hour go over the limit), less a reserve: ``reserve_abandons`` plus ``reserve_deviations``
-Poisson deviations of the budget, ``sqrt(limit x answers)``. Abandons come one by one at random (and in bursts), so an
-hour that averages ``μ`` of them often holds ``μ + sqrt(μ)``: the share to keep back is larger the smaller the team
-(about 40 % of an hour's 6.6 abandons with 10 agents, 16 % of 39 with 50). It is a proportional controller on the
-window's abandons: ``max_risk x limit`` while at least ``taper`` of the budget is unspent beyond the reserve, sliding
-down to a floor of ``min_risk x limit`` as it is spent, and the floor while it is over budget. The shipped one
-(:meth:`PacingPolicy.cancelling`) holds a *steady* allowance and leans on it only near the limit, because occupancy
-is concave in the allowance and abandons convex: measured (bench/dialer.py, 50 agents, a fixed allowance), 0.5x the
-limit per line made 1.3 % abandons and 86.0 % occupancy, 0.8x 3.3 % and 87.1 %; a pacer that swings between 2x and
-the floor as its budget fills and empties (the previous default) made 86.1 % for 2.4 %, less than holding a level
-would for the same abandons, and with 10 agents 73 % for 1.1 % against 75-76 % for 0.7-0.9 %. The floor is under
-the limit, so the answers its lines bring pull the rate down, and faster than progressive dialling would: falling
-back to progressive starves the window of answers (and idles the agents), so as old answers age out of it the rate
-can still rise. A campaign with no answers yet, or none in the last hour (a new day), has no budget and starts
-progressive. What keeps occupancy below its ceiling ``talk / (talk + wrap-up)`` is mostly agents waiting for the next
-person answer: which lines a person answers, and when, is noise no forecast removes, so more occupancy costs abandons
-(or given-up lines) at a steep rate: with 50 agents 87 % takes about 3 % abandons on average, which no controller can
-hold while every rolling hour stays within 3 % (the README's Benchmarks has the measured curve).
+quiet hours must not let one hour go over the limit), less a reserve: ``reserve_abandons`` plus
+``reserve_deviations`` Poisson deviations of the budget, ``sqrt(limit x answers)``. Abandons come one by one at
+random (and in bursts), so an hour that averages ``μ`` of them often holds ``μ + sqrt(μ)``: the share to keep back
+is larger the smaller the team (about 40 % of an hour's 6.6 abandons with 10 agents, 16 % of 39 with 50). It is a
+proportional controller on the window's abandons: ``max_risk x limit`` while at least ``taper`` of the budget is
+unspent beyond the reserve, sliding down to a floor of ``min_risk x limit`` as it is spent, and the floor while it
+is over budget. The shipped one (:meth:`PacingPolicy.cancelling`) holds a *steady* allowance and leans on it only
+near the limit, because occupancy is concave in the allowance and abandons convex: measured (bench/dialer.py, 50
+agents, a fixed allowance), 0.5x the limit per line made 1.3 % abandons and 86.0 % occupancy, 0.8x 3.3 % and 87.1 %;
+a pacer that swings between 2x and the floor as its budget fills and empties (the previous default) made 86.1 % for
+2.4 %, less than holding a level would for the same abandons, and with 10 agents 73 % for 1.1 % against 75-76 % for
+0.7-0.9 % (2 seeds). The floor is under the limit, so the answers its lines bring pull the rate down, and faster
+than progressive dialling would: falling back to progressive starves the window of answers (and idles the agents),
+so as old answers age out of it the rate can still rise. A campaign with no answers yet, or none in the last hour (a
+new day), has no budget and starts progressive. What keeps occupancy below its ceiling ``talk / (talk + wrap-up)``
+is mostly agents waiting for the next person answer: which lines a person answers, and when, is noise no forecast
+removes, so more occupancy costs abandons (or given-up lines) at a steep rate: with 50 agents 87 % takes about 3 %
+abandons on average, which no controller can hold while every rolling hour stays within 3 % (the README's Benchmarks
+has the measured curve).
 
 Giving lines up (:func:`lines_to_cancel`, :func:`pace`; off unless ``cancel_risk`` is finite). A line that has rung
 ``min_ring`` (never under the legal 15 s, :data:`MIN_RING_SECONDS`) may be hung up before anyone answers it: a
