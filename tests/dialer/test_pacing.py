@@ -184,6 +184,28 @@ def test_allowance_spends_the_window_budget(answered: int, abandoned: int, allow
     assert abandon_allowance(budget) == pytest.approx(allowance)
 
 
+@pytest.mark.parametrize(("answered", "unspent"), [(1000, (30 - math.sqrt(30)) / 30), (100, (3 - math.sqrt(3)) / 3)])
+def test_the_reserve_grows_with_the_square_root_of_the_budget(answered: int, unspent: float) -> None:
+    # abandons in an hour are about Poisson: a small team's budget needs a larger share of it kept back
+    policy = PacingPolicy(reserve_abandons=0.0, reserve_deviations=1.0, taper=1.0, min_risk=0.0, max_risk=1.0)
+    budget = AbandonBudget(limit=0.03, answered=answered, abandoned=0)
+    assert abandon_allowance(budget, policy) == pytest.approx(0.03 * unspent)
+
+
+@pytest.mark.parametrize(("abandoned", "risk"), [(0, 0.65), (10, 0.65), (20, 0.65), (33, 0.1), (50, 0.1)])
+def test_the_shipped_pacer_holds_a_steady_allowance_far_from_its_reserve(abandoned: int, risk: float) -> None:
+    # an hour of 50 agents: 1300 answers allow 39 abandons, sqrt(39) = 6.2 of them kept back
+    budget = AbandonBudget(limit=0.03, answered=1300, abandoned=abandoned)
+    assert abandon_allowance(budget, PacingPolicy.cancelling(ring_timeout=30.0)) == pytest.approx(0.03 * risk)
+
+
+def test_the_shipped_pacer_leans_on_its_allowance_as_the_budget_nears_its_reserve() -> None:
+    policy = PacingPolicy.cancelling(ring_timeout=30.0)
+    allowances = [abandon_allowance(AbandonBudget(0.03, 1300, abandoned), policy) for abandoned in range(20, 34)]
+    assert allowances == sorted(allowances, reverse=True)
+    assert 0.03 * policy.min_risk < allowances[10] < 0.03 * policy.max_risk  # 30 abandons: on the slope
+
+
 def test_ledger_window_rolls() -> None:
     ledger = AbandonLedger(window_seconds=3600.0, limit=0.03)
     ledger.record(0.0, answered_person=True, abandoned=True)
@@ -278,9 +300,9 @@ def test_delay_weights_must_be_usable() -> None:
 
 
 @pytest.mark.parametrize("changes", [{"min_ring": 14.0}, {"min_ring": 31.0}, {"late_weight": 1.5},
-                                     {"cancel_risk": -1.0}, {"cancel_horizon": 0.0}])
+                                     {"cancel_risk": -1.0}, {"cancel_horizon": 0.0}, {"reserve_deviations": -1.0}])
 def test_cancelling_knobs_are_checked(changes: dict[str, float]) -> None:
-    with pytest.raises(ValueError, match=r"min_ring|cancel_risk|cancel_horizon"):
+    with pytest.raises(ValueError, match=r"min_ring|cancel_risk|cancel_horizon|reserve_deviations"):
         PacingPolicy(ring_timeout=30.0, **changes)
 
 
