@@ -79,6 +79,18 @@ def config_tree(root: Path) -> Path:
     return main_file
 
 
+def running_and_standby(main_file: Path, env: dict[str, str], redis_url: str
+                        ) -> tuple[subprocess.Popen[bytes], Controller, NodeLeases]:
+    """A ``ccswitch run`` child (it takes the switch, being first) and a standby controller here, not started."""
+    first = subprocess.Popen([sys.executable, "-m", "ccswitch", "--log-level", "INFO", "run", "--config",
+                              str(main_file)], env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    leases = NodeLeases(redis_url, PREFIX, "standby", LEASE_S)
+    standby = Controller(load_config(main_file, env=env), RedisStore(redis_url, PREFIX), WallClock(), tick_s=0.05,
+                         leases=leases)
+    return first, standby, leases
+
+
 def agents_in(store: RedisStore, state: AgentState) -> list[str]:
     return sorted(agent.id for agent in store.agents() if agent.state is state)
 
@@ -92,12 +104,7 @@ def test_given_the_running_controller_is_killed_then_the_standby_carries_every_c
     env = {"CCSWITCH_ESL_HOST": "127.0.0.1", "CCSWITCH_ESL_PORT": str(server.port), "CCSWITCH_REDIS_URL": redis_url,
            "CCSWITCH_DIALPLAN": "demo"}  # open at any hour: the child's clock is the wall clock
     store = RedisStore(redis_url, PREFIX)
-    first = subprocess.Popen([sys.executable, "-m", "ccswitch", "--log-level", "INFO", "run", "--config",
-                              str(main_file)], env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    standby_leases = NodeLeases(redis_url, PREFIX, "standby", LEASE_S)
-    standby = Controller(load_config(main_file, env=env), RedisStore(redis_url, PREFIX), WallClock(), tick_s=0.05,
-                         leases=standby_leases)
+    first, standby, standby_leases = running_and_standby(main_file, env, redis_url)
     double_offers: list[str] = []
 
     def watch() -> None:
@@ -238,12 +245,7 @@ def test_given_the_running_controller_is_killed_while_it_dials_then_the_standby_
     store = RedisStore(redis_url, PREFIX)
     store.put_leads(CAMPAIGN, [lead(n) for n in range(1, len(SALES) + 1)])
     store.update_campaign_run(new_run(CAMPAIGN, time.time()), new_run(CAMPAIGN, time.time()))
-    first = subprocess.Popen([sys.executable, "-m", "ccswitch", "--log-level", "INFO", "run", "--config",
-                              str(main_file)], env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    standby_leases = NodeLeases(redis_url, PREFIX, "standby", LEASE_S)
-    standby = Controller(load_config(main_file, env=env), RedisStore(redis_url, PREFIX), WallClock(), tick_s=0.05,
-                         leases=standby_leases)
+    first, standby, standby_leases = running_and_standby(main_file, env, redis_url)
 
     def dialling() -> list[str]:
         return sorted(lead.phone for lead in store.leads(CAMPAIGN) if lead.state is LeadState.DIALLING)
