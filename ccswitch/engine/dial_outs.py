@@ -122,10 +122,7 @@ class DialOuts:
 
     def end_preview(self, call: str, now: float) -> None:
         """The agent skips the lead they preview (nothing was dialled): they are free again."""
-        session = self._previewing(call)
-        self.offers.withdraw(session, now)
-        session.move_to(Phase.ENDED)
-        del self.core.calls[call]
+        self._drop_preview(self._previewing(call), now)
         self.offers.dispatch(now)
 
     def _previewing(self, call: str) -> CallSession:
@@ -138,11 +135,16 @@ class DialOuts:
         """A preview's call ended before the customer answered (or the agent's own phone did not): the agent is
         free again, and the dialler settles the lead (it writes the line's record)."""
         log.info("call %s: preview of %s not reached (%s)", session.uuid, session.caller_number, cause)
-        self.offers.withdraw(session, now, "NORMAL_CLEARING")
-        session.move_to(Phase.ENDED)
-        self.core.calls.pop(session.uuid, None)
+        self._drop_preview(session, now, "NORMAL_CLEARING")
         self.preview_ended(session.uuid, cause, now)
         self.offers.dispatch(now)
+
+    def _drop_preview(self, session: CallSession, now: float, cause: str = "ORIGINATOR_CANCEL") -> None:
+        """The agent's reservation for the preview taken back (``cause`` for any leg already ringing) and the call
+        forgotten."""
+        self.offers.withdraw(session, now, cause)
+        session.move_to(Phase.ENDED)
+        self.core.calls.pop(session.uuid, None)
 
     # ----------------------------------------------------------------- callbacks
     def become_callback(self, session: CallSession, step: ToCallback, now: float) -> None:
