@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import gevent
@@ -79,16 +80,27 @@ def config_tree(root: Path) -> Path:
     return main_file
 
 
+@contextmanager
 def running_and_standby(main_file: Path, env: dict[str, str], redis_url: str
-                        ) -> tuple[subprocess.Popen[bytes], Controller, NodeLeases]:
-    """A ``ccswitch run`` child (it takes the switch, being first) and a standby controller here, not started."""
+                        ) -> Iterator[tuple[subprocess.Popen[bytes], Controller]]:
+    """A ``ccswitch run`` child, once it runs the switch (being first), and a standby controller here, not started
+    yet; both stopped at the end."""
     first = subprocess.Popen([sys.executable, "-m", "ccswitch", "--log-level", "INFO", "run", "--config",
                               str(main_file)], env={**os.environ, **env}, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     leases = NodeLeases(redis_url, PREFIX, "standby", LEASE_S)
     standby = Controller(load_config(main_file, env=env), RedisStore(redis_url, PREFIX), WallClock(), tick_s=0.05,
                          leases=leases)
-    return first, standby, leases
+    try:
+        wait_until(lambda: leases.owners().get("fs1", "standby") != "standby", timeout=30,
+                   what="the first controller to run the switch")
+        yield first, standby
+    finally:
+        standby.stop()
+        leases.close()
+        if first.poll() is None:
+            first.kill()
+            first.wait(timeout=10)
 
 
 def agents_in(store: RedisStore, state: AgentState) -> list[str]:
@@ -104,7 +116,6 @@ def test_given_the_running_controller_is_killed_then_the_standby_carries_every_c
     env = {"CCSWITCH_ESL_HOST": "127.0.0.1", "CCSWITCH_ESL_PORT": str(server.port), "CCSWITCH_REDIS_URL": redis_url,
            "CCSWITCH_DIALPLAN": "demo"}  # open at any hour: the child's clock is the wall clock
     store = RedisStore(redis_url, PREFIX)
-    first, standby, standby_leases = running_and_standby(main_file, env, redis_url)
     double_offers: list[str] = []
 
     def watch() -> None:
@@ -120,49 +131,44 @@ def test_given_the_running_controller_is_killed_then_the_standby_carries_every_c
 
     watcher = gevent.spawn(watch)
     try:
-        wait_until(lambda: standby_leases.owners().get("fs1", "standby") != "standby", timeout=30,
-                   what="the first controller to run the switch")
-        standby.start()
-        talking_and_ringing = [sim.place_call(CallerScript(dtmf=SUPPORT, patience_s=3600)) for _ in range(5)]
-        wait_until(lambda: (agents_in(store, AgentState.ON_CALL), agents_in(store, AgentState.RESERVED))
-                   == (list(TALKING), list(RINGING)), timeout=20, what="two agents talking and three ringing")
-        waiting = [sim.place_call(CallerScript(dtmf=SUPPORT, patience_s=3600)) for _ in range(2)]
-        wait_until(lambda: len(store.entries("support")) == len(RINGING) + len(waiting), timeout=20,
-                   what="two callers waiting in the queue")
-        assert not standby.held and not standby.connections["fs1"].connected  # a standby does nothing
+        with running_and_standby(main_file, env, redis_url) as (first, standby):
+            standby.start()
+            talking_and_ringing = [sim.place_call(CallerScript(dtmf=SUPPORT, patience_s=3600)) for _ in range(5)]
+            wait_until(lambda: (agents_in(store, AgentState.ON_CALL), agents_in(store, AgentState.RESERVED))
+                       == (list(TALKING), list(RINGING)), timeout=20, what="two agents talking and three ringing")
+            waiting = [sim.place_call(CallerScript(dtmf=SUPPORT, patience_s=3600)) for _ in range(2)]
+            wait_until(lambda: len(store.entries("support")) == len(RINGING) + len(waiting), timeout=20,
+                       what="two callers waiting in the queue")
+            assert not standby.held and not standby.connections["fs1"].connected  # a standby does nothing
 
-        first.kill()  # kill -9
-        killed_at = time.monotonic()
-        first.wait(timeout=10)
-        parked = sim.place_call(CallerScript(dtmf=SUPPORT, patience_s=3600))  # nobody runs the switch now
-        engine = standby.engine
-        wait_until(lambda: standby.held == {"fs1"} and not engine._unreconciled, timeout=15,
-                   what="the standby to take the switch over")
-        took_over_s = time.monotonic() - killed_at
+            first.kill()  # kill -9
+            killed_at = time.monotonic()
+            first.wait(timeout=10)
+            parked = sim.place_call(CallerScript(dtmf=SUPPORT, patience_s=3600))  # nobody runs the switch now
+            engine = standby.engine
+            wait_until(lambda: standby.held == {"fs1"} and not engine._unreconciled, timeout=15,
+                       what="the standby to take the switch over")
+            took_over_s = time.monotonic() - killed_at
 
-        by_phase = {uuid: engine.calls[uuid].phase for uuid in talking_and_ringing + waiting if uuid in engine.calls}
-        assert sorted(by_phase.values(), key=str) == sorted(
-            [Phase.CONNECTED] * 2 + [Phase.OFFERING] * 3 + [Phase.QUEUED] * 2, key=str)
-        assert parked in engine.calls
-        # Every caller reaches an agent, each bridged once: the talking ones were never broken into.
-        everyone = [*talking_and_ringing, *waiting, parked]
-        wait_until(lambda: all(log.of(uuid, "CHANNEL_BRIDGE") for uuid in everyone), timeout=40,
-                   what="every caller to be bridged to an agent")
-        assert {uuid: len(log.of(uuid, "CHANNEL_BRIDGE")) for uuid in everyone} == dict.fromkeys(everyone, 1)
-        assert [uuid for uuid in everyone if any(e.get("Application") == "transfer"
-                                                for e in log.of(uuid, "CHANNEL_EXECUTE"))] == []
-        wait_until(lambda: all(agent.state is AgentState.AVAILABLE for agent in store.agents()
-                               if agent.id in TALKING + RINGING), timeout=30, what="every agent free again")
-        assert double_offers == []
-        print(f"the standby ran the switch {took_over_s:.2f} s after the kill (lease {LEASE_S} s)")
+            by_phase = {uuid: engine.calls[uuid].phase for uuid in talking_and_ringing + waiting
+                        if uuid in engine.calls}
+            assert sorted(by_phase.values(), key=str) == sorted(
+                [Phase.CONNECTED] * 2 + [Phase.OFFERING] * 3 + [Phase.QUEUED] * 2, key=str)
+            assert parked in engine.calls
+            # Every caller reaches an agent, each bridged once: the talking ones were never broken into.
+            everyone = [*talking_and_ringing, *waiting, parked]
+            wait_until(lambda: all(log.of(uuid, "CHANNEL_BRIDGE") for uuid in everyone), timeout=40,
+                       what="every caller to be bridged to an agent")
+            assert {uuid: len(log.of(uuid, "CHANNEL_BRIDGE")) for uuid in everyone} == dict.fromkeys(everyone, 1)
+            assert [uuid for uuid in everyone if any(e.get("Application") == "transfer"
+                                                    for e in log.of(uuid, "CHANNEL_EXECUTE"))] == []
+            wait_until(lambda: all(agent.state is AgentState.AVAILABLE for agent in store.agents()
+                                   if agent.id in TALKING + RINGING), timeout=30, what="every agent free again")
+            assert double_offers == []
+            print(f"the standby ran the switch {took_over_s:.2f} s after the kill (lease {LEASE_S} s)")
     finally:
         watcher.kill()
-        standby.stop()
-        standby_leases.close()
         store.close()
-        if first.poll() is None:
-            first.kill()
-            first.wait(timeout=10)
 
 
 def test_given_another_controller_took_its_switch_then_a_controller_stops(redis_url: str) -> None:
@@ -245,46 +251,39 @@ def test_given_the_running_controller_is_killed_while_it_dials_then_the_standby_
     store = RedisStore(redis_url, PREFIX)
     store.put_leads(CAMPAIGN, [lead(n) for n in range(1, len(SALES) + 1)])
     store.update_campaign_run(new_run(CAMPAIGN, time.time()), new_run(CAMPAIGN, time.time()))
-    first, standby, standby_leases = running_and_standby(main_file, env, redis_url)
 
     def dialling() -> list[str]:
         return sorted(lead.phone for lead in store.leads(CAMPAIGN) if lead.state is LeadState.DIALLING)
 
     try:
-        wait_until(lambda: standby_leases.owners().get("fs1", "standby") != "standby", timeout=30,
-                   what="the first controller to run the switch")
-        standby.start()  # it reads the campaign now: loaded, every lead pending
-        wait_until(lambda: post_json(http_port, f"/api/campaigns/{CAMPAIGN}/start") == 200, timeout=10,
-                   what="the first controller to start the campaign")
-        wait_until(lambda: dialling() == sorted(people), timeout=10, what="a line for each lead")
-        lines = {lead.phone: lead.call for lead in store.leads(CAMPAIGN)}
+        with running_and_standby(main_file, env, redis_url) as (first, standby):
+            standby.start()  # it reads the campaign now: loaded, every lead pending
+            wait_until(lambda: post_json(http_port, f"/api/campaigns/{CAMPAIGN}/start") == 200, timeout=10,
+                       what="the first controller to start the campaign")
+            wait_until(lambda: dialling() == sorted(people), timeout=10, what="a line for each lead")
+            lines = {lead.phone: lead.call for lead in store.leads(CAMPAIGN)}
 
-        first.kill()  # kill -9, the lines still ringing (a person answers 8 s after the dial)
-        first.wait(timeout=10)
-        wait_until(lambda: standby.held == {"fs1"} and not standby.engine._unreconciled, timeout=15,
-                   what="the standby to take the switch over")
-        abandon_message = AppCall("playback", standby.config.prompt_path("campaigns/abandoned"))
-
-        def taken_care_of(call: str) -> bool:  # put through to an agent, or (no agent within the 2 s a person may
-            # be kept waiting: a loaded machine) told so with the campaign's abandon message
-            return bool(log.of(call, "CHANNEL_BRIDGE")) or abandon_message in sim.apps_on(call)
-
-        wait_until(lambda: all(taken_care_of(str(call)) for call in lines.values()), timeout=20,
-                   what="the standby to take care of each person who answers")
-        assert any(log.of(str(call), "CHANNEL_BRIDGE") for call in lines.values())
-        wait_until(lambda: dialling() == [], timeout=20, what="no lead left dialling")
-        originates = [c for c in server.commands_received if c.startswith("bgapi originate")]
-        assert {phone: len([c for c in originates if f"cc_lead={phone}}}" in c]) for phone in people} == dict.fromkeys(
-            people, 1)
-        settled = {lead.phone: (lead.attempts, lead.last_outcome) for lead in store.leads(CAMPAIGN)}
-        assert set(settled.values()) <= {(1, DialOutcome.PERSON_ANSWERED), (1, DialOutcome.ABANDONED)}, settled
-    finally:
-        standby.stop()
-        standby_leases.close()
-        store.close()
-        if first.poll() is None:
-            first.kill()
+            first.kill()  # kill -9, the lines still ringing (a person answers 8 s after the dial)
             first.wait(timeout=10)
+            wait_until(lambda: standby.held == {"fs1"} and not standby.engine._unreconciled, timeout=15,
+                       what="the standby to take the switch over")
+            abandon_message = AppCall("playback", standby.config.prompt_path("campaigns/abandoned"))
+
+            def taken_care_of(call: str) -> bool:  # put through to an agent, or (no agent within the 2 s a person may
+                # be kept waiting: a loaded machine) told so with the campaign's abandon message
+                return bool(log.of(call, "CHANNEL_BRIDGE")) or abandon_message in sim.apps_on(call)
+
+            wait_until(lambda: all(taken_care_of(str(call)) for call in lines.values()), timeout=20,
+                       what="the standby to take care of each person who answers")
+            assert any(log.of(str(call), "CHANNEL_BRIDGE") for call in lines.values())
+            wait_until(lambda: dialling() == [], timeout=20, what="no lead left dialling")
+            originates = [c for c in server.commands_received if c.startswith("bgapi originate")]
+            dials = {phone: len([c for c in originates if f"cc_lead={phone}}}" in c]) for phone in people}
+            assert dials == dict.fromkeys(people, 1)
+            settled = {lead.phone: (lead.attempts, lead.last_outcome) for lead in store.leads(CAMPAIGN)}
+            assert set(settled.values()) <= {(1, DialOutcome.PERSON_ANSWERED), (1, DialOutcome.ABANDONED)}, settled
+    finally:
+        store.close()
         server.stop()
         sim.shutdown()
 
