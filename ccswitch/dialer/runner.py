@@ -285,7 +285,3 @@ class Dialer:
                              campaign.config.name, lead.phone, lead.call)
                     campaign.settle(lead, DialOutcome.FAILED, now)
 
-    def _ledger(self, campaign: CampaignState, line: Line, now: float, abandoned: bool) -> None:
-        """A person answered ``line`` (``CampaignState.record_answer``); kept for the restart tests, which fill a
-        ledger by hand."""
-        campaign.record_answer(line, now, abandoned)

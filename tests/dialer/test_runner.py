@@ -902,9 +902,9 @@ def test_after_a_restart_the_abandon_ledger_still_counts_the_windows_answers_and
 ) -> None:
     campaign = rig.dialer.campaigns["promo-nov"]
     line = Line("x", "fs1", "promo-nov", "+447700900001", LineState.WAITING, MONDAY_10AM)
-    rig.dialer._ledger(campaign, line, MONDAY_10AM, abandoned=True)  # a person abandoned at 10:00
+    campaign.record_answer(line, MONDAY_10AM, abandoned=True)  # a person abandoned at 10:00
     for second, call in enumerate(("a", "b", "a")):  # "a" written twice (say, by two controllers): counted once
-        rig.dialer._ledger(campaign, replace(line, uuid=call), MONDAY_10AM + 1 + second, abandoned=False)
+        campaign.record_answer(replace(line, uuid=call), MONDAY_10AM + 1 + second, abandoned=False)
     window = rig.config.campaigns["promo-nov"].abandon_window_s
     again = Dialer(rig.config, rig.store, rig.engine, rig.effects)
     again.start(MONDAY_10AM + 10)
