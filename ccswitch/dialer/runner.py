@@ -284,4 +284,3 @@ class Dialer:
                     log.info("campaign %s: lead %s was being dialled (%s) when the controller stopped: failed",
                              campaign.config.name, lead.phone, lead.call)
                     campaign.settle(lead, DialOutcome.FAILED, now)
-
