@@ -52,13 +52,22 @@ from ccswitch.store.base import (
 )
 from ccswitch.store.redis_client import connect
 
-# KEYS: agents hash, versions hash. ARGV: agent id, expected version, new JSON. Returns new version or nil.
+# KEYS: records hash, versions hash[, a set]. ARGV: id, expected version, new JSON[, '1' or '0']. Returns the new
+# version or nil. With the set (a campaign's leads being dialled), the id joins it on '1' and leaves it on '0' in
+# the same step.
 _COMPARE_AND_SET = """
 local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if current ~= tonumber(ARGV[2]) then
     return false
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+if KEYS[3] then
+    if ARGV[4] == '1' then
+        redis.call('SADD', KEYS[3], ARGV[1])
+    else
+        redis.call('SREM', KEYS[3], ARGV[1])
+    end
+end
 return redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 """
 
@@ -88,22 +97,6 @@ for i = 1, #ARGV, 3 do
     end
 end
 return added
-"""
-
-# KEYS: leads hash, versions hash, dialling set. ARGV: phone, expected version, new JSON, '1' if the new lead is
-# dialling else '0'. The compare-and-set above, keeping the set of leads being dialled in the same step.
-_UPDATE_LEAD = """
-local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if current ~= tonumber(ARGV[2]) then
-    return false
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-if ARGV[4] == '1' then
-    redis.call('SADD', KEYS[3], ARGV[1])
-else
-    redis.call('SREM', KEYS[3], ARGV[1])
-end
-return redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 """
 _LEADS_PER_SCRIPT = 1000  # one script call blocks Redis: keep each short
 
@@ -145,7 +138,6 @@ class RedisStore:
         self._run_versions_key = f"{key_prefix}campaign-run-versions"
         self._compare_and_set = self._client.register_script(_COMPARE_AND_SET)
         self._add_absent_leads = self._client.register_script(_ADD_ABSENT_LEADS)
-        self._update_lead = self._client.register_script(_UPDATE_LEAD)
         self._restore = self._client.register_script(_RESTORE)
         self._add_answer = self._client.register_script(_ADD_ANSWER)
         self._replace_present = self._client.register_script(_REPLACE_PRESENT)
@@ -312,7 +304,7 @@ class RedisStore:
     def update_lead(self, old: Lead, new: Lead) -> Lead | None:
         check_same_lead(old, new)
         with self._failures(f"update lead {old.phone} of campaign {old.campaign}"):
-            version = self._update_lead(
+            version = self._compare_and_set(
                 keys=[*self._lead_keys(old.campaign), self._dialling_key(old.campaign)],
                 args=[old.phone, old.version, _encode_lead(new), _dialling_flag(new)],
             )
