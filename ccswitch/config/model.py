@@ -367,6 +367,30 @@ class ChatBot:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatTopic:
+    """A topic of the web chat's pre-chat form: the customer is greeted by ``bot`` (then handed to its queue), or
+    queued straight in ``queue``."""
+
+    name: str
+    label: str
+    bot: str | None = None
+    queue: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """``chat:`` in ccswitch.yaml: the web chat and how agents hold text contacts."""
+
+    topics: tuple[ChatTopic, ...] = ()
+    attachments: Path | None = None  # folder of the files customers and agents send (None: no attachments)
+    max_attachment_bytes: int = 10 * 2**20
+    offer_timeout_s: float = 30.0  # an offer not accepted by then goes back to its place (a no-answer miss)
+    requeue_unanswered_s: float = 120.0  # a customer's message unanswered this long, the agent away: requeued
+    service_level_s: int = 60  # chat's own service-level threshold
+    site_origins: tuple[str, ...] = ()  # web sites allowed to embed the widget (CORS)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     config_file: Path
     nodes: tuple[EslNode, ...]
@@ -388,6 +412,7 @@ class Config:
     campaigns: Mapping[str, CampaignConfig] = field(default_factory=lambda: MappingProxyType({}))
     overload: OverloadConfig = field(default_factory=OverloadConfig)
     chatbots: Mapping[str, ChatBot] = field(default_factory=lambda: MappingProxyType({}))
+    chat: ChatSettings = field(default_factory=ChatSettings)
     unset: frozenset[str] = frozenset()  # top-level keys ccswitch.yaml leaves out: their defaults apply
 
     @property
