@@ -82,6 +82,27 @@ def test_the_switchs_reported_limits_apply_unless_configured(engine: Engine) -> 
     assert engine.capacities["fs1"] == Capacity(200, 50, 8193)
 
 
+# ---- pacing the agent legs within the node's per-second budget ----------------------------------------------------
+
+
+def test_given_the_nodes_per_second_budget_spent_then_the_offer_waits_at_its_place_and_goes_in_the_next_second(
+        config: Config, emitted: Recorder) -> None:
+    straight_to_support = replace(config.dialplan, rules=(), default=ToQueue("support"))
+    engine = Engine(replace(config, dialplan=straight_to_support), MemoryStore(), emitted)
+    engine.start(MONDAY_10AM - 3600)
+    engine.capacities["fs1"] = Capacity(sessions_per_second=3)  # 2 channels a second
+    before = dict(engine.agents)
+    arrive(engine, "c-1")  # its channel takes 1, the headroom for callers (0.2 a second) the other
+    engine.tick(MONDAY_10AM + 0.9)
+    assert not [effect for effect in emitted.take() if isinstance(effect, ConnectAgent)]
+    assert engine.calls["c-1"].phase is Phase.QUEUED and "c-1" in engine.waiting["support"]
+    assert engine.agents == before  # nobody reserved, nobody charged: their places in the idle line kept
+    engine.tick(MONDAY_10AM + 1.0)  # the caller's channel is a second old
+    (offer,) = [effect for effect in emitted.take() if isinstance(effect, ConnectAgent)]
+    assert offer.call == "c-1" and len(offer.legs) == 1
+    assert engine.calls["c-1"].phase is Phase.OFFERING
+
+
 # ---- the toll-free option: callers left ringing in a queue --------------------------------------------------------
 
 

@@ -1,8 +1,9 @@
 """Calls the centre makes: a campaign's answered calls (queued for agents ahead of everyone, until their connect
 deadline, or sent to a step), previews (an agent reserved for a lead until they dial it or skip it), and callbacks
 (a waiting caller keeps their place and hangs up; the place waits for an agent, whose phone rings first and then
-dials the customer, again after ``retry_s`` until the queue's attempts are spent). Owns the retries' and the connect
-deadlines' timers."""
+dials the customer, again after ``retry_s`` until the queue's attempts are spent). The customer's leg is dialled
+within the node's per-second budget, as the agent's was (``Core.take_channels``). Owns the retries' and the connect
+deadlines' timers, and the dials waiting for the budget."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class DialOuts:
         self.core = core
         self.retries: list[tuple[float, str]] = []  # (when, call): heap of callbacks to try again
         self.connect_deadlines: list[tuple[float, str]] = []  # (when, call): outbound calls to connect by then
+        self.paced_dials: list[str] = []  # agents' legs whose customer waits for the node's per-second budget
         self.preview_ended: PreviewEnded = lambda _call, _cause, _now: None  # the dialler's, to settle the lead
 
     # ----------------------------------------------------------------- campaigns
@@ -118,6 +120,7 @@ class DialOuts:
         (agent_id,) = session.ringing
         session.ringing = {agent_id: str(uuidlib.uuid4())}
         session.move_to(Phase.OFFERING)
+        self.core.recent_sessions.created(session.node, now)  # (asked for by the agent: counted, not deferred)
         self._ring_agent_first(session, agent_id, session.caller_name or session.caller_number, now)
 
     def end_preview(self, call: str, now: float) -> None:
@@ -257,10 +260,14 @@ class DialOuts:
         else:
             self.offers.offer_failed(session, event.reason, now)
 
-    def dial_customer(self, agent_leg: str) -> None:
-        """The agent took the callback or preview (their phone is parked): dial the customer from it."""
-        session = self.core.calls.get(self.core.agent_legs[agent_leg])
+    def dial_customer(self, agent_leg: str, now: float) -> None:
+        """The agent took the callback or preview (their phone is parked): dial the customer from it, as soon as
+        the node's per-second budget allows (until then the agent's phone waits parked: ``dials_due``)."""
+        session = self.core.calls.get(self.core.agent_legs.get(agent_leg, ""))
         if session is None or session.phase is not Phase.OFFERING or session.entry is None:
+            return
+        if not self.core.take_channels(session.node, 1, now):
+            self.paced_dials.append(agent_leg)
             return
         plan = self._dial_plan(session)
         assert session.callee_leg is not None
@@ -269,6 +276,12 @@ class DialOuts:
                                                          plan.number, plan.caller_id_number, plan.ring_timeout_s,
                                                          session.pending_tag)])
         log.info("call %s: agent leg %s answered; dialling %s", session.uuid, agent_leg, plan.number)
+
+    def dials_due(self, now: float) -> None:
+        """Customers whose dial waited for the node's per-second budget: tried again."""
+        paced, self.paced_dials = self.paced_dials, []
+        for agent_leg in paced:
+            self.dial_customer(agent_leg, now)
 
     def _dial_plan(self, session: CallSession) -> DialOutPlan:
         """How the agent's phone dials the customer: the preview's, or the queue's callback policy."""
