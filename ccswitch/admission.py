@@ -147,7 +147,7 @@ def decide(capacity: Capacity, reserve: Reserve, load: NodeLoad, needs_media: bo
     return Admit()
 
 
-SURGE_DEVIATIONS = 1.5  # of the arrivals' fluctuation kept free for callers (see the module's docstring)
+SURGE_DEVIATIONS = 2.0  # of the arrivals' fluctuation kept free for callers (see the module's docstring)
 
 
 def inbound_headroom(arrivals_per_second: float) -> int:

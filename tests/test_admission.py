@@ -102,9 +102,9 @@ PACING = [
     ((28, 0.0, 1), 1),  # the 29th channel of the second
     ((29, 0.0, 1), 0),  # the budget is spent: deferred
     ((40, 0.0, 1), 0),  # over it (callers the switch took anyway): never negative
-    ((10, 2.0, 5), 5),  # 29 - 10 - headroom 3 = 16 left
-    ((10, 8.0, 20), 13),  # headroom 6 for 8 callers a second
-    ((20, 20.0, 3), 0),  # 29 - 20 - headroom 10 < 0: the callers need the rest of the budget
+    ((10, 2.0, 5), 5),  # 29 - 10 - headroom 4 = 15 left
+    ((10, 8.0, 20), 11),  # headroom 8 for 8 callers a second
+    ((20, 20.0, 3), 0),  # 29 - 20 - headroom 13 < 0: the callers need the rest of the budget
     ((0, 0.0, 0), 0),  # nothing wanted
 ]
 
@@ -115,11 +115,11 @@ def test_channels_allowed(situation: tuple[int, float, int], granted: int) -> No
     assert channels_allowed(CAPACITY, created, arrivals, wanted) == granted
 
 
-@pytest.mark.parametrize(("arrivals", "headroom"), [(0.0, 0), (0.5, 2), (2.0, 3), (8.0, 6), (20.0, 10),
+@pytest.mark.parametrize(("arrivals", "headroom"), [(0.0, 0), (0.5, 2), (2.0, 4), (8.0, 8), (20.0, 13),
                                                      (-1.0, 0)])
 def test_the_headroom_for_callers_grows_with_the_fluctuation_of_their_arrivals(arrivals: float,
                                                                                 headroom: int) -> None:
-    # 1.5 standard deviations of the difference of two seconds' Poisson arrivals: 1.5 * sqrt(2 * rate), rounded up
+    # 2 standard deviations of the difference of two seconds' Poisson arrivals: 2 * sqrt(2 * rate), rounded up
     assert inbound_headroom(arrivals) == headroom
 
 

@@ -90,9 +90,9 @@ def test_given_the_nodes_per_second_budget_spent_then_the_offer_waits_at_its_pla
     straight_to_support = replace(config.dialplan, rules=(), default=ToQueue("support"))
     engine = Engine(replace(config, dialplan=straight_to_support), MemoryStore(), emitted)
     engine.start(MONDAY_10AM - 3600)
-    engine.capacities["fs1"] = Capacity(sessions_per_second=3)  # 2 channels a second
+    engine.capacities["fs1"] = Capacity(sessions_per_second=4)  # 3 channels a second
     before = dict(engine.agents)
-    arrive(engine, "c-1")  # its channel takes 1, the headroom for callers (0.2 a second) the other
+    arrive(engine, "c-1")  # its channel takes 1, the headroom for callers (0.2 a second) the other 2
     engine.tick(MONDAY_10AM + 0.9)
     assert not [effect for effect in emitted.take() if isinstance(effect, ConnectAgent)]
     assert engine.calls["c-1"].phase is Phase.QUEUED and "c-1" in engine.waiting["support"]

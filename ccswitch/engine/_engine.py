@@ -469,6 +469,10 @@ class Engine:
         return self.core.capacities
 
     @property
+    def channel_deferrals(self) -> Counter[str]:
+        return self.core.channel_deferrals
+
+    @property
     def overload_overflows(self) -> Counter[tuple[str, admission.Limit]]:
         return self.inbound.overload_overflows
 

@@ -9,6 +9,7 @@ the history's books); effects leave only through ``emit_to``/``send`` and ``flus
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -58,6 +59,7 @@ class Core:
         self.agent_of_user = agents_by_user(config)
         self.recent_sessions = RecentSessions()  # channels created per node in the last second
         self.capacities = {node.name: node.capacity() for node in config.nodes}  # as the switch says at connect
+        self.channel_deferrals: Counter[str] = Counter()  # node -> new channels put off for its per-second budget
         self._outbox: dict[tuple[str, str], list[Effect]] = {}  # (node, call) -> effects decided in this step
 
     def reconfigure(self, config: Config) -> None:
@@ -85,6 +87,7 @@ class Core:
         granted = admission.channels_allowed(self.capacities[node], recent.count(node, now),
                                              recent.arrivals_per_second(node, now), wanted)
         recent.created(node, now, granted)
+        self.channel_deferrals[node] += wanted - granted
         return granted
 
     # ----------------------------------------------------------------- agents

@@ -1,6 +1,8 @@
 """Overload over TCP: a simulated switch with few RTP ports, callers arriving past them. With the node's port range
 configured as the switch's, admission turns the callers beyond the reserve away with a cause and the switch drops
-nobody; with it configured too wide, the switch drops the callers it cannot answer, and each is logged and counted."""
+nobody; with it configured too wide, the switch drops the callers it cannot answer, and each is logged and counted.
+A burst of callers on a node with a small per-second budget: their agents' legs wait for it, and the switch
+refuses nobody."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from dataclasses import replace
 from ccswitch.admission import Reserve
 from ccswitch.config import Config
 from ccswitch.config.model import OverloadConfig
+from ccswitch.engine import Phase
 from ccswitch.routing.steps import ToQueue
 from ccswitch.sim import CallerScript
 from ccswitch.sim.limits import SwitchLimits
@@ -112,3 +115,21 @@ def test_a_caller_left_ringing_with_nobody_free_is_answered_after_the_queues_wai
     assert centre.clock.now() - centre.controller.engine.calls[call].arrived_at >= 30
     wait_until(lambda: any(run.uuid == call and run.app == "playback" for run in centre.switch.executed),
                what="the queue's music")
+
+
+def test_agent_legs_beyond_the_nodes_per_second_budget_wait_for_it_and_the_switch_refuses_nobody(
+        centre_factory: Callable[..., ContactCentre]) -> None:
+    def straight_to_support(config: Config) -> Config:
+        return replace(config, dialplan=replace(config.dialplan, rules=(), default=ToQueue("support")))
+    centre = centre_factory(configure=straight_to_support, limits=SwitchLimits(sessions_per_second=6))
+    wait_until(lambda: sample(centre, "ccswitch_node_capacity", node="fs1", limit="sessions_per_second") == 6,
+               what="the budget read from the switch (api status): 5 channels a second")
+    engine = centre.controller.engine
+    calls = [centre.switch.place_call(CallerScript(patience_s=600)) for _ in range(4)]  # 5 agents free
+    # 4 callers and their 4 agents' legs in one second would be 8: the legs go 2 a second once the callers' second
+    # has passed (3 of the 5 kept for callers still arriving at 0.8 a second)
+    wait_until(lambda: all(call in engine.calls and engine.calls[call].phase is Phase.CONNECTED for call in calls),
+               timeout=10, what="every caller connected to an agent")
+    assert centre.switch.refused_calls == []
+    assert not engine.offer_failures  # no agent leg refused (DESTINATION_OUT_OF_ORDER: "Throttle Error!")
+    assert (sample(centre, "ccswitch_channel_deferrals_total", node="fs1") or 0) > 0
