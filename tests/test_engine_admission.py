@@ -12,9 +12,9 @@ from ccswitch.admission import Capacity, Limit, Reserve
 from ccswitch.channel_events import Bridged, HungUp, Parked
 from ccswitch.config import Config
 from ccswitch.config.model import OverloadConfig
-from ccswitch.effects import Answer, ConnectAgent, Hangup, Play, StartMusic, TakeCall
+from ccswitch.effects import Answer, ConnectAgent, Hangup, Originate, Play, StartMusic, StopMedia, TakeCall
 from ccswitch.engine import Engine, Phase
-from ccswitch.routing.steps import ToAnnouncement, ToQueue
+from ccswitch.routing.steps import ToAnnouncement, ToCallback, ToQueue
 from ccswitch.store.memory import MemoryStore
 from tests.test_engine import MONDAY_10AM, Recorder, config, emitted, with_queue
 
@@ -80,6 +80,50 @@ def test_when_the_switch_hangs_up_a_caller_it_could_not_answer_then_it_is_counte
 def test_the_switchs_reported_limits_apply_unless_configured(engine: Engine) -> None:
     engine.node_capacity("fs1", 200, 50)
     assert engine.capacities["fs1"] == Capacity(200, 50, 8193)
+
+
+# ---- a callback as the overload step -------------------------------------------------------------------------------
+
+
+def callback_on_overload(config: Config, emitted: Recorder, step: ToCallback, media_ports: int) -> Engine:
+    engine = Engine(replace(config, overload=replace(ANNOUNCE, then=step)), MemoryStore(), emitted)
+    engine.start(MONDAY_10AM - 3600)
+    engine.capacities["fs1"] = Capacity(max_sessions=1000, sessions_per_second=1000, media_ports=media_ports)
+    arrive(engine, "c-1")  # answered by the IVR: it holds a port
+    emitted.take()
+    return engine
+
+
+def test_given_a_callback_step_without_confirmation_the_caller_is_hung_up_unanswered_and_called_back(
+        config: Config, emitted: Recorder) -> None:
+    engine = callback_on_overload(config, emitted, ToCallback("support", confirm=False), media_ports=3)
+    arrive(engine, "c-2", MONDAY_10AM + 2)
+    assert emitted.take() == [TakeCall("c-2"), Hangup("c-2", "USER_BUSY")]  # no Answer: no port, no charge
+    assert engine.overload_overflows == {("fs1", Limit.MEDIA): 1}
+    entry = engine.calls["c-2"].entry
+    assert engine.calls["c-2"].phase is Phase.CALLBACK and entry is not None and entry.callback == "79161234567"
+    engine.handle("fs1", HungUp("c-2", "USER_BUSY"), MONDAY_10AM + 2.1)
+    (originate,) = [effect for effect in emitted.take() if isinstance(effect, Originate)]  # an agent's phone first
+    assert originate.endpoint in {engine.config.agents[agent].contact for agent in engine.members("support")}
+    assert engine.callbacks_pending()["support"] == 1
+
+
+def test_given_no_port_left_a_callback_step_that_confirms_hangs_up_unanswered_and_keeps_the_number(
+        config: Config, emitted: Recorder) -> None:
+    engine = callback_on_overload(config, emitted, ToCallback("support"), media_ports=1)
+    arrive(engine, "c-2", MONDAY_10AM + 2)
+    assert emitted.take() == [TakeCall("c-2"), Hangup("c-2", "USER_BUSY")]
+    assert engine.calls["c-2"].phase is Phase.CALLBACK
+
+
+def test_given_ports_left_a_callback_step_that_confirms_answers_and_plays_the_confirmation(
+        config: Config, emitted: Recorder) -> None:
+    engine = callback_on_overload(config, emitted, ToCallback("support"), media_ports=3)
+    arrive(engine, "c-2", MONDAY_10AM + 2)
+    take, answer, stop, play = emitted.take()
+    assert (take, answer, stop) == (TakeCall("c-2"), Answer("c-2"), StopMedia("c-2"))
+    policy = engine.config.queues["support"].callback
+    assert policy is not None and isinstance(play, Play) and play.path == engine.config.prompt_path(policy.confirm)
 
 
 # ---- pacing the agent legs within the node's per-second budget ----------------------------------------------------

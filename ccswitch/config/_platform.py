@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from ccswitch.admission import DEFAULT_RTP_END_PORT, DEFAULT_RTP_START_PORT, Reserve
 from ccswitch.config import _fields as f
-from ccswitch.config._common import ENV_FILE, _flag, _unique
+from ccswitch.config._common import ENV_FILE, _unique
 from ccswitch.config._reader import Issues, Node
 from ccswitch.config.model import (
     EslNode,
@@ -281,6 +281,6 @@ def _recording_policy(node: Node, refs: list[f.Ref]) -> RecordingPolicy:
     return RecordingPolicy(
         mode=mode,
         sample_percent=section.integer("sample_percent", 100, 0, 100),
-        stereo=_flag(section, "stereo", True),
+        stereo=section.flag("stereo", True),
         announce=f.prompt(section, "announce", refs) if "announce" in section.data else None,
     )

@@ -18,7 +18,7 @@ from ccswitch.acd import waiting as wait
 from ccswitch.acd.queues import QueueEntry
 from ccswitch.calls import CallSession, DialOutPlan, Phase, contact_record, outcome_of
 from ccswitch.channel_events import HungUp, JobFailed
-from ccswitch.effects import DialOut, Originate, Play, StopMedia
+from ccswitch.effects import DialOut, Hangup, Originate, Play, StopMedia
 from ccswitch.engine.core import OFFER_GRACE_S, Core, log
 from ccswitch.errors import InvalidTransition, UnknownNameError
 from ccswitch.history.model import Outcome
@@ -152,22 +152,26 @@ class DialOuts:
     # ----------------------------------------------------------------- callbacks
     def become_callback(self, session: CallSession, step: ToCallback, now: float) -> None:
         """The call becomes a callback of ``step.queue``: at its place if it waits there already, else as a new
-        arrival. A caller without a number we can dial goes to ``step.otherwise``."""
+        arrival. A caller without a number we can dial goes to ``step.otherwise``. Without ``step.confirm`` the
+        caller is hung up at once, unanswered if they were not yet: the callback holds no channel."""
         policy = self.core.config.queues[step.queue].callback
         assert policy is not None  # checked when the config was loaded
         if not wait.can_call_back(session.caller_number):
             self.inbound.go(session, step.otherwise, now)
             return
-        self.core.answer(session)
+        if step.confirm:
+            self.core.answer(session)
         if session.entry is None or session.entry.queue != step.queue:
             session.entry = QueueEntry(session.uuid, step.queue, 0, now, self.core.store.next_seq(),
                                        session.caller_number, session.caller_name)
             session.queued_at = now
-        self.callback_requested(session, policy, now)
+        self.callback_requested(session, policy, now, None if step.confirm else step.cause)
 
-    def callback_requested(self, session: CallSession, policy: wait.CallbackPolicy, now: float) -> None:
-        """The caller keeps their place and hangs up after the confirmation; the place waits for an agent once
-        they have gone (``callback_channel_ended``). Kept in the store, so a restart keeps it too."""
+    def callback_requested(self, session: CallSession, policy: wait.CallbackPolicy, now: float,
+                           hang_up: str | None = None) -> None:
+        """The caller keeps their place and hangs up after the confirmation (or is hung up at once with the cause
+        ``hang_up``); the place waits for an agent once they have gone (``callback_channel_ended``). Kept in the
+        store, so a restart keeps it too."""
         assert session.entry is not None
         core = self.core
         core.waiting[session.entry.queue].pop(session.uuid, None)
@@ -176,11 +180,14 @@ class DialOuts:
         core.store.add_entry(session.entry)
         session.move_to(Phase.CALLBACK)
         session.music_on = False
-        session.pending_tag = session.next_tag("callback")
-        core.emit_to(session, [StopMedia(session.uuid), Play(session.uuid, core.config.prompt_path(policy.confirm),
-                                                               session.pending_tag)])
-        log.info("call %s: %s asked to be called back (queue %s)", session.uuid, session.caller_number,
-                 session.entry.queue)
+        if hang_up is None:
+            session.pending_tag = session.next_tag("callback")
+            core.emit_to(session, [StopMedia(session.uuid),
+                                   Play(session.uuid, core.config.prompt_path(policy.confirm), session.pending_tag)])
+        else:
+            core.emit_to(session, [Hangup(session.uuid, hang_up)])
+        log.info("call %s: %s to be called back (queue %s)%s", session.uuid, session.caller_number,
+                 session.entry.queue, "" if hang_up is None else f", hung up at once ({hang_up})")
 
     def callback_channel_ended(self, event: HungUp, now: float) -> None:
         """The channel of a callback waiting for an agent ended: its caller, who hung up after the confirmation

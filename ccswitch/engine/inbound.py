@@ -132,8 +132,11 @@ class InboundPath:
             return step
         self.overload_overflows[(session.node, decision.limit)] += 1
         then = core.config.overload.then
-        if not decision.media_left and not isinstance(then, ToTransfer | ToHangup):  # no port to answer with
-            then = ToHangup(then.cause if isinstance(then, ToAnnouncement) else "NORMAL_CIRCUIT_CONGESTION")
+        if not decision.media_left:  # no port to answer with: a step that would answer does without
+            if isinstance(then, ToCallback):
+                then = replace(then, confirm=False)  # the number is kept all the same
+            elif not isinstance(then, ToTransfer | ToHangup):
+                then = ToHangup(then.cause if isinstance(then, ToAnnouncement) else "NORMAL_CIRCUIT_CONGESTION")
         log.warning("call %s: node %s is near its %s limit (%d channels, %d media ports, %d new in the last second; "
                     "capacity %s): %s instead of %s", session.uuid, session.node, decision.limit.value, load.sessions,
                     load.media, load.recent_sessions, core.capacities[session.node], then, step)

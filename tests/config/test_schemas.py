@@ -177,7 +177,7 @@ rules:
     then: {queue: sales, priority: 5, skills: {english: 3}}
     recording: {mode: sample, sample_percent: 50, stereo: false, announce: announce/recorded}
   - {name: voicemail, then: {voicemail: queue/leave_message, max_s: 60}}
-  - {name: callback, then: {callback: support, otherwise: {hangup: USER_BUSY}}}
+  - {name: callback, then: {callback: support, otherwise: {hangup: USER_BUSY}, confirm: false, cause: USER_BUSY}}
   - {name: announce, then: {announce: announce/closed, cause: USER_BUSY}}
 """
 EVERY_KEY_EDITS = [

@@ -13,7 +13,7 @@ from ccswitch.admission import Reserve
 from ccswitch.config import Config
 from ccswitch.config.model import OverloadConfig
 from ccswitch.engine import Phase
-from ccswitch.routing.steps import ToQueue
+from ccswitch.routing.steps import Step, ToCallback, ToQueue
 from ccswitch.sim import CallerScript
 from ccswitch.sim.limits import SwitchLimits
 
@@ -24,15 +24,16 @@ SIX_PORTS = SwitchLimits(max_sessions=500, sessions_per_second=40, rtp_start_por
 CALLERS = 10
 
 
-def queue_with_nobody_logged_in(ports_to: int) -> Callable[[Config], Config]:
+def queue_with_nobody_logged_in(ports_to: int, then: Step | None = None) -> Callable[[Config], Config]:
     """Every caller goes straight to sales, where no agent is logged in: answered, they wait with music (a port
-    each). The node's RTP range ends at ``ports_to``; one port is kept in reserve."""
+    each). The node's RTP range ends at ``ports_to``; one port is kept in reserve; callers beyond go to ``then``."""
     def configure(config: Config) -> Config:
         node = replace(config.nodes[0], rtp_start_port=20000, rtp_end_port=ports_to)
         agents = {agent_id: replace(agent, login="logged_out") for agent_id, agent in config.agents.items()}
+        overload = OverloadConfig(reserve=Reserve(media_ports=1))
         return replace(config, nodes=(node,), agents=agents,
                        dialplan=replace(config.dialplan, rules=(), default=ToQueue("sales")),
-                       overload=replace(OverloadConfig(), reserve=Reserve(media_ports=1)))
+                       overload=overload if then is None else replace(overload, then=then))
     return configure
 
 
@@ -66,6 +67,20 @@ def test_callers_beyond_the_media_ports_overflow_with_a_cause_and_the_switch_dro
                what="the session limit read from the switch (api status)")
     assert sample(centre, "ccswitch_node_capacity", node="fs1", limit="sessions_per_second") == 40
     assert sample(centre, "ccswitch_calls_dropped_by_switch_total", node="fs1", cause="DESTINATION_OUT_OF_ORDER") == 0
+
+
+def test_callers_beyond_the_media_ports_may_leave_a_callback_request_without_being_answered(
+        centre_factory: Callable[..., ContactCentre]) -> None:
+    centre = centre_factory(configure=queue_with_nobody_logged_in(20010, ToCallback("support", confirm=False)),
+                            limits=SIX_PORTS)
+    calls = arrive(centre)
+    wait_until(lambda: len(centre.switch.hangups) == 6, what="six overflowed callers hung up")
+    assert {h.cause for h in centre.switch.hangups} == {"USER_BUSY"}
+    assert not any(centre.switch.channels.get(call, None) and centre.switch.channels[call].answered
+                   for call in calls[4:])  # never answered: no port, no charge
+    wait_until(lambda: centre.controller.engine.callbacks_pending()["support"] == 6,
+               what="six callbacks waiting for a support agent")
+    assert sample(centre, "ccswitch_admission_overflows_total", node="fs1", cause="media_ports") == 6
 
 
 def test_a_node_configured_wider_than_the_switch_sees_its_callers_dropped_and_counts_them(
