@@ -17,7 +17,8 @@ The engine asks ``decide`` for every new inbound caller before answering it. Und
 (for the agent legs that connect the callers already admitted, and for the overflow's own short announcement):
 a caller who would eat into it takes the configured overflow step at once (an announcement and a hang-up with a
 cause the carrier understands, a callback, a transfer elsewhere), counted by the limit that stopped it. When no
-media port is left at all, the overflow hangs up without answering: that needs no port.
+media port is left at all, the overflow hangs up without answering (a callback step keeping the caller's number):
+that needs no port.
 
 Pacing. The controller cannot stop callers from arriving, but it creates channels of its own (the legs ringing
 agents, callbacks' and previews' legs, the dialler's lines), and those take from the same per-second budget:

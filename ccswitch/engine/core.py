@@ -57,7 +57,7 @@ class Core:
         self.router = Router.from_config(config)
         self.members = {queue: config.members(queue) for queue in config.queues}
         self.agent_of_user = agents_by_user(config)
-        self.recent_sessions = RecentSessions()  # channels created per node in the last second
+        self.recent_sessions = RecentSessions()  # channels created per node in the last second, callers' rate
         self.capacities = {node.name: node.capacity() for node in config.nodes}  # as the switch says at connect
         self.channel_deferrals: Counter[str] = Counter()  # node -> new channels put off for its per-second budget
         self._outbox: dict[tuple[str, str], list[Effect]] = {}  # (node, call) -> effects decided in this step
