@@ -33,8 +33,8 @@ def engine(config: Config, emitted: Recorder) -> Engine:
     return engine
 
 
-def arrive(engine: Engine, uuid: str, now: float = MONDAY_10AM) -> None:
-    engine.handle("fs1", Parked(uuid, True, "88005550556", "79161234567", "Ivan"), now)
+def arrive(engine: Engine, uuid: str, now: float = MONDAY_10AM, number: str = "79161234567") -> None:
+    engine.handle("fs1", Parked(uuid, True, "88005550556", number, "Ivan"), now)
 
 
 def test_given_a_node_at_its_media_reserve_when_a_caller_arrives_then_they_hear_the_overload_announcement(
@@ -89,7 +89,7 @@ def callback_on_overload(config: Config, emitted: Recorder, step: ToCallback, me
     engine = Engine(replace(config, overload=replace(ANNOUNCE, then=step)), MemoryStore(), emitted)
     engine.start(MONDAY_10AM - 3600)
     engine.capacities["fs1"] = Capacity(max_sessions=1000, sessions_per_second=1000, media_ports=media_ports)
-    arrive(engine, "c-1")  # answered by the IVR: it holds a port
+    arrive(engine, "c-1", number="79160000001")  # answered (by the IVR, or for the callback's confirmation): a port
     emitted.take()
     return engine
 
@@ -106,6 +106,10 @@ def test_given_a_callback_step_without_confirmation_the_caller_is_hung_up_unansw
     (originate,) = [effect for effect in emitted.take() if isinstance(effect, Originate)]  # an agent's phone first
     assert originate.endpoint in {engine.config.agents[agent].contact for agent in engine.members("support")}
     assert engine.callbacks_pending()["support"] == 1
+    arrive(engine, "c-3", MONDAY_10AM + 3)  # the same number again, having heard a busy tone: no second callback
+    assert emitted.take() == [TakeCall("c-3"), Hangup("c-3", "USER_BUSY")]
+    engine.handle("fs1", HungUp("c-3", "USER_BUSY"), MONDAY_10AM + 3.1)
+    assert engine.callbacks_pending()["support"] == 1 and "c-3" not in engine.calls
 
 
 def test_given_no_port_left_a_callback_step_that_confirms_hangs_up_unanswered_and_keeps_the_number(

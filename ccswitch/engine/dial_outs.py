@@ -22,7 +22,7 @@ from ccswitch.effects import DialOut, Hangup, Originate, Play, StopMedia
 from ccswitch.engine.core import OFFER_GRACE_S, Core, log
 from ccswitch.errors import InvalidTransition, UnknownNameError
 from ccswitch.history.model import Outcome
-from ccswitch.routing.steps import Step, ToCallback, ToQueue
+from ccswitch.routing.steps import Step, ToAnnouncement, ToCallback, ToHangup, ToQueue
 
 if TYPE_CHECKING:  # peers, wired by the engine
     from ccswitch.engine.inbound import InboundPath
@@ -153,11 +153,18 @@ class DialOuts:
     def become_callback(self, session: CallSession, step: ToCallback, now: float) -> None:
         """The call becomes a callback of ``step.queue``: at its place if it waits there already, else as a new
         arrival. A caller without a number we can dial goes to ``step.otherwise``. Without ``step.confirm`` the
-        caller is hung up at once, unanswered if they were not yet: the callback holds no channel."""
+        caller is hung up at once, unanswered if they were not yet: the callback holds no channel. A number already
+        waiting for a callback of the queue gets no second one (a caller hung up on with a busy tone calls again):
+        the caller hears the confirmation, or is hung up, all the same."""
         policy = self.core.config.queues[step.queue].callback
         assert policy is not None  # checked when the config was loaded
         if not wait.can_call_back(session.caller_number):
             self.inbound.go(session, step.otherwise, now)
+            return
+        if self._callback_waiting(step.queue, session.caller_number):
+            log.info("call %s: %s already waits for a callback from queue %s: no second one", session.uuid,
+                     session.caller_number, step.queue)
+            self.inbound.go(session, ToAnnouncement(policy.confirm) if step.confirm else ToHangup(step.cause), now)
             return
         if step.confirm:
             self.core.answer(session)
@@ -166,6 +173,12 @@ class DialOuts:
                                        session.caller_number, session.caller_name)
             session.queued_at = now
         self.callback_requested(session, policy, now, None if step.confirm else step.cause)
+
+    def _callback_waiting(self, queue: str, number: str) -> bool:
+        """Whether ``number`` waits for a callback of ``queue`` (or is being called back). A walk over the calls,
+        but only for a caller who asks for a callback."""
+        return any(call.entry is not None and call.entry.queue == queue and call.entry.callback == number
+                   for call in self.core.calls.values())
 
     def callback_requested(self, session: CallSession, policy: wait.CallbackPolicy, now: float,
                            hang_up: str | None = None) -> None:

@@ -38,7 +38,8 @@ def queue_with_nobody_logged_in(ports_to: int, then: Step | None = None) -> Call
 
 
 def arrive(centre: ContactCentre) -> list[str]:
-    calls = [centre.switch.place_call(CallerScript(patience_s=600)) for _ in range(CALLERS)]
+    calls = [centre.switch.place_call(CallerScript(patience_s=600, caller_number=f"7916000{index:04d}"))
+             for index in range(CALLERS)]
     wait_until(lambda: all(call in centre.controller.engine.calls or any(h.uuid == call for h in centre.switch.hangups)
                            for call in calls) and len(centre.controller.engine.calls) + len(centre.switch.hangups)
                >= CALLERS, what="every caller handled")
