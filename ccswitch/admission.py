@@ -30,8 +30,9 @@ kept to ``sessions_per_second - 1``, less a headroom for the callers who will st
 switch's second, which it takes without asking. On average that rest brings as many callers as the part of the
 last second before the switch's second began (already counted); the headroom covers the difference between the
 two, a fluctuation of Poisson arrivals whose standard deviation is at most sqrt(2 x arrivals a second), taken
-``SURGE_DEVIATIONS`` times. Callers arriving faster than the budget itself are beyond any pacing: the switch answers
-them 503, and only a larger ``sessions-per-second`` helps.
+``deviations`` times (``overload.pacing_headroom``: more spares callers the switch's 503, fewer lets agents' legs
+through sooner near the limit). Callers arriving faster than the budget itself are beyond any pacing: the switch
+answers them 503, and only a larger ``sessions-per-second`` helps.
 
 What a node carries now (``NodeLoad``) and what was created on it lately are counted by ``ccswitch.occupancy``.
 Everything here is pure.
@@ -148,18 +149,20 @@ def decide(capacity: Capacity, reserve: Reserve, load: NodeLoad, needs_media: bo
     return Admit()
 
 
-SURGE_DEVIATIONS = 2.0  # of the arrivals' fluctuation kept free for callers (see the module's docstring)
+DEFAULT_PACING_HEADROOM = 2.0  # standard deviations of the arrivals' fluctuation kept free for callers
 
 
-def inbound_headroom(arrivals_per_second: float) -> int:
+def inbound_headroom(arrivals_per_second: float, deviations: float) -> int:
     """Channels of the per-second budget kept for callers still to arrive in the switch's second, beyond those
     counted in the last one (see the module's docstring)."""
-    return math.ceil(SURGE_DEVIATIONS * math.sqrt(2 * max(0.0, arrivals_per_second)))
+    return math.ceil(deviations * math.sqrt(2 * max(0.0, arrivals_per_second)))
 
 
-def channels_allowed(capacity: Capacity, created_last_second: int, arrivals_per_second: float, wanted: int) -> int:
+def channels_allowed(capacity: Capacity, created_last_second: int, arrivals_per_second: float, wanted: int,
+                     deviations: float = DEFAULT_PACING_HEADROOM) -> int:
     """How many of ``wanted`` new channels the controller may create on a node now, given the channels created there
     in the last second (callers and ours) and the callers' recent rate: the switch refuses the one that takes its
     budget, counted down from ``sessions_per_second``, to 0."""
-    left = capacity.sessions_per_second - 1 - created_last_second - inbound_headroom(arrivals_per_second)
+    headroom = inbound_headroom(arrivals_per_second, deviations)
+    left = capacity.sessions_per_second - 1 - created_last_second - headroom
     return max(0, min(wanted, left))

@@ -95,7 +95,8 @@ def test_recent_sessions_are_counted_per_node_over_the_last_second() -> None:
 
 # ---- pacing: channels the controller creates ------------------------------------------------------------------------
 
-# (created in the last second, callers a second, wanted) -> granted, on a node of 30 a second (29 channels)
+# (created in the last second, callers a second, wanted) -> granted, on a node of 30 a second (29 channels), with
+# the default headroom of 2 deviations
 PACING = [
     ((0, 0.0, 1), 1),  # nothing going on
     ((0, 0.0, 40), 29),  # a ring-all bigger than the budget: as many as fit
@@ -107,6 +108,12 @@ PACING = [
     ((20, 20.0, 3), 0),  # 29 - 20 - headroom 13 < 0: the callers need the rest of the budget
     ((0, 0.0, 0), 0),  # nothing wanted
 ]
+# (created in the last second, callers a second, wanted, deviations) -> granted
+PACING_HEADROOM = [
+    ((20, 20.0, 3, 0.0), 3),  # no headroom: the sliding count alone
+    ((20, 20.0, 9, 0.0), 9),
+    ((20, 20.0, 9, 1.0), 2),  # headroom 7 (sqrt(40) = 6.3)
+]
 
 
 @pytest.mark.parametrize(("situation", "granted"), PACING)
@@ -115,12 +122,18 @@ def test_channels_allowed(situation: tuple[int, float, int], granted: int) -> No
     assert channels_allowed(CAPACITY, created, arrivals, wanted) == granted
 
 
+@pytest.mark.parametrize(("situation", "granted"), PACING_HEADROOM)
+def test_channels_allowed_with_a_configured_headroom(situation: tuple[int, float, int, float], granted: int) -> None:
+    created, arrivals, wanted, deviations = situation
+    assert channels_allowed(CAPACITY, created, arrivals, wanted, deviations) == granted
+
+
 @pytest.mark.parametrize(("arrivals", "headroom"), [(0.0, 0), (0.5, 2), (2.0, 4), (8.0, 8), (20.0, 13),
                                                      (-1.0, 0)])
 def test_the_headroom_for_callers_grows_with_the_fluctuation_of_their_arrivals(arrivals: float,
                                                                                 headroom: int) -> None:
     # 2 standard deviations of the difference of two seconds' Poisson arrivals: 2 * sqrt(2 * rate), rounded up
-    assert inbound_headroom(arrivals) == headroom
+    assert inbound_headroom(arrivals, 2.0) == headroom
 
 
 def test_recent_callers_rate_is_counted_over_five_seconds_and_among_the_created() -> None:

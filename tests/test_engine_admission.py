@@ -151,6 +151,18 @@ def test_given_the_nodes_per_second_budget_spent_then_the_offer_waits_at_its_pla
     assert engine.calls["c-1"].phase is Phase.OFFERING
 
 
+def test_given_no_headroom_configured_for_callers_the_offer_takes_what_the_last_second_left(
+        config: Config, emitted: Recorder) -> None:
+    straight_to_support = replace(config.dialplan, rules=(), default=ToQueue("support"))
+    engine = Engine(replace(config, dialplan=straight_to_support, overload=OverloadConfig(pacing_headroom=0.0)),
+                    MemoryStore(), emitted)
+    engine.start(MONDAY_10AM - 3600)
+    engine.capacities["fs1"] = Capacity(sessions_per_second=4)  # 3 channels a second: the caller's and 2 more
+    arrive(engine, "c-1")
+    (offer,) = [effect for effect in emitted.take() if isinstance(effect, ConnectAgent)]
+    assert offer.call == "c-1"
+
+
 # ---- the toll-free option: callers left ringing in a queue --------------------------------------------------------
 
 

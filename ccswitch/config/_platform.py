@@ -164,8 +164,9 @@ def _sso(section: Node) -> SsoConfig:
 
 def _overload(section: Node, refs: list[f.Ref]) -> OverloadConfig:
     """Admission: the reserve kept under each node limit, and the step callers beyond it take. A step that keeps
-    the caller on this node (a queue, an IVR menu, voicemail) would hold what admission protects."""
-    section.known(("reserve", "then"))
+    the caller on this node (a queue, an IVR menu, voicemail) would hold what admission protects. Pacing: the
+    headroom the channels the controller creates leave for callers."""
+    section.known(("reserve", "then", "pacing_headroom"))
     reserve = section.section("reserve")
     reserve.known(("sessions", "sessions_per_second", "media_ports"))
     default = OverloadConfig()
@@ -179,7 +180,18 @@ def _overload(section: Node, refs: list[f.Ref]) -> OverloadConfig:
                 reserve.integer("sessions_per_second", default.reserve.sessions_per_second, 0, 10_000),
                 reserve.integer("media_ports", default.reserve.media_ports, 0, 100_000)),
         then,
+        _deviations(section, "pacing_headroom", default.pacing_headroom),
     )
+
+
+def _deviations(section: Node, key: str, default: float) -> float:
+    value = section.raw(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 5:
+        section.error(key, f"expected standard deviations from 0 to 5, such as 2 or 1.5, got {value!r}")
+        return default
+    return float(value)
 
 
 def _timezone(main: Node) -> ZoneInfo:

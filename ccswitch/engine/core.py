@@ -85,7 +85,8 @@ class Core:
         rest."""
         recent = self.recent_sessions
         granted = admission.channels_allowed(self.capacities[node], recent.count(node, now),
-                                             recent.arrivals_per_second(node, now), wanted)
+                                             recent.arrivals_per_second(node, now), wanted,
+                                             self.config.overload.pacing_headroom)
         recent.created(node, now, granted)
         self.channel_deferrals[node] += wanted - granted
         return granted

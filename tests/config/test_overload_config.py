@@ -32,6 +32,16 @@ def test_configured_limits_win_over_what_the_switch_reports(tree: Tree) -> None:
     assert config.overload.then == ToAnnouncement("queue/all_busy", "NORMAL_CIRCUIT_CONGESTION")
 
 
+def test_pacing_leaves_callers_two_deviations_unless_configured_and_a_headroom_out_of_range_is_refused(
+        tree: Tree) -> None:
+    assert load_config(tree.config_file, env={}).overload.pacing_headroom == 2.0
+    tree.edit("config/ccswitch.yaml", "timezone:", "overload:\n  pacing_headroom: 1.5\ntimezone:")
+    assert load_config(tree.config_file, env={}).overload.pacing_headroom == 1.5
+    tree.edit("config/ccswitch.yaml", "pacing_headroom: 1.5", "pacing_headroom: 6")
+    assert problems(tree) == ["config/ccswitch.yaml: overload.pacing_headroom: expected standard deviations from 0 "
+                              "to 5, such as 2 or 1.5, got 6"]
+
+
 def test_an_overload_step_that_keeps_the_caller_on_the_node_is_refused(tree: Tree) -> None:
     tree.edit("config/ccswitch.yaml", "timezone:", "overload:\n  then: {queue: operator}\ntimezone:")
     assert problems(tree) == ["config/ccswitch.yaml: overload.then: expected an announce, hangup, callback or "

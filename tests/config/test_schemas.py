@@ -192,6 +192,7 @@ EVERY_KEY_EDITS = [
 overload:
   reserve: {sessions: 10, sessions_per_second: 3, media_ports: 10}
   then: {announce: queue/all_busy, cause: NORMAL_CIRCUIT_CONGESTION}
+  pacing_headroom: 1.5
 timezone:"""),
     ("config/ccswitch.yaml", "  music: local_stream://moh", "  say_language: en\n  music: local_stream://moh"),
     ("config/ccswitch.yaml", "  backend: memory", "  backend: redis\n  lease_s: 3"),
