@@ -393,12 +393,14 @@ def _drop_text(agent: Agent, event: DropText, now: float) -> Agent:
         raise InvalidTransition(f"agent {agent.id}: {event.contact} is not theirs")
     agent = replace(agent, texts=tuple(held for held in agent.texts if held.contact != event.contact),
                     not_before=max(agent.not_before, now + event.delay_s))
+    if event.why is TextDrop.DECLINED:
+        return replace(agent, idle_since=now)  # to the end of the longest-idle line, as after a missed call
     if event.why is not TextDrop.NO_ANSWER:
         return agent
     missed = agent.missed_in_row + 1
     if agent.state is AgentState.AVAILABLE and 0 < event.max_no_answer <= missed:
         return _move(agent, AgentState.ON_BREAK, now, missed_in_row=missed, break_reason=NO_ANSWER_BREAK)
-    return replace(agent, missed_in_row=missed)
+    return replace(agent, missed_in_row=missed, idle_since=now)
 
 
 # The table key guarantees the handler's event type, hence ``Any`` for the event parameter.

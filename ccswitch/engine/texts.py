@@ -327,6 +327,7 @@ class Texts:
         agent = contact.agent
         if drop is not None:
             self._release(contact, drop, now)
+        contact.agent = agent if contact.connected_at is not None else None  # who answered, for the history
         self.waiting.get(contact.entry.queue, {}).pop(contact.uuid, None)
         self.core.router.remove_call(contact.uuid)
         self.core.store.remove_entry(contact.entry.queue, contact.uuid)
