@@ -172,7 +172,7 @@ class History:
     def contacts_by_phone(self, number: str, limit: int = 50) -> list[ContactRecord]:
         """The newest ``limit`` contacts from this caller, newest first; numbers match by ``phone_key``."""
         rows = self.query(f"{_SELECT_CONTACTS} WHERE caller_key = ? ORDER BY started_at DESC LIMIT ?",
-                           (phone_key(number), limit))
+                          (phone_key(number), limit))
         return [_contact_from_row(row) for row in rows]
 
     def contact(self, call_uuid: str) -> ContactRecord | None:
@@ -183,7 +183,7 @@ class History:
     def last_contact_of(self, agent: str, ended_since: float) -> ContactRecord | None:
         """The agent's call that ended last, at ``ended_since`` or later (the ended-at index bounds the search)."""
         rows = self.query(f"{_SELECT_CONTACTS} WHERE ended_at >= ? AND agent = ? ORDER BY ended_at DESC LIMIT 1",
-                           (ended_since, agent))
+                          (ended_since, agent))
         return _contact_from_row(rows[0]) if rows else None
 
     def contacts_between(self, start: float, end: float, queue: str | None = None) -> list[ContactRecord]:
@@ -214,7 +214,7 @@ class History:
             if value is not None:
                 where, params = f"{where} AND {column} = ?", [*params, value]
         rows = self.query(f"{_SELECT_CONTACTS} WHERE {where} ORDER BY recording_started_at, call_uuid LIMIT ?",
-                           [*params, limit])
+                          [*params, limit])
         return [_contact_from_row(row) for row in rows]
 
     def agent_states_between(self, start: float, end: float, agent: str | None = None) -> list[AgentStateRecord]:
@@ -237,7 +237,7 @@ class History:
     def audit_between(self, start: float, end: float) -> list[AuditRecord]:
         """Privileged API actions in [start, end), oldest first."""
         rows = self.query(f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM audit WHERE at >= ? AND at < ? ORDER BY at, id",
-                           [start, end])
+                          [start, end])
         return [AuditRecord(**dict(zip(_AUDIT_COLUMNS, row, strict=True))) for row in rows]
 
     def schema_version(self) -> int:
