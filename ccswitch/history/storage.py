@@ -288,6 +288,7 @@ class History:
             raise
 
     def query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """The rows ``sql`` (written with ``?``) selects, on the reader connection."""
         if self._reader is None:
             self._reader = self._connect("connect")
         connection = self._reader

@@ -190,6 +190,23 @@ def test_two_logs_sharing_one_postgresql_never_give_a_number_twice(postgres_data
         second.close()
 
 
+def test_a_write_the_database_does_not_answer_in_time_is_an_error_saying_it_may_still_land(
+        postgres_database: Database) -> None:
+    log = ConversationLog(postgres_database.url, timeout_s=0.3)
+    try:
+        log.open(conversation("c1"))
+        with psycopg.connect(postgres_database.url) as other_controller:  # holds the row's lock until it commits
+            other_controller.execute("SELECT last_seq FROM conversations WHERE id = 'c1' FOR UPDATE")
+            with pytest.raises(StoreError, match=r"no answer within 0\.3 s \(the write may still be committed\)"):
+                log.append("c1", Sender.CUSTOMER, "Ivan", "slow", T0)
+            assert log.messages("c1") == []
+    finally:
+        log.close()
+    reopened = ConversationLog(postgres_database.url)
+    assert [(m.seq, m.text) for m in reopened.messages("c1")] == [(1, "slow")]
+    reopened.close()
+
+
 def test_a_closed_log_takes_no_more_writes(database: Database) -> None:
     log = ConversationLog(database.url)
     log.open(conversation("c1"))
