@@ -4,11 +4,14 @@ agents show how many contacts of each channel they hold."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,6 +27,7 @@ from ccswitch.metrics import EngineCollector, Metrics, contacts_held
 from ccswitch.stats import Stats, channels_in_use
 
 ROOT = Path(__file__).resolve().parents[2]
+DASHBOARD = ROOT / "config" / "grafana" / "ccswitch.json"
 TEN_AM = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Moscow")).timestamp()
 VOICE, CHAT = Channel.VOICE, Channel.CHAT
 
@@ -192,3 +196,49 @@ def test_the_engines_agents_and_waiting_contacts_are_exposed_by_channel(config: 
             value(metrics, "ccswitch_agents_holding_contacts", channel="chat")) == (0, 0)
     assert value(metrics, "ccswitch_agent_contacts_held", agent="1004", channel="voice") == 2
     assert value(metrics, "ccswitch_agent_contacts_held", agent="1006", channel="chat") == 0
+
+
+# ---------------------------------------------------------------------------------------------- the dashboard
+SELECTOR = re.compile(r"\b(ccswitch_[a-z0-9_]+)(\{[^}]*\})?")
+
+
+def channel_labelled(config: Config) -> set[str]:
+    """Every sample name the controller serves with a ``channel`` label."""
+    metrics = Metrics(config, lambda: TEN_AM)
+    metrics.registry.register(EngineCollector(FakeEngine(config, {}), lambda: TEN_AM, channels=(VOICE, CHAT)))
+    metrics.answered("support", "1004", 5.0, CHAT)  # the period figures appear with the first outcome
+    metrics.first_response("support", CHAT, 5.0)
+    metrics.handled("support", 5.0, CHAT)
+    return {sample.name for family in metrics.registry.collect() for sample in family.samples
+            if "channel" in sample.labels}
+
+
+def test_the_dashboard_has_a_channel_variable_and_every_query_of_a_channel_metric_filters_by_it(
+        config: Config) -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    variables = {variable["name"]: variable for variable in dashboard["templating"]["list"]}
+    channel = variables["channel"]
+    assert channel["query"]["query"] == "label_values(ccswitch_queue_calls_offered_total, channel)"
+    assert (channel["includeAll"], channel["multi"], channel["allValue"]) == (True, True, ".*")
+
+    labelled = channel_labelled(config)
+    assert {"ccswitch_queue_calls_offered_total", "ccswitch_queue_calls_waiting", "ccswitch_contacts_held",
+            "ccswitch_queue_first_response_seconds_bucket", "ccswitch_queue_service_level_ratio"} <= labelled
+    filtered = 0
+    for panel in panels(dashboard["panels"]):
+        for target in panel.get("targets", []):
+            for name, selector in SELECTOR.findall(target["expr"]):
+                if name in labelled:
+                    assert 'channel=~"$channel"' in selector, f"{panel['title']}: {name}{selector}"
+                    assert "{{channel}}" in target["legendFormat"], panel["title"]
+                    filtered += 1
+    assert filtered >= 20
+    titles = {panel["title"] for panel in panels(dashboard["panels"])}
+    assert {"First response time (text contacts, 15 min)", "Concurrency: contacts per agent holding the channel",
+            "AHT (talk + wrap-up, 15 min)"} <= titles
+
+
+def panels(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for panel in items:
+        yield panel
+        yield from panels(panel.get("panels", []))
