@@ -242,6 +242,9 @@ class Stats:
         queue_threshold = self.thresholds.get(queue, self.service_level_s)
         return service_level_threshold(queue_threshold, channel, self.channel_thresholds)
 
+    def short_abandon_threshold(self, queue: str) -> float:
+        return self.short_abandon_thresholds.get(queue, self.short_abandon_s)
+
     def answered(self, queue: str, agent: str, wait_s: float, channel: Channel = Channel.VOICE) -> None:
         """Bridged to (a call) or accepted by (a text contact) ``agent`` after waiting ``wait_s`` in ``queue``."""
         self.channels[channel][queue].record_answer(wait_s, self.service_level_threshold(queue, channel))
@@ -251,8 +254,7 @@ class Stats:
 
     def abandoned(self, queue: str, wait_s: float, channel: Channel = Channel.VOICE) -> None:
         """The customer left after waiting ``wait_s`` (queue entry to hang-up, or to leaving the chat)."""
-        short_abandon_s = self.short_abandon_thresholds.get(queue, self.short_abandon_s)
-        self.channels[channel][queue].record_abandon(wait_s, short_abandon_s)
+        self.channels[channel][queue].record_abandon(wait_s, self.short_abandon_threshold(queue))
         if self.sink is not None:
             self.sink.abandoned(queue, wait_s, channel)
 
