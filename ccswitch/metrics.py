@@ -216,7 +216,6 @@ class Metrics:
         self.esl_up: dict[str, bool] = {node.name: False for node in config.nodes}
         self._ever_up: set[str] = set()
         self._agent_queue: dict[str, str] = {}  # the queue of the agent's current or last call
-        self._channels: tuple[Channel, ...] = ()  # the channels every queue has series of from the start
 
         def counter(name: str, doc: str, labels: tuple[str, ...] = ("queue", "channel")) -> Counter:
             return Counter(name, doc, labels, registry=self.registry)
@@ -300,17 +299,17 @@ class Metrics:
         self.ledger.thresholds = service_level_thresholds(config)
         self.ledger.short_abandon_thresholds = short_abandon_thresholds(config)
         self.ledger.channel_thresholds = channel_thresholds(config)
-        self._channels = channels_in_use(config)
+        channels = channels_in_use(config)  # every queue has series of these from the start
         for gauge in (self.service_level_threshold, self.short_abandon_threshold):
             gauge.clear()
         for queue in config.queues:
-            for channel in self._channels:
+            for channel in channels:
                 self.service_level_threshold.labels(queue, channel).set(
                     self.ledger.service_level_threshold(queue, channel))
             self.short_abandon_threshold.labels(queue).set(self.ledger.short_abandon_thresholds[queue])
         # Every series exists from the start, so rate() and the dashboard see zeros, not gaps.
         for queue in config.queues:
-            for channel in self._channels:
+            for channel in channels:
                 for family in (self.offered, self.answered_calls, self.answered_in_threshold, self.abandoned_calls,
                                self.short_abandoned_calls, self.overflowed_calls, self.handled_calls,
                                self.answer_wait, self.handle_time):
@@ -325,7 +324,7 @@ class Metrics:
 
     def watch(self, engine: EngineView) -> None:
         """Expose the engine's live state (calls waiting, agents by state…) at every scrape."""
-        self.registry.register(EngineCollector(engine, self.now, self.per_agent, self._channels))
+        self.registry.register(EngineCollector(engine, self.now, self.per_agent))
 
     def watch_dialer(self, dialer: Dialer) -> None:
         """Expose the dialler's campaigns (lines in flight, outcomes, ratios, the abandon ledger) at every scrape."""
@@ -522,23 +521,22 @@ class EngineCollector:
     """The engine's live state, read at scrape time (the engine is only touched by its own greenlet, and a
     scrape does no I/O while reading, so it sees a consistent moment)."""
 
-    def __init__(self, engine: EngineView, now: Callable[[], float], per_agent: bool = False,
-                 channels: Sequence[Channel] = (Channel.VOICE,)) -> None:
+    def __init__(self, engine: EngineView, now: Callable[[], float], per_agent: bool = False) -> None:
         self.engine = engine
         self.now = now
         self.per_agent = per_agent
-        self.channels = channels  # those with a series from the start, held or not
 
     def collect(self) -> Iterator[Metric]:
         config = self.engine.config
         now = self.now()
         entries = self.engine.queued_entries()
+        in_use = channels_in_use(config)  # these have series at 0; another channel once it has contacts
         waiting = GaugeMetricFamily("ccswitch_queue_calls_waiting", "Contacts waiting in the queue now (ringing "
                                     "an agent or offered included).", labels=["queue", "channel"])
         longest = GaugeMetricFamily("ccswitch_queue_longest_wait_seconds", "Longest current wait in the queue.",
                                     labels=["queue", "channel"])
         queued = {entry.channel for entry in entries}
-        for channel in (channel for channel in Channel if channel in self.channels or channel in queued):
+        for channel in (channel for channel in Channel if channel in in_use or channel in queued):
             for queue, (count, wait) in waiting_by_queue(entries, config.queues, now, channel).items():
                 waiting.add_metric([queue, channel], count)
                 longest.add_metric([queue, channel], wait)
@@ -567,7 +565,7 @@ class EngineCollector:
         for (fault, cause), count in sorted(self.engine.offer_failures.items()):
             failures.add_metric([fault, cause], count)
         yield from (waiting, longest, by_state, occupied, callbacks, repaired, failures, *self._nodes(),
-                    *self._held())
+                    *self._held(in_use))
         if self.per_agent:
             agent_state = GaugeMetricFamily("ccswitch_agent_state", "1 for the agent's current state.",
                                             labels=["agent", "state"])
@@ -576,7 +574,7 @@ class EngineCollector:
                     agent_state.add_metric([agent.id, state.value], int(agent.state is state))
             yield agent_state
 
-    def _held(self) -> Iterator[Metric]:
+    def _held(self, in_use: Sequence[Channel]) -> Iterator[Metric]:
         """Concurrency: contacts agents hold now by channel, and how many agents hold them (contacts / agents is
         the mean concurrency of the agents busy on that channel); per agent when ``per_agent`` is set."""
         held = contacts_held(self.engine.agents.values())
@@ -585,7 +583,7 @@ class EngineCollector:
         for (_agent, channel), count in held.items():
             contacts[channel] += count
             agents[channel] += 1
-        shown = [channel for channel in Channel if channel in self.channels or channel in contacts]
+        shown = [channel for channel in Channel if channel in in_use or channel in contacts]
         total = GaugeMetricFamily("ccswitch_contacts_held", "Contacts agents hold now (offered, active or in "
                                   "wrap-up), by channel.", labels=["channel"])
         holding = GaugeMetricFamily("ccswitch_agents_holding_contacts", "Agents holding at least one contact of "

@@ -118,10 +118,13 @@ def test_chat_outcomes_are_exposed_with_their_channel_and_chats_threshold(config
     stats.first_response("support", CHAT, 30.0)
     stats.handled("support", 900.0, channel=CHAT)
     stats.handled("support", 200.0)  # a call: its count, talk and wrap-up come from talked / wrapped_up
+    stats.answered("sales", "1004", 5.0, channel=CHAT)  # a chat beside the call: its talk stays the call's
+    stats.talked("1004", 150.0)
 
     def chat(name: str, **labels: str) -> float | None:
         return value(metrics, name, queue="support", channel="chat", **labels)
 
+    assert value(metrics, "ccswitch_queue_talk_seconds_total", queue="support", channel="voice") == 150.0
     assert (chat("ccswitch_queue_calls_offered_total"), chat("ccswitch_queue_calls_answered_total"),
             chat("ccswitch_queue_calls_answered_within_threshold_total"), chat("ccswitch_queue_calls_abandoned_total"),
             chat("ccswitch_queue_calls_short_abandoned_total"), chat("ccswitch_queue_calls_handled_total")) == (
@@ -132,7 +135,7 @@ def test_chat_outcomes_are_exposed_with_their_channel_and_chats_threshold(config
     assert chat("ccswitch_queue_first_response_seconds_bucket", le="30.0") == 1
     assert chat("ccswitch_queue_handle_seconds_sum") == 900.0
     assert value(metrics, "ccswitch_queue_handle_seconds_sum", queue="support", channel="voice") == 200.0
-    assert value(metrics, "ccswitch_queue_calls_handled_total", queue="support", channel="voice") == 0
+    assert value(metrics, "ccswitch_queue_calls_handled_total", queue="support", channel="voice") == 1  # talked
     for period in ("15m", "today"):
         assert chat("ccswitch_queue_service_level_ratio", period=period) == 0.5
         assert chat("ccswitch_queue_service_level_excluding_short_abandons_ratio", period=period) == 1.0
@@ -184,8 +187,7 @@ def test_the_engines_agents_and_waiting_contacts_are_exposed_by_channel(config: 
                QueueEntry("chat-1", "support", 0, TEN_AM - 90, 2, channel=CHAT),
                QueueEntry("chat-2", "support", 0, TEN_AM - 10, 3, channel=CHAT)]
     metrics = Metrics(config, lambda: TEN_AM, per_agent=True)
-    metrics.registry.register(EngineCollector(FakeEngine(config, agents, entries), lambda: TEN_AM, per_agent=True,
-                                              channels=channels_in_use(config)))
+    metrics.registry.register(EngineCollector(FakeEngine(config, agents, entries), lambda: TEN_AM, per_agent=True))
     assert value(metrics, "ccswitch_queue_calls_waiting", queue="support", channel="voice") == 1
     assert value(metrics, "ccswitch_queue_calls_waiting", queue="support", channel="chat") == 2
     assert value(metrics, "ccswitch_queue_longest_wait_seconds", queue="support", channel="chat") == 90
@@ -205,7 +207,7 @@ SELECTOR = re.compile(r"\b(ccswitch_[a-z0-9_]+)(\{[^}]*\})?")
 def channel_labelled(config: Config) -> set[str]:
     """Every sample name the controller serves with a ``channel`` label."""
     metrics = Metrics(config, lambda: TEN_AM)
-    metrics.registry.register(EngineCollector(FakeEngine(config, {}), lambda: TEN_AM, channels=(VOICE, CHAT)))
+    metrics.registry.register(EngineCollector(FakeEngine(config, {}), lambda: TEN_AM))
     metrics.answered("support", "1004", 5.0, CHAT)  # the period figures appear with the first outcome
     metrics.first_response("support", CHAT, 5.0)
     metrics.handled("support", 5.0, CHAT)
