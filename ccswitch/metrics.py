@@ -39,7 +39,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from ccswitch.acd import Agent, QueueEntry
+from ccswitch.acd import Agent, Channel, QueueEntry
 from ccswitch.acd.agents import AgentState, count_by_state
 from ccswitch.admission import SWITCH_DROP_CAUSES, Capacity, Limit, NodeLoad
 from ccswitch.config import Config
