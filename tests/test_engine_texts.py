@@ -41,14 +41,14 @@ def config() -> Config:
 
 
 class Centre:
-    """An engine with what it said to the chat service and wrote to the history."""
+    """An engine with what it said to the chat service and wrote to the history; ``owner``: its controller's id."""
 
-    def __init__(self, config: Config, store: MemoryStore | None = None) -> None:
+    def __init__(self, config: Config, store: MemoryStore | None = None, owner: str = "") -> None:
         self.store = store or MemoryStore()
         self.news: list[TextNews] = []
         self.history: list[HistoryRecord] = []
         self.effects: list[Effect] = []
-        self.engine = Engine(config, self.store, self._emit, record=self.history.append)
+        self.engine = Engine(config, self.store, self._emit, record=self.history.append, owner=owner)
         self.engine.on_text_news(self.news.append)
         self.engine.start(NOW - 60)
 
@@ -244,3 +244,21 @@ def test_a_chats_figures_go_to_its_channel_with_the_chats_own_service_level(conf
     assert (chat.answered, chat.answered_within_sl, chat.abandoned) == (1, 1, 1)
     assert (chat.average_first_response, chat.aht) == (12, 120)
     assert centre.engine.stats.queues["support"].answered == 0  # the calls' figures are the voice channel's
+
+
+def test_another_live_controllers_texts_are_left_to_it_and_a_gone_ones_taken_over(config: Config) -> None:
+    running = Centre(config, owner="a")
+    running.only("1004")
+    for n in range(4):
+        running.chat(f"chat-{n}", NOW + n)
+    running.engine.text_action("1004", "chat-0", Accept(), NOW + 10)
+    standby = Centre(config, running.store, owner="b")  # shares the store, runs nothing yet
+    assert standby.engine.texts.contacts == {}
+    standby.engine.take_over([], NOW + 20, adoptable=lambda owner: False)  # "a" still lives
+    assert standby.engine.texts.contacts == {}
+    standby.engine.take_over(["fs1"], NOW + 30, adoptable=lambda owner: owner == "a")  # "a"'s lease lapsed
+    assert standby.held("1004") == [("chat-0", Phase.ACTIVE), ("chat-1", Phase.OFFERED), ("chat-2", Phase.OFFERED)]
+    assert standby.engine.text_status("chat-3", NOW + 30).position == 1
+    assert {entry.owner for entries in standby.store.all_entries().values() for entry in entries} == {"b"}
+    again = Centre(config, running.store, owner="b")  # "b" restarted under the same id: its texts are its own
+    assert set(again.engine.texts.contacts) == {f"chat-{n}" for n in range(4)}

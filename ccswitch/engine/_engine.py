@@ -87,8 +87,9 @@ class ChannelRole(enum.Enum):
 
 class Engine:
     def __init__(self, config: Config, store: Store, emit: Emit, stats: Stats | None = None,
-                 record: Record | None = None) -> None:
-        self.core = Core(config, store, emit, stats or Stats.for_config(config), record or (lambda _record: None))
+                 record: Record | None = None, owner: str = "") -> None:
+        self.core = Core(config, store, emit, stats or Stats.for_config(config), record or (lambda _record: None),
+                         owner)
         self.monitoring = Monitoring(self.core)
         self.live = LiveCalls(self.core)
         self.offers = Offers(self.core)
@@ -113,11 +114,14 @@ class Engine:
         self._next_refresh = 0.0
 
     # ----------------------------------------------------------------- start-up, configuration
-    def start(self, now: float) -> None:
-        """Load agents from the store, and the calls a previous run left in queues."""
+    def start(self, now: float, take_texts: bool = True) -> None:
+        """Load agents from the store, and the calls a previous run left in queues; and, unless another controller
+        may own them (``take_texts`` False: they are taken at ``take_over``), the text contacts this controller
+        (by its id) left there."""
         self.core.load_agents(now)
         self.recovery.start()
-        self.texts.restore([entry for entries in self.store.all_entries().values() for entry in entries], now)
+        if take_texts:
+            self.texts.restore(self._stored_entries(), now, adoptable=lambda _owner: False)
         log.info("engine started with %d agents, %d queues, %d calls left in queues by a previous run",
                  len(self.agents), len(self.waiting), len(self.recovery.orphans))
 
@@ -270,8 +274,17 @@ class Engine:
     def channels_requested(self, node: str) -> None:
         self.recovery.channels_requested(node)
 
-    def take_over(self, nodes: Iterable[str]) -> None:
+    @_flushing
+    def take_over(self, nodes: Iterable[str], now: float, adoptable: Callable[[str], bool] = lambda _owner: False
+                  ) -> None:
+        """This controller runs ``nodes`` now: their calls are judged at their reconcile; the text contacts of this
+        controller and of every controller ``adoptable`` says is gone (its lease lapsed) are this one's now."""
         self.recovery.take_over(nodes)
+        self.texts.restore(self._stored_entries(), now, adoptable)
+        self.offers.dispatch(now)
+
+    def _stored_entries(self) -> list[QueueEntry]:
+        return [entry for entries in self.store.all_entries().values() for entry in entries]
 
     def adopt_stored_agents(self, stored: Iterable[Agent]) -> None:
         self.recovery.adopt_stored_agents(stored)

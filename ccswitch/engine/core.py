@@ -41,8 +41,9 @@ def agents_by_user(config: Config) -> dict[str, str]:
 
 
 class Core:
-    def __init__(self, config: Config, store: Store, emit: Emit, stats: Stats, record: Record) -> None:
+    def __init__(self, config: Config, store: Store, emit: Emit, stats: Stats, record: Record, owner: str = "") -> None:
         self.config = config
+        self.owner = owner  # this controller's id among those sharing the store ("" alone)
         self.store = store
         self.emit = emit
         self.record = record
