@@ -1,5 +1,6 @@
 """Who is asking: a browser's session cookie (with its CSRF token) or a script's bearer token, and the routes that
-log a person in and out (``/api/session``, and single sign-on: ``/api/sso/login`` and ``/api/sso/callback``)."""
+log a person in and out (``/api/session``, and single sign-on: ``/api/sso/login`` and ``/api/sso/callback``) and
+tell a log-in page how it may log in (``/api/session/methods``)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,14 @@ def log_in(api: ApiRequest) -> object:
     reply = json_response(200, {**_user_view(user), "csrf": session.csrf})
     _set_session_cookie(reply, session)
     return reply
+
+
+def log_in_methods(api: ApiRequest) -> object:
+    """``GET /api/session/methods`` (public: the log-in page asks before anyone has logged in): whether a password
+    logs in (there are users) and whether single sign-on does, with the name its button gives the provider."""
+    gate = api.gate if api.gate is not None and api.gate.enabled else None
+    sso = gate.sso if gate is not None else None
+    return {"password": gate is not None, "sso": sso is not None, "sso_label": sso.settings.label if sso else None}
 
 
 def _set_session_cookie(reply: Response, session: Session) -> None:

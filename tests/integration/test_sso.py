@@ -87,6 +87,8 @@ def _to_the_provider_and_back(sso: Sso, browser: Browser) -> str:
 
 
 def test_a_person_signs_on_at_the_provider_and_comes_back_logged_in(sso: Sso) -> None:
+    status, methods, _ = request(f"{sso.url}/api/session/methods")  # what the log-in page offers
+    assert (status, methods) == (200, {"password": True, "sso": True, "sso_label": None})
     browser = Browser()
     status, page = browser.get(_to_the_provider_and_back(sso, browser))
     assert (status, page) == (302, "/wallboard")
@@ -128,7 +130,9 @@ def test_without_single_sign_on_configured_there_is_none(centre: ContactCentre, 
     write_users(users_file)
     server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller,
                         gate=Gate(users_file, centre.controller.clock.now))
+    url = f"http://127.0.0.1:{server.server_port}"
     try:
-        assert Browser().get(f"http://127.0.0.1:{server.server_port}/api/sso/login")[0] == 404
+        assert Browser().get(f"{url}/api/sso/login")[0] == 404
+        assert request(f"{url}/api/session/methods")[:2] == (200, {"password": True, "sso": False, "sso_label": None})
     finally:
         server.stop()
