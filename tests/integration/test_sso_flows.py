@@ -18,10 +18,10 @@ from gevent.pywsgi import WSGIServer
 from store.redis_server import RedisServer, free_port, has_redis_server
 
 from ccswitch.auth.gate import Gate, NotAuthenticated
-from ccswitch.auth.oidc import FLOW_S, SingleSignOn
+from ccswitch.auth.oidc import FLOW_S, SingleSignOn, single_sign_on
 from ccswitch.auth.sessions import RedisSessions
 from ccswitch.auth.sso_flows import Flow, Flows, MemoryFlows, RedisFlows
-from ccswitch.config.model import SsoConfig
+from ccswitch.config.model import SsoConfig, StoreConfig
 from ccswitch.http import serve_http
 
 from .auth_support import request, write_users
@@ -62,7 +62,7 @@ def two(centre: ContactCentre, tmp_path: Path, redis_url: str, provider: Provide
         sso = SingleSignOn(SsoConfig(provider.issuer, CLIENT_ID, callback), flows=RedisFlows(redis_url, PREFIX))
         gate = Gate(users_file, centre.controller.clock.now, RedisSessions(redis_url, PREFIX), sso=sso)
         servers.append(serve_http(centre.controller.metrics, "127.0.0.1", port, centre.controller, gate=gate))
-    yield TwoControllers(*(f"http://127.0.0.1:{port}" for port in ports), provider, servers)
+    yield TwoControllers(f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}", provider, servers)
     for server in servers:
         server.stop()
 
@@ -138,3 +138,12 @@ def test_an_expired_flow_is_refused(kept_in: str, request: pytest.FixtureRequest
     now[0] += FLOW_S  # Redis would keep it a moment longer (whole seconds): its expiry is what refuses it
     with pytest.raises(NotAuthenticated, match="unknown or expired"):
         sso.finish(state, "a-code")  # (a flow in time would go on to the provider, which refuses this code)
+
+
+def test_ccswitch_run_keeps_the_flows_in_its_redis_store(redis_url: str, provider: Provider) -> None:
+    settings = SsoConfig(provider.issuer, CLIENT_ID, "http://127.0.0.1:1/api/sso/callback")
+    sso = single_sign_on(settings, StoreConfig("redis", redis_url, PREFIX), {})
+    assert sso is not None
+    sso.start("/desk")
+    assert len(redis.Redis.from_url(redis_url).keys(f"{PREFIX}sso-flow:*")) == 1
+    assert single_sign_on(None, StoreConfig("redis", redis_url, PREFIX), {}) is None
