@@ -253,14 +253,15 @@ def test_a_person_signs_on_through_the_provider_and_gets_their_desk(centre: Cont
     server = serve_http(centre.controller.metrics, "127.0.0.1", port, centre.controller,
                         gate=Gate(users_file, centre.controller.clock.now, sso=sso))
     try:
-        browser.get(f"http://127.0.0.1:{port}/desk?lang=ru")
-        until(browser, lambda: text(browser, "sso-login") == "Войти через Keycloak", "the button in Russian")
         browser.get(f"http://127.0.0.1:{port}/desk?lang=en")
         until(browser, lambda: text(browser, "sso-login") == "Sign in with Keycloak", "the button beside the form")
         assert browser.find_elements(By.ID, "password") != []
+        browser.get(f"http://127.0.0.1:{port}/desk?lang=ru")
+        until(browser, lambda: text(browser, "sso-login") == "Войти через Keycloak", "the button in Russian")
         click(browser, "sso-login")  # to the provider, which signs alice in and sends the browser back
-        until(browser, lambda: browser.current_url == f"http://127.0.0.1:{port}/desk", "the desk")
+        until(browser, lambda: browser.current_url == f"http://127.0.0.1:{port}/desk?lang=ru", "her desk in Russian")
         until(browser, lambda: text(browser, "who").startswith("alice (1001)"), "alice logged in on her desk")
+        assert browser.title == "Рабочее место оператора"
         until(browser, lambda: bool(text(browser, "state")), "her state, from the live stream")
     finally:
         server.stop()

@@ -106,7 +106,7 @@ async function start(title, render) {
     return follow(me, render);
   }
   const methods = await (await fetch("/api/session/methods", {credentials: "same-origin"})).json();
-  const sso = el("a", {id: "sso-login", class: "button", href: `/api/sso/login?next=${encodeURIComponent(location.pathname)}`},
+  const sso = el("a", {id: "sso-login", class: "button", href: `/api/sso/login?next=${encodeURIComponent(location.pathname + location.search)}`},
                  `${t("signInWith")} ${methods.sso_label || t("sso")}`);
   replace(document.getElementById("main"), el("div", {id: "log-in-ways"},
     methods.password ? passwordForm(render) : null, methods.sso ? sso : null,
