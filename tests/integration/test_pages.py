@@ -266,3 +266,13 @@ def test_a_person_signs_on_through_the_provider_and_gets_their_desk(centre: Cont
     finally:
         server.stop()
         provider_server.stop()
+
+
+def test_without_users_the_page_says_how_to_add_one(centre: ContactCentre, browser: WebDriver) -> None:
+    server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller)
+    try:
+        browser.get(f"http://127.0.0.1:{server.server_port}/desk?lang=en")
+        until(browser, lambda: "ccswitch user add" in text(browser, "no-users"), "the note instead of a form")
+        assert browser.find_elements(By.ID, "password") == [] and browser.find_elements(By.ID, "sso-login") == []
+    finally:
+        server.stop()
