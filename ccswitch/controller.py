@@ -57,12 +57,13 @@ from ccswitch.channel_events import (
     parked_outbound_from_channel_row,
 )
 from ccswitch.channel_list import read_channels
+from ccswitch.chat.messages import Sender
 from ccswitch.clock import Clock
 from ccswitch.config import CampaignConfig, Config
 from ccswitch.dialer import CampaignRun, Lead, RunCommand
 from ccswitch.dialer.runner import CampaignStatus, Dialer, LoadResult
 from ccswitch.effects import Effect
-from ccswitch.engine import Engine, Record
+from ccswitch.engine import Engine, Record, TextAction, TextArrival, TextNews, TextStatus
 from ccswitch.errors import CcswitchError, ConfigError, StoreUnavailable, UnknownNameError
 from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection
@@ -156,7 +157,7 @@ class Controller:
         stats.sink = self.metrics
         self.store = ResilientStore(self.metrics.instrument(store), clock.now, self.metrics.store_availability)
         self.store_probe_s = store_probe_s
-        self.engine = Engine(config, self.store, self._emit, stats, record)
+        self.engine = Engine(config, self.store, self._emit, stats, record, leases.me if leases else "")
         self.metrics.watch(self.engine)
         self.dialer = Dialer(config, self.store, self.engine, self._emit, record)
         self.metrics.watch_dialer(self.dialer)
@@ -182,7 +183,7 @@ class Controller:
         self._stopping = False
 
     def start(self) -> None:
-        self.engine.start(self.clock.now())
+        self.engine.start(self.clock.now(), take_texts=self.leases is None)  # with leases: at the first take-over
         self.dialer.start(self.clock.now())
         gc.freeze()  # what start-up built lives for ever: keep it out of the collector's full passes
         self._run_greenlet.start()
@@ -298,6 +299,18 @@ class Controller:
                     self.connections[node].start()
             gevent.sleep(self.leases.renew_every_s)
 
+    def _controller_gone(self, controller: str) -> bool:
+        """Whether the controller of that id no longer lives (its lease lapsed): what it owned is for the taking.
+        A controller of no id ran before leases were set up. Unsure (Redis unreachable): not gone, asked again at
+        the next take-over."""
+        assert self.leases is not None
+        try:
+            return not controller or not self.leases.alive(controller)
+        except CcswitchError as exc:
+            log.warning("controller %s: could not tell whether controller %s lives: %s", self.leases.me, controller,
+                        exc)
+            return False
+
     def _lease_lost(self, nodes: set[str], why: str) -> None:
         assert self.leases is not None
         log.critical("controller %s: lease on node(s) %s lost (%s): stopping, another controller runs them",
@@ -353,7 +366,7 @@ class Controller:
                 elif isinstance(message, _Reconcile):
                     self._reconcile(message, now)
                 elif isinstance(message, _TakeOver):
-                    self.engine.take_over(message.nodes)
+                    self.engine.take_over(message.nodes, now, self._controller_gone)
                 elif isinstance(message, _Request):
                     self._serve(message, now)
                 elif isinstance(message, _StoreBack):
@@ -417,6 +430,34 @@ class Controller:
 
     def stop_monitor(self, session: str, timeout: float = 5.0) -> MonitorSession:
         return self._ask(partial(self.engine.stop_monitor, session), timeout)
+
+    # -- text contacts (ccswitch.engine.texts; the chat service calls these from its own greenlets) -----------------
+    def on_text_news(self, listener: Callable[[TextNews], None]) -> None:
+        """``listener`` hears what happens to text contacts (offered, withdrawn, connected, requeued, ended), on
+        the controller greenlet: it must not block."""
+        self.engine.on_text_news(listener)
+
+    def text_arrived(self, arrival: TextArrival, timeout: float = 5.0) -> None:
+        """Queue a text contact; raises UnknownNameError (queue) or InvalidTransition (already here)."""
+        self._ask(partial(self.engine.text_arrived, arrival), timeout)
+
+    def text_action(self, agent: str, contact: str, action: TextAction, timeout: float = 5.0) -> None:
+        """An agent accepts, declines, closes or transfers a text contact; raises what the engine raises."""
+        self._ask(partial(self.engine.text_action, agent, contact, action), timeout)
+
+    def text_activity(self, contact: str, by: Sender, timeout: float = 5.0) -> None:
+        """A message was written in the conversation (after it was stored)."""
+        self._ask(partial(self.engine.text_activity, contact, by), timeout)
+
+    def text_gone(self, contact: str, timeout: float = 5.0) -> None:
+        """The customer left the conversation."""
+        self._ask(partial(self.engine.text_gone, contact), timeout)
+
+    def text_status(self, contact: str, timeout: float = 5.0) -> TextStatus:
+        return self._ask(partial(self.engine.text_status, contact), timeout)
+
+    def texts_of(self, agent: str, timeout: float = 5.0) -> list[TextStatus]:
+        return self._ask(partial(self.engine.texts_of, agent), timeout)
 
     # -- outbound campaigns (the dialler answers in the controller greenlet) ----------------------------------------
     def campaign_load(self, name: str, timeout: float = LEADS_IMPORT_TIMEOUT_S) -> LoadResult:

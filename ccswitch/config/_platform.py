@@ -148,9 +148,13 @@ _URL = re.compile(r"https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?|http:/
                   r"(/[A-Za-z0-9._~/-]*)?")
 
 
+_MAX_LABEL = 64  # the provider's name on the log-in button
+
+
 def _sso(section: Node) -> SsoConfig:
-    """``http.sso: {issuer, client_id, redirect_uri, user_claim}``: log-in through an OpenID Connect provider."""
-    section.known(("issuer", "client_id", "redirect_uri", "user_claim"))
+    """``http.sso: {issuer, client_id, redirect_uri, user_claim, label}``: log-in through an OpenID Connect
+    provider."""
+    section.known(("issuer", "client_id", "redirect_uri", "user_claim", "label"))
     urls = {}
     for key in ("issuer", "redirect_uri"):
         urls[key] = section.text(key)
@@ -158,8 +162,11 @@ def _sso(section: Node) -> SsoConfig:
             section.error(key, "expected an https:// URL (http:// only on 127.0.0.1 or localhost)")
     if urls["redirect_uri"] and not urls["redirect_uri"].endswith("/api/sso/callback"):
         section.error("redirect_uri", "expected this controller's <base URL>/api/sso/callback")
+    label = section.optional_text("label")
+    if label is not None and (len(label) > _MAX_LABEL or not label.isprintable()):
+        section.error("label", f"expected a name of at most {_MAX_LABEL} printable characters")
     return SsoConfig(urls["issuer"].rstrip("/"), section.text("client_id", token=f.NAME), urls["redirect_uri"],
-                     section.text("user_claim", "preferred_username", token=f.NAME))
+                     section.text("user_claim", "preferred_username", token=f.NAME), label)
 
 
 def _overload(section: Node, refs: list[f.Ref]) -> OverloadConfig:

@@ -83,6 +83,7 @@ class SsoConfig:
     client_id: str
     redirect_uri: str  # this controller's <base URL>/api/sso/callback, as registered with the provider
     user_claim: str = "preferred_username"  # the ID token's claim that names the user in users.yaml
+    label: str | None = None  # the pages' button says "Sign in with <label>"; none: "with single sign-on"
 
 
 @dataclass(frozen=True, slots=True)

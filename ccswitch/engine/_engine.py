@@ -33,6 +33,7 @@ from ccswitch.channel_events import (
     PhoneChannel,
 )
 from ccswitch.channel_list import PhoneLeg
+from ccswitch.chat.messages import Sender
 from ccswitch.config import Config
 from ccswitch.engine.call_control import LiveCalls
 from ccswitch.engine.core import Core, Emit, Record, log
@@ -42,6 +43,7 @@ from ccswitch.engine.inbound import InboundPath
 from ccswitch.engine.monitoring import Monitoring
 from ccswitch.engine.offers import Offers
 from ccswitch.engine.recovery import Recovery
+from ccswitch.engine.texts import TextAction, TextArrival, TextNews, Texts, TextStatus
 from ccswitch.errors import InvalidTransition, StoreError, UnknownChoiceError, UnknownNameError
 from ccswitch.media import control as ctl
 from ccswitch.media.monitor import MonitorMode, MonitorSession
@@ -85,18 +87,20 @@ class ChannelRole(enum.Enum):
 
 class Engine:
     def __init__(self, config: Config, store: Store, emit: Emit, stats: Stats | None = None,
-                 record: Record | None = None) -> None:
-        self.core = Core(config, store, emit, stats or Stats.for_config(config), record or (lambda _record: None))
+                 record: Record | None = None, owner: str = "") -> None:
+        self.core = Core(config, store, emit, stats or Stats.for_config(config), record or (lambda _record: None),
+                         owner)
         self.monitoring = Monitoring(self.core)
         self.live = LiveCalls(self.core)
         self.offers = Offers(self.core)
         self.dial_outs = DialOuts(self.core)
         self.inbound = InboundPath(self.core)
         self.direct = DirectCalls(self.core)
+        self.texts = Texts(self.core)
         self.recovery = Recovery(self.core, self.offers, self.live, self.monitoring, self.direct, self._deliver)
         # The domains that call each other are handed their peers once all exist.
         self.live.inbound, self.live.offers = self.inbound, self.offers
-        self.offers.dial_outs, self.offers.live = self.dial_outs, self.live
+        self.offers.dial_outs, self.offers.live, self.offers.texts = self.dial_outs, self.live, self.texts
         self.dial_outs.inbound, self.dial_outs.offers = self.inbound, self.offers
         self.inbound.dial_outs, self.inbound.live, self.inbound.offers = self.dial_outs, self.live, self.offers
         self.direct.offers = self.offers
@@ -110,10 +114,14 @@ class Engine:
         self._next_refresh = 0.0
 
     # ----------------------------------------------------------------- start-up, configuration
-    def start(self, now: float) -> None:
-        """Load agents from the store, and the calls a previous run left in queues."""
+    def start(self, now: float, take_texts: bool = True) -> None:
+        """Load agents from the store, and the calls a previous run left in queues; and, unless another controller
+        may own them (``take_texts`` False: they are taken at ``take_over``), the text contacts this controller
+        (by its id) left there."""
         self.core.load_agents(now)
         self.recovery.start()
+        if take_texts:
+            self.texts.restore(self._stored_entries(), now, adoptable=lambda _owner: False)
         log.info("engine started with %d agents, %d queues, %d calls left in queues by a previous run",
                  len(self.agents), len(self.waiting), len(self.recovery.orphans))
 
@@ -137,7 +145,7 @@ class Engine:
         old = self.config
         self.core.reconfigure(config)
         self.core.load_agents(now)  # new agents join as configured; known ones keep their state
-        for entries in self.waiting.values():
+        for entries in [*self.waiting.values(), *self.texts.waiting.values()]:
             for entry in entries.values():
                 self.core.router.add_call(entry)
         summary = ReloadSummary.between(old, config)
@@ -261,14 +269,24 @@ class Engine:
         self.dial_outs.retries_due(now)
         self.dial_outs.dials_due(now)
         self.inbound.announcements_due(now)
+        self.texts.due(now)
         self.offers.dispatch(now)
 
     # ----------------------------------------------------------------- recovery
     def channels_requested(self, node: str) -> None:
         self.recovery.channels_requested(node)
 
-    def take_over(self, nodes: Iterable[str]) -> None:
+    @_flushing
+    def take_over(self, nodes: Iterable[str], now: float, adoptable: Callable[[str], bool] = lambda _owner: False
+                  ) -> None:
+        """This controller runs ``nodes`` now: their calls are judged at their reconcile; the text contacts of this
+        controller and of every controller ``adoptable`` says is gone (its lease lapsed) are this one's now."""
         self.recovery.take_over(nodes)
+        self.texts.restore(self._stored_entries(), now, adoptable)
+        self.offers.dispatch(now)
+
+    def _stored_entries(self) -> list[QueueEntry]:
+        return [entry for entries in self.store.all_entries().values() for entry in entries]
 
     def adopt_stored_agents(self, stored: Iterable[Agent]) -> None:
         self.recovery.adopt_stored_agents(stored)
@@ -303,8 +321,37 @@ class Engine:
         core.agents[agent_id] = stored
         core.router.update_agent(stored)
         log.info("agent %s: %s -> %s", agent_id, type(event).__name__, stored.state.value)
+        self.texts.agent_changed(agent_id, now)
         self.offers.dispatch(now)
-        return stored
+        return core.agents[agent_id]
+
+    # ----------------------------------------------------------------- text contacts (ccswitch.engine.texts)
+    def on_text_news(self, listener: Callable[[TextNews], None]) -> None:
+        self.texts.on_news(listener)
+
+    @_flushing
+    def text_arrived(self, arrival: TextArrival, now: float) -> None:
+        self.texts.arrive(arrival, now)
+        self.offers.dispatch(now)
+
+    @_flushing
+    def text_action(self, agent_id: str, contact: str, action: TextAction, now: float) -> None:
+        self.texts.act(agent_id, contact, action, now)
+        self.offers.dispatch(now)
+
+    def text_activity(self, contact: str, by: Sender, now: float) -> None:
+        self.texts.activity(contact, by, now)
+
+    @_flushing
+    def text_gone(self, contact: str, now: float) -> None:
+        self.texts.gone(contact, now)
+        self.offers.dispatch(now)
+
+    def text_status(self, contact: str, now: float) -> TextStatus:
+        return self.texts.status(contact, now)
+
+    def texts_of(self, agent_id: str, now: float) -> list[TextStatus]:
+        return self.texts.of_agent(agent_id, now)
 
     # ----------------------------------------------------------------- campaigns, previews, callbacks
     @_flushing
@@ -370,10 +417,13 @@ class Engine:
         return self.core.take_channels(node, wanted, now)
 
     def queued_entries(self) -> list[QueueEntry]:
-        """Every call in a queue now: waiting, or ringing an agent (its entry stays until the bridge)."""
-        return [session.entry for session in self.calls.values()
-                if session.entry is not None and session.phase in (Phase.QUEUED, Phase.OFFERING)
-                and not session.caller_gone]
+        """Every contact in a queue now: a call waiting or ringing an agent (its entry stays until the bridge), a
+        text contact waiting or offered (each entry names its channel)."""
+        calls = [session.entry for session in self.calls.values()
+                 if session.entry is not None and session.phase in (Phase.QUEUED, Phase.OFFERING)
+                 and not session.caller_gone]
+        return calls + [text.entry for text in self.texts.contacts.values()
+                        if text.entry is not None and text.phase in (Phase.QUEUED, Phase.OFFERING)]
 
     def _flush(self) -> None:
         self.core.flush()

@@ -44,8 +44,9 @@ def agents_by_user(config: Config) -> dict[str, str]:
 
 
 class Core:
-    def __init__(self, config: Config, store: Store, emit: Emit, stats: Stats, record: Record) -> None:
+    def __init__(self, config: Config, store: Store, emit: Emit, stats: Stats, record: Record, owner: str = "") -> None:
         self.config = config
+        self.owner = owner  # this controller's id among those sharing the store ("" alone)
         self.store = store
         self.emit = emit
         self.record = record
@@ -134,6 +135,11 @@ class Core:
         self.router.update_agent(stored)
         self.record_state(old, stored, now)
         return True
+
+    def reserve_for_call(self, agent_id: str, call: str, now: float) -> bool:
+        """Reserve the agent for a call (their phone rings): refused, as ``agent_event``, by another controller's
+        change first or by what the agent's capacity leaves beside the texts they hold."""
+        return self.agent_event(agent_id, agent_fsm.Offer(call, self.config.agents[agent_id].capacity), now)
 
     def record_state(self, old: Agent, new: Agent, now: float) -> None:
         """The agent left ``old``'s state for ``new``'s: a transition starts a new interval (``since`` moves); a

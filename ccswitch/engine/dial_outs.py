@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ccswitch.acd import agents as agent_fsm
 from ccswitch.acd import waiting as wait
+from ccswitch.acd.capacity import Channel
 from ccswitch.acd.queues import QueueEntry
 from ccswitch.calls import CallSession, DialOutPlan, Phase, contact_record, outcome_of
 from ccswitch.channel_events import HungUp, JobFailed
@@ -100,11 +100,11 @@ class DialOuts:
         if not agent.serves(config.queue):
             raise InvalidTransition(f"agent {agent_id} is not logged in to queue {config.queue} of campaign "
                                     f"{campaign}")
-        if not agent.can_take_calls(now):
-            busy = " (on a direct call)" if agent.direct_calls else ""
+        if not agent.can_take(Channel.VOICE, self.core.config.agents[agent_id].capacity, now):
+            busy = " (on a direct call)" if agent.direct_calls else " (holding chats)" if agent.texts else ""
             raise InvalidTransition(f"agent {agent_id} is {agent.state.value}{busy}: only an available agent "
                                     "previews a lead")
-        if not self.core.agent_event(agent_id, agent_fsm.Offer(call), now):
+        if not self.core.reserve_for_call(agent_id, call, now):
             raise InvalidTransition(f"agent {agent_id} was changed by another controller; try again")
         entry = QueueEntry(call, config.queue, 0, now, 0, plan.number, name)  # (the priority of a transfer)
         self.core.calls[call] = CallSession(

@@ -8,7 +8,8 @@ configuration's (no codec in common, not registered) is not, but the agent gets 
 the call returns to its place in the queue. An offer with no outcome by its deadline is taken back (counted in
 ``stuck_offers_repaired``). Every leg rung is a new channel on the node: an offer rings as many agents as the
 node's per-second budget allows now (``Core.take_channels``); none, and the call keeps its place for the next tick,
-its agents free. Owns the counts of failed and repaired offers."""
+its agents free. Entries of a text channel go to ``engine.texts`` instead (no channel: not paced). Owns the counts
+of failed and repaired offers."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 from ccswitch.acd import agents as agent_fsm
 from ccswitch.acd import offer_failures
 from ccswitch.acd.agents import MissReason
+from ccswitch.acd.capacity import Channel
 from ccswitch.calls import CallSession, Phase
 from ccswitch.channel_events import Bridged
 from ccswitch.effects import AgentLeg, ConnectAgent, Hangup, StopMedia
@@ -28,11 +30,13 @@ from ccswitch.engine.core import OFFER_GRACE_S, Core, log
 if TYPE_CHECKING:  # peers, wired by the engine
     from ccswitch.engine.call_control import LiveCalls
     from ccswitch.engine.dial_outs import DialOuts
+    from ccswitch.engine.texts import Texts
 
 
 class Offers:
     dial_outs: DialOuts
     live: LiveCalls
+    texts: Texts
 
     def __init__(self, core: Core) -> None:
         self.core = core
@@ -45,6 +49,9 @@ class Offers:
         core = self.core
         for dispatch in core.router.next_offers(now):
             entry = dispatch.entry
+            if entry.channel is not Channel.VOICE:  # no channel to ring: the chat service shows it
+                self.texts.offer(dispatch, now)
+                continue
             session = core.calls[entry.call]
             candidates = dispatch.agents[:1] if session.caller_gone else dispatch.agents  # a callback: one agent
             # A leg per agent rung: as many as the node's per-second budget allows now (0: the offer waits).
@@ -56,8 +63,7 @@ class Offers:
                 continue
             if session.caller_gone:
                 entry = self.dial_outs.next_callback_leg(session)
-            offer = agent_fsm.Offer(entry.call)
-            reserved = [agent for agent in candidates if core.agent_event(agent, offer, now)]
+            reserved = [agent for agent in candidates if core.reserve_for_call(agent, entry.call, now)]
             if not reserved:  # another controller took them first
                 core.router.add_call(entry)
                 continue

@@ -197,7 +197,7 @@ timezone:"""),
     ("config/ccswitch.yaml", "  music: local_stream://moh", "  say_language: en\n  music: local_stream://moh"),
     ("config/ccswitch.yaml", "  backend: memory", "  backend: redis\n  lease_s: 3"),
     ("config/ccswitch.yaml", "  port: 8080", "  port: 8080\n  sso: {issuer: https://login.example.com, client_id: cc, "
-     "redirect_uri: https://cc.example.com/api/sso/callback, user_claim: email}"),
+     "redirect_uri: https://cc.example.com/api/sso/callback, user_claim: email, label: Keycloak}"),
     ("config/queues.yaml", "operator:", """\
 everything:
   strategy: skills-based

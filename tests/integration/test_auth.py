@@ -64,7 +64,8 @@ def _body(route: Route) -> dict[str, str] | None:
 
 def test_the_walk_covers_every_route_and_only_logging_in_and_the_description_are_public() -> None:
     assert {(route.method, route.rule) for route in ROUTES if route.access is Access.PUBLIC} == {
-        ("GET", "/api/openapi.json"), ("POST", "/api/session"), ("GET", "/api/sso/login"), ("GET", "/api/sso/callback")}
+        ("GET", "/api/openapi.json"), ("POST", "/api/session"), ("GET", "/api/session/methods"),
+        ("GET", "/api/sso/login"), ("GET", "/api/sso/callback")}
     users = {route.rule for route in ROUTES if route.access is Access.USER}
     assert users == {"/api/info", "/api/session", "/api/events"}
     assert all(route.access in WRONG_ROLE for route in ROUTES if route.access not in (Access.PUBLIC, Access.USER))
