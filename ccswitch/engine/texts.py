@@ -31,7 +31,7 @@ from ccswitch.acd import agents as agent_fsm
 from ccswitch.acd.agents import Agent, AgentState, TextDrop
 from ccswitch.acd.capacity import Channel
 from ccswitch.acd.capacity import Phase as HeldPhase
-from ccswitch.acd.queues import Dispatch, QueueEntry, SkillLevels, in_order
+from ccswitch.acd.queues import Dispatch, QueueEntry, SkillLevels, in_order, queue_key
 from ccswitch.calls import Phase
 from ccswitch.chat.messages import Customer, Sender
 from ccswitch.engine.core import Core, log
@@ -390,8 +390,10 @@ class Texts:
             raise UnknownNameError(f"no text contact '{contact_id}'")
         queue = self._queue(contact)
         position = None
-        if contact.phase is Phase.QUEUED:
-            position = 1 + [entry.call for entry in in_order(self.waiting.get(queue, {}).values())].index(contact_id)
+        if contact.phase is Phase.QUEUED and contact.entry is not None:
+            aging = self.core.config.queues[queue].aging_s  # the queue's own order; one pass, no sort: customers ask
+            mine = queue_key(contact.entry, aging)  # often and queues can be long
+            position = 1 + sum(1 for entry in self.waiting.get(queue, {}).values() if queue_key(entry, aging) < mine)
         unanswered = now - contact.unanswered_since if contact.unanswered_since is not None else None
         return TextStatus(contact_id, _STATUS[contact.phase], queue, contact.agent, position, contact.customer,
                           unanswered)
