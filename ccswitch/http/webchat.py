@@ -205,8 +205,9 @@ def send_file_as(chat: ChatService, conversation_id: str, sender: Sender, author
                  data: bytes) -> Message:
     try:
         return chat.send_file(conversation_id, sender, author, name, data)
-    except AttachmentRefused as exc:  # says why: the type seen, or the size
-        raise UnsupportedMediaType(str(exc)) from exc
+    except AttachmentRefused as exc:  # says why: the type seen, the size, or nothing in it
+        refusal = {"too_large": BodyTooLarge, "type_not_allowed": UnsupportedMediaType}.get(exc.kind, BadRequest)
+        raise refusal(str(exc)) from exc
 
 
 def file_reply(chat: ChatService, conversation_id: str, attachment_id: str) -> Response:

@@ -458,4 +458,5 @@ def customer_view(customer: Customer) -> dict[str, str]:
     return {"name": customer.name, "email": customer.email, "phone": customer.phone}
 
 
-__all__ = ["Availability", "ChatAccessError", "ChatInputError", "ChatService", "TooManyConversations", "customer_view", "message_view"]
+__all__ = ["Availability", "ChatAccessError", "ChatInputError", "ChatService", "TooManyConversations", "customer_view",
+           "message_view"]
