@@ -8,6 +8,7 @@ queues and an admin in; a conversation that is not the agent's is 404 to all of 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import cast
 
 from flask import Response, request
@@ -94,7 +95,11 @@ def events(api: ApiRequest) -> Response:
     if not raw.isdigit() or len(raw) > 12:
         raise BadRequest("'after' must be an event number")
 
-    return sse_response(follow(feed, int(raw), None))
+    def stream() -> Iterator[str]:
+        yield ": connected\n\n"  # the headers go with the first line: the client knows at once it is listening
+        yield from follow(feed, int(raw), None)
+
+    return sse_response(stream())
 
 
 def customer_history(api: ApiRequest) -> object:

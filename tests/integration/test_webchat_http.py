@@ -8,7 +8,8 @@ from pathlib import Path
 
 import gevent
 import pytest
-from webchat.fakes import FakeDesk
+
+from ccswitch.webchat.desk import ControllerDesk
 
 from .chat_support import ChatSite, chat_site
 from .conftest import ContactCentre
@@ -19,7 +20,7 @@ ANNA = {"name": "Anna", "email": "Anna@Example.com", "topic": "sales"}
 
 @pytest.fixture
 def site(centre: ContactCentre, tmp_path: Path) -> Iterator[ChatSite]:
-    yield from chat_site(centre, tmp_path, FakeDesk())
+    yield from chat_site(centre, tmp_path, ControllerDesk(centre.controller))
 
 
 def start(site: ChatSite, **changes: object) -> tuple[str, str]:
