@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 
 import gevent
+import gevent.event
 import gevent.lock
 import gevent.queue
 
@@ -99,9 +100,15 @@ class ChatService:
         self._agent_feeds: dict[str, Feed] = {}
         self._news: gevent.queue.Queue[DeskNews] = gevent.queue.Queue()
         self._buckets: dict[str, limits.Bucket] = {}
-        self._resume()
+        self._resumed = gevent.event.Event()
         desk.listen(self._news.put_nowait)
-        self._worker = gevent.spawn(self._tell_news)
+        self._worker = gevent.spawn(self._run)
+
+    def wait_resumed(self, timeout: float) -> bool:
+        """Whether the conversations open before a restart are open again (the desk answers once the controller
+        runs, so this service may be made before the controller starts)."""
+        self._resumed.wait(timeout)
+        return bool(self._resumed.is_set())
 
     def close(self) -> None:
         self._worker.kill()
@@ -175,7 +182,8 @@ class ChatService:
         if self._attachments is None:
             raise ChatInputError("this chat takes no files (chat.attachments is not set)")
         conversation = self._live(conversation_id)
-        attachment = self._attachments.save(conversation_id, filename, data)
+        # Written and synced to disk in a thread: a 10 MB file must not hold up every other conversation.
+        attachment = gevent.get_hub().threadpool.apply(self._attachments.save, (conversation_id, filename, data))
         message = self._append(conversation, sender, author, "", attachment)
         if conversation.bot is None:
             self._desk.activity(conversation_id, sender, message.at)
@@ -370,7 +378,9 @@ class ChatService:
                 "position": held.position if held is not None and status == "queued" else None,
                 "expected_wait_s": held.expected_wait_s if held is not None and status == "queued" else None}
 
-    def _tell_news(self) -> None:
+    def _run(self) -> None:
+        self._resume()
+        self._resumed.set()
         while True:
             news = self._news.get()
             try:

@@ -45,6 +45,7 @@ class Centre:
         """A new service (as after a controller restart) on the same log."""
         self.chat = ChatService(lambda: self.config, self.log, self.desk, lambda: self.now,
                                 AttachmentStore(self.folder / "files"))
+        assert self.chat.wait_resumed(5)
         return self.chat
 
     def texts(self, conversation: str) -> list[tuple[str, str]]:
