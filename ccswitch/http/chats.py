@@ -19,7 +19,8 @@ from ccswitch.http.errors import BadRequest, NotFound, json_response
 from ccswitch.http.request import ApiRequest, text
 from ccswitch.http.webchat import chat_of, file_reply, follow, message_text, read_upload, send_file_as, sse_response
 from ccswitch.webchat.desk import AgentAction
-from ccswitch.webchat.service import ChatService, customer_view, message_view
+from ccswitch.webchat.service import ChatService
+from ccswitch.webchat.views import customer_view, message_view
 
 ACTIONS = ("accept", "decline", "close", "transfer")
 

@@ -27,7 +27,8 @@ from ccswitch.history.model import phone_key
 from ccswitch.http.errors import BadRequest, BodyTooLarge, NotFound, UnsupportedMediaType, json_response
 from ccswitch.http.request import MAX_NAME, ApiRequest, text
 from ccswitch.webchat.feed import Feed
-from ccswitch.webchat.service import ChatService, message_view
+from ccswitch.webchat.service import ChatService
+from ccswitch.webchat.views import message_view
 
 MAX_CUSTOMER_NAME = 100
 MAX_OFFLINE_TEXT = 4000
