@@ -126,3 +126,21 @@ def test_after_the_chat_service_restarts_every_message_is_there_and_the_bot_goes
               token=str(with_bot["token"]))
     assert texts(site, str(with_bot["id"]), str(with_bot["token"]))[-1][0] == "bot"
     next(again, None)
+
+
+def test_only_the_agent_offered_may_accept_and_a_decline_offers_it_to_the_other(site: ChatSite) -> None:
+    status, reply, _ = site.call("/chat/api/conversations", "POST", {"name": "Vera", "topic": "sales"})
+    conversation, token = str(reply["id"]), str(reply["token"])
+    site.call(f"/chat/api/conversations/{conversation}/person", "POST", token=token)
+    wait_until(lambda: offered_to(site, conversation) is not None, what="the first offer")
+    first = offered_to(site, conversation)
+    other = next(agent for agent in SALES_AGENTS if agent != first)
+
+    status, reply, _ = site.call(f"/api/agents/{other}/chats/{conversation}/accept", "POST")
+    assert (status, reply["error"]) == (409, "invalid_transition")
+    assert site.call(f"/api/agents/{other}/chats/{conversation}")[0] == 404
+    assert site.call(f"/api/agents/{first}/chats/{conversation}/decline", "POST")[0] == 200
+
+    wait_until(lambda: offered_to(site, conversation) == other, what="the offer to the other agent")
+    assert site.call(f"/api/agents/{other}/chats/{conversation}/accept", "POST")[0] == 200
+    assert texts(site, conversation, token)[-1] == ("system", f"Agent {other} joined the chat.")

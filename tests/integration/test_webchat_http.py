@@ -142,6 +142,13 @@ def test_cors_answers_the_configured_site_origins_only(site: ChatSite) -> None:
     assert "Access-Control-Allow-Origin" not in headers
 
 
+def test_a_customer_path_no_route_has_is_404_and_a_method_it_does_not_take_405(site: ChatSite) -> None:
+    status, reply, _ = site.call("/chat/api/nosuch")
+    assert (status, reply["error"]) == (404, "not_found")
+    status, reply, headers = site.call("/chat/api/offline")
+    assert (status, reply["error"], headers["Allow"]) == (405, "method_not_allowed", "POST")
+
+
 def test_the_offline_form_is_kept(site: ChatSite) -> None:
     status, reply, _ = site.call("/chat/api/offline", "POST", {**ANNA, "text": "Call me tomorrow, please"})
     assert status == 201
