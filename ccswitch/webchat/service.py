@@ -40,7 +40,7 @@ from ccswitch.chat.hours import is_open
 from ccswitch.chat.messages import Attachment, ConversationRecord, Customer, Message, Sender
 from ccswitch.chat.text import printable
 from ccswitch.config.model import ChatBot, ChatTopic, Config
-from ccswitch.errors import UnknownChoiceError, UnknownNameError
+from ccswitch.errors import CcswitchError, UnknownChoiceError, UnknownNameError
 from ccswitch.history.conversations import ConversationLog, HistoryItem
 from ccswitch.webchat.admission import Admission
 from ccswitch.webchat.desk import AgentAction, ChatDesk, DeskNews, DeskStatus
@@ -60,6 +60,7 @@ class _Conversation:
     bot: bot.Conversation | None  # while the bot talks; None once with the desk (or for a topic without a bot)
     feed: Feed = field(default_factory=Feed)
     lock: gevent.lock.RLock = field(default_factory=gevent.lock.RLock)  # one customer turn at a time
+    ending: bool = False  # this service is ending it: the desk's "ended" news is no news
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +189,7 @@ class ChatService:
             return
         with conversation.lock:
             with_bot = conversation.bot is not None
+            conversation.ending = True
             if not with_bot:
                 self._desk.gone(conversation_id)
             self._append(conversation, Sender.SYSTEM, "", "The customer left the chat.")
@@ -258,12 +260,20 @@ class ChatService:
         conversation = self._live(conversation_id)
         if disposition is not None:
             self._check_disposition(conversation.record.queue, disposition)
-        self._desk.act(agent, conversation_id, action, disposition=disposition, to_queue=to_queue, to_agent=to_agent)
+        conversation.ending = action == "close"
+        try:
+            self._desk.act(agent, conversation_id, action, disposition=disposition, to_queue=to_queue,
+                           to_agent=to_agent)
+        except CcswitchError:
+            conversation.ending = False
+            raise
         name = self._agent_name(agent)
         if action == "accept":
             conversation.record = self._log.update(conversation_id, agent=agent)
             self._append(conversation, Sender.SYSTEM, "", f"{name} joined the chat.")
         elif action == "transfer":
+            if to_queue is not None:
+                conversation.record = self._log.update(conversation_id, queue=to_queue)
             self._append(conversation, Sender.SYSTEM, "", f"{name} transferred the chat to "
                                                           f"{to_queue or self._agent_name(to_agent or '')}.")
         elif action == "close":
@@ -273,20 +283,20 @@ class ChatService:
 
     # ------------------------------------------------------------------ inside
     def _resume(self) -> None:
-        """After a restart: every conversation not ended is open again; those still with the bot get its state
-        back by replaying the customer's lines (a handover it reaches again goes to the desk, unless the desk
-        already holds the conversation)."""
+        """After a restart: every conversation not ended is open again. The desk keeps those it was given; one it
+        does not hold is still with the bot, which gets its state back by replaying the customer's lines, or was
+        about to be queued when the controller stopped: it is queued now (a customer is never left with nobody)."""
         config = self._config()
         for record in self._log.open_conversations():
             if record.channel != CHANNEL:
                 continue
             conversation = _Conversation(record, None)
             self._open[record.id] = conversation
+            if self._desk.status(record.id) is not None:
+                continue
             topic = next((topic for topic in config.chat.topics if topic.name == record.topic), None)
             chatbot = config.chatbots.get(topic.bot or "") if topic else None
-            if chatbot is None or self._desk.status(record.id) is not None:
-                continue
-            state, handover = self._replayed(chatbot, record)
+            state, handover = self._replayed(chatbot, record) if chatbot is not None else (None, True)
             if handover:
                 self._hand_over(conversation)
             else:
@@ -365,7 +375,11 @@ class ChatService:
             event = "offer" if news.kind == "offered" else news.kind
             self._agent_feed(news.agent).publish(event, {"id": news.contact, **self._summary(news.contact)})
         conversation = self._open.get(news.contact)
-        if conversation is not None:
+        if conversation is None:
+            return
+        if news.kind == "ended" and not conversation.ending:  # the desk ended it of itself
+            self._finish(conversation, "answered" if conversation.record.agent else "abandoned")
+        else:
             self._publish_status(conversation)
 
     def _summary(self, conversation_id: str) -> dict[str, object]:
