@@ -26,7 +26,8 @@ barging (the session id is the supervisor's leg uuid); ``POST /api/monitor/<id>/
 ``DELETE /api/monitor/<id>`` stops; ``GET /api/monitor`` lists active sessions and the recent log.
 
 Users (``paths.users``, ``ccswitch user``): once there is one, every route but ``POST /api/session`` (log in),
-``GET /api/sso/login|callback`` (single sign-on, ``http.sso``) and ``GET /api/openapi.json`` needs a session
+``GET /api/session/methods`` (how one may log in), ``GET /api/sso/login|callback`` (single sign-on, ``http.sso``)
+and ``GET /api/openapi.json`` needs a session
 cookie or ``Authorization: Bearer <token>`` (401 ``not_authenticated``) and the route's ``Access`` for the user's
 role (403 ``forbidden``); a browser's POST and DELETE also carry the session's ``X-CSRF-Token``; failed log-ins are
 rate-limited (429 ``too_many_attempts``); every POST and DELETE is audited, and every single sign-on. Without
