@@ -319,7 +319,8 @@ class ChatService:
         assert conversation.bot is not None
         config = self._config()
         chatbot = config.chatbots[conversation.bot.bot]
-        turn = bot.step(chatbot, conversation.bot, event, datetime.fromtimestamp(self._now(), config.timezone))
+        turn = bot.step(chatbot, conversation.bot, event, datetime.fromtimestamp(self._now(), config.timezone),
+                        self._desk.expected_wait_s(chatbot.queue, 1))
         conversation.bot = turn.conversation
         for reply in turn.replies:
             self._append(conversation, Sender.BOT, chatbot.name, reply)
@@ -356,9 +357,11 @@ class ChatService:
     def status_view(self, conversation_id: str) -> dict[str, object]:
         status, held = self.status(conversation_id)
         agent = held.agent if held is not None and held.phase == "active" else None
-        return {"status": status, "agent": self._agent_name(agent) if agent else None,
-                "position": held.position if held is not None and status == "queued" else None,
-                "expected_wait_s": held.expected_wait_s if held is not None and status == "queued" else None}
+        place = held.position if held is not None and status == "queued" else None
+        record = self.record(conversation_id)
+        wait = self._desk.expected_wait_s(record.queue, place) if place is not None and record is not None else None
+        return {"status": status, "agent": self._agent_name(agent) if agent else None, "position": place,
+                "expected_wait_s": round(wait) if wait is not None else None}
 
     def _sweep(self) -> None:
         while True:

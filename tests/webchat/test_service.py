@@ -87,7 +87,8 @@ def test_asking_for_a_person_hands_the_conversation_to_the_bots_queue_and_the_bo
     centre.chat.post(record.id, "operator please")
 
     assert centre.desk.asked == [("queue", record.id, "sales")]
-    assert centre.chat.status(record.id)[0] == "queued"
+    assert centre.chat.status_view(record.id) == {"status": "queued", "agent": None, "position": 1,
+                                                  "expected_wait_s": 90}
     centre.chat.post(record.id, "hello?")
     assert centre.desk.asked[-1] == ("activity", record.id, Sender.CUSTOMER)
     assert len(centre.texts(record.id)) == 4  # the bot says no more
