@@ -55,6 +55,7 @@ CHANNEL = "chat"
 # without a line (with a person, the agent closes it). Checked every SWEEP_EVERY_S (real seconds).
 BOT_IDLE_S = 30 * 60
 SWEEP_EVERY_S = 60.0
+RESUME_RETRY_S = 2.0
 
 
 class ChatService:
@@ -343,8 +344,13 @@ class ChatService:
                 log.exception("chat: idle conversations not ended")
 
     def _run(self) -> None:
-        self._resume()
-        self._resumed.set()
+        while not self._resumed.is_set():
+            try:
+                self._resume()
+                self._resumed.set()
+            except (Exception, gevent.Timeout):  # the controller not answering yet, the database away: again
+                log.exception("chat: open conversations not taken back yet; trying again in %.0f s", RESUME_RETRY_S)
+                gevent.sleep(RESUME_RETRY_S)
         while True:
             news = self._news.get()
             try:

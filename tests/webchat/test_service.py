@@ -296,6 +296,27 @@ def test_after_a_restart_a_conversation_the_desk_never_got_is_queued(centre: Cen
     assert centre.chat.status(record.id)[0] == "queued"
 
 
+def test_taking_back_the_open_conversations_is_tried_again_until_the_desk_answers(
+        centre: Centre, monkeypatch: pytest.MonkeyPatch) -> None:
+    record, _ = centre.chat.start("support", ANNA)
+    centre.chat.close()
+    answers = iter([gevent.Timeout(), None])
+
+    def status(contact: str) -> DeskStatus | None:
+        answer = next(answers, None)
+        if isinstance(answer, gevent.Timeout):
+            raise answer
+        return centre.desk.statuses.get(contact)
+
+    monkeypatch.setattr(centre.desk, "status", status)
+    monkeypatch.setattr("ccswitch.webchat.service.RESUME_RETRY_S", 0.01)
+    chat = ChatService(lambda: centre.config, centre.log, centre.desk, lambda: centre.now)
+
+    assert chat.wait_resumed(5)
+    assert chat.status(record.id)[0] == "queued"
+    chat.close()
+
+
 def test_one_address_may_start_ten_conversations_then_one_a_minute(centre: Centre) -> None:
     for _ in range(10):
         centre.chat.admit("192.0.2.1")
