@@ -165,3 +165,20 @@ def test_only_the_agent_offered_may_accept_and_a_decline_offers_it_to_the_other(
     wait_until(lambda: offered_to(site, conversation) == other, what="the offer to the other agent")
     assert site.call(f"/api/agents/{other}/chats/{conversation}/accept", "POST")[0] == 200
     assert texts(site, conversation, token)[-1] == ("system", f"Agent {other} joined the chat.")
+
+
+def test_a_transfer_to_a_queue_is_said_in_the_chat_and_offered_to_that_queues_chat_agent(site: ChatSite) -> None:
+    status, reply, _ = site.call("/chat/api/conversations", "POST", {"name": "Oleg", "topic": "sales"})
+    conversation, token = str(reply["id"]), str(reply["token"])
+    site.call(f"/chat/api/conversations/{conversation}/person", "POST", token=token)
+    wait_until(lambda: offered_to(site, conversation) is not None, what="the offer in sales")
+    agent = offered_to(site, conversation)
+    assert site.call(f"/api/agents/{agent}/chats/{conversation}/accept", "POST")[0] == 200
+
+    status, reply, _ = site.call(f"/api/agents/{agent}/chats/{conversation}/transfer", "POST", {"queue": "support"})
+    assert (status, reply["status"]) == (200, "queued")
+    assert texts(site, conversation, token)[-1] == ("system", f"Agent {agent} transferred the chat to support.")
+    wait_until(lambda: any(chat["id"] == conversation for chat in site.call("/api/agents/1005/chats")[1]),  # type: ignore[attr-defined]
+               what="the offer to 1005, support's agent who takes chats")
+    record = site.log.get(conversation)
+    assert record is not None and record.queue == "support"
