@@ -19,6 +19,8 @@ Outbound campaigns: ``GET /api/campaigns[/<name>]``; ``POST /api/campaigns/<name
 /api/campaigns/<name>/preview|dial|skip {"agent"}``.
 
 Routing on paper: ``GET /api/route?did=&caller=&at=`` explains how the running configuration routes such a call.
+Web chat (``chat:`` topics; ``webchat`` the customer's side, public under ``/chat/api/`` with each conversation's
+own bearer token and CORS for ``chat.site_origins``; ``chats`` the agent's, under ``/api/agents/<agent>/chats``).
 
 Supervisors: ``POST /api/monitor {"agent" | "call", "mode"}`` (the supervisor is the logged-in user; without
 users, a ``"supervisor"`` field) starts listening, whispering or
