@@ -25,6 +25,7 @@ from ccswitch.auth.users import User
 from ccswitch.errors import CcswitchError, ListenError
 from ccswitch.history.model import AuditRecord
 from ccswitch.history.storage import History
+from ccswitch.http.chat_static import add_widget_routes
 from ccswitch.http.errors import error_response, http_error, internal_error, json_response, log, status_of
 from ccswitch.http.request import MAX_NAME, ApiRequest, NameConverter, Route, json_body, supervises, text
 from ccswitch.http.routes import ROUTES
@@ -71,6 +72,7 @@ def api_app(controller: Controller | None, history: History | None, gate: Gate |
                              methods=[route.method], provide_automatic_options=False)
         for page in ("desk", "wallboard"):  # the pages themselves hold no data: they log in and read the API
             app.add_url_rule(f"/{page}", page, partial(send_from_directory, _PAGES, "page.html"))
+        add_widget_routes(app)
     app.register_error_handler(CcswitchError, error_response)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, internal_error)
