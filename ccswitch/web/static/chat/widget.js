@@ -276,7 +276,7 @@
                      person, end, newChat);
     chat?.stream?.close();
     chat = {id, token, log, status, typing, text, composer, person, end, newChat, tools, seqs: new Map(),
-            lastSeq: 0, stream: null, state: null, agent: null, typingSentAt: 0, typingTimer: null};
+            lastSeq: 0, stream: null, state: null, agent: null, typingSentAt: 0, typingDue: null, typingTimer: null};
     show(status, log, typing, composer, tools);
     if (!panel.hidden) text.focus();
   }
@@ -374,10 +374,17 @@
     if (chat) chat.typing.hidden = true;
   }
 
+  // At most one sign every TYPING_EVERY_MS: the first key at once, the keys within the interval as one sign at its
+  // end (a quick burst still shows), none once the message is sent.
   function sendTyping() {
-    const now = Date.now();
-    if (now - chat.typingSentAt < TYPING_EVERY_MS) return;
-    chat.typingSentAt = now;
+    if (chat.typingDue) return;
+    const wait = chat.typingSentAt + TYPING_EVERY_MS - Date.now();
+    if (wait > 0) {
+      const mine = chat;
+      chat.typingDue = setTimeout(() => { mine.typingDue = null; if (chat === mine) sendTyping(); }, wait);
+      return;
+    }
+    chat.typingSentAt = Date.now();
     call("POST", `${conversationPath(chat.id)}/typing`, {}, chat.token).catch(() => { /* only a hint */ });
   }
 
@@ -385,6 +392,8 @@
     const text = chat.text.value.trim();
     if (!text) return;
     chat.text.value = "";
+    clearTimeout(chat.typingDue);
+    chat.typingDue = null;
     try {
       addMessage(await call("POST", `${conversationPath(chat.id)}/messages`, {text}, chat.token));
     } catch (error) {
