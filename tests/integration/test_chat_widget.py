@@ -8,83 +8,196 @@ CCSWITCH_SCREENSHOTS=<folder> the widget is also saved there (the README's docs/
 
 from __future__ import annotations
 
+import json
+import os
 import struct
 import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
+from typing import Any
+from wsgiref.types import StartResponse, WSGIEnvironment
 
+import gevent
 import pytest
-
-from ccswitch.acd.agents import Logout
-from ccswitch.config import Config
-
-from .conftest import ContactCentre, api_call
-from .test_pages import browser as chromium  # noqa: F401 (the fixture, under the name the tests ask for)
-from .test_pages import screenshot, until
-
-from selenium.common.exceptions import (  # noqa: I001 (after test_pages, which skips without chromium)
-    NoSuchElementException, StaleElementReferenceException)
+from gevent.pywsgi import WSGIServer
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-CHAT_AGENTS = ("1000", "1001")  # the shipped agents with chat capacity, both in sales (the shop bot's queue)
+from ccswitch.acd.agents import Logout
+from ccswitch.chat.attachments import AttachmentStore
+from ccswitch.chat.messages import Customer
+from ccswitch.config import Config
+from ccswitch.history import ConversationLog
+from ccswitch.http import serve_http
+from ccswitch.webchat.desk import ControllerDesk
+from ccswitch.webchat.service import ChatService
+
+from . import test_pages
+from .conftest import ContactCentre, api_call, wait_until
+from .test_pages import until
+
+CHAT_AGENTS = ("1000", "1001")  # the shipped agents who take chats, both in sales (the shop bot's queue)
 AGENT = "1001"
+browser = test_pages.browser  # its fixture: a headless chromium of the test's own
+
+
+# A page of the shop's own web site, on another origin, embedding the widget with the one script tag; its styles
+# would hide every button and turn all text red if they reached into the widget.
+SHOP_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Example Shop</title>
+<style>* {{ color: red !important; font-family: serif !important; }} button {{ display: none !important; }}</style>
+</head><body><h1>Example Shop</h1>
+<script src="{controller}/chat/widget.js" data-topic="sales" async></script></body></html>"""
 
 
 @dataclass
 class Site:
     centre: ContactCentre
-    url: str
+    url: str  # the controller's HTTP server
+    conversations: ConversationLog
+    shop: str  # the shop's web site
 
-    def agent(self, method: str, path: str, body: object = None) -> dict[str, object]:
+    def agent(self, method: str, path: str, body: object = None) -> Any:
+        """A request of agent 1001's through the HTTP API; its JSON reply."""
         status, reply, _ = api_call(f"{self.url}/api/agents/{AGENT}{path}", method, body)
         assert status in (200, 201), (method, path, status, reply)
         return reply
 
 
-def png(size: int = 8) -> bytes:
-    """A small red square, a real PNG."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+@pytest.fixture
+def site(centre_factory: Callable[..., ContactCentre], tmp_path: Path) -> Iterator[Site]:
+    """The controller with the chat service (its log and files in the test's folder), its HTTP server and the
+    shop's web site, the one origin allowed to embed the widget; the agents who take chats logged out."""
+    controller_url: list[str] = []
+    shop = WSGIServer(("127.0.0.1", 0), partial(shop_page, controller_url), log=None)
+    shop.start()
+    shop_url = f"http://127.0.0.1:{shop.server_port}"
+    centre = centre_factory(configure=chat_settings(tmp_path, shop_url))
+    for agent in CHAT_AGENTS:
+        centre.controller.agent_action(agent, Logout())
+    conversations = ConversationLog(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    chat = ChatService(lambda: centre.controller.config, conversations, ControllerDesk(centre.controller),
+                       centre.controller.clock.now, AttachmentStore(tmp_path / "chat-files"))
+    server: WSGIServer = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller, chat=chat)
+    controller_url.append(f"http://127.0.0.1:{server.server_port}")
+    yield Site(centre, controller_url[0], conversations, shop_url)
+    server.stop()
+    shop.stop()
+    chat.close()
+    conversations.close()
 
-    rows = b"".join(b"\x00" + b"\xd1\x24\x2f" * size for _ in range(size))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+def chat_settings(folder: Path, shop: str) -> Callable[[Config], Config]:
+    def configure(config: Config) -> Config:
+        return replace(config, chat=replace(config.chat, attachments=folder / "chat-files", site_origins=(shop,)))
+
+    return configure
 
 
-def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, dict[str, str]]:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, response.read(), dict(response.headers)
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read(), dict(exc.headers)
+def shop_page(controller: list[str], environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+    return [SHOP_PAGE.format(controller=controller[0]).encode()]
+
+
+def test_a_customer_talks_to_the_bot_then_to_an_agent_and_finds_it_all_after_a_reload(
+        site: Site, browser: WebDriver, tmp_path: Path) -> None:
+    site.agent("POST", "/login", {})
+    open_widget(browser, site.shop)
+    fill_in(browser, "prechat", "Ivan Petrov", "ivan@example.com")
+    act(browser, "form.prechat button[type=submit]")
+    until(browser, lambda: len(messages(browser, "bot")) == 1, "the bot's greeting")
+    assert browser.execute_script(  # the shop's red did not reach in
+        "const host = document.getElementById('ccswitch-chat');"
+        "return getComputedStyle(host.shadowRoot.querySelector('.message .text')).color") != "rgb(255, 0, 0)"
+
+    act(browser, "textarea[name=text]", "How much is the Router X1?\n")
+    until(browser, lambda: len(messages(browser, "bot")) == 2, "the bot's answer")
+    assert "4 990" in messages(browser, "bot")[1].replace("\u00a0", " ")  # the catalogue's price
+
+    act(browser, "button.person")
+    chat = offered(site)
+    site.agent("POST", f"/chats/{chat}/accept")
+    until(browser, lambda: AGENT in " ".join(texts(browser, ".status")), "the widget to say who answers")
+    site.agent("POST", f"/chats/{chat}/typing")
+    until(browser, lambda: any("typing" in line for line in texts(browser, ".typing")), "the agent typing")
+    site.agent("POST", f"/chats/{chat}/messages", {"text": "Hello Ivan, <b>Alice</b> here. How can I help?"})
+    until(browser, lambda: messages(browser, "agent") == ["Hello Ivan, <b>Alice</b> here. How can I help?"],
+          "the agent's message, as text")
+    assert texts(browser, ".message b") == []  # never markup
+
+    with agent_events(site) as heard:
+        act(browser, "textarea[name=text]", "Is it in stock?")
+        wait_until(lambda: ("typing", chat) in heard, 10, "the agent to hear the customer typing")
+    act(browser, "textarea[name=text]", "\n")
+    until(browser, lambda: "Is it in stock?" in transcript(site, chat), "the agent to read the reply")
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+    act(browser, "input[type=file]", str(notes))
+    until(browser, lambda: "PDF" in " ".join(texts(browser, ".alert")), "the widget to refuse a text file")
+    picture = tmp_path / "photo.png"
+    picture.write_bytes(png())
+    act(browser, "input[type=file]", str(picture))
+    until(browser, lambda: bool(texts(browser, ".message.customer .attachment img")), "the picture shown")
+    attachment = next(message["attachment"]["id"] for message in site.agent("GET", f"/chats/{chat}")["messages"]
+                      if message["attachment"])
+    assert fetch(f"{site.url}/api/agents/{AGENT}/chats/{chat}/attachments/{attachment}")[:2] == (200, png())
+    other = api_call(f"{site.url}/chat/api/conversations", "POST",
+                     {"name": "Someone Else", "email": "else@example.com", "topic": "sales"})[1]
+    not_theirs = f"{site.url}/chat/api/conversations/{chat}/attachments/{attachment}"
+    assert fetch(f"{not_theirs}?token={other['token']}")[0] == 404
+    assert fetch(not_theirs, {"Authorization": f"Bearer {other['token']}"})[0] == 404
+    screenshot_widget(browser)
+
+    before = messages(browser)
+    said = ["How much is the Router X1?", "Hello Ivan, <b>Alice</b> here. How can I help?", "Is it in stock?"]
+    assert [line for line in before if line in said] == said and "photo.png" in before[-1]
+    browser.refresh()
+    until(browser, lambda: messages(browser) == before, "the whole conversation again after the reload")
+    act(browser, "textarea[name=text]", "Still here\n")
+    until(browser, lambda: "Still here" in transcript(site, chat), "the resumed conversation to go on")
+
+
+def test_with_nobody_to_answer_the_widget_offers_the_offline_form(site: Site, browser: WebDriver) -> None:
+    open_widget(browser, f"{site.url}/chat/demo")
+    fill_in(browser, "offline", "Olga", "olga@example.com")
+    act(browser, "form.offline textarea[name=text]", "Please call me back about delivery.")
+    act(browser, "form.offline button[type=submit]")
+    until(browser, lambda: any("Thank you" in line for line in texts(browser, ".thanks")), "the thanks")
+    assert texts(browser, "form.prechat") == []
+    (kept,) = site.conversations.customer_history(Customer(email="olga@example.com"))
+    assert (kept.outcome, kept.queue) == ("offline", "sales")
+    assert [message.text for message in site.conversations.messages(kept.ref)] == [
+        "Please call me back about delivery."]
 
 
 # --- the widget, inside its Shadow DOM ---
 
 def texts(browser: WebDriver, selector: str) -> list[str]:
-    """The text of every element the selector finds in the widget now ([] before the widget is there)."""
+    """The text of every element the selector finds shown in the widget now ([] before the widget is there)."""
     return list(browser.execute_script(
         "const host = document.getElementById('ccswitch-chat');"
-        "return host ? [...host.shadowRoot.querySelectorAll(arguments[0])].filter((e) => !e.hidden)"
-        ".map((e) => e.textContent) : [];", selector))
+        "return host ? [...host.shadowRoot.querySelectorAll(arguments[0])].filter((found) => !found.hidden)"
+        ".map((found) => found.textContent) : [];", selector))
 
 
 def messages(browser: WebDriver, sender: str = "") -> list[str]:
-    """The messages' texts, oldest first (of one sender's, if given)."""
-    return texts(browser, f".message{'.' + sender if sender else ''} .text, "
-                          f".message{'.' + sender if sender else ''} .attachment span")
+    """The messages' texts (a file's: its name and size), oldest first; of one sender's, if given."""
+    kind = f".message.{sender}" if sender else ".message"
+    return texts(browser, f"{kind} .text, {kind} .attachment span")
 
 
 def act(browser: WebDriver, selector: str, keys: str | None = None) -> None:
-    """Click the widget's element (or type ``keys`` into it) once it is there and shown."""
+    """Click the widget's element (or type ``keys`` into it) once it is there."""
     def done() -> bool:
         try:
-            element = browser.find_element(By.ID, "ccswitch-chat").shadow_root.find_element(By.CSS_SELECTOR, selector)
+            host = browser.find_element(By.ID, "ccswitch-chat")
+            element = host.shadow_root.find_element(By.CSS_SELECTOR, selector)
             if keys is None:
                 element.click()
             else:
@@ -96,8 +209,8 @@ def act(browser: WebDriver, selector: str, keys: str | None = None) -> None:
     until(browser, done, f"the widget's {selector}")
 
 
-def open_widget(browser: WebDriver, url: str) -> None:
-    browser.get(f"{url}/chat/demo")
+def open_widget(browser: WebDriver, page: str) -> None:
+    browser.get(page)
     act(browser, ".launcher")
 
 
@@ -106,81 +219,67 @@ def fill_in(browser: WebDriver, form: str, name: str, email: str) -> None:
     act(browser, f"form.{form} input[name=email]", email)
 
 
-# --- the contact centre ---
-
-def chat_config(folder: Path) -> Callable[[Config], Config]:
-    """The shipped config with the chat's files in the test's folder and the chat agents logged out."""
-    def configure(config: Config) -> Config:
-        return replace(config, chat=replace(config.chat, attachments=folder / "chat-files"))
-
-    return configure
+def screenshot_widget(browser: WebDriver) -> None:
+    folder = os.environ.get("CCSWITCH_SCREENSHOTS")
+    if folder:
+        panel = browser.find_element(By.ID, "ccswitch-chat").shadow_root.find_element(By.CSS_SELECTOR, ".panel")
+        panel.screenshot(str(Path(folder) / "chat-widget.png"))
 
 
-@pytest.fixture
-def site(centre_factory: Callable[..., ContactCentre], tmp_path: Path) -> Iterator[Site]:
-    """The controller, its chat service and its HTTP server; every agent who takes chats logged out."""
-    centre = centre_factory(configure=chat_config(tmp_path))
-    for agent in CHAT_AGENTS:
-        centre.controller.agent_action(agent, Logout())
-    server = serve_chat(centre, tmp_path)
-    yield Site(centre, f"http://127.0.0.1:{server.server_port}")
-    server.stop()
+# --- the agent's side, through the HTTP API ---
+
+def offered(site: Site) -> str:
+    """The conversation offered to the agent, once it is."""
+    found: list[str] = []
+
+    def any_offer() -> bool:
+        found[:] = [held["id"] for held in site.agent("GET", "/chats") if held["status"] == "offered"]
+        return bool(found)
+
+    wait_until(any_offer, 10, "a chat offered to the agent")
+    return found[0]
 
 
-def test_a_customer_talks_to_the_bot_then_to_an_agent_and_finds_it_all_after_a_reload(
-        site: Site, chromium: WebDriver, tmp_path: Path) -> None:
-    browser = chromium
-    site.agent("POST", "/login", {})
-    open_widget(browser, site.url)
-    fill_in(browser, "prechat", "Ivan Petrov", "ivan@example.com")
-    act(browser, "form.prechat button[type=submit]")
-    until(browser, lambda: len(messages(browser, "bot")) == 1, "the bot's greeting")
+@contextmanager
+def agent_events(site: Site) -> Iterator[list[tuple[str, str]]]:
+    """What the agent's stream (``/chats/events``) says while the block runs: (event, conversation) pairs."""
+    heard: list[tuple[str, str]] = []
 
-    act(browser, "textarea[name=text]", "How much is the Router X1?\n")
-    until(browser, lambda: len(messages(browser, "bot")) == 2, "the bot's answer")
-    assert "4990" in messages(browser, "bot")[1].replace(" ", "").replace("\u00a0", "")  # the catalogue's price
+    def listen() -> None:
+        with urllib.request.urlopen(f"{site.url}/api/agents/{AGENT}/chats/events", timeout=30) as stream:
+            event = ""
+            for line in stream:
+                if line.startswith(b"event: "):
+                    event = line.removeprefix(b"event: ").decode().strip()
+                elif line.startswith(b"data: "):
+                    heard.append((event, json.loads(line.removeprefix(b"data: "))["id"]))
 
-    act(browser, "button.person")
-    chat = wait_for_offer(site)
-    site.agent("POST", f"/chats/{chat}/accept")
-    until(browser, lambda: AGENT in " ".join(texts(browser, ".status")), "the widget to say who answers")
-    site.agent("POST", f"/chats/{chat}/typing")
-    until(browser, lambda: any("typing" in line for line in texts(browser, ".typing")), "the agent typing")
-    site.agent("POST", f"/chats/{chat}/messages", {"text": "Hello Ivan, <b>Alice</b> here. How can I help?"})
-    until(browser, lambda: messages(browser, "agent") == ["Hello Ivan, <b>Alice</b> here. How can I help?"],
-          "the agent's message, as text")
-    assert texts(browser, ".message.agent b") == []  # never markup
-
-    act(browser, "textarea[name=text]", "Is it in stock?\n")
-    until(browser, lambda: "Is it in stock?" in transcript(site, chat), "the agent to read the reply")
-
-    picture = tmp_path / "photo.png"
-    picture.write_bytes(png())
-    act(browser, "input[type=file]", str(picture))
-    until(browser, lambda: "photo.png" in " ".join(messages(browser, "customer")), "the picture sent")
-    attachment = attachment_of(site, chat)
-    assert agent_download(site, chat, attachment) == png()
-    other = api_call(f"{site.url}/chat/api/conversations", "POST",
-                     {"name": "Someone Else", "email": "else@example.com", "topic": "sales"})[1]
-    stolen = f"{site.url}/chat/api/conversations/{chat}/attachments/{attachment}"
-    assert fetch(f"{stolen}?token={other['token']}")[0] in (401, 403, 404)
-    assert fetch(stolen, {"Authorization": f"Bearer {other['token']}"})[0] in (401, 403, 404)
-    screenshot_widget(browser)
-
-    before = messages(browser)
-    browser.refresh()
-    until(browser, lambda: messages(browser) == before, "the whole conversation again after the reload")
-    said = ["How much is the Router X1?", "Hello Ivan, <b>Alice</b> here. How can I help?", "Is it in stock?"]
-    assert [line for line in before if line in said] == said and "photo.png" in before[-1]
-    act(browser, "textarea[name=text]", "Still here\n")
-    until(browser, lambda: "Still here" in transcript(site, chat), "the resumed conversation to go on")
+    listener = gevent.spawn(listen)
+    try:
+        yield heard
+    finally:
+        listener.kill()
 
 
-def test_with_nobody_to_answer_the_widget_offers_the_offline_form(site: Site, chromium: WebDriver) -> None:
-    browser = chromium
-    open_widget(browser, site.url)
-    fill_in(browser, "offline", "Olga", "olga@example.com")
-    act(browser, "form.offline textarea[name=text]", "Please call me back about delivery.")
-    act(browser, "form.offline button[type=submit]")
-    until(browser, lambda: any("Thank you" in line for line in texts(browser, ".thanks")), "the thanks")
-    assert texts(browser, "form.prechat") == []
+def transcript(site: Site, chat: str) -> list[str]:
+    """The conversation's lines as the agent reads them."""
+    return [message["text"] for message in site.agent("GET", f"/chats/{chat}")["messages"]]
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def png(size: int = 8) -> bytes:
+    """A small red square, a real PNG."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\xd1\x24\x2f" * size for _ in range(size))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))

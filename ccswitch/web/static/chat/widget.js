@@ -114,7 +114,7 @@
   const host = el("div", {id: "ccswitch-chat"});
   const root = host.attachShadow({mode: "open"});
   const launcher = el("button", {type: "button", class: "launcher", "aria-expanded": "false",
-                                 "aria-controls": "panel", onclick: () => setOpen(panelHidden())}, t("launcher"));
+                                 "aria-controls": "panel", onclick: () => setOpen(panel.hidden)}, t("launcher"));
   const alertLine = el("div", {class: "alert", role: "alert", hidden: true});
   const body = el("div", {class: "body"});
   const panel = el("section", {id: "panel", class: "panel", role: "dialog", "aria-labelledby": "title", hidden: true,
@@ -127,7 +127,6 @@
   root.append(el("link", {rel: "stylesheet", href: new URL("widget.css", script.src).href}), panel, launcher);
   let unread = 0;
 
-  const panelHidden = () => panel.hidden;
   function setOpen(open, focusLauncher = false) {
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
@@ -156,9 +155,9 @@
   let limits = LIMITS;
   async function start() {
     started = true;
-    const {id, token} = remembered();
-    if (id && token && await resume(id, token)) return;
     try {
+      const {id, token} = remembered();
+      if (id && token && await resume(id, token)) return;
       const topics = await call("GET", "topics");
       limits = {...LIMITS, ...(topics.attachments || {})};
       if (topics.open) prechat(topics.topics);
