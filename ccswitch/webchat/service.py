@@ -30,49 +30,28 @@ from datetime import datetime
 from pathlib import Path
 
 import gevent
+import gevent.event
 import gevent.lock
 import gevent.queue
 
-from ccswitch.auth import limits
-from ccswitch.auth.gate import TooManyAttempts
 from ccswitch.chat import bot
 from ccswitch.chat.attachments import AttachmentStore
 from ccswitch.chat.hours import is_open
 from ccswitch.chat.messages import Attachment, ConversationRecord, Customer, Message, Sender
 from ccswitch.chat.text import printable
 from ccswitch.config.model import ChatBot, ChatTopic, Config
-from ccswitch.errors import CcswitchError, UnknownNameError
+from ccswitch.errors import CcswitchError, UnknownChoiceError, UnknownNameError
 from ccswitch.history.conversations import ConversationLog, HistoryItem
+from ccswitch.webchat.admission import Admission
 from ccswitch.webchat.desk import AgentAction, ChatDesk, DeskNews, DeskStatus
+from ccswitch.webchat.errors import ChatAccessError, ChatInputError
 from ccswitch.webchat.feed import Feed
+from ccswitch.webchat.views import customer_view, message_view
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 2000
 CHANNEL = "chat"
-# Conversations (and offline messages) one client address may start: ten at once, then one a minute; so a script
-# cannot open thousands, while a shop's visitors behind one office NAT are not turned away.
-PER_ADDRESS = limits.Rule(capacity=10, refill_per_s=1 / 60)
-
-
-class ChatInputError(CcswitchError):
-    """A request the chat cannot take: the message says what to change."""
-
-    error_id = "bad_request"
-
-
-class TooManyConversations(TooManyAttempts):
-    def __init__(self, retry_after: float) -> None:
-        CcswitchError.__init__(self, f"too many conversations from this address: try again in "
-                                     f"{int(retry_after) + 1} s")
-        self.retry_after = int(retry_after) + 1
-
-
-class ChatAccessError(CcswitchError):
-    """The conversation's token is missing (401 at the route) or not this conversation's (404: nothing is said
-    about whether the conversation exists)."""
-
-    error_id = "not_found"
 
 
 @dataclass
@@ -81,6 +60,7 @@ class _Conversation:
     bot: bot.Conversation | None  # while the bot talks; None once with the desk (or for a topic without a bot)
     feed: Feed = field(default_factory=Feed)
     lock: gevent.lock.RLock = field(default_factory=gevent.lock.RLock)  # one customer turn at a time
+    ending: bool = False  # this service is ending it: the desk's "ended" news is no news
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +78,16 @@ class ChatService:
         self._open: dict[str, _Conversation] = {}
         self._agent_feeds: dict[str, Feed] = {}
         self._news: gevent.queue.Queue[DeskNews] = gevent.queue.Queue()
-        self._buckets: dict[str, limits.Bucket] = {}
-        self._resume()
+        self._admission = Admission()
+        self._resumed = gevent.event.Event()
         desk.listen(self._news.put_nowait)
-        self._worker = gevent.spawn(self._tell_news)
+        self._worker = gevent.spawn(self._run)
+
+    def wait_resumed(self, timeout: float) -> bool:
+        """Whether the conversations open before a restart are open again (the desk answers once the controller
+        runs, so this service may be made before the controller starts)."""
+        self._resumed.wait(timeout)
+        return bool(self._resumed.is_set())
 
     def close(self) -> None:
         self._worker.kill()
@@ -112,14 +98,9 @@ class ChatService:
 
     # ------------------------------------------------------------------ the customer's side
     def admit(self, address: str) -> None:
-        """Take one of the address's tokens to start a conversation; ``TooManyConversations`` when none is left."""
-        now = self._now()
-        wait = limits.retry_after(self._buckets.get(address), now, PER_ADDRESS)
-        if wait:
-            raise TooManyConversations(wait)
-        self._buckets = {key: bucket for key, bucket in self._buckets.items()
-                         if not limits.is_full(bucket, now, PER_ADDRESS)}
-        self._buckets[address] = limits.penalise(self._buckets.get(address), now, PER_ADDRESS)
+        """Count a conversation (or offline message) started from ``address``; ``TooManyConversations`` beyond
+        ``admission.PER_ADDRESS``."""
+        self._admission.admit(address, self._now())
 
     def availability(self) -> Availability:
         """Whether a person can answer now: some topic's queue has an agent logged in and, for a topic with a
@@ -175,7 +156,8 @@ class ChatService:
         if self._attachments is None:
             raise ChatInputError("this chat takes no files (chat.attachments is not set)")
         conversation = self._live(conversation_id)
-        attachment = self._attachments.save(conversation_id, filename, data)
+        # Written and synced to disk in a thread: a 10 MB file must not hold up every other conversation.
+        attachment = gevent.get_hub().threadpool.apply(self._attachments.save, (conversation_id, filename, data))
         message = self._append(conversation, sender, author, "", attachment)
         if conversation.bot is None:
             self._desk.activity(conversation_id, sender, message.at)
@@ -207,6 +189,7 @@ class ChatService:
             return
         with conversation.lock:
             with_bot = conversation.bot is not None
+            conversation.ending = True
             if not with_bot:
                 self._desk.gone(conversation_id)
             self._append(conversation, Sender.SYSTEM, "", "The customer left the chat.")
@@ -275,12 +258,22 @@ class ChatService:
         """Forward the action to the desk (which refuses one not allowed), then say in the conversation what
         changed for the customer."""
         conversation = self._live(conversation_id)
-        self._desk.act(agent, conversation_id, action, disposition=disposition, to_queue=to_queue, to_agent=to_agent)
+        if disposition is not None:
+            self._check_disposition(conversation.record.queue, disposition)
+        conversation.ending = action == "close"
+        try:
+            self._desk.act(agent, conversation_id, action, disposition=disposition, to_queue=to_queue,
+                           to_agent=to_agent)
+        except CcswitchError:
+            conversation.ending = False
+            raise
         name = self._agent_name(agent)
         if action == "accept":
             conversation.record = self._log.update(conversation_id, agent=agent)
             self._append(conversation, Sender.SYSTEM, "", f"{name} joined the chat.")
         elif action == "transfer":
+            if to_queue is not None:
+                conversation.record = self._log.update(conversation_id, queue=to_queue)
             self._append(conversation, Sender.SYSTEM, "", f"{name} transferred the chat to "
                                                           f"{to_queue or self._agent_name(to_agent or '')}.")
         elif action == "close":
@@ -290,20 +283,20 @@ class ChatService:
 
     # ------------------------------------------------------------------ inside
     def _resume(self) -> None:
-        """After a restart: every conversation not ended is open again; those still with the bot get its state
-        back by replaying the customer's lines (a handover it reaches again goes to the desk, unless the desk
-        already holds the conversation)."""
+        """After a restart: every conversation not ended is open again. The desk keeps those it was given; one it
+        does not hold is still with the bot, which gets its state back by replaying the customer's lines, or was
+        about to be queued when the controller stopped: it is queued now (a customer is never left with nobody)."""
         config = self._config()
         for record in self._log.open_conversations():
             if record.channel != CHANNEL:
                 continue
             conversation = _Conversation(record, None)
             self._open[record.id] = conversation
+            if self._desk.status(record.id) is not None:
+                continue
             topic = next((topic for topic in config.chat.topics if topic.name == record.topic), None)
             chatbot = config.chatbots.get(topic.bot or "") if topic else None
-            if chatbot is None or self._desk.status(record.id) is not None:
-                continue
-            state, handover = self._replayed(chatbot, record)
+            state, handover = self._replayed(chatbot, record) if chatbot is not None else (None, True)
             if handover:
                 self._hand_over(conversation)
             else:
@@ -337,8 +330,7 @@ class ChatService:
 
     def _hand_over(self, conversation: _Conversation) -> None:
         record = conversation.record
-        size = len(self._log.messages(record.id))
-        self._desk.queue(record.id, record.queue, record.customer, self._now(), size)
+        self._desk.queue(record.id, record.queue, record.customer, self._now())
         self._publish_status(conversation)
 
     def _finish(self, conversation: _Conversation, outcome: str, disposition: str | None = None) -> None:
@@ -368,7 +360,9 @@ class ChatService:
                 "position": held.position if held is not None and status == "queued" else None,
                 "expected_wait_s": held.expected_wait_s if held is not None and status == "queued" else None}
 
-    def _tell_news(self) -> None:
+    def _run(self) -> None:
+        self._resume()
+        self._resumed.set()
         while True:
             news = self._news.get()
             try:
@@ -381,7 +375,11 @@ class ChatService:
             event = "offer" if news.kind == "offered" else news.kind
             self._agent_feed(news.agent).publish(event, {"id": news.contact, **self._summary(news.contact)})
         conversation = self._open.get(news.contact)
-        if conversation is not None:
+        if conversation is None:
+            return
+        if news.kind == "ended" and not conversation.ending:  # the desk ended it of itself
+            self._finish(conversation, "answered" if conversation.record.agent else "abandoned")
+        else:
             self._publish_status(conversation)
 
     def _summary(self, conversation_id: str) -> dict[str, object]:
@@ -404,6 +402,12 @@ class ChatService:
         held = self._desk.status(conversation_id)
         if held is None or held.agent != agent or held.phase != "active":
             raise ChatInputError(f"agent {agent} does not have this conversation open (accept the offer first)")
+
+    def _check_disposition(self, queue: str, disposition: str) -> None:
+        found = self._config().queues.get(queue)
+        allowed = found.dispositions if found is not None else ()
+        if disposition not in allowed:
+            raise UnknownChoiceError(f"unknown disposition (queue {queue} has: {', '.join(allowed) or 'none'})")
 
     def _agent_of(self, conversation_id: str) -> str | None:
         held = self._desk.status(conversation_id) if conversation_id in self._open else None
@@ -445,18 +449,4 @@ def _clean(text: str) -> str:
     return cleaned
 
 
-def message_view(message: Message) -> dict[str, object]:
-    attachment = message.attachment
-    return {"seq": message.seq, "at": message.at, "sender": message.sender.value, "author": message.author,
-            "text": message.text,
-            "attachment": None if attachment is None else {"id": attachment.id, "name": attachment.name,
-                                                           "media_type": attachment.media_type,
-                                                           "size": attachment.size}}
-
-
-def customer_view(customer: Customer) -> dict[str, str]:
-    return {"name": customer.name, "email": customer.email, "phone": customer.phone}
-
-
-__all__ = ["Availability", "ChatAccessError", "ChatInputError", "ChatService", "TooManyConversations", "customer_view",
-           "message_view"]
+__all__ = ["Availability", "ChatService"]

@@ -14,9 +14,11 @@ import pytest
 from ccswitch.chat.attachments import AttachmentRefused, AttachmentStore
 from ccswitch.chat.messages import Customer, Sender
 from ccswitch.config import Config, load_config
+from ccswitch.errors import UnknownChoiceError
 from ccswitch.history import ConversationLog
-from ccswitch.webchat.desk import DeskStatus
-from ccswitch.webchat.service import ChatAccessError, ChatInputError, ChatService, TooManyConversations
+from ccswitch.webchat.desk import DeskNews, DeskStatus
+from ccswitch.webchat.errors import ChatAccessError, ChatInputError, TooManyConversations
+from ccswitch.webchat.service import ChatService
 
 from .fakes import FakeDesk
 
@@ -44,6 +46,7 @@ class Centre:
         """A new service (as after a controller restart) on the same log."""
         self.chat = ChatService(lambda: self.config, self.log, self.desk, lambda: self.now,
                                 AttachmentStore(self.folder / "files"))
+        assert self.chat.wait_resumed(5)
         return self.chat
 
     def texts(self, conversation: str) -> list[tuple[str, str]]:
@@ -78,12 +81,12 @@ def test_the_bot_answers_a_price_from_the_catalogue_after_the_message_is_kept(ce
     assert sender == "bot" and "Router X1" in answer and "4 990" in answer
 
 
-def test_asking_for_a_person_hands_the_conversation_and_its_transcript_size_to_the_bots_queue(
+def test_asking_for_a_person_hands_the_conversation_to_the_bots_queue_and_the_bot_stops(
         centre: Centre) -> None:
     record, _ = centre.chat.start("sales", ANNA)
     centre.chat.post(record.id, "operator please")
 
-    assert centre.desk.asked == [("queue", record.id, "sales", 3)]
+    assert centre.desk.asked == [("queue", record.id, "sales")]
     assert centre.chat.status(record.id)[0] == "queued"
     centre.chat.post(record.id, "hello?")
     assert centre.desk.asked[-1] == ("activity", record.id, Sender.CUSTOMER)
@@ -101,7 +104,7 @@ def test_the_person_button_hands_over_and_a_second_press_changes_nothing(centre:
 def test_a_topic_with_a_queue_is_queued_at_once_without_a_bot(centre: Centre) -> None:
     record, _ = centre.chat.start("support", ANNA)
 
-    assert centre.desk.asked == [("queue", record.id, "support", 0)]
+    assert centre.desk.asked == [("queue", record.id, "support")]
     assert centre.texts(record.id) == []
 
 
@@ -141,6 +144,15 @@ def test_an_agent_joins_writes_and_closes_with_a_disposition(centre: Centre) -> 
     assert centre.chat.status(record.id)[0] == "ended"
 
 
+def test_a_disposition_not_of_the_queue_is_refused_and_the_chat_stays_open(centre: Centre) -> None:
+    record, _ = centre.chat.start("support", ANNA)
+    centre.desk.offer(record.id, "1004")
+    centre.chat.agent_act("1004", record.id, "accept")
+    with pytest.raises(UnknownChoiceError, match="resolved, escalated, callback_needed"):
+        centre.chat.agent_act("1004", record.id, "close", disposition="sale")
+    assert centre.chat.status(record.id)[0] == "with_agent"
+
+
 def test_an_agent_cannot_write_before_accepting(centre: Centre) -> None:
     record, _ = centre.chat.start("support", ANNA)
     centre.desk.offer(record.id, "1004")
@@ -156,6 +168,18 @@ def test_an_offer_reaches_the_agents_stream_at_once(centre: Centre) -> None:
     (item,) = feed.wait(feed.cursor, timeout=5)
 
     assert (item.event, item.data["id"], item.data["topic"]) == ("offer", record.id, "support")
+
+
+def test_a_conversation_the_desk_ends_of_itself_is_closed_in_the_log_and_on_the_stream(centre: Centre) -> None:
+    record, _ = centre.chat.start("support", ANNA)
+    feed = centre.chat.feed(record.id)
+    cursor = feed.cursor
+    centre.desk.statuses.pop(record.id)
+    centre.desk.tell(DeskNews(record.id, "ended"))
+
+    (item,) = feed.wait(cursor, timeout=5)
+    assert (item.event, item.data["status"]) == ("status", "ended")
+    assert centre.log.get(record.id).outcome == "abandoned"  # type: ignore[union-attr]
 
 
 def test_typing_is_told_to_the_other_side_and_never_kept(centre: Centre) -> None:
@@ -234,7 +258,7 @@ def test_after_a_restart_a_conversation_with_the_bot_goes_on_where_it_was(centre
 
     assert centre.chat.status(record.id)[0] == "bot"
     centre.chat.post(record.id, "xxxx wwww")
-    assert centre.desk.asked == [("queue", record.id, "sales", 5)]
+    assert centre.desk.asked == [("queue", record.id, "sales")]
 
 
 def test_after_a_restart_a_conversation_the_desk_holds_stays_with_the_desk(centre: Centre) -> None:
@@ -245,6 +269,16 @@ def test_after_a_restart_a_conversation_the_desk_holds_stays_with_the_desk(centr
 
     assert centre.chat.status(record.id)[0] == "queued"
     assert [asked[0] for asked in centre.desk.asked] == ["queue"]
+
+
+def test_after_a_restart_a_conversation_the_desk_never_got_is_queued(centre: Centre) -> None:
+    record, _ = centre.chat.start("support", ANNA)
+    centre.chat.close()
+    centre.desk.statuses.clear()  # as if the controller stopped before the desk kept it
+    centre.restart()
+
+    assert centre.desk.asked[-1] == ("queue", record.id, "support")
+    assert centre.chat.status(record.id)[0] == "queued"
 
 
 def test_one_address_may_start_ten_conversations_then_one_a_minute(centre: Centre) -> None:
