@@ -30,20 +30,17 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from ccswitch.acd.agents import Logout
-from ccswitch.chat.attachments import AttachmentStore
+from ccswitch.acd.capacity import Channel
 from ccswitch.chat.messages import Customer
 from ccswitch.config import Config
-from ccswitch.history import ConversationLog
-from ccswitch.http import serve_http
 from ccswitch.webchat.desk import ControllerDesk
-from ccswitch.webchat.service import ChatService
 
 from . import test_pages
+from .chat_support import ChatSite, chat_site
 from .conftest import ContactCentre, api_call, wait_until
 from .test_pages import until
 
-CHAT_AGENTS = ("1000", "1001")  # the shipped agents who take chats, both in sales (the shop bot's queue)
-AGENT = "1001"
+AGENT = "1001"  # in sales, the shop bot's queue, and takes chats
 browser = test_pages.browser  # its fixture: a headless chromium of the test's own
 
 
@@ -58,45 +55,36 @@ SHOP_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Example S
 @dataclass
 class Site:
     centre: ContactCentre
-    url: str  # the controller's HTTP server
-    conversations: ConversationLog
+    chat: ChatSite  # the controller's HTTP server with the chat service
     shop: str  # the shop's web site
 
     def agent(self, method: str, path: str, body: object = None) -> Any:
         """A request of agent 1001's through the HTTP API; its JSON reply."""
-        status, reply, _ = api_call(f"{self.url}/api/agents/{AGENT}{path}", method, body)
+        status, reply, _ = api_call(f"{self.chat.url}/api/agents/{AGENT}{path}", method, body)
         assert status in (200, 201), (method, path, status, reply)
         return reply
 
 
 @pytest.fixture
 def site(centre_factory: Callable[..., ContactCentre], tmp_path: Path) -> Iterator[Site]:
-    """The controller with the chat service (its log and files in the test's folder), its HTTP server and the
-    shop's web site, the one origin allowed to embed the widget; the agents who take chats logged out."""
+    """The controller with the chat service over it, and the shop's web site, the one origin allowed to embed the
+    widget; the agents who take chats logged out."""
     controller_url: list[str] = []
     shop = WSGIServer(("127.0.0.1", 0), partial(shop_page, controller_url), log=None)
     shop.start()
     shop_url = f"http://127.0.0.1:{shop.server_port}"
-    centre = centre_factory(configure=chat_settings(tmp_path, shop_url))
-    for agent in CHAT_AGENTS:
-        centre.controller.agent_action(agent, Logout())
-    conversations = ConversationLog(f"sqlite:///{tmp_path / 'history.sqlite'}")
-    chat = ChatService(lambda: centre.controller.config, conversations, ControllerDesk(centre.controller),
-                       centre.controller.clock.now, AttachmentStore(tmp_path / "chat-files"))
-    server: WSGIServer = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller, chat=chat)
-    controller_url.append(f"http://127.0.0.1:{server.server_port}")
-    yield Site(centre, controller_url[0], conversations, shop_url)
-    server.stop()
+    centre = centre_factory(configure=partial(embedded_in, shop_url))
+    for agent in centre.controller.config.agents.values():
+        if Channel.CHAT in agent.capacity.costs:
+            centre.controller.agent_action(agent.id, Logout())
+    for chat in chat_site(centre, tmp_path, ControllerDesk(centre.controller)):
+        controller_url.append(chat.url)
+        yield Site(centre, chat, shop_url)
     shop.stop()
-    chat.close()
-    conversations.close()
 
 
-def chat_settings(folder: Path, shop: str) -> Callable[[Config], Config]:
-    def configure(config: Config) -> Config:
-        return replace(config, chat=replace(config.chat, attachments=folder / "chat-files", site_origins=(shop,)))
-
-    return configure
+def embedded_in(shop: str, config: Config) -> Config:
+    return replace(config, chat=replace(config.chat, site_origins=(shop,)))
 
 
 def shop_page(controller: list[str], environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
@@ -146,10 +134,10 @@ def test_a_customer_talks_to_the_bot_then_to_an_agent_and_finds_it_all_after_a_r
     until(browser, lambda: bool(texts(browser, ".message.customer .attachment img")), "the picture shown")
     attachment = next(message["attachment"]["id"] for message in site.agent("GET", f"/chats/{chat}")["messages"]
                       if message["attachment"])
-    assert fetch(f"{site.url}/api/agents/{AGENT}/chats/{chat}/attachments/{attachment}")[:2] == (200, png())
-    other = api_call(f"{site.url}/chat/api/conversations", "POST",
+    assert fetch(f"{site.chat.url}/api/agents/{AGENT}/chats/{chat}/attachments/{attachment}")[:2] == (200, png())
+    other = api_call(f"{site.chat.url}/chat/api/conversations", "POST",
                      {"name": "Someone Else", "email": "else@example.com", "topic": "sales"})[1]
-    not_theirs = f"{site.url}/chat/api/conversations/{chat}/attachments/{attachment}"
+    not_theirs = f"{site.chat.url}/chat/api/conversations/{chat}/attachments/{attachment}"
     assert fetch(f"{not_theirs}?token={other['token']}")[0] == 404
     assert fetch(not_theirs, {"Authorization": f"Bearer {other['token']}"})[0] == 404
     screenshot_widget(browser)
@@ -164,15 +152,15 @@ def test_a_customer_talks_to_the_bot_then_to_an_agent_and_finds_it_all_after_a_r
 
 
 def test_with_nobody_to_answer_the_widget_offers_the_offline_form(site: Site, browser: WebDriver) -> None:
-    open_widget(browser, f"{site.url}/chat/demo")
+    open_widget(browser, f"{site.chat.url}/chat/demo")
     fill_in(browser, "offline", "Olga", "olga@example.com")
     act(browser, "form.offline textarea[name=text]", "Please call me back about delivery.")
     act(browser, "form.offline button[type=submit]")
     until(browser, lambda: any("Thank you" in line for line in texts(browser, ".thanks")), "the thanks")
     assert texts(browser, "form.prechat") == []
-    (kept,) = site.conversations.customer_history(Customer(email="olga@example.com"))
+    (kept,) = site.chat.log.customer_history(Customer(email="olga@example.com"))
     assert (kept.outcome, kept.queue) == ("offline", "sales")
-    assert [message.text for message in site.conversations.messages(kept.ref)] == [
+    assert [message.text for message in site.chat.log.messages(kept.ref)] == [
         "Please call me back about delivery."]
 
 
@@ -246,7 +234,7 @@ def agent_events(site: Site) -> Iterator[list[tuple[str, str]]]:
     heard: list[tuple[str, str]] = []
 
     def listen() -> None:
-        with urllib.request.urlopen(f"{site.url}/api/agents/{AGENT}/chats/events", timeout=30) as stream:
+        with urllib.request.urlopen(f"{site.chat.url}/api/agents/{AGENT}/chats/events", timeout=30) as stream:
             event = ""
             for line in stream:
                 if line.startswith(b"event: "):
