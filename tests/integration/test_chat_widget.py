@@ -113,16 +113,19 @@ def test_a_customer_talks_to_the_bot_then_to_an_agent_and_finds_it_all_after_a_r
     until(browser, lambda: AGENT in " ".join(texts(browser, ".status")), "the widget to say who answers")
     site.agent("POST", f"/chats/{chat}/typing")
     until(browser, lambda: any("typing" in line for line in texts(browser, ".typing")), "the agent typing")
-    site.agent("POST", f"/chats/{chat}/messages", {"text": "Hello Ivan, <b>Alice</b> here. How can I help?"})
-    until(browser, lambda: messages(browser, "agent") == ["Hello Ivan, <b>Alice</b> here. How can I help?"],
-          "the agent's message, as text")
-    assert texts(browser, ".message b") == []  # never markup
+    site.agent("POST", f"/chats/{chat}/messages", {"text": "Hello Ivan, I am Alice. How can I help?"})
+    until(browser, lambda: messages(browser, "agent") == ["Hello Ivan, I am Alice. How can I help?"],
+          "the agent's message")
 
     with agent_events(site) as heard:
         act(browser, "textarea[name=text]", "Is it in stock?")
         wait_until(lambda: ("typing", chat) in heard, 10, "the agent to hear the customer typing")
     act(browser, "textarea[name=text]", "\n")
     until(browser, lambda: "Is it in stock?" in transcript(site, chat), "the agent to read the reply")
+    screenshot_widget(browser)
+    site.agent("POST", f"/chats/{chat}/messages", {"text": "<b>Yes</b>: 12 of them."})
+    until(browser, lambda: "<b>Yes</b>: 12 of them." in messages(browser, "agent"), "the agent's answer, as text")
+    assert texts(browser, ".message b") == []  # never markup
 
     notes = tmp_path / "notes.txt"
     notes.write_text("not a picture")
@@ -140,12 +143,12 @@ def test_a_customer_talks_to_the_bot_then_to_an_agent_and_finds_it_all_after_a_r
     not_theirs = f"{site.chat.url}/chat/api/conversations/{chat}/attachments/{attachment}"
     assert fetch(f"{not_theirs}?token={other['token']}")[0] == 404
     assert fetch(not_theirs, {"Authorization": f"Bearer {other['token']}"})[0] == 404
-    screenshot_widget(browser)
 
     before = messages(browser)
-    said = ["How much is the Router X1?", "Hello Ivan, <b>Alice</b> here. How can I help?", "Is it in stock?"]
+    said = ["How much is the Router X1?", "Hello Ivan, I am Alice. How can I help?", "Is it in stock?",
+            "<b>Yes</b>: 12 of them."]
     assert [line for line in before if line in said] == said and "photo.png" in before[-1]
-    browser.refresh()
+    browser.refresh()  # the conversation was kept in the shop site's localStorage
     until(browser, lambda: messages(browser) == before, "the whole conversation again after the reload")
     act(browser, "textarea[name=text]", "Still here\n")
     until(browser, lambda: "Still here" in transcript(site, chat), "the resumed conversation to go on")

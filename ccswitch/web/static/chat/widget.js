@@ -297,7 +297,9 @@
   }
 
   function messageItem(message) {
-    const author = message.sender === "customer" ? t("you") : (message.author || t(message.sender));
+    // The bot's author is its configuration key, not a name for customers; an agent's is what the service gives.
+    const author = message.sender === "agent" ? (message.author || t("agent"))
+      : t(message.sender === "customer" ? "you" : message.sender);
     const at = new Date(message.at * 1000).toLocaleTimeString(lang, {hour: "2-digit", minute: "2-digit"});
     return el("li", {class: `message ${message.sender}`, "data-seq": message.seq},
               el("span", {class: "meta"}, author ? `${author} · ${at}` : at),
