@@ -36,16 +36,16 @@ import gevent.queue
 
 from ccswitch.chat import bot
 from ccswitch.chat.attachments import AttachmentStore
-from ccswitch.chat.hours import is_open
 from ccswitch.chat.messages import Attachment, ConversationRecord, Customer, Message, Sender
 from ccswitch.chat.text import printable
-from ccswitch.config.model import ChatBot, ChatTopic, Config
-from ccswitch.errors import CcswitchError, UnknownChoiceError, UnknownNameError
+from ccswitch.config.model import ChatBot, Config
+from ccswitch.errors import CcswitchError, UnknownChoiceError
 from ccswitch.history.conversations import ConversationLog, HistoryItem
 from ccswitch.webchat.admission import Admission
 from ccswitch.webchat.desk import AgentAction, ChatDesk, DeskNews, DeskStatus
 from ccswitch.webchat.errors import ChatAccessError, ChatInputError
 from ccswitch.webchat.feed import Feed
+from ccswitch.webchat.topics import Availability, availability, bot_of, find_topic, queue_of
 from ccswitch.webchat.views import customer_view, message_view
 
 log = logging.getLogger(__name__)
@@ -61,13 +61,6 @@ class _Conversation:
     feed: Feed = field(default_factory=Feed)
     lock: gevent.lock.RLock = field(default_factory=gevent.lock.RLock)  # one customer turn at a time
     ending: bool = False  # this service is ending it: the desk's "ended" news is no news
-
-
-@dataclass(frozen=True, slots=True)
-class Availability:
-    open: bool
-    reason: str | None  # "closed" | "no-agents" | None
-    topics: tuple[ChatTopic, ...]
 
 
 class ChatService:
@@ -103,25 +96,18 @@ class ChatService:
         self._admission.admit(address, self._now())
 
     def availability(self) -> Availability:
-        """Whether a person can answer now: some topic's queue has an agent logged in and, for a topic with a
-        bot that has a calendar, it is open; else the first reason found."""
-        config, reasons = self._config(), []
-        for topic in config.chat.topics:
-            reason = self._closed_reason(config, topic)
-            if reason is None:
-                return Availability(True, None, config.chat.topics)
-            reasons.append(reason)
-        return Availability(False, reasons[0] if reasons else "no-agents", config.chat.topics)
+        config = self._config()
+        return availability(config, datetime.fromtimestamp(self._now(), config.timezone), self._desk.staffed)
 
     def start(self, topic_name: str, customer: Customer) -> tuple[ConversationRecord, str]:
         """A new conversation and its customer's token (returned once, never kept): the topic's bot greets, or
         the conversation is queued for a person."""
         config, now = self._config(), self._now()
-        topic = self._topic(config, topic_name)
-        chatbot = config.chatbots.get(topic.bot or "")
+        topic = find_topic(config, topic_name)
+        chatbot = bot_of(config, topic)
         token = secrets.token_urlsafe(32)
         record = ConversationRecord(
-            id=secrets.token_urlsafe(16), channel=CHANNEL, queue=topic.queue or (chatbot.queue if chatbot else ""),
+            id=secrets.token_urlsafe(16), channel=CHANNEL, queue=queue_of(config, topic),
             topic=topic.name, customer=customer, started_at=now, token_hash=_hash(token),
             language=chatbot.language if chatbot else "")
         self._log.open(record)
@@ -200,10 +186,9 @@ class ChatService:
     def leave_message(self, topic_name: str, customer: Customer, text: str) -> ConversationRecord:
         """The offline form: kept as a conversation already ended, with outcome "offline" and its message."""
         config, now = self._config(), self._now()
-        topic = self._topic(config, topic_name)
-        chatbot = config.chatbots.get(topic.bot or "")
+        topic = find_topic(config, topic_name)
         record = ConversationRecord(
-            id=secrets.token_urlsafe(16), channel=CHANNEL, queue=topic.queue or (chatbot.queue if chatbot else ""),
+            id=secrets.token_urlsafe(16), channel=CHANNEL, queue=queue_of(config, topic),
             topic=topic.name, customer=customer, started_at=now, token_hash="", ended_at=now, outcome="offline")
         self._log.open(record)
         self._log.append(record.id, Sender.CUSTOMER, customer.name, _clean(text), now)
@@ -295,7 +280,7 @@ class ChatService:
             if self._desk.status(record.id) is not None:
                 continue
             topic = next((topic for topic in config.chat.topics if topic.name == record.topic), None)
-            chatbot = config.chatbots.get(topic.bot or "") if topic else None
+            chatbot = bot_of(config, topic) if topic is not None else None
             state, handover = self._replayed(chatbot, record) if chatbot is not None else (None, True)
             if handover:
                 self._hand_over(conversation)
@@ -420,21 +405,6 @@ class ChatService:
         found = self._config().agents.get(agent)
         return found.name if found is not None else agent
 
-    def _topic(self, config: Config, name: str) -> ChatTopic:
-        topic = next((topic for topic in config.chat.topics if topic.name == name), None)
-        if topic is None:
-            known = ", ".join(topic.name for topic in config.chat.topics) or "none: chat is off"
-            raise UnknownNameError(f"unknown topic (known: {known})")
-        return topic
-
-    def _closed_reason(self, config: Config, topic: ChatTopic) -> str | None:
-        chatbot = config.chatbots.get(topic.bot or "")
-        queue = topic.queue or (chatbot.queue if chatbot else "")
-        if chatbot is not None and chatbot.calendar is not None and not is_open(
-                chatbot.calendar, datetime.fromtimestamp(self._now(), config.timezone)):
-            return "closed"
-        return None if self._desk.staffed(queue) else "no-agents"
-
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -449,4 +419,4 @@ def _clean(text: str) -> str:
     return cleaned
 
 
-__all__ = ["Availability", "ChatService"]
+__all__ = ["ChatService"]
