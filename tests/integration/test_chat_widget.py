@@ -167,6 +167,26 @@ def test_with_nobody_to_answer_the_widget_offers_the_offline_form(site: Site, br
         "Please call me back about delivery."]
 
 
+def test_a_customer_who_ends_the_chat_may_start_another_and_every_field_is_labelled(site: Site,
+                                                                                     browser: WebDriver) -> None:
+    site.agent("POST", "/login", {})
+    open_widget(browser, f"{site.chat.url}/chat/demo")
+    fill_in(browser, "prechat", "Anna", "anna@example.com")
+    assert unlabelled(browser) == []
+    act(browser, "form.prechat button[type=submit]")
+    until(browser, lambda: len(messages(browser, "bot")) == 1, "the bot's greeting")
+    assert unlabelled(browser) == []
+
+    act(browser, "button.end")
+    until(browser, lambda: texts(browser, ".status") == ["This chat has ended."], "the widget to say it ended")
+    assert browser.execute_script("return document.getElementById('ccswitch-chat').shadowRoot"
+                                  ".querySelector('textarea').disabled")
+    (record,) = site.chat.log.customer_history(Customer(email="anna@example.com"))
+    assert record.outcome == "bot"
+    act(browser, "button.new-chat")
+    until(browser, lambda: bool(texts(browser, "form.prechat")), "a new pre-chat form")
+
+
 # --- the widget, inside its Shadow DOM ---
 
 def texts(browser: WebDriver, selector: str) -> list[str]:
@@ -175,6 +195,13 @@ def texts(browser: WebDriver, selector: str) -> list[str]:
         "const host = document.getElementById('ccswitch-chat');"
         "return host ? [...host.shadowRoot.querySelectorAll(arguments[0])].filter((found) => !found.hidden)"
         ".map((found) => found.textContent) : [];", selector))
+
+
+def unlabelled(browser: WebDriver) -> list[str]:
+    """The names of the widget's fields that have no label (a screen reader would not say what they are for)."""
+    return list(browser.execute_script(
+        "return [...document.getElementById('ccswitch-chat').shadowRoot.querySelectorAll('input, select, textarea')]"
+        ".filter((field) => field.labels.length === 0).map((field) => field.name || field.type);"))
 
 
 def messages(browser: WebDriver, sender: str = "") -> list[str]:
