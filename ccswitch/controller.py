@@ -162,7 +162,7 @@ class Controller:
         stats.sink = self.metrics
         self.store = ResilientStore(self.metrics.instrument(store), clock.now, self.metrics.store_availability)
         self.store_probe_s = store_probe_s
-        self.engine = Engine(config, self.store, self._emit, stats, record)
+        self.engine = Engine(config, self.store, self._emit, stats, record, leases.me if leases else "")
         self.metrics.watch(self.engine)
         self.dialer = Dialer(config, self.store, self.engine, self._emit, record)
         self.metrics.watch_dialer(self.dialer)
@@ -188,7 +188,7 @@ class Controller:
         self._stopping = False
 
     def start(self) -> None:
-        self.engine.start(self.clock.now())
+        self.engine.start(self.clock.now(), take_texts=self.leases is None)  # with leases: at the first take-over
         self.dialer.start(self.clock.now())
         gc.freeze()  # what start-up built lives for ever: keep it out of the collector's full passes
         self._run_greenlet.start()
@@ -304,6 +304,18 @@ class Controller:
                     self.connections[node].start()
             gevent.sleep(self.leases.renew_every_s)
 
+    def _controller_gone(self, controller: str) -> bool:
+        """Whether the controller of that id no longer lives (its lease lapsed): what it owned is for the taking.
+        A controller of no id ran before leases were set up. Unsure (Redis unreachable): not gone, asked again at
+        the next take-over."""
+        assert self.leases is not None
+        try:
+            return not controller or not self.leases.alive(controller)
+        except CcswitchError as exc:
+            log.warning("controller %s: could not tell whether controller %s lives: %s", self.leases.me, controller,
+                        exc)
+            return False
+
     def _lease_lost(self, nodes: set[str], why: str) -> None:
         assert self.leases is not None
         log.critical("controller %s: lease on node(s) %s lost (%s): stopping, another controller runs them",
@@ -359,7 +371,7 @@ class Controller:
                 elif isinstance(message, _Reconcile):
                     self._reconcile(message, now)
                 elif isinstance(message, _TakeOver):
-                    self.engine.take_over(message.nodes)
+                    self.engine.take_over(message.nodes, now, self._controller_gone)
                 elif isinstance(message, _Request):
                     self._serve(message, now)
                 elif isinstance(message, _StoreBack):

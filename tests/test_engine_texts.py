@@ -41,14 +41,14 @@ def config() -> Config:
 
 
 class Centre:
-    """An engine with what it said to the chat service and wrote to the history."""
+    """An engine with what it said to the chat service and wrote to the history; ``owner``: its controller's id."""
 
-    def __init__(self, config: Config, store: MemoryStore | None = None) -> None:
+    def __init__(self, config: Config, store: MemoryStore | None = None, owner: str = "") -> None:
         self.store = store or MemoryStore()
         self.news: list[TextNews] = []
         self.history: list[HistoryRecord] = []
         self.effects: list[Effect] = []
-        self.engine = Engine(config, self.store, self._emit, record=self.history.append)
+        self.engine = Engine(config, self.store, self._emit, record=self.history.append, owner=owner)
         self.engine.on_text_news(self.news.append)
         self.engine.start(NOW - 60)
 
@@ -95,6 +95,12 @@ def test_a_chat_is_offered_accepted_and_closed_with_its_record_in_the_history(ce
                                                                                   "solved")
     assert (record.wait_s, record.talk_s) == (5, 60)
     assert centre.store.all_entries() == {}
+
+
+def test_a_chat_is_offered_though_the_nodes_per_second_budget_is_spent_for_calls(centre: Centre) -> None:
+    assert centre.engine.take_channels("fs1", 100, NOW) == 29  # a burst of the dialler's lines takes the second
+    centre.chat("chat-1", NOW + 0.5)
+    assert centre.offered() == [("chat-1", "1004")]  # a chat creates no channel on the switch: never paced
 
 
 def test_an_agent_is_offered_chats_up_to_the_capacity_and_the_oldest_waiting_next(centre: Centre) -> None:
@@ -244,3 +250,21 @@ def test_a_chats_figures_go_to_its_channel_with_the_chats_own_service_level(conf
     assert (chat.answered, chat.answered_within_sl, chat.abandoned) == (1, 1, 1)
     assert (chat.average_first_response, chat.aht) == (12, 120)
     assert centre.engine.stats.queues["support"].answered == 0  # the calls' figures are the voice channel's
+
+
+def test_another_live_controllers_texts_are_left_to_it_and_a_gone_ones_taken_over(config: Config) -> None:
+    running = Centre(config, owner="a")
+    running.only("1004")
+    for n in range(4):
+        running.chat(f"chat-{n}", NOW + n)
+    running.engine.text_action("1004", "chat-0", Accept(), NOW + 10)
+    standby = Centre(config, running.store, owner="b")  # shares the store, runs nothing yet
+    assert standby.engine.texts.contacts == {}
+    standby.engine.take_over([], NOW + 20, adoptable=lambda owner: False)  # "a" still lives
+    assert standby.engine.texts.contacts == {}
+    standby.engine.take_over(["fs1"], NOW + 30, adoptable=lambda owner: owner == "a")  # "a"'s lease lapsed
+    assert standby.held("1004") == [("chat-0", Phase.ACTIVE), ("chat-1", Phase.OFFERED), ("chat-2", Phase.OFFERED)]
+    assert standby.engine.text_status("chat-3", NOW + 30).position == 1
+    assert {entry.owner for entries in standby.store.all_entries().values() for entry in entries} == {"b"}
+    again = Centre(config, running.store, owner="b")  # "b" restarted under the same id: its texts are its own
+    assert set(again.engine.texts.contacts) == {f"chat-{n}" for n in range(4)}

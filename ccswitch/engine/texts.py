@@ -132,7 +132,8 @@ class Texts:
         customer = arrival.customer
         entry = QueueEntry(call=arrival.contact, queue=arrival.queue, priority=arrival.priority,
                            enqueued_at=arrival.arrived_at, seq=core.store.next_seq(), caller_number=customer.phone,
-                           caller_name=customer.name, skills=arrival.skills, channel=arrival.channel)
+                           caller_name=customer.name, skills=arrival.skills, channel=arrival.channel,
+                           owner=core.owner)
         contact = TextContact(uuid=arrival.contact, caller_number=customer.phone, caller_name=customer.name,
                               destination=arrival.queue, arrived_at=arrival.arrived_at, entry=entry,
                               queued_at=now, customer=customer)
@@ -347,19 +348,28 @@ class Texts:
         self._tell(contact.uuid, NewsKind.ENDED, agent)
 
     # ----------------------------------------------------------------- restart
-    def restore(self, entries: Iterable[QueueEntry], now: float) -> None:
-        """Text entries a previous run left in the store: each is with the agent whose record holds it (offered
-        or accepted), or waits at its place."""
+    def restore(self, entries: Iterable[QueueEntry], now: float, adoptable: Callable[[str], bool]) -> None:
+        """Text entries in the store that are this controller's (a previous run's under the same id) or
+        ``adoptable`` (their controller is gone), and not known here: each is with the agent whose record holds it
+        (offered or accepted), or waits at its place. An adopted entry is rewritten as this controller's."""
         holders = {held.contact: (agent, held) for agent in self.core.agents.values() for held in agent.texts}
         for entry in in_order(entries):
             known = entry.call in self.contacts or entry.queue not in self.core.config.queues
             if entry.channel is Channel.VOICE or known:
                 continue
+            if entry.owner != self.core.owner:
+                if not adoptable(entry.owner):
+                    continue  # another live controller's
+                log.warning("%s %s: taken over from controller %s", entry.channel.value, entry.call,
+                            entry.owner or "(unnamed)")
+                entry = replace(entry, owner=self.core.owner)
+                self.core.store.add_entry(entry)
             customer = Customer(name=entry.caller_name, phone=entry.caller_number)
             contact = TextContact(uuid=entry.call, caller_number=entry.caller_number, caller_name=entry.caller_name,
                                   destination=entry.queue, arrived_at=entry.enqueued_at, entry=entry,
                                   queued_at=entry.enqueued_at, customer=customer)
             self.contacts[entry.call] = contact
+            log.info("%s %s taken back from the store (queue %s)", entry.channel.value, entry.call, entry.queue)
             holder = holders.get(entry.call)
             if holder is None:
                 self._wait(contact)
@@ -373,9 +383,6 @@ class Texts:
                 contact.move_to(Phase.OFFERING)
                 contact.move_to(Phase.CONNECTED)
                 contact.connected_at = held.since
-        log.info("texts restored: %d contacts (%d waiting)", len(self.contacts),
-                 sum(len(waiting) for waiting in self.waiting.values()))
-
     # ----------------------------------------------------------------- views
     def status(self, contact_id: str, now: float) -> TextStatus:
         contact = self.contacts.get(contact_id)

@@ -5,7 +5,9 @@ Keys (under the store's ``key_prefix``):
 * ``controller:<id>`` — a controller's lease: present while it lives. It renews it every ``ttl_s / 3`` with a
   time to live of ``ttl_s``, so it lapses ``ttl_s`` after the controller died (kill -9, a host gone);
 * ``node-owners`` — hash node → the id of the controller that runs it, and so owns its calls (every call is on
-  one node: its queue entry, its agents' reservations and its legs are that controller's to act on).
+  one node: its queue entry, its agents' reservations and its legs are that controller's to act on). A text
+  contact (chat) has no node: its queue entry names the controller that routes it (``QueueEntry.owner``), and a
+  controller taking over nodes takes the text contacts of every controller whose lease has lapsed (``alive``).
 
 ``hold(nodes)`` renews the caller's lease and, in the same script (atomic), takes every node of ``nodes`` that no
 controller owns or whose owner's lease has lapsed; it returns the nodes the caller owns now. All the nodes of a
@@ -62,6 +64,13 @@ class NodeLeases:
         except redis.RedisError as exc:
             raise StoreError(f"{self._where}: renew the lease of controller {self.me} failed: {exc}") from exc
         return {str(node) for node in owned}
+
+    def alive(self, controller: str) -> bool:
+        """Whether the controller of that id holds a live lease."""
+        try:
+            return bool(self._client.exists(self._lease_prefix + controller))
+        except redis.RedisError as exc:
+            raise StoreError(f"{self._where}: is controller {controller} alive: {exc}") from exc
 
     def owners(self) -> dict[str, str]:
         """Node → the controller recorded as running it (alive or not)."""

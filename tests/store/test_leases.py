@@ -61,10 +61,21 @@ def test_given_the_holder_releases_then_the_other_takes_the_nodes_at_once(pair: 
     assert second.hold(NODES) == set(NODES)
 
 
+def test_a_controller_is_alive_while_its_lease_lives(pair: tuple[NodeLeases, NodeLeases]) -> None:
+    first, second = pair
+    assert not second.alive("a")  # never held
+    first.hold(NODES)
+    assert second.alive("a")
+    first.release()
+    assert not second.alive("a")
+
+
 def test_given_no_redis_then_holding_raises_store_error() -> None:
     leases = NodeLeases(f"redis://127.0.0.1:{free_port()}/0", "lease:", "a", TTL_S)
     with pytest.raises(StoreError, match="renew the lease of controller a"):
         leases.hold(NODES)
+    with pytest.raises(StoreError, match="is controller b alive"):
+        leases.alive("b")
 
 
 def test_a_lease_must_live_for_some_time() -> None:
