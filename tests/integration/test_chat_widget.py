@@ -8,6 +8,7 @@ CCSWITCH_SCREENSHOTS=<folder> the widget is also saved there (the README's docs/
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import struct
@@ -20,6 +21,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 import gevent
@@ -39,6 +41,7 @@ from . import test_pages
 from .chat_support import ChatSite, chat_site
 from .conftest import ContactCentre, api_call, wait_until
 from .test_pages import until
+from .test_store_outage import CuttableLink
 
 AGENT = "1001"  # in sales, the shop bot's queue, and takes chats
 browser = test_pages.browser  # its fixture: a headless chromium of the test's own
@@ -185,6 +188,27 @@ def test_a_customer_who_ends_the_chat_may_start_another_and_every_field_is_label
     assert record.outcome == "bot"
     act(browser, "button.new-chat")
     until(browser, lambda: bool(texts(browser, "form.prechat")), "a new pre-chat form")
+
+
+def test_the_widget_comes_back_after_the_network_goes_and_shows_what_it_missed(site: Site,
+                                                                             browser: WebDriver) -> None:
+    site.agent("POST", "/login", {})
+    link = CuttableLink(urlsplit(site.chat.url).port or 0)  # between the customer's browser and the controller
+    with contextlib.closing(link):
+        open_widget(browser, f"http://127.0.0.1:{urlsplit(link.url).port}/chat/demo")
+        fill_in(browser, "prechat", "Ivan", "ivan@example.com")
+        act(browser, "form.prechat button[type=submit]")
+        act(browser, "button.person")
+        chat = offered(site)
+        site.agent("POST", f"/chats/{chat}/accept")
+        until(browser, lambda: AGENT in " ".join(texts(browser, ".status")), "the agent to answer")
+
+        link.cut()
+        until(browser, lambda: texts(browser, ".alert") == ["Connection lost, trying again…"], "the widget to say so")
+        site.agent("POST", f"/chats/{chat}/messages", {"text": "Are you still there?"})
+        link.mend()
+        until(browser, lambda: messages(browser, "agent") == ["Are you still there?"], "the message it missed", 20)
+        assert texts(browser, ".alert") == []
 
 
 # --- the widget, inside its Shadow DOM ---

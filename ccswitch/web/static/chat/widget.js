@@ -21,6 +21,7 @@
   const TYPING_EVERY_MS = 2000;  // the customer's typing is sent at most this often
   const TYPING_SHOWN_MS = 5000;  // the other side's typing is shown this long after their last sign
   const RECONNECT_MS = 2000;
+  const MAX_RECONNECT_MS = 30000;
   // What the server accepts unless GET /chat/api/topics says otherwise; the server checks again and decides.
   const LIMITS = {max_bytes: 10 * 2 ** 20,
                   types: ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"]};
@@ -38,7 +39,7 @@
       position: "place in line", wait: "about", minutes: "min", with_agent: "You are chatting with",
       ended: "This chat has ended.", tooBig: "The file is too big: at most", mb: "MB",
       wrongType: "Only pictures (PNG, JPEG, GIF, WebP) and PDF files can be sent.", failed: "Not sent",
-      messages: "Messages", unread: "new",
+      messages: "Messages", unread: "new", reconnecting: "Connection lost, trying again…",
     },
     ru: {
       launcher: "Написать нам", title: "Чат", minimise: "Свернуть чат", name: "Ваше имя", email: "E-mail",
@@ -52,7 +53,7 @@
       position: "место в очереди", wait: "примерно", minutes: "мин", with_agent: "Вы общаетесь с",
       ended: "Чат завершён.", tooBig: "Файл слишком большой: не больше", mb: "МБ",
       wrongType: "Можно отправлять только картинки (PNG, JPEG, GIF, WebP) и PDF.", failed: "Не отправлено",
-      messages: "Сообщения", unread: "новых",
+      messages: "Сообщения", unread: "новых", reconnecting: "Нет связи, пробуем снова…",
     },
   };
   const asked = (script.dataset.lang || navigator.language || "en").slice(0, 2);
@@ -356,11 +357,22 @@
     // meanwhile, the status now) and follow from the last message instead.
     stream.addEventListener("error", () => {
       stream.close();
-      setTimeout(() => {
-        if (chat !== mine || chat.state === "ended") return;
-        resume(mine.id, mine.token).then((known) => { if (!known) forget(); }, (error) => say(error.message));
-      }, RECONNECT_MS);
+      reconnect(mine, RECONNECT_MS);
     });
+  }
+
+  // Try again after `delay`, twice as long after each failure (the controller restarting, the network gone).
+  function reconnect(mine, delay) {
+    setTimeout(async () => {
+      if (chat !== mine || chat.state === "ended") return;
+      try {
+        if (await resume(mine.id, mine.token)) say("");
+        else forget();
+      } catch {
+        say(t("reconnecting"));
+        reconnect(mine, Math.min(2 * delay, MAX_RECONNECT_MS));
+      }
+    }, delay);
   }
 
   function showTyping(sign) {
