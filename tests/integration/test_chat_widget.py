@@ -170,8 +170,8 @@ def test_with_nobody_to_answer_the_widget_offers_the_offline_form(site: Site, br
         "Please call me back about delivery."]
 
 
-def test_a_customer_who_ends_the_chat_may_start_another_and_every_field_is_labelled(site: Site,
-                                                                                     browser: WebDriver) -> None:
+def test_a_customer_waiting_in_line_leaves_and_may_start_another_and_every_field_is_labelled(
+        site: Site, browser: WebDriver) -> None:
     site.agent("POST", "/login", {})
     open_widget(browser, f"{site.chat.url}/chat/demo")
     fill_in(browser, "prechat", "Anna", "anna@example.com")
@@ -180,12 +180,17 @@ def test_a_customer_who_ends_the_chat_may_start_another_and_every_field_is_label
     until(browser, lambda: len(messages(browser, "bot")) == 1, "the bot's greeting")
     assert unlabelled(browser) == []
 
+    site.agent("POST", "/break", {"reason": "lunch"})  # logged in, so the chat is open, but away
+    act(browser, "button.person")
+    until(browser, lambda: texts(browser, ".status") == ["Waiting for a person · place in line 1"],
+          "the widget to say the customer is first in line")
+    assert texts(browser, "button.person") == []
     act(browser, "button.end")
     until(browser, lambda: texts(browser, ".status") == ["This chat has ended."], "the widget to say it ended")
     assert browser.execute_script("return document.getElementById('ccswitch-chat').shadowRoot"
                                   ".querySelector('textarea').disabled")
     (record,) = site.chat.log.customer_history(Customer(email="anna@example.com"))
-    assert record.outcome == "bot"
+    assert record.outcome == "abandoned"
     act(browser, "button.new-chat")
     until(browser, lambda: bool(texts(browser, "form.prechat")), "a new pre-chat form")
 
