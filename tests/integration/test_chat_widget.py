@@ -130,14 +130,20 @@ def test_a_customer_talks_to_the_bot_then_to_an_agent_and_finds_it_all_after_a_r
     until(browser, lambda: "<b>Yes</b>: 12 of them." in messages(browser, "agent"), "the agent's answer, as text")
     assert texts(browser, ".message b") == []  # never markup
 
+    sent = len(transcript(site, chat))
     notes = tmp_path / "notes.txt"
     notes.write_text("not a picture")
     act(browser, "input[type=file]", str(notes))
     until(browser, lambda: "PDF" in " ".join(texts(browser, ".alert")), "the widget to refuse a text file")
+    huge = tmp_path / "huge.png"
+    huge.write_bytes(png() + bytes(10 * 2**20))
+    act(browser, "input[type=file]", str(huge))
+    until(browser, lambda: texts(browser, ".alert") == ["The file is too big: at most 10 MB"], "and a huge one")
     picture = tmp_path / "photo.png"
     picture.write_bytes(png())
     act(browser, "input[type=file]", str(picture))
     until(browser, lambda: bool(texts(browser, ".message.customer .attachment img")), "the picture shown")
+    assert texts(browser, ".alert") == [] and len(transcript(site, chat)) == sent + 1  # the refused never left
     attachment = next(message["attachment"]["id"] for message in site.agent("GET", f"/chats/{chat}")["messages"]
                       if message["attachment"])
     assert fetch(f"{site.chat.url}/api/agents/{AGENT}/chats/{chat}/attachments/{attachment}")[:2] == (200, png())

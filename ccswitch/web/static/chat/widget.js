@@ -415,14 +415,15 @@
     }
   }
 
+  // A first check here, so that a customer is told at once; the server checks again and decides.
   async function attach(file) {
     if (!limits.types.includes(file.type)) return say(t("wrongType"));
     if (file.size > limits.max_bytes) return say(`${t("tooBig")} ${Math.floor(limits.max_bytes / 2 ** 20)} ${t("mb")}`);
+    say("");
     const data = new FormData();
     data.append("file", file, file.name);
     try {
       addMessage(await call("POST", `${conversationPath(chat.id)}/attachments`, data, chat.token));
-      say("");
     } catch (error) {
       say(`${t("failed")}: ${error.message}`);
     }
