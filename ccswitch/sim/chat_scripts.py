@@ -5,11 +5,11 @@ step: plain data and pure functions of (state, event, now); the greenlets that a
 Theory of operation
 -------------------
 A customer opens a chat on a topic. With a topic that has a bot they ask it a few questions (opening hours, the
-price of a catalogue item), one after each bot reply, then ask for a person; with a topic that queues straight
-they just wait. Once handed over they wait for an agent's first message for at most ``patience_s``, then leave.
-With an agent they send their messages one per agent reply, each after its think time, and end the chat after the
-agent answered their last one, unless the agent closes it first. Every step is one row of ``_CUSTOMER_STEPS``
-((phase, event type) → handler); anything else raises ``InvalidTransition``.
+price of a catalogue item), one after each bot message (its greeting first), then ask for a person; with a topic
+that queues straight they just wait. Once handed over they wait for an agent's first message for at most
+``patience_s``, then leave. With an agent they send their messages one per agent reply, each after its think time,
+and end the chat after the agent answered their last one, unless the agent closes it first. Every step is one row
+of ``_CUSTOMER_STEPS`` ((phase, event type) → handler); anything else raises ``InvalidTransition``.
 
 An agent accepts an offer after ``accept_after_s``, greets, and answers each customer message after ``think_s``;
 after ``exchanges`` replies the next customer message gets no reply: the agent closes the chat with their
@@ -67,13 +67,8 @@ class CustomerState:
 
 
 @dataclass(frozen=True, slots=True)
-class Opened:
-    """The chat is open (a bot topic: the bot greeted)."""
-
-
-@dataclass(frozen=True, slots=True)
 class BotReplied:
-    pass
+    """The bot wrote: its greeting, or its answer to the customer's last message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +76,11 @@ class HandedOver:
     """The conversation is queued for a person."""
 
     at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentJoined:
+    """An agent accepted the conversation (the customer sees who; patience waits for their first message)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,7 @@ class Closed:
     """The chat ended, whoever ended it."""
 
 
-CustomerEvent = Opened | BotReplied | HandedOver | AgentReplied | Tick | Closed
+CustomerEvent = BotReplied | HandedOver | AgentJoined | AgentReplied | Tick | Closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,19 +158,21 @@ def _closed(_script: ChatCustomerScript, state: CustomerState,
 _Step = Callable[[ChatCustomerScript, CustomerState, CustomerEvent], tuple[CustomerState, list[CustomerAction]]]
 _WITH_BOT, _WAITING, _WITH_AGENT = CustomerPhase.WITH_BOT, CustomerPhase.WAITING, CustomerPhase.WITH_AGENT
 _CUSTOMER_STEPS: dict[tuple[CustomerPhase, type], _Step] = {
-    (_WITH_BOT, Opened): _next_bot_question,
     (_WITH_BOT, BotReplied): _next_bot_question,
     (_WITH_BOT, HandedOver): _queued,
-    (_WITH_BOT, AgentReplied): _answer_agent,  # the agent wrote before the customer saw the queued status
+    (_WITH_BOT, AgentJoined): _nothing,  # accepted before the customer saw the queued status
+    (_WITH_BOT, AgentReplied): _answer_agent,
     (_WITH_BOT, Tick): _nothing,
     (_WITH_BOT, Closed): _closed,
     (_WAITING, BotReplied): _nothing,  # the bot's handover message, or its word on the wait
     (_WAITING, HandedOver): _nothing,  # requeued before any agent wrote: patience still counts from the first time
     (_WAITING, Tick): _patience,
+    (_WAITING, AgentJoined): _nothing,
     (_WAITING, AgentReplied): _answer_agent,
     (_WAITING, Closed): _closed,
     (_WITH_AGENT, AgentReplied): _answer_agent,
     (_WITH_AGENT, HandedOver): _nothing,  # transferred or requeued: the next agent picks the thread up
+    (_WITH_AGENT, AgentJoined): _nothing,
     (_WITH_AGENT, BotReplied): _nothing,
     (_WITH_AGENT, Tick): _nothing,
     (_WITH_AGENT, Closed): _closed,

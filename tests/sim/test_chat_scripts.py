@@ -10,6 +10,7 @@ import pytest
 from ccswitch.errors import InvalidTransition
 from ccswitch.sim.chat_scripts import (
     PERSON_PLEASE,
+    AgentJoined,
     AgentReplied,
     BotReplied,
     ChatAgentHabits,
@@ -23,7 +24,6 @@ from ccswitch.sim.chat_scripts import (
     End,
     HandedOver,
     Leave,
-    Opened,
     Say,
     Tick,
     agent_turn,
@@ -50,21 +50,21 @@ def play(script: ChatCustomerScript, *events: CustomerEvent) -> tuple[CustomerSt
 
 
 def test_given_a_bot_topic_the_customer_asks_each_question_then_a_person_then_talks_and_ends() -> None:
-    state, actions = play(SCRIPT, Opened(), BotReplied(), BotReplied(), BotReplied(), HandedOver(at=100.0),
-                          Tick(now=130.0), AgentReplied(), AgentReplied(), AgentReplied())
+    state, actions = play(SCRIPT, BotReplied(), BotReplied(), BotReplied(), BotReplied(), HandedOver(at=100.0),
+                          Tick(now=130.0), AgentJoined(), AgentReplied(), AgentReplied(), AgentReplied())
     assert actions == [HOURS, PRICE, PERSON, FIRST, SECOND, End()]
     assert state.phase is CustomerPhase.DONE
 
 
 def test_when_the_bot_answers_the_request_for_a_person_the_customer_asks_nothing_more() -> None:
-    state, actions = play(SCRIPT, Opened(), BotReplied(), BotReplied(), BotReplied(), BotReplied())
+    state, actions = play(SCRIPT, BotReplied(), BotReplied(), BotReplied(), BotReplied(), BotReplied())
     assert actions == [HOURS, PRICE, PERSON]
     assert state.phase is CustomerPhase.WITH_BOT
 
 
 def test_given_a_topic_that_queues_straight_the_customer_says_nothing_until_an_agent_writes() -> None:
     script = ChatCustomerScript("Bob", "", "support", messages=(FIRST,))
-    state, actions = play(script, Opened(), HandedOver(at=5.0), AgentReplied())
+    state, actions = play(script, HandedOver(at=5.0), AgentJoined(), AgentReplied())
     assert actions == [FIRST]
     assert state.phase is CustomerPhase.WITH_AGENT
 
@@ -85,7 +85,9 @@ def test_a_requeue_before_any_agent_wrote_does_not_restart_patience() -> None:
 
 
 def test_once_an_agent_wrote_patience_no_longer_counts() -> None:
-    state, actions = play(SCRIPT, HandedOver(at=100.0), AgentReplied(), Tick(now=10_000.0))
+    joined, _ = play(SCRIPT, HandedOver(at=100.0), AgentJoined())
+    assert joined.phase is CustomerPhase.WAITING  # accepted, but nobody wrote yet
+    state, actions = play(SCRIPT, HandedOver(at=100.0), AgentJoined(), AgentReplied(), Tick(now=10_000.0))
     assert actions == [FIRST] and state.phase is CustomerPhase.WITH_AGENT
 
 

@@ -1,0 +1,225 @@
+"""Simulated chat customers and the agents' side of their chats, acting on the chat service in-process as their
+scripts (``ccswitch.sim.chat_scripts``) say.
+
+``run_chat_customers`` opens each scripted customer's chat at its offset and plays their script (one greenlet per
+customer); ``ChatDesks`` is every simulated agent's chat window: it accepts the offers, answers each customer
+message after the agent's think time and closes after their exchanges (one greenlet per agent, one per chat held).
+Both see the service through ``ChatPort``, and both count what they lived through in a ``ChatTally``: the
+figures ``ccswitch demo`` prints for the chat channel, as customers and agents experienced them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import gevent
+import gevent.pool
+import gevent.queue
+
+from ccswitch.chat.messages import Customer
+from ccswitch.clock import Clock
+from ccswitch.errors import CcswitchError
+from ccswitch.sim.chat_scripts import (
+    AGENT_GREETING,
+    AgentJoined,
+    AgentReplied,
+    ChatAgentHabits,
+    ChatCustomerScript,
+    CloseChat,
+    CustomerAction,
+    CustomerEvent,
+    CustomerPhase,
+    CustomerState,
+    HandedOver,
+    Leave,
+    Say,
+    Tick,
+    agent_turn,
+    customer_step,
+    patience_deadline,
+)
+
+log = logging.getLogger(__name__)
+
+_IDLE_WAIT_S = 600.0  # how long (clock seconds) a customer waits for news when no patience deadline is near
+
+
+@dataclass(frozen=True, slots=True)
+class Offered:
+    conversation: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerWrote:
+    conversation: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatGone:
+    """The conversation left the agent: the customer ended or left, or the offer was withdrawn."""
+
+    conversation: str
+
+
+DeskNews = Offered | CustomerWrote | ChatGone
+
+
+class ChatPort(Protocol):
+    """What the simulated people need of the chat service. ``customer_news`` and ``agent_news`` return what
+    happened since the previous call for that conversation / agent, waiting up to ``timeout_s`` (real seconds) for
+    something when nothing did."""
+
+    def open_chat(self, topic: str, customer: Customer) -> str: ...
+
+    def customer_says(self, conversation: str, text: str) -> None: ...
+
+    def customer_leaves(self, conversation: str) -> None: ...
+
+    def customer_news(self, conversation: str, timeout_s: float) -> list[CustomerEvent]: ...
+
+    def agent_news(self, agent: str, timeout_s: float) -> list[DeskNews]: ...
+
+    def accept(self, agent: str, conversation: str) -> None: ...
+
+    def agent_says(self, agent: str, conversation: str, text: str) -> None: ...
+
+    def close(self, agent: str, conversation: str, disposition: str) -> None: ...
+
+
+@dataclass
+class ChatTally:
+    """What the simulated customers and agents lived through. Waits are clock seconds from the hand-over to a
+    person: to an agent accepting (``answer_waits``, for ASA) and to their first message (``first_responses``)."""
+
+    opened: int = 0
+    offered: int = 0  # handed over to a person
+    answered: int = 0  # an agent wrote
+    abandoned: int = 0  # patience ran out first
+    answer_waits: list[float] = field(default_factory=list)
+    first_responses: list[float] = field(default_factory=list)
+    handled: dict[str, int] = field(default_factory=dict)  # agent → chats accepted
+    holding: dict[str, int] = field(default_factory=dict)  # agent → chats held now
+    peak_held: dict[str, int] = field(default_factory=dict)  # agent → most chats held at once
+    peak_total: int = 0  # most chats held by all agents at once
+
+    def took(self, agent: str) -> None:
+        self.handled[agent] = self.handled.get(agent, 0) + 1
+        self.holding[agent] = self.holding.get(agent, 0) + 1
+        self.peak_held[agent] = max(self.peak_held.get(agent, 0), self.holding[agent])
+        self.peak_total = max(self.peak_total, sum(self.holding.values()))
+
+    def let_go(self, agent: str) -> None:
+        self.holding[agent] -= 1
+
+
+def run_chat_customers(port: ChatPort, clock: Clock, arrivals: Sequence[tuple[float, ChatCustomerScript]],
+                       tally: ChatTally) -> None:
+    """Open each customer's chat at its offset (clock seconds from now) and play their script; returns when every
+    customer is done."""
+    customers = gevent.pool.Group()
+    start = clock.now()
+    try:
+        for at, script in sorted(arrivals, key=lambda item: item[0]):
+            clock.sleep(at - (clock.now() - start))  # from the start: placing chats does not push arrivals back
+            customers.spawn(play_customer, port, clock, script, tally)
+        customers.join()
+    finally:
+        customers.kill()
+
+
+def play_customer(port: ChatPort, clock: Clock, script: ChatCustomerScript, tally: ChatTally) -> None:
+    conversation = port.open_chat(script.topic, Customer(name=script.name, email=script.email))
+    tally.opened += 1
+    state = CustomerState()
+    queued_at: float | None = None
+    joined = wrote = False
+    try:
+        while state.phase not in (CustomerPhase.LEFT, CustomerPhase.DONE):
+            deadline = patience_deadline(script, state)
+            wait = _IDLE_WAIT_S if deadline is None else max(0.0, deadline - clock.now())
+            for event in [*port.customer_news(conversation, clock.real_seconds(wait)), Tick(clock.now())]:
+                state, actions = customer_step(script, state, event)
+                if isinstance(event, HandedOver) and queued_at is None:
+                    tally.offered += 1
+                    queued_at = event.at
+                elif isinstance(event, AgentJoined | AgentReplied) and queued_at is not None:
+                    if not joined:  # a first message also shows someone took the chat
+                        joined = True
+                        tally.answer_waits.append(clock.now() - queued_at)
+                    if isinstance(event, AgentReplied) and not wrote:
+                        wrote = True
+                        tally.answered += 1
+                        tally.first_responses.append(clock.now() - queued_at)
+                for action in actions:
+                    _act(port, clock, conversation, action, tally)
+                if state.phase in (CustomerPhase.LEFT, CustomerPhase.DONE):
+                    break
+    except CcswitchError as exc:  # the service refused a step (the chat ended meanwhile): the customer is done
+        log.info("chat %s: %s stops: %s", conversation, script.name, exc)
+
+
+def _act(port: ChatPort, clock: Clock, conversation: str, action: CustomerAction, tally: ChatTally) -> None:
+    if isinstance(action, Say):
+        clock.sleep(action.after_s)
+        port.customer_says(conversation, action.text)
+    else:
+        if isinstance(action, Leave):
+            log.info("chat %s: the customer's patience ran out", conversation)
+            tally.abandoned += 1
+        port.customer_leaves(conversation)
+
+
+class ChatDesks:
+    """Every simulated agent's chat window, as their habits say (``start`` / ``stop``)."""
+
+    def __init__(self, port: ChatPort, clock: Clock, habits: dict[str, ChatAgentHabits], tally: ChatTally) -> None:
+        self._port, self._clock, self._habits, self._tally = port, clock, habits, tally
+        self._greenlets = gevent.pool.Group()
+        self._chats: dict[tuple[str, str], gevent.queue.Queue[DeskNews]] = {}  # (agent, conversation) → its news
+
+    def start(self) -> None:
+        for agent in self._habits:
+            self._greenlets.spawn(self._desk, agent)
+
+    def stop(self) -> None:
+        self._greenlets.kill()
+
+    def _desk(self, agent: str) -> None:
+        while True:
+            for news in self._port.agent_news(agent, self._clock.real_seconds(_IDLE_WAIT_S)):
+                key = (agent, news.conversation)
+                if isinstance(news, Offered) and key not in self._chats:
+                    self._chats[key] = gevent.queue.Queue()
+                    self._greenlets.spawn(self._chat, agent, news.conversation)
+                elif key in self._chats:
+                    self._chats[key].put(news)
+
+    def _chat(self, agent: str, conversation: str) -> None:
+        habits, inbox = self._habits[agent], self._chats[(agent, conversation)]
+        try:
+            self._clock.sleep(habits.accept_after_s)
+            if not inbox.empty() and isinstance(inbox.peek(), ChatGone):
+                return  # withdrawn (or the customer left) before the agent got to it
+            self._port.accept(agent, conversation)
+            self._tally.took(agent)
+            try:
+                self._clock.sleep(habits.think_s / 2)
+                self._port.agent_says(agent, conversation, AGENT_GREETING)
+                replies = 0
+                while not isinstance(inbox.get(), ChatGone):
+                    turn = agent_turn(habits, replies)
+                    self._clock.sleep(turn.after_s)
+                    if isinstance(turn, CloseChat):
+                        self._port.close(agent, conversation, turn.disposition)
+                        return
+                    self._port.agent_says(agent, conversation, turn.text)
+                    replies += 1
+            finally:
+                self._tally.let_go(agent)
+        except CcswitchError as exc:  # the service refused a step: the customer left meanwhile, or the offer went
+            log.info("chat %s: agent %s stops: %s", conversation, agent, exc)
+        finally:
+            del self._chats[(agent, conversation)]
