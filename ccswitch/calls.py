@@ -5,7 +5,8 @@ What any contact has (``Contact``: who, which queue entry, which agent, when, ho
 from what only a phone call has (``CallSession``: the node and legs, IVR, music, recording, transfers, callbacks,
 previews), so that a contact of another channel can share the queues and agents without the voice fields.
 
-A contact's ``Phase`` moves only along ``PHASE_TRANSITIONS`` (``Contact.move_to``); any other move raises
+A contact's ``Phase`` moves only along its class's table (``Contact.move_to``): ``PHASE_TRANSITIONS`` for a call,
+``TEXT_PHASE_TRANSITIONS`` for a text contact (``TextContact``: chat, e-mail, SMS, messenger); any other move raises
 ``InvalidTransition``. ``ENDED`` is not final: a call its agent or the dialplan transferred away may park here again
 and be routed anew (``ccswitch.engine.inbound``).
 """
@@ -84,6 +85,7 @@ class Contact:
     times and outcome, and where it is in its life (``phase``, moved by ``move_to``)."""
 
     CHANNEL: ClassVar[Channel]  # the history's ``channel`` of the contacts of this class
+    TRANSITIONS: ClassVar[dict[Phase, frozenset[Phase]]] = PHASE_TRANSITIONS
 
     uuid: str
     caller_number: str
@@ -107,9 +109,10 @@ class Contact:
     campaign: str | None = None  # an outbound contact of this campaign, answered by a person
 
     def move_to(self, phase: Phase) -> None:
-        """Enter ``phase``; InvalidTransition (nothing changed) if ``PHASE_TRANSITIONS`` has no such move."""
-        if phase is not self.phase and phase not in PHASE_TRANSITIONS[self.phase]:
-            raise InvalidTransition(f"call {self.uuid}: no move from phase {self.phase.value} to {phase.value}")
+        """Enter ``phase``; InvalidTransition (nothing changed) if the class's table has no such move."""
+        if phase is not self.phase and phase not in self.TRANSITIONS[self.phase]:
+            raise InvalidTransition(f"{self.CHANNEL.value} contact {self.uuid}: no move from phase "
+                                    f"{self.phase.value} to {phase.value}")
         self.phase = phase
 
 

@@ -57,12 +57,13 @@ from ccswitch.channel_events import (
     parked_outbound_from_channel_row,
 )
 from ccswitch.channel_list import read_channels
+from ccswitch.chat.messages import Sender
 from ccswitch.clock import Clock
 from ccswitch.config import CampaignConfig, Config
 from ccswitch.dialer import CampaignRun, Lead, RunCommand
 from ccswitch.dialer.runner import CampaignStatus, Dialer, LoadResult
 from ccswitch.effects import Effect
-from ccswitch.engine import Engine, Record
+from ccswitch.engine import Engine, Record, TextAction, TextArrival, TextNews, TextStatus
 from ccswitch.errors import CcswitchError, ConfigError, StoreUnavailable, UnknownNameError
 from ccswitch.esl import commands
 from ccswitch.esl.connection import EslConnection
@@ -417,6 +418,34 @@ class Controller:
 
     def stop_monitor(self, session: str, timeout: float = 5.0) -> MonitorSession:
         return self._ask(partial(self.engine.stop_monitor, session), timeout)
+
+    # -- text contacts (ccswitch.engine.texts; the chat service calls these from its own greenlets) -----------------
+    def on_text_news(self, listener: Callable[[TextNews], None]) -> None:
+        """``listener`` hears what happens to text contacts (offered, withdrawn, connected, requeued, ended), on
+        the controller greenlet: it must not block."""
+        self.engine.on_text_news(listener)
+
+    def text_arrived(self, arrival: TextArrival, timeout: float = 5.0) -> None:
+        """Queue a text contact; raises UnknownNameError (queue) or InvalidTransition (already here)."""
+        self._ask(partial(self.engine.text_arrived, arrival), timeout)
+
+    def text_action(self, agent: str, contact: str, action: TextAction, timeout: float = 5.0) -> None:
+        """An agent accepts, declines, closes or transfers a text contact; raises what the engine raises."""
+        self._ask(partial(self.engine.text_action, agent, contact, action), timeout)
+
+    def text_activity(self, contact: str, by: Sender, timeout: float = 5.0) -> None:
+        """A message was written in the conversation (after it was stored)."""
+        self._ask(partial(self.engine.text_activity, contact, by), timeout)
+
+    def text_gone(self, contact: str, timeout: float = 5.0) -> None:
+        """The customer left the conversation."""
+        self._ask(partial(self.engine.text_gone, contact), timeout)
+
+    def text_status(self, contact: str, timeout: float = 5.0) -> TextStatus:
+        return self._ask(partial(self.engine.text_status, contact), timeout)
+
+    def texts_of(self, agent: str, timeout: float = 5.0) -> list[TextStatus]:
+        return self._ask(partial(self.engine.texts_of, agent), timeout)
 
     # -- outbound campaigns (the dialler answers in the controller greenlet) ----------------------------------------
     def campaign_load(self, name: str, timeout: float = LEADS_IMPORT_TIMEOUT_S) -> LoadResult:

@@ -35,7 +35,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from ccswitch.acd import Agent, AgentCapacity, Channel, Held, Phase, QueueEntry
+from ccswitch.acd import Agent, QueueEntry
 from ccswitch.acd.agents import AgentState, count_by_state
 from ccswitch.admission import SWITCH_DROP_CAUSES, Capacity, Limit, NodeLoad
 from ccswitch.config import Config
@@ -642,18 +642,6 @@ class InstrumentedStore:
 
     def update_campaign_run(self, old: CampaignRun, new: CampaignRun) -> CampaignRun | None:
         return self._timed("update_campaign_run", self._store.update_campaign_run, old, new)
-
-    def reserve_contact(self, agent_id: str, contact: str, channel: Channel, capacity: AgentCapacity) -> bool:
-        return self._timed("reserve_contact", self._store.reserve_contact, agent_id, contact, channel, capacity)
-
-    def set_contact_phase(self, agent_id: str, contact: str, phase: Phase) -> bool:
-        return self._timed("set_contact_phase", self._store.set_contact_phase, agent_id, contact, phase)
-
-    def release_contact(self, agent_id: str, contact: str) -> bool:
-        return self._timed("release_contact", self._store.release_contact, agent_id, contact)
-
-    def held_contacts(self, agent_id: str) -> dict[str, Held]:
-        return self._timed("held_contacts", self._store.held_contacts, agent_id)
 
     def add_answer(self, campaign: str, at: float, abandoned: bool, call: str) -> None:
         self._timed("add_answer", self._store.add_answer, campaign, at, abandoned, call)

@@ -23,6 +23,14 @@ An agent who logged in or came back "on demand" takes one call and then goes ON_
 ``"on-demand"`` (mod_callcenter's "Available (On Demand)"). Logging out is refused while RESERVED or ON_CALL:
 the engine reports the refusal to the agent.
 
+Text contacts (chat, e-mail, SMS, messengers) are held beside that, in ``texts``, whatever the state: an offer
+(``OfferText``) is refused unless the agent's capacity (``ccswitch.acd.capacity``) lets them take it beside
+everything they hold, so a compare-and-set of the record in the store is also the atomic reservation of capacity
+(two controllers sharing one store can never both fill the last place). They accept it (``AcceptText``), or it is
+dropped (``DropText``): closed, declined, not accepted in time (a no-answer miss, as a call's), taken back from an
+agent who went away, or ended by the customer. Text events never move the voice state; a no-answer streak of
+texts sends an AVAILABLE agent on break as calls do.
+
 ``direct_calls`` counts calls the agent has outside the queues (the engine sees them on the switch); routing
 skips such an agent whatever their state, which the direct-call events never change.
 
@@ -75,6 +83,23 @@ _DIRECT_CALL = (Held(Channel.VOICE, Phase.ACTIVE),)
 
 
 @dataclass(frozen=True, slots=True)
+class HeldText:
+    """A text contact an agent holds: offered to them, or accepted (active)."""
+
+    contact: str
+    channel: Channel
+    phase: Phase
+    since: float
+
+    def __post_init__(self) -> None:  # a JSON round trip brings names
+        object.__setattr__(self, "channel", Channel(self.channel))
+        object.__setattr__(self, "phase", Phase(self.phase))
+
+    def held(self) -> Held:
+        return Held(self.channel, self.phase)
+
+
+@dataclass(frozen=True, slots=True)
 class Agent:
     id: str
     state: AgentState
@@ -91,11 +116,14 @@ class Agent:
     on_demand: bool = False
     direct_calls: int = 0
     queues: tuple[str, ...] | None = None  # logged in to these of their queues only (None: all of them)
+    texts: tuple[HeldText, ...] = ()  # text contacts offered to them or accepted, oldest first
     version: int = 0
 
     def __post_init__(self) -> None:
         if self.queues is not None:  # a JSON list from the store
             object.__setattr__(self, "queues", tuple(self.queues))
+        if not isinstance(self.texts, tuple):  # a JSON list of objects from the store
+            object.__setattr__(self, "texts", tuple(HeldText(**text) for text in self.texts))
 
     def serves(self, queue: str) -> bool:
         """Logged in to ``queue`` (one of their configured queues), whatever their state."""
@@ -103,9 +131,13 @@ class Agent:
 
     def held(self) -> tuple[Held, ...]:
         """The contacts in progress, as the capacity model sees them: the queue call in its phase, and each
-        direct call (a call on the agent's phone is a voice contact, whoever placed it)."""
+        direct call (a call on the agent's phone is a voice contact, whoever placed it), and each text."""
         queue_call = _QUEUE_CALL.get(self.state, ())
-        return queue_call + _DIRECT_CALL * self.direct_calls if self.direct_calls else queue_call
+        held = queue_call + _DIRECT_CALL * self.direct_calls if self.direct_calls else queue_call
+        return held + tuple(text.held() for text in self.texts) if self.texts else held
+
+    def text(self, contact: str) -> HeldText | None:
+        return next((text for text in self.texts if text.contact == contact), None)
 
     def offerable(self, capacity: AgentCapacity, now: float) -> frozenset[Channel]:
         """The channels routing may offer this agent at ``now``: none while logged out, on a break or delayed
@@ -151,7 +183,10 @@ class Ready:
 
 @dataclass(frozen=True, slots=True)
 class Offer:
+    """Ring the agent for ``call``; refused if ``capacity`` leaves no room for a call beside the texts they hold."""
+
     call: str
+    capacity: AgentCapacity = VOICE_ONLY
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +238,38 @@ class DirectCallEnded:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class OfferText:
+    """Offer the text ``contact`` of ``channel``; refused unless ``capacity`` lets the agent take it now."""
+
+    contact: str
+    channel: Channel
+    capacity: AgentCapacity
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptText:
+    contact: str
+
+
+class TextDrop(enum.Enum):
+    """Why an agent no longer holds a text contact."""
+
+    CLOSED = "closed"  # the agent closed or transferred it
+    DECLINED = "declined"  # the agent turned the offer down: no miss, but no offers for ``delay_s``
+    NO_ANSWER = "no-answer"  # the offer was not accepted in time: a miss, as an unanswered call
+    TAKEN_BACK = "taken-back"  # the agent went away or stopped answering: back to its place in the queue
+    CUSTOMER_LEFT = "customer-left"
+
+
+@dataclass(frozen=True, slots=True)
+class DropText:
+    contact: str
+    why: TextDrop
+    delay_s: float = 0.0
+    max_no_answer: int = 0  # with NO_ANSWER: misses in a row that send an available agent on break (0: never)
+
+
 AgentEvent = (
     Login
     | Logout
@@ -216,6 +283,9 @@ AgentEvent = (
     | WrapUpElapsed
     | DirectCallStarted
     | DirectCallEnded
+    | OfferText
+    | AcceptText
+    | DropText
 )
 
 # Events that refer to the call the agent already has (Offer brings a new one).
@@ -255,6 +325,8 @@ def _take_break(agent: Agent, event: TakeBreak, now: float) -> Agent:
 
 
 def _offer(agent: Agent, event: Offer, now: float) -> Agent:
+    if not can_take(event.capacity, agent.held(), Channel.VOICE):
+        raise InvalidTransition(f"agent {agent.id}: no capacity for a call beside {len(agent.texts)} text(s) held")
     return _move(agent, AgentState.RESERVED, now, call=event.call)
 
 
@@ -299,6 +371,38 @@ def _direct_call_ended(agent: Agent, _event: DirectCallEnded, _now: float) -> Ag
     return replace(agent, direct_calls=max(0, agent.direct_calls - 1))  # a call started before we knew of it
 
 
+def _offer_text(agent: Agent, event: OfferText, now: float) -> Agent:
+    if agent.text(event.contact) is not None:
+        raise InvalidTransition(f"agent {agent.id}: {event.contact} is already offered to them")
+    if not agent.can_take(event.channel, event.capacity, now):
+        raise InvalidTransition(f"agent {agent.id}: no capacity for a {event.channel.value} contact beside "
+                                f"{len(agent.held())} held")
+    return replace(agent, texts=(*agent.texts, HeldText(event.contact, event.channel, Phase.OFFERED, now)))
+
+
+def _accept_text(agent: Agent, event: AcceptText, now: float) -> Agent:
+    text = agent.text(event.contact)
+    if text is None or text.phase is not Phase.OFFERED:
+        raise InvalidTransition(f"agent {agent.id}: {event.contact} is not offered to them")
+    texts = tuple(replace(held, phase=Phase.ACTIVE, since=now) if held is text else held for held in agent.texts)
+    return replace(agent, texts=texts, missed_in_row=0)
+
+
+def _drop_text(agent: Agent, event: DropText, now: float) -> Agent:
+    if agent.text(event.contact) is None:
+        raise InvalidTransition(f"agent {agent.id}: {event.contact} is not theirs")
+    agent = replace(agent, texts=tuple(held for held in agent.texts if held.contact != event.contact),
+                    not_before=max(agent.not_before, now + event.delay_s))
+    if event.why is TextDrop.DECLINED:
+        return replace(agent, idle_since=now)  # to the end of the longest-idle line, as after a missed call
+    if event.why is not TextDrop.NO_ANSWER:
+        return agent
+    missed = agent.missed_in_row + 1
+    if agent.state is AgentState.AVAILABLE and 0 < event.max_no_answer <= missed:
+        return _move(agent, AgentState.ON_BREAK, now, missed_in_row=missed, break_reason=NO_ANSWER_BREAK)
+    return replace(agent, missed_in_row=missed, idle_since=now)
+
+
 # The table key guarantees the handler's event type, hence ``Any`` for the event parameter.
 _Handler = Callable[[Agent, Any, float], Agent]
 
@@ -321,6 +425,9 @@ _TRANSITIONS: dict[tuple[AgentState, type[AgentEvent]], _Handler] = {
     (_S.WRAP_UP, Logout): _logout,
     **{(state, DirectCallStarted): _direct_call_started for state in AgentState},
     **{(state, DirectCallEnded): _direct_call_ended for state in AgentState},
+    **{(state, OfferText): _offer_text for state in _TAKES_OFFERS},
+    **{(state, AcceptText): _accept_text for state in AgentState if state is not _S.LOGGED_OUT},
+    **{(state, DropText): _drop_text for state in AgentState},
 }
 
 

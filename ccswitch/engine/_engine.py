@@ -33,6 +33,7 @@ from ccswitch.channel_events import (
     PhoneChannel,
 )
 from ccswitch.channel_list import PhoneLeg
+from ccswitch.chat.messages import Sender
 from ccswitch.config import Config
 from ccswitch.engine.call_control import LiveCalls
 from ccswitch.engine.core import Core, Emit, Record, log
@@ -42,6 +43,7 @@ from ccswitch.engine.inbound import InboundPath
 from ccswitch.engine.monitoring import Monitoring
 from ccswitch.engine.offers import Offers
 from ccswitch.engine.recovery import Recovery
+from ccswitch.engine.texts import TextAction, TextArrival, TextNews, Texts, TextStatus
 from ccswitch.errors import InvalidTransition, StoreError, UnknownChoiceError, UnknownNameError
 from ccswitch.media import control as ctl
 from ccswitch.media.monitor import MonitorMode, MonitorSession
@@ -93,10 +95,11 @@ class Engine:
         self.dial_outs = DialOuts(self.core)
         self.inbound = InboundPath(self.core)
         self.direct = DirectCalls(self.core)
+        self.texts = Texts(self.core)
         self.recovery = Recovery(self.core, self.offers, self.live, self.monitoring, self.direct, self._deliver)
         # The domains that call each other are handed their peers once all exist.
         self.live.inbound, self.live.offers = self.inbound, self.offers
-        self.offers.dial_outs, self.offers.live = self.dial_outs, self.live
+        self.offers.dial_outs, self.offers.live, self.offers.texts = self.dial_outs, self.live, self.texts
         self.dial_outs.inbound, self.dial_outs.offers = self.inbound, self.offers
         self.inbound.dial_outs, self.inbound.live, self.inbound.offers = self.dial_outs, self.live, self.offers
         self.direct.offers = self.offers
@@ -114,6 +117,7 @@ class Engine:
         """Load agents from the store, and the calls a previous run left in queues."""
         self.core.load_agents(now)
         self.recovery.start()
+        self.texts.restore([entry for entries in self.store.all_entries().values() for entry in entries], now)
         log.info("engine started with %d agents, %d queues, %d calls left in queues by a previous run",
                  len(self.agents), len(self.waiting), len(self.recovery.orphans))
 
@@ -137,7 +141,7 @@ class Engine:
         old = self.config
         self.core.reconfigure(config)
         self.core.load_agents(now)  # new agents join as configured; known ones keep their state
-        for entries in self.waiting.values():
+        for entries in [*self.waiting.values(), *self.texts.waiting.values()]:
             for entry in entries.values():
                 self.core.router.add_call(entry)
         summary = ReloadSummary.between(old, config)
@@ -259,6 +263,7 @@ class Engine:
         self.dial_outs.connect_deadlines_due(now)
         self.dial_outs.retries_due(now)
         self.inbound.announcements_due(now)
+        self.texts.due(now)
         self.offers.dispatch(now)
 
     # ----------------------------------------------------------------- recovery
@@ -301,8 +306,37 @@ class Engine:
         core.agents[agent_id] = stored
         core.router.update_agent(stored)
         log.info("agent %s: %s -> %s", agent_id, type(event).__name__, stored.state.value)
+        self.texts.agent_changed(agent_id, now)
         self.offers.dispatch(now)
-        return stored
+        return core.agents[agent_id]
+
+    # ----------------------------------------------------------------- text contacts (ccswitch.engine.texts)
+    def on_text_news(self, listener: Callable[[TextNews], None]) -> None:
+        self.texts.on_news(listener)
+
+    @_flushing
+    def text_arrived(self, arrival: TextArrival, now: float) -> None:
+        self.texts.arrive(arrival, now)
+        self.offers.dispatch(now)
+
+    @_flushing
+    def text_action(self, agent_id: str, contact: str, action: TextAction, now: float) -> None:
+        self.texts.act(agent_id, contact, action, now)
+        self.offers.dispatch(now)
+
+    def text_activity(self, contact: str, by: Sender, now: float) -> None:
+        self.texts.activity(contact, by, now)
+
+    @_flushing
+    def text_gone(self, contact: str, now: float) -> None:
+        self.texts.gone(contact, now)
+        self.offers.dispatch(now)
+
+    def text_status(self, contact: str, now: float) -> TextStatus:
+        return self.texts.status(contact, now)
+
+    def texts_of(self, agent_id: str, now: float) -> list[TextStatus]:
+        return self.texts.of_agent(agent_id, now)
 
     # ----------------------------------------------------------------- campaigns, previews, callbacks
     @_flushing

@@ -111,6 +111,11 @@ class Core:
         self.record_state(old, stored, now)
         return True
 
+    def reserve_for_call(self, agent_id: str, call: str, now: float) -> bool:
+        """Reserve the agent for a call (their phone rings): refused, as ``agent_event``, by another controller's
+        change first or by what the agent's capacity leaves beside the texts they hold."""
+        return self.agent_event(agent_id, agent_fsm.Offer(call, self.config.agents[agent_id].capacity), now)
+
     def record_state(self, old: Agent, new: Agent, now: float) -> None:
         """The agent left ``old``'s state for ``new``'s: a transition starts a new interval (``since`` moves); a
         flag (a direct call starting or ending) changes no state, and its interval goes on."""

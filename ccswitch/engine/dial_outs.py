@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ccswitch.acd import agents as agent_fsm
 from ccswitch.acd import waiting as wait
 from ccswitch.acd.queues import QueueEntry
 from ccswitch.calls import CallSession, DialOutPlan, Phase, contact_record, outcome_of
@@ -102,7 +101,7 @@ class DialOuts:
             busy = " (on a direct call)" if agent.direct_calls else ""
             raise InvalidTransition(f"agent {agent_id} is {agent.state.value}{busy}: only an available agent "
                                     "previews a lead")
-        if not self.core.agent_event(agent_id, agent_fsm.Offer(call), now):
+        if not self.core.reserve_for_call(agent_id, call, now):
             raise InvalidTransition(f"agent {agent_id} was changed by another controller; try again")
         entry = QueueEntry(call, config.queue, 0, now, 0, plan.number, name)  # (the priority of a transfer)
         self.core.calls[call] = CallSession(

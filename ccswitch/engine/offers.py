@@ -6,7 +6,8 @@ busy) comes back as an ``AppCompleted`` for ``bridge``; whose fault it is comes 
 (``acd.offer_failures``): the agent's (no answer, busy, rejected) is charged as a miss; the network's or
 configuration's (no codec in common, not registered) is not, but the agent gets no offer for a back-off; either way
 the call returns to its place in the queue. An offer with no outcome by its deadline is taken back (counted in
-``stuck_offers_repaired``). Owns the counts of failed and repaired offers."""
+``stuck_offers_repaired``). Entries of a text channel go to ``engine.texts`` instead. Owns the counts of failed
+and repaired offers."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from ccswitch.acd import agents as agent_fsm
 from ccswitch.acd import offer_failures
 from ccswitch.acd.agents import MissReason
+from ccswitch.acd.capacity import Channel
 from ccswitch.calls import CallSession, Phase
 from ccswitch.channel_events import Bridged
 from ccswitch.effects import AgentLeg, ConnectAgent, Hangup, StopMedia
@@ -26,11 +28,13 @@ from ccswitch.engine.core import OFFER_GRACE_S, Core, log
 if TYPE_CHECKING:  # peers, wired by the engine
     from ccswitch.engine.call_control import LiveCalls
     from ccswitch.engine.dial_outs import DialOuts
+    from ccswitch.engine.texts import Texts
 
 
 class Offers:
     dial_outs: DialOuts
     live: LiveCalls
+    texts: Texts
 
     def __init__(self, core: Core) -> None:
         self.core = core
@@ -43,14 +47,16 @@ class Offers:
         core = self.core
         for dispatch in core.router.next_offers(now):
             entry = dispatch.entry
+            if entry.channel is not Channel.VOICE:  # no channel to ring: the chat service shows it
+                self.texts.offer(dispatch, now)
+                continue
             session = core.calls[entry.call]
             if session.caller_gone:
                 entry = self.dial_outs.next_callback_leg(session)
-            offer = agent_fsm.Offer(entry.call)
             candidates = dispatch.agents[:1] if session.caller_gone else dispatch.agents  # a callback: one agent
             for spare in dispatch.agents[len(candidates):]:
                 core.router.update_agent(core.agents[spare])  # free again: the router had set them aside
-            reserved = [agent for agent in candidates if core.agent_event(agent, offer, now)]
+            reserved = [agent for agent in candidates if core.reserve_for_call(agent, entry.call, now)]
             if not reserved:  # another controller took them first
                 core.router.add_call(entry)
                 continue

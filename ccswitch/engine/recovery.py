@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from ccswitch.acd import agents as agent_fsm
 from ccswitch.acd.agents import Agent, AgentState
+from ccswitch.acd.capacity import Channel
 from ccswitch.acd.queues import QueueEntry
 from ccswitch.calls import CallSession, Phase
 from ccswitch.channel_events import Bridged, ChannelEvent, HungUp, Parked, PhoneChannel
@@ -39,7 +40,7 @@ class Recovery:
     def start(self) -> None:
         """Queue entries a previous run left in the store wait for a node to say whether their call still lives."""
         self.orphans = {entry.call: entry for entries in self.core.store.all_entries().values() for entry in entries
-                        if entry.queue in self.core.waiting}
+                        if entry.queue in self.core.waiting and entry.channel is Channel.VOICE}
 
     def adopt_stored_agents(self, stored: Iterable[Agent]) -> None:
         """Take the store's agent records as they are, whatever their versions: after a store outage, when what
@@ -64,7 +65,7 @@ class Recovery:
         self.core.refresh_agents()
         self.orphans.update({entry.call: entry for entries in self.core.store.all_entries().values()
                              for entry in entries if entry.queue in self.core.waiting
-                             and entry.call not in self.core.calls})
+                             and entry.channel is Channel.VOICE and entry.call not in self.core.calls})
         self.unreconciled.update(nodes)
 
     def reconcile(self, node: str, live: Iterable[str], parked: Iterable[Parked], now: float,
@@ -184,7 +185,7 @@ class Recovery:
         bridged = [(agent_id, leg) for agent_id, leg in legs if leg.bridged][:1]
         ringing: dict[str, str] = {}
         for agent_id, leg in legs:
-            if (agent_id, leg) in (bridged or legs) and core.agent_event(agent_id, agent_fsm.Offer(caller.uuid), now):
+            if (agent_id, leg) in (bridged or legs) and core.reserve_for_call(agent_id, caller.uuid, now):
                 ringing[agent_id] = leg.uuid
             else:
                 self.direct_calls.on_phone_channel(node, PhoneChannel(leg.uuid, leg.user), now)

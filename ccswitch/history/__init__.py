@@ -1,5 +1,7 @@
-"""Contact history: a record per contact and per agent-state interval, in SQLite (default) or PostgreSQL."""
+"""Contact history: a record per contact and per agent-state interval, and the log of text conversations, in SQLite
+(default) or PostgreSQL."""
 
+from ccswitch.history.conversations import ConversationLog, HistoryItem
 from ccswitch.history.model import (
     NO_PERSON_OUTCOMES,
     QUEUE_OUTCOMES,
@@ -24,9 +26,11 @@ __all__ = [
     "QUEUE_OUTCOMES",
     "AgentStateRecord",
     "ContactRecord",
+    "ConversationLog",
     "Direction",
     "DispositionRecord",
     "History",
+    "HistoryItem",
     "HistoryRecord",
     "HistoryWriter",
     "Migration",

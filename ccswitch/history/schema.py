@@ -117,4 +117,44 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX audit_by_time ON audit (at)",
     )),
+    # Text conversations (ccswitch.history.conversations). ``last_seq`` is the conversation's message counter: an
+    # append raises it in the transaction that inserts the message, so each number is given out once. A customer
+    # key the customer did not give is "" (never NULL), and look-ups skip "".
+    Migration(7, "text conversations and their messages", (
+        """CREATE TABLE conversations (
+            id TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            customer_name TEXT NOT NULL,
+            customer_email TEXT NOT NULL,
+            customer_phone TEXT NOT NULL,
+            customer_identity TEXT NOT NULL,
+            started_at DOUBLE PRECISION NOT NULL,
+            token_hash TEXT NOT NULL,
+            language TEXT NOT NULL,
+            agent TEXT,
+            ended_at DOUBLE PRECISION,
+            outcome TEXT,
+            disposition TEXT,
+            last_seq INTEGER NOT NULL
+        )""",
+        "CREATE INDEX conversations_by_email ON conversations (customer_email, started_at)",
+        "CREATE INDEX conversations_by_phone ON conversations (customer_phone, started_at)",
+        "CREATE INDEX conversations_by_identity ON conversations (customer_identity, started_at)",
+        "CREATE INDEX conversations_by_end ON conversations (ended_at)",
+        """CREATE TABLE messages (
+            conversation TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            at DOUBLE PRECISION NOT NULL,
+            sender TEXT NOT NULL,
+            author TEXT NOT NULL,
+            text TEXT NOT NULL,
+            attachment_id TEXT,
+            attachment_name TEXT,
+            attachment_type TEXT,
+            attachment_size INTEGER,
+            PRIMARY KEY (conversation, seq)
+        )""",
+    )),
 )

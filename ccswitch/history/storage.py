@@ -10,6 +10,9 @@ connection it happened on, which rolls back its open transaction; the next call 
 restarted PostgreSQL is picked up again. Errors surface as ``StoreError`` naming the database, never the URL
 (it may hold a password).
 
+``transaction`` and ``query`` are the one way in to either connection: ``ccswitch.history.conversations`` keeps
+its tables through them too.
+
 Inserts use ``ON CONFLICT DO NOTHING`` (SQLite ≥ 3.24 and PostgreSQL both have it): re-sending a batch whose
 commit reached the database but whose reply was lost writes nothing twice.
 """
@@ -48,7 +51,7 @@ def default_history_url(config_dir: Path) -> str:
     return f"{SQLITE_PREFIX}{(config_dir / 'data' / 'history.sqlite').resolve()}"
 
 
-class _Cursor(Protocol):
+class Cursor(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
     def executemany(self, sql: str, params: Sequence[Sequence[Any]], /) -> Any: ...
     def fetchall(self) -> list[Any]: ...
@@ -80,18 +83,18 @@ _OPEN_STATE_COLUMNS = tuple(field.name for field in fields(OpenAgentState))
 _AUDIT_COLUMNS = tuple(field.name for field in fields(AuditRecord))
 
 
-def _insert(table: str, columns: Sequence[str]) -> str:
+def insert_statement(table: str, columns: Sequence[str]) -> str:
     marks = ", ".join("?" for _ in columns)
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
 
 
-_INSERT_CONTACT = _insert("contacts", (*_CONTACT_COLUMNS, "caller_key"))
-_INSERT_STATE = _insert("agent_states", _STATE_COLUMNS)
-_INSERT_MONITORING = _insert("monitoring", _MONITORING_COLUMNS)
+_INSERT_CONTACT = insert_statement("contacts", (*_CONTACT_COLUMNS, "caller_key"))
+_INSERT_STATE = insert_statement("agent_states", _STATE_COLUMNS)
+_INSERT_MONITORING = insert_statement("monitoring", _MONITORING_COLUMNS)
 _SELECT_MONITORING = f"SELECT {', '.join(_MONITORING_COLUMNS)} FROM monitoring"
-_INSERT_AUDIT = _insert("audit", _AUDIT_COLUMNS)
-_INSERT_DISPOSITION = _insert("dispositions", ("disposed_call", "disposed", "disposed_at"))
-_INSERT_OPEN_STATE = _insert("agent_open_states", _OPEN_STATE_COLUMNS)
+_INSERT_AUDIT = insert_statement("audit", _AUDIT_COLUMNS)
+_INSERT_DISPOSITION = insert_statement("dispositions", ("disposed_call", "disposed", "disposed_at"))
+_INSERT_OPEN_STATE = insert_statement("agent_open_states", _OPEN_STATE_COLUMNS)
 _SELECT_OPEN_STATES = f"SELECT {', '.join(_OPEN_STATE_COLUMNS)} FROM agent_open_states"
 # A disposition comes after the call's record (an agent sets it in wrap-up): the latest one wins, read in here.
 _SELECT_CONTACTS = "SELECT {} FROM contacts LEFT JOIN dispositions ON disposed_call = call_uuid".format(
@@ -153,7 +156,7 @@ class History:
         dispositions = [(r.call_uuid, r.disposition, r.at) for r in records if isinstance(r, DispositionRecord)]
         open_states = [tuple(getattr(r, name) for name in _OPEN_STATE_COLUMNS)
                        for r in records if isinstance(r, OpenAgentState)]
-        with self._transaction(f"write {len(records)} records", ("BEGIN",)) as cursor:
+        with self.transaction(f"write {len(records)} records", ("BEGIN",)) as cursor:
             for insert, rows in ((_INSERT_CONTACT, contacts), (_INSERT_STATE, states),
                                  (_INSERT_MONITORING, monitoring), (_INSERT_AUDIT, audit)):
                 if rows:
@@ -168,26 +171,26 @@ class History:
     # ----------------------------------------------------------------- look-ups
     def contacts_by_phone(self, number: str, limit: int = 50) -> list[ContactRecord]:
         """The newest ``limit`` contacts from this caller, newest first; numbers match by ``phone_key``."""
-        rows = self._query(f"{_SELECT_CONTACTS} WHERE caller_key = ? ORDER BY started_at DESC LIMIT ?",
-                           (phone_key(number), limit))
+        rows = self.query(f"{_SELECT_CONTACTS} WHERE caller_key = ? ORDER BY started_at DESC LIMIT ?",
+                          (phone_key(number), limit))
         return [_contact_from_row(row) for row in rows]
 
     def contact(self, call_uuid: str) -> ContactRecord | None:
         """The call's record (with its latest disposition), None until it is written."""
-        rows = self._query(f"{_SELECT_CONTACTS} WHERE call_uuid = ?", (call_uuid,))
+        rows = self.query(f"{_SELECT_CONTACTS} WHERE call_uuid = ?", (call_uuid,))
         return _contact_from_row(rows[0]) if rows else None
 
     def last_contact_of(self, agent: str, ended_since: float) -> ContactRecord | None:
         """The agent's call that ended last, at ``ended_since`` or later (the ended-at index bounds the search)."""
-        rows = self._query(f"{_SELECT_CONTACTS} WHERE ended_at >= ? AND agent = ? ORDER BY ended_at DESC LIMIT 1",
-                           (ended_since, agent))
+        rows = self.query(f"{_SELECT_CONTACTS} WHERE ended_at >= ? AND agent = ? ORDER BY ended_at DESC LIMIT 1",
+                          (ended_since, agent))
         return _contact_from_row(rows[0]) if rows else None
 
     def contacts_between(self, start: float, end: float, queue: str | None = None) -> list[ContactRecord]:
         """Contacts alive at some moment of [start, end) (oldest first), so every call that entered a queue in
         the window is there whenever it started or ended."""
         where, params = _overlapping(start, end, "queue", queue)
-        rows = self._query(f"{_SELECT_CONTACTS} WHERE {where} ORDER BY started_at, call_uuid", params)
+        rows = self.query(f"{_SELECT_CONTACTS} WHERE {where} ORDER BY started_at, call_uuid", params)
         return [_contact_from_row(row) for row in rows]
 
     def campaign_contacts_started(self, start: float, end: float,
@@ -198,7 +201,7 @@ class History:
         where, params = "campaign IS NOT NULL AND started_at >= ? AND started_at < ?", [start, end]
         if campaign is not None:
             where, params = "campaign = ? AND started_at >= ? AND started_at < ?", [campaign, start, end]
-        rows = self._query(f"{_SELECT_CONTACTS} WHERE {where} ORDER BY started_at, call_uuid", params)
+        rows = self.query(f"{_SELECT_CONTACTS} WHERE {where} ORDER BY started_at, call_uuid", params)
         return [_contact_from_row(row) for row in rows]
 
     def recordings_since(self, since: float, agent: str | None = None, queue: str | None = None,
@@ -210,35 +213,35 @@ class History:
         for column, value in (("agent", agent), ("queue", queue)):
             if value is not None:
                 where, params = f"{where} AND {column} = ?", [*params, value]
-        rows = self._query(f"{_SELECT_CONTACTS} WHERE {where} ORDER BY recording_started_at, call_uuid LIMIT ?",
-                           [*params, limit])
+        rows = self.query(f"{_SELECT_CONTACTS} WHERE {where} ORDER BY recording_started_at, call_uuid LIMIT ?",
+                          [*params, limit])
         return [_contact_from_row(row) for row in rows]
 
     def agent_states_between(self, start: float, end: float, agent: str | None = None) -> list[AgentStateRecord]:
         """State intervals overlapping [start, end), by agent then time."""
         where, params = _overlapping(start, end, "agent", agent)
-        rows = self._query(f"{_SELECT_STATES} WHERE {where} ORDER BY agent, started_at, ended_at", params)
+        rows = self.query(f"{_SELECT_STATES} WHERE {where} ORDER BY agent, started_at, ended_at", params)
         return [AgentStateRecord(**dict(zip(_STATE_COLUMNS, row, strict=True))) for row in rows]
 
     def open_agent_states(self, before: float) -> list[OpenAgentState]:
         """The state each agent is in now, where it began before ``before``, by agent."""
-        rows = self._query(f"{_SELECT_OPEN_STATES} WHERE started_at < ? ORDER BY agent", [before])
+        rows = self.query(f"{_SELECT_OPEN_STATES} WHERE started_at < ? ORDER BY agent", [before])
         return [OpenAgentState(**dict(zip(_OPEN_STATE_COLUMNS, row, strict=True))) for row in rows]
 
     def monitoring_between(self, start: float, end: float, supervisor: str | None = None) -> list[MonitoringRecord]:
         """Monitoring sessions overlapping [start, end), oldest first, optionally one supervisor's."""
         where, params = _overlapping(start, end, "supervisor", supervisor)
-        rows = self._query(f"{_SELECT_MONITORING} WHERE {where} ORDER BY started_at, session", params)
+        rows = self.query(f"{_SELECT_MONITORING} WHERE {where} ORDER BY started_at, session", params)
         return [MonitoringRecord(**dict(zip(_MONITORING_COLUMNS, row, strict=True))) for row in rows]
 
     def audit_between(self, start: float, end: float) -> list[AuditRecord]:
         """Privileged API actions in [start, end), oldest first."""
-        rows = self._query(f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM audit WHERE at >= ? AND at < ? ORDER BY at, id",
-                           [start, end])
+        rows = self.query(f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM audit WHERE at >= ? AND at < ? ORDER BY at, id",
+                          [start, end])
         return [AuditRecord(**dict(zip(_AUDIT_COLUMNS, row, strict=True))) for row in rows]
 
     def schema_version(self) -> int:
-        return int(self._query("SELECT COALESCE(MAX(version), 0) FROM schema_version", ())[0][0])
+        return int(self.query("SELECT COALESCE(MAX(version), 0) FROM schema_version", ())[0][0])
 
     def close(self) -> None:
         for connection in (self._writer, self._reader):
@@ -246,12 +249,12 @@ class History:
                 connection.close()
         self._writer = self._reader = None
 
-    # ----------------------------------------------------------------- plumbing
+    # ----------------------------------------------------------------- plumbing, shared with the conversation log
     def _migrate(self, migrations: Sequence[Migration]) -> None:
         latest = max((m.version for m in migrations), default=0)
-        with self._transaction("create schema_version", ()) as cursor:
+        with self.transaction("create schema_version", ()) as cursor:
             cursor.execute(SCHEMA_VERSION_TABLE)
-        with self._transaction("migrate", self.dialect.begin_exclusive) as cursor:
+        with self.transaction("migrate", self.dialect.begin_exclusive) as cursor:
             cursor.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")
             current = int(cursor.fetchall()[0][0])
             if current > latest:
@@ -265,7 +268,7 @@ class History:
                                    (migration.version, migration.description, time.time()))
 
     @contextmanager
-    def _transaction(self, what: str, begin: Sequence[str]) -> Iterator[_Cursor]:
+    def transaction(self, what: str, begin: Sequence[str]) -> Iterator[Cursor]:
         """Run ``begin``, then the body, then COMMIT, on the writer connection (``begin`` empty: autocommit)."""
         if self._writer is None:
             self._writer = self._connect(what)
@@ -284,7 +287,8 @@ class History:
                 raise StoreError(f"history {self.where}: {what} failed: {exc}") from exc
             raise
 
-    def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+    def query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """The rows ``sql`` (written with ``?``) selects, on the reader connection."""
         if self._reader is None:
             self._reader = self._connect("connect")
         connection = self._reader

@@ -1,11 +1,8 @@
 """Writes history records without ever making the controller greenlet wait.
 
 ``submit`` only puts the record into a bounded gevent queue. One writer greenlet takes what is queued, up to
-``batch_size`` records, and writes them in one transaction. Where the database driver blocks (SQLite: C code that
-gevent cannot switch out of, and an fsync per commit), the write runs in one worker thread of a private
-``ThreadPool(1)``: the event loop keeps running while SQLite works, and the single thread keeps SQLite to one
-writer. PostgreSQL's driver yields to other greenlets under monkey patching, so its writes run in the writer
-greenlet itself.
+``batch_size`` records, and writes them in one transaction, off the event loop where the driver would block it
+(``ccswitch.history.offload``: SQLite in one worker thread, PostgreSQL in the writer greenlet itself).
 
 A failed batch is logged with its call uuids and retried after a doubling delay, up to ``max_attempts``; then its
 records are dropped, logged one by one, and counted in ``dropped`` (a full queue and ``close`` with records left
@@ -21,7 +18,6 @@ from typing import Protocol
 import gevent
 import gevent.event
 import gevent.queue
-from gevent.threadpool import ThreadPool
 
 from ccswitch.errors import StoreError
 from ccswitch.history.model import (
@@ -32,6 +28,7 @@ from ccswitch.history.model import (
     MonitoringRecord,
     OpenAgentState,
 )
+from ccswitch.history.offload import Offload
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +65,7 @@ class HistoryWriter:
         self._retry_delay_s = retry_delay_s
         self._max_retry_delay_s = max_retry_delay_s
         self._queue: gevent.queue.Queue[HistoryRecord] = gevent.queue.Queue(maxsize=capacity)
-        self._pool = ThreadPool(1) if history.blocks_event_loop else None
+        self._offload = Offload(history.blocks_event_loop)
         self._unfinished = 0  # submitted, neither written nor dropped
         self._idle = gevent.event.Event()
         self._idle.set()
@@ -110,8 +107,7 @@ class HistoryWriter:
             self.dropped += self._unfinished - len(left)
         self._unfinished = 0
         self._idle.set()
-        if self._pool is not None:
-            self._pool.kill()
+        self._offload.close()
 
     def _run(self) -> None:
         while True:
@@ -138,10 +134,7 @@ class HistoryWriter:
         self._drop(batch, f"gave up after {self._max_attempts} attempts")
 
     def _write(self, batch: list[HistoryRecord]) -> None:
-        if self._pool is None:
-            self._history.record_batch(batch)
-        else:
-            self._pool.apply(self._history.record_batch, (batch,))
+        self._offload.run(self._history.record_batch, batch)
 
     def _drop(self, records: list[HistoryRecord], why: str) -> None:
         self.dropped += len(records)

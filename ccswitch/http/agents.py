@@ -78,4 +78,6 @@ def _agent_view(controller: Controller, agent: Agent, now: float) -> dict[str, o
     config = controller.config.agents[agent.id]
     return {"id": agent.id, "name": config.name, "state": agent.state.value, "reason": agent.break_reason,
             "in_state_s": round(now - agent.since, 1), "calls_handled": agent.calls_handled,
-            "queues": list(config.queues), "logged_in_to": list(agent.queues or config.queues), "call": agent.call}
+            "queues": list(config.queues), "logged_in_to": list(agent.queues or config.queues), "call": agent.call,
+            "texts": [{"contact": text.contact, "channel": text.channel.value, "phase": text.phase.value,
+                       "for_s": round(now - text.since, 1)} for text in agent.texts]}

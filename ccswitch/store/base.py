@@ -10,10 +10,9 @@ abandoned or not, for the regulator's rolling abandon-rate window) is shared the
 call written twice, by a retry or by two controllers, counts once. Failures of the backing service raise
 ``StoreError``.
 
-The contacts each agent holds (``held_contacts``: contact id → channel and phase) are the store's too:
-``reserve_contact`` adds one only if the agent's capacity (``ccswitch.acd.capacity``) lets them take it beside
-what they hold, as one atomic step across every controller sharing the store, so that parallel offers never take
-an agent past their capacity.
+The text contacts an agent holds are in the agent's record (``Agent.texts``), and the agent state machine refuses
+an offer beyond their capacity (``ccswitch.acd.capacity``): the same compare-and-set that keeps one call from two
+agents keeps every agent within their capacity, across every controller sharing the store.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import math
 from collections.abc import Sequence
 from typing import Protocol
 
-from ccswitch.acd import Agent, AgentCapacity, Channel, Held, Phase, QueueEntry
+from ccswitch.acd import Agent, QueueEntry
 from ccswitch.outbound import CampaignRun, Lead
 
 
@@ -68,29 +67,6 @@ class Store(Protocol):
 
     def next_seq(self) -> int:
         """The next arrival number: increasing across every controller sharing the store."""
-        ...
-
-    def reserve_contact(self, agent_id: str, contact: str, channel: Channel, capacity: AgentCapacity) -> bool:
-        """Hold ``contact`` for the agent (phase OFFERED) if ``capacity`` lets them take a contact of ``channel``
-        beside the contacts the store says they hold (``ccswitch.acd.capacity.can_take``), in one atomic step.
-
-        True if held now, also when it already was (a retry after a lost reply finds its own reservation); False
-        if the capacity refuses it.
-        """
-        ...
-
-    def set_contact_phase(self, agent_id: str, contact: str, phase: Phase) -> bool:
-        """Move a held contact to ``phase`` (answered: ACTIVE; after-contact work: WRAP_UP); phases only move
-        forward, so this never needs room. False if the agent does not hold it."""
-        ...
-
-    def release_contact(self, agent_id: str, contact: str) -> bool:
-        """The contact is over for the agent (ended, missed, or taken back): its capacity is free again; False if
-        they did not hold it."""
-        ...
-
-    def held_contacts(self, agent_id: str) -> dict[str, Held]:
-        """The contacts the agent holds, by contact id."""
         ...
 
     def put_leads(self, campaign: str, leads: Sequence[Lead]) -> list[Lead]:

@@ -1,7 +1,7 @@
 """In-process store, the embedded default.
 
 Under gevent one thread runs everything and no method here yields, so each method (``update_agent``'s
-compare-and-set and ``reserve_contact``'s check-and-hold included) is atomic without locks.
+compare-and-set included) is atomic without locks.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TypeVar
 
-from ccswitch.acd import Agent, AgentCapacity, Channel, Held, Phase, QueueEntry, can_take, in_order
+from ccswitch.acd import Agent, QueueEntry, in_order
 from ccswitch.outbound import CampaignRun, Lead, LeadState
 from ccswitch.store.base import (
     check_answer,
@@ -32,7 +32,6 @@ class MemoryStore:
         self._leads: dict[str, dict[str, Lead]] = {}  # campaign → phone → lead, in position order
         self._runs: dict[str, CampaignRun] = {}
         self._answers: dict[str, dict[str, tuple[float, bool]]] = {}  # campaign → call → (time, abandoned)
-        self._held: dict[str, dict[str, Held]] = {}  # agent → contact → what it is
 
     def get_agent(self, agent_id: str) -> Agent | None:
         return self._agents.get(agent_id)
@@ -69,28 +68,6 @@ class MemoryStore:
     def next_seq(self) -> int:
         self._seq += 1
         return self._seq
-
-    def reserve_contact(self, agent_id: str, contact: str, channel: Channel, capacity: AgentCapacity) -> bool:
-        held = self._held.setdefault(agent_id, {})
-        if contact in held:
-            return True
-        if not can_take(capacity, held.values(), channel):
-            return False
-        held[contact] = Held(channel, Phase.OFFERED)
-        return True
-
-    def set_contact_phase(self, agent_id: str, contact: str, phase: Phase) -> bool:
-        held = self._held.get(agent_id, {})
-        if contact not in held:
-            return False
-        held[contact] = replace(held[contact], phase=phase)
-        return True
-
-    def release_contact(self, agent_id: str, contact: str) -> bool:
-        return self._held.get(agent_id, {}).pop(contact, None) is not None
-
-    def held_contacts(self, agent_id: str) -> dict[str, Held]:
-        return dict(self._held.get(agent_id, {}))
 
     def put_leads(self, campaign: str, leads: Sequence[Lead]) -> list[Lead]:
         check_campaign(campaign, leads)

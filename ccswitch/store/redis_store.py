@@ -12,10 +12,6 @@ Keys (all under ``key_prefix``, used verbatim, e.g. ``"ccswitch:"``):
 * ``leads:<campaign>`` / ``lead-versions:<campaign>`` — hashes phone → JSON lead (without version) / version,
   as for agents; ``lead-positions:<campaign>`` — the counter that numbers imported leads;
 * ``campaign-runs`` / ``campaign-run-versions`` — hashes campaign → JSON run state (without version) / version;
-* ``held:<agent>`` — hash contact id → JSON ``{"channel", "phase"}``: the contacts the agent holds.
-  ``reserve_contact`` WATCHes it, reads it, asks the capacity model (``ccswitch.acd.capacity.can_take``, the one
-  place the rules live: a Lua copy of them would be a second) and writes in MULTI/EXEC, so a reservation decided
-  on contacts another controller changed meanwhile is not written and is decided again;
 * ``answers:<campaign>`` — sorted set of the campaign's person-answered calls, member ``<call uuid>:<1|0>``
   (abandoned or not), score the answer time (a double, exact: redis-py sends ``repr``); a script adds a call only
   if neither of its two members is there, so the first write of a call wins. Equal scores are re-sorted
@@ -39,7 +35,7 @@ from typing import Any, cast
 
 import redis
 
-from ccswitch.acd import Agent, AgentCapacity, AgentState, Channel, Held, Phase, QueueEntry, can_take, in_order
+from ccswitch.acd import Agent, AgentState, QueueEntry, in_order
 from ccswitch.errors import StoreError, StoreUnavailable
 from ccswitch.outbound import CampaignRun, DialOutcome, Lead, LeadState, RunState
 from ccswitch.store.base import (
@@ -112,17 +108,7 @@ return redis.call('ZADD', KEYS[1], ARGV[1], call .. ARGV[3])
 
 
 # KEYS: an agent's held contacts hash. ARGV: contact, JSON. Replaces the contact's record only if it is there.
-_REPLACE_PRESENT = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
-    return 0
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1
-"""
 
-# Each lost WATCH race means another controller changed the agent's contacts: a handful at most per reservation
-# (their capacity bounds what can be added), so running out of attempts means something is wrong.
-_RESERVE_ATTEMPTS = 100
 
 
 class RedisStore:
@@ -140,7 +126,6 @@ class RedisStore:
         self._add_absent_leads = self._client.register_script(_ADD_ABSENT_LEADS)
         self._restore = self._client.register_script(_RESTORE)
         self._add_answer = self._client.register_script(_ADD_ANSWER)
-        self._replace_present = self._client.register_script(_REPLACE_PRESENT)
 
     def get_agent(self, agent_id: str) -> Agent | None:
         with self._failures("get agent " + agent_id):
@@ -213,45 +198,6 @@ class RedisStore:
     def next_seq(self) -> int:
         with self._failures("next arrival number"):
             return int(self._client.incr(self._seq_key))
-
-    def reserve_contact(self, agent_id: str, contact: str, channel: Channel, capacity: AgentCapacity) -> bool:
-        key = self._held_key(agent_id)
-        with self._failures(f"reserve {channel} contact {contact} for agent {agent_id}"):
-            for _ in range(_RESERVE_ATTEMPTS):
-                with self._client.pipeline(transaction=True) as pipe:
-                    try:
-                        pipe.watch(key)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
-                        records = pipe.hgetall(key)  # immediate while watching
-                        if contact in records:
-                            return True
-                        if not can_take(capacity, (self._decode_held(record) for record in records.values()),
-                                        channel):
-                            return False
-                        pipe.multi()
-                        pipe.hset(key, contact, _encode_held(Held(channel, Phase.OFFERED)))
-                        pipe.execute()
-                        return True
-                    except redis.WatchError:
-                        continue  # another controller changed their contacts: decide again on what is there now
-            raise StoreError(f"{self._where}: reserve contact {contact} for agent {agent_id}: their contacts changed "
-                             f"under each of {_RESERVE_ATTEMPTS} attempts")
-
-    def set_contact_phase(self, agent_id: str, contact: str, phase: Phase) -> bool:
-        with self._failures(f"move contact {contact} of agent {agent_id} to {phase.value}"):
-            held = self.held_contacts(agent_id).get(contact)
-            if held is None:
-                return False
-            record = _encode_held(Held(held.channel, phase))
-            return bool(self._replace_present(keys=[self._held_key(agent_id)], args=[contact, record]))
-
-    def release_contact(self, agent_id: str, contact: str) -> bool:
-        with self._failures(f"release contact {contact} of agent {agent_id}"):
-            return bool(self._client.hdel(self._held_key(agent_id), contact))
-
-    def held_contacts(self, agent_id: str) -> dict[str, Held]:
-        with self._failures(f"read the contacts of agent {agent_id}"):
-            records = self._client.hgetall(self._held_key(agent_id))
-            return {str(contact): self._decode_held(record) for contact, record in records.items()}
 
     def put_leads(self, campaign: str, leads: Sequence[Lead]) -> list[Lead]:
         check_campaign(campaign, leads)
@@ -364,9 +310,6 @@ class RedisStore:
     def _dialling_key(self, campaign: str) -> str:
         return f"{self._prefix}leads-dialling:{campaign}"
 
-    def _held_key(self, agent_id: str) -> str:
-        return f"{self._prefix}held:{agent_id}"
-
     def _answers_key(self, campaign: str) -> str:
         return f"{self._prefix}answers:{campaign}"
 
@@ -416,12 +359,6 @@ class RedisStore:
             raise StoreError(f"{self._where}: corrupt answer {member!r}")
         return at, call, flag == "1"
 
-    def _decode_held(self, record: bytes | str) -> Held:
-        try:
-            return Held(**json.loads(record))
-        except (ValueError, TypeError) as exc:
-            raise StoreError(f"{self._where}: corrupt held contact {record!r}: {exc}") from exc
-
     def _decode_entry(self, record: bytes | str) -> QueueEntry:
         try:
             return QueueEntry(**json.loads(record))
@@ -437,11 +374,9 @@ def _encode_agent(agent: Agent) -> str:
     fields = asdict(agent)
     del fields["version"]
     fields["state"] = agent.state.value
+    fields["texts"] = [{**asdict(text), "phase": text.phase.value} for text in agent.texts]
     return json.dumps(fields)
 
-
-def _encode_held(held: Held) -> str:
-    return json.dumps({"channel": held.channel.value, "phase": held.phase.value})
 
 
 def _encode_lead(lead: Lead) -> str:

@@ -49,7 +49,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import replace
 from typing import Generic, ParamSpec, TypeVar
 
-from ccswitch.acd import Agent, AgentCapacity, AgentState, Channel, Held, Phase, QueueEntry, in_order
+from ccswitch.acd import Agent, AgentState, QueueEntry, in_order
 from ccswitch.errors import StoreUnavailable
 from ccswitch.outbound import CampaignRun, Lead, LeadState
 from ccswitch.store.base import Store
@@ -307,18 +307,6 @@ class ResilientStore:
 
     def answers(self, campaign: str, since: float) -> list[tuple[float, bool]]:
         return self._store_only(self._store.answers, campaign, since)
-
-    def reserve_contact(self, agent_id: str, contact: str, channel: Channel, capacity: AgentCapacity) -> bool:
-        return self._store_only(self._store.reserve_contact, agent_id, contact, channel, capacity)
-
-    def set_contact_phase(self, agent_id: str, contact: str, phase: Phase) -> bool:
-        return self._store_only(self._store.set_contact_phase, agent_id, contact, phase)
-
-    def release_contact(self, agent_id: str, contact: str) -> bool:
-        return self._store_only(self._store.release_contact, agent_id, contact)
-
-    def held_contacts(self, agent_id: str) -> dict[str, Held]:
-        return self._store_only(self._store.held_contacts, agent_id)
 
     def _store_only(self, call: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
         """What only the store can answer: refused during an outage, and the failure that starts one starts it."""

@@ -32,11 +32,16 @@ from ccswitch.acd import (
     due,
     new_agent,
 )
-from ccswitch.acd.agents import describe
+from ccswitch.acd.agents import AcceptText, DropText, HeldText, OfferText, TextDrop, describe
+from ccswitch.acd.capacity import AgentCapacity, Channel, Phase, handling, wrapping_up
 from ccswitch.errors import InvalidTransition, UnknownNameError
 
 NOW = 1000.0
 CALL = "caller-uuid-1"
+CHAT = "chat-1"
+# Room for a chat beside anything, so that the table, not the capacity, decides where OfferText is allowed.
+ROOMY = AgentCapacity(total=10, costs={Channel.VOICE: 1, Channel.CHAT: 1}, offer_during={
+    Channel.CHAT: handling(Channel.VOICE, Channel.CHAT) | wrapping_up(Channel.VOICE)})
 S = AgentState
 
 # One example of every event type, naming the call an agent in RESERVED / ON_CALL holds.
@@ -53,7 +58,11 @@ SAMPLE_EVENTS: dict[type, AgentEvent] = {
     WrapUpElapsed: WrapUpElapsed(),
     DirectCallStarted: DirectCallStarted(),
     DirectCallEnded: DirectCallEnded(),
+    OfferText: OfferText("chat-2", Channel.CHAT, ROOMY),
+    AcceptText: AcceptText(CHAT),
+    DropText: DropText(CHAT, TextDrop.CLOSED),
 }
+TEXT_EVENTS = (OfferText, AcceptText, DropText)
 
 # Direct (non-queue) calls only move a counter; they are allowed in every state and leave it as it is.
 FLAG_EVENTS = (DirectCallStarted, DirectCallEnded)
@@ -76,6 +85,10 @@ EXPECTED: dict[tuple[AgentState, type], AgentState] = {
     (S.WRAP_UP, TakeBreak): S.ON_BREAK,
     (S.WRAP_UP, Logout): S.LOGGED_OUT,
     **{(state, event_type): state for state in AgentState for event_type in FLAG_EVENTS},
+    # Text contacts are held beside the voice state and never move it.
+    **{(state, OfferText): state for state in (S.AVAILABLE, S.RESERVED, S.ON_CALL, S.WRAP_UP)},
+    **{(state, AcceptText): state for state in AgentState if state is not S.LOGGED_OUT},
+    **{(state, DropText): state for state in AgentState},
 }
 
 
@@ -102,6 +115,8 @@ def test_samples_cover_every_event_type() -> None:
 )
 def test_transition_table(state: AgentState, event_type: type) -> None:
     agent, event = agent_in(state), SAMPLE_EVENTS[event_type]
+    if event_type in TEXT_EVENTS:  # with a chat offered to them, which AcceptText and DropText name
+        agent = replace(agent, texts=(HeldText(CHAT, Channel.CHAT, Phase.OFFERED, NOW - 5),))
     expected = EXPECTED.get((state, event_type))
     if expected is None:
         words = re.escape(describe(event))
@@ -110,7 +125,7 @@ def test_transition_table(state: AgentState, event_type: type) -> None:
         return
     after = apply(agent, event, NOW)
     assert after.state is expected
-    assert after.since == (agent.since if event_type in FLAG_EVENTS else NOW)
+    assert after.since == (agent.since if event_type in (*FLAG_EVENTS, *TEXT_EVENTS) else NOW)
     assert after.version == agent.version  # the store owns versions
     assert (after.call is not None) == (expected in (S.RESERVED, S.ON_CALL))
     assert (after.break_reason is not None) == (expected is S.ON_BREAK)

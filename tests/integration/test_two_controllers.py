@@ -28,12 +28,12 @@ def node_config(config: Config, name: str, port: int) -> Config:
 
 
 @contextmanager
-def two_controllers(redis_urls: tuple[str, str], clock: ScaledClock, **controller_options: Any
-                    ) -> Iterator[tuple[Config, list[SimSwitch], list[Controller]]]:
+def two_controllers(redis_urls: tuple[str, str], clock: ScaledClock, config: Config | None = None,
+                    **controller_options: Any) -> Iterator[tuple[Config, list[SimSwitch], list[Controller]]]:
     """Two switches, each driven by its own controller, the controllers on one Redis (reached at ``redis_urls``,
     one each: the same, or one through a link that can be cut); every agent's phone answers on either switch
-    (after 1 s, talking 10 s). Started and connected."""
-    config = load_config(ROOT / "config" / "ccswitch.yaml", env={})
+    (after 1 s, talking 10 s). Started and connected. ``config``: the shipped one unless given."""
+    config = config or load_config(ROOT / "config" / "ccswitch.yaml", env={})
     switches, servers, controllers = [], [], []
     for name, redis_url in zip(("a", "b"), redis_urls, strict=True):
         switch = SimSwitch(clock=clock)

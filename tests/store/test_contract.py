@@ -14,7 +14,17 @@ import gevent.event
 import pytest
 import redis
 
-from ccswitch.acd import VOICE_ONLY, Agent, AgentState, Channel, Offer, Phase, QueueEntry, apply, new_agent
+from ccswitch.acd import (
+    Agent,
+    AgentState,
+    Channel,
+    HeldText,
+    Offer,
+    Phase,
+    QueueEntry,
+    apply,
+    new_agent,
+)
 from ccswitch.dialer import CampaignRun, DialOutcome, Lead, LeadState, RunCommand, RunState, apply_command, new_run
 from ccswitch.errors import InvalidTransition, StoreError, StoreUnavailable
 from ccswitch.store import MemoryStore, RedisStore, Store, open_store
@@ -53,6 +63,8 @@ def test_put_then_get_round_trips_every_field(store: Store, state: AgentState) -
         idle_since=NOW - 0.000001,
         calls_handled=7,
         queues=("sales", "support"),
+        texts=(HeldText("chat-1", Channel.CHAT, Phase.ACTIVE, NOW - 3.000001),
+               HeldText("chat-2", Channel.CHAT, Phase.OFFERED, NOW)),
     )
     stored = store.put_agent(agent)
     assert stored == replace(agent, version=1)
@@ -469,10 +481,6 @@ def _operations(store: RedisStore) -> dict[str, Callable[[], object]]:
         "add_answer": lambda: store.add_answer("promo", NOW, False, "leg-1"),
         "answers": lambda: store.answers("promo", NOW),
         "trim_answers": lambda: store.trim_answers("promo", NOW),
-        "reserve_contact": lambda: store.reserve_contact("1001", "call-1", Channel.VOICE, VOICE_ONLY),
-        "set_contact_phase": lambda: store.set_contact_phase("1001", "call-1", Phase.ACTIVE),
-        "release_contact": lambda: store.release_contact("1001", "call-1"),
-        "held_contacts": lambda: store.held_contacts("1001"),
     }
 
 
