@@ -28,6 +28,7 @@ from . import (
 from .conftest import REPO, Tree
 from .schema_support import describe, every_error, key_path, link_schemas, schema_errors, schema_name
 from .test_campaigns_config import CAMPAIGNS, PROMO, promo_with
+from .test_chatbots_config import without_the_shop
 
 MODULES: tuple[ModuleType, ...] = (
     test_config_errors, test_campaigns_config, test_routing_config, test_supervisors_config, test_overload_config,
@@ -349,8 +350,8 @@ ACCEPTED = [
           + "  blast: {prompt: campaigns/machine, ivr: main}\n", ""),
     edit("test_leap_days_are_dates", DIALPLAN, '"02-23"', '"02-29", 2028-02-29', ""),
     write("test_every_queue_with_a_star", SUPERVISORS, '"2002": {contact: user/2002, queues: "*"}\n', ""),
-    write("test_a_bot_without_calendar_or_catalogue_has_no_intents_that_need_them", BOTS, "plain: {queue: support}\n",
-          ""),
+    Case("test_a_bot_without_calendar_or_catalogue_has_no_intents_that_need_them", BOTS,
+         lambda tree: (without_the_shop(tree), tree.write(BOTS, "plain: {queue: support}\n")), ""),
     capacity("test_an_agents_capacity_is_read_with_the_default_rules_for_channels_it_leaves_out",
              "{total: 4, cost: {voice: 2, chat: 1}, offer_during: {voice: [chat]}}", ""),
     capacity("test_wrap_up_activities_and_a_single_name_for_a_list_of_one",
