@@ -26,9 +26,11 @@ from ccswitch.sim.chat_scripts import (
     AGENT_GREETING,
     AgentJoined,
     AgentReplied,
+    BotReplied,
     ChatAgentHabits,
     ChatCustomerScript,
     CloseChat,
+    Closed,
     CustomerAction,
     CustomerEvent,
     CustomerPhase,
@@ -41,6 +43,8 @@ from ccswitch.sim.chat_scripts import (
     customer_step,
     patience_deadline,
 )
+from ccswitch.webchat.feed import Feed, Item
+from ccswitch.webchat.service import ChatService
 
 log = logging.getLogger(__name__)
 
@@ -223,3 +227,74 @@ class ChatDesks:
             log.info("chat %s: agent %s stops: %s", conversation, agent, exc)
         finally:
             del self._chats[(agent, conversation)]
+
+
+class ServicePort:
+    """``ChatPort`` over the ``ChatService`` in this process: the people read the same feeds the customers' and
+    agents' event streams read, and act through the same calls as the HTTP routes."""
+
+    def __init__(self, service: ChatService, clock: Clock) -> None:
+        self._service, self._clock = service, clock
+        self._customers: dict[str, tuple[Feed, int]] = {}  # conversation → its feed and the cursor read up to
+        self._agents: dict[str, int] = {}  # agent → the cursor of their feed read up to
+
+    def open_chat(self, topic: str, customer: Customer) -> str:
+        record, _token = self._service.start(topic, customer)
+        self._customers[record.id] = (self._service.feed(record.id), 0)
+        return record.id
+
+    def customer_says(self, conversation: str, text: str) -> None:
+        self._service.post(conversation, text)
+
+    def customer_leaves(self, conversation: str) -> None:
+        self._customers.pop(conversation, None)
+        self._service.end(conversation)
+
+    def customer_news(self, conversation: str, timeout_s: float) -> list[CustomerEvent]:
+        feed, cursor = self._customers[conversation]
+        items = feed.wait(cursor, timeout_s)
+        if items:
+            self._customers[conversation] = (feed, items[-1].cursor)
+        return [event for item in items if (event := self._customer_event(item)) is not None]
+
+    def _customer_event(self, item: Item) -> CustomerEvent | None:
+        """A bot's or an agent's message, or the conversation's status; the customer's own lines, system lines and
+        typing say nothing the script needs."""
+        seen = (item.event, item.data.get("sender" if item.event == "message" else "status"))
+        if seen == ("status", "queued"):
+            return HandedOver(self._clock.now())
+        return _CUSTOMER_SEES.get(seen)
+
+    def agent_news(self, agent: str, timeout_s: float) -> list[DeskNews]:
+        items = self._service.agent_feed(agent).wait(self._agents.get(agent, 0), timeout_s)
+        if items:
+            self._agents[agent] = items[-1].cursor
+        return [news for item in items if (news := _desk_news(item)) is not None]
+
+    def accept(self, agent: str, conversation: str) -> None:
+        self._service.agent_act(agent, conversation, "accept")
+
+    def agent_says(self, agent: str, conversation: str, text: str) -> None:
+        self._service.agent_post(agent, conversation, text)
+
+    def close(self, agent: str, conversation: str, disposition: str) -> None:
+        self._service.agent_act(agent, conversation, "close", disposition=disposition)
+
+
+_CUSTOMER_SEES: dict[tuple[str, object], CustomerEvent] = {
+    ("message", "bot"): BotReplied(), ("message", "agent"): AgentReplied(),
+    ("status", "with_agent"): AgentJoined(), ("status", "ended"): Closed(),
+}
+
+
+def _desk_news(item: Item) -> DeskNews | None:
+    conversation = item.data.get("id")
+    if not isinstance(conversation, str):
+        return None
+    if item.event == "offer":
+        return Offered(conversation)
+    if item.event == "message":
+        return CustomerWrote(conversation) if item.data.get("sender") == "customer" else None
+    if item.event in ("withdrawn", "ended", "requeued", "transferred"):
+        return ChatGone(conversation)  # no longer this agent's
+    return None
