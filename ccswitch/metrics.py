@@ -2,27 +2,31 @@
 
 Theory of operation. Three sources, none of which costs anything per event beyond a counter increment:
 
-- **outcomes** (offered, answered, abandoned, talk and wrap-up time…) arrive from ``Stats``, which forwards each one
-  as it counts it (``Metrics`` is its ``sink``). They feed counters, the wait histogram, and an ``OutcomeLedger``
-  from which the service level (three variants, counted by ``QueueFigures`` as ``Stats`` counts them), ASA, abandon
-  rate and AHT over the last ``window_s`` and since local midnight are computed at scrape time.
-- **state** (calls waiting, longest wait, agents by state, occupancy) is read at scrape time by ``EngineCollector``
-  from an ``EngineView`` (what the engine shows of itself; this module does not import it): nothing is updated as
-  calls move.
+- **outcomes** (offered, answered, abandoned, talk and wrap-up time, handle time, first response…) arrive from
+  ``Stats``, which forwards each one as it counts it (``Metrics`` is its ``sink``). They feed counters, the wait,
+  handle-time and first-response histograms, and an ``OutcomeLedger`` from which the service level (three variants,
+  counted by ``QueueFigures`` as ``Stats`` counts them), ASA, abandon rate, AHT and mean first response over the
+  last ``window_s`` and since local midnight are computed at scrape time. Every queue figure has a ``channel``
+  label (voice, chat …) and each channel is measured against its own service-level threshold
+  (``ccswitch.stats.service_level_threshold``).
+- **state** (calls waiting, longest wait, agents by state, occupancy, contacts agents hold by channel) is read at
+  scrape time by ``EngineCollector`` from an ``EngineView`` (what the engine shows of itself; this module does not
+  import it): nothing is updated as calls move.
 - **controller health** (ESL connection per node, events, command latency, store latency, errors and outages) comes
   from small calls the controller makes (``esl_connected``, ``esl_event``, ``command_latency``,
   ``store_availability``) and ``InstrumentedStore``.
 - **the dialler** (lines in flight, calls by outcome, answer / machine / abandon ratios over each campaign's
   regulatory window and its limit) is read from the ``Dialer`` at scrape time by ``DialerCollector``.
 
-Each controller has its own ``CollectorRegistry``. Labels are bounded: queue, node, event name, store operation,
-agent state, campaign and dial outcome; ``agent`` only when ``per_agent`` is set. No call, caller or lead ever
-becomes a label.
+Each controller has its own ``CollectorRegistry``. Labels are bounded: queue, channel, node, event name, store
+operation, agent state, campaign and dial outcome; ``agent`` only when ``per_agent`` is set. No call, caller or lead
+ever becomes a label.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter as Tally
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +39,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from ccswitch.acd import Agent, QueueEntry
+from ccswitch.acd import Agent, Channel, QueueEntry
 from ccswitch.acd.agents import AgentState, count_by_state
 from ccswitch.admission import SWITCH_DROP_CAUSES, Capacity, Limit, NodeLoad
 from ccswitch.config import Config
@@ -47,7 +51,10 @@ from ccswitch.errors import StoreError
 from ccswitch.stats import (
     QueueFigures,
     answered_within,
+    channel_thresholds,
+    channels_in_use,
     is_short_abandon,
+    service_level_threshold,
     service_level_thresholds,
     short_abandon_thresholds,
 )
@@ -57,6 +64,8 @@ from ccswitch.store.base import Store
 WAIT_BUCKETS = (5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0)
 # ESL commands answer in about a millisecond on a LAN; seconds mean a stalled switch.
 COMMAND_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# A handled contact: a short call is a minute or two, a chat can run half an hour.
+HANDLE_BUCKETS = (30.0, 60.0, 120.0, 180.0, 300.0, 450.0, 600.0, 900.0, 1200.0, 1800.0, 3600.0)
 STORE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 
 # An agent who cannot take a call because they are handling one (ringing counts: the phone is busy).
@@ -78,6 +87,8 @@ class OutcomeKind(Enum):
     OVERFLOWED = "overflowed"
     TALKED = "talked"  # seconds: bridge to hang-up; one handled call
     WRAPPED_UP = "wrapped_up"  # seconds: time in wrap-up
+    HANDLED = "handled"  # seconds: a text contact's whole handle time (a call's comes as TALKED + WRAPPED_UP)
+    FIRST_RESPONSE = "first_response"  # seconds: accepted to the agent's first message
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +97,16 @@ class Outcome:
     queue: str
     kind: OutcomeKind
     seconds: float = 0.0
+    channel: Channel = Channel.VOICE
+
+
+QueueChannel = tuple[str, Channel]
 
 
 @dataclass(slots=True)
 class PeriodFigures:
-    """One queue over a period: calls counted as ``Stats`` counts them, plus handle time for AHT."""
+    """One queue's contacts of one channel over a period, counted as ``Stats`` counts them, plus handle time for
+    AHT."""
 
     calls: QueueFigures = field(default_factory=QueueFigures)
     handled: int = 0
@@ -103,9 +119,11 @@ class PeriodFigures:
             self.calls.record_abandon(outcome.seconds, short_abandon_s)
         elif outcome.kind is OutcomeKind.OVERFLOWED:
             self.calls.record_overflow()
+        elif outcome.kind is OutcomeKind.FIRST_RESPONSE:
+            self.calls.record_first_response(outcome.seconds)
         else:
             self.handle_seconds += outcome.seconds
-            if outcome.kind is OutcomeKind.TALKED:
+            if outcome.kind is not OutcomeKind.WRAPPED_UP:
                 self.handled += 1
 
     @property
@@ -114,17 +132,19 @@ class PeriodFigures:
 
 
 class OutcomeLedger:
-    """Recent outcomes and running figures since local midnight. Pure: every time is an argument."""
+    """Recent outcomes and running figures since local midnight, per queue and channel. Pure: every time is an
+    argument."""
 
     def __init__(self, window_s: float, thresholds: Mapping[str, float], short_abandon_thresholds: Mapping[str, float],
-                 timezone: ZoneInfo) -> None:
+                 timezone: ZoneInfo, channel_thresholds: Mapping[Channel, float] | None = None) -> None:
         self.window_s = window_s
         self.thresholds = thresholds  # queue -> service-level threshold
         self.short_abandon_thresholds = short_abandon_thresholds  # queue -> short-abandon threshold
+        self.channel_thresholds = channel_thresholds or {}  # channel -> its own service-level threshold
         self.timezone = timezone
         self._recent: deque[Outcome] = deque()
         self._day: date | None = None
-        self._today: defaultdict[str, PeriodFigures] = defaultdict(PeriodFigures)
+        self._today: defaultdict[QueueChannel, PeriodFigures] = defaultdict(PeriodFigures)
 
     def record(self, outcome: Outcome) -> None:
         self._recent.append(outcome)
@@ -132,32 +152,40 @@ class OutcomeLedger:
         if day != self._day:
             self._day = day
             self._today.clear()
-        self._add(self._today[outcome.queue], outcome)
+        self._add(self._today[outcome.queue, outcome.channel], outcome)
 
-    def window(self, now: float) -> dict[str, PeriodFigures]:
-        """Per queue, the outcomes of the last ``window_s`` seconds."""
+    def window(self, now: float) -> dict[QueueChannel, PeriodFigures]:
+        """Per queue and channel, the outcomes of the last ``window_s`` seconds."""
         while self._recent and self._recent[0].at < now - self.window_s:
             self._recent.popleft()
-        figures: defaultdict[str, PeriodFigures] = defaultdict(PeriodFigures)
+        figures: defaultdict[QueueChannel, PeriodFigures] = defaultdict(PeriodFigures)
         for outcome in self._recent:
-            self._add(figures[outcome.queue], outcome)
+            self._add(figures[outcome.queue, outcome.channel], outcome)
         return dict(figures)
 
-    def today(self, now: float) -> dict[str, PeriodFigures]:
-        """Per queue, the outcomes since local midnight (nothing yet when the day has just turned)."""
+    def today(self, now: float) -> dict[QueueChannel, PeriodFigures]:
+        """Per queue and channel, the outcomes since local midnight (nothing yet when the day has just turned)."""
         return dict(self._today) if self._local_day(now) == self._day else {}
 
+    def service_level_threshold(self, queue: str, channel: Channel) -> float:
+        return service_level_threshold(self.thresholds[queue], channel, self.channel_thresholds)
+
     def _add(self, figures: PeriodFigures, outcome: Outcome) -> None:
-        figures.add(outcome, self.thresholds[outcome.queue], self.short_abandon_thresholds[outcome.queue])
+        figures.add(outcome, self.service_level_threshold(outcome.queue, outcome.channel),
+                    self.short_abandon_thresholds[outcome.queue])
 
     def _local_day(self, at: float) -> date:
         return datetime.fromtimestamp(at, tz=self.timezone).date()
 
 
-def waiting_by_queue(entries: Iterable[QueueEntry], queues: Iterable[str], now: float) -> dict[str, tuple[int, float]]:
-    """Per queue: how many calls wait and the longest wait so far (0 when none)."""
+def waiting_by_queue(entries: Iterable[QueueEntry], queues: Iterable[str], now: float,
+                     channel: Channel | None = None) -> dict[str, tuple[int, float]]:
+    """Per queue: how many contacts (of ``channel``, or of every one) wait and the longest wait so far (0 when
+    none)."""
     result = dict.fromkeys(queues, (0, 0.0))
     for entry in entries:
+        if channel is not None and entry.channel is not channel:
+            continue
         count, longest = result[entry.queue]
         result[entry.queue] = (count + 1, max(longest, now - entry.enqueued_at))
     return result
@@ -167,6 +195,11 @@ def occupancy(counts: Mapping[AgentState, int]) -> float | None:
     """Busy agents / staffed agents right now; ``None`` when nobody is staffed."""
     staffed = sum(counts[state] for state in STAFFED_STATES)
     return sum(counts[state] for state in BUSY_STATES) / staffed if staffed else None
+
+
+def contacts_held(agents: Iterable[Agent]) -> Tally[tuple[str, Channel]]:
+    """Per agent and channel: the contacts the agent holds now (offered, active or in wrap-up)."""
+    return Tally((agent.id, contact.channel) for agent in agents for contact in agent.held())
 
 
 # ---------------------------------------------------------------------------------------------- the shell
@@ -179,28 +212,39 @@ class Metrics:
         self.per_agent = per_agent
         self.registry = CollectorRegistry()
         self.ledger = OutcomeLedger(window_s, service_level_thresholds(config), short_abandon_thresholds(config),
-                                    config.timezone)
+                                    config.timezone, channel_thresholds(config))
         self.esl_up: dict[str, bool] = {node.name: False for node in config.nodes}
         self._ever_up: set[str] = set()
         self._agent_queue: dict[str, str] = {}  # the queue of the agent's current or last call
 
-        def counter(name: str, doc: str, labels: tuple[str, ...] = ("queue",)) -> Counter:
+        def counter(name: str, doc: str, labels: tuple[str, ...] = ("queue", "channel")) -> Counter:
             return Counter(name, doc, labels, registry=self.registry)
 
-        self.offered = counter("ccswitch_queue_calls_offered", "Calls that left the queue: answered, abandoned or "
-                               "overflowed.")
-        self.answered_calls = counter("ccswitch_queue_calls_answered", "Calls bridged to an agent.")
+        def histogram(name: str, doc: str, buckets: Sequence[float]) -> Histogram:
+            return Histogram(name, doc, ("queue", "channel"), buckets=buckets, registry=self.registry)
+
+        # The names say calls, as they did before there were channels; a chat is counted in them with channel="chat".
+        self.offered = counter("ccswitch_queue_calls_offered", "Contacts that left the queue: answered, abandoned "
+                               "or overflowed.")
+        self.answered_calls = counter("ccswitch_queue_calls_answered", "Contacts answered: calls bridged to an agent, "
+                                      "text contacts accepted.")
         self.answered_in_threshold = counter("ccswitch_queue_calls_answered_within_threshold",
-                                             "Calls answered within the service-level threshold.")
-        self.abandoned_calls = counter("ccswitch_queue_calls_abandoned", "Callers who hung up while waiting.")
-        self.short_abandoned_calls = counter("ccswitch_queue_calls_short_abandoned", "Abandoned calls that waited "
-                                             "less than the short-abandon threshold (also counted as abandoned).")
-        self.overflowed_calls = counter("ccswitch_queue_calls_overflowed", "Calls sent to the overflow step.")
-        self.handled_calls = counter("ccswitch_queue_calls_handled", "Answered calls whose talk has ended.")
-        self.talk_seconds = counter("ccswitch_queue_talk_seconds", "Agents' talk time, bridge to hang-up.")
+                                             "Contacts answered within their channel's service-level threshold.")
+        self.abandoned_calls = counter("ccswitch_queue_calls_abandoned", "Customers who left while waiting.")
+        self.short_abandoned_calls = counter("ccswitch_queue_calls_short_abandoned", "Abandoned contacts that "
+                                             "waited less than the short-abandon threshold (also counted as "
+                                             "abandoned).")
+        self.overflowed_calls = counter("ccswitch_queue_calls_overflowed", "Contacts sent to the overflow step.")
+        self.handled_calls = counter("ccswitch_queue_calls_handled", "Answered contacts that have ended (a call: "
+                                     "its talk).")
+        self.talk_seconds = counter("ccswitch_queue_talk_seconds", "Agents' talk time, bridge to hang-up (calls).")
         self.wrap_up_seconds = counter("ccswitch_queue_wrap_up_seconds", "Agents' time in wrap-up after a call.")
-        self.answer_wait = Histogram("ccswitch_queue_answer_wait_seconds", "Wait of answered calls, queue entry "
-                                     "to bridge.", ("queue",), buckets=WAIT_BUCKETS, registry=self.registry)
+        self.answer_wait = histogram("ccswitch_queue_answer_wait_seconds", "Wait of answered contacts, queue entry "
+                                     "to bridge or acceptance.", WAIT_BUCKETS)
+        self.handle_time = histogram("ccswitch_queue_handle_seconds", "Handle time of ended contacts: talk (a text "
+                                     "contact: accepted to closed) plus the wrap-up it earned.", HANDLE_BUCKETS)
+        self.first_response_time = histogram("ccswitch_queue_first_response_seconds", "Text contacts: from the "
+                                             "agent accepting to their first message.", WAIT_BUCKETS)
         agent_labels = ("agent",) if per_agent else ()
         self.agent_handled = counter("ccswitch_agent_calls_handled", "Calls handled (talk ended).", agent_labels)
         self.agent_talk_seconds = counter("ccswitch_agent_talk_seconds", "Talk time, bridge to hang-up.",
@@ -231,8 +275,9 @@ class Metrics:
                                             "as each ends (on the controller's clock).", ())
         self.store_unavailable_since: float | None = None  # for /healthz
         self.service_level_threshold = Gauge("ccswitch_queue_service_level_threshold_seconds", "Answered within "
-                                             "this (inclusive) counts towards the queue's service level.",
-                                             ("queue",), registry=self.registry)
+                                             "this (inclusive) counts towards the queue's service level (the "
+                                             "channel's own threshold, else the queue's).", ("queue", "channel"),
+                                             registry=self.registry)
         self.short_abandon_threshold = Gauge("ccswitch_queue_short_abandon_threshold_seconds", "Abandoned before "
                                              "this (exclusive) is a short abandon.", ("queue",),
                                              registry=self.registry)
@@ -253,17 +298,26 @@ class Metrics:
         threshold series go; its counters stay, as counters must)."""
         self.ledger.thresholds = service_level_thresholds(config)
         self.ledger.short_abandon_thresholds = short_abandon_thresholds(config)
+        self.ledger.channel_thresholds = channel_thresholds(config)
+        channels = channels_in_use(config)  # every queue has series of these from the start
         for gauge in (self.service_level_threshold, self.short_abandon_threshold):
             gauge.clear()
         for queue in config.queues:
-            self.service_level_threshold.labels(queue).set(self.ledger.thresholds[queue])
+            for channel in channels:
+                self.service_level_threshold.labels(queue, channel).set(
+                    self.ledger.service_level_threshold(queue, channel))
             self.short_abandon_threshold.labels(queue).set(self.ledger.short_abandon_thresholds[queue])
         # Every series exists from the start, so rate() and the dashboard see zeros, not gaps.
         for queue in config.queues:
-            for family in (self.offered, self.answered_calls, self.answered_in_threshold, self.abandoned_calls,
-                           self.short_abandoned_calls, self.overflowed_calls, self.handled_calls, self.talk_seconds,
-                           self.wrap_up_seconds, self.answer_wait):
-                family.labels(queue)
+            for channel in channels:
+                for family in (self.offered, self.answered_calls, self.answered_in_threshold, self.abandoned_calls,
+                               self.short_abandoned_calls, self.overflowed_calls, self.handled_calls,
+                               self.answer_wait, self.handle_time):
+                    family.labels(queue, channel)
+                if channel is not Channel.VOICE:
+                    self.first_response_time.labels(queue, channel)
+            for family in (self.talk_seconds, self.wrap_up_seconds):
+                family.labels(queue, Channel.VOICE)
         for agent in config.agents if self.per_agent else ():
             for family in (self.agent_handled, self.agent_talk_seconds, self.agent_missed):
                 family.labels(agent)
@@ -281,26 +335,39 @@ class Metrics:
         return InstrumentedStore(store, self)
 
     # -- the Stats sink --------------------------------------------------------------------------------------
-    def answered(self, queue: str, agent: str, wait_s: float) -> None:
-        self._agent_queue[agent] = queue
-        self.offered.labels(queue).inc()
-        self.answered_calls.labels(queue).inc()
-        if answered_within(wait_s, self.ledger.thresholds[queue]):
-            self.answered_in_threshold.labels(queue).inc()
-        self.answer_wait.labels(queue).observe(wait_s)
-        self._record(queue, OutcomeKind.ANSWERED, wait_s)
+    def answered(self, queue: str, agent: str, wait_s: float, channel: Channel = Channel.VOICE) -> None:
+        if channel is Channel.VOICE:
+            self._agent_queue[agent] = queue
+        self.offered.labels(queue, channel).inc()
+        self.answered_calls.labels(queue, channel).inc()
+        if answered_within(wait_s, self.ledger.service_level_threshold(queue, channel)):
+            self.answered_in_threshold.labels(queue, channel).inc()
+        self.answer_wait.labels(queue, channel).observe(wait_s)
+        self._record(queue, OutcomeKind.ANSWERED, wait_s, channel)
 
-    def abandoned(self, queue: str, wait_s: float) -> None:
-        self.offered.labels(queue).inc()
-        self.abandoned_calls.labels(queue).inc()
+    def abandoned(self, queue: str, wait_s: float, channel: Channel = Channel.VOICE) -> None:
+        self.offered.labels(queue, channel).inc()
+        self.abandoned_calls.labels(queue, channel).inc()
         if is_short_abandon(wait_s, self.ledger.short_abandon_thresholds[queue]):
-            self.short_abandoned_calls.labels(queue).inc()
-        self._record(queue, OutcomeKind.ABANDONED, wait_s)
+            self.short_abandoned_calls.labels(queue, channel).inc()
+        self._record(queue, OutcomeKind.ABANDONED, wait_s, channel)
 
-    def overflowed(self, queue: str) -> None:
-        self.offered.labels(queue).inc()
-        self.overflowed_calls.labels(queue).inc()
-        self._record(queue, OutcomeKind.OVERFLOWED)
+    def overflowed(self, queue: str, channel: Channel = Channel.VOICE) -> None:
+        self.offered.labels(queue, channel).inc()
+        self.overflowed_calls.labels(queue, channel).inc()
+        self._record(queue, OutcomeKind.OVERFLOWED, channel=channel)
+
+    def handled(self, queue: str, handle_s: float, channel: Channel = Channel.VOICE) -> None:
+        """Every channel's handle time goes to the histogram. A call's handled count, talk and wrap-up (what the
+        period AHT uses) are counted as they happen (``talked``, ``wrapped_up``); a text contact's arrive here."""
+        self.handle_time.labels(queue, channel).observe(handle_s)
+        if channel is not Channel.VOICE:
+            self.handled_calls.labels(queue, channel).inc()
+            self._record(queue, OutcomeKind.HANDLED, handle_s, channel)
+
+    def first_response(self, queue: str, channel: Channel, seconds: float) -> None:
+        self.first_response_time.labels(queue, channel).observe(seconds)
+        self._record(queue, OutcomeKind.FIRST_RESPONSE, seconds, channel)
 
     def missed(self, agent: str) -> None:
         self._agent_child(self.agent_missed, agent).inc()
@@ -310,14 +377,14 @@ class Metrics:
         self._agent_child(self.agent_talk_seconds, agent).inc(seconds)
         queue = self._agent_queue.get(agent)
         if queue is not None:
-            self.handled_calls.labels(queue).inc()
-            self.talk_seconds.labels(queue).inc(seconds)
+            self.handled_calls.labels(queue, Channel.VOICE).inc()
+            self.talk_seconds.labels(queue, Channel.VOICE).inc(seconds)
             self._record(queue, OutcomeKind.TALKED, seconds)
 
     def wrapped_up(self, agent: str, seconds: float) -> None:
         queue = self._agent_queue.get(agent)
         if queue is not None:
-            self.wrap_up_seconds.labels(queue).inc(seconds)
+            self.wrap_up_seconds.labels(queue, Channel.VOICE).inc(seconds)
             self._record(queue, OutcomeKind.WRAPPED_UP, seconds)
 
     # -- controller health -----------------------------------------------------------------------------------
@@ -360,23 +427,25 @@ class Metrics:
         self.originate_failures.labels(node, cause if cause in HANGUP_CAUSES else "other").inc()
 
     # -- helpers ---------------------------------------------------------------------------------------------
-    def _record(self, queue: str, kind: OutcomeKind, seconds: float = 0.0) -> None:
-        self.ledger.record(Outcome(self.now(), queue, kind, seconds))
+    def _record(self, queue: str, kind: OutcomeKind, seconds: float = 0.0,
+                channel: Channel = Channel.VOICE) -> None:
+        self.ledger.record(Outcome(self.now(), queue, kind, seconds, channel))
 
     def _agent_child(self, family: Counter, agent: str) -> Counter:
         return family.labels(agent) if self.per_agent else family
 
 
 class _LedgerCollector:
-    """Service level (three variants), ASA, abandon rate and AHT per queue, over the sliding window and since local
-    midnight. The variants are separate metrics, not a label: averaging or summing across them means nothing."""
+    """Service level (three variants), ASA, abandon rate, AHT and mean first response per queue and channel, over
+    the sliding window and since local midnight. The variants are separate metrics, not a label: averaging or
+    summing across them means nothing."""
 
     def __init__(self, ledger: OutcomeLedger, now: Callable[[], float]) -> None:
         self.ledger = ledger
         self.now = now
 
     def collect(self) -> Iterator[Metric]:
-        labels = ["queue", "period"]
+        labels = ["queue", "channel", "period"]
         families = {
             "service_level": GaugeMetricFamily("ccswitch_queue_service_level_ratio", "Answered within the "
                                                "threshold / offered, over the period.", labels=labels),
@@ -392,11 +461,14 @@ class _LedgerCollector:
                                               "period.", labels=labels),
             "aht": GaugeMetricFamily("ccswitch_queue_aht_seconds", "Average handle time (talk + wrap-up) over "
                                      "the period.", labels=labels),
+            "first_response": GaugeMetricFamily("ccswitch_queue_average_first_response_seconds", "Text contacts: "
+                                                "mean time from acceptance to the agent's first message over the "
+                                                "period.", labels=labels),
         }
         now = self.now()
         window = f"{self.ledger.window_s / 60:g}m"
         for period, per_queue in ((window, self.ledger.window(now)), ("today", self.ledger.today(now))):
-            for queue, figures in sorted(per_queue.items()):
+            for (queue, channel), figures in sorted(per_queue.items()):
                 values = {
                     "service_level": figures.calls.service_level,
                     "service_level_excluding_short_abandons": figures.calls.service_level_excluding_short_abandons,
@@ -404,10 +476,11 @@ class _LedgerCollector:
                     "asa": figures.calls.asa,
                     "abandon_rate": figures.calls.abandon_rate,
                     "aht": figures.aht,
+                    "first_response": figures.calls.average_first_response,
                 }
                 for key, value in values.items():
                     if value is not None:  # undefined (nothing offered or answered yet): no sample, not a fake 0
-                        families[key].add_metric([queue, period], value)
+                        families[key].add_metric([queue, channel, period], value)
         yield from families.values()
 
 
@@ -457,13 +530,16 @@ class EngineCollector:
         config = self.engine.config
         now = self.now()
         entries = self.engine.queued_entries()
-        waiting = GaugeMetricFamily("ccswitch_queue_calls_waiting", "Calls waiting in the queue now (ringing an "
-                                    "agent included).", labels=["queue"])
+        in_use = channels_in_use(config)  # these have series at 0; another channel once it has contacts
+        waiting = GaugeMetricFamily("ccswitch_queue_calls_waiting", "Contacts waiting in the queue now (ringing "
+                                    "an agent or offered included).", labels=["queue", "channel"])
         longest = GaugeMetricFamily("ccswitch_queue_longest_wait_seconds", "Longest current wait in the queue.",
-                                    labels=["queue"])
-        for queue, (count, wait) in waiting_by_queue(entries, config.queues, now).items():
-            waiting.add_metric([queue], count)
-            longest.add_metric([queue], wait)
+                                    labels=["queue", "channel"])
+        queued = {entry.channel for entry in entries}
+        for channel in (channel for channel in Channel if channel in in_use or channel in queued):
+            for queue, (count, wait) in waiting_by_queue(entries, config.queues, now, channel).items():
+                waiting.add_metric([queue, channel], count)
+                longest.add_metric([queue, channel], wait)
         by_state = GaugeMetricFamily("ccswitch_queue_agents", "Agents serving the queue, by state (an agent in "
                                      "several queues counts in each).", labels=["queue", "state"])
         occupied = GaugeMetricFamily("ccswitch_queue_occupancy_ratio", "Busy (ringing, on a call, wrap-up) / "
@@ -488,7 +564,8 @@ class EngineCollector:
                                        labels=["fault", "cause"])
         for (fault, cause), count in sorted(self.engine.offer_failures.items()):
             failures.add_metric([fault, cause], count)
-        yield from (waiting, longest, by_state, occupied, callbacks, repaired, failures, *self._nodes())
+        yield from (waiting, longest, by_state, occupied, callbacks, repaired, failures, *self._nodes(),
+                    *self._held(in_use))
         if self.per_agent:
             agent_state = GaugeMetricFamily("ccswitch_agent_state", "1 for the agent's current state.",
                                             labels=["agent", "state"])
@@ -497,6 +574,31 @@ class EngineCollector:
                     agent_state.add_metric([agent.id, state.value], int(agent.state is state))
             yield agent_state
 
+    def _held(self, in_use: Sequence[Channel]) -> Iterator[Metric]:
+        """Concurrency: contacts agents hold now by channel, and how many agents hold them (contacts / agents is
+        the mean concurrency of the agents busy on that channel); per agent when ``per_agent`` is set."""
+        held = contacts_held(self.engine.agents.values())
+        contacts: Tally[Channel] = Tally()
+        agents: Tally[Channel] = Tally()
+        for (_agent, channel), count in held.items():
+            contacts[channel] += count
+            agents[channel] += 1
+        shown = [channel for channel in Channel if channel in in_use or channel in contacts]
+        total = GaugeMetricFamily("ccswitch_contacts_held", "Contacts agents hold now (offered, active or in "
+                                  "wrap-up), by channel.", labels=["channel"])
+        holding = GaugeMetricFamily("ccswitch_agents_holding_contacts", "Agents holding at least one contact of "
+                                    "the channel now.", labels=["channel"])
+        for channel in shown:
+            total.add_metric([channel], contacts[channel])
+            holding.add_metric([channel], agents[channel])
+        yield from (total, holding)
+        if self.per_agent:
+            per_agent = GaugeMetricFamily("ccswitch_agent_contacts_held", "Contacts the agent holds now (offered, "
+                                          "active or in wrap-up), by channel.", labels=["agent", "channel"])
+            for agent in self.engine.agents:
+                for channel in shown:
+                    per_agent.add_metric([agent, channel], held[agent, channel])
+            yield per_agent
 
     def _nodes(self) -> Iterator[Metric]:
         """Per switch node: what the controller holds there, its capacity, and the callers admission turned away

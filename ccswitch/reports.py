@@ -7,6 +7,10 @@ abandon; service level = answered within the threshold (inclusive) / offered, an
 short abandons) and / answered; ASA = mean wait of answered contacts. AHT (average handle time) = mean of talk +
 wrap-up of answered contacts. The interval report puts a contact in the interval in which it entered the queue.
 
+Channels: every contact record has its ``channel`` (voice, chat …). A contact is measured against its channel's
+service-level threshold (chat: ``chat.service_level_s``; voice: the queue's; ``stats.service_level_threshold``).
+The interval report takes one channel or all of them together; the queue report has a row per queue and channel.
+
 The agent report takes time by state from agent-state intervals (clipped to the window), plus the state each agent
 is still in, counted from its start up to the end of the window or now, whichever comes first; calls and AHT from
 contacts answered in the window.
@@ -26,13 +30,14 @@ import csv
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from ccswitch.acd.agents import AgentState
+from ccswitch.acd.capacity import Channel
 from ccswitch.history.model import (
     NO_PERSON_OUTCOMES,
     QUEUE_OUTCOMES,
@@ -42,7 +47,7 @@ from ccswitch.history.model import (
     Outcome,
 )
 from ccswitch.history.storage import History
-from ccswitch.stats import DEFAULT_SHORT_ABANDON_S, QueueFigures
+from ccswitch.stats import DEFAULT_SHORT_ABANDON_S, QueueFigures, Stats, service_level_threshold
 from ccswitch.times import shown
 
 if TYPE_CHECKING:
@@ -72,6 +77,16 @@ class IntervalRow:
     short_abandoned: int  # also counted in ``abandoned``
     service_level_excluding_short_abandons: float | None  # None when everything offered was a short abandon
     service_level_of_answered: float | None  # None when nothing was answered
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One queue's contacts of one channel over the report's window, and the threshold they were measured against."""
+
+    queue: str
+    channel: Channel
+    service_level_s: float
+    figures: QueueFigures
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +139,10 @@ def day_bounds(day: date, tz: tzinfo) -> tuple[float, float]:
 
 def interval_report(records: Iterable[ContactRecord], day: date, tz: tzinfo, minutes: int = 15,
                     queue: str | None = None, service_level_s: float = 20.0,
-                    short_abandon_s: float = DEFAULT_SHORT_ABANDON_S) -> list[IntervalRow]:
-    """Every ``minutes`` interval of the local ``day`` (empty ones included), for one queue or all of them."""
+                    short_abandon_s: float = DEFAULT_SHORT_ABANDON_S, channel: Channel | None = None,
+                    channel_thresholds: Mapping[Channel, float] | None = None) -> list[IntervalRow]:
+    """Every ``minutes`` interval of the local ``day`` (empty ones included), for one queue or all of them, one
+    channel or all of them; a contact of a channel in ``channel_thresholds`` is measured against its threshold."""
     if minutes not in INTERVAL_MINUTES:
         raise ValueError(f"interval must be one of {INTERVAL_MINUTES} minutes, not {minutes}")
     day_start, day_end = day_bounds(day, tz)
@@ -138,8 +155,11 @@ def interval_report(records: Iterable[ContactRecord], day: date, tz: tzinfo, min
             continue
         if (queue is not None and record.queue != queue) or not day_start <= record.enqueued_at < day_end:
             continue
+        if channel is not None and record.channel is not channel:
+            continue
         index = int((record.enqueued_at - day_start) // step)
-        _count(figures[index], record, service_level_s, short_abandon_s)
+        threshold = service_level_threshold(service_level_s, record.channel, channel_thresholds or {})
+        _count(figures[index], record, threshold, short_abandon_s)
         if record.outcome == "answered":
             handle_s[index] += record.talk_s + record.wrap_up_s
     return [
@@ -172,6 +192,26 @@ def _count(figures: QueueFigures, record: ContactRecord, service_level_s: float,
         figures.record_answer(record.wait_s, service_level_s)
     else:
         figures.record_abandon(record.wait_s, short_abandon_s)
+
+
+def queue_report(records: Iterable[ContactRecord], start: float, end: float, thresholds: Stats,
+                 channel: Channel | None = None) -> list[QueueRow]:
+    """Per queue and channel (of one channel, or every one), the contacts that entered the queue in [start, end),
+    each measured against the thresholds of ``thresholds`` (``Stats.for_config``: its figures are not touched) as
+    the live figures are. Queues and channels that had no contact have no row."""
+    figures: defaultdict[tuple[str, Channel], QueueFigures] = defaultdict(QueueFigures)
+    for record in records:
+        if record.outcome not in QUEUE_OUTCOMES or record.queue is None or record.enqueued_at is None:
+            continue
+        if not start <= record.enqueued_at < end or (channel is not None and record.channel is not channel):
+            continue
+        counted = figures[record.queue, record.channel]
+        _count(counted, record, thresholds.service_level_threshold(record.queue, record.channel),
+               thresholds.short_abandon_threshold(record.queue))
+        if record.outcome == "answered":
+            counted.record_handle(record.talk_s + record.wrap_up_s)
+    return [QueueRow(queue, each, thresholds.service_level_threshold(queue, each), figures[queue, each])
+            for queue, each in sorted(figures, key=lambda key: (key[0], list(Channel).index(key[1])))]
 
 
 def busy_span(rows: Sequence[IntervalRow]) -> list[IntervalRow]:
@@ -276,11 +316,18 @@ def campaign_hours(records: Iterable[ContactRecord], day: date, tz: tzinfo, camp
 
 
 def load_interval_report(history: History, day: date, tz: tzinfo, minutes: int = 15, queue: str | None = None,
-                         service_level_s: float = 20.0,
-                         short_abandon_s: float = DEFAULT_SHORT_ABANDON_S) -> list[IntervalRow]:
+                         service_level_s: float = 20.0, short_abandon_s: float = DEFAULT_SHORT_ABANDON_S,
+                         channel: Channel | None = None,
+                         channel_thresholds: Mapping[Channel, float] | None = None) -> list[IntervalRow]:
     start, end = day_bounds(day, tz)
     return interval_report(history.contacts_between(start, end, queue), day, tz, minutes, queue, service_level_s,
-                           short_abandon_s)
+                           short_abandon_s, channel, channel_thresholds)
+
+
+def load_queue_report(history: History, day: date, tz: tzinfo, thresholds: Stats,
+                      channel: Channel | None = None) -> list[QueueRow]:
+    start, end = day_bounds(day, tz)
+    return queue_report(history.contacts_between(start, end), start, end, thresholds, channel)
 
 
 def load_agent_report(history: History, day: date, tz: tzinfo, now: float) -> list[AgentRow]:
@@ -338,6 +385,20 @@ def write_interval_csv(rows: Iterable[IntervalRow], out: TextIO) -> None:
                          _number(row.aht_s), _percent(row.abandon_rate), row.short_abandoned,
                          _percent(row.service_level_excluding_short_abandons),
                          _percent(row.service_level_of_answered)])
+
+
+def write_queue_csv(rows: Iterable[QueueRow], out: TextIO) -> None:
+    """One line per queue and channel, with the service-level threshold its contacts were measured against."""
+    writer = _SafeWriter(out)
+    writer.writerow(["queue", "channel", "service_level_s", "offered", "answered", "abandoned", "overflowed",
+                     "answered_within_sl", "service_level_pct", "asa_s", "aht_s", "abandon_rate_pct",
+                     "short_abandoned", "service_level_excl_short_abandons_pct", "service_level_of_answered_pct"])
+    for row in rows:
+        f = row.figures
+        writer.writerow([row.queue, row.channel.value, f"{row.service_level_s:g}", f.offered, f.answered,
+                         f.abandoned, f.overflowed, f.answered_within_sl, _percent(f.service_level), _number(f.asa),
+                         _number(f.aht), _percent(f.abandon_rate), f.short_abandoned,
+                         _percent(f.service_level_excluding_short_abandons), _percent(f.service_level_of_answered)])
 
 
 def write_agent_csv(rows: Iterable[AgentRow], out: TextIO) -> None:

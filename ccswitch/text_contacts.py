@@ -37,6 +37,7 @@ class TextContact(Contact):
     first_response_at: float | None = None  # the agent's first message after accepting
     unanswered_since: float | None = None  # the customer's oldest message the agent has not answered yet
     disposition: str | None = None
+    counted_answered: bool = False  # in the queue's figures (once, however often it is taken back)
 
 
 def text_contact_record(contact: TextContact, outcome: Outcome, now: float) -> ContactRecord:

@@ -226,3 +226,21 @@ def test_after_a_restart_waiting_and_held_texts_are_where_they_were(config: Conf
     assert after.engine.text_status("chat-3", NOW + 20).position == 1
     after.engine.text_action("1004", "chat-0", Close(), NOW + 20)
     assert after.offered() == [("chat-3", "1004")]
+
+
+def test_a_chats_figures_go_to_its_channel_with_the_chats_own_service_level(config: Config) -> None:
+    centre = Centre(replace(config, chat=replace(config.chat, service_level_s=60)))
+    centre.only("1004")
+    centre.chat("chat-1", NOW)
+    centre.engine.text_action("1004", "chat-1", Accept(), NOW + 50)  # within chat's 60 s, beyond voice's 20 s
+    centre.engine.text_activity("chat-1", Sender.CUSTOMER, NOW + 55)
+    centre.engine.text_activity("chat-1", Sender.AGENT, NOW + 62)
+    centre.engine.text_activity("chat-1", Sender.AGENT, NOW + 90)  # only the first answer is the first response
+    centre.engine.text_action("1004", "chat-1", Close(), NOW + 170)
+    centre.engine.agent_action("1004", Logout(), NOW + 171)
+    centre.chat("chat-2", NOW + 200)
+    centre.engine.text_gone("chat-2", NOW + 230)
+    chat = centre.engine.stats.channels[Channel.CHAT]["support"]
+    assert (chat.answered, chat.answered_within_sl, chat.abandoned) == (1, 1, 1)
+    assert (chat.average_first_response, chat.aht) == (12, 120)
+    assert centre.engine.stats.queues["support"].answered == 0  # the calls' figures are the voice channel's

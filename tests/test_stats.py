@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ccswitch.acd.capacity import Channel
 from ccswitch.config import load_config
 from ccswitch.metrics import Outcome, OutcomeKind, OutcomeLedger
 from ccswitch.reports import interval_report
@@ -105,7 +106,7 @@ def test_stats_the_metrics_ledger_and_the_interval_report_count_the_same_calls_t
                 *((OutcomeKind.ABANDONED, wait) for wait in ABANDON_WAITS), (OutcomeKind.OVERFLOWED, 300.0)]
     for kind, wait in outcomes:
         ledger.record(Outcome(ten, "support", kind, wait))
-    windowed = ledger.window(ten)["support"].calls
+    windowed = ledger.window(ten)["support", Channel.VOICE].calls
 
     records = [contact(f"c{n}", outcome=kind.value, enqueued_at=ten, wait_s=wait)
                for n, (kind, wait) in enumerate(outcomes)]

@@ -1,4 +1,4 @@
-"""What the contact history tells: a customer's ``history``, ``report`` interval/agent/campaign as CSV or a
+"""What the contact history tells: a customer's ``history``, ``report`` interval/queues/agent/campaign as CSV or a
 chart, and ``recordings list``."""
 
 import sys
@@ -11,8 +11,14 @@ from typing import TextIO
 
 import click
 
+from ccswitch.acd.capacity import Channel
 from ccswitch.cli._root import _echo_json, _known, config_option, json_option, main
 from ccswitch.errors import CcswitchError
+
+channel_option = click.option(
+    "--channel", type=click.Choice([channel.value for channel in Channel]),
+    help="One channel's contacts (default: every channel; each measured against its own service-level threshold: "
+         "chat's is chat.service_level_s).")
 
 
 @main.command()
@@ -72,33 +78,67 @@ def _report_options(command: Callable[..., None]) -> Callable[..., None]:
 @_report_options
 @click.option("--queue", help="One queue (default: all queues together).")
 @click.option("--minutes", type=click.Choice(["15", "30", "60"]), default="15", show_default=True)
+@channel_option
 def report_interval(config_path: Path, day: datetime, fmt: str, output: Path | None, queue: str | None,
-                    minutes: str) -> None:
+                    minutes: str, channel: str | None) -> None:
     """Per interval: offered, answered, abandoned, service level, ASA, AHT."""
     from ccswitch.campaign_files import load_config
     from ccswitch.history import open_history
     from ccswitch.reports import busy_span, load_interval_report, write_interval_chart, write_interval_csv
+    from ccswitch.stats import channel_thresholds, service_level_threshold
 
+    only = None if channel is None else Channel(channel)
     try:
         config = load_config(config_path)
         if queue is not None and queue not in config.queues:
             raise click.BadParameter(f"unknown queue {queue!r} (known: {', '.join(config.queues)})")
         service_level_s = config.queues[queue].service_level_s if queue else config.service_level_s
+        thresholds = channel_thresholds(config)
         database = open_history(config.history_url)
         try:
-            rows = load_interval_report(database, day.date(), config.timezone, int(minutes), queue, service_level_s)
+            rows = load_interval_report(database, day.date(), config.timezone, int(minutes), queue, service_level_s,
+                                        channel=only, channel_thresholds=thresholds)
         finally:
             database.close()
     except CcswitchError as exc:
         raise click.ClickException(str(exc)) from exc
-    name = f"interval-{day:%Y-%m-%d}" + (f"-{queue}" if queue else "")
+    name = f"interval-{day:%Y-%m-%d}" + "".join(f"-{part}" for part in (queue, channel) if part)
     if fmt == "csv":
         _write_csv(output, lambda out: write_interval_csv(rows, out))
     else:
         path = output or Path(f"{name}.{fmt}")
-        title = f"{queue or 'all queues'}, {day:%Y-%m-%d}, {minutes}-minute intervals"
-        write_interval_chart(busy_span(rows), path, fmt, title, service_level_s)
+        title = f"{queue or 'all queues'}, {channel or 'all channels'}, {day:%Y-%m-%d}, {minutes}-minute intervals"
+        shown = service_level_threshold(service_level_s, only or Channel.VOICE, thresholds)
+        write_interval_chart(busy_span(rows), path, fmt, title, shown)
         click.echo(f"wrote {path}")
+
+
+@report.command("queues")
+@config_option
+@click.option("--date", "day", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="Local day (config timezone), e.g. 2026-11-22.")
+@channel_option
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="CSV file to write (default: stdout).")
+def report_queues(config_path: Path, day: datetime, channel: str | None, output: Path | None) -> None:
+    """Per queue and channel, the whole day, as CSV: the service-level threshold its contacts were measured
+    against (a call: the queue's; a chat: chat.service_level_s), offered, answered, abandoned, overflowed, service
+    level (three ways), ASA, AHT, abandon rate."""
+    from ccswitch.campaign_files import load_config
+    from ccswitch.history import open_history
+    from ccswitch.reports import load_queue_report, write_queue_csv
+    from ccswitch.stats import Stats
+
+    try:
+        config = load_config(config_path)
+        database = open_history(config.history_url)
+        try:
+            rows = load_queue_report(database, day.date(), config.timezone, Stats.for_config(config),
+                                     None if channel is None else Channel(channel))
+        finally:
+            database.close()
+    except CcswitchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _write_csv(output, lambda out: write_queue_csv(rows, out))
 
 
 @report.command("agent")

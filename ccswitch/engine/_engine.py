@@ -397,10 +397,13 @@ class Engine:
         return self.calls.loads.load(node, 0)
 
     def queued_entries(self) -> list[QueueEntry]:
-        """Every call in a queue now: waiting, or ringing an agent (its entry stays until the bridge)."""
-        return [session.entry for session in self.calls.values()
-                if session.entry is not None and session.phase in (Phase.QUEUED, Phase.OFFERING)
-                and not session.caller_gone]
+        """Every contact in a queue now: a call waiting or ringing an agent (its entry stays until the bridge), a
+        text contact waiting or offered (each entry names its channel)."""
+        calls = [session.entry for session in self.calls.values()
+                 if session.entry is not None and session.phase in (Phase.QUEUED, Phase.OFFERING)
+                 and not session.caller_gone]
+        return calls + [text.entry for text in self.texts.contacts.values()
+                        if text.entry is not None and text.phase in (Phase.QUEUED, Phase.OFFERING)]
 
     def _flush(self) -> None:
         self.core.flush()

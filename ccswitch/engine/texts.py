@@ -203,6 +203,9 @@ class Texts:
         assert contact.entry is not None
         contact.move_to(Phase.CONNECTED)
         contact.connected_at = now
+        if not contact.counted_answered:  # a conversation taken back and accepted again is answered once
+            contact.counted_answered = True
+            self.core.stats.answered(contact.entry.queue, agent_id, now - contact.queued_at, contact.entry.channel)
         if contact.unanswered_since is None:
             contact.unanswered_since = now  # the customer waits for the agent's first word from now on
         log.info("%s %s accepted by agent %s after %.1f s in queue %s", contact.entry.channel.value, contact.uuid,
@@ -248,8 +251,10 @@ class Texts:
             if contact.unanswered_since is None:
                 contact.unanswered_since = at
         elif by is Sender.AGENT and contact.phase is Phase.CONNECTED:
-            if contact.first_response_at is None:
+            if contact.first_response_at is None and contact.connected_at is not None:
                 contact.first_response_at = at
+                assert contact.entry is not None
+                self.core.stats.first_response(contact.entry.queue, contact.entry.channel, at - contact.connected_at)
             contact.unanswered_since = None
 
     def gone(self, contact_id: str, now: float) -> None:
@@ -333,6 +338,10 @@ class Texts:
         self.core.store.remove_entry(contact.entry.queue, contact.uuid)
         contact.move_to(Phase.ENDED)
         del self.contacts[contact.uuid]
+        if contact.connected_at is not None:
+            self.core.stats.handled(contact.entry.queue, now - contact.connected_at, contact.entry.channel)
+        elif outcome == "abandoned":
+            self.core.stats.abandoned(contact.entry.queue, now - contact.queued_at, contact.entry.channel)
         self.core.record(text_contact_record(contact, "answered" if outcome == "answered" else "abandoned", now))
         log.info("%s %s ended (%s)", contact.CHANNEL.value, contact.uuid, outcome)
         self._tell(contact.uuid, NewsKind.ENDED, agent)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from ccswitch.acd.capacity import Channel
 from ccswitch.calls import CallSession
 from ccswitch.history.storage import History
 from ccswitch.metrics import waiting_by_queue
@@ -106,7 +107,7 @@ def wallboard(controller: Controller, may_see: Callable[[str], bool], now: float
     """Per queue (those ``may_see`` allows): waiting, longest wait, service level, ASA, abandon rate, agents by
     state; per agent of those queues: state and time in it, current contact, calls handled; active monitoring."""
     engine, config = controller.engine, controller.config
-    waiting = waiting_by_queue(engine.queued_entries(), config.queues, now)
+    waiting = waiting_by_queue(engine.queued_entries(), config.queues, now, Channel.VOICE)
     queues = []
     for name, (count, longest) in waiting.items():
         if not may_see(name):

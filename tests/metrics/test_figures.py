@@ -9,6 +9,7 @@ import pytest
 
 from ccswitch.acd import QueueEntry
 from ccswitch.acd.agents import Agent, AgentState, count_by_state
+from ccswitch.acd.capacity import Channel
 from ccswitch.metrics import (
     Outcome,
     OutcomeKind,
@@ -20,6 +21,7 @@ from ccswitch.stats import Stats
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 ANSWERED, ABANDONED, OVERFLOWED = OutcomeKind.ANSWERED, OutcomeKind.ABANDONED, OutcomeKind.OVERFLOWED
+VOICE = Channel.VOICE
 TALKED, WRAPPED_UP = OutcomeKind.TALKED, OutcomeKind.WRAPPED_UP
 
 
@@ -46,12 +48,12 @@ def test_window_keeps_only_the_last_window_s_and_counts_as_stats_does() -> None:
         Outcome(start + 800, "sales", ANSWERED, 5.0),
     )
     figures = book.window(start + 1000)
-    support = figures["support"].calls
+    support = figures["support", VOICE].calls
     assert (support.offered, support.answered, support.abandoned, support.overflowed) == (4, 2, 1, 1)
     assert support.service_level == pytest.approx(1 / 4)
     assert support.asa == pytest.approx(25.0)
     assert support.abandon_rate == pytest.approx(1 / 4)
-    assert figures["sales"].calls.service_level == 1.0
+    assert figures["sales", VOICE].calls.service_level == 1.0
     assert set(book.window(start + 2000)) == set()  # everything aged out
 
 
@@ -65,12 +67,12 @@ def test_window_counts_short_abandons_against_each_queues_own_threshold() -> Non
         Outcome(start + 40, "sales", ABANDONED, 0.0),  # sales' threshold is 0: no abandon is short
         Outcome(start + 50, "sales", ANSWERED, 25.0),
     )
-    support = book.window(start + 60)["support"].calls
+    support = book.window(start + 60)["support", VOICE].calls
     assert (support.offered, support.abandoned, support.short_abandoned, support.answered_within_sl) == (4, 2, 1, 1)
     assert support.service_level == pytest.approx(1 / 4)
     assert support.service_level_excluding_short_abandons == pytest.approx(1 / 3)
     assert support.service_level_of_answered == 1.0
-    sales = book.today(start + 60)["sales"].calls
+    sales = book.today(start + 60)["sales", VOICE].calls
     assert (sales.short_abandoned, sales.service_level, sales.service_level_excluding_short_abandons,
             sales.service_level_of_answered) == (0, 0.0, 0.0, 0.0)
 
@@ -79,7 +81,7 @@ def test_handle_time_is_talk_plus_wrap_up_per_handled_call() -> None:
     now = moscow(10, 0)
     book = ledger(Outcome(now, "sales", TALKED, 100.0), Outcome(now, "sales", WRAPPED_UP, 20.0),
                   Outcome(now, "sales", TALKED, 50.0))
-    figures = book.window(now)["sales"]
+    figures = book.window(now)["sales", VOICE]
     assert (figures.handled, figures.handle_seconds, figures.aht) == (2, 170.0, 85.0)
     assert figures.calls.offered == 0 and figures.calls.service_level is None
 
@@ -87,7 +89,7 @@ def test_handle_time_is_talk_plus_wrap_up_per_handled_call() -> None:
 def test_today_starts_again_at_local_midnight() -> None:
     book = ledger(Outcome(moscow(23, 59, day=23), "support", ANSWERED, 5.0),
                   Outcome(moscow(0, 1, day=24), "support", ABANDONED, 30.0))
-    today = book.today(moscow(0, 2, day=24))["support"].calls
+    today = book.today(moscow(0, 2, day=24))["support", VOICE].calls
     assert (today.answered, today.abandoned) == (0, 1)
     # 23:59 Moscow is 20:59 UTC: a UTC day would still hold both.
     assert book.today(moscow(12, 0, day=25)) == {}
@@ -96,7 +98,7 @@ def test_today_starts_again_at_local_midnight() -> None:
 def test_today_is_kept_beyond_the_window() -> None:
     book = ledger(Outcome(moscow(9, 0), "support", ANSWERED, 5.0), window_s=60.0)
     assert book.window(moscow(12, 0)) == {}
-    assert book.today(moscow(12, 0))["support"].calls.service_level == 1.0
+    assert book.today(moscow(12, 0))["support", VOICE].calls.service_level == 1.0
 
 
 def test_waiting_by_queue_counts_calls_and_the_longest_wait() -> None:
@@ -121,14 +123,20 @@ class RecordingSink:
     def __init__(self) -> None:
         self.calls: list[tuple[object, ...]] = []
 
-    def answered(self, queue: str, agent: str, wait_s: float) -> None:
-        self.calls.append(("answered", queue, agent, wait_s))
+    def answered(self, queue: str, agent: str, wait_s: float, channel: Channel = Channel.VOICE) -> None:
+        self.calls.append(("answered", queue, agent, wait_s, channel))
 
-    def abandoned(self, queue: str, wait_s: float) -> None:
-        self.calls.append(("abandoned", queue, wait_s))
+    def abandoned(self, queue: str, wait_s: float, channel: Channel = Channel.VOICE) -> None:
+        self.calls.append(("abandoned", queue, wait_s, channel))
 
-    def overflowed(self, queue: str) -> None:
-        self.calls.append(("overflowed", queue))
+    def overflowed(self, queue: str, channel: Channel = Channel.VOICE) -> None:
+        self.calls.append(("overflowed", queue, channel))
+
+    def handled(self, queue: str, handle_s: float, channel: Channel = Channel.VOICE) -> None:
+        self.calls.append(("handled", queue, handle_s, channel))
+
+    def first_response(self, queue: str, channel: Channel, seconds: float) -> None:
+        self.calls.append(("first_response", queue, channel, seconds))
 
     def missed(self, agent: str) -> None:
         self.calls.append(("missed", agent))
@@ -148,8 +156,8 @@ def test_stats_forwards_every_outcome_to_its_sink_as_it_counts_it() -> None:
     stats.overflowed("support")
     stats.missed("1001")
     stats.talked("1000", 60.0)
-    assert sink.calls == [("answered", "sales", "1000", 25.0), ("abandoned", "sales", 3.0),
-                          ("overflowed", "support"), ("missed", "1001"), ("talked", "1000", 60.0)]
+    assert sink.calls == [("answered", "sales", "1000", 25.0, VOICE), ("abandoned", "sales", 3.0, VOICE),
+                          ("overflowed", "support", VOICE), ("missed", "1001"), ("talked", "1000", 60.0)]
     assert stats.queues["sales"].answered_within_sl == 0 and stats.queues["sales"].longest_answer_wait == 25.0
     assert stats.queues["sales"].short_abandoned == 1
 

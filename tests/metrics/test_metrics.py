@@ -42,28 +42,33 @@ def value(metrics: Metrics, name: str, **labels: str) -> float | None:
     return sample
 
 
+def voice(metrics: Metrics, name: str, **labels: str) -> float | None:
+    """A queue figure of the calls (``channel="voice"``)."""
+    return value(metrics, name, channel="voice", **labels)
+
+
 def test_every_queue_and_node_series_exists_at_zero_before_anything_happens(config: Config) -> None:
     metrics = Metrics(config, ManualTime(TEN_AM))
     for queue in config.queues:
-        assert value(metrics, "ccswitch_queue_calls_offered_total", queue=queue) == 0
-        assert value(metrics, "ccswitch_queue_answer_wait_seconds_count", queue=queue) == 0
-        assert value(metrics, "ccswitch_queue_calls_short_abandoned_total", queue=queue) == 0
+        assert voice(metrics, "ccswitch_queue_calls_offered_total", queue=queue) == 0
+        assert voice(metrics, "ccswitch_queue_answer_wait_seconds_count", queue=queue) == 0
+        assert voice(metrics, "ccswitch_queue_calls_short_abandoned_total", queue=queue) == 0
     assert value(metrics, "ccswitch_esl_connected", node="fs1") == 0
     assert value(metrics, "ccswitch_esl_reconnects_total", node="fs1") == 0
     # Nothing offered yet: no made-up service level.
     for variant in ("", "_excluding_short_abandons", "_of_answered"):
-        assert value(metrics, f"ccswitch_queue_service_level{variant}_ratio", queue="support", period="15m") is None
+        assert voice(metrics, f"ccswitch_queue_service_level{variant}_ratio", queue="support", period="15m") is None
 
 
 def test_each_queue_exports_its_own_thresholds(config: Config) -> None:
     support = replace(config.queues["support"], service_level_s=30)
     metrics = Metrics(replace(config, queues={**config.queues, "support": support}), ManualTime(TEN_AM))
-    assert value(metrics, "ccswitch_queue_service_level_threshold_seconds", queue="support") == 30
-    assert value(metrics, "ccswitch_queue_service_level_threshold_seconds", queue="sales") == 20
+    assert voice(metrics, "ccswitch_queue_service_level_threshold_seconds", queue="support") == 30
+    assert voice(metrics, "ccswitch_queue_service_level_threshold_seconds", queue="sales") == 20
     assert value(metrics, "ccswitch_queue_short_abandon_threshold_seconds", queue="support") == 5
     assert value(metrics, "ccswitch_service_level_threshold_seconds") is None  # the old global one is gone
     metrics.answered("support", "1004", 25.0)  # within support's 30 s, not the main 20 s
-    assert value(metrics, "ccswitch_queue_calls_answered_within_threshold_total", queue="support") == 1
+    assert voice(metrics, "ccswitch_queue_calls_answered_within_threshold_total", queue="support") == 1
 
 
 def test_outcomes_feed_counters_the_wait_histogram_and_the_period_gauges(config: Config) -> None:
@@ -77,33 +82,33 @@ def test_outcomes_feed_counters_the_wait_histogram_and_the_period_gauges(config:
     metrics.talked("1004", 100.0)
     metrics.wrapped_up("1004", 15.0)
 
-    assert value(metrics, "ccswitch_queue_calls_offered_total", queue="support") == 4
-    assert value(metrics, "ccswitch_queue_calls_answered_total", queue="support") == 2
-    assert value(metrics, "ccswitch_queue_calls_answered_within_threshold_total", queue="support") == 1
-    assert value(metrics, "ccswitch_queue_calls_abandoned_total", queue="support") == 1
-    assert value(metrics, "ccswitch_queue_calls_short_abandoned_total", queue="support") == 0
-    assert value(metrics, "ccswitch_queue_calls_overflowed_total", queue="support") == 1
-    assert value(metrics, "ccswitch_queue_answer_wait_seconds_bucket", queue="support", le="20.0") == 1
-    assert value(metrics, "ccswitch_queue_answer_wait_seconds_bucket", queue="support", le="45.0") == 2
-    assert value(metrics, "ccswitch_queue_answer_wait_seconds_sum", queue="support") == 57.0
+    assert voice(metrics, "ccswitch_queue_calls_offered_total", queue="support") == 4
+    assert voice(metrics, "ccswitch_queue_calls_answered_total", queue="support") == 2
+    assert voice(metrics, "ccswitch_queue_calls_answered_within_threshold_total", queue="support") == 1
+    assert voice(metrics, "ccswitch_queue_calls_abandoned_total", queue="support") == 1
+    assert voice(metrics, "ccswitch_queue_calls_short_abandoned_total", queue="support") == 0
+    assert voice(metrics, "ccswitch_queue_calls_overflowed_total", queue="support") == 1
+    assert voice(metrics, "ccswitch_queue_answer_wait_seconds_bucket", queue="support", le="20.0") == 1
+    assert voice(metrics, "ccswitch_queue_answer_wait_seconds_bucket", queue="support", le="45.0") == 2
+    assert voice(metrics, "ccswitch_queue_answer_wait_seconds_sum", queue="support") == 57.0
     # The talk and wrap-up belong to the queue of the agent's call.
-    assert value(metrics, "ccswitch_queue_calls_handled_total", queue="support") == 1
-    assert value(metrics, "ccswitch_queue_talk_seconds_total", queue="support") == 100.0
-    assert value(metrics, "ccswitch_queue_wrap_up_seconds_total", queue="support") == 15.0
+    assert voice(metrics, "ccswitch_queue_calls_handled_total", queue="support") == 1
+    assert voice(metrics, "ccswitch_queue_talk_seconds_total", queue="support") == 100.0
+    assert voice(metrics, "ccswitch_queue_wrap_up_seconds_total", queue="support") == 15.0
     assert value(metrics, "ccswitch_agent_calls_handled_total") == 1
 
     for period in ("15m", "today"):
-        assert value(metrics, "ccswitch_queue_service_level_ratio", queue="support", period=period) == 0.25
-        assert value(metrics, "ccswitch_queue_service_level_excluding_short_abandons_ratio", queue="support",
+        assert voice(metrics, "ccswitch_queue_service_level_ratio", queue="support", period=period) == 0.25
+        assert voice(metrics, "ccswitch_queue_service_level_excluding_short_abandons_ratio", queue="support",
                      period=period) == 0.25  # no short abandon: the same as of offered
-        assert value(metrics, "ccswitch_queue_service_level_of_answered_ratio", queue="support",
+        assert voice(metrics, "ccswitch_queue_service_level_of_answered_ratio", queue="support",
                      period=period) == 0.5
-        assert value(metrics, "ccswitch_queue_asa_seconds", queue="support", period=period) == 28.5
-        assert value(metrics, "ccswitch_queue_abandon_ratio", queue="support", period=period) == 0.25
-        assert value(metrics, "ccswitch_queue_aht_seconds", queue="support", period=period) == 115.0
+        assert voice(metrics, "ccswitch_queue_asa_seconds", queue="support", period=period) == 28.5
+        assert voice(metrics, "ccswitch_queue_abandon_ratio", queue="support", period=period) == 0.25
+        assert voice(metrics, "ccswitch_queue_aht_seconds", queue="support", period=period) == 115.0
     now.value += 16 * 60
-    assert value(metrics, "ccswitch_queue_service_level_ratio", queue="support", period="15m") is None
-    assert value(metrics, "ccswitch_queue_service_level_ratio", queue="support", period="today") == 0.25
+    assert voice(metrics, "ccswitch_queue_service_level_ratio", queue="support", period="15m") is None
+    assert voice(metrics, "ccswitch_queue_service_level_ratio", queue="support", period="today") == 0.25
 
 
 def test_short_abandons_are_counted_and_left_out_of_one_service_level_variant(config: Config) -> None:
@@ -113,16 +118,16 @@ def test_short_abandons_are_counted_and_left_out_of_one_service_level_variant(co
     metrics.abandoned("sales", 1.5)  # short (under 5 s)
     metrics.abandoned("sales", 5.0)  # on the short threshold: a real abandon
     metrics.abandoned("sales", 90.0)
-    assert value(metrics, "ccswitch_queue_calls_abandoned_total", queue="sales") == 3
-    assert value(metrics, "ccswitch_queue_calls_short_abandoned_total", queue="sales") == 1
-    assert value(metrics, "ccswitch_queue_calls_offered_total", queue="sales") == 5
+    assert voice(metrics, "ccswitch_queue_calls_abandoned_total", queue="sales") == 3
+    assert voice(metrics, "ccswitch_queue_calls_short_abandoned_total", queue="sales") == 1
+    assert voice(metrics, "ccswitch_queue_calls_offered_total", queue="sales") == 5
     for period in ("15m", "today"):
-        assert value(metrics, "ccswitch_queue_service_level_ratio", queue="sales", period=period) == 1 / 5
-        assert value(metrics, "ccswitch_queue_service_level_excluding_short_abandons_ratio", queue="sales",
+        assert voice(metrics, "ccswitch_queue_service_level_ratio", queue="sales", period=period) == 1 / 5
+        assert voice(metrics, "ccswitch_queue_service_level_excluding_short_abandons_ratio", queue="sales",
                      period=period) == 1 / 4
-        assert value(metrics, "ccswitch_queue_service_level_of_answered_ratio", queue="sales",
+        assert voice(metrics, "ccswitch_queue_service_level_of_answered_ratio", queue="sales",
                      period=period) == 1 / 2
-        assert value(metrics, "ccswitch_queue_abandon_ratio", queue="sales", period=period) == 3 / 5
+        assert voice(metrics, "ccswitch_queue_abandon_ratio", queue="sales", period=period) == 3 / 5
 
 
 def test_agent_labels_appear_only_when_configured(config: Config) -> None:
