@@ -24,7 +24,6 @@ from ccswitch.clock import Clock
 from ccswitch.errors import CcswitchError
 from ccswitch.sim.chat_scripts import (
     AGENT_GREETING,
-    AgentJoined,
     AgentReplied,
     BotReplied,
     ChatAgentHabits,
@@ -95,15 +94,14 @@ class ChatPort(Protocol):
 
 @dataclass
 class ChatTally:
-    """What the simulated customers and agents lived through. Waits are clock seconds from the hand-over to a
-    person: to an agent accepting (``answer_waits``, for ASA) and to their first message (``first_responses``)."""
+    """What the simulated customers and agents lived through (the service's own figures are the engine's
+    ``Stats``): chats opened, handed over to a person, answered by an agent's message, abandoned (patience ran out
+    first); the chats each agent took and held at once."""
 
     opened: int = 0
-    offered: int = 0  # handed over to a person
-    answered: int = 0  # an agent wrote
-    abandoned: int = 0  # patience ran out first
-    answer_waits: list[float] = field(default_factory=list)
-    first_responses: list[float] = field(default_factory=list)
+    handed_over: int = 0
+    answered: int = 0
+    abandoned: int = 0
     handled: dict[str, int] = field(default_factory=dict)  # agent → chats accepted
     holding: dict[str, int] = field(default_factory=dict)  # agent → chats held now
     peak_held: dict[str, int] = field(default_factory=dict)  # agent → most chats held at once
@@ -138,25 +136,16 @@ def play_customer(port: ChatPort, clock: Clock, script: ChatCustomerScript, tall
     conversation = port.open_chat(script.topic, Customer(name=script.name, email=script.email))
     tally.opened += 1
     state = CustomerState()
-    queued_at: float | None = None
-    joined = wrote = False
     try:
         while state.phase not in (CustomerPhase.LEFT, CustomerPhase.DONE):
             deadline = patience_deadline(script, state)
             wait = _IDLE_WAIT_S if deadline is None else max(0.0, deadline - clock.now())
             for event in [*port.customer_news(conversation, clock.real_seconds(wait)), Tick(clock.now())]:
-                state, actions = customer_step(script, state, event)
-                if isinstance(event, HandedOver) and queued_at is None:
-                    tally.offered += 1
-                    queued_at = event.at
-                elif isinstance(event, AgentJoined | AgentReplied) and queued_at is not None:
-                    if not joined:  # a first message also shows someone took the chat
-                        joined = True
-                        tally.answer_waits.append(clock.now() - queued_at)
-                    if isinstance(event, AgentReplied) and not wrote:
-                        wrote = True
-                        tally.answered += 1
-                        tally.first_responses.append(clock.now() - queued_at)
+                before, (state, actions) = state, customer_step(script, state, event)
+                if before.waiting_since is None and state.waiting_since is not None:
+                    tally.handed_over += 1
+                if isinstance(event, AgentReplied) and before.phase is not CustomerPhase.WITH_AGENT:
+                    tally.answered += 1
                 for action in actions:
                     _act(port, clock, conversation, action, tally)
                 if state.phase in (CustomerPhase.LEFT, CustomerPhase.DONE):
@@ -283,7 +272,7 @@ class ServicePort:
 
 _CUSTOMER_SEES: dict[tuple[str, object], CustomerEvent] = {
     ("message", "bot"): BotReplied(), ("message", "agent"): AgentReplied(),
-    ("status", "with_agent"): AgentJoined(), ("status", "ended"): Closed(),
+    ("status", "ended"): Closed(),
 }
 
 

@@ -79,11 +79,6 @@ class HandedOver:
 
 
 @dataclass(frozen=True, slots=True)
-class AgentJoined:
-    """An agent accepted the conversation (the customer sees who; patience waits for their first message)."""
-
-
-@dataclass(frozen=True, slots=True)
 class AgentReplied:
     pass
 
@@ -100,7 +95,7 @@ class Closed:
     """The chat ended, whoever ended it."""
 
 
-CustomerEvent = BotReplied | HandedOver | AgentJoined | AgentReplied | Tick | Closed
+CustomerEvent = BotReplied | HandedOver | AgentReplied | Tick | Closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,19 +155,16 @@ _WITH_BOT, _WAITING, _WITH_AGENT = CustomerPhase.WITH_BOT, CustomerPhase.WAITING
 _CUSTOMER_STEPS: dict[tuple[CustomerPhase, type], _Step] = {
     (_WITH_BOT, BotReplied): _next_bot_question,
     (_WITH_BOT, HandedOver): _queued,
-    (_WITH_BOT, AgentJoined): _nothing,  # accepted before the customer saw the queued status
-    (_WITH_BOT, AgentReplied): _answer_agent,
+    (_WITH_BOT, AgentReplied): _answer_agent,  # an agent wrote before the customer saw the queued status
     (_WITH_BOT, Tick): _nothing,
     (_WITH_BOT, Closed): _closed,
     (_WAITING, BotReplied): _nothing,  # the bot's handover message, or its word on the wait
     (_WAITING, HandedOver): _nothing,  # requeued before any agent wrote: patience still counts from the first time
     (_WAITING, Tick): _patience,
-    (_WAITING, AgentJoined): _nothing,
     (_WAITING, AgentReplied): _answer_agent,
     (_WAITING, Closed): _closed,
     (_WITH_AGENT, AgentReplied): _answer_agent,
     (_WITH_AGENT, HandedOver): _nothing,  # transferred or requeued: the next agent picks the thread up
-    (_WITH_AGENT, AgentJoined): _nothing,
     (_WITH_AGENT, BotReplied): _nothing,
     (_WITH_AGENT, Tick): _nothing,
     (_WITH_AGENT, Closed): _closed,
@@ -204,8 +196,9 @@ def patience_deadline(script: ChatCustomerScript, state: CustomerState) -> float
 # ------------------------------------------------------------------------------------------------ agents
 @dataclass(frozen=True, slots=True)
 class ChatAgentHabits:
-    """How a simulated agent handles chats: accept an offer after ``accept_after_s``; greet; answer each customer
-    message after ``think_s``; after ``exchanges`` replies (the greeting is not one), close with ``disposition``."""
+    """How a simulated agent handles chats: accept an offer after ``accept_after_s``; greet after half their
+    ``think_s``; answer each customer message after ``think_s``; after ``exchanges`` replies (the greeting is not
+    one), close with ``disposition``."""
 
     accept_after_s: float = 3.0
     think_s: float = 10.0
@@ -249,7 +242,7 @@ def chat_customers(rng: random.Random, count: int, minutes: float, topics: Seque
                    items: Sequence[str]) -> list[tuple[float, ChatCustomerScript]]:
     """``count`` customers arriving as a Poisson process over ``minutes``; ``topics`` are (name, has a bot),
     drawn evenly; ``items`` are catalogue item names the bot questions ask the price of. Patience 1-5 min; bot
-    questions 3-12 s apart; 2-4 messages to the agent, 5-40 s apart."""
+    questions 3-12 s apart; 2-3 messages to the agent, 5-20 s apart."""
     if not topics:
         return []
     rate = count / (minutes * 60)
@@ -262,7 +255,7 @@ def chat_customers(rng: random.Random, count: int, minutes: float, topics: Seque
         if has_bot:
             asks = ["What are your opening hours?", *(f"How much is the {item}?" for item in items)]
             questions = tuple(Say(text, rng.uniform(3, 12)) for text in rng.sample(asks, min(len(asks), 2)))
-        messages = tuple(Say(text, rng.uniform(5, 40)) for text in _CUSTOMER_LINES[:rng.randint(2, 4)])
+        messages = tuple(Say(text, rng.uniform(5, 20)) for text in _CUSTOMER_LINES[:rng.randint(2, 3)])
         arrivals.append((at, ChatCustomerScript(
             name=f"Chat customer {n + 1}",
             email=f"customer{n + 1}@example.com",
@@ -276,8 +269,8 @@ def chat_customers(rng: random.Random, count: int, minutes: float, topics: Seque
 
 
 def chat_agent_habits(rng: random.Random, agents: Sequence[str]) -> dict[str, ChatAgentHabits]:
-    """Each agent's habits: accept in 2-8 s, answer in 5-25 s, close after 2-4 replies."""
+    """Each agent's habits: accept in 2-8 s, answer in 4-15 s, close after 2-3 replies."""
     dispositions = ("resolved", "resolved", "follow-up", "sale")
-    return {agent: ChatAgentHabits(accept_after_s=rng.uniform(2, 8), think_s=rng.uniform(5, 25),
-                                   exchanges=rng.randint(2, 4), disposition=rng.choice(dispositions))
+    return {agent: ChatAgentHabits(accept_after_s=rng.uniform(2, 8), think_s=rng.uniform(4, 15),
+                                   exchanges=rng.randint(2, 3), disposition=rng.choice(dispositions))
             for agent in agents}

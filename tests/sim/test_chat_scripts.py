@@ -10,7 +10,6 @@ import pytest
 from ccswitch.errors import InvalidTransition
 from ccswitch.sim.chat_scripts import (
     PERSON_PLEASE,
-    AgentJoined,
     AgentReplied,
     BotReplied,
     ChatAgentHabits,
@@ -51,7 +50,7 @@ def play(script: ChatCustomerScript, *events: CustomerEvent) -> tuple[CustomerSt
 
 def test_given_a_bot_topic_the_customer_asks_each_question_then_a_person_then_talks_and_ends() -> None:
     state, actions = play(SCRIPT, BotReplied(), BotReplied(), BotReplied(), BotReplied(), HandedOver(at=100.0),
-                          Tick(now=130.0), AgentJoined(), AgentReplied(), AgentReplied(), AgentReplied())
+                          Tick(now=130.0), AgentReplied(), AgentReplied(), AgentReplied())
     assert actions == [HOURS, PRICE, PERSON, FIRST, SECOND, End()]
     assert state.phase is CustomerPhase.DONE
 
@@ -64,7 +63,7 @@ def test_when_the_bot_answers_the_request_for_a_person_the_customer_asks_nothing
 
 def test_given_a_topic_that_queues_straight_the_customer_says_nothing_until_an_agent_writes() -> None:
     script = ChatCustomerScript("Bob", "", "support", messages=(FIRST,))
-    state, actions = play(script, HandedOver(at=5.0), AgentJoined(), AgentReplied())
+    state, actions = play(script, HandedOver(at=5.0), AgentReplied())
     assert actions == [FIRST]
     assert state.phase is CustomerPhase.WITH_AGENT
 
@@ -85,9 +84,7 @@ def test_a_requeue_before_any_agent_wrote_does_not_restart_patience() -> None:
 
 
 def test_once_an_agent_wrote_patience_no_longer_counts() -> None:
-    joined, _ = play(SCRIPT, HandedOver(at=100.0), AgentJoined())
-    assert joined.phase is CustomerPhase.WAITING  # accepted, but nobody wrote yet
-    state, actions = play(SCRIPT, HandedOver(at=100.0), AgentJoined(), AgentReplied(), Tick(now=10_000.0))
+    state, actions = play(SCRIPT, HandedOver(at=100.0), AgentReplied(), Tick(now=10_000.0))
     assert actions == [FIRST] and state.phase is CustomerPhase.WITH_AGENT
 
 
@@ -122,7 +119,7 @@ def test_the_drawn_customers_follow_their_topics_and_a_seed_fixes_them() -> None
             assert len(script.bot_questions) == 2
         else:
             assert script.ask_person is None and script.bot_questions == ()
-        assert 60 <= script.patience_s <= 300 and 2 <= len(script.messages) <= 4
+        assert 60 <= script.patience_s <= 300 and 2 <= len(script.messages) <= 3
     assert {script.topic for _, script in arrivals} == {"sales", "support"}
     assert any("Router X1" in say.text for _, script in arrivals for say in script.bot_questions)
     assert chat_customers(random.Random(3), 40, 10.0, [], []) == []
@@ -132,4 +129,4 @@ def test_each_agent_gets_habits_in_the_documented_ranges() -> None:
     habits = chat_agent_habits(random.Random(1), ["1000", "1001"])
     assert set(habits) == {"1000", "1001"}
     for habit in habits.values():
-        assert 2 <= habit.accept_after_s <= 8 and 5 <= habit.think_s <= 25 and 2 <= habit.exchanges <= 4
+        assert 2 <= habit.accept_after_s <= 8 and 4 <= habit.think_s <= 15 and 2 <= habit.exchanges <= 3
