@@ -41,7 +41,7 @@ from ccswitch.chat.hours import is_open
 from ccswitch.chat.messages import Attachment, ConversationRecord, Customer, Message, Sender
 from ccswitch.chat.text import printable
 from ccswitch.config.model import ChatBot, ChatTopic, Config
-from ccswitch.errors import CcswitchError, UnknownNameError
+from ccswitch.errors import CcswitchError, UnknownChoiceError, UnknownNameError
 from ccswitch.history.conversations import ConversationLog, HistoryItem
 from ccswitch.webchat.desk import AgentAction, ChatDesk, DeskNews, DeskStatus
 from ccswitch.webchat.feed import Feed
@@ -275,6 +275,8 @@ class ChatService:
         """Forward the action to the desk (which refuses one not allowed), then say in the conversation what
         changed for the customer."""
         conversation = self._live(conversation_id)
+        if disposition is not None:
+            self._check_disposition(conversation.record.queue, disposition)
         self._desk.act(agent, conversation_id, action, disposition=disposition, to_queue=to_queue, to_agent=to_agent)
         name = self._agent_name(agent)
         if action == "accept":
@@ -404,6 +406,12 @@ class ChatService:
         held = self._desk.status(conversation_id)
         if held is None or held.agent != agent or held.phase != "active":
             raise ChatInputError(f"agent {agent} does not have this conversation open (accept the offer first)")
+
+    def _check_disposition(self, queue: str, disposition: str) -> None:
+        found = self._config().queues.get(queue)
+        allowed = found.dispositions if found is not None else ()
+        if disposition not in allowed:
+            raise UnknownChoiceError(f"unknown disposition (queue {queue} has: {', '.join(allowed) or 'none'})")
 
     def _agent_of(self, conversation_id: str) -> str | None:
         held = self._desk.status(conversation_id) if conversation_id in self._open else None

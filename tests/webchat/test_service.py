@@ -14,6 +14,7 @@ import pytest
 from ccswitch.chat.attachments import AttachmentRefused, AttachmentStore
 from ccswitch.chat.messages import Customer, Sender
 from ccswitch.config import Config, load_config
+from ccswitch.errors import UnknownChoiceError
 from ccswitch.history import ConversationLog
 from ccswitch.webchat.desk import DeskStatus
 from ccswitch.webchat.service import ChatAccessError, ChatInputError, ChatService, TooManyConversations
@@ -139,6 +140,15 @@ def test_an_agent_joins_writes_and_closes_with_a_disposition(centre: Centre) -> 
     assert (closed.agent, closed.outcome, closed.disposition, closed.ended_at) == (
         "1004", "answered", "resolved", centre.now)
     assert centre.chat.status(record.id)[0] == "ended"
+
+
+def test_a_disposition_not_of_the_queue_is_refused_and_the_chat_stays_open(centre: Centre) -> None:
+    record, _ = centre.chat.start("support", ANNA)
+    centre.desk.offer(record.id, "1004")
+    centre.chat.agent_act("1004", record.id, "accept")
+    with pytest.raises(UnknownChoiceError, match="resolved, escalated, callback_needed"):
+        centre.chat.agent_act("1004", record.id, "close", disposition="sale")
+    assert centre.chat.status(record.id)[0] == "with_agent"
 
 
 def test_an_agent_cannot_write_before_accepting(centre: Centre) -> None:
