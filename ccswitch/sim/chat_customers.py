@@ -11,7 +11,7 @@ figures ``ccswitch demo`` prints for the chat channel, as customers and agents e
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -53,6 +53,7 @@ _IDLE_WAIT_S = 600.0  # how long (clock seconds) a customer waits for news when 
 @dataclass(frozen=True, slots=True)
 class Offered:
     conversation: str
+    queue: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ class ChatPort(Protocol):
 
     def agent_says(self, agent: str, conversation: str, text: str) -> None: ...
 
-    def close(self, agent: str, conversation: str, disposition: str) -> None: ...
+    def close(self, agent: str, conversation: str, disposition: str | None) -> None: ...
 
 
 @dataclass
@@ -158,18 +159,23 @@ def _act(port: ChatPort, clock: Clock, conversation: str, action: CustomerAction
     if isinstance(action, Say):
         clock.sleep(action.after_s)
         port.customer_says(conversation, action.text)
+        return
+    if isinstance(action, Leave):
+        log.info("chat %s: the customer's patience ran out", conversation)
+        tally.abandoned += 1
     else:
-        if isinstance(action, Leave):
-            log.info("chat %s: the customer's patience ran out", conversation)
-            tally.abandoned += 1
-        port.customer_leaves(conversation)
+        clock.sleep(action.after_s)  # the agent may close it meanwhile: leaving an ended chat does nothing
+    port.customer_leaves(conversation)
 
 
 class ChatDesks:
-    """Every simulated agent's chat window, as their habits say (``start`` / ``stop``)."""
+    """Every simulated agent's chat window, as their habits say (``start`` / ``stop``); ``dispositions``: each
+    queue's, one of which a close must give."""
 
-    def __init__(self, port: ChatPort, clock: Clock, habits: dict[str, ChatAgentHabits], tally: ChatTally) -> None:
+    def __init__(self, port: ChatPort, clock: Clock, habits: dict[str, ChatAgentHabits],
+                 dispositions: Mapping[str, Sequence[str]], tally: ChatTally) -> None:
         self._port, self._clock, self._habits, self._tally = port, clock, habits, tally
+        self._dispositions = dispositions
         self._greenlets = gevent.pool.Group()
         self._chats: dict[tuple[str, str], gevent.queue.Queue[DeskNews]] = {}  # (agent, conversation) → its news
 
@@ -186,11 +192,11 @@ class ChatDesks:
                 key = (agent, news.conversation)
                 if isinstance(news, Offered) and key not in self._chats:
                     self._chats[key] = gevent.queue.Queue()
-                    self._greenlets.spawn(self._chat, agent, news.conversation)
+                    self._greenlets.spawn(self._chat, agent, news.conversation, news.queue)
                 elif key in self._chats:
                     self._chats[key].put(news)
 
-    def _chat(self, agent: str, conversation: str) -> None:
+    def _chat(self, agent: str, conversation: str, queue: str) -> None:
         habits, inbox = self._habits[agent], self._chats[(agent, conversation)]
         try:
             self._clock.sleep(habits.accept_after_s)
@@ -202,8 +208,10 @@ class ChatDesks:
                 self._clock.sleep(habits.think_s / 2)
                 self._port.agent_says(agent, conversation, AGENT_GREETING)
                 replies = 0
-                while not isinstance(inbox.get(), ChatGone):
-                    turn = agent_turn(habits, replies)
+                while True:
+                    turn = agent_turn(habits, replies, self._dispositions.get(queue, ()))
+                    if isinstance(turn, Say) and isinstance(inbox.get(), ChatGone):
+                        return
                     self._clock.sleep(turn.after_s)
                     if isinstance(turn, CloseChat):
                         self._port.close(agent, conversation, turn.disposition)
@@ -266,7 +274,7 @@ class ServicePort:
     def agent_says(self, agent: str, conversation: str, text: str) -> None:
         self._service.agent_post(agent, conversation, text)
 
-    def close(self, agent: str, conversation: str, disposition: str) -> None:
+    def close(self, agent: str, conversation: str, disposition: str | None) -> None:
         self._service.agent_act(agent, conversation, "close", disposition=disposition)
 
 
@@ -281,7 +289,7 @@ def _desk_news(item: Item) -> DeskNews | None:
     if not isinstance(conversation, str):
         return None
     if item.event == "offer":
-        return Offered(conversation)
+        return Offered(conversation, str(item.data.get("queue", "")))
     if item.event == "message":
         return CustomerWrote(conversation) if item.data.get("sender") == "customer" else None
     if item.event in ("withdrawn", "ended", "requeued", "transferred"):

@@ -8,12 +8,12 @@ A customer opens a chat on a topic. With a topic that has a bot they ask it a fe
 price of a catalogue item), one after each bot message (its greeting first), then ask for a person; with a topic
 that queues straight they just wait. Once handed over they wait for an agent's first message for at most
 ``patience_s``, then leave. With an agent they send their messages one per agent reply, each after its think time,
-and end the chat after the agent answered their last one, unless the agent closes it first. Every step is one row
-of ``_CUSTOMER_STEPS`` ((phase, event type) → handler); anything else raises ``InvalidTransition``.
+and end the chat a little after the agent answered their last one, unless the agent closes it first. Every step is
+one row of ``_CUSTOMER_STEPS`` ((phase, event type) → handler); anything else raises ``InvalidTransition``.
 
 An agent accepts an offer after ``accept_after_s``, greets, and answers each customer message after ``think_s``;
-after ``exchanges`` replies the next customer message gets no reply: the agent closes the chat with their
-disposition (``agent_turn``).
+after ``exchanges`` replies they close the chat ``think_s`` later with a disposition of the queue's
+(``agent_turn``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ class Say:
 @dataclass(frozen=True, slots=True)
 class ChatCustomerScript:
     """One chat customer: ``bot_questions`` one per bot reply, then ``ask_person`` (None: the topic queues
-    straight, nothing to ask); ``patience_s`` for an agent's first message; ``messages`` one per agent reply."""
+    straight, nothing to ask); ``patience_s`` for an agent's first message; ``messages`` one per agent reply;
+    then the customer ends the chat ``ends_after_s`` later."""
 
     name: str
     email: str
@@ -48,6 +49,7 @@ class ChatCustomerScript:
     ask_person: Say | None = None
     patience_s: float = 120.0
     messages: tuple[Say, ...] = ()
+    ends_after_s: float = 10.0  # after the agent answered the last message
 
 
 class CustomerPhase(enum.Enum):
@@ -105,7 +107,10 @@ class Leave:
 
 @dataclass(frozen=True, slots=True)
 class End:
-    """The customer ends the chat (after the agent answered their last message)."""
+    """The customer ends the chat ``after_s`` after the agent answered their last message (unless the agent
+    closes it first)."""
+
+    after_s: float
 
 
 CustomerAction = Say | Leave | End
@@ -136,7 +141,7 @@ def _patience(script: ChatCustomerScript, state: CustomerState,
 def _answer_agent(script: ChatCustomerScript, state: CustomerState,
                   _event: CustomerEvent) -> tuple[CustomerState, list[CustomerAction]]:
     if state.said >= len(script.messages):
-        return replace(state, phase=CustomerPhase.DONE), [End()]
+        return replace(state, phase=CustomerPhase.DONE), [End(script.ends_after_s)]
     return replace(state, phase=CustomerPhase.WITH_AGENT, said=state.said + 1), [script.messages[state.said]]
 
 
@@ -197,8 +202,8 @@ def patience_deadline(script: ChatCustomerScript, state: CustomerState) -> float
 @dataclass(frozen=True, slots=True)
 class ChatAgentHabits:
     """How a simulated agent handles chats: accept an offer after ``accept_after_s``; greet after half their
-    ``think_s``; answer each customer message after ``think_s``; after ``exchanges`` replies (the greeting is not
-    one), close with ``disposition``."""
+    ``think_s``; answer each customer message after ``think_s``; ``think_s`` after their ``exchanges``-th reply
+    (the greeting is not one), close with ``disposition``."""
 
     accept_after_s: float = 3.0
     think_s: float = 10.0
@@ -217,14 +222,17 @@ AGENT_GREETING = "Hello, thank you for waiting. How can I help?"
 
 @dataclass(frozen=True, slots=True)
 class CloseChat:
-    disposition: str
+    disposition: str | None
     after_s: float
 
 
-def agent_turn(habits: ChatAgentHabits, replies_sent: int) -> Say | CloseChat:
-    """What the agent does about a customer's message when they have sent ``replies_sent`` replies so far."""
+def agent_turn(habits: ChatAgentHabits, replies_sent: int, dispositions: Sequence[str] = ()) -> Say | CloseChat:
+    """The agent's next step when they have sent ``replies_sent`` replies: the reply to the customer's next
+    message, or the close (at once, not waiting for another message). A close takes one of the queue's
+    ``dispositions``: the agent's usual one if the queue has it, else the queue's first (None: it has none)."""
     if replies_sent >= habits.exchanges:
-        return CloseChat(habits.disposition, habits.think_s)
+        usual = habits.disposition if habits.disposition in dispositions else None
+        return CloseChat(usual or next(iter(dispositions), None), habits.think_s)
     return Say(_AGENT_REPLIES[replies_sent % len(_AGENT_REPLIES)], habits.think_s)
 
 
@@ -242,7 +250,7 @@ def chat_customers(rng: random.Random, count: int, minutes: float, topics: Seque
                    items: Sequence[str]) -> list[tuple[float, ChatCustomerScript]]:
     """``count`` customers arriving as a Poisson process over ``minutes``; ``topics`` are (name, has a bot),
     drawn evenly; ``items`` are catalogue item names the bot questions ask the price of. Patience 1-5 min; bot
-    questions 3-12 s apart; 2-3 messages to the agent, 5-20 s apart."""
+    questions 3-12 s apart; 2-3 messages to the agent, 5-20 s apart; the end 5-30 s after the last answer."""
     if not topics:
         return []
     rate = count / (minutes * 60)
@@ -264,13 +272,14 @@ def chat_customers(rng: random.Random, count: int, minutes: float, topics: Seque
             ask_person=Say(PERSON_PLEASE, rng.uniform(3, 12)) if has_bot else None,
             patience_s=rng.uniform(60, 300),
             messages=messages,
+            ends_after_s=rng.uniform(5, 30),
         )))
     return arrivals
 
 
 def chat_agent_habits(rng: random.Random, agents: Sequence[str]) -> dict[str, ChatAgentHabits]:
     """Each agent's habits: accept in 2-8 s, answer in 4-15 s, close after 2-3 replies."""
-    dispositions = ("resolved", "resolved", "follow-up", "sale")
+    dispositions = ("resolved", "resolved", "escalated", "sale")
     return {agent: ChatAgentHabits(accept_after_s=rng.uniform(2, 8), think_s=rng.uniform(4, 15),
                                    exchanges=rng.randint(2, 3), disposition=rng.choice(dispositions))
             for agent in agents}

@@ -51,7 +51,7 @@ def play(script: ChatCustomerScript, *events: CustomerEvent) -> tuple[CustomerSt
 def test_given_a_bot_topic_the_customer_asks_each_question_then_a_person_then_talks_and_ends() -> None:
     state, actions = play(SCRIPT, BotReplied(), BotReplied(), BotReplied(), BotReplied(), HandedOver(at=100.0),
                           Tick(now=130.0), AgentReplied(), AgentReplied(), AgentReplied())
-    assert actions == [HOURS, PRICE, PERSON, FIRST, SECOND, End()]
+    assert actions == [HOURS, PRICE, PERSON, FIRST, SECOND, End(SCRIPT.ends_after_s)]
     assert state.phase is CustomerPhase.DONE
 
 
@@ -101,10 +101,16 @@ def test_after_leaving_nothing_more_happens_to_the_customer() -> None:
 
 def test_an_agent_replies_to_their_exchanges_then_closes_with_their_disposition() -> None:
     habits = ChatAgentHabits(think_s=7.0, exchanges=2, disposition="sale")
-    turns = [agent_turn(habits, sent) for sent in range(3)]
+    turns = [agent_turn(habits, sent, ("quote_sent", "sale")) for sent in range(3)]
     assert [type(turn) for turn in turns] == [Say, Say, CloseChat]
     assert turns[0] != turns[1] and all(turn.after_s == 7.0 for turn in turns)
     assert turns[2] == CloseChat("sale", 7.0)
+
+
+def test_a_close_takes_a_disposition_the_queue_has() -> None:
+    habits = ChatAgentHabits(exchanges=0, disposition="sale", think_s=1.0)
+    assert agent_turn(habits, 0, ("resolved", "escalated")) == CloseChat("resolved", 1.0)
+    assert agent_turn(habits, 0) == CloseChat(None, 1.0)
 
 
 def test_the_drawn_customers_follow_their_topics_and_a_seed_fixes_them() -> None:
