@@ -20,8 +20,8 @@ simulator, no calls), the ``ChatService`` with its conversation log in a new SQL
 same capacity in one queue. 10,000 customers open a conversation (a topic that queues straight); every agent
 accepts each offer at once, so 1,500 are with an agent and 8,500 wait. Then customers with an agent send messages
 at ``--rate`` for ``--seconds``; each agent's greenlet follows their feed, as their event stream does. Timed: from
-just before ``ChatService.post`` to the agent's greenlet waking with the message (the log's durable write, the
-controller's activity call and the feed on the way).
+just before ``ChatService.post`` to the agent's greenlet waking with the message (on the way: the log's durable
+write, and the controller's answer to who holds the conversation).
 
     .venv/bin/python bench/chat.py [--contacts 10000] [--agents 500] [--queues 10] [--chat-share 0.5]
                                    [--decisions 3000] [--conversations 10000] [--rate 200] [--seconds 10]
