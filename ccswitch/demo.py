@@ -32,7 +32,7 @@ from ccswitch.config import Config
 from ccswitch.config.model import CatalogueItem
 from ccswitch.controller import Controller
 from ccswitch.errors import CcswitchError
-from ccswitch.history import ConversationLog, HistoryWriter, open_history
+from ccswitch.history import HistoryWriter, open_history
 from ccswitch.history.storage import SQLITE_PREFIX
 from ccswitch.http import serve_http
 from ccswitch.routing.dialplan import route
@@ -43,8 +43,7 @@ from ccswitch.sim.chat_scripts import ChatAgentHabits, ChatCustomerScript, chat_
 from ccswitch.sim.people import PhoneBehaviour
 from ccswitch.stats import QueueFigures, Stats
 from ccswitch.store.memory import MemoryStore
-from ccswitch.webchat.desk import ControllerDesk
-from ccswitch.webchat.service import ChatService
+from ccswitch.webchat import ChatService, open_chat
 
 TOLL_FREE_DID = "88005550556"
 Echo = Callable[[str], None]
@@ -184,8 +183,10 @@ def _run(options: DemoOptions, config: Config, script: DemoScript, history_file:
     history = open_history(config.history_url)
     writer = HistoryWriter(history)
     controller = Controller(config, MemoryStore(), clock, record=writer.submit)
+    chat, chat_log = open_chat(controller) or (None, None)  # None: the configuration has no chat topics
     http = (None if options.http_port is None
-            else serve_http(controller.metrics, "127.0.0.1", options.http_port, controller, setting="--http-port"))
+            else serve_http(controller.metrics, "127.0.0.1", options.http_port, controller, setting="--http-port",
+                            chat=chat))
     controller.start()
     start = clock.now()
     echo(f"ccswitch demo: {options.calls} calls to 8-800-555-0556 and {len(script.chat_customers)} web chats over "
@@ -197,7 +198,7 @@ def _run(options: DemoOptions, config: Config, script: DemoScript, history_file:
     interrupted = gevent.event.Event()
     ctrl_c = gevent.signal_handler(signal.SIGINT, interrupted.set)
     try:
-        with _chat_traffic(controller, clock, script) as chats:
+        with _chat_traffic(chat, controller.config, clock, script) as chats:
             while not (load.dead and not switch.channels and chats.done):
                 if interrupted.wait(1.0):
                     echo(f"\ninterrupted after {_clock(clock.now() - start)} simulated: the summary so far")
@@ -208,6 +209,9 @@ def _run(options: DemoOptions, config: Config, script: DemoScript, history_file:
         load.kill()
         if http is not None:
             http.stop()
+        if chat is not None and chat_log is not None:
+            chat.close()
+            chat_log.close()
         controller.stop()
         server.stop()
         writer.close()
@@ -233,17 +237,16 @@ class _ChatTraffic:
 
 
 @contextmanager
-def _chat_traffic(controller: Controller, clock: ScaledClock, script: DemoScript) -> Iterator[_ChatTraffic]:
-    """The chat service beside the controller (its conversations in the demo's own history file), the agents'
-    chat windows and the chat customers arriving; all stopped on the way out."""
+def _chat_traffic(chat: ChatService | None, config: Config, clock: ScaledClock,
+                  script: DemoScript) -> Iterator[_ChatTraffic]:
+    """The agents' chat windows and the chat customers arriving at the chat service (its conversations in the
+    demo's own history file); both stopped on the way out."""
     traffic = _ChatTraffic(ChatTally())
-    if not script.chat_customers:
+    if chat is None or not script.chat_customers:
         yield traffic
         return
-    log = ConversationLog(controller.config.history_url)
-    service = ChatService(lambda: controller.config, log, ControllerDesk(controller), clock.now)
-    port = ServicePort(service, clock)
-    dispositions = {name: queue.dispositions for name, queue in controller.config.queues.items()}
+    port = ServicePort(chat, clock)
+    dispositions = {name: queue.dispositions for name, queue in config.queues.items()}
     desks = ChatDesks(port, clock, script.chat_habits, dispositions, traffic.tally)
     desks.start()
     traffic.customers = gevent.spawn(run_chat_customers, port, clock, script.chat_customers, traffic.tally)
@@ -252,8 +255,6 @@ def _chat_traffic(controller: Controller, clock: ScaledClock, script: DemoScript
     finally:
         traffic.customers.kill()
         desks.stop()
-        service.close()
-        log.close()
 
 
 def chart_command(config_path: Path, history_file: Path, day: str) -> str:

@@ -30,49 +30,28 @@ from datetime import datetime
 from pathlib import Path
 
 import gevent
+import gevent.event
 import gevent.lock
 import gevent.queue
 
-from ccswitch.auth import limits
-from ccswitch.auth.gate import TooManyAttempts
 from ccswitch.chat import bot
 from ccswitch.chat.attachments import AttachmentStore
 from ccswitch.chat.hours import is_open
 from ccswitch.chat.messages import Attachment, ConversationRecord, Customer, Message, Sender
 from ccswitch.chat.text import printable
 from ccswitch.config.model import ChatBot, ChatTopic, Config
-from ccswitch.errors import CcswitchError, UnknownChoiceError, UnknownNameError
+from ccswitch.errors import UnknownChoiceError, UnknownNameError
 from ccswitch.history.conversations import ConversationLog, HistoryItem
+from ccswitch.webchat.admission import Admission
 from ccswitch.webchat.desk import AgentAction, ChatDesk, DeskNews, DeskStatus
+from ccswitch.webchat.errors import ChatAccessError, ChatInputError
 from ccswitch.webchat.feed import Feed
+from ccswitch.webchat.views import customer_view, message_view
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 2000
 CHANNEL = "chat"
-# Conversations (and offline messages) one client address may start: ten at once, then one a minute; so a script
-# cannot open thousands, while a shop's visitors behind one office NAT are not turned away.
-PER_ADDRESS = limits.Rule(capacity=10, refill_per_s=1 / 60)
-
-
-class ChatInputError(CcswitchError):
-    """A request the chat cannot take: the message says what to change."""
-
-    error_id = "bad_request"
-
-
-class TooManyConversations(TooManyAttempts):
-    def __init__(self, retry_after: float) -> None:
-        CcswitchError.__init__(self, f"too many conversations from this address: try again in "
-                                     f"{int(retry_after) + 1} s")
-        self.retry_after = int(retry_after) + 1
-
-
-class ChatAccessError(CcswitchError):
-    """The conversation's token is missing (401 at the route) or not this conversation's (404: nothing is said
-    about whether the conversation exists)."""
-
-    error_id = "not_found"
 
 
 @dataclass
@@ -98,10 +77,16 @@ class ChatService:
         self._open: dict[str, _Conversation] = {}
         self._agent_feeds: dict[str, Feed] = {}
         self._news: gevent.queue.Queue[DeskNews] = gevent.queue.Queue()
-        self._buckets: dict[str, limits.Bucket] = {}
-        self._resume()
+        self._admission = Admission()
+        self._resumed = gevent.event.Event()
         desk.listen(self._news.put_nowait)
-        self._worker = gevent.spawn(self._tell_news)
+        self._worker = gevent.spawn(self._run)
+
+    def wait_resumed(self, timeout: float) -> bool:
+        """Whether the conversations open before a restart are open again (the desk answers once the controller
+        runs, so this service may be made before the controller starts)."""
+        self._resumed.wait(timeout)
+        return bool(self._resumed.is_set())
 
     def close(self) -> None:
         self._worker.kill()
@@ -112,14 +97,9 @@ class ChatService:
 
     # ------------------------------------------------------------------ the customer's side
     def admit(self, address: str) -> None:
-        """Take one of the address's tokens to start a conversation; ``TooManyConversations`` when none is left."""
-        now = self._now()
-        wait = limits.retry_after(self._buckets.get(address), now, PER_ADDRESS)
-        if wait:
-            raise TooManyConversations(wait)
-        self._buckets = {key: bucket for key, bucket in self._buckets.items()
-                         if not limits.is_full(bucket, now, PER_ADDRESS)}
-        self._buckets[address] = limits.penalise(self._buckets.get(address), now, PER_ADDRESS)
+        """Count a conversation (or offline message) started from ``address``; ``TooManyConversations`` beyond
+        ``admission.PER_ADDRESS``."""
+        self._admission.admit(address, self._now())
 
     def availability(self) -> Availability:
         """Whether a person can answer now: some topic's queue has an agent logged in and, for a topic with a
@@ -175,7 +155,8 @@ class ChatService:
         if self._attachments is None:
             raise ChatInputError("this chat takes no files (chat.attachments is not set)")
         conversation = self._live(conversation_id)
-        attachment = self._attachments.save(conversation_id, filename, data)
+        # Written and synced to disk in a thread: a 10 MB file must not hold up every other conversation.
+        attachment = gevent.get_hub().threadpool.apply(self._attachments.save, (conversation_id, filename, data))
         message = self._append(conversation, sender, author, "", attachment)
         if conversation.bot is None:
             self._desk.activity(conversation_id, sender, message.at)
@@ -339,8 +320,7 @@ class ChatService:
 
     def _hand_over(self, conversation: _Conversation) -> None:
         record = conversation.record
-        size = len(self._log.messages(record.id))
-        self._desk.queue(record.id, record.queue, record.customer, self._now(), size)
+        self._desk.queue(record.id, record.queue, record.customer, self._now())
         self._publish_status(conversation)
 
     def _finish(self, conversation: _Conversation, outcome: str, disposition: str | None = None) -> None:
@@ -370,7 +350,9 @@ class ChatService:
                 "position": held.position if held is not None and status == "queued" else None,
                 "expected_wait_s": held.expected_wait_s if held is not None and status == "queued" else None}
 
-    def _tell_news(self) -> None:
+    def _run(self) -> None:
+        self._resume()
+        self._resumed.set()
         while True:
             news = self._news.get()
             try:
@@ -453,18 +435,4 @@ def _clean(text: str) -> str:
     return cleaned
 
 
-def message_view(message: Message) -> dict[str, object]:
-    attachment = message.attachment
-    return {"seq": message.seq, "at": message.at, "sender": message.sender.value, "author": message.author,
-            "text": message.text,
-            "attachment": None if attachment is None else {"id": attachment.id, "name": attachment.name,
-                                                           "media_type": attachment.media_type,
-                                                           "size": attachment.size}}
-
-
-def customer_view(customer: Customer) -> dict[str, str]:
-    return {"name": customer.name, "email": customer.email, "phone": customer.phone}
-
-
-__all__ = ["Availability", "ChatAccessError", "ChatInputError", "ChatService", "TooManyConversations", "customer_view",
-           "message_view"]
+__all__ = ["Availability", "ChatService"]

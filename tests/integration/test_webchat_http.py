@@ -8,7 +8,8 @@ from pathlib import Path
 
 import gevent
 import pytest
-from webchat.fakes import FakeDesk
+
+from ccswitch.webchat.desk import ControllerDesk
 
 from .chat_support import ChatSite, chat_site
 from .conftest import ContactCentre
@@ -19,7 +20,7 @@ ANNA = {"name": "Anna", "email": "Anna@Example.com", "topic": "sales"}
 
 @pytest.fixture
 def site(centre: ContactCentre, tmp_path: Path) -> Iterator[ChatSite]:
-    yield from chat_site(centre, tmp_path, FakeDesk())
+    yield from chat_site(centre, tmp_path, ControllerDesk(centre.controller))
 
 
 def start(site: ChatSite, **changes: object) -> tuple[str, str]:
@@ -139,6 +140,13 @@ def test_cors_answers_the_configured_site_origins_only(site: ChatSite) -> None:
     assert "Authorization" in headers["Access-Control-Allow-Headers"]
     _, _, headers = site.call("/chat/api/topics", headers={"Origin": "https://evil.example.com"})
     assert "Access-Control-Allow-Origin" not in headers
+
+
+def test_a_customer_path_no_route_has_is_404_and_a_method_it_does_not_take_405(site: ChatSite) -> None:
+    status, reply, _ = site.call("/chat/api/nosuch")
+    assert (status, reply["error"]) == (404, "not_found")
+    status, reply, headers = site.call("/chat/api/offline")
+    assert (status, reply["error"], headers["Allow"]) == (405, "method_not_allowed", "POST")
 
 
 def test_the_offline_form_is_kept(site: ChatSite) -> None:
