@@ -16,7 +16,7 @@ must leave it as it was. Each decision is timed as ``bench/router.py`` does (CPU
 ``gc.freeze()`` after set-up).
 
 (b) Message to agent, in one process as ``ccswitch run`` has them: the controller (memory store, connected to the
-simulator, no calls), the ``ChatService`` with its conversation log in a new SQLite file, and 500 agents of the
+simulator, no calls), the ``ChatService`` with its conversation log in a new SQLite history, and 500 agents of the
 same capacity in one queue. 10,000 customers open a conversation (a topic that queues straight); every agent
 accepts each offer at once, so 1,500 are with an agent and 8,500 wait. Then customers with an agent send messages
 at ``--rate`` for ``--seconds``; each agent's greenlet follows their feed, as their event stream does. Timed: from
@@ -68,11 +68,9 @@ from ccswitch.chat.messages import Customer  # noqa: E402
 from ccswitch.clock import WallClock  # noqa: E402
 from ccswitch.config import load_config  # noqa: E402
 from ccswitch.controller import Controller  # noqa: E402
-from ccswitch.history import ConversationLog  # noqa: E402
 from ccswitch.sim import EslServer, SimSwitch  # noqa: E402
 from ccswitch.store.memory import MemoryStore  # noqa: E402
-from ccswitch.webchat.desk import ControllerDesk  # noqa: E402
-from ccswitch.webchat.service import ChatService  # noqa: E402
+from ccswitch.webchat import ChatService, open_chat  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -233,9 +231,10 @@ def messages_bench(conversations: int, agents: int, rate: float, seconds: float)
         server.start()
         config = load_config(write_config(Path(tmp), agents, server.port), env={})
         controller = Controller(config, MemoryStore(), WallClock())
+        opened = open_chat(controller)  # as ``ccswitch run`` does: the log in the history database
+        assert opened is not None
+        service, log = opened
         controller.start()
-        log = ConversationLog(f"sqlite:///{Path(tmp) / 'history.sqlite'}")
-        service = ChatService(lambda: controller.config, log, ControllerDesk(controller), time.time)
         desks = Desks(service, list(config.agents))
         try:
             started = time.perf_counter()
