@@ -189,9 +189,12 @@ def _run(options: DemoOptions, config: Config, script: DemoScript, history_file:
                             chat=chat))
     controller.start()
     start = clock.now()
-    echo(f"ccswitch demo: {options.calls} calls to 8-800-555-0556 and {len(script.chat_customers)} web chats over "
-         f"{options.minutes:g} simulated minutes, {len(config.agents)} agents ({len(script.chat_habits)} also take "
-         f"chats), x{options.speed:g} speed, simulator on 127.0.0.1:{server.port}")
+    chatting = chat is not None and bool(script.chat_customers)
+    echo(f"ccswitch demo: {options.calls} calls to 8-800-555-0556"
+         + (f" and {len(script.chat_customers)} web chats" if chatting else "")
+         + f" over {options.minutes:g} simulated minutes, {len(config.agents)} agents"
+         + (f" ({len(script.chat_habits)} also take chats)" if chatting else "")
+         + f", x{options.speed:g} speed, simulator on 127.0.0.1:{server.port}")
     if http is not None:
         echo(f"metrics on http://127.0.0.1:{http.server_port}/metrics")
     load = gevent.spawn(lambda: list(run_load(switch, script.callers)))
