@@ -62,12 +62,17 @@ def test_a_customer_talks_to_the_bot_then_to_an_agent_who_closes_with_a_disposit
     assert site.call(f"{customer}/messages", "POST", {"text": "I want two of them"}, token=token)[0] == 201
     status, message, _ = site.call(f"{chats}/messages", "POST", {"text": "Sure, I will reserve two for you"})
     assert (status, message["sender"], message["author"]) == (201, "agent", agent)
+    _, receipt, _ = site.upload(f"{chats}/attachments", None, "receipt.pdf", b"%PDF-1.4 receipt")
+    attachment = receipt["attachment"]
+    assert isinstance(attachment, dict)
+    status, _, headers = site.call(f"{customer}/attachments/{attachment['id']}?token={token}")
+    assert (status, headers["Content-Type"]) == (200, "application/pdf")  # the agent's file, to the customer
     status, reply, _ = site.call(f"{chats}/close", "POST", {"disposition": "sale"})
     assert (status, reply["status"]) == (200, "ended")
 
-    assert texts(site, conversation, token)[-4:] == [
+    assert texts(site, conversation, token)[-5:] == [
         ("system", f"Agent {agent} joined the chat."), ("customer", "I want two of them"),
-        ("agent", "Sure, I will reserve two for you"), ("system", f"Agent {agent} closed the chat.")]
+        ("agent", "Sure, I will reserve two for you"), ("agent", ""), ("system", f"Agent {agent} closed the chat.")]
     record = site.log.get(conversation)
     assert record is not None and (record.agent, record.outcome, record.disposition) == (agent, "answered", "sale")
     wait_until(lambda: site.call(f"/api/agents/{agent}/chats")[1] == [], what="the agent's chats emptied")

@@ -178,3 +178,12 @@ def test_the_stream_sends_the_log_then_each_message_as_it_lands(site: ChatSite) 
 
     ids = [line for line in lines if line.startswith("id: ")]
     assert ids == ["id: 1", "id: 2", "id: 3"]  # the greeting from the log, then the question and the answer
+
+
+def test_a_customers_chats_are_found_by_their_email_for_the_agent(site: ChatSite) -> None:
+    conversation, _ = start(site)
+    status, found, _ = site.call("/api/customers/history?email=anna@example.com")
+    assert status == 200 and [(item["channel"], item["ref"]) for item in found] == [  # type: ignore[attr-defined]
+        ("chat", conversation)]
+    status, reply, _ = site.call("/api/customers/history")
+    assert (status, reply["error"]) == (400, "bad_request")

@@ -52,5 +52,8 @@ class FakeDesk:
     def offer(self, contact: str, agent: str) -> None:
         """What the engine does when it offers the conversation to ``agent``."""
         self.statuses[contact] = DeskStatus(contact, "offered", agent)
+        self.tell(DeskNews(contact, "offered", agent))
+
+    def tell(self, news: DeskNews) -> None:
         for listener in self.listeners:
-            listener(DeskNews(contact, "offered", agent))
+            listener(news)

@@ -16,7 +16,7 @@ from ccswitch.chat.messages import Customer, Sender
 from ccswitch.config import Config, load_config
 from ccswitch.errors import UnknownChoiceError
 from ccswitch.history import ConversationLog
-from ccswitch.webchat.desk import DeskStatus
+from ccswitch.webchat.desk import DeskNews, DeskStatus
 from ccswitch.webchat.errors import ChatAccessError, ChatInputError, TooManyConversations
 from ccswitch.webchat.service import ChatService
 
@@ -170,6 +170,18 @@ def test_an_offer_reaches_the_agents_stream_at_once(centre: Centre) -> None:
     assert (item.event, item.data["id"], item.data["topic"]) == ("offer", record.id, "support")
 
 
+def test_a_conversation_the_desk_ends_of_itself_is_closed_in_the_log_and_on_the_stream(centre: Centre) -> None:
+    record, _ = centre.chat.start("support", ANNA)
+    feed = centre.chat.feed(record.id)
+    cursor = feed.cursor
+    centre.desk.statuses.pop(record.id)
+    centre.desk.tell(DeskNews(record.id, "ended"))
+
+    (item,) = feed.wait(cursor, timeout=5)
+    assert (item.event, item.data["status"]) == ("status", "ended")
+    assert centre.log.get(record.id).outcome == "abandoned"  # type: ignore[union-attr]
+
+
 def test_typing_is_told_to_the_other_side_and_never_kept(centre: Centre) -> None:
     record, _ = centre.chat.start("support", ANNA)
     centre.desk.statuses[record.id] = DeskStatus(record.id, "active", "1004")
@@ -257,6 +269,16 @@ def test_after_a_restart_a_conversation_the_desk_holds_stays_with_the_desk(centr
 
     assert centre.chat.status(record.id)[0] == "queued"
     assert [asked[0] for asked in centre.desk.asked] == ["queue"]
+
+
+def test_after_a_restart_a_conversation_the_desk_never_got_is_queued(centre: Centre) -> None:
+    record, _ = centre.chat.start("support", ANNA)
+    centre.chat.close()
+    centre.desk.statuses.clear()  # as if the controller stopped before the desk kept it
+    centre.restart()
+
+    assert centre.desk.asked[-1] == ("queue", record.id, "support")
+    assert centre.chat.status(record.id)[0] == "queued"
 
 
 def test_one_address_may_start_ten_conversations_then_one_a_minute(centre: Centre) -> None:
