@@ -4,8 +4,8 @@ scripts (``ccswitch.sim.chat_scripts``) say.
 ``run_chat_customers`` opens each scripted customer's chat at its offset and plays their script (one greenlet per
 customer); ``ChatDesks`` is every simulated agent's chat window: it accepts the offers, answers each customer
 message after the agent's think time and closes after their exchanges (one greenlet per agent, one per chat held).
-Both see the service through ``ChatPort``, and both count what they lived through in a ``ChatTally``: the
-figures ``ccswitch demo`` prints for the chat channel, as customers and agents experienced them.
+Both see the service through ``ChatPort`` (``ServicePort``: the ``ChatService`` in this process), and both count
+what they lived through in a ``ChatTally``, which ``ccswitch demo`` prints beside the controller's own figures.
 """
 
 from __future__ import annotations
