@@ -237,12 +237,10 @@ def agent_turn(habits: ChatAgentHabits, replies_sent: int, dispositions: Sequenc
 
 
 # ------------------------------------------------------------------------------------------------ scripts
-_CUSTOMER_LINES = (
-    "Hello, I have a question about my order.",
-    "It is order 4711, placed last week.",
+_CUSTOMER_LINES = (  # a customer says the first two, or all three
+    "Hello, I have a question about my order 4711.",
     "Could you change the delivery address?",
     "Great, thanks.",
-    "And can I pay on delivery?",
 )
 
 
