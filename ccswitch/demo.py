@@ -15,7 +15,8 @@ import shlex
 import shutil
 import signal
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -24,9 +25,11 @@ import gevent
 import gevent.event
 
 from ccswitch.acd.agents import AgentState, count_by_state
+from ccswitch.acd.capacity import Channel
 from ccswitch.campaign_files import load_config
 from ccswitch.clock import ScaledClock
 from ccswitch.config import Config
+from ccswitch.config.model import CatalogueItem
 from ccswitch.controller import Controller
 from ccswitch.errors import CcswitchError
 from ccswitch.history import HistoryWriter, open_history
@@ -35,10 +38,12 @@ from ccswitch.http import serve_http
 from ccswitch.routing.dialplan import route
 from ccswitch.routing.steps import ToIvr
 from ccswitch.sim import AgentPhone, CallerScript, EslServer, SimSwitch, run_load
+from ccswitch.sim.chat_customers import ChatDesks, ChatTally, ServicePort, run_chat_customers
+from ccswitch.sim.chat_scripts import ChatAgentHabits, ChatCustomerScript, chat_agent_habits, chat_customers
 from ccswitch.sim.people import PhoneBehaviour
 from ccswitch.stats import QueueFigures, Stats
 from ccswitch.store.memory import MemoryStore
-from ccswitch.webchat import open_chat
+from ccswitch.webchat import ChatService, open_chat
 
 TOLL_FREE_DID = "88005550556"
 Echo = Callable[[str], None]
@@ -54,6 +59,7 @@ class DemoOptions:
     quiet: bool = False
     http_port: int | None = None  # serve /metrics and /healthz while the demo runs
     history_file: Path | None = None  # a new SQLite file for the demo's contacts; None: in a new temporary folder
+    chats: int = 20  # web-chat customers over the same minutes (none when the configuration has no chat topics)
 
 
 @dataclass(frozen=True)
@@ -113,13 +119,33 @@ def agent_phones(config: Config, rng: random.Random) -> list[AgentPhone]:
     return phones
 
 
-def demo_script(config: Config, options: DemoOptions) -> tuple[list[AgentPhone], list[tuple[float, CallerScript]]]:
-    """Everything ``--seed`` fixes: the agents' phones (answer delays) and the callers (arrival times, numbers, menu
-    keys, patience, talk time). The run itself still varies a little: it plays on the real clock, sped up, so which
-    agent is free first, and so who takes which call, depends on scheduling."""
+@dataclass(frozen=True)
+class DemoScript:
+    phones: list[AgentPhone]
+    callers: list[tuple[float, CallerScript]]
+    chat_customers: list[tuple[float, ChatCustomerScript]]
+    chat_habits: dict[str, ChatAgentHabits]  # the agents who take chats (their capacity has a cost for chat)
+
+
+def demo_script(config: Config, options: DemoOptions) -> DemoScript:
+    """Everything ``--seed`` fixes: the agents' phones (answer delays) and chat habits, the callers (arrival
+    times, numbers, menu keys, patience, talk time) and the chat customers (arrival times, topics, questions,
+    patience, messages). The run itself still varies a little: it plays on the real clock, sped up, so which agent
+    is free first, and so who takes which contact, depends on scheduling."""
     rng = random.Random(options.seed)
     phones = agent_phones(config, rng)
-    return phones, scripted_callers(options, rng)
+    callers = scripted_callers(options, rng)
+    topics = [(topic.name, topic.bot is not None) for topic in config.chat.topics]
+    items = sorted({item.names["en"] for topic in config.chat.topics if topic.bot is not None
+                    for item in _catalogue_items(config, topic.bot) if "en" in item.names})
+    customers = chat_customers(rng, options.chats, options.minutes, topics, items) if options.chats else []
+    chat_agents = [agent.id for agent in config.agents.values() if Channel.CHAT in agent.capacity.costs]
+    return DemoScript(phones, callers, customers, chat_agent_habits(rng, chat_agents) if customers else {})
+
+
+def _catalogue_items(config: Config, bot: str) -> tuple[CatalogueItem, ...]:
+    catalogue = config.chatbots[bot].catalogue
+    return () if catalogue is None else catalogue.items
 
 
 def demo_history_file(options: DemoOptions) -> Path:
@@ -134,50 +160,54 @@ def demo_history_file(options: DemoOptions) -> Path:
 
 def run_demo(options: DemoOptions, echo: Echo) -> DemoResult:
     config = load_config(options.config_path)
-    phones, arrivals = demo_script(config, options)
+    script = demo_script(config, options)
     history_file = demo_history_file(options)
     try:
-        return _run(options, config, phones, arrivals, history_file, echo)
+        return _run(options, config, script, history_file, echo)
     except BaseException:
         if options.history_file is None:  # a run that failed leaves no temporary folder behind
             shutil.rmtree(history_file.parent, ignore_errors=True)
         raise
 
 
-def _run(options: DemoOptions, config: Config, phones: list[AgentPhone], arrivals: list[tuple[float, CallerScript]],
-         history_file: Path, echo: Echo) -> DemoResult:
+def _run(options: DemoOptions, config: Config, script: DemoScript, history_file: Path, echo: Echo) -> DemoResult:
     clock = ScaledClock(options.speed, start=first_open_morning(config, datetime.now().timestamp()))
     password = config.nodes[0].password
     switch = SimSwitch(clock=clock)
     server = EslServer(switch, "127.0.0.1", 0, password=password)
     server.start()
-    for phone in phones:
+    for phone in script.phones:
         switch.add_phone(phone)
     node = replace(config.nodes[0], name="sim", host="127.0.0.1", port=server.port)
     config = replace(config, nodes=(node,), history_url=f"{SQLITE_PREFIX}{history_file}")
     history = open_history(config.history_url)
     writer = HistoryWriter(history)
     controller = Controller(config, MemoryStore(), clock, record=writer.submit)
-    chat, chat_log = (open_chat(controller) if options.http_port is not None else None) or (None, None)
+    chat, chat_log = open_chat(controller) or (None, None)  # None: the configuration has no chat topics
     http = (None if options.http_port is None
             else serve_http(controller.metrics, "127.0.0.1", options.http_port, controller, setting="--http-port",
                             chat=chat))
     controller.start()
     start = clock.now()
-    echo(f"ccswitch demo: {options.calls} calls to 8-800-555-0556 over {options.minutes:g} simulated minutes, "
-         f"{len(config.agents)} agents, x{options.speed:g} speed, simulator on 127.0.0.1:{server.port}")
+    chatting = chat is not None and bool(script.chat_customers)
+    echo(f"ccswitch demo: {options.calls} calls to 8-800-555-0556"
+         + (f" and {len(script.chat_customers)} web chats" if chatting else "")
+         + f" over {options.minutes:g} simulated minutes, {len(config.agents)} agents"
+         + (f" ({len(script.chat_habits)} also take chats)" if chatting else "")
+         + f", x{options.speed:g} speed, simulator on 127.0.0.1:{server.port}")
     if http is not None:
         echo(f"metrics on http://127.0.0.1:{http.server_port}/metrics")
-    load = gevent.spawn(lambda: list(run_load(switch, arrivals)))
+    load = gevent.spawn(lambda: list(run_load(switch, script.callers)))
     interrupted = gevent.event.Event()
     ctrl_c = gevent.signal_handler(signal.SIGINT, interrupted.set)
     try:
-        while not (load.dead and not switch.channels):
-            if interrupted.wait(1.0):
-                echo(f"\ninterrupted after {_clock(clock.now() - start)} simulated: the summary so far")
-                break
-            if not options.quiet:
-                echo(_progress(controller, clock.now() - start))
+        with _chat_traffic(chat, controller.config, clock, script) as chats:
+            while not (load.dead and not switch.channels and chats.done):
+                if interrupted.wait(1.0):
+                    echo(f"\ninterrupted after {_clock(clock.now() - start)} simulated: the summary so far")
+                    break
+                if not options.quiet:
+                    echo(_progress(controller, chats.tally, clock.now() - start))
     finally:
         load.kill()
         if http is not None:
@@ -191,12 +221,43 @@ def _run(options: DemoOptions, config: Config, phones: list[AgentPhone], arrival
         history.close()
         ctrl_c.cancel()
     stats = controller.engine.stats
-    for line in summary(stats, controller):
+    for line in summary(stats, controller, chats.tally):
         echo(line)
     day = datetime.fromtimestamp(start, tz=config.timezone).date()
     echo(f"\n{writer.written} history records of this run in {history_file}")
     echo(f"a chart of this run: {chart_command(options.config_path, history_file, day.isoformat())}")
     return DemoResult(stats, history_file, interrupted.is_set())
+
+
+@dataclass
+class _ChatTraffic:
+    tally: ChatTally
+    customers: gevent.Greenlet | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.customers is None or self.customers.dead
+
+
+@contextmanager
+def _chat_traffic(chat: ChatService | None, config: Config, clock: ScaledClock,
+                  script: DemoScript) -> Iterator[_ChatTraffic]:
+    """The agents' chat windows and the chat customers arriving at the chat service (its conversations in the
+    demo's own history file); both stopped on the way out."""
+    traffic = _ChatTraffic(ChatTally())
+    if chat is None or not script.chat_customers:
+        yield traffic
+        return
+    port = ServicePort(chat, clock)
+    dispositions = {name: queue.dispositions for name, queue in config.queues.items()}
+    desks = ChatDesks(port, clock, script.chat_habits, dispositions, traffic.tally)
+    desks.start()
+    traffic.customers = gevent.spawn(run_chat_customers, port, clock, script.chat_customers, traffic.tally)
+    try:
+        yield traffic
+    finally:
+        traffic.customers.kill()
+        desks.stop()
 
 
 def chart_command(config_path: Path, history_file: Path, day: str) -> str:
@@ -206,33 +267,51 @@ def chart_command(config_path: Path, history_file: Path, day: str) -> str:
             f"--date {day} --queue support --format png")
 
 
-def _progress(controller: Controller, elapsed: float) -> str:
+def _progress(controller: Controller, chats: ChatTally, elapsed: float) -> str:
     engine = controller.engine
     states = count_by_state(engine.agents, engine.agents)
     waiting = sum(len(entries) for entries in engine.waiting.values())
-    total = engine.stats.total()
+    total = engine.stats.total(Channel.VOICE)
     return (f"[{_clock(elapsed)}] waiting {waiting:3d} | agents free {states[AgentState.AVAILABLE]:2d} "
             f"ringing {states[AgentState.RESERVED]:2d} talking {states[AgentState.ON_CALL]:2d} "
             f"wrap-up {states[AgentState.WRAP_UP]:2d} break {states[AgentState.ON_BREAK]:2d} | "
             f"answered {total.answered:3d} abandoned {total.abandoned:3d} overflowed {total.overflowed:3d} | "
-            f"SL {_percent(total.service_level)} ASA {_seconds(total.asa)}")
+            f"SL {_percent(total.service_level)} ASA {_seconds(total.asa)} | chats held "
+            f"{sum(chats.holding.values()):2d} answered {chats.answered:3d} abandoned {chats.abandoned:3d}")
 
 
-def summary(stats: Stats, controller: Controller) -> list[str]:
-    sl = f"SL {stats.service_level_s:g}s"
-    lines = ["", f"{'queue':<10} {'offered':>7} {'answered':>8} {'abandoned':>9} {'overflow':>8} "
-                 f"{sl:>8} {'ASA':>6} {'abandon%':>8}"]
-    rows: list[tuple[str, QueueFigures]] = sorted(stats.queues.items())
-    for name, figures in [*rows, ("total", stats.total())]:
-        lines.append(f"{name:<10} {figures.offered:7d} {figures.answered:8d} {figures.abandoned:9d} "
-                     f"{figures.overflowed:8d} {_percent(figures.service_level):>8} {_seconds(figures.asa):>6} "
-                     f"{_percent(figures.abandon_rate):>8}")
-    lines += ["", f"{'agent':<6} {'answered':>8} {'talk':>8} {'missed':>6} state"]
+def summary(stats: Stats, controller: Controller, chats: ChatTally) -> list[str]:
+    """Each channel's queues as the controller counted them, what the chat customers lived through, and each
+    agent's contacts."""
+    lines = queue_table(stats, Channel.VOICE)
+    if chats.opened:
+        lines += queue_table(stats, Channel.CHAT)
+        lines.append(f"web chats: {chats.opened} opened, {chats.handed_over} handed to a person, {chats.answered} "
+                     f"answered by one, {chats.abandoned} left unanswered; at most {chats.peak_total} held at once")
+    lines += ["", f"{'agent':<6} {'answered':>8} {'talk':>8} {'missed':>6} {'chats':>5} {'most':>4} state"]
     for agent_id, agent in sorted(controller.engine.agents.items()):
         done = stats.agents[agent_id]
         reason = f" ({agent.break_reason})" if agent.break_reason else ""
         lines.append(f"{agent_id:<6} {done.answered:8d} {_clock(done.talk_seconds):>8} {done.missed:6d} "
+                     f"{chats.handled.get(agent_id, 0):5d} {chats.peak_held.get(agent_id, 0):4d} "
                      f"{agent.state.value}{reason}")
+    return lines
+
+
+def queue_table(stats: Stats, channel: Channel) -> list[str]:
+    """One channel's queues and their total: calls against the main service-level threshold, a text channel
+    against its own, with its agents' first response (accepted to first message)."""
+    text = channel is not Channel.VOICE
+    sl = f"SL {stats.channel_thresholds.get(channel, stats.service_level_s):g}s"
+    title = "queue" if channel is Channel.VOICE else f"{channel.value} queue"
+    lines = ["", f"{title:<10} {'offered':>7} {'answered':>8} {'abandoned':>9} {'overflow':>8} {sl:>8} {'ASA':>6} "
+                 f"{'abandon%':>8}" + (f" {'1st reply':>9}" if text else "")]
+    rows: list[tuple[str, QueueFigures]] = sorted(stats.channels[channel].items())
+    for name, figures in [*rows, ("total", stats.total(channel))]:
+        lines.append(f"{name:<10} {figures.offered:7d} {figures.answered:8d} {figures.abandoned:9d} "
+                     f"{figures.overflowed:8d} {_percent(figures.service_level):>8} {_seconds(figures.asa):>6} "
+                     f"{_percent(figures.abandon_rate):>8}"
+                     + (f" {_seconds(figures.average_first_response):>9}" if text else ""))
     return lines
 
 

@@ -110,27 +110,32 @@ def _reload(controller: "Controller") -> None:
 @main.command()
 @config_option
 @click.option("--calls", default=80, show_default=True, help="Inbound calls to place.")
-@click.option("--minutes", default=20.0, show_default=True, help="Simulated minutes over which calls arrive.")
+@click.option("--chats", default=20, show_default=True,
+              help="Web-chat customers beside the calls (none when the configuration has no chat topics): they ask "
+                   "the bot, then a person, and the agents whose capacity takes chats answer them.")
+@click.option("--minutes", default=20.0, show_default=True,
+              help="Simulated minutes over which calls and chats arrive.")
 @click.option("--speed", default=60.0, show_default=True, help="Simulated seconds per real second.")
 @click.option("--seed", default=1, show_default=True,
               help="Random seed of the scripted load. It fixes the callers (arrival times, numbers, menu keys, "
-                   "patience, talk time) and the agents' answer delays. The outcome still varies a little between "
-                   "runs: the simulation plays on the real clock, sped up, so who answers which call depends on "
-                   "scheduling.")
+                   "patience, talk time) and the agents' answer delays, and the chat customers (arrival times, "
+                   "topics, questions, patience, messages) and the agents' chat habits. The outcome still varies a "
+                   "little between runs: the simulation plays on the real clock, sped up, so who answers which call "
+                   "or chat depends on scheduling.")
 @click.option("--quiet", is_flag=True, help="No live progress lines, only the summary.")
 @click.option("--http-port", type=int, help="Serve /metrics and /healthz on 127.0.0.1:PORT during the demo.")
 @click.option("--history-file", type=click.Path(dir_okay=False, path_type=Path),
               help="A new SQLite file for this run's simulated contacts [default: history.sqlite in a new temporary "
                    "folder]. Never the configured history.")
-def demo(config_path: Path, calls: int, minutes: float, speed: float, seed: int, quiet: bool,
+def demo(config_path: Path, calls: int, chats: int, minutes: float, speed: float, seed: int, quiet: bool,
          http_port: int | None, history_file: Path | None) -> None:
     """Run the bundled FreeSWITCH simulator and the controller against it with simulated callers and agents.
     Ctrl-C stops it with the summary so far (exit status 130)."""
     from ccswitch.demo import DemoOptions, run_demo
 
     try:
-        result = run_demo(DemoOptions(config_path, calls, minutes, speed, seed, quiet, http_port, history_file),
-                          click.echo)
+        result = run_demo(DemoOptions(config_path, calls, minutes, speed, seed, quiet, http_port, history_file,
+                                      chats), click.echo)
     except CcswitchError as exc:
         raise click.ClickException(str(exc)) from exc
     if result.interrupted:

@@ -32,7 +32,7 @@ def capacity_of(tree: Tree, agent: str) -> AgentCapacity:
 
 def test_without_capacity_settings_every_agent_takes_one_call_at_a_time(tree: Tree) -> None:
     agents = load_config(tree.config_file, env={}).agents
-    with_chat = {"1000", "1001", "1005"}  # the shipped agents that take web chats (agents.yaml)
+    with_chat = {"1000", "1001", "1004", "1005"}  # the shipped agents that take web chats (agents.yaml)
     assert all(agent.capacity == VOICE_ONLY for agent in agents.values() if agent.id not in with_chat)
     assert all(agents[agent].capacity.costs[Channel.CHAT] == 1 for agent in with_chat)
 
