@@ -49,7 +49,7 @@ PURE_CORE = {
 SHELL = (
     "ccswitch.esl", "ccswitch.store", "ccswitch.executor", "ccswitch.controller", "ccswitch.http", "ccswitch.cli",
     "ccswitch.sim", "ccswitch.engine", "ccswitch.metrics", "ccswitch.clock", "ccswitch.demo", "ccswitch.lead_import",
-    "ccswitch.switch_probe", "ccswitch.web", "ccswitch.history",
+    "ccswitch.switch_probe", "ccswitch.web", "ccswitch.history", "ccswitch.webchat",
     "redis", "gevent", "socket", "sqlite3", "prometheus_client", "click",
 )
 

@@ -32,11 +32,12 @@ from ccswitch.config._platform import (
 from ccswitch.config._queues import _queues
 from ccswitch.config._reader import Issues
 from ccswitch.config._routing import _active_dialplan, _dialplans, _menus
+from ccswitch.config._webchat import _chat
 from ccswitch.config.model import Config, IvrMenu, QueueConfig
 from ccswitch.errors import ConfigError
 
 MAIN_KEYS = ("freeswitch", "store", "http", "history", "timezone", "service_level_s", "dialplan", "paths", "media",
-             "pause_reasons", "recordings", "overload")
+             "pause_reasons", "recordings", "overload", "chat")
 
 
 class ConfigErrors(ConfigError):
@@ -105,6 +106,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     campaigns = _campaigns(issues, paths.campaigns, timezone, do_not_call, refs)
     overload = _overload(main.section("overload"), refs)
     chatbots = _chatbots(issues, paths.chatbots, dialplans, refs)
+    chat = _chat(main.section("chat"), config_file.resolve().parent, chatbots, refs)
     refs += _number_refs(main.section("media"), media.say_language, queues)
     prompts = _prompt_files(paths.sounds)
     _check_refs(issues, refs, queues, menus, prompts, issues.display(paths.sounds))
@@ -129,6 +131,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
         campaigns=MappingProxyType(campaigns),
         overload=overload,
         chatbots=MappingProxyType(chatbots),
+        chat=chat,
         unset=frozenset(key for key in MAIN_KEYS if key not in main.data),
     )
     return config, issues.errors

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ccswitch.acd.capacity import Channel
 from ccswitch.auth.users import users_configured
 from ccswitch.config._reader import display_path
 from ccswitch.config.loader import MAIN_KEYS
@@ -109,6 +110,21 @@ def no_agents(config: Config) -> list[ConfigWarning]:
             for name, queue in config.queues.items() if not config.members(name)]
 
 
+def chat_topic_without_chat_agents(config: Config) -> list[ConfigWarning]:
+    """A web-chat topic whose queue has no agent who takes chats: its conversations would never be offered."""
+    warnings = []
+    for index, topic in enumerate(config.chat.topics):
+        bot = config.chatbots.get(topic.bot or "")
+        queue = topic.queue or (bot.queue if bot else "")
+        if queue in config.queues and not any(Channel.CHAT in config.agents[agent].capacity.costs
+                                              for agent in config.members(queue)):
+            warnings.append(ConfigWarning(
+                "chat_topic_without_chat_agents", _main_file(config), f"chat.topics[{index}]",
+                f"no agent of queue {queue} takes chats (an agent's or the queue's capacity: cost: {{chat: 1}}): "
+                f"the {topic.name} topic's conversations would wait for nobody"))
+    return warnings
+
+
 def _dialplan_file(config: Config) -> str:
     return _file(config, config.paths.dialplans / f"{config.dialplan.name}.yaml")
 
@@ -182,4 +198,5 @@ def _every_year(day: str, rule: DialplanRule) -> str:
 
 CHECKS: tuple[Callable[[Config], list[ConfigWarning]], ...] = (
     empty_main_file, timezone_unset, default_esl_password, http_exposed, no_agents, empty_dialplan, shadowed_rules,
+    chat_topic_without_chat_agents,
 )

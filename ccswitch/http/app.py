@@ -25,6 +25,7 @@ from ccswitch.auth.users import User
 from ccswitch.errors import CcswitchError, ListenError
 from ccswitch.history.model import AuditRecord
 from ccswitch.history.storage import History
+from ccswitch.http import webchat
 from ccswitch.http.errors import error_response, http_error, internal_error, json_response, log, status_of
 from ccswitch.http.request import MAX_NAME, ApiRequest, NameConverter, Route, json_body, supervises, text
 from ccswitch.http.routes import ROUTES
@@ -33,18 +34,20 @@ from ccswitch.metrics import Metrics
 
 if TYPE_CHECKING:
     from ccswitch.controller import Controller
+    from ccswitch.webchat.service import ChatService
 
 Audit = Callable[[AuditRecord], object]
 
 
 def make_app(metrics: Metrics, controller: Controller | None = None, history: History | None = None,
-             gate: Gate | None = None, audit: Audit | None = None) -> WSGIApplication:
+             gate: Gate | None = None, audit: Audit | None = None, chat: ChatService | None = None
+             ) -> WSGIApplication:
     """The WSGI app; the ``/api`` routes (a Flask app) are served when a controller is given (``/api/recordings``
     reads ``history``). With ``gate`` and users in its file, every route but logging in and the API's description
     needs a session or a token and the route's role; ``audit`` is given every POST and DELETE (who, what, when,
-    from where, and its status)."""
+    from where, and its status); ``chat`` serves the web chat (``/chat/``)."""
     metrics_app = make_wsgi_app(metrics.registry)
-    api = api_app(controller, history, gate, audit)
+    api = api_app(controller, history, gate, audit, chat)
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -59,7 +62,7 @@ def make_app(metrics: Metrics, controller: Controller | None = None, history: Hi
 
 
 def api_app(controller: Controller | None, history: History | None, gate: Gate | None = None,
-            audit: Audit | None = None) -> Flask:
+            audit: Audit | None = None, chat: ChatService | None = None) -> Flask:
     """The Flask app of the API: ``ROUTES`` when there is a controller, and the JSON errors for every path (404
     for a path no route has, 405 with ``Allow`` for a method it does not take; 401 without credentials, 403 for the
     wrong role; a POST needs a JSON content type (415) and a body within the route's limit (413))."""
@@ -67,10 +70,12 @@ def api_app(controller: Controller | None, history: History | None, gate: Gate |
     app.url_map.converters["name"] = NameConverter
     if controller is not None:
         for route in ROUTES:
-            app.add_url_rule(route.rule, f"{route.method} {route.rule}", _view(route, controller, history, gate, audit),
-                             methods=[route.method], provide_automatic_options=False)
+            app.add_url_rule(route.rule, f"{route.method} {route.rule}",
+                             _view(route, controller, history, gate, audit, chat), methods=[route.method],
+                             provide_automatic_options=False)
         for page in ("desk", "wallboard"):  # the pages themselves hold no data: they log in and read the API
             app.add_url_rule(f"/{page}", page, partial(send_from_directory, _PAGES, "page.html"))
+        _add_chat_pages(app, controller)
     app.register_error_handler(CcswitchError, error_response)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, internal_error)
@@ -84,6 +89,15 @@ _CONTENT_SECURITY = ("default-src 'self'; script-src 'self'; style-src 'self'; i
                      "connect-src 'self'; frame-ancestors 'none'; form-action 'none'; base-uri 'none'")
 
 
+def _add_chat_pages(app: Flask, controller: Controller) -> None:
+    """The widget's files, and the web chat's CORS: the customer routes answer the configured site origins."""
+    for name in webchat.WIDGET_FILES:
+        app.add_url_rule(f"/chat/{name}", f"chat {name}", partial(webchat.widget_file, name))
+    app.add_url_rule("/chat/api/<path:rest>", "chat preflight", webchat.preflight, methods=["OPTIONS"],
+                     provide_automatic_options=False)
+    app.after_request(lambda response: webchat.cors(response, controller.config.chat.site_origins))
+
+
 def _page_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", _CONTENT_SECURITY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -92,19 +106,20 @@ def _page_headers(response: Response) -> Response:
 
 
 def _view(route: Route, controller: Controller, history: History | None, gate: Gate | None,
-          audit: Audit | None) -> Callable[..., Response]:
+          audit: Audit | None, chat: ChatService | None) -> Callable[..., Response]:
     def view(**params: str) -> Response:
         user: User | None = None
         body: Mapping[str, Any] = {}
         status = 200
         try:
             user = authenticate(gate, route)
-            body = json_body(request.environ, route.max_body) if route.method == "POST" else {}
+            body = json_body(request.environ, route.max_body) if route.method == "POST" and not route.upload else {}
             if user is not None and not allowed(user, route.access, _subject(controller, params, body),
                                                 supervises(controller, user)):
                 raise Forbidden(f"a {user.role.value} may not do this")
             query = {name: values[-1] for name, values in parse_qs(request.environ.get("QUERY_STRING", "")).items()}
-            api_request = ApiRequest(controller, history, params, body, query, controller.clock.now(), user, gate)
+            api_request = ApiRequest(controller, history, params, body, query, controller.clock.now(), user, gate,
+                                     chat)
             result = route.run(api_request)
             response = result if isinstance(result, Response) else json_response(200, result)
             status = response.status_code
@@ -151,10 +166,11 @@ def _audit_record(now: float, user: User | None, body: Mapping[str, Any], route:
 
 def serve_http(metrics: Metrics, host: str, port: int, controller: Controller | None = None,
                history: History | None = None, setting: str = "http.port", gate: Gate | None = None,
-               audit: Audit | None = None) -> WSGIServer:
+               audit: Audit | None = None, chat: ChatService | None = None) -> WSGIServer:
     """Start serving in the background; ``port`` 0 picks a free port (read it from ``server.server_port``).
     Stop with ``server.stop()``. A port that cannot be opened raises ListenError naming ``setting``."""
-    server = WSGIServer((host, port), make_app(metrics, controller, history, gate, audit), log=None, error_log=log)
+    server = WSGIServer((host, port), make_app(metrics, controller, history, gate, audit, chat), log=None,
+                        error_log=log)
     try:
         server.start()
     except OSError as exc:

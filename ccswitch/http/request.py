@@ -19,12 +19,14 @@ from ccswitch.http.errors import BadRequest, BodyTooLarge, UnsupportedMediaType
 
 if TYPE_CHECKING:
     from ccswitch.controller import Controller
+    from ccswitch.webchat.service import ChatService
 
 # Body limits, per endpoint: actions without fields take ``{}``; the others a few short fields (a login a list of
 # queue names). Larger bodies are refused (413) before they are read.
 NO_FIELDS = 256
 FEW_FIELDS = 4 * 1024
 LOGIN = 16 * 1024
+CHAT_MESSAGE = 24 * 1024  # a chat message of a few thousand characters, each up to 4 bytes of UTF-8 and escaped
 # A text field or a path segment longer than this names nothing configured (ids, uuids, numbers are shorter):
 # refused before it reaches a message, so no error quotes more than this much of a request back.
 MAX_NAME = 64
@@ -49,13 +51,15 @@ class ApiRequest:
     now: float
     user: User | None  # None: no users are configured (the API is open, on loopback only)
     gate: Gate | None
+    chat: ChatService | None = None  # the web chat, when it runs
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
     """One API endpoint: a Flask rule (``<name:…>`` for a segment that names something, ``<any(…):…>`` for a
-    choice), one method, who may use it, its handler and how many bytes of JSON a POST may carry. Every POST and
-    DELETE is audited, and a GET that logs a person in (``audited``)."""
+    choice), one method, who may use it, its handler and how many bytes of JSON a POST may carry (an ``upload``
+    POST carries a multipart form its handler reads and limits). Every POST and DELETE is audited, and a GET that
+    logs a person in (``audited``)."""
 
     method: str
     rule: str
@@ -63,6 +67,7 @@ class Route:
     run: Callable[[ApiRequest], object]
     max_body: int = 0
     audited: bool = False
+    upload: bool = False
 
 
 def choice(names: Iterable[str]) -> str:

@@ -9,8 +9,8 @@ from importlib import resources
 
 from ccswitch import __version__
 from ccswitch.auth.access import Access
-from ccswitch.http import agents, calls, campaigns, dispositions, events, session
-from ccswitch.http.request import FEW_FIELDS, LOGIN, NO_FIELDS, ApiRequest, Route, choice
+from ccswitch.http import agents, calls, campaigns, chats, dispositions, events, session, webchat
+from ccswitch.http.request import CHAT_MESSAGE, FEW_FIELDS, LOGIN, NO_FIELDS, ApiRequest, Route, choice
 
 
 def openapi_document() -> object:
@@ -61,5 +61,35 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/reload", Access.ADMIN, _reload, NO_FIELDS),
     Route("GET", "/api/route", Access.SUPERVISOR, calls.route),
     Route("GET", "/api/events", Access.USER, events.events),
+    # The web chat's customer side: public, each conversation's own bearer token (ccswitch.http.webchat).
+    Route("GET", "/chat/api/topics", Access.PUBLIC, webchat.topics),
+    Route("POST", "/chat/api/conversations", Access.PUBLIC, webchat.start, FEW_FIELDS),
+    Route("GET", "/chat/api/conversations/<name:conversation>", Access.PUBLIC, webchat.conversation),
+    Route("POST", "/chat/api/conversations/<name:conversation>/messages", Access.PUBLIC, webchat.post_message,
+          CHAT_MESSAGE),
+    Route("POST", "/chat/api/conversations/<name:conversation>/attachments", Access.PUBLIC, webchat.post_file,
+          upload=True),
+    Route("GET", "/chat/api/conversations/<name:conversation>/attachments/<name:attachment>", Access.PUBLIC,
+          webchat.get_file),
+    Route("POST", "/chat/api/conversations/<name:conversation>/typing", Access.PUBLIC, webchat.typing, NO_FIELDS),
+    Route("POST", "/chat/api/conversations/<name:conversation>/person", Access.PUBLIC, webchat.person, NO_FIELDS),
+    Route("POST", "/chat/api/conversations/<name:conversation>/end", Access.PUBLIC, webchat.end, NO_FIELDS),
+    Route("GET", "/chat/api/conversations/<name:conversation>/events", Access.PUBLIC, webchat.events),
+    Route("POST", "/chat/api/offline", Access.PUBLIC, webchat.offline, CHAT_MESSAGE),
+    # Its agent side (ccswitch.http.chats).
+    Route("GET", "/api/agents/<name:agent>/chats", Access.AGENT, chats.chats),
+    Route("GET", "/api/agents/<name:agent>/chats/events", Access.AGENT, chats.events),
+    Route("GET", "/api/agents/<name:agent>/chats/<name:conversation>", Access.AGENT, chats.transcript),
+    Route("POST", f"/api/agents/<name:agent>/chats/<name:conversation>/<{choice(chats.ACTIONS)}:action>",
+          Access.AGENT, chats.act, FEW_FIELDS),
+    Route("POST", "/api/agents/<name:agent>/chats/<name:conversation>/messages", Access.AGENT, chats.post_message,
+          CHAT_MESSAGE),
+    Route("POST", "/api/agents/<name:agent>/chats/<name:conversation>/typing", Access.AGENT, chats.typing,
+          NO_FIELDS),
+    Route("POST", "/api/agents/<name:agent>/chats/<name:conversation>/attachments", Access.AGENT, chats.post_file,
+          upload=True),
+    Route("GET", "/api/agents/<name:agent>/chats/<name:conversation>/attachments/<name:attachment>", Access.AGENT,
+          chats.get_file),
+    Route("GET", "/api/customers/history", Access.USER, chats.customer_history),
 )
 """Every API endpoint: who may use it (``ccswitch.auth.access``) and its handler by area."""

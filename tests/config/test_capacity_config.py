@@ -32,7 +32,9 @@ def capacity_of(tree: Tree, agent: str) -> AgentCapacity:
 
 def test_without_capacity_settings_every_agent_takes_one_call_at_a_time(tree: Tree) -> None:
     agents = load_config(tree.config_file, env={}).agents
-    assert all(agent.capacity == VOICE_ONLY for agent in agents.values())
+    with_chat = {"1000", "1001", "1005"}  # the shipped agents that take web chats (agents.yaml)
+    assert all(agent.capacity == VOICE_ONLY for agent in agents.values() if agent.id not in with_chat)
+    assert all(agents[agent].capacity.costs[Channel.CHAT] == 1 for agent in with_chat)
 
 
 def test_an_agents_capacity_is_read_with_the_default_rules_for_channels_it_leaves_out(tree: Tree) -> None:
@@ -55,7 +57,7 @@ def test_a_queues_capacity_is_the_default_of_its_agents_and_an_agents_own_wins(t
     assert config.queues["operator"].capacity == config.agents["1009"].capacity
     assert dict(config.agents["1009"].capacity.costs) == {Channel.VOICE: 3, Channel.CHAT: 1}
     assert config.agents["1008"].capacity.total == 2
-    assert config.agents["1000"].capacity == VOICE_ONLY  # sales sets none
+    assert config.agents["1002"].capacity == VOICE_ONLY  # sales sets none (nor does 1002)
 
 
 def test_the_first_of_an_agents_queues_with_a_capacity_gives_it(tree: Tree) -> None:

@@ -19,6 +19,7 @@ from ccswitch.campaign_files import check_config
 from . import (
     test_campaigns_config,
     test_capacity_config,
+    test_chat_config,
     test_chatbots_config,
     test_config_errors,
     test_overload_config,
@@ -28,11 +29,14 @@ from . import (
 from .conftest import REPO, Tree
 from .schema_support import describe, every_error, key_path, link_schemas, schema_errors, schema_name
 from .test_campaigns_config import CAMPAIGNS, PROMO, promo_with
+from .test_chat_config import SUPPORT_TOPIC, without_chat
+from .test_chatbots_config import without_the_shop
 
 MODULES: tuple[ModuleType, ...] = (
     test_config_errors, test_campaigns_config, test_routing_config, test_supervisors_config, test_overload_config,
     test_chatbots_config,
     test_capacity_config,
+    test_chat_config,
 )
 
 CROSS_FILE = "names a queue, menu or callback queue defined in another file: a schema sees one file"
@@ -115,7 +119,28 @@ def bot_pattern(pattern: str, why_not: str = "") -> Case:
                 "shop.intents.delivery.patterns[0]", why_not)
 
 
+CHAT_ORIGINS = 'site_origins: ["http://localhost:8080", "http://127.0.0.1:8080"]'
+
+
+def topic(source: str, line: str, key_path: str, why_not: str = "") -> Case:
+    """The shipped support topic of the web chat replaced by ``line`` (one or more topics)."""
+    return edit(source, MAIN, SUPPORT_TOPIC, line, f"chat.topics{key_path}", why_not)
+
+
 REFUSED = [
+    topic("test_a_topic_needs_exactly_one_of_a_bot_and_a_queue",
+          '    - {name: support, label: "Support", queue: support, bot: shop}', "[1]"),
+    topic("test_a_topic_needs_exactly_one_of_a_bot_and_a_queue", '    - {name: other, label: "Other"}', "[1]"),
+    topic("test_topic_names_are_safe_and_unique_and_labels_short",
+          '    - {name: "sales team", label: "Sales", queue: support}', "[1].name"),
+    topic("test_topic_names_are_safe_and_unique_and_labels_short",
+          f'    - {{name: other, label: "{"x" * 61}", queue: support}}', "[1].label"),
+    edit("test_a_site_origin_is_a_scheme_a_host_and_a_port_only", MAIN, CHAT_ORIGINS,
+         'site_origins: ["https://shop.example.com/"]', "chat.site_origins[0]"),
+    edit("test_limits_out_of_range_are_refused", MAIN, "max_attachment_mb: 10", "max_attachment_mb: 500",
+         "chat.max_attachment_mb"),
+    edit("test_an_unknown_key_suggests_the_likely_one", MAIN, "offer_timeout_s: 30", "offer_timout_s: 30",
+         "chat.offer_timout_s"),
     edit("test_an_overload_step_that_keeps_the_caller_on_the_node_is_refused", MAIN, "timezone:",
          "overload:\n  then: {queue: operator}\ntimezone:", "overload.then"),
     edit("test_unknown_key_suggests_the_likely_one", QUEUES, "max_wait_s: 120", "max_wiat_s: 120",
@@ -250,6 +275,10 @@ def remove(path: str) -> Callable[[Tree], object]:
 
 
 NOT_EXPRESSIBLE = [
+    topic("test_a_topics_bot_and_queue_must_exist", '    - {name: support, label: "Support", queue: suport}',
+          "[1].queue", CROSS_FILE),
+    topic("test_a_topics_bot_and_queue_must_exist", '    - {name: other, label: "Other", bot: shopp}', "[1].bot",
+          "names a chatbot defined in another file (chatbots.yaml): a schema sees one file"),
     edit("test_an_rtp_range_ending_before_it_starts_is_refused", MAIN, "      password: ClueCon",
          "      password: ClueCon\n      rtp_start_port: 30000\n      rtp_end_port: 20000",
          "freeswitch.nodes[0].rtp_end_port", PORT_ORDER),
@@ -318,6 +347,7 @@ NOT_A_DOCUMENT = [
 
 # Edits the config tests show the loader accepts: the schema accepts them too.
 ACCEPTED = [
+    Case("test_without_a_chat_section_chat_is_off", MAIN, without_chat, ""),
     edit("test_configured_limits_win_over_what_the_switch_reports", MAIN, "timezone:",
          "overload:\n  reserve: {sessions: 5, media_ports: 2}\n"
          "  then: {announce: queue/all_busy, cause: NORMAL_CIRCUIT_CONGESTION}\ntimezone:", ""),
@@ -349,8 +379,8 @@ ACCEPTED = [
           + "  blast: {prompt: campaigns/machine, ivr: main}\n", ""),
     edit("test_leap_days_are_dates", DIALPLAN, '"02-23"', '"02-29", 2028-02-29', ""),
     write("test_every_queue_with_a_star", SUPERVISORS, '"2002": {contact: user/2002, queues: "*"}\n', ""),
-    write("test_a_bot_without_calendar_or_catalogue_has_no_intents_that_need_them", BOTS, "plain: {queue: support}\n",
-          ""),
+    Case("test_a_bot_without_calendar_or_catalogue_has_no_intents_that_need_them", BOTS,
+         lambda tree: (without_the_shop(tree), tree.write(BOTS, "plain: {queue: support}\n")), ""),
     capacity("test_an_agents_capacity_is_read_with_the_default_rules_for_channels_it_leaves_out",
              "{total: 4, cost: {voice: 2, chat: 1}, offer_during: {voice: [chat]}}", ""),
     capacity("test_wrap_up_activities_and_a_single_name_for_a_list_of_one",
@@ -388,6 +418,7 @@ WITHOUT_A_CASE = {
     "test_catalogue_too_large": "a CSV file",
     "test_bad_catalogue_rows_are_reported_with_their_line_numbers": "a CSV file",
     "test_without_capacity_settings_every_agent_takes_one_call_at_a_time": "the shipped files",
+    "test_the_shipped_chat_has_a_topic_with_the_shop_bot_and_one_straight_to_support": "the shipped files",
 }
 
 

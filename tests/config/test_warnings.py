@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
+from ccswitch.acd.capacity import VOICE_ONLY
 from ccswitch.config import Config, DialplanRule, HourRange, load_config
 from ccswitch.config.loader import MAIN_KEYS
 from ccswitch.config.warnings import (
     ConfigWarning,
+    chat_topic_without_chat_agents,
     config_warnings,
     covers,
     default_esl_password,
@@ -87,6 +89,16 @@ def test_no_agents_at_all_and_a_queue_nobody_serves() -> None:
     assert no_agents(replace(SHIPPED, agents=MappingProxyType(without_sales))) == [ConfigWarning(
         "queue_without_agents", "config/queues.yaml", "sales",
         "no agent serves this queue: its calls wait 300 s, then queue operator")]
+
+
+def test_a_chat_topic_whose_queue_has_no_agent_taking_chats() -> None:
+    voice_only = {agent_id: replace(agent, capacity=VOICE_ONLY) if "sales" in agent.queues else agent
+                  for agent_id, agent in SHIPPED.agents.items()}
+
+    assert chat_topic_without_chat_agents(replace(SHIPPED, agents=MappingProxyType(voice_only))) == [ConfigWarning(
+        "chat_topic_without_chat_agents", "config/ccswitch.yaml", "chat.topics[0]",
+        "no agent of queue sales takes chats (an agent's or the queue's capacity: cost: {chat: 1}): the sales "
+        "topic's conversations would wait for nobody")]
 
 
 def test_an_empty_dialplan_that_hangs_every_call_up() -> None:

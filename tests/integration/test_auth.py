@@ -27,7 +27,8 @@ from .conftest import ContactCentre
 
 # Who holds the wrong role for each rule (acting on agent 1001, whose user is alice); none for PUBLIC and USER.
 WRONG_ROLE = {Access.AGENT: "bob", Access.SUPERVISOR: "alice", Access.MONITOR: "alice", Access.ADMIN: "sam"}
-PARAMS = {"agent": "1001", "target": "1001", "call": "1001", "session": "nosuch", "name": "renewals"}
+PARAMS = {"agent": "1001", "target": "1001", "call": "1001", "session": "nosuch", "name": "renewals",
+          "conversation": "nosuch", "attachment": "nosuch"}
 
 
 def _paths(route: Route) -> list[str]:
@@ -62,11 +63,16 @@ def _body(route: Route) -> dict[str, str] | None:
     return {"agent": "1001"} if route.method == "POST" else None
 
 
-def test_the_walk_covers_every_route_and_only_logging_in_and_the_description_are_public() -> None:
-    assert {(route.method, route.rule) for route in ROUTES if route.access is Access.PUBLIC} == {
+def test_the_walk_covers_every_route_and_only_logging_in_the_description_and_the_web_chat_are_public() -> None:
+    """The web chat's customer routes (``/chat/api/``) are public: each conversation has its own token."""
+    public = {(route.method, route.rule) for route in ROUTES if route.access is Access.PUBLIC}
+    web_chat = {(method, rule) for method, rule in public if rule.startswith("/chat/api/")}
+    assert public - web_chat == {
         ("GET", "/api/openapi.json"), ("POST", "/api/session"), ("GET", "/api/sso/login"), ("GET", "/api/sso/callback")}
+    assert {(method, rule) for method, rule in web_chat if "<name:conversation>" not in rule} == {
+        ("GET", "/chat/api/topics"), ("POST", "/chat/api/conversations"), ("POST", "/chat/api/offline")}
     users = {route.rule for route in ROUTES if route.access is Access.USER}
-    assert users == {"/api/info", "/api/session", "/api/events"}
+    assert users == {"/api/info", "/api/session", "/api/events", "/api/customers/history"}
     assert all(route.access in WRONG_ROLE for route in ROUTES if route.access not in (Access.PUBLIC, Access.USER))
 
 

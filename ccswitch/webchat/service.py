@@ -1,0 +1,470 @@
+"""``ChatService``: the web chat's shell, in the controller process. It keeps every conversation in the
+``ConversationLog``, lets the chatbot (pure: ``ccswitch.chat.bot``) talk first, hands the customer over to the ACD
+(``ChatDesk``) and tells each open stream what happened (``Feed``).
+
+Theory of operation
+-------------------
+A conversation starts with the topic the customer chose: a topic with a bot greets and answers until the bot hands
+over (asked for a person, or not understood too often); a topic with a queue goes to the desk at once. Every line
+anyone writes is appended to the log before anything else happens with it (the bot's answer, the desk's activity,
+the reply to the request), so a line the customer has seen acknowledged survives a crash. The customer proves each
+request with a bearer token given once at the start; only its sha256 is kept.
+
+What is only in memory: the bot's state of each conversation still with the bot (rebuilt after a restart by feeding
+the logged customer lines to the bot again: the bot is deterministic), and the feeds. The desk keeps the queued and
+offered conversations in the store itself, so a restart needs nothing from here for those.
+
+The engine's news (``DeskNews``) arrive on the controller's greenlet: they are put on a queue and this service's
+own greenlet turns them into stream events, never blocking the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import gevent
+import gevent.lock
+import gevent.queue
+
+from ccswitch.auth import limits
+from ccswitch.auth.gate import TooManyAttempts
+from ccswitch.chat import bot
+from ccswitch.chat.attachments import AttachmentStore
+from ccswitch.chat.hours import is_open
+from ccswitch.chat.messages import Attachment, ConversationRecord, Customer, Message, Sender
+from ccswitch.chat.text import printable
+from ccswitch.config.model import ChatBot, ChatTopic, Config
+from ccswitch.errors import CcswitchError, UnknownChoiceError, UnknownNameError
+from ccswitch.history.conversations import ConversationLog, HistoryItem
+from ccswitch.webchat.desk import AgentAction, ChatDesk, DeskNews, DeskStatus
+from ccswitch.webchat.feed import Feed
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 2000
+CHANNEL = "chat"
+# Conversations (and offline messages) one client address may start: ten at once, then one a minute; so a script
+# cannot open thousands, while a shop's visitors behind one office NAT are not turned away.
+PER_ADDRESS = limits.Rule(capacity=10, refill_per_s=1 / 60)
+
+
+class ChatInputError(CcswitchError):
+    """A request the chat cannot take: the message says what to change."""
+
+    error_id = "bad_request"
+
+
+class TooManyConversations(TooManyAttempts):
+    def __init__(self, retry_after: float) -> None:
+        CcswitchError.__init__(self, f"too many conversations from this address: try again in "
+                                     f"{int(retry_after) + 1} s")
+        self.retry_after = int(retry_after) + 1
+
+
+class ChatAccessError(CcswitchError):
+    """The conversation's token is missing (401 at the route) or not this conversation's (404: nothing is said
+    about whether the conversation exists)."""
+
+    error_id = "not_found"
+
+
+@dataclass
+class _Conversation:
+    record: ConversationRecord
+    bot: bot.Conversation | None  # while the bot talks; None once with the desk (or for a topic without a bot)
+    feed: Feed = field(default_factory=Feed)
+    lock: gevent.lock.RLock = field(default_factory=gevent.lock.RLock)  # one customer turn at a time
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    open: bool
+    reason: str | None  # "closed" | "no-agents" | None
+    topics: tuple[ChatTopic, ...]
+
+
+class ChatService:
+    def __init__(self, config: Callable[[], Config], log_: ConversationLog, desk: ChatDesk,
+                 clock: Callable[[], float], attachments: AttachmentStore | None = None) -> None:
+        self._config, self._log, self._desk, self._now = config, log_, desk, clock
+        self._attachments = attachments
+        self._open: dict[str, _Conversation] = {}
+        self._agent_feeds: dict[str, Feed] = {}
+        self._news: gevent.queue.Queue[DeskNews] = gevent.queue.Queue()
+        self._buckets: dict[str, limits.Bucket] = {}
+        self._resume()
+        desk.listen(self._news.put_nowait)
+        self._worker = gevent.spawn(self._tell_news)
+
+    def close(self) -> None:
+        self._worker.kill()
+
+    @property
+    def max_attachment_bytes(self) -> int:
+        return self._config().chat.max_attachment_bytes
+
+    # ------------------------------------------------------------------ the customer's side
+    def admit(self, address: str) -> None:
+        """Take one of the address's tokens to start a conversation; ``TooManyConversations`` when none is left."""
+        now = self._now()
+        wait = limits.retry_after(self._buckets.get(address), now, PER_ADDRESS)
+        if wait:
+            raise TooManyConversations(wait)
+        self._buckets = {key: bucket for key, bucket in self._buckets.items()
+                         if not limits.is_full(bucket, now, PER_ADDRESS)}
+        self._buckets[address] = limits.penalise(self._buckets.get(address), now, PER_ADDRESS)
+
+    def availability(self) -> Availability:
+        """Whether a person can answer now: some topic's queue has an agent logged in and, for a topic with a
+        bot that has a calendar, it is open; else the first reason found."""
+        config, reasons = self._config(), []
+        for topic in config.chat.topics:
+            reason = self._closed_reason(config, topic)
+            if reason is None:
+                return Availability(True, None, config.chat.topics)
+            reasons.append(reason)
+        return Availability(False, reasons[0] if reasons else "no-agents", config.chat.topics)
+
+    def start(self, topic_name: str, customer: Customer) -> tuple[ConversationRecord, str]:
+        """A new conversation and its customer's token (returned once, never kept): the topic's bot greets, or
+        the conversation is queued for a person."""
+        config, now = self._config(), self._now()
+        topic = self._topic(config, topic_name)
+        chatbot = config.chatbots.get(topic.bot or "")
+        token = secrets.token_urlsafe(32)
+        record = ConversationRecord(
+            id=secrets.token_urlsafe(16), channel=CHANNEL, queue=topic.queue or (chatbot.queue if chatbot else ""),
+            topic=topic.name, customer=customer, started_at=now, token_hash=_hash(token),
+            language=chatbot.language if chatbot else "")
+        self._log.open(record)
+        conversation = _Conversation(record, bot.new_conversation(chatbot) if chatbot else None)
+        self._open[record.id] = conversation
+        if chatbot is not None:
+            self._bot_turn(conversation, bot.Opened())
+        else:
+            self._hand_over(conversation)
+        return record, token
+
+    def conversation(self, conversation_id: str, token: str) -> ConversationRecord:
+        """The conversation whose customer holds ``token``; ``ChatAccessError`` otherwise."""
+        record = self.record(conversation_id)
+        if record is None or not hmac.compare_digest(record.token_hash, _hash(token)):
+            raise ChatAccessError("no such conversation for this token")
+        return record
+
+    def post(self, conversation_id: str, text: str) -> Message:
+        """The customer's message, durable; then the bot answers it or the desk sees the activity."""
+        conversation = self._live(conversation_id)
+        with conversation.lock:
+            message = self._append(conversation, Sender.CUSTOMER, conversation.record.customer.name, _clean(text))
+            if conversation.bot is not None:
+                self._bot_turn(conversation, bot.CustomerMessage(message.text))
+            else:
+                self._desk.activity(conversation_id, Sender.CUSTOMER, message.at)
+        return message
+
+    def send_file(self, conversation_id: str, sender: Sender, author: str, filename: str, data: bytes) -> Message:
+        """A file from the customer or the agent (``AttachmentRefused`` says why one is not taken)."""
+        if self._attachments is None:
+            raise ChatInputError("this chat takes no files (chat.attachments is not set)")
+        conversation = self._live(conversation_id)
+        attachment = self._attachments.save(conversation_id, filename, data)
+        message = self._append(conversation, sender, author, "", attachment)
+        if conversation.bot is None:
+            self._desk.activity(conversation_id, sender, message.at)
+        return message
+
+    def attachment(self, conversation_id: str, attachment_id: str) -> tuple[Attachment, Path] | None:
+        return None if self._attachments is None else self._attachments.open(conversation_id, attachment_id)
+
+    def typing(self, conversation_id: str, sender: Sender) -> None:
+        """Not kept: only the other side's open streams hear of it."""
+        conversation = self._live(conversation_id)
+        if sender is Sender.CUSTOMER:
+            agent = self._agent_of(conversation_id)
+            if agent is not None:
+                self._agent_feed(agent).publish("typing", {"id": conversation_id, "sender": sender.value})
+        else:
+            conversation.feed.publish("typing", {"sender": sender.value})
+
+    def ask_for_person(self, conversation_id: str) -> None:
+        conversation = self._live(conversation_id)
+        with conversation.lock:
+            if conversation.bot is not None:
+                self._bot_turn(conversation, bot.PersonRequested())
+
+    def end(self, conversation_id: str) -> None:
+        """The customer left: the desk lets go of the conversation, the record is closed."""
+        conversation = self._open.get(conversation_id)
+        if conversation is None:
+            return
+        with conversation.lock:
+            with_bot = conversation.bot is not None
+            if not with_bot:
+                self._desk.gone(conversation_id)
+            self._append(conversation, Sender.SYSTEM, "", "The customer left the chat.")
+            agent = self._agent_of(conversation_id) or conversation.record.agent
+            outcome = "bot" if with_bot else ("answered" if agent else "abandoned")
+            self._finish(conversation, outcome)
+
+    def leave_message(self, topic_name: str, customer: Customer, text: str) -> ConversationRecord:
+        """The offline form: kept as a conversation already ended, with outcome "offline" and its message."""
+        config, now = self._config(), self._now()
+        topic = self._topic(config, topic_name)
+        chatbot = config.chatbots.get(topic.bot or "")
+        record = ConversationRecord(
+            id=secrets.token_urlsafe(16), channel=CHANNEL, queue=topic.queue or (chatbot.queue if chatbot else ""),
+            topic=topic.name, customer=customer, started_at=now, token_hash="", ended_at=now, outcome="offline")
+        self._log.open(record)
+        self._log.append(record.id, Sender.CUSTOMER, customer.name, _clean(text), now)
+        return record
+
+    def messages(self, conversation_id: str, after: int = 0) -> list[Message]:
+        return self._log.messages(conversation_id, after)
+
+    def status(self, conversation_id: str) -> tuple[str, DeskStatus | None]:
+        """"bot", "queued", "with_agent" or "ended", and where the desk holds it."""
+        conversation = self._open.get(conversation_id)
+        if conversation is None:
+            return "ended", None
+        if conversation.bot is not None:
+            return "bot", None
+        held = self._desk.status(conversation_id)
+        if held is None or held.phase == "ended":
+            return "ended", held
+        return ("with_agent" if held.phase == "active" else "queued"), held
+
+    def feed(self, conversation_id: str) -> Feed:
+        conversation = self._open.get(conversation_id)
+        return conversation.feed if conversation is not None else Feed()
+
+    # ------------------------------------------------------------------ the agent's side
+    def agent_feed(self, agent: str) -> Feed:
+        return self._agent_feed(agent)
+
+    def customer_history(self, customer: Customer) -> list[HistoryItem]:
+        return self._log.customer_history(customer)
+
+    def held_by(self, agent: str) -> list[DeskStatus]:
+        return self._desk.held_by(agent)
+
+    def is_held_by(self, conversation_id: str, agent: str) -> bool:
+        """Offered to or taken by ``agent`` now, or answered by them before."""
+        held = self._desk.status(conversation_id)
+        if held is not None and held.agent == agent:
+            return True
+        record = self.record(conversation_id)
+        return record is not None and record.agent == agent
+
+    def agent_post(self, agent: str, conversation_id: str, text: str) -> Message:
+        conversation = self._live(conversation_id)
+        self._must_hold(agent, conversation_id)
+        message = self._append(conversation, Sender.AGENT, agent, _clean(text))
+        self._desk.activity(conversation_id, Sender.AGENT, message.at)
+        return message
+
+    def agent_act(self, agent: str, conversation_id: str, action: AgentAction, *, disposition: str | None = None,
+                  to_queue: str | None = None, to_agent: str | None = None) -> None:
+        """Forward the action to the desk (which refuses one not allowed), then say in the conversation what
+        changed for the customer."""
+        conversation = self._live(conversation_id)
+        if disposition is not None:
+            self._check_disposition(conversation.record.queue, disposition)
+        self._desk.act(agent, conversation_id, action, disposition=disposition, to_queue=to_queue, to_agent=to_agent)
+        name = self._agent_name(agent)
+        if action == "accept":
+            conversation.record = self._log.update(conversation_id, agent=agent)
+            self._append(conversation, Sender.SYSTEM, "", f"{name} joined the chat.")
+        elif action == "transfer":
+            self._append(conversation, Sender.SYSTEM, "", f"{name} transferred the chat to "
+                                                          f"{to_queue or self._agent_name(to_agent or '')}.")
+        elif action == "close":
+            self._append(conversation, Sender.SYSTEM, "", f"{name} closed the chat.")
+            self._finish(conversation, "answered", disposition)
+        self._publish_status(conversation)
+
+    # ------------------------------------------------------------------ inside
+    def _resume(self) -> None:
+        """After a restart: every conversation not ended is open again; those still with the bot get its state
+        back by replaying the customer's lines (a handover it reaches again goes to the desk, unless the desk
+        already holds the conversation)."""
+        config = self._config()
+        for record in self._log.open_conversations():
+            if record.channel != CHANNEL:
+                continue
+            conversation = _Conversation(record, None)
+            self._open[record.id] = conversation
+            topic = next((topic for topic in config.chat.topics if topic.name == record.topic), None)
+            chatbot = config.chatbots.get(topic.bot or "") if topic else None
+            if chatbot is None or self._desk.status(record.id) is not None:
+                continue
+            state, handover = self._replayed(chatbot, record)
+            if handover:
+                self._hand_over(conversation)
+            else:
+                conversation.bot = state
+
+    def _replayed(self, chatbot: ChatBot, record: ConversationRecord) -> tuple[bot.Conversation, bool]:
+        """The bot's state after the logged conversation, and whether it handed over on the way."""
+        zone = self._config().timezone
+        state = bot.step(chatbot, bot.new_conversation(chatbot), bot.Opened(),
+                         datetime.fromtimestamp(record.started_at, zone)).conversation
+        for message in self._log.messages(record.id):
+            if message.sender is Sender.CUSTOMER and message.text:
+                turn = bot.step(chatbot, state, bot.CustomerMessage(message.text),
+                                datetime.fromtimestamp(message.at, zone))
+                state = turn.conversation
+                if turn.handover is not None:
+                    return state, True
+        return state, False
+
+    def _bot_turn(self, conversation: _Conversation, event: bot.BotEvent) -> None:
+        assert conversation.bot is not None
+        config = self._config()
+        chatbot = config.chatbots[conversation.bot.bot]
+        turn = bot.step(chatbot, conversation.bot, event, datetime.fromtimestamp(self._now(), config.timezone))
+        conversation.bot = turn.conversation
+        for reply in turn.replies:
+            self._append(conversation, Sender.BOT, chatbot.name, reply)
+        if turn.handover is not None:
+            conversation.bot = None
+            self._hand_over(conversation)
+
+    def _hand_over(self, conversation: _Conversation) -> None:
+        record = conversation.record
+        size = len(self._log.messages(record.id))
+        self._desk.queue(record.id, record.queue, record.customer, self._now(), size)
+        self._publish_status(conversation)
+
+    def _finish(self, conversation: _Conversation, outcome: str, disposition: str | None = None) -> None:
+        record = conversation.record
+        conversation.record = self._log.update(record.id, ended_at=self._now(), outcome=outcome,
+                                               disposition=disposition)
+        self._open.pop(record.id, None)
+        conversation.feed.publish("status", {"status": "ended", "agent": None, "position": None,
+                                             "expected_wait_s": None})
+
+    def _append(self, conversation: _Conversation, sender: Sender, author: str, text: str,
+                attachment: Attachment | None = None) -> Message:
+        message = self._log.append(conversation.record.id, sender, author, text, self._now(), attachment)
+        conversation.feed.publish("message", message_view(message))
+        agent = self._agent_of(conversation.record.id)
+        if agent is not None:
+            self._agent_feed(agent).publish("message", {"id": conversation.record.id, **message_view(message)})
+        return message
+
+    def _publish_status(self, conversation: _Conversation) -> None:
+        conversation.feed.publish("status", self.status_view(conversation.record.id))
+
+    def status_view(self, conversation_id: str) -> dict[str, object]:
+        status, held = self.status(conversation_id)
+        agent = held.agent if held is not None and held.phase == "active" else None
+        return {"status": status, "agent": self._agent_name(agent) if agent else None,
+                "position": held.position if held is not None and status == "queued" else None,
+                "expected_wait_s": held.expected_wait_s if held is not None and status == "queued" else None}
+
+    def _tell_news(self) -> None:
+        while True:
+            news = self._news.get()
+            try:
+                self._tell(news)
+            except Exception:  # one bad piece of news must not stop the others reaching the streams
+                log.exception("chat %s: news %s not told", news.contact, news.kind)
+
+    def _tell(self, news: DeskNews) -> None:
+        if news.agent is not None:
+            event = "offer" if news.kind == "offered" else news.kind
+            self._agent_feed(news.agent).publish(event, {"id": news.contact, **self._summary(news.contact)})
+        conversation = self._open.get(news.contact)
+        if conversation is not None:
+            self._publish_status(conversation)
+
+    def _summary(self, conversation_id: str) -> dict[str, object]:
+        record = self.record(conversation_id)
+        if record is None:
+            return {}
+        return {"customer": customer_view(record.customer), "topic": record.topic, "queue": record.queue}
+
+    def record(self, conversation_id: str) -> ConversationRecord | None:
+        conversation = self._open.get(conversation_id)
+        return conversation.record if conversation is not None else self._log.get(conversation_id)
+
+    def _live(self, conversation_id: str) -> _Conversation:
+        conversation = self._open.get(conversation_id)
+        if conversation is None:
+            raise ChatInputError("the conversation has ended")
+        return conversation
+
+    def _must_hold(self, agent: str, conversation_id: str) -> None:
+        held = self._desk.status(conversation_id)
+        if held is None or held.agent != agent or held.phase != "active":
+            raise ChatInputError(f"agent {agent} does not have this conversation open (accept the offer first)")
+
+    def _check_disposition(self, queue: str, disposition: str) -> None:
+        found = self._config().queues.get(queue)
+        allowed = found.dispositions if found is not None else ()
+        if disposition not in allowed:
+            raise UnknownChoiceError(f"unknown disposition (queue {queue} has: {', '.join(allowed) or 'none'})")
+
+    def _agent_of(self, conversation_id: str) -> str | None:
+        held = self._desk.status(conversation_id) if conversation_id in self._open else None
+        return held.agent if held is not None and held.phase in ("offered", "active") else None
+
+    def _agent_feed(self, agent: str) -> Feed:
+        return self._agent_feeds.setdefault(agent, Feed())
+
+    def _agent_name(self, agent: str) -> str:
+        found = self._config().agents.get(agent)
+        return found.name if found is not None else agent
+
+    def _topic(self, config: Config, name: str) -> ChatTopic:
+        topic = next((topic for topic in config.chat.topics if topic.name == name), None)
+        if topic is None:
+            known = ", ".join(topic.name for topic in config.chat.topics) or "none: chat is off"
+            raise UnknownNameError(f"unknown topic (known: {known})")
+        return topic
+
+    def _closed_reason(self, config: Config, topic: ChatTopic) -> str | None:
+        chatbot = config.chatbots.get(topic.bot or "")
+        queue = topic.queue or (chatbot.queue if chatbot else "")
+        if chatbot is not None and chatbot.calendar is not None and not is_open(
+                chatbot.calendar, datetime.fromtimestamp(self._now(), config.timezone)):
+            return "closed"
+        return None if self._desk.staffed(queue) else "no-agents"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _clean(text: str) -> str:
+    cleaned = printable(text).strip()
+    if not cleaned:
+        raise ChatInputError("the message is empty")
+    if len(cleaned) > MAX_TEXT_CHARS:
+        raise ChatInputError(f"a message may have at most {MAX_TEXT_CHARS} characters")
+    return cleaned
+
+
+def message_view(message: Message) -> dict[str, object]:
+    attachment = message.attachment
+    return {"seq": message.seq, "at": message.at, "sender": message.sender.value, "author": message.author,
+            "text": message.text,
+            "attachment": None if attachment is None else {"id": attachment.id, "name": attachment.name,
+                                                           "media_type": attachment.media_type,
+                                                           "size": attachment.size}}
+
+
+def customer_view(customer: Customer) -> dict[str, str]:
+    return {"name": customer.name, "email": customer.email, "phone": customer.phone}
+
+
+__all__ = ["Availability", "ChatAccessError", "ChatInputError", "ChatService", "TooManyConversations", "customer_view",
+           "message_view"]
