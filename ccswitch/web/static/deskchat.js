@@ -150,7 +150,7 @@ function addMessage(message) {
   const attachment = message.attachment
     ? el("a", {href: conversationPath(open.id, `/attachments/${encodeURIComponent(message.attachment.id)}`),
                target: "_blank", rel: "noopener", class: "attachment"},
-         `📎 ${message.attachment.name} (${Math.ceil(message.attachment.size / 1024)} KB)`)
+         `${message.attachment.name} (${Math.ceil(message.attachment.size / 1024)} KB)`)
     : null;
   const author = message.sender === "system" ? "" : `${message.author || t(message.sender)}: `;
   open.transcript.append(el("div", {class: `message ${message.sender}`},
