@@ -38,6 +38,7 @@ from ccswitch.sim import AgentPhone, CallerScript, EslServer, SimSwitch, run_loa
 from ccswitch.sim.people import PhoneBehaviour
 from ccswitch.stats import QueueFigures, Stats
 from ccswitch.store.memory import MemoryStore
+from ccswitch.webchat import open_chat
 
 TOLL_FREE_DID = "88005550556"
 Echo = Callable[[str], None]
@@ -157,8 +158,10 @@ def _run(options: DemoOptions, config: Config, phones: list[AgentPhone], arrival
     history = open_history(config.history_url)
     writer = HistoryWriter(history)
     controller = Controller(config, MemoryStore(), clock, record=writer.submit)
+    chat, chat_log = (open_chat(controller) if options.http_port is not None else None) or (None, None)
     http = (None if options.http_port is None
-            else serve_http(controller.metrics, "127.0.0.1", options.http_port, controller, setting="--http-port"))
+            else serve_http(controller.metrics, "127.0.0.1", options.http_port, controller, setting="--http-port",
+                            chat=chat))
     controller.start()
     start = clock.now()
     echo(f"ccswitch demo: {options.calls} calls to 8-800-555-0556 over {options.minutes:g} simulated minutes, "
@@ -179,6 +182,9 @@ def _run(options: DemoOptions, config: Config, phones: list[AgentPhone], arrival
         load.kill()
         if http is not None:
             http.stop()
+        if chat is not None and chat_log is not None:
+            chat.close()
+            chat_log.close()
         controller.stop()
         server.stop()
         writer.close()

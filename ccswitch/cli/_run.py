@@ -41,6 +41,7 @@ def run(config_path: Path) -> None:
     from ccswitch.history import HistoryWriter, open_history
     from ccswitch.http import serve_http
     from ccswitch.store import open_store
+    from ccswitch.webchat import open_chat
 
     try:
         config = load_config(config_path)
@@ -61,9 +62,9 @@ def run(config_path: Path) -> None:
     controller = Controller(config, store, WallClock(), record=writer.submit, leases=leases,
                             on_lease_lost=lease_lost.set)
     try:  # before connecting anything: a port already taken is one line naming the setting, not a traceback
+        chat, chat_log = open_chat(controller) or (None, None)  # none without chat topics
         http_server = serve_http(controller.metrics, config.http.host, config.http.port, controller, history,
-                                 setting=f"{config_path}: http.port", gate=gate,
-                                 audit=writer.submit)
+                                 setting=f"{config_path}: http.port", gate=gate, audit=writer.submit, chat=chat)
     except CcswitchError as exc:
         raise click.ClickException(str(exc)) from exc
     controller.start()
@@ -74,6 +75,9 @@ def run(config_path: Path) -> None:
     click.echo(f"ccswitch running: {', '.join(f'{n.name}={n.host}:{n.port}' for n in config.nodes)}")
     gevent.wait([stopping, lease_lost], count=1)
     http_server.stop()
+    if chat is not None and chat_log is not None:
+        chat.close()
+        chat_log.close()
     controller.stop()
     writer.close()
     history.close()

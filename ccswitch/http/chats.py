@@ -8,6 +8,7 @@ queues and an admin in; a conversation that is not the agent's is 404 to all of 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import cast
 
 from flask import Response, request
@@ -18,7 +19,8 @@ from ccswitch.http.errors import BadRequest, NotFound, json_response
 from ccswitch.http.request import ApiRequest, text
 from ccswitch.http.webchat import chat_of, file_reply, follow, message_text, read_upload, send_file_as, sse_response
 from ccswitch.webchat.desk import AgentAction
-from ccswitch.webchat.service import ChatService, customer_view, message_view
+from ccswitch.webchat.service import ChatService
+from ccswitch.webchat.views import customer_view, message_view
 
 ACTIONS = ("accept", "decline", "close", "transfer")
 
@@ -94,7 +96,11 @@ def events(api: ApiRequest) -> Response:
     if not raw.isdigit() or len(raw) > 12:
         raise BadRequest("'after' must be an event number")
 
-    return sse_response(follow(feed, int(raw), None))
+    def stream() -> Iterator[str]:
+        yield ": connected\n\n"  # the headers go with the first line: the client knows at once it is listening
+        yield from follow(feed, int(raw), None)
+
+    return sse_response(stream())
 
 
 def customer_history(api: ApiRequest) -> object:

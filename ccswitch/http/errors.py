@@ -70,10 +70,11 @@ def error_response(exc: CcswitchError) -> Response:
 
 def http_error(exc: HTTPException) -> Response:
     """Werkzeug's refusals (no such route, a method the route does not take) in the API's JSON with stable ids."""
-    if isinstance(exc, werkzeug.exceptions.MethodNotAllowed):
-        methods = sorted(set(exc.valid_methods or ()) - {"HEAD", "OPTIONS"})
+    methods = sorted(set(getattr(exc, "valid_methods", None) or ()) - {"HEAD", "OPTIONS"})
+    if isinstance(exc, werkzeug.exceptions.MethodNotAllowed) and methods:
         return error_response(MethodNotAllowed(tuple(methods)))
-    if isinstance(exc, werkzeug.exceptions.NotFound):
+    # A path only the web chat's CORS preflight (OPTIONS /chat/api/…) takes is no resource.
+    if isinstance(exc, werkzeug.exceptions.NotFound | werkzeug.exceptions.MethodNotAllowed):
         if request.path.startswith("/api/"):
             return error_response(NotFound("no such API route"))
         return error_response(NotFound("no such path (the API is under /api/, metrics at /metrics)"))

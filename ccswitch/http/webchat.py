@@ -22,11 +22,13 @@ from ccswitch.auth.gate import NotAuthenticated
 from ccswitch.chat.attachments import AttachmentRefused
 from ccswitch.chat.messages import ConversationRecord, Customer, Message, Sender
 from ccswitch.chat.text import printable
+from ccswitch.errors import StoreError
 from ccswitch.history.model import phone_key
 from ccswitch.http.errors import BadRequest, BodyTooLarge, NotFound, UnsupportedMediaType, json_response
 from ccswitch.http.request import MAX_NAME, ApiRequest, text
 from ccswitch.webchat.feed import Feed
-from ccswitch.webchat.service import ChatService, message_view
+from ccswitch.webchat.service import ChatService
+from ccswitch.webchat.views import message_view
 
 MAX_CUSTOMER_NAME = 100
 MAX_OFFLINE_TEXT = 4000
@@ -36,6 +38,7 @@ _EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}")
 _VISITOR = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _STREAM_S = 300.0  # a stream ends then; the browser's EventSource reconnects with Last-Event-ID
 _KEEP_ALIVE_S = 15.0
+_RESUME_S = 10.0  # how long a request waits for the chat to take back its conversations after a start
 _WIDGET = Path(__file__).resolve().parent.parent / "web" / "static" / "chat"
 WIDGET_FILES = {"widget.js": "widget.js", "widget.css": "widget.css", "demo": "demo.html"}
 
@@ -43,6 +46,8 @@ WIDGET_FILES = {"widget.js": "widget.js", "widget.css": "widget.css", "demo": "d
 def chat_of(api: ApiRequest) -> ChatService:
     if api.chat is None:
         raise NotFound("the web chat is not running (no chat: topics in ccswitch.yaml)")
+    if not api.chat.wait_resumed(_RESUME_S):
+        raise StoreError("the web chat is still starting: try again in a moment")
     return api.chat
 
 

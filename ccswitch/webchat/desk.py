@@ -40,7 +40,7 @@ class DeskNews:
 
 
 class ChatDesk(Protocol):
-    def queue(self, contact: str, queue: str, customer: Customer, at: float, transcript_size: int) -> None:
+    def queue(self, contact: str, queue: str, customer: Customer, at: float) -> None:
         """Queue the conversation for a person (the store keeps it: a restart finds it); UnknownNameError for an
         unknown queue."""
 
@@ -70,7 +70,7 @@ class ControllerDesk:
     def __init__(self, controller: Controller) -> None:
         self._controller = controller
 
-    def queue(self, contact: str, queue: str, customer: Customer, at: float, transcript_size: int) -> None:
+    def queue(self, contact: str, queue: str, customer: Customer, at: float) -> None:
         self._controller.text_arrived(TextArrival(contact, Channel.CHAT, queue, customer, at))
 
     def act(self, agent: str, contact: str, action: AgentAction, *, disposition: str | None = None,

@@ -30,49 +30,28 @@ from datetime import datetime
 from pathlib import Path
 
 import gevent
+import gevent.event
 import gevent.lock
 import gevent.queue
 
-from ccswitch.auth import limits
-from ccswitch.auth.gate import TooManyAttempts
 from ccswitch.chat import bot
 from ccswitch.chat.attachments import AttachmentStore
-from ccswitch.chat.hours import is_open
 from ccswitch.chat.messages import Attachment, ConversationRecord, Customer, Message, Sender
 from ccswitch.chat.text import printable
-from ccswitch.config.model import ChatBot, ChatTopic, Config
-from ccswitch.errors import CcswitchError, UnknownChoiceError, UnknownNameError
+from ccswitch.config.model import ChatBot, Config
+from ccswitch.errors import CcswitchError, UnknownChoiceError
 from ccswitch.history.conversations import ConversationLog, HistoryItem
+from ccswitch.webchat.admission import Admission
 from ccswitch.webchat.desk import AgentAction, ChatDesk, DeskNews, DeskStatus
+from ccswitch.webchat.errors import ChatAccessError, ChatInputError
 from ccswitch.webchat.feed import Feed
+from ccswitch.webchat.topics import Availability, availability, bot_of, find_topic, queue_of
+from ccswitch.webchat.views import customer_view, message_view
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 2000
 CHANNEL = "chat"
-# Conversations (and offline messages) one client address may start: ten at once, then one a minute; so a script
-# cannot open thousands, while a shop's visitors behind one office NAT are not turned away.
-PER_ADDRESS = limits.Rule(capacity=10, refill_per_s=1 / 60)
-
-
-class ChatInputError(CcswitchError):
-    """A request the chat cannot take: the message says what to change."""
-
-    error_id = "bad_request"
-
-
-class TooManyConversations(TooManyAttempts):
-    def __init__(self, retry_after: float) -> None:
-        CcswitchError.__init__(self, f"too many conversations from this address: try again in "
-                                     f"{int(retry_after) + 1} s")
-        self.retry_after = int(retry_after) + 1
-
-
-class ChatAccessError(CcswitchError):
-    """The conversation's token is missing (401 at the route) or not this conversation's (404: nothing is said
-    about whether the conversation exists)."""
-
-    error_id = "not_found"
 
 
 @dataclass
@@ -81,13 +60,7 @@ class _Conversation:
     bot: bot.Conversation | None  # while the bot talks; None once with the desk (or for a topic without a bot)
     feed: Feed = field(default_factory=Feed)
     lock: gevent.lock.RLock = field(default_factory=gevent.lock.RLock)  # one customer turn at a time
-
-
-@dataclass(frozen=True, slots=True)
-class Availability:
-    open: bool
-    reason: str | None  # "closed" | "no-agents" | None
-    topics: tuple[ChatTopic, ...]
+    ending: bool = False  # this service is ending it: the desk's "ended" news is no news
 
 
 class ChatService:
@@ -98,10 +71,16 @@ class ChatService:
         self._open: dict[str, _Conversation] = {}
         self._agent_feeds: dict[str, Feed] = {}
         self._news: gevent.queue.Queue[DeskNews] = gevent.queue.Queue()
-        self._buckets: dict[str, limits.Bucket] = {}
-        self._resume()
+        self._admission = Admission()
+        self._resumed = gevent.event.Event()
         desk.listen(self._news.put_nowait)
-        self._worker = gevent.spawn(self._tell_news)
+        self._worker = gevent.spawn(self._run)
+
+    def wait_resumed(self, timeout: float) -> bool:
+        """Whether the conversations open before a restart are open again (the desk answers once the controller
+        runs, so this service may be made before the controller starts)."""
+        self._resumed.wait(timeout)
+        return bool(self._resumed.is_set())
 
     def close(self) -> None:
         self._worker.kill()
@@ -112,35 +91,23 @@ class ChatService:
 
     # ------------------------------------------------------------------ the customer's side
     def admit(self, address: str) -> None:
-        """Take one of the address's tokens to start a conversation; ``TooManyConversations`` when none is left."""
-        now = self._now()
-        wait = limits.retry_after(self._buckets.get(address), now, PER_ADDRESS)
-        if wait:
-            raise TooManyConversations(wait)
-        self._buckets = {key: bucket for key, bucket in self._buckets.items()
-                         if not limits.is_full(bucket, now, PER_ADDRESS)}
-        self._buckets[address] = limits.penalise(self._buckets.get(address), now, PER_ADDRESS)
+        """Count a conversation (or offline message) started from ``address``; ``TooManyConversations`` beyond
+        ``admission.PER_ADDRESS``."""
+        self._admission.admit(address, self._now())
 
     def availability(self) -> Availability:
-        """Whether a person can answer now: some topic's queue has an agent logged in and, for a topic with a
-        bot that has a calendar, it is open; else the first reason found."""
-        config, reasons = self._config(), []
-        for topic in config.chat.topics:
-            reason = self._closed_reason(config, topic)
-            if reason is None:
-                return Availability(True, None, config.chat.topics)
-            reasons.append(reason)
-        return Availability(False, reasons[0] if reasons else "no-agents", config.chat.topics)
+        config = self._config()
+        return availability(config, datetime.fromtimestamp(self._now(), config.timezone), self._desk.staffed)
 
     def start(self, topic_name: str, customer: Customer) -> tuple[ConversationRecord, str]:
         """A new conversation and its customer's token (returned once, never kept): the topic's bot greets, or
         the conversation is queued for a person."""
         config, now = self._config(), self._now()
-        topic = self._topic(config, topic_name)
-        chatbot = config.chatbots.get(topic.bot or "")
+        topic = find_topic(config, topic_name)
+        chatbot = bot_of(config, topic)
         token = secrets.token_urlsafe(32)
         record = ConversationRecord(
-            id=secrets.token_urlsafe(16), channel=CHANNEL, queue=topic.queue or (chatbot.queue if chatbot else ""),
+            id=secrets.token_urlsafe(16), channel=CHANNEL, queue=queue_of(config, topic),
             topic=topic.name, customer=customer, started_at=now, token_hash=_hash(token),
             language=chatbot.language if chatbot else "")
         self._log.open(record)
@@ -175,7 +142,8 @@ class ChatService:
         if self._attachments is None:
             raise ChatInputError("this chat takes no files (chat.attachments is not set)")
         conversation = self._live(conversation_id)
-        attachment = self._attachments.save(conversation_id, filename, data)
+        # Written and synced to disk in a thread: a 10 MB file must not hold up every other conversation.
+        attachment = gevent.get_hub().threadpool.apply(self._attachments.save, (conversation_id, filename, data))
         message = self._append(conversation, sender, author, "", attachment)
         if conversation.bot is None:
             self._desk.activity(conversation_id, sender, message.at)
@@ -207,6 +175,7 @@ class ChatService:
             return
         with conversation.lock:
             with_bot = conversation.bot is not None
+            conversation.ending = True
             if not with_bot:
                 self._desk.gone(conversation_id)
             self._append(conversation, Sender.SYSTEM, "", "The customer left the chat.")
@@ -217,10 +186,9 @@ class ChatService:
     def leave_message(self, topic_name: str, customer: Customer, text: str) -> ConversationRecord:
         """The offline form: kept as a conversation already ended, with outcome "offline" and its message."""
         config, now = self._config(), self._now()
-        topic = self._topic(config, topic_name)
-        chatbot = config.chatbots.get(topic.bot or "")
+        topic = find_topic(config, topic_name)
         record = ConversationRecord(
-            id=secrets.token_urlsafe(16), channel=CHANNEL, queue=topic.queue or (chatbot.queue if chatbot else ""),
+            id=secrets.token_urlsafe(16), channel=CHANNEL, queue=queue_of(config, topic),
             topic=topic.name, customer=customer, started_at=now, token_hash="", ended_at=now, outcome="offline")
         self._log.open(record)
         self._log.append(record.id, Sender.CUSTOMER, customer.name, _clean(text), now)
@@ -277,12 +245,20 @@ class ChatService:
         conversation = self._live(conversation_id)
         if disposition is not None:
             self._check_disposition(conversation.record.queue, disposition)
-        self._desk.act(agent, conversation_id, action, disposition=disposition, to_queue=to_queue, to_agent=to_agent)
+        conversation.ending = action == "close"
+        try:
+            self._desk.act(agent, conversation_id, action, disposition=disposition, to_queue=to_queue,
+                           to_agent=to_agent)
+        except CcswitchError:
+            conversation.ending = False
+            raise
         name = self._agent_name(agent)
         if action == "accept":
             conversation.record = self._log.update(conversation_id, agent=agent)
             self._append(conversation, Sender.SYSTEM, "", f"{name} joined the chat.")
         elif action == "transfer":
+            if to_queue is not None:
+                conversation.record = self._log.update(conversation_id, queue=to_queue)
             self._append(conversation, Sender.SYSTEM, "", f"{name} transferred the chat to "
                                                           f"{to_queue or self._agent_name(to_agent or '')}.")
         elif action == "close":
@@ -292,20 +268,20 @@ class ChatService:
 
     # ------------------------------------------------------------------ inside
     def _resume(self) -> None:
-        """After a restart: every conversation not ended is open again; those still with the bot get its state
-        back by replaying the customer's lines (a handover it reaches again goes to the desk, unless the desk
-        already holds the conversation)."""
+        """After a restart: every conversation not ended is open again. The desk keeps those it was given; one it
+        does not hold is still with the bot, which gets its state back by replaying the customer's lines, or was
+        about to be queued when the controller stopped: it is queued now (a customer is never left with nobody)."""
         config = self._config()
         for record in self._log.open_conversations():
             if record.channel != CHANNEL:
                 continue
             conversation = _Conversation(record, None)
             self._open[record.id] = conversation
-            topic = next((topic for topic in config.chat.topics if topic.name == record.topic), None)
-            chatbot = config.chatbots.get(topic.bot or "") if topic else None
-            if chatbot is None or self._desk.status(record.id) is not None:
+            if self._desk.status(record.id) is not None:
                 continue
-            state, handover = self._replayed(chatbot, record)
+            topic = next((topic for topic in config.chat.topics if topic.name == record.topic), None)
+            chatbot = bot_of(config, topic) if topic is not None else None
+            state, handover = self._replayed(chatbot, record) if chatbot is not None else (None, True)
             if handover:
                 self._hand_over(conversation)
             else:
@@ -339,8 +315,7 @@ class ChatService:
 
     def _hand_over(self, conversation: _Conversation) -> None:
         record = conversation.record
-        size = len(self._log.messages(record.id))
-        self._desk.queue(record.id, record.queue, record.customer, self._now(), size)
+        self._desk.queue(record.id, record.queue, record.customer, self._now())
         self._publish_status(conversation)
 
     def _finish(self, conversation: _Conversation, outcome: str, disposition: str | None = None) -> None:
@@ -370,7 +345,9 @@ class ChatService:
                 "position": held.position if held is not None and status == "queued" else None,
                 "expected_wait_s": held.expected_wait_s if held is not None and status == "queued" else None}
 
-    def _tell_news(self) -> None:
+    def _run(self) -> None:
+        self._resume()
+        self._resumed.set()
         while True:
             news = self._news.get()
             try:
@@ -383,7 +360,11 @@ class ChatService:
             event = "offer" if news.kind == "offered" else news.kind
             self._agent_feed(news.agent).publish(event, {"id": news.contact, **self._summary(news.contact)})
         conversation = self._open.get(news.contact)
-        if conversation is not None:
+        if conversation is None:
+            return
+        if news.kind == "ended" and not conversation.ending:  # the desk ended it of itself
+            self._finish(conversation, "answered" if conversation.record.agent else "abandoned")
+        else:
             self._publish_status(conversation)
 
     def _summary(self, conversation_id: str) -> dict[str, object]:
@@ -424,21 +405,6 @@ class ChatService:
         found = self._config().agents.get(agent)
         return found.name if found is not None else agent
 
-    def _topic(self, config: Config, name: str) -> ChatTopic:
-        topic = next((topic for topic in config.chat.topics if topic.name == name), None)
-        if topic is None:
-            known = ", ".join(topic.name for topic in config.chat.topics) or "none: chat is off"
-            raise UnknownNameError(f"unknown topic (known: {known})")
-        return topic
-
-    def _closed_reason(self, config: Config, topic: ChatTopic) -> str | None:
-        chatbot = config.chatbots.get(topic.bot or "")
-        queue = topic.queue or (chatbot.queue if chatbot else "")
-        if chatbot is not None and chatbot.calendar is not None and not is_open(
-                chatbot.calendar, datetime.fromtimestamp(self._now(), config.timezone)):
-            return "closed"
-        return None if self._desk.staffed(queue) else "no-agents"
-
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -453,18 +419,4 @@ def _clean(text: str) -> str:
     return cleaned
 
 
-def message_view(message: Message) -> dict[str, object]:
-    attachment = message.attachment
-    return {"seq": message.seq, "at": message.at, "sender": message.sender.value, "author": message.author,
-            "text": message.text,
-            "attachment": None if attachment is None else {"id": attachment.id, "name": attachment.name,
-                                                           "media_type": attachment.media_type,
-                                                           "size": attachment.size}}
-
-
-def customer_view(customer: Customer) -> dict[str, str]:
-    return {"name": customer.name, "email": customer.email, "phone": customer.phone}
-
-
-__all__ = ["Availability", "ChatAccessError", "ChatInputError", "ChatService", "TooManyConversations", "customer_view",
-           "message_view"]
+__all__ = ["ChatService"]

@@ -23,6 +23,8 @@ def make_bot(tmp_path: Path) -> object:
         stand_in = tmp_path / "sounds" / wav.relative_to(REPO / "sounds")
         stand_in.parent.mkdir(parents=True, exist_ok=True)
         stand_in.touch()
+    main = tmp_path / "config" / "ccswitch.yaml"  # the web chat's topic greets with the test bot, not the shop
+    main.write_text(main.read_text().replace("bot: shop}", "bot: test}"))
 
     def make(settings: str, catalogue: str | None = None) -> ChatBot:
         if catalogue is not None:

@@ -46,7 +46,7 @@ class ChatSite:
         except urllib.error.HTTPError as exc:
             return exc.code, _json(exc.read(), exc.headers), dict(exc.headers)
 
-    def upload(self, path: str, token: str, name: str, content: bytes) -> Reply:
+    def upload(self, path: str, token: str | None, name: str, content: bytes) -> Reply:
         boundary = secrets.token_hex(8)
         head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
                 "Content-Type: application/octet-stream\r\n\r\n")

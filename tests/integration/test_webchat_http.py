@@ -8,7 +8,8 @@ from pathlib import Path
 
 import gevent
 import pytest
-from webchat.fakes import FakeDesk
+
+from ccswitch.webchat.desk import ControllerDesk
 
 from .chat_support import ChatSite, chat_site
 from .conftest import ContactCentre
@@ -19,7 +20,7 @@ ANNA = {"name": "Anna", "email": "Anna@Example.com", "topic": "sales"}
 
 @pytest.fixture
 def site(centre: ContactCentre, tmp_path: Path) -> Iterator[ChatSite]:
-    yield from chat_site(centre, tmp_path, FakeDesk())
+    yield from chat_site(centre, tmp_path, ControllerDesk(centre.controller))
 
 
 def start(site: ChatSite, **changes: object) -> tuple[str, str]:
@@ -141,6 +142,13 @@ def test_cors_answers_the_configured_site_origins_only(site: ChatSite) -> None:
     assert "Access-Control-Allow-Origin" not in headers
 
 
+def test_a_customer_path_no_route_has_is_404_and_a_method_it_does_not_take_405(site: ChatSite) -> None:
+    status, reply, _ = site.call("/chat/api/nosuch")
+    assert (status, reply["error"]) == (404, "not_found")
+    status, reply, headers = site.call("/chat/api/offline")
+    assert (status, reply["error"], headers["Allow"]) == (405, "method_not_allowed", "POST")
+
+
 def test_the_offline_form_is_kept(site: ChatSite) -> None:
     status, reply, _ = site.call("/chat/api/offline", "POST", {**ANNA, "text": "Call me tomorrow, please"})
     assert status == 201
@@ -170,3 +178,12 @@ def test_the_stream_sends_the_log_then_each_message_as_it_lands(site: ChatSite) 
 
     ids = [line for line in lines if line.startswith("id: ")]
     assert ids == ["id: 1", "id: 2", "id: 3"]  # the greeting from the log, then the question and the answer
+
+
+def test_a_customers_chats_are_found_by_their_email_for_the_agent(site: ChatSite) -> None:
+    conversation, _ = start(site)
+    status, found, _ = site.call("/api/customers/history?email=anna@example.com")
+    assert status == 200 and [(item["channel"], item["ref"]) for item in found] == [  # type: ignore[attr-defined]
+        ("chat", conversation)]
+    status, reply, _ = site.call("/api/customers/history")
+    assert (status, reply["error"]) == (400, "bad_request")

@@ -17,8 +17,8 @@ class FakeDesk:
     asked: list[tuple[object, ...]] = field(default_factory=list)
     listeners: list[Callable[[DeskNews], None]] = field(default_factory=list)
 
-    def queue(self, contact: str, queue: str, customer: Customer, at: float, transcript_size: int) -> None:
-        self.asked.append(("queue", contact, queue, transcript_size))
+    def queue(self, contact: str, queue: str, customer: Customer, at: float) -> None:
+        self.asked.append(("queue", contact, queue))
         self.statuses[contact] = DeskStatus(contact, "queued", position=1, expected_wait_s=30)
 
     def act(self, agent: str, contact: str, action: AgentAction, *, disposition: str | None = None,
@@ -52,5 +52,8 @@ class FakeDesk:
     def offer(self, contact: str, agent: str) -> None:
         """What the engine does when it offers the conversation to ``agent``."""
         self.statuses[contact] = DeskStatus(contact, "offered", agent)
+        self.tell(DeskNews(contact, "offered", agent))
+
+    def tell(self, news: DeskNews) -> None:
         for listener in self.listeners:
-            listener(DeskNews(contact, "offered", agent))
+            listener(news)

@@ -16,8 +16,9 @@ from ccswitch.chat.messages import Customer, Sender
 from ccswitch.config import Config, load_config
 from ccswitch.errors import UnknownChoiceError
 from ccswitch.history import ConversationLog
-from ccswitch.webchat.desk import DeskStatus
-from ccswitch.webchat.service import ChatAccessError, ChatInputError, ChatService, TooManyConversations
+from ccswitch.webchat.desk import DeskNews, DeskStatus
+from ccswitch.webchat.errors import ChatAccessError, ChatInputError, TooManyConversations
+from ccswitch.webchat.service import ChatService
 
 from .fakes import FakeDesk
 
@@ -45,6 +46,7 @@ class Centre:
         """A new service (as after a controller restart) on the same log."""
         self.chat = ChatService(lambda: self.config, self.log, self.desk, lambda: self.now,
                                 AttachmentStore(self.folder / "files"))
+        assert self.chat.wait_resumed(5)
         return self.chat
 
     def texts(self, conversation: str) -> list[tuple[str, str]]:
@@ -79,12 +81,12 @@ def test_the_bot_answers_a_price_from_the_catalogue_after_the_message_is_kept(ce
     assert sender == "bot" and "Router X1" in answer and "4 990" in answer
 
 
-def test_asking_for_a_person_hands_the_conversation_and_its_transcript_size_to_the_bots_queue(
+def test_asking_for_a_person_hands_the_conversation_to_the_bots_queue_and_the_bot_stops(
         centre: Centre) -> None:
     record, _ = centre.chat.start("sales", ANNA)
     centre.chat.post(record.id, "operator please")
 
-    assert centre.desk.asked == [("queue", record.id, "sales", 3)]
+    assert centre.desk.asked == [("queue", record.id, "sales")]
     assert centre.chat.status(record.id)[0] == "queued"
     centre.chat.post(record.id, "hello?")
     assert centre.desk.asked[-1] == ("activity", record.id, Sender.CUSTOMER)
@@ -102,7 +104,7 @@ def test_the_person_button_hands_over_and_a_second_press_changes_nothing(centre:
 def test_a_topic_with_a_queue_is_queued_at_once_without_a_bot(centre: Centre) -> None:
     record, _ = centre.chat.start("support", ANNA)
 
-    assert centre.desk.asked == [("queue", record.id, "support", 0)]
+    assert centre.desk.asked == [("queue", record.id, "support")]
     assert centre.texts(record.id) == []
 
 
@@ -166,6 +168,18 @@ def test_an_offer_reaches_the_agents_stream_at_once(centre: Centre) -> None:
     (item,) = feed.wait(feed.cursor, timeout=5)
 
     assert (item.event, item.data["id"], item.data["topic"]) == ("offer", record.id, "support")
+
+
+def test_a_conversation_the_desk_ends_of_itself_is_closed_in_the_log_and_on_the_stream(centre: Centre) -> None:
+    record, _ = centre.chat.start("support", ANNA)
+    feed = centre.chat.feed(record.id)
+    cursor = feed.cursor
+    centre.desk.statuses.pop(record.id)
+    centre.desk.tell(DeskNews(record.id, "ended"))
+
+    (item,) = feed.wait(cursor, timeout=5)
+    assert (item.event, item.data["status"]) == ("status", "ended")
+    assert centre.log.get(record.id).outcome == "abandoned"  # type: ignore[union-attr]
 
 
 def test_typing_is_told_to_the_other_side_and_never_kept(centre: Centre) -> None:
@@ -244,7 +258,7 @@ def test_after_a_restart_a_conversation_with_the_bot_goes_on_where_it_was(centre
 
     assert centre.chat.status(record.id)[0] == "bot"
     centre.chat.post(record.id, "xxxx wwww")
-    assert centre.desk.asked == [("queue", record.id, "sales", 5)]
+    assert centre.desk.asked == [("queue", record.id, "sales")]
 
 
 def test_after_a_restart_a_conversation_the_desk_holds_stays_with_the_desk(centre: Centre) -> None:
@@ -255,6 +269,16 @@ def test_after_a_restart_a_conversation_the_desk_holds_stays_with_the_desk(centr
 
     assert centre.chat.status(record.id)[0] == "queued"
     assert [asked[0] for asked in centre.desk.asked] == ["queue"]
+
+
+def test_after_a_restart_a_conversation_the_desk_never_got_is_queued(centre: Centre) -> None:
+    record, _ = centre.chat.start("support", ANNA)
+    centre.chat.close()
+    centre.desk.statuses.clear()  # as if the controller stopped before the desk kept it
+    centre.restart()
+
+    assert centre.desk.asked[-1] == ("queue", record.id, "support")
+    assert centre.chat.status(record.id)[0] == "queued"
 
 
 def test_one_address_may_start_ten_conversations_then_one_a_minute(centre: Centre) -> None:
