@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 PREVIOUS_CONTACTS = 5
 
 
-Previous = Callable[[CallSession], list[dict[str, str | float | None]]]
+Contact = dict[str, str | float | None]  # one previous contact of a customer, as the card shows it
+Previous = Callable[[CallSession], list[Contact]]
+ChatsByPhone = Callable[[str], list[Contact]]  # a caller's number -> their contacts on the text channels
 
 
 def desk(controller: Controller, agent_id: str, previous: Previous, now: float) -> dict[str, object]:
@@ -96,26 +98,31 @@ def _rule(controller: Controller, call: CallSession) -> str | None:
     return explain_route(controller.config, call.destination, call.caller_number, at).route.rule
 
 
-def previous_contacts(history: History | None) -> Previous:
-    """The caller's last contacts from the history, read once per call (a stream asks a few times a second)."""
-    cache: dict[str, list[dict[str, str | float | None]]] = {}
+def previous_contacts(history: History | None, chats_by_phone: ChatsByPhone | None = None) -> Previous:
+    """The caller's last contacts across channels: their calls from the history and, when the web chat runs, their
+    chats by the same number; read once per call (a stream asks a few times a second)."""
+    cache: dict[str, list[Contact]] = {}
 
-    def previous(call: CallSession) -> list[dict[str, str | float | None]]:
+    def previous(call: CallSession) -> list[Contact]:
         if call.uuid not in cache:
             cache.clear()
-            cache[call.uuid] = _previous(history, call)
+            cache[call.uuid] = _previous(history, chats_by_phone, call)
         return cache[call.uuid]
 
     return previous
 
 
-def _previous(history: History | None, call: CallSession) -> list[dict[str, str | float | None]]:
-    if history is None or not call.caller_number:
+def _previous(history: History | None, chats_by_phone: ChatsByPhone | None, call: CallSession) -> list[Contact]:
+    if not call.caller_number:
         return []
-    return [{"started_at": record.started_at, "channel": record.channel, "queue": record.queue,
-             "agent": record.agent, "outcome": record.outcome, "disposition": record.disposition}
-            for record in history.contacts_by_phone(call.caller_number, PREVIOUS_CONTACTS + 1)
-            if record.call_uuid != call.uuid][:PREVIOUS_CONTACTS]
+    calls: list[Contact] = [] if history is None else [
+        {"started_at": record.started_at, "channel": record.channel, "queue": record.queue, "agent": record.agent,
+         "outcome": record.outcome, "disposition": record.disposition}
+        for record in history.contacts_by_phone(call.caller_number, PREVIOUS_CONTACTS + 1)
+        if record.call_uuid != call.uuid]
+    chats = chats_by_phone(call.caller_number) if chats_by_phone is not None else []
+    return sorted(calls + chats, key=lambda contact: float(contact["started_at"] or 0),
+                  reverse=True)[:PREVIOUS_CONTACTS]
 
 
 def wallboard(controller: Controller, may_see: Callable[[str], bool], now: float) -> dict[str, object]:

@@ -155,6 +155,9 @@ def test_an_agent_goes_ready_takes_a_call_holds_and_transfers_it(desk: Desk, bro
     controller, engine = desk.centre.controller, desk.centre.controller.engine
     for agent in controller.config.members("sales"):  # alice (1001) among them: she alone comes back
         controller.agent_action(agent, TakeBreak("lunch"))
+    ivan, hour_ago = Customer(name="Ivan", phone="79161234567"), controller.clock.now() - 3600
+    desk.chat.log.open(ConversationRecord("his-chat", "chat", "support", "support", ivan, hour_ago, token_hash="",
+                                          agent="1005", ended_at=hour_ago + 60, outcome="answered"))
     log_in(browser, f"{desk.url}/desk?lang=en", "alice")
     until(browser, lambda: "on break (lunch)" in text(browser, "state"), "alice's state on her desk")
     click(browser, "ready")
@@ -167,7 +170,9 @@ def test_an_agent_goes_ready_takes_a_call_holds_and_transfers_it(desk: Desk, bro
     until(browser, lambda: bool(browser.find_elements(By.CSS_SELECTOR, "#card.talking")), "the call connected")
     assert text(browser, "ivr-path") == "main:1" and text(browser, "queue") == "sales"
     assert text(browser, "did") == "88005550556" and text(browser, "rule")
-    assert "support · 1005 · answered" in text(browser, "previous")  # their call of last week, from the history
+    calls_and_chats = browser.find_elements(By.CSS_SELECTOR, "#previous li")  # newest first, across channels
+    assert [item.text.split(" · ", 1)[1] for item in calls_and_chats] == ["chat · support · 1005 · answered",
+                                                                          "voice · support · 1005 · answered"]
     screenshot(browser, "desk")
 
     click(browser, "hold")
