@@ -273,6 +273,8 @@ def test_a_chat_arrives_and_is_answered_on_the_desk_and_counts_on_the_wallboard(
     click(browser, f"accept-{conversation}")
     until(browser, lambda: "Agent 1001 joined the chat." in text(browser, "transcript"), "the chat taken")
     until(browser, lambda: "· sales · 1000 · answered" in text(browser, "chat-previous"), "her chat of last week")
+    site.call(f"/chat/api/conversations/{conversation}/typing", "POST", token=token)
+    until(browser, lambda: text(browser, "chat-typing") == "The customer is typing…", "the customer typing")
 
     status, reply, _ = site.upload(f"/chat/api/conversations/{conversation}/attachments", token, "photo.png", PNG)
     assert status == 201, reply
@@ -291,9 +293,7 @@ def test_a_chat_arrives_and_is_answered_on_the_desk_and_counts_on_the_wallboard(
     assert reply_["text"] == "Thank you for waiting! Let me check that for you."
     assert file_["attachment"]["name"] == "label.png"  # type: ignore[index]
 
-    _, boris, _ = site.call("/chat/api/conversations", "POST", {"name": "Boris", "topic": "sales"})
-    other, other_token = str(boris["id"]), str(boris["token"])
-    site.call(f"/chat/api/conversations/{other}/person", "POST", token=other_token)
+    other, other_token = ask_for_a_person(site, "Boris")
     until(browser, lambda: text(browser, f"chat-{other}").startswith("Boris · salesOffer"), "a second chat offered")
     site.call(f"/chat/api/conversations/{other}/messages", "POST", {"text": "Hello?"}, token=other_token)
     until(browser, lambda: text(browser, f"unread-{other}") == "1", "its message counted unread")
@@ -318,6 +318,32 @@ def test_a_chat_arrives_and_is_answered_on_the_desk_and_counts_on_the_wallboard(
     assert text(browser, "abandon-sales-chat").startswith("50%") and text(browser, "asa-sales-chat") != "—"
     assert text(browser, "waiting-sales-chat").startswith("0")
     assert text(browser, "sl-sales-voice").startswith("—")  # the calls' figures are apart
+
+
+def ask_for_a_person(site: ChatSite, name: str) -> tuple[str, str]:
+    """A customer starts a sales chat and asks the bot for a person at once: the conversation's id and token."""
+    status, reply, _ = site.call("/chat/api/conversations", "POST", {"name": name, "topic": "sales"})
+    assert status == 201, reply
+    conversation, token = str(reply["id"]), str(reply["token"])
+    assert site.call(f"/chat/api/conversations/{conversation}/person", "POST", token=token)[0] == 200
+    return conversation, token
+
+
+def test_an_agent_transfers_a_chat_to_another_queue(desk: Desk, browser: WebDriver) -> None:
+    controller = desk.centre.controller
+    for agent in controller.config.members("sales"):
+        if agent != "1001":
+            controller.agent_action(agent, TakeBreak("lunch"))
+    log_in(browser, f"{desk.url}/desk?lang=ru", "alice")
+    conversation, _ = ask_for_a_person(desk.chat, "Boris")
+    click(browser, f"accept-{conversation}")
+    until(browser, lambda: bool(text(browser, "chat-controls")), "the chat taken")
+    assert "Перевести" in text(browser, "chat-controls")  # the chat panel speaks Russian too
+
+    Select(browser.find_element(By.ID, "chat-transfer-queue")).select_by_value("support")
+    click(browser, "chat-transfer-to-queue")
+    until(browser, lambda: text(browser, "chat-list") == "Нет чатов", "the chat gone from alice's list")
+    until(browser, lambda: controller.text_status(conversation).agent == "1005", "support's chat agent offered it")
 
 
 def test_the_pages_speak_russian(desk: Desk, browser: WebDriver) -> None:

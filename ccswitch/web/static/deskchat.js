@@ -2,11 +2,11 @@
 // transcript (the bot's part included) and its customer's previous contacts across channels, answering in place
 // with quick replies and files, transfer, close with a disposition.
 //
-// Theory of operation: the list and a transcript are read once from the chat routes
-// (/api/agents/<agent>/chats…), then kept current by the agent's own stream (…/chats/events): an "offer" adds a
-// conversation, a "message" lands in the open transcript or counts as unread, "connected" makes an offer active,
-// "withdrawn" / "requeued" / "transferred" / "ended" take it off the list. A message the stream sends twice (after a
-// reconnection) is kept once, by its seq. Customer text only ever reaches the page as text nodes.
+// Theory of operation: the list (when the stream opens or reopens) and a transcript (when opened) are read from
+// the chat routes (/api/agents/<agent>/chats…), then kept current by the agent's own stream (…/chats/events): an
+// "offer" adds a conversation, a "message" lands in the open transcript or counts as unread, "connected" makes an
+// offer active, "withdrawn" / "requeued" / "transferred" / "ended" take it off the list. A message the stream sends
+// twice (after a reconnection) is kept once, by its seq. Customer text only ever reaches the page as text nodes.
 "use strict";
 
 const chatDesk = {agent: null, settings: null, timezone: undefined, chats: new Map(), open: null, parts: null,
@@ -30,22 +30,33 @@ function chatPanel(agent, settings, timeZone) {
   const parts = {list: el("ul", {id: "chat-list"}), view: el("div", {id: "chat-view"})};
   parts.section = el("section", {id: "chats"}, el("h2", {}, t("chats")), parts.list, parts.view);
   chatDesk.parts = parts;
-  api("GET", chatPath()).then((found) => {
-    for (const chat of found) chatDesk.chats.set(chat.id, {...chat, unread: 0});
-    drawList();
-    const source = new EventSource(chatPath("/events"));
-    for (const kind of ["offer", "message", "typing", "connected", "withdrawn", "requeued", "transferred", "ended"]) {
-      source.addEventListener(kind, (event) => chatNews(kind, JSON.parse(event.data)));
-    }
-  });
+  const source = new EventSource(chatPath("/events"));
+  source.onopen = readList;  // at first and after each reconnection: what happened meanwhile is in the list
+  for (const kind of ["offer", "message", "typing", "connected", "withdrawn", "requeued", "transferred", "ended"]) {
+    source.addEventListener(kind, (event) => chatNews(kind, JSON.parse(event.data)));
+  }
   return parts.section;
+}
+
+// The list as the server has it, keeping the unread counts and the offers the stream brought during the read.
+function readList() {
+  const asked = Date.now();
+  api("GET", chatPath()).then((found) => {
+    const before = chatDesk.chats;
+    const unread = (id) => (before.get(id) || {}).unread || 0;
+    chatDesk.chats = new Map(found.map((chat) => [chat.id, {...chat, unread: unread(chat.id)}]));
+    for (const [id, chat] of before) {
+      if (chat.offeredAt > asked && !chatDesk.chats.has(id)) chatDesk.chats.set(id, chat);
+    }
+    drawList();
+  });
 }
 
 function chatNews(kind, data) {
   const chat = chatDesk.chats.get(data.id);
   if (kind === "offer") {
     chatDesk.chats.set(data.id, {...(chat || {unread: 0}), id: data.id, status: "offered", customer: data.customer,
-                                 topic: data.topic, queue: data.queue});
+                                 topic: data.topic, queue: data.queue, offeredAt: Date.now()});
   } else if (kind === "connected" && chat) {
     chat.status = "active";
   } else if (["withdrawn", "requeued", "transferred", "ended"].includes(kind)) {
