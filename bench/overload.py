@@ -11,12 +11,14 @@ Three runs on the same arrivals:
 - before: the controller believes the node is boundless (limits configured sky-high, no reserve): it answers
   everyone, and the switch refuses what it cannot carry;
 - after: the node's port range configured as the switch's, admission on with the default reserve: callers beyond
-  it are hung up unanswered with NORMAL_CIRCUIT_CONGESTION (the overload step);
+  it are hung up unanswered with NORMAL_CIRCUIT_CONGESTION (the overload step); the agent legs are paced within the
+  node's per-second budget (``admission.channels_allowed``), as in every run;
 - ringing: as after, and the queue keeps callers ringing (``unanswered_wait_s: 50``): a waiting caller holds no
   port, so more of them are taken.
 
 Printed per run: callers, admitted, overflowed on purpose (by limit), refused by the switch (inbound 503, callers
-dropped for want of a port, agent legs refused) and answered by an agent. The target is 0 refused by the switch.
+dropped for want of a port, agent legs refused), answered by an agent, and the agent legs pacing put off (each try).
+The target is 0 refused by the switch.
 
     .venv/bin/python bench/overload.py [--peak 20] [--ports 100] [--speed 4]
 """
@@ -59,6 +61,7 @@ class Result:
     dropped: int
     legs_refused: int
     answered: int
+    deferred: int
 
     @property
     def refused_by_switch(self) -> int:
@@ -128,6 +131,7 @@ def run(arrivals: list[tuple[float, CallerScript]], ports: int, speed: float, ad
         dropped=sum(engine.dropped_by_switch.values()),
         legs_refused=sum(1 for h in switch.hangups if h.uuid not in caller_set and h.cause == REFUSED_LEG),
         answered=engine.stats.queues[QUEUE].answered,
+        deferred=sum(engine.channel_deferrals.values()),
     )
     controller.stop()
     server.stop()
@@ -151,7 +155,7 @@ def main() -> None:
         print(f"{name:<7} admitted {result.admitted:>4} | overflowed on purpose {sum(result.overflowed.values()):>4} "
               f"({by_limit}) | refused by the switch {result.refused_by_switch:>4} ({result.refused_inbound} "
               f"answered 503, {result.dropped} dropped for want of a port, {result.legs_refused} agent legs) | "
-              f"connected to an agent {result.answered:>4}")
+              f"connected to an agent {result.answered:>4} | legs put off {result.deferred}")
 
 
 if __name__ == "__main__":

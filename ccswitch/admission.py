@@ -17,13 +17,30 @@ The engine asks ``decide`` for every new inbound caller before answering it. Und
 (for the agent legs that connect the callers already admitted, and for the overflow's own short announcement):
 a caller who would eat into it takes the configured overflow step at once (an announcement and a hang-up with a
 cause the carrier understands, a callback, a transfer elsewhere), counted by the limit that stopped it. When no
-media port is left at all, the overflow hangs up without answering: that needs no port.
+media port is left at all, the overflow hangs up without answering (a callback step keeping the caller's number):
+that needs no port.
 
-What a node carries now (``NodeLoad``) is counted by ``ccswitch.occupancy``. Everything here is pure.
+Pacing. The controller cannot stop callers from arriving, but it creates channels of its own (the legs ringing
+agents, callbacks' and previews' legs, the dialler's lines), and those take from the same per-second budget:
+``channels_allowed`` says how many it may create now, and the engine defers the rest (an offer goes back to its
+place and is tried again on the next tick). FreeSWITCH counts its budget in seconds of its own clock, whose start
+the controller does not know; but any one of them lies within the last second as seen when its last channel is
+created. So every channel created on the node in the last second (callers and ours alike) plus the new ones is
+kept to ``sessions_per_second - 1``, less a headroom for the callers who will still arrive in the rest of the
+switch's second, which it takes without asking. On average that rest brings as many callers as the part of the
+last second before the switch's second began (already counted); the headroom covers the difference between the
+two, a fluctuation of Poisson arrivals whose standard deviation is at most sqrt(2 x arrivals a second), taken
+``deviations`` times (``overload.pacing_headroom``: more spares callers the switch's 503, fewer lets agents' legs
+through sooner near the limit). Callers arriving faster than the budget itself are beyond any pacing: the switch
+answers them 503, and only a larger ``sessions-per-second`` helps.
+
+What a node carries now (``NodeLoad``) and what was created on it lately are counted by ``ccswitch.occupancy``.
+Everything here is pure.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -130,3 +147,22 @@ def decide(capacity: Capacity, reserve: Reserve, load: NodeLoad, needs_media: bo
     if load.media + int(needs_media) + 1 > capacity.media_ports - reserve.media_ports:
         return Overflow(Limit.MEDIA, media_left)
     return Admit()
+
+
+DEFAULT_PACING_HEADROOM = 2.0  # standard deviations of the arrivals' fluctuation kept free for callers
+
+
+def inbound_headroom(arrivals_per_second: float, deviations: float) -> int:
+    """Channels of the per-second budget kept for callers still to arrive in the switch's second, beyond those
+    counted in the last one (see the module's docstring)."""
+    return math.ceil(deviations * math.sqrt(2 * max(0.0, arrivals_per_second)))
+
+
+def channels_allowed(capacity: Capacity, created_last_second: int, arrivals_per_second: float, wanted: int,
+                     deviations: float = DEFAULT_PACING_HEADROOM) -> int:
+    """How many of ``wanted`` new channels the controller may create on a node now, given the channels created there
+    in the last second (callers and ours) and the callers' recent rate: the switch refuses the one that takes its
+    budget, counted down from ``sessions_per_second``, to 0."""
+    headroom = inbound_headroom(arrivals_per_second, deviations)
+    left = capacity.sessions_per_second - 1 - created_last_second - headroom
+    return max(0, min(wanted, left))

@@ -516,6 +516,9 @@ class EngineView(Protocol):
     @property
     def dropped_by_switch(self) -> Mapping[tuple[str, str], int]: ...  # (node, hang-up cause) -> callers
 
+    @property
+    def channel_deferrals(self) -> Mapping[str, int]: ...  # node -> new channels put off for its per-second budget
+
 
 class EngineCollector:
     """The engine's live state, read at scrape time (the engine is only touched by its own greenlet, and a
@@ -601,8 +604,9 @@ class EngineCollector:
             yield per_agent
 
     def _nodes(self) -> Iterator[Metric]:
-        """Per switch node: what the controller holds there, its capacity, and the callers admission turned away
-        or the switch dropped (every limit and known cause has a series from the start)."""
+        """Per switch node: what the controller holds there, its capacity, the callers admission turned away or
+        the switch dropped (every limit and known cause has a series from the start), and the channels pacing put
+        off."""
         channels = GaugeMetricFamily("ccswitch_node_channels", "Channels the controller holds on the node: callers "
                                      "and their agents' legs.", labels=["node"])
         media = GaugeMetricFamily("ccswitch_node_media_ports", "Of them, those holding an RTP port (answered "
@@ -614,7 +618,12 @@ class EngineCollector:
         dropped = CounterMetricFamily("ccswitch_calls_dropped_by_switch", "Callers FreeSWITCH itself hung up for "
                                       "want of capacity (no RTP port to answer with …), by hang-up cause.",
                                       labels=["node", "cause"])
+        deferred = CounterMetricFamily("ccswitch_channel_deferrals", "New channels the controller put off to a "
+                                       "later tick (agent legs, customers' dials, the dialler's lines) because the "
+                                       "node's per-second budget, less the headroom kept for callers, was spent; "
+                                       "each try counts.", labels=["node"])
         for node, limits in self.engine.capacities.items():
+            deferred.add_metric([node], self.engine.channel_deferrals.get(node, 0))
             load = self.engine.node_load(node)
             channels.add_metric([node], load.sessions)
             media.add_metric([node], load.media)
@@ -624,7 +633,7 @@ class EngineCollector:
                 overflows.add_metric([node, limit.value], self.engine.overload_overflows.get((node, limit), 0))
             for cause in SWITCH_DROP_CAUSES:
                 dropped.add_metric([node, cause], self.engine.dropped_by_switch.get((node, cause), 0))
-        yield from (channels, media, capacity, overflows, dropped)
+        yield from (channels, media, capacity, overflows, dropped, deferred)
 
 
 class DialerCollector:

@@ -1,4 +1,5 @@
-"""What the controller holds on each switch node: channels, media ports, channels created in the last second.
+"""What the controller holds on each switch node: channels, media ports, channels created in the last second
+(and callers' arrival rate).
 
 Admission (``ccswitch.admission``) asks on every arrival, so the count must not cost a walk over every call (2,000
 at 100 calls/s in ``bench/inbound_path.py``): ``NodeLoads`` keeps each node's sum as calls change. A call's share
@@ -17,6 +18,7 @@ from ccswitch.admission import NodeLoad
 from ccswitch.calls import CallSession, Phase
 
 RATE_WINDOW_S = 1.0  # FreeSWITCH refills its session budget once a second (switch_time.c)
+ARRIVALS_WINDOW_S = 5.0  # callers' rate, for the headroom pacing keeps them: smooth, and still following a surge
 
 
 def call_load(call: CallSession) -> tuple[int, int]:
@@ -120,24 +122,42 @@ class CallTable(dict[str, CallSession]):
 
 
 class RecentSessions:
-    """Channels created per node over the last second (callers arriving, agent legs the controller starts)."""
+    """Per node: the channels created over the last second (callers arriving, channels the controller creates), as
+    the switch's per-second budget counts them, and the callers' rate over the last ``ARRIVALS_WINDOW_S``."""
 
     def __init__(self) -> None:
         self._created: dict[str, deque[float]] = {}
+        self._arrived: dict[str, deque[float]] = {}
 
     def created(self, node: str, now: float, count: int = 1) -> None:
-        times = self._created.setdefault(node, deque())
-        self._forget_before(times, now)  # (an outbound-only centre never asks: it must not grow for ever)
-        times.extend([now] * count)
+        self._add(self._created, node, now, count, RATE_WINDOW_S)
+
+    def arrived(self, node: str, now: float) -> None:
+        """A caller's channel (the switch created it: counted among the created too)."""
+        self.created(node, now)
+        self._add(self._arrived, node, now, 1, ARRIVALS_WINDOW_S)
 
     def count(self, node: str, now: float) -> int:
-        times = self._created.get(node)
+        return self._within(self._created, node, now, RATE_WINDOW_S)
+
+    def arrivals_per_second(self, node: str, now: float) -> float:
+        return self._within(self._arrived, node, now, ARRIVALS_WINDOW_S) / ARRIVALS_WINDOW_S
+
+    @classmethod
+    def _add(cls, books: dict[str, deque[float]], node: str, now: float, count: int, window: float) -> None:
+        times = books.setdefault(node, deque())
+        cls._forget_before(times, now - window)  # (an outbound-only centre never asks: it must not grow for ever)
+        times.extend([now] * count)
+
+    @classmethod
+    def _within(cls, books: dict[str, deque[float]], node: str, now: float, window: float) -> int:
+        times = books.get(node)
         if times is None:
             return 0
-        self._forget_before(times, now)
+        cls._forget_before(times, now - window)
         return len(times)
 
     @staticmethod
-    def _forget_before(times: deque[float], now: float) -> None:
-        while times and times[0] <= now - RATE_WINDOW_S:
+    def _forget_before(times: deque[float], since: float) -> None:
+        while times and times[0] <= since:
             times.popleft()

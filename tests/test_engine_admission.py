@@ -12,9 +12,9 @@ from ccswitch.admission import Capacity, Limit, Reserve
 from ccswitch.channel_events import Bridged, HungUp, Parked
 from ccswitch.config import Config
 from ccswitch.config.model import OverloadConfig
-from ccswitch.effects import Answer, ConnectAgent, Hangup, Play, StartMusic, TakeCall
+from ccswitch.effects import Answer, ConnectAgent, Hangup, Originate, Play, StartMusic, StopMedia, TakeCall
 from ccswitch.engine import Engine, Phase
-from ccswitch.routing.steps import ToAnnouncement, ToQueue
+from ccswitch.routing.steps import ToAnnouncement, ToCallback, ToQueue
 from ccswitch.store.memory import MemoryStore
 from tests.test_engine import MONDAY_10AM, Recorder, config, emitted, with_queue
 
@@ -33,8 +33,8 @@ def engine(config: Config, emitted: Recorder) -> Engine:
     return engine
 
 
-def arrive(engine: Engine, uuid: str, now: float = MONDAY_10AM) -> None:
-    engine.handle("fs1", Parked(uuid, True, "88005550556", "79161234567", "Ivan"), now)
+def arrive(engine: Engine, uuid: str, now: float = MONDAY_10AM, number: str = "79161234567") -> None:
+    engine.handle("fs1", Parked(uuid, True, "88005550556", number, "Ivan"), now)
 
 
 def test_given_a_node_at_its_media_reserve_when_a_caller_arrives_then_they_hear_the_overload_announcement(
@@ -80,6 +80,87 @@ def test_when_the_switch_hangs_up_a_caller_it_could_not_answer_then_it_is_counte
 def test_the_switchs_reported_limits_apply_unless_configured(engine: Engine) -> None:
     engine.node_capacity("fs1", 200, 50)
     assert engine.capacities["fs1"] == Capacity(200, 50, 8193)
+
+
+# ---- a callback as the overload step -------------------------------------------------------------------------------
+
+
+def callback_on_overload(config: Config, emitted: Recorder, step: ToCallback, media_ports: int) -> Engine:
+    engine = Engine(replace(config, overload=replace(ANNOUNCE, then=step)), MemoryStore(), emitted)
+    engine.start(MONDAY_10AM - 3600)
+    engine.capacities["fs1"] = Capacity(max_sessions=1000, sessions_per_second=1000, media_ports=media_ports)
+    arrive(engine, "c-1", number="79160000001")  # answered (by the IVR, or for the callback's confirmation): a port
+    emitted.take()
+    return engine
+
+
+def test_given_a_callback_step_without_confirmation_the_caller_is_hung_up_unanswered_and_called_back(
+        config: Config, emitted: Recorder) -> None:
+    engine = callback_on_overload(config, emitted, ToCallback("support", confirm=False), media_ports=3)
+    arrive(engine, "c-2", MONDAY_10AM + 2)
+    assert emitted.take() == [TakeCall("c-2"), Hangup("c-2", "USER_BUSY")]  # no Answer: no port, no charge
+    assert engine.overload_overflows == {("fs1", Limit.MEDIA): 1}
+    entry = engine.calls["c-2"].entry
+    assert engine.calls["c-2"].phase is Phase.CALLBACK and entry is not None and entry.callback == "79161234567"
+    engine.handle("fs1", HungUp("c-2", "USER_BUSY"), MONDAY_10AM + 2.1)
+    (originate,) = [effect for effect in emitted.take() if isinstance(effect, Originate)]  # an agent's phone first
+    assert originate.endpoint in {engine.config.agents[agent].contact for agent in engine.members("support")}
+    assert engine.callbacks_pending()["support"] == 1
+    arrive(engine, "c-3", MONDAY_10AM + 3)  # the same number again, having heard a busy tone: no second callback
+    assert emitted.take() == [TakeCall("c-3"), Hangup("c-3", "USER_BUSY")]
+    engine.handle("fs1", HungUp("c-3", "USER_BUSY"), MONDAY_10AM + 3.1)
+    assert engine.callbacks_pending()["support"] == 1 and "c-3" not in engine.calls
+
+
+def test_given_no_port_left_a_callback_step_that_confirms_hangs_up_unanswered_and_keeps_the_number(
+        config: Config, emitted: Recorder) -> None:
+    engine = callback_on_overload(config, emitted, ToCallback("support"), media_ports=1)
+    arrive(engine, "c-2", MONDAY_10AM + 2)
+    assert emitted.take() == [TakeCall("c-2"), Hangup("c-2", "USER_BUSY")]
+    assert engine.calls["c-2"].phase is Phase.CALLBACK
+
+
+def test_given_ports_left_a_callback_step_that_confirms_answers_and_plays_the_confirmation(
+        config: Config, emitted: Recorder) -> None:
+    engine = callback_on_overload(config, emitted, ToCallback("support"), media_ports=3)
+    arrive(engine, "c-2", MONDAY_10AM + 2)
+    take, answer, stop, play = emitted.take()
+    assert (take, answer, stop) == (TakeCall("c-2"), Answer("c-2"), StopMedia("c-2"))
+    policy = engine.config.queues["support"].callback
+    assert policy is not None and isinstance(play, Play) and play.path == engine.config.prompt_path(policy.confirm)
+
+
+# ---- pacing the agent legs within the node's per-second budget ----------------------------------------------------
+
+
+def test_given_the_nodes_per_second_budget_spent_then_the_offer_waits_at_its_place_and_goes_in_the_next_second(
+        config: Config, emitted: Recorder) -> None:
+    straight_to_support = replace(config.dialplan, rules=(), default=ToQueue("support"))
+    engine = Engine(replace(config, dialplan=straight_to_support), MemoryStore(), emitted)
+    engine.start(MONDAY_10AM - 3600)
+    engine.capacities["fs1"] = Capacity(sessions_per_second=4)  # 3 channels a second
+    before = dict(engine.agents)
+    arrive(engine, "c-1")  # its channel takes 1, the headroom for callers (0.2 a second) the other 2
+    engine.tick(MONDAY_10AM + 0.9)
+    assert not [effect for effect in emitted.take() if isinstance(effect, ConnectAgent)]
+    assert engine.calls["c-1"].phase is Phase.QUEUED and "c-1" in engine.waiting["support"]
+    assert engine.agents == before  # nobody reserved, nobody charged: their places in the idle line kept
+    engine.tick(MONDAY_10AM + 1.0)  # the caller's channel is a second old
+    (offer,) = [effect for effect in emitted.take() if isinstance(effect, ConnectAgent)]
+    assert offer.call == "c-1" and len(offer.legs) == 1
+    assert engine.calls["c-1"].phase is Phase.OFFERING
+
+
+def test_given_no_headroom_configured_for_callers_the_offer_takes_what_the_last_second_left(
+        config: Config, emitted: Recorder) -> None:
+    straight_to_support = replace(config.dialplan, rules=(), default=ToQueue("support"))
+    engine = Engine(replace(config, dialplan=straight_to_support, overload=OverloadConfig(pacing_headroom=0.0)),
+                    MemoryStore(), emitted)
+    engine.start(MONDAY_10AM - 3600)
+    engine.capacities["fs1"] = Capacity(sessions_per_second=4)  # 3 channels a second: the caller's and 2 more
+    arrive(engine, "c-1")
+    (offer,) = [effect for effect in emitted.take() if isinstance(effect, ConnectAgent)]
+    assert offer.call == "c-1"
 
 
 # ---- the toll-free option: callers left ringing in a queue --------------------------------------------------------

@@ -97,6 +97,12 @@ def test_a_chat_is_offered_accepted_and_closed_with_its_record_in_the_history(ce
     assert centre.store.all_entries() == {}
 
 
+def test_a_chat_is_offered_though_the_nodes_per_second_budget_is_spent_for_calls(centre: Centre) -> None:
+    assert centre.engine.take_channels("fs1", 100, NOW) == 29  # a burst of the dialler's lines takes the second
+    centre.chat("chat-1", NOW + 0.5)
+    assert centre.offered() == [("chat-1", "1004")]  # a chat creates no channel on the switch: never paced
+
+
 def test_an_agent_is_offered_chats_up_to_the_capacity_and_the_oldest_waiting_next(centre: Centre) -> None:
     for n in range(5):
         centre.chat(f"chat-{n}", NOW + n)

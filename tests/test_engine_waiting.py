@@ -214,6 +214,21 @@ def test_callback_dials_the_agent_first_then_the_caller_and_connects_them(config
     assert engine.store.entries("support") == []
 
 
+def test_a_callbacks_customer_is_dialled_once_the_nodes_per_second_budget_allows(
+        config: Config, emitted: Recorder) -> None:
+    engine = started(config, emitted)
+    callback_requested(engine, config, emitted)
+    engine.agent_action("1004", Ready(), MONDAY_10AM + 100)
+    (originate,) = emitted.take()
+    assert engine.take_channels("fs1", 100, MONDAY_10AM + 102.5) == 29  # the dialler takes the whole second's budget
+    engine.handle("fs1", Parked(originate.leg, False, "1004", "", ""), MONDAY_10AM + 103)
+    engine.tick(MONDAY_10AM + 103.4)
+    assert emitted.take() == []  # the agent's phone waits parked
+    engine.tick(MONDAY_10AM + 103.5)  # the dialler's channels are a second old
+    (dial,) = emitted.take()
+    assert isinstance(dial, DialOut) and dial.leg == originate.leg and dial.number == "79161234567"
+
+
 def test_a_connected_callback_is_recorded_and_transferred_like_any_call_on_the_leg_the_caller_is_on(
     config: Config, emitted: Recorder
 ) -> None:

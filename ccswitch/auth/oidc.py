@@ -9,8 +9,9 @@ signature by the provider's published keys (JWKS), ``iss``, ``aud``, ``exp``, ``
 ID token's ``user_claim``, who must be in users.yaml (roles stay there): SSO proves who they are, not what they may do.
 
 The provider's discovery document and keys are read when first needed (and the keys again when a token names an
-unknown key: the provider rotated them). Flows wait in this controller's memory for ``FLOW_S``: behind a load
-balancer the callback must reach the controller that started the flow (sticky sessions for the log-in).
+unknown key: the provider rotated them). A flow waits ``FLOW_S`` for its callback in the store
+(``ccswitch.auth.sso_flows``: Redis when configured, so any controller sharing it finishes the flow, else memory)
+and is taken from it once: a replayed callback finds nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from joserfc import jwt
@@ -32,11 +32,11 @@ from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
 from ccswitch.auth.gate import NotAuthenticated
-from ccswitch.config.model import SsoConfig
+from ccswitch.auth.sso_flows import Flow, Flows, MemoryFlows, open_flows
+from ccswitch.config.model import SsoConfig, StoreConfig
 from ccswitch.errors import CcswitchError
 
 FLOW_S = 600.0  # a person has this long at the provider's log-in page
-_MAX_FLOWS = 10_000  # beyond this many started and unfinished flows, the oldest are forgotten
 _TIMEOUT_S = 5.0
 _SCOPE = "openid profile email"
 _ALGORITHMS = ["RS256", "ES256", "PS256"]  # asymmetric only: "none" and HS256 (signed with our own secret) never
@@ -48,14 +48,6 @@ class SsoUnavailable(CcswitchError):
     """The OpenID Connect provider did not answer, or answered nonsense (HTTP 503)."""
 
     error_id = "sso_unavailable"
-
-
-@dataclass(frozen=True, slots=True)
-class _Flow:
-    nonce: str
-    verifier: str
-    next_path: str
-    started: float
 
 
 def _fetch_json(request: urllib.request.Request) -> Mapping[str, Any]:
@@ -77,35 +69,35 @@ def s256(verifier: str) -> str:
 
 
 class SingleSignOn:
-    def __init__(self, settings: SsoConfig, client_secret: str | None = None, fetch: Fetch = _fetch_json) -> None:
+    def __init__(self, settings: SsoConfig, client_secret: str | None = None, fetch: Fetch = _fetch_json,
+                 flows: Flows | None = None, clock: Callable[[], float] = time.time) -> None:
+        """``flows``: where started flows wait (this process's memory by default); ``clock``: epoch seconds."""
         self.settings = settings
         self._client_secret = client_secret
         self._fetch = fetch
+        self._flows = MemoryFlows() if flows is None else flows
+        self._clock = clock
         self._provider: Mapping[str, Any] | None = None
         self._keys: KeySet | None = None
-        self._flows: dict[str, _Flow] = {}
 
     def start(self, next_path: str) -> tuple[str, str]:
         """A new flow: (the provider's authorization URL to send the browser to, the flow's state)."""
-        now = time.monotonic()
-        self._flows = {state: flow for state, flow in self._flows.items() if now - flow.started < FLOW_S}
-        while len(self._flows) >= _MAX_FLOWS:
-            del self._flows[next(iter(self._flows))]
-        state, flow = secrets.token_urlsafe(32), _Flow(secrets.token_urlsafe(32), secrets.token_urlsafe(48),
-                                                       next_path, now)
-        self._flows[state] = flow
+        now = self._clock()
+        state, flow = secrets.token_urlsafe(32), Flow(secrets.token_urlsafe(32), secrets.token_urlsafe(48),
+                                                      next_path, now + FLOW_S)
+        endpoint = str(self._discovery()["authorization_endpoint"])  # before keeping a flow no one can use
+        self._flows.put(state, flow, now)
         query = urllib.parse.urlencode({
             "response_type": "code", "client_id": self.settings.client_id, "redirect_uri": self.settings.redirect_uri,
             "scope": _SCOPE, "state": state, "nonce": flow.nonce, "code_challenge": s256(flow.verifier),
             "code_challenge_method": "S256"})
-        endpoint = str(self._discovery()["authorization_endpoint"])
         return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}", state
 
     def finish(self, state: str, code: str) -> tuple[str, str]:
         """The flow ``state`` completed with ``code``: (the user name the ID token asserts, where to go next).
-        NotAuthenticated for an unknown or expired flow and for a token that does not verify."""
-        flow = self._flows.pop(state, None)
-        if flow is None or time.monotonic() - flow.started >= FLOW_S:
+        NotAuthenticated for an unknown, expired or already finished flow and for a token that does not verify."""
+        flow = self._flows.take(state)
+        if flow is None or flow.expires_at <= self._clock():
             raise NotAuthenticated("this single sign-on is unknown or expired: start again")
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": self.settings.redirect_uri,
                 "client_id": self.settings.client_id, "code_verifier": flow.verifier}
@@ -159,7 +151,9 @@ class SingleSignOn:
         return self._keys
 
 
-def single_sign_on(settings: SsoConfig | None, env: Mapping[str, str]) -> SingleSignOn | None:
-    """The configured single sign-on, its client secret from ``CCSWITCH_SSO_CLIENT_SECRET`` (none: a public
-    client, which PKCE protects)."""
-    return None if settings is None else SingleSignOn(settings, env.get("CCSWITCH_SSO_CLIENT_SECRET") or None)
+def single_sign_on(settings: SsoConfig | None, store: StoreConfig, env: Mapping[str, str]) -> SingleSignOn | None:
+    """The configured single sign-on, its flows in ``store``, its client secret from ``CCSWITCH_SSO_CLIENT_SECRET``
+    (none: a public client, which PKCE protects)."""
+    if settings is None:
+        return None
+    return SingleSignOn(settings, env.get("CCSWITCH_SSO_CLIENT_SECRET") or None, flows=open_flows(store))

@@ -50,7 +50,7 @@ def run(config_path: Path) -> None:
                 raise click.ClickException(f"{exposed}; or, where only the host's loopback reaches the port (a "
                                            "container published on 127.0.0.1), set CCSWITCH_HTTP_OPEN=1")
         gate = Gate(config.paths.users, time.time, open_sessions(config.store),
-                    single_sign_on(config.http.sso, os.environ))
+                    single_sign_on(config.http.sso, config.store, os.environ))
         _check_recordings(config)
         store = open_store(config.store.backend, config.store.url, config.store.key_prefix)
         history = open_history(config.history_url)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from ccswitch import validators
 from ccswitch.config import _fields as f
-from ccswitch.config._common import _flag, _name, _optional_entries
+from ccswitch.config._common import _name, _optional_entries
 from ccswitch.config._platform import _recording_policy
 from ccswitch.config._reader import Issues, Node
 from ccswitch.config.model import Blast, CampaignConfig, DialMode, Disposition, RetryDelays
@@ -218,8 +218,8 @@ def _dispositions(node: Node) -> dict[str, Disposition]:
             continue
         item.known(("final", "retry_after", "do_not_call"))
         retry_after = f.duration(item, "retry_after", 0, 60, 365 * 86400) if "retry_after" in item.data else None
-        do_not_call = _flag(item, "do_not_call", False)
-        final = _flag(item, "final", retry_after is None)
+        do_not_call = item.flag("do_not_call", False)
+        final = item.flag("final", retry_after is None)
         if final and retry_after is not None:
             item.error("retry_after", "a final disposition is not retried (drop final: true or retry_after)")
         elif not final and retry_after is None:

@@ -39,16 +39,6 @@ def _optional_entries(issues: Issues, file: Path) -> Iterator[tuple[str, Node]]:
             yield name, node
 
 
-def _flag(node: Node, key: str, default: bool) -> bool:
-    value = node.raw(key)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        node.error(key, f"expected true or false, got {value!r}")
-        return default
-    return value
-
-
 def _name(parent: Node, name: Any) -> bool:
     problem = f.NAME.check(str(name))
     if problem:

@@ -11,7 +11,17 @@ from zoneinfo import ZoneInfo
 
 from ccswitch.config._reader import Node, Token
 from ccswitch.config.model import HourRange, IvrChoice, Repeat, Say
-from ccswitch.routing.steps import Step, ToAnnouncement, ToCallback, ToHangup, ToIvr, ToQueue, ToTransfer, ToVoicemail
+from ccswitch.routing.steps import (
+    UNCONFIRMED_CALLBACK_CAUSE,
+    Step,
+    ToAnnouncement,
+    ToCallback,
+    ToHangup,
+    ToIvr,
+    ToQueue,
+    ToTransfer,
+    ToVoicemail,
+)
 from ccswitch.validators import time_zone
 
 NAME = Token(re.compile(r"[A-Za-z0-9_-]+"), "letters, digits, '_' and '-'")
@@ -116,14 +126,17 @@ def step(parent: Node, key: object, value: Any, refs: list[Ref]) -> Step:
         node.known(("voicemail", "max_s"))
         return ToVoicemail(prompt(node, "voicemail", refs), node.integer("max_s", 120, 5, 600))
     if kind == "callback":
-        node.known(("callback", "otherwise"))
+        node.known(("callback", "otherwise", "confirm", "cause"))
         name = node.text("callback", token=NAME)
         refs.append(Ref("callback queue", name, node.file, node.at("callback")))
         otherwise = step(node, "otherwise", node.data["otherwise"], refs) if "otherwise" in node.data else ToHangup()
         if not isinstance(otherwise, ToAnnouncement | ToHangup):
             node.error("otherwise", "expected an announce or hangup step")
             otherwise = ToHangup()
-        return ToCallback(name, otherwise)
+        confirm = node.flag("confirm", True)
+        if confirm and "cause" in node.data:
+            node.error("cause", "only a callback without confirmation (confirm: false) hangs up with a cause")
+        return ToCallback(name, otherwise, confirm, cause(node, "cause", UNCONFIRMED_CALLBACK_CAUSE))
     node.known(("hangup",))
     return ToHangup(cause(node, "hangup", "NORMAL_CLEARING"))
 

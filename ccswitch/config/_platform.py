@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from ccswitch.admission import DEFAULT_RTP_END_PORT, DEFAULT_RTP_START_PORT, Reserve
 from ccswitch.config import _fields as f
-from ccswitch.config._common import ENV_FILE, _flag, _unique
+from ccswitch.config._common import ENV_FILE, _unique
 from ccswitch.config._reader import Issues, Node
 from ccswitch.config.model import (
     EslNode,
@@ -148,9 +148,13 @@ _URL = re.compile(r"https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?|http:/
                   r"(/[A-Za-z0-9._~/-]*)?")
 
 
+_MAX_LABEL = 64  # the provider's name on the log-in button
+
+
 def _sso(section: Node) -> SsoConfig:
-    """``http.sso: {issuer, client_id, redirect_uri, user_claim}``: log-in through an OpenID Connect provider."""
-    section.known(("issuer", "client_id", "redirect_uri", "user_claim"))
+    """``http.sso: {issuer, client_id, redirect_uri, user_claim, label}``: log-in through an OpenID Connect
+    provider."""
+    section.known(("issuer", "client_id", "redirect_uri", "user_claim", "label"))
     urls = {}
     for key in ("issuer", "redirect_uri"):
         urls[key] = section.text(key)
@@ -158,14 +162,18 @@ def _sso(section: Node) -> SsoConfig:
             section.error(key, "expected an https:// URL (http:// only on 127.0.0.1 or localhost)")
     if urls["redirect_uri"] and not urls["redirect_uri"].endswith("/api/sso/callback"):
         section.error("redirect_uri", "expected this controller's <base URL>/api/sso/callback")
+    label = section.optional_text("label")
+    if label is not None and (len(label) > _MAX_LABEL or not label.isprintable()):
+        section.error("label", f"expected a name of at most {_MAX_LABEL} printable characters")
     return SsoConfig(urls["issuer"].rstrip("/"), section.text("client_id", token=f.NAME), urls["redirect_uri"],
-                     section.text("user_claim", "preferred_username", token=f.NAME))
+                     section.text("user_claim", "preferred_username", token=f.NAME), label)
 
 
 def _overload(section: Node, refs: list[f.Ref]) -> OverloadConfig:
     """Admission: the reserve kept under each node limit, and the step callers beyond it take. A step that keeps
-    the caller on this node (a queue, an IVR menu, voicemail) would hold what admission protects."""
-    section.known(("reserve", "then"))
+    the caller on this node (a queue, an IVR menu, voicemail) would hold what admission protects. Pacing: the
+    headroom the channels the controller creates leave for callers."""
+    section.known(("reserve", "then", "pacing_headroom"))
     reserve = section.section("reserve")
     reserve.known(("sessions", "sessions_per_second", "media_ports"))
     default = OverloadConfig()
@@ -179,7 +187,18 @@ def _overload(section: Node, refs: list[f.Ref]) -> OverloadConfig:
                 reserve.integer("sessions_per_second", default.reserve.sessions_per_second, 0, 10_000),
                 reserve.integer("media_ports", default.reserve.media_ports, 0, 100_000)),
         then,
+        _deviations(section, "pacing_headroom", default.pacing_headroom),
     )
+
+
+def _deviations(section: Node, key: str, default: float) -> float:
+    value = section.raw(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 5:
+        section.error(key, f"expected standard deviations from 0 to 5, such as 2 or 1.5, got {value!r}")
+        return default
+    return float(value)
 
 
 def _timezone(main: Node) -> ZoneInfo:
@@ -281,6 +300,6 @@ def _recording_policy(node: Node, refs: list[f.Ref]) -> RecordingPolicy:
     return RecordingPolicy(
         mode=mode,
         sample_percent=section.integer("sample_percent", 100, 0, 100),
-        stereo=_flag(section, "stereo", True),
+        stereo=section.flag("stereo", True),
         announce=f.prompt(section, "announce", refs) if "announce" in section.data else None,
     )

@@ -9,7 +9,7 @@ from ccswitch.acd.queues import STRATEGIES
 from ccswitch.acd.waiting import AnnouncementPrompts, Announcements, CallbackPolicy, ExitKey
 from ccswitch.config import _fields as f
 from ccswitch.config._capacity import _capacity
-from ccswitch.config._common import _flag, _name, _unique
+from ccswitch.config._common import _name, _unique
 from ccswitch.config._platform import _recording_policy
 from ccswitch.config._reader import REQUIRED, Issues, Node
 from ccswitch.config.model import QueueConfig
@@ -88,9 +88,9 @@ def _queues(
             max_length=node.optional_integer("max_length", 1, 100000),
             service_level_s=node.integer("service_level_s", service_level_s, 1, 3600),
             aging_s=node.optional_integer("aging_s", 1, 86400),
-            tier_rules_apply=_flag(node, "tier_rules_apply", False),
+            tier_rules_apply=node.flag("tier_rules_apply", False),
             tier_wait_s=node.integer("tier_wait_s", 0, 0, 86400),
-            tier_wait_multiply_level=_flag(node, "tier_wait_multiply_level", False),
+            tier_wait_multiply_level=node.flag("tier_wait_multiply_level", False),
             ring_progressively_delay_s=node.integer("ring_progressively_delay_s", 10, 1, 300),
             vip_numbers=frozenset(_vip_numbers(node)),
             vip_priority=node.integer("vip_priority", 10, 0, 100),
@@ -123,8 +123,8 @@ def _announcements(node: Node, refs: list[f.Ref]) -> Announcements | None:
         every_s=every_s,
         first_after_s=section.integer("first_after_s", every_s, 0, 3600),
         prompt=f.prompt(section, "prompt", refs) if "prompt" in section.data else None,
-        position=_flag(section, "position", False),
-        wait_time=_flag(section, "wait_time", False),
+        position=section.flag("position", False),
+        wait_time=section.flag("wait_time", False),
     )
     if not (announcements.prompt or announcements.position or announcements.wait_time):
         section.error(None, "nothing to announce: give a prompt, position: true or wait_time: true")

@@ -262,6 +262,15 @@ class Node:
     def optional_integer(self, key: str, low: int, high: int) -> int | None:
         return self.integer(key, None, low, high) if self.data.get(key) is not None else None
 
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.error(key, f"expected true or false, got {value!r}")
+            return default
+        return value
+
     def choice(self, key: str, default: str, choices: Iterable[str]) -> str:
         allowed = tuple(choices)
         value = self.data.get(key, default)

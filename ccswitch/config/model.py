@@ -16,6 +16,7 @@ from ccswitch.acd.capacity import VOICE_ONLY, AgentCapacity
 from ccswitch.acd.waiting import Announcements, CallbackPolicy, ExitKey
 from ccswitch.admission import (
     DEFAULT_MAX_SESSIONS,
+    DEFAULT_PACING_HEADROOM,
     DEFAULT_RTP_END_PORT,
     DEFAULT_RTP_START_PORT,
     DEFAULT_SESSIONS_PER_SECOND,
@@ -57,10 +58,12 @@ class EslNode:
 
 @dataclass(frozen=True, slots=True)
 class OverloadConfig:
-    """Admission (``ccswitch.admission``): the reserve kept under each node limit, and where callers beyond it go."""
+    """Admission (``ccswitch.admission``): the reserve kept under each node limit, where callers beyond it go, and
+    the headroom the channels the controller creates leave for callers."""
 
     reserve: Reserve = field(default_factory=Reserve)
     then: Step = field(default_factory=lambda: ToHangup("NORMAL_CIRCUIT_CONGESTION"))
+    pacing_headroom: float = DEFAULT_PACING_HEADROOM  # deviations of callers' arrivals pacing leaves them
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,7 @@ class SsoConfig:
     client_id: str
     redirect_uri: str  # this controller's <base URL>/api/sso/callback, as registered with the provider
     user_claim: str = "preferred_username"  # the ID token's claim that names the user in users.yaml
+    label: str | None = None  # the pages' button says "Sign in with <label>"; none: "with single sign-on"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,11 @@
 which wires them, is where mypy checks it), and the dialler never imports the engine.
 
 The dialler reads (never changes) the agents, the queues' members and how many calls wait per queue, to pace its
-lines; it hands answered people to the ACD (``take_outbound``, ``take_outbound_step``); and, for a preview campaign,
-it asks the ACD to reserve an agent for a lead, dial it from the agent's phone or let the agent go. The ACD owns the
-agent's leg and the customer's channel from there, and says when a preview's customer was not reached
-(``preview_ended``, which the dialler sets once).
+lines, and takes its lines' channels from the nodes' per-second budgets the ACD keeps (``take_channels``); it hands
+answered people to the ACD (``take_outbound``, ``take_outbound_step``); and, for a preview campaign, it asks the ACD
+to reserve an agent for a lead, dial it from the agent's phone or let the agent go. The ACD owns the agent's leg and
+the customer's channel from there, and says when a preview's customer was not reached (``preview_ended``, which the
+dialler sets once).
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ class Acd(Protocol):
 
     def members(self, queue: str) -> Sequence[str]:
         """The agents configured to serve ``queue`` (logged in or not)."""
+
+    def take_channels(self, node: str, wanted: int, now: float) -> int:
+        """How many of ``wanted`` new channels may be created on ``node`` now, within the switch's per-second budget
+        (shared with the ACD's own legs and the callers); those are counted as created."""
 
     def take_outbound(self, node: str, uuid: str, number: str, name: str, queue: str, campaign: str,
                       connect_within_s: float, otherwise: Step, now: float) -> None:

@@ -9,6 +9,9 @@ most ``max_lines_per_agent`` lines in flight per staffed agent; *blast* ``max_li
 agent of its queue, none while calls wait there; *preview* none: agents dial the leads they are shown
 (``dialer.preview``).
 
+Each line is a new channel on its node: launched only as the node's per-second budget allows (``Acd.take_channels``,
+shared with the ACD's agent legs and the callers); the rest wait for the next tick.
+
 Which: ``campaign.next_leads`` (retries due first, DNC, calling window and the 72-hour rule applied); each lead
 moves to DIALLING with the store's compare-and-set (so no two controllers dial one lead for one attempt) and is
 originated::
@@ -128,7 +131,10 @@ class PacingLoop:
         if len(picked) < wanted:
             campaign.idle_until = now + PICK_IDLE_S
         for lead in picked:
-            self._dial(campaign, lead, now)
+            node = self.state.quietest_node()
+            if not self.state.acd.take_channels(node, 1, now):
+                return  # the node's per-second budget is spent (the ACD's legs and callers share it): next tick
+            self._dial(campaign, lead, node, now)
 
     def _cancel(self, campaign: CampaignState, now: float) -> None:
         """Predictive: hang up the campaign's lines that rang the minimum and that the pacer says no agent will be
@@ -191,12 +197,11 @@ class PacingLoop:
     def _waiting(self) -> dict[str, int]:
         return {queue: len(calls) for queue, calls in self.state.acd.waiting.items() if calls}
 
-    def _dial(self, campaign: CampaignState, lead: Lead, now: float) -> None:
+    def _dial(self, campaign: CampaignState, lead: Lead, node: str, now: float) -> None:
         config = campaign.config
         call = str(uuidlib.uuid4())
         if campaign.write_lead(lead, on_dial(lead, call)) is None:
             return  # another controller dialled it first
-        node = self.state.quietest_node()
         self.state.lines[call] = Line(call, node, config.name, lead.phone, LineState.RINGING, now)
         variables = (
             ("origination_caller_id_number", config.caller_id_number),

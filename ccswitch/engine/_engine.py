@@ -155,7 +155,7 @@ class Engine:
 
     def node_capacity(self, node: str, max_sessions: int | None, sessions_per_second: int | None) -> None:
         """What the switch reported of its limits at connect (configured values take precedence)."""
-        self.inbound.node_capacity(node, max_sessions, sessions_per_second)
+        self.core.node_capacity(node, max_sessions, sessions_per_second)
 
     # ----------------------------------------------------------------- the switch's events
     @_flushing
@@ -183,7 +183,7 @@ class Engine:
         """The event to the domain that owns its channel."""
         if isinstance(event, Parked):
             if self._owner_of(event.uuid) is ChannelRole.AGENT_LEG:
-                self._agent_leg_parked(event.uuid)
+                self._agent_leg_parked(event.uuid, now)
             else:
                 self.inbound.parked(node, event, now)
         elif isinstance(event, AppCompleted):
@@ -227,14 +227,14 @@ class Engine:
         if handler is not None:
             handler(event, now)
 
-    def _agent_leg_parked(self, agent_leg: str) -> None:
+    def _agent_leg_parked(self, agent_leg: str, now: float) -> None:
         """An agent's phone parked: back from a consultation (bridged to the caller again), or it took a callback
         or a preview (the customer is dialled from it)."""
         call = self.core.calls.get(self.core.agent_legs[agent_leg])
         if call is not None and call.rejoin_agent is not None:
             self.live.rejoin_agent(call)
         else:
-            self.dial_outs.dial_customer(agent_leg)
+            self.dial_outs.dial_customer(agent_leg, now)
 
     def _agent_leg_app_completed(self, event: AppCompleted, now: float) -> None:
         """A bridge from an agent's phone failed: a callback's or preview's customer did not answer, or the party
@@ -252,7 +252,8 @@ class Engine:
     def tick(self, now: float) -> None:
         """Run what is due: other controllers' agent changes, agents' wrap-up ends, calls waiting longer than
         their queue allows overflow, offers and transfers with no outcome in time, campaign calls not connected
-        in time, callbacks to try again, periodic announcements; then offers."""
+        in time, callbacks to try again, customers' dials that waited for the node's budget, periodic
+        announcements; then offers (those the node's budget deferred too)."""
         if now >= self._next_refresh:
             self._next_refresh = now + AGENT_REFRESH_S
             self.core.refresh_agents()
@@ -266,6 +267,7 @@ class Engine:
         self.inbound.requeue_unparked(now)
         self.dial_outs.connect_deadlines_due(now)
         self.dial_outs.retries_due(now)
+        self.dial_outs.dials_due(now)
         self.inbound.announcements_due(now)
         self.texts.due(now)
         self.offers.dispatch(now)
@@ -409,6 +411,11 @@ class Engine:
         """The channels and media ports this controller holds on ``node`` (no new ones counted)."""
         return self.calls.loads.load(node, 0)
 
+    def take_channels(self, node: str, wanted: int, now: float) -> int:
+        """How many of ``wanted`` new channels (the dialler's lines) may be created on ``node`` now, within its
+        per-second budget; counted as created (``Core.take_channels``)."""
+        return self.core.take_channels(node, wanted, now)
+
     def queued_entries(self) -> list[QueueEntry]:
         """Every contact in a queue now: a call waiting or ringing an agent (its entry stays until the bridge), a
         text contact waiting or offered (each entry names its channel)."""
@@ -509,7 +516,11 @@ class Engine:
 
     @property
     def capacities(self) -> dict[str, admission.Capacity]:
-        return self.inbound.capacities
+        return self.core.capacities
+
+    @property
+    def channel_deferrals(self) -> Counter[str]:
+        return self.core.channel_deferrals
 
     @property
     def overload_overflows(self) -> Counter[tuple[str, admission.Limit]]:

@@ -58,6 +58,7 @@ class LiveCalls:
             effects = self._transfer(call, to, context, queue, now)
         elif action is CallAction.CONSULT:
             effects = self._consult(call, to, context)
+            self.core.recent_sessions.created(call.node, now, 2)  # loopback's two legs (asked for: not deferred)
         elif action in _TRANSFER_EVENTS:
             if call.consult is None:
                 raise InvalidTransition(f"call {call.uuid}: no attended transfer in progress (consult first)")

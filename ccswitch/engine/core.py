@@ -1,5 +1,6 @@
 """What every domain of the engine shares: the configuration, the store, the calls and agents as this controller
-knows them, the queues' books, and the one outbox where decided effects wait for the end of the step.
+knows them, the queues' books, the switch nodes' capacities and the channels created on them lately (what pacing
+reads: ``take_channels``), and the one outbox where decided effects wait for the end of the step.
 
 Agents move only through ``agent_event`` (the agent state machine, a compare-and-set in the store, the router's and
 the history's books); effects leave only through ``emit_to``/``send`` and ``flush``.
@@ -8,9 +9,11 @@ the history's books); effects leave only through ``emit_to``/``send`` and ``flus
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from ccswitch import admission
 from ccswitch.acd import agents as agent_fsm
 from ccswitch.acd.agents import Agent
 from ccswitch.acd.queues import QueueEntry
@@ -55,7 +58,9 @@ class Core:
         self.router = Router.from_config(config)
         self.members = {queue: config.members(queue) for queue in config.queues}
         self.agent_of_user = agents_by_user(config)
-        self.recent_sessions = RecentSessions()  # channels created per node in the last second
+        self.recent_sessions = RecentSessions()  # channels created per node in the last second, callers' rate
+        self.capacities = {node.name: node.capacity() for node in config.nodes}  # as the switch says at connect
+        self.channel_deferrals: Counter[str] = Counter()  # node -> new channels put off for its per-second budget
         self._outbox: dict[tuple[str, str], list[Effect]] = {}  # (node, call) -> effects decided in this step
 
     def reconfigure(self, config: Config) -> None:
@@ -67,6 +72,25 @@ class Core:
         self.agent_of_user = agents_by_user(config)
         self.agents = {agent_id: agent for agent_id, agent in self.agents.items() if agent_id in config.agents}
         self.router = Router.from_config(config)
+
+    # ----------------------------------------------------------------- the switch nodes
+    def node_capacity(self, node: str, max_sessions: int | None, sessions_per_second: int | None) -> None:
+        """What the switch reported of its limits at connect (configured values take precedence)."""
+        node_config = next(n for n in self.config.nodes if n.name == node)
+        self.capacities[node] = node_config.capacity(max_sessions, sessions_per_second)
+        log.info("FreeSWITCH node %s: capacity %s", node, self.capacities[node])
+
+    def take_channels(self, node: str, wanted: int, now: float) -> int:
+        """How many of ``wanted`` new channels the controller may create on ``node`` now, within the switch's
+        per-second budget (``admission.channels_allowed``); those are counted as created. The caller defers the
+        rest."""
+        recent = self.recent_sessions
+        granted = admission.channels_allowed(self.capacities[node], recent.count(node, now),
+                                             recent.arrivals_per_second(node, now), wanted,
+                                             self.config.overload.pacing_headroom)
+        recent.created(node, now, granted)
+        self.channel_deferrals[node] += wanted - granted
+        return granted
 
     # ----------------------------------------------------------------- agents
     def load_agents(self, now: float) -> None:

@@ -1,8 +1,9 @@
 """Calls the centre makes: a campaign's answered calls (queued for agents ahead of everyone, until their connect
 deadline, or sent to a step), previews (an agent reserved for a lead until they dial it or skip it), and callbacks
 (a waiting caller keeps their place and hangs up; the place waits for an agent, whose phone rings first and then
-dials the customer, again after ``retry_s`` until the queue's attempts are spent). Owns the retries' and the connect
-deadlines' timers."""
+dials the customer, again after ``retry_s`` until the queue's attempts are spent). The customer's leg is dialled
+within the node's per-second budget, as the agent's was (``Core.take_channels``). Owns the retries' and the connect
+deadlines' timers, and the dials waiting for the budget."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ccswitch.acd import waiting as wait
+from ccswitch.acd.capacity import Channel
 from ccswitch.acd.queues import QueueEntry
 from ccswitch.calls import CallSession, DialOutPlan, Phase, contact_record, outcome_of
 from ccswitch.channel_events import HungUp, JobFailed
-from ccswitch.effects import DialOut, Originate, Play, StopMedia
+from ccswitch.effects import DialOut, Hangup, Originate, Play, StopMedia
 from ccswitch.engine.core import OFFER_GRACE_S, Core, log
 from ccswitch.errors import InvalidTransition, UnknownNameError
 from ccswitch.history.model import Outcome
-from ccswitch.routing.steps import Step, ToCallback, ToQueue
+from ccswitch.routing.steps import Step, ToAnnouncement, ToCallback, ToHangup, ToQueue
 
 if TYPE_CHECKING:  # peers, wired by the engine
     from ccswitch.engine.inbound import InboundPath
@@ -39,6 +41,7 @@ class DialOuts:
         self.core = core
         self.retries: list[tuple[float, str]] = []  # (when, call): heap of callbacks to try again
         self.connect_deadlines: list[tuple[float, str]] = []  # (when, call): outbound calls to connect by then
+        self.paced_dials: list[str] = []  # agents' legs whose customer waits for the node's per-second budget
         self.preview_ended: PreviewEnded = lambda _call, _cause, _now: None  # the dialler's, to settle the lead
 
     # ----------------------------------------------------------------- campaigns
@@ -97,8 +100,8 @@ class DialOuts:
         if not agent.serves(config.queue):
             raise InvalidTransition(f"agent {agent_id} is not logged in to queue {config.queue} of campaign "
                                     f"{campaign}")
-        if not agent.can_take_calls(now):
-            busy = " (on a direct call)" if agent.direct_calls else ""
+        if not agent.can_take(Channel.VOICE, self.core.config.agents[agent_id].capacity, now):
+            busy = " (on a direct call)" if agent.direct_calls else " (holding chats)" if agent.texts else ""
             raise InvalidTransition(f"agent {agent_id} is {agent.state.value}{busy}: only an available agent "
                                     "previews a lead")
         if not self.core.reserve_for_call(agent_id, call, now):
@@ -117,6 +120,7 @@ class DialOuts:
         (agent_id,) = session.ringing
         session.ringing = {agent_id: str(uuidlib.uuid4())}
         session.move_to(Phase.OFFERING)
+        self.core.recent_sessions.created(session.node, now)  # (asked for by the agent: counted, not deferred)
         self._ring_agent_first(session, agent_id, session.caller_name or session.caller_number, now)
 
     def end_preview(self, call: str, now: float) -> None:
@@ -148,22 +152,39 @@ class DialOuts:
     # ----------------------------------------------------------------- callbacks
     def become_callback(self, session: CallSession, step: ToCallback, now: float) -> None:
         """The call becomes a callback of ``step.queue``: at its place if it waits there already, else as a new
-        arrival. A caller without a number we can dial goes to ``step.otherwise``."""
+        arrival. A caller without a number we can dial goes to ``step.otherwise``. Without ``step.confirm`` the
+        caller is hung up at once, unanswered if they were not yet: the callback holds no channel. A number already
+        waiting for a callback of the queue gets no second one (a caller hung up on with a busy tone calls again):
+        the caller hears the confirmation, or is hung up, all the same."""
         policy = self.core.config.queues[step.queue].callback
         assert policy is not None  # checked when the config was loaded
         if not wait.can_call_back(session.caller_number):
             self.inbound.go(session, step.otherwise, now)
             return
-        self.core.answer(session)
+        if self._callback_waiting(step.queue, session.caller_number):
+            log.info("call %s: %s already waits for a callback from queue %s: no second one", session.uuid,
+                     session.caller_number, step.queue)
+            self.inbound.go(session, ToAnnouncement(policy.confirm) if step.confirm else ToHangup(step.cause), now)
+            return
+        if step.confirm:
+            self.core.answer(session)
         if session.entry is None or session.entry.queue != step.queue:
             session.entry = QueueEntry(session.uuid, step.queue, 0, now, self.core.store.next_seq(),
                                        session.caller_number, session.caller_name)
             session.queued_at = now
-        self.callback_requested(session, policy, now)
+        self.callback_requested(session, policy, now, None if step.confirm else step.cause)
 
-    def callback_requested(self, session: CallSession, policy: wait.CallbackPolicy, now: float) -> None:
-        """The caller keeps their place and hangs up after the confirmation; the place waits for an agent once
-        they have gone (``callback_channel_ended``). Kept in the store, so a restart keeps it too."""
+    def _callback_waiting(self, queue: str, number: str) -> bool:
+        """Whether ``number`` waits for a callback of ``queue`` (or is being called back). A walk over the calls,
+        but only for a caller who asks for a callback."""
+        return any(call.entry is not None and call.entry.queue == queue and call.entry.callback == number
+                   for call in self.core.calls.values())
+
+    def callback_requested(self, session: CallSession, policy: wait.CallbackPolicy, now: float,
+                           hang_up: str | None = None) -> None:
+        """The caller keeps their place and hangs up after the confirmation (or is hung up at once with the cause
+        ``hang_up``); the place waits for an agent once they have gone (``callback_channel_ended``). Kept in the
+        store, so a restart keeps it too."""
         assert session.entry is not None
         core = self.core
         core.waiting[session.entry.queue].pop(session.uuid, None)
@@ -172,11 +193,14 @@ class DialOuts:
         core.store.add_entry(session.entry)
         session.move_to(Phase.CALLBACK)
         session.music_on = False
-        session.pending_tag = session.next_tag("callback")
-        core.emit_to(session, [StopMedia(session.uuid), Play(session.uuid, core.config.prompt_path(policy.confirm),
-                                                               session.pending_tag)])
-        log.info("call %s: %s asked to be called back (queue %s)", session.uuid, session.caller_number,
-                 session.entry.queue)
+        if hang_up is None:
+            session.pending_tag = session.next_tag("callback")
+            core.emit_to(session, [StopMedia(session.uuid),
+                                   Play(session.uuid, core.config.prompt_path(policy.confirm), session.pending_tag)])
+        else:
+            core.emit_to(session, [Hangup(session.uuid, hang_up)])
+        log.info("call %s: %s to be called back (queue %s)%s", session.uuid, session.caller_number,
+                 session.entry.queue, "" if hang_up is None else f", hung up at once ({hang_up})")
 
     def callback_channel_ended(self, event: HungUp, now: float) -> None:
         """The channel of a callback waiting for an agent ended: its caller, who hung up after the confirmation
@@ -256,10 +280,14 @@ class DialOuts:
         else:
             self.offers.offer_failed(session, event.reason, now)
 
-    def dial_customer(self, agent_leg: str) -> None:
-        """The agent took the callback or preview (their phone is parked): dial the customer from it."""
-        session = self.core.calls.get(self.core.agent_legs[agent_leg])
+    def dial_customer(self, agent_leg: str, now: float) -> None:
+        """The agent took the callback or preview (their phone is parked): dial the customer from it, as soon as
+        the node's per-second budget allows (until then the agent's phone waits parked: ``dials_due``)."""
+        session = self.core.calls.get(self.core.agent_legs.get(agent_leg, ""))
         if session is None or session.phase is not Phase.OFFERING or session.entry is None:
+            return
+        if not self.core.take_channels(session.node, 1, now):
+            self.paced_dials.append(agent_leg)
             return
         plan = self._dial_plan(session)
         assert session.callee_leg is not None
@@ -268,6 +296,12 @@ class DialOuts:
                                                          plan.number, plan.caller_id_number, plan.ring_timeout_s,
                                                          session.pending_tag)])
         log.info("call %s: agent leg %s answered; dialling %s", session.uuid, agent_leg, plan.number)
+
+    def dials_due(self, now: float) -> None:
+        """Customers whose dial waited for the node's per-second budget: tried again."""
+        paced, self.paced_dials = self.paced_dials, []
+        for agent_leg in paced:
+            self.dial_customer(agent_leg, now)
 
     def _dial_plan(self, session: CallSession) -> DialOutPlan:
         """How the agent's phone dials the customer: the preview's, or the queue's callback policy."""

@@ -11,8 +11,8 @@
 4. The caller hangs up: abandoned while waiting (from their ``HangingUp`` on, even while an agent's phone rings:
    trace k), or ended after talking; the contact's history record is written, with its recording's path.
 
-Owns the announcements' timers, the places of callers who may rejoin, and the overload books (the nodes'
-capacities, callers sent to the overload step, callers the switch dropped)."""
+Owns the announcements' timers, the places of callers who may rejoin, and the overload books (callers sent to the
+overload step, callers the switch dropped)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,6 @@ class InboundPath:
         self.core = core
         self.gone: dict[tuple[str, str], tuple[QueueEntry, float]] = {}  # (queue, caller) -> place, left at
         self.announcements: list[tuple[float, str]] = []  # (when, call): heap of periodic announcements due
-        self.capacities = {node.name: node.capacity() for node in core.config.nodes}  # as the switch says at connect
         self.overload_overflows: Counter[tuple[str, admission.Limit]] = Counter()  # (node, limit) -> callers
         self.dropped_by_switch: Counter[tuple[str, str]] = Counter()  # (node, hang-up cause) -> callers
 
@@ -96,7 +95,7 @@ class InboundPath:
             arrived_at=now,
         )
         core.calls[event.uuid] = session
-        core.recent_sessions.created(node, now)
+        core.recent_sessions.arrived(node, now)
         self._route(session, event, now)
 
     def _route(self, session: CallSession, event: Parked, now: float) -> None:
@@ -127,24 +126,21 @@ class InboundPath:
         core = self.core
         load = core.calls.loads.load(session.node, core.recent_sessions.count(session.node, now))
         rings = isinstance(step, ToQueue) and self._left_ringing(session, step.queue)
-        decision = admission.decide(self.capacities[session.node], core.config.overload.reserve, load,
+        decision = admission.decide(core.capacities[session.node], core.config.overload.reserve, load,
                                     needs_media=not rings)
         if isinstance(decision, admission.Admit):
             return step
         self.overload_overflows[(session.node, decision.limit)] += 1
         then = core.config.overload.then
-        if not decision.media_left and not isinstance(then, ToTransfer | ToHangup):  # no port to answer with
-            then = ToHangup(then.cause if isinstance(then, ToAnnouncement) else "NORMAL_CIRCUIT_CONGESTION")
+        if not decision.media_left:  # no port to answer with: a step that would answer does without
+            if isinstance(then, ToCallback):
+                then = replace(then, confirm=False)  # the number is kept all the same
+            elif not isinstance(then, ToTransfer | ToHangup):
+                then = ToHangup(then.cause if isinstance(then, ToAnnouncement) else "NORMAL_CIRCUIT_CONGESTION")
         log.warning("call %s: node %s is near its %s limit (%d channels, %d media ports, %d new in the last second; "
                     "capacity %s): %s instead of %s", session.uuid, session.node, decision.limit.value, load.sessions,
-                    load.media, load.recent_sessions, self.capacities[session.node], then, step)
+                    load.media, load.recent_sessions, core.capacities[session.node], then, step)
         return then
-
-    def node_capacity(self, node: str, max_sessions: int | None, sessions_per_second: int | None) -> None:
-        """What the switch reported of its limits at connect (configured values take precedence)."""
-        node_config = next(n for n in self.core.config.nodes if n.name == node)
-        self.capacities[node] = node_config.capacity(max_sessions, sessions_per_second)
-        log.info("FreeSWITCH node %s: capacity %s", node, self.capacities[node])
 
     # ----------------------------------------------------------------- steps
     def go(self, session: CallSession, step: Step, now: float) -> None:

@@ -46,6 +46,7 @@ class Monitoring:
         session, effects = mon.start(supervisor, call.entry.queue, call.uuid, call.agent_leg, str(uuidlib.uuid4()),
                                      mode, now)
         self.monitors[session.supervisor_leg] = session
+        self.core.recent_sessions.created(call.node, now)  # the supervisor's leg (asked for: not deferred)
         self.core.emit_to(call, effects)
         self._logged("start", session, now)
         return session

@@ -6,8 +6,10 @@ busy) comes back as an ``AppCompleted`` for ``bridge``; whose fault it is comes 
 (``acd.offer_failures``): the agent's (no answer, busy, rejected) is charged as a miss; the network's or
 configuration's (no codec in common, not registered) is not, but the agent gets no offer for a back-off; either way
 the call returns to its place in the queue. An offer with no outcome by its deadline is taken back (counted in
-``stuck_offers_repaired``). Entries of a text channel go to ``engine.texts`` instead. Owns the counts of failed
-and repaired offers."""
+``stuck_offers_repaired``). Every leg rung is a new channel on the node: an offer rings as many agents as the
+node's per-second budget allows now (``Core.take_channels``); none, and the call keeps its place for the next tick,
+its agents free. Entries of a text channel go to ``engine.texts`` instead (no channel: not paced). Owns the counts
+of failed and repaired offers."""
 
 from __future__ import annotations
 
@@ -51,11 +53,16 @@ class Offers:
                 self.texts.offer(dispatch, now)
                 continue
             session = core.calls[entry.call]
-            if session.caller_gone:
-                entry = self.dial_outs.next_callback_leg(session)
             candidates = dispatch.agents[:1] if session.caller_gone else dispatch.agents  # a callback: one agent
+            # A leg per agent rung: as many as the node's per-second budget allows now (0: the offer waits).
+            candidates = candidates[:core.take_channels(session.node, len(candidates), now)]
             for spare in dispatch.agents[len(candidates):]:
                 core.router.update_agent(core.agents[spare])  # free again: the router had set them aside
+            if not candidates:  # paced: the call keeps its place, tried again on the next tick
+                core.router.add_call(entry)
+                continue
+            if session.caller_gone:
+                entry = self.dial_outs.next_callback_leg(session)
             reserved = [agent for agent in candidates if core.reserve_for_call(agent, entry.call, now)]
             if not reserved:  # another controller took them first
                 core.router.add_call(entry)
@@ -73,7 +80,6 @@ class Offers:
                          for index, (agent, leg) in enumerate(session.ringing.items()))
             for leg in legs:
                 core.agent_legs[leg.leg] = session.uuid
-            core.recent_sessions.created(session.node, now, len(legs))
             log.info("call %s offered to agent(s) %s (queue %s)", session.uuid, ", ".join(reserved), entry.queue)
             core.emit_to(session, [*core.music_off(session), ConnectAgent(
                 call=session.uuid,

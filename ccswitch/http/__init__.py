@@ -19,6 +19,8 @@ Outbound campaigns: ``GET /api/campaigns[/<name>]``; ``POST /api/campaigns/<name
 /api/campaigns/<name>/preview|dial|skip {"agent"}``.
 
 Routing on paper: ``GET /api/route?did=&caller=&at=`` explains how the running configuration routes such a call.
+Web chat (``chat:`` topics; ``webchat`` the customer's side, public under ``/chat/api/`` with each conversation's
+own bearer token and CORS for ``chat.site_origins``; ``chats`` the agent's, under ``/api/agents/<agent>/chats``).
 
 Supervisors: ``POST /api/monitor {"agent" | "call", "mode"}`` (the supervisor is the logged-in user; without
 users, a ``"supervisor"`` field) starts listening, whispering or
@@ -26,7 +28,8 @@ barging (the session id is the supervisor's leg uuid); ``POST /api/monitor/<id>/
 ``DELETE /api/monitor/<id>`` stops; ``GET /api/monitor`` lists active sessions and the recent log.
 
 Users (``paths.users``, ``ccswitch user``): once there is one, every route but ``POST /api/session`` (log in),
-``GET /api/sso/login|callback`` (single sign-on, ``http.sso``) and ``GET /api/openapi.json`` needs a session
+``GET /api/session/methods`` (how one may log in), ``GET /api/sso/login|callback`` (single sign-on, ``http.sso``)
+and ``GET /api/openapi.json`` needs a session
 cookie or ``Authorization: Bearer <token>`` (401 ``not_authenticated``) and the route's ``Access`` for the user's
 role (403 ``forbidden``); a browser's POST and DELETE also carry the session's ``X-CSRF-Token``; failed log-ins are
 rate-limited (429 ``too_many_attempts``); every POST and DELETE is audited, and every single sign-on. Without

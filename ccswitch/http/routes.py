@@ -29,6 +29,7 @@ def _reload(api: ApiRequest) -> object:
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/openapi.json", Access.PUBLIC, lambda api: openapi_document()),
     Route("POST", "/api/session", Access.PUBLIC, session.log_in, FEW_FIELDS),
+    Route("GET", "/api/session/methods", Access.PUBLIC, session.log_in_methods),
     Route("GET", "/api/sso/login", Access.PUBLIC, session.sso_login),
     Route("GET", "/api/sso/callback", Access.PUBLIC, session.sso_callback, audited=True),
     Route("GET", "/api/session", Access.USER, session.whoami),

@@ -1,9 +1,11 @@
 """Who is asking: a browser's session cookie (with its CSRF token) or a script's bearer token, and the routes that
-log a person in and out (``/api/session``, and single sign-on: ``/api/sso/login`` and ``/api/sso/callback``)."""
+log a person in and out (``/api/session``, and single sign-on: ``/api/sso/login`` and ``/api/sso/callback``) and
+tell a log-in page how it may log in (``/api/session/methods``)."""
 
 from __future__ import annotations
 
 import hmac
+import urllib.parse
 
 from flask import Response, request
 
@@ -19,6 +21,7 @@ SESSION_COOKIE = "ccswitch_session"
 CSRF_HEADER = "X-CSRF-Token"
 SSO_COOKIE = "ccswitch_sso"
 _PAGES = ("/desk", "/wallboard")
+_MAX_NEXT = 512  # a page's address with its settings (?lang=ru&big=1): longer is no page of ours
 
 
 def authenticate(gate: Gate | None, route: Route) -> User | None:
@@ -56,6 +59,14 @@ def log_in(api: ApiRequest) -> object:
     return reply
 
 
+def log_in_methods(api: ApiRequest) -> object:
+    """``GET /api/session/methods`` (public: the log-in page asks before anyone has logged in): whether a password
+    logs in (there are users) and whether single sign-on does, with the name its button gives the provider."""
+    gate = api.gate if api.gate is not None and api.gate.enabled else None
+    sso = gate.sso if gate is not None else None
+    return {"password": gate is not None, "sso": sso is not None, "sso_label": sso.settings.label if sso else None}
+
+
 def _set_session_cookie(reply: Response, session: Session) -> None:
     reply.set_cookie(SESSION_COOKIE, session.id, max_age=SESSION_S, httponly=True, samesite="Strict",
                      secure=_over_https(), path="/")
@@ -69,12 +80,20 @@ def sso_login(api: ApiRequest) -> Response:
     """``GET /api/sso/login?next=/desk``: off to the OpenID Connect provider (302), the flow's state in a cookie
     (SameSite=Lax: the provider's redirect back is a navigation from another site, which a Strict cookie misses)."""
     sso = _sso(api)
-    next_path = api.query.get("next", _PAGES[0])
-    url, state = sso.start(next_path if next_path in _PAGES else _PAGES[0])  # our own pages only: no open redirect
+    url, state = sso.start(_our_page(api.query.get("next", "")))
     reply = _redirect(url)
     reply.set_cookie(SSO_COOKIE, state, max_age=int(FLOW_S), httponly=True, samesite="Lax", secure=_over_https(),
                      path="/api/sso")
     return reply
+
+
+def _our_page(next_path: str) -> str:
+    """``next_path`` when it is one of our pages, with its query (the page's language and settings) re-encoded;
+    else the desk. Never another site's address: no open redirect."""
+    path, _, query = next_path.partition("?")
+    if path not in _PAGES or len(next_path) > _MAX_NEXT:
+        return _PAGES[0]
+    return f"{path}?{urllib.parse.urlencode(urllib.parse.parse_qsl(query))}" if query else path
 
 
 def sso_callback(api: ApiRequest) -> Response:

@@ -31,7 +31,6 @@ from ccswitch.webchat.service import ChatService
 from ccswitch.webchat.views import message_view
 
 MAX_CUSTOMER_NAME = 100
-MAX_OFFLINE_TEXT = 4000
 # A multipart body holds the file and a few hundred bytes of headers around it.
 _MULTIPART_OVERHEAD = 16 * 1024
 _EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}")
@@ -110,10 +109,7 @@ def end(api: ApiRequest) -> object:
 def offline(api: ApiRequest) -> Response:
     chat = chat_of(api)
     chat.admit(request.remote_addr or "-")
-    message = api.body.get("text")
-    if not isinstance(message, str) or not message.strip() or len(message) > MAX_OFFLINE_TEXT:
-        raise BadRequest(f"'text' must be the customer's message, at most {MAX_OFFLINE_TEXT} characters")
-    record = chat.leave_message(_topic(api.body), _customer(api.body), message)
+    record = chat.leave_message(_topic(api.body), _customer(api.body), message_text(api.body))
     return json_response(201, {"id": record.id})
 
 

@@ -103,7 +103,8 @@ def describe(choice: IvrChoice) -> str:
     if isinstance(choice, ToVoicemail):
         return f"voicemail: play {choice.prompt}, record up to {choice.max_s} s"
     if isinstance(choice, ToCallback):
-        return f"callback from queue {choice.queue} (no number to call back: {describe(choice.otherwise)})"
+        confirm = "" if choice.confirm else f", hung up at once ({choice.cause}) without confirmation"
+        return f"callback from queue {choice.queue}{confirm} (no number to call back: {describe(choice.otherwise)})"
     if isinstance(choice, Say):
         return f"play {choice.prompt}, back to the menu"
     assert isinstance(choice, Repeat)

@@ -50,13 +50,22 @@ class ToVoicemail:
     max_s: int = 120
 
 
+# A callback without confirmation hangs up with SIP 486 by default: the caller hears busy, and a carrier does not try
+# another route (503 would, and the caller reached elsewhere would be called back too).
+UNCONFIRMED_CALLBACK_CAUSE = "USER_BUSY"
+
+
 @dataclass(frozen=True, slots=True)
 class ToCallback:
     """Turn the call into a callback of ``queue`` (keeping its place when it comes from that queue); a caller
-    without a number we can dial goes to ``otherwise``."""
+    without a number we can dial goes to ``otherwise``. ``confirm``: the caller is answered and hears the queue's
+    confirmation before hanging up; else they are hung up at once with ``cause``, unanswered if they were not yet
+    (no channel held, no media port, nothing billed: the overload step of a busy node)."""
 
     queue: str
     otherwise: ToAnnouncement | ToHangup = ToHangup()
+    confirm: bool = True
+    cause: str = UNCONFIRMED_CALLBACK_CAUSE
 
 
 Step = ToIvr | ToQueue | ToTransfer | ToAnnouncement | ToHangup | ToVoicemail | ToCallback

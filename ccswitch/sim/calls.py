@@ -14,7 +14,7 @@ import gevent
 from ccswitch.sim import people
 from ccswitch.sim.channel import CallerProfile, Channel
 from ccswitch.sim.dialstring import AppCall, DialTarget, atoi, parse_dial_string, switch_true
-from ccswitch.sim.endpoints import resolve
+from ccswitch.sim.endpoints import Endpoint, resolve
 from ccswitch.sim.people import Behaviour
 from ccswitch.sim.session import SessionSwitch
 
@@ -115,9 +115,10 @@ class CallSwitch(SessionSwitch):
         its ``group_confirm_file`` (``<app> <arg>``) runs on that leg first (collect_thread_run) while the others
         keep ringing, and the leg wins once the app returns with the leg still up. A ``group_confirm_timeout`` of
         N > 0 gives the leg N more seconds from its answer, 0 lifts its timeout. A leg with ``leg_delay_start``
-        is created that much later (real FreeSWITCH creates it at once and holds its session back). The losers are
-        hung up with LOSE_RACE; every leg with ORIGINATOR_CANCEL when the originator hangs up or is transferred.
-        Without a winner the cause is the first created leg's hang-up cause."""
+        takes its session (and its share of the per-second budget) at once, as real FreeSWITCH does, and rings
+        that much later. The losers are hung up with LOSE_RACE; every leg with ORIGINATOR_CANCEL when the
+        originator hangs up or is transferred. Without a winner the cause is the first created leg's hang-up
+        cause."""
         start = self.clock.now()
         legs = [self._planned_leg(target, originator, start, timeout_s) for target in targets]
         ring_wait_from = None
@@ -197,7 +198,20 @@ class CallSwitch(SessionSwitch):
             variables = {**_inherited(originator), **variables}
         delay = max(0, atoi(variables.get("leg_delay_start", "")))
         # switch_ivr_originate adds leg_delay_start to the leg's own timeout
-        return RingingLeg(target, variables, start + delay, start + delay + _leg_timeout(variables, timeout_s))
+        leg = RingingLeg(target, variables, start + delay, start + delay + _leg_timeout(variables, timeout_s))
+        # switch_ivr_originate makes every leg's session at once, in the dial string's order, a delayed one too
+        # (its state held back until its start): each takes its share of the per-second budget now
+        endpoint = resolve(self, target.endpoint)
+        if isinstance(endpoint, str):
+            leg.cause = endpoint
+            return leg
+        refused = self.session_refused()
+        if refused is not None:  # mod_sofia.c sofia_outgoing_channel: "Error Creating Session"
+            log.info("leg to %s refused: %s", target.endpoint, refused)
+            leg.cause = "DESTINATION_OUT_OF_ORDER"
+        else:
+            leg.endpoint = endpoint
+        return leg
 
     def _start_due_legs(self, legs: Sequence[RingingLeg], originator: Channel | None, now: float) -> None:
         """Create the legs whose ``leg_delay_start`` has passed; with no leg left ringing, the next delayed ones
@@ -212,18 +226,12 @@ class CallSwitch(SessionSwitch):
                 self._start_leg(leg, originator)
 
     def _start_leg(self, ringing: RingingLeg, originator: Channel | None) -> None:
-        """switch_core_session_outgoing_channel and the new leg's first states, up to ringing (fs-traces b)."""
+        """The leg's channel (its session made when it was planned) and its first states, up to ringing (fs-traces
+        b)."""
         ringing.start_at = self.clock.now()
         variables = ringing.variables
-        endpoint = resolve(self, ringing.target.endpoint)
-        if isinstance(endpoint, str):
-            ringing.cause = endpoint
-            return
-        refused = self.session_refused()
-        if refused is not None:  # mod_sofia.c sofia_outgoing_channel: "Error Creating Session"
-            log.info("leg to %s refused: %s", ringing.target.endpoint, refused)
-            ringing.cause = "DESTINATION_OUT_OF_ORDER"
-            return
+        endpoint = ringing.endpoint
+        assert endpoint is not None  # (a leg that failed when planned has a cause and never starts)
         uuid = variables.get("origination_uuid") or str(uuid_lib.uuid4())
         cid_name = variables.get("origination_caller_id_name") or (
             originator.profile.caller_id_name if originator else ""
@@ -437,7 +445,7 @@ class CallSwitch(SessionSwitch):
 @dataclass
 class RingingLeg:
     """One leg of a ring group while originate waits: planned (``channel`` None until ``start_at``), failed at
-    creation (``cause``), or ringing / confirming / won."""
+    creation (``cause``: its endpoint or session refused), or ringing / confirming / won."""
 
     target: DialTarget
     variables: dict[str, str]
@@ -446,6 +454,7 @@ class RingingLeg:
     channel: Channel | None = None
     behaviour: Behaviour | None = None
     cause: str | None = None
+    endpoint: Endpoint | None = None  # resolved, and its session made, when the leg was planned
     confirm: gevent.Greenlet | None = None
     won: bool = False
     finishing: bool = False

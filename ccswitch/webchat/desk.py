@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol, cast
 
+from ccswitch.acd.agents import AgentState
 from ccswitch.acd.capacity import Channel
+from ccswitch.acd.waiting import expected_wait_s
 from ccswitch.chat.messages import Customer, Sender
 from ccswitch.controller import Accept, Close, Controller, Decline, TextArrival, Transfer
 from ccswitch.errors import UnknownNameError
@@ -29,7 +31,6 @@ class DeskStatus:
     phase: Phase
     agent: str | None = None
     position: int | None = None  # 1 = next, while queued
-    expected_wait_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,9 @@ class ChatDesk(Protocol):
 
     def staffed(self, queue: str) -> bool:
         """Whether an agent who takes chats is logged in to ``queue``."""
+
+    def expected_wait_s(self, queue: str, place: int) -> float | None:
+        """About how long the conversation at ``place`` in ``queue`` waits for a person (None: nobody serves)."""
 
     def listen(self, callback: Callable[[DeskNews], None]) -> None:
         """``callback`` is called on the controller's greenlet for each piece of news: it must not block."""
@@ -102,6 +106,16 @@ class ControllerDesk:
         config = self._controller.config
         return any(agent.serves(queue) and Channel.CHAT in config.agents[agent.id].capacity.costs
                    for agent in self._controller.engine.agents.values() if agent.id in config.agents)
+
+    def expected_wait_s(self, queue: str, place: int) -> float | None:
+        """As a caller is told (``acd.waiting``): the place times the queue's handle time, shared by the agents who
+        take chats there and are not on a break. Each of them holds several chats at once, so this errs long."""
+        config = self._controller.config
+        serving = sum(1 for agent in self._controller.engine.agents.values()
+                      if agent.serves(queue) and agent.state is not AgentState.ON_BREAK and agent.id in config.agents
+                      and Channel.CHAT in config.agents[agent.id].capacity.costs)
+        found = config.queues.get(queue)
+        return None if found is None else expected_wait_s(place, serving, found.default_aht_s)
 
     def listen(self, callback: Callable[[DeskNews], None]) -> None:
         self._controller.on_text_news(

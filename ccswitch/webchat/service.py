@@ -52,6 +52,10 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 2000
 CHANNEL = "chat"
+# A customer who closed the page without ending the chat: with the bot alone, the conversation ends after this long
+# without a line (with a person, the agent closes it). Checked every SWEEP_EVERY_S (real seconds).
+BOT_IDLE_S = 30 * 60
+SWEEP_EVERY_S = 60.0
 
 
 @dataclass
@@ -61,6 +65,7 @@ class _Conversation:
     feed: Feed = field(default_factory=Feed)
     lock: gevent.lock.RLock = field(default_factory=gevent.lock.RLock)  # one customer turn at a time
     ending: bool = False  # this service is ending it: the desk's "ended" news is no news
+    last_at: float = 0.0  # when its last line was written (or it was resumed)
 
 
 class ChatService:
@@ -75,6 +80,7 @@ class ChatService:
         self._resumed = gevent.event.Event()
         desk.listen(self._news.put_nowait)
         self._worker = gevent.spawn(self._run)
+        self._sweeper = gevent.spawn(self._sweep)
 
     def wait_resumed(self, timeout: float) -> bool:
         """Whether the conversations open before a restart are open again (the desk answers once the controller
@@ -83,7 +89,14 @@ class ChatService:
         return bool(self._resumed.is_set())
 
     def close(self) -> None:
-        self._worker.kill()
+        gevent.killall([self._worker, self._sweeper])
+
+    def end_idle(self) -> None:
+        """End the conversations with the bot alone that have had no line for ``BOT_IDLE_S``."""
+        idle_since = self._now() - BOT_IDLE_S
+        for conversation_id, conversation in list(self._open.items()):
+            if conversation.bot is not None and conversation.last_at < idle_since:
+                self.end(conversation_id, "The chat ended: no message for a while.")
 
     @property
     def max_attachment_bytes(self) -> int:
@@ -111,7 +124,7 @@ class ChatService:
             topic=topic.name, customer=customer, started_at=now, token_hash=_hash(token),
             language=chatbot.language if chatbot else "")
         self._log.open(record)
-        conversation = _Conversation(record, bot.new_conversation(chatbot) if chatbot else None)
+        conversation = _Conversation(record, bot.new_conversation(chatbot) if chatbot else None, last_at=now)
         self._open[record.id] = conversation
         if chatbot is not None:
             self._bot_turn(conversation, bot.Opened())
@@ -168,8 +181,9 @@ class ChatService:
             if conversation.bot is not None:
                 self._bot_turn(conversation, bot.PersonRequested())
 
-    def end(self, conversation_id: str) -> None:
-        """The customer left: the desk lets go of the conversation, the record is closed."""
+    def end(self, conversation_id: str, why: str = "The customer left the chat.") -> None:
+        """The customer left (``why`` is the system line that says so): the desk lets go of the conversation, the
+        record is closed."""
         conversation = self._open.get(conversation_id)
         if conversation is None:
             return
@@ -178,7 +192,7 @@ class ChatService:
             conversation.ending = True
             if not with_bot:
                 self._desk.gone(conversation_id)
-            self._append(conversation, Sender.SYSTEM, "", "The customer left the chat.")
+            self._append(conversation, Sender.SYSTEM, "", why)
             agent = self._agent_of(conversation_id) or conversation.record.agent
             outcome = "bot" if with_bot else ("answered" if agent else "abandoned")
             self._finish(conversation, outcome)
@@ -275,7 +289,7 @@ class ChatService:
         for record in self._log.open_conversations():
             if record.channel != CHANNEL:
                 continue
-            conversation = _Conversation(record, None)
+            conversation = _Conversation(record, None, last_at=self._now())
             self._open[record.id] = conversation
             if self._desk.status(record.id) is not None:
                 continue
@@ -305,7 +319,8 @@ class ChatService:
         assert conversation.bot is not None
         config = self._config()
         chatbot = config.chatbots[conversation.bot.bot]
-        turn = bot.step(chatbot, conversation.bot, event, datetime.fromtimestamp(self._now(), config.timezone))
+        turn = bot.step(chatbot, conversation.bot, event, datetime.fromtimestamp(self._now(), config.timezone),
+                        self._desk.expected_wait_s(chatbot.queue, 1))
         conversation.bot = turn.conversation
         for reply in turn.replies:
             self._append(conversation, Sender.BOT, chatbot.name, reply)
@@ -329,6 +344,7 @@ class ChatService:
     def _append(self, conversation: _Conversation, sender: Sender, author: str, text: str,
                 attachment: Attachment | None = None) -> Message:
         message = self._log.append(conversation.record.id, sender, author, text, self._now(), attachment)
+        conversation.last_at = message.at
         conversation.feed.publish("message", message_view(message))
         agent = self._agent_of(conversation.record.id)
         if agent is not None:
@@ -341,9 +357,19 @@ class ChatService:
     def status_view(self, conversation_id: str) -> dict[str, object]:
         status, held = self.status(conversation_id)
         agent = held.agent if held is not None and held.phase == "active" else None
-        return {"status": status, "agent": self._agent_name(agent) if agent else None,
-                "position": held.position if held is not None and status == "queued" else None,
-                "expected_wait_s": held.expected_wait_s if held is not None and status == "queued" else None}
+        place = held.position if held is not None and status == "queued" else None
+        record = self.record(conversation_id)
+        wait = self._desk.expected_wait_s(record.queue, place) if place is not None and record is not None else None
+        return {"status": status, "agent": self._agent_name(agent) if agent else None, "position": place,
+                "expected_wait_s": round(wait) if wait is not None else None}
+
+    def _sweep(self) -> None:
+        while True:
+            gevent.sleep(SWEEP_EVERY_S)
+            try:
+                self.end_idle()
+            except Exception:  # the database away for a moment: the next sweep tries again
+                log.exception("chat: idle conversations not ended")
 
     def _run(self) -> None:
         self._resume()

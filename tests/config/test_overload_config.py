@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ccswitch.admission import Capacity, Reserve
 from ccswitch.config import load_config
-from ccswitch.routing.steps import ToAnnouncement, ToHangup
+from ccswitch.routing.steps import ToAnnouncement, ToCallback, ToHangup
 
 from .conftest import Tree
 from .test_config_errors import problems
@@ -32,6 +32,16 @@ def test_configured_limits_win_over_what_the_switch_reports(tree: Tree) -> None:
     assert config.overload.then == ToAnnouncement("queue/all_busy", "NORMAL_CIRCUIT_CONGESTION")
 
 
+def test_pacing_leaves_callers_two_deviations_unless_configured_and_a_headroom_out_of_range_is_refused(
+        tree: Tree) -> None:
+    assert load_config(tree.config_file, env={}).overload.pacing_headroom == 2.0
+    tree.edit("config/ccswitch.yaml", "timezone:", "overload:\n  pacing_headroom: 1.5\ntimezone:")
+    assert load_config(tree.config_file, env={}).overload.pacing_headroom == 1.5
+    tree.edit("config/ccswitch.yaml", "pacing_headroom: 1.5", "pacing_headroom: 6")
+    assert problems(tree) == ["config/ccswitch.yaml: overload.pacing_headroom: expected standard deviations from 0 "
+                              "to 5, such as 2 or 1.5, got 6"]
+
+
 def test_an_overload_step_that_keeps_the_caller_on_the_node_is_refused(tree: Tree) -> None:
     tree.edit("config/ccswitch.yaml", "timezone:", "overload:\n  then: {queue: operator}\ntimezone:")
     assert problems(tree) == ["config/ccswitch.yaml: overload.then: expected an announce, hangup, callback or "
@@ -41,3 +51,20 @@ def test_an_overload_step_that_keeps_the_caller_on_the_node_is_refused(tree: Tre
 def test_an_rtp_range_ending_before_it_starts_is_refused(tree: Tree) -> None:
     tree.edit("config/ccswitch.yaml", NODE, f"{NODE}\n      rtp_start_port: 30000\n      rtp_end_port: 20000")
     assert problems(tree) == ["config/ccswitch.yaml: freeswitch.nodes[0].rtp_end_port: must be above rtp_start_port"]
+
+
+def test_a_callback_overload_step_may_hang_up_unanswered_with_a_cause_instead_of_confirming(tree: Tree) -> None:
+    tree.edit("config/ccswitch.yaml", "timezone:", "overload:\n  then: {callback: support, confirm: false}\ntimezone:")
+    assert load_config(tree.config_file, env={}).overload.then == ToCallback("support", ToHangup(), False, "USER_BUSY")
+    tree.edit("config/ccswitch.yaml", "confirm: false}", "confirm: false, cause: NORMAL_CLEARING}")
+    assert load_config(tree.config_file, env={}).overload.then == ToCallback("support", confirm=False,
+                                                                              cause="NORMAL_CLEARING")
+
+
+def test_a_confirmed_callback_with_a_cause_and_a_confirm_not_a_boolean_are_refused(tree: Tree) -> None:
+    tree.edit("config/ccswitch.yaml", "timezone:", "overload:\n  then: {callback: support, cause: USER_BUSY}\n"
+              "timezone:")
+    assert problems(tree) == ["config/ccswitch.yaml: overload.then.cause: only a callback without confirmation "
+                              "(confirm: false) hangs up with a cause"]
+    tree.edit("config/ccswitch.yaml", "cause: USER_BUSY}", 'confirm: "no"}')
+    assert problems(tree) == ["config/ccswitch.yaml: overload.then.confirm: expected true or false, got 'no'"]

@@ -143,6 +143,12 @@ REFUSED = [
          "chat.offer_timout_s"),
     edit("test_an_overload_step_that_keeps_the_caller_on_the_node_is_refused", MAIN, "timezone:",
          "overload:\n  then: {queue: operator}\ntimezone:", "overload.then"),
+    edit("test_a_confirmed_callback_with_a_cause_and_a_confirm_not_a_boolean_are_refused", MAIN, "timezone:",
+         "overload:\n  then: {callback: support, cause: USER_BUSY}\ntimezone:", "overload.then.cause"),
+    edit("test_pacing_leaves_callers_two_deviations_unless_configured_and_a_headroom_out_of_range_is_refused", MAIN,
+         "timezone:", "overload:\n  pacing_headroom: 6\ntimezone:", "overload.pacing_headroom"),
+    edit("test_a_confirmed_callback_with_a_cause_and_a_confirm_not_a_boolean_are_refused", MAIN, "timezone:",
+         "overload:\n  then: {callback: support, confirm: \"no\"}\ntimezone:", "overload.then.confirm"),
     edit("test_unknown_key_suggests_the_likely_one", QUEUES, "max_wait_s: 120", "max_wiat_s: 120",
          "support.max_wiat_s"),
     edit("test_bad_regular_expression", DIALPLAN, 'did: "88005550556"', "did_pattern: '^(8800'",
@@ -348,6 +354,10 @@ NOT_A_DOCUMENT = [
 # Edits the config tests show the loader accepts: the schema accepts them too.
 ACCEPTED = [
     Case("test_without_a_chat_section_chat_is_off", MAIN, without_chat, ""),
+    edit("test_pacing_leaves_callers_two_deviations_unless_configured_and_a_headroom_out_of_range_is_refused", MAIN,
+         "timezone:", "overload:\n  pacing_headroom: 1.5\ntimezone:", ""),
+    edit("test_a_callback_overload_step_may_hang_up_unanswered_with_a_cause_instead_of_confirming", MAIN, "timezone:",
+         "overload:\n  then: {callback: support, confirm: false, cause: NORMAL_CLEARING}\ntimezone:", ""),
     edit("test_configured_limits_win_over_what_the_switch_reports", MAIN, "timezone:",
          "overload:\n  reserve: {sessions: 5, media_ports: 2}\n"
          "  then: {announce: queue/all_busy, cause: NORMAL_CIRCUIT_CONGESTION}\ntimezone:", ""),

@@ -177,7 +177,7 @@ rules:
     then: {queue: sales, priority: 5, skills: {english: 3}}
     recording: {mode: sample, sample_percent: 50, stereo: false, announce: announce/recorded}
   - {name: voicemail, then: {voicemail: queue/leave_message, max_s: 60}}
-  - {name: callback, then: {callback: support, otherwise: {hangup: USER_BUSY}}}
+  - {name: callback, then: {callback: support, otherwise: {hangup: USER_BUSY}, confirm: false, cause: USER_BUSY}}
   - {name: announce, then: {announce: announce/closed, cause: USER_BUSY}}
 """
 EVERY_KEY_EDITS = [
@@ -192,11 +192,12 @@ EVERY_KEY_EDITS = [
 overload:
   reserve: {sessions: 10, sessions_per_second: 3, media_ports: 10}
   then: {announce: queue/all_busy, cause: NORMAL_CIRCUIT_CONGESTION}
+  pacing_headroom: 1.5
 timezone:"""),
     ("config/ccswitch.yaml", "  music: local_stream://moh", "  say_language: en\n  music: local_stream://moh"),
     ("config/ccswitch.yaml", "  backend: memory", "  backend: redis\n  lease_s: 3"),
     ("config/ccswitch.yaml", "  port: 8080", "  port: 8080\n  sso: {issuer: https://login.example.com, client_id: cc, "
-     "redirect_uri: https://cc.example.com/api/sso/callback, user_claim: email}"),
+     "redirect_uri: https://cc.example.com/api/sso/callback, user_claim: email, label: Keycloak}"),
     ("config/queues.yaml", "operator:", """\
 everything:
   strategy: skills-based

@@ -28,6 +28,13 @@ def test_read_with_the_user_claim_by_default(tree: Tree) -> None:
     assert describe(schema_errors(tree.config_file, "ccswitch")) == []
 
 
+def test_read_with_the_label_of_the_pages_button(tree: Tree) -> None:
+    _with_sso(tree, *GOOD, "label: Keycloak")
+    sso = load_config(tree.config_file, env={}).http.sso
+    assert sso is not None and sso.label == "Keycloak"
+    assert describe(schema_errors(tree.config_file, "ccswitch")) == []
+
+
 def test_without_it_there_is_none(tree: Tree) -> None:
     assert load_config(tree.config_file, env={}).http.sso is None
 
@@ -38,6 +45,8 @@ def test_without_it_there_is_none(tree: Tree) -> None:
     ((GOOD[0], GOOD[1], "redirect_uri: https://cc.example.com/desk"),
      "http.sso.redirect_uri: expected this controller's <base URL>/api/sso/callback"),
     ((GOOD[0], GOOD[2]), "http.sso.client_id: missing"),
+    ((*GOOD, f"label: {'K' * 65}"), "http.sso.label: expected a name of at most 64 printable characters"),
+    ((*GOOD, 'label: "Key\\tcloak"'), "http.sso.label: expected a name of at most 64 printable characters"),
 ])
 def test_mistakes_are_refused_by_the_loader_and_the_schema(tree: Tree, lines: tuple[str, ...], problem: str) -> None:
     _with_sso(tree, *lines)

@@ -13,6 +13,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from ccswitch.acd.agents import Agent, AgentState, TakeBreak
+from ccswitch.admission import Capacity
 from ccswitch.channel_events import AmdCompleted, AppCompleted, Bridged, HungUp, JobFailed, Parked
 from ccswitch.config import Config
 from ccswitch.config.model import Blast, CampaignConfig, HourRange
@@ -421,6 +422,22 @@ def test_a_blast_yields_while_calls_wait_in_its_queue(config: Config) -> None:
     rig.dialer.load("promo-nov", leads(5), MONDAY_10AM)
     rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
     assert rig.dialer.lines_wanted("promo-nov", MONDAY_10AM) == 0
+
+
+def test_lines_are_launched_within_the_nodes_per_second_budget_and_the_rest_in_the_next_second(
+        config: Config) -> None:
+    rig = rig_with(config, mode="blast", blast=Blast("campaigns/machine", None), abandon_message=None,
+                   max_lines_per_agent=10)
+    rig.engine.capacities["fs1"] = Capacity(sessions_per_second=11)  # 10 channels a second, no callers arriving
+    rig.dialer.load("promo-nov", leads(50), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    rig.tick(MONDAY_10AM)
+    assert len(rig.effects.originated()) == 10  # of 40 wanted (4 agents, 10 lines each)
+    rig.tick(MONDAY_10AM + 0.5)
+    assert rig.effects.originated() == []
+    assert Counter(lead.state for lead in rig.store.leads("promo-nov"))[LeadState.DIALLING] == 10
+    rig.tick(MONDAY_10AM + 1.0)
+    assert len(rig.effects.originated()) == 10
 
 
 # -- history -------------------------------------------------------------------------------------------------------

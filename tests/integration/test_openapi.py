@@ -84,7 +84,7 @@ def _validate(reply: object, path: str, method: str = "get") -> None:
 def test_the_document_is_served_and_its_schemas_describe_real_replies(url: str) -> None:
     status, served, _ = api_call(f"{url}/api/openapi.json", "GET")
     assert (status, served) == (200, DOCUMENT)
-    for path in ("/api/info", "/api/agents", "/api/queues", "/api/monitor", "/api/campaigns"):
+    for path in ("/api/info", "/api/session/methods", "/api/agents", "/api/queues", "/api/monitor", "/api/campaigns"):
         status, reply, _ = api_call(url + path, "GET")
         assert status == 200
         _validate(reply, path)

@@ -348,6 +348,7 @@ def test_an_agent_transfers_a_chat_to_another_queue(desk: Desk, browser: WebDriv
 
 def test_the_pages_speak_russian(desk: Desk, browser: WebDriver) -> None:
     log_in(browser, f"{desk.url}/wallboard?lang=ru", "sam")
+    assert browser.find_elements(By.ID, "sso-login") == []  # no single sign-on configured: passwords only
     until(browser, lambda: "Ждут" in text(browser, "queue-support"), "the board in Russian")
     assert browser.title == "Табло"
 
@@ -379,14 +380,31 @@ def test_a_person_signs_on_through_the_provider_and_gets_their_desk(centre: Cont
     users_file = tmp_path / "users.yaml"
     write_users(users_file)
     port = free_port()
-    sso = SingleSignOn(SsoConfig(provider.issuer, CLIENT_ID, f"http://127.0.0.1:{port}/api/sso/callback"))
+    sso = SingleSignOn(SsoConfig(provider.issuer, CLIENT_ID, f"http://127.0.0.1:{port}/api/sso/callback",
+                                 label="Keycloak"))
     server = serve_http(centre.controller.metrics, "127.0.0.1", port, centre.controller,
                         gate=Gate(users_file, centre.controller.clock.now, sso=sso))
     try:
-        browser.get(f"http://127.0.0.1:{port}/api/sso/login?next=/desk")  # the provider sends the browser back
-        until(browser, lambda: browser.current_url == f"http://127.0.0.1:{port}/desk", "the desk")
+        browser.get(f"http://127.0.0.1:{port}/desk?lang=en")
+        until(browser, lambda: text(browser, "sso-login") == "Sign in with Keycloak", "the button beside the form")
+        assert browser.find_elements(By.ID, "password") != []
+        browser.get(f"http://127.0.0.1:{port}/desk?lang=ru")
+        until(browser, lambda: text(browser, "sso-login") == "Войти через Keycloak", "the button in Russian")
+        click(browser, "sso-login")  # to the provider, which signs alice in and sends the browser back
+        until(browser, lambda: browser.current_url == f"http://127.0.0.1:{port}/desk?lang=ru", "her desk in Russian")
         until(browser, lambda: text(browser, "who").startswith("alice (1001)"), "alice logged in on her desk")
+        assert browser.title == "Рабочее место оператора"
         until(browser, lambda: bool(text(browser, "state")), "her state, from the live stream")
     finally:
         server.stop()
         provider_server.stop()
+
+
+def test_without_users_the_page_says_how_to_add_one(centre: ContactCentre, browser: WebDriver) -> None:
+    server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller)
+    try:
+        browser.get(f"http://127.0.0.1:{server.server_port}/desk?lang=en")
+        until(browser, lambda: "ccswitch user add" in text(browser, "no-users"), "the note instead of a form")
+        assert browser.find_elements(By.ID, "password") == [] and browser.find_elements(By.ID, "sso-login") == []
+    finally:
+        server.stop()

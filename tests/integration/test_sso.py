@@ -75,9 +75,10 @@ def sso(centre: ContactCentre, tmp_path: Path) -> Iterator[Sso]:
     provider_server.stop()
 
 
-def _to_the_provider_and_back(sso: Sso, browser: Browser) -> str:
+def _to_the_provider_and_back(sso: Sso, browser: Browser, next_page: str = "/wallboard") -> str:
     """Start at /api/sso/login; the callback URL the provider sends the browser back to."""
-    status, to_provider = browser.get(f"{sso.url}/api/sso/login?next=/wallboard")
+    query = urllib.parse.urlencode({"next": next_page})
+    status, to_provider = browser.get(f"{sso.url}/api/sso/login?{query}")
     assert status == 302 and to_provider.startswith(f"{sso.provider.issuer}/authorize?")
     assert "code_challenge_method=S256" in to_provider and "nonce=" in to_provider
     assert browser.cookie("ccswitch_sso") is not None
@@ -87,6 +88,8 @@ def _to_the_provider_and_back(sso: Sso, browser: Browser) -> str:
 
 
 def test_a_person_signs_on_at_the_provider_and_comes_back_logged_in(sso: Sso) -> None:
+    status, methods, _ = request(f"{sso.url}/api/session/methods")  # what the log-in page offers
+    assert (status, methods) == (200, {"password": True, "sso": True, "sso_label": None})
     browser = Browser()
     status, page = browser.get(_to_the_provider_and_back(sso, browser))
     assert (status, page) == (302, "/wallboard")
@@ -96,6 +99,16 @@ def test_a_person_signs_on_at_the_provider_and_comes_back_logged_in(sso: Sso) ->
     status, me, _ = request(f"{sso.url}/api/session", "GET", None, {"Cookie": f"ccswitch_session={session}"})
     assert (status, me["user"], me["agent"]) == (200, "alice", "1001")
     assert [(record.action.split("?")[0], record.status) for record in sso.audit] == [("GET /api/sso/callback", 302)]
+
+
+@pytest.mark.parametrize(("asked", "page"), [
+    ("/wallboard?lang=ru&big=1", "/wallboard?lang=ru&big=1"),  # the page's language and settings come back too
+    ("https://elsewhere.example/desk", "/desk"), ("//elsewhere.example", "/desk"), ("/desk/../x", "/desk"),
+    (f"/desk?lang={'x' * 600}", "/desk"),
+])
+def test_the_person_comes_back_to_a_page_of_ours_only(sso: Sso, asked: str, page: str) -> None:
+    browser = Browser()
+    assert browser.get(_to_the_provider_and_back(sso, browser, asked)) == (302, page)
 
 
 def test_a_token_the_provider_did_not_sign_is_refused(sso: Sso) -> None:
@@ -128,7 +141,9 @@ def test_without_single_sign_on_configured_there_is_none(centre: ContactCentre, 
     write_users(users_file)
     server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller,
                         gate=Gate(users_file, centre.controller.clock.now))
+    url = f"http://127.0.0.1:{server.server_port}"
     try:
-        assert Browser().get(f"http://127.0.0.1:{server.server_port}/api/sso/login")[0] == 404
+        assert Browser().get(f"{url}/api/sso/login")[0] == 404
+        assert request(f"{url}/api/session/methods")[:2] == (200, {"password": True, "sso": False, "sso_label": None})
     finally:
         server.stop()

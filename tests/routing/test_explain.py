@@ -17,12 +17,13 @@ from ccswitch.routing.dialplan import Miss, route
 from ccswitch.routing.explain import (
     RuleTried,
     StepNode,
+    describe,
     explain_route,
     explanation_document,
     explanation_lines,
     parse_at,
 )
-from ccswitch.routing.steps import ToAnnouncement, ToHangup, ToIvr, ToQueue
+from ccswitch.routing.steps import ToAnnouncement, ToCallback, ToHangup, ToIvr, ToQueue
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = load_config(REPO / "config" / "ccswitch.yaml", env={})
@@ -144,3 +145,11 @@ def test_a_time_that_is_no_time_says_what_is_expected() -> None:
     with pytest.raises(ValueError, match=r"bad time '19:30 tomorrow': expected YYYY-MM-DD HH:MM \(local time in "
                                          r"Europe/Moscow\) or ISO 8601 with an offset"):
         parse_at("19:30 tomorrow", MSK)
+
+
+def test_a_callback_says_whether_the_caller_hears_a_confirmation_or_is_hung_up_at_once() -> None:
+    assert describe(ToCallback("support")) == "callback from queue support (no number to call back: hang up " \
+                                              "(NORMAL_CLEARING))"
+    assert describe(ToCallback("support", confirm=False)) == (
+        "callback from queue support, hung up at once (USER_BUSY) without confirmation (no number to call back: "
+        "hang up (NORMAL_CLEARING))")

@@ -106,6 +106,20 @@ def test_an_agent_leg_with_no_rtp_port_left_fails_destination_out_of_order(clien
         "DESTINATION_OUT_OF_ORDER")
 
 
+@pytest.mark.parametrize("limits", [SwitchLimits(sessions_per_second=3)])
+def test_a_delayed_leg_takes_its_session_when_the_originate_starts(client: RawClient, switch: SimSwitch) -> None:
+    for extension in ("1000", "1001", "1002"):
+        switch.add_phone(AgentPhone(extension, answer_after_s=5, talk_s=600))
+    # 2 sessions a second: the first two legs take them at once, the delayed second one included; the third fails
+    dial = ("[origination_uuid=n-1]user/1000,[origination_uuid=n-2,leg_delay_start=3]user/1001,"
+            "[origination_uuid=n-3]user/1002")
+    client.command(f"bgapi originate {dial} &park()\nJob-UUID: job-d")
+    assert client.wait_event("CHANNEL_CREATE", Unique_ID="n-1")
+    assert client.wait_event("BACKGROUND_JOB", Job_UUID="job-d").body == "+OK n-1\n"
+    assert "n-3" not in switch.channels and not [h for h in switch.hangups if h.uuid == "n-3"]  # never made
+    assert client.wait_event("CHANNEL_HANGUP", Unique_ID="n-2").get("Hangup-Cause") == "LOSE_RACE"  # it rang
+
+
 def test_a_gone_channel_answers_error_as_freeswitch_does(client: RawClient) -> None:
     assert client.command("api uuid_answer 4b3a0000-0000-0000-0000-000000000000").body == b"-ERROR\n"
 

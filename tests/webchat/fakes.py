@@ -19,7 +19,7 @@ class FakeDesk:
 
     def queue(self, contact: str, queue: str, customer: Customer, at: float) -> None:
         self.asked.append(("queue", contact, queue))
-        self.statuses[contact] = DeskStatus(contact, "queued", position=1, expected_wait_s=30)
+        self.statuses[contact] = DeskStatus(contact, "queued", position=1)
 
     def act(self, agent: str, contact: str, action: AgentAction, *, disposition: str | None = None,
             to_queue: str | None = None, to_agent: str | None = None) -> None:
@@ -45,6 +45,9 @@ class FakeDesk:
 
     def staffed(self, queue: str) -> bool:
         return queue in self.staffed_queues
+
+    def expected_wait_s(self, queue: str, place: int) -> float | None:
+        return 90.0 * place if queue in self.staffed_queues else None
 
     def listen(self, callback: Callable[[DeskNews], None]) -> None:
         self.listeners.append(callback)

@@ -87,7 +87,8 @@ def test_asking_for_a_person_hands_the_conversation_to_the_bots_queue_and_the_bo
     centre.chat.post(record.id, "operator please")
 
     assert centre.desk.asked == [("queue", record.id, "sales")]
-    assert centre.chat.status(record.id)[0] == "queued"
+    assert centre.chat.status_view(record.id) == {"status": "queued", "agent": None, "position": 1,
+                                                  "expected_wait_s": 90}
     centre.chat.post(record.id, "hello?")
     assert centre.desk.asked[-1] == ("activity", record.id, Sender.CUSTOMER)
     assert len(centre.texts(record.id)) == 4  # the bot says no more
@@ -225,6 +226,20 @@ def test_a_conversation_the_bot_alone_answered_ends_as_bot(centre: Centre) -> No
 
     assert centre.log.get(record.id).outcome == "bot"  # type: ignore[union-attr]
     assert all(asked[0] != "gone" for asked in centre.desk.asked)
+
+
+def test_a_conversation_left_with_the_bot_ends_after_half_an_hour_without_a_line(centre: Centre) -> None:
+    idle, _ = centre.chat.start("sales", ANNA)
+    queued, _ = centre.chat.start("support", ANNA)
+    centre.now += 20 * 60
+    talking, _ = centre.chat.start("sales", ANNA)
+    centre.now += 11 * 60
+    centre.chat.end_idle()
+
+    assert [centre.chat.status(each.id)[0] for each in (idle, queued, talking)] == ["ended", "queued", "bot"]
+    ended = centre.log.get(idle.id)
+    assert ended is not None and ended.outcome == "bot"
+    assert centre.texts(idle.id)[-1] == ("system", "The chat ended: no message for a while.")
 
 
 def test_the_offline_form_is_kept_as_an_ended_conversation_with_its_message(centre: Centre) -> None:

@@ -19,7 +19,8 @@ const WORDS = {
     available: "available", on_break: "on break", reserved: "reserved", on_call: "on call", wrap_up: "wrap-up",
     logged_out: "logged out", ringing: "Ringing", talking: "Talking", consulting: "consulting",
     three_way: "three-way", monitoring: "Monitoring", seconds: "s", wallboard: "Wallboard", desk: "Agent desktop",
-    disposition: "After-call disposition", save: "Save", saved: "Saved",
+    disposition: "After-call disposition", save: "Save", saved: "Saved", signInWith: "Sign in with",
+    sso: "single sign-on", noUsers: "No users are configured yet (ccswitch user add)",
     chats: "Chats", noChats: "No chats", offer: "Offer", accept: "Accept", decline: "Decline", send: "Send",
     attach: "File", closeChat: "Close chat", typing: "The customer is typing…", email: "E-mail", phone: "Phone",
     topic: "Topic", customer: "Customer", bot: "Bot", channel: "Channel", voice: "calls", chat: "chats",
@@ -43,7 +44,8 @@ const WORDS = {
     wrap_up: "постобработка", logged_out: "не в сети", ringing: "Входящий", talking: "Разговор",
     consulting: "консультация", three_way: "конференция", monitoring: "Прослушивание", seconds: "с",
     wallboard: "Табло", desk: "Рабочее место оператора",
-    disposition: "Результат обращения", save: "Сохранить", saved: "Сохранено",
+    disposition: "Результат обращения", save: "Сохранить", saved: "Сохранено", signInWith: "Войти через",
+    sso: "единый вход (SSO)", noUsers: "Пользователи ещё не заведены (ccswitch user add)",
     chats: "Чаты", noChats: "Нет чатов", offer: "Предложен", accept: "Принять", decline: "Отклонить",
     send: "Отправить", attach: "Файл", closeChat: "Закрыть чат", typing: "Клиент печатает…", email: "Эл. почта",
     phone: "Телефон", topic: "Тема", customer: "Клиент", bot: "Бот", channel: "Канал", voice: "звонки",
@@ -100,17 +102,26 @@ function seconds(value) {
   return s >= 60 ? `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}` : `${s} ${t("seconds")}`;
 }
 
-// Log in (or find the session), then follow the stream; `render` gets each snapshot.
+// Log in (or find the session), then follow the stream; `render` gets each snapshot. The ways to log in are the
+// controller's: a password form when there are users, a link to the provider when single sign-on is configured.
 async function start(title, render) {
   document.title = t(title);
   document.documentElement.lang = lang;
-  const main = document.getElementById("main");
   const reply = await fetch("/api/session", {credentials: "same-origin"});
   if (reply.ok) {
     const me = await reply.json();
     csrf = me.csrf;
     return follow(me, render);
   }
+  const methods = await (await fetch("/api/session/methods", {credentials: "same-origin"})).json();
+  const sso = el("a", {id: "sso-login", class: "button", href: `/api/sso/login?next=${encodeURIComponent(location.pathname + location.search)}`},
+                 `${t("signInWith")} ${methods.sso_label || t("sso")}`);
+  replace(document.getElementById("main"), el("div", {id: "log-in-ways"},
+    methods.password ? passwordForm(render) : null, methods.sso ? sso : null,
+    methods.password || methods.sso ? null : el("p", {id: "no-users"}, t("noUsers"))));
+}
+
+function passwordForm(render) {
   const user = el("input", {id: "user", autocomplete: "username"});
   const password = el("input", {id: "password", type: "password", autocomplete: "current-password"});
   const form = el("form", {id: "login"}, el("label", {}, t("user"), user), el("label", {}, t("password"), password),
@@ -123,7 +134,7 @@ async function start(title, render) {
       follow(me, render);
     } catch (error) { /* said by showError */ }
   });
-  replace(main, form);
+  return form;
 }
 
 function follow(me, render) {
