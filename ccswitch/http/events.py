@@ -35,7 +35,7 @@ def events(api: ApiRequest) -> Response:
     def snapshot() -> dict[str, object]:
         now = controller.clock.now()
         if user is not None and user.role is Role.AGENT and user.agent is not None:
-            return live.desk(controller, user.agent, previous, now)
+            return live.desk(controller, user.agent, previous, now, chat=api.chat is not None)
         return live.wallboard(controller, visible, now)
 
     def stream() -> Iterator[str]:

@@ -30,8 +30,10 @@ Previous = Callable[[CallSession], list[Contact]]
 ChatsByPhone = Callable[[str], list[Contact]]  # a caller's number -> their contacts on the text channels
 
 
-def desk(controller: Controller, agent_id: str, previous: Previous, now: float) -> dict[str, object]:
-    """An agent's desk: state and reason, the call they are on (or ringing), their preview campaigns."""
+def desk(controller: Controller, agent_id: str, previous: Previous, now: float, chat: bool = False
+         ) -> dict[str, object]:
+    """An agent's desk: state and reason, the call they are on (or ringing), their preview campaigns; with ``chat``
+    (the web chat runs), what their chat panel needs."""
     engine, config = controller.engine, controller.config
     agent = engine.agents.get(agent_id)
     call = _agents_call(controller, agent_id)
@@ -43,7 +45,7 @@ def desk(controller: Controller, agent_id: str, previous: Previous, now: float) 
         "call": None if call is None else card(controller, call, previous, now),
         "preview_campaigns": sorted(name for name, campaign in config.campaigns.items()
                                     if campaign.mode == "preview" and agent_id in config.members(campaign.queue)),
-        "chat": _chat_settings(controller, agent_id),
+        "chat": _chat_settings(controller, agent_id) if chat else None,
     }
 
 
