@@ -1,6 +1,6 @@
 """``ChatService``: the web chat's shell, in the controller process. It keeps every conversation in the
 ``ConversationLog``, lets the chatbot (pure: ``ccswitch.chat.bot``) talk first, hands the customer over to the ACD
-(``ChatDesk``) and tells each open stream what happened (``Feed``).
+(``ChatDesk``) and tells each open stream what happened (``OpenConversations``, ``Feed``).
 
 Theory of operation
 -------------------
@@ -25,13 +25,11 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import gevent
 import gevent.event
-import gevent.lock
 import gevent.queue
 
 from ccswitch.chat import bot
@@ -42,11 +40,12 @@ from ccswitch.config.model import ChatBot, Config
 from ccswitch.errors import CcswitchError, UnknownChoiceError
 from ccswitch.history.conversations import ConversationLog, HistoryItem
 from ccswitch.webchat.admission import Admission
+from ccswitch.webchat.conversations import Conversation, OpenConversations
 from ccswitch.webchat.desk import AgentAction, ChatDesk, DeskNews, DeskStatus
 from ccswitch.webchat.errors import ChatAccessError, ChatInputError
 from ccswitch.webchat.feed import Feed
 from ccswitch.webchat.topics import Availability, availability, bot_of, find_topic, queue_of
-from ccswitch.webchat.views import customer_view, message_view
+from ccswitch.webchat.views import customer_view
 
 log = logging.getLogger(__name__)
 
@@ -58,23 +57,12 @@ BOT_IDLE_S = 30 * 60
 SWEEP_EVERY_S = 60.0
 
 
-@dataclass
-class _Conversation:
-    record: ConversationRecord
-    bot: bot.Conversation | None  # while the bot talks; None once with the desk (or for a topic without a bot)
-    feed: Feed = field(default_factory=Feed)
-    lock: gevent.lock.RLock = field(default_factory=gevent.lock.RLock)  # one customer turn at a time
-    ending: bool = False  # this service is ending it: the desk's "ended" news is no news
-    last_at: float = 0.0  # when its last line was written (or it was resumed)
-
-
 class ChatService:
     def __init__(self, config: Callable[[], Config], log_: ConversationLog, desk: ChatDesk,
                  clock: Callable[[], float], attachments: AttachmentStore | None = None) -> None:
         self._config, self._log, self._desk, self._now = config, log_, desk, clock
         self._attachments = attachments
-        self._open: dict[str, _Conversation] = {}
-        self._agent_feeds: dict[str, Feed] = {}
+        self._open = OpenConversations(log_, clock, self._agent_of)
         self._news: gevent.queue.Queue[DeskNews] = gevent.queue.Queue()
         self._admission = Admission()
         self._resumed = gevent.event.Event()
@@ -94,9 +82,9 @@ class ChatService:
     def end_idle(self) -> None:
         """End the conversations with the bot alone that have had no line for ``BOT_IDLE_S``."""
         idle_since = self._now() - BOT_IDLE_S
-        for conversation_id, conversation in list(self._open.items()):
+        for conversation in self._open:
             if conversation.bot is not None and conversation.last_at < idle_since:
-                self.end(conversation_id, "The chat ended: no message for a while.")
+                self.end(conversation.record.id, "The chat ended: no message for a while.")
 
     @property
     def max_attachment_bytes(self) -> int:
@@ -124,8 +112,7 @@ class ChatService:
             topic=topic.name, customer=customer, started_at=now, token_hash=_hash(token),
             language=chatbot.language if chatbot else "")
         self._log.open(record)
-        conversation = _Conversation(record, bot.new_conversation(chatbot) if chatbot else None, last_at=now)
-        self._open[record.id] = conversation
+        conversation = self._open.add(record, bot.new_conversation(chatbot) if chatbot else None)
         if chatbot is not None:
             self._bot_turn(conversation, bot.Opened())
         else:
@@ -134,16 +121,16 @@ class ChatService:
 
     def conversation(self, conversation_id: str, token: str) -> ConversationRecord:
         """The conversation whose customer holds ``token``; ``ChatAccessError`` otherwise."""
-        record = self.record(conversation_id)
+        record = self._open.record(conversation_id)
         if record is None or not hmac.compare_digest(record.token_hash, _hash(token)):
             raise ChatAccessError("no such conversation for this token")
         return record
 
     def post(self, conversation_id: str, text: str) -> Message:
         """The customer's message, durable; then the bot answers it or the desk sees the activity."""
-        conversation = self._live(conversation_id)
+        conversation = self._open.live(conversation_id)
         with conversation.lock:
-            message = self._append(conversation, Sender.CUSTOMER, conversation.record.customer.name, _clean(text))
+            message = self._open.append(conversation, Sender.CUSTOMER, conversation.record.customer.name, _clean(text))
             if conversation.bot is not None:
                 self._bot_turn(conversation, bot.CustomerMessage(message.text))
             else:
@@ -154,10 +141,10 @@ class ChatService:
         """A file from the customer or the agent (``AttachmentRefused`` says why one is not taken)."""
         if self._attachments is None:
             raise ChatInputError("this chat takes no files (chat.attachments is not set)")
-        conversation = self._live(conversation_id)
+        conversation = self._open.live(conversation_id)
         # Written and synced to disk in a thread: a 10 MB file must not hold up every other conversation.
         attachment = gevent.get_hub().threadpool.apply(self._attachments.save, (conversation_id, filename, data))
-        message = self._append(conversation, sender, author, "", attachment)
+        message = self._open.append(conversation, sender, author, "", attachment)
         if conversation.bot is None:
             self._desk.activity(conversation_id, sender, message.at)
         return message
@@ -167,16 +154,16 @@ class ChatService:
 
     def typing(self, conversation_id: str, sender: Sender) -> None:
         """Not kept: only the other side's open streams hear of it."""
-        conversation = self._live(conversation_id)
+        conversation = self._open.live(conversation_id)
         if sender is Sender.CUSTOMER:
             agent = self._agent_of(conversation_id)
             if agent is not None:
-                self._agent_feed(agent).publish("typing", {"id": conversation_id, "sender": sender.value})
+                self._open.agent_feed(agent).publish("typing", {"id": conversation_id, "sender": sender.value})
         else:
             conversation.feed.publish("typing", {"sender": sender.value})
 
     def ask_for_person(self, conversation_id: str) -> None:
-        conversation = self._live(conversation_id)
+        conversation = self._open.live(conversation_id)
         with conversation.lock:
             if conversation.bot is not None:
                 self._bot_turn(conversation, bot.PersonRequested())
@@ -192,10 +179,10 @@ class ChatService:
             conversation.ending = True
             if not with_bot:
                 self._desk.gone(conversation_id)
-            self._append(conversation, Sender.SYSTEM, "", why)
+            self._open.append(conversation, Sender.SYSTEM, "", why)
             agent = self._agent_of(conversation_id) or conversation.record.agent
             outcome = "bot" if with_bot else ("answered" if agent else "abandoned")
-            self._finish(conversation, outcome)
+            self._open.finish(conversation, outcome)
 
     def leave_message(self, topic_name: str, customer: Customer, text: str) -> ConversationRecord:
         """The offline form: kept as a conversation already ended, with outcome "offline" and its message."""
@@ -223,13 +210,16 @@ class ChatService:
             return "ended", held
         return ("with_agent" if held.phase == "active" else "queued"), held
 
+    def record(self, conversation_id: str) -> ConversationRecord | None:
+        return self._open.record(conversation_id)
+
     def feed(self, conversation_id: str) -> Feed:
         conversation = self._open.get(conversation_id)
         return conversation.feed if conversation is not None else Feed()
 
     # ------------------------------------------------------------------ the agent's side
     def agent_feed(self, agent: str) -> Feed:
-        return self._agent_feed(agent)
+        return self._open.agent_feed(agent)
 
     def customer_history(self, customer: Customer) -> list[HistoryItem]:
         return self._log.customer_history(customer)
@@ -242,13 +232,13 @@ class ChatService:
         held = self._desk.status(conversation_id)
         if held is not None and held.agent == agent:
             return True
-        record = self.record(conversation_id)
+        record = self._open.record(conversation_id)
         return record is not None and record.agent == agent
 
     def agent_post(self, agent: str, conversation_id: str, text: str) -> Message:
-        conversation = self._live(conversation_id)
+        conversation = self._open.live(conversation_id)
         self._must_hold(agent, conversation_id)
-        message = self._append(conversation, Sender.AGENT, agent, _clean(text))
+        message = self._open.append(conversation, Sender.AGENT, agent, _clean(text))
         self._desk.activity(conversation_id, Sender.AGENT, message.at)
         return message
 
@@ -256,7 +246,7 @@ class ChatService:
                   to_queue: str | None = None, to_agent: str | None = None) -> None:
         """Forward the action to the desk (which refuses one not allowed), then say in the conversation what
         changed for the customer."""
-        conversation = self._live(conversation_id)
+        conversation = self._open.live(conversation_id)
         if disposition is not None:
             self._check_disposition(conversation.record.queue, disposition)
         conversation.ending = action == "close"
@@ -269,15 +259,15 @@ class ChatService:
         name = self._agent_name(agent)
         if action == "accept":
             conversation.record = self._log.update(conversation_id, agent=agent)
-            self._append(conversation, Sender.SYSTEM, "", f"{name} joined the chat.")
+            self._open.append(conversation, Sender.SYSTEM, "", f"{name} joined the chat.")
         elif action == "transfer":
             if to_queue is not None:
                 conversation.record = self._log.update(conversation_id, queue=to_queue)
-            self._append(conversation, Sender.SYSTEM, "", f"{name} transferred the chat to "
+            self._open.append(conversation, Sender.SYSTEM, "", f"{name} transferred the chat to "
                                                           f"{to_queue or self._agent_name(to_agent or '')}.")
         elif action == "close":
-            self._append(conversation, Sender.SYSTEM, "", f"{name} closed the chat.")
-            self._finish(conversation, "answered", disposition)
+            self._open.append(conversation, Sender.SYSTEM, "", f"{name} closed the chat.")
+            self._open.finish(conversation, "answered", disposition)
         self._publish_status(conversation)
 
     # ------------------------------------------------------------------ inside
@@ -289,8 +279,7 @@ class ChatService:
         for record in self._log.open_conversations():
             if record.channel != CHANNEL:
                 continue
-            conversation = _Conversation(record, None, last_at=self._now())
-            self._open[record.id] = conversation
+            conversation = self._open.add(record, None)
             if self._desk.status(record.id) is not None:
                 continue
             topic = next((topic for topic in config.chat.topics if topic.name == record.topic), None)
@@ -315,7 +304,7 @@ class ChatService:
                     return state, True
         return state, False
 
-    def _bot_turn(self, conversation: _Conversation, event: bot.BotEvent) -> None:
+    def _bot_turn(self, conversation: Conversation, event: bot.BotEvent) -> None:
         assert conversation.bot is not None
         config = self._config()
         chatbot = config.chatbots[conversation.bot.bot]
@@ -323,42 +312,24 @@ class ChatService:
                         self._desk.expected_wait_s(chatbot.queue, 1))
         conversation.bot = turn.conversation
         for reply in turn.replies:
-            self._append(conversation, Sender.BOT, chatbot.name, reply)
+            self._open.append(conversation, Sender.BOT, chatbot.name, reply)
         if turn.handover is not None:
             conversation.bot = None
             self._hand_over(conversation)
 
-    def _hand_over(self, conversation: _Conversation) -> None:
+    def _hand_over(self, conversation: Conversation) -> None:
         record = conversation.record
         self._desk.queue(record.id, record.queue, record.customer, self._now())
         self._publish_status(conversation)
 
-    def _finish(self, conversation: _Conversation, outcome: str, disposition: str | None = None) -> None:
-        record = conversation.record
-        conversation.record = self._log.update(record.id, ended_at=self._now(), outcome=outcome,
-                                               disposition=disposition)
-        self._open.pop(record.id, None)
-        conversation.feed.publish("status", {"status": "ended", "agent": None, "position": None,
-                                             "expected_wait_s": None})
-
-    def _append(self, conversation: _Conversation, sender: Sender, author: str, text: str,
-                attachment: Attachment | None = None) -> Message:
-        message = self._log.append(conversation.record.id, sender, author, text, self._now(), attachment)
-        conversation.last_at = message.at
-        conversation.feed.publish("message", message_view(message))
-        agent = self._agent_of(conversation.record.id)
-        if agent is not None:
-            self._agent_feed(agent).publish("message", {"id": conversation.record.id, **message_view(message)})
-        return message
-
-    def _publish_status(self, conversation: _Conversation) -> None:
+    def _publish_status(self, conversation: Conversation) -> None:
         conversation.feed.publish("status", self.status_view(conversation.record.id))
 
     def status_view(self, conversation_id: str) -> dict[str, object]:
         status, held = self.status(conversation_id)
         agent = held.agent if held is not None and held.phase == "active" else None
         place = held.position if held is not None and status == "queued" else None
-        record = self.record(conversation_id)
+        record = self._open.record(conversation_id)
         wait = self._desk.expected_wait_s(record.queue, place) if place is not None and record is not None else None
         return {"status": status, "agent": self._agent_name(agent) if agent else None, "position": place,
                 "expected_wait_s": round(wait) if wait is not None else None}
@@ -384,30 +355,20 @@ class ChatService:
     def _tell(self, news: DeskNews) -> None:
         if news.agent is not None:
             event = "offer" if news.kind == "offered" else news.kind
-            self._agent_feed(news.agent).publish(event, {"id": news.contact, **self._summary(news.contact)})
+            self._open.agent_feed(news.agent).publish(event, {"id": news.contact, **self._summary(news.contact)})
         conversation = self._open.get(news.contact)
         if conversation is None:
             return
         if news.kind == "ended" and not conversation.ending:  # the desk ended it of itself
-            self._finish(conversation, "answered" if conversation.record.agent else "abandoned")
+            self._open.finish(conversation, "answered" if conversation.record.agent else "abandoned")
         else:
             self._publish_status(conversation)
 
     def _summary(self, conversation_id: str) -> dict[str, object]:
-        record = self.record(conversation_id)
+        record = self._open.record(conversation_id)
         if record is None:
             return {}
         return {"customer": customer_view(record.customer), "topic": record.topic, "queue": record.queue}
-
-    def record(self, conversation_id: str) -> ConversationRecord | None:
-        conversation = self._open.get(conversation_id)
-        return conversation.record if conversation is not None else self._log.get(conversation_id)
-
-    def _live(self, conversation_id: str) -> _Conversation:
-        conversation = self._open.get(conversation_id)
-        if conversation is None:
-            raise ChatInputError("the conversation has ended")
-        return conversation
 
     def _must_hold(self, agent: str, conversation_id: str) -> None:
         held = self._desk.status(conversation_id)
@@ -421,11 +382,8 @@ class ChatService:
             raise UnknownChoiceError(f"unknown disposition (queue {queue} has: {', '.join(allowed) or 'none'})")
 
     def _agent_of(self, conversation_id: str) -> str | None:
-        held = self._desk.status(conversation_id) if conversation_id in self._open else None
+        held = self._desk.status(conversation_id) if self._open.get(conversation_id) is not None else None
         return held.agent if held is not None and held.phase in ("offered", "active") else None
-
-    def _agent_feed(self, agent: str) -> Feed:
-        return self._agent_feeds.setdefault(agent, Feed())
 
     def _agent_name(self, agent: str) -> str:
         found = self._config().agents.get(agent)

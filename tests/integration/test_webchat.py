@@ -7,16 +7,20 @@ import json
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import gevent
+import jsonschema
 import pytest
 
+from ccswitch.http import openapi_document
 from ccswitch.webchat.desk import ControllerDesk
 
 from .chat_support import ChatSite, chat_site
 from .conftest import ContactCentre, wait_until
 
 SALES_AGENTS = ("1000", "1001")  # the sales agents who take chats (config/agents.yaml)
+DOCUMENT: dict[str, Any] = openapi_document()  # type: ignore[assignment]
 
 
 @pytest.fixture
@@ -28,6 +32,12 @@ def texts(site: ChatSite, conversation: str, token: str) -> list[tuple[str, str]
     status, reply, _ = site.call(f"/chat/api/conversations/{conversation}", token=token)
     assert status == 200
     return [(str(m["sender"]), str(m["text"])) for m in reply["messages"]]  # type: ignore[attr-defined]
+
+
+def documented(reply: object, path: str, method: str = "get", status: str = "200") -> None:
+    """``reply`` is what the OpenAPI document says ``method path`` answers."""
+    schema = DOCUMENT["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+    jsonschema.validate(reply, {**schema, "components": DOCUMENT["components"]})
 
 
 def offered_to(site: ChatSite, conversation: str) -> str | None:
@@ -56,12 +66,18 @@ def test_a_customer_talks_to_the_bot_then_to_an_agent_who_closes_with_a_disposit
     chats = f"/api/agents/{agent}/chats/{conversation}"
     status, transcript, _ = site.call(chats)
     assert status == 200 and [m["text"] for m in transcript["messages"]][:2] == [greeting, question]  # type: ignore[index]
+    documented(transcript, "/api/agents/{agent}/chats/{conversation}")
+    documented(site.call(f"/api/agents/{agent}/chats")[1], "/api/agents/{agent}/chats")
+    documented(site.call(customer, token=token)[1], "/chat/api/conversations/{conversation}")
+    documented(site.call("/chat/api/topics")[1], "/chat/api/topics")
 
     status, reply, _ = site.call(f"{chats}/accept", "POST")
     assert (status, reply["status"], reply["agent"]) == (200, "with_agent", f"Agent {agent}")
+    documented(reply, "/api/agents/{agent}/chats/{conversation}/accept", "post")
     assert site.call(f"{customer}/messages", "POST", {"text": "I want two of them"}, token=token)[0] == 201
     status, message, _ = site.call(f"{chats}/messages", "POST", {"text": "Sure, I will reserve two for you"})
     assert (status, message["sender"], message["author"]) == (201, "agent", agent)
+    documented(message, "/api/agents/{agent}/chats/{conversation}/messages", "post", "201")
     _, receipt, _ = site.upload(f"{chats}/attachments", None, "receipt.pdf", b"%PDF-1.4 receipt")
     attachment = receipt["attachment"]
     assert isinstance(attachment, dict)

@@ -85,8 +85,9 @@ def test_prometheus_scrapes_the_controller_and_evaluates_the_dashboard_and_the_a
     metered.centre.switch.place_call(CallerScript(dtmf=SUPPORT, talk_s=20))
     wait_until(lambda: engine.stats.queues["support"].answered == 1, what="a call to be answered")
 
-    wait_until(lambda: prometheus.value('ccswitch_queue_calls_offered_total{queue="support"}') == 1, timeout=15,
-               what="Prometheus to scrape the answered call")
+    # support has a chat series too (agent 1005 takes chats): the call is the voice one
+    offered = 'ccswitch_queue_calls_offered_total{queue="support", channel="voice"}'
+    wait_until(lambda: prometheus.value(offered) == 1, timeout=15, what="Prometheus to scrape the answered call")
     assert prometheus.value('ccswitch_esl_connected{job="ccswitch", node="fs1"}') == 1
     assert prometheus.value('ccswitch_queue_agents{queue="sales", state="available"}') == 4
 
