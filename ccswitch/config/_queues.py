@@ -16,6 +16,7 @@ from ccswitch.config.model import QueueConfig
 from ccswitch.routing.steps import ToHangup, ToQueue
 
 DEFAULT_STRATEGY = "longest-idle-agent"
+QUICK_REPLY_CHARS = 500
 
 
 def _queues(
@@ -63,6 +64,7 @@ def _queues(
                 "default_aht_s",
                 "unanswered_wait_s",
                 "dispositions",
+                "quick_replies",
                 "capacity",
             )
         )
@@ -104,6 +106,7 @@ def _queues(
             default_aht_s=node.integer("default_aht_s", 180, 1, 7200),
             unanswered_wait_s=node.integer("unanswered_wait_s", 0, 0, 600),
             dispositions=_dispositions(node),
+            quick_replies=_quick_replies(node),
             capacity=_capacity(node),
         )
     return queues
@@ -181,6 +184,16 @@ def _dispositions(node: Node) -> tuple[str, ...]:
             node.error("dispositions", f"bad disposition name: {problem}")
     _unique(node, "dispositions", names)
     return tuple(names)
+
+
+def _quick_replies(node: Node) -> tuple[str, ...]:
+    """``quick_replies: ["Thank you for waiting."]``: ready answers the agent desk offers in this queue's chats,
+    each one line of at most QUICK_REPLY_CHARS [none]."""
+    replies = [str(reply) for reply in node.items("quick_replies")]
+    for reply in replies:
+        if not reply.strip() or len(reply) > QUICK_REPLY_CHARS or not reply.isprintable():
+            node.error("quick_replies", f"each reply is one line of 1-{QUICK_REPLY_CHARS} characters: {reply[:40]!r}")
+    return tuple(replies)
 
 
 def _vip_numbers(node: Node) -> list[str]:

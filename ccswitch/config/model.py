@@ -230,6 +230,7 @@ class QueueConfig:
     default_aht_s: int = 180  # handle time assumed for the expected wait until the queue has handled a call
     unanswered_wait_s: int = 0  # a caller who comes here unanswered waits ringing (no media) up to this (0: off)
     dispositions: tuple[str, ...] = ()  # what an agent may set after a call of this queue (the contact history)
+    quick_replies: tuple[str, ...] = ()  # ready answers the desk offers in this queue's chats
     capacity: AgentCapacity | None = None  # the default of the agents who serve it first (ccswitch.config._capacity)
 
 

@@ -191,7 +191,7 @@ def test_the_pages_are_served_with_a_policy_that_runs_only_their_own_scripts(api
         policy = page.headers["Content-Security-Policy"]
         assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
         assert b"/static/common.js" in page.read()
-    for name in ("common.js", "desk.js", "wallboard.js"):
+    for name in ("common.js", "deskchat.js", "desk.js", "wallboard.js"):
         with urllib.request.urlopen(f"{api.url}/static/{name}", timeout=5) as script:
             source = script.read().decode()
         assert "innerHTML" not in source and "insertAdjacentHTML" not in source and "eval(" not in source, name

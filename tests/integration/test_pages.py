@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -20,13 +20,19 @@ from store.redis_server import free_port
 from ccswitch.acd.agents import AgentState, Ready, TakeBreak
 from ccswitch.auth.gate import Gate
 from ccswitch.auth.oidc import SingleSignOn
+from ccswitch.chat.attachments import AttachmentStore
+from ccswitch.chat.messages import ConversationRecord, Customer
+from ccswitch.config import Config
 from ccswitch.config.model import SsoConfig
-from ccswitch.history import HistoryWriter, open_history
+from ccswitch.history import ConversationLog, HistoryWriter, open_history
 from ccswitch.history.storage import History
 from ccswitch.http import serve_http
 from ccswitch.sim import AgentPhone, CallerScript
+from ccswitch.webchat.desk import ControllerDesk
+from ccswitch.webchat.service import ChatService
 
 from .auth_support import PASSWORD, write_users
+from .chat_support import ChatSite
 from .conftest import ContactCentre
 from .oidc_provider import CLIENT_ID, Provider
 from .test_dialer import CAMPAIGN, callee, campaign_centre, lead, start
@@ -54,24 +60,38 @@ class Desk:
     url: str
     history: History
     writer: HistoryWriter
+    chat: ChatSite  # the web chat's customer side, over the same server
+
+
+def _patient_chat(config: Config) -> Config:
+    """Offers and unanswered chats wait an hour (simulated time runs 20 times faster than a person clicks)."""
+    return replace(config, chat=replace(config.chat, offer_timeout_s=3600, requeue_unanswered_s=3600))
 
 
 @pytest.fixture
 def desk(centre_factory: Callable[..., ContactCentre], tmp_path: Path) -> Iterator[Desk]:
     """Phones answer in a second and talk for an hour; supervisor 2001's phone answers too. The controller writes
-    the contact history the desk reads."""
-    history = open_history(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    the contact history the desk reads; the web chat runs over the controller's desk, its conversations in the same
+    history database."""
+    url = f"sqlite:///{tmp_path / 'history.sqlite'}"
+    history = open_history(url)
     history.record_contact(contact("earlier-call", queue="support", agent="1005"))  # the caller called before
     writer = HistoryWriter(history)
     phones = tuple(AgentPhone(f"10{n:02d}", answer_after_s=1.0, talk_s=3600) for n in range(10))
     centre = centre_factory(phones=(*phones, AgentPhone("2001", answer_after_s=0.5, talk_s=3600)),
-                            record=writer.submit)
+                            record=writer.submit, configure=_patient_chat)
     users_file = tmp_path / "users.yaml"
     write_users(users_file)
+    log = ConversationLog(url)
+    chat = ChatService(lambda: centre.controller.config, log, ControllerDesk(centre.controller),
+                       centre.controller.clock.now, AttachmentStore(tmp_path / "files"))
     server = serve_http(centre.controller.metrics, "127.0.0.1", 0, centre.controller, history,
-                        gate=Gate(users_file, centre.controller.clock.now))
-    yield Desk(centre, f"http://127.0.0.1:{server.server_port}", history, writer)
+                        gate=Gate(users_file, centre.controller.clock.now), chat=chat)
+    url = f"http://127.0.0.1:{server.server_port}"
+    yield Desk(centre, url, history, writer, ChatSite(url, chat, log))
     server.stop()
+    chat.close()
+    log.close()
     writer.close()
     history.close()
 
@@ -135,6 +155,9 @@ def test_an_agent_goes_ready_takes_a_call_holds_and_transfers_it(desk: Desk, bro
     controller, engine = desk.centre.controller, desk.centre.controller.engine
     for agent in controller.config.members("sales"):  # alice (1001) among them: she alone comes back
         controller.agent_action(agent, TakeBreak("lunch"))
+    ivan, hour_ago = Customer(name="Ivan", phone="79161234567"), controller.clock.now() - 3600
+    desk.chat.log.open(ConversationRecord("his-chat", "chat", "support", "support", ivan, hour_ago, token_hash="",
+                                          agent="1005", ended_at=hour_ago + 60, outcome="answered"))
     log_in(browser, f"{desk.url}/desk?lang=en", "alice")
     until(browser, lambda: "on break (lunch)" in text(browser, "state"), "alice's state on her desk")
     click(browser, "ready")
@@ -147,7 +170,9 @@ def test_an_agent_goes_ready_takes_a_call_holds_and_transfers_it(desk: Desk, bro
     until(browser, lambda: bool(browser.find_elements(By.CSS_SELECTOR, "#card.talking")), "the call connected")
     assert text(browser, "ivr-path") == "main:1" and text(browser, "queue") == "sales"
     assert text(browser, "did") == "88005550556" and text(browser, "rule")
-    assert "support · 1005 · answered" in text(browser, "previous")  # their call of last week, from the history
+    calls_and_chats = browser.find_elements(By.CSS_SELECTOR, "#previous li")  # newest first, across channels
+    assert [item.text.split(" · ", 1)[1] for item in calls_and_chats] == ["chat · support · 1005 · answered",
+                                                                          "voice · support · 1005 · answered"]
     screenshot(browser, "desk")
 
     click(browser, "hold")
@@ -194,16 +219,16 @@ def test_the_wallboard_follows_the_queue_and_a_supervisor_barges(desk: Desk, bro
     for agent in support:
         controller.agent_action(agent, TakeBreak("meeting"))
     log_in(browser, f"{desk.url}/wallboard?lang=en&waiting=1", "sam")
-    until(browser, lambda: text(browser, "waiting-support").startswith("0"), "the support queue on the board")
+    until(browser, lambda: text(browser, "waiting-support-voice").startswith("0"), "the support queue on the board")
 
     caller = desk.centre.switch.place_call(CallerScript(dtmf=("2",), patience_s=3600))
-    until(browser, lambda: text(browser, "waiting-support").startswith("1"), "one caller waiting")
-    assert browser.execute_script("return document.getElementById('waiting-support').className") == "figure red"
+    until(browser, lambda: text(browser, "waiting-support-voice").startswith("1"), "one caller waiting")
+    assert browser.execute_script("return document.getElementById('waiting-support-voice').className") == "figure red"
 
     controller.agent_action(support[0], Ready())
-    until(browser, lambda: text(browser, "waiting-support").startswith("0"), "the call answered")
+    until(browser, lambda: text(browser, "waiting-support-voice").startswith("0"), "the call answered")
     until(browser, lambda: "on call" in text(browser, f"agent-{support[0]}"), "the agent on call on the board")
-    until(browser, lambda: text(browser, "sl-support") != "—", "the service level counted")
+    until(browser, lambda: text(browser, "sl-support-voice") != "—", "the service level counted")
     screenshot(browser, "wallboard")
 
     click(browser, f"barge-{support[0]}")
@@ -212,6 +237,113 @@ def test_the_wallboard_follows_the_queue_and_a_supervisor_barges(desk: Desk, bro
     until(browser, lambda: browser.execute_script("const found = document.getElementById(arguments[0]);"
                                                   "return found && found.className;", f"barge-{support[0]}")
           == "active", "the board to show the barge")
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+def test_a_chat_arrives_and_is_answered_on_the_desk_and_counts_on_the_wallboard(desk: Desk, browser: WebDriver,
+                                                                               tmp_path: Path) -> None:
+    controller, site = desk.centre.controller, desk.chat
+    for agent in controller.config.members("sales"):  # alice (1001) alone takes the sales chat
+        if agent != "1001":
+            controller.agent_action(agent, TakeBreak("lunch"))
+    anna = Customer(name="Anna", email="anna@example.com")
+    started = controller.clock.now() - 86400
+    site.log.open(ConversationRecord("last-week", "chat", "sales", "sales", anna, started, token_hash="",
+                                     agent="1000", ended_at=started + 300, outcome="answered"))
+    log_in(browser, f"{desk.url}/wallboard?lang=en", "sam")
+    until(browser, lambda: text(browser, "sl-sales-chat").startswith("—"), "the sales queue's chat row")
+    assert "within 1:00" in text(browser, "sl-sales-chat")  # chat's own threshold, not the queue's 20 s
+
+    status, reply, _ = site.call("/chat/api/conversations", "POST", {"name": "Anna", "email": "anna@example.com",
+                                                                     "topic": "sales"})
+    assert status == 201, reply
+    conversation, token = str(reply["id"]), str(reply["token"])
+    status, _, _ = site.call(f"/chat/api/conversations/{conversation}/messages", "POST", {"text": "operator"},
+                             token=token)
+    assert status == 201
+    until(browser, lambda: text(browser, "waiting-sales-chat").startswith("1"), "the chat waiting on the board")
+    click(browser, "logout")
+
+    log_in(browser, f"{desk.url}/desk?lang=en", "alice")
+    click(browser, f"open-{conversation}")  # the offer, its transcript readable before accepting
+    until(browser, lambda: "shop: Здравствуйте! Я помощник" in text(browser, "transcript"), "the bot's greeting")
+    assert "Anna: operator" in text(browser, "transcript")
+    click(browser, f"accept-{conversation}")
+    until(browser, lambda: "Agent 1001 joined the chat." in text(browser, "transcript"), "the chat taken")
+    until(browser, lambda: "· sales · 1000 · answered" in text(browser, "chat-previous"), "her chat of last week")
+    site.call(f"/chat/api/conversations/{conversation}/typing", "POST", token=token)
+    until(browser, lambda: text(browser, "chat-typing") == "The customer is typing…", "the customer typing")
+
+    status, reply, _ = site.upload(f"/chat/api/conversations/{conversation}/attachments", token, "photo.png", PNG)
+    assert status == 201, reply
+    until(browser, lambda: "photo.png" in text(browser, "transcript"), "the customer's photo")
+    click(browser, "quick-0")
+    click(browser, "chat-send")
+    picture = tmp_path / "label.png"
+    picture.write_bytes(PNG)
+    browser.find_element(By.ID, "chat-file").send_keys(str(picture))
+
+    def customer_sees() -> list[dict[str, object]]:
+        _, seen, _ = site.call(f"/chat/api/conversations/{conversation}", token=token)
+        return [message for message in seen["messages"] if message["sender"] == "agent"]  # type: ignore[attr-defined]
+    until(browser, lambda: len(customer_sees()) == 2, "the customer to get the reply and the file")
+    reply_, file_ = customer_sees()
+    assert reply_["text"] == "Thank you for waiting! Let me check that for you."
+    assert file_["attachment"]["name"] == "label.png"  # type: ignore[index]
+
+    other, other_token = ask_for_a_person(site, "Boris")
+    until(browser, lambda: text(browser, f"chat-{other}").startswith("Boris · salesOffer"), "a second chat offered")
+    site.call(f"/chat/api/conversations/{other}/messages", "POST", {"text": "Hello?"}, token=other_token)
+    until(browser, lambda: text(browser, f"unread-{other}") == "1", "its message counted unread")
+    browser.execute_script("document.getElementById('chats').scrollIntoView()")
+    screenshot(browser, "desk-chat")
+    site.call(f"/chat/api/conversations/{other}/end", "POST", token=other_token)  # Boris gives up waiting
+    until(browser, lambda: not text(browser, f"chat-{other}"), "his chat gone from the list")
+
+    site.call(f"/chat/api/conversations/{conversation}/messages", "POST", {"text": "Thanks, bye"}, token=token)
+    until(browser, lambda: "Anna: Thanks, bye" in text(browser, "transcript"), "the customer's answer, live")
+    Select(browser.find_element(By.ID, "chat-disposition")).select_by_value("quote_sent")
+    click(browser, "chat-close")
+    until(browser, lambda: text(browser, "chat-list") == "No chats", "the chat gone from the list")
+    def closed_as() -> tuple[str | None, str | None, str | None] | None:
+        record = site.log.get(conversation)  # the list may empty on the stream's news before the log is written
+        return None if record is None else (record.agent, record.outcome, record.disposition)
+    until(browser, lambda: closed_as() == ("1001", "answered", "quote_sent"), "the chat closed in the log")
+    click(browser, "logout")
+
+    log_in(browser, f"{desk.url}/wallboard?lang=en", "sam")
+    until(browser, lambda: text(browser, "sl-sales-chat").startswith("50%"), "one of two chats answered in 1:00")
+    assert text(browser, "abandon-sales-chat").startswith("50%") and text(browser, "asa-sales-chat") != "—"
+    assert text(browser, "waiting-sales-chat").startswith("0")
+    assert text(browser, "sl-sales-voice").startswith("—")  # the calls' figures are apart
+
+
+def ask_for_a_person(site: ChatSite, name: str) -> tuple[str, str]:
+    """A customer starts a sales chat and asks the bot for a person at once: the conversation's id and token."""
+    status, reply, _ = site.call("/chat/api/conversations", "POST", {"name": name, "topic": "sales"})
+    assert status == 201, reply
+    conversation, token = str(reply["id"]), str(reply["token"])
+    assert site.call(f"/chat/api/conversations/{conversation}/person", "POST", token=token)[0] == 200
+    return conversation, token
+
+
+def test_an_agent_transfers_a_chat_to_another_queue(desk: Desk, browser: WebDriver) -> None:
+    controller = desk.centre.controller
+    for agent in controller.config.members("sales"):
+        if agent != "1001":
+            controller.agent_action(agent, TakeBreak("lunch"))
+    log_in(browser, f"{desk.url}/desk?lang=ru", "alice")
+    conversation, _ = ask_for_a_person(desk.chat, "Boris")
+    click(browser, f"accept-{conversation}")
+    until(browser, lambda: bool(text(browser, "chat-controls")), "the chat taken")
+    assert "Перевести" in text(browser, "chat-controls")  # the chat panel speaks Russian too
+
+    Select(browser.find_element(By.ID, "chat-transfer-queue")).select_by_value("support")
+    click(browser, "chat-transfer-to-queue")
+    until(browser, lambda: text(browser, "chat-list") == "Нет чатов", "the chat gone from alice's list")
+    until(browser, lambda: controller.text_status(conversation).agent == "1005", "support's chat agent offered it")
 
 
 def test_the_pages_speak_russian(desk: Desk, browser: WebDriver) -> None:

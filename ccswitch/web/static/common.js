@@ -21,6 +21,10 @@ const WORDS = {
     three_way: "three-way", monitoring: "Monitoring", seconds: "s", wallboard: "Wallboard", desk: "Agent desktop",
     disposition: "After-call disposition", save: "Save", saved: "Saved", signInWith: "Sign in with",
     sso: "single sign-on", noUsers: "No users are configured yet (ccswitch user add)",
+    chats: "Chats", noChats: "No chats", offer: "Offer", accept: "Accept", decline: "Decline", send: "Send",
+    attach: "File", closeChat: "Close chat", typing: "The customer is typing…", email: "E-mail", phone: "Phone",
+    topic: "Topic", customer: "Customer", bot: "Bot", channel: "Channel", voice: "calls", chat: "chats",
+    slWithin: "within",
   },
   ru: {
     user: "Пользователь", password: "Пароль", login: "Войти", logout: "Выйти",
@@ -42,6 +46,10 @@ const WORDS = {
     wallboard: "Табло", desk: "Рабочее место оператора",
     disposition: "Результат обращения", save: "Сохранить", saved: "Сохранено", signInWith: "Войти через",
     sso: "единый вход (SSO)", noUsers: "Пользователи ещё не заведены (ccswitch user add)",
+    chats: "Чаты", noChats: "Нет чатов", offer: "Предложен", accept: "Принять", decline: "Отклонить",
+    send: "Отправить", attach: "Файл", closeChat: "Закрыть чат", typing: "Клиент печатает…", email: "Эл. почта",
+    phone: "Телефон", topic: "Тема", customer: "Клиент", bot: "Бот", channel: "Канал", voice: "звонки",
+    chat: "чаты", slWithin: "за",
   },
 };
 
@@ -142,7 +150,12 @@ function follow(me, render) {
   };
 }
 
-// The page's own script, by its path: /desk or /wallboard (one HTML shell for both).
+// The page's own scripts, by its path: /desk or /wallboard (one HTML shell for both), run in this order.
 const PAGE = location.pathname.replace(/^\//, "");
+const SCRIPTS = {desk: ["deskchat", "desk"], wallboard: ["wallboard"]};
 document.body.classList.add(PAGE);
-document.head.append(el("script", {src: `/static/${PAGE}.js`}));
+for (const name of SCRIPTS[PAGE] || []) {
+  const script = el("script", {src: `/static/${name}.js`});
+  script.async = false;  // inserted scripts run as they load unless told to keep their order
+  document.head.append(script);
+}

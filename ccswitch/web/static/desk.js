@@ -126,6 +126,8 @@ function render(desk, me) {
     replace(main, parts.state, el("div", {class: "call"}, parts.card, parts.controls, parts.transfer,
                                   parts.disposition), parts.preview);
   }
+  const chats = chatPanel(agentId, desk.chat, desk.timezone);  // once the agent takes chats (a reload may say so)
+  if (chats && !chats.isConnected) main.append(chats);
   const call = desk.call;
   replace(parts.state, stateSection(desk));
   replace(parts.card, cardSection(call, desk.timezone));  // times in the contact centre's configured zone

@@ -5,24 +5,32 @@
 const limits = {wait: Number(params.get("wait") || 60), sl: Number(params.get("sl") || 80),
                 abandon: Number(params.get("abandon") || 5), waiting: Number(params.get("waiting") || 5)};
 
-function figure(id, label, value, text, bad) {
+function figure(id, label, value, text, bad, note = "") {
   return el("div", {class: `figure${bad ? " red" : ""}`, id},
-            el("div", {class: "number"}, text ?? value ?? "—"), el("div", {class: "label"}, t(label)));
+            el("div", {class: "number"}, text ?? value ?? "—"), el("div", {class: "label"}, t(label), note));
 }
 
+// A queue's card: one row of figures per channel its agents take (calls, chats …); each channel's service level is
+// against its own threshold, shown beside it.
 function queueCard(queue) {
   const states = Object.entries(queue.agents).map(([state, count]) => `${t(state)} ${count}`).join(" · ");
-  const name = queue.name;
-  return el("section", {class: "queue", id: `queue-${name}`}, el("h2", {}, name),
-    el("div", {class: "figures"},
-      figure(`waiting-${name}`, "waiting", queue.waiting, null, queue.waiting >= limits.waiting),
-      figure(`longest-${name}`, "longest", null, seconds(queue.longest_wait_s), queue.longest_wait_s >= limits.wait),
-      figure(`sl-${name}`, "sl", null, queue.service_level === null ? "—" : `${queue.service_level}%`,
-             queue.service_level !== null && queue.service_level < limits.sl),
-      figure(`asa-${name}`, "asa", null, queue.asa_s === null ? "—" : seconds(queue.asa_s), false),
-      figure(`abandon-${name}`, "abandon", null, queue.abandon_rate === null ? "—" : `${queue.abandon_rate}%`,
-             queue.abandon_rate !== null && queue.abandon_rate > limits.abandon)),
+  return el("section", {class: "queue", id: `queue-${queue.name}`}, el("h2", {}, queue.name),
+    ...queue.channels.map((row) => channelRow(queue.name, row)),
     el("div", {class: "states"}, states));
+}
+
+function channelRow(queueName, row) {
+  const id = (figureName) => `${figureName}-${queueName}-${row.channel}`;
+  const sl = row.service_level === null ? "—" : `${row.service_level}%`;
+  return el("div", {class: "figures channel", id: id("channel")},
+    el("div", {class: "channel-name"}, t(row.channel)),
+    figure(id("waiting"), "waiting", row.waiting, null, row.waiting >= limits.waiting),
+    figure(id("longest"), "longest", null, seconds(row.longest_wait_s), row.longest_wait_s >= limits.wait),
+    figure(id("sl"), "sl", null, sl, row.service_level !== null && row.service_level < limits.sl,
+           ` (${t("slWithin")} ${seconds(row.service_level_s)})`),
+    figure(id("asa"), "asa", null, row.asa_s === null ? "—" : seconds(row.asa_s), false),
+    figure(id("abandon"), "abandon", null, row.abandon_rate === null ? "—" : `${row.abandon_rate}%`,
+           row.abandon_rate !== null && row.abandon_rate > limits.abandon));
 }
 
 function monitorButtons(agent, monitors, me) {
@@ -43,7 +51,8 @@ function agentRow(agent, monitors, me) {
     el("td", {}, agent.id), el("td", {}, agent.name),
     el("td", {class: "agent-state"}, `${t(agent.state)}${agent.reason ? ` (${agent.reason})` : ""}`),
     el("td", {class: agent.state === "on_call" && agent.in_state_s >= 600 ? "red" : ""}, seconds(agent.in_state_s)),
-    el("td", {}, agent.caller ? `${agent.caller} · ${agent.queue || ""}` : ""), el("td", {}, agent.handled),
+    el("td", {}, agent.caller ? `${agent.caller} · ${agent.queue || ""}` : "",
+       agent.texts ? ` ${t("chats")}: ${agent.texts}` : ""), el("td", {}, agent.handled),
     el("td", {}, monitorButtons(agent, monitors, me)));
 }
 
