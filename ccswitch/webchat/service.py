@@ -35,12 +35,12 @@ import gevent.queue
 from ccswitch.auth import limits
 from ccswitch.auth.gate import TooManyAttempts
 from ccswitch.chat import bot
-from ccswitch.chat.attachments import AttachmentStore
 from ccswitch.chat.messages import Attachment, ConversationRecord, Customer, Message, Sender
 from ccswitch.chat.text import printable
 from ccswitch.config.model import ChatBot, Config
 from ccswitch.errors import CcswitchError, UnknownChoiceError
 from ccswitch.history.conversations import ConversationLog, HistoryItem
+from ccswitch.webchat.attachments import AttachmentStore
 from ccswitch.webchat.conversations import Conversation, OpenConversations
 from ccswitch.webchat.desk import AgentAction, ChatDesk, DeskNews, DeskStatus
 from ccswitch.webchat.errors import ChatAccessError, ChatInputError

@@ -12,11 +12,11 @@ import gevent
 import pytest
 
 from ccswitch.auth.gate import TooManyAttempts
-from ccswitch.chat.attachments import AttachmentRefused, AttachmentStore
 from ccswitch.chat.messages import Customer, Sender
 from ccswitch.config import Config, load_config
 from ccswitch.errors import UnknownChoiceError
 from ccswitch.history import ConversationLog
+from ccswitch.webchat.attachments import AttachmentRefused, AttachmentStore
 from ccswitch.webchat.desk import DeskNews, DeskStatus
 from ccswitch.webchat.errors import ChatAccessError, ChatInputError
 from ccswitch.webchat.service import ChatService
