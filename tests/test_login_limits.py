@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ccswitch.auth.limits import Bucket, Rule, is_full, level, penalise, retry_after
+from ccswitch.auth.limits import Bucket, Rule, Throttle, is_full, level, penalise, retry_after
 
 RULE = Rule(capacity=3, refill_per_s=0.5)
 
@@ -42,3 +42,12 @@ def test_the_shipped_rules_let_a_person_mistype_but_slow_a_guesser() -> None:
         bucket = penalise(bucket, 0.0, PER_USER)
     assert retry_after(bucket, 0.0, PER_USER) == pytest.approx(60.0)
     assert PER_ADDRESS.capacity > PER_USER.capacity
+
+
+def test_a_throttle_takes_a_token_per_attempt_per_key_and_forgets_full_buckets() -> None:
+    throttle = Throttle(RULE)
+    assert [throttle.take("10.0.0.1", 100.0) for _ in range(4)] == [0.0, 0.0, 0.0, pytest.approx(2.0)]
+    assert throttle.take("10.0.0.2", 100.0) == 0.0  # another address has its own bucket
+    assert throttle.take("10.0.0.1", 102.0) == 0.0  # a token refilled
+    throttle.take("10.0.0.3", 200.0)
+    assert set(throttle._buckets) == {"10.0.0.3"}  # the others refilled to full: forgotten

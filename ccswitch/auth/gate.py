@@ -41,8 +41,8 @@ class Forbidden(CcswitchError):
 class TooManyAttempts(CcswitchError):
     error_id = "too_many_attempts"
 
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"too many failed log-ins: try again in {int(retry_after) + 1} s")
+    def __init__(self, retry_after: float, what: str = "failed log-ins") -> None:
+        super().__init__(f"too many {what}: try again in {int(retry_after) + 1} s")
         self.retry_after = int(retry_after) + 1
 
 
@@ -61,6 +61,7 @@ class Gate:
         self._sessions = MemorySessions() if sessions is None else sessions
         self.sso = sso  # log-in through an OpenID Connect provider, when configured (http.sso)
         self._buckets: dict[tuple[str, str], limits.Bucket] = {}
+        self._sso_starts = limits.Throttle(limits.SSO_STARTS_PER_ADDRESS)
         self._users = load_users(users_file)
 
     @property
@@ -82,6 +83,13 @@ class Gate:
     def enabled(self) -> bool:
         """Authentication is on once the users file has a user."""
         return bool(self.users)
+
+    def start_sso(self, address: str) -> None:
+        """Count a single sign-on started from ``address`` (each keeps a flow for ten minutes, in Redis with a
+        shared store); refused (TooManyAttempts) beyond ``limits.SSO_STARTS_PER_ADDRESS``."""
+        wait = self._sso_starts.take(address, self._clock())
+        if wait:
+            raise TooManyAttempts(wait, "sign-ons started from this address")
 
     def log_in(self, name: str, password: str, address: str) -> Session:
         """A new session for ``name``; refused (TooManyAttempts) while the user's or the address's bucket is empty,

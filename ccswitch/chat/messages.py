@@ -17,7 +17,7 @@ class Sender(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file a participant sent; its bytes are in the attachment store (``ccswitch.chat.attachments``)."""
+    """A file a participant sent; its bytes are in the attachment store (``ccswitch.webchat.attachments``)."""
 
     id: str  # random and url-safe
     name: str  # the sender's file name, cleaned: no path, no control characters

@@ -80,6 +80,8 @@ def sso_login(api: ApiRequest) -> Response:
     """``GET /api/sso/login?next=/desk``: off to the OpenID Connect provider (302), the flow's state in a cookie
     (SameSite=Lax: the provider's redirect back is a navigation from another site, which a Strict cookie misses)."""
     sso = _sso(api)
+    assert api.gate is not None  # _sso has checked
+    api.gate.start_sso(request.remote_addr or "-")
     url, state = sso.start(_our_page(api.query.get("next", "")))
     reply = _redirect(url)
     reply.set_cookie(SSO_COOKIE, state, max_age=int(FLOW_S), httponly=True, samesite="Lax", secure=_over_https(),

@@ -19,13 +19,13 @@ from typing import Any
 from flask import Response, request, send_file, send_from_directory
 
 from ccswitch.auth.gate import NotAuthenticated
-from ccswitch.chat.attachments import AttachmentRefused
 from ccswitch.chat.messages import ConversationRecord, Customer, Message, Sender
 from ccswitch.chat.text import printable
 from ccswitch.errors import StoreError
 from ccswitch.history.model import phone_key
 from ccswitch.http.errors import BadRequest, BodyTooLarge, NotFound, UnsupportedMediaType, json_response
 from ccswitch.http.request import MAX_NAME, ApiRequest, text
+from ccswitch.webchat.attachments import AttachmentRefused
 from ccswitch.webchat.feed import Feed
 from ccswitch.webchat.service import ChatService
 from ccswitch.webchat.views import message_view

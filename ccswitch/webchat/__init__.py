@@ -1,10 +1,11 @@
-"""The web chat's shell (``ChatService``) and how a running controller gets one (``open_chat``)."""
+"""The web chat's shell (``ChatService``), the store of the files sent in conversations (``attachments``), and how a
+running controller gets them (``open_chat``)."""
 
 from __future__ import annotations
 
-from ccswitch.chat.attachments import AttachmentStore
 from ccswitch.controller import Controller
 from ccswitch.history.conversations import ConversationLog
+from ccswitch.webchat.attachments import AttachmentStore
 from ccswitch.webchat.desk import ControllerDesk
 from ccswitch.webchat.service import ChatService
 

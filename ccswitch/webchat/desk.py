@@ -3,7 +3,7 @@ action and each message's activity, say the customer left, tell where a conversa
 engine decides (offers, withdrawals, ends).
 
 The chat service depends on this small port, not on the controller, so its decisions are tested with a fake desk;
-``ControllerDesk`` is the one implementation over ``Controller``'s text calls (CHAT-API.md section 4).
+``ControllerDesk`` is the one implementation over ``Controller``'s text calls (``ccswitch.engine.texts``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ccswitch.auth.gate import TooManyAttempts
 from ccswitch.errors import CcswitchError
 
 
@@ -17,9 +16,3 @@ class ChatAccessError(CcswitchError):
 
     error_id = "not_found"
 
-
-class TooManyConversations(TooManyAttempts):
-    def __init__(self, retry_after: float) -> None:
-        CcswitchError.__init__(self, f"too many conversations from this address: try again in "
-                                     f"{int(retry_after) + 1} s")
-        self.retry_after = int(retry_after) + 1

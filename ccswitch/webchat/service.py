@@ -32,14 +32,15 @@ import gevent
 import gevent.event
 import gevent.queue
 
+from ccswitch.auth import limits
+from ccswitch.auth.gate import TooManyAttempts
 from ccswitch.chat import bot
-from ccswitch.chat.attachments import AttachmentStore
 from ccswitch.chat.messages import Attachment, ConversationRecord, Customer, Message, Sender
 from ccswitch.chat.text import printable
 from ccswitch.config.model import ChatBot, Config
 from ccswitch.errors import CcswitchError, UnknownChoiceError
 from ccswitch.history.conversations import ConversationLog, HistoryItem
-from ccswitch.webchat.admission import Admission
+from ccswitch.webchat.attachments import AttachmentStore
 from ccswitch.webchat.conversations import Conversation, OpenConversations
 from ccswitch.webchat.desk import AgentAction, ChatDesk, DeskNews, DeskStatus
 from ccswitch.webchat.errors import ChatAccessError, ChatInputError
@@ -58,6 +59,10 @@ SWEEP_EVERY_S = 60.0
 RESUME_RETRY_S = 2.0
 
 
+# Conversations (and offline messages) one client address may start: ten at once, then one a minute, so a script
+# cannot open thousands, while a shop's visitors behind one office NAT are not turned away.
+STARTS_PER_ADDRESS = limits.Rule(capacity=10, refill_per_s=1 / 60)
+
 class ChatService:
     def __init__(self, config: Callable[[], Config], log_: ConversationLog, desk: ChatDesk,
                  clock: Callable[[], float], attachments: AttachmentStore | None = None) -> None:
@@ -65,7 +70,7 @@ class ChatService:
         self._attachments = attachments
         self._open = OpenConversations(log_, clock, self._agent_of)
         self._news: gevent.queue.Queue[DeskNews] = gevent.queue.Queue()
-        self._admission = Admission()
+        self._starts = limits.Throttle(STARTS_PER_ADDRESS)
         self._resumed = gevent.event.Event()
         desk.listen(self._news.put_nowait)
         self._worker = gevent.spawn(self._run)
@@ -93,9 +98,11 @@ class ChatService:
 
     # ------------------------------------------------------------------ the customer's side
     def admit(self, address: str) -> None:
-        """Count a conversation (or offline message) started from ``address``; ``TooManyConversations`` beyond
-        ``admission.PER_ADDRESS``."""
-        self._admission.admit(address, self._now())
+        """Count a conversation (or offline message) started from ``address``; ``TooManyAttempts`` beyond
+        ``STARTS_PER_ADDRESS``."""
+        wait = self._starts.take(address, self._now())
+        if wait:
+            raise TooManyAttempts(wait, "conversations from this address")
 
     def availability(self) -> Availability:
         config = self._config()

@@ -1,4 +1,5 @@
-"""The JSON shapes of a message and a customer that the routes answer and the streams send (CHAT-API.md §5)."""
+"""The JSON shapes of a message and a customer that the routes answer and the streams send (documented in
+``ccswitch/openapi.json``)."""
 
 from __future__ import annotations
 

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ccswitch.chat.attachments import AttachmentStore
 from ccswitch.history import ConversationLog
 from ccswitch.http import serve_http
+from ccswitch.webchat.attachments import AttachmentStore
 from ccswitch.webchat.desk import ChatDesk
 from ccswitch.webchat.service import ChatService
 

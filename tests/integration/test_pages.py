@@ -20,7 +20,6 @@ from store.redis_server import free_port
 from ccswitch.acd.agents import AgentState, Ready, TakeBreak
 from ccswitch.auth.gate import Gate
 from ccswitch.auth.oidc import SingleSignOn
-from ccswitch.chat.attachments import AttachmentStore
 from ccswitch.chat.messages import ConversationRecord, Customer
 from ccswitch.config import Config
 from ccswitch.config.model import SsoConfig
@@ -28,6 +27,7 @@ from ccswitch.history import ConversationLog, HistoryWriter, open_history
 from ccswitch.history.storage import History
 from ccswitch.http import serve_http
 from ccswitch.sim import AgentPhone, CallerScript
+from ccswitch.webchat.attachments import AttachmentStore
 from ccswitch.webchat.desk import ControllerDesk
 from ccswitch.webchat.service import ChatService
 

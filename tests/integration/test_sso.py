@@ -17,6 +17,7 @@ import pytest
 from store.redis_server import free_port
 
 from ccswitch.auth.gate import Gate
+from ccswitch.auth.limits import SSO_STARTS_PER_ADDRESS
 from ccswitch.auth.oidc import SingleSignOn
 from ccswitch.config.model import SsoConfig
 from ccswitch.history.model import AuditRecord
@@ -147,3 +148,9 @@ def test_without_single_sign_on_configured_there_is_none(centre: ContactCentre, 
         assert request(f"{url}/api/session/methods")[:2] == (200, {"password": True, "sso": False, "sso_label": None})
     finally:
         server.stop()
+
+
+def test_sign_ons_started_from_one_address_are_limited(sso: Sso) -> None:
+    browser = Browser()
+    statuses = [browser.get(f"{sso.url}/api/sso/login")[0] for _ in range(SSO_STARTS_PER_ADDRESS.capacity + 1)]
+    assert statuses == [302] * SSO_STARTS_PER_ADDRESS.capacity + [429]  # each start keeps a flow for ten minutes

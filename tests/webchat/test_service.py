@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 import gevent
 import pytest
 
-from ccswitch.chat.attachments import AttachmentRefused, AttachmentStore
+from ccswitch.auth.gate import TooManyAttempts
 from ccswitch.chat.messages import Customer, Sender
 from ccswitch.config import Config, load_config
 from ccswitch.errors import UnknownChoiceError
 from ccswitch.history import ConversationLog
+from ccswitch.webchat.attachments import AttachmentRefused, AttachmentStore
 from ccswitch.webchat.desk import DeskNews, DeskStatus
-from ccswitch.webchat.errors import ChatAccessError, ChatInputError, TooManyConversations
+from ccswitch.webchat.errors import ChatAccessError, ChatInputError
 from ccswitch.webchat.service import ChatService
 
 from .fakes import FakeDesk
@@ -320,7 +321,7 @@ def test_taking_back_the_open_conversations_is_tried_again_until_the_desk_answer
 def test_one_address_may_start_ten_conversations_then_one_a_minute(centre: Centre) -> None:
     for _ in range(10):
         centre.chat.admit("192.0.2.1")
-    with pytest.raises(TooManyConversations) as refused:
+    with pytest.raises(TooManyAttempts, match="too many conversations from this address") as refused:
         centre.chat.admit("192.0.2.1")
     centre.chat.admit("192.0.2.2")
     assert refused.value.retry_after == 61  # whole seconds, rounded up

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ccswitch.chat.attachments import (
+from ccswitch.chat.messages import Attachment
+from ccswitch.errors import StoreError
+from ccswitch.webchat.attachments import (
     MAX_NAME,
     AttachmentRefused,
     AttachmentStore,
@@ -15,8 +17,6 @@ from ccswitch.chat.attachments import (
     is_safe_id,
     sniff,
 )
-from ccswitch.chat.messages import Attachment
-from ccswitch.errors import StoreError
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
 FILES = {
