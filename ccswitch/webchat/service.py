@@ -285,8 +285,8 @@ class ChatService:
         about to be queued when the controller stopped: it is queued now (a customer is never left with nobody)."""
         config = self._config()
         for record in self._log.open_conversations():
-            if record.channel != CHANNEL:
-                continue
+            if record.channel != CHANNEL or self._open.get(record.id) is not None:
+                continue  # (one started since this service began: it is live already, with its bot and stream)
             conversation = self._open.add(record, None)
             if self._desk.status(record.id) is not None:
                 continue

@@ -327,3 +327,20 @@ def test_one_address_may_start_ten_conversations_then_one_a_minute(centre: Centr
     assert refused.value.retry_after == 61  # whole seconds, rounded up
     centre.now += 60
     centre.chat.admit("192.0.2.1")
+
+
+def test_a_conversation_started_before_the_service_has_resumed_keeps_its_bot_and_stream(
+        config: Config, tmp_path: Path) -> None:
+    log = ConversationLog(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    chat = ChatService(lambda: config, log, FakeDesk(), lambda: MONDAY_NOON)  # resumes in its own greenlet, later
+    try:
+        record, _token = chat.start("sales", ANNA)
+        stream = chat.feed(record.id)
+        assert chat.wait_resumed(5)
+        chat.post(record.id, "How much is the Router X1?")
+        assert chat.feed(record.id) is stream  # not replaced by the resume
+        assert [item.data["sender"] for item in stream.after(0) if item.event == "message"] == [
+            "bot", "customer", "bot"]  # the greeting, the question, the price: the bot still talks
+    finally:
+        chat.close()
+        log.close()
