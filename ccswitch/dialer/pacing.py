@@ -116,6 +116,7 @@ __all__ = [  # the models and the ledger are re-exported: callers import the pac
     "TalkTimeEstimator",
     "abandon_allowance",
     "abandon_probability",
+    "cautious_input",
     "lines_to_cancel",
     "lines_to_dial",
     "pace",
@@ -145,6 +146,7 @@ class PacingPolicy:
     cancel_risk: float = math.inf  # hang up a line past min_ring whose yield exceeds this x the allowance
     late_weight: float = 1.0  # share of a new line's risk counted for answers after min_ring (it may be cancelled)
     cancel_horizon: float = 3.0  # seconds ahead in which a ringing line's answers count when deciding to hang it up
+    rate_deviations: float = 0.5  # dial for a person rate this many of its posterior deviations above its mean
 
     def __post_init__(self) -> None:
         if self.ring_timeout < MIN_RING_SECONDS:
@@ -159,8 +161,8 @@ class PacingPolicy:
             raise ValueError("forecast_step must be a positive number of seconds")
         if self.cancel_horizon <= 0.0:
             raise ValueError("cancel_horizon must be a positive number of seconds")
-        if self.reserve_deviations < 0.0:
-            raise ValueError("reserve_deviations must be non-negative")
+        if self.reserve_deviations < 0.0 or self.rate_deviations < 0.0:
+            raise ValueError("reserve_deviations and rate_deviations must be non-negative")
 
     @classmethod
     def cancelling(cls, ring_timeout: float, min_ring: float = MIN_RING_SECONDS) -> PacingPolicy:
@@ -198,10 +200,16 @@ class PacerInput:
     inbound_waiting: int = 0  # inbound calls queued for these (blended) agents: they go first
     inbound_per_second: float = 0.0  # expected inbound arrivals for these agents
     detecting: int = 0  # answered lines that answering-machine detection is still classifying: person or machine?
+    person_rate_spread: float = 0.0  # posterior deviation of person_rate; 0: person_rate is taken as it is
+    detecting_person_share: float | None = None  # P(a line being classified is a person); None: p / (p + m)
 
     def __post_init__(self) -> None:
         if not (0.0 <= self.person_rate <= 1.0 and 0.0 <= self.machine_rate <= 1.0 - self.person_rate):
             raise ValueError("person and machine rates must be shares summing to at most 1")
+        if self.person_rate_spread < 0.0:
+            raise ValueError("person_rate_spread must be non-negative")
+        if self.detecting_person_share is not None and not 0.0 <= self.detecting_person_share <= 1.0:
+            raise ValueError("detecting_person_share must be a share in [0, 1]")
 
 
 def unseen_outcome(
@@ -216,6 +224,15 @@ def unseen_outcome(
         return 0.0, 0.0
     later = (delay.at(ring_limit) - delay.at(age)) / unresolved
     return person_rate * later, machine_rate * later
+
+
+def cautious_input(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> PacerInput:
+    """``inp`` with the person rate the pacer dials for: its mean plus ``policy.rate_deviations`` posterior
+    deviations (``inp.person_rate_spread``), at most what the machines leave; as it is when no spread is given."""
+    if inp.person_rate_spread == 0.0:
+        return inp
+    person = min(inp.person_rate + policy.rate_deviations * inp.person_rate_spread, 1.0 - inp.machine_rate)
+    return replace(inp, person_rate=person, person_rate_spread=0.0)
 
 
 def progressive_lines(inp: PacerInput) -> int:
@@ -242,11 +259,12 @@ def abandon_allowance(budget: AbandonBudget, policy: PacingPolicy = PacingPolicy
 
 def abandon_probability(inp: PacerInput, new_lines: int, policy: PacingPolicy = PacingPolicy()) -> float:
     """P(abandoned | answered by a person) for each of ``new_lines`` lines dialled now, bounded as the model says."""
-    return _Forecast.of(inp, policy).abandon_probability(new_lines)
+    return _Forecast.of(cautious_input(inp, policy), policy).abandon_probability(new_lines)
 
 
 def lines_to_dial(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> int:
     """How many lines to launch now (see the module docstring)."""
+    inp = cautious_input(inp, policy)
     safe = progressive_lines(inp)
     allowance = abandon_allowance(inp.budget, policy)
     if allowance <= 0.0 or inp.person_rate <= 0.0:
@@ -275,6 +293,7 @@ def lines_to_cancel(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> t
     goes while that yield exceeds ``cancel_risk x`` the allowance (at least ``min_risk x limit``), and the forecast
     loses its answers; the lines that free agents hold are never given up.
     """
+    inp = cautious_input(inp, policy)
     if policy.cancel_risk == math.inf or inp.person_rate <= 0.0:
         return ()
     delay, step = inp.answer_delay, policy.forecast_step
@@ -427,7 +446,9 @@ class _Forecast:
                 means.append([-count * q for q in answers])
                 variances.append([count * q * (1.0 - q) for q in answers])
 
-        detected = p / (p + m) if p + m > 0.0 else 0.0  # P(a line being classified is a person)
+        detected = inp.detecting_person_share  # P(a line being classified is a person)
+        if detected is None:
+            detected = p / (p + m) if p + m > 0.0 else 0.0
         means.append([-inp.detecting * detected] * len(ahead))
         variances.append([inp.detecting * detected * (1.0 - detected)] * len(ahead))
         free_now = inp.agents_free - inp.inbound_waiting
