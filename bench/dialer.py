@@ -11,9 +11,11 @@ mode how many lines to launch:
   classified);
 * predictive: ``pace`` (``lines_to_cancel`` then ``lines_to_dial``) with the shipped defaults (what the controller
   runs for a campaign ringing 15-30 s: ``PacingPolicy.cancelling``, the default 24 h ``AbandonLedger`` at 3 % and its
-  ``pacing_budget``), fed by the estimators and told how many lines detection holds. It may hang up lines that have
-  rung at least 15 s before anyone answers them: a no-answer; a callee who would have answered later never does (a
-  person lost), and the estimators record what the model expects of the line (``unseen_outcome``);
+  ``pacing_budget``), fed by the controller's estimators (priors that fade; the person rate's mean and posterior
+  deviation; persons' share of detection time, here none) and told how many lines detection holds. It may hang
+  up lines that have rung at least 15 s before anyone answers them: a no-answer; a callee who would have answered
+  later never does (a person lost), and the estimators record what the model expects of the line
+  (``unseen_outcome``);
 * ratio-2.5: VICIdial's RATIO dial level, ``ceil(2.5 x free agents) - lines ringing``.
 
 Abandon rate = abandons / person answers, for the day and for every full rolling hour (windows ``(t - 1 h, t]``
