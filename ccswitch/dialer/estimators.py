@@ -123,10 +123,6 @@ class RateEstimator:
         weight = self.prior_weight + self.trials * _fade(now - self.updated_at, self.half_life)
         return math.sqrt(mean * (1.0 - mean) / (weight + 1.0))
 
-    def upper(self, now: float, z: float = 1.0) -> float:
-        """A credible upper bound: the posterior mean plus ``z`` posterior deviations."""
-        return min(1.0, self.mean(now) + z * self.spread(now))
-
 
 @dataclass(frozen=True)
 class DelayEstimator:

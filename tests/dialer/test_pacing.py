@@ -247,11 +247,11 @@ def test_rate_estimator_starts_conservative_and_learns_the_rate() -> None:
     estimator = RateEstimator(prior_rate=0.5, prior_weight=50.0, half_life=600.0)
     for second in range(20):
         estimator = estimator.record(float(second), rng.random() < 0.25)
-    assert estimator.upper(20.0) > 0.4  # 20 dials cannot outweigh the cautious prior
+    assert estimator.mean(20.0) > 0.4  # 20 dials cannot outweigh the cautious prior
     for second in range(20, 3000):
         estimator = estimator.record(float(second), rng.random() < 0.25)
     assert estimator.mean(3000.0) == pytest.approx(0.25, abs=0.03)
-    assert estimator.mean(3000.0) < estimator.upper(3000.0) < estimator.mean(3000.0) + 0.03
+    assert 0.0 < estimator.spread(3000.0) < 0.03
 
 
 def test_rate_estimator_with_a_fading_prior_starts_conservative_and_then_follows_the_data_alone() -> None:
