@@ -11,9 +11,11 @@ mode how many lines to launch:
   classified);
 * predictive: ``pace`` (``lines_to_cancel`` then ``lines_to_dial``) with the shipped defaults (what the controller
   runs for a campaign ringing 15-30 s: ``PacingPolicy.cancelling``, the default 24 h ``AbandonLedger`` at 3 % and its
-  ``pacing_budget``), fed by the estimators and told how many lines detection holds. It may hang up lines that have
-  rung at least 15 s before anyone answers them: a no-answer; a callee who would have answered later never does (a
-  person lost), and the estimators record what the model expects of the line (``unseen_outcome``);
+  ``pacing_budget``), fed by the controller's estimators (priors that fade; the person rate's mean and posterior
+  deviation; persons' share of detection time, here none) and told how many lines detection holds. It may hang
+  up lines that have rung at least 15 s before anyone answers them: a no-answer; a callee who would have answered
+  later never does (a person lost), and the estimators record what the model expects of the line
+  (``unseen_outcome``);
 * ratio-2.5: VICIdial's RATIO dial level, ``ceil(2.5 x free agents) - lines ringing``.
 
 Abandon rate = abandons / person answers, for the day and for every full rolling hour (windows ``(t - 1 h, t]``
@@ -104,11 +106,12 @@ class Result:
 class Estimates:
     """The predictive mode's view of the campaign: estimators updated as outcomes arrive."""
 
-    def __init__(self) -> None:
-        self.person = RateEstimator(prior_rate=0.5, prior_weight=50.0)
-        self.machine = RateEstimator(prior_rate=0.2, prior_weight=50.0)
-        self.delay = DelayEstimator(prior=DelayDistribution.uniform(0, 30), prior_weight=20.0)
-        self.talk = TalkTimeEstimator(prior=LogNormal.from_mean(240.0, 0.8), prior_weight=30.0)
+    def __init__(self) -> None:  # the controller's priors (figures.Estimates), with a longer talk time
+        self.person = RateEstimator.fading(prior_rate=0.5, prior_weight=50.0, now=0.0)
+        self.machine = RateEstimator.fading(prior_rate=0.2, prior_weight=50.0, now=0.0)
+        self.detection = RateEstimator.fading(prior_rate=0.5, prior_weight=10.0, now=0.0)
+        self.delay = DelayEstimator.fading(prior=DelayDistribution.uniform(0, 30), prior_weight=20.0, now=0.0)
+        self.talk = TalkTimeEstimator.fading(prior=LogNormal.from_mean(240.0, 0.8), prior_weight=30.0, now=0.0)
         self.delay_snapshot = self.delay.distribution(0.0)
         self.talk_snapshot = self.talk.distribution(0.0)
         self.refreshed_at = 0.0
@@ -133,7 +136,7 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
     wrapping: dict[int, float] = {}  # call id -> wrap-up end
     ringing: dict[int, float] = {}  # line id -> dial time
     fates: dict[int, int] = {}  # ringing line id -> PERSON, MACHINE or NO_ANSWER (the world's, hidden from the pacer)
-    detecting: set[int] = set()  # answered lines whose detection has not decided yet
+    detecting: dict[int, float] = {}  # answered lines whose detection has not decided yet -> answer time
     waiting: dict[int, float] = {}  # person answered, no agent yet: line id -> answer time
     records: list[tuple[float, bool]] = []  # (time, abandoned) per person answer
     talk_seconds = 0.0
@@ -171,8 +174,10 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
             wrap_up_left=tuple(end - now for end in wrapping.values()),
             ringing_for=tuple(now - start for start in ringing.values()),
             detecting=len(detecting),
-            person_rate=estimates.person.upper(now),
-            machine_rate=estimates.machine.upper(now),
+            person_rate=estimates.person.mean(now),
+            person_rate_spread=estimates.person.spread(now),
+            machine_rate=estimates.machine.mean(now),
+            detecting_person_share=estimates.detection.mean(now),
             answer_delay=estimates.delay_snapshot,
             talk_time=estimates.talk_snapshot,
             wrap_up_seconds=WRAP_UP,
@@ -219,9 +224,10 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
                 if kind != NO_ANSWER:
                     estimates.delay = estimates.delay.record(now, now - dialled)
                 if kind == MACHINE:  # the pacer sees a line being classified: a person or a machine, it cannot tell
-                    detecting.add(key)
+                    detecting[key] = now
                     push(now + rng.uniform(DETECT_LOW, DETECT_HIGH), MACHINE_DROPPED, key)
                 elif kind == PERSON:
+                    estimates.detection = estimates.detection.record(now, True, weight=0.0)  # told apart at once
                     if free:
                         free -= 1
                         connect(now, key)
@@ -229,7 +235,7 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
                         waiting[key] = now
                         push(now + POLICY.grace, GRACE_END, key)
             elif kind == MACHINE_DROPPED:
-                detecting.remove(key)
+                estimates.detection = estimates.detection.record(now, False, weight=now - detecting.pop(key))
             elif kind == TALK_END:
                 talk_seconds += now - talking[key]
                 wrap_up_seconds += min(WRAP_UP, DAY - now)

@@ -38,10 +38,12 @@ class OutcomeWindow:
 
 @dataclass
 class Estimates:
-    """The pacer's view of one campaign, updated as lines end (priors: conservative first minutes)."""
+    """The pacer's view of one campaign, updated as lines end. The priors are cautious (a high answer rate, long
+    talks) and fade like data, so they rule the first minutes only (see ``estimators``)."""
 
     person: RateEstimator
     machine: RateEstimator
+    detection: RateEstimator  # persons' share of the seconds lines spend in answering-machine detection
     delay: DelayEstimator
     talk: TalkTimeEstimator
     delay_now: DelayDistribution
@@ -50,10 +52,11 @@ class Estimates:
 
     @classmethod
     def new(cls, ring_s: int, now: float) -> Estimates:
-        delay = DelayEstimator(prior=DelayDistribution.uniform(0, ring_s), prior_weight=20.0, updated_at=now)
-        talk = TalkTimeEstimator(prior=LogNormal.from_mean(180.0, 0.8), prior_weight=30.0, updated_at=now)
-        return cls(RateEstimator(prior_rate=0.5, prior_weight=50.0, updated_at=now),
-                   RateEstimator(prior_rate=0.2, prior_weight=50.0, updated_at=now),
+        delay = DelayEstimator.fading(DelayDistribution.uniform(0, ring_s), prior_weight=20.0, now=now)
+        talk = TalkTimeEstimator.fading(LogNormal.from_mean(180.0, 0.8), prior_weight=30.0, now=now)
+        return cls(RateEstimator.fading(prior_rate=0.5, prior_weight=50.0, now=now),
+                   RateEstimator.fading(prior_rate=0.2, prior_weight=50.0, now=now),
+                   RateEstimator.fading(prior_rate=0.5, prior_weight=10.0, now=now),
                    delay, talk, delay.distribution(now), talk.distribution(now), now)
 
     def refresh(self, now: float) -> bool:

@@ -106,6 +106,8 @@ class LineKeeper:
         estimates = campaign.estimates
         estimates.person = estimates.person.record(now, not machine)
         estimates.machine = estimates.machine.record(now, machine)
+        if line.answered_at is not None:  # the pacer counts a line in detection as a person by this share of time
+            estimates.detection = estimates.detection.record(now, not machine, weight=now - line.answered_at)
         if machine:
             campaign.lead_outcome(line, DialOutcome.MACHINE, now)
             if config.machine_message is not None:

@@ -24,7 +24,14 @@ from ccswitch.dialer import (
     lines_to_dial,
     progressive_lines,
 )
-from ccswitch.dialer.pacing import MIN_RING_SECONDS, PacingDecision, lines_to_cancel, pace, unseen_outcome
+from ccswitch.dialer.pacing import (
+    MIN_RING_SECONDS,
+    PacingDecision,
+    cautious_input,
+    lines_to_cancel,
+    pace,
+    unseen_outcome,
+)
 
 PLENTY = AbandonBudget(limit=0.03, answered=1000, abandoned=0)
 SPENT = AbandonBudget(limit=0.03, answered=1000, abandoned=30)
@@ -240,11 +247,45 @@ def test_rate_estimator_starts_conservative_and_learns_the_rate() -> None:
     estimator = RateEstimator(prior_rate=0.5, prior_weight=50.0, half_life=600.0)
     for second in range(20):
         estimator = estimator.record(float(second), rng.random() < 0.25)
-    assert estimator.upper(20.0) > 0.4  # 20 dials cannot outweigh the cautious prior
+    assert estimator.mean(20.0) > 0.4  # 20 dials cannot outweigh the cautious prior
     for second in range(20, 3000):
         estimator = estimator.record(float(second), rng.random() < 0.25)
     assert estimator.mean(3000.0) == pytest.approx(0.25, abs=0.03)
-    assert estimator.mean(3000.0) < estimator.upper(3000.0) < estimator.mean(3000.0) + 0.03
+    assert 0.0 < estimator.spread(3000.0) < 0.03
+
+
+def test_rate_estimator_with_a_fading_prior_starts_conservative_and_then_follows_the_data_alone() -> None:
+    fading = RateEstimator.fading(prior_rate=0.5, prior_weight=50.0, now=0.0, half_life=600.0)
+    lasting = RateEstimator(prior_rate=0.5, prior_weight=50.0, half_life=600.0)
+    assert fading.mean(0.0) == pytest.approx(0.5) and fading.spread(0.0) == pytest.approx(lasting.spread(0.0))
+    thin = fading.spread(0.0)
+    for second in range(3000):  # a dial every 4 s, 1 in 4 answered by a person: about 212 dials in reach
+        if second % 4 == 0:
+            hit = second % 16 == 0
+            fading, lasting = fading.record(float(second), hit), lasting.record(float(second), hit)
+    assert fading.mean(3000.0) == pytest.approx(0.25, abs=0.006)
+    assert lasting.mean(3000.0) > 0.29  # 50 dials at 50 % never fade
+    assert fading.spread(3000.0) < thin / 2
+
+
+def test_rate_estimator_weighs_an_observation_by_what_it_counts_for() -> None:
+    # persons' share of detection time: a 3 s machine, a person told apart at once, a 1 s person
+    share = RateEstimator(prior_rate=0.5, prior_weight=1.0)
+    share = share.record(0.0, False, weight=3.0).record(0.0, True, weight=0.0).record(0.0, True, weight=1.0)
+    assert share.mean(0.0) == pytest.approx((0.5 + 1.0) / 5.0)
+
+
+def test_delay_and_talk_estimators_with_a_fading_prior_start_at_the_prior_and_forget_it() -> None:
+    prior = DelayDistribution.uniform(0, 30)
+    delay = DelayEstimator.fading(prior, prior_weight=20.0, now=0.0, half_life=600.0)
+    assert delay.distribution(0.0).cumulative == pytest.approx(prior.cumulative)
+    talk = TalkTimeEstimator.fading(LogNormal.from_mean(240.0, 0.8), prior_weight=30.0, now=0.0, half_life=600.0)
+    assert talk.distribution(0.0).mean == pytest.approx(240.0) and talk.distribution(0.0).sigma == pytest.approx(0.8)
+    for i in range(3000):
+        delay = delay.record(float(i), 10.0 + (i % 10))  # 10-19 s
+        talk = talk.record(float(i), 120.0)
+    assert delay.distribution(3000.0).at(10) < 0.001  # the lasting prior: 1 answer in about 866
+    assert talk.distribution(3000.0).mean == pytest.approx(120.0, rel=0.01)
 
 
 def test_rate_estimator_follows_a_drift_within_a_few_half_lives() -> None:
@@ -300,10 +341,19 @@ def test_delay_weights_must_be_usable() -> None:
 
 
 @pytest.mark.parametrize("changes", [{"min_ring": 14.0}, {"min_ring": 31.0}, {"late_weight": 1.5},
-                                     {"cancel_risk": -1.0}, {"cancel_horizon": 0.0}, {"reserve_deviations": -1.0}])
+                                     {"cancel_risk": -1.0}, {"cancel_horizon": 0.0}, {"reserve_deviations": -1.0},
+                                     {"rate_deviations": -0.5}])
 def test_cancelling_knobs_are_checked(changes: dict[str, float]) -> None:
-    with pytest.raises(ValueError, match=r"min_ring|cancel_risk|cancel_horizon|reserve_deviations"):
+    with pytest.raises(ValueError, match=r"min_ring|cancel_risk|cancel_horizon|reserve_deviations|rate_deviations"):
         PacingPolicy(ring_timeout=30.0, **changes)
+
+
+@pytest.mark.parametrize(("changes", "problem"), [({"person_rate_spread": -0.01}, "person_rate_spread"),
+                                                  ({"detecting_person_share": 1.2}, "detecting_person_share"),
+                                                  ({"detecting_person_share": -0.1}, "detecting_person_share")])
+def test_the_rates_uncertainty_and_the_detection_share_are_checked(changes: dict[str, float], problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        observe(**changes)
 
 
 # -- cancelling lines that rang the minimum ------------------------------------------------------------------------
@@ -401,8 +451,50 @@ def test_given_a_line_being_classified_when_pacing_then_it_is_a_person_only_with
     assert abandon_probability(held, 1, PacingPolicy(forecast_step=1)) == 1.0
 
 
+@pytest.mark.parametrize(("share", "abandoned"), [(0.0, 0.0), (0.5, 0.5), (1.0, 1.0)])
+def test_given_the_persons_share_of_detection_when_pacing_then_a_line_being_classified_counts_with_it(
+    share: float, abandoned: float
+) -> None:
+    # as above, but the controller measured the share of detection time that persons take: persons told apart at
+    # once (0) leave the agent free; with 1 the line is a person for sure
+    inp = lone(person_rate=0.5, machine_rate=0.5, answer_delay=DelayDistribution.uniform(9, 10), detecting=1,
+               detecting_person_share=share)
+    assert abandon_probability(inp, 1, PacingPolicy(forecast_step=1)) == pytest.approx(abandoned)
+
+
 def test_given_a_line_being_classified_when_dialling_progressively_then_it_holds_an_agent() -> None:
     assert progressive_lines(lone(agents_free=3, detecting=1, ringing_for=(4.0,))) == 1
+
+
+# -- the person rate's uncertainty: a quantile while data is thin, near the mean once it is rich ---------------------
+
+
+def test_given_no_spread_then_the_person_rate_is_taken_as_it_is() -> None:
+    inp = observe(person_rate=0.25)
+    assert cautious_input(inp, PacingPolicy(rate_deviations=2.0)) is inp
+
+
+def test_given_a_spread_then_the_pacer_dials_for_the_rate_that_many_deviations_above_the_mean() -> None:
+    inp = observe(person_rate=0.25, person_rate_spread=0.04)
+    policy = PacingPolicy(rate_deviations=0.5)
+    assert cautious_input(inp, policy) == replace(inp, person_rate=0.27, person_rate_spread=0.0)
+    as_if = replace(inp, person_rate=0.27, person_rate_spread=0.0)
+    assert lines_to_dial(inp, policy) == lines_to_dial(as_if, policy)
+    assert abandon_probability(inp, 5, policy) == abandon_probability(as_if, 5, policy)
+    cancelling = PacingPolicy.cancelling(ring_timeout=30.0)
+    spent = replace(inp, agents_free=0, budget=SPENT)
+    assert lines_to_cancel(spent, cancelling) == lines_to_cancel(replace(spent, person_rate=0.27,
+                                                                         person_rate_spread=0.0), cancelling)
+
+
+def test_given_a_spread_beyond_what_the_machines_leave_then_the_rate_stops_there() -> None:
+    inp = observe(person_rate=0.8, machine_rate=0.15, person_rate_spread=0.2)
+    assert cautious_input(inp, PacingPolicy(rate_deviations=1.0)).person_rate == pytest.approx(0.85)
+
+
+def test_given_thin_data_when_pacing_then_fewer_lines_than_with_rich_data_at_the_same_mean() -> None:
+    thin, rich = observe(person_rate_spread=0.05), observe(person_rate_spread=0.005)
+    assert lines_to_dial(thin) < lines_to_dial(rich) <= lines_to_dial(observe())
 
 
 # -- which lines go: abandon risk removed soon, per person lost ---------------------------------------------------
@@ -499,7 +591,7 @@ def test_the_pacers_interface_is_pinned() -> None:
         ("agents_free", MISSING), ("talking_for", MISSING), ("wrap_up_left", MISSING), ("ringing_for", MISSING),
         ("person_rate", MISSING), ("machine_rate", MISSING), ("answer_delay", MISSING), ("talk_time", MISSING),
         ("wrap_up_seconds", MISSING), ("budget", MISSING), ("inbound_waiting", 0), ("inbound_per_second", 0.0),
-        ("detecting", 0),
+        ("detecting", 0), ("person_rate_spread", 0.0), ("detecting_person_share", None),
     ]
     assert [f.name for f in fields(PacingDecision)] == ["cancel", "dial"]
     assert [f.name for f in fields(AbandonBudget)] == ["limit", "answered", "abandoned"]

@@ -314,6 +314,17 @@ def test_a_person_with_no_agent_within_2_s_hears_the_abandon_message_and_the_led
     assert rig.dialer.lines == {}
 
 
+@pytest.mark.parametrize(("result", "share"), [("MACHINE", 0.5 / 4.0), ("HUMAN", 3.5 / 4.0)])
+def test_detection_teaches_the_pacer_the_persons_share_of_detection_time(rig: Rig, result: str, share: float) -> None:
+    # the share starts at 1/2 worth one lasting second (its fading prior long gone a day on); then 3 s of detection
+    estimates = rig.dialer.campaigns["promo-nov"].estimates
+    estimates.detection = estimates.detection.record(MONDAY_10AM - 86400, False, weight=0.0)
+    originate = rig.dial_one()
+    detect = rig.answer(originate.leg, MONDAY_10AM + 5)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, result, "LONGGREETING"), MONDAY_10AM + 8)
+    assert estimates.detection.mean(MONDAY_10AM + 8) == pytest.approx(share, rel=1e-3)
+
+
 def test_a_person_who_hangs_up_before_an_agent_is_connected_is_an_abandoned_call(rig: Rig) -> None:
     break_all(rig, SALES[:3])
     originate = rig.dial_one()
@@ -690,7 +701,9 @@ def test_predictive_hangs_up_lines_that_rang_the_minimum_when_no_agent_will_be_f
     would_person, _ = unseen_outcome(person_before.mean(MONDAY_10AM + 22), machine_before.mean(MONDAY_10AM + 22),
                                      estimates.delay_now, 22.0, 35.0)
     assert 0.0 < would_person < 0.5
-    assert (estimates.person.trials, estimates.person.hits) == pytest.approx((4.0, 4 * would_person))
+    faded = person_before.record(MONDAY_10AM + 22, 0.0, weight=0.0)  # the prior's pseudo-dials, faded until then
+    assert (estimates.person.trials, estimates.person.hits) == pytest.approx(
+        (faded.trials + 4.0, faded.hits + 4 * would_person))
     budget = rig.dialer.campaigns["promo-nov"].ledger.budget(MONDAY_10AM + 23)
     assert (budget.answered, budget.abandoned) == (1, 1)
 
