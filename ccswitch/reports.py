@@ -210,6 +210,8 @@ def queue_report(records: Iterable[ContactRecord], start: float, end: float, thr
                thresholds.short_abandon_threshold(record.queue))
         if record.outcome == "answered":
             counted.record_handle(record.talk_s + record.wrap_up_s)
+        if record.first_response_s is not None:
+            counted.record_first_response(record.first_response_s)
     return [QueueRow(queue, each, thresholds.service_level_threshold(queue, each), figures[queue, each])
             for queue, each in sorted(figures, key=lambda key: (key[0], list(Channel).index(key[1])))]
 
@@ -392,13 +394,15 @@ def write_queue_csv(rows: Iterable[QueueRow], out: TextIO) -> None:
     writer = _SafeWriter(out)
     writer.writerow(["queue", "channel", "service_level_s", "offered", "answered", "abandoned", "overflowed",
                      "answered_within_sl", "service_level_pct", "asa_s", "aht_s", "abandon_rate_pct",
-                     "short_abandoned", "service_level_excl_short_abandons_pct", "service_level_of_answered_pct"])
+                     "short_abandoned", "service_level_excl_short_abandons_pct", "service_level_of_answered_pct",
+                     "first_response_s"])
     for row in rows:
         f = row.figures
         writer.writerow([row.queue, row.channel.value, f"{row.service_level_s:g}", f.offered, f.answered,
                          f.abandoned, f.overflowed, f.answered_within_sl, _percent(f.service_level), _number(f.asa),
                          _number(f.aht), _percent(f.abandon_rate), f.short_abandoned,
-                         _percent(f.service_level_excluding_short_abandons), _percent(f.service_level_of_answered)])
+                         _percent(f.service_level_excluding_short_abandons), _percent(f.service_level_of_answered),
+                         _number(f.average_first_response)])
 
 
 def write_agent_csv(rows: Iterable[AgentRow], out: TextIO) -> None:

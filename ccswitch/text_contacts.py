@@ -55,4 +55,6 @@ def text_contact_record(contact: TextContact, outcome: Outcome, now: float) -> C
         wait_s=wait_end - contact.queued_at if entry else None,
         talk_s=now - contact.connected_at if contact.connected_at is not None else 0.0,
         disposition=contact.disposition, transferred_to=contact.transferred_to,
+        first_response_s=(contact.first_response_at - contact.connected_at
+                          if contact.first_response_at is not None and contact.connected_at is not None else None),
     )

@@ -249,6 +249,8 @@ def test_a_chats_figures_go_to_its_channel_with_the_chats_own_service_level(conf
     chat = centre.engine.stats.channels[Channel.CHAT]["support"]
     assert (chat.answered, chat.answered_within_sl, chat.abandoned) == (1, 1, 1)
     assert (chat.average_first_response, chat.aht) == (12, 120)
+    answered = next(record for record in centre.contacts() if record.call_uuid == "chat-1")
+    assert answered.first_response_s == 12  # and in the history, for the reports
     assert centre.engine.stats.queues["support"].answered == 0  # the calls' figures are the voice channel's
 
 

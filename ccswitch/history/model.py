@@ -62,6 +62,7 @@ class ContactRecord:
     campaign: str | None = None  # a dialler campaign's call (outbound); the campaign report groups by it
     recording_started_at: float | None = None  # with recording_path: when the recording began (the bridge)
     recording_s: float | None = None  # its length: to the caller's hang-up, masked stretches included
+    first_response_s: float | None = None  # a text contact's: accepted → the agent's first message (None: never)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channel", Channel(self.channel))  # the database and JSON bring the name

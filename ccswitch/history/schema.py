@@ -157,4 +157,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             PRIMARY KEY (conversation, seq)
         )""",
     )),
+    Migration(8, "a text contact's first response time", (
+        "ALTER TABLE contacts ADD COLUMN first_response_s DOUBLE PRECISION",
+    )),
 )

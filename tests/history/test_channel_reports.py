@@ -53,8 +53,10 @@ RECORDS = [
     contact("v3", outcome="abandoned", enqueued_at=at(10, 40), wait_s=30.0, answered_at=None, agent=None,
             talk_s=0.0, wrap_up_s=0.0),
     # support, chats: 45 s and 60 s are within the 60 s threshold, 61 s is not; an overflow.
-    chat("c1", enqueued_at=at(10, 5), wait_s=45.0, answered_at=at(10, 5, 45), talk_s=900.0, wrap_up_s=60.0),
-    chat("c2", enqueued_at=at(10, 10), wait_s=60.0, answered_at=at(10, 11), talk_s=300.0, wrap_up_s=0.0),
+    chat("c1", enqueued_at=at(10, 5), wait_s=45.0, answered_at=at(10, 5, 45), talk_s=900.0, wrap_up_s=60.0,
+         first_response_s=20.0),
+    chat("c2", enqueued_at=at(10, 10), wait_s=60.0, answered_at=at(10, 11), talk_s=300.0, wrap_up_s=0.0,
+         first_response_s=40.0),
     chat("c3", enqueued_at=at(11, 0), wait_s=61.0, answered_at=at(11, 1, 1), talk_s=600.0, wrap_up_s=0.0),
     chat("c4", outcome="overflowed", enqueued_at=at(11, 30), wait_s=600.0, answered_at=None, agent=None,
          talk_s=0.0, wrap_up_s=0.0),
@@ -66,10 +68,11 @@ RECORDS = [
 
 
 def figures(answered: int, abandoned: int, overflowed: int, within: int, short: int, wait: float, longest: float,
-            handle: float) -> QueueFigures:
+            handle: float, first_responses: tuple[float, ...] = ()) -> QueueFigures:
     return QueueFigures(answered=answered, abandoned=abandoned, overflowed=overflowed, answered_within_sl=within,
                         short_abandoned=short, total_answer_wait=wait, longest_answer_wait=longest,
-                        handled=answered, total_handle_time=handle)
+                        handled=answered, total_handle_time=handle, first_responses=len(first_responses),
+                        total_first_response=sum(first_responses))
 
 
 def test_queue_report_has_a_row_per_queue_and_channel_each_against_its_own_threshold() -> None:
@@ -78,10 +81,11 @@ def test_queue_report_has_a_row_per_queue_and_channel_each_against_its_own_thres
     assert rows == [
         QueueRow("sales", CHAT, 60.0, figures(0, 1, 0, 0, 1, 0.0, 0.0, 0.0)),
         QueueRow("support", VOICE, 20.0, figures(2, 1, 0, 1, 0, 60.0, 45.0, 320.0)),
-        QueueRow("support", CHAT, 60.0, figures(3, 0, 1, 2, 0, 166.0, 61.0, 1860.0)),
+        QueueRow("support", CHAT, 60.0, figures(3, 0, 1, 2, 0, 166.0, 61.0, 1860.0, (20.0, 40.0))),
     ]
     support_chat = rows[2].figures
     assert (support_chat.offered, support_chat.service_level, support_chat.aht) == (4, 0.5, 620.0)
+    assert support_chat.average_first_response == 30.0  # c3's agent never wrote: not counted
     assert queue_report(RECORDS, start, end, THRESHOLDS, channel=VOICE) == [rows[1]]
 
 
@@ -92,10 +96,10 @@ def test_queue_csv_exact_text() -> None:
     assert out.getvalue().splitlines() == [
         "queue,channel,service_level_s,offered,answered,abandoned,overflowed,answered_within_sl,service_level_pct,"
         "asa_s,aht_s,abandon_rate_pct,short_abandoned,service_level_excl_short_abandons_pct,"
-        "service_level_of_answered_pct",
-        "sales,chat,60,1,0,1,0,0,0.0,,,100.0,1,,",
-        "support,voice,20,3,2,1,0,1,33.3,30.0,160.0,33.3,0,33.3,50.0",
-        "support,chat,60,4,3,0,1,2,50.0,55.3,620.0,0.0,0,50.0,66.7",
+        "service_level_of_answered_pct,first_response_s",
+        "sales,chat,60,1,0,1,0,0,0.0,,,100.0,1,,,",
+        "support,voice,20,3,2,1,0,1,33.3,30.0,160.0,33.3,0,33.3,50.0,",
+        "support,chat,60,4,3,0,1,2,50.0,55.3,620.0,0.0,0,50.0,66.7,30.0",
     ]
 
 
