@@ -231,7 +231,8 @@ def test_after_a_restart_waiting_and_held_texts_are_where_they_were(config: Conf
     assert after.held("1004") == [("chat-0", Phase.ACTIVE), ("chat-1", Phase.OFFERED), ("chat-2", Phase.OFFERED)]
     assert after.engine.text_status("chat-3", NOW + 20).position == 1
     after.engine.text_action("1004", "chat-0", Close(), NOW + 20)
-    assert after.offered() == [("chat-3", "1004")]
+    assert after.offered() == [("chat-1", "1004"), ("chat-2", "1004"),  # told again as restored
+                               ("chat-3", "1004")]  # then the oldest waiting, in the place chat-0 left
 
 
 def test_a_chats_figures_go_to_its_channel_with_the_chats_own_service_level(config: Config) -> None:
@@ -268,5 +269,8 @@ def test_another_live_controllers_texts_are_left_to_it_and_a_gone_ones_taken_ove
     assert standby.held("1004") == [("chat-0", Phase.ACTIVE), ("chat-1", Phase.OFFERED), ("chat-2", Phase.OFFERED)]
     assert standby.engine.text_status("chat-3", NOW + 30).position == 1
     assert {entry.owner for entries in standby.store.all_entries().values() for entry in entries} == {"b"}
+    assert [(news.contact, news.kind, news.agent) for news in standby.news] == [  # for its chat service to take up
+        ("chat-0", NewsKind.CONNECTED, "1004"), ("chat-1", NewsKind.OFFERED, "1004"),
+        ("chat-2", NewsKind.OFFERED, "1004"), ("chat-3", NewsKind.REQUEUED, None)]
     again = Centre(config, running.store, owner="b")  # "b" restarted under the same id: its texts are its own
     assert set(again.engine.texts.contacts) == {f"chat-{n}" for n in range(4)}

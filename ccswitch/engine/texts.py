@@ -351,7 +351,8 @@ class Texts:
     def restore(self, entries: Iterable[QueueEntry], now: float, adoptable: Callable[[str], bool]) -> None:
         """Text entries in the store that are this controller's (a previous run's under the same id) or
         ``adoptable`` (their controller is gone), and not known here: each is with the agent whose record holds it
-        (offered or accepted), or waits at its place. An adopted entry is rewritten as this controller's."""
+        (offered or accepted), or waits at its place. An adopted entry is rewritten as this controller's. Each is
+        told as news (requeued, offered or connected), so that a chat service here takes up the conversation."""
         holders = {held.contact: (agent, held) for agent in self.core.agents.values() for held in agent.texts}
         for entry in in_order(entries):
             known = entry.call in self.contacts or entry.queue not in self.core.config.queues
@@ -373,16 +374,19 @@ class Texts:
             holder = holders.get(entry.call)
             if holder is None:
                 self._wait(contact)
+                self._tell(entry.call, NewsKind.REQUEUED)
                 continue
             agent, held = holder
             contact.agent = agent.id
+            contact.move_to(Phase.OFFERING)
             if held.phase is HeldPhase.OFFERED:
-                contact.move_to(Phase.OFFERING)
                 contact.offered_at = now  # a fresh deadline: the agent's screen may have missed the offer
+                self._tell(entry.call, NewsKind.OFFERED, agent.id)
             else:
-                contact.move_to(Phase.OFFERING)
                 contact.move_to(Phase.CONNECTED)
                 contact.connected_at = held.since
+                self._tell(entry.call, NewsKind.CONNECTED, agent.id)
+
     # ----------------------------------------------------------------- views
     def status(self, contact_id: str, now: float) -> TextStatus:
         contact = self.contacts.get(contact_id)

@@ -369,13 +369,23 @@ class ChatService:
         if news.agent is not None:
             event = "offer" if news.kind == "offered" else news.kind
             self._open.agent_feed(news.agent).publish(event, {"id": news.contact, **self._summary(news.contact)})
-        conversation = self._open.get(news.contact)
+        conversation = self._open.get(news.contact) or self._taken_over(news.contact)
         if conversation is None:
             return
         if news.kind == "ended" and not conversation.ending:  # the desk ended it of itself
             self._open.finish(conversation, "answered" if conversation.record.agent else "abandoned")
         else:
             self._publish_status(conversation)
+
+    def _taken_over(self, conversation_id: str) -> Conversation | None:
+        """A conversation this service has not open that the desk tells of: another controller's, which this one
+        took over (its lease lapsed). It is open here from now on, as after a restart (with the person, not the
+        bot: the desk has it)."""
+        record = self._log.get(conversation_id)
+        if record is None or record.ended_at is not None or record.channel != CHANNEL:
+            return None
+        log.info("chat %s: taken over from another controller", conversation_id)
+        return self._open.add(record, None)
 
     def _summary(self, conversation_id: str) -> dict[str, object]:
         record = self._open.record(conversation_id)

@@ -344,3 +344,25 @@ def test_a_conversation_started_before_the_service_has_resumed_keeps_its_bot_and
     finally:
         chat.close()
         log.close()
+
+
+def test_a_conversation_another_controller_held_is_taken_up_when_the_desk_tells_of_it(config: Config,
+                                                                                     tmp_path: Path) -> None:
+    log = ConversationLog(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    first, second_desk = ChatService(lambda: config, log, FakeDesk(), lambda: MONDAY_NOON), FakeDesk()
+    second = ChatService(lambda: config, log, second_desk, lambda: MONDAY_NOON)  # both up: each resumed nothing
+    try:
+        assert first.wait_resumed(5) and second.wait_resumed(5)
+        record, _token = first.start("support", ANNA)  # queued at once by the first controller's desk
+        assert second.feed(record.id).cursor == 0  # not open on the second
+        second_desk.statuses[record.id] = DeskStatus(record.id, "offered", "1005")
+        second_desk.tell(DeskNews(record.id, "offered", "1005"))  # the second took the first's chats over
+        with gevent.Timeout(5, AssertionError("the second never took the conversation up")):
+            while second.feed(record.id).cursor == 0:
+                gevent.sleep(0.01)
+        assert [item.event for item in second.feed(record.id).after(0)] == ["status"]
+        assert any(item.data.get("id") == record.id for item in second.agent_feed("1005").after(0))
+    finally:
+        first.close()
+        second.close()
+        log.close()
