@@ -191,7 +191,8 @@ def test_a_transfer_to_a_queue_waits_there_and_to_an_agent_is_offered_to_them(co
     other = "1005" if holder == "1004" else "1004"
     centre.engine.text_action(holder, "chat-1", Accept(), NOW + 1)
     centre.engine.text_action(holder, "chat-1", Transfer(agent=other), NOW + 2)
-    assert centre.offered()[-1] == ("chat-1", other) and centre.held(holder) == []
+    centre.engine.tick(NOW + 2.5)  # the router must not offer it again: the transfer offered it directly
+    assert centre.offered()[-2:] == [("chat-1", holder), ("chat-1", other)] and centre.held(holder) == []
     centre.engine.text_action(other, "chat-1", Accept(), NOW + 3)
     with pytest.raises(UnknownNameError):
         centre.engine.text_action(other, "chat-1", Transfer(queue="nowhere"), NOW + 4)

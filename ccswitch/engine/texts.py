@@ -162,7 +162,8 @@ class Texts:
         if not core.agent_event(agent_id, agent_fsm.OfferText(entry.call, entry.channel, capacity), now):
             core.router.add_call(entry)  # another controller changed the agent first: its place, later
             return
-        self.waiting[entry.queue].pop(entry.call, None)
+        core.router.remove_call(entry.call)  # (gone already when the router planned it; not for a transfer)
+        self.waiting.get(entry.queue, {}).pop(entry.call, None)
         contact.move_to(Phase.OFFERING)
         contact.agent, contact.offered_at = agent_id, now
         log.info("%s %s offered to agent %s (queue %s)", entry.channel.value, entry.call, agent_id, entry.queue)
@@ -239,7 +240,7 @@ class Texts:
             self._tell(contact.uuid, NewsKind.REQUEUED)
             return
         assert action.agent is not None
-        contact.move_to(Phase.QUEUED)
+        self._wait(contact)  # at its place, should the agent's record have changed meanwhile (another controller)
         self.offer(Dispatch(contact.entry, (action.agent,)), now)
 
     # ----------------------------------------------------------------- the customer
