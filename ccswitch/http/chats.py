@@ -20,7 +20,7 @@ from ccswitch.http.request import ApiRequest, text
 from ccswitch.http.webchat import chat_of, file_reply, follow, message_text, read_upload, send_file_as, sse_response
 from ccswitch.webchat.desk import AgentAction
 from ccswitch.webchat.service import ChatService
-from ccswitch.webchat.views import customer_view, message_view
+from ccswitch.webchat.views import customer_view
 
 ACTIONS = ("accept", "decline", "close", "transfer")
 
@@ -50,7 +50,7 @@ def transcript(api: ApiRequest) -> object:
     return {"id": record.id, "status": status, "customer": customer_view(record.customer), "topic": record.topic,
             "queue": record.queue, "started_at": record.started_at, "ended_at": record.ended_at,
             "outcome": record.outcome, "disposition": record.disposition,
-            "messages": [message_view(message) for message in chat.messages(conversation)]}
+            "messages": [chat.message_view(message) for message in chat.messages(conversation)]}
 
 
 def act(api: ApiRequest) -> object:
@@ -66,15 +66,15 @@ def act(api: ApiRequest) -> object:
 
 def post_message(api: ApiRequest) -> Response:
     chat, conversation = _held(api)
-    return json_response(201, message_view(chat.agent_post(api.params["agent"], conversation,
+    return json_response(201, chat.message_view(chat.agent_post(api.params["agent"], conversation,
                                                            message_text(api.body))))
 
 
 def post_file(api: ApiRequest) -> Response:
     chat, conversation = _held(api)
     name, data = read_upload(chat.max_attachment_bytes)
-    return json_response(201, message_view(send_file_as(chat, conversation, Sender.AGENT, api.params["agent"],
-                                                        name, data)))
+    sent = send_file_as(chat, conversation, Sender.AGENT, api.params["agent"], name, data)
+    return json_response(201, chat.message_view(sent))
 
 
 def get_file(api: ApiRequest) -> Response:

@@ -28,7 +28,6 @@ from ccswitch.http.request import MAX_NAME, ApiRequest, text
 from ccswitch.webchat.attachments import AttachmentRefused
 from ccswitch.webchat.feed import Feed
 from ccswitch.webchat.service import ChatService
-from ccswitch.webchat.views import message_view
 
 MAX_CUSTOMER_NAME = 100
 # A multipart body holds the file and a few hundred bytes of headers around it.
@@ -66,20 +65,20 @@ def start(api: ApiRequest) -> Response:
 def conversation(api: ApiRequest) -> object:
     record = _authorised(api)
     chat = chat_of(api)
-    return {**chat.status_view(record.id), "messages": [message_view(m) for m in chat.messages(record.id)]}
+    return {**chat.status_view(record.id), "messages": [chat.message_view(m) for m in chat.messages(record.id)]}
 
 
 def post_message(api: ApiRequest) -> Response:
-    record = _authorised(api)
-    return json_response(201, message_view(chat_of(api).post(record.id, message_text(api.body))))
+    record, chat = _authorised(api), chat_of(api)
+    return json_response(201, chat.message_view(chat.post(record.id, message_text(api.body))))
 
 
 def post_file(api: ApiRequest) -> Response:
     record = _authorised(api)
     chat = chat_of(api)
     name, data = read_upload(chat.max_attachment_bytes)
-    return json_response(201, message_view(send_file_as(chat, record.id, Sender.CUSTOMER, record.customer.name,
-                                                        name, data)))
+    sent = send_file_as(chat, record.id, Sender.CUSTOMER, record.customer.name, name, data)
+    return json_response(201, chat.message_view(sent))
 
 
 def get_file(api: ApiRequest) -> Response:
@@ -125,7 +124,7 @@ def events(api: ApiRequest) -> Response:
         cursor, last_seq = feed.cursor, after  # the cursor first: nothing published while the log is read is lost
         for message in chat.messages(record.id, after):
             last_seq = message.seq
-            yield sse("message", message_view(message), message.seq)
+            yield sse("message", chat.message_view(message), message.seq)
         status = chat.status_view(record.id)
         yield sse("status", status)
         if status["status"] == "ended":

@@ -16,7 +16,6 @@ from ccswitch.chat.messages import Attachment, ConversationRecord, Message, Send
 from ccswitch.history.conversations import ConversationLog
 from ccswitch.webchat.errors import ChatInputError
 from ccswitch.webchat.feed import Feed
-from ccswitch.webchat.views import message_view
 
 ENDED = {"status": "ended", "agent": None, "position": None, "expected_wait_s": None}
 
@@ -33,9 +32,10 @@ class Conversation:
 
 class OpenConversations:
     def __init__(self, log: ConversationLog, clock: Callable[[], float],
-                 agent_of: Callable[[str], str | None]) -> None:
-        """``agent_of(conversation)``: the agent it is offered to or held by now, if any."""
-        self._log, self._now, self._agent_of = log, clock, agent_of
+                 agent_of: Callable[[str], str | None], view: Callable[[Message], dict[str, object]]) -> None:
+        """``agent_of(conversation)``: the agent it is offered to or held by now, if any; ``view``: a message as the
+        streams send it."""
+        self._log, self._now, self._agent_of, self._view = log, clock, agent_of, view
         self._open: dict[str, Conversation] = {}
         self._agent_feeds: dict[str, Feed] = {}
 
@@ -67,10 +67,10 @@ class OpenConversations:
                attachment: Attachment | None = None) -> Message:
         message = self._log.append(conversation.record.id, sender, author, text, self._now(), attachment)
         conversation.last_at = message.at
-        conversation.feed.publish("message", message_view(message))
+        conversation.feed.publish("message", self._view(message))
         agent = self._agent_of(conversation.record.id)
         if agent is not None:
-            self.agent_feed(agent).publish("message", {"id": conversation.record.id, **message_view(message)})
+            self.agent_feed(agent).publish("message", {"id": conversation.record.id, **self._view(message)})
         return message
 
     def finish(self, conversation: Conversation, outcome: str, disposition: str | None = None) -> None:

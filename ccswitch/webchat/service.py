@@ -46,7 +46,7 @@ from ccswitch.webchat.desk import AgentAction, ChatDesk, DeskNews, DeskStatus
 from ccswitch.webchat.errors import ChatAccessError, ChatInputError
 from ccswitch.webchat.feed import Feed
 from ccswitch.webchat.topics import Availability, availability, bot_of, find_topic, queue_of
-from ccswitch.webchat.views import customer_view
+from ccswitch.webchat.views import customer_view, message_view
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class ChatService:
                  clock: Callable[[], float], attachments: AttachmentStore | None = None) -> None:
         self._config, self._log, self._desk, self._now = config, log_, desk, clock
         self._attachments = attachments
-        self._open = OpenConversations(log_, clock, self._agent_of)
+        self._open = OpenConversations(log_, clock, self._agent_of, self.message_view)
         self._news: gevent.queue.Queue[DeskNews] = gevent.queue.Queue()
         self._starts = limits.Throttle(STARTS_PER_ADDRESS)
         self._resumed = gevent.event.Event()
@@ -407,6 +407,10 @@ class ChatService:
     def _agent_of(self, conversation_id: str) -> str | None:
         held = self._desk.status(conversation_id) if self._open.get(conversation_id) is not None else None
         return held.agent if held is not None and held.phase in ("offered", "active") else None
+
+    def message_view(self, message: Message) -> dict[str, object]:
+        """A message as the routes answer and the streams send it: an agent's under the agent's name."""
+        return message_view(message, self._agent_name)
 
     def _agent_name(self, agent: str) -> str:
         found = self._config().agents.get(agent)

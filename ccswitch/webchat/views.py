@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
-from ccswitch.chat.messages import Customer, Message
+from collections.abc import Callable
+
+from ccswitch.chat.messages import Customer, Message, Sender
 
 
-def message_view(message: Message) -> dict[str, object]:
+def message_view(message: Message, agent_name: Callable[[str], str]) -> dict[str, object]:
+    """``agent_name``: an agent's name as customers see it (a message keeps the agent's id, for the record)."""
     attachment = message.attachment
-    return {"seq": message.seq, "at": message.at, "sender": message.sender.value, "author": message.author,
+    author = agent_name(message.author) if message.sender is Sender.AGENT else message.author
+    return {"seq": message.seq, "at": message.at, "sender": message.sender.value, "author": author,
             "text": message.text,
             "attachment": None if attachment is None else {"id": attachment.id, "name": attachment.name,
                                                            "media_type": attachment.media_type,

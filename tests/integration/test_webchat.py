@@ -76,7 +76,8 @@ def test_a_customer_talks_to_the_bot_then_to_an_agent_who_closes_with_a_disposit
     documented(reply, "/api/agents/{agent}/chats/{conversation}/accept", "post")
     assert site.call(f"{customer}/messages", "POST", {"text": "I want two of them"}, token=token)[0] == 201
     status, message, _ = site.call(f"{chats}/messages", "POST", {"text": "Sure, I will reserve two for you"})
-    assert (status, message["sender"], message["author"]) == (201, "agent", agent)
+    assert (status, message["sender"], message["author"]) == (201, "agent", f"Agent {agent}")  # a name, not an id
+    assert [m.author for m in site.log.messages(conversation) if m.sender.value == "agent"] == [agent]  # the id kept
     documented(message, "/api/agents/{agent}/chats/{conversation}/messages", "post", "201")
     _, receipt, _ = site.upload(f"{chats}/attachments", None, "receipt.pdf", b"%PDF-1.4 receipt")
     attachment = receipt["attachment"]
