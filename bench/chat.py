@@ -47,10 +47,9 @@ from types import MappingProxyType  # noqa: E402
 
 import gevent  # noqa: E402
 import gevent.pool  # noqa: E402
-from router import SKILLS, Timer  # noqa: E402  # bench/router.py: its timing, and its skills
+from router import SKILLS, Centre, Timer  # noqa: E402  # bench/router.py: its centre, skills and timing
 
 from ccswitch.acd import (  # noqa: E402
-    STRATEGIES,
     VOICE_ONLY,
     Agent,
     AgentCapacity,
@@ -58,10 +57,8 @@ from ccswitch.acd import (  # noqa: E402
     Channel,
     Dispatch,
     HeldText,
-    Member,
     Phase,
     QueueEntry,
-    QueueRules,
     Router,
 )
 from ccswitch.chat.messages import Customer  # noqa: E402
@@ -77,27 +74,15 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAT_BESIDE_VOICE = AgentCapacity(total=3, costs=MappingProxyType({Channel.VOICE: 3, Channel.CHAT: 1}))
 
 
-class MixedCentre:
-    """Queues, agents and a stream of contacts; ``chat_share`` of the contacts are chats (0: a voice-only centre
-    whose agents are voice-only)."""
+class MixedCentre(Centre):
+    """``bench/router.py``'s queues and agents, and a stream of contacts; ``chat_share`` of the contacts are chats
+    (0: a voice-only centre whose agents are voice-only)."""
 
     def __init__(self, rng: random.Random, queues: int, agents: int, chat_share: float) -> None:
-        self.rng, self.chat_share = rng, chat_share
-        self.now, self.seq = 100_000.0, 0
-        names = sorted(STRATEGIES)
-        self.queues = [f"q{n}" for n in range(queues)]
-        self.rules = {queue: QueueRules(strategy=names[n % len(names)], aging_s=60.0 if n % 2 else None,
-                                        tier_rules_apply=n % 3 == 0, tier_wait_s=30)
-                      for n, queue in enumerate(self.queues)}
-        self.members: dict[str, list[Member]] = {queue: [] for queue in self.queues}
-        self.skills: dict[str, dict[str, int]] = {}
-        self.agent_ids = [f"agent{n}" for n in range(agents)]
-        for n, agent_id in enumerate(self.agent_ids):
-            for queue in rng.sample(self.queues, rng.randint(1, 3)):
-                self.members[queue].append(Member(agent_id, rng.choice((1, 1, 2)), n + 1))
-            self.skills[agent_id] = {skill: rng.randint(1, 5) for skill in rng.sample(SKILLS, rng.randint(2, 4))}
+        super().__init__(rng, queues, agents)
+        self.chat_share = chat_share
         capacity = CHAT_BESIDE_VOICE if chat_share > 0 else VOICE_ONLY
-        self.router = Router(self.members, self.rules, self.skills, dict.fromkeys(self.agent_ids, capacity))
+        self.routing = Router(self.members, self.rules, self.skills, dict.fromkeys(self.agent_ids, capacity))
         self.agents: dict[str, Agent] = {}
 
     def contact(self, channel: Channel | None = None) -> QueueEntry:
@@ -113,7 +98,7 @@ class MixedCentre:
 
     def report(self, agent: Agent) -> None:
         self.agents[agent.id] = agent
-        self.router.update_agent(agent)
+        self.routing.update_agent(agent)
 
     def start_busy(self, contacts: int) -> None:
         for agent_id in self.agent_ids:
@@ -125,8 +110,8 @@ class MixedCentre:
             else:
                 self.report(replace(base, state=AgentState.ON_CALL, call=f"{agent_id}-start"))
         for _ in range(contacts):
-            self.router.add_call(self.contact())
-        self.taken(self.router.next_offers(self.now))
+            self.routing.add_call(self.contact())
+        self.taken(self.routing.next_offers(self.now))
 
     def taken(self, plan: list[Dispatch]) -> None:
         """The offers are accepted at once (by the first agent rung), and a new contact of the same channel keeps
@@ -139,7 +124,7 @@ class MixedCentre:
                 self.report(replace(agent, texts=(*agent.texts, self.chat(entry.call))))
             for other in dispatch.agents[1:]:  # ring-all: the others stop ringing
                 self.report(self.agents[other])
-            self.router.add_call(self.contact(entry.channel))
+            self.routing.add_call(self.contact(entry.channel))
 
 
 def run(centre: MixedCentre, contacts: int, decisions: int) -> dict[str, tuple[Timer, int]]:
@@ -151,10 +136,10 @@ def run(centre: MixedCentre, contacts: int, decisions: int) -> dict[str, tuple[T
         timer, matched = timings[kind]
         with timer:
             if isinstance(change, Agent):
-                centre.router.update_agent(change)
+                centre.routing.update_agent(change)
             else:
-                centre.router.add_call(change)
-            plan = centre.router.next_offers(centre.now)
+                centre.routing.add_call(change)
+            plan = centre.routing.next_offers(centre.now)
         timings[kind] = (timer, matched + len(plan))
         if isinstance(change, Agent):
             centre.agents[change.id] = change
