@@ -89,6 +89,16 @@ class ChannelView:
 
 
 @dataclass(frozen=True)
+class SentMessage:
+    """A SIP MESSAGE that reached a phone or the carrier (``api chat``, ``ccswitch.sim.messages``)."""
+
+    sender: str
+    to: str
+    text: str
+    content_type: str
+
+
+@dataclass(frozen=True)
 class Hangup:
     uuid: str
     cause: str
@@ -136,6 +146,7 @@ class SwitchCore:
         self.sessions_since_startup = 0
         self.modules = set(modules)  # loaded (module_exists, load, unload); an app of a missing one is invalid
         self.resources = Resources(limits or SwitchLimits(), self.started_at)
+        self.messages: list[SentMessage] = []  # what ``api chat`` delivered, in order
         self.refused_calls: list[Hangup] = []  # INVITEs sofia answered 503 (no channel, no event): uuid, why
         # Global variables (global_getvar, the last resort of ${name}); vanilla vars.xml would add e.g. hold_music.
         self.global_variables: dict[str, str] = {"domain": domain, "hostname": hostname, "local_ip_v4": ipv4}
