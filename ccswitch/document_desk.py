@@ -35,7 +35,6 @@ CHAT_TIMEOUT_S = 40.0  # sofia gives up on an unanswered MESSAGE after SIP timer
 class Link:
     path: Path
     attachment: Attachment
-    call: str
     expires_at: float
 
 
@@ -82,9 +81,10 @@ class DocumentDesk:
         call = controller.engine.calls.get(call_uuid)
         if call is None:
             raise DocumentRefused(f"call {call_uuid} has ended")
+        self._links = {token: link for token, link in self._links.items() if link.expires_at > now}
         token = secrets.token_urlsafe(24)
         link = f"{settings.public_url}/files/{token}"
-        self._links[token] = Link(path, attachment, call_uuid, now + settings.link_ttl_s)
+        self._links[token] = Link(path, attachment, now + settings.link_ttl_s)
         command = commands.chat(settings.sender, to, caller_text(text, link))
         outcome = chat_outcome(controller.connections[call.node].api(command, timeout=CHAT_TIMEOUT_S))
         controller.metrics.documents_sent.labels("sent" if outcome.sent else "not_sent").inc()
