@@ -344,8 +344,19 @@ class SwitchCore:
         ch.set_var("call_uuid", uuid)
         ch.set_var("session_id", str(ch.session_id))
         ch.set_var("channel_name", name)
+        if direction == "inbound":  # a leg this switch dials has it set later (after its originate variables)
+            self.name_sofia_profile(ch)
         self._channels[uuid] = ch
         return ch
+
+    @staticmethod
+    def name_sofia_profile(ch: Channel) -> None:
+        """mod_sofia's channels carry their profile's name (a gateway's leg: the trunk side's, external); fs-traces
+        a and d show where among the variables."""
+        kind, _, rest = ch.name.partition("/")
+        if kind == "sofia":
+            profile = rest.partition("/")[0]
+            ch.set_var("sofia_profile_name", "external" if profile == "gateway" else profile)
 
     def session_refused(self) -> str | None:
         """switch_core_session_request_uuid's limits for a new channel: None, or why it is refused."""

@@ -74,7 +74,6 @@ class SimSwitch(CallSwitch):
             created_us=self.now_us(),
         )
         ch = self._new_channel(uuid, name, "inbound", profile)
-        ch.set_var("sofia_profile_name", "external" if from_phone is None else "internal")
         ch.caller = script
         if from_phone is not None:
             self._authenticated(ch, from_phone)
