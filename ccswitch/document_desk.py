@@ -1,13 +1,14 @@
 """The shell of sending a caller a document (``ccswitch.documents`` decides): issues the file's link,
 reads the caller's channel, sends the ``chat`` command and reports what came of it.
 
-Runs in the HTTP request's greenlet, never in the controller's: ``api chat`` blocks until the phone or the carrier
-answers the MESSAGE (about 100 ms in fs-traces o, up to sofia's timeout when nobody answers); the file is written
-by ``ccswitch.http.documents`` in gevent's threadpool. It only reads the engine's calls, as the HTTP access check
+``chat`` blocks until the phone or the carrier answers the MESSAGE (about 100 ms in fs-traces o, up to sofia's
+SIP timeout when nobody answers). FreeSWITCH runs one event socket's ``api`` commands one after another, so an
+``api chat`` would hold up every command the controller sends meanwhile: it goes as ``bgapi``, and the HTTP
+request's greenlet (never the controller's) waits for its ``BACKGROUND_JOB``. The file is written by
+``ccswitch.http.documents`` in gevent's threadpool. This only reads the engine's calls, as the HTTP access check
 does.
 
-Links live in this process's memory: a restart ends them (the caller asks again), which keeps an expired or
-forgotten file from being served by anything but the folder itself.
+Links live in this process's memory: a restart ends them (the agent sends again). The uploads stay in the folder.
 """
 
 from __future__ import annotations
@@ -86,7 +87,13 @@ class DocumentDesk:
         link = f"{settings.public_url}/files/{token}"
         self._links[token] = Link(path, attachment, now + settings.link_ttl_s)
         command = commands.chat(settings.sender, to, caller_text(text, link))
-        outcome = chat_outcome(controller.connections[call.node].api(command, timeout=CHAT_TIMEOUT_S))
+        try:
+            outcome = chat_outcome(controller.connections[call.node].bgapi(command).get(CHAT_TIMEOUT_S))
+        except TimeoutError:
+            outcome = ChatOutcome(False, f"FreeSWITCH gave no answer within {CHAT_TIMEOUT_S:.0f} s")
+        except BaseException:
+            del self._links[token]
+            raise
         controller.metrics.documents_sent.labels("sent" if outcome.sent else "not_sent").inc()
         if outcome.sent:
             log.info("call %s: agent %s sent %s (link %s…) to %s", call_uuid, call.agent, attachment.name,

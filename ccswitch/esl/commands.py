@@ -342,9 +342,9 @@ def chat(from_address: str, to_address: str, text: str, content_type: str = "tex
     """``chat <proto>|<from>|<to>|<message>|[<content-type>]`` (mod_dptools.c chat_api_function): a SIP MESSAGE
     through sofia, proto ``sip``. The argument is split on ``|`` into at most five fields, so a ``|`` in the text
     would cut it short and make its rest the content type: every field is validated. ``to`` names the sofia
-    profile (``internal/1000@host``; a bare ``user@host`` is read as profile ``host``). Blocking: answered
-    ``Sent`` after the endpoint's 2xx, else ``Error! Message Not Sent`` (``Invalid`` for fewer than 4 fields;
-    fs-traces o)."""
+    profile (``internal/1000@host``; a bare ``user@host`` is read as profile ``host``). It blocks until the
+    endpoint answers (send it with ``bgapi``): ``Sent`` after a 2xx, else ``Error! Message Not Sent``
+    (``Invalid`` for fewer than 4 fields; fs-traces o)."""
     if content_type not in ("text/plain", "text/html"):
         raise _unsafe("content type", content_type, "text/plain or text/html")
     return (f"chat sip|{chat_address(from_address, 'chat from')}|{chat_address(to_address, 'chat to')}|"

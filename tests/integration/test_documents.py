@@ -123,8 +123,8 @@ def test_an_agent_sends_a_pdf_to_a_caller_on_a_registered_phone_and_the_link_ser
     (message,) = centre.switch.messages
     assert (message.sender, message.to, message.text) == (SENDER, "internal/1050@127.0.0.1",
                                                           f"Here\u2019s our offer {link}")
-    chat_commands = [c for c in centre.server.commands_received if c.startswith("api chat ")]
-    assert chat_commands == [f"api chat sip|{SENDER}|internal/1050@127.0.0.1|Here\u2019s our offer {link}|text/plain"]
+    chat_commands = [c.split("\n", 1)[0] for c in centre.server.commands_received if c.startswith("bgapi chat ")]
+    assert chat_commands == [f"bgapi chat sip|{SENDER}|internal/1050@127.0.0.1|Here\u2019s our offer {link}|text/plain"]
 
     served = link.replace("https://cc.example.com", api.url)
     status, body, headers = fetch(served)
@@ -136,6 +136,14 @@ def test_an_agent_sends_a_pdf_to_a_caller_on_a_registered_phone_and_the_link_ser
     assert centre.controller.documents.link(token, centre.clock.now() + 3601) is None  # an hour on: expired ...
     assert fetch(served)[0] == 404  # ... and forgotten
     assert centre.controller.metrics.documents_sent.labels("sent")._value.get() == 1
+
+    centre.switch.set_phone(AgentPhone("1050", behaviour="unregistered"))  # the softphone went away
+    status, failed = post_form(f"{api.url}/api/calls/{caller}/document", api.tokens[agent], {"text": "again"},
+                               ("offer.pdf", PDF))
+    assert status == 200, failed
+    assert (failed["sent"], failed["reason"], failed["link"]) == (False, "Error! Message Not Sent", None)
+    assert len(centre.switch.messages) == 1
+    assert centre.controller.metrics.documents_sent.labels("not_sent")._value.get() == 1
 
 
 def test_a_trunk_caller_gets_the_carrier_message_and_a_library_document(
@@ -171,5 +179,5 @@ def test_without_a_way_to_the_trunk_caller_it_is_refused_before_anything_is_sent
                                 ("offer.pdf", PDF))
     assert (status, refused["error"]) == (409, "document_not_sendable")
     assert "documents.trunk" in str(refused["message"])
-    assert not [c for c in centre.server.commands_received if c.startswith("api chat")]
+    assert not [c for c in centre.server.commands_received if "chat sip|" in c]
     assert not (tmp_path / "documents").exists()  # nothing was kept either
