@@ -62,6 +62,7 @@ from ccswitch.clock import Clock
 from ccswitch.config import CampaignConfig, Config
 from ccswitch.dialer import CampaignRun, Lead, RunCommand
 from ccswitch.dialer.runner import CampaignStatus, Dialer, LoadResult
+from ccswitch.document_desk import DocumentDesk
 from ccswitch.effects import Effect
 from ccswitch.engine import Accept as Accept  # "as": the text calls' values, re-exported for the chat service
 from ccswitch.engine import Close as Close
@@ -179,6 +180,7 @@ class Controller:
         self.executor = Executor(self.connections, on_command_done=self.metrics.command_latency,
                                  on_command_failed=self.metrics.command_failed)
         self.gone = GoneChannels()  # touched by the controller greenlet only, as the engine
+        self.documents = DocumentDesk(self)  # documents agents send callers: run in the HTTP requests' greenlets
         self._run_greenlet = gevent.Greenlet(self._run)
         self._ticker_greenlet = gevent.Greenlet(self._ticker)
         self._store_watcher = gevent.Greenlet(self._watch_store)

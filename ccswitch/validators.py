@@ -138,3 +138,27 @@ def dial_string(endpoint: str, variables: Mapping[str, str]) -> DialString:
 def variable_pairs(variables: Mapping[str, str]) -> str:
     """``k=v,k=v`` for a ``{}`` or ``[]`` block, every name and value validated."""
     return ",".join(f"{var_name(name)}={var_value(value, f'{name} value')}" for name, value in variables.items())
+
+
+_CHAT_ADDRESS = re.compile(rf"({NAME.pattern}/)?{_USER}@{_HOST}")
+CHAT_TEXT_MAX_CHARS = 400
+_CHAT_TEXT_REFUSED = "|'\"\\$"
+
+
+def chat_address(value: str, role: str = "chat address") -> str:
+    """``[<sofia profile>/]<user>@<host>``, a field of ``chat``: no ``|`` (the field separator), no spaces."""
+    return matching(_CHAT_ADDRESS, value, role, "[<profile>/]<user>@<host>[:port]")
+
+
+def chat_text(value: str, role: str = "message text") -> str:
+    """The text of a ``chat`` message: one line of printable characters, without the ``|`` that separates the
+    command's fields nor the quotes and backslash FreeSWITCH's splitter consumes (switch_utils.c
+    ``separate_string_char_delim`` then ``cleanup_separated_string``), nor ``$``; at most ``CHAT_TEXT_MAX_CHARS``."""
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= CHAT_TEXT_MAX_CHARS
+        or value != value.strip()
+        or any(not char.isprintable() or char in _CHAT_TEXT_REFUSED for char in value)
+    ):
+        raise unsafe(role, value, f"1-{CHAT_TEXT_MAX_CHARS} printable characters on one line, without | ' \" \\ $")
+    return value

@@ -43,6 +43,7 @@ PURE_CORE = {
     "ccswitch.erlang": "staffing arithmetic",
     "ccswitch.feature_codes": "desk-phone feature codes: digits -> action",
     "ccswitch.gone_channels": "which channels the switch said are gone",
+    "ccswitch.documents": "where a document's SIP MESSAGE goes, its text, what the switch's answer means",
 }
 
 # Modules that talk to the world: sockets, Redis, SQLite, greenlets, the clock, the terminal, the simulator.

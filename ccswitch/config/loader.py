@@ -16,6 +16,7 @@ from ccswitch.config import _fields as f
 from ccswitch.config._agents import _agents, _supervisors
 from ccswitch.config._campaigns import _campaigns, _numbers
 from ccswitch.config._chat import _chatbots
+from ccswitch.config._documents import _documents
 from ccswitch.config._platform import (
     _history_url,
     _http,
@@ -37,7 +38,7 @@ from ccswitch.config.model import Config, IvrMenu, QueueConfig
 from ccswitch.errors import ConfigError
 
 MAIN_KEYS = ("freeswitch", "store", "http", "history", "timezone", "service_level_s", "dialplan", "paths", "media",
-             "pause_reasons", "recordings", "overload", "chat")
+             "pause_reasons", "recordings", "overload", "chat", "documents")
 
 
 class ConfigErrors(ConfigError):
@@ -107,6 +108,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
     overload = _overload(main.section("overload"), refs)
     chatbots = _chatbots(issues, paths.chatbots, dialplans, refs)
     chat = _chat(main.section("chat"), config_file.resolve().parent, chatbots, refs)
+    documents = _documents(main.section("documents"), config_file.resolve().parent)
     refs += _number_refs(main.section("media"), media.say_language, queues)
     prompts = _prompt_files(paths.sounds)
     _check_refs(issues, refs, queues, menus, prompts, issues.display(paths.sounds))
@@ -132,6 +134,7 @@ def _load(config_file: Path, env: Mapping[str, str]) -> tuple[Config | None, lis
         overload=overload,
         chatbots=MappingProxyType(chatbots),
         chat=chat,
+        documents=documents,
         unset=frozenset(key for key in MAIN_KEYS if key not in main.data),
     )
     return config, issues.errors

@@ -396,6 +396,35 @@ class ChatSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class TrunkMessages:
+    """Where a SIP MESSAGE to a caller from the trunk goes: ``<profile>/<number>@<host>``, the carrier's SIP host
+    that bridges MESSAGE to SMS (sofia sends straight to ``sip:<number>@<host>``; no gateway is involved)."""
+
+    profile: str
+    host: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSettings:
+    """``documents:`` in ccswitch.yaml: agents send the caller a link to a picture or PDF by SIP MESSAGE (``api
+    chat``). Off unless ``from``, ``public_url`` and ``folder`` are set; each kind of caller is reached only if
+    its way is configured (``phones``: the sofia profile of registered phones; ``trunk``)."""
+
+    sender: str = ""  # the MESSAGE's From, user@host (the service number)
+    public_url: str = ""  # where callers reach this controller's /files/<token>, e.g. https://cc.example.com
+    folder: Path | None = None  # the agents' uploads, one folder per call
+    link_ttl_s: int = 24 * 3600
+    max_bytes: int = 10 * 2**20
+    phones: str | None = None  # sofia profile of callers from registered phones, e.g. internal
+    trunk: TrunkMessages | None = None
+    library: Mapping[str, Path] = field(default_factory=lambda: MappingProxyType({}))  # name -> file to pick
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.sender and self.public_url and self.folder)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     config_file: Path
     nodes: tuple[EslNode, ...]
@@ -418,6 +447,7 @@ class Config:
     overload: OverloadConfig = field(default_factory=OverloadConfig)
     chatbots: Mapping[str, ChatBot] = field(default_factory=lambda: MappingProxyType({}))
     chat: ChatSettings = field(default_factory=ChatSettings)
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
     unset: frozenset[str] = frozenset()  # top-level keys ccswitch.yaml leaves out: their defaults apply
 
     @property

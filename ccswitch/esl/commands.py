@@ -126,6 +126,8 @@ from ccswitch.validators import NAME as _NAME
 from ccswitch.validators import VAR_NAME as _VAR_NAME
 from ccswitch.validators import DialString as DialString
 from ccswitch.validators import caller_id_text as caller_id_text
+from ccswitch.validators import chat_address as chat_address
+from ccswitch.validators import chat_text as chat_text
 from ccswitch.validators import dial_endpoint as dial_endpoint
 from ccswitch.validators import dial_string as dial_string
 from ccswitch.validators import dialplan_context
@@ -334,6 +336,19 @@ _MODULE = re.compile(r"mod_[a-z0-9_]+")
 def module_exists(module: str) -> str:
     """``module_exists mod_x``: answered plain ``true`` or ``false`` (mod_commands.c; trace m)."""
     return f"module_exists {_matching(_MODULE, module, 'module name', 'mod_ and lower-case letters, digits, _')}"
+
+
+def chat(from_address: str, to_address: str, text: str, content_type: str = "text/plain") -> str:
+    """``chat <proto>|<from>|<to>|<message>|[<content-type>]`` (mod_dptools.c chat_api_function): a SIP MESSAGE
+    through sofia, proto ``sip``. The argument is split on ``|`` into at most five fields, so a ``|`` in the text
+    would cut it short and make its rest the content type: every field is validated. ``to`` names the sofia
+    profile (``internal/1000@host``; a bare ``user@host`` is read as profile ``host``). It blocks until the
+    endpoint answers (send it with ``bgapi``): ``Sent`` after a 2xx, else ``Error! Message Not Sent``
+    (``Invalid`` for fewer than 4 fields; fs-traces o)."""
+    if content_type not in ("text/plain", "text/html"):
+        raise _unsafe("content type", content_type, "text/plain or text/html")
+    return (f"chat sip|{chat_address(from_address, 'chat from')}|{chat_address(to_address, 'chat to')}|"
+            f"{chat_text(text)}|{content_type}")
 
 
 def status() -> str:

@@ -11,6 +11,7 @@ from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
 from ccswitch.auth.gate import Forbidden, NotAuthenticated, TooManyAttempts
+from ccswitch.documents import DocumentRefused
 from ccswitch.errors import CcswitchError, DataFileError, UnknownChoiceError, UnsafeValueError
 from ccswitch.media.monitor import NotAuthorised
 
@@ -44,7 +45,8 @@ class UnsupportedMediaType(CcswitchError):
 _STATUS = {"config_invalid": 422, "unknown_name": 404, "invalid_transition": 409, "bad_request": 400,
            "not_found": 404, "method_not_allowed": 405, "body_too_large": 413, "unsupported_media_type": 415,
            UnsafeValueError.error_id: 400, NotAuthorised.error_id: 403, DataFileError.error_id: 422,
-           NotAuthenticated.error_id: 401, Forbidden.error_id: 403, TooManyAttempts.error_id: 429}
+           NotAuthenticated.error_id: 401, Forbidden.error_id: 403, TooManyAttempts.error_id: 429,
+           DocumentRefused.error_id: 409}
 
 
 def status_of(exc: CcswitchError) -> int:

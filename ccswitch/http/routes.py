@@ -9,7 +9,7 @@ from importlib import resources
 
 from ccswitch import __version__
 from ccswitch.auth.access import Access
-from ccswitch.http import agents, calls, campaigns, chats, dispositions, events, session, webchat
+from ccswitch.http import agents, calls, campaigns, chats, dispositions, documents, events, session, webchat
 from ccswitch.http.request import CHAT_MESSAGE, FEW_FIELDS, LOGIN, NO_FIELDS, ApiRequest, Route, choice
 
 
@@ -46,6 +46,7 @@ ROUTES: tuple[Route, ...] = (
           calls.recording, NO_FIELDS),
     Route("POST", f"/api/calls/<name:target>/<{choice(calls.CALL_ACTIONS)}:action>", Access.AGENT,
           calls.call_control, FEW_FIELDS),
+    Route("POST", "/api/calls/<name:call>/document", Access.AGENT, documents.send_document, upload=True),
     Route("GET", "/api/recordings", Access.SUPERVISOR, calls.recordings),
     Route("GET", "/api/monitor", Access.SUPERVISOR, calls.monitors),
     Route("POST", "/api/monitor", Access.MONITOR, calls.monitor_start, FEW_FIELDS),
@@ -92,5 +93,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/agents/<name:agent>/chats/<name:conversation>/attachments/<name:attachment>", Access.AGENT,
           chats.get_file),
     Route("GET", "/api/customers/history", Access.USER, chats.customer_history),
+    # A document's link, sent to a caller during a call: public, the token is the permission (ccswitch.http.documents).
+    Route("GET", "/files/<name:token>", Access.PUBLIC, documents.get_file),
 )
 """Every API endpoint: who may use it (``ccswitch.auth.access``) and its handler by area."""

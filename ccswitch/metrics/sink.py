@@ -60,6 +60,9 @@ class Metrics:
         def histogram(name: str, doc: str, buckets: Sequence[float]) -> Histogram:
             return Histogram(name, doc, ("queue", "channel"), buckets=buckets, registry=self.registry)
 
+        self.documents_sent = counter("ccswitch_documents_sent", "Documents agents sent callers by SIP MESSAGE, by "
+                                      "outcome: sent, or not_sent (FreeSWITCH refused or the phone did not take it).",
+                                      ("outcome",))
         # The names say calls, as they did before there were channels; a chat is counted in them with channel="chat".
         self.offered = counter("ccswitch_queue_calls_offered", "Contacts that left the queue: answered, abandoned "
                                "or overflowed.")

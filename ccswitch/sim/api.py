@@ -20,6 +20,7 @@ from ccswitch.sim.dialstring import (
     split_command_args,
     switch_true,
 )
+from ccswitch.sim.messages import chat
 from ccswitch.sim.switch import SimSwitch
 
 Api = Callable[[SimSwitch, str], str]
@@ -410,6 +411,7 @@ APIS: dict[str, Api] = {
     "module_exists": module_exists,
     "load": load,
     "unload": unload,
+    "chat": chat,
 }
 
 

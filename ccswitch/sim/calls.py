@@ -268,6 +268,7 @@ class CallSwitch(SessionSwitch):
             leg.set_var("call_uuid", originator.variables.get("call_uuid", originator.uuid))  # joins its call
         for name, value in variables.items():
             leg.set_var(name, value)
+        self.name_sofia_profile(leg)
         if ringing.target.endpoint.startswith("user/"):
             _set_dialed_user(leg, originator, endpoint.presence_id)
         self.fire_channel(leg, "CHANNEL_OUTGOING")

@@ -89,6 +89,16 @@ class ChannelView:
 
 
 @dataclass(frozen=True)
+class SentMessage:
+    """A SIP MESSAGE that reached a phone or the carrier (``api chat``, ``ccswitch.sim.messages``)."""
+
+    sender: str
+    to: str
+    text: str
+    content_type: str
+
+
+@dataclass(frozen=True)
 class Hangup:
     uuid: str
     cause: str
@@ -136,6 +146,7 @@ class SwitchCore:
         self.sessions_since_startup = 0
         self.modules = set(modules)  # loaded (module_exists, load, unload); an app of a missing one is invalid
         self.resources = Resources(limits or SwitchLimits(), self.started_at)
+        self.messages: list[SentMessage] = []  # what ``api chat`` delivered, in order
         self.refused_calls: list[Hangup] = []  # INVITEs sofia answered 503 (no channel, no event): uuid, why
         # Global variables (global_getvar, the last resort of ${name}); vanilla vars.xml would add e.g. hold_music.
         self.global_variables: dict[str, str] = {"domain": domain, "hostname": hostname, "local_ip_v4": ipv4}
@@ -333,8 +344,19 @@ class SwitchCore:
         ch.set_var("call_uuid", uuid)
         ch.set_var("session_id", str(ch.session_id))
         ch.set_var("channel_name", name)
+        if direction == "inbound":  # a leg this switch dials has it set later (after its originate variables)
+            self.name_sofia_profile(ch)
         self._channels[uuid] = ch
         return ch
+
+    @staticmethod
+    def name_sofia_profile(ch: Channel) -> None:
+        """mod_sofia's channels carry their profile's name (a gateway's leg: the trunk side's, external); fs-traces
+        a and d show where among the variables."""
+        kind, _, rest = ch.name.partition("/")
+        if kind == "sofia":
+            profile = rest.partition("/")[0]
+            ch.set_var("sofia_profile_name", "external" if profile == "gateway" else profile)
 
     def session_refused(self) -> str | None:
         """switch_core_session_request_uuid's limits for a new channel: None, or why it is refused."""

@@ -32,8 +32,9 @@ ChatsByPhone = Callable[[str], list[Contact]]  # a caller's number -> their cont
 
 def desk(controller: Controller, agent_id: str, previous: Previous, now: float, chat: bool = False
          ) -> dict[str, object]:
-    """An agent's desk: state and reason, the call they are on (or ringing), their preview campaigns; with ``chat``
-    (the web chat runs), what their chat panel needs."""
+    """An agent's desk: state and reason, the call they are on (or ringing), their preview campaigns, the documents
+    they may pick to send a caller (None: sending documents is off); with ``chat`` (the web chat runs), what their
+    chat panel needs."""
     engine, config = controller.engine, controller.config
     agent = engine.agents.get(agent_id)
     call = _agents_call(controller, agent_id)
@@ -46,6 +47,7 @@ def desk(controller: Controller, agent_id: str, previous: Previous, now: float, 
         "preview_campaigns": sorted(name for name, campaign in config.campaigns.items()
                                     if campaign.mode == "preview" and agent_id in config.members(campaign.queue)),
         "chat": _chat_settings(controller, agent_id) if chat else None,
+        "documents": sorted(config.documents.library) if config.documents.enabled else None,
     }
 
 

@@ -182,6 +182,16 @@ rules:
 """
 EVERY_KEY_EDITS = [
     ("config/ccswitch.yaml", "timezone:", "pause_reasons: [break, lunch]\ntimezone:"),
+    ("config/ccswitch.yaml", "timezone:", """documents:
+  from: 88005550556@pbx.example.com
+  public_url: https://cc.example.com
+  folder: documents
+  link_ttl_h: 24
+  max_mb: 10
+  phones: internal
+  trunk: {profile: external, host: sms.carrier.example}
+  library: {price-list: ccswitch.yaml}
+timezone:"""),
     ("config/ccswitch.yaml", "      password: ClueCon", """\
       password: ClueCon
       max_sessions: 500

@@ -64,12 +64,13 @@ def _body(route: Route) -> dict[str, str] | None:
 
 
 def test_the_walk_covers_every_route_and_only_logging_in_the_description_and_the_web_chat_are_public() -> None:
-    """The web chat's customer routes (``/chat/api/``) are public: each conversation has its own token."""
+    """The web chat's customer routes (``/chat/api/``) are public: each conversation has its own token; so is a
+    document's link sent to a caller (``/files/<token>``): the token is the permission."""
     public = {(route.method, route.rule) for route in ROUTES if route.access is Access.PUBLIC}
     web_chat = {(method, rule) for method, rule in public if rule.startswith("/chat/api/")}
     assert public - web_chat == {
         ("GET", "/api/openapi.json"), ("POST", "/api/session"), ("GET", "/api/session/methods"),
-        ("GET", "/api/sso/login"), ("GET", "/api/sso/callback")}
+        ("GET", "/api/sso/login"), ("GET", "/api/sso/callback"), ("GET", "/files/<name:token>")}
     assert {(method, rule) for method, rule in web_chat if "<name:conversation>" not in rule} == {
         ("GET", "/chat/api/topics"), ("POST", "/chat/api/conversations"), ("POST", "/chat/api/offline")}
     users = {route.rule for route in ROUTES if route.access is Access.USER}

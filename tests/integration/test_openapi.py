@@ -25,7 +25,7 @@ def _flask_routes(centre: ContactCentre) -> set[tuple[str, str]]:
     choices (the document names each action's path), a ``<name:…>`` segment for a ``{…}`` parameter."""
     routes = set()
     for rule in api_app(centre.controller, None).url_map.iter_rules():
-        if rule.rule.startswith(("/api/", "/chat/api/")):  # the API and the web chat's customer side
+        if rule.rule.startswith(("/api/", "/chat/api/", "/files/")):  # the API, the web chat's customer side, links
             routes |= _rule_paths(rule.rule, rule.methods or set())
     return routes
 

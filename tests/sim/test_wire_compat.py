@@ -23,6 +23,7 @@ SIM_VARIABLES = frozenset(
         "call_uuid",
         "session_id",
         "channel_name",
+        "sofia_profile_name",
         "is_outbound",
         "origination_uuid",
         "DP_MATCH",

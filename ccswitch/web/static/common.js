@@ -24,7 +24,8 @@ const WORDS = {
     chats: "Chats", noChats: "No chats", offer: "Offer", accept: "Accept", decline: "Decline", send: "Send",
     attach: "File", closeChat: "Close chat", typing: "The customer is typing…", email: "E-mail", phone: "Phone",
     topic: "Topic", customer: "Customer", bot: "Bot", channel: "Channel", voice: "calls", chat: "chats",
-    slWithin: "within",
+    slWithin: "within", sendDocument: "Send a document", documentText: "Message to the caller",
+    pickDocument: "or a saved document", documentSent: "Sent to the caller", documentNotSent: "Not sent",
   },
   ru: {
     user: "Пользователь", password: "Пароль", login: "Войти", logout: "Выйти",
@@ -49,7 +50,8 @@ const WORDS = {
     chats: "Чаты", noChats: "Нет чатов", offer: "Предложен", accept: "Принять", decline: "Отклонить",
     send: "Отправить", attach: "Файл", closeChat: "Закрыть чат", typing: "Клиент печатает…", email: "Эл. почта",
     phone: "Телефон", topic: "Тема", customer: "Клиент", bot: "Бот", channel: "Канал", voice: "звонки",
-    chat: "чаты", slWithin: "за",
+    chat: "чаты", slWithin: "за", sendDocument: "Отправить документ", documentText: "Сообщение клиенту",
+    pickDocument: "или готовый документ", documentSent: "Отправлено клиенту", documentNotSent: "Не отправлено",
   },
 };
 

@@ -76,6 +76,33 @@ function transferSection() {
     el("button", {id: "transfer-consult", onclick: () => callAction("consult", destination())}, t("consult"))));
 }
 
+// Send the caller a picture or PDF: a file, or one of the configured documents, and a few words before the link.
+// Kept across snapshots, like the transfer, so a chosen file is not lost.
+function documentSection(library) {
+  const file = el("input", {id: "document-file", type: "file",
+                            accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf"});
+  const text = el("input", {id: "document-text", maxlength: "200", placeholder: t("documentText")});
+  const saved = el("select", {id: "document-pick"}, el("option", {value: ""}, "—"),
+                   ...library.map((name) => el("option", {value: name}, name)));
+  const outcome = el("div", {id: "document-outcome"});
+  const send = async () => {
+    const form = new FormData();
+    form.append("text", text.value);
+    if (saved.value) form.append("document", saved.value);
+    else if (file.files.length) form.append("file", file.files[0]);
+    else return;
+    const reply = await fetch(`/api/calls/${encodeURIComponent(parts.callUuid)}/document`,
+                              {method: "POST", body: form, credentials: "same-origin", headers: {"X-CSRF-Token": csrf}});
+    const found = await reply.json();
+    if (!reply.ok) { showError(`${t("refused")}: ${found.message || reply.status}`); return; }
+    replace(outcome, found.sent ? `${t("documentSent")}: ${found.name}` : `${t("documentNotSent")}: ${found.reason}`);
+    if (found.sent) { file.value = ""; text.value = ""; saved.value = ""; }
+  };
+  return el("section", {id: "document"}, el("h3", {}, t("sendDocument")), text,
+    el("div", {class: "buttons"}, file, library.length ? el("label", {}, t("pickDocument"), " ", saved) : null,
+       el("button", {id: "document-send", onclick: send}, t("send"))), outcome);
+}
+
 function previewSection(campaigns) {
   const shown = el("div", {id: "lead"});
   const show = (found) => {
@@ -122,9 +149,10 @@ function render(desk, me) {
     parts.controls = el("div");
     parts.transfer = transferSection();
     parts.disposition = el("div");
+    parts.document = desk.documents ? documentSection(desk.documents) : el("div");
     parts.preview = desk.preview_campaigns.length ? previewSection(desk.preview_campaigns) : null;
     replace(main, parts.state, el("div", {class: "call"}, parts.card, parts.controls, parts.transfer,
-                                  parts.disposition), parts.preview);
+                                  parts.document, parts.disposition), parts.preview);
   }
   const chats = chatPanel(agentId, desk.chat, desk.timezone);  // once the agent takes chats (a reload may say so)
   if (chats && !chats.isConnected) main.append(chats);
@@ -133,6 +161,8 @@ function render(desk, me) {
   replace(parts.card, cardSection(call, desk.timezone));  // times in the contact centre's configured zone
   replace(parts.controls, controlsSection(call));
   parts.transfer.hidden = !(call && call.connected);
+  parts.document.hidden = !(call && call.connected);
+  parts.callUuid = call ? call.uuid : null;
   if (call && call.connected && call.dispositions.length && (!lastCall || lastCall.uuid !== call.uuid)) {
     lastCall = {uuid: call.uuid, choices: call.dispositions, saved: null};  // redrawn only when the call changes:
     replace(parts.disposition, dispositionSection());                       // the agent's choice stays selected
