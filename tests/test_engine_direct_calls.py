@@ -4,6 +4,7 @@ channel ends, never confused with the controller's own agent legs."""
 from __future__ import annotations
 
 from ccswitch.acd.agents import AgentState, TakeBreak
+from ccswitch.acd.capacity import VOICE_ONLY, Channel
 from ccswitch.channel_events import HungUp, PhoneChannel, from_esl
 from ccswitch.config import Config
 from ccswitch.effects import ConnectAgent
@@ -57,7 +58,8 @@ def test_an_agent_on_a_direct_call_is_skipped_until_it_ends(config: Config, emit
     engine.handle("fs1", HungUp(CALLER, "NORMAL_CLEARING"), MONDAY_10AM + 5)
     emitted.take()
     engine.handle("fs1", HungUp(f"{DIRECT[:-1]}4", "NORMAL_CLEARING"), MONDAY_10AM + 6)
-    assert engine.agents["1004"].direct_calls == 0 and engine.agents["1004"].can_take_calls(MONDAY_10AM + 6)
+    agent = engine.agents["1004"]
+    assert agent.direct_calls == 0 and agent.can_take(Channel.VOICE, VOICE_ONLY, MONDAY_10AM + 6)
 
 
 def test_the_controllers_own_agent_leg_is_not_a_direct_call(config: Config, emitted: Recorder) -> None:

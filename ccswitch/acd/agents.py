@@ -151,10 +151,6 @@ class Agent:
     def _open_to_offers(self, now: float) -> bool:
         return self.state in _TAKES_OFFERS and self.not_before <= now
 
-    def can_take_calls(self, now: float) -> bool:
-        """Routing may offer this agent a queue call at ``now`` (an agent who handles voice only)."""
-        return self.can_take(Channel.VOICE, VOICE_ONLY, now)
-
 
 @dataclass(frozen=True, slots=True)
 class Login:

@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ccswitch.acd.agents import Agent, AgentState
+from ccswitch.acd.capacity import VOICE_ONLY, AgentCapacity, Channel
 from ccswitch.dialer.campaign import next_leads, on_dial
 from ccswitch.dialer.campaign_state import CampaignState, DialerState, pacing_policy
 from ccswitch.dialer.leads import Lead, LeadState
@@ -60,13 +61,16 @@ class AgentSupply:
 
 
 def agent_supply(agents: Mapping[str, Agent], members: Mapping[str, Sequence[str]], waiting: Mapping[str, int],
-                 queue: str, now: float) -> AgentSupply:
+                 queue: str, now: float, capacities: Mapping[str, AgentCapacity] | None = None) -> AgentSupply:
     """The agents of ``queue`` (``members``: the agent ids of every queue; ``waiting``: calls waiting per queue).
+    A free agent is one whose capacity (``capacities``; one call at a time without it) lets a call in now: with
+    the default rules, not while they hold chats.
 
     A free agent is held by inbound when a call waits in any queue they serve: each waiting call holds one such
     agent, queues taken in name order, agents in the queue's order (blended agents serve inbound first)."""
     serving = [agents[agent_id] for agent_id in members[queue] if agent_id in agents and agents[agent_id].serves(queue)]
-    free = [agent for agent in serving if agent.can_take_calls(now)]
+    free = [agent for agent in serving
+            if agent.can_take(Channel.VOICE, (capacities or {}).get(agent.id, VOICE_ONLY), now)]
     talking = tuple(now - agent.since for agent in serving if agent.state is AgentState.ON_CALL)
     wrapping = tuple(max(0.0, (agent.wrap_until or now) - now) for agent in serving
                      if agent.state is AgentState.WRAP_UP)
@@ -103,7 +107,7 @@ class PacingLoop:
         """How many lines the campaign should launch now (see the module docstring)."""
         config = campaign.config
         acd = self.state.acd
-        supply = agent_supply(acd.agents, self._members(), self._waiting(), config.queue, now)
+        supply = agent_supply(acd.agents, self._members(), self._waiting(), config.queue, now, self._capacities())
         mine = [line for line in self.state.lines.values() if line.campaign == config.name]
         if config.mode == "blast":
             if len(acd.waiting.get(config.queue, ())):
@@ -144,7 +148,8 @@ class PacingLoop:
         if policy.cancel_risk == math.inf or not any(
                 line.campaign == name and line.state is LineState.RINGING for line in self.state.lines.values()):
             return
-        supply = agent_supply(self.state.acd.agents, self._members(), self._waiting(), campaign.config.queue, now)
+        supply = agent_supply(self.state.acd.agents, self._members(), self._waiting(), campaign.config.queue, now,
+                              self._capacities())
         inp, ringing = self._pacer_input(campaign, supply, now)
         estimates = campaign.estimates
         person, machine = estimates.person.mean(now), estimates.machine.mean(now)
@@ -195,6 +200,9 @@ class PacingLoop:
 
     def _members(self) -> dict[str, Sequence[str]]:
         return {queue: self.state.acd.members(queue) for queue in self.state.config.queues}
+
+    def _capacities(self) -> dict[str, AgentCapacity]:
+        return {agent_id: agent.capacity for agent_id, agent in self.state.config.agents.items()}
 
     def _waiting(self) -> dict[str, int]:
         return {queue: len(calls) for queue, calls in self.state.acd.waiting.items() if calls}

@@ -23,7 +23,7 @@ from ccswitch.acd.agents import (
     apply,
     new_agent,
 )
-from ccswitch.acd.capacity import AgentCapacity, Channel, Held, Phase
+from ccswitch.acd.capacity import VOICE_ONLY, AgentCapacity, Channel, Held, Phase
 from ccswitch.errors import InvalidTransition
 
 NOW = 1000.0
@@ -65,7 +65,7 @@ def test_texts_never_move_the_voice_state_and_are_held_in_their_phase() -> None:
 
 def test_a_call_is_not_offered_by_routing_while_chats_are_held_by_default() -> None:
     assert not holding(1).can_take(Channel.VOICE, ONE_CALL_OR_THREE_CHATS, NOW)
-    assert not holding(1).can_take_calls(NOW)  # the dialler's and previews' question
+    assert not holding(1).can_take(Channel.VOICE, VOICE_ONLY, NOW)  # the dialler's and previews' question
 
 
 def test_a_chat_is_refused_while_a_call_rings_or_is_talked_by_default() -> None:

@@ -33,7 +33,7 @@ from ccswitch.acd import (
     new_agent,
 )
 from ccswitch.acd.agents import AcceptText, DropText, HeldText, OfferText, TextDrop, describe
-from ccswitch.acd.capacity import AgentCapacity, Channel, Phase, handling, wrapping_up
+from ccswitch.acd.capacity import VOICE_ONLY, AgentCapacity, Channel, Phase, handling, wrapping_up
 from ccswitch.errors import InvalidTransition, UnknownNameError
 
 NOW = 1000.0
@@ -253,8 +253,8 @@ def test_given_busy_or_reject_then_delay_but_no_miss_counted(reason: MissReason)
     reserved = apply(agent_in(S.AVAILABLE), Offer(CALL), NOW)
     after = apply(reserved, Missed(CALL, max_no_answer=1, reason=reason, delay_s=20), NOW)
     assert (after.state, after.missed_in_row, after.not_before) == (S.AVAILABLE, 0, NOW + 20)
-    assert not after.can_take_calls(NOW + 19.9)
-    assert after.can_take_calls(NOW + 20)
+    assert not after.can_take(Channel.VOICE, VOICE_ONLY, NOW + 19.9)
+    assert after.can_take(Channel.VOICE, VOICE_ONLY, NOW + 20)
 
 
 def test_given_no_answer_delay_then_not_offered_until_it_ends() -> None:
@@ -288,9 +288,10 @@ def test_talk_time_accumulates_over_calls() -> None:
 def test_an_agent_on_a_direct_call_cannot_take_queue_calls_until_it_ends() -> None:
     agent = agent_in(S.AVAILABLE)
     on_direct = apply(agent, DirectCallStarted(), NOW)
-    assert (on_direct.state, on_direct.direct_calls, on_direct.can_take_calls(NOW)) == (S.AVAILABLE, 1, False)
+    assert (on_direct.state, on_direct.direct_calls) == (S.AVAILABLE, 1)
+    assert not on_direct.can_take(Channel.VOICE, VOICE_ONLY, NOW)
     back = apply(on_direct, DirectCallEnded(), NOW)
-    assert back.can_take_calls(NOW)
+    assert back.can_take(Channel.VOICE, VOICE_ONLY, NOW)
     assert apply(back, DirectCallEnded(), NOW).direct_calls == 0  # an end without a start we saw
 
 
@@ -305,7 +306,8 @@ def test_given_a_fault_not_theirs_then_no_miss_place_kept_and_a_back_off() -> No
     after = apply(reserved, NotReached(CALL, delay_s=10), NOW)
     assert (after.state, after.missed_in_row, after.idle_since) == (S.AVAILABLE, 2, NOW - 500)
     assert after.unreachable_in_row == 1
-    assert not after.can_take_calls(NOW + 9.9) and after.can_take_calls(NOW + 10)
+    assert not after.can_take(Channel.VOICE, VOICE_ONLY, NOW + 9.9)
+    assert after.can_take(Channel.VOICE, VOICE_ONLY, NOW + 10)
 
 
 def test_given_faults_in_a_row_when_a_call_is_answered_then_the_fault_count_resets() -> None:

@@ -198,7 +198,7 @@ def test_with_the_default_capacity_an_agent_takes_a_call_exactly_when_available_
         state: AgentState, direct_calls: int, not_before: float) -> None:
     agent = Agent("a", state, NOW, direct_calls=direct_calls, not_before=not_before)
     before_channels = state is AgentState.AVAILABLE and direct_calls == 0 and not_before <= NOW
-    assert agent.can_take_calls(NOW) is before_channels
+    assert agent.can_take(Channel.VOICE, VOICE_ONLY, NOW) is before_channels
     assert agent.offerable(VOICE_ONLY, NOW) == ({C.VOICE} if before_channels else set())
 
 

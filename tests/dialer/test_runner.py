@@ -12,7 +12,8 @@ from types import MappingProxyType
 import pytest
 from prometheus_client import CollectorRegistry
 
-from ccswitch.acd.agents import Agent, AgentState, TakeBreak
+from ccswitch.acd.agents import Agent, AgentState, HeldText, TakeBreak
+from ccswitch.acd.capacity import DEFAULT_OFFER_DURING, AgentCapacity, Channel, Phase, handling
 from ccswitch.admission import Capacity
 from ccswitch.channel_events import AmdCompleted, AppCompleted, Bridged, HungUp, JobFailed, Parked
 from ccswitch.config import Config
@@ -621,6 +622,15 @@ def test_agent_supply_counts_free_talking_wrap_up_and_the_free_agents_inbound_ca
     assert supply.staffed == 5  # a b c d g: not e (break) nor f (not in sales)
     assert supply.held_by_inbound == 1  # b: support's first free member among sales' free agents
     assert agent_supply(agents, members, {}, "sales", 100.0).held_by_inbound == 0
+
+
+def test_an_agent_holding_a_chat_is_free_for_a_campaign_call_only_if_their_capacity_lets_a_call_in() -> None:
+    chatting = agent("a", AgentState.AVAILABLE, texts=(HeldText("chat-1", Channel.CHAT, Phase.ACTIVE, 90.0),))
+    beside_chats = AgentCapacity(total=4, costs={Channel.VOICE: 2, Channel.CHAT: 1}, offer_during={
+        **DEFAULT_OFFER_DURING, Channel.VOICE: handling(Channel.CHAT)})
+    members = {"sales": ("a",)}
+    assert agent_supply({"a": chatting}, members, {}, "sales", 100.0).free == 0  # one call or chats: not both
+    assert agent_supply({"a": chatting}, members, {}, "sales", 100.0, {"a": beside_chats}).free == 1
 
 
 def test_predictive_dials_progressively_until_the_ledger_has_budget_then_more_within_the_line_cap(
