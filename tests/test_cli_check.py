@@ -42,7 +42,8 @@ def test_clean_exits_0_and_ends_with_what_was_loaded(config: Path) -> None:
         f"{config}: OK",
         f"Loaded {config}: dialplan main with 3 rules for DIDs 88005550556 (otherwise: hang up "
         "(UNALLOCATED_NUMBER)); 1 IVR menu (main); 3 queues (sales, support, operator); 10 agents; 1 supervisor; "
-        "2 campaigns (promo-nov, renewals); 1 chatbot (shop for sales); time zone Europe/Moscow; 1 switch node "
+        "2 campaigns (promo-nov, renewals); 1 chatbot (shop for sales); web chat 2 topics (sales → bot shop, "
+        "support → queue support); time zone Europe/Moscow; 1 switch node "
         "(fs1 at 127.0.0.1:8021); memory store; HTTP API on 127.0.0.1:8080.",
     ]
 
