@@ -93,9 +93,12 @@ class QueueRow:
 class AgentRow:
     agent: str
     seconds_by_state: dict[str, float]  # AgentState value → seconds within the window
-    calls: int
+    calls: int  # contacts answered, of every channel
     talk_s: float
     aht_s: float | None
+    chats: int = 0  # of ``calls``, the text contacts
+    peak_held: int = 0  # the most contacts handled at once
+    mean_held: float | None = None  # contacts handled at once, on average over the time at least one was
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,14 +253,36 @@ def agent_report(contacts: Iterable[ContactRecord], states: Iterable[AgentStateR
     for agent in sorted(seconds.keys() | calls.keys()):
         answered = calls[agent]
         handle_s = sum(c.talk_s + c.wrap_up_s for c in answered)
+        peak, mean = concurrency([(c.answered_at, c.answered_at + c.talk_s) for c in answered
+                                  if c.answered_at is not None])
         rows.append(AgentRow(
             agent=agent,
             seconds_by_state={state.value: seconds[agent][state.value] for state in AgentState},
             calls=len(answered),
             talk_s=sum(c.talk_s for c in answered),
             aht_s=handle_s / len(answered) if answered else None,
+            chats=sum(1 for c in answered if c.channel is not Channel.VOICE),
+            peak_held=peak,
+            mean_held=mean,
         ))
     return rows
+
+
+def concurrency(spans: Iterable[tuple[float, float]]) -> tuple[int, float | None]:
+    """The most of ``spans`` (start, end) open at once, and how many were open on average over the time at least one
+    was (None if none lasted). A span ending when another starts does not overlap it."""
+    edges = sorted([edge for start, end in spans if end > start for edge in ((start, 1), (end, -1))])
+    held = peak = 0
+    busy = weighted = 0.0
+    last = 0.0
+    for at, change in edges:
+        if held:
+            busy += at - last
+            weighted += held * (at - last)
+        held += change
+        peak = max(peak, held)
+        last = at
+    return peak, weighted / busy if busy else None
 
 
 # A person who left the campaign's queue without an agent: no agent within 2 s (overflowed to the abandon
@@ -407,10 +432,12 @@ def write_queue_csv(rows: Iterable[QueueRow], out: TextIO) -> None:
 
 def write_agent_csv(rows: Iterable[AgentRow], out: TextIO) -> None:
     writer = _SafeWriter(out)
-    writer.writerow(["agent", *(f"{state.value}_s" for state in AgentState), "calls", "talk_s", "aht_s"])
+    writer.writerow(["agent", *(f"{state.value}_s" for state in AgentState), "calls", "talk_s", "aht_s", "chats",
+                     "peak_held", "mean_held"])
     for row in rows:
         writer.writerow([row.agent, *(_number(row.seconds_by_state[state.value]) for state in AgentState),
-                         row.calls, _number(row.talk_s), _number(row.aht_s)])
+                         row.calls, _number(row.talk_s), _number(row.aht_s), row.chats, row.peak_held,
+                         "" if row.mean_held is None else f"{row.mean_held:.2f}"])
 
 
 def write_campaign_csv(rows: Iterable[CampaignRow], out: TextIO) -> None:

@@ -22,6 +22,7 @@ from ccswitch.reports import (
     busy_span,
     campaign_hours,
     campaign_report,
+    concurrency,
     day_bounds,
     history_table,
     interval_report,
@@ -227,10 +228,32 @@ def test_agent_csv_exact_text() -> None:
     out = io.StringIO()
     write_agent_csv(agent_report(ANSWERED, STATES, at(10, 0), at(11, 0)), out)
     assert out.getvalue() == (
-        "agent,logged_out_s,available_s,on_break_s,reserved_s,on_call_s,wrap_up_s,calls,talk_s,aht_s\r\n"
-        "1000,0.0,600.0,600.0,0.0,120.0,10.0,1,120.0,130.0\r\n"
-        "1001,0.0,0.0,0.0,0.0,0.0,0.0,1,60.0,60.0\r\n"
+        "agent,logged_out_s,available_s,on_break_s,reserved_s,on_call_s,wrap_up_s,calls,talk_s,aht_s,chats,"
+        "peak_held,mean_held\r\n"
+        "1000,0.0,600.0,600.0,0.0,120.0,10.0,1,120.0,130.0,0,1,1.00\r\n"
+        "1001,0.0,0.0,0.0,0.0,0.0,0.0,1,60.0,60.0,0,1,1.00\r\n"
     )
+
+
+@pytest.mark.parametrize(("spans", "peak", "mean"), [
+    ([], 0, None),
+    ([(0.0, 10.0)], 1, 1.0),
+    ([(0.0, 10.0), (10.0, 20.0)], 1, 1.0),  # one ends as the next starts: never two at once
+    ([(0.0, 10.0), (5.0, 15.0)], 2, 20 / 15),  # 15 s busy, 20 contact-seconds
+    ([(0.0, 30.0), (0.0, 10.0), (20.0, 30.0), (40.0, 40.0)], 2, 50 / 30),  # an empty span counts for nothing
+])
+def test_concurrency_is_the_peak_and_the_mean_over_busy_time(spans: list[tuple[float, float]], peak: int,
+                                                               mean: float | None) -> None:
+    assert concurrency(spans) == (peak, pytest.approx(mean) if mean is not None else None)
+
+
+def test_agent_report_counts_an_agents_chats_and_how_many_contacts_they_held_at_once() -> None:
+    chats = [contact(f"chat-{n}", channel="chat", agent="1000", answered_at=at(10, 0) + 60 * n, talk_s=300.0,
+                     wrap_up_s=0.0) for n in range(3)]
+    call = contact("call", agent="1000", answered_at=at(10, 30), talk_s=120.0, wrap_up_s=0.0)
+    [row] = agent_report([*chats, call], [], at(10, 0), at(11, 0))
+    assert (row.calls, row.chats, row.peak_held) == (4, 3, 3)  # three chats overlap from 10:02 to 10:05
+    assert row.mean_held == pytest.approx((900 + 120) / (420 + 120))  # contact-seconds over busy seconds
 
 
 @pytest.mark.parametrize(
