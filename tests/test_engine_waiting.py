@@ -371,3 +371,38 @@ def test_hanging_up_a_callback_from_the_api_ends_the_leg_that_dialled_the_caller
     emitted.take()  # (a recording, if the queue's sample picks this call)
     engine.control("1004", CallAction.HANGUP, MONDAY_10AM + 120)
     assert emitted.take() == [Hangup(dial.callee_leg, "NORMAL_CLEARING")]
+
+
+def booked_then_waiting_again(config: Config, emitted: Recorder) -> Engine:
+    """The caller's number waits for a callback of support (they left after the confirmation); they call again and
+    wait in support."""
+    engine = started(config, emitted, announcements=None)
+    waiting_in_support(engine, config, emitted)
+    engine.tick(MONDAY_10AM + 3 + 120)  # max wait: their place becomes a callback
+    engine.handle("fs1", HungUp(CALLER, "NORMAL_CLEARING"), MONDAY_10AM + 130)
+    emitted.take()
+    engine.handle("fs1", Parked(SECOND, True, "88005550556", "79161234567", "Ivan"), MONDAY_10AM + 200)
+    press(engine, emitted, "2", MONDAY_10AM + 203, uuid=SECOND)
+    assert SECOND in engine.waiting["support"] and engine.callbacks_pending()["support"] == 1
+    return engine
+
+
+def test_a_number_already_booked_for_a_callback_gets_no_second_one_when_its_wait_overflows(
+        config: Config, emitted: Recorder) -> None:
+    engine = booked_then_waiting_again(config, emitted)
+    engine.tick(MONDAY_10AM + 203 + 120)
+    stop, confirm = emitted.take()
+    assert stop == StopMedia(SECOND) and isinstance(confirm, Play) and confirm.path.endswith("callback_confirm.wav")
+    assert SECOND not in engine.waiting["support"] and engine.calls[SECOND].phase is Phase.ANNOUNCING
+    assert engine.callbacks_pending()["support"] == 1 and len(engine.store.entries("support")) == 1
+
+
+def test_a_number_already_booked_for_a_callback_gets_no_second_one_from_the_callback_key(
+        config: Config, emitted: Recorder) -> None:
+    engine = booked_then_waiting_again(config, emitted)
+    key = engine.config.queues["support"].callback
+    assert key is not None
+    engine.handle("fs1", Dtmf(SECOND, key.key), MONDAY_10AM + 210)
+    *_, confirm = emitted.take()
+    assert isinstance(confirm, Play) and confirm.path.endswith("callback_confirm.wav")
+    assert SECOND not in engine.waiting["support"] and engine.callbacks_pending()["support"] == 1

@@ -164,6 +164,10 @@ class DialOuts:
         if self._callback_waiting(step.queue, session.caller_number):
             log.info("call %s: %s already waits for a callback from queue %s: no second one", session.uuid,
                      session.caller_number, step.queue)
+            if session.phase is Phase.QUEUED:  # waiting again: this place goes, the one booked stays
+                self.core.leave_queue(session)
+                session.left_queue_at = now
+                self.core.emit_to(session, self.core.music_off(session))
             self.inbound.go(session, ToAnnouncement(policy.confirm) if step.confirm else ToHangup(step.cause), now)
             return
         if step.confirm:

@@ -340,7 +340,7 @@ class InboundPath:
             self.overflow(session, queue.exit_key.step, f"the caller pressed {event.digit} to leave", now)
         elif queue.callback is not None and event.digit == queue.callback.key:
             if wait.can_call_back(session.caller_number):
-                self.dial_outs.callback_requested(session, queue.callback, now)
+                self.dial_outs.become_callback(session, ToCallback(session.entry.queue), now)
             else:
                 log.info("call %s: callback refused: %r is not a number we dial", session.uuid, session.caller_number)
 
