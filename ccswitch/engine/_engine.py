@@ -119,9 +119,10 @@ class Engine:
         may own them (``take_texts`` False: they are taken at ``take_over``), the text contacts this controller
         (by its id) left there."""
         self.core.load_agents(now)
-        self.recovery.start()
+        stored = self._stored_entries()  # read once: the calls' and the texts' entries are both there
+        self.recovery.start(stored)
         if take_texts:
-            self.texts.restore(self._stored_entries(), now, adoptable=lambda _owner: False)
+            self.texts.restore(stored, now, adoptable=lambda _owner: False)
         log.info("engine started with %d agents, %d queues, %d calls left in queues by a previous run",
                  len(self.agents), len(self.waiting), len(self.recovery.orphans))
 
@@ -281,8 +282,9 @@ class Engine:
                   ) -> None:
         """This controller runs ``nodes`` now: their calls are judged at their reconcile; the text contacts of this
         controller and of every controller ``adoptable`` says is gone (its lease lapsed) are this one's now."""
-        self.recovery.take_over(nodes)
-        self.texts.restore(self._stored_entries(), now, adoptable)
+        stored = self._stored_entries()
+        self.recovery.take_over(nodes, stored)
+        self.texts.restore(stored, now, adoptable)
         self.offers.dispatch(now)
 
     def _stored_entries(self) -> list[QueueEntry]:

@@ -37,9 +37,10 @@ class Recovery:
         self.unreconciled = {node.name for node in core.config.nodes}
         self._known_at_request: dict[str, set[str]] = {}  # node -> calls and legs known when its list was asked for
 
-    def start(self) -> None:
-        """Queue entries a previous run left in the store wait for a node to say whether their call still lives."""
-        self.orphans = {entry.call: entry for entries in self.core.store.all_entries().values() for entry in entries
+    def start(self, stored: Iterable[QueueEntry]) -> None:
+        """Calls' entries a previous run left in the store (``stored``: every entry there) wait for a node to say
+        whether their call still lives."""
+        self.orphans = {entry.call: entry for entry in stored
                         if entry.queue in self.core.waiting and entry.channel is Channel.VOICE}
 
     def adopt_stored_agents(self, stored: Iterable[Agent]) -> None:
@@ -58,13 +59,12 @@ class Recovery:
         self._known_at_request[node] = {*self.core.calls, *self.core.agent_legs, *self.direct_calls.direct_calls,
                                         *self.monitoring.monitors}
 
-    def take_over(self, nodes: Iterable[str]) -> None:
+    def take_over(self, nodes: Iterable[str], stored: Iterable[QueueEntry]) -> None:
         """This controller runs ``nodes`` now, which another controller sharing the store ran until its lease
         lapsed: its last agent writes are read, and the queue entries it left wait, as a previous run's, for each
         node's reconcile to say whether their call lives (waiting, ringing, talking calls are adopted then)."""
         self.core.refresh_agents()
-        self.orphans.update({entry.call: entry for entries in self.core.store.all_entries().values()
-                             for entry in entries if entry.queue in self.core.waiting
+        self.orphans.update({entry.call: entry for entry in stored if entry.queue in self.core.waiting
                              and entry.channel is Channel.VOICE and entry.call not in self.core.calls})
         self.unreconciled.update(nodes)
 

@@ -36,6 +36,7 @@ from ccswitch.calls import Phase
 from ccswitch.chat.messages import Customer, Sender
 from ccswitch.engine.core import Core, log
 from ccswitch.errors import InvalidTransition, UnknownNameError
+from ccswitch.history.model import Outcome
 from ccswitch.text_contacts import TextContact, text_contact_record
 
 
@@ -185,7 +186,7 @@ class Texts:
             self._take_back(contact, agent_fsm.DropText(contact_id, TextDrop.DECLINED, delay), now)
         elif isinstance(action, Close):
             contact.disposition = action.disposition
-            self._end(contact, "answered", agent_fsm.DropText(contact_id, TextDrop.CLOSED), now)
+            self._end(contact, agent_fsm.DropText(contact_id, TextDrop.CLOSED), now)
         else:
             self._transfer(contact, agent_id, action, now)
 
@@ -264,9 +265,8 @@ class Texts:
         contact = self.contacts.get(contact_id)
         if contact is None:
             return
-        outcome = "answered" if contact.connected_at is not None else "abandoned"
         drop = agent_fsm.DropText(contact_id, TextDrop.CUSTOMER_LEFT) if contact.agent is not None else None
-        self._end(contact, outcome, drop, now)
+        self._end(contact, drop, now)
 
     # ----------------------------------------------------------------- timers
     def due(self, now: float) -> None:
@@ -329,7 +329,8 @@ class Texts:
         self._wait(contact)
         self._tell(contact.uuid, NewsKind.REQUEUED)
 
-    def _end(self, contact: TextContact, outcome: str, drop: agent_fsm.DropText | None, now: float) -> None:
+    def _end(self, contact: TextContact, drop: agent_fsm.DropText | None, now: float) -> None:
+        """The conversation is over: answered if an agent ever accepted it, else abandoned."""
         assert contact.entry is not None
         agent = contact.agent
         if drop is not None:
@@ -340,11 +341,12 @@ class Texts:
         self.core.store.remove_entry(contact.entry.queue, contact.uuid)
         contact.move_to(Phase.ENDED)
         del self.contacts[contact.uuid]
+        outcome: Outcome = "answered" if contact.connected_at is not None else "abandoned"
         if contact.connected_at is not None:
             self.core.stats.handled(contact.entry.queue, now - contact.connected_at, contact.entry.channel)
-        elif outcome == "abandoned":
+        else:
             self.core.stats.abandoned(contact.entry.queue, now - contact.queued_at, contact.entry.channel)
-        self.core.record(text_contact_record(contact, "answered" if outcome == "answered" else "abandoned", now))
+        self.core.record(text_contact_record(contact, outcome, now))
         log.info("%s %s ended (%s)", contact.CHANNEL.value, contact.uuid, outcome)
         self._tell(contact.uuid, NewsKind.ENDED, agent)
 
