@@ -16,8 +16,8 @@ from flask import Response, request
 from ccswitch.chat.messages import Customer, Sender
 from ccswitch.history.model import phone_key
 from ccswitch.http.errors import BadRequest, NotFound, json_response
-from ccswitch.http.request import ApiRequest, text
-from ccswitch.http.webchat import chat_of, file_reply, follow, message_text, read_upload, send_file_as, sse_response
+from ccswitch.http.request import ApiRequest, sse_response, text
+from ccswitch.http.webchat import chat_of, file_reply, follow, message_text, read_upload, send_file_as
 from ccswitch.webchat.desk import AgentAction
 from ccswitch.webchat.service import ChatService
 from ccswitch.webchat.views import customer_view

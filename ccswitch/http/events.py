@@ -14,7 +14,7 @@ from ccswitch.acd.capacity import Channel
 from ccswitch.auth.users import Role
 from ccswitch.chat.messages import Customer
 from ccswitch.history.model import phone_key
-from ccswitch.http.request import ApiRequest, may_see
+from ccswitch.http.request import ApiRequest, may_see, sse_response
 from ccswitch.web import live
 from ccswitch.webchat.service import ChatService
 
@@ -47,8 +47,7 @@ def events(api: ApiRequest) -> Response:
                 last = document
             gevent.sleep(_SNAPSHOT_EVERY_S)
 
-    return Response(stream(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    return sse_response(stream())
 
 
 def _chats_by_phone(chat: ChatService, number: str) -> list[live.Contact]:

@@ -4,11 +4,12 @@ limits, and reading a request's JSON body and short text fields without ever quo
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from wsgiref.types import WSGIEnvironment
 
+from flask import Response
 from werkzeug.routing import BaseConverter
 
 from ccswitch.auth.access import Access
@@ -119,3 +120,11 @@ def may_see(api: ApiRequest) -> Callable[[str], bool]:
     an API without users."""
     user = api.user
     return (lambda queue: True) if user is None or user.role is Role.ADMIN else supervises(api.controller, user)
+
+
+def sse_response(stream: Iterator[str]) -> Response:
+    """A Server-Sent Events stream: never cached, never sniffed, never buffered by a proxy in front (nginx honours
+    ``X-Accel-Buffering``), so each event reaches the browser as it is written."""
+    return Response(stream, mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                             "X-Accel-Buffering": "no"})

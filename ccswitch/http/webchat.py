@@ -24,7 +24,7 @@ from ccswitch.chat.text import printable
 from ccswitch.errors import StoreError
 from ccswitch.history.model import phone_key
 from ccswitch.http.errors import BadRequest, BodyTooLarge, NotFound, UnsupportedMediaType, json_response
-from ccswitch.http.request import MAX_NAME, ApiRequest, text
+from ccswitch.http.request import MAX_NAME, ApiRequest, sse_response, text
 from ccswitch.webchat.attachments import AttachmentRefused
 from ccswitch.webchat.feed import Feed
 from ccswitch.webchat.service import ChatService
@@ -225,12 +225,6 @@ def file_reply(chat: ChatService, conversation_id: str, attachment_id: str) -> R
 def sse(event: str, data: Mapping[str, Any], event_id: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {event}\ndata: {json.dumps(data)}\n\n"
-
-
-def sse_response(stream: Iterator[str]) -> Response:
-    return Response(stream, mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
-                             "X-Accel-Buffering": "no"})
 
 
 def message_text(body: Mapping[str, Any]) -> str:
