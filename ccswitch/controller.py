@@ -67,8 +67,9 @@ from ccswitch.effects import Effect
 from ccswitch.engine import Accept as Accept  # "as": the text calls' values, re-exported for the chat service
 from ccswitch.engine import Close as Close
 from ccswitch.engine import Decline as Decline
-from ccswitch.engine import Engine, Record, TextAction, TextNews, TextStatus
+from ccswitch.engine import Engine, Record, TextAction, TextNews
 from ccswitch.engine import TextArrival as TextArrival
+from ccswitch.engine import TextStatus as TextStatus
 from ccswitch.engine import Transfer as Transfer
 from ccswitch.errors import CcswitchError, ConfigError, StoreUnavailable, UnknownNameError
 from ccswitch.esl import commands

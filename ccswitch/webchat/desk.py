@@ -9,15 +9,15 @@ The chat service depends on this small port, not on the controller, so its decis
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol, cast
 
-from ccswitch.acd.agents import AgentState
+from ccswitch.acd.agents import Agent, AgentState
 from ccswitch.acd.capacity import Channel
 from ccswitch.acd.waiting import expected_wait_s
 from ccswitch.chat.messages import Customer, Sender
-from ccswitch.controller import Accept, Close, Controller, Decline, TextArrival, Transfer
+from ccswitch.controller import Accept, Close, Controller, Decline, TextArrival, TextStatus, Transfer
 from ccswitch.errors import UnknownNameError
 
 Phase = Literal["queued", "offered", "active", "ended"]
@@ -93,30 +93,34 @@ class ControllerDesk:
 
     def status(self, contact: str) -> DeskStatus | None:
         try:
-            held = self._controller.text_status(contact)
+            return _desk_status(self._controller.text_status(contact))
         except UnknownNameError:
             return None
-        return DeskStatus(contact, cast(Phase, held.phase), held.agent, held.position)
 
     def held_by(self, agent: str) -> list[DeskStatus]:
-        return [DeskStatus(held.contact, cast(Phase, held.phase), held.agent, held.position)
-                for held in self._controller.texts_of(agent)]
+        return [_desk_status(held) for held in self._controller.texts_of(agent)]
 
     def staffed(self, queue: str) -> bool:
-        config = self._controller.config
-        return any(agent.serves(queue) and Channel.CHAT in config.agents[agent.id].capacity.costs
-                   for agent in self._controller.engine.agents.values() if agent.id in config.agents)
+        return any(True for _agent in self._chat_agents(queue))
 
     def expected_wait_s(self, queue: str, place: int) -> float | None:
         """As a caller is told (``acd.waiting``): the place times the queue's handle time, shared by the agents who
         take chats there and are not on a break. Each of them holds several chats at once, so this errs long."""
-        config = self._controller.config
-        serving = sum(1 for agent in self._controller.engine.agents.values()
-                      if agent.serves(queue) and agent.state is not AgentState.ON_BREAK and agent.id in config.agents
-                      and Channel.CHAT in config.agents[agent.id].capacity.costs)
-        found = config.queues.get(queue)
+        serving = sum(1 for agent in self._chat_agents(queue) if agent.state is not AgentState.ON_BREAK)
+        found = self._controller.config.queues.get(queue)
         return None if found is None else expected_wait_s(place, serving, found.default_aht_s)
+
+    def _chat_agents(self, queue: str) -> Iterator[Agent]:
+        """The agents logged in to ``queue`` whose capacity takes chats."""
+        config = self._controller.config
+        return (agent for agent in self._controller.engine.agents.values()
+                if agent.serves(queue) and agent.id in config.agents
+                and Channel.CHAT in config.agents[agent.id].capacity.costs)
 
     def listen(self, callback: Callable[[DeskNews], None]) -> None:
         self._controller.on_text_news(
             lambda news: callback(DeskNews(news.contact, news.kind.value, news.agent)))
+
+
+def _desk_status(held: TextStatus) -> DeskStatus:
+    return DeskStatus(held.contact, cast(Phase, held.phase), held.agent, held.position)
