@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccswitch.auth import limits
-from ccswitch.auth.sessions import MemorySessions, Session, Sessions
+from ccswitch.auth.sessions import Session, Sessions
 from ccswitch.auth.users import User, load_users, password_matches, token_digest
 from ccswitch.errors import CcswitchError, ConfigError
 
@@ -58,7 +58,7 @@ class Gate:
         self._users: dict[str, User] = {}
         self._by_token: dict[str, User] = {}
         self._seen: float | None = None
-        self._sessions = MemorySessions() if sessions is None else sessions
+        self._sessions = Sessions() if sessions is None else sessions
         self.sso = sso  # log-in through an OpenID Connect provider, when configured (http.sso)
         self._buckets: dict[tuple[str, str], limits.Bucket] = {}
         self._sso_starts = limits.Throttle(limits.SSO_STARTS_PER_ADDRESS)

@@ -32,7 +32,7 @@ from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
 from ccswitch.auth.gate import NotAuthenticated
-from ccswitch.auth.sso_flows import Flow, Flows, MemoryFlows, open_flows
+from ccswitch.auth.sso_flows import Flow, Flows, open_flows
 from ccswitch.config.model import SsoConfig, StoreConfig
 from ccswitch.errors import CcswitchError
 
@@ -75,7 +75,7 @@ class SingleSignOn:
         self.settings = settings
         self._client_secret = client_secret
         self._fetch = fetch
-        self._flows = MemoryFlows() if flows is None else flows
+        self._flows = Flows() if flows is None else flows
         self._clock = clock
         self._provider: Mapping[str, Any] | None = None
         self._keys: KeySet | None = None

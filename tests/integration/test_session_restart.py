@@ -13,8 +13,9 @@ import redis
 from gevent.pywsgi import WSGIServer
 
 from ccswitch.auth.gate import SESSION_S, Gate
-from ccswitch.auth.sessions import MemorySessions, RedisSessions, Sessions
+from ccswitch.auth.sessions import Sessions, open_sessions
 from ccswitch.auth.users import load_users, save_users
+from ccswitch.config.model import StoreConfig
 from ccswitch.http import serve_http
 
 from .auth_support import PASSWORD, request, write_users
@@ -53,7 +54,7 @@ def users_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def in_redis(centre: ContactCentre, users_file: Path, redis_url: str) -> Iterator[Restartable]:
-    http = Restartable(centre, users_file, lambda: RedisSessions(redis_url, PREFIX))
+    http = Restartable(centre, users_file, lambda: open_sessions(StoreConfig("redis", redis_url, PREFIX)))
     yield http
     http.stop()
 
@@ -100,7 +101,7 @@ def test_removing_the_user_ends_their_session_in_redis_at_once(in_redis: Restart
 def test_an_expired_session_is_refused_even_if_redis_still_has_it(centre: ContactCentre, users_file: Path,
                                                                   redis_url: str) -> None:
     now = [1000.0]
-    gate = Gate(users_file, lambda: now[0], RedisSessions(redis_url, PREFIX))
+    gate = Gate(users_file, lambda: now[0], open_sessions(StoreConfig("redis", redis_url, PREFIX)))
     session = gate.log_in("alice", PASSWORD, "127.0.0.1")
     assert gate.session(session.id) is not None
     now[0] += SESSION_S
@@ -108,7 +109,7 @@ def test_an_expired_session_is_refused_even_if_redis_still_has_it(centre: Contac
 
 
 def test_in_memory_a_restart_logs_everyone_out(centre: ContactCentre, users_file: Path) -> None:
-    http = Restartable(centre, users_file, MemorySessions)
+    http = Restartable(centre, users_file, Sessions)
     try:
         browser = _log_in(http.start(), "alice")
         assert request(f"{http.start()}/api/session", "GET", None, browser)[0] == 401

@@ -19,8 +19,8 @@ from store.redis_server import RedisServer, free_port, has_redis_server
 
 from ccswitch.auth.gate import Gate, NotAuthenticated
 from ccswitch.auth.oidc import FLOW_S, SingleSignOn, single_sign_on
-from ccswitch.auth.sessions import RedisSessions
-from ccswitch.auth.sso_flows import Flow, Flows, MemoryFlows, RedisFlows
+from ccswitch.auth.sessions import open_sessions
+from ccswitch.auth.sso_flows import Flow, Flows, open_flows
 from ccswitch.config.model import SsoConfig, StoreConfig
 from ccswitch.http import serve_http
 
@@ -30,6 +30,10 @@ from .oidc_provider import CLIENT_ID, Provider
 from .test_sso import Browser
 
 PREFIX = "test-sso:"
+
+
+def in_redis(url: str) -> StoreConfig:
+    return StoreConfig("redis", url, PREFIX)
 
 
 @dataclass
@@ -59,8 +63,8 @@ def two(centre: ContactCentre, tmp_path: Path, redis_url: str, provider: Provide
     callback = f"http://127.0.0.1:{ports[0]}/api/sso/callback"  # what the provider knows: the balancer's address
     servers = []
     for port in ports:
-        sso = SingleSignOn(SsoConfig(provider.issuer, CLIENT_ID, callback), flows=RedisFlows(redis_url, PREFIX))
-        gate = Gate(users_file, centre.controller.clock.now, RedisSessions(redis_url, PREFIX), sso=sso)
+        sso = SingleSignOn(SsoConfig(provider.issuer, CLIENT_ID, callback), flows=open_flows(in_redis(redis_url)))
+        gate = Gate(users_file, centre.controller.clock.now, open_sessions(in_redis(redis_url)), sso=sso)
         servers.append(serve_http(centre.controller.metrics, "127.0.0.1", port, centre.controller, gate=gate))
     yield TwoControllers(f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}", provider, servers)
     for server in servers:
@@ -114,8 +118,8 @@ def test_callbacks_racing_for_one_flow_get_it_once() -> None:
     server = RedisServer()
     try:
         flow = Flow("nonce", "verifier", "/desk", 2000.0)
-        RedisFlows(server.url, PREFIX).put("the-state", flow, 1000.0)
-        controllers = [RedisFlows(server.url, PREFIX) for _ in range(20)]
+        open_flows(in_redis(server.url)).put("the-state", flow, 1000.0)
+        controllers = [open_flows(in_redis(server.url)) for _ in range(20)]
         for flows in controllers:
             assert flows.take("another-state") is None  # connected before the race
         server.hang()
@@ -130,7 +134,7 @@ def test_callbacks_racing_for_one_flow_get_it_once() -> None:
 
 @pytest.mark.parametrize("kept_in", ["memory", "redis"])
 def test_an_expired_flow_is_refused(kept_in: str, request: pytest.FixtureRequest, provider: Provider) -> None:
-    flows: Flows = MemoryFlows() if kept_in == "memory" else RedisFlows(request.getfixturevalue("redis_url"), PREFIX)
+    flows = Flows() if kept_in == "memory" else open_flows(in_redis(request.getfixturevalue("redis_url")))
     now = [1000.0]
     sso = SingleSignOn(SsoConfig(provider.issuer, CLIENT_ID, "http://127.0.0.1:1/api/sso/callback"), flows=flows,
                        clock=lambda: now[0])
