@@ -83,6 +83,7 @@ from ccswitch.media.recording import RecordingSession
 from ccswitch.metrics import Metrics
 from ccswitch.stats import Stats
 from ccswitch.store.base import Store
+from ccswitch.store.expiring import open_records
 from ccswitch.store.leases import NodeLeases
 from ccswitch.store.resilient import ResilientStore
 from ccswitch.switch_modules import Requirement, describe, missing_requirements, required_modules
@@ -181,7 +182,8 @@ class Controller:
         self.executor = Executor(self.connections, on_command_done=self.metrics.command_latency,
                                  on_command_failed=self.metrics.command_failed)
         self.gone = GoneChannels()  # touched by the controller greenlet only, as the engine
-        self.documents = DocumentDesk(self)  # documents agents send callers: run in the HTTP requests' greenlets
+        # documents agents send callers: run in the HTTP requests' greenlets; their links kept with the store's
+        self.documents = DocumentDesk(self, open_records(config.store, "document-link", "a document's link"))
         self._run_greenlet = gevent.Greenlet(self._run)
         self._ticker_greenlet = gevent.Greenlet(self._ticker)
         self._store_watcher = gevent.Greenlet(self._watch_store)
@@ -193,6 +195,7 @@ class Controller:
     def start(self) -> None:
         self.engine.start(self.clock.now(), take_texts=self.leases is None)  # with leases: at the first take-over
         self.dialer.start(self.clock.now())
+        self.documents.start()
         gc.freeze()  # what start-up built lives for ever: keep it out of the collector's full passes
         self._run_greenlet.start()
         self._ticker_greenlet.start()
@@ -212,6 +215,7 @@ class Controller:
             connection.stop()
         self._ticker_greenlet.kill()
         self.lead_imports.stop()
+        self.documents.stop()
         self._store_watcher.kill()
         self.inbox.put(_Stop())  # the controller greenlet finishes what is queued before it, then ends
         self._run_greenlet.join(timeout=5)

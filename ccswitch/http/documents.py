@@ -52,8 +52,11 @@ def get_file(api: ApiRequest) -> Response:
     link = api.controller.documents.link(api.params["token"], api.now)
     if link is None:
         raise NotFound("no such file, or its link has expired")
-    reply = send_file(link.path, mimetype=link.attachment.media_type, download_name=link.attachment.name,
-                      max_age=0)
+    try:
+        reply = send_file(link.path, mimetype=link.attachment.media_type, download_name=link.attachment.name,
+                          max_age=0)
+    except FileNotFoundError:  # removed from the folder, or a controller that does not share it
+        raise NotFound("this file is no longer kept here") from None
     reply.headers["X-Content-Type-Options"] = "nosniff"
     reply.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     reply.headers["Cache-Control"] = "private, no-store"

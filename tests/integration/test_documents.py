@@ -157,6 +157,11 @@ def test_a_trunk_caller_gets_the_carrier_message_and_a_library_document(
     assert status == 200, sent
     assert (sent["sent"], sent["to"], sent["name"]) == (True, "external/79161234567@sms.carrier.example",
                                                         "price-list.pdf")
+    served = str(sent["link"]).replace("https://cc.example.com", api.url)
+    assert fetch(served)[0] == 200
+    library.unlink()  # the file went (pruned, or a controller that does not share the folder)
+    status, body, _ = fetch(served)
+    assert (status, json.loads(body)["message"]) == (404, "this file is no longer kept here")
     status, missing = post_form(f"{api.url}/api/calls/{caller}/document", api.tokens[agent], {"document": "menu"})
     assert (status, missing["error"]) == (404, "not_found")
     status, html = post_form(f"{api.url}/api/calls/{caller}/document", api.tokens[agent], {"text": "x"},
