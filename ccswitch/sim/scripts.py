@@ -40,13 +40,15 @@ class AgentPhone:
     """An agent's registered phone: how it reacts when rung, and how long after answering the agent hangs up
     (``talk_s`` counts from the answer, so it includes an announcement played to the agent before the bridge).
     ``busy_after_s`` is also when a ``not_acceptable`` phone refuses, ``answer_after_s`` when a ``wrong_codec`` one
-    answers."""
+    answers. A registered phone answers a SIP MESSAGE 200 after ``message_answer_s`` (trace o: about 100 ms), or,
+    when None, never (sofia gives up after SIP timer F)."""
 
     extension: str
     behaviour: PhoneBehaviour = "answer"
     answer_after_s: float = 1.0
     talk_s: float = 30.0
     busy_after_s: float = 0.2
+    message_answer_s: float | None = 0.1
 
 
 @dataclass(frozen=True)

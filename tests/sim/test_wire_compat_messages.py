@@ -6,10 +6,11 @@ the trace's headers, values and body."""
 from __future__ import annotations
 
 from ccswitch.sim.core import SentMessage
+from ccswitch.sim.messages import SIP_TIMER_F_S
 from ccswitch.sim.scripts import AgentPhone
 from ccswitch.sim.server import EslServer
 from ccswitch.sim.switch import SimSwitch
-from tests.sim.conftest import TRACES, PlainEvent, RawClient, wait_until
+from tests.sim.conftest import SPEED, TRACES, PlainEvent, RawClient, wait_until
 from tests.sim.test_wire_compat import replies, trace_frames
 
 NAME = "o_sip_message_sms"
@@ -62,3 +63,35 @@ def test_an_unregistered_phone_and_too_few_fields_are_not_sent(server: EslServer
     failed = client.wait_event("MESSAGE")
     assert (failed.get("Delivery-Failure"), failed.get("Delivery-Result-Code")) == ("true", None)
     assert switch.messages == [SentMessage("a@h", "external/79161234567@sms.example", "hi", "text/plain")]
+
+
+def test_api_chat_blocks_its_socket_until_the_phone_answers_and_bgapi_does_not(server: EslServer,
+                                                                                switch: SimSwitch) -> None:
+    """Trace o: sofia sends the MESSAGE blocking and answers ``Sent`` after the phone's 200. An ``api`` sent
+    behind an ``api chat`` on the same socket is answered after it; behind a ``bgapi chat``, before its job."""
+    switch.add_phone(AgentPhone("1000", message_answer_s=1.0 * SPEED))  # a wall second, under timer F
+    client = RawClient(server.port).login("event plain BACKGROUND_JOB")
+    before = len(client.replies())
+    client.send("api chat sip|a@h|internal/1000@h|first")
+    client.send("api global_getvar hostname")
+    wait_until(lambda: len(client.replies()) >= before + 2, timeout=10)
+    assert [frame.body for frame in client.replies()[before:]] == [b"Sent", b"vm"]
+
+    client.send("bgapi chat sip|a@h|internal/1000@h|second")
+    client.send("api global_getvar hostname")
+    wait_until(lambda: len(client.replies()) >= before + 4, timeout=10)
+    job, answer = client.replies()[before + 2:]
+    assert (job.headers["Reply-Text"][:14], answer.body) == ("+OK Job-UUID: ", b"vm")
+    assert not [e for e in client.events() if e.name == "BACKGROUND_JOB"]  # the phone has not answered yet
+    assert client.wait_event("BACKGROUND_JOB").body == "Sent"
+
+
+def test_a_phone_that_never_answers_the_message_fails_after_sip_timer_f(server: EslServer,
+                                                                        switch: SimSwitch) -> None:
+    switch.add_phone(AgentPhone("1000", message_answer_s=None))
+    client = RawClient(server.port).login("event plain MESSAGE")
+    started = switch.clock.now()
+    assert client.command("api chat sip|a@h|internal/1000@h|hello").body == b"Error! Message Not Sent"
+    assert switch.clock.now() - started >= SIP_TIMER_F_S
+    assert client.wait_event("MESSAGE").get("Delivery-Failure") == "true"
+    assert switch.messages == []
