@@ -242,4 +242,5 @@ def _stored_ledger(campaign: CampaignConfig, store: Store, now: float) -> tuple[
     for at, abandoned in store.answers(campaign.name, now - campaign.abandon_window_s):
         ledger_at = max(ledger_at, at)
         ledger.record(ledger_at, answered_person=True, abandoned=abandoned)
+    ledger.count_lost_from(ledger_at)  # the lines hung up are not stored: their share counts from here
     return ledger, ledger_at

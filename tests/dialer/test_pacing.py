@@ -572,6 +572,19 @@ def test_ledger_counts_the_people_lost_per_person_answered_over_its_window() -> 
     assert ledger.lost_share(3800.0) == 0.0  # the line hung up at 200 s left the window with that answer
 
 
+def test_a_ledger_rebuilt_from_stored_answers_counts_the_share_lost_from_then() -> None:
+    # the hung-up lines are not stored: 500 answers read back had none counted against them
+    ledger = AbandonLedger()
+    for second in range(500):
+        ledger.record(float(second), answered_person=True, abandoned=False)
+    ledger.count_lost_from(499.0)
+    ledger.record_given_up(600.0, 0.2)
+    for second in range(600, 700):
+        ledger.record(float(second), answered_person=True, abandoned=False)
+    assert ledger.lost_share(700.0) == pytest.approx(0.2 / 100)  # not 0.2 / 600
+    assert ledger.budget(700.0).answered == 600  # the abandon budget keeps them all
+
+
 def test_ledger_refuses_given_up_lines_out_of_order() -> None:
     ledger = AbandonLedger()
     ledger.record_given_up(10.0, 0.2)
