@@ -15,7 +15,8 @@ mode how many lines to launch:
   deviation; persons' share of detection time, here none) and told how many lines detection holds. It may hang
   up lines that have rung at least 15 s before anyone answers them: a no-answer; a callee who would have answered
   later never does (a person lost), and the estimators record what the model expects of the line
-  (``unseen_outcome``);
+  (``unseen_outcome``), the ledger its person chance (``record_given_up``: the pacer is passed the share of people
+  lost, ``lost_share``, as the controller's is);
 * ratio-2.5: VICIdial's RATIO dial level, ``ceil(2.5 x free agents) - lines ringing``.
 
 Abandon rate = abandons / person answers, for the day and for every full rolling hour (windows ``(t - 1 h, t]``
@@ -182,6 +183,7 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
             talk_time=estimates.talk_snapshot,
             wrap_up_seconds=WRAP_UP,
             budget=ledger.pacing_budget(now),
+            lost_share=ledger.lost_share(now),
         )
 
     def decide(now: float) -> int:
@@ -204,6 +206,7 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
                 would_person, would_machine = unseen_outcome(
                     person, machine, estimates.delay_snapshot, rang, POLICY.ring_timeout
                 )
+                ledger.record_given_up(now, would_person)
                 estimates.person = estimates.person.record(now, would_person)
                 estimates.machine = estimates.machine.record(now, would_machine)
                 estimates.delay = estimates.delay.record_unseen(now, rang, would_person + would_machine)

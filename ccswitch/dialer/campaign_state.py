@@ -167,6 +167,12 @@ class CampaignState:
         self.ledger.record(self.ledger_at, answered_person=True, abandoned=abandoned)
         self.store.add_answer(self.config.name, self.ledger_at, abandoned, line.uuid)
 
+    def record_given_up(self, now: float, persons: float) -> None:
+        """The pacer hung up a line that a person would have answered with chance ``persons``: into the ledger, for
+        the pacer's share of people lost (not stored: a restart counts afresh)."""
+        self.ledger_at = max(self.ledger_at, now)
+        self.ledger.record_given_up(self.ledger_at, persons)
+
     def lead_outcome(self, line: Line, outcome: DialOutcome, now: float) -> None:
         """How ``line`` ended for its lead, if the lead is still being dialled by it."""
         name = self.config.name
@@ -236,4 +242,5 @@ def _stored_ledger(campaign: CampaignConfig, store: Store, now: float) -> tuple[
     for at, abandoned in store.answers(campaign.name, now - campaign.abandon_window_s):
         ledger_at = max(ledger_at, at)
         ledger.record(ledger_at, answered_person=True, abandoned=abandoned)
+    ledger.count_lost_from(ledger_at)  # the lines hung up are not stored: their share counts from here
     return ledger, ledger_at

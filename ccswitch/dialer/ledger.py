@@ -3,6 +3,7 @@ the pacer spends (pure: time is an argument)."""
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -30,12 +31,21 @@ class AbandonBudget:
         return self.limit * self.answered - self.abandoned
 
 
+LOST_SHARE_MIN_ANSWERS = 100  # fewer person answers in the window than this: no share of people lost yet
+
+
 class AbandonLedger:
     """Per-campaign record of person-answered calls and abandons over a rolling window (time is an argument).
 
     The pacer spends :meth:`pacing_budget`: the tighter of the window's budget and the last ``pacing_seconds``'
     (an hour): a day's budget saved up in quiet hours would otherwise let one busy hour go over the limit, and every
     rolling hour within the limit keeps any longer window within it too.
+
+    It also keeps the people the lines the pacer hung up would have brought (:meth:`record_given_up`, the chance
+    ``unseen_outcome`` gives each), so that :meth:`lost_share` tells the pacer how many people its cancels lost per
+    person answered in the window. These are not stored: a ledger rebuilt from stored answers counts afresh from
+    :meth:`count_lost_from` (answers before it had no hung-up lines counted against them, and would make the share
+    look small for hours).
     """
 
     def __init__(
@@ -51,6 +61,15 @@ class AbandonLedger:
         self.limit = limit
         self._window = _Tally()
         self._recent = _Tally()
+        self._given_up: deque[tuple[float, float]] = deque()  # (time, persons it would have brought)
+        self._given_up_persons = 0.0
+        self._lost_since = -math.inf  # answers after this count in lost_share
+        self._answers_since = _Tally()
+
+    def count_lost_from(self, time: float) -> None:
+        """Count only the answers after ``time`` in :meth:`lost_share` (where the hung-up lines' count begins)."""
+        self._lost_since = time
+        self._answers_since = _Tally()
 
     def record(self, time: float, answered_person: bool, abandoned: bool) -> None:
         if abandoned and not answered_person:
@@ -60,6 +79,30 @@ class AbandonLedger:
         if answered_person:
             self._window.add(time, abandoned)
             self._recent.add(time, abandoned)
+            if time > self._lost_since:
+                self._answers_since.add(time, abandoned)
+
+    def record_given_up(self, time: float, persons: float) -> None:
+        """A line hung up unanswered at ``time`` that a person would have answered with chance ``persons``."""
+        if persons < 0.0:
+            raise ValueError("persons must be a non-negative chance")
+        if self._given_up and time < self._given_up[-1][0]:
+            raise ValueError("ledger records must come in time order")
+        self._given_up.append((time, persons))
+        self._given_up_persons += persons
+
+    def lost_share(self, now: float) -> float | None:
+        """People the hung-up lines would have brought per person answered, in the window (answers since
+        :meth:`count_lost_from`); None while fewer than ``LOST_SHARE_MIN_ANSWERS`` answered (too few to judge)."""
+        until = now - self.window_seconds
+        while self._given_up and self._given_up[0][0] <= until:
+            _, persons = self._given_up.popleft()
+            self._given_up_persons -= persons
+        if not self._given_up:
+            self._given_up_persons = 0.0  # no rounding left behind
+        self._answers_since.forget(until)
+        answered = len(self._answers_since.entries)
+        return self._given_up_persons / answered if answered >= LOST_SHARE_MIN_ANSWERS else None
 
     def budget(self, now: float) -> AbandonBudget:
         """The window's answers and abandons (what the regulator counts)."""

@@ -56,15 +56,30 @@ the next ``cancel_horizon`` seconds (``Σ w(t) · P(S(t) - D'(t) < 1)`` over tho
 person answer in the step ending at ``t``, ``D'`` the demand without it), divided by what its going costs, the
 chance ``π`` that a person answers it at all before the ring timeout. A line unlikely to be answered by a person
 soon, or likely to be answered by one later, yields little; the ratio is the hazard of the answer-time distribution
-at the line's age. While the best yield exceeds ``cancel_risk x`` the allowance (at least ``min_risk x limit``),
+at the line's age. While the best yield exceeds the threshold times the allowance (at least ``min_risk x limit``),
 that line is hung up (ties: the longest rung) and the forecast loses its answers: only as many lines as the
 forecast's shortage in the next seconds needs. A shortage further ahead waits: the line can still go when it is
-near, and by then the forecast knows more. Lines that free agents hold are never given up. With cancelling on, a
-new line's answers after ``min_ring`` can be shed once supply turns out short, so only ``late_weight`` of their
-risk counts when dialling, and ``max_risk`` may exceed 1. A controller that cancels never learns the cancelled
-line's fate: it records in its estimators what the model expects of it (:func:`unseen_outcome`,
-:meth:`DelayEstimator.record_unseen`); left out, the answer rate would lean high and the delays early (only late
-answers are ever cut short), and the pacer would dial too little.
+near, and by then the forecast knows more. This forecast may look every ``cancel_step`` seconds, finer than the
+dialling one's ``forecast_step``: it covers only the next few seconds, where a shortage is timed best.
+
+The threshold is a feedback controller on people lost, as the allowance is one on abandons
+(:func:`cancel_threshold`): the campaign's ledger keeps what the lines hung up would have brought
+(:meth:`AbandonLedger.record_given_up`, ``unseen_outcome``'s person chance) against its person answers, and the
+pacer is passed that share (``lost_share``); the threshold is ``cancel_risk x (share / lost_target) ** lost_gain``,
+within a factor ``lost_range`` either way. One fixed threshold loses a different share for each team (measured, at
+16x over 3 s: 5.6-6.2 people per 100 reached with 50 agents, 7.1-7.7 with 20): sliding it spends a big team's
+spare people on fewer abandons (so more lines) and holds back a team that loses more. The shipped one aims at 7.7
+per 100 (the issue's bound is 8) with ``cancel_risk`` 10 over the next 2 s forecast each second: measured
+(bench/dialer.py, 5 seeds x 2 scenarios) 86.6-86.8 / 81.9 / 76.5-76.7 % occupancy with 50 / 20 / 10 agents for
+6.9-7.7 lost per 100 (aiming at 7.3: 86.6-86.7 / 81.6-81.9 / 76.4-76.6 % for 6.5-7.4; a fixed 10x: a 3.21 % hour
+with 10 agents), against 86.5 / 81.6-81.8 / 75.9-76.4 % for 5.6-7.7 at a fixed 16x over 3 s; giving
+lines up at a fixed 12x or 8x gave 86.7 / 87.0 % with 50 agents (2 seeds) but 9.7-10.9 lost with 20.
+
+Lines that free agents hold are never given up. With cancelling on, a new line's answers after ``min_ring`` can be
+shed once supply turns out short, so only ``late_weight`` of their risk counts when dialling, and ``max_risk`` may
+exceed 1. A controller that cancels never learns the cancelled line's fate: it records in its estimators what the
+model expects of it (:func:`unseen_outcome`, :meth:`DelayEstimator.record_unseen`); left out, the answer rate would
+lean high and the delays early (only late answers are ever cut short), and the pacer would dial too little.
 
 The estimators feed the model and fade old data with a half-life, so the pacer follows drifting answer rates; their
 Beta / pseudo-count priors make the first minutes conservative (a high answer rate, long talk times) and fade like the
@@ -121,6 +136,7 @@ __all__ = [  # the models and the ledger are re-exported: callers import the pac
     "TalkTimeEstimator",
     "abandon_allowance",
     "abandon_probability",
+    "cancel_threshold",
     "cautious_input",
     "lines_to_cancel",
     "lines_to_dial",
@@ -152,6 +168,10 @@ class PacingPolicy:
     late_weight: float = 1.0  # share of a new line's risk counted for answers after min_ring (it may be cancelled)
     cancel_horizon: float = 3.0  # seconds ahead in which a ringing line's answers count when deciding to hang it up
     rate_deviations: float = 0.5  # dial for a person rate this many of its posterior deviations above its mean
+    cancel_step: int = 0  # seconds between the forecast's points when giving lines up (0: forecast_step)
+    lost_target: float = math.inf  # people lost per person answered that giving lines up aims at (inf: no feedback)
+    lost_gain: float = 4.0  # the threshold is cancel_risk x (lost share / lost_target) ** lost_gain ...
+    lost_range: float = 4.0  # ... within a factor lost_range of cancel_risk either way
 
     def __post_init__(self) -> None:
         if self.ring_timeout < MIN_RING_SECONDS:
@@ -168,14 +188,19 @@ class PacingPolicy:
             raise ValueError("cancel_horizon must be a positive number of seconds")
         if self.reserve_deviations < 0.0 or self.rate_deviations < 0.0:
             raise ValueError("reserve_deviations and rate_deviations must be non-negative")
+        if self.cancel_step < 0:
+            raise ValueError("cancel_step must be a whole number of seconds (0: forecast_step)")
+        if self.lost_target <= 0.0 or self.lost_gain < 0.0 or self.lost_range < 1.0:
+            raise ValueError("lost_target must be positive, lost_gain non-negative and lost_range at least 1")
 
     @classmethod
     def cancelling(cls, ring_timeout: float, min_ring: float = MIN_RING_SECONDS) -> PacingPolicy:
         """The cancelling pacer the controller runs and bench/dialer.py measures: a steady allowance of 0.65x the
         limit per new line, counting none of its risk after ``min_ring``, sliding to the floor only once less than
         30 % of the budget is left beyond a reserve of one Poisson deviation (see the module docstring); hang up a
-        line past ``min_ring`` while going removes more than 16x the allowance in abandon risk over the next 3 s per
-        person lost (0.31 at 3 % and the full allowance)."""
+        line past ``min_ring`` while going removes more than 10x the allowance in abandon risk over the next 2 s
+        (forecast each second) per person lost (0.195 at 3 % and the full allowance), that 10x slid by the people
+        lost so far against 7.7 per 100 answered (``(share / 0.077) ** 4``, between 2.5x and 40x)."""
         return cls(
             ring_timeout=ring_timeout,
             min_ring=min_ring,
@@ -183,8 +208,11 @@ class PacingPolicy:
             taper=0.3,
             reserve_abandons=0.0,
             reserve_deviations=1.0,
-            cancel_risk=16.0,
+            cancel_risk=10.0,
             late_weight=0.0,
+            cancel_horizon=2.0,
+            cancel_step=1,
+            lost_target=0.077,
         )
 
 
@@ -207,6 +235,8 @@ class PacerInput:
     detecting: int = 0  # answered lines that answering-machine detection is still classifying: person or machine?
     person_rate_spread: float = 0.0  # posterior deviation of person_rate; 0: person_rate is taken as it is
     detecting_person_share: float | None = None  # P(a line being classified is a person); None: p / (p + m)
+    lost_share: float | None = None  # people the lines hung up would have brought per person answered (the ledger's
+    # window, AbandonLedger.lost_share); None: not known (too few answers yet), the threshold stays cancel_risk
 
     def __post_init__(self) -> None:
         if not (0.0 <= self.person_rate <= 1.0 and 0.0 <= self.machine_rate <= 1.0 - self.person_rate):
@@ -215,6 +245,8 @@ class PacerInput:
             raise ValueError("person_rate_spread must be non-negative")
         if self.detecting_person_share is not None and not 0.0 <= self.detecting_person_share <= 1.0:
             raise ValueError("detecting_person_share must be a share in [0, 1]")
+        if self.lost_share is not None and self.lost_share < 0.0:
+            raise ValueError("lost_share must be non-negative")
 
 
 def unseen_outcome(
@@ -294,16 +326,20 @@ def lines_to_cancel(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> t
 
     Only lines dialled at least ``policy.min_ring`` ago (and not yet at the ring timeout) may go. A line's *yield* is
     the abandon risk its going removes within ``cancel_horizon`` seconds (a person answering it then with no agent
-    free), per person it loses (the chance a person answers it before the ring timeout). The line of highest yield
-    goes while that yield exceeds ``cancel_risk x`` the allowance (at least ``min_risk x limit``), and the forecast
-    loses its answers; the lines that free agents hold are never given up.
+    free), per person it loses (the chance a person answers it before the ring timeout), forecast every
+    ``cancel_step`` seconds (``forecast_step`` if 0). The line of highest yield goes while that yield exceeds the
+    threshold (:func:`cancel_threshold`: ``cancel_risk``, slid by the share of people lost so far) times the
+    allowance (at least ``min_risk x limit``), and the forecast loses its answers; the lines that free agents hold are
+    never given up.
     """
     inp = cautious_input(inp, policy)
     if policy.cancel_risk == math.inf or inp.person_rate <= 0.0:
         return ()
+    if policy.cancel_step:
+        policy = replace(policy, forecast_step=policy.cancel_step)
     delay, step = inp.answer_delay, policy.forecast_step
-    ahead = range(step, delay.seconds + step, step)
-    near = sum(t <= max(step, policy.cancel_horizon) for t in ahead)  # points ahead at which a going line counts
+    near = sum(t <= max(step, policy.cancel_horizon) for t in range(step, delay.seconds + step, step))
+    ahead = range(step, step * (near + 1), step)  # the points ahead at which a going line counts
     ring_limit = int(policy.ring_timeout)
     p, m = inp.person_rate, inp.machine_rate
     by_age: dict[int, list[int]] = {}  # whole seconds rung -> indices of such lines, the longest rung first
@@ -321,13 +357,13 @@ def lines_to_cancel(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> t
         answers[age] = [p * share / unresolved for share in _answer_share(delay, ring_limit, ahead, age)]
         persons[age], _ = unseen_outcome(p, m, delay, age, policy.ring_timeout)
     allowance = max(abandon_allowance(inp.budget, policy), policy.min_risk * inp.budget.limit)
-    threshold = policy.cancel_risk * allowance
-    forecast = _Forecast.of(inp, policy)
+    threshold = cancel_threshold(inp, policy) * allowance
+    forecast = _Forecast.of(inp, policy, near)
     margin, variance = list(forecast.margin_mean), list(forecast.margin_variance)
     cancelled: list[int] = []
     while len(cancelled) < most:
         yields = {
-            age: _abandon_risk(margin[:near], variance[:near], answers[age][:near]) / persons[age]
+            age: _abandon_risk(margin, variance, answers[age]) / persons[age]
             for age, lines in by_age.items()
             if lines and persons[age] > 0.0
         }
@@ -341,6 +377,17 @@ def lines_to_cancel(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> t
             margin[k] += q
             variance[k] = max(0.0, variance[k] - q * (1.0 - q))
     return tuple(sorted(cancelled))
+
+
+def cancel_threshold(inp: PacerInput, policy: PacingPolicy = PacingPolicy()) -> float:
+    """The yield a line must exceed to go, per unit of allowance: ``cancel_risk`` slid by the people lost so far,
+    ``(lost_share / lost_target) ** lost_gain`` within a factor ``lost_range`` either way (see the module docstring);
+    ``cancel_risk`` itself with no target or no share known."""
+    if policy.lost_target == math.inf or inp.lost_share is None:
+        return policy.cancel_risk
+    ratio = inp.lost_share / policy.lost_target
+    factor = min(policy.lost_range, max(1.0 / policy.lost_range, math.pow(ratio, policy.lost_gain)))
+    return policy.cancel_risk * factor
 
 
 def _abandon_risk(margin: list[float], variance: list[float], answered_by: list[float]) -> float:
@@ -430,10 +477,13 @@ class _Forecast:
     answer_weight: tuple[float, ...]  # P(a new line's answer delay falls in the step ending at t)
 
     @classmethod
-    def of(cls, inp: PacerInput, policy: PacingPolicy) -> _Forecast:
+    def of(cls, inp: PacerInput, policy: PacingPolicy, points: int | None = None) -> _Forecast:
+        """The forecast at every ``forecast_step`` up to the longest delay, or at its first ``points`` only."""
         delay = inp.answer_delay
         step = policy.forecast_step
         ahead = range(step, delay.seconds + step, step)  # the last point covers the longest delay
+        if points is not None:
+            ahead = ahead[:points]
         p, m = inp.person_rate, inp.machine_rate
         means: list[list[float]] = []
         variances: list[list[float]] = []

@@ -162,6 +162,7 @@ class PacingLoop:
             # Its outcome is never seen: the estimators take what it would have been, as the model expects.
             would_person, would_machine = unseen_outcome(person, machine, estimates.delay_now, rang,
                                                          policy.ring_timeout)
+            campaign.record_given_up(now, would_person)
             estimates.person = estimates.person.record(now, would_person)
             estimates.machine = estimates.machine.record(now, would_machine)
             estimates.delay = estimates.delay.record_unseen(now, rang, would_person + would_machine)
@@ -193,6 +194,7 @@ class PacingLoop:
             talk_time=estimates.talk_now,
             wrap_up_seconds=float(self.state.config.queues[config.queue].wrap_up_s),
             budget=campaign.ledger.pacing_budget(now),
+            lost_share=campaign.ledger.lost_share(now),
             inbound_waiting=supply.held_by_inbound,
             detecting=detecting,
         )

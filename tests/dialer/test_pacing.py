@@ -27,6 +27,7 @@ from ccswitch.dialer import (
 from ccswitch.dialer.pacing import (
     MIN_RING_SECONDS,
     PacingDecision,
+    cancel_threshold,
     cautious_input,
     lines_to_cancel,
     pace,
@@ -342,15 +343,17 @@ def test_delay_weights_must_be_usable() -> None:
 
 @pytest.mark.parametrize("changes", [{"min_ring": 14.0}, {"min_ring": 31.0}, {"late_weight": 1.5},
                                      {"cancel_risk": -1.0}, {"cancel_horizon": 0.0}, {"reserve_deviations": -1.0},
-                                     {"rate_deviations": -0.5}])
+                                     {"rate_deviations": -0.5}, {"cancel_step": -1}, {"lost_target": 0.0},
+                                     {"lost_gain": -1.0}, {"lost_range": 0.5}])
 def test_cancelling_knobs_are_checked(changes: dict[str, float]) -> None:
-    with pytest.raises(ValueError, match=r"min_ring|cancel_risk|cancel_horizon|reserve_deviations|rate_deviations"):
+    with pytest.raises(ValueError, match=r"min_ring|cancel_risk|cancel_horizon|_deviations|cancel_step|lost_"):
         PacingPolicy(ring_timeout=30.0, **changes)
 
 
 @pytest.mark.parametrize(("changes", "problem"), [({"person_rate_spread": -0.01}, "person_rate_spread"),
                                                   ({"detecting_person_share": 1.2}, "detecting_person_share"),
-                                                  ({"detecting_person_share": -0.1}, "detecting_person_share")])
+                                                  ({"detecting_person_share": -0.1}, "detecting_person_share"),
+                                                  ({"lost_share": -0.01}, "lost_share")])
 def test_the_rates_uncertainty_and_the_detection_share_are_checked(changes: dict[str, float], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         observe(**changes)
@@ -521,6 +524,76 @@ def test_given_two_lines_and_no_agent_then_the_one_least_likely_to_reach_a_perso
     assert lines_to_cancel(inp, PacingPolicy(cancel_risk=5.0)) == (0, 1)
 
 
+def test_given_a_shortage_within_the_horizon_but_not_at_the_next_point_then_a_finer_cancel_step_sees_it() -> None:
+    # The only agent leaves wrap-up in 4.5 s: free for answers from 2.5 s on (2 s of grace). The 16 s line is
+    # answered within 2 s with 0.5 * 2/25 / u and ever with 0.5 * 14/25 / u: a yield of 2/14 = 0.143 (above 4 x 3 %)
+    # counted each second; forecast every 3 s, the first point (3 s) already has the agent, and nothing goes.
+    inp = lone(agents_free=0, wrap_up_left=(4.5,), ringing_for=(16.0,), **HALF_5_30)
+    coarse = PacingPolicy(cancel_risk=4.0, cancel_horizon=2.0)
+    assert lines_to_cancel(inp, coarse) == ()
+    assert lines_to_cancel(inp, replace(coarse, cancel_step=1)) == (0,)
+    assert lines_to_cancel(inp, replace(coarse, cancel_step=1, cancel_risk=5.0)) == ()
+
+
+# -- the threshold slides with the people lost so far --------------------------------------------------------------
+
+LOST_FEEDBACK = PacingPolicy(cancel_risk=10.0, lost_target=0.07, lost_gain=4.0, lost_range=4.0)
+
+
+@pytest.mark.parametrize(("lost_share", "threshold"), [(None, 10.0), (0.07, 10.0), (0.07 * 1.1, 10.0 * 1.1**4),
+                                                      (0.07 * 0.9, 10.0 * 0.9**4), (0.5, 40.0), (0.0, 2.5)])
+def test_the_cancel_threshold_slides_with_the_share_of_people_lost(lost_share: float | None, threshold: float) -> None:
+    assert cancel_threshold(observe(lost_share=lost_share), LOST_FEEDBACK) == pytest.approx(threshold)
+    assert cancel_threshold(observe(lost_share=lost_share), replace(LOST_FEEDBACK, lost_target=math.inf)) == 10.0
+
+
+def test_given_few_people_lost_then_a_line_goes_that_would_ring_on_at_the_target() -> None:
+    # the 16 s line yields 3/14 = 0.2143 abandons avoided per person lost (see above); at 3 % the fixed threshold
+    # is 10 x 0.03 = 0.3: it rings on; having lost half the target's share, the threshold is 10 x 0.5^4 x 0.03
+    inp = lone(agents_free=0, ringing_for=(16.0,), **HALF_5_30)
+    assert lines_to_cancel(replace(inp, lost_share=0.07), LOST_FEEDBACK) == ()
+    assert lines_to_cancel(replace(inp, lost_share=0.035), LOST_FEEDBACK) == (0,)
+    assert lines_to_cancel(replace(inp, lost_share=None), LOST_FEEDBACK) == ()
+
+
+def test_ledger_counts_the_people_lost_per_person_answered_over_its_window() -> None:
+    ledger = AbandonLedger(window_seconds=3600.0, limit=0.03)
+    for second in range(99):
+        ledger.record(float(second), answered_person=True, abandoned=False)
+    ledger.record_given_up(50.0, 0.25)
+    ledger.record_given_up(200.0, 0.5)
+    assert ledger.lost_share(200.0) is None  # 99 answers: too few to judge
+    ledger.record(200.0, answered_person=True, abandoned=True)
+    assert ledger.lost_share(200.0) == pytest.approx(0.75 / 100)
+    assert ledger.lost_share(3650.0) is None  # the first 51 answers and the first line left the window
+    for second in range(3651, 3751):
+        ledger.record(float(second), answered_person=True, abandoned=False)
+    assert ledger.lost_share(3799.0) == pytest.approx(0.5 / 101)  # the answer at 200 s and the 100 since
+    assert ledger.lost_share(3800.0) == 0.0  # the line hung up at 200 s left the window with that answer
+
+
+def test_a_ledger_rebuilt_from_stored_answers_counts_the_share_lost_from_then() -> None:
+    # the hung-up lines are not stored: 500 answers read back had none counted against them
+    ledger = AbandonLedger()
+    for second in range(500):
+        ledger.record(float(second), answered_person=True, abandoned=False)
+    ledger.count_lost_from(499.0)
+    ledger.record_given_up(600.0, 0.2)
+    for second in range(600, 700):
+        ledger.record(float(second), answered_person=True, abandoned=False)
+    assert ledger.lost_share(700.0) == pytest.approx(0.2 / 100)  # not 0.2 / 600
+    assert ledger.budget(700.0).answered == 600  # the abandon budget keeps them all
+
+
+def test_ledger_refuses_given_up_lines_out_of_order() -> None:
+    ledger = AbandonLedger()
+    ledger.record_given_up(10.0, 0.2)
+    with pytest.raises(ValueError, match="time order"):
+        ledger.record_given_up(9.0, 0.2)
+    with pytest.raises(ValueError, match="non-negative"):
+        ledger.record_given_up(11.0, -0.1)
+
+
 def test_a_line_whose_answers_fall_after_the_horizon_is_left_to_ring() -> None:
     # answers come 25-30 s after dialling; at 16 s none falls within the next 3 s: nothing to gain by hanging up yet
     inp = lone(agents_free=0, ringing_for=(16.0,), person_rate=0.5, machine_rate=0.0,
@@ -591,7 +664,7 @@ def test_the_pacers_interface_is_pinned() -> None:
         ("agents_free", MISSING), ("talking_for", MISSING), ("wrap_up_left", MISSING), ("ringing_for", MISSING),
         ("person_rate", MISSING), ("machine_rate", MISSING), ("answer_delay", MISSING), ("talk_time", MISSING),
         ("wrap_up_seconds", MISSING), ("budget", MISSING), ("inbound_waiting", 0), ("inbound_per_second", 0.0),
-        ("detecting", 0), ("person_rate_spread", 0.0), ("detecting_person_share", None),
+        ("detecting", 0), ("person_rate_spread", 0.0), ("detecting_person_share", None), ("lost_share", None),
     ]
     assert [f.name for f in fields(PacingDecision)] == ["cancel", "dial"]
     assert [f.name for f in fields(AbandonBudget)] == ["limit", "answered", "abandoned"]

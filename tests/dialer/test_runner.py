@@ -714,8 +714,15 @@ def test_predictive_hangs_up_lines_that_rang_the_minimum_when_no_agent_will_be_f
     faded = person_before.record(MONDAY_10AM + 22, 0.0, weight=0.0)  # the prior's pseudo-dials, faded until then
     assert (estimates.person.trials, estimates.person.hits) == pytest.approx(
         (faded.trials + 4.0, faded.hits + 4 * would_person))
-    budget = rig.dialer.campaigns["promo-nov"].ledger.budget(MONDAY_10AM + 23)
+    ledger = rig.dialer.campaigns["promo-nov"].ledger
+    budget = ledger.budget(MONDAY_10AM + 23)
     assert (budget.answered, budget.abandoned) == (1, 1)
+    # and the people they would have brought went into the ledger: the pacer's share of people lost, once it has
+    # answers enough to judge (100)
+    assert ledger.lost_share(MONDAY_10AM + 23) is None
+    for _ in range(99):
+        ledger.record(MONDAY_10AM + 23, answered_person=True, abandoned=False)
+    assert ledger.lost_share(MONDAY_10AM + 23) == pytest.approx(4 * would_person / 100)
 
 
 def test_a_paused_predictive_campaign_still_hangs_up_its_lines_no_agent_will_be_free_for(config: Config) -> None:
