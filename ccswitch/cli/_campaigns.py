@@ -33,7 +33,7 @@ def _campaign_lines(status: dict[str, Any], tz: tzinfo) -> list[str]:
         f"leads      {leads}",
         f"lines      {status['lines_in_flight']} in flight ({lines})",
         f"dialled    {status['dialled']} in the window: answered by a person {_percent(status['answer_ratio'])}, "
-        f"machine {_percent(status['machine_ratio'])}",
+        f"machine {_percent(status['machine_ratio'])}; people lost to lines given up {_percent(status['lost_ratio'])}",
         f"abandoned  {abandon['abandoned']} of {abandon['answered']} answered = {_percent(abandon['ratio'])} "
         f"(limit {_percent(abandon['limit'])} over {window_h:g}h, {abandon['remaining']:g} left)",
         *imported,

@@ -223,6 +223,7 @@ class Dialer:
             dialled=dialled,
             answer_ratio=persons / dialled if dialled else None,
             machine_ratio=window[DialOutcome.MACHINE] / dialled if dialled else None,
+            lost_ratio=campaign.ledger.lost_share(now),
             abandon=campaign.ledger.budget(now),
             abandon_window_s=campaign.config.abandon_window_s,
             outcomes={outcome.value: campaign.totals.get(outcome, 0) for outcome in DialOutcome},

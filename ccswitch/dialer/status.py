@@ -54,6 +54,7 @@ class CampaignStatus:
     dialled: int  # outcomes over the abandon window
     answer_ratio: float | None  # person answered (connected or abandoned) / dialled, over the window
     machine_ratio: float | None
+    lost_ratio: float | None  # people the lines given up would have brought / person answered (None: too few yet)
     abandon: AbandonBudget  # over the window, against the limit
     abandon_window_s: int
     outcomes: Mapping[str, int]  # DialOutcome value -> count since this controller started

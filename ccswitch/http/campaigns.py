@@ -22,7 +22,7 @@ def campaign_view(status: CampaignStatus) -> dict[str, object]:
         "name": status.name, "mode": status.mode, "queue": status.queue, "state": status.state,
         "since": status.since, "leads": dict(status.leads), "lines": dict(status.lines),
         "lines_in_flight": status.lines_in_flight, "dialled": status.dialled,
-        "answer_ratio": status.answer_ratio, "machine_ratio": status.machine_ratio,
+        "answer_ratio": status.answer_ratio, "machine_ratio": status.machine_ratio, "lost_ratio": status.lost_ratio,
         "abandon": {"answered": budget.answered, "abandoned": budget.abandoned,
                     "ratio": budget.rate if budget.answered else None, "limit": budget.limit,
                     "window_s": status.abandon_window_s, "remaining": round(budget.remaining, 3)},

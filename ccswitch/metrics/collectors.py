@@ -242,6 +242,9 @@ class DialerCollector:
                                    "abandoned) / calls dialled, over the campaign's abandon window.", labels=labels)
         machine = GaugeMetricFamily("ccswitch_dialer_machine_ratio", "Calls answered by a machine / calls dialled, "
                                     "over the campaign's abandon window.", labels=labels)
+        lost = GaugeMetricFamily("ccswitch_dialer_lost_ratio", "People the lines the pacer hung up unanswered would "
+                                 "have brought / person-answered calls, over the campaign's abandon window (absent "
+                                 "before 100 answers).", labels=labels)
         abandon = GaugeMetricFamily("ccswitch_dialer_abandon_ratio", "Abandoned / person-answered calls over the "
                                     "campaign's abandon window (the regulator's rate).", labels=labels)
         limit = GaugeMetricFamily("ccswitch_dialer_abandon_limit_ratio", "The campaign's abandon-rate limit.",
@@ -259,6 +262,8 @@ class DialerCollector:
                 answer.add_metric([name], status.answer_ratio)
             if status.machine_ratio is not None:
                 machine.add_metric([name], status.machine_ratio)
+            if status.lost_ratio is not None:
+                lost.add_metric([name], status.lost_ratio)
             abandon.add_metric([name], status.abandon.rate)
             limit.add_metric([name], status.abandon.limit)
             for run_state in (*(s.value for s in RunState), "not_loaded"):
@@ -268,4 +273,4 @@ class DialerCollector:
                                       labels=["node", "application"])
         for (node, application), count in sorted(self.dialer.applications_missing.items()):
             missing.add_metric([node, application], count)
-        yield from (lines, calls, answer, machine, abandon, limit, state, missing)
+        yield from (lines, calls, answer, machine, lost, abandon, limit, state, missing)

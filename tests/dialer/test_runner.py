@@ -723,6 +723,7 @@ def test_predictive_hangs_up_lines_that_rang_the_minimum_when_no_agent_will_be_f
     for _ in range(99):
         ledger.record(MONDAY_10AM + 23, answered_person=True, abandoned=False)
     assert ledger.lost_share(MONDAY_10AM + 23) == pytest.approx(4 * would_person / 100)
+    assert rig.dialer.status("promo-nov", MONDAY_10AM + 23).lost_ratio == pytest.approx(4 * would_person / 100)
 
 
 def test_a_paused_predictive_campaign_still_hangs_up_its_lines_no_agent_will_be_free_for(config: Config) -> None:
@@ -1037,6 +1038,7 @@ def test_the_metrics_show_lines_outcomes_ratios_over_the_window_and_the_limit(ri
 
     assert (value("ccswitch_dialer_lines_in_flight"), value("ccswitch_dialer_abandon_ratio")) == (0, 0)
     assert value("ccswitch_dialer_answer_ratio") is None  # nothing dialled yet
+    assert value("ccswitch_dialer_lost_ratio") is None  # no share of people lost before 100 answers
     assert value("ccswitch_dialer_campaign_state", state="not_loaded") == 1
     originate = rig.dial_one()
     assert value("ccswitch_dialer_lines_in_flight") == 1

@@ -108,7 +108,9 @@ def test_every_metric_the_dashboard_and_the_alerts_query_is_in_the_controllers_o
     assert len(queried) >= 15
     # Served once an agent takes a text channel (tests/metrics/test_channels.py); these agents take calls only.
     text_only = {f"ccswitch_queue_first_response_seconds_{part}" for part in ("bucket", "sum", "count")}
-    assert queried - text_only <= served, f"queried but not served: {sorted(queried - text_only - served)}"
+    # Served once a predictive campaign has 100 person answers to judge its share by (tests/dialer/test_runner.py).
+    later = text_only | {"ccswitch_dialer_lost_ratio"}
+    assert queried - later <= served, f"queried but not served: {sorted(queried - later - served)}"
 
 
 def test_the_dashboard_is_importable_as_is_with_the_datasource_as_a_variable() -> None:
