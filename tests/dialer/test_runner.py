@@ -724,6 +724,10 @@ def test_predictive_hangs_up_lines_that_rang_the_minimum_when_no_agent_will_be_f
         ledger.record(MONDAY_10AM + 23, answered_person=True, abandoned=False)
     assert ledger.lost_share(MONDAY_10AM + 23) == pytest.approx(4 * would_person / 100)
     assert rig.dialer.status("promo-nov", MONDAY_10AM + 23).lost_ratio == pytest.approx(4 * would_person / 100)
+    registry = CollectorRegistry()
+    registry.register(DialerCollector(rig.dialer, lambda: MONDAY_10AM + 23))
+    assert registry.get_sample_value("ccswitch_dialer_lost_ratio", {"campaign": "promo-nov"}) == pytest.approx(
+        4 * would_person / 100)
 
 
 def test_a_paused_predictive_campaign_still_hangs_up_its_lines_no_agent_will_be_free_for(config: Config) -> None:
