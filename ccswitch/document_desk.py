@@ -159,9 +159,9 @@ class DocumentDesk:
         call = controller.engine.calls.get(call_uuid)
         if call is None:
             raise DocumentRefused(f"call {call_uuid} has ended")
-        token = secrets.token_urlsafe(24)
+        token, expires_at = secrets.token_urlsafe(24), now + settings.link_ttl_s
         link = f"{settings.public_url}/files/{token}"
-        self._links.put(token, Link(path, attachment, now + settings.link_ttl_s), now)
+        self._links.put(token, Link(path, attachment, expires_at), now)
         command = commands.chat(settings.sender, to, caller_text(text, link))
         try:
             outcome = chat_outcome(controller.connections[call.node].bgapi(command).get(CHAT_TIMEOUT_S))
@@ -177,5 +177,4 @@ class DocumentDesk:
         else:
             self._links.delete(token)
             log.warning("call %s: document %s not sent to %s: %s", call_uuid, attachment.name, to, outcome.reason)
-        return DocumentSent(call_uuid, to, attachment.name, link if outcome.sent else "",
-                            now + settings.link_ttl_s, outcome)
+        return DocumentSent(call_uuid, to, attachment.name, link if outcome.sent else "", expires_at, outcome)

@@ -70,9 +70,7 @@ def _uploaded_file(api: ApiRequest, call: str, max_bytes: int) -> tuple[Path, At
     assert folder is not None  # the desk's target() refused a configuration without one
     store = AttachmentStore(folder, max_bytes)
     attachment = gevent.get_hub().threadpool.apply(store.save, (call, name, data))
-    found = store.open(call, attachment.id)
-    assert found is not None  # just kept
-    return found[1], attachment
+    return store.path(call, attachment.id), attachment
 
 
 def _library_file(api: ApiRequest, document: str) -> tuple[Path, Attachment]:

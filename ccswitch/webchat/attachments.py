@@ -102,7 +102,7 @@ class AttachmentStore:
         id that is not one of ours included)."""
         if not (is_safe_id(conversation) and is_safe_id(attachment_id)):
             return None
-        path = self.folder / conversation / attachment_id
+        path = self.path(conversation, attachment_id)
         try:
             description = json.loads(path.with_name(f"{attachment_id}.json").read_bytes())
         except FileNotFoundError:
@@ -110,6 +110,10 @@ class AttachmentStore:
         if not path.is_file():
             return None
         return Attachment(attachment_id, description["name"], description["media_type"], description["size"]), path
+
+    def path(self, conversation: str, attachment_id: str) -> Path:
+        """Where the bytes of ``conversation``'s attachment ``attachment_id`` are kept (the ids as ``save`` gives)."""
+        return self._folder_of(conversation) / attachment_id
 
     def _folder_of(self, conversation: str) -> Path:
         if not is_safe_id(conversation):
