@@ -10,12 +10,13 @@ import gevent
 from flask import Response, request, send_file
 
 from ccswitch.chat.messages import Attachment
+from ccswitch.documents import MAX_WORDS_CHARS
 from ccswitch.http.errors import BadRequest, BodyTooLarge, NotFound, UnsupportedMediaType, json_response
 from ccswitch.http.request import MAX_NAME, ApiRequest
 from ccswitch.http.webchat import read_upload
 from ccswitch.webchat.attachments import AttachmentRefused, AttachmentStore, clean_name, sniff
 
-MAX_TEXT = 200
+MAX_TEXT = MAX_WORDS_CHARS  # what the caller's message keeps of the agent's words
 _FORM_OVERHEAD = 64 * 1024  # the multipart framing and the text fields
 
 

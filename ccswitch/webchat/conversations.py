@@ -67,10 +67,11 @@ class OpenConversations:
                attachment: Attachment | None = None) -> Message:
         message = self._log.append(conversation.record.id, sender, author, text, self._now(), attachment)
         conversation.last_at = message.at
-        conversation.feed.publish("message", self._view(message))
+        view = self._view(message)
+        conversation.feed.publish("message", view)
         agent = self._agent_of(conversation.record.id)
         if agent is not None:
-            self.agent_feed(agent).publish("message", {"id": conversation.record.id, **self._view(message)})
+            self.agent_feed(agent).publish("message", {"id": conversation.record.id, **view})
         return message
 
     def finish(self, conversation: Conversation, outcome: str, disposition: str | None = None) -> None:
