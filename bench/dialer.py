@@ -48,18 +48,14 @@ from typing import Any
 
 from ccswitch.dialer import (
     AbandonLedger,
-    DelayDistribution,
-    DelayEstimator,
     LogNormal,
     PacerInput,
     PacingPolicy,
-    RateEstimator,
-    TalkTimeEstimator,
     lines_to_dial,
     pace,
     progressive_lines,
-    unseen_outcome,
 )
+from ccswitch.dialer.figures import Estimates
 
 HOURS = 8
 DAY = HOURS * 3600.0
@@ -74,7 +70,6 @@ LIMIT = 0.03
 OCCUPANCY_TARGETS = {50: 0.87, 20: 0.82, 10: 0.75}  # by agents: the mean over a scenario's seeds
 LOST_TARGET = 0.08  # people lost per person reached
 RATIO_LEVEL = 2.5
-ESTIMATE_REFRESH = 300.0  # seconds between fresh talk-time / delay snapshots (the pacer caches per snapshot)
 MODES = ("progressive", "predictive", "ratio-2.5")
 SCENARIOS: dict[str, Callable[[float], float]] = {
     "flat 25%": lambda now: 0.25,
@@ -104,31 +99,11 @@ class Result:
     lost: int = 0  # cancelled lines a person would have answered
 
 
-class Estimates:
-    """The predictive mode's view of the campaign: estimators updated as outcomes arrive."""
-
-    def __init__(self) -> None:  # the controller's priors (figures.Estimates), with a longer talk time
-        self.person = RateEstimator.fading(prior_rate=0.5, prior_weight=50.0, now=0.0)
-        self.machine = RateEstimator.fading(prior_rate=0.2, prior_weight=50.0, now=0.0)
-        self.detection = RateEstimator.fading(prior_rate=0.5, prior_weight=10.0, now=0.0)
-        self.delay = DelayEstimator.fading(prior=DelayDistribution.uniform(0, 30), prior_weight=20.0, now=0.0)
-        self.talk = TalkTimeEstimator.fading(prior=LogNormal.from_mean(240.0, 0.8), prior_weight=30.0, now=0.0)
-        self.delay_snapshot = self.delay.distribution(0.0)
-        self.talk_snapshot = self.talk.distribution(0.0)
-        self.refreshed_at = 0.0
-
-    def refresh(self, now: float) -> None:
-        if now - self.refreshed_at >= ESTIMATE_REFRESH:
-            self.delay_snapshot = self.delay.distribution(now)
-            self.talk_snapshot = self.talk.distribution(now)
-            self.refreshed_at = now
-
-
 def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPolicy = POLICY) -> Result:
     rng = random.Random(f"{scenario}/{agents}/{seed}")  # the same callers for every mode
     answer_rate = SCENARIOS[scenario]
     ledger = AbandonLedger(limit=LIMIT)  # the shipped default window (24 h, Ofcom's)
-    estimates = Estimates()
+    estimates = Estimates.new(int(POLICY.ring_timeout), now=0.0)  # the controller's, for a campaign ringing 30 s
     events: list[tuple[float, int, int, int]] = []  # (time, seq, kind, id)
     seq = itertools.count()
     ids = itertools.count()
@@ -169,18 +144,13 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
 
     def observe(now: float) -> PacerInput:
         estimates.refresh(now)
-        return PacerInput(
+        return estimates.pacer_input(
+            now,
             agents_free=free,
             talking_for=tuple(now - start for start in talking.values()),
             wrap_up_left=tuple(end - now for end in wrapping.values()),
             ringing_for=tuple(now - start for start in ringing.values()),
             detecting=len(detecting),
-            person_rate=estimates.person.mean(now),
-            person_rate_spread=estimates.person.spread(now),
-            machine_rate=estimates.machine.mean(now),
-            detecting_person_share=estimates.detection.mean(now),
-            answer_delay=estimates.delay_snapshot,
-            talk_time=estimates.talk_snapshot,
             wrap_up_seconds=WRAP_UP,
             budget=ledger.pacing_budget(now),
             lost_share=ledger.lost_share(now),
@@ -196,20 +166,14 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
             return lines_to_dial(observe(now), pacer)
         decision = pace(observe(now), pacer)
         if decision.cancel:
+            # Hung up before anyone answered: no-answers. A future answer never happens; the estimators record what
+            # each would have been as the model expects, as the controller's do (see the module docstring).
             lines = list(ringing)  # in the order observe() listed them
-            person, machine = estimates.person.mean(now), estimates.machine.mean(now)
-            for index in decision.cancel:
-                # Hung up before anyone answered: a no-answer. Its future answer (if any) never happens; the
-                # estimators record what it would have been as the model expects (see the module docstring).
-                rang = now - ringing.pop(lines[index])
-                lost += fates.pop(lines[index]) == PERSON
-                would_person, would_machine = unseen_outcome(
-                    person, machine, estimates.delay_snapshot, rang, POLICY.ring_timeout
-                )
+            going = [lines[index] for index in decision.cancel]
+            persons = estimates.given_up(now, [now - ringing.pop(line) for line in going], POLICY.ring_timeout)
+            for line, would_person in zip(going, persons, strict=True):
+                lost += fates.pop(line) == PERSON
                 ledger.record_given_up(now, would_person)
-                estimates.person = estimates.person.record(now, would_person)
-                estimates.machine = estimates.machine.record(now, would_machine)
-                estimates.delay = estimates.delay.record_unseen(now, rang, would_person + would_machine)
             cancelled += len(decision.cancel)
         return decision.dial
 
@@ -222,15 +186,15 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
                     continue  # cancelled before this answer: nobody picks up a call that is no longer there
                 dialled = ringing.pop(key)
                 del fates[key]
-                estimates.person = estimates.person.record(now, kind == PERSON)
-                estimates.machine = estimates.machine.record(now, kind == MACHINE)
-                if kind != NO_ANSWER:
-                    estimates.delay = estimates.delay.record(now, now - dialled)
+                if kind == NO_ANSWER:
+                    estimates.unanswered(now)
+                else:
+                    estimates.answered(now, now - dialled)
                 if kind == MACHINE:  # the pacer sees a line being classified: a person or a machine, it cannot tell
                     detecting[key] = now
                     push(now + rng.uniform(DETECT_LOW, DETECT_HIGH), MACHINE_DROPPED, key)
                 elif kind == PERSON:
-                    estimates.detection = estimates.detection.record(now, True, weight=0.0)  # told apart at once
+                    estimates.classified(now, machine=False, detecting_s=0.0)  # a person is told apart at once
                     if free:
                         free -= 1
                         connect(now, key)
@@ -238,11 +202,11 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
                         waiting[key] = now
                         push(now + POLICY.grace, GRACE_END, key)
             elif kind == MACHINE_DROPPED:
-                estimates.detection = estimates.detection.record(now, False, weight=now - detecting.pop(key))
+                estimates.classified(now, machine=True, detecting_s=now - detecting.pop(key))
             elif kind == TALK_END:
                 talk_seconds += now - talking[key]
                 wrap_up_seconds += min(WRAP_UP, DAY - now)
-                estimates.talk = estimates.talk.record(now, now - talking.pop(key))
+                estimates.talked(now, now - talking.pop(key))
                 wrapping[key] = now + WRAP_UP
                 push(now + WRAP_UP, WRAP_END, key)
             elif kind == WRAP_END:

@@ -41,7 +41,7 @@ from ccswitch.dialer.campaign import next_leads, on_dial
 from ccswitch.dialer.campaign_state import CampaignState, DialerState, pacing_policy
 from ccswitch.dialer.leads import Lead, LeadState
 from ccswitch.dialer.lines import IN_FLIGHT, Line, LineEvent, LineState, move
-from ccswitch.dialer.pacing import PacerInput, lines_to_cancel, lines_to_dial, progressive_lines, unseen_outcome
+from ccswitch.dialer.pacing import PacerInput, lines_to_cancel, lines_to_dial, progressive_lines
 from ccswitch.effects import Hangup, Originate
 
 log = logging.getLogger(__name__)
@@ -151,21 +151,14 @@ class PacingLoop:
         supply = agent_supply(self.state.acd.agents, self._members(), self._waiting(), campaign.config.queue, now,
                               self._capacities())
         inp, ringing = self._pacer_input(campaign, supply, now)
-        estimates = campaign.estimates
-        person, machine = estimates.person.mean(now), estimates.machine.mean(now)
-        for index in lines_to_cancel(inp, policy):
-            line = ringing[index]
-            if line.campaign != campaign.config.name:
-                continue  # another campaign's line on the same queue: that campaign decides
-            rang = now - line.dialled_at
-            log.info("line %s (%s): rang %.0f s, no agent expected for it: hung up", line.uuid, line.phone, rang)
-            # Its outcome is never seen: the estimators take what it would have been, as the model expects.
-            would_person, would_machine = unseen_outcome(person, machine, estimates.delay_now, rang,
-                                                         policy.ring_timeout)
+        going = [ringing[index] for index in lines_to_cancel(inp, policy)
+                 if ringing[index].campaign == name]  # another campaign's line on the same queue: that one decides
+        # Their outcomes are never seen: the estimators take what each would have been, as the model expects.
+        persons = campaign.estimates.given_up(now, [now - line.dialled_at for line in going], policy.ring_timeout)
+        for line, would_person in zip(going, persons, strict=True):
+            log.info("line %s (%s): rang %.0f s, no agent expected for it: hung up", line.uuid, line.phone,
+                     now - line.dialled_at)
             campaign.record_given_up(now, would_person)
-            estimates.person = estimates.person.record(now, would_person)
-            estimates.machine = estimates.machine.record(now, would_machine)
-            estimates.delay = estimates.delay.record_unseen(now, rang, would_person + would_machine)
             cancelled = move(line, LineEvent.CANCELLED)
             assert cancelled is not None
             self.state.lines[line.uuid] = cancelled
@@ -179,24 +172,17 @@ class PacingLoop:
                       if self.state.campaigns[line.campaign].config.queue == config.queue]
         ringing = [line for line in same_queue if line.state is LineState.RINGING]
         detecting = sum(1 for line in same_queue if line.state is LineState.DETECTING)
-        estimates = campaign.estimates
-        person = estimates.person.mean(now)
-        inp = PacerInput(
+        inp = campaign.estimates.pacer_input(
+            now,
             agents_free=supply.free,
             talking_for=supply.talking_for,
             wrap_up_left=supply.wrap_up_left,
             ringing_for=tuple(now - line.dialled_at for line in ringing),
-            person_rate=person,
-            person_rate_spread=estimates.person.spread(now),
-            machine_rate=min(estimates.machine.mean(now), 1.0 - person),
-            detecting_person_share=estimates.detection.mean(now),
-            answer_delay=estimates.delay_now,
-            talk_time=estimates.talk_now,
+            detecting=detecting,
             wrap_up_seconds=float(self.state.config.queues[config.queue].wrap_up_s),
             budget=campaign.ledger.pacing_budget(now),
             lost_share=campaign.ledger.lost_share(now),
             inbound_waiting=supply.held_by_inbound,
-            detecting=detecting,
         )
         return inp, ringing
 
