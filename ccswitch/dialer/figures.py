@@ -119,7 +119,7 @@ class Estimates:
     def pacer_input(self, now: float, *, agents_free: int, talking_for: tuple[float, ...],
                     wrap_up_left: tuple[float, ...], ringing_for: tuple[float, ...], detecting: int,
                     wrap_up_seconds: float, budget: AbandonBudget, lost_share: float | None,
-                    inbound_waiting: int = 0) -> PacerInput:
+                    inbound_waiting: int = 0, inbound_per_second: float = 0.0) -> PacerInput:
         """The pacer's input: what the caller observes of agents and lines now, with these estimates."""
         person = self.person.mean(now)
         return PacerInput(
@@ -137,5 +137,6 @@ class Estimates:
             budget=budget,
             lost_share=lost_share,
             inbound_waiting=inbound_waiting,
+            inbound_per_second=inbound_per_second,
             detecting=detecting,
         )

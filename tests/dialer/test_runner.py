@@ -624,6 +624,43 @@ def test_agent_supply_counts_free_talking_wrap_up_and_the_free_agents_inbound_ca
     assert agent_supply(agents, members, {}, "sales", 100.0).held_by_inbound == 0
 
 
+def test_agent_supply_expects_the_share_of_each_queues_arrivals_its_serving_agents_are() -> None:
+    agents = {
+        "a": agent("a", AgentState.AVAILABLE),
+        "b": agent("b", AgentState.ON_CALL),
+        "e": agent("e", AgentState.ON_BREAK),  # takes nothing, in no queue's share
+        "f": agent("f", AgentState.AVAILABLE, queues=("support",)),
+        "h": agent("h", AgentState.LOGGED_OUT),
+    }
+    members = {"sales": ("a", "b", "e", "h"), "support": ("b", "f", "h"), "vip": ("h",)}
+    arriving = {"sales": 0.1, "support": 0.2, "vip": 5.0}  # vip: nobody logged in takes its calls
+    supply = agent_supply(agents, members, {}, "sales", 100.0, arriving=arriving)
+    assert supply.inbound_per_second == pytest.approx(0.1 + 0.2 / 2)  # all of sales', half of support's (b of b, f)
+    assert agent_supply(agents, members, {}, "sales", 100.0).inbound_per_second == 0.0
+
+
+def test_inbound_calls_joining_a_queue_become_the_arrival_rate_blended_pacing_counts(config: Config) -> None:
+    rig = rig_with(config)
+    rig.tick(MONDAY_10AM)  # watching from here
+    for second in range(1, 121):
+        if second % 10 == 0:  # a caller every 10 s chooses sales in the main menu
+            caller = f"caller-{second}"
+            rig.engine.handle("fs1", Parked(caller, True, "88005550556", f"7916{second:07d}", "Ivan"),
+                              MONDAY_10AM + second)
+            collect = [e for e in rig.effects.take() if isinstance(e, CollectDigits)][-1]
+            rig.engine.handle("fs1", AppCompleted(caller, "play_and_get_digits", collect.tag, "1", None),
+                              MONDAY_10AM + second)
+        rig.tick(MONDAY_10AM + second)
+    assert rig.engine.joined["sales"] == 12
+    arrivals = rig.dialer.inbound_arrivals(MONDAY_10AM + 120)
+    assert arrivals["sales"] == pytest.approx(0.1, rel=0.05) and arrivals["support"] == 0.0
+    # a campaign's own answered person waits in the queue too, but is no inbound arrival
+    rig.engine.handle("fs1", Parked("person-1", True, "88005550556", "79160000001", "Olga"), MONDAY_10AM + 121)
+    rig.engine.take_outbound("fs1", "person-1", "79160000001", "Olga", "sales", "promo-nov", 2.0,
+                             rig.config.queues["sales"].overflow, MONDAY_10AM + 121)
+    assert rig.engine.joined["sales"] == 12
+
+
 def test_an_agent_holding_a_chat_is_free_for_a_campaign_call_only_if_their_capacity_lets_a_call_in() -> None:
     chatting = agent("a", AgentState.AVAILABLE, texts=(HeldText("chat-1", Channel.CHAT, Phase.ACTIVE, 90.0),))
     beside_chats = AgentCapacity(total=4, costs={Channel.VOICE: 2, Channel.CHAT: 1}, offer_during={
