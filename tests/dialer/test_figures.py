@@ -1,10 +1,14 @@
 """The pacer's estimates of a campaign (``figures.Estimates``): what each line event records, and what the pacer is
-given. The controller and bench/dialer.py both feed the pacer through these, so the bench measures what runs."""
+given; and the inbound arrival rate blended pacing counts. The controller and bench/dialer.py both feed the pacer
+through these, so the bench measures what runs."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from ccswitch.dialer.estimators import ArrivalEstimator
 from ccswitch.dialer.figures import ESTIMATES_REFRESH_S, Estimates
 from ccswitch.dialer.pacing import AbandonBudget, unseen_outcome
 
@@ -79,3 +83,20 @@ def test_the_pacer_is_given_the_estimates_with_what_the_caller_observes() -> Non
     assert (inp.agents_free, inp.talking_for, inp.wrap_up_left, inp.ringing_for, inp.detecting) == (
         2, (30.0,), (4.0,), (16.0,), 1)
     assert (inp.budget, inp.lost_share, inp.inbound_waiting) == (budget, 0.05, 0)
+
+
+def test_arrivals_are_counted_against_the_time_watched_and_follow_a_change_within_a_few_half_lives() -> None:
+    rng = random.Random(3)
+    arrivals = ArrivalEstimator.starting(START, half_life=600.0)
+    assert arrivals.per_second(START) == 0.0  # nothing watched yet
+    assert arrivals.record(START + 60, 0).per_second(START + 60) == 0.0  # a quiet minute is a figure too
+    for second in range(1, 3601):  # 0.2 calls a second for an hour, recorded every second
+        arrivals = arrivals.record(START + second, sum(rng.random() < 0.05 for _ in range(4)))
+    assert arrivals.per_second(START + 3600) == pytest.approx(0.2, rel=0.1)
+    ticks = ArrivalEstimator.starting(START, half_life=600.0)  # the same rate told every 10 s: about the same figure
+    for second in range(10, 3601, 10):
+        ticks = ticks.record(START + second, 2)
+    assert ticks.per_second(START + 3600) == pytest.approx(0.2, rel=0.01)  # (counted at the tick, not through it)
+    for second in range(3601, 3601 + 1800):  # then none for half an hour (three half-lives)
+        arrivals = arrivals.record(START + second, 0)
+    assert arrivals.per_second(START + 5400) < 0.2 / 8 * 1.2
