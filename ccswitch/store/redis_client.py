@@ -26,6 +26,8 @@ reconnected (``READONLY`` from a demoted master, a dead socket, a closed one): `
 command is sent, once per change. The old master may have acknowledged writes the new one never got (Redis
 replicates asynchronously, and a master that ``SENTINEL FAILOVER`` demoted goes on taking writes until the
 sentinels convert it), so what was written there may be behind what this client's user knows: it is told first.
+Connections that were in use on the old master meanwhile (another greenlet's) do not go on there: redis-py's pool
+drops a connection released to it that is not on the master it names now.
 """
 
 from __future__ import annotations

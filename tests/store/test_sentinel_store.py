@@ -13,7 +13,7 @@ import pytest
 
 from ccswitch.acd import Agent, AgentState
 from ccswitch.acd import agents as agent_fsm
-from ccswitch.errors import StoreError
+from ccswitch.errors import StoreError, StoreUnavailable
 from ccswitch.store.redis_client import MasterAddress
 from ccswitch.store.redis_store import RedisStore
 from ccswitch.store.resilient import ResilientStore
@@ -127,5 +127,31 @@ def test_given_sentinel_failover_while_the_master_runs_then_what_the_old_master_
         assert stored_agents(cluster, new, "moved:") == expected == {"1001": ("available", 2), "1002": ("on_break", 3)}
         assert {agent.id: (agent.state, agent.version) for agent in agents} == {
             "1001": (AgentState.AVAILABLE, 2), "1002": (AgentState.ON_BREAK, 3)}
+    finally:
+        store.close()
+
+
+def test_given_a_connection_still_on_the_old_master_when_another_reaches_the_new_one_then_it_is_dropped_too(
+    own_sentinels: SentinelCluster,
+) -> None:
+    """Going on with the old master, it would write what is lost again, and its reconnection later would tell
+    nobody (the change was told once). redis-py's pool does it: this pins it down."""
+    cluster = own_sentinels
+    store = RedisStore(cluster.url, "dropped:")
+    try:
+        store.put_agent(agent_fsm.new_agent("1001", 0.0))
+        pool = store._client.connection_pool
+        in_use = pool.get_connection()  # another greenlet's, between two commands to the old master
+        old = cluster.master()
+        cluster.sentinel(cluster.sentinel_ports[0]).execute_command("SENTINEL", "FAILOVER", SERVICE)
+        # (the address clients are given: it changes once the replicas follow the promoted one, after its promotion)
+        wait_for(lambda: all(int(cluster.sentinel(port).sentinel_master(SERVICE)["port"]) != old
+                             for port in cluster.sentinel_ports), 15, "every sentinel to give the new master")
+        assert in_use.port == old
+        with pytest.raises(StoreUnavailable, match="the master changed"):
+            store.get_agent("1001")  # on a connection of its own: it reaches the new master
+        pool.release(in_use)
+        assert store.get_agent("1001") is not None
+        assert {connection.port for connection in pool._available_connections} == {cluster.master()}
     finally:
         store.close()
