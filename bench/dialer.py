@@ -25,6 +25,13 @@ wrap-up (agents waiting for a person to answer); given up = lines the pacer hung
 lost/100 = given-up lines a person would have answered, per 100 person answers (people reached).
 
     .venv/bin/python bench/dialer.py [--seeds 5] [--agents 50 20 10] [--jobs 2] [--policy taper=0.2 ...]
+        [--inbound-per-minute 2 [--inbound-unknown]]
+
+``--inbound-per-minute`` makes the agents blended: inbound calls arrive for them at that rate (Poisson; the
+campaign's talk times and wrap-up); one takes a free agent at once or waits for the next (after a campaign's
+person in their 2 s). The pacer is told how many wait and, as the controller does, their recent rate
+(``ArrivalEstimator``); with ``--inbound-unknown`` only how many wait. Occupancy then counts both kinds of talk,
+and the issue's targets are not checked.
 
 ``--policy`` changes the pacer's knobs only (the world keeps its 30 s ring timeout and 2 s grace); for example
 ``--policy min_risk=0.95 max_risk=0.95`` holds the allowance fixed, without ledger feedback, to measure the
@@ -55,6 +62,7 @@ from ccswitch.dialer import (
     pace,
     progressive_lines,
 )
+from ccswitch.dialer.estimators import ArrivalEstimator
 from ccswitch.dialer.figures import Estimates
 
 HOURS = 8
@@ -79,7 +87,17 @@ SCENARIOS: dict[str, Callable[[float], float]] = {
 DETECT_LOW, DETECT_HIGH = 2.0, 3.0  # answering-machine detection holds a machine's line this long before dropping it
 
 # event kinds: a line's fate (decided when it is dialled) comes at its answer or ring timeout
-PERSON, MACHINE, NO_ANSWER, TALK_END, WRAP_END, GRACE_END, MACHINE_DROPPED = range(7)
+PERSON, MACHINE, NO_ANSWER, TALK_END, WRAP_END, GRACE_END, MACHINE_DROPPED, INBOUND = range(8)
+
+
+@dataclass(frozen=True)
+class Blend:
+    """Inbound calls for the same agents (blended): Poisson arrivals, the campaign's talk times and wrap-up; an
+    arrival takes a free agent at once or waits for the next one (after a campaign's person in their 2 s).
+    ``counted``: the pacer is told their rate (the controller's ``ArrivalEstimator``), else 0 as before."""
+
+    per_minute: float = 0.0
+    counted: bool = True
 
 
 @dataclass(frozen=True)
@@ -97,10 +115,14 @@ class Result:
     dials: int
     cancelled: int = 0
     lost: int = 0  # cancelled lines a person would have answered
+    inbound: int = 0  # inbound calls that arrived (blended)
+    inbound_wait: float = 0.0  # their seconds waiting for an agent, in all
 
 
-def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPolicy = POLICY) -> Result:
+def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPolicy = POLICY,
+             blend: Blend = Blend()) -> Result:
     rng = random.Random(f"{scenario}/{agents}/{seed}")  # the same callers for every mode
+    inbound_rng = random.Random(f"inbound/{scenario}/{agents}/{seed}")  # the same inbound calls, counted or not
     answer_rate = SCENARIOS[scenario]
     ledger = AbandonLedger(limit=LIMIT)  # the shipped default window (24 h, Ofcom's)
     estimates = Estimates.new(int(POLICY.ring_timeout), now=0.0)  # the controller's, for a campaign ringing 30 s
@@ -115,6 +137,11 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
     detecting: dict[int, float] = {}  # answered lines whose detection has not decided yet -> answer time
     waiting: dict[int, float] = {}  # person answered, no agent yet: line id -> answer time
     records: list[tuple[float, bool]] = []  # (time, abandoned) per person answer
+    inbound: dict[int, float] = {}  # blended: inbound calls waiting for an agent -> arrival time
+    inbound_calls: set[int] = set()  # blended: calls talking or in wrap-up that came in (not the campaign's)
+    arrivals = ArrivalEstimator.starting(0.0)
+    arrived = arrived_before = 0
+    inbound_wait = 0.0
     talk_seconds = 0.0
     wrap_up_seconds = 0.0
     dials = 0
@@ -130,6 +157,13 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
         push(now + duration, TALK_END, line)
         ledger.record(now, answered_person=True, abandoned=False)
         records.append((now, False))
+
+    def take_inbound(now: float, call: int) -> None:
+        nonlocal inbound_wait
+        inbound_wait += now - inbound.pop(call, now)
+        inbound_calls.add(call)
+        talking[call] = now
+        push(now + inbound_rng.lognormvariate(TALK.mu, TALK.sigma), TALK_END, call)
 
     def dial(now: float) -> None:
         line = next(ids)
@@ -154,6 +188,8 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
             wrap_up_seconds=WRAP_UP,
             budget=ledger.pacing_budget(now),
             lost_share=ledger.lost_share(now),
+            inbound_waiting=len(inbound),
+            inbound_per_second=arrivals.per_second(now) if blend.counted else 0.0,
         )
 
     def decide(now: float) -> int:
@@ -177,6 +213,8 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
             cancelled += len(decision.cancel)
         return decision.dial
 
+    if blend.per_minute > 0.0:
+        push(inbound_rng.expovariate(blend.per_minute / 60.0), INBOUND, next(ids))
     tick = 0.0
     while tick < DAY:
         while events and events[0][0] <= tick:
@@ -203,24 +241,39 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
                         push(now + POLICY.grace, GRACE_END, key)
             elif kind == MACHINE_DROPPED:
                 estimates.classified(now, machine=True, detecting_s=now - detecting.pop(key))
+            elif kind == INBOUND:
+                arrived += 1
+                push(now + inbound_rng.expovariate(blend.per_minute / 60.0), INBOUND, next(ids))
+                inbound[key] = now
+                if free:
+                    free -= 1
+                    take_inbound(now, key)
             elif kind == TALK_END:
                 talk_seconds += now - talking[key]
                 wrap_up_seconds += min(WRAP_UP, DAY - now)
-                estimates.talked(now, now - talking.pop(key))
+                if key in inbound_calls:
+                    talking.pop(key)  # the controller's estimates learn from the campaign's calls only
+                else:
+                    estimates.talked(now, now - talking.pop(key))
                 wrapping[key] = now + WRAP_UP
                 push(now + WRAP_UP, WRAP_END, key)
             elif kind == WRAP_END:
                 del wrapping[key]
-                if waiting:
+                inbound_calls.discard(key)
+                if waiting:  # a campaign's person first: they are abandoned 2 s after answering
                     line = next(iter(waiting))
                     del waiting[line]
                     connect(now, line)
+                elif inbound:
+                    take_inbound(now, next(iter(inbound)))
                 else:
                     free += 1
             elif key in waiting:  # GRACE_END with nobody free: abandoned
                 del waiting[key]
                 ledger.record(now, answered_person=True, abandoned=True)
                 records.append((now, True))
+        arrivals = arrivals.record(tick, arrived - arrived_before)
+        arrived_before = arrived
         for _ in range(decide(tick)):
             dial(tick)
             dials += 1
@@ -242,6 +295,8 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
         dials=dials,
         cancelled=cancelled,
         lost=lost,
+        inbound=arrived,
+        inbound_wait=inbound_wait + sum(DAY - at for at in inbound.values()),
     )
 
 
@@ -259,7 +314,7 @@ def worst_rolling_hour(records: list[tuple[float, bool]]) -> float:
     return worst
 
 
-def run(job: tuple[str, int, str, int, PacingPolicy]) -> Result:
+def run(job: tuple[str, int, str, int, PacingPolicy, Blend]) -> Result:
     return simulate(*job)
 
 
@@ -282,7 +337,9 @@ def pacer_policy(overrides: list[str]) -> PacingPolicy:
         raise SystemExit(f"--policy: {exc}") from None
 
 
-def report(results: list[Result], seeds: int) -> bool:
+def report(results: list[Result], seeds: int, blended: bool = False) -> bool:
+    """Print a row per scenario, agents and mode; whether the issue's targets were met (not checked when blended:
+    they are for a campaign's own agents)."""
     print(
         f"{'scenario':<14} {'agents':>6} {'mode':<12} {'abandon%':>9} {'worst seed%':>11} {'worst hour%':>11} "
         f"{'occupancy%':>10} {'min occ%':>8} {'idle%':>6} {'talk min/agent-h':>16} {'calls/h':>8} {'dials/h':>8} "
@@ -312,7 +369,11 @@ def report(results: list[Result], seeds: int) -> bool:
             f"{sum(r.dials for r in runs) / seeds / HOURS:>8.0f} "
             f"{100 * sum(r.cancelled for r in runs) / sum(r.dials for r in runs):>9.1f} {100 * lost:>8.1f}"
         )
-        if mode == "predictive":
+        inbound = sum(r.inbound for r in runs)
+        if inbound:
+            print(f"{'':<14} {'':>6} {'':<12} inbound: {inbound / seeds / HOURS:.0f} calls/h, waiting "
+                  f"{sum(r.inbound_wait for r in runs) / inbound:.1f} s on average for an agent")
+        if mode == "predictive" and not blended:
             abandon_met = worst_seed <= LIMIT and worst_hour <= LIMIT
             occupancy_target = OCCUPANCY_TARGETS.get(agents, 0.0)
             occupancy_met = sum(occupancies) / seeds >= occupancy_target
@@ -334,12 +395,15 @@ def main() -> int:
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--policy", nargs="+", default=[], metavar="NAME=VALUE", help="override a pacer knob")
+    parser.add_argument("--inbound-per-minute", type=float, default=0.0, help="blended: inbound calls for the agents")
+    parser.add_argument("--inbound-unknown", action="store_true", help="blended: the pacer is told no arrival rate")
     args = parser.parse_args()
     pacer = pacer_policy(args.policy)
     if pacer != POLICY:
         print(f"pacer: {pacer}")
+    blend = Blend(args.inbound_per_minute, counted=not args.inbound_unknown)
     jobs = [
-        (scenario, agents, mode, seed, pacer)
+        (scenario, agents, mode, seed, pacer, blend)
         for mode in sorted(args.modes, key=lambda m: m != "predictive")  # the slow ones first
         for agents in args.agents
         for scenario in SCENARIOS
@@ -349,7 +413,7 @@ def main() -> int:
     with Pool(args.jobs) as pool:
         results = pool.map(run, jobs, chunksize=1)
     print(f"{len(jobs)} campaigns of {HOURS} h simulated in {time.perf_counter() - started:.0f} s on {args.jobs} cores")
-    return 0 if report(results, args.seeds) else 1
+    return 0 if report(results, args.seeds, blended=blend.per_minute > 0.0) else 1
 
 
 if __name__ == "__main__":
