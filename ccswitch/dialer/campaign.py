@@ -47,6 +47,7 @@ from ccswitch.phone_numbers import on_list
 from ccswitch.validators import time_zone
 
 ABANDONED_REDIAL_SECONDS = 72 * 3600.0  # no repeat call to an abandoned person without a guaranteed agent
+_TO_DIAL = (LeadState.PENDING, LeadState.RETRY)  # (an enum's members read from its class are slow to reach: read once)
 
 _DIAL, _OUTCOME, _DISPOSITION = "dial", "outcome", "disposition"
 _MOVES = frozenset(
@@ -83,7 +84,7 @@ def in_play(campaign: CampaignConfig, lead: Lead) -> bool:
     """Whether ``lead`` is to be dialled some day under these settings: pending or retrying, attempts left, not on a
     do-not-call list. Time does not change it; a lead's write or the campaign's settings do."""
     return (
-        lead.state in (LeadState.PENDING, LeadState.RETRY)
+        lead.state in _TO_DIAL
         and lead.attempts < campaign.max_attempts
         and not on_list(campaign.do_not_call, lead.phone)
     )
