@@ -19,8 +19,8 @@ drops what is not (stale, a second entry of one lead, out of play). So the queue
 ``dialable`` refuses, and a pick leaves the leads it gave in place: they leave when they are dialled.
 
 The settings the queue was filled by (do-not-call lists, ``max_attempts``, whether an agent is reserved for each call)
-change only with a reload (``reconfigure``): a lead newly on a list is dropped when met; a change that brings leads
-back into play (a number taken off a list, more attempts, another mode) fills the queue again from every lead.
+change only with a reload (``reconfigure``): a lead newly on a list is dropped when met; a number taken off a list
+has its lead placed again; more attempts or another mode fill the queue again from every lead (a million: seconds).
 """
 
 from __future__ import annotations
@@ -75,14 +75,19 @@ class LeadQueue:
         self._place(new)
 
     def reconfigure(self, campaign: CampaignConfig) -> None:
-        """New settings; filled again when leads out of play may be back in it (see the module docstring)."""
+        """New settings: leads they bring back into play get entries again (see the module docstring)."""
         before = self._campaign
         self._campaign = campaign
-        if (campaign.max_attempts > before.max_attempts or not campaign.do_not_call >= before.do_not_call
-                or reserves_agents(campaign) != self._agent_reserved):
+        if campaign.max_attempts > before.max_attempts or reserves_agents(campaign) != self._agent_reserved:
             self._agent_reserved = reserves_agents(campaign)
             self._later, self._zones = [], {}
             self._fill(self._leads.values())
+            return
+        for number in before.do_not_call - campaign.do_not_call:  # (listed without the '+' a lead's number may have)
+            for phone in (number, f"+{number}"):
+                lead = self._leads.get(phone)
+                if lead is not None:
+                    self._place(lead)
 
     def pick(self, now: float, n: int, allow: Callable[[Lead], bool] | None = None) -> list[Lead]:
         """Up to ``n`` leads to dial at ``now``, as ``next_leads`` over the campaign's leads would give them (with
@@ -129,7 +134,9 @@ class LeadQueue:
 
     def _due(self, lead: Lead, heap: bool = True) -> None:
         """An entry for ``lead``, which nothing holds any more, in its zone's heaps."""
-        zone = self._zones.setdefault(lead.timezone, _ZoneLeads())
+        zone = self._zones.get(lead.timezone)
+        if zone is None:
+            zone = self._zones[lead.timezone] = _ZoneLeads()
         if lead.next_at is None:
             _push(zone.new, (lead.position, lead.phone), heap)
         else:
