@@ -7,10 +7,12 @@ oldest first, then new leads in import order) and walks only as far as the ``n``
 Where each lead is (``_place``):
 
 - not in play (``campaign.in_play``: done, answered, being dialled, out of attempts, on a do-not-call list): nowhere;
-- held (``campaign.held_until``: a retry not due, the 72-hour rule after an abandon): in ``later``, by the time it
-  is held until, a heap that a pick reads only as far as now (``_ripen``);
-- otherwise: in its time zone's ``due`` heaps (retries by ``next_at``, new leads by ``position``). Every lead of one
-  zone shares its calling window, so a pick reads only the zones open now and a closed zone costs one look.
+- held beyond its ``next_at`` (``campaign.held_until``: the 72-hour rule after an abandon, without an agent reserved):
+  in ``held``, by the time it is held until, a heap that a pick reads only as far as now (``_ripen``) and that then
+  puts the lead in its zone's heaps;
+- otherwise in its time zone's heaps: retries by ``next_at`` (a pick reads them only as far as now: one not due yet
+  costs nothing), new leads by ``position``. Every lead of one zone shares its calling window, so a pick reads only
+  the zones open now and a closed zone costs one look.
 
 ``CampaignState.keep`` tells the queue of every lead read or written (``update``). Entries are small tuples of the
 lead's own fields (its order and its phone); a lead that changes gets a new entry and its old one is left where it is,
@@ -64,7 +66,7 @@ class LeadQueue:
         self._campaign = campaign
         self._leads = leads  # phone -> the lead as it is now: the campaign's, which ``update`` follows
         self._agent_reserved = reserves_agents(campaign)
-        self._later: list[_Held] = []
+        self._held: list[_Held] = []
         self._zones: dict[Zone, _ZoneLeads] = {}
         self._fill(leads.values())
 
@@ -80,7 +82,7 @@ class LeadQueue:
         self._campaign = campaign
         if campaign.max_attempts > before.max_attempts or reserves_agents(campaign) != self._agent_reserved:
             self._agent_reserved = reserves_agents(campaign)
-            self._later, self._zones = [], {}
+            self._held, self._zones = [], {}
             self._fill(self._leads.values())
             return
         for number in before.do_not_call - campaign.do_not_call:  # (listed without the '+' a lead's number may have)
@@ -98,20 +100,21 @@ class LeadQueue:
         open_zones = [(zone, leads) for zone, leads in self._zones.items()
                       if (leads.retries or leads.new) and zone_open(self._campaign, zone, now)]
         zones = [zone for zone, _ in open_zones]
-        picked = self._walk([leads.retries for _, leads in open_zones], zones, now, n, allow)
+        picked = self._walk([leads.retries for _, leads in open_zones], zones, now, n, allow, timed=True)
         if len(picked) < n:
-            picked += self._walk([leads.new for _, leads in open_zones], zones, now, n - len(picked), allow)
+            picked += self._walk([leads.new for _, leads in open_zones], zones, now, n - len(picked), allow,
+                                 timed=False)
         return picked
 
     def __len__(self) -> int:
         """Entries held, stale ones included (the memory it takes)."""
-        return len(self._later) + sum(len(leads.retries) + len(leads.new) for leads in self._zones.values())
+        return len(self._held) + sum(len(leads.retries) + len(leads.new) for leads in self._zones.values())
 
     # ----------------------------------------------------------------- inside
     def _fill(self, leads: Iterable[Lead]) -> None:
         for lead in leads:
             self._place(lead, heap=False)
-        heapq.heapify(self._later)
+        heapq.heapify(self._held)
         for zone in self._zones.values():
             heapq.heapify(zone.retries)
             heapq.heapify(zone.new)
@@ -127,13 +130,13 @@ class LeadQueue:
         if not in_play(self._campaign, lead):
             return
         until = held_until(lead, self._agent_reserved)
-        if until > -math.inf:  # (every retry: a ``next_at`` in the past too, until a pick reads it)
-            _push(self._later, (until, lead.phone), heap)
-        else:
+        if until == (-math.inf if lead.next_at is None else lead.next_at):
             self._due(lead, heap)
+        else:
+            _push(self._held, (until, lead.phone), heap)
 
     def _due(self, lead: Lead, heap: bool = True) -> None:
-        """An entry for ``lead``, which nothing holds any more, in its zone's heaps."""
+        """An entry for ``lead``, which nothing holds beyond its ``next_at``, in its zone's heaps."""
         zone = self._zones.get(lead.timezone)
         if zone is None:
             zone = self._zones[lead.timezone] = _ZoneLeads()
@@ -144,9 +147,9 @@ class LeadQueue:
 
     def _ripen(self, now: float) -> None:
         """Leads held until now or earlier go to their zone's heaps."""
-        later = self._later
-        while later and later[0][0] <= now:
-            until, phone = heapq.heappop(later)
+        held = self._held
+        while held and held[0][0] <= now:
+            until, phone = heapq.heappop(held)
             lead = self._leads.get(phone)
             if lead is not None and in_play(self._campaign, lead) \
                     and held_until(lead, self._agent_reserved) == until:
@@ -154,9 +157,10 @@ class LeadQueue:
             # else: changed since it was held; its entry now is another
 
     def _walk(self, heaps: list[list[_Entry]], zones: list[Zone], now: float, n: int,
-              allow: Callable[[Lead], bool] | None) -> list[Lead]:
-        """Up to ``n`` dialable leads from the fronts of ``heaps`` (one per open zone, ``zones``), merged in order.
-        Entries met are popped: those still right go back, the others are dropped (or held again)."""
+              allow: Callable[[Lead], bool] | None, timed: bool) -> list[Lead]:
+        """Up to ``n`` dialable leads from the fronts of ``heaps`` (one per open zone, ``zones``), merged in order;
+        ``timed``: retries, read up to those due at ``now``. Entries met are popped: those still right go back, the
+        others are dropped (or held again)."""
         picked: list[Lead] = []
         kept: list[tuple[list[_Entry], _Entry]] = []
         seen: set[str] = set()
@@ -164,6 +168,8 @@ class LeadQueue:
         heapq.heapify(fronts)
         while fronts and len(picked) < n:
             entry, index = fronts[0]
+            if timed and entry[0] > now:
+                break  # the rest are retries not due yet
             heap = heaps[index]
             heapq.heappop(heap)
             if heap:

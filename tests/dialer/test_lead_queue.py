@@ -268,13 +268,15 @@ class CountingLeads(Mapping[str, Lead]):
         return len(self.leads)
 
 
-def test_a_pick_reads_only_the_leads_it_gives_not_those_held_nor_those_of_a_closed_zone() -> None:
+def test_a_pick_reads_only_the_leads_it_gives_not_those_held_not_due_nor_of_a_closed_zone() -> None:
     moscow_hours = promo(hours=(HourRange(9 * 60, 21 * 60),))  # 09:00-21:00 in each lead's zone
     evening = NOW + 8 * HOUR  # 17:00 UTC: 20:00 in Moscow, 02:00 in Vladivostok
     leads = [Lead("promo", f"+7423{index:07d}", timezone="Asia/Vladivostok", position=index) for index in range(500)]
     leads += [Lead("promo", f"+7916{index:07d}", state=LeadState.RETRY, attempts=1, next_at=evening - 60,
                    abandoned_at=evening - HOUR, position=500 + index) for index in range(500)]  # 72 h rule
-    leads += [Lead("promo", f"+7495{index:07d}", position=1000 + index) for index in range(500)]
+    leads += [Lead("promo", f"+7812{index:07d}", state=LeadState.RETRY, attempts=1, next_at=evening + HOUR,
+                   position=1000 + index) for index in range(500)]  # not due yet
+    leads += [Lead("promo", f"+7495{index:07d}", position=2000 + index) for index in range(500)]
     counting = CountingLeads(leads)
     queue = LeadQueue(moscow_hours, counting)
 
