@@ -6,10 +6,11 @@ window, do-not-call list and attempts), its leads put in the memory store and re
 reads them: one lead in ten in Europe/London, the rest in the campaign's zone (Moscow); 5% retries due within the next
 2 hours, 1% due already, 0.5% held by the 72-hour rule after an abandon. Then, at two moments, Monday 12:00 in Moscow
 (both zones open) and Monday 21:30 in Moscow (closed there; 18:30 in London, open), a pick of ``--wanted`` leads
-(default 10) both ways: the first after the start (the queue moves the retries due so far to their zones) and the
-best of ``--repeat`` after it; whether both ways gave the same leads. Also: the time to fill the queue (start-up,
-and a reload that may bring leads back into play), the memory it takes (``tracemalloc``: what filling it allocated)
-and the process's RSS with the leads (the store's and the campaign's: the same objects).
+(default 10) both ways: the queue's first pick at that moment and the best of ``--repeat`` after it, the best of
+``--repeat`` reading every lead; whether both ways gave the same leads. Then 72 hours on: the leads held by the
+72-hour rule due, moved to their zones' heaps by the pick. Also: the time to fill the queue (start-up; a reload
+that gives more attempts or changes the mode), the memory it takes (``tracemalloc``: what filling it allocated) and
+the process's RSS with the leads (the store's and the campaign's: the same objects).
 
     .venv/bin/python bench/lead_pick.py [--leads 10000 100000 1000000] [--wanted 10] [--repeat 5]
 
@@ -128,7 +129,7 @@ def one_size(config: CampaignConfig, count: int, wanted: int, repeat: int) -> No
 
 
 def fill_time(config: CampaignConfig, campaign: CampaignState) -> float:
-    """Seconds to fill a queue from the campaign's leads (start-up; a reload that may bring leads back)."""
+    """Seconds to fill a queue from the campaign's leads (start-up; a reload: more attempts, another mode)."""
     from ccswitch.dialer.lead_queue import LeadQueue
 
     return timed(lambda: LeadQueue(config, campaign.leads))[0]
