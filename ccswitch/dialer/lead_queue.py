@@ -18,7 +18,8 @@ Where each lead is (``_place``):
 lead's own fields (its order and its phone); a lead that changes gets a new entry and its old one is left where it is,
 dropped when a pick meets it: a pick checks every entry against the lead as it is now, keeps what is still right and
 drops what is not (stale, a second entry of one lead, out of play). So the queue never gives a lead that
-``dialable`` refuses, and a pick leaves the leads it gave in place: they leave when they are dialled.
+``dialable`` refuses, and a pick leaves the leads it gave in place: they leave when they are dialled. (Old entries
+are not swept otherwise: those of a zone seldom open wait for it; each is one lead's change.)
 
 The settings the queue was filled by (do-not-call lists, ``max_attempts``, whether an agent is reserved for each call)
 change only with a reload (``reconfigure``): a lead newly on a list is dropped when met; a number taken off a list
@@ -48,7 +49,7 @@ _T = TypeVar("_T", _Retry, _New, _Held)
 
 @dataclass
 class _ZoneLeads:
-    """One time zone's leads that nothing holds any more: due retries, and new leads."""
+    """One time zone's leads that nothing holds beyond their ``next_at``: retries (due or not), and new leads."""
 
     retries: list[_Retry] = field(default_factory=list)  # heaps
     new: list[_New] = field(default_factory=list)
