@@ -12,7 +12,8 @@ agent of its queue, none while calls wait there; *preview* none: agents dial the
 Each line is a new channel on its node: launched only as the node's per-second budget allows (``Acd.take_channels``,
 shared with the ACD's agent legs and the callers); the rest wait for the next tick.
 
-Which: ``campaign.next_leads`` (retries due first, DNC, calling window and the 72-hour rule applied); each lead
+Which: ``campaign.next_leads``' leads (retries due first, DNC, calling window and the 72-hour rule applied), read from
+the front of the campaign's ``lead_queue.LeadQueue`` (not from all its leads); each lead
 moves to DIALLING with the store's compare-and-set (so no two controllers dial one lead for one attempt) and is
 originated::
 
@@ -37,17 +38,17 @@ from dataclasses import dataclass
 
 from ccswitch.acd.agents import Agent, AgentState
 from ccswitch.acd.capacity import VOICE_ONLY, AgentCapacity, Channel
-from ccswitch.dialer.campaign import next_leads, on_dial
+from ccswitch.dialer.campaign import on_dial
 from ccswitch.dialer.campaign_state import CampaignState, DialerState, pacing_policy
 from ccswitch.dialer.estimators import ArrivalEstimator
-from ccswitch.dialer.leads import Lead, LeadState
+from ccswitch.dialer.leads import Lead
 from ccswitch.dialer.lines import IN_FLIGHT, Line, LineEvent, LineState, move
 from ccswitch.dialer.pacing import PacerInput, lines_to_cancel, lines_to_dial, progressive_lines
 from ccswitch.effects import Hangup, Originate
 
 log = logging.getLogger(__name__)
 
-PICK_IDLE_S = 5.0  # a pick that found fewer leads than lines wanted is not tried again before this (it reads all)
+PICK_IDLE_S = 5.0  # a pick that found fewer leads than lines wanted: no launch (pacer, pick) again before this
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +143,7 @@ class PacingLoop:
         wanted = self.lines_wanted(campaign, now)
         if wanted <= 0:
             return
-        config = campaign.config
-        candidates = (lead for lead in campaign.leads.values()
-                      if lead.state in (LeadState.PENDING, LeadState.RETRY)
-                      and (lead.next_at is None or lead.next_at <= now))
-        picked = next_leads(config, candidates, now, wanted)
+        picked = campaign.queue.pick(now, wanted)
         if len(picked) < wanted:
             campaign.idle_until = now + PICK_IDLE_S
         for lead in picked:

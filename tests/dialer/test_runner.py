@@ -26,6 +26,7 @@ from ccswitch.dialer import (
     RunCommand,
     RunState,
     abandon_allowance,
+    next_leads,
     unseen_outcome,
 )
 from ccswitch.dialer.runner import (
@@ -102,6 +103,10 @@ class Rig:
 
     def tick(self, now: float) -> None:
         self.engine.tick(now)
+        for campaign in self.dialer.campaigns.values():  # the queue a launch picks from holds every dialable lead
+            every = len(campaign.leads) + 1
+            assert campaign.queue.pick(now, every) == next_leads(
+                campaign.config, campaign.leads.values(), now, every, agent_reserved=campaign.preview)
         self.dialer.tick(now)
 
     def lead(self, phone: str) -> Lead:
@@ -298,7 +303,7 @@ def test_a_person_with_no_agent_within_2_s_hears_the_abandon_message_and_the_led
     rig.dialer.lines["x"] = Line("x", "fs1", "promo-nov", "+447700900001", LineState.RINGING, MONDAY_10AM)
     rig.store.update_lead(rig.lead("+447700900001"), replace(rig.lead("+447700900001"), state=LeadState.DIALLING,
                                                              attempts=1, call="x"))
-    rig.dialer.campaigns["promo-nov"].leads = {lead.phone: lead for lead in rig.store.leads("promo-nov")}
+    rig.dialer.campaigns["promo-nov"].keep(rig.lead("+447700900001"))  # as a read from the store
     detect = rig.answer("x", MONDAY_10AM + 5)
     rig.handle(AmdCompleted("x", detect.tag, "NOTSURE", "TOOLONG"), MONDAY_10AM + 10)  # not sure: a person
     assert [type(e) for e in rig.effects.take()] == [StartMusic]
