@@ -116,7 +116,8 @@ def next_leads(
     campaign: CampaignConfig, leads: Iterable[Lead], now: float, n: int, *, agent_reserved: bool = False
 ) -> list[Lead]:
     """Up to ``n`` leads to dial at ``now``: due retries first (oldest ``next_at`` first), then new leads in
-    import order. ``agent_reserved``: each call will have an agent waiting for it (preview, progressive).
+    import order. ``agent_reserved``: each call will have an agent waiting for it (preview: the agent asked for the
+    lead; not progressive, whose line's agent may yet take an inbound call or a person another line reached).
 
     Reads every lead given: a running campaign picks from its ``lead_queue.LeadQueue`` instead, which gives the
     same leads in the same order and reads only the front of that order."""
