@@ -25,6 +25,13 @@ wrap-up (agents waiting for a person to answer); given up = lines the pacer hung
 lost/100 = given-up lines a person would have answered, per 100 person answers (people reached).
 
     .venv/bin/python bench/dialer.py [--seeds 5] [--first-seed 0] [--agents 50 20 10] [--jobs 2] [--policy ...]
+        [--inbound-per-minute 2 [--inbound-unknown]]
+
+``--inbound-per-minute`` makes the agents blended: inbound calls arrive for them at that rate (Poisson; the
+campaign's talk times and wrap-up); one takes a free agent at once or waits for the next (after a campaign's
+person in their 2 s). The pacer is told how many wait and, as the controller does, their recent rate
+(``ArrivalEstimator``); with ``--inbound-unknown`` only how many wait. Occupancy then counts both kinds of talk,
+and the issue's targets are not checked.
 
 ``--first-seed N`` runs seeds N .. N + seeds - 1: seeds 0-4 are the ones the defaults were tuned on, later ones are
 held out. Per scenario and mode the report also counts the days (campaigns, one per seed) with a rolling hour over
@@ -50,18 +57,15 @@ from typing import Any
 
 from ccswitch.dialer import (
     AbandonLedger,
-    DelayDistribution,
-    DelayEstimator,
     LogNormal,
     PacerInput,
     PacingPolicy,
-    RateEstimator,
-    TalkTimeEstimator,
     lines_to_dial,
     pace,
     progressive_lines,
-    unseen_outcome,
 )
+from ccswitch.dialer.estimators import ArrivalEstimator
+from ccswitch.dialer.figures import Estimates
 
 HOURS = 8
 DAY = HOURS * 3600.0
@@ -76,7 +80,6 @@ LIMIT = 0.03
 OCCUPANCY_TARGETS = {50: 0.87, 20: 0.82, 10: 0.75}  # by agents: the mean over a scenario's seeds
 LOST_TARGET = 0.08  # people lost per person reached
 RATIO_LEVEL = 2.5
-ESTIMATE_REFRESH = 300.0  # seconds between fresh talk-time / delay snapshots (the pacer caches per snapshot)
 MODES = ("progressive", "predictive", "ratio-2.5")
 SCENARIOS: dict[str, Callable[[float], float]] = {
     "flat 25%": lambda now: 0.25,
@@ -86,7 +89,17 @@ SCENARIOS: dict[str, Callable[[float], float]] = {
 DETECT_LOW, DETECT_HIGH = 2.0, 3.0  # answering-machine detection holds a machine's line this long before dropping it
 
 # event kinds: a line's fate (decided when it is dialled) comes at its answer or ring timeout
-PERSON, MACHINE, NO_ANSWER, TALK_END, WRAP_END, GRACE_END, MACHINE_DROPPED = range(7)
+PERSON, MACHINE, NO_ANSWER, TALK_END, WRAP_END, GRACE_END, MACHINE_DROPPED, INBOUND = range(8)
+
+
+@dataclass(frozen=True)
+class Blend:
+    """Inbound calls for the same agents (blended): Poisson arrivals, the campaign's talk times and wrap-up; an
+    arrival takes a free agent at once or waits for the next one (after a campaign's person in their 2 s).
+    ``counted``: the pacer is told their rate (the controller's ``ArrivalEstimator``), else 0 as before."""
+
+    per_minute: float = 0.0
+    counted: bool = True
 
 
 @dataclass(frozen=True)
@@ -104,33 +117,17 @@ class Result:
     dials: int
     cancelled: int = 0
     lost: int = 0  # cancelled lines a person would have answered
+    inbound: int = 0  # inbound calls that arrived (blended)
+    inbound_wait: float = 0.0  # their seconds waiting for an agent, in all
 
 
-class Estimates:
-    """The predictive mode's view of the campaign: estimators updated as outcomes arrive."""
-
-    def __init__(self) -> None:  # the controller's priors (figures.Estimates), with a longer talk time
-        self.person = RateEstimator.fading(prior_rate=0.5, prior_weight=50.0, now=0.0)
-        self.machine = RateEstimator.fading(prior_rate=0.2, prior_weight=50.0, now=0.0)
-        self.detection = RateEstimator.fading(prior_rate=0.5, prior_weight=10.0, now=0.0)
-        self.delay = DelayEstimator.fading(prior=DelayDistribution.uniform(0, 30), prior_weight=20.0, now=0.0)
-        self.talk = TalkTimeEstimator.fading(prior=LogNormal.from_mean(240.0, 0.8), prior_weight=30.0, now=0.0)
-        self.delay_snapshot = self.delay.distribution(0.0)
-        self.talk_snapshot = self.talk.distribution(0.0)
-        self.refreshed_at = 0.0
-
-    def refresh(self, now: float) -> None:
-        if now - self.refreshed_at >= ESTIMATE_REFRESH:
-            self.delay_snapshot = self.delay.distribution(now)
-            self.talk_snapshot = self.talk.distribution(now)
-            self.refreshed_at = now
-
-
-def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPolicy = POLICY) -> Result:
+def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPolicy = POLICY,
+             blend: Blend = Blend()) -> Result:
     rng = random.Random(f"{scenario}/{agents}/{seed}")  # the same callers for every mode
+    inbound_rng = random.Random(f"inbound/{scenario}/{agents}/{seed}")  # the same inbound calls, counted or not
     answer_rate = SCENARIOS[scenario]
     ledger = AbandonLedger(limit=LIMIT)  # the shipped default window (24 h, Ofcom's)
-    estimates = Estimates()
+    estimates = Estimates.new(int(POLICY.ring_timeout), now=0.0)  # the controller's, for a campaign ringing 30 s
     events: list[tuple[float, int, int, int]] = []  # (time, seq, kind, id)
     seq = itertools.count()
     ids = itertools.count()
@@ -142,6 +139,11 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
     detecting: dict[int, float] = {}  # answered lines whose detection has not decided yet -> answer time
     waiting: dict[int, float] = {}  # person answered, no agent yet: line id -> answer time
     records: list[tuple[float, bool]] = []  # (time, abandoned) per person answer
+    inbound: dict[int, float] = {}  # blended: inbound calls waiting for an agent -> arrival time
+    inbound_calls: set[int] = set()  # blended: calls talking or in wrap-up that came in (not the campaign's)
+    arrivals = ArrivalEstimator.starting(0.0)
+    arrived = arrived_before = 0
+    inbound_wait = 0.0
     talk_seconds = 0.0
     wrap_up_seconds = 0.0
     dials = 0
@@ -158,6 +160,13 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
         ledger.record(now, answered_person=True, abandoned=False)
         records.append((now, False))
 
+    def take_inbound(now: float, call: int) -> None:
+        nonlocal inbound_wait
+        inbound_wait += now - inbound.pop(call, now)
+        inbound_calls.add(call)
+        talking[call] = now
+        push(now + inbound_rng.lognormvariate(TALK.mu, TALK.sigma), TALK_END, call)
+
     def dial(now: float) -> None:
         line = next(ids)
         ringing[line] = now
@@ -171,21 +180,18 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
 
     def observe(now: float) -> PacerInput:
         estimates.refresh(now)
-        return PacerInput(
+        return estimates.pacer_input(
+            now,
             agents_free=free,
             talking_for=tuple(now - start for start in talking.values()),
             wrap_up_left=tuple(end - now for end in wrapping.values()),
             ringing_for=tuple(now - start for start in ringing.values()),
             detecting=len(detecting),
-            person_rate=estimates.person.mean(now),
-            person_rate_spread=estimates.person.spread(now),
-            machine_rate=estimates.machine.mean(now),
-            detecting_person_share=estimates.detection.mean(now),
-            answer_delay=estimates.delay_snapshot,
-            talk_time=estimates.talk_snapshot,
             wrap_up_seconds=WRAP_UP,
             budget=ledger.pacing_budget(now),
             lost_share=ledger.lost_share(now),
+            inbound_waiting=len(inbound),
+            inbound_per_second=arrivals.per_second(now) if blend.counted else 0.0,
         )
 
     def decide(now: float) -> int:
@@ -198,23 +204,19 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
             return lines_to_dial(observe(now), pacer)
         decision = pace(observe(now), pacer)
         if decision.cancel:
+            # Hung up before anyone answered: no-answers. A future answer never happens; the estimators record what
+            # each would have been as the model expects, as the controller's do (see the module docstring).
             lines = list(ringing)  # in the order observe() listed them
-            person, machine = estimates.person.mean(now), estimates.machine.mean(now)
-            for index in decision.cancel:
-                # Hung up before anyone answered: a no-answer. Its future answer (if any) never happens; the
-                # estimators record what it would have been as the model expects (see the module docstring).
-                rang = now - ringing.pop(lines[index])
-                lost += fates.pop(lines[index]) == PERSON
-                would_person, would_machine = unseen_outcome(
-                    person, machine, estimates.delay_snapshot, rang, POLICY.ring_timeout
-                )
+            going = [lines[index] for index in decision.cancel]
+            persons = estimates.given_up(now, [now - ringing.pop(line) for line in going], POLICY.ring_timeout)
+            for line, would_person in zip(going, persons, strict=True):
+                lost += fates.pop(line) == PERSON
                 ledger.record_given_up(now, would_person)
-                estimates.person = estimates.person.record(now, would_person)
-                estimates.machine = estimates.machine.record(now, would_machine)
-                estimates.delay = estimates.delay.record_unseen(now, rang, would_person + would_machine)
             cancelled += len(decision.cancel)
         return decision.dial
 
+    if blend.per_minute > 0.0:
+        push(inbound_rng.expovariate(blend.per_minute / 60.0), INBOUND, next(ids))
     tick = 0.0
     while tick < DAY:
         while events and events[0][0] <= tick:
@@ -224,15 +226,15 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
                     continue  # cancelled before this answer: nobody picks up a call that is no longer there
                 dialled = ringing.pop(key)
                 del fates[key]
-                estimates.person = estimates.person.record(now, kind == PERSON)
-                estimates.machine = estimates.machine.record(now, kind == MACHINE)
-                if kind != NO_ANSWER:
-                    estimates.delay = estimates.delay.record(now, now - dialled)
+                if kind == NO_ANSWER:
+                    estimates.unanswered(now)
+                else:
+                    estimates.answered(now, now - dialled)
                 if kind == MACHINE:  # the pacer sees a line being classified: a person or a machine, it cannot tell
                     detecting[key] = now
                     push(now + rng.uniform(DETECT_LOW, DETECT_HIGH), MACHINE_DROPPED, key)
                 elif kind == PERSON:
-                    estimates.detection = estimates.detection.record(now, True, weight=0.0)  # told apart at once
+                    estimates.classified(now, machine=False, detecting_s=0.0)  # a person is told apart at once
                     if free:
                         free -= 1
                         connect(now, key)
@@ -240,25 +242,40 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
                         waiting[key] = now
                         push(now + POLICY.grace, GRACE_END, key)
             elif kind == MACHINE_DROPPED:
-                estimates.detection = estimates.detection.record(now, False, weight=now - detecting.pop(key))
+                estimates.classified(now, machine=True, detecting_s=now - detecting.pop(key))
+            elif kind == INBOUND:
+                arrived += 1
+                push(now + inbound_rng.expovariate(blend.per_minute / 60.0), INBOUND, next(ids))
+                inbound[key] = now
+                if free:
+                    free -= 1
+                    take_inbound(now, key)
             elif kind == TALK_END:
                 talk_seconds += now - talking[key]
                 wrap_up_seconds += min(WRAP_UP, DAY - now)
-                estimates.talk = estimates.talk.record(now, now - talking.pop(key))
+                if key in inbound_calls:
+                    talking.pop(key)  # the controller's estimates learn from the campaign's calls only
+                else:
+                    estimates.talked(now, now - talking.pop(key))
                 wrapping[key] = now + WRAP_UP
                 push(now + WRAP_UP, WRAP_END, key)
             elif kind == WRAP_END:
                 del wrapping[key]
-                if waiting:
+                inbound_calls.discard(key)
+                if waiting:  # a campaign's person first: they are abandoned 2 s after answering
                     line = next(iter(waiting))
                     del waiting[line]
                     connect(now, line)
+                elif inbound:
+                    take_inbound(now, next(iter(inbound)))
                 else:
                     free += 1
             elif key in waiting:  # GRACE_END with nobody free: abandoned
                 del waiting[key]
                 ledger.record(now, answered_person=True, abandoned=True)
                 records.append((now, True))
+        arrivals = arrivals.record(tick, arrived - arrived_before)
+        arrived_before = arrived
         for _ in range(decide(tick)):
             dial(tick)
             dials += 1
@@ -280,6 +297,8 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
         dials=dials,
         cancelled=cancelled,
         lost=lost,
+        inbound=arrived,
+        inbound_wait=inbound_wait + sum(DAY - at for at in inbound.values()),
     )
 
 
@@ -297,7 +316,7 @@ def worst_rolling_hour(records: list[tuple[float, bool]]) -> float:
     return worst
 
 
-def run(job: tuple[str, int, str, int, PacingPolicy]) -> Result:
+def run(job: tuple[str, int, str, int, PacingPolicy, Blend]) -> Result:
     return simulate(*job)
 
 
@@ -320,7 +339,9 @@ def pacer_policy(overrides: list[str]) -> PacingPolicy:
         raise SystemExit(f"--policy: {exc}") from None
 
 
-def report(results: list[Result], seeds: int) -> bool:
+def report(results: list[Result], seeds: int, blended: bool = False) -> bool:
+    """Print a row per scenario, agents and mode; whether the issue's targets were met (not checked when blended:
+    they are for a campaign's own agents)."""
     print(
         f"{'scenario':<14} {'agents':>6} {'mode':<12} {'abandon%':>9} {'worst seed%':>11} {'worst hour%':>11} "
         f"{'occupancy%':>10} {'min occ%':>8} {'idle%':>6} {'talk min/agent-h':>16} {'calls/h':>8} {'dials/h':>8} "
@@ -352,7 +373,11 @@ def report(results: list[Result], seeds: int) -> bool:
             f"{100 * sum(r.cancelled for r in runs) / sum(r.dials for r in runs):>9.1f} {100 * lost:>8.1f} "
             f"{f'{days_over}/{len(runs)}':>12}"
         )
-        if mode == "predictive":
+        inbound = sum(r.inbound for r in runs)
+        if inbound:
+            print(f"{'':<14} {'':>6} {'':<12} inbound: {inbound / seeds / HOURS:.0f} calls/h, waiting "
+                  f"{sum(r.inbound_wait for r in runs) / inbound:.1f} s on average for an agent")
+        if mode == "predictive" and not blended:
             abandon_met = worst_seed <= LIMIT and worst_hour <= LIMIT
             occupancy_target = OCCUPANCY_TARGETS.get(agents, 0.0)
             occupancy_met = sum(occupancies) / seeds >= occupancy_target
@@ -375,12 +400,15 @@ def main() -> int:
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--policy", nargs="+", default=[], metavar="NAME=VALUE", help="override a pacer knob")
+    parser.add_argument("--inbound-per-minute", type=float, default=0.0, help="blended: inbound calls for the agents")
+    parser.add_argument("--inbound-unknown", action="store_true", help="blended: the pacer is told no arrival rate")
     args = parser.parse_args()
     pacer = pacer_policy(args.policy)
     if pacer != POLICY:
         print(f"pacer: {pacer}")
+    blend = Blend(args.inbound_per_minute, counted=not args.inbound_unknown)
     jobs = [
-        (scenario, agents, mode, seed, pacer)
+        (scenario, agents, mode, seed, pacer, blend)
         for mode in sorted(args.modes, key=lambda m: m != "predictive")  # the slow ones first
         for agents in args.agents
         for scenario in SCENARIOS
@@ -390,7 +418,7 @@ def main() -> int:
     with Pool(args.jobs) as pool:
         results = pool.map(run, jobs, chunksize=1)
     print(f"{len(jobs)} campaigns of {HOURS} h simulated in {time.perf_counter() - started:.0f} s on {args.jobs} cores")
-    return 0 if report(results, args.seeds) else 1
+    return 0 if report(results, args.seeds, blended=blend.per_minute > 0.0) else 1
 
 
 if __name__ == "__main__":

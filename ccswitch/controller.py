@@ -13,8 +13,10 @@ its live channels, and lets the engine reconcile, so calls that ended while we w
 calls are picked up again.
 
 The store is a ``ResilientStore``: when Redis goes away the engine carries on with this controller's own view (no
-event is dropped; no agent is reserved), a watcher greenlet pings Redis, and when it answers a ``_StoreBack``
-message writes the view through and hands the store's agents to the engine, between two events.
+event is dropped; no agent is reserved), a watcher greenlet pings Redis (at once, then every ``store_probe_s``), and
+when it answers a ``_StoreBack`` message writes the view through and hands the store's agents to the engine, between
+two events. Behind Sentinel a change of master is such an outage, of a moment: the new master may lack writes the
+old one acknowledged, and answers the watcher's first ping.
 
 With node leases (``store.lease_s``: several controllers attached to the same nodes, sharing one Redis), a
 controller runs only the nodes it holds (``ccswitch.store.leases``): it connects to a node once it holds it. A
@@ -42,6 +44,7 @@ from typing import Any, TypeVar
 import gevent
 import gevent.queue
 from gevent.event import AsyncResult
+from gevent.event import Event as GeventEvent
 
 from ccswitch.acd.agents import Agent, AgentEvent
 from ccswitch.admission import limits_of
@@ -163,7 +166,8 @@ class Controller:
         self.metrics = Metrics(config, clock.now)
         stats = stats or Stats.for_config(config)
         stats.sink = self.metrics
-        self.store = ResilientStore(self.metrics.instrument(store), clock.now, self.metrics.store_availability)
+        self._outage_began = GeventEvent()
+        self.store = ResilientStore(self.metrics.instrument(store), clock.now, self._store_availability)
         self.store_probe_s = store_probe_s
         self.engine = Engine(config, self.store, self._emit, stats, record, leases.me if leases else "")
         self.metrics.watch(self.engine)
@@ -334,11 +338,19 @@ class Controller:
             gevent.sleep(self.tick_s)
             self.inbox.put(_Tick())
 
+    def _store_availability(self, available: bool, since: float) -> None:
+        self.metrics.store_availability(available, since)
+        if not available:
+            self._outage_began.set()
+
     def _watch_store(self) -> None:
         """During a store outage, ask the store behind whether it answers again; when it does, queue the write-
-        through behind the events already waiting (the ping runs here, so a store that hangs stalls no event)."""
+        through behind the events already waiting (the ping runs here, so a store that hangs stalls no event).
+        The first ask is at once: after a change of master the store answers already, and offers wait until the
+        write-through."""
         while True:
-            gevent.sleep(self.store_probe_s)
+            self._outage_began.wait(self.store_probe_s)
+            self._outage_began.clear()
             if self.store.available or self._store_back_queued:
                 continue
             try:

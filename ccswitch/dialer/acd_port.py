@@ -1,12 +1,12 @@
 """What the dialler needs of the ACD, and nothing more: the engine satisfies ``Acd`` structurally (the controller,
 which wires them, is where mypy checks it), and the dialler never imports the engine.
 
-The dialler reads (never changes) the agents, the queues' members and how many calls wait per queue, to pace its
-lines, and takes its lines' channels from the nodes' per-second budgets the ACD keeps (``take_channels``); it hands
-answered people to the ACD (``take_outbound``, ``take_outbound_step``); and, for a preview campaign, it asks the ACD
-to reserve an agent for a lead, dial it from the agent's phone or let the agent go. The ACD owns the agent's leg and
-the customer's channel from there, and says when a preview's customer was not reached (``preview_ended``, which the
-dialler sets once).
+The dialler reads (never changes) the agents, the queues' members, how many calls wait per queue and how many have
+joined each, to pace its lines, and takes its lines' channels from the nodes' per-second budgets the ACD keeps
+(``take_channels``); it hands answered people to the ACD (``take_outbound``, ``take_outbound_step``); and, for a
+preview campaign, it asks the ACD to reserve an agent for a lead, dial it from the agent's phone or let the agent
+go. The ACD owns the agent's leg and the customer's channel from there, and says when a preview's customer was not
+reached (``preview_ended``, which the dialler sets once).
 """
 
 from __future__ import annotations
@@ -37,6 +37,10 @@ class Acd(Protocol):
     @property
     def waiting(self) -> Mapping[str, Collection[str]]:
         """Queue -> the calls waiting in it."""
+
+    @property
+    def joined(self) -> Mapping[str, int]:
+        """Queue -> inbound calls that have joined it so far (a count that only grows): blended pacing's arrivals."""
 
     @property
     def calls(self) -> Container[str]:

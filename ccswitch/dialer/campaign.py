@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import enum
 import heapq
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -46,6 +47,7 @@ from ccswitch.phone_numbers import on_list
 from ccswitch.validators import time_zone
 
 ABANDONED_REDIAL_SECONDS = 72 * 3600.0  # no repeat call to an abandoned person without a guaranteed agent
+_TO_DIAL = (LeadState.PENDING, LeadState.RETRY)  # (an enum's members read from its class are slow to reach: read once)
 
 _DIAL, _OUTCOME, _DISPOSITION = "dial", "outcome", "disposition"
 _MOVES = frozenset(
@@ -69,26 +71,60 @@ def admit(campaign: CampaignConfig, leads: Iterable[Lead]) -> list[Lead]:
 
 
 def dialable(campaign: CampaignConfig, lead: Lead, now: float, agent_reserved: bool = False) -> bool:
-    """Whether ``lead`` may be dialled at ``now`` (see the module docstring)."""
+    """Whether ``lead`` may be dialled at ``now`` (see the module docstring): in play, no longer held, and within
+    the calling window of its zone."""
     return (
-        lead.state in (LeadState.PENDING, LeadState.RETRY)
-        and lead.attempts < campaign.max_attempts
-        and (lead.next_at is None or lead.next_at <= now)
-        and not on_list(campaign.do_not_call, lead.phone)
-        and (agent_reserved or lead.abandoned_at is None or now - lead.abandoned_at >= ABANDONED_REDIAL_SECONDS)
-        and _in_window(campaign, lead, now)
+        in_play(campaign, lead)
+        and held_until(lead, agent_reserved) <= now
+        and zone_open(campaign, lead.timezone, now)
     )
+
+
+def in_play(campaign: CampaignConfig, lead: Lead) -> bool:
+    """Whether ``lead`` is to be dialled some day under these settings: pending or retrying, attempts left, not on a
+    do-not-call list. Time does not change it; a lead's write or the campaign's settings do."""
+    return (
+        lead.state in _TO_DIAL
+        and lead.attempts < campaign.max_attempts
+        and not on_list(campaign.do_not_call, lead.phone)
+    )
+
+
+def held_until(lead: Lead, agent_reserved: bool) -> float:
+    """When ``lead`` may be dialled, its calling window aside: its retry's ``next_at`` and, without an agent
+    reserved, 72 hours after a call to the person was abandoned (-inf: nothing holds it)."""
+    until = -math.inf if lead.next_at is None else lead.next_at
+    if not agent_reserved and lead.abandoned_at is not None:
+        until = max(until, lead.abandoned_at + ABANDONED_REDIAL_SECONDS)
+    return until
+
+
+def zone_open(campaign: CampaignConfig, zone: str | None, now: float) -> bool:
+    """Whether leads of time zone ``zone`` (an IANA name; None: the campaign's) are within the campaign's days and
+    hours at ``now``: every lead of one zone shares its window."""
+    return within(datetime.fromtimestamp(now, campaign.timezone if zone is None else time_zone(zone)),
+                  campaign.days, campaign.hours)
+
+
+def pick_order(lead: Lead) -> tuple[bool, float, int]:
+    """The order ``next_leads`` picks dialable leads in: retries (oldest ``next_at`` first), then new leads in import
+    order (``position``, which the store numbers one lead at a time)."""
+    return lead.next_at is None, lead.next_at or 0.0, lead.position
 
 
 def next_leads(
     campaign: CampaignConfig, leads: Iterable[Lead], now: float, n: int, *, agent_reserved: bool = False
 ) -> list[Lead]:
     """Up to ``n`` leads to dial at ``now``: due retries first (oldest ``next_at`` first), then new leads in
-    import order. ``agent_reserved``: each call will have an agent waiting for it (preview, progressive)."""
+    import order. ``agent_reserved``: each call will have an agent waiting for it (preview: the agent asked for the
+    lead; not progressive, whose line's agent may yet take an inbound call or a person another line reached).
+
+    Reads every lead given: a running campaign picks from its ``lead_queue.LeadQueue`` instead, which gives the
+    same leads in the same order and reads only the front of that order."""
     if n <= 0:
         return []
     eligible = (lead for lead in leads if dialable(campaign, lead, now, agent_reserved))
-    return heapq.nsmallest(n, eligible, key=lambda lead: (lead.next_at is None, lead.next_at or 0.0, lead.position))
+    return heapq.nsmallest(n, eligible, key=pick_order)
 
 
 def on_dial(lead: Lead, call: str) -> Lead:
@@ -135,11 +171,6 @@ def _again(campaign: CampaignConfig, lead: Lead, delay: int | None, now: float) 
     if delay is None or lead.attempts >= campaign.max_attempts:
         return replace(lead, state=LeadState.DONE, next_at=None, call=None)
     return replace(lead, state=LeadState.RETRY, next_at=now + delay, call=None)
-
-
-def _in_window(campaign: CampaignConfig, lead: Lead, now: float) -> bool:
-    zone = campaign.timezone if lead.timezone is None else time_zone(lead.timezone)
-    return within(datetime.fromtimestamp(now, zone), campaign.days, campaign.hours)
 
 
 def _check(lead: Lead, move: str) -> None:

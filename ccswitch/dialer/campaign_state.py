@@ -26,6 +26,7 @@ from ccswitch.config.model import CampaignConfig
 from ccswitch.dialer.acd_port import Acd, Emit, Record
 from ccswitch.dialer.campaign import CampaignRun, RunState, on_outcome
 from ccswitch.dialer.figures import Estimates, OutcomeWindow
+from ccswitch.dialer.lead_queue import LeadQueue
 from ccswitch.dialer.leads import DialOutcome, Lead, LeadState, normalise_phone
 from ccswitch.dialer.lines import Line
 from ccswitch.dialer.pacing import AbandonLedger, PacingPolicy
@@ -71,9 +72,11 @@ class CampaignState:
     idle_until: float = 0.0  # no lead was left to dial: not looked for again before this
     skipped: dict[str, float] = field(default_factory=dict)  # phone -> not previewed again before this
     by_state: Counter[LeadState] = field(default_factory=Counter)  # ``leads`` counted: status walks no million leads
+    queue: LeadQueue = field(init=False)  # ``leads`` in the order they are dialled: a pick reads no million leads
 
     def __post_init__(self) -> None:
         self.by_state.update(lead.state for lead in self.leads.values())
+        self.queue = LeadQueue(self.config, self.leads)
 
     @classmethod
     def read(cls, campaign: CampaignConfig, store: Store, now: float) -> CampaignState:
@@ -98,6 +101,7 @@ class CampaignState:
     def reconfigure(self, campaign: CampaignConfig) -> None:
         """New settings (lists, windows, retries, limits); the figures carry on."""
         self.config = campaign
+        self.queue.reconfigure(campaign)
         self.ledger.window_seconds, self.ledger.limit = campaign.abandon_window_s, campaign.abandon_limit
         self.window.window_s = campaign.abandon_window_s
 
@@ -128,12 +132,14 @@ class CampaignState:
 
     # ----------------------------------------------------------------- leads
     def keep(self, lead: Lead) -> None:
-        """``lead`` as last read or written."""
+        """``lead`` as last read or written: every change of ``leads`` is made here (``by_state`` and ``queue``
+        follow them)."""
         old = self.leads.get(lead.phone)
         if old is not None:
             self.by_state[old.state] -= 1
         self.by_state[lead.state] += 1
         self.leads[lead.phone] = lead
+        self.queue.update(old, lead)
 
     def write_lead(self, old: Lead, new: Lead) -> Lead | None:
         """Compare-and-set; on a conflict the cache takes the stored lead and None is returned."""

@@ -212,3 +212,35 @@ class TalkTimeEstimator:
         mu = (self.prior_weight * self.prior.mu + self.log_sum * fade) / total
         second = (self.prior_weight * (self.prior.sigma**2 + self.prior.mu**2) + self.log_square_sum * fade) / total
         return LogNormal(mu=mu, sigma=math.sqrt(max(second - mu * mu, 0.01)))
+
+
+@dataclass(frozen=True)
+class ArrivalEstimator:
+    """Arrivals per second (inbound calls joining a queue): arrivals counted against the time watched, both fading
+    by half-life, so the rate follows the day's rises and falls. Nothing watched yet: no arrivals expected."""
+
+    half_life: float = 600.0
+    arrivals: float = 0.0
+    watched: float = 0.0  # seconds watched, faded as the arrivals are
+    updated_at: float = 0.0
+
+    @classmethod
+    def starting(cls, now: float, half_life: float = 600.0) -> ArrivalEstimator:
+        """Watching from ``now``."""
+        return cls(half_life, 0.0, 0.0, now)
+
+    def record(self, now: float, joined: int) -> ArrivalEstimator:
+        """``joined`` calls arrived since the last record (none is a figure too: time watched)."""
+        arrivals, watched = self._faded(now)
+        return replace(self, arrivals=arrivals + joined, watched=watched, updated_at=now)
+
+    def per_second(self, now: float) -> float:
+        arrivals, watched = self._faded(now)
+        return arrivals / watched if watched > 0.0 else 0.0
+
+    def _faded(self, now: float) -> tuple[float, float]:
+        """The arrivals and the time watched as they weigh at ``now``: each second watched fades like an arrival
+        then would (``∫ fade`` over the time since the last record)."""
+        fade = _fade(now - self.updated_at, self.half_life)
+        since = (1.0 - fade) * self.half_life / math.log(2.0)
+        return self.arrivals * fade, self.watched * fade + since

@@ -89,8 +89,7 @@ class LineKeeper:
 
     def answered(self, line: Line, now: float) -> None:
         """The callee picked up and the leg parked: is it a person or a machine?"""
-        estimates = self._campaign(line).estimates
-        estimates.delay = estimates.delay.record(now, now - line.dialled_at)
+        self._campaign(line).estimates.answered(now, now - line.dialled_at)
         tag = str(uuidlib.uuid4())
         self._replace(move(line, LineEvent.ANSWERED, answered_at=now, tag=tag))
         self.state.emit(line.node, [DetectMachine(line.uuid, tag)])
@@ -103,11 +102,8 @@ class LineKeeper:
         machine = result == "MACHINE"
         line = replace(line, person=not machine)
         self.state.lines[line.uuid] = line
-        estimates = campaign.estimates
-        estimates.person = estimates.person.record(now, not machine)
-        estimates.machine = estimates.machine.record(now, machine)
-        if line.answered_at is not None:  # the pacer counts a line in detection as a person by this share of time
-            estimates.detection = estimates.detection.record(now, not machine, weight=now - line.answered_at)
+        # the pacer counts a line in detection as a person by persons' share of the time lines spend there
+        campaign.estimates.classified(now, machine, now - line.answered_at if line.answered_at is not None else 0.0)
         if machine:
             campaign.lead_outcome(line, DialOutcome.MACHINE, now)
             if config.machine_message is not None:
@@ -187,9 +183,7 @@ class LineKeeper:
         campaign = self._campaign(line)
         if line.state is LineState.RINGING:
             outcome = outcome_of_cause(cause)
-            estimates = campaign.estimates
-            estimates.person = estimates.person.record(now, False)
-            estimates.machine = estimates.machine.record(now, False)
+            campaign.estimates.unanswered(now)
             log.info("line %s (%s): not answered: %s (%s)", line.uuid, line.phone, cause, outcome.value)
             campaign.lead_outcome(line, outcome, now)
         elif line.state is LineState.CANCELLING and line.answered_at is not None:
@@ -218,7 +212,7 @@ class LineKeeper:
             return
         elif line.state is LineState.CONNECTED:  # the ACD's call: the ACD records it
             assert line.connected_at is not None
-            campaign.estimates.talk = campaign.estimates.talk.record(now, now - line.connected_at)
+            campaign.estimates.talked(now, now - line.connected_at)
             self._end(line, LineEvent.ENDED, [])
             return
         self._finish(line, LineEvent.ENDED, cause, now)

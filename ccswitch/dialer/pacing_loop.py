@@ -12,7 +12,8 @@ agent of its queue, none while calls wait there; *preview* none: agents dial the
 Each line is a new channel on its node: launched only as the node's per-second budget allows (``Acd.take_channels``,
 shared with the ACD's agent legs and the callers); the rest wait for the next tick.
 
-Which: ``campaign.next_leads`` (retries due first, DNC, calling window and the 72-hour rule applied); each lead
+Which: ``campaign.next_leads``' leads (retries due first, DNC, calling window and the 72-hour rule applied), read from
+the front of the campaign's ``lead_queue.LeadQueue`` (not from all its leads); each lead
 moves to DIALLING with the store's compare-and-set (so no two controllers dial one lead for one attempt) and is
 originated::
 
@@ -37,16 +38,17 @@ from dataclasses import dataclass
 
 from ccswitch.acd.agents import Agent, AgentState
 from ccswitch.acd.capacity import VOICE_ONLY, AgentCapacity, Channel
-from ccswitch.dialer.campaign import next_leads, on_dial
+from ccswitch.dialer.campaign import on_dial
 from ccswitch.dialer.campaign_state import CampaignState, DialerState, pacing_policy
-from ccswitch.dialer.leads import Lead, LeadState
+from ccswitch.dialer.estimators import ArrivalEstimator
+from ccswitch.dialer.leads import Lead
 from ccswitch.dialer.lines import IN_FLIGHT, Line, LineEvent, LineState, move
-from ccswitch.dialer.pacing import PacerInput, lines_to_cancel, lines_to_dial, progressive_lines, unseen_outcome
+from ccswitch.dialer.pacing import PacerInput, lines_to_cancel, lines_to_dial, progressive_lines
 from ccswitch.effects import Hangup, Originate
 
 log = logging.getLogger(__name__)
 
-PICK_IDLE_S = 5.0  # a pick that found fewer leads than lines wanted is not tried again before this (it reads all)
+PICK_IDLE_S = 5.0  # a pick that found fewer leads than lines wanted: no launch (pacer, pick) again before this
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,16 +60,20 @@ class AgentSupply:
     wrap_up_left: tuple[float, ...]  # per agent in wrap-up: seconds left
     staffed: int  # logged in to the queue and not on break
     held_by_inbound: int  # free agents whom calls already waiting in their queues will take first
+    inbound_per_second: float = 0.0  # inbound calls expected to take these agents, per second
 
 
 def agent_supply(agents: Mapping[str, Agent], members: Mapping[str, Sequence[str]], waiting: Mapping[str, int],
-                 queue: str, now: float, capacities: Mapping[str, AgentCapacity] | None = None) -> AgentSupply:
-    """The agents of ``queue`` (``members``: the agent ids of every queue; ``waiting``: calls waiting per queue).
-    A free agent is one whose capacity (``capacities``; one call at a time without it) lets a call in now: with
-    the default rules, not while they hold chats.
+                 queue: str, now: float, capacities: Mapping[str, AgentCapacity] | None = None,
+                 arriving: Mapping[str, float] | None = None) -> AgentSupply:
+    """The agents of ``queue`` (``members``: the agent ids of every queue; ``waiting``: calls waiting per queue;
+    ``arriving``: inbound calls joining each queue per second). A free agent is one whose capacity (``capacities``;
+    one call at a time without it) lets a call in now: with the default rules, not while they hold chats.
 
     A free agent is held by inbound when a call waits in any queue they serve: each waiting call holds one such
-    agent, queues taken in name order, agents in the queue's order (blended agents serve inbound first)."""
+    agent, queues taken in name order, agents in the queue's order (blended agents serve inbound first). Of the
+    calls arriving in a queue, these agents are expected to take the share of its serving agents they are (an
+    inbound call goes to whichever of them is free first, and blended agents take it before an outbound answer)."""
     serving = [agents[agent_id] for agent_id in members[queue] if agent_id in agents and agents[agent_id].serves(queue)]
     free = [agent for agent in serving
             if agent.can_take(Channel.VOICE, (capacities or {}).get(agent.id, VOICE_ONLY), now)]
@@ -75,6 +81,13 @@ def agent_supply(agents: Mapping[str, Agent], members: Mapping[str, Sequence[str
     wrapping = tuple(max(0.0, (agent.wrap_until or now) - now) for agent in serving
                      if agent.state is AgentState.WRAP_UP)
     staffed = sum(1 for agent in serving if agent.state not in (AgentState.LOGGED_OUT, AgentState.ON_BREAK))
+    ours = {agent.id for agent in serving}
+    inbound_per_second = 0.0
+    for name, rate in (arriving or {}).items():
+        theirs = [agent_id for agent_id in members.get(name, ()) if agent_id in agents and agents[agent_id].serves(name)
+                  and agents[agent_id].state is not AgentState.ON_BREAK]
+        if theirs:
+            inbound_per_second += rate * sum(agent_id in ours for agent_id in theirs) / len(theirs)
     unheld = {agent.id for agent in free}
     held = 0
     for name in sorted(waiting):
@@ -86,15 +99,18 @@ def agent_supply(agents: Mapping[str, Agent], members: Mapping[str, Sequence[str
                 unheld.discard(agent_id)
                 held += 1
                 calls -= 1
-    return AgentSupply(len(free), talking, wrapping, staffed, held)
+    return AgentSupply(len(free), talking, wrapping, staffed, held, inbound_per_second)
 
 
 class PacingLoop:
     def __init__(self, state: DialerState) -> None:
         self.state = state
+        self._arrivals: dict[str, ArrivalEstimator] = {}  # queue -> inbound calls joining it per second
+        self._joined: dict[str, int] = {}  # queue -> the ACD's count of calls joined, at the last tick
 
     def tick(self, now: float) -> None:
         """Every campaign's turn: its figures kept to the window, cancels, then new lines if it runs."""
+        self._watch_inbound(now)
         for campaign in self.state.campaigns.values():
             if campaign.estimates.refresh(now):  # once a minute: the store forgets what left the window
                 self.state.store.trim_answers(campaign.config.name, now - campaign.config.abandon_window_s)
@@ -107,7 +123,7 @@ class PacingLoop:
         """How many lines the campaign should launch now (see the module docstring)."""
         config = campaign.config
         acd = self.state.acd
-        supply = agent_supply(acd.agents, self._members(), self._waiting(), config.queue, now, self._capacities())
+        supply = self._supply(campaign, now)
         mine = [line for line in self.state.lines.values() if line.campaign == config.name]
         if config.mode == "blast":
             if len(acd.waiting.get(config.queue, ())):
@@ -127,11 +143,7 @@ class PacingLoop:
         wanted = self.lines_wanted(campaign, now)
         if wanted <= 0:
             return
-        config = campaign.config
-        candidates = (lead for lead in campaign.leads.values()
-                      if lead.state in (LeadState.PENDING, LeadState.RETRY)
-                      and (lead.next_at is None or lead.next_at <= now))
-        picked = next_leads(config, candidates, now, wanted)
+        picked = campaign.queue.pick(now, wanted)
         if len(picked) < wanted:
             campaign.idle_until = now + PICK_IDLE_S
         for lead in picked:
@@ -148,24 +160,15 @@ class PacingLoop:
         if policy.cancel_risk == math.inf or not any(
                 line.campaign == name and line.state is LineState.RINGING for line in self.state.lines.values()):
             return
-        supply = agent_supply(self.state.acd.agents, self._members(), self._waiting(), campaign.config.queue, now,
-                              self._capacities())
-        inp, ringing = self._pacer_input(campaign, supply, now)
-        estimates = campaign.estimates
-        person, machine = estimates.person.mean(now), estimates.machine.mean(now)
-        for index in lines_to_cancel(inp, policy):
-            line = ringing[index]
-            if line.campaign != campaign.config.name:
-                continue  # another campaign's line on the same queue: that campaign decides
-            rang = now - line.dialled_at
-            log.info("line %s (%s): rang %.0f s, no agent expected for it: hung up", line.uuid, line.phone, rang)
-            # Its outcome is never seen: the estimators take what it would have been, as the model expects.
-            would_person, would_machine = unseen_outcome(person, machine, estimates.delay_now, rang,
-                                                         policy.ring_timeout)
+        inp, ringing = self._pacer_input(campaign, self._supply(campaign, now), now)
+        going = [ringing[index] for index in lines_to_cancel(inp, policy)
+                 if ringing[index].campaign == name]  # another campaign's line on the same queue: that one decides
+        # Their outcomes are never seen: the estimators take what each would have been, as the model expects.
+        persons = campaign.estimates.given_up(now, [now - line.dialled_at for line in going], policy.ring_timeout)
+        for line, would_person in zip(going, persons, strict=True):
+            log.info("line %s (%s): rang %.0f s, no agent expected for it: hung up", line.uuid, line.phone,
+                     now - line.dialled_at)
             campaign.record_given_up(now, would_person)
-            estimates.person = estimates.person.record(now, would_person)
-            estimates.machine = estimates.machine.record(now, would_machine)
-            estimates.delay = estimates.delay.record_unseen(now, rang, would_person + would_machine)
             cancelled = move(line, LineEvent.CANCELLED)
             assert cancelled is not None
             self.state.lines[line.uuid] = cancelled
@@ -179,26 +182,39 @@ class PacingLoop:
                       if self.state.campaigns[line.campaign].config.queue == config.queue]
         ringing = [line for line in same_queue if line.state is LineState.RINGING]
         detecting = sum(1 for line in same_queue if line.state is LineState.DETECTING)
-        estimates = campaign.estimates
-        person = estimates.person.mean(now)
-        inp = PacerInput(
+        inp = campaign.estimates.pacer_input(
+            now,
             agents_free=supply.free,
             talking_for=supply.talking_for,
             wrap_up_left=supply.wrap_up_left,
             ringing_for=tuple(now - line.dialled_at for line in ringing),
-            person_rate=person,
-            person_rate_spread=estimates.person.spread(now),
-            machine_rate=min(estimates.machine.mean(now), 1.0 - person),
-            detecting_person_share=estimates.detection.mean(now),
-            answer_delay=estimates.delay_now,
-            talk_time=estimates.talk_now,
+            detecting=detecting,
             wrap_up_seconds=float(self.state.config.queues[config.queue].wrap_up_s),
             budget=campaign.ledger.pacing_budget(now),
             lost_share=campaign.ledger.lost_share(now),
             inbound_waiting=supply.held_by_inbound,
-            detecting=detecting,
+            inbound_per_second=supply.inbound_per_second,
         )
         return inp, ringing
+
+    def _watch_inbound(self, now: float) -> None:
+        """The inbound calls that joined each queue since the last tick, into its arrival rate (blended agents take
+        them before an outbound answer, so the pacer counts them out of its supply)."""
+        for queue, joined in self.state.acd.joined.items():
+            before = self._joined.get(queue)
+            self._joined[queue] = joined
+            if before is None:  # first seen: watched from now (a call that made the count before was not watched)
+                self._arrivals[queue] = ArrivalEstimator.starting(now)
+            else:
+                self._arrivals[queue] = self._arrivals[queue].record(now, max(0, joined - before))
+
+    def arriving(self, now: float) -> dict[str, float]:
+        """Queue -> inbound calls joining it per second, as blended pacing counts them."""
+        return {queue: estimator.per_second(now) for queue, estimator in self._arrivals.items()}
+
+    def _supply(self, campaign: CampaignState, now: float) -> AgentSupply:
+        return agent_supply(self.state.acd.agents, self._members(), self._waiting(), campaign.config.queue, now,
+                            self._capacities(), self.arriving(now))
 
     def _members(self) -> dict[str, Sequence[str]]:
         return {queue: self.state.acd.members(queue) for queue in self.state.config.queues}

@@ -22,7 +22,7 @@ import uuid as uuidlib
 from dataclasses import dataclass
 
 from ccswitch.calls import DialOutPlan
-from ccswitch.dialer.campaign import dialable, next_leads, on_dial
+from ccswitch.dialer.campaign import dialable, on_dial
 from ccswitch.dialer.campaign_state import DialerState
 from ccswitch.dialer.leads import Lead
 from ccswitch.dialer.line_events import LineKeeper
@@ -71,9 +71,8 @@ class Previews:
                                         "it first")
             return campaign.leads[shown.phone]
         held = {p.phone for p in self.shown.values() if p.campaign == name}
-        candidates = (lead for lead in campaign.leads.values()
-                      if lead.phone not in held and campaign.skipped.get(lead.phone, 0.0) <= now)
-        picked = next_leads(config, candidates, now, 1, agent_reserved=True)
+        picked = campaign.queue.pick(
+            now, 1, allow=lambda lead: lead.phone not in held and campaign.skipped.get(lead.phone, 0.0) <= now)
         if not picked:
             raise InvalidTransition(f"campaign {name} has no lead to show now (the rest wait for a retry, their "
                                     "calling window, or another agent)")

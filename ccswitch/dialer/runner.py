@@ -238,6 +238,11 @@ class Dialer:
         """How many lines the campaign should launch now (``PacingLoop.lines_wanted``)."""
         return self._pacing.lines_wanted(self._state.campaign(name), now)
 
+    def inbound_arrivals(self, now: float) -> dict[str, float]:
+        """Queue -> inbound calls joining it per second (``PacingLoop.arriving``): blended agents take these before
+        an outbound answer, so the pacer counts them out of its agents."""
+        return self._pacing.arriving(now)
+
     # ----------------------------------------------------------------- events and ticks
     def handle(self, node: str, event: ChannelEvent, now: float) -> None:
         self._lines.handle(event, now)

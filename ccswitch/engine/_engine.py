@@ -477,6 +477,10 @@ class Engine:
         return self.core.waiting
 
     @property
+    def joined(self) -> Counter[str]:
+        return self.core.joined
+
+    @property
     def direct_calls(self) -> dict[str, tuple[str, str]]:
         return self.direct.direct_calls
 

@@ -55,6 +55,7 @@ class Core:
         self.agent_legs: dict[str, str] = {}  # agent leg uuid -> caller uuid
         self.agents: dict[str, Agent] = {}
         self.waiting: dict[str, dict[str, QueueEntry]] = {name: {} for name in config.queues}  # queue -> call -> entry
+        self.joined = Counter(dict.fromkeys(config.queues, 0))  # queue -> inbound calls that have joined it so far
         self.router = Router.from_config(config)
         self.members = {queue: config.members(queue) for queue in config.queues}
         self.agent_of_user = agents_by_user(config)
@@ -68,6 +69,7 @@ class Core:
         self.config = config
         self.stats.reconfigure(config)
         self.waiting = {name: self.waiting.get(name, {}) for name in config.queues}
+        self.joined.update(dict.fromkeys(config.queues, 0))  # (adds 0: a count that only grows)
         self.members = {queue: config.members(queue) for queue in config.queues}
         self.agent_of_user = agents_by_user(config)
         self.agents = {agent_id: agent for agent_id, agent in self.agents.items() if agent_id in config.agents}

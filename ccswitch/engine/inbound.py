@@ -291,6 +291,8 @@ class InboundPath:
         core.store.add_entry(entry)
         session.entry, session.queued_at = entry, now
         core.wait(session)
+        if inbound:
+            core.joined[entry.queue] += 1
         log.info("call %s queued in %s (priority %d, %d waiting)",
                  session.uuid, entry.queue, entry.priority, len(core.waiting[entry.queue]))
         self.offers.dispatch(now)

@@ -19,6 +19,15 @@ that refuses writes, after a crash, until a replica follows it; the README weigh
 loses nothing either way.
 
 A command in flight when the master dies is not re-sent (its reply is lost, it may have run): ``StoreError``.
+
+A client asked to (``connect(…, report_master_change=True)``: the store, whose owner can write its view through)
+also says when its connections reach another master than the one they last reached, for whatever reason they
+reconnected (``READONLY`` from a demoted master, a dead socket, a closed one): ``MasterChanged``, raised before the
+command is sent, once per change. The old master may have acknowledged writes the new one never got (Redis
+replicates asynchronously, and a master that ``SENTINEL FAILOVER`` demoted goes on taking writes until the
+sentinels convert it), so what was written there may be behind what this client's user knows: it is told first.
+Connections that were in use on the old master meanwhile (another greenlet's) do not go on there: redis-py's pool
+drops a connection released to it that is not on the master it names now.
 """
 
 from __future__ import annotations
@@ -44,14 +53,45 @@ class MasterRefused(redis.ConnectionError):
     master the sentinels name."""
 
 
+class MasterChanged(redis.ConnectionError):
+    """A connection reached another master than the one this client last reached; the command was not sent."""
+
+
+Address = tuple[str, int]
+
+
+class MasterAddress:
+    """The master a client's connections last reached, shared by them, so that the first to reach a new one
+    reports the change and the others do not."""
+
+    def __init__(self) -> None:
+        self.address: Address | None = None
+
+    def reached(self, address: Address) -> Address | None:
+        """Note that a connection reached ``address``; the master reached before it, if it was another one."""
+        previous, self.address = self.address, address
+        return previous if previous is not None and previous != address else None
+
+
 class _FailoverConnection(SentinelManagedConnection):
-    """A connection to the master Sentinel names, patient while a failover is under way (module docstring)."""
+    """A connection to the master Sentinel names, patient while a failover is under way, telling (``master``
+    given) a change of master (module docstring)."""
 
     def __init__(self, **kwargs: Any) -> None:
         self._patience_s: float = kwargs.pop("patience_s")
+        self._master: MasterAddress | None = kwargs.pop("master")
         super().__init__(**kwargs)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
 
     def connect(self) -> None:
+        if self._sock:  # (redis-py calls this before every command)
+            return
+        self._connect_patiently()
+        previous = None if self._master is None else self._master.reached((self.host, self.port))
+        if previous is not None:
+            raise MasterChanged(f"the master changed to {self.host}:{self.port} (was {previous[0]}:{previous[1]}): "
+                                "not sent; writes the old one took since it last replicated may be lost")
+
+    def _connect_patiently(self) -> None:
         deadline = time.monotonic() + self._patience_s
         while True:
             try:
@@ -83,9 +123,10 @@ class _FailoverConnection(SentinelManagedConnection):
             raise
 
 
-def connect(url: str, timeout_s: float) -> tuple[redis.Redis, str]:
+def connect(url: str, timeout_s: float, report_master_change: bool = False) -> tuple[redis.Redis, str]:
     """A client for ``url`` with automatic retries off (but for ``MasterRefused``), and where it leads, for
-    messages: never the URL itself, which may hold a password."""
+    messages: never the URL itself, which may hold a password. With ``report_master_change``, behind Sentinel, the
+    first command to reach a new master raises ``MasterChanged`` (module docstring)."""
     if is_sentinel_url(url):
         target = parse_sentinel_url(url)
         sentinel_timeout_s = min(timeout_s, SENTINEL_TIMEOUT_S)
@@ -101,6 +142,7 @@ def connect(url: str, timeout_s: float) -> tuple[redis.Redis, str]:
             target.service,
             connection_class=_FailoverConnection,
             patience_s=timeout_s,
+            master=MasterAddress() if report_master_change else None,
             db=target.db,
             username=target.username,
             password=target.password,

@@ -22,7 +22,9 @@ own write, report a lost race and leave the agent reserved for nobody. The one r
 (``ccswitch.store.redis_client``): a command the master refused (``READONLY``, ``NOREPLICAS``) did nothing, so it
 is sent again to the master the sentinels name, within the store's timeout. Failures surface as ``StoreError``;
 ``StoreUnavailable`` when Redis cannot be reached at all (refused, lost connection, timeout, still loading its data
-after a restart), which ``ccswitch.store.resilient`` rides out.
+after a restart), which ``ccswitch.store.resilient`` rides out. A change of master behind Sentinel is one too, for
+the first command that meets it (not sent: ``MasterChanged``): the new master may lack writes the old one
+acknowledged, so the controller writes its view through as after an outage before anything else reaches it.
 """
 
 from __future__ import annotations
@@ -113,7 +115,8 @@ return redis.call('ZADD', KEYS[1], ARGV[1], call .. ARGV[3])
 
 class RedisStore:
     def __init__(self, url: str, key_prefix: str, timeout_s: float = 5.0) -> None:
-        self._client, self._where = connect(url, timeout_s)  # _where, for errors: never the URL (a password)
+        # _where, for errors: never the URL (a password)
+        self._client, self._where = connect(url, timeout_s, report_master_change=True)
         self._agents_key = f"{key_prefix}agents"
         self._versions_key = f"{key_prefix}agent-versions"
         self._queues_key = f"{key_prefix}queues"

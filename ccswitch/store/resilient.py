@@ -5,7 +5,10 @@ keeps a *local view*: every agent record it has read or written, the leads it ha
 this controller wrote. While the store answers, each call goes through and refreshes the view. The first call that
 meets ``StoreUnavailable`` starts an outage (logged once) and is answered from the view, as is every call after it,
 until the controller writes the view through (``write_through``). So a handler never stops halfway because the
-store failed: there is no partial application to undo and nothing to replay.
+store failed: there is no partial application to undo and nothing to replay. Behind Sentinel, the first call to
+reach a new master is such a failure (``MasterChanged``, not sent: ``ccswitch.store.redis_client``): the old master
+may have acknowledged writes the new one never got, which the write-through puts back before anything else is
+written there.
 
 While the store is away:
 
@@ -26,11 +29,12 @@ On return (``write_through``, from the controller greenlet, nothing else running
 changed here:
 
 * not changed here during the outage: the store's record stands, unless the store lost it (a Redis restarted
-  without persistence): then the agent is put back from the view *with its version*, and only over an older
-  version (``Store.restore_agent``, one atomic step). Every controller that shares the store puts back what it
-  saw, so the most recent record anyone saw wins, whoever writes first: a controller whose view was stale (it
-  last read an agent reserved for another controller's call) can't leave that agent reserved for a call nobody
-  knows. (The leads of such a Redis are lost but for those changed here: load the campaign again);
+  without persistence, a new master that lacks the old one's last writes): then the agent is put back from the
+  view *with its version*, and only over an older version (``Store.restore_agent``, one atomic step). Every
+  controller that shares the store puts back what it saw, so the most recent record anyone saw wins, whoever
+  writes first: a controller whose view was stale (it last read an agent reserved for another controller's call)
+  can't leave that agent reserved for a call nobody knows. (The leads of such a Redis are lost but for those
+  changed here during the outage: load the campaign again);
 * changed here: the view's record is written if the store's version is where we left it (or lower: the store
   lost its data; versions only grow), or one above with exactly the change whose reply the outage swallowed
   (it did reach the store). Otherwise another controller changed it meanwhile, and the store's record stands:

@@ -26,6 +26,7 @@ from ccswitch.dialer import (
     RunCommand,
     RunState,
     abandon_allowance,
+    next_leads,
     unseen_outcome,
 )
 from ccswitch.dialer.runner import (
@@ -102,6 +103,10 @@ class Rig:
 
     def tick(self, now: float) -> None:
         self.engine.tick(now)
+        for campaign in self.dialer.campaigns.values():  # the queue a launch picks from holds every dialable lead
+            every = len(campaign.leads) + 1
+            assert campaign.queue.pick(now, every) == next_leads(
+                campaign.config, campaign.leads.values(), now, every, agent_reserved=campaign.preview)
         self.dialer.tick(now)
 
     def lead(self, phone: str) -> Lead:
@@ -298,7 +303,7 @@ def test_a_person_with_no_agent_within_2_s_hears_the_abandon_message_and_the_led
     rig.dialer.lines["x"] = Line("x", "fs1", "promo-nov", "+447700900001", LineState.RINGING, MONDAY_10AM)
     rig.store.update_lead(rig.lead("+447700900001"), replace(rig.lead("+447700900001"), state=LeadState.DIALLING,
                                                              attempts=1, call="x"))
-    rig.dialer.campaigns["promo-nov"].leads = {lead.phone: lead for lead in rig.store.leads("promo-nov")}
+    rig.dialer.campaigns["promo-nov"].keep(rig.lead("+447700900001"))  # as a read from the store
     detect = rig.answer("x", MONDAY_10AM + 5)
     rig.handle(AmdCompleted("x", detect.tag, "NOTSURE", "TOOLONG"), MONDAY_10AM + 10)  # not sure: a person
     assert [type(e) for e in rig.effects.take()] == [StartMusic]
@@ -622,6 +627,43 @@ def test_agent_supply_counts_free_talking_wrap_up_and_the_free_agents_inbound_ca
     assert supply.staffed == 5  # a b c d g: not e (break) nor f (not in sales)
     assert supply.held_by_inbound == 1  # b: support's first free member among sales' free agents
     assert agent_supply(agents, members, {}, "sales", 100.0).held_by_inbound == 0
+
+
+def test_agent_supply_expects_the_share_of_each_queues_arrivals_its_serving_agents_are() -> None:
+    agents = {
+        "a": agent("a", AgentState.AVAILABLE),
+        "b": agent("b", AgentState.ON_CALL),
+        "e": agent("e", AgentState.ON_BREAK),  # takes nothing, in no queue's share
+        "f": agent("f", AgentState.AVAILABLE, queues=("support",)),
+        "h": agent("h", AgentState.LOGGED_OUT),
+    }
+    members = {"sales": ("a", "b", "e", "h"), "support": ("b", "f", "h"), "vip": ("h",)}
+    arriving = {"sales": 0.1, "support": 0.2, "vip": 5.0}  # vip: nobody logged in takes its calls
+    supply = agent_supply(agents, members, {}, "sales", 100.0, arriving=arriving)
+    assert supply.inbound_per_second == pytest.approx(0.1 + 0.2 / 2)  # all of sales', half of support's (b of b, f)
+    assert agent_supply(agents, members, {}, "sales", 100.0).inbound_per_second == 0.0
+
+
+def test_inbound_calls_joining_a_queue_become_the_arrival_rate_blended_pacing_counts(config: Config) -> None:
+    rig = rig_with(config)
+    rig.tick(MONDAY_10AM)  # watching from here
+    for second in range(1, 121):
+        if second % 10 == 0:  # a caller every 10 s chooses sales in the main menu
+            caller = f"caller-{second}"
+            rig.engine.handle("fs1", Parked(caller, True, "88005550556", f"7916{second:07d}", "Ivan"),
+                              MONDAY_10AM + second)
+            collect = [e for e in rig.effects.take() if isinstance(e, CollectDigits)][-1]
+            rig.engine.handle("fs1", AppCompleted(caller, "play_and_get_digits", collect.tag, "1", None),
+                              MONDAY_10AM + second)
+        rig.tick(MONDAY_10AM + second)
+    assert rig.engine.joined["sales"] == 12
+    arrivals = rig.dialer.inbound_arrivals(MONDAY_10AM + 120)
+    assert arrivals["sales"] == pytest.approx(0.1, rel=0.05) and arrivals["support"] == 0.0
+    # a campaign's own answered person waits in the queue too, but is no inbound arrival
+    rig.engine.handle("fs1", Parked("person-1", True, "88005550556", "79160000001", "Olga"), MONDAY_10AM + 121)
+    rig.engine.take_outbound("fs1", "person-1", "79160000001", "Olga", "sales", "promo-nov", 2.0,
+                             rig.config.queues["sales"].overflow, MONDAY_10AM + 121)
+    assert rig.engine.joined["sales"] == 12
 
 
 def test_an_agent_holding_a_chat_is_free_for_a_campaign_call_only_if_their_capacity_lets_a_call_in() -> None:

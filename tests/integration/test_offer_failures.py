@@ -68,7 +68,7 @@ def test_phones_the_call_cannot_reach_send_nobody_on_break_and_are_retried_with_
     engine = centre.controller.engine
     caller = centre.switch.place_call(CallerScript(dtmf=SUPPORT, patience_s=600))
     wait_until(lambda: metric(centre, "ccswitch_offer_failures_total", fault="network", cause=cause) >= 5,
-               what="every support agent tried once")
+               timeout=15.0, what="every support agent tried once")  # (a loaded machine took over 5 s once)
     centre.clock.sleep(40.0)  # 2 s of real time: a tight loop would offer the call hundreds of times
     for agent in SUPPORT_AGENTS:
         assert 1 <= offers_to(centre, agent) <= 4  # back-offs of 5, 10 and 20 s fit in 40 s
