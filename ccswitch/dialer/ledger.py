@@ -64,12 +64,12 @@ class AbandonLedger:
         self._given_up: deque[tuple[float, float]] = deque()  # (time, persons it would have brought)
         self._given_up_persons = 0.0
         self._lost_since = -math.inf  # answers after this count in lost_share
-        self._answers_since = _Tally()
+        self._answered_since = 0  # person answers recorded after _lost_since
 
     def count_lost_from(self, time: float) -> None:
         """Count only the answers after ``time`` in :meth:`lost_share` (where the hung-up lines' count begins)."""
         self._lost_since = time
-        self._answers_since = _Tally()
+        self._answered_since = 0
 
     def record(self, time: float, answered_person: bool, abandoned: bool) -> None:
         if abandoned and not answered_person:
@@ -79,8 +79,7 @@ class AbandonLedger:
         if answered_person:
             self._window.add(time, abandoned)
             self._recent.add(time, abandoned)
-            if time > self._lost_since:
-                self._answers_since.add(time, abandoned)
+            self._answered_since += time > self._lost_since
 
     def record_given_up(self, time: float, persons: float) -> None:
         """A line hung up unanswered at ``time`` that a person would have answered with chance ``persons``."""
@@ -100,8 +99,9 @@ class AbandonLedger:
             self._given_up_persons -= persons
         if not self._given_up:
             self._given_up_persons = 0.0  # no rounding left behind
-        self._answers_since.forget(until)
-        answered = len(self._answers_since.entries)
+        # The window's answers after _lost_since: while the window still reaches back before it, none of those has
+        # left it (all recorded since); once it no longer does, every answer in it.
+        answered = min(self.budget(now).answered, self._answered_since)
         return self._given_up_persons / answered if answered >= LOST_SHARE_MIN_ANSWERS else None
 
     def budget(self, now: float) -> AbandonBudget:

@@ -585,6 +585,19 @@ def test_a_ledger_rebuilt_from_stored_answers_counts_the_share_lost_from_then() 
     assert ledger.budget(700.0).answered == 600  # the abandon budget keeps them all
 
 
+def test_once_the_window_no_longer_reaches_back_to_where_lost_people_began_every_answer_in_it_counts() -> None:
+    ledger = AbandonLedger(window_seconds=1000.0)
+    for second in range(500):
+        ledger.record(float(second), answered_person=True, abandoned=False)
+    ledger.count_lost_from(499.0)
+    for second in range(600, 900):
+        ledger.record(float(second), answered_person=True, abandoned=False)
+    ledger.record_given_up(600.0, 0.2)
+    ledger.record_given_up(800.0, 0.3)
+    assert ledger.lost_share(1000.0) == pytest.approx(0.5 / 300)  # the 300 since, not the window's 800
+    assert ledger.lost_share(1700.0) == pytest.approx(0.3 / 199)  # the window (700, 1700]: 701..899
+
+
 def test_ledger_refuses_given_up_lines_out_of_order() -> None:
     ledger = AbandonLedger()
     ledger.record_given_up(10.0, 0.2)
