@@ -339,9 +339,9 @@ def pacer_policy(overrides: list[str]) -> PacingPolicy:
         raise SystemExit(f"--policy: {exc}") from None
 
 
-def report(results: list[Result], seeds: int, blended: bool = False) -> bool:
-    """Print a row per scenario, agents and mode; whether the issue's targets were met (not checked when blended:
-    they are for a campaign's own agents)."""
+def report(results: list[Result], seeds: int) -> bool:
+    """Print a row per scenario, agents and mode; whether the issue's targets were met (not checked when inbound
+    calls came: they are for a campaign's own agents)."""
     print(
         f"{'scenario':<14} {'agents':>6} {'mode':<12} {'abandon%':>9} {'worst seed%':>11} {'worst hour%':>11} "
         f"{'occupancy%':>10} {'min occ%':>8} {'idle%':>6} {'talk min/agent-h':>16} {'calls/h':>8} {'dials/h':>8} "
@@ -377,7 +377,7 @@ def report(results: list[Result], seeds: int, blended: bool = False) -> bool:
         if inbound:
             print(f"{'':<14} {'':>6} {'':<12} inbound: {inbound / seeds / HOURS:.0f} calls/h, waiting "
                   f"{sum(r.inbound_wait for r in runs) / inbound:.1f} s on average for an agent")
-        if mode == "predictive" and not blended:
+        if mode == "predictive" and not inbound:
             abandon_met = worst_seed <= LIMIT and worst_hour <= LIMIT
             occupancy_target = OCCUPANCY_TARGETS.get(agents, 0.0)
             occupancy_met = sum(occupancies) / seeds >= occupancy_target
@@ -418,7 +418,7 @@ def main() -> int:
     with Pool(args.jobs) as pool:
         results = pool.map(run, jobs, chunksize=1)
     print(f"{len(jobs)} campaigns of {HOURS} h simulated in {time.perf_counter() - started:.0f} s on {args.jobs} cores")
-    return 0 if report(results, args.seeds, blended=blend.per_minute > 0.0) else 1
+    return 0 if report(results, args.seeds) else 1
 
 
 if __name__ == "__main__":
