@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 from ccswitch.acd.capacity import Channel
 from ccswitch.config import Config
@@ -73,19 +73,20 @@ class CampaignState:
     skipped: dict[str, float] = field(default_factory=dict)  # phone -> not previewed again before this
     by_state: Counter[LeadState] = field(default_factory=Counter)  # ``leads`` counted: status walks no million leads
     queue: LeadQueue = field(init=False)  # ``leads`` in the order they are dialled: a pick reads no million leads
+    queue_in_steps: InitVar[bool] = False  # the queue filled by its ``fill_step`` (``LeadQueue``'s ``in_steps``)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, queue_in_steps: bool) -> None:
         self.by_state.update(lead.state for lead in self.leads.values())
-        self.queue = LeadQueue(self.config, self.leads)
+        self.queue = LeadQueue(self.config, self.leads, queue_in_steps)
 
     @classmethod
-    def read(cls, campaign: CampaignConfig, store: Store, now: float) -> CampaignState:
+    def read(cls, campaign: CampaignConfig, store: Store, now: float, queue_in_steps: bool = False) -> CampaignState:
         """A campaign as the store has it: run, leads, and the answers of the abandon window so far."""
         leads = {lead.phone: lead for lead in store.leads(campaign.name)}
         ledger, ledger_at = _stored_ledger(campaign, store, now)
         return cls(campaign, store, store.get_campaign_run(campaign.name), leads, ledger,
                    Estimates.new(ring_seconds(campaign), now), OutcomeWindow(campaign.abandon_window_s),
-                   ledger_at=ledger_at)
+                   ledger_at=ledger_at, queue_in_steps=queue_in_steps)
 
     def read_what_others_changed(self, now: float) -> None:
         """What another controller that ran this campaign's lines (and died) knew and this one may not: the leads

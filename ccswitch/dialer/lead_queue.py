@@ -22,15 +22,22 @@ drops what is not (stale, a second entry of one lead, out of play). So the queue
 are not swept otherwise: those of a zone seldom open wait for it; each is one lead's change.)
 
 The settings the queue was filled by (do-not-call lists, ``max_attempts``, whether an agent is reserved for each call)
-change only with a reload (``reconfigure``): a lead newly on a list is dropped when met; a number taken off a list
-has its lead placed again; more attempts or another mode fill the queue again from every lead (a million: seconds).
+change only with a reload (``reconfigure``); picks check the new ones at once. A lead newly on a list is dropped when
+met; a number taken off a list has its lead placed again. More attempts or another mode may bring back leads it left
+out anywhere (``needs_refill``): a queue under the new settings is filled from every lead, ``FILL_STEP`` leads a step
+(``fill_step``: the controller runs the steps between its other work, so a million leads never hold it at once),
+and replaces this one's entries after the last step. Until then picks come from these entries, checked against the
+new settings: the leads they bring back wait the few seconds of the fill, and nothing is given that they refuse.
+The fill starts from the leads as they are at the reload; those that change meanwhile reach it through ``update``,
+as they reach this queue, and its old entries are dropped when met as any. A reload during a fill starts it again
+under the newest settings. A campaign a reload adds fills its queue in steps too (``in_steps``).
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -44,7 +51,8 @@ _Retry = tuple[float, int, str]  # next_at, position, phone
 _New = tuple[int, str]  # position, phone
 _Held = tuple[float, str]  # held until, phone
 _Entry = TypeVar("_Entry", _Retry, _New)
-_T = TypeVar("_T", _Retry, _New, _Held)
+
+FILL_STEP = 5_000  # leads a step of a fill places: ~5 ms of the controller's loop, 200 steps for a million leads
 
 
 @dataclass
@@ -55,42 +63,80 @@ class _ZoneLeads:
     new: list[_New] = field(default_factory=list)
 
 
+@dataclass
+class _Fill:
+    """A fill under way (``LeadQueue.fill_step``)."""
+
+    queue: LeadQueue  # under the new settings (its own leads, none, are never read: its entries are what it is for)
+    leads: list[Lead]  # the campaign's leads when it began, to place in ``queue``
+    placed: int = 0  # of ``leads``
+
+
 def reserves_agents(campaign: CampaignConfig) -> bool:
     """Whether each call of ``campaign`` has an agent waiting for it (``next_leads``' ``agent_reserved``)."""
     return campaign.mode == "preview"
 
 
+def needs_refill(before: CampaignConfig, after: CampaignConfig) -> bool:
+    """Whether ``after`` may put in play leads that a queue filled under ``before`` left out anywhere: more attempts,
+    or another mode (the 72-hour rule applies to it or not)."""
+    return after.max_attempts > before.max_attempts or reserves_agents(after) != reserves_agents(before)
+
+
 class LeadQueue:
     """The dialable leads of one campaign, in ``next_leads``' order (see the module docstring)."""
 
-    def __init__(self, campaign: CampaignConfig, leads: Mapping[str, Lead]) -> None:
+    def __init__(self, campaign: CampaignConfig, leads: Mapping[str, Lead], in_steps: bool = False) -> None:
+        """``in_steps``: no lead is placed here, ``fill_step`` places them all (a campaign a reload adds)."""
         self._campaign = campaign
         self._leads = leads  # phone -> the lead as it is now: the campaign's, which ``update`` follows
         self._agent_reserved = reserves_agents(campaign)
         self._held: list[_Held] = []
         self._zones: dict[Zone, _ZoneLeads] = {}
-        self._fill(leads.values())
+        self._fill: _Fill | None = None
+        if in_steps:
+            self._start_fill()
+        else:
+            for lead in leads.values():
+                self._place(lead)
+
+    @property
+    def filling(self) -> bool:
+        """Whether a fill is under way (``fill_step``): leads the settings brought back may not be given yet."""
+        return self._fill is not None
 
     def update(self, old: Lead | None, new: Lead) -> None:
         """``new`` replaces ``old`` (None: a lead not seen before) in the campaign's leads."""
+        if self._fill is not None:
+            self._fill.queue.update(old, new)
         if old is not None and self._placement(old) == self._placement(new):
             return  # the entry it has stands for the new lead as well
         self._place(new)
 
     def reconfigure(self, campaign: CampaignConfig) -> None:
-        """New settings: leads they bring back into play get entries again (see the module docstring)."""
+        """New settings: leads they bring back into play get entries again, or a fill starts (see the module
+        docstring)."""
         before = self._campaign
-        self._campaign = campaign
-        if campaign.max_attempts > before.max_attempts or reserves_agents(campaign) != self._agent_reserved:
-            self._agent_reserved = reserves_agents(campaign)
-            self._held, self._zones = [], {}
-            self._fill(self._leads.values())
-            return
+        self._campaign, self._agent_reserved = campaign, reserves_agents(campaign)
+        if self._fill is not None or needs_refill(before, campaign):
+            self._start_fill()  # (a fill under way was for older settings: this one takes its place)
         for number in before.do_not_call - campaign.do_not_call:  # (listed without the '+' a lead's number may have)
             for phone in (number, f"+{number}"):
                 lead = self._leads.get(phone)
                 if lead is not None:
                     self._place(lead)
+
+    def fill_step(self) -> None:
+        """Place the next ``FILL_STEP`` leads of the fill under way (if any); after the last, its entries are this
+        queue's."""
+        fill = self._fill
+        if fill is None:
+            return
+        for lead in fill.leads[fill.placed:fill.placed + FILL_STEP]:
+            fill.queue._place(lead)
+        fill.placed += FILL_STEP
+        if fill.placed >= len(fill.leads):
+            self._held, self._zones, self._fill = fill.queue._held, fill.queue._zones, None
 
     def pick(self, now: float, n: int, allow: Callable[[Lead], bool] | None = None) -> list[Lead]:
         """Up to ``n`` leads to dial at ``now``, as ``next_leads`` over the campaign's leads would give them (with
@@ -112,13 +158,8 @@ class LeadQueue:
         return len(self._held) + sum(len(leads.retries) + len(leads.new) for leads in self._zones.values())
 
     # ----------------------------------------------------------------- inside
-    def _fill(self, leads: Iterable[Lead]) -> None:
-        for lead in leads:
-            self._place(lead, heap=False)
-        heapq.heapify(self._held)
-        for zone in self._zones.values():
-            heapq.heapify(zone.retries)
-            heapq.heapify(zone.new)
+    def _start_fill(self) -> None:
+        self._fill = _Fill(LeadQueue(self._campaign, {}), list(self._leads.values()))
 
     def _placement(self, lead: Lead) -> tuple[float, Zone, float | None, int] | None:
         """Where ``lead`` belongs: None out of play, else what its entry is made of."""
@@ -126,25 +167,25 @@ class LeadQueue:
             return None
         return held_until(lead, self._agent_reserved), lead.timezone, lead.next_at, lead.position
 
-    def _place(self, lead: Lead, heap: bool = True) -> None:
-        """A new entry for ``lead`` where it belongs now (``heap``: False while filling, heapified after)."""
+    def _place(self, lead: Lead) -> None:
+        """A new entry for ``lead`` where it belongs now."""
         if not in_play(self._campaign, lead):
             return
         until = held_until(lead, self._agent_reserved)
         if until == (-math.inf if lead.next_at is None else lead.next_at):
-            self._due(lead, heap)
+            self._due(lead)
         else:
-            _push(self._held, (until, lead.phone), heap)
+            heapq.heappush(self._held, (until, lead.phone))
 
-    def _due(self, lead: Lead, heap: bool = True) -> None:
+    def _due(self, lead: Lead) -> None:
         """An entry for ``lead``, which nothing holds beyond its ``next_at``, in its zone's heaps."""
         zone = self._zones.get(lead.timezone)
         if zone is None:
             zone = self._zones[lead.timezone] = _ZoneLeads()
         if lead.next_at is None:
-            _push(zone.new, (lead.position, lead.phone), heap)
+            heapq.heappush(zone.new, (lead.position, lead.phone))
         else:
-            _push(zone.retries, (lead.next_at, lead.position, lead.phone), heap)
+            heapq.heappush(zone.retries, (lead.next_at, lead.position, lead.phone))
 
     def _ripen(self, now: float) -> None:
         """Leads held until now or earlier go to their zone's heaps."""
@@ -198,9 +239,3 @@ class LeadQueue:
             return False
         return lead.next_at is None if len(entry) == 2 else lead.next_at == entry[0]
 
-
-def _push(heap: list[_T], entry: _T, keep_heap: bool) -> None:
-    if keep_heap:
-        heapq.heappush(heap, entry)
-    else:
-        heap.append(entry)

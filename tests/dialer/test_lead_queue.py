@@ -1,9 +1,12 @@
 """The lead queue gives what ``next_leads`` over all the campaign's leads gives: compared over seeded random
-campaigns, leads, changes, clocks and calling windows; then through ``CampaignState.keep`` (dials, outcomes, a
-disposition, imports, a reload, a read from the store, another controller's write) and what a pick reads."""
+campaigns, leads, changes, clocks, calling windows and reloads (a fill in steps under way: what it gives is right,
+if not yet all); then through ``CampaignState.keep`` (dials, outcomes, a disposition, imports, a reload, a read from
+the store, another controller's write), what a pick reads, and a fill in steps: as a fresh queue when done, with the
+changes made during it, started again by a newer reload."""
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -12,9 +15,16 @@ from datetime import UTC, datetime
 import pytest
 
 from ccswitch.config.model import CampaignConfig, HourRange
-from ccswitch.dialer.campaign import ABANDONED_REDIAL_SECONDS, next_leads, on_dial, on_disposition, on_outcome
+from ccswitch.dialer import lead_queue
+from ccswitch.dialer.campaign import (
+    ABANDONED_REDIAL_SECONDS,
+    next_leads,
+    on_dial,
+    on_disposition,
+    on_outcome,
+)
 from ccswitch.dialer.campaign_state import CampaignState
-from ccswitch.dialer.lead_queue import LeadQueue, reserves_agents
+from ccswitch.dialer.lead_queue import LeadQueue, needs_refill, reserves_agents
 from ccswitch.dialer.leads import DialOutcome, Lead, LeadState
 from ccswitch.store.memory import MemoryStore
 from tests.dialer.test_campaign import CAMPAIGN
@@ -66,16 +76,23 @@ class Leads:
         self.queue.update(old, lead)
 
     def check(self, now: float, n: int, refused: frozenset[str] = frozenset()) -> list[Lead]:
-        """The queue's pick, checked against ``next_leads`` over every lead."""
-        expected = next_leads(self.campaign, [lead for lead in self.leads.values() if lead.phone not in refused],
-                              now, n, agent_reserved=reserves_agents(self.campaign))
+        """The queue's pick, checked against ``next_leads`` over every lead; while a fill is under way, some of
+        those ``next_leads`` would give after them may stand in for the first (they wait for the fill), in order."""
+        allowed = [lead for lead in self.leads.values() if lead.phone not in refused]
+        filling = self.queue.filling
+        expected = next_leads(self.campaign, allowed, now, len(allowed) if filling else n,
+                              agent_reserved=reserves_agents(self.campaign))
         picked = self.queue.pick(now, n, allow=lambda lead: lead.phone not in refused)
+        if filling:
+            assert len(picked) <= n
+            expected = [lead for lead in expected if lead in picked]  # (its order: a subsequence, checked next)
         assert [lead.phone for lead in picked] == [lead.phone for lead in expected]
         assert all(mine is theirs for mine, theirs in zip(picked, expected, strict=True))  # the leads as they are now
         return picked
 
 
 def one_run(seed: int) -> None:
+    """With ``FILL_STEP`` a few leads, so that a fill runs through many changes, picks and reloads."""
     rng = random.Random(seed)
     now = MONDAY_9_UTC + rng.uniform(0, 7 * 24 * HOUR)
     count = rng.randrange(0, 40)
@@ -84,6 +101,8 @@ def one_run(seed: int) -> None:
     rig = Leads(random_campaign(rng, phones or ["+79160000000"]),
                 [random_lead(rng, phone, position, now) for phone, position in zip(phones, positions, strict=True)])
     for step in range(40):
+        for _ in range(rng.randrange(3)):  # the controller runs a fill's steps between its other work
+            rig.queue.fill_step()
         action = rng.random()
         if action < 0.3:  # time goes on (now and then back a little: a wall clock stepped)
             now += rng.uniform(-600, 0) if rng.random() < 0.1 else rng.expovariate(1 / (2 * HOUR))
@@ -110,12 +129,51 @@ def one_run(seed: int) -> None:
         for n in (0, 1, rng.randrange(2, 8), len(rig.leads) + 1):
             rig.check(now, n)
         rig.check(now, rng.randrange(1, 4), refused)
+    while rig.queue.filling:
+        rig.queue.fill_step()
+    rig.check(now, len(rig.leads) + 1)
+
+
+@pytest.fixture
+def small_fill_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lead_queue, "FILL_STEP", 3)
 
 
 @pytest.mark.parametrize("block", range(10))
+@pytest.mark.usefixtures("small_fill_steps")
 def test_the_queue_picks_what_next_leads_picks_over_random_leads_changes_clocks_and_windows(block: int) -> None:
     for seed in range(block * 60, (block + 1) * 60):
         one_run(seed)
+
+
+def filled_again(seed: int) -> None:
+    """A queue under one campaign's settings, filled again in steps under another's: it picks as a queue filled at
+    once under those over the same leads, pick after pick."""
+    rng = random.Random(seed)
+    now = MONDAY_9_UTC + rng.uniform(0, 7 * 24 * HOUR)
+    count = rng.randrange(0, 60)
+    numbers = [f"+7916{index:07d}" for index in range(count)]
+    leads = {phone: random_lead(rng, phone, position, now)
+             for phone, position in zip(numbers, rng.sample(range(1000), k=count), strict=True)}
+    before, after = (random_campaign(rng, numbers or ["+79160000000"]) for _ in range(2))
+    queue = LeadQueue(before, leads)
+    queue.reconfigure(after)
+    steps = 0
+    while queue.filling:
+        queue.fill_step()
+        steps += 1
+    assert steps == (max(1, math.ceil(count / lead_queue.FILL_STEP)) if needs_refill(before, after) else 0)
+    fresh = LeadQueue(after, leads)
+    for _ in range(6):
+        now += rng.choice((0, rng.expovariate(1 / (5 * HOUR)), ABANDONED_REDIAL_SECONDS))
+        n = rng.choice((1, 3, count + 1))
+        assert phones(queue.pick(now, n)) == phones(fresh.pick(now, n))
+
+
+@pytest.mark.usefixtures("small_fill_steps")
+def test_a_queue_filled_again_in_steps_picks_as_one_filled_at_once_over_random_leads_and_settings() -> None:
+    for seed in range(300):
+        filled_again(seed)
 
 
 # --- through the campaign's keep ---
@@ -139,6 +197,7 @@ def campaign_with(count: int, config: CampaignConfig | None = None, store: Memor
 
 def phones(leads: list[Lead]) -> list[str]:
     return [lead.phone for lead in leads]
+
 
 
 def picked(campaign: CampaignState, now: float, n: int = 100) -> list[str]:
@@ -196,7 +255,69 @@ def test_more_attempts_after_a_reload_bring_back_retries_that_had_used_theirs_up
     assert picked(campaign, NOW) == []
 
     campaign.reconfigure(promo(max_attempts=2))
+    assert campaign.queue.filling and campaign.queue.pick(NOW, 100) == []  # it waits for the fill
+    campaign.queue.fill_step()
+    assert not campaign.queue.filling
     assert picked(campaign, NOW) == ["+79160000000"]
+
+
+def fill(campaign: CampaignState) -> int:
+    """Run the fill under way to its end, as the controller does: its steps."""
+    steps = 0
+    while campaign.queue.filling:
+        campaign.queue.fill_step()
+        steps += 1
+    return steps
+
+
+def used_up(campaign: CampaignState, phone: str, attempts: int, next_at: float) -> None:
+    campaign.keep(replace(campaign.leads[phone], state=LeadState.RETRY, attempts=attempts, next_at=next_at))
+
+
+@pytest.mark.usefixtures("small_fill_steps")
+def test_changes_made_during_a_fill_reach_the_queue_it_makes_and_picks_meanwhile_give_only_what_may_be_dialled(
+) -> None:
+    campaign = campaign_with(6, promo(max_attempts=1))
+    used_up(campaign, "+79160000005", 1, NOW - 60)  # out of attempts: left out of the queue
+    campaign.reconfigure(promo(max_attempts=2))
+    campaign.queue.fill_step()  # leads 0-2 placed, 3-5 not yet
+
+    dial(campaign, "+79160000000")  # placed already
+    dial(campaign, "+79160000004")  # not placed yet: as it was when the fill began
+    used_up(campaign, "+79160000003", 1, NOW - 30)  # a retry the new settings allow: given during the fill too
+    imported = campaign.store.put_leads("promo", [Lead("promo", "+79170000000")])
+    campaign.keep(imported[0])
+
+    during = phones(campaign.queue.pick(NOW, 100))
+    assert during == ["+79160000003", "+79160000001", "+79160000002", "+79170000000"]  # 5 waits for the fill
+    assert fill(campaign) == 1
+    assert picked(campaign, NOW) == ["+79160000005"] + during
+
+
+@pytest.mark.usefixtures("small_fill_steps")
+def test_a_reload_during_a_fill_starts_it_again_under_the_newest_settings() -> None:
+    campaign = campaign_with(6, promo(max_attempts=1))
+    used_up(campaign, "+79160000005", 1, NOW - 60)
+    campaign.reconfigure(promo(max_attempts=2, do_not_call=frozenset({"79160000004"})))
+    campaign.queue.fill_step()
+
+    campaign.reconfigure(promo(max_attempts=2))  # 4 off the list again: a fill under the first reload's lacks it
+
+    assert fill(campaign) == 2  # every lead again, not the one step left of the first fill
+    assert picked(campaign, NOW) == ["+79160000005", "+79160000000", "+79160000001", "+79160000002",
+                                     "+79160000003", "+79160000004"]
+
+
+def test_a_queue_filled_in_steps_gives_nothing_before_its_last_step_and_takes_leads_added_meanwhile() -> None:
+    store = MemoryStore()
+    store.put_leads("promo", [Lead("promo", f"+7916000{index:04d}") for index in range(3)])
+    campaign = CampaignState.read(promo(), store, NOW, queue_in_steps=True)
+    assert campaign.queue.filling and campaign.queue.pick(NOW, 100) == []
+    campaign.keep(store.put_leads("promo", [Lead("promo", "+79170000000")])[0])
+    assert phones(campaign.queue.pick(NOW, 100)) == ["+79170000000"]
+
+    assert fill(campaign) == 1
+    assert picked(campaign, NOW) == ["+79160000000", "+79160000001", "+79160000002", "+79170000000"]
 
 
 def test_leads_imported_while_running_follow_in_import_order() -> None:
