@@ -27,7 +27,9 @@ node it held, or cannot renew its lease for its whole time to live, stops (``on_
 the node's new owner.
 
 The dialler (``ccswitch.dialer.runner``) lives in the same greenlet: each event, tick and reconcile goes to the
-engine first, then to the dialler, with the same ``now``; a failure in one does not stop the other.
+engine first, then to the dialler, with the same ``now``; a failure in one does not stop the other. A lead queue a
+reload fills from every lead is filled a step at a time (``_FillStep``), each queued behind what waits and run
+after the other greenlets had a turn.
 """
 
 from __future__ import annotations
@@ -145,12 +147,18 @@ class _StoreBack:
 
 
 @dataclass(frozen=True, slots=True)
+class _FillStep:
+    """A step of the dialler's lead queue being filled after a reload (``Dialer.fill_step``): queued again behind
+    what came meanwhile while any is left."""
+
+
+@dataclass(frozen=True, slots=True)
 class _Stop:
     pass
 
 
 _Message = (tuple[str, ChannelEvent] | _Tick | _ModulesChecked | _ChannelsRequested | _Reconcile | _TakeOver
-            | _Request | _StoreBack | _Stop)
+            | _Request | _StoreBack | _FillStep | _Stop)
 _T = TypeVar("_T")
 
 
@@ -192,6 +200,7 @@ class Controller:
         self._ticker_greenlet = gevent.Greenlet(self._ticker)
         self._store_watcher = gevent.Greenlet(self._watch_store)
         self._store_back_queued = False
+        self._fill_step_queued = False
         self._lease_greenlet = gevent.Greenlet(self._keep_leases)
         self.held: set[str] = set()  # nodes this controller runs (every node, without leases)
         self._stopping = False
@@ -373,7 +382,7 @@ class Controller:
         while True:
             message = self.inbox.get()
             handled += 1
-            if handled % _YIELD_EVERY == 0:
+            if handled % _YIELD_EVERY == 0 or isinstance(message, _FillStep):
                 gevent.sleep(0)  # a backlog must not starve the executor, the readers and the HTTP server
             now = self.clock.now()
             if isinstance(message, _Stop):
@@ -401,6 +410,7 @@ class Controller:
                 self._dialler_step(message, now)
             except Exception:  # nor stop the dialler, or the dialler the engine
                 log.exception("dialler failed on %r", message)
+            self._queue_fill_step()
 
     def _dialler_step(self, message: _Message, now: float) -> None:
         """The dialler's turn after the engine's, with the same ``now``."""
@@ -416,6 +426,21 @@ class Controller:
             parked = [uuid for uuid in map(parked_outbound_from_channel_row, message.rows) if uuid is not None]
             live = [row["uuid"] for row in message.rows if "uuid" in row]
             self.dialer.reconcile(message.node, live, parked, now)
+        elif isinstance(message, _FillStep):
+            self._fill_step_queued = False
+            self.dialer.fill_step()
+
+    def _queue_fill_step(self) -> None:
+        """While the dialler fills a lead queue (after a reload), one step of it at a time queued behind what waits:
+        the controller greenlet serves events between steps (and lets others run before each), never stalled for
+        the whole fill."""
+        if self._fill_step_queued or not self.dialer.filling:
+            return
+        try:
+            self.inbox.put_nowait(_FillStep())
+        except gevent.queue.Full:
+            return  # (this greenlet alone takes from the inbox: waiting would never end) the next message tries again
+        self._fill_step_queued = True
 
     def reload(self, config: Config | None = None, timeout: float = 5.0) -> ReloadSummary:
         """Re-read the configuration (``config``, or the files it came from) and hand it to the engine without
