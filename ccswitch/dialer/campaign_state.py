@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass, field
 
 from ccswitch.acd.capacity import Channel
 from ccswitch.config import Config
@@ -26,7 +26,7 @@ from ccswitch.config.model import CampaignConfig
 from ccswitch.dialer.acd_port import Acd, Emit, Record
 from ccswitch.dialer.campaign import CampaignRun, RunState, on_outcome
 from ccswitch.dialer.figures import Estimates, OutcomeWindow
-from ccswitch.dialer.lead_queue import LeadQueue
+from ccswitch.dialer.lead_queue import FILL_STEP, LeadQueue
 from ccswitch.dialer.leads import DialOutcome, Lead, LeadState, normalise_phone
 from ccswitch.dialer.lines import Line
 from ccswitch.dialer.pacing import AbandonLedger, PacingPolicy
@@ -73,20 +73,39 @@ class CampaignState:
     skipped: dict[str, float] = field(default_factory=dict)  # phone -> not previewed again before this
     by_state: Counter[LeadState] = field(default_factory=Counter)  # ``leads`` counted: status walks no million leads
     queue: LeadQueue = field(init=False)  # ``leads`` in the order they are dialled: a pick reads no million leads
-    queue_in_steps: InitVar[bool] = False  # the queue filled by its ``fill_step`` (``LeadQueue``'s ``in_steps``)
+    unread: list[Lead] = field(default_factory=list)  # read from the store, to keep (``fill_step``), last first
 
-    def __post_init__(self, queue_in_steps: bool) -> None:
+    def __post_init__(self) -> None:
         self.by_state.update(lead.state for lead in self.leads.values())
-        self.queue = LeadQueue(self.config, self.leads, queue_in_steps)
+        self.queue = LeadQueue(self.config, self.leads)
 
     @classmethod
-    def read(cls, campaign: CampaignConfig, store: Store, now: float, queue_in_steps: bool = False) -> CampaignState:
-        """A campaign as the store has it: run, leads, and the answers of the abandon window so far."""
-        leads = {lead.phone: lead for lead in store.leads(campaign.name)}
+    def read(cls, campaign: CampaignConfig, store: Store, now: float, in_steps: bool = False) -> CampaignState:
+        """A campaign as the store has it: run, leads, and the answers of the abandon window so far. ``in_steps``:
+        its leads are kept by ``fill_step``, a step at a time (a campaign a reload adds: a million would hold the
+        controller's loop for a second)."""
+        stored = store.leads(campaign.name)
+        leads = {} if in_steps else {lead.phone: lead for lead in stored}
         ledger, ledger_at = _stored_ledger(campaign, store, now)
         return cls(campaign, store, store.get_campaign_run(campaign.name), leads, ledger,
                    Estimates.new(ring_seconds(campaign), now), OutcomeWindow(campaign.abandon_window_s),
-                   ledger_at=ledger_at, queue_in_steps=queue_in_steps)
+                   ledger_at=ledger_at, unread=stored[::-1] if in_steps else [])
+
+    @property
+    def filling(self) -> bool:
+        """Whether ``fill_step`` has work left: leads read from the store to keep, or the queue's fill."""
+        return bool(self.unread) or self.queue.filling
+
+    def fill_step(self) -> None:
+        """Keep the next ``FILL_STEP`` leads read from the store (those kept since, written or read again, are newer
+        than the store's list), else a step of the queue's fill (``LeadQueue.fill_step``)."""
+        if not self.unread:
+            self.queue.fill_step()
+            return
+        for lead in self.unread[-FILL_STEP:]:
+            if lead.phone not in self.leads:
+                self.keep(lead)
+        del self.unread[-FILL_STEP:]
 
     def read_what_others_changed(self, now: float) -> None:
         """What another controller that ran this campaign's lines (and died) knew and this one may not: the leads

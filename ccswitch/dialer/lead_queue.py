@@ -30,7 +30,8 @@ and replaces this one's entries after the last step. Until then picks come from 
 new settings: the leads they bring back wait the few seconds of the fill, and nothing is given that they refuse.
 The fill starts from the leads as they are at the reload; those that change meanwhile reach it through ``update``,
 as they reach this queue, and its old entries are dropped when met as any. A reload during a fill starts it again
-under the newest settings. A campaign a reload adds fills its queue in steps too (``in_steps``).
+under the newest settings. The entries a fill replaces (or those of a fill given up) are freed a step at a time too:
+a million at once would hold the loop for a tenth of a second.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ class _Fill:
     placed: int = 0  # of ``leads``
 
 
+_Heap = list[_Held] | list[_Retry] | list[_New]
+
+
 def reserves_agents(campaign: CampaignConfig) -> bool:
     """Whether each call of ``campaign`` has an agent waiting for it (``next_leads``' ``agent_reserved``)."""
     return campaign.mode == "preview"
@@ -86,24 +90,22 @@ def needs_refill(before: CampaignConfig, after: CampaignConfig) -> bool:
 class LeadQueue:
     """The dialable leads of one campaign, in ``next_leads``' order (see the module docstring)."""
 
-    def __init__(self, campaign: CampaignConfig, leads: Mapping[str, Lead], in_steps: bool = False) -> None:
-        """``in_steps``: no lead is placed here, ``fill_step`` places them all (a campaign a reload adds)."""
+    def __init__(self, campaign: CampaignConfig, leads: Mapping[str, Lead]) -> None:
         self._campaign = campaign
         self._leads = leads  # phone -> the lead as it is now: the campaign's, which ``update`` follows
         self._agent_reserved = reserves_agents(campaign)
         self._held: list[_Held] = []
         self._zones: dict[Zone, _ZoneLeads] = {}
         self._fill: _Fill | None = None
-        if in_steps:
-            self._start_fill()
-        else:
-            for lead in leads.values():
-                self._place(lead)
+        self._dropped: list[_Heap] = []  # entries replaced, to free
+        for lead in leads.values():
+            self._place(lead)
 
     @property
     def filling(self) -> bool:
-        """Whether a fill is under way (``fill_step``): leads the settings brought back may not be given yet."""
-        return self._fill is not None
+        """Whether ``fill_step`` has work left: a fill under way (leads the new settings bring back may not be given
+        yet), or entries it replaced to free."""
+        return self._fill is not None or bool(self._dropped)
 
     def update(self, old: Lead | None, new: Lead) -> None:
         """``new`` replaces ``old`` (None: a lead not seen before) in the campaign's leads."""
@@ -119,7 +121,7 @@ class LeadQueue:
         before = self._campaign
         self._campaign, self._agent_reserved = campaign, reserves_agents(campaign)
         if self._fill is not None or needs_refill(before, campaign):
-            self._start_fill()  # (a fill under way was for older settings: this one takes its place)
+            self._start_fill()  # (one under way was for older settings: this one takes its place)
         for number in before.do_not_call - campaign.do_not_call:  # (listed without the '+' a lead's number may have)
             for phone in (number, f"+{number}"):
                 lead = self._leads.get(phone)
@@ -127,16 +129,20 @@ class LeadQueue:
                     self._place(lead)
 
     def fill_step(self) -> None:
-        """Place the next ``FILL_STEP`` leads of the fill under way (if any); after the last, its entries are this
-        queue's."""
+        """Place the next ``FILL_STEP`` leads of the fill under way, and after the last take its entries for these;
+        else free up to ``FILL_STEP`` of the entries replaced."""
         fill = self._fill
-        if fill is None:
-            return
-        for lead in fill.leads[fill.placed:fill.placed + FILL_STEP]:
-            fill.queue._place(lead)
-        fill.placed += FILL_STEP
-        if fill.placed >= len(fill.leads):
-            self._held, self._zones, self._fill = fill.queue._held, fill.queue._zones, None
+        if fill is not None:
+            for lead in fill.leads[fill.placed:fill.placed + FILL_STEP]:
+                fill.queue._place(lead)
+            fill.placed += FILL_STEP
+            if fill.placed >= len(fill.leads):
+                self._drop(self)
+                self._held, self._zones, self._fill = fill.queue._held, fill.queue._zones, None
+        elif self._dropped:
+            del self._dropped[-1][-FILL_STEP:]
+            if not self._dropped[-1]:
+                self._dropped.pop()
 
     def pick(self, now: float, n: int, allow: Callable[[Lead], bool] | None = None) -> list[Lead]:
         """Up to ``n`` leads to dial at ``now``, as ``next_leads`` over the campaign's leads would give them (with
@@ -159,7 +165,14 @@ class LeadQueue:
 
     # ----------------------------------------------------------------- inside
     def _start_fill(self) -> None:
+        if self._fill is not None:
+            self._drop(self._fill.queue)
         self._fill = _Fill(LeadQueue(self._campaign, {}), list(self._leads.values()))
+
+    def _drop(self, queue: LeadQueue) -> None:
+        """``queue``'s entries (this one's, or a fill's) are to be freed, a step at a time."""
+        heaps = [queue._held, *(heap for zone in queue._zones.values() for heap in (zone.retries, zone.new))]
+        self._dropped += [heap for heap in heaps if heap]
 
     def _placement(self, lead: Lead) -> tuple[float, Zone, float | None, int] | None:
         """Where ``lead`` belongs: None out of play, else what its entry is made of."""

@@ -121,13 +121,13 @@ class Dialer:
 
     def reload(self, config: Config, now: float) -> None:
         """New campaign settings (lists, windows, retries, limits); a campaign's figures and lines carry on. A lead
-        queue that more attempts or another mode fill again, and that of a campaign added, are filled by
+        queue that more attempts or another mode fill again, and the leads of a campaign added, are filled by
         ``fill_step``."""
         self._state.config = config
         for name, campaign in config.campaigns.items():
             known = self.campaigns.get(name)
             if known is None:
-                self.campaigns[name] = CampaignState.read(campaign, self._state.store, now, queue_in_steps=True)
+                self.campaigns[name] = CampaignState.read(campaign, self._state.store, now, in_steps=True)
             else:
                 known.reconfigure(campaign)
         for name in [name for name in self.campaigns if name not in config.campaigns]:
@@ -137,20 +137,21 @@ class Dialer:
 
     @property
     def filling(self) -> bool:
-        """Whether a lead queue is being filled (after a reload): ``fill_step`` is to be run."""
-        return any(campaign.queue.filling for campaign in self.campaigns.values())
+        """Whether a campaign fills its leads or its lead queue after a reload: ``fill_step`` is to be run."""
+        return any(campaign.filling for campaign in self.campaigns.values())
 
     def fill_step(self) -> None:
-        """One step of a lead queue being filled (``LeadQueue.fill_step``: a few thousand leads placed). The
-        controller runs one at a time between its other messages while ``filling``, so that filling a million
-        leads never holds its greenlet for more than a step."""
-        campaign = next((campaign for campaign in self.campaigns.values() if campaign.queue.filling), None)
+        """One step of a campaign's fill (``CampaignState.fill_step``: a few thousand leads). The controller runs
+        one at a time between its other messages while ``filling``, so that a million leads never hold its greenlet
+        for more than a step."""
+        campaign = next((campaign for campaign in self.campaigns.values() if campaign.filling), None)
         if campaign is None:
             return
-        campaign.queue.fill_step()
-        if not campaign.queue.filling:
-            campaign.idle_until = 0.0  # the leads the fill brought back are looked for at the next tick
-            log.info("campaign %s: lead queue filled (%d leads)", campaign.config.name, len(campaign.leads))
+        campaign.fill_step()
+        if not campaign.filling:
+            campaign.idle_until = 0.0  # leads the fill brought back are looked for at the next tick
+            log.info("campaign %s: lead queue filled after the reload (%d leads)", campaign.config.name,
+                     len(campaign.leads))
 
     # ----------------------------------------------------------------- operations
     def load(self, name: str, leads: Sequence[Lead], now: float) -> LoadResult:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ccswitch.config.model import CampaignConfig, HourRange
-from ccswitch.dialer import lead_queue
+from ccswitch.dialer import campaign_state, lead_queue
 from ccswitch.dialer.campaign import (
     ABANDONED_REDIAL_SECONDS,
     next_leads,
@@ -134,9 +135,15 @@ def one_run(seed: int) -> None:
     rig.check(now, len(rig.leads) + 1)
 
 
+def fill_steps_of(leads: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fill's steps (a queue's, a campaign's read) take ``leads`` leads each."""
+    for module in (lead_queue, campaign_state):
+        monkeypatch.setattr(module, "FILL_STEP", leads)
+
+
 @pytest.fixture
 def small_fill_steps(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lead_queue, "FILL_STEP", 3)
+    fill_steps_of(3, monkeypatch)
 
 
 @pytest.mark.parametrize("block", range(10))
@@ -162,7 +169,10 @@ def filled_again(seed: int) -> None:
     while queue.filling:
         queue.fill_step()
         steps += 1
-    assert steps == (max(1, math.ceil(count / lead_queue.FILL_STEP)) if needs_refill(before, after) else 0)
+    if needs_refill(before, after):  # a step places a few leads: as many steps as that takes, then some to free
+        assert steps >= max(1, math.ceil(count / lead_queue.FILL_STEP))
+    else:
+        assert steps == 0
     fresh = LeadQueue(after, leads)
     for _ in range(6):
         now += rng.choice((0, rng.expovariate(1 / (5 * HOUR)), ABANDONED_REDIAL_SECONDS))
@@ -255,19 +265,15 @@ def test_more_attempts_after_a_reload_bring_back_retries_that_had_used_theirs_up
     assert picked(campaign, NOW) == []
 
     campaign.reconfigure(promo(max_attempts=2))
-    assert campaign.queue.filling and campaign.queue.pick(NOW, 100) == []  # it waits for the fill
-    campaign.queue.fill_step()
-    assert not campaign.queue.filling
+    assert campaign.filling and campaign.queue.pick(NOW, 100) == []  # it waits for the fill
+    fill(campaign)
     assert picked(campaign, NOW) == ["+79160000000"]
 
 
-def fill(campaign: CampaignState) -> int:
-    """Run the fill under way to its end, as the controller does: its steps."""
-    steps = 0
-    while campaign.queue.filling:
-        campaign.queue.fill_step()
-        steps += 1
-    return steps
+def fill(campaign: CampaignState) -> None:
+    """Run the fill under way to its end, as the controller does."""
+    while campaign.filling:
+        campaign.fill_step()
 
 
 def used_up(campaign: CampaignState, phone: str, attempts: int, next_at: float) -> None:
@@ -290,7 +296,7 @@ def test_changes_made_during_a_fill_reach_the_queue_it_makes_and_picks_meanwhile
 
     during = phones(campaign.queue.pick(NOW, 100))
     assert during == ["+79160000003", "+79160000001", "+79160000002", "+79170000000"]  # 5 waits for the fill
-    assert fill(campaign) == 1
+    fill(campaign)
     assert picked(campaign, NOW) == ["+79160000005", *during]
 
 
@@ -303,21 +309,29 @@ def test_a_reload_during_a_fill_starts_it_again_under_the_newest_settings() -> N
 
     campaign.reconfigure(promo(max_attempts=2))  # 4 off the list again: a fill under the first reload's lacks it
 
-    assert fill(campaign) == 2  # every lead again, not the one step left of the first fill
+    fill(campaign)
     assert picked(campaign, NOW) == ["+79160000005", "+79160000000", "+79160000001", "+79160000002",
                                      "+79160000003", "+79160000004"]
 
 
-def test_a_queue_filled_in_steps_gives_nothing_before_its_last_step_and_takes_leads_added_meanwhile() -> None:
+@pytest.mark.usefixtures("small_fill_steps")
+def test_a_campaign_read_in_steps_gives_the_leads_kept_so_far_and_those_changed_meanwhile_as_they_are_now() -> None:
     store = MemoryStore()
-    store.put_leads("promo", [Lead("promo", f"+7916000{index:04d}") for index in range(3)])
-    campaign = CampaignState.read(promo(), store, NOW, queue_in_steps=True)
-    assert campaign.queue.filling and campaign.queue.pick(NOW, 100) == []
-    campaign.keep(store.put_leads("promo", [Lead("promo", "+79170000000")])[0])
-    assert phones(campaign.queue.pick(NOW, 100)) == ["+79170000000"]
+    store.put_leads("promo", [Lead("promo", f"+7916000{index:04d}") for index in range(6)])
+    campaign = CampaignState.read(promo(), store, NOW, in_steps=True)
+    assert campaign.filling and campaign.leads == {} and campaign.queue.pick(NOW, 100) == []
+    campaign.fill_step()
+    assert picked(campaign, NOW) == ["+79160000000", "+79160000001", "+79160000002"]
 
-    assert fill(campaign) == 1
-    assert picked(campaign, NOW) == ["+79160000000", "+79160000001", "+79160000002", "+79170000000"]
+    dial(campaign, "+79160000001")
+    stored_lead = campaign.stored_lead("+79160000004")  # read again (e.g. a disposition): kept before its turn
+    campaign.write_lead(stored_lead, on_dial(stored_lead, "leg"))
+    campaign.keep(store.put_leads("promo", [Lead("promo", "+79170000000")])[0])
+    fill(campaign)
+
+    assert picked(campaign, NOW) == ["+79160000000", "+79160000002", "+79160000003", "+79160000005",
+                                     "+79170000000"]
+    assert campaign.by_state == Counter({LeadState.PENDING: 5, LeadState.DIALLING: 2})
 
 
 def test_leads_imported_while_running_follow_in_import_order() -> None:

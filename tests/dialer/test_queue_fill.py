@@ -15,8 +15,9 @@ from ccswitch.clock import ScaledClock
 from ccswitch.config import Config
 from ccswitch.config.model import CampaignConfig
 from ccswitch.controller import Controller
-from ccswitch.dialer import lead_queue, next_leads
+from ccswitch.dialer import next_leads
 from ccswitch.store.memory import MemoryStore
+from tests.dialer.test_lead_queue import fill_steps_of
 from tests.dialer.test_runner import campaign, leads
 from tests.test_engine import MONDAY_10AM, config
 
@@ -50,7 +51,7 @@ def started(config: Config, store: MemoryStore) -> Iterator[Controller]:
 def test_other_greenlets_run_between_the_steps_of_a_fill_and_the_queue_made_is_whole(
     started: Controller, config: Config, reload: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(lead_queue, "FILL_STEP", STEP)
+    fill_steps_of(STEP, monkeypatch)
     if reload == "a campaign added":
         started.reload(with_campaigns(config))
         new = campaign(config, max_attempts=1)
