@@ -8,9 +8,12 @@ reads them: one lead in ten in Europe/London, the rest in the campaign's zone (M
 (both zones open) and Monday 21:30 in Moscow (closed there; 18:30 in London, open), a pick of ``--wanted`` leads
 (default 10) both ways: the queue's first pick at that moment and the best of ``--repeat`` after it, the best of
 ``--repeat`` reading every lead; whether both ways gave the same leads. Then 72 hours on: the leads held by the
-72-hour rule due, moved to their zones' heaps by the pick. Also: the time to fill the queue (start-up; a reload
-that gives more attempts or changes the mode), the memory it takes (``tracemalloc``: what filling it allocated) and
-the process's RSS with the leads (the store's and the campaign's: the same objects).
+72-hour rule due, moved to their zones' heaps by the pick. Also: the time to fill the queue (start-up), the memory
+it takes (``tracemalloc``: what filling it allocated) and the process's RSS with the leads (the store's and the
+campaign's: the same objects). Then a reload that gives one more attempt: the queue filled again a step at a time, as
+the controller runs it (the reload's start of the fill, then each step, timed: the longest is the longest the
+controller's loop is held); and a campaign a reload adds with those leads stored (its read from the store, on the
+loop, then its leads kept in steps). Code from before the fill in steps fills at once in the reload: one slice.
 
     .venv/bin/python bench/lead_pick.py [--leads 10000 100000 1000000] [--wanted 10] [--repeat 5]
 
@@ -24,6 +27,7 @@ import os
 import time
 import tracemalloc
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -42,6 +46,7 @@ NOON_MOSCOW = datetime(2026, 11, 23, 9, tzinfo=UTC).timestamp()  # a Monday
 EVENING_MOSCOW = datetime(2026, 11, 23, 18, 30, tzinfo=UTC).timestamp()  # 21:30 in Moscow, 18:30 in London
 MOMENTS = (("Mon 12:00 Moscow (both zones open)", NOON_MOSCOW), ("Mon 21:30 Moscow (London open)", EVENING_MOSCOW))
 HAS_QUEUE = importlib.util.find_spec("ccswitch.dialer.lead_queue") is not None  # (not in code from before it)
+IN_STEPS = HAS_QUEUE and hasattr(importlib.import_module("ccswitch.dialer.lead_queue").LeadQueue, "fill_step")
 T = TypeVar("T")
 
 
@@ -126,6 +131,10 @@ def one_size(config: CampaignConfig, count: int, wanted: int, repeat: int) -> No
     megabytes, entries = queue_memory(config, campaign)
     print(f"queue: filled in {fill_time(config, campaign):.2f} s; {megabytes:.1f} MB for {entries:,} entries "
           f"({megabytes * 2**20 / max(entries, 1):.0f} bytes each)")
+    print("reload, one more attempt: " + loop_slices("the reload", *refill(config, campaign), "of the fill"))
+    if IN_STEPS:
+        print("a campaign a reload adds: " + loop_slices("its read from the store", *added(config, store),
+                                                         "keeping its leads"))
 
 
 def fill_time(config: CampaignConfig, campaign: CampaignState) -> float:
@@ -133,6 +142,44 @@ def fill_time(config: CampaignConfig, campaign: CampaignState) -> float:
     from ccswitch.dialer.lead_queue import LeadQueue
 
     return timed(lambda: LeadQueue(config, campaign.leads))[0]
+
+
+Slice = tuple[float, float]  # how long a call held the loop: wall seconds, and this process's CPU seconds
+
+
+def held(run: Callable[[], T]) -> tuple[Slice, T]:
+    """What ``run`` returns, and how long it held the loop (the wall time counts other processes' turns on a shared
+    machine as well)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = run()
+    return (time.perf_counter() - wall, time.process_time() - cpu), result
+
+
+def refill(config: CampaignConfig, campaign: CampaignState) -> tuple[Slice, list[Slice]]:
+    """The slices of the controller's loop that a reload giving one more attempt takes: the reload's own (the fill's
+    start; the whole fill in code from before the fill in steps), and each step of the fill."""
+    reload, _ = held(lambda: campaign.reconfigure(replace(config, max_attempts=config.max_attempts + 1)))
+    return reload, steps(campaign)
+
+
+def added(config: CampaignConfig, store: MemoryStore) -> tuple[Slice, list[Slice]]:
+    """The slices of a campaign a reload adds, its leads stored: its read, and each step keeping its leads."""
+    read, campaign = held(lambda: CampaignState.read(config, store, NOON_MOSCOW, in_steps=True))
+    return read, steps(campaign)
+
+
+def steps(campaign: CampaignState) -> list[Slice]:
+    slices = []
+    while IN_STEPS and campaign.filling:
+        slices.append(held(campaign.fill_step)[0])
+    return slices
+
+
+def loop_slices(label: str, first: Slice, then: list[Slice], steps_of: str) -> str:
+    every = [first, *then]
+    return (f"{label} {first[0] * 1000:.1f} ms, then {len(then)} steps {steps_of} ({sum(w for w, _ in then):.2f} s "
+            f"in all); the longest slice of the loop {max(w for w, _ in every) * 1000:.1f} ms "
+            f"(CPU: {max(c for _, c in every) * 1000:.1f} ms)")
 
 
 def main() -> None:
