@@ -169,9 +169,18 @@ def added(config: CampaignConfig, store: MemoryStore) -> tuple[Slice, list[Slice
 
 
 def steps(campaign: CampaignState) -> list[Slice]:
+    """Each step as the controller runs it: what lives frozen out of the collector's passes first."""
+    if not IN_STEPS:
+        return []
+    from ccswitch.lead_import import freeze_what_lives
+
+    def step() -> None:
+        freeze_what_lives()
+        campaign.fill_step()
+
     slices = []
-    while IN_STEPS and campaign.filling:
-        slices.append(held(campaign.fill_step)[0])
+    while campaign.filling:
+        slices.append(held(step)[0])
     return slices
 
 

@@ -82,7 +82,7 @@ from ccswitch.esl.connection import EslConnection
 from ccswitch.esl.event import Event
 from ccswitch.executor import Executor
 from ccswitch.gone_channels import GoneChannels
-from ccswitch.lead_import import LeadImports
+from ccswitch.lead_import import LeadImports, freeze_what_lives
 from ccswitch.media.monitor import MonitorMode, MonitorSession
 from ccswitch.media.recording import RecordingSession
 from ccswitch.metrics import Metrics
@@ -428,6 +428,7 @@ class Controller:
             self.dialer.reconcile(message.node, live, parked, now)
         elif isinstance(message, _FillStep):
             self._fill_step_queued = False
+            freeze_what_lives()  # the leads a reload read, the queue so far: else each pass of the collector walks them
             self.dialer.fill_step()
 
     def _queue_fill_step(self) -> None:

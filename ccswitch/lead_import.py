@@ -134,7 +134,7 @@ class LeadImports:
         pool = gevent.get_hub().threadpool
         dnc = 0
         with pool.apply(LeadReader, (name, path), {"skip_duplicates": True}) as reader:
-            _freeze()  # the numbers seen, a set that grows to a million strings
+            freeze_what_lives()  # the numbers seen, a set that grows to a million strings
             while not reader.done:
                 dnc += pool.apply(_on_list, (reader, do_not_call))
                 self._update(name, rows_read=reader.rows)
@@ -153,7 +153,7 @@ class LeadImports:
                 if not batch:
                     continue
                 added += self._add_leads(name, batch).added
-                _freeze()  # the batch's leads, now the campaign's
+                freeze_what_lives()  # the batch's leads, now the campaign's
                 self._update(name, rows_read=reader.rows, added=added)
                 log.info("campaign %s: importing %s: %d of %d rows read, %d leads added", name, path, reader.rows,
                          rows, added)
@@ -171,11 +171,11 @@ class LeadImports:
         self._progress[name] = replace(self._progress[name], **changes)  # type: ignore[arg-type]
 
 
-def _freeze() -> None:
-    """Keep what lives on (the campaign's leads, pass 1's numbers seen) out of the collector's full passes, as the
-    controller does with what start-up built (``gc.freeze``): each full pass would walk every lead, up to a second
-    at a million. Young garbage is collected first, so that what is frozen is what lives; a frozen object is still
-    freed when its last reference goes."""
+def freeze_what_lives() -> None:
+    """Keep what lives on (the campaign's leads, pass 1's numbers seen; a lead queue being filled) out of the
+    collector's passes, as the controller does with what start-up built (``gc.freeze``): each full pass would walk
+    every lead, up to a second at a million. Young garbage is collected first, so that what is frozen is what lives;
+    a frozen object is still freed when its last reference goes."""
     gc.collect(1)
     gc.freeze()
 
