@@ -21,17 +21,17 @@ drops what is not (stale, a second entry of one lead, out of play). So the queue
 ``dialable`` refuses, and a pick leaves the leads it gave in place: they leave when they are dialled. (Old entries
 are not swept otherwise: those of a zone seldom open wait for it; each is one lead's change.)
 
-The settings the queue was filled by (do-not-call lists, ``max_attempts``, whether an agent is reserved for each call)
-change only with a reload (``reconfigure``); picks check the new ones at once. A lead newly on a list is dropped when
-met; a number taken off a list has its lead placed again. More attempts or another mode may bring back leads it left
-out anywhere (``needs_refill``): a queue under the new settings is filled from every lead, ``FILL_STEP`` leads a step
-(``fill_step``: the controller runs the steps between its other work, so a million leads never hold it at once),
-and replaces this one's entries after the last step. Until then picks come from these entries, checked against the
-new settings: the leads they bring back wait the few seconds of the fill, and nothing is given that they refuse.
-The fill starts from the leads as they are at the reload; those that change meanwhile reach it through ``update``,
-as they reach this queue, and its old entries are dropped when met as any. A reload during a fill starts it again
-under the newest settings. The entries a fill replaces (or those of a fill given up) are freed a step at a time too:
-a million at once would hold the loop for a tenth of a second.
+The settings the queue was filled by (do-not-call lists, ``max_attempts``, whether an agent is reserved for each
+call) change only with a reload (``reconfigure``); picks check the new ones at once. A lead newly on a list is
+dropped when met; a number taken off a list has its lead placed again. More attempts or another mode may bring back
+leads it left out anywhere (``needs_refill``): a queue under the new settings is filled from every lead,
+``FILL_STEP`` leads a step (``fill_step``: the controller runs the steps between its other work, so a million leads
+never hold it at once), and replaces this one's entries after the last step. Until then picks come from these
+entries, checked against the new settings: the leads they bring back wait for the fill (about a second per million
+leads), and nothing is given that they refuse. The fill starts from the leads as they are at the reload; those that
+change meanwhile reach it through ``update``, as they reach this queue, and their stale entries are dropped when met,
+as any. A reload during a fill starts it again under the newest settings. The entries a fill replaces (or those of a
+fill given up) are freed a step at a time too: a million at once would hold the loop for a tenth of a second.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ _New = tuple[int, str]  # position, phone
 _Held = tuple[float, str]  # held until, phone
 _Entry = TypeVar("_Entry", _Retry, _New)
 
-FILL_STEP = 5_000  # leads a step of a fill places: ~5 ms of the controller's loop, 200 steps for a million leads
+FILL_STEP = 5_000  # leads a step of a fill places (or of a campaign's read keeps): 1-10 ms of the controller's loop
 
 
 @dataclass
@@ -251,4 +251,3 @@ class LeadQueue:
         if lead.timezone != zone or lead.position != entry[-2] or not in_play(self._campaign, lead):
             return False
         return lead.next_at is None if len(entry) == 2 else lead.next_at == entry[0]
-
