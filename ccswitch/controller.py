@@ -408,9 +408,9 @@ class Controller:
                 log.exception("engine failed on %r", message)
             try:
                 self._dialler_step(message, now)
+                self._queue_fill_step()  # (not after a failure: a step failing again waits for the next message)
             except Exception:  # nor stop the dialler, or the dialler the engine
                 log.exception("dialler failed on %r", message)
-            self._queue_fill_step()
 
     def _dialler_step(self, message: _Message, now: float) -> None:
         """The dialler's turn after the engine's, with the same ``now``."""
