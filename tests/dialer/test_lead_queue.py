@@ -17,13 +17,7 @@ import pytest
 
 from ccswitch.config.model import CampaignConfig, HourRange
 from ccswitch.dialer import campaign_state, lead_queue
-from ccswitch.dialer.campaign import (
-    ABANDONED_REDIAL_SECONDS,
-    next_leads,
-    on_dial,
-    on_disposition,
-    on_outcome,
-)
+from ccswitch.dialer.campaign import ABANDONED_REDIAL_SECONDS, next_leads, on_dial, on_disposition, on_outcome
 from ccswitch.dialer.campaign_state import CampaignState
 from ccswitch.dialer.lead_queue import LeadQueue, needs_refill, reserves_agents
 from ccswitch.dialer.leads import DialOutcome, Lead, LeadState
@@ -209,7 +203,6 @@ def phones(leads: list[Lead]) -> list[str]:
     return [lead.phone for lead in leads]
 
 
-
 def picked(campaign: CampaignState, now: float, n: int = 100) -> list[str]:
     """The queue's pick, checked against ``next_leads`` over every lead."""
     mine = phones(campaign.queue.pick(now, n))
@@ -286,7 +279,7 @@ def test_changes_made_during_a_fill_reach_the_queue_it_makes_and_picks_meanwhile
     campaign = campaign_with(6, promo(max_attempts=1))
     used_up(campaign, "+79160000005", 1, NOW - 60)  # out of attempts: left out of the queue
     campaign.reconfigure(promo(max_attempts=2))
-    campaign.queue.fill_step()  # leads 0-2 placed, 3-5 not yet
+    campaign.fill_step()  # leads 0-2 placed, 3-5 not yet
 
     dial(campaign, "+79160000000")  # placed already
     dial(campaign, "+79160000004")  # not placed yet: as it was when the fill began
@@ -305,7 +298,7 @@ def test_a_reload_during_a_fill_starts_it_again_under_the_newest_settings() -> N
     campaign = campaign_with(6, promo(max_attempts=1))
     used_up(campaign, "+79160000005", 1, NOW - 60)
     campaign.reconfigure(promo(max_attempts=2, do_not_call=frozenset({"79160000004"})))
-    campaign.queue.fill_step()
+    campaign.fill_step()
 
     campaign.reconfigure(promo(max_attempts=2))  # 4 off the list again: a fill under the first reload's lacks it
 
