@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ccswitch.outbound import DEFAULT_ABANDON_LIMIT, OFCOM_WINDOW_SECONDS
 
@@ -20,6 +20,10 @@ class AbandonBudget:
     limit: float
     answered: int
     abandoned: int
+    # When the counts will change on their own (the ledger's budgets say; not compared: the counts are the budget):
+    window_seconds: float = field(default=PACING_WINDOW_SECONDS, compare=False)  # its answers come at answered / this
+    leaving: tuple[tuple[float, int], ...] = field(default=(), compare=False)  # per abandon in the window, oldest
+    # first: seconds until it leaves the window, and the answers recorded after it (they stay in the window longer)
 
     @property
     def rate(self) -> float:
@@ -106,13 +110,11 @@ class AbandonLedger:
 
     def budget(self, now: float) -> AbandonBudget:
         """The window's answers and abandons (what the regulator counts)."""
-        self._window.forget(now - self.window_seconds)
-        return AbandonBudget(limit=self.limit, answered=len(self._window.entries), abandoned=self._window.abandoned)
+        return self._window.budget(now, self.window_seconds, self.limit)
 
     def pacing_budget(self, now: float) -> AbandonBudget:
         """The budget the pacer spends: the window's or the last ``pacing_seconds``', whichever has less left."""
-        self._recent.forget(now - min(self.pacing_seconds, self.window_seconds))
-        recent = AbandonBudget(limit=self.limit, answered=len(self._recent.entries), abandoned=self._recent.abandoned)
+        recent = self._recent.budget(now, min(self.pacing_seconds, self.window_seconds), self.limit)
         window = self.budget(now)
         return window if window.remaining < recent.remaining else recent
 
@@ -123,13 +125,26 @@ class _Tally:
     def __init__(self) -> None:
         self.entries: deque[tuple[float, bool]] = deque()
         self.abandoned = 0
+        self._added = 0  # answers ever added: an abandon's answers after it, counted without walking the entries
+        self._abandons: deque[tuple[float, int]] = deque()  # (time, answers added before it) of each abandon kept
 
     def add(self, time: float, abandoned: bool) -> None:
         self.entries.append((time, abandoned))
         self.abandoned += abandoned
+        if abandoned:
+            self._abandons.append((time, self._added))
+        self._added += 1
 
     def forget(self, until: float) -> None:
         """Drop the entries at or before ``until``."""
         while self.entries and self.entries[0][0] <= until:
             _, abandoned = self.entries.popleft()
             self.abandoned -= abandoned
+        while self._abandons and self._abandons[0][0] <= until:
+            self._abandons.popleft()
+
+    def budget(self, now: float, seconds: float, limit: float) -> AbandonBudget:
+        """What the window of ``seconds`` up to ``now`` holds."""
+        self.forget(now - seconds)
+        leaving = tuple((at + seconds - now, self._added - before - 1) for at, before in self._abandons)
+        return AbandonBudget(limit, len(self.entries), self.abandoned, window_seconds=seconds, leaving=leaving)

@@ -30,6 +30,7 @@ from ccswitch.dialer.pacing import (
     cancel_threshold,
     cautious_input,
     lines_to_cancel,
+    overrun_cap,
     pace,
     unseen_outcome,
 )
@@ -668,6 +669,70 @@ def test_a_pacing_window_longer_than_the_window_is_the_window() -> None:
     assert ledger.pacing_budget(700.0) == ledger.budget(700.0) == AbandonBudget(0.03, 1, 0)
 
 
+# -- the cap on a new line's risk: no window ahead over the limit ---------------------------------------------------
+
+
+def poisson_tail(count: int, mean: float) -> float:
+    """P(a Poisson count of ``mean`` is at least ``count``), summed in logs (big means too)."""
+    below = sum(math.exp(-mean + k * math.log(mean) - math.lgamma(k + 1)) for k in range(count))
+    return 1.0 - below
+
+
+def test_the_ledgers_budgets_tell_when_each_abandon_leaves_and_the_answers_after_it() -> None:
+    ledger = AbandonLedger(limit=0.03)  # 24 h window; the pacer's is the last hour
+    for second, abandoned in ((100.0, True), (200.0, False), (300.0, True), (400.0, False)):
+        ledger.record(second, answered_person=True, abandoned=abandoned)
+    hour = ledger.pacing_budget(1000.0)
+    assert (hour.window_seconds, hour.leaving) == (3600.0, ((2700.0, 3), (2900.0, 1)))
+    day = ledger.budget(1000.0)
+    assert (day.window_seconds, day.leaving) == (86400.0, ((85500.0, 3), (85700.0, 1)))
+    hourly = AbandonLedger(window_seconds=3600.0, limit=0.03)
+    for second, abandoned in ((100.0, True), (200.0, False), (300.0, True), (400.0, False)):
+        hourly.record(second, answered_person=True, abandoned=abandoned)
+    assert hourly.budget(3750.0).leaving == ((150.0, 1),)  # the first abandon has left the window
+
+
+def test_without_an_overrun_risk_answers_or_abandons_kept_nothing_caps_a_lines_risk() -> None:
+    budget = AbandonBudget(0.03, 200, 5, leaving=((10.0, 199),) * 5)
+    assert overrun_cap(budget, PacingPolicy()) == math.inf
+    assert overrun_cap(AbandonBudget(0.03, 0, 0), PacingPolicy(overrun_risk=0.01)) == math.inf
+    assert overrun_cap(AbandonBudget(0.03, 200, 0), PacingPolicy(overrun_risk=0.01)) == math.inf  # steered as it comes
+
+
+def test_the_window_before_an_abandon_leaves_bounds_the_risk_and_a_window_already_over_bounds_nothing() -> None:
+    # 100 answers in the hour; two abandons: one leaving in 60 s (10 answers after it), one in 30 min (16 after it)
+    policy = PacingPolicy(overrun_risk=0.05, answers_ahead=1.0)
+    cap = overrun_cap(AbandonBudget(0.03, 100, 2, leaving=((60.0, 10), (1800.0, 16))), policy)
+    # in 60 s: 11 + 1.7 answers, 2 abandons: over already, whatever comes. In 30 min: 17 + 50 answers (the abandon
+    # itself is one), one abandon kept: 2.01 - 1 more may come, so the 2nd with 5 % at most
+    assert poisson_tail(2, 50 * cap) == pytest.approx(0.05, abs=1e-5)
+
+
+def test_a_big_windows_cap_is_the_poisson_bound_too() -> None:
+    # 10,000 answers an hour, one abandon leaving in 50 min with 9,000 after it: 8,333 answers come by then, and
+    # 519 more abandons may come: beyond the exact sums
+    policy = PacingPolicy(overrun_risk=0.005, answers_ahead=1.0)
+    cap = overrun_cap(AbandonBudget(0.03, 10_000, 1, leaving=((3000.0, 9000),)), policy)
+    assert poisson_tail(520, 3000 * 10_000 / 3600 * cap) == pytest.approx(0.005, rel=0.2)
+
+
+def test_given_a_small_teams_budget_about_to_be_overrun_when_pacing_then_fewer_lines_than_its_allowance_gives() -> None:
+    # 230 answers an hour, 6 abandons leaving in 10 minutes with 190 answers after them: 0.9 abandons left, and the
+    # 27 answers expected by then bring 0.8 more. The proportional allowance (its floor) dials more than the cap.
+    budget = AbandonBudget(0.03, 230, 6, leaving=tuple((600.0 + i, 190 - i) for i in range(6)))
+    policy = PacingPolicy.cancelling(ring_timeout=30.0)
+    inp = observe(budget=budget, agents_free=6, ringing_for=(1.0, 2.0))
+    assert overrun_cap(budget, policy) < abandon_allowance(budget, policy)
+    uncapped = lines_to_dial(inp, replace(policy, overrun_risk=0.0))
+    assert progressive_lines(inp) < lines_to_dial(inp, policy) < uncapped
+
+
+def test_overrun_knobs_are_checked() -> None:
+    for changes in ({"overrun_risk": -0.1}, {"overrun_risk": 1.0}, {"answers_ahead": 0.0}, {"answers_ahead": 1.5}):
+        with pytest.raises(ValueError, match="overrun_risk"):
+            PacingPolicy(**changes)  # type: ignore[arg-type]
+
+
 # -- the interface another simulation drives ----------------------------------------------------------------------
 
 
@@ -680,7 +745,9 @@ def test_the_pacers_interface_is_pinned() -> None:
         ("detecting", 0), ("person_rate_spread", 0.0), ("detecting_person_share", None), ("lost_share", None),
     ]
     assert [f.name for f in fields(PacingDecision)] == ["cancel", "dial"]
-    assert [f.name for f in fields(AbandonBudget)] == ["limit", "answered", "abandoned"]
+    assert [(f.name, f.default) for f in fields(AbandonBudget)] == [
+        ("limit", MISSING), ("answered", MISSING), ("abandoned", MISSING), ("window_seconds", 3600.0), ("leaving", ()),
+    ]
     assert all(f.default is not MISSING for f in fields(PacingPolicy))  # PacingPolicy() is always a pacer
     for function, returns in ((pace, "PacingDecision"), (lines_to_dial, "int"), (lines_to_cancel, "tuple[int, ...]")):
         signature = inspect.signature(function)
