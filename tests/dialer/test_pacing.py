@@ -727,6 +727,19 @@ def test_given_a_small_teams_budget_about_to_be_overrun_when_pacing_then_fewer_l
     assert progressive_lines(inp) < lines_to_dial(inp, policy) < uncapped
 
 
+def test_given_a_budget_about_to_be_overrun_then_a_line_goes_that_the_allowances_floor_would_keep() -> None:
+    # 29 of 1000 answers abandoned, each leaving in 10 min with ~900 answers after it: the allowance is its floor
+    # (0.3 %), the overrun cap lower; the 16 s line's yield (0.2143, as above) is under 72.4 x the floor, over 72.4 x
+    # the cap
+    budget = AbandonBudget(0.03, 1000, 29, leaving=tuple((600.0 + i, 900 - i) for i in range(29)))
+    inp = lone(agents_free=0, ringing_for=(16.0,), budget=budget, **HALF_5_30)
+    policy = PacingPolicy(cancel_risk=0.2143 / 0.003 + 1.0)
+    assert lines_to_cancel(inp, policy) == ()
+    capped = replace(policy, overrun_risk=0.01)
+    assert overrun_cap(budget, capped) < 0.003
+    assert lines_to_cancel(inp, capped) == (0,)
+
+
 def test_overrun_knobs_are_checked() -> None:
     for changes in ({"overrun_risk": -0.1}, {"overrun_risk": 1.0}, {"answers_ahead": 0.0}, {"answers_ahead": 1.5}):
         with pytest.raises(ValueError, match="overrun_risk"):
