@@ -12,8 +12,9 @@ reads them: one lead in ten in Europe/London, the rest in the campaign's zone (M
 it takes (``tracemalloc``: what filling it allocated) and the process's RSS with the leads (the store's and the
 campaign's: the same objects). Then a reload that gives one more attempt: the queue filled again a step at a time, as
 the controller runs it (the reload's start of the fill, then each step, timed: the longest is the longest the
-controller's loop is held); and a campaign a reload adds with those leads stored (its read from the store, on the
-loop, then its leads kept in steps). Code from before the fill in steps fills at once in the reload: one slice.
+controller's loop is held); and a campaign a reload adds with those leads stored (its read starting, then each
+step reading a page of its leads from the store and keeping them). Code from before the fill in steps fills at once
+in the reload: one slice.
 
     .venv/bin/python bench/lead_pick.py [--leads 10000 100000 1000000] [--wanted 10] [--repeat 5]
 

@@ -74,6 +74,9 @@ class InstrumentedStore:
     def leads(self, campaign: str) -> list[Lead]:
         return self._timed("leads", self._store.leads, campaign)
 
+    def lead_page(self, campaign: str, cursor: int, count: int) -> tuple[list[Lead], int]:
+        return self._timed("lead_page", self._store.lead_page, campaign, cursor, count)
+
     def dialling_leads(self, campaign: str) -> list[Lead]:
         return self._timed("dialling_leads", self._store.dialling_leads, campaign)
 

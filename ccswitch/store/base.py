@@ -82,6 +82,12 @@ class Store(Protocol):
         """The campaign's leads by ``position`` (import order)."""
         ...
 
+    def lead_page(self, campaign: str, cursor: int, count: int) -> tuple[list[Lead], int]:
+        """About ``count`` of the campaign's leads from ``cursor`` (0: the first page), each as ``get_lead`` reads
+        it, and the cursor of the next page (0 after the last): a million leads read a page at a time. Every lead
+        stored for the whole read comes in some page; one may come twice (the later is no older)."""
+        ...
+
     def dialling_leads(self, campaign: str) -> list[Lead]:
         """The campaign's leads in ``DIALLING`` (a line is up for each, run by some controller), found without
         reading every lead: what a controller taking over a dead one's switch must follow."""

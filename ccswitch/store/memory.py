@@ -30,6 +30,7 @@ class MemoryStore:
         self._entries: dict[str, dict[str, QueueEntry]] = {}  # queue → call → entry
         self._seq = 0
         self._leads: dict[str, dict[str, Lead]] = {}  # campaign → phone → lead, in position order
+        self._lead_order: dict[str, list[str]] = {}  # campaign → its phones as stored: a page's cursor indexes them
         self._runs: dict[str, CampaignRun] = {}
         self._answers: dict[str, dict[str, tuple[float, bool]]] = {}  # campaign → call → (time, abandoned)
 
@@ -77,6 +78,7 @@ class MemoryStore:
             if lead.phone not in stored:
                 stored[lead.phone] = replace(lead, position=len(stored), version=1)
                 added.append(stored[lead.phone])
+        self._lead_order.setdefault(campaign, []).extend(lead.phone for lead in added)
         return added
 
     def get_lead(self, campaign: str, phone: str) -> Lead | None:
@@ -85,12 +87,22 @@ class MemoryStore:
     def leads(self, campaign: str) -> list[Lead]:
         return list(self._leads.get(campaign, {}).values())
 
+    def lead_page(self, campaign: str, cursor: int, count: int) -> tuple[list[Lead], int]:
+        stored, phones = self._leads.get(campaign, {}), self._lead_order.get(campaign, [])  # (none is ever removed)
+        page = [stored[phone] for phone in phones[cursor:cursor + count]]
+        return page, (cursor + len(page) if cursor + len(page) < len(phones) else 0)
+
     def dialling_leads(self, campaign: str) -> list[Lead]:
         return [lead for lead in self._leads.get(campaign, {}).values() if lead.state is LeadState.DIALLING]
 
     def update_lead(self, old: Lead, new: Lead) -> Lead | None:
         check_same_lead(old, new)
-        return _compare_and_set(self._leads.setdefault(old.campaign, {}), old.phone, old, new)
+        stored = self._leads.setdefault(old.campaign, {})
+        created = old.phone not in stored  # (a lead not stored counts as version 0)
+        written = _compare_and_set(stored, old.phone, old, new)
+        if written is not None and created:
+            self._lead_order.setdefault(old.campaign, []).append(old.phone)
+        return written
 
     def get_campaign_run(self, campaign: str) -> CampaignRun | None:
         return self._runs.get(campaign)

@@ -236,6 +236,23 @@ class RedisStore:
             leads = [self._decode_lead(record, versions.get(phone)) for phone, record in records.items()]
             return sorted(leads, key=lambda lead: lead.position)
 
+    def lead_page(self, campaign: str, cursor: int, count: int) -> tuple[list[Lead], int]:
+        records_key, versions_key = self._lead_keys(campaign)
+        with self._failures(f"read a page of the leads of campaign {campaign}"):
+            # HSCAN gives the numbers (the small hash's); a lead's record and version are then read together, as
+            # get_lead reads them: a record and a version from either side of a change would make a lead that
+            # never was, whose compare-and-set could then succeed
+            cursor, versions = self._client.hscan(versions_key, cursor=cursor, count=count)
+            phones = [str(phone) for phone in versions]
+            if not phones:
+                return [], int(cursor)
+            pipe = self._client.pipeline(transaction=True)
+            pipe.hmget(records_key, phones)
+            pipe.hmget(versions_key, phones)
+            records, versions_now = pipe.execute()
+            return [self._decode_lead(record, version) for record, version in zip(records, versions_now, strict=True)
+                    if record is not None], int(cursor)
+
     def dialling_leads(self, campaign: str) -> list[Lead]:
         records_key, versions_key = self._lead_keys(campaign)
         with self._failures(f"read the leads being dialled of campaign {campaign}"):

@@ -300,6 +300,9 @@ class ResilientStore:
     def leads(self, campaign: str) -> list[Lead]:
         return self._store_only(self._store.leads, campaign)
 
+    def lead_page(self, campaign: str, cursor: int, count: int) -> tuple[list[Lead], int]:
+        return self._store_only(self._store.lead_page, campaign, cursor, count)
+
     def dialling_leads(self, campaign: str) -> list[Lead]:
         return self._store_only(self._store.dialling_leads, campaign)
 

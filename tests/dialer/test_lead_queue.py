@@ -131,8 +131,8 @@ def one_run(seed: int) -> None:
 
 def fill_steps_of(leads: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """A fill's steps (a queue's, a campaign's read) take ``leads`` leads each."""
-    for module in (lead_queue, campaign_state):
-        monkeypatch.setattr(module, "FILL_STEP", leads)
+    monkeypatch.setattr(lead_queue, "FILL_STEP", leads)
+    monkeypatch.setattr(campaign_state, "READ_STEP", leads)
 
 
 @pytest.fixture

@@ -294,6 +294,27 @@ def test_the_leads_being_dialled_are_found_as_they_go_in_and_out_of_dialling(sto
     assert store.dialling_leads("none") == []
 
 
+def test_leads_read_a_page_at_a_time_are_every_lead_as_stored(store: Store) -> None:
+    store.put_leads("promo", [lead(f"{100 + n}") for n in range(25)])
+    store.put_leads("winter", [lead("100", "winter")])
+    first = store.get_lead("promo", "103")
+    assert first is not None
+    dialling = store.update_lead(first, replace(first, state=LeadState.DIALLING, attempts=1, call="leg-1"))
+    assert store.update_lead(lead("900"), lead("900")) is not None  # one not put (counts as version 0)
+    read: dict[str, object] = {}
+    cursor, pages = 0, 0
+    while True:
+        page, cursor = store.lead_page("promo", cursor, 7)
+        read |= {each.phone: each for each in page}
+        pages += 1
+        if cursor == 0 or pages > 100:
+            break
+    assert pages <= 100  # it ends
+    assert read == {each.phone: each for each in store.leads("promo")}
+    assert read["103"] == dialling and "900" in read and len(read) == 26
+    assert store.lead_page("none", 0, 7) == ([], 0)
+
+
 def test_missing_lead_counts_as_version_zero(store: Store) -> None:
     fresh = lead("100")
     assert store.update_lead(replace(fresh, version=1), fresh) is None
@@ -475,6 +496,7 @@ def _operations(store: RedisStore) -> dict[str, Callable[[], object]]:
         "put_leads": lambda: store.put_leads("promo", [lead("100")]),
         "get_lead": lambda: store.get_lead("promo", "100"),
         "leads": lambda: store.leads("promo"),
+        "lead_page": lambda: store.lead_page("promo", 0, 10),
         "update_lead": lambda: store.update_lead(lead("100"), lead("100")),
         "get_campaign_run": lambda: store.get_campaign_run("promo"),
         "update_campaign_run": lambda: store.update_campaign_run(new_run("promo", NOW), new_run("promo", NOW)),
