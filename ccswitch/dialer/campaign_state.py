@@ -60,6 +60,7 @@ def pacing_policy(campaign: CampaignConfig) -> PacingPolicy:
 
 READ_STEP = 1_000  # leads a step of a campaign's read keeps: decoding a page from Redis takes ~12 ms (5,000: ~60 ms)
 
+
 @dataclass
 class CampaignState:
     config: CampaignConfig

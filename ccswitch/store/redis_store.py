@@ -237,35 +237,29 @@ class RedisStore:
             return sorted(leads, key=lambda lead: lead.position)
 
     def lead_page(self, campaign: str, cursor: int, count: int) -> tuple[list[Lead], int]:
-        records_key, versions_key = self._lead_keys(campaign)
         with self._failures(f"read a page of the leads of campaign {campaign}"):
-            # HSCAN gives the numbers (the small hash's); a lead's record and version are then read together, as
-            # get_lead reads them: a record and a version from either side of a change would make a lead that
-            # never was, whose compare-and-set could then succeed
-            cursor, versions = self._client.hscan(versions_key, cursor=cursor, count=count)
-            phones = [str(phone) for phone in versions]
-            if not phones:
-                return [], int(cursor)
-            pipe = self._client.pipeline(transaction=True)
-            pipe.hmget(records_key, phones)
-            pipe.hmget(versions_key, phones)
-            records, versions_now = pipe.execute()
-            return [self._decode_lead(record, version) for record, version in zip(records, versions_now, strict=True)
-                    if record is not None], int(cursor)
+            # HSCAN on the small hash gives the numbers; their leads are then read as _stored_leads reads them
+            cursor, versions = self._client.hscan(self._lead_keys(campaign)[1], cursor=cursor, count=count)
+            return self._stored_leads(campaign, [str(phone) for phone in versions]), int(cursor)
 
     def dialling_leads(self, campaign: str) -> list[Lead]:
-        records_key, versions_key = self._lead_keys(campaign)
         with self._failures(f"read the leads being dialled of campaign {campaign}"):
             phones = sorted(str(phone) for phone in self._client.smembers(self._dialling_key(campaign)))
-            if not phones:
-                return []
-            pipe = self._client.pipeline(transaction=True)
-            pipe.hmget(records_key, phones)
-            pipe.hmget(versions_key, phones)
-            records, versions = pipe.execute()
-            leads = [self._decode_lead(record, version)
-                     for record, version in zip(records, versions, strict=True) if record is not None]
-            return [lead for lead in leads if lead.state is LeadState.DIALLING]
+            return [lead for lead in self._stored_leads(campaign, phones) if lead.state is LeadState.DIALLING]
+
+    def _stored_leads(self, campaign: str, phones: list[str]) -> list[Lead]:
+        """The leads of these numbers that are stored, each record read with its version in one transaction, as
+        get_lead reads them: a record and a version from either side of a change would make a lead that never was,
+        whose compare-and-set could then succeed."""
+        if not phones:
+            return []
+        records_key, versions_key = self._lead_keys(campaign)
+        pipe = self._client.pipeline(transaction=True)
+        pipe.hmget(records_key, phones)
+        pipe.hmget(versions_key, phones)
+        records, versions = pipe.execute()
+        return [self._decode_lead(record, version)
+                for record, version in zip(records, versions, strict=True) if record is not None]
 
     def update_lead(self, old: Lead, new: Lead) -> Lead | None:
         check_same_lead(old, new)
