@@ -34,7 +34,7 @@ import logging
 import math
 import uuid as uuidlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ccswitch.acd.agents import Agent, AgentState
 from ccswitch.acd.capacity import VOICE_ONLY, AgentCapacity, Channel
@@ -115,32 +115,39 @@ class PacingLoop:
             if campaign.estimates.refresh(now):  # once a minute: the store forgets what left the window
                 self.state.store.trim_answers(campaign.config.name, now - campaign.config.abandon_window_s)
             if campaign.config.mode == "predictive":  # (paused or stopped too: its lines still ring)
-                self._cancel(campaign, now)
-            if campaign.running and not campaign.preview:
-                self._launch(campaign, now)
+                self._pace(campaign, now)
+            elif self._launching(campaign, now):
+                self._launch(campaign, self.lines_wanted(campaign, now), now)
 
     def lines_wanted(self, campaign: CampaignState, now: float) -> int:
         """How many lines the campaign should launch now (see the module docstring)."""
         config = campaign.config
         acd = self.state.acd
         supply = self._supply(campaign, now)
-        mine = [line for line in self.state.lines.values() if line.campaign == config.name]
         if config.mode == "blast":
             if len(acd.waiting.get(config.queue, ())):
                 return 0  # blended: callers wait for these agents
-            in_flight = sum(1 for line in mine if line.state in IN_FLIGHT)
+            in_flight = sum(1 for line in self.state.lines.values()
+                            if line.campaign == config.name and line.state in IN_FLIGHT)
             return max(0, config.max_lines_per_agent * supply.staffed - in_flight)
         inp, _ = self._pacer_input(campaign, supply, now)
         if config.mode == "progressive":
             return progressive_lines(inp)
-        in_flight = sum(1 for line in mine if line.state in (LineState.RINGING, LineState.DETECTING))
+        return self._predictive_lines(campaign, inp, supply)
+
+    def _predictive_lines(self, campaign: CampaignState, inp: PacerInput, supply: AgentSupply) -> int:
+        """The pacer's lines, at most ``max_lines_per_agent`` in flight per staffed agent."""
+        config = campaign.config
+        in_flight = sum(1 for line in self.state.lines.values()
+                        if line.campaign == config.name and line.state in (LineState.RINGING, LineState.DETECTING))
         cap = config.max_lines_per_agent * supply.staffed - in_flight
         return max(0, min(lines_to_dial(inp, pacing_policy(config)), cap))
 
-    def _launch(self, campaign: CampaignState, now: float) -> None:
-        if now < campaign.idle_until:
-            return
-        wanted = self.lines_wanted(campaign, now)
+    @staticmethod
+    def _launching(campaign: CampaignState, now: float) -> bool:
+        return campaign.running and not campaign.preview and now >= campaign.idle_until
+
+    def _launch(self, campaign: CampaignState, wanted: int, now: float) -> None:
         if wanted <= 0:
             return
         picked = campaign.queue.pick(now, wanted)
@@ -152,19 +159,33 @@ class PacingLoop:
                 return  # the node's per-second budget is spent (the ACD's legs and callers share it): next tick
             self._dial(campaign, lead, node, now)
 
-    def _cancel(self, campaign: CampaignState, now: float) -> None:
+    def _pace(self, campaign: CampaignState, now: float) -> None:
         """Predictive: hang up the campaign's lines that rang the minimum and that the pacer says no agent will be
-        free for (``pacing.lines_to_cancel``); only when the campaign rings longer than its minimum."""
+        free for (``pacing.lines_to_cancel``; only when the campaign rings longer than its minimum), then launch
+        what it says for the lines left (``pacing.lines_to_dial``): one look at the agents and lines for both, as
+        ``pacing.pace`` takes, so that bench/dialer.py measures what this does."""
         policy = pacing_policy(campaign.config)
         name = campaign.config.name
-        if policy.cancel_risk == math.inf or not any(
-                line.campaign == name and line.state is LineState.RINGING for line in self.state.lines.values()):
+        launching = self._launching(campaign, now)
+        cancelling = policy.cancel_risk != math.inf and any(
+            line.campaign == name and line.state is LineState.RINGING for line in self.state.lines.values())
+        if not (launching or cancelling):
             return
-        inp, ringing = self._pacer_input(campaign, self._supply(campaign, now), now)
-        going = [ringing[index] for index in lines_to_cancel(inp, policy)
-                 if ringing[index].campaign == name]  # another campaign's line on the same queue: that one decides
-        # Their outcomes are never seen: the estimators take what each would have been, as the model expects.
-        persons = campaign.estimates.given_up(now, [now - line.dialled_at for line in going], policy.ring_timeout)
+        supply = self._supply(campaign, now)
+        inp, ringing = self._pacer_input(campaign, supply, now)
+        if cancelling:
+            # Another campaign's line on the same queue stays: that campaign decides (its own minimum and people lost).
+            going = [index for index in lines_to_cancel(inp, policy) if ringing[index].campaign == name]
+            self._give_up(campaign, [ringing[index] for index in going], policy.ring_timeout, now)
+            inp = replace(inp, ringing_for=tuple(age for index, age in enumerate(inp.ringing_for)
+                                                 if index not in going))
+        if launching:
+            self._launch(campaign, self._predictive_lines(campaign, inp, supply), now)
+
+    def _give_up(self, campaign: CampaignState, going: list[Line], ring_timeout: float, now: float) -> None:
+        """Hang these lines up unanswered. Their outcomes are never seen: the estimators take what each would have
+        been, as the model expects."""
+        persons = campaign.estimates.given_up(now, [now - line.dialled_at for line in going], ring_timeout)
         for line, would_person in zip(going, persons, strict=True):
             log.info("line %s (%s): rang %.0f s, no agent expected for it: hung up", line.uuid, line.phone,
                      now - line.dialled_at)

@@ -27,8 +27,10 @@ from ccswitch.dialer import (
     RunState,
     abandon_allowance,
     next_leads,
+    pacing_loop,
     unseen_outcome,
 )
+from ccswitch.dialer.pacing import PacerInput
 from ccswitch.dialer.runner import (
     CONNECT_WITHIN_S,
     PREVIEW_SKIP_S,
@@ -770,6 +772,29 @@ def test_predictive_hangs_up_lines_that_rang_the_minimum_when_no_agent_will_be_f
     registry.register(DialerCollector(rig.dialer, lambda: MONDAY_10AM + 23))
     assert registry.get_sample_value("ccswitch_dialer_lost_ratio", {"campaign": "promo-nov"}) == pytest.approx(
         4 * would_person / 100)
+
+
+def test_predictive_launches_from_the_same_look_that_gave_its_lines_up(
+    config: Config, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As pacing.pace (and bench/dialer.py) decide: the lines to launch are counted on the input that chose the lines
+    # to hang up, less those lines; not on a second look taken after their unseen outcomes reached the estimators.
+    rig = rig_with(config, mode="predictive", ring_timeout_s=33)
+    rig.dialer.load("promo-nov", leads(4), MONDAY_10AM)
+    rig.dialer.command("promo-nov", RunCommand.START, MONDAY_10AM)
+    rig.tick(MONDAY_10AM)
+    assert len(rig.effects.originated()) == 4
+    break_all(rig, SALES, MONDAY_10AM + 1)
+    person_before = rig.dialer.campaigns["promo-nov"].estimates.person
+    looks: list[PacerInput] = []
+    to_dial = pacing_loop.lines_to_dial
+    monkeypatch.setattr(pacing_loop, "lines_to_dial", lambda inp, policy: looks.append(inp) or to_dial(inp, policy))
+    rig.tick(MONDAY_10AM + 22)
+    assert len([effect for effect in rig.effects.take() if isinstance(effect, Hangup)]) == 4
+    [look] = looks
+    assert look.ringing_for == ()  # the four lines hung up are gone from it
+    assert look.person_rate == person_before.mean(MONDAY_10AM + 22)  # the rate the lines were given up at
+    assert rig.dialer.campaigns["promo-nov"].estimates.person.mean(MONDAY_10AM + 22) < look.person_rate
 
 
 def test_a_paused_predictive_campaign_still_hangs_up_its_lines_no_agent_will_be_free_for(config: Config) -> None:
