@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ccswitch.outbound import DEFAULT_ABANDON_LIMIT, OFCOM_WINDOW_SECONDS
 
@@ -105,7 +105,7 @@ class AbandonLedger:
             self._given_up_persons = 0.0  # no rounding left behind
         # The window's answers after _lost_since: while the window still reaches back before it, none of those has
         # left it (all recorded since); once it no longer does, every answer in it.
-        answered = min(self.budget(now).answered, self._answered_since)
+        answered = min(self._window.counts(now, self.window_seconds, self.limit).answered, self._answered_since)
         return self._given_up_persons / answered if answered >= LOST_SHARE_MIN_ANSWERS else None
 
     def budget(self, now: float) -> AbandonBudget:
@@ -114,9 +114,11 @@ class AbandonLedger:
 
     def pacing_budget(self, now: float) -> AbandonBudget:
         """The budget the pacer spends: the window's or the last ``pacing_seconds``', whichever has less left."""
-        recent = self._recent.budget(now, min(self.pacing_seconds, self.window_seconds), self.limit)
-        window = self.budget(now)
-        return window if window.remaining < recent.remaining else recent
+        recent_seconds = min(self.pacing_seconds, self.window_seconds)
+        recent = self._recent.counts(now, recent_seconds, self.limit)
+        if self._window.counts(now, self.window_seconds, self.limit).remaining < recent.remaining:
+            return self.budget(now)
+        return self._recent.budget(now, recent_seconds, self.limit)
 
 
 class _Tally:
@@ -143,8 +145,13 @@ class _Tally:
         while self._abandons and self._abandons[0][0] <= until:
             self._abandons.popleft()
 
-    def budget(self, now: float, seconds: float, limit: float) -> AbandonBudget:
-        """What the window of ``seconds`` up to ``now`` holds."""
+    def counts(self, now: float, seconds: float, limit: float) -> AbandonBudget:
+        """What the window of ``seconds`` up to ``now`` holds, without when its abandons leave (a budget's counts)."""
         self.forget(now - seconds)
+        return AbandonBudget(limit, len(self.entries), self.abandoned, window_seconds=seconds)
+
+    def budget(self, now: float, seconds: float, limit: float) -> AbandonBudget:
+        """What the window of ``seconds`` up to ``now`` holds, and when each of its abandons leaves it."""
+        counts = self.counts(now, seconds, limit)  # (forgets what left the window first)
         leaving = tuple((at + seconds - now, self._added - before - 1) for at, before in self._abandons)
-        return AbandonBudget(limit, len(self.entries), self.abandoned, window_seconds=seconds, leaving=leaving)
+        return replace(counts, leaving=leaving)

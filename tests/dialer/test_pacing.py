@@ -660,6 +660,10 @@ def test_given_a_day_over_its_limit_when_the_hour_is_calm_then_the_pacer_spends_
     for second in range(4000, 4010):
         ledger.record(float(second), answered_person=True, abandoned=False)
     assert ledger.pacing_budget(4010.0) == ledger.budget(4010.0) == AbandonBudget(0.03, 110, 10)
+    # all of the day's window, when its abandons leave it too (the counts alone are what compares)
+    assert ledger.pacing_budget(4010.0).window_seconds == 86400.0
+    assert ledger.pacing_budget(4010.0).leaving == tuple((second + 86400.0 - 4010.0, 109 - second) for second in
+                                                         range(10))
 
 
 def test_a_pacing_window_longer_than_the_window_is_the_window() -> None:
