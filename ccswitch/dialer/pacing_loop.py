@@ -22,8 +22,9 @@ originated::
         cc_campaign=<name>,cc_lead=<phone>}sofia/gateway/<gateway>/<phone> &park()
 
 Cancelling (predictive, and only when the campaign's lines ring longer than its minimum, ``pacing_policy``; paused
-or stopped campaigns too, while their lines ring): before launching, the pacer may hang up lines that rang
-``min_ring_s`` (plus call set-up) and that it expects no agent to be free for (``pacing.lines_to_cancel``);
+or stopped campaigns too, while their lines ring): before launching, and from the same look at the agents and lines
+(as ``pacing.pace``), the pacer may hang up lines that rang ``min_ring_s`` (plus call set-up) and that it expects no
+agent to be free for (``pacing.lines_to_cancel``);
 ``Hangup(ORIGINATOR_CANCEL)``, then the leg's hang-up settles the lead as no answer (retried later). Nobody
 answered, so it is no abandoned call; the estimators count what it would have been (``pacing.unseen_outcome``).
 """
