@@ -68,6 +68,7 @@ class QueueEntry:
     callback: str = ""  # the number to call back: the caller hung up and keeps this place
     channel: Channel = Channel.VOICE  # a queue entry is a contact of any channel ("call" is its id)
     owner: str = ""  # a text contact's: the controller that routes it ("" without an id); a call's: its node's
+    outbound: bool = False  # a person a campaign reached: agents kept for the campaign's lines take only these
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "skills", skill_levels(self.skills))

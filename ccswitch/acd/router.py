@@ -26,6 +26,9 @@ Data kept so that each step is cheap, whatever the number of waiting calls:
   their capacity (``ccswitch.acd.capacity``) lets them be offered some channel now; which channels is worked out
   once, when the agent is reported, as channel bits, so each check while matching is an integer AND.
 * timers (a heap): tier levels opening for a call, delays after a miss ending for an agent.
+* agents the dialler keeps for the people its lines may bring (``keep_for_outbound``): a campaign's person is a
+  requirement of its own, so a kept agent proposes only from those buckets and is picked only for such a call; an
+  agent no longer kept is settled again, as if newly free.
 
 Removed calls leave stale heap items behind; each waiting call carries a token and a heap item counts only while
 its token is current (lazy deletion). The engine owns the truth (agents' FSM records, the store): it reports
@@ -64,7 +67,8 @@ from ccswitch.errors import UnknownNameError
 if TYPE_CHECKING:
     from ccswitch.config.model import Config
 
-_Requirement = tuple[Channel, SkillLevels]  # the channel and the skills of a waiting call
+_Requirement = tuple[Channel, SkillLevels, bool]  # the channel, the skills of a waiting call, and whether a
+# campaign reached it (agents kept for a campaign's lines are offered only these)
 _Bucket = tuple[_Requirement, int]  # requirement, highest open tier level
 _FreeKey = tuple[int, tuple[float | int | str, ...], str]  # level, strategy key (ends with the id), agent id
 _Candidate = tuple[tuple[float, float, int, str], int, str, str | None]  # order, tiebreak, call, proposed by
@@ -110,6 +114,8 @@ class Router:
         self._signatures_of: dict[tuple[str, str], tuple[int, int]] = {}  # (agent, queue) → requirements seen, met
         self._signature_bit: dict[tuple[str, _Requirement], int] = {}
         self._waiting_mask: dict[str, int] = dict.fromkeys(self._rules, 0)  # requirements with calls (maybe stale)
+        self._outbound_mask: dict[str, int] = dict.fromkeys(self._rules, 0)  # requirements of campaigns' people
+        self._kept: frozenset[str] = frozenset()  # free agents kept for campaigns' lines (``keep_for_outbound``)
         self._agents: dict[str, Agent] = {}
         self._serving: dict[str, list[tuple[str, Member]]] = {}  # agent → the queues they are logged in to now
         self._changed_agents: set[str] = set()
@@ -167,6 +173,13 @@ class Router:
             raise UnknownNameError(f"unknown queue {entry.queue!r}")
         self._waiting.pop(entry.call, None)
         self._unplaced[entry.call] = entry
+
+    def keep_for_outbound(self, agent_ids: frozenset[str]) -> None:
+        """Offer these agents (free ones the dialler keeps for the people its lines may bring) only the calls of
+        people a campaign reached; those no longer kept may take any call again."""
+        self._changed_agents |= {agent_id for agent_id in self._kept - agent_ids  # settled while kept: propose again
+                                 if agent_id in self._agents}
+        self._kept = agent_ids
 
     def remove_call(self, call: str) -> None:
         """The call left its queue (abandoned, overflowed, or taken back by the engine)."""
@@ -231,7 +244,7 @@ class Router:
         open_count = sum(1 for when in opens_at if now >= when)  # open levels are a prefix: waits grow by level
         token = next(self._tokens)
         self._waiting[entry.call] = _Waiting(entry, levels[open_count - 1], token)
-        buckets, requirement = self._buckets[entry.queue], (entry.channel, entry.skills)
+        buckets, requirement = self._buckets[entry.queue], (entry.channel, entry.skills, entry.outbound)
         if (requirement, levels[-1]) not in buckets:
             self._new_signature(entry.queue, requirement)
             buckets.update({(requirement, level): [] for level in levels})  # kept when empty
@@ -285,6 +298,8 @@ class Router:
                 if offerable & channel_bit:
                     of_channels |= requirements
             mask = self._signatures_met(agent_id, queue) & self._waiting_mask[queue] & of_channels
+            if agent_id in self._kept:
+                mask &= self._outbound_mask[queue]
             while mask:
                 lowest = mask & -mask
                 mask ^= lowest
@@ -305,7 +320,9 @@ class Router:
         bit = 1 << len(self._signatures[queue])
         self._signatures[queue].append(required)
         self._signature_bit[(queue, required)] = bit
-        channel, skills = required
+        channel, skills, outbound = required
+        if outbound:
+            self._outbound_mask[queue] |= bit
         channel_bit = _CHANNEL_BIT[channel]
         self._channel_masks[queue][channel_bit] = self._channel_masks[queue].get(channel_bit, 0) | bit
         for name, level in skills:
@@ -347,7 +364,7 @@ class Router:
             key
             for key in self._in_rank_order(queue, waiting.open_level)
             if key[0] <= waiting.open_level and self._qualifies(key[2], entry.skills)
-            and self._offerable[key[2]] & channel_bit
+            and self._offerable[key[2]] & channel_bit and (entry.outbound or key[2] not in self._kept)
         )
         if strategy.ring is not Ring.ONE:
             return tuple(dict.fromkeys(key[2] for key in eligible))

@@ -60,6 +60,7 @@ def _campaign(
             "do_not_call",
             "recording",
             "preview_dial_after_s",
+            "keep_agents",
         )
     )
     if "mode" not in node.data:
@@ -110,6 +111,7 @@ def _campaign(
         do_not_call=do_not_call | own if own else do_not_call,
         recording=_recording_policy(node, refs) if "recording" in node.data else None,
         preview_dial_after_s=_preview_dial_after_s(node, mode),
+        keep_agents=_keep_agents(node, mode),
     )
 
 
@@ -172,6 +174,15 @@ def _ring_seconds(node: Node, key: str, default: int, least: int, why_least: str
         node.error(key, f"{value} is below {why_least}")
         return default
     return node.integer(key, default, least, 300)
+
+
+def _keep_agents(node: Node, mode: DialMode) -> bool:
+    """Predictive: free agents are kept from inbound calls and chats for the people its lines may bring [true]."""
+    if mode != "predictive":
+        if "keep_agents" in node.data:
+            node.error("keep_agents", "only used with mode: predictive")
+        return False
+    return node.flag("keep_agents", True)
 
 
 def _max_lines_per_agent(node: Node, mode: DialMode) -> int:

@@ -3,7 +3,8 @@ which wires them, is where mypy checks it), and the dialler never imports the en
 
 The dialler reads (never changes) the agents, the queues' members, how many calls wait per queue and how many have
 joined each, to pace its lines, and takes its lines' channels from the nodes' per-second budgets the ACD keeps
-(``take_channels``); it hands answered people to the ACD (``take_outbound``, ``take_outbound_step``); and, for a
+(``take_channels``), and keeps free agents for the people its lines may bring (``keep_for_outbound``); it hands
+answered people to the ACD (``take_outbound``, ``take_outbound_step``); and, for a
 preview campaign, it asks the ACD to reserve an agent for a lead, dial it from the agent's phone or let the agent
 go. The ACD owns the agent's leg and the customer's channel from there, and says when a preview's customer was not
 reached (``preview_ended``, which the dialler sets once).
@@ -52,6 +53,10 @@ class Acd(Protocol):
     def take_channels(self, node: str, wanted: int, now: float) -> int:
         """How many of ``wanted`` new channels may be created on ``node`` now, within the switch's per-second budget
         (shared with the ACD's own legs and the callers); those are counted as created."""
+
+    def keep_for_outbound(self, agent_ids: frozenset[str], now: float) -> None:
+        """Offer these free agents only the people campaigns reached, until the next call says otherwise (a blended
+        agent would otherwise take an inbound call or a chat while a line dialled for them rings)."""
 
     def take_outbound(self, node: str, uuid: str, number: str, name: str, queue: str, campaign: str,
                       connect_within_s: float, otherwise: Step, now: float) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ccswitch.acd.capacity import Channel
 from ccswitch.config import Config
@@ -29,7 +29,7 @@ from ccswitch.dialer.figures import Estimates, OutcomeWindow
 from ccswitch.dialer.lead_queue import LeadQueue
 from ccswitch.dialer.leads import DialOutcome, Lead, LeadState, normalise_phone
 from ccswitch.dialer.lines import Line
-from ccswitch.dialer.pacing import AbandonLedger, PacingPolicy
+from ccswitch.dialer.pacing import HOLD_RISK, AbandonLedger, PacingPolicy
 from ccswitch.errors import InvalidTransition, UnknownNameError
 from ccswitch.history.model import ContactRecord, Outcome
 from ccswitch.store.base import Store
@@ -53,9 +53,10 @@ def pacing_policy(campaign: CampaignConfig) -> PacingPolicy:
     """
     ring = float(ring_seconds(campaign))
     cancel_after = float(campaign.min_ring_s + RING_SETUP_S)
+    hold = HOLD_RISK if campaign.keep_agents else 0.0
     if cancel_after >= ring:
-        return PacingPolicy(ring_timeout=ring)
-    return PacingPolicy.cancelling(ring_timeout=ring, min_ring=cancel_after)
+        return PacingPolicy(ring_timeout=ring, hold_risk=hold)
+    return replace(PacingPolicy.cancelling(ring_timeout=ring, min_ring=cancel_after), hold_risk=hold)
 
 
 READ_STEP = 1_000  # leads a step of a campaign's read keeps: decoding a page from Redis takes ~12 ms (5,000: ~60 ms)

@@ -44,7 +44,7 @@ from ccswitch.dialer.campaign_state import CampaignState, DialerState, pacing_po
 from ccswitch.dialer.estimators import ArrivalEstimator
 from ccswitch.dialer.leads import Lead
 from ccswitch.dialer.lines import IN_FLIGHT, Line, LineEvent, LineState, move
-from ccswitch.dialer.pacing import PacerInput, lines_to_cancel, lines_to_dial, progressive_lines
+from ccswitch.dialer.pacing import PacerInput, agents_to_hold, lines_to_cancel, lines_to_dial, progressive_lines
 from ccswitch.effects import Hangup, Originate
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class AgentSupply:
     staffed: int  # logged in to the queue and not on break
     held_by_inbound: int  # free agents whom calls already waiting in their queues will take first
     inbound_per_second: float = 0.0  # inbound calls expected to take these agents, per second
+    free_agents: tuple[str, ...] = ()  # the free agents' ids, in the queue's order
 
 
 def agent_supply(agents: Mapping[str, Agent], members: Mapping[str, Sequence[str]], waiting: Mapping[str, int],
@@ -100,7 +101,8 @@ def agent_supply(agents: Mapping[str, Agent], members: Mapping[str, Sequence[str
                 unheld.discard(agent_id)
                 held += 1
                 calls -= 1
-    return AgentSupply(len(free), talking, wrapping, staffed, held, inbound_per_second)
+    return AgentSupply(len(free), talking, wrapping, staffed, held, inbound_per_second,
+                       tuple(agent.id for agent in free))
 
 
 class PacingLoop:
@@ -108,17 +110,22 @@ class PacingLoop:
         self.state = state
         self._arrivals: dict[str, ArrivalEstimator] = {}  # queue -> inbound calls joining it per second
         self._joined: dict[str, int] = {}  # queue -> the ACD's count of calls joined, at the last tick
+        self._kept: frozenset[str] = frozenset()  # free agents the ACD offers only campaigns' people (last told)
 
     def tick(self, now: float) -> None:
         """Every campaign's turn: its figures kept to the window, cancels, then new lines if it runs."""
         self._watch_inbound(now)
+        kept: set[str] = set()
         for campaign in self.state.campaigns.values():
             if campaign.estimates.refresh(now):  # once a minute: the store forgets what left the window
                 self.state.store.trim_answers(campaign.config.name, now - campaign.config.abandon_window_s)
             if campaign.config.mode == "predictive":  # (paused or stopped too: its lines still ring)
-                self._pace(campaign, now)
+                kept |= self._pace(campaign, now)
             elif self._launching(campaign, now):
                 self._launch(campaign, self.lines_wanted(campaign, now), now)
+        if kept != self._kept:
+            self._kept = frozenset(kept)
+            self.state.acd.keep_for_outbound(self._kept, now)
 
     def lines_wanted(self, campaign: CampaignState, now: float) -> int:
         """How many lines the campaign should launch now (see the module docstring)."""
@@ -148,30 +155,35 @@ class PacingLoop:
     def _launching(campaign: CampaignState, now: float) -> bool:
         return campaign.running and not campaign.preview and now >= campaign.idle_until
 
-    def _launch(self, campaign: CampaignState, wanted: int, now: float) -> None:
+    def _launch(self, campaign: CampaignState, wanted: int, now: float) -> int:
+        """Dial up to ``wanted`` of the campaign's next leads; how many lines were launched."""
         if wanted <= 0:
-            return
+            return 0
         picked = campaign.queue.pick(now, wanted)
         if len(picked) < wanted:
             campaign.idle_until = now + PICK_IDLE_S
+        launched = 0
         for lead in picked:
             node = self.state.quietest_node()
             if not self.state.acd.take_channels(node, 1, now):
-                return  # the node's per-second budget is spent (the ACD's legs and callers share it): next tick
-            self._dial(campaign, lead, node, now)
+                break  # the node's per-second budget is spent (the ACD's legs and callers share it): next tick
+            launched += self._dial(campaign, lead, node, now)
+        return launched
 
-    def _pace(self, campaign: CampaignState, now: float) -> None:
+    def _pace(self, campaign: CampaignState, now: float) -> frozenset[str]:
         """Predictive: hang up the campaign's lines that rang the minimum and that the pacer says no agent will be
         free for (``pacing.lines_to_cancel``; only when the campaign rings longer than its minimum), then launch
         what it says for the lines left (``pacing.lines_to_dial``): one look at the agents and lines for both, as
-        ``pacing.pace`` takes, so that bench/dialer.py measures what this does."""
+        ``pacing.pace`` takes, so that bench/dialer.py measures what this does. Returns the free agents of its queue
+        to keep for the people the lines ringing or being classified may bring (``pacing.agents_to_hold``)."""
         policy = pacing_policy(campaign.config)
         name = campaign.config.name
         launching = self._launching(campaign, now)
-        cancelling = policy.cancel_risk != math.inf and any(
-            line.campaign == name and line.state is LineState.RINGING for line in self.state.lines.values())
-        if not (launching or cancelling):
-            return
+        mine = [line.state for line in self.state.lines.values() if line.campaign == name]
+        cancelling = policy.cancel_risk != math.inf and LineState.RINGING in mine
+        holding = policy.hold_risk > 0.0 and (launching or LineState.RINGING in mine or LineState.DETECTING in mine)
+        if not (launching or cancelling or holding):
+            return frozenset()
         supply = self._supply(campaign, now)
         inp, ringing = self._pacer_input(campaign, supply, now)
         if cancelling:
@@ -180,8 +192,11 @@ class PacingLoop:
             self._give_up(campaign, [ringing[index] for index in going], policy.ring_timeout, now)
             inp = replace(inp, ringing_for=tuple(age for index, age in enumerate(inp.ringing_for)
                                                  if index not in going))
-        if launching:
-            self._launch(campaign, self._predictive_lines(campaign, inp, supply), now)
+        launched = self._launch(campaign, self._predictive_lines(campaign, inp, supply), now) if launching else 0
+        if not holding:
+            return frozenset()
+        inp = replace(inp, ringing_for=inp.ringing_for + (0.0,) * launched)
+        return frozenset(supply.free_agents[:agents_to_hold(inp, policy)])
 
     def _give_up(self, campaign: CampaignState, going: list[Line], ring_timeout: float, now: float) -> None:
         """Hang these lines up unanswered. Their outcomes are never seen: the estimators take what each would have
@@ -247,11 +262,12 @@ class PacingLoop:
     def _waiting(self) -> dict[str, int]:
         return {queue: len(calls) for queue, calls in self.state.acd.waiting.items() if calls}
 
-    def _dial(self, campaign: CampaignState, lead: Lead, node: str, now: float) -> None:
+    def _dial(self, campaign: CampaignState, lead: Lead, node: str, now: float) -> bool:
+        """Originate a line to ``lead``; False if another controller dialled it first."""
         config = campaign.config
         call = str(uuidlib.uuid4())
         if campaign.write_lead(lead, on_dial(lead, call)) is None:
-            return  # another controller dialled it first
+            return False
         self.state.lines[call] = Line(call, node, config.name, lead.phone, LineState.RINGING, now)
         variables = (
             ("origination_caller_id_number", config.caller_id_number),
@@ -264,3 +280,4 @@ class PacingLoop:
         log.info("campaign %s: dialling %s (attempt %d) as line %s", config.name, lead.phone, lead.attempts + 1, call)
         self.state.emit(node, [Originate(call, call, f"sofia/gateway/{config.gateway}/{lead.phone}", variables, "park",
                                          "")])
+        return True

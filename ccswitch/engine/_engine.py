@@ -413,6 +413,13 @@ class Engine:
         """The channels and media ports this controller holds on ``node`` (no new ones counted)."""
         return self.calls.loads.load(node, 0)
 
+    @_flushing
+    def keep_for_outbound(self, agent_ids: frozenset[str], now: float) -> None:
+        """Offer these free agents only the people campaigns reached (the dialler keeps them for what its lines may
+        bring); the agents no longer kept are offered what waits now."""
+        self.core.router.keep_for_outbound(agent_ids)
+        self.offers.dispatch(now)
+
     def take_channels(self, node: str, wanted: int, now: float) -> int:
         """How many of ``wanted`` new channels (the dialler's lines) may be created on ``node`` now, within its
         per-second budget; counted as created (``Core.take_channels``)."""

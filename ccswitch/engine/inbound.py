@@ -242,6 +242,7 @@ class InboundPath:
             caller_number=session.caller_number,
             caller_name=session.caller_name,
             skills=step.skills,
+            outbound=session.connect_by is not None,  # a person a campaign reached: agents kept for its lines take it
         )
         self._join_queue(session, entry, now)
 

@@ -190,6 +190,33 @@ def test_removed_calls_are_not_offered() -> None:
     assert [d.entry.call for d in router.next_offers(3)] == ["y"]
 
 
+def test_an_agent_kept_for_a_campaigns_lines_takes_only_its_people_until_released() -> None:
+    router = Router({"q": ["a", "b"]})
+    router.update_agent(available("a"))
+    router.update_agent(available("b", idle_since=1))
+    router.keep_for_outbound(frozenset({"a", "b"}))
+    router.add_call(call("inbound"))
+    assert router.next_offers(2) == []  # kept: not for an inbound call
+    person = replace(call("person", at=3), priority=100, outbound=True)
+    router.add_call(person)
+    assert router.next_offers(3) == [Dispatch(person, ("a",))]  # the longest idle kept agent, as ever
+    router.keep_for_outbound(frozenset())  # released: settled again, as if newly free
+    assert router.next_offers(4) == [Dispatch(call("inbound"), ("b",))]
+
+
+def test_a_kept_agent_proposes_a_person_queued_behind_older_inbound_calls() -> None:
+    # Aging puts the old inbound calls first in the queue's order; the kept agent still finds the person.
+    router = Router({"q": ["a"]}, {"q": QueueRules(aging_s=10.0)})
+    router.add_call(call("old", at=0))
+    person = replace(call("person", at=100), outbound=True)
+    router.add_call(person)
+    router.keep_for_outbound(frozenset({"a"}))
+    router.update_agent(available("a"))
+    assert router.next_offers(100) == [Dispatch(person, ("a",))]
+    router.keep_for_outbound(frozenset({"a", "stranger"}))  # an agent the router does not know changes nothing
+    router.keep_for_outbound(frozenset())
+
+
 def test_agents_outside_every_queue_are_ignored_and_unknown_queues_refused() -> None:
     router = Router({"q": ["a"]})
     router.update_agent(available("stranger"))

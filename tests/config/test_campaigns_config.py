@@ -112,8 +112,8 @@ def test_missing_required_keys(tree: Tree) -> None:
     [
         ("max_atempts: 3", "promo.max_atempts: unknown key, did you mean 'max_attempts'? (known: abandon_limit, "
          "abandon_message, abandon_window, blast, caller_id_name, caller_id_number, dispositions, do_not_call, "
-         "gateway, leads, machine, max_attempts, max_lines_per_agent, min_ring_s, mode, preview_dial_after_s, queue, "
-         "recording, retry, ring_timeout_s, timezone, window)"),
+         "gateway, keep_agents, leads, machine, max_attempts, max_lines_per_agent, min_ring_s, mode, "
+         "preview_dial_after_s, queue, recording, retry, ring_timeout_s, timezone, window)"),
         ("mode: robocall", "promo.mode: 'robocall' is not one of: preview, progressive, predictive, blast"),
         ("queue: salse", "promo.queue: unknown queue 'salse' (known: operator, sales, support)"),
         ('gateway: "my gw"', "promo.gateway: gateway 'my gw' can't go into a FreeSWITCH command (allowed: 1-64 "
@@ -185,6 +185,20 @@ def test_progressive_dials_one_line_per_agent(tree: Tree) -> None:
 
     tree.write(CAMPAIGNS, text + "  max_lines_per_agent: 2\n")
     assert problems(tree) == [f"{CAMPAIGNS}: promo.max_lines_per_agent: only used with mode: predictive or blast"]
+
+
+def test_a_predictive_campaign_keeps_agents_for_its_lines_unless_told_not_to(tree: Tree) -> None:
+    tree.write(CAMPAIGNS, PROMO)  # predictive
+    assert load_config(tree.config_file, env={}).campaigns["promo"].keep_agents is True
+    tree.write(CAMPAIGNS, PROMO + "  keep_agents: false\n")
+    assert load_config(tree.config_file, env={}).campaigns["promo"].keep_agents is False
+    tree.write(CAMPAIGNS, PROMO + "  keep_agents: sometimes\n")
+    assert problems(tree) == [f"{CAMPAIGNS}: promo.keep_agents: expected true or false, got 'sometimes'"]
+    progressive = PROMO.replace("mode: predictive", "mode: progressive")
+    tree.write(CAMPAIGNS, progressive)
+    assert load_config(tree.config_file, env={}).campaigns["promo"].keep_agents is False
+    tree.write(CAMPAIGNS, progressive + "  keep_agents: true\n")
+    assert problems(tree) == [f"{CAMPAIGNS}: promo.keep_agents: only used with mode: predictive"]
 
 
 def test_a_preview_campaign_needs_no_abandon_message_and_may_dial_a_lead_shown_too_long(tree: Tree) -> None:

@@ -279,6 +279,16 @@ preview-all:
   dispositions: {done: }
   preview_dial_after_s: 30
 
+keep-none:
+  mode: predictive
+  queue: sales
+  gateway: trunk
+  caller_id_number: 88005550556
+  window: {hours: "09:00-21:00"}
+  dispositions: {done: }
+  abandon_message: campaigns/abandoned
+  keep_agents: false
+
 renewals:"""),
     ("config/chatbots.yaml", "shop:", """\
 every-key:

@@ -21,6 +21,7 @@ from ccswitch.dialer import (
     TalkTimeEstimator,
     abandon_allowance,
     abandon_probability,
+    agents_to_hold,
     lines_to_dial,
     progressive_lines,
 )
@@ -748,6 +749,38 @@ def test_overrun_knobs_are_checked() -> None:
     for changes in ({"overrun_risk": -0.1}, {"overrun_risk": 1.0}, {"answers_ahead": 0.0}, {"answers_ahead": 1.5}):
         with pytest.raises(ValueError, match="overrun_risk"):
             PacingPolicy(**changes)  # type: ignore[arg-type]
+
+
+# -- agents kept from other contacts for the people the lines may bring ---------------------------------------------
+
+
+def poisson_above(count: int, mean: float) -> float:
+    """P(a Poisson count of ``mean`` exceeds ``count``)."""
+    return 1.0 - sum(math.exp(-mean) * mean**k / math.factorial(k) for k in range(count + 1))
+
+
+def test_agents_are_kept_for_the_people_the_ringing_lines_may_still_bring() -> None:
+    # Four lines that rang 10 s of answers uniform over 5-30 s: F(10) = 0.2, so each is a person before the ring
+    # timeout with 0.25 x 0.8 / (1 - 0.4 x 0.2) = 0.2174; 0.870 people expected, and more than 2 of them with
+    # chance 5.8 %, more than 3 with 1.2 %.
+    assert DelayDistribution.uniform(5, 30).at(10) == pytest.approx(0.2)
+    people = 4 * 0.25 * 0.8 / (1.0 - 0.4 * 0.2)
+    assert poisson_above(2, people) == pytest.approx(0.0580, abs=1e-4)
+    assert poisson_above(3, people) == pytest.approx(0.0120, abs=1e-4)
+    inp = lone(agents_free=5, ringing_for=(10.0,) * 4)
+    assert agents_to_hold(inp, PacingPolicy(hold_risk=0.05)) == 3
+    assert agents_to_hold(inp, PacingPolicy(hold_risk=0.1)) == 2
+    assert agents_to_hold(replace(inp, agents_free=2), PacingPolicy(hold_risk=0.05)) == 2  # no more than are free
+    assert agents_to_hold(inp) == 0  # off unless hold_risk is set
+    assert agents_to_hold(lone(agents_free=5), PacingPolicy(hold_risk=0.05)) == 0  # nothing rings
+
+
+def test_lines_being_classified_are_people_with_the_share_measured() -> None:
+    # Two lines in detection, persons' share 0.5: one person expected, more than 2 with chance 8.0 %, 3 with 1.9 %.
+    inp = lone(agents_free=5, detecting=2, detecting_person_share=0.5)
+    assert poisson_above(2, 1.0) == pytest.approx(0.0803, abs=1e-4)
+    assert agents_to_hold(inp, PacingPolicy(hold_risk=0.05)) == 3
+    assert agents_to_hold(replace(inp, detecting_person_share=0.0), PacingPolicy(hold_risk=0.05)) == 0
 
 
 # -- the interface another simulation drives ----------------------------------------------------------------------

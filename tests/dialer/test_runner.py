@@ -30,7 +30,7 @@ from ccswitch.dialer import (
     pacing_loop,
     unseen_outcome,
 )
-from ccswitch.dialer.pacing import PacerInput
+from ccswitch.dialer.pacing import HOLD_RISK, PacerInput
 from ccswitch.dialer.runner import (
     CONNECT_WITHIN_S,
     PREVIEW_SKIP_S,
@@ -668,6 +668,49 @@ def test_inbound_calls_joining_a_queue_become_the_arrival_rate_blended_pacing_co
     assert rig.engine.joined["sales"] == 12
 
 
+def call_in_to_sales(rig: Rig, caller: str, now: float) -> None:
+    """An inbound caller chooses sales in the main menu."""
+    rig.engine.handle("fs1", Parked(caller, True, "88005550556", "79161234567", "Ivan"), now)
+    collect = [e for e in rig.effects.take() if isinstance(e, CollectDigits)][-1]
+    rig.engine.handle("fs1", AppCompleted(caller, "play_and_get_digits", collect.tag, "1", None), now)
+
+
+@pytest.mark.parametrize("keep_agents", [True, False])
+def test_a_predictive_campaign_keeps_its_free_agent_from_inbound_callers_while_its_line_may_bring_a_person(
+    config: Config, keep_agents: bool,
+) -> None:
+    # One agent free, one line dialled for them. A caller to sales arriving while it rings would take the agent,
+    # and the person answering the line would be abandoned: the agent is kept until the line can bring nobody.
+    rig = rig_with(config, mode="predictive", ring_timeout_s=33, keep_agents=keep_agents)
+    kept, *others = SALES
+    break_all(rig, others)
+    originate = rig.dial_one(MONDAY_10AM)
+    call_in_to_sales(rig, "caller", MONDAY_10AM + 2)
+    rig.tick(MONDAY_10AM + 3)
+    if not keep_agents:  # the caller takes the agent the line was dialled for
+        assert rig.engine.agents[kept].state is AgentState.RESERVED
+        return
+    assert rig.engine.agents[kept].state is AgentState.AVAILABLE
+    assert "caller" in rig.engine.waiting["sales"]
+    rig.handle(JobFailed(originate.leg, "NO_ANSWER"), MONDAY_10AM + 35)  # rang out: it brings nobody now
+    rig.tick(MONDAY_10AM + 36)
+    assert rig.engine.agents[kept].state is AgentState.RESERVED  # released, and offered the caller at once
+
+
+def test_a_kept_agent_takes_the_person_the_line_brings(config: Config) -> None:
+    rig = rig_with(config, mode="predictive", ring_timeout_s=33)
+    kept, *others = SALES
+    break_all(rig, others)
+    originate = rig.dial_one(MONDAY_10AM)
+    call_in_to_sales(rig, "caller", MONDAY_10AM + 2)
+    rig.tick(MONDAY_10AM + 3)
+    rig.effects.take()  # the caller's prompts
+    detect = rig.answer(originate.leg, MONDAY_10AM + 10)
+    rig.handle(AmdCompleted(originate.leg, detect.tag, "HUMAN", "HUMAN"), MONDAY_10AM + 10.5)
+    assert rig.engine.agents[kept].state is AgentState.RESERVED
+    assert "caller" in rig.engine.waiting["sales"] and originate.leg not in rig.engine.waiting["sales"]
+
+
 def test_an_agent_holding_a_chat_is_free_for_a_campaign_call_only_if_their_capacity_lets_a_call_in() -> None:
     chatting = agent("a", AgentState.AVAILABLE, texts=(HeldText("chat-1", Channel.CHAT, Phase.ACTIVE, 90.0),))
     beside_chats = AgentCapacity(total=4, costs={Channel.VOICE: 2, Channel.CHAT: 1}, offer_during={
@@ -713,7 +756,9 @@ def test_predictive_spends_the_last_hours_budget_when_it_is_tighter_than_the_day
 
 def test_a_predictive_campaign_that_rings_only_its_minimum_has_nothing_to_cancel(config: Config) -> None:
     promo = campaign(config, mode="predictive", ring_timeout_s=20)
-    assert pacing_policy(promo) == PacingPolicy(ring_timeout=22.0)  # the switch gives up when a cancel could
+    assert pacing_policy(promo) == PacingPolicy(ring_timeout=22.0, hold_risk=HOLD_RISK)  # the switch gives up when
+    # a cancel could; agents are still kept for what its lines may bring
+    assert pacing_policy(replace(promo, keep_agents=False)) == PacingPolicy(ring_timeout=22.0)
 
 
 def test_predictive_hangs_up_lines_that_rang_the_minimum_when_no_agent_will_be_free_for_them(
