@@ -29,7 +29,9 @@ lost/100 = given-up lines a person would have answered, per 100 person answers (
 
 ``--inbound-per-minute`` makes the agents blended: inbound calls arrive for them at that rate (Poisson; the
 campaign's talk times and wrap-up); one takes a free agent at once or waits for the next (after a campaign's
-person in their 2 s). The pacer is told how many wait and, as the controller does, their recent rate
+person in their 2 s), but, as the controller's predictive campaigns do (``keep_agents``), not an agent kept for
+the people the lines ringing or in detection may still bring (``agents_to_hold``; ``--policy hold_risk=0`` keeps
+none, the controller before). The pacer is told how many wait and, as the controller does, their recent rate
 (``ArrivalEstimator``); with ``--inbound-unknown`` only how many wait. Occupancy then counts both kinds of talk,
 and the issue's targets are not checked.
 
@@ -60,6 +62,7 @@ from ccswitch.dialer import (
     LogNormal,
     PacerInput,
     PacingPolicy,
+    agents_to_hold,
     lines_to_dial,
     pace,
     progressive_lines,
@@ -95,8 +98,9 @@ PERSON, MACHINE, NO_ANSWER, TALK_END, WRAP_END, GRACE_END, MACHINE_DROPPED, INBO
 @dataclass(frozen=True)
 class Blend:
     """Inbound calls for the same agents (blended): Poisson arrivals, the campaign's talk times and wrap-up; an
-    arrival takes a free agent at once or waits for the next one (after a campaign's person in their 2 s).
-    ``counted``: the pacer is told their rate (the controller's ``ArrivalEstimator``), else 0 as before."""
+    arrival takes a free agent not kept for the predictive lines' people at once, or waits for the next one (after a
+    campaign's person in their 2 s). ``counted``: the pacer is told their rate (the controller's
+    ``ArrivalEstimator``), else 0 as before."""
 
     per_minute: float = 0.0
     counted: bool = True
@@ -194,6 +198,13 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
             inbound_per_second=arrivals.per_second(now) if blend.counted else 0.0,
         )
 
+    def kept(now: float) -> int:
+        """Free agents kept from inbound calls for the people the lines may bring (the controller's, for a
+        predictive campaign: ``agents_to_hold``)."""
+        if mode != "predictive" or not (ringing or detecting):
+            return 0
+        return agents_to_hold(observe(now), pacer)
+
     def decide(now: float) -> int:
         nonlocal cancelled, lost
         if mode == "ratio-2.5":
@@ -247,7 +258,7 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
                 arrived += 1
                 push(now + inbound_rng.expovariate(blend.per_minute / 60.0), INBOUND, next(ids))
                 inbound[key] = now
-                if free:
+                if free > kept(now):
                     free -= 1
                     take_inbound(now, key)
             elif kind == TALK_END:
@@ -266,7 +277,7 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
                     line = next(iter(waiting))
                     del waiting[line]
                     connect(now, line)
-                elif inbound:
+                elif inbound and free + 1 > kept(now):
                     take_inbound(now, next(iter(inbound)))
                 else:
                     free += 1
@@ -274,6 +285,9 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
                 del waiting[key]
                 ledger.record(now, answered_person=True, abandoned=True)
                 records.append((now, True))
+        while inbound and free > kept(tick):  # agents no longer kept take the callers waiting
+            free -= 1
+            take_inbound(tick, next(iter(inbound)))
         arrivals = arrivals.record(tick, arrived - arrived_before)
         arrived_before = arrived
         for _ in range(decide(tick)):
