@@ -807,6 +807,7 @@ def test_the_pacers_interface_is_pinned() -> None:
     assert list(inspect.signature(abandon_probability).parameters) == ["inp", "new_lines", "policy"]
     assert list(inspect.signature(abandon_allowance).parameters) == ["budget", "policy"]
     assert list(inspect.signature(progressive_lines).parameters) == ["inp"]
+    assert list(inspect.signature(agents_to_hold).parameters) == ["inp", "policy"]
     decision = pace(observe(), PacingPolicy.cancelling(ring_timeout=30.0))
     assert isinstance(decision, PacingDecision) and isinstance(decision.dial, int)
     assert all(isinstance(index, int) and 0 <= index < len(observe().ringing_for) for index in decision.cancel)
