@@ -44,7 +44,14 @@ from ccswitch.dialer.campaign_state import CampaignState, DialerState, pacing_po
 from ccswitch.dialer.estimators import ArrivalEstimator
 from ccswitch.dialer.leads import Lead
 from ccswitch.dialer.lines import IN_FLIGHT, Line, LineEvent, LineState, move
-from ccswitch.dialer.pacing import PacerInput, agents_to_hold, lines_to_cancel, lines_to_dial, progressive_lines
+from ccswitch.dialer.pacing import (
+    PacerInput,
+    PacingPolicy,
+    agents_to_hold,
+    lines_to_cancel,
+    lines_to_dial,
+    progressive_lines,
+)
 from ccswitch.effects import Hangup, Originate
 
 log = logging.getLogger(__name__)
@@ -56,13 +63,16 @@ PICK_IDLE_S = 5.0  # a pick that found fewer leads than lines wanted: no launch 
 class AgentSupply:
     """The agents of a campaign's queue now, as the pacer needs them."""
 
-    free: int  # can take a call now
+    free_agents: tuple[str, ...]  # who can take a call now, in the queue's order
     talking_for: tuple[float, ...]  # per agent on a call: seconds so far
     wrap_up_left: tuple[float, ...]  # per agent in wrap-up: seconds left
     staffed: int  # logged in to the queue and not on break
     held_by_inbound: int  # free agents whom calls already waiting in their queues will take first
     inbound_per_second: float = 0.0  # inbound calls expected to take these agents, per second
-    free_agents: tuple[str, ...] = ()  # the free agents' ids, in the queue's order
+
+    @property
+    def free(self) -> int:
+        return len(self.free_agents)
 
 
 def agent_supply(agents: Mapping[str, Agent], members: Mapping[str, Sequence[str]], waiting: Mapping[str, int],
@@ -101,8 +111,7 @@ def agent_supply(agents: Mapping[str, Agent], members: Mapping[str, Sequence[str
                 unheld.discard(agent_id)
                 held += 1
                 calls -= 1
-    return AgentSupply(len(free), talking, wrapping, staffed, held, inbound_per_second,
-                       tuple(agent.id for agent in free))
+    return AgentSupply(tuple(agent.id for agent in free), talking, wrapping, staffed, held, inbound_per_second)
 
 
 class PacingLoop:
@@ -141,15 +150,16 @@ class PacingLoop:
         inp, _ = self._pacer_input(campaign, supply, now)
         if config.mode == "progressive":
             return progressive_lines(inp)
-        return self._predictive_lines(campaign, inp, supply)
+        return self._predictive_lines(campaign, inp, supply, pacing_policy(config))
 
-    def _predictive_lines(self, campaign: CampaignState, inp: PacerInput, supply: AgentSupply) -> int:
+    def _predictive_lines(self, campaign: CampaignState, inp: PacerInput, supply: AgentSupply,
+                          policy: PacingPolicy) -> int:
         """The pacer's lines, at most ``max_lines_per_agent`` in flight per staffed agent."""
         config = campaign.config
         in_flight = sum(1 for line in self.state.lines.values()
                         if line.campaign == config.name and line.state in (LineState.RINGING, LineState.DETECTING))
         cap = config.max_lines_per_agent * supply.staffed - in_flight
-        return max(0, min(lines_to_dial(inp, pacing_policy(config)), cap))
+        return max(0, min(lines_to_dial(inp, policy), cap))
 
     @staticmethod
     def _launching(campaign: CampaignState, now: float) -> bool:
@@ -192,7 +202,9 @@ class PacingLoop:
             self._give_up(campaign, [ringing[index] for index in going], policy.ring_timeout, now)
             inp = replace(inp, ringing_for=tuple(age for index, age in enumerate(inp.ringing_for)
                                                  if index not in going))
-        launched = self._launch(campaign, self._predictive_lines(campaign, inp, supply), now) if launching else 0
+        launched = 0
+        if launching:
+            launched = self._launch(campaign, self._predictive_lines(campaign, inp, supply, policy), now)
         if not holding:
             return frozenset()
         inp = replace(inp, ringing_for=inp.ringing_for + (0.0,) * launched)
