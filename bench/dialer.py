@@ -29,11 +29,11 @@ lost/100 = given-up lines a person would have answered, per 100 person answers (
 
 ``--inbound-per-minute`` makes the agents blended: inbound calls arrive for them at that rate (Poisson; the
 campaign's talk times and wrap-up); one takes a free agent at once or waits for the next (after a campaign's
-person in their 2 s), but, as the controller's predictive campaigns do (``keep_agents``), not an agent kept for
-the people the lines ringing or in detection may still bring (``agents_to_hold``; ``--policy hold_risk=0`` keeps
-none, the controller before). The pacer is told how many wait and, as the controller does, their recent rate
-(``ArrivalEstimator``); with ``--inbound-unknown`` only how many wait. Occupancy then counts both kinds of talk,
-and the issue's targets are not checked.
+person in their 2 s), but, as the controller's predictive and progressive campaigns do (``keep_agents``), not an
+agent kept for the people the lines ringing or in detection may still bring (``agents_to_hold``; ``--policy
+hold_risk=0`` keeps none, the controller before). The pacer is told how many wait and, as the controller does,
+their recent rate (``ArrivalEstimator``); with ``--inbound-unknown`` only how many wait. Occupancy then counts both
+kinds of talk, and the issue's targets are not checked.
 
 ``--first-seed N`` runs seeds N .. N + seeds - 1: seeds 0-4 are the ones the defaults were tuned on, later ones are
 held out. Per scenario and mode the report also counts the days (campaigns, one per seed) with a rolling hour over
@@ -200,8 +200,8 @@ def simulate(scenario: str, agents: int, mode: str, seed: int, pacer: PacingPoli
 
     def kept(now: float) -> int:
         """Free agents kept from inbound calls for the people the lines may bring (the controller's, for a
-        predictive campaign: ``agents_to_hold``)."""
-        if mode != "predictive" or not (ringing or detecting):
+        predictive or progressive campaign: ``agents_to_hold``)."""
+        if mode not in ("predictive", "progressive") or not (ringing or detecting):
             return 0
         return agents_to_hold(observe(now), pacer)
 

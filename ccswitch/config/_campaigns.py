@@ -177,10 +177,11 @@ def _ring_seconds(node: Node, key: str, default: int, least: int, why_least: str
 
 
 def _keep_agents(node: Node, mode: DialMode) -> bool:
-    """Predictive: free agents are kept from inbound calls and chats for the people its lines may bring [true]."""
-    if mode != "predictive":
+    """Predictive and progressive: free agents are kept from inbound calls and chats for the people its lines may
+    bring [true]."""
+    if mode not in ("predictive", "progressive"):
         if "keep_agents" in node.data:
-            node.error("keep_agents", "only used with mode: predictive")
+            node.error("keep_agents", "only used with mode: predictive or progressive")
         return False
     return node.flag("keep_agents", True)
 

@@ -318,7 +318,8 @@ class CampaignConfig:
     do_not_call: frozenset[str] = frozenset()
     recording: RecordingPolicy | None = None  # over the queue's, for the persons this campaign reaches
     preview_dial_after_s: int | None = None  # preview: a lead shown this long is dialled (None: the agent dials)
-    keep_agents: bool = False  # predictive: free agents are kept from other contacts for the people its lines may bring
+    keep_agents: bool = False  # predictive, progressive: free agents are kept from other contacts for the people
+    # its lines may bring
 
 
 @dataclass(frozen=True, slots=True)

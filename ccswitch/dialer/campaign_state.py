@@ -45,8 +45,9 @@ def ring_seconds(campaign: CampaignConfig) -> int:
 
 
 def pacing_policy(campaign: CampaignConfig) -> PacingPolicy:
-    """The predictive pacer for ``campaign``: the cancelling one (``PacingPolicy.cancelling``) when its lines ring
-    longer than the minimum, so that a line may be hung up once it rang that long, else the plain one.
+    """The pacer for ``campaign``: for a predictive one, the cancelling pacer (``PacingPolicy.cancelling``) when its
+    lines ring longer than the minimum, so that a line may be hung up once it rang that long, else the plain one; a
+    progressive one gives no line up, and its policy serves only to keep agents (``keep_agents``).
 
     The minimum counts from the INVITE plus call set-up, as ``originate_timeout`` does. A campaign whose
     ``ring_timeout_s`` is its ``min_ring_s`` cancels nothing: the switch gives up on the line at that moment.
@@ -54,7 +55,7 @@ def pacing_policy(campaign: CampaignConfig) -> PacingPolicy:
     ring = float(ring_seconds(campaign))
     cancel_after = float(campaign.min_ring_s + RING_SETUP_S)
     hold = HOLD_RISK if campaign.keep_agents else 0.0
-    if cancel_after >= ring:
+    if campaign.mode != "predictive" or cancel_after >= ring:
         return PacingPolicy(ring_timeout=ring, hold_risk=hold)
     return replace(PacingPolicy.cancelling(ring_timeout=ring, min_ring=cancel_after), hold_risk=hold)
 

@@ -1,6 +1,7 @@
 """The pacing loop: each tick, for every RUNNING campaign, how many lines to launch, which leads, and the
 originates; for predictive campaigns, which ringing lines to cancel. The maths is ``pacing``'s; this reads the
-ACD's agents and waiting calls (never changes them) and the lines in flight.
+ACD's agents and waiting calls (and changes none of them: it only tells the ACD which to keep, below) and the lines
+in flight.
 
 How many: *progressive* one per free agent of the campaign's queue not already held by a line ringing or being
 classified, or by an inbound call waiting for them (blended agents: inbound goes first); *predictive* what the pacer
@@ -8,6 +9,12 @@ says (``pacing.lines_to_dial``, spending the campaign's ``AbandonLedger``), at l
 most ``max_lines_per_agent`` lines in flight per staffed agent; *blast* ``max_lines_per_agent`` lines per staffed
 agent of its queue, none while calls wait there; *preview* none: agents dial the leads they are shown
 (``dialer.preview``).
+
+Keeping agents (predictive and progressive campaigns with ``keep_agents``, the default): blended agents take an
+inbound call or a chat first, so one arriving while a line rings would take the agent the line was dialled for, and
+the person answering it would be abandoned. Each tick the loop tells the ACD which free agents of the queue to offer
+only people a campaign reached (``Acd.keep_for_outbound``): as many as the lines ringing or being classified may
+still bring, but for a 1% chance (``pacing.agents_to_hold``).
 
 Each line is a new channel on its node: launched only as the node's per-second budget allows (``Acd.take_channels``,
 shared with the ACD's agent legs and the callers); the rest wait for the next tick.
@@ -128,7 +135,7 @@ class PacingLoop:
         for campaign in self.state.campaigns.values():
             if campaign.estimates.refresh(now):  # once a minute: the store forgets what left the window
                 self.state.store.trim_answers(campaign.config.name, now - campaign.config.abandon_window_s)
-            if campaign.config.mode == "predictive":  # (paused or stopped too: its lines still ring)
+            if campaign.config.mode in ("predictive", "progressive"):  # (paused or stopped too: its lines ring)
                 kept |= self._pace(campaign, now)
             elif self._launching(campaign, now):
                 self._launch(campaign, self.lines_wanted(campaign, now), now)
@@ -184,8 +191,9 @@ class PacingLoop:
         """Predictive: hang up the campaign's lines that rang the minimum and that the pacer says no agent will be
         free for (``pacing.lines_to_cancel``; only when the campaign rings longer than its minimum), then launch
         what it says for the lines left (``pacing.lines_to_dial``): one look at the agents and lines for both, as
-        ``pacing.pace`` takes, so that bench/dialer.py measures what this does. Returns the free agents of its queue
-        to keep for the people the lines ringing or being classified may bring (``pacing.agents_to_hold``)."""
+        ``pacing.pace`` takes, so that bench/dialer.py measures what this does. Progressive: launch its lines
+        (``pacing.progressive_lines``). Returns the free agents of its queue to keep for the people the lines
+        ringing or being classified may bring (``pacing.agents_to_hold``; none without ``keep_agents``)."""
         policy = pacing_policy(campaign.config)
         name = campaign.config.name
         launching = self._launching(campaign, now)
@@ -204,7 +212,9 @@ class PacingLoop:
                                                  if index not in going))
         launched = 0
         if launching:
-            launched = self._launch(campaign, self._predictive_lines(campaign, inp, supply, policy), now)
+            wanted = (self._predictive_lines(campaign, inp, supply, policy) if campaign.config.mode == "predictive"
+                      else progressive_lines(inp))
+            launched = self._launch(campaign, wanted, now)
         if not holding:
             return frozenset()
         inp = replace(inp, ringing_for=inp.ringing_for + (0.0,) * launched)

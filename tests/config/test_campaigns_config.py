@@ -187,18 +187,24 @@ def test_progressive_dials_one_line_per_agent(tree: Tree) -> None:
     assert problems(tree) == [f"{CAMPAIGNS}: promo.max_lines_per_agent: only used with mode: predictive or blast"]
 
 
-def test_a_predictive_campaign_keeps_agents_for_its_lines_unless_told_not_to(tree: Tree) -> None:
-    tree.write(CAMPAIGNS, PROMO)  # predictive
+@pytest.mark.parametrize("mode", ["predictive", "progressive"])
+def test_predictive_and_progressive_campaigns_keep_agents_for_their_lines_unless_told_not_to(tree: Tree,
+                                                                                              mode: str) -> None:
+    text = PROMO.replace("mode: predictive", f"mode: {mode}")
+    tree.write(CAMPAIGNS, text)
     assert load_config(tree.config_file, env={}).campaigns["promo"].keep_agents is True
-    tree.write(CAMPAIGNS, PROMO + "  keep_agents: false\n")
+    tree.write(CAMPAIGNS, text + "  keep_agents: false\n")
     assert load_config(tree.config_file, env={}).campaigns["promo"].keep_agents is False
-    tree.write(CAMPAIGNS, PROMO + "  keep_agents: sometimes\n")
+    tree.write(CAMPAIGNS, text + "  keep_agents: sometimes\n")
     assert problems(tree) == [f"{CAMPAIGNS}: promo.keep_agents: expected true or false, got 'sometimes'"]
-    progressive = PROMO.replace("mode: predictive", "mode: progressive")
-    tree.write(CAMPAIGNS, progressive)
+
+
+def test_a_preview_campaign_keeps_no_agents_its_agents_dial_themselves(tree: Tree) -> None:
+    preview = PROMO.replace("mode: predictive", "mode: preview").replace("  abandon_message: campaigns/abandoned\n", "")
+    tree.write(CAMPAIGNS, preview)
     assert load_config(tree.config_file, env={}).campaigns["promo"].keep_agents is False
-    tree.write(CAMPAIGNS, progressive + "  keep_agents: true\n")
-    assert problems(tree) == [f"{CAMPAIGNS}: promo.keep_agents: only used with mode: predictive"]
+    tree.write(CAMPAIGNS, preview + "  keep_agents: true\n")
+    assert problems(tree) == [f"{CAMPAIGNS}: promo.keep_agents: only used with mode: predictive or progressive"]
 
 
 def test_a_preview_campaign_needs_no_abandon_message_and_may_dial_a_lead_shown_too_long(tree: Tree) -> None:

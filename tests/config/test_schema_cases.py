@@ -229,8 +229,11 @@ REFUSED = [
           "promo.max_lines_per_agent"),
     write("test_a_preview_campaign_needs_no_abandon_message_and_may_dial_a_lead_shown_too_long", CAMPAIGNS,
           PROMO + "  preview_dial_after_s: 30\n", "promo.preview_dial_after_s"),
-    write("test_a_predictive_campaign_keeps_agents_for_its_lines_unless_told_not_to", CAMPAIGNS,
-          PROMO.replace("mode: predictive", "mode: progressive") + "  keep_agents: true\n", "promo.keep_agents"),
+    write("test_predictive_and_progressive_campaigns_keep_agents_for_their_lines_unless_told_not_to", CAMPAIGNS,
+          PROMO + "  keep_agents: sometimes\n", "promo.keep_agents"),
+    write("test_a_preview_campaign_keeps_no_agents_its_agents_dial_themselves", CAMPAIGNS,
+          PROMO.replace("mode: predictive", "mode: preview").replace("  abandon_message: campaigns/abandoned\n", "")
+          + "  keep_agents: true\n", "promo.keep_agents"),
     write("test_blast_plays_a_prompt_then_enters_a_menu", CAMPAIGNS,
           PROMO.replace("mode: predictive", "mode: blast").replace("  abandon_message: campaigns/abandoned\n", ""),
           "promo.blast"),

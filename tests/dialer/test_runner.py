@@ -676,12 +676,13 @@ def call_in_to_sales(rig: Rig, caller: str, now: float) -> None:
 
 
 @pytest.mark.parametrize("keep_agents", [True, False])
-def test_a_predictive_campaign_keeps_its_free_agent_from_inbound_callers_while_its_line_may_bring_a_person(
-    config: Config, keep_agents: bool,
+@pytest.mark.parametrize("mode", ["predictive", "progressive"])
+def test_a_campaign_keeps_its_free_agent_from_inbound_callers_while_its_line_may_bring_a_person(
+    config: Config, mode: str, keep_agents: bool,
 ) -> None:
     # One agent free, one line dialled for them. A caller to sales arriving while it rings would take the agent,
     # and the person answering the line would be abandoned: the agent is kept until the line can bring nobody.
-    rig = rig_with(config, mode="predictive", ring_timeout_s=33, keep_agents=keep_agents)
+    rig = rig_with(config, mode=mode, ring_timeout_s=33, keep_agents=keep_agents)
     kept, *others = SALES
     break_all(rig, others)
     originate = rig.dial_one(MONDAY_10AM)
@@ -697,8 +698,9 @@ def test_a_predictive_campaign_keeps_its_free_agent_from_inbound_callers_while_i
     assert rig.engine.agents[kept].state is AgentState.RESERVED  # released, and offered the caller at once
 
 
-def test_a_kept_agent_takes_the_person_the_line_brings(config: Config) -> None:
-    rig = rig_with(config, mode="predictive", ring_timeout_s=33)
+@pytest.mark.parametrize("mode", ["predictive", "progressive"])
+def test_a_kept_agent_takes_the_person_the_line_brings(config: Config, mode: str) -> None:
+    rig = rig_with(config, mode=mode, ring_timeout_s=33, keep_agents=True)
     kept, *others = SALES
     break_all(rig, others)
     originate = rig.dial_one(MONDAY_10AM)
