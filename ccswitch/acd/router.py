@@ -181,6 +181,11 @@ class Router:
                                  if agent_id in self._agents}
         self._kept = agent_ids
 
+    @property
+    def kept(self) -> frozenset[str]:
+        """The agents the dialler last said to keep (``keep_for_outbound``); some may have taken a call since."""
+        return self._kept
+
     def remove_call(self, call: str) -> None:
         """The call left its queue (abandoned, overflowed, or taken back by the engine)."""
         self._waiting.pop(call, None)

@@ -420,6 +420,14 @@ class Engine:
         self.core.router.keep_for_outbound(agent_ids)
         self.offers.dispatch(now)
 
+    @property
+    def kept_for_outbound(self) -> frozenset[str]:
+        """The available agents kept now for the people campaigns' lines may bring: an inbound caller or a chat may
+        wait while they show as available (supervisors see why on the wallboard, operators in the metrics)."""
+        agents = self.core.agents
+        return frozenset(agent_id for agent_id in self.core.router.kept
+                         if agent_id in agents and agents[agent_id].state is AgentState.AVAILABLE)
+
     def take_channels(self, node: str, wanted: int, now: float) -> int:
         """How many of ``wanted`` new channels (the dialler's lines) may be created on ``node`` now, within its
         per-second budget; counted as created (``Core.take_channels``)."""

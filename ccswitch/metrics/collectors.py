@@ -85,6 +85,9 @@ class EngineView(Protocol):
     def callbacks_pending(self) -> dict[str, int]: ...
 
     @property
+    def kept_for_outbound(self) -> frozenset[str]: ...  # available agents offered only campaigns' people now
+
+    @property
     def stuck_offers_repaired(self) -> int: ...
 
     @property
@@ -132,10 +135,16 @@ class EngineCollector:
                                      "several queues counts in each).", labels=["queue", "state"])
         occupied = GaugeMetricFamily("ccswitch_queue_occupancy_ratio", "Busy (ringing, on a call, wrap-up) / "
                                      "staffed agents of the queue now.", labels=["queue"])
+        kept = GaugeMetricFamily("ccswitch_queue_agents_kept_for_outbound", "Available agents of the queue that the "
+                                 "dialler keeps for the people its campaigns' lines may bring: offered no inbound "
+                                 "call or chat meanwhile (counted in ccswitch_queue_agents as available too).",
+                                 labels=["queue"])
+        kept_now = self.engine.kept_for_outbound
         for queue in config.queues:
             counts = count_by_state(self.engine.agents, self.engine.members(queue), queue)
             for state, count in counts.items():
                 by_state.add_metric([queue, state.value], count)
+            kept.add_metric([queue], sum(agent_id in kept_now for agent_id in self.engine.members(queue)))
             ratio = occupancy(counts)
             if ratio is not None:
                 occupied.add_metric([queue], ratio)
@@ -152,7 +161,7 @@ class EngineCollector:
                                        labels=["fault", "cause"])
         for (fault, cause), count in sorted(self.engine.offer_failures.items()):
             failures.add_metric([fault, cause], count)
-        yield from (waiting, longest, by_state, occupied, callbacks, repaired, failures, *self._nodes(),
+        yield from (waiting, longest, by_state, occupied, kept, callbacks, repaired, failures, *self._nodes(),
                     *self._held(in_use))
         if self.per_agent:
             agent_state = GaugeMetricFamily("ccswitch_agent_state", "1 for the agent's current state.",

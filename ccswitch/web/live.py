@@ -132,7 +132,8 @@ def _previous(history: History | None, chats_by_phone: ChatsByPhone | None, call
 def wallboard(controller: Controller, may_see: Callable[[str], bool], now: float) -> dict[str, object]:
     """Per queue (those ``may_see`` allows) and channel its agents take: waiting, longest wait, service level
     (against the channel's threshold), ASA, abandon rate; the queue's agents by state; per agent of those queues:
-    state and time in it, current call, chats held, contacts handled; active monitoring."""
+    state and time in it, whether the dialler keeps them for its campaigns' people, current call, chats held,
+    contacts handled; active monitoring."""
     engine, config = controller.engine, controller.config
     entries = engine.queued_entries()
     waiting = {channel: waiting_by_queue(entries, config.queues, now, channel) for channel in Channel}
@@ -150,6 +151,7 @@ def wallboard(controller: Controller, may_see: Callable[[str], bool], now: float
                        "channels": [_channel_row(controller, name, channel, waiting[channel][name])
                                     for channel in _channels_of(controller, members)]})
     seen = {queue["name"] for queue in queues}
+    kept = engine.kept_for_outbound
     agents = []
     for agent_id, agent in sorted(engine.agents.items()):
         agent_queues = config.agents[agent_id].queues if agent_id in config.agents else ()
@@ -157,7 +159,7 @@ def wallboard(controller: Controller, may_see: Callable[[str], bool], now: float
             continue
         call = engine.calls.get(agent.call or "")
         agents.append({"id": agent_id, "name": config.agents[agent_id].name, "state": agent.state.value,
-                       "reason": agent.break_reason, "in_state_s": round(now - agent.since),
+                       "reason": agent.break_reason, "kept": agent_id in kept, "in_state_s": round(now - agent.since),
                        "handled": agent.calls_handled, "call": agent.call, "texts": len(agent.texts),
                        "caller": call.caller_number if call else None,
                        "queue": call.entry.queue if call and call.entry else None})

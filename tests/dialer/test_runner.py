@@ -693,9 +693,11 @@ def test_a_campaign_keeps_its_free_agent_from_inbound_callers_while_its_line_may
         return
     assert rig.engine.agents[kept].state is AgentState.AVAILABLE
     assert "caller" in rig.engine.waiting["sales"]
+    assert rig.engine.kept_for_outbound == {kept}  # what the wallboard, the API and the metrics show
     rig.handle(JobFailed(originate.leg, "NO_ANSWER"), MONDAY_10AM + 35)  # rang out: it brings nobody now
     rig.tick(MONDAY_10AM + 36)
     assert rig.engine.agents[kept].state is AgentState.RESERVED  # released, and offered the caller at once
+    assert rig.engine.kept_for_outbound == frozenset()
 
 
 @pytest.mark.parametrize("mode", ["predictive", "progressive"])
@@ -711,6 +713,7 @@ def test_a_kept_agent_takes_the_person_the_line_brings(config: Config, mode: str
     rig.handle(AmdCompleted(originate.leg, detect.tag, "HUMAN", "HUMAN"), MONDAY_10AM + 10.5)
     assert rig.engine.agents[kept].state is AgentState.RESERVED
     assert "caller" in rig.engine.waiting["sales"] and originate.leg not in rig.engine.waiting["sales"]
+    assert rig.engine.kept_for_outbound == frozenset()  # kept no more once they took the person
 
 
 def test_an_agent_holding_a_chat_is_free_for_a_campaign_call_only_if_their_capacity_lets_a_call_in() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,7 +34,7 @@ from ccswitch.webchat.service import ChatService
 
 from .auth_support import PASSWORD, write_users
 from .chat_support import ChatSite
-from .conftest import SPEED, ContactCentre
+from .conftest import SPEED, ContactCentre, wait_until
 from .oidc_provider import CLIENT_ID, Provider
 from .test_dialer import CAMPAIGN, callee, campaign_centre, lead, start
 
@@ -414,5 +415,39 @@ def test_without_users_the_page_says_how_to_add_one(centre: ContactCentre, brows
         browser.get(f"http://127.0.0.1:{server.server_port}/desk?lang=en")
         until(browser, lambda: "ccswitch user add" in text(browser, "no-users"), "the note instead of a form")
         assert browser.find_elements(By.ID, "password") == [] and browser.find_elements(By.ID, "sso-login") == []
+    finally:
+        server.stop()
+
+
+def test_the_board_shows_an_agent_kept_for_a_campaigns_line_while_a_caller_waits(
+    centre_factory: Callable[..., ContactCentre], tmp_path: Path, browser: WebDriver,
+) -> None:
+    """A progressive line rings for alice (1001), sales' only agent not on break; a caller to sales waits meanwhile.
+    The supervisor sees why she is available and not taking the call; the API and the metrics say so too."""
+    centre = campaign_centre(centre_factory, callee(), ring_timeout_s=300, keep_agents=True)  # it rings 15 s real
+    controller = centre.controller
+    for agent in controller.config.members("sales"):
+        if agent != "1001":
+            controller.agent_action(agent, TakeBreak("lunch"))
+    start(centre, lead(1))
+    wait_until(lambda: any(line.campaign == CAMPAIGN for line in controller.dialer.lines.values()), what="the line")
+    caller = centre.switch.place_call(CallerScript(dtmf=("1",), patience_s=3600))
+    wait_until(lambda: caller in controller.engine.waiting["sales"], what="the caller to wait in sales")
+    users_file = tmp_path / "users.yaml"
+    write_users(users_file)
+    server = serve_http(controller.metrics, "127.0.0.1", 0, controller,
+                        gate=Gate(users_file, controller.clock.now))
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        log_in(browser, f"{url}/wallboard?lang=en", "sam")
+        until(browser, lambda: text(browser, "waiting-sales-voice").startswith("1"), "the caller on the board")
+        assert text(browser, "agent-1001").count("available (kept for campaign calls)") == 1
+        assert controller.engine.agents["1001"].state is AgentState.AVAILABLE
+        agents = browser.execute_async_script(
+            "fetch('/api/agents').then(reply => reply.json()).then(arguments[0]);")  # as sam, with her session
+        assert {agent["id"]: agent["kept_for_outbound"] for agent in agents if agent["kept_for_outbound"]} == {
+            "1001": True}
+        with urllib.request.urlopen(f"{url}/metrics") as scrape:
+            assert 'ccswitch_queue_agents_kept_for_outbound{queue="sales"} 1.0' in scrape.read().decode()
     finally:
         server.stop()

@@ -160,6 +160,7 @@ class FakeEngine:
     capacities: Mapping[str, Capacity] = field(default_factory=dict)
     overload_overflows: Mapping[tuple[str, Limit], int] = field(default_factory=dict)
     dropped_by_switch: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    kept_for_outbound: frozenset[str] = frozenset()
 
     def members(self, queue: str) -> tuple[str, ...]:
         return self.config.members(queue)
@@ -198,6 +199,17 @@ def test_the_engines_agents_and_waiting_contacts_are_exposed_by_channel(config: 
             value(metrics, "ccswitch_agents_holding_contacts", channel="chat")) == (0, 0)
     assert value(metrics, "ccswitch_agent_contacts_held", agent="1004", channel="voice") == 2
     assert value(metrics, "ccswitch_agent_contacts_held", agent="1006", channel="chat") == 0
+
+
+def test_available_agents_the_dialler_keeps_for_its_lines_are_counted_in_each_of_their_queues(config: Config) -> None:
+    agents = {agent_id: Agent(agent_id, AgentState.AVAILABLE, 0.0) for agent_id in ("1001", "1002", "1003")}
+    engine = FakeEngine(config, agents, kept_for_outbound=frozenset({"1002", "1003"}))  # 1003: sales and support
+    metrics = Metrics(config, lambda: TEN_AM)
+    metrics.registry.register(EngineCollector(engine, lambda: TEN_AM))
+    assert value(metrics, "ccswitch_queue_agents_kept_for_outbound", queue="sales") == 2
+    assert value(metrics, "ccswitch_queue_agents_kept_for_outbound", queue="support") == 1
+    assert value(metrics, "ccswitch_queue_agents_kept_for_outbound", queue="operator") == 0
+    assert value(metrics, "ccswitch_queue_agents", queue="sales", state="available") == 3  # still available
 
 
 # ---------------------------------------------------------------------------------------------- the dashboard

@@ -26,6 +26,7 @@ const WORDS = {
     topic: "Topic", customer: "Customer", bot: "Bot", channel: "Channel", voice: "calls", chat: "chats",
     slWithin: "within", sendDocument: "Send a document", documentText: "Message to the caller",
     pickDocument: "or a saved document", documentSent: "Sent to the caller", documentNotSent: "Not sent",
+    kept: "kept for campaign calls",
   },
   ru: {
     user: "Пользователь", password: "Пароль", login: "Войти", logout: "Выйти",
@@ -52,6 +53,7 @@ const WORDS = {
     phone: "Телефон", topic: "Тема", customer: "Клиент", bot: "Бот", channel: "Канал", voice: "звонки",
     chat: "чаты", slWithin: "за", sendDocument: "Отправить документ", documentText: "Сообщение клиенту",
     pickDocument: "или готовый документ", documentSent: "Отправлено клиенту", documentNotSent: "Не отправлено",
+    kept: "ждёт звонка обзвона",
   },
 };
 

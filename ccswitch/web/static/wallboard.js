@@ -49,7 +49,8 @@ function monitorButtons(agent, monitors, me) {
 function agentRow(agent, monitors, me) {
   return el("tr", {id: `agent-${agent.id}`, class: agent.state},
     el("td", {}, agent.id), el("td", {}, agent.name),
-    el("td", {class: "agent-state"}, `${t(agent.state)}${agent.reason ? ` (${agent.reason})` : ""}`),
+    el("td", {class: "agent-state"}, `${t(agent.state)}${agent.reason ? ` (${agent.reason})` : ""}`
+                                     + `${agent.kept ? ` (${t("kept")})` : ""}`),
     el("td", {class: agent.state === "on_call" && agent.in_state_s >= 600 ? "red" : ""}, seconds(agent.in_state_s)),
     el("td", {}, agent.caller ? `${agent.caller} · ${agent.queue || ""}` : "",
        agent.texts ? ` ${t("chats")}: ${agent.texts}` : ""), el("td", {}, agent.handled),
