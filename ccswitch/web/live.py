@@ -32,15 +32,16 @@ ChatsByPhone = Callable[[str], list[Contact]]  # a caller's number -> their cont
 
 def desk(controller: Controller, agent_id: str, previous: Previous, now: float, chat: bool = False
          ) -> dict[str, object]:
-    """An agent's desk: state and reason, the call they are on (or ringing), their preview campaigns, the documents
-    they may pick to send a caller (None: sending documents is off); with ``chat`` (the web chat runs), what their
-    chat panel needs."""
+    """An agent's desk: state and reason (and whether the dialler keeps them for its campaigns' people), the call
+    they are on (or ringing), their preview campaigns, the documents they may pick to send a caller (None: sending
+    documents is off); with ``chat`` (the web chat runs), what their chat panel needs."""
     engine, config = controller.engine, controller.config
     agent = engine.agents.get(agent_id)
     call = _agents_call(controller, agent_id)
     return {
         "kind": "desk", "agent": agent_id, "name": config.agents[agent_id].name if agent_id in config.agents else "",
         "state": agent.state.value if agent else None, "reason": agent.break_reason if agent else None,
+        "kept": agent_id in engine.kept_for_outbound,  # available, but offered only a campaign's people for now
         "in_state_s": round(now - agent.since) if agent else 0, "calls_handled": agent.calls_handled if agent else 0,
         "reasons": list(config.pause_reasons), "timezone": config.timezone.key,
         "call": None if call is None else card(controller, call, previous, now),

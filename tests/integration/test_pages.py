@@ -423,8 +423,9 @@ def test_the_board_shows_an_agent_kept_for_a_campaigns_line_while_a_caller_waits
     centre_factory: Callable[..., ContactCentre], tmp_path: Path, browser: WebDriver,
 ) -> None:
     """A progressive line rings for alice (1001), sales' only agent not on break; a caller to sales waits meanwhile.
-    The supervisor sees why she is available and not taking the call; the API and the metrics say so too."""
-    centre = campaign_centre(centre_factory, callee(), ring_timeout_s=300, keep_agents=True)  # it rings 15 s real
+    The supervisor sees why she is available and not taking the call; the API, the metrics and her desk say so too."""
+    centre = campaign_centre(centre_factory, callee(), ring_timeout_s=300, keep_agents=True,
+                             speed=SPEED / 4)  # the line rings a minute of real time: two log-ins and a few looks
     controller = centre.controller
     for agent in controller.config.members("sales"):
         if agent != "1001":
@@ -449,5 +450,8 @@ def test_the_board_shows_an_agent_kept_for_a_campaigns_line_while_a_caller_waits
             "1001": True}
         with urllib.request.urlopen(f"{url}/metrics") as scrape:
             assert 'ccswitch_queue_agents_kept_for_outbound{queue="sales"} 1.0' in scrape.read().decode()
+        click(browser, "logout")
+        log_in(browser, f"{url}/desk?lang=en", "alice")  # and alice sees why no call comes
+        until(browser, lambda: text(browser, "state").startswith("available (kept for campaign calls)"), "her state")
     finally:
         server.stop()

@@ -13,7 +13,7 @@ function field(label, value, id) {
 
 function stateSection(desk) {
   const reasons = el("select", {id: "reason"}, ...desk.reasons.map((reason) => el("option", {value: reason}, reason)));
-  const state = `${t(desk.state)}${desk.reason ? ` (${desk.reason})` : ""}`;
+  const state = `${t(desk.state)}${desk.reason ? ` (${desk.reason})` : ""}${desk.kept ? ` (${t("kept")})` : ""}`;
   return el("section", {id: "state-panel"},
     el("h2", {}, t("state")),
     el("div", {class: `state ${desk.state}`, id: "state"}, state, " · ", seconds(desk.in_state_s)),
