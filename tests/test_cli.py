@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from ccswitch import __version__
 from ccswitch.cli import main
+from ccswitch.cli._operations import _agent_line
 from ccswitch.history import MonitoringRecord, open_history
 from tests.history.records import T0, campaign_call, contact  # T0: 2026-11-18 14:06:40 in Moscow
 
@@ -234,3 +235,12 @@ def test_erlang_as_json() -> None:
     assert result.exit_code == 0, result.output
     plan = json.loads(result.output)
     assert (plan["agents"], plan["trunks"]) == (35, 49)
+
+
+@pytest.mark.parametrize(("reason", "kept", "state"), [
+    (None, False, "available"), ("lunch", False, "on_break (lunch)"), (None, True, "available (for outbound)")])
+def test_agent_list_shows_the_break_reason_or_that_the_dialler_keeps_the_agent(reason: str | None, kept: bool,
+                                                                               state: str) -> None:
+    agent = {"id": "1001", "name": "Alice", "state": "on_break" if reason else "available", "reason": reason,
+             "kept_for_outbound": kept, "in_state_s": 12.0, "calls_handled": 3, "queues": ["sales"]}
+    assert _agent_line(agent)[30:54].rstrip() == state  # the state column: 8 + 1 + 20 + 1 characters in

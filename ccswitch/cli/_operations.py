@@ -17,7 +17,9 @@ from ccswitch.times import CLOCK, shown
 
 
 def _agent_line(agent: dict[str, Any]) -> str:
-    reason = f" ({agent['reason']})" if agent["reason"] else ""
+    """One row of ``agent list``: the state shows the break reason, or that the dialler keeps an available agent for
+    its campaigns' people (why a caller may wait while they are free)."""
+    reason = f" ({agent['reason']})" if agent["reason"] else " (for outbound)" if agent["kept_for_outbound"] else ""
     return (f"{agent['id']:<8} {agent['name']:<20} {agent['state'] + reason:<24} {agent['in_state_s']:>8.0f}s "
             f"{agent['calls_handled']:>6}  {', '.join(agent['queues'])}")
 
