@@ -244,3 +244,16 @@ def test_agent_list_shows_the_break_reason_or_that_the_dialler_keeps_the_agent(r
     agent = {"id": "1001", "name": "Alice", "state": "on_break" if reason else "available", "reason": reason,
              "kept_for_outbound": kept, "in_state_s": 12.0, "calls_handled": 3, "queues": ["sales"]}
     assert _agent_line(agent)[30:54].rstrip() == state  # the state column: 8 + 1 + 20 + 1 characters in
+
+
+def test_queue_show_says_how_many_available_agents_are_kept_for_outbound(monkeypatch: pytest.MonkeyPatch) -> None:
+    queues = [{"name": "sales", "waiting": 1, "longest_wait_s": 8.0, "agents": {"available": 1, "on_call": 2},
+               "kept_for_outbound": 1},
+              {"name": "support", "waiting": 0, "longest_wait_s": 0.0, "agents": {"available": 2},
+               "kept_for_outbound": 0}]
+    monkeypatch.setattr("ccswitch.cli._operations._api", lambda *_: queues)
+    result = CliRunner().invoke(main, ["queue", "show", "--url", "http://127.0.0.1:9"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:] == [
+        "sales              1       8s  available 1, on_call 2 (1 available for outbound only)",
+        "support            0       0s  available 2"]

@@ -91,6 +91,8 @@ def queue_show(config_path: Path, url: str | None, as_json: bool) -> None:
     click.echo(f"{'queue':<12} {'waiting':>7} {'longest':>8}  agents")
     for item in queues:
         states = ", ".join(f"{state} {count}" for state, count in item["agents"].items() if count)
+        if item["kept_for_outbound"]:
+            states += f" ({item['kept_for_outbound']} available for outbound only)"
         click.echo(f"{item['name']:<12} {item['waiting']:>7} {item['longest_wait_s']:>7.0f}s  {states or '-'}")
 
 

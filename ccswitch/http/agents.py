@@ -62,9 +62,12 @@ def queues(api: ApiRequest) -> object:
 
 
 def _queue_view(controller: Controller, name: str, waiting: int, longest_wait: float) -> dict[str, object]:
-    states = count_by_state(controller.engine.agents, controller.engine.members(name), name)
+    members = controller.engine.members(name)
+    states = count_by_state(controller.engine.agents, members, name)
+    kept = controller.engine.kept_for_outbound
     return {"name": name, "waiting": waiting, "longest_wait_s": round(longest_wait, 1),
-            "agents": {state.value: count for state, count in states.items()}}
+            "agents": {state.value: count for state, count in states.items()},
+            "kept_for_outbound": sum(agent_id in kept for agent_id in members)}
 
 
 def known_agent(controller: Controller, agent_id: str) -> Agent:

@@ -448,6 +448,8 @@ def test_the_board_shows_an_agent_kept_for_a_campaigns_line_while_a_caller_waits
             "fetch('/api/agents').then(reply => reply.json()).then(arguments[0]);")  # as sam, with her session
         assert {agent["id"]: agent["kept_for_outbound"] for agent in agents if agent["kept_for_outbound"]} == {
             "1001": True}
+        queues = browser.execute_async_script("fetch('/api/queues').then(reply => reply.json()).then(arguments[0]);")
+        assert {queue["name"]: queue["kept_for_outbound"] for queue in queues} == {"sales": 1, "support": 0}
         with urllib.request.urlopen(f"{url}/metrics") as scrape:
             assert 'ccswitch_queue_agents_kept_for_outbound{queue="sales"} 1.0' in scrape.read().decode()
         click(browser, "logout")
