@@ -155,14 +155,15 @@ class PacingLoop:
                             if line.campaign == config.name and line.state in IN_FLIGHT)
             return max(0, config.max_lines_per_agent * supply.staffed - in_flight)
         inp, _ = self._pacer_input(campaign, supply, now)
+        return self._paced_lines(campaign, inp, supply, pacing_policy(config))
+
+    def _paced_lines(self, campaign: CampaignState, inp: PacerInput, supply: AgentSupply,
+                     policy: PacingPolicy) -> int:
+        """Progressive: ``pacing.progressive_lines``; predictive: the pacer's lines, at most ``max_lines_per_agent``
+        in flight per staffed agent."""
+        config = campaign.config
         if config.mode == "progressive":
             return progressive_lines(inp)
-        return self._predictive_lines(campaign, inp, supply, pacing_policy(config))
-
-    def _predictive_lines(self, campaign: CampaignState, inp: PacerInput, supply: AgentSupply,
-                          policy: PacingPolicy) -> int:
-        """The pacer's lines, at most ``max_lines_per_agent`` in flight per staffed agent."""
-        config = campaign.config
         in_flight = sum(1 for line in self.state.lines.values()
                         if line.campaign == config.name and line.state in (LineState.RINGING, LineState.DETECTING))
         cap = config.max_lines_per_agent * supply.staffed - in_flight
@@ -212,9 +213,7 @@ class PacingLoop:
                                                  if index not in going))
         launched = 0
         if launching:
-            wanted = (self._predictive_lines(campaign, inp, supply, policy) if campaign.config.mode == "predictive"
-                      else progressive_lines(inp))
-            launched = self._launch(campaign, wanted, now)
+            launched = self._launch(campaign, self._paced_lines(campaign, inp, supply, policy), now)
         if not holding:
             return frozenset()
         inp = replace(inp, ringing_for=inp.ringing_for + (0.0,) * launched)
