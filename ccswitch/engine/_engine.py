@@ -420,13 +420,16 @@ class Engine:
         self.core.router.keep_for_outbound(agent_ids)
         self.offers.dispatch(now)
 
+    def is_kept_for_outbound(self, agent_id: str) -> bool:
+        """Whether the agent is available and kept now for the people campaigns' lines may bring: an inbound caller
+        or a chat may wait meanwhile (supervisors see why on the wallboard, operators in the metrics)."""
+        agent = self.core.agents.get(agent_id)
+        return agent_id in self.core.router.kept and agent is not None and agent.state is AgentState.AVAILABLE
+
     @property
     def kept_for_outbound(self) -> frozenset[str]:
-        """The available agents kept now for the people campaigns' lines may bring: an inbound caller or a chat may
-        wait while they show as available (supervisors see why on the wallboard, operators in the metrics)."""
-        agents = self.core.agents
-        return frozenset(agent_id for agent_id in self.core.router.kept
-                         if agent_id in agents and agents[agent_id].state is AgentState.AVAILABLE)
+        """Every agent ``is_kept_for_outbound``."""
+        return frozenset(filter(self.is_kept_for_outbound, self.core.router.kept))
 
     def take_channels(self, node: str, wanted: int, now: float) -> int:
         """How many of ``wanted`` new channels (the dialler's lines) may be created on ``node`` now, within its

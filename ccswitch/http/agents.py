@@ -80,7 +80,7 @@ def known_agent(controller: Controller, agent_id: str) -> Agent:
 def _agent_view(controller: Controller, agent: Agent, now: float) -> dict[str, object]:
     config = controller.config.agents[agent.id]
     return {"id": agent.id, "name": config.name, "state": agent.state.value, "reason": agent.break_reason,
-            "kept_for_outbound": agent.id in controller.engine.kept_for_outbound,
+            "kept_for_outbound": controller.engine.is_kept_for_outbound(agent.id),
             "in_state_s": round(now - agent.since, 1), "calls_handled": agent.calls_handled,
             "queues": list(config.queues), "logged_in_to": list(agent.queues or config.queues), "call": agent.call,
             "texts": [{"contact": text.contact, "channel": text.channel.value, "phase": text.phase.value,

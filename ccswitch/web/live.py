@@ -41,7 +41,7 @@ def desk(controller: Controller, agent_id: str, previous: Previous, now: float, 
     return {
         "kind": "desk", "agent": agent_id, "name": config.agents[agent_id].name if agent_id in config.agents else "",
         "state": agent.state.value if agent else None, "reason": agent.break_reason if agent else None,
-        "kept": agent_id in engine.kept_for_outbound,  # available, but offered only a campaign's people for now
+        "kept": engine.is_kept_for_outbound(agent_id),  # available, but offered only a campaign's people for now
         "in_state_s": round(now - agent.since) if agent else 0, "calls_handled": agent.calls_handled if agent else 0,
         "reasons": list(config.pause_reasons), "timezone": config.timezone.key,
         "call": None if call is None else card(controller, call, previous, now),
@@ -152,7 +152,6 @@ def wallboard(controller: Controller, may_see: Callable[[str], bool], now: float
                        "channels": [_channel_row(controller, name, channel, waiting[channel][name])
                                     for channel in _channels_of(controller, members)]})
     seen = {queue["name"] for queue in queues}
-    kept = engine.kept_for_outbound
     agents = []
     for agent_id, agent in sorted(engine.agents.items()):
         agent_queues = config.agents[agent_id].queues if agent_id in config.agents else ()
@@ -160,7 +159,8 @@ def wallboard(controller: Controller, may_see: Callable[[str], bool], now: float
             continue
         call = engine.calls.get(agent.call or "")
         agents.append({"id": agent_id, "name": config.agents[agent_id].name, "state": agent.state.value,
-                       "reason": agent.break_reason, "kept": agent_id in kept, "in_state_s": round(now - agent.since),
+                       "reason": agent.break_reason, "kept": engine.is_kept_for_outbound(agent_id),
+                       "in_state_s": round(now - agent.since),
                        "handled": agent.calls_handled, "call": agent.call, "texts": len(agent.texts),
                        "caller": call.caller_number if call else None,
                        "queue": call.entry.queue if call and call.entry else None})
