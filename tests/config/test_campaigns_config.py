@@ -24,6 +24,7 @@ promo:
   abandon_message: campaigns/abandoned
   dispositions: {sale: {}}
 """
+PREVIEW = PROMO.replace("mode: predictive", "mode: preview").replace("  abandon_message: campaigns/abandoned\n", "")
 
 
 def problems(tree: Tree) -> list[str]:
@@ -200,20 +201,18 @@ def test_predictive_and_progressive_campaigns_keep_agents_for_their_lines_unless
 
 
 def test_a_preview_campaign_keeps_no_agents_its_agents_dial_themselves(tree: Tree) -> None:
-    preview = PROMO.replace("mode: predictive", "mode: preview").replace("  abandon_message: campaigns/abandoned\n", "")
-    tree.write(CAMPAIGNS, preview)
+    tree.write(CAMPAIGNS, PREVIEW)
     assert load_config(tree.config_file, env={}).campaigns["promo"].keep_agents is False
-    tree.write(CAMPAIGNS, preview + "  keep_agents: true\n")
+    tree.write(CAMPAIGNS, PREVIEW + "  keep_agents: true\n")
     assert problems(tree) == [f"{CAMPAIGNS}: promo.keep_agents: only used with mode: predictive or progressive"]
 
 
 def test_a_preview_campaign_needs_no_abandon_message_and_may_dial_a_lead_shown_too_long(tree: Tree) -> None:
-    preview = PROMO.replace("mode: predictive", "mode: preview").replace("  abandon_message: campaigns/abandoned\n", "")
-    tree.write(CAMPAIGNS, preview)
+    tree.write(CAMPAIGNS, PREVIEW)
     promo = load_config(tree.config_file, env={}).campaigns["promo"]
     assert (promo.abandon_message, promo.preview_dial_after_s) == (None, None)
 
-    tree.write(CAMPAIGNS, preview + "  preview_dial_after_s: 30\n")
+    tree.write(CAMPAIGNS, PREVIEW + "  preview_dial_after_s: 30\n")
     assert load_config(tree.config_file, env={}).campaigns["promo"].preview_dial_after_s == 30
 
     tree.write(CAMPAIGNS, PROMO + "  preview_dial_after_s: 30\n")

@@ -28,7 +28,7 @@ from . import (
 )
 from .conftest import REPO, Tree
 from .schema_support import describe, every_error, key_path, link_schemas, schema_errors, schema_name
-from .test_campaigns_config import CAMPAIGNS, PROMO, promo_with
+from .test_campaigns_config import CAMPAIGNS, PREVIEW, PROMO, promo_with
 from .test_chat_config import SUPPORT_TOPIC, without_chat
 from .test_chatbots_config import without_the_shop
 
@@ -232,8 +232,7 @@ REFUSED = [
     write("test_predictive_and_progressive_campaigns_keep_agents_for_their_lines_unless_told_not_to", CAMPAIGNS,
           PROMO + "  keep_agents: sometimes\n", "promo.keep_agents"),
     write("test_a_preview_campaign_keeps_no_agents_its_agents_dial_themselves", CAMPAIGNS,
-          PROMO.replace("mode: predictive", "mode: preview").replace("  abandon_message: campaigns/abandoned\n", "")
-          + "  keep_agents: true\n", "promo.keep_agents"),
+          PREVIEW + "  keep_agents: true\n", "promo.keep_agents"),
     write("test_blast_plays_a_prompt_then_enters_a_menu", CAMPAIGNS,
           PROMO.replace("mode: predictive", "mode: blast").replace("  abandon_message: campaigns/abandoned\n", ""),
           "promo.blast"),
@@ -387,8 +386,7 @@ ACCEPTED = [
          "skills: {english: 5, billing: 3}, reject_delay_s: 10, busy_delay_s: 20, no_answer_delay_s: 30}", ""),
     write("test_minimal_campaign_takes_the_defaults", CAMPAIGNS, PROMO, ""),
     write("test_a_preview_campaign_needs_no_abandon_message_and_may_dial_a_lead_shown_too_long", CAMPAIGNS,
-          PROMO.replace("mode: predictive", "mode: preview").replace("  abandon_message: campaigns/abandoned\n", "")
-          + "  preview_dial_after_s: 30\n", ""),
+          PREVIEW + "  preview_dial_after_s: 30\n", ""),
     write("test_blast_plays_a_prompt_then_enters_a_menu", CAMPAIGNS,
           PROMO.replace("mode: predictive", "mode: blast").replace("  abandon_message: campaigns/abandoned\n", "")
           + "  blast: {prompt: campaigns/machine, ivr: main}\n", ""),

@@ -675,19 +675,26 @@ def call_in_to_sales(rig: Rig, caller: str, now: float) -> None:
     rig.engine.handle("fs1", AppCompleted(caller, "play_and_get_digits", collect.tag, "1", None), now)
 
 
+def a_line_rings_as_a_caller_arrives(config: Config, mode: str, keep_agents: bool) -> tuple[Rig, str, Originate]:
+    """One sales agent free (the rig, their id), one line dialled for them (its originate), and a caller to sales
+    arriving while it rings, with a tick after it."""
+    rig = rig_with(config, mode=mode, ring_timeout_s=33, keep_agents=keep_agents)
+    free, *others = SALES
+    break_all(rig, others)
+    originate = rig.dial_one(MONDAY_10AM)
+    call_in_to_sales(rig, "caller", MONDAY_10AM + 2)
+    rig.tick(MONDAY_10AM + 3)
+    return rig, free, originate
+
+
 @pytest.mark.parametrize("keep_agents", [True, False])
 @pytest.mark.parametrize("mode", ["predictive", "progressive"])
 def test_a_campaign_keeps_its_free_agent_from_inbound_callers_while_its_line_may_bring_a_person(
     config: Config, mode: str, keep_agents: bool,
 ) -> None:
-    # One agent free, one line dialled for them. A caller to sales arriving while it rings would take the agent,
-    # and the person answering the line would be abandoned: the agent is kept until the line can bring nobody.
-    rig = rig_with(config, mode=mode, ring_timeout_s=33, keep_agents=keep_agents)
-    kept, *others = SALES
-    break_all(rig, others)
-    originate = rig.dial_one(MONDAY_10AM)
-    call_in_to_sales(rig, "caller", MONDAY_10AM + 2)
-    rig.tick(MONDAY_10AM + 3)
+    # A caller to sales arriving while the line rings would take the agent, and the person answering the line would
+    # be abandoned: the agent is kept until the line can bring nobody.
+    rig, kept, originate = a_line_rings_as_a_caller_arrives(config, mode, keep_agents)
     if not keep_agents:  # the caller takes the agent the line was dialled for
         assert rig.engine.agents[kept].state is AgentState.RESERVED
         return
@@ -702,12 +709,7 @@ def test_a_campaign_keeps_its_free_agent_from_inbound_callers_while_its_line_may
 
 @pytest.mark.parametrize("mode", ["predictive", "progressive"])
 def test_a_kept_agent_takes_the_person_the_line_brings(config: Config, mode: str) -> None:
-    rig = rig_with(config, mode=mode, ring_timeout_s=33, keep_agents=True)
-    kept, *others = SALES
-    break_all(rig, others)
-    originate = rig.dial_one(MONDAY_10AM)
-    call_in_to_sales(rig, "caller", MONDAY_10AM + 2)
-    rig.tick(MONDAY_10AM + 3)
+    rig, kept, originate = a_line_rings_as_a_caller_arrives(config, mode, keep_agents=True)
     rig.effects.take()  # the caller's prompts
     detect = rig.answer(originate.leg, MONDAY_10AM + 10)
     rig.handle(AmdCompleted(originate.leg, detect.tag, "HUMAN", "HUMAN"), MONDAY_10AM + 10.5)
